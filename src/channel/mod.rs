@@ -1,0 +1,1 @@
+//! Channel adapters: wire formats only (issue 3).

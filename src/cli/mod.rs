@@ -1,0 +1,5 @@
+//! Command-line subcommands. Each file owns one subcommand's arguments (`Args`) and its
+//! `run`; `src/main.rs` only dispatches. Nothing here holds business logic.
+
+pub mod faq;
+pub mod moderation;

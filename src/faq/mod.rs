@@ -1,0 +1,1 @@
+//! Pure FAQ matcher (owned by the FAQ work, issue 7).

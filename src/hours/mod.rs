@@ -1,0 +1,1 @@
+//! Office hours, holidays and working-day deadlines (issue 7).

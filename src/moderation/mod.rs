@@ -1,0 +1,1 @@
+//! Moderation policy (issue 6).

@@ -1,0 +1,1 @@
+//! Normalisation and tolerant matching of what citizens type.

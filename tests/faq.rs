@@ -1,0 +1,1 @@
+//! Integration tests for faq (to be written).
