@@ -14,16 +14,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Chat with a comune's flow as a citizen, from the terminal.
+    Chat(cli::chat::Args),
+    /// Citizens' records.
+    Citizen(cli::citizen::Args),
+    /// Flow files.
+    Flows(cli::flows::Args),
     /// Moderation policy: check messages, evaluate on a labelled set.
     Moderation(cli::moderation::Args),
     /// The FAQ matcher.
     Faq(cli::faq::Args),
 }
 
-fn main() -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
+    // Logs go to standard error, never standard output (which carries replies and JSON).
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
+        Command::Chat(args) => cli::chat::run(args),
+        Command::Citizen(args) => cli::citizen::run(args),
+        Command::Flows(args) => cli::flows::run(args),
         Command::Moderation(args) => cli::moderation::run(args),
         Command::Faq(args) => cli::faq::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,5 +1,9 @@
 //! Command-line subcommands. Each file owns one subcommand's arguments (`Args`) and its
 //! `run`; `src/main.rs` only dispatches. Nothing here holds business logic.
 
+pub mod chat;
+pub mod citizen;
+pub mod common;
 pub mod faq;
+pub mod flows;
 pub mod moderation;

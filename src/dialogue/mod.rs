@@ -1,1 +1,60 @@
-//! (in progress)
+//! The dialogue engine: the citizen record and its [`State`], the pure [`step`] function,
+//! and the per-citizen ordered queue that runs steps against the store.
+//!
+//! The engine never renders text (replies are Fluent ids) and never reads a clock (the
+//! caller passes `now`), so every transcript is reproducible in a test.
+
+pub mod queue;
+mod register;
+mod reply;
+pub mod runner;
+mod state;
+mod step;
+
+pub use register::{check, today};
+pub use reply::{Arg, Body, Button, Inbound, Reply};
+pub use state::{Ask, Citizen, Consent, Goal, State};
+pub use step::{step, Event, Outcome};
+
+/// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.
+pub const ENGINE_IDS: &[&str] = &[
+    "ask-full-name",
+    "ask-first-name",
+    "ask-last-name",
+    "ask-birth-place",
+    "ask-birth-date",
+    "ask-accept-privacy",
+    "invalid-name",
+    "invalid-name-empty",
+    "invalid-name-numeric",
+    "invalid-name-too-long",
+    "invalid-full-name-one-word",
+    "invalid-place",
+    "invalid-place-empty",
+    "invalid-date-format",
+    "invalid-date-impossible",
+    "invalid-date-future",
+    "invalid-date-too-old",
+    "under-age",
+    "consent-required",
+    "please-answer-yes-no",
+    "language-set",
+    "keyword-ambiguous",
+    "operator-requested",
+    "my-data",
+    "my-data-field",
+    "field-full_name",
+    "field-first_name",
+    "field-last_name",
+    "field-birth_place",
+    "field-birth_date",
+    "status-new",
+    "status-registering",
+    "status-subscribed",
+    "status-unsubscribed",
+    "status-blocked",
+    "button-yes",
+    "button-no",
+    "button-subscribe",
+    "button-unsubscribe",
+];

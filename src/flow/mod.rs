@@ -1,1 +1,220 @@
-//! (in progress)
+//! Flows: one declarative file per comune, loaded and validated once at start.
+//!
+//! `model` is the file as written; `load` turns it into the validated [`Flow`] the engine
+//! reads, or into [`FlowError`]s that name file, line and reason. This module decides no
+//! behaviour and holds no citizen-facing text: text is referenced by Fluent id only.
+
+mod load;
+pub mod model;
+
+use std::collections::BTreeMap;
+
+pub use load::{load_dir, load_embedded, parse_flow, Flows};
+pub use model::{ConsentMode, Mode, OnUnsubscribe, RegistrationWhen};
+
+use crate::hours::Schedule;
+use crate::text::KeywordSet;
+
+/// What a keyword asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Subscribe,
+    Unsubscribe,
+    /// Switch to the language the matched phrase is tagged with.
+    Language,
+    Privacy,
+    MyData,
+    Operator,
+    Yes,
+    No,
+    /// "Buongiorno", "ciao": not a question, not a name.
+    Greeting,
+}
+
+impl Action {
+    /// Stable name, used as the payload of buttons that trigger the action.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Subscribe => "subscribe",
+            Action::Unsubscribe => "unsubscribe",
+            Action::Language => "language",
+            Action::Privacy => "privacy",
+            Action::MyData => "my-data",
+            Action::Operator => "operator",
+            Action::Yes => "yes",
+            Action::No => "no",
+            Action::Greeting => "greeting",
+        }
+    }
+
+    /// The inverse of [`Action::as_str`].
+    pub fn from_name(s: &str) -> Option<Action> {
+        ALL_ACTIONS.iter().copied().find(|a| a.as_str() == s)
+    }
+}
+
+const ALL_ACTIONS: [Action; 9] = [
+    Action::Subscribe,
+    Action::Unsubscribe,
+    Action::Language,
+    Action::Privacy,
+    Action::MyData,
+    Action::Operator,
+    Action::Yes,
+    Action::No,
+    Action::Greeting,
+];
+
+/// A registration field the engine knows how to ask and check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    FullName,
+    FirstName,
+    LastName,
+    BirthPlace,
+    BirthDate,
+}
+
+impl Field {
+    /// The key under which the value is stored in the citizen record.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::FullName => "full_name",
+            Field::FirstName => "first_name",
+            Field::LastName => "last_name",
+            Field::BirthPlace => "birth_place",
+            Field::BirthDate => "birth_date",
+        }
+    }
+
+    pub fn from_key(s: &str) -> Option<Field> {
+        [Field::FullName, Field::FirstName, Field::LastName, Field::BirthPlace, Field::BirthDate]
+            .into_iter()
+            .find(|f| f.key() == s)
+    }
+}
+
+/// A consent collected during registration (Isili: messages, privacy).
+#[derive(Debug, Clone)]
+pub struct ConsentSpec {
+    pub id: String,
+    pub ask: String,
+    pub phrases: Vec<String>,
+    pub shows_notice: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub when: RegistrationWhen,
+    pub fields: Vec<Field>,
+    pub one_shot: bool,
+    pub consents: Vec<ConsentSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Privacy {
+    pub notice: String,
+    pub version: String,
+    pub on_unsubscribe: OnUnsubscribe,
+    pub retain_days: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub id: String,
+    pub label: String,
+}
+
+/// The message roles the engine sends, each mapped to a Fluent id. A flow may override any
+/// of them in its `[messages]` table; the default id is the role's own name.
+pub const ROLES: &[&str] = &[
+    "subscribed",
+    "unsubscribed",
+    "already-subscribed",
+    "not-subscribed",
+    "other",
+    "welcome",
+    "registered",
+    "offer-subscribe",
+    "question-received",
+    "please-write-text",
+    "blocked",
+    "greeting",
+];
+
+/// A validated flow: everything the engine needs about one comune.
+pub struct Flow {
+    pub id: String,
+    pub mode: Mode,
+    /// Offered languages; the first is the default.
+    pub languages: Vec<String>,
+    /// Fluent id of the comune's name.
+    pub name: String,
+    pub contacts: BTreeMap<String, String>,
+    pub keywords: KeywordSet<Action>,
+    /// The first phrase of each action per language, quoted in messages ("scrivi …").
+    pub phrases: BTreeMap<(Action, String), String>,
+    pub consent: ConsentMode,
+    pub min_age: Option<u8>,
+    pub registration: Option<Registration>,
+    pub privacy: Privacy,
+    pub hours: Option<Schedule>,
+    pub answer_within_working_days: Option<u32>,
+    pub messages: BTreeMap<String, String>,
+    pub categories: Vec<Category>,
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flow").field("id", &self.id).field("mode", &self.mode).finish_non_exhaustive()
+    }
+}
+
+impl Flow {
+    /// The Fluent id sent for `role` (see [`ROLES`]).
+    pub fn message<'a>(&'a self, role: &'a str) -> &'a str {
+        self.messages.get(role).map(String::as_str).unwrap_or(role)
+    }
+
+    /// The default language.
+    pub fn default_language(&self) -> &str {
+        &self.languages[0]
+    }
+
+    /// Whether `lang` is offered by this comune.
+    pub fn offers(&self, lang: &str) -> bool {
+        self.languages.iter().any(|l| l == lang)
+    }
+
+    /// The phrase to quote for `action` in `lang` (falls back to the default language).
+    pub fn phrase(&self, action: Action, lang: &str) -> Option<&str> {
+        self.phrases
+            .get(&(action, lang.to_string()))
+            .or_else(|| self.phrases.get(&(action, self.default_language().to_string())))
+            .map(String::as_str)
+    }
+
+    /// Every Fluent id this flow can make the engine send, for the locale lint.
+    pub fn fluent_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = ROLES.iter().map(|r| self.message(r).to_string()).collect();
+        ids.push(self.name.clone());
+        ids.push(self.privacy.notice.clone());
+        ids.extend(self.categories.iter().map(|c| c.label.clone()));
+        if let Some(reg) = &self.registration {
+            ids.extend(reg.consents.iter().map(|c| c.ask.clone()));
+        }
+        ids.extend(crate::dialogue::ENGINE_IDS.iter().map(|s| s.to_string()));
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// A flow that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {reason}")]
+pub struct FlowError {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}

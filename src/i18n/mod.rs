@@ -1,1 +1,189 @@
-//! (in progress)
+//! Fluent loading and rendering: every text a citizen sees comes from `locales/<lang>/*.ftl`.
+//!
+//! One concurrent bundle per language, shared across threads. Isolation marks are turned
+//! off: they would show as invisible characters in WhatsApp and Telegram text. Each reply is
+//! rendered with the flow's context (comune name, keywords, contacts) as implicit arguments,
+//! so messages can say `{ $unsubscribe }` without the engine passing it every time.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use serde::Serialize;
+
+use crate::dialogue::{Arg, Reply};
+use crate::flow::{Action, Flow};
+
+/// A Fluent file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LocaleError {
+    #[error("{file}:{line}: {reason}")]
+    Parse { file: String, line: usize, reason: String },
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+/// A rendered reply, as channels send it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rendered {
+    /// The Fluent id it came from (stable; tests and channels key on it).
+    pub key: String,
+    pub text: String,
+    pub buttons: Vec<RenderedButton>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RenderedButton {
+    pub id: String,
+    pub title: String,
+}
+
+/// All languages' bundles.
+pub struct Locales {
+    bundles: BTreeMap<String, FluentBundle<FluentResource>>,
+}
+
+impl std::fmt::Debug for Locales {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Locales").field("languages", &self.bundles.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Locales {
+    /// Builds bundles from (language, file name, source) triples.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, String, String)>,
+    ) -> Result<Locales, Vec<LocaleError>> {
+        let mut bundles: BTreeMap<String, FluentBundle<FluentResource>> = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (lang, file, src) in sources {
+            let bundle = bundles.entry(lang.to_string()).or_insert_with(|| {
+                let id = lang.parse().unwrap_or_default();
+                let mut b = FluentBundle::new_concurrent(vec![id]);
+                b.set_use_isolating(false);
+                b
+            });
+            let res = match FluentResource::try_new(src) {
+                Ok(r) => r,
+                Err((_, errs)) => {
+                    for e in errs {
+                        errors.push(LocaleError::Parse {
+                            file: format!("locales/{lang}/{file}"),
+                            line: 0,
+                            reason: format!("{:?} at byte {}", e.kind, e.pos.start),
+                        });
+                    }
+                    continue;
+                }
+            };
+            if let Err(errs) = bundle.add_resource(res) {
+                for e in errs {
+                    errors.push(LocaleError::Parse { file: format!("locales/{lang}/{file}"), line: 0, reason: e.to_string() });
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(Locales { bundles })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Loads `dir/<lang>/*.ftl`.
+    pub fn load_dir(dir: &Path) -> Result<Locales, Vec<LocaleError>> {
+        let io = |p: &Path, e| vec![LocaleError::Io(p.display().to_string(), e)];
+        let mut sources = Vec::new();
+        let mut langs: Vec<_> = std::fs::read_dir(dir).map_err(|e| io(dir, e))?.filter_map(|e| e.ok()).collect();
+        langs.sort_by_key(|e| e.file_name());
+        let mut names = Vec::new();
+        for lang in langs.iter().filter(|e| e.path().is_dir()) {
+            let mut files: Vec<_> = std::fs::read_dir(lang.path()).map_err(|e| io(&lang.path(), e))?.filter_map(|e| e.ok()).collect();
+            files.sort_by_key(|e| e.file_name());
+            for f in files.iter().filter(|f| f.path().extension().is_some_and(|x| x == "ftl")) {
+                let src = std::fs::read_to_string(f.path()).map_err(|e| io(&f.path(), e))?;
+                names.push(lang.file_name().to_string_lossy().into_owned());
+                sources.push((f.file_name().to_string_lossy().into_owned(), src));
+            }
+        }
+        Locales::from_sources(names.iter().map(String::as_str).zip(sources).map(|(l, (f, s))| (l, f, s)))
+    }
+
+    /// The locales compiled into the binary.
+    pub fn embedded() -> Result<Locales, Vec<LocaleError>> {
+        Locales::from_sources(crate::embedded::LOCALES.iter().map(|(l, f, s)| (*l, f.to_string(), s.to_string())))
+    }
+
+    pub fn has_language(&self, lang: &str) -> bool {
+        self.bundles.contains_key(lang)
+    }
+
+    pub fn has_message(&self, lang: &str, id: &str) -> bool {
+        self.bundles.get(lang).is_some_and(|b| b.has_message(id))
+    }
+
+    /// Formats one message; `None` if it does not exist in that language.
+    pub fn format(&self, lang: &str, id: &str, args: Option<&FluentArgs>) -> Option<String> {
+        let bundle = self.bundles.get(lang)?;
+        let pattern = bundle.get_message(id)?.value()?;
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, args, &mut errors);
+        if !errors.is_empty() {
+            // Ids only: arguments may hold personal data.
+            tracing::warn!(lang, id, errors = errors.len(), "fluent formatting errors");
+        }
+        Some(text.into_owned())
+    }
+
+    /// Renders a reply for a citizen of `flow` speaking `lang`.
+    pub fn render(&self, flow: &Flow, lang: &str, reply: &Reply) -> Rendered {
+        let lang = if self.has_message(lang, &reply.key) { lang } else { flow.default_language() };
+        let mut args = FluentArgs::new();
+        let comune = self.format(lang, &flow.name, None).unwrap_or_default();
+        args.set("comune", comune);
+        for (action, name) in [
+            (Action::Subscribe, "subscribe"),
+            (Action::Unsubscribe, "unsubscribe"),
+            (Action::Privacy, "privacy"),
+            (Action::MyData, "mydata"),
+            (Action::Operator, "operator"),
+        ] {
+            if let Some(p) = flow.phrase(action, lang) {
+                args.set(name, p.to_string());
+            }
+        }
+        for (k, v) in &flow.contacts {
+            args.set(k.clone(), v.clone());
+        }
+        args.set("version", flow.privacy.version.clone());
+        if let Some(age) = flow.min_age {
+            args.set("min_age", age as i64);
+        }
+        if let Some(days) = flow.answer_within_working_days {
+            args.set("days", days as i64);
+        }
+        for (k, id) in &reply.msg_args {
+            let text = self.format(lang, id, Some(&args)).unwrap_or_else(|| id.clone());
+            args.set(k.clone(), text);
+        }
+        for (k, v) in &reply.args {
+            match v {
+                Arg::Num(n) => args.set(k.clone(), FluentValue::from(*n)),
+                Arg::Str(s) => args.set(k.clone(), s.clone()),
+            }
+        }
+        let text = self.format(lang, &reply.key, Some(&args)).unwrap_or_else(|| {
+            tracing::error!(lang, id = %reply.key, "missing Fluent message");
+            reply.key.clone()
+        });
+        let buttons = reply
+            .buttons
+            .iter()
+            .map(|b| RenderedButton {
+                id: b.id.clone(),
+                title: self.format(lang, &b.label, Some(&args)).unwrap_or_else(|| b.label.clone()),
+            })
+            .collect();
+        Rendered { key: reply.key.clone(), text, buttons }
+    }
+}

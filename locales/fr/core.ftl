@@ -1,0 +1,67 @@
+# Messages the engine sends for every comune, in French (Brusson offers French).
+# Implicit arguments as in locales/it/core.ftl.
+
+## Registration steps
+
+ask-full-name = Écrivez votre prénom et votre nom, par exemple : Marie Dupont.
+ask-first-name = Pour commencer, écrivez votre prénom.
+ask-last-name = Écrivez maintenant votre nom de famille.
+ask-birth-place = Écrivez votre lieu de naissance.
+ask-birth-date = Écrivez votre date de naissance, par exemple 12/03/1980.
+ask-accept-privacy = Acceptez-vous la notice sur le traitement des données personnelles ? Répondez OUI pour accepter ou NON pour renoncer.
+
+## Answers that cannot be accepted (the step is asked again)
+
+invalid-name = Cela ne ressemble pas à un nom : utilisez seulement des lettres, des espaces, des apostrophes et des traits d'union.
+invalid-name-empty = Le nom ne peut pas être vide.
+invalid-name-numeric = Un nom ne peut pas contenir de chiffres.
+invalid-name-too-long = Le nom est trop long : 80 caractères au maximum.
+invalid-full-name-one-word = Il faut le prénom et le nom, par exemple : Marie Dupont.
+invalid-place = Le lieu de naissance ne peut contenir que des lettres, des espaces, des apostrophes et des traits d'union.
+invalid-place-empty = Le lieu de naissance ne peut pas être vide.
+invalid-date-format = Je n'arrive pas à lire la date. Écrivez-la sous la forme jour/mois/année, par exemple 12/03/1980.
+invalid-date-impossible = Cette date n'existe pas dans le calendrier : vérifiez le jour et le mois.
+invalid-date-future = La date de naissance ne peut pas être dans le futur.
+invalid-date-too-old = Cette date semble trop ancienne : vérifiez l'année.
+under-age = Le service est réservé aux personnes âgées d'au moins { $min_age } ans.
+consent-required = Sans votre consentement, l'inscription ne peut pas être complétée. Si vous changez d'avis, écrivez { $subscribe }.
+please-answer-yes-no = Répondez OUI ou NON.
+
+## Defaults of the flow's message roles (a flow may override each)
+
+subscribed = Inscription effectuée : vous recevrez les messages de la { $comune }. Pour vous désinscrire, écrivez { $unsubscribe }.
+unsubscribed = Votre inscription a été annulée : vous ne recevrez plus de messages de la { $comune }. Pour vous réinscrire, écrivez { $subscribe }.
+already-subscribed = Vous êtes déjà inscrit(e) au service de la { $comune }. Pour vous désinscrire, écrivez { $unsubscribe }.
+not-subscribed = Ce numéro n'est pas inscrit au service. Pour vous inscrire, écrivez { $subscribe }.
+other = Ce numéro ne répond pas aux messages. Pour vous inscrire, écrivez { $subscribe } ; pour vous désinscrire, { $unsubscribe }. Pour toute autre demande, écrivez à { $email }.
+welcome = Bienvenue sur le service WhatsApp de la { $comune }.
+registered = Merci, vos données ont été enregistrées.
+offer-subscribe = Si vous souhaitez aussi recevoir les communications de la { $comune }, écrivez { $subscribe }.
+question-received = Nous avons bien reçu votre question : nous vous répondrons dès que possible.
+please-write-text = Merci d'écrire votre demande sous forme de texte : nous ne pouvons pas lire les photos, audios, vidéos ou documents.
+blocked = Ce numéro a été bloqué pour non-respect des règles du service. Vous pouvez toujours vous désinscrire en écrivant { $unsubscribe }.
+
+## Language, help, data
+
+language-set = Entendu, nous vous écrirons en français.
+keyword-ambiguous = Je n'ai pas compris si vous souhaitez vous inscrire ou vous désinscrire. Choisissez ci-dessous, ou écrivez { $subscribe } ou { $unsubscribe }.
+operator-requested = J'ai transmis la conversation à un opérateur, qui vous répondra dès que possible.
+my-data = Données conservées par la { $comune } pour ce numéro. État : { $status }. Langue : { $language }. Consentements enregistrés : { $consents }. Premier contact : { $since }.
+my-data-field = { $label } : { $value }
+field-full_name = Prénom et nom
+field-first_name = Prénom
+field-last_name = Nom
+field-birth_place = Lieu de naissance
+field-birth_date = Date de naissance
+status-new = non inscrit
+status-registering = inscription en cours
+status-subscribed = inscrit
+status-unsubscribed = inscription annulée
+status-blocked = bloqué
+
+## Buttons
+
+button-yes = Oui
+button-no = Non
+button-subscribe = M'inscrire
+button-unsubscribe = Me désinscrire

@@ -1,0 +1,68 @@
+# Messages the engine sends for every comune, in Italian.
+# Implicit arguments (from the flow): $comune, $subscribe, $unsubscribe, $privacy, $mydata,
+# $operator, $version, $min_age, $days and the flow's contacts ($email, $phone, $pec, …).
+
+## Registration steps
+
+ask-full-name = Scriva il suo nome e cognome, ad esempio: Mario Rossi.
+ask-first-name = Per iniziare, scriva il suo nome.
+ask-last-name = Ora scriva il suo cognome.
+ask-birth-place = Scriva il suo luogo di nascita.
+ask-birth-date = Scriva la sua data di nascita, ad esempio 12/03/1980.
+ask-accept-privacy = Accetta l'informativa sul trattamento dei dati personali? Risponda SÌ per accettare oppure NO per rinunciare.
+
+## Answers that cannot be accepted (the step is asked again)
+
+invalid-name = Questo non sembra un nome: usi solo lettere, spazi, apostrofi e trattini.
+invalid-name-empty = Il nome non può essere vuoto.
+invalid-name-numeric = Un nome non può contenere numeri.
+invalid-name-too-long = Il nome è troppo lungo: al massimo 80 caratteri.
+invalid-full-name-one-word = Servono sia il nome sia il cognome, ad esempio: Mario Rossi.
+invalid-place = Il luogo di nascita può contenere solo lettere, spazi, apostrofi e trattini.
+invalid-place-empty = Il luogo di nascita non può essere vuoto.
+invalid-date-format = Non riesco a leggere la data. La scriva come giorno/mese/anno, ad esempio 12/03/1980.
+invalid-date-impossible = Questa data non esiste nel calendario: controlli il giorno e il mese.
+invalid-date-future = La data di nascita non può essere nel futuro.
+invalid-date-too-old = La data sembra troppo lontana nel tempo: controlli l'anno.
+under-age = Il servizio è riservato a chi ha compiuto { $min_age } anni.
+consent-required = Senza il consenso non è possibile completare l'iscrizione. Se cambia idea, scriva { $subscribe }.
+please-answer-yes-no = Risponda SÌ oppure NO.
+
+## Defaults of the flow's message roles (a flow may override each)
+
+subscribed = Iscrizione completata: riceverà i messaggi di { $comune }. Per cancellarsi scriva { $unsubscribe }.
+unsubscribed = La sua iscrizione è stata cancellata: non riceverà più messaggi da { $comune }. Per iscriversi di nuovo scriva { $subscribe }.
+already-subscribed = Risulta già iscritto/a al servizio di { $comune }. Per cancellarsi scriva { $unsubscribe }.
+not-subscribed = Questo numero non risulta iscritto al servizio. Per iscriversi scriva { $subscribe }.
+other = Questo numero non risponde ai messaggi. Per iscriversi scriva { $subscribe }, per cancellarsi { $unsubscribe }. Per altre richieste scriva a { $email }.
+welcome = Benvenuto/a nel servizio WhatsApp di { $comune }.
+registered = Grazie, i suoi dati sono stati registrati.
+offer-subscribe = Se desidera ricevere anche le comunicazioni di { $comune }, scriva { $subscribe }.
+question-received = Abbiamo ricevuto la sua domanda: le risponderemo al più presto.
+please-write-text = Scriva la sua richiesta come testo, per favore: non possiamo leggere foto, audio, video o documenti.
+blocked = Questo numero è stato bloccato perché ha violato le regole del servizio. Può comunque cancellarsi scrivendo { $unsubscribe }.
+
+## Language, help, data
+
+language-set = D'accordo, le scriveremo in italiano.
+keyword-ambiguous = Non ho capito se desidera iscriversi o cancellarsi. Scelga qui sotto, oppure scriva { $subscribe } o { $unsubscribe }.
+operator-requested = Ho passato la conversazione a un operatore, che le risponderà appena possibile.
+my-data = Dati conservati da { $comune } su questo numero. Stato: { $status }. Lingua: { $language }. Consensi registrati: { $consents }. Primo contatto: { $since }.
+my-data-field = { $label }: { $value }
+field-full_name = Nome e cognome
+field-first_name = Nome
+field-last_name = Cognome
+field-birth_place = Luogo di nascita
+field-birth_date = Data di nascita
+status-new = non iscritto
+status-registering = iscrizione in corso
+status-subscribed = iscritto
+status-unsubscribed = iscrizione cancellata
+status-blocked = bloccato
+
+## Buttons
+
+button-yes = Sì
+button-no = No
+button-subscribe = Iscrivimi
+button-unsubscribe = Cancellami

@@ -1,0 +1,52 @@
+//! What every subcommand that touches flows or data shares: where they live.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+
+use crate::dialogue::runner::Engine;
+use crate::flow::{self, Flows};
+use crate::i18n::Locales;
+use crate::storage::SledStore;
+
+/// Folders of flows, locales and data.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Paths {
+    /// Data directory (the same one the server uses).
+    #[arg(long, default_value = "./data", global = true)]
+    pub data: PathBuf,
+    /// Flows folder; when absent and ./flows does not exist, the built-in flows are used.
+    #[arg(long, global = true)]
+    pub flows: Option<PathBuf>,
+    /// Locales folder; when absent and ./locales does not exist, the built-in ones are used.
+    #[arg(long, global = true)]
+    pub locales: Option<PathBuf>,
+}
+
+fn pick(explicit: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
+    explicit.clone().or_else(|| Path::new(default).is_dir().then(|| PathBuf::from(default)))
+}
+
+/// Loads locales and flows, as files when present, else built in. Errors list every problem.
+pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
+    let locales = match pick(&paths.locales, "locales") {
+        Some(dir) => Locales::load_dir(&dir),
+        None => Locales::embedded(),
+    }
+    .map_err(|errs| anyhow!(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))?;
+    let flows = match pick(&paths.flows, "flows") {
+        Some(dir) => flow::load_dir(&dir, &locales),
+        None => flow::load_embedded(&locales),
+    }
+    .map_err(|errs| anyhow!(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))?;
+    Ok((flows, locales))
+}
+
+/// Flows, locales and the sled store in `paths.data`.
+pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
+    let (flows, locales) = load_flows(paths)?;
+    let store = SledStore::open(&paths.data)
+        .with_context(|| format!("cannot open the data directory {} (is a server using it?)", paths.data.display()))?;
+    Ok(Engine { flows, locales, store: Arc::new(store) })
+}

@@ -1,0 +1,54 @@
+//! Runs one step against the store: load the record, step, write the result, render.
+//!
+//! Durability is the caller's choice and must come before acknowledging: the terminal chat
+//! flushes after every step; the server commits steps in groups (one flush for many
+//! citizens) before it sends their replies. A crash can therefore lose only steps whose
+//! replies were never sent.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::{step, Inbound, Outcome};
+use crate::flow::Flows;
+use crate::i18n::{Locales, Rendered};
+use crate::storage::{CitizenKey, Store, StoreError};
+
+/// Errors of the engine boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("unknown comune \"{0}\"")]
+    UnknownComune(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result of handling one inbound message.
+#[derive(Debug)]
+pub struct Handled {
+    pub outcome: Outcome,
+    pub rendered: Vec<Rendered>,
+}
+
+/// Flows, locales and a store: everything needed to answer a citizen.
+pub struct Engine {
+    pub flows: Flows,
+    pub locales: Locales,
+    pub store: Arc<dyn Store>,
+}
+
+impl Engine {
+    /// Handles one message: the record is written (not yet flushed) before this returns.
+    pub fn handle(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
+        let flow = self.flows.get(&key.comune).ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
+        let prior = self.store.citizen(key)?;
+        let outcome = step(flow, prior.as_ref(), inbound, now);
+        match &outcome.citizen {
+            Some(c) => self.store.put_citizen(key, c)?,
+            None if prior.is_some() => self.store.remove_citizen(key)?,
+            None => {}
+        }
+        let rendered = outcome.replies.iter().map(|r| self.locales.render(flow, &outcome.language, r)).collect();
+        Ok(Handled { outcome, rendered })
+    }
+}

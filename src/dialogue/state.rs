@@ -1,0 +1,123 @@
+//! The citizen record and the dialogue [`State`] it carries, persisted per
+//! (comune, channel, citizen). Teloxide's pattern: each variant carries what has been
+//! collected so far, so a restart resumes exactly where the conversation was.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Where a citizen's conversation stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum State {
+    /// Never subscribed (a desk citizen may have registered their data without subscribing).
+    New,
+    /// Giving registration data or consents, one step at a time.
+    Registering {
+        /// What the citizen is registering for.
+        goal: Goal,
+        /// The step being asked now.
+        asking: Ask,
+        /// Values collected so far, by field key (dates as ISO 8601).
+        draft: BTreeMap<String, String>,
+        /// Consents given so far in this registration.
+        given: Vec<Consent>,
+        /// A question the citizen asked before registering (desk), answered after.
+        pending_question: Option<String>,
+    },
+    Subscribed,
+    /// Unsubscribed and retained by the comune's policy (Madone).
+    Unsubscribed,
+    Blocked { reason: String },
+}
+
+/// Why a registration was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Goal {
+    Subscribe,
+    /// Desk first contact: the data is asked before questions, subscribing is offered after.
+    FirstContact,
+}
+
+/// The step a registering citizen is answering.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "ask", content = "id")]
+pub enum Ask {
+    Field(String),
+    Consent(String),
+    /// The privacy notice has been shown; waiting for acceptance (consent = "accept").
+    AcceptPrivacy,
+}
+
+/// A consent given (or withdrawn) by the citizen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consent {
+    /// `privacy`, `messages`, … as named by the flow.
+    pub kind: String,
+    /// The privacy notice's version in force when it was given.
+    pub notice_version: String,
+    pub at: Timestamp,
+    /// The id of the message that carried it.
+    pub message_id: String,
+    /// `keyword`, `button`, `text` (a yes typed in a step), `one-shot`, `web`.
+    pub how: String,
+}
+
+/// Everything stored about one citizen of one comune on one channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citizen {
+    #[serde(flatten)]
+    pub state: State,
+    /// The language chosen by the citizen, once they chose one.
+    pub language: Option<String>,
+    /// Registration data (`full_name`, `birth_place`, `birth_date` as ISO 8601, …).
+    pub fields: BTreeMap<String, String>,
+    /// Broadcast categories received (empty for comuni with one list).
+    pub categories: BTreeSet<String>,
+    pub consents: Vec<Consent>,
+    pub first_seen: Timestamp,
+    pub last_inbound: Timestamp,
+    pub subscribed_at: Option<Timestamp>,
+    pub unsubscribed_at: Option<Timestamp>,
+    /// When the "this number does not answer" notice was last sent (sent at most once a day).
+    pub last_notice: Option<Timestamp>,
+    /// Whether the blocked notice was sent already.
+    #[serde(default)]
+    pub blocked_notice_sent: bool,
+}
+
+impl Citizen {
+    pub fn new(now: Timestamp) -> Citizen {
+        Citizen {
+            state: State::New,
+            language: None,
+            fields: BTreeMap::new(),
+            categories: BTreeSet::new(),
+            consents: Vec::new(),
+            first_seen: now,
+            last_inbound: now,
+            subscribed_at: None,
+            unsubscribed_at: None,
+            last_notice: None,
+            blocked_notice_sent: false,
+        }
+    }
+
+    /// The status named in the `citizen show` contract.
+    pub fn status(&self) -> &'static str {
+        match self.state {
+            State::New => "new",
+            State::Registering { .. } => "registering",
+            State::Subscribed => "subscribed",
+            State::Unsubscribed => "unsubscribed",
+            State::Blocked { .. } => "blocked",
+        }
+    }
+
+    /// Whether the record holds registration data.
+    pub fn is_registered(&self) -> bool {
+        !self.fields.is_empty()
+    }
+}

@@ -1,0 +1,374 @@
+//! The pure step function: (flow, stored citizen, inbound, now) -> (next record, replies).
+//!
+//! No I/O, no clock, no text: the caller loads and stores the record and renders the
+//! replies. The order of precedence is deliberate: unsubscribe works in every state (even
+//! blocked, even in the middle of a registration), then language and information keywords,
+//! then what the current state expects.
+
+use jiff::Timestamp;
+
+use super::register;
+use super::reply::{Body, Inbound, Reply};
+use super::state::{Citizen, Consent, Goal, State};
+use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
+use crate::text::{Found, Match, Position};
+
+/// How long the "this number does not answer" notice stays quiet after being sent.
+const NOTICE_QUIET_SECONDS: i64 = 24 * 3600;
+
+/// What happened, for the layers above (inbox, ledger, statistics).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Subscribed,
+    /// The citizen unsubscribed; the flow's policy has been applied to the returned record.
+    Unsubscribed { policy: OnUnsubscribe },
+    ConsentGiven(Consent),
+    /// A question for the staff (desk comuni).
+    Question { text: String },
+    /// The citizen asked for a person.
+    Handoff,
+}
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The record to store; `None` means erase it (the comune's policy on unsubscribe).
+    pub citizen: Option<Citizen>,
+    pub replies: Vec<Reply>,
+    pub events: Vec<Event>,
+    /// The language the replies are to be rendered in.
+    pub language: String,
+}
+
+/// The input as the engine understands it.
+enum Input<'a> {
+    Action(Action, Option<Match<Action>>),
+    Ambiguous,
+    Text(&'a str),
+    NonText,
+    Ignore,
+}
+
+fn interpret<'a>(flow: &Flow, body: &'a Body) -> Input<'a> {
+    match body {
+        Body::Text { text } => match flow.keywords.find(text) {
+            // Only subscribe, unsubscribe and "a person" are read inside a longer message:
+            // "come aggiorno i miei dati?" is a question, not the `I MIEI DATI` command.
+            Found::One(m)
+                if m.position != Position::Whole
+                    && !matches!(m.action, Action::Subscribe | Action::Unsubscribe | Action::Operator | Action::Greeting) =>
+            {
+                Input::Text(text)
+            }
+            Found::One(m) => Input::Action(m.action, Some(m)),
+            Found::Ambiguous(..) => Input::Ambiguous,
+            Found::None => Input::Text(text),
+        },
+        Body::Button { id } => match id.split_once(':') {
+            // "language:fr" buttons switch language; other ids are action names.
+            Some(("language", _)) => Input::Action(Action::Language, None),
+            _ => Action::from_name(id).map(|a| Input::Action(a, None)).unwrap_or(Input::NonText),
+        },
+        Body::Reaction => Input::Ignore,
+        Body::Media { .. } | Body::Location | Body::Contacts | Body::Unsupported => Input::NonText,
+    }
+}
+
+/// The language a matched keyword or tapped button asks for, if any.
+fn language_of(flow: &Flow, body: &Body, input: &Input, citizen: &Citizen) -> Option<String> {
+    if let (Body::Button { id }, Input::Action(Action::Language, _)) = (body, input) {
+        return id.split_once(':').map(|(_, l)| l.to_string()).filter(|l| flow.offers(l));
+    }
+    let Input::Action(action, Some(m)) = input else { return None };
+    if !flow.offers(&m.lang) || citizen.language.as_deref() == Some(m.lang.as_str()) {
+        return None;
+    }
+    match action {
+        Action::Language if m.position == Position::Whole => Some(m.lang.clone()),
+        // Writing the subscribe or unsubscribe keyword in a language is choosing it.
+        Action::Subscribe | Action::Unsubscribe => Some(m.lang.clone()),
+        Action::Privacy | Action::MyData | Action::Operator if citizen.language.is_none() => Some(m.lang.clone()),
+        _ => None,
+    }
+}
+
+/// One step of the dialogue. `prior` is the stored record (`None` for a first message).
+pub fn step(flow: &Flow, prior: Option<&Citizen>, inbound: &Inbound, now: Timestamp) -> Outcome {
+    let mut c = prior.cloned().unwrap_or_else(|| Citizen::new(now));
+    c.last_inbound = now;
+    let input = interpret(flow, &inbound.body);
+    if let Some(lang) = language_of(flow, &inbound.body, &input, &c) {
+        c.language = Some(lang);
+    }
+    let language = c.language.clone().unwrap_or_else(|| flow.default_language().to_string());
+    let mut out = Outcome { citizen: None, replies: Vec::new(), events: Vec::new(), language };
+    let keep = dispatch(flow, &mut c, input, inbound, now, &mut out);
+    out.citizen = keep.then_some(c);
+    out
+}
+
+/// Runs the input against the state; returns whether the record is kept.
+fn dispatch(flow: &Flow, c: &mut Citizen, input: Input, inbound: &Inbound, now: Timestamp, out: &mut Outcome) -> bool {
+    let registering = matches!(c.state, State::Registering { .. });
+    match input {
+        Input::Ignore => return prior_exists(c),
+        Input::Action(Action::Unsubscribe, _) => return unsubscribe(flow, c, now, inbound, out),
+        _ if matches!(c.state, State::Blocked { .. }) => {
+            if !c.blocked_notice_sent {
+                c.blocked_notice_sent = true;
+                out.replies.push(Reply::new(flow.message("blocked")));
+            }
+            return true;
+        }
+        Input::Action(Action::Language, _) => {
+            out.replies.push(Reply::new("language-set"));
+            register::reask(flow, c, out);
+            return true;
+        }
+        Input::Action(Action::Privacy, _) => {
+            out.replies.push(Reply::new(flow.privacy.notice.clone()));
+            register::reask(flow, c, out);
+            return true;
+        }
+        Input::Action(Action::MyData, _) => {
+            my_data(flow, c, out);
+            register::reask(flow, c, out);
+            return true;
+        }
+        Input::Ambiguous => {
+            out.replies.push(
+                Reply::new("keyword-ambiguous")
+                    .button(Action::Subscribe.as_str(), "button-subscribe")
+                    .button(Action::Unsubscribe.as_str(), "button-unsubscribe"),
+            );
+            return true;
+        }
+        Input::Action(Action::Subscribe, m) if !registering || is_restart(&m) => {
+            subscribe(flow, c, m, inbound, now, out);
+            return true;
+        }
+        _ => {}
+    }
+    if registering {
+        let text = match &input {
+            Input::Text(t) => Some(*t),
+            Input::Action(_, Some(m)) => Some(original(inbound, m)),
+            _ => None,
+        };
+        let answer = match input {
+            Input::Action(Action::Greeting, Some(m)) if m.position == Position::Whole => {
+                register::reask(flow, c, out);
+                return true;
+            }
+            Input::Action(Action::Yes, _) => register::Answer::Yes,
+            Input::Action(Action::No, _) => register::Answer::No,
+            _ => match text {
+                Some(t) => register::Answer::Text(t),
+                None => register::Answer::NonText,
+            },
+        };
+        register::answer(flow, c, answer, inbound, now, out);
+        return true;
+    }
+    // Outside a confirmation step, "sì" or "ok" is just text.
+    let input = match (input, &inbound.body) {
+        (Input::Action(Action::Yes | Action::No, _), Body::Text { text }) => Input::Text(text),
+        (Input::Action(Action::Yes | Action::No, _), _) => Input::NonText,
+        (input, _) => input,
+    };
+    match input {
+        Input::Action(Action::Operator, _) if flow.mode == Mode::Desk => {
+            if needs_first_contact(flow, c) {
+                register::start(flow, c, Goal::FirstContact, None, None, inbound, now, out);
+            } else {
+                out.events.push(Event::Handoff);
+                out.replies.push(Reply::new("operator-requested"));
+            }
+        }
+        Input::Action(Action::Greeting, Some(m)) if flow.mode == Mode::Desk && m.position == Position::Whole => {
+            if needs_first_contact(flow, c) {
+                out.replies.push(Reply::new(flow.message("welcome")));
+                register::start(flow, c, Goal::FirstContact, None, None, inbound, now, out);
+            } else {
+                out.replies.push(Reply::new(flow.message("greeting")));
+            }
+        }
+        // A greeting followed by a question is a question.
+        Input::Action(Action::Greeting, _) | Input::Text(_) if flow.mode == Mode::Desk => {
+            let text = match &inbound.body {
+                Body::Text { text } => text.as_str(),
+                _ => "",
+            };
+            if needs_first_contact(flow, c) {
+                out.replies.push(Reply::new(flow.message("welcome")));
+                register::start(flow, c, Goal::FirstContact, None, Some(text.to_string()), inbound, now, out);
+            } else {
+                question(flow, text, now, out);
+            }
+        }
+        Input::NonText if flow.mode == Mode::Desk => {
+            if needs_first_contact(flow, c) {
+                out.replies.push(Reply::new(flow.message("welcome")));
+                register::start(flow, c, Goal::FirstContact, None, None, inbound, now, out);
+            } else {
+                out.replies.push(Reply::new(flow.message("please-write-text")));
+            }
+        }
+        _ => {
+            // Broadcast-only and one-way numbers: one notice a day, never a conversation.
+            let quiet = c.last_notice.is_some_and(|t| now.as_second() - t.as_second() < NOTICE_QUIET_SECONDS);
+            if !quiet {
+                c.last_notice = Some(now);
+                out.replies.push(Reply::new(flow.message("other")));
+            }
+        }
+    }
+    true
+}
+
+/// A reaction from an unknown citizen leaves no record behind.
+fn prior_exists(c: &Citizen) -> bool {
+    c.first_seen != c.last_inbound || !matches!(c.state, State::New) || c.last_notice.is_some()
+}
+
+/// While registering, only a subscribe keyword followed by data (Isili's one-shot line)
+/// restarts the registration; the bare keyword is taken as "where was I?".
+fn is_restart(m: &Option<Match<Action>>) -> bool {
+    m.as_ref().is_some_and(|m| m.position == Position::Prefix)
+}
+
+fn original<'a>(inbound: &'a Inbound, _m: &Match<Action>) -> &'a str {
+    match &inbound.body {
+        Body::Text { text } => text,
+        _ => "",
+    }
+}
+
+fn needs_first_contact(flow: &Flow, c: &Citizen) -> bool {
+    flow.registration.as_ref().is_some_and(|r| r.when == RegistrationWhen::FirstContact) && !c.is_registered()
+}
+
+fn subscribe(flow: &Flow, c: &mut Citizen, m: Option<Match<Action>>, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
+    if c.state == State::Subscribed {
+        out.replies.push(Reply::new(flow.message("already-subscribed")));
+        return;
+    }
+    let rest = match (&m, &inbound.body) {
+        (Some(m), Body::Text { text }) if m.position == Position::Prefix => Some(text[m.span.end..].to_string()),
+        _ => None,
+    };
+    let needs_data = flow.registration.as_ref().is_some_and(|r| {
+        r.fields.iter().any(|f| !c.fields.contains_key(f.key()))
+            || (flow.consent == ConsentMode::Registration && !r.consents.is_empty())
+    });
+    if needs_data {
+        let pending = match &c.state {
+            State::Registering { pending_question, .. } => pending_question.clone(),
+            _ => None,
+        };
+        register::start(flow, c, Goal::Subscribe, rest.as_deref(), pending, inbound, now, out);
+    } else if flow.consent == ConsentMode::Accept {
+        register::ask_accept(flow, c, Goal::Subscribe, out);
+    } else {
+        let how = if matches!(inbound.body, Body::Button { .. }) { "button" } else { "keyword" };
+        complete_subscription(flow, c, Vec::new(), how, inbound, now, out);
+    }
+}
+
+/// Subscribes the citizen, recording the privacy consent unless `given` already holds it.
+pub(super) fn complete_subscription(
+    flow: &Flow,
+    c: &mut Citizen,
+    mut given: Vec<Consent>,
+    how: &str,
+    inbound: &Inbound,
+    now: Timestamp,
+    out: &mut Outcome,
+) {
+    if !given.iter().any(|g| g.kind == "privacy") {
+        given.push(Consent {
+            kind: "privacy".into(),
+            notice_version: flow.privacy.version.clone(),
+            at: now,
+            message_id: inbound.id.clone(),
+            how: how.into(),
+        });
+    }
+    for g in given {
+        out.events.push(Event::ConsentGiven(g.clone()));
+        c.consents.push(g);
+    }
+    c.state = State::Subscribed;
+    c.subscribed_at = Some(now);
+    c.unsubscribed_at = None;
+    c.categories = flow.categories.iter().map(|k| k.id.clone()).collect();
+    out.events.push(Event::Subscribed);
+    out.replies.push(Reply::new(flow.message("subscribed")));
+}
+
+fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, out: &mut Outcome) -> bool {
+    let subscribed = matches!(c.state, State::Subscribed)
+        || matches!(c.state, State::Registering { goal: Goal::Subscribe, .. })
+        || (matches!(c.state, State::Blocked { .. }) && c.subscribed_at.is_some() && c.unsubscribed_at.is_none());
+    if !subscribed {
+        out.replies.push(Reply::new(flow.message("not-subscribed")));
+        if let State::Registering { .. } = c.state {
+            c.state = State::New;
+        }
+        // Someone who was never subscribed and asks to be forgotten leaves nothing behind,
+        // unless the record holds data the desk needs (registration) or a block.
+        return c.is_registered() || matches!(c.state, State::Blocked { .. } | State::Unsubscribed);
+    }
+    let policy = flow.privacy.on_unsubscribe;
+    out.events.push(Event::Unsubscribed { policy });
+    out.replies.push(Reply::new(flow.message("unsubscribed")));
+    c.consents.push(Consent {
+        kind: "withdrawal".into(),
+        notice_version: flow.privacy.version.clone(),
+        at: now,
+        message_id: inbound.id.clone(),
+        how: "keyword".into(),
+    });
+    c.unsubscribed_at = Some(now);
+    c.categories.clear();
+    if let State::Blocked { .. } = c.state {
+        // A block is kept whatever the policy: erasing it would lift it.
+        c.fields.clear();
+        return true;
+    }
+    match policy {
+        OnUnsubscribe::Delete | OnUnsubscribe::Anonymize => false,
+        OnUnsubscribe::Retain => {
+            c.state = State::Unsubscribed;
+            true
+        }
+    }
+}
+
+/// Records a question for the staff and tells the citizen when the answer is due.
+pub(super) fn question(flow: &Flow, text: &str, now: Timestamp, out: &mut Outcome) {
+    out.events.push(Event::Question { text: text.to_string() });
+    let mut reply = Reply::new(flow.message("question-received"));
+    if let (Some(hours), Some(days)) = (&flow.hours, flow.answer_within_working_days) {
+        let due = hours.deadline(now, days);
+        reply = reply
+            .arg("deadline_date", due.strftime("%d/%m/%Y").to_string())
+            .arg("deadline_time", due.strftime("%H:%M").to_string())
+            .num("open", hours.is_open(now) as i64);
+    }
+    out.replies.push(reply);
+}
+
+fn my_data(flow: &Flow, c: &Citizen, out: &mut Outcome) {
+    let lang = c.language.clone().unwrap_or_else(|| flow.default_language().to_string());
+    out.replies.push(
+        Reply::new("my-data")
+            .msg("status", format!("status-{}", c.status()))
+            .arg("language", lang)
+            .num("consents", c.consents.iter().filter(|k| k.kind != "withdrawal").count() as i64)
+            .arg("since", c.first_seen.strftime("%d/%m/%Y").to_string()),
+    );
+    for (key, value) in &c.fields {
+        out.replies.push(Reply::new("my-data-field").msg("label", format!("field-{key}")).arg("value", value.clone()));
+    }
+}

@@ -1,0 +1,111 @@
+//! Every key sportello writes is built here, and only here.
+//!
+//! Trees are named `<key>_<value>` (Conduit's convention):
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `schema_version` | u32, big-endian |
+//! | `citizenkey_citizen` | `comune 0x00 channel 0x00 citizen-id` | the citizen record, JSON |
+//!
+//! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
+//! Telegram chat id). 0x00 cannot occur in any part, so keys sort by comune, then channel,
+//! and a comune's citizens are one prefix scan.
+
+use super::StoreError;
+
+pub const META_TREE: &str = "meta";
+pub const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
+pub const CITIZENS_TREE: &str = "citizenkey_citizen";
+
+/// Identifies one citizen's conversation with one comune on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CitizenKey {
+    pub comune: String,
+    pub channel: String,
+    pub citizen: String,
+}
+
+impl CitizenKey {
+    pub fn new(comune: &str, channel: &str, citizen: &str) -> CitizenKey {
+        CitizenKey { comune: comune.into(), channel: channel.into(), citizen: citizen.into() }
+    }
+
+    /// The key's bytes in the citizens tree.
+    pub fn encode(&self) -> Result<Vec<u8>, StoreError> {
+        for (part, name) in [(&self.comune, "comune"), (&self.channel, "channel"), (&self.citizen, "citizen")] {
+            if part.is_empty() || part.contains('\0') {
+                return Err(StoreError::BadKey(name));
+            }
+        }
+        let mut k = Vec::with_capacity(self.comune.len() + self.channel.len() + self.citizen.len() + 2);
+        k.extend_from_slice(self.comune.as_bytes());
+        k.push(0);
+        k.extend_from_slice(self.channel.as_bytes());
+        k.push(0);
+        k.extend_from_slice(self.citizen.as_bytes());
+        Ok(k)
+    }
+
+    /// The inverse of [`CitizenKey::encode`].
+    pub fn decode(bytes: &[u8]) -> Option<CitizenKey> {
+        let s = std::str::from_utf8(bytes).ok()?;
+        let mut parts = s.splitn(3, '\0');
+        Some(CitizenKey::new(parts.next()?, parts.next()?, parts.next()?))
+    }
+}
+
+/// The prefix of every key of a comune's citizens.
+pub fn comune_prefix(comune: &str) -> Vec<u8> {
+    let mut p = comune.as_bytes().to_vec();
+    p.push(0);
+    p
+}
+
+/// A citizen identifier as typed on the command line or received from a channel: digits
+/// only for phone numbers ("+39 333 123 4567" and "00393331234567" are "393331234567"; an
+/// Italian mobile written without prefix gets 39). Other ids (Telegram, web) pass unchanged.
+pub fn normalize_number(raw: &str) -> String {
+    let t = raw.trim();
+    let phone_like = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
+    if !phone_like {
+        return t.to_string();
+    }
+    let mut digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    if let Some(rest) = digits.strip_prefix("00") {
+        digits = rest.to_string();
+    }
+    if !t.starts_with('+') && !t.starts_with("00") && digits.len() == 10 && digits.starts_with('3') {
+        digits.insert_str(0, "39");
+    }
+    digits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_sort_by_comune() {
+        let a = CitizenKey::new("assemini", "whatsapp", "393331234567");
+        let b = CitizenKey::new("brusson", "telegram", "42");
+        assert_eq!(CitizenKey::decode(&a.encode().unwrap()), Some(a.clone()));
+        assert!(a.encode().unwrap() < b.encode().unwrap());
+        assert!(a.encode().unwrap().starts_with(&comune_prefix("assemini")));
+        assert!(!a.encode().unwrap().starts_with(&comune_prefix("assem")));
+    }
+
+    #[test]
+    fn nul_and_empty_parts_are_refused() {
+        assert!(CitizenKey::new("a\0b", "whatsapp", "1").encode().is_err());
+        assert!(CitizenKey::new("isili", "whatsapp", "").encode().is_err());
+    }
+
+    #[test]
+    fn numbers_are_normalized() {
+        assert_eq!(normalize_number("+39 333 123 4567"), "393331234567");
+        assert_eq!(normalize_number("0039 333-1234567"), "393331234567");
+        assert_eq!(normalize_number("3331234567"), "393331234567");
+        assert_eq!(normalize_number("393331234567"), "393331234567");
+        assert_eq!(normalize_number("web-abc"), "web-abc");
+    }
+}
