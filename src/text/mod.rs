@@ -1,1 +1,15 @@
 //! Normalisation and tolerant matching of what citizens type.
+//!
+//! Pure text functions, no I/O and no state: splitting a message into normalized words
+//! ([`normalize`]), edit distance ([`distance`]), keyword phrases ([`keyword`]), dates as
+//! Italians and French write them ([`date`]) and Isili's one-shot registration line
+//! ([`registration`]). Every function here takes citizen text, any Unicode of any size,
+//! and must never panic on it.
+
+pub mod distance;
+pub mod keyword;
+pub mod normalize;
+
+pub use distance::{bounded_distance, osa_distance, within};
+pub use keyword::{Found, KeywordSet, Match, Position};
+pub use normalize::{normalize, tokens, Token};
