@@ -6,10 +6,12 @@
 //! ([`registration`]). Every function here takes citizen text, any Unicode of any size,
 //! and must never panic on it.
 
+pub mod date;
 pub mod distance;
 pub mod keyword;
 pub mod normalize;
 
+pub use date::{age_on, find_date, parse_date, DateError, FoundDate};
 pub use distance::{bounded_distance, osa_distance, within};
 pub use keyword::{Found, KeywordSet, Match, Position};
 pub use normalize::{normalize, tokens, Token};
