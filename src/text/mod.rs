@@ -10,8 +10,10 @@ pub mod date;
 pub mod distance;
 pub mod keyword;
 pub mod normalize;
+pub mod registration;
 
 pub use date::{age_on, find_date, parse_date, DateError, FoundDate};
 pub use distance::{bounded_distance, osa_distance, within};
 pub use keyword::{Found, KeywordSet, Match, Position};
 pub use normalize::{normalize, tokens, Token};
+pub use registration::{check_person_name, check_place, parse_one_shot, NameError, OneShot};
