@@ -135,6 +135,8 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
     /// tie-break only settles matches whose spans overlap (`dis attiva iscrizione` is the
     /// longer `disattiva iscrizione`); two different actions found side by side with the
     /// same position and edits (`iscrivimi cancellami`) are ambiguous whatever their length.
+    /// So is a better-placed match that needs more typos than an overlapping match of
+    /// another action: the engine asks rather than risk swapping subscribe and unsubscribe.
     pub fn find(&self, text: &str) -> Found<A> {
         let toks = tokens(text);
         if toks.is_empty() {
@@ -149,7 +151,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
             .collect();
         let mut cands: Vec<(usize, Match<A>)> = Vec::new();
         for (idx, p) in self.phrases.iter().enumerate() {
-            if let Some((pos, edits, r)) = best_window(p, &words) {
+            for (pos, edits, r) in best_windows(p, &words) {
                 let span = toks[r.start].start..toks[r.end - 1].end;
                 cands.push((idx, self.to_match(idx, pos, edits, span)));
             }
@@ -165,19 +167,26 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
         let Some((best_idx, best)) = cands.first() else {
             return Found::None;
         };
-        let rival = cands.iter().find(|(_, m)| m.action != best.action);
-        match rival {
-            Some((idx, other)) if other.position == best.position && other.edits == best.edits => {
-                let overlap = other.span.start < best.span.end && best.span.start < other.span.end;
+        // The first other action that makes the choice unsafe, if any.
+        let rival = cands.iter().find(|(idx, other)| {
+            if other.action == best.action {
+                return false;
+            }
+            let overlap = other.span.start < best.span.end && best.span.start < other.span.end;
+            if (other.position, other.edits) == (best.position, best.edits) {
                 let same_len =
                     self.phrases[*idx].joined_chars == self.phrases[*best_idx].joined_chars;
-                if overlap && !same_len {
-                    Found::One(best.clone())
-                } else {
-                    Found::Ambiguous(best.clone(), other.clone())
-                }
+                !overlap || same_len
+            } else {
+                // The same words read as another action with fewer typos: "as attiva
+                // iscrizione" is `disattiva iscrizione` (Whole, 2 edits) or `attiva
+                // iscrizione` (Inside, exact). Position alone must not decide that.
+                overlap && other.edits < best.edits
             }
-            _ => Found::One(best.clone()),
+        });
+        match rival {
+            Some((_, other)) => Found::Ambiguous(best.clone(), other.clone()),
+            None => Found::One(best.clone()),
         }
     }
 
@@ -282,25 +291,36 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
     }
 }
 
-/// The best window of `words` for phrase `p`: (position, edits, word range).
-fn best_window<A>(p: &Phrase<A>, words: &[Word]) -> Option<(Position, usize, Range<usize>)> {
+/// The best windows of `words` for phrase `p`: (position, edits, word range).
+///
+/// Returns the best-ranked window and, when it is a different one, the window with the
+/// fewest edits, so [`KeywordSet::find`] can see an exact reading hiding behind a fuzzy
+/// whole-message one.
+fn best_windows<A>(p: &Phrase<A>, words: &[Word]) -> Vec<(Position, usize, Range<usize>)> {
     let n = words.len();
     let total: usize = words.iter().map(|w| w.chars).sum();
-    // Whole: only worth comparing when the lengths can be within budget.
-    if total <= p.joined_chars + p.budget {
-        if let Some(e) = window_edits(p, words) {
-            return Some((Position::Whole, e, 0..n));
-        }
-    }
     let mut best: Option<(Position, usize, Range<usize>)> = None;
+    let mut fewest: Option<(Position, usize, Range<usize>)> = None;
     let mut consider = |pos: Position, e: usize, r: Range<usize>| {
         if best
             .as_ref()
             .is_none_or(|(bp, be, _)| (pos, e) < (*bp, *be))
         {
-            best = Some((pos, e, r));
+            best = Some((pos, e, r.clone()));
+        }
+        if fewest
+            .as_ref()
+            .is_none_or(|(fp, fe, _)| (e, pos) < (*fe, *fp))
+        {
+            fewest = Some((pos, e, r));
         }
     };
+    // Whole: only worth comparing when the lengths can be within budget.
+    if total <= p.joined_chars + p.budget {
+        if let Some(e) = window_edits(p, words) {
+            consider(Position::Whole, e, 0..n);
+        }
+    }
     let k = p.words.len();
     let inside_ok = n <= k + MAX_EXTRA_WORDS;
     if p.prefix || inside_ok {
@@ -341,7 +361,13 @@ fn best_window<A>(p: &Phrase<A>, words: &[Word]) -> Option<(Position, usize, Ran
             }
         }
     }
-    best
+    let mut out: Vec<_> = best.into_iter().collect();
+    if let Some(f) = fewest {
+        if out.first().is_some_and(|b| b.1 != f.1) {
+            out.push(f);
+        }
+    }
+    out
 }
 
 /// Edits needed for `window` to read as phrase `p`, if within tolerance.
@@ -489,6 +515,13 @@ mod tests {
         assert_eq!((m.action, m.position), (Unsub, Position::Whole));
         let m = one("dis attiva iscrizione grazie");
         assert_eq!((m.action, m.position), (Unsub, Position::Inside));
+        // Read fuzzily as the whole message, "as attiva iscrizione" is two edits from
+        // `disattiva iscrizione`; it must not silently unsubscribe.
+        assert!(matches!(
+            set().find("as attiva iscrizione"),
+            Found::Ambiguous(..)
+        ));
+        assert_eq!(action("di sattiva iscrizione"), Some(Unsub));
     }
 
     #[test]

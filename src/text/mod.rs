@@ -17,3 +17,6 @@ pub use distance::{bounded_distance, osa_distance, within};
 pub use keyword::{Found, KeywordSet, Match, Position};
 pub use normalize::{normalize, tokens, Token};
 pub use registration::{check_person_name, check_place, parse_one_shot, NameError, OneShot};
+
+#[cfg(test)]
+mod props;
