@@ -6,42 +6,19 @@
 //! one it contains (`DISATTIVA ISCRIZIONE` is not `ATTIVA ISCRIZIONE`).
 //! It must not decide what an action does, nor hold any comune's keywords itself.
 //!
-//! Cost: one tokenization of the message, then per phrase a bounded number of windows.
-//! Inside search is skipped for long messages and Prefix search stops as soon as the
-//! window is longer than the phrase could be, so a 100 KB message is linear.
+//! The comparison of one phrase with the words of a message lives in `window.rs`; this
+//! file ranks what it finds and decides between actions.
 
 use std::cmp::Reverse;
 use std::ops::Range;
 
-use super::distance::bounded_distance;
 use super::normalize::tokens;
-
-/// Words of this many chars or more tolerate one edit; shorter words must be exact.
-const LONG_WORD: usize = 5;
-/// Most edits ever allowed when comparing words joined without spaces.
-const MAX_JOINED_EDITS: usize = 2;
-/// Words a message may carry besides the phrase for an Inside match.
-const MAX_EXTRA_WORDS: usize = 4;
+use super::window::{best_windows, whole_match, window_edits, words_of, Phrase};
 
 /// A set of keyword phrases, each tagged with an action `A` and a language tag.
 #[derive(Debug, Clone)]
 pub struct KeywordSet<A> {
     phrases: Vec<Phrase<A>>,
-}
-
-/// A phrase as added, with its normalized forms precomputed once.
-#[derive(Debug, Clone)]
-struct Phrase<A> {
-    action: A,
-    lang: String,
-    text: String,
-    prefix: bool,
-    words: Vec<String>,
-    word_chars: Vec<usize>,
-    joined: String,
-    joined_chars: usize,
-    /// Edits allowed when the input's word count differs from the phrase's.
-    budget: usize,
 }
 
 /// Where the phrase sits in the message.
@@ -83,13 +60,6 @@ pub enum Found<A> {
     Ambiguous(Match<A>, Match<A>),
 }
 
-/// A word of the input as the matcher sees it.
-#[derive(Clone, Copy)]
-struct Word<'a> {
-    norm: &'a str,
-    chars: usize,
-}
-
 impl<A: Clone + PartialEq> Default for KeywordSet<A> {
     fn default() -> Self {
         Self::new()
@@ -109,24 +79,9 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
     /// A phrase with no letters or digits (only punctuation or emoji) can never match and
     /// is ignored.
     pub fn add(&mut self, action: A, lang: &str, phrase: &str, prefix: bool) {
-        let words: Vec<String> = tokens(phrase).into_iter().map(|t| t.norm).collect();
-        if words.is_empty() {
-            return;
+        if let Some(p) = Phrase::new(action, lang, phrase, prefix) {
+            self.phrases.push(p);
         }
-        let word_chars: Vec<usize> = words.iter().map(|w| w.chars().count()).collect();
-        let joined = words.concat();
-        let long_words = word_chars.iter().filter(|&&c| c >= LONG_WORD).count();
-        self.phrases.push(Phrase {
-            action,
-            lang: lang.to_owned(),
-            text: phrase.to_owned(),
-            prefix,
-            joined_chars: word_chars.iter().sum(),
-            budget: long_words.min(MAX_JOINED_EDITS),
-            words,
-            word_chars,
-            joined,
-        });
     }
 
     /// The best phrase in `text`, or `Ambiguous` when two different actions rank equally.
@@ -142,13 +97,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
         if toks.is_empty() {
             return Found::None;
         }
-        let words: Vec<Word> = toks
-            .iter()
-            .map(|t| Word {
-                norm: &t.norm,
-                chars: t.norm.chars().count(),
-            })
-            .collect();
+        let words = words_of(&toks);
         let mut cands: Vec<(usize, Match<A>)> = Vec::new();
         for (idx, p) in self.phrases.iter().enumerate() {
             for (pos, edits, r) in best_windows(p, &words) {
@@ -221,13 +170,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
     /// one-shot line; positions are reported as `Inside` unless at the start.
     pub(crate) fn find_all(&self, text: &str) -> Vec<Match<A>> {
         let toks = tokens(text);
-        let words: Vec<Word> = toks
-            .iter()
-            .map(|t| Word {
-                norm: &t.norm,
-                chars: t.norm.chars().count(),
-            })
-            .collect();
+        let words = words_of(&toks);
         let mut out = Vec::new();
         for (idx, p) in self.phrases.iter().enumerate() {
             // (start, end, edits) of the occurrences kept so far for this phrase.
@@ -289,119 +232,6 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
             span,
         }
     }
-}
-
-/// The best windows of `words` for phrase `p`: (position, edits, word range).
-///
-/// Returns the best-ranked window and, when it is a different one, the window with the
-/// fewest edits, so [`KeywordSet::find`] can see an exact reading hiding behind a fuzzy
-/// whole-message one.
-fn best_windows<A>(p: &Phrase<A>, words: &[Word]) -> Vec<(Position, usize, Range<usize>)> {
-    let n = words.len();
-    let total: usize = words.iter().map(|w| w.chars).sum();
-    let mut best: Option<(Position, usize, Range<usize>)> = None;
-    let mut fewest: Option<(Position, usize, Range<usize>)> = None;
-    let mut consider = |pos: Position, e: usize, r: Range<usize>| {
-        if best
-            .as_ref()
-            .is_none_or(|(bp, be, _)| (pos, e) < (*bp, *be))
-        {
-            best = Some((pos, e, r.clone()));
-        }
-        if fewest
-            .as_ref()
-            .is_none_or(|(fp, fe, _)| (e, pos) < (*fe, *fp))
-        {
-            fewest = Some((pos, e, r));
-        }
-    };
-    // Whole: only worth comparing when the lengths can be within budget.
-    if total <= p.joined_chars + p.budget {
-        if let Some(e) = window_edits(p, words) {
-            consider(Position::Whole, e, 0..n);
-        }
-    }
-    let k = p.words.len();
-    let inside_ok = n <= k + MAX_EXTRA_WORDS;
-    if p.prefix || inside_ok {
-        // Windows from the first word: Prefix for prefix phrases, else Inside.
-        let pos = if p.prefix {
-            Position::Prefix
-        } else {
-            Position::Inside
-        };
-        let mut chars = 0;
-        for end in 1..n {
-            chars += words[end - 1].chars;
-            if chars > p.joined_chars + p.budget {
-                break;
-            }
-            if pos == Position::Inside && n - end > MAX_EXTRA_WORDS {
-                continue;
-            }
-            if let Some(e) = window_edits(p, &words[..end]) {
-                consider(pos, e, 0..end);
-            }
-        }
-    }
-    if inside_ok {
-        for start in 1..n {
-            let mut chars = 0;
-            for end in start + 1..=n {
-                chars += words[end - 1].chars;
-                if chars > p.joined_chars + p.budget {
-                    break;
-                }
-                if n - (end - start) > MAX_EXTRA_WORDS {
-                    continue;
-                }
-                if let Some(e) = window_edits(p, &words[start..end]) {
-                    consider(Position::Inside, e, start..end);
-                }
-            }
-        }
-    }
-    let mut out: Vec<_> = best.into_iter().collect();
-    if let Some(f) = fewest {
-        if out.first().is_some_and(|b| b.1 != f.1) {
-            out.push(f);
-        }
-    }
-    out
-}
-
-/// Edits needed for `window` to read as phrase `p`, if within tolerance.
-fn window_edits<A>(p: &Phrase<A>, window: &[Word]) -> Option<usize> {
-    if window.len() == p.words.len() {
-        // Word by word: long words forgive one edit, short words none.
-        let mut edits = 0;
-        for ((pw, &pc), w) in p.words.iter().zip(&p.word_chars).zip(window) {
-            if pc >= LONG_WORD {
-                edits += bounded_distance(pw, w.norm, 1)?;
-            } else if pw != w.norm {
-                return None;
-            }
-        }
-        return Some(edits);
-    }
-    // Spacing differs: compare the words joined without spaces.
-    let chars: usize = window.iter().map(|w| w.chars).sum();
-    if chars.abs_diff(p.joined_chars) > p.budget {
-        return None;
-    }
-    let joined: String = window.iter().map(|w| w.norm).collect();
-    bounded_distance(&p.joined, &joined, p.budget)
-}
-
-/// Whether phrase `q`, typed as a whole message, matches phrase `p`.
-fn whole_match<A>(p: &Phrase<A>, q: &Phrase<A>) -> bool {
-    let words: Vec<Word> = q
-        .words
-        .iter()
-        .zip(&q.word_chars)
-        .map(|(w, &c)| Word { norm: w, chars: c })
-        .collect();
-    window_edits(p, &words).is_some()
 }
 
 #[cfg(test)]

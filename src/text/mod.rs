@@ -11,6 +11,7 @@ pub mod distance;
 pub mod keyword;
 pub mod normalize;
 pub mod registration;
+mod window;
 
 pub use date::{age_on, find_date, parse_date, DateError, FoundDate};
 pub use distance::{bounded_distance, osa_distance, within};
