@@ -386,6 +386,13 @@ mod tests {
             want
         );
         assert_eq!(fields("Anna Bianchi nata il 12/03/1980 a Isili"), want);
+        let o = parse(
+            "Mario Rossi nato a San Gavino Monreale il 1° marzo 1980 autorizzo la ricezione acconsento privacy",
+        );
+        assert_eq!(o.full_name, some("Mario Rossi"));
+        assert_eq!(o.birth_place, some("San Gavino Monreale"));
+        assert_eq!(o.birth_date, Some(Ok(date(1980, 3, 1))));
+        assert_eq!(o.consents, ["messages", "privacy"]);
         let o = parse("Jeanne Martin née à Aoste le 12 mars 1980");
         assert_eq!(o.full_name, some("Jeanne Martin"));
         assert_eq!(o.birth_place, some("Aoste"));
