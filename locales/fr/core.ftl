@@ -40,6 +40,7 @@ offer-subscribe = Si vous souhaitez aussi recevoir les communications de la { $c
 question-received = Nous avons bien reçu votre question : nous vous répondrons dès que possible.
 please-write-text = Merci d'écrire votre demande sous forme de texte : nous ne pouvons pas lire les photos, audios, vidéos ou documents.
 blocked = Ce numéro a été bloqué pour non-respect des règles du service. Vous pouvez toujours vous désinscrire en écrivant { $unsubscribe }.
+greeting = Bonjour ! Écrivez votre question et nous vous répondrons.
 
 ## Language, help, data
 

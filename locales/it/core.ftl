@@ -41,6 +41,7 @@ offer-subscribe = Se desidera ricevere anche le comunicazioni di { $comune }, sc
 question-received = Abbiamo ricevuto la sua domanda: le risponderemo al più presto.
 please-write-text = Scriva la sua richiesta come testo, per favore: non possiamo leggere foto, audio, video o documenti.
 blocked = Questo numero è stato bloccato perché ha violato le regole del servizio. Può comunque cancellarsi scrivendo { $unsubscribe }.
+greeting = Buongiorno! Scriva pure la sua domanda e le risponderemo.
 
 ## Language, help, data
 
