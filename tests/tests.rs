@@ -1,6 +1,10 @@
 //! sportello's integration tests, compiled as one binary (ripgrep's layout).
 //! Each module drives the real binary or the real library API; helpers live in `util`.
 
+mod cli;
 mod faq;
+mod flows;
 mod hours;
 mod moderation;
+mod transcripts;
+mod util;

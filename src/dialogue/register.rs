@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use super::reply::{Inbound, Reply};
 use super::state::{Ask, Citizen, Consent, Goal, State};
 use super::step::{complete_subscription, Event, Outcome};
-use crate::flow::{Action, ConsentMode, Field, Flow};
+use crate::flow::{Action, ConsentMode, Field, Flow, RegistrationWhen};
 use crate::text::{self, DateError, NameError};
 
 /// Oldest plausible age for a birth date.
@@ -207,6 +207,11 @@ pub(super) fn answer(flow: &Flow, c: &mut Citizen, answer: Answer, inbound: &Inb
         }
         (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::No) => {
             out.replies.push(Reply::new("consent-required"));
+            // A desk's first-contact data was given for the desk, not only for the list.
+            if flow.registration.as_ref().is_some_and(|r| r.when == RegistrationWhen::FirstContact) {
+                let draft = std::mem::take(draft);
+                c.fields.extend(draft);
+            }
             c.state = if c.unsubscribed_at.is_some() { State::Unsubscribed } else { State::New };
         }
         (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::Text(_)) => {

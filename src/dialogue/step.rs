@@ -61,7 +61,13 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> Input<'a> {
                 Input::Text(text)
             }
             Found::One(m) => Input::Action(m.action, Some(m)),
-            Found::Ambiguous(..) => Input::Ambiguous,
+            // Only subscribe against unsubscribe is worth a question; any other pair (a
+            // greeting beside a keyword) resolves to the more important action.
+            Found::Ambiguous(a, b) if is_pair(a.action, b.action, Action::Subscribe, Action::Unsubscribe) => Input::Ambiguous,
+            Found::Ambiguous(a, b) => {
+                let m = if priority(a.action) >= priority(b.action) { a } else { b };
+                Input::Action(m.action, Some(m))
+            }
             Found::None => Input::Text(text),
         },
         Body::Button { id } => match id.split_once(':') {
@@ -71,6 +77,22 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> Input<'a> {
         },
         Body::Reaction => Input::Ignore,
         Body::Media { .. } | Body::Location | Body::Contacts | Body::Unsupported => Input::NonText,
+    }
+}
+
+fn is_pair(a: Action, b: Action, x: Action, y: Action) -> bool {
+    (a == x && b == y) || (a == y && b == x)
+}
+
+fn priority(a: Action) -> u8 {
+    match a {
+        Action::Unsubscribe => 9,
+        Action::Subscribe => 8,
+        Action::Operator => 7,
+        Action::Language => 6,
+        Action::MyData | Action::Privacy => 5,
+        Action::Yes | Action::No => 4,
+        Action::Greeting => 0,
     }
 }
 

@@ -1,0 +1,38 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use sportello::dialogue::runner::Engine;
+use sportello::flow;
+use sportello::i18n::Locales;
+use sportello::storage::Store;
+
+/// The repository root (tests run with it as the current directory, but be explicit).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The repository's locales and flows over the given store.
+pub fn engine(store: Arc<dyn Store>) -> Engine {
+    let locales = Locales::load_dir(&root().join("locales")).expect("locales load");
+    let flows = flow::load_dir(&root().join("flows"), &locales).expect("flows load");
+    Engine { flows, locales, store }
+}
+
+/// Runs the real binary with `args`, feeding `stdin`, from `dir`.
+pub fn sportello(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .args(args)
+        .current_dir(dir)
+        .env("SPORTELLO_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sportello");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().expect("wait sportello")
+}
