@@ -1,1 +1,126 @@
-//! (todo)
+//! The command-line contracts of SPEC.md, through the real binary: `chat --json`,
+//! `citizen show`, the shared data directory, and state surviving a restart.
+
+use serde_json::Value;
+
+use crate::util::{root, sportello};
+
+fn json_lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect()
+}
+
+fn show(data: &str, comune: &str, from: &str) -> (i32, String, String) {
+    let out = sportello(&root(), &["citizen", "show", "--comune", comune, "--from", from, "--data", data], "");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn chat_json_writes_one_object_per_outgoing_message_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = sportello(
+        &root(),
+        &["chat", "--comune", "brusson", "--from", "+39 333 000 0001", "--json", "--data", data],
+        "JE M'INSCRIS\nbonjour\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["key"], "brusson-subscribed");
+    assert!(lines[0]["text"].as_str().unwrap().contains("Commune de Brusson"));
+    assert!(lines[0]["buttons"].as_array().unwrap().is_empty());
+    assert_eq!(lines[1]["key"], "brusson-other");
+    // No Unicode isolation marks around placeables (they show in WhatsApp).
+    assert!(!lines[0]["text"].as_str().unwrap().contains('\u{2068}'));
+}
+
+#[test]
+fn chat_buttons_are_listed_and_a_number_taps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let data = data.to_str().unwrap();
+    let input = "Iscrivimi\nMario\nRossi\n12/03/1980\n1\n";
+    let out = sportello(&root(), &["chat", "--comune", "assemini", "--from", "3330000002", "--json", "--data", data], input);
+    let lines = json_lines(&out.stdout);
+    let ask = lines.iter().find(|l| l["key"] == "ask-accept-privacy").expect("asked to accept");
+    assert_eq!(ask["buttons"][0]["id"], "yes");
+    assert_eq!(ask["buttons"][0]["title"], "Sì");
+    assert_eq!(lines.last().unwrap()["key"], "assemini-subscribed");
+    let (code, stdout, _) = show(data, "assemini", "+39 333 000 0002");
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["consents"][0]["how"], "button");
+}
+
+#[test]
+fn citizen_show_prints_the_contract_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let line = "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy\n";
+    let out = sportello(&root(), &["chat", "--comune", "isili", "--from", "3331234567", "--data", data], line);
+    assert!(out.status.success());
+    let (code, stdout, _) = show(data, "isili", "+393331234567");
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["status"], "subscribed");
+    assert_eq!(v["language"], "it");
+    assert_eq!(v["fields"]["full_name"], "Mario Rossi");
+    assert_eq!(v["fields"]["birth_place"], "Isili");
+    assert_eq!(v["fields"]["birth_date"], "1980-03-12");
+    assert!(v["categories"].is_array());
+    let consents = v["consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 2);
+    for c in consents {
+        assert_eq!(c["notice_version"], "2017-02-02");
+        assert!(c["at"].as_str().unwrap().parse::<jiff::Timestamp>().is_ok());
+        assert!(c["message_id"].as_str().unwrap().starts_with("chat-"));
+    }
+}
+
+#[test]
+fn citizen_show_of_an_unknown_citizen_exits_1_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (code, stdout, stderr) = show(data.to_str().unwrap(), "madone", "3339999999");
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("no citizen"), "{stderr}");
+}
+
+#[test]
+fn state_survives_a_restart_in_the_middle_of_a_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let args = ["chat", "--comune", "isili", "--from", "3335550000", "--json", "--data", data];
+    let first = json_lines(&sportello(&root(), &args, "REGISTRAZIONE\nMario Rossi\n").stdout);
+    assert_eq!(first.last().unwrap()["key"], "ask-birth-place");
+    // A new process on the same data directory continues where the first one stopped.
+    let second = json_lines(&sportello(&root(), &args, "Isili\n").stdout);
+    assert_eq!(second[0]["key"], "ask-birth-date");
+    let (_, stdout, _) = show(data, "isili", "3335550000");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["status"], "registering");
+}
+
+#[test]
+fn the_binary_runs_on_its_built_in_flows_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sportello(dir.path(), &["chat", "--comune", "madone", "--from", "3331", "--json"], "ATTIVA ISCRIZIONE\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_lines(&out.stdout)[0]["key"], "madone-subscribed");
+    assert!(dir.path().join("data").is_dir(), "default data directory is ./data");
+    let out = sportello(dir.path(), &["flows", "check"], "");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 flows"));
+}
+
+#[test]
+fn chat_on_an_unknown_comune_fails_and_names_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sportello(dir.path(), &["chat", "--comune", "atlantide", "--from", "1"], "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("isili"));
+}

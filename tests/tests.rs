@@ -6,5 +6,6 @@ mod faq;
 mod flows;
 mod hours;
 mod moderation;
+mod props;
 mod transcripts;
 mod util;

@@ -183,10 +183,12 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         }
     }
     for (a, pa, b, pb) in keywords.conflicts() {
+        // Point at the later of the two phrases: the earlier one was fine until it came.
         let offset = spans
             .iter()
-            .find(|(act, p, _)| (*act == b && *p == pb) || (*act == a && *p == pa))
+            .filter(|(act, p, _)| (*act == b && *p == pb) || (*act == a && *p == pa))
             .map(|s| s.2)
+            .max()
             .unwrap_or(0);
         errors.push(err(
             offset,
