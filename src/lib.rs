@@ -8,6 +8,7 @@
 
 pub mod channel;
 pub mod cli;
+pub mod config;
 pub mod dialogue;
 pub mod embedded;
 pub mod faq;

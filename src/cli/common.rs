@@ -5,17 +5,22 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 
+use crate::config::Config;
 use crate::dialogue::runner::Engine;
 use crate::flow::{self, Flows};
 use crate::i18n::Locales;
 use crate::storage::SledStore;
 
-/// Folders of flows, locales and data.
+/// Folders of flows, locales and data: a flag wins over the configuration file, which wins
+/// over the defaults.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Paths {
-    /// Data directory (the same one the server uses).
-    #[arg(long, default_value = "./data", global = true)]
-    pub data: PathBuf,
+    /// Configuration file (see config.example.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory (the same one the server uses) [default: ./data].
+    #[arg(long, global = true)]
+    pub data: Option<PathBuf>,
     /// Flows folder; when absent and ./flows does not exist, the built-in flows are used.
     #[arg(long, global = true)]
     pub flows: Option<PathBuf>,
@@ -24,18 +29,35 @@ pub struct Paths {
     pub locales: Option<PathBuf>,
 }
 
-fn pick(explicit: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
-    explicit.clone().or_else(|| Path::new(default).is_dir().then(|| PathBuf::from(default)))
+fn pick(explicit: &Option<PathBuf>, configured: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
+    explicit
+        .clone()
+        .or_else(|| configured.clone())
+        .or_else(|| Path::new(default).is_dir().then(|| PathBuf::from(default)))
+}
+
+fn config(paths: &Paths) -> anyhow::Result<Config> {
+    Ok(match &paths.config {
+        Some(file) => Config::load(file)?,
+        None => Config::default(),
+    })
+}
+
+/// The data directory in force.
+pub fn data_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
+    let config = config(paths)?;
+    Ok(paths.data.clone().or(config.data).unwrap_or_else(|| PathBuf::from("./data")))
 }
 
 /// Loads locales and flows, as files when present, else built in. Errors list every problem.
 pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
-    let locales = match pick(&paths.locales, "locales") {
+    let config = config(paths)?;
+    let locales = match pick(&paths.locales, &config.locales, "locales") {
         Some(dir) => Locales::load_dir(&dir),
         None => Locales::embedded(),
     }
     .map_err(|errs| anyhow!(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))?;
-    let flows = match pick(&paths.flows, "flows") {
+    let flows = match pick(&paths.flows, &config.flows, "flows") {
         Some(dir) => flow::load_dir(&dir, &locales),
         None => flow::load_embedded(&locales),
     }
@@ -46,7 +68,8 @@ pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
 /// Flows, locales and the sled store in `paths.data`.
 pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let (flows, locales) = load_flows(paths)?;
-    let store = SledStore::open(&paths.data)
-        .with_context(|| format!("cannot open the data directory {} (is a server using it?)", paths.data.display()))?;
+    let data = data_dir(paths)?;
+    let store = SledStore::open(&data)
+        .with_context(|| format!("cannot open the data directory {} (is a server using it?)", data.display()))?;
     Ok(Engine { flows, locales, store: Arc::new(store) })
 }
