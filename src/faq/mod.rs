@@ -1,1 +1,277 @@
-//! Pure FAQ matcher (owned by the FAQ work, issue 7).
+//! The FAQ of a comune and its tolerant matcher (issue 7).
+//!
+//! Owns the FAQ data model (entries with question variants, out-of-scope rules) and the
+//! decision for one question: answer, offer a few choices, point elsewhere, or abstain.
+//! Pure: no I/O except `Faq::load`, no clock, no citizen-facing words beyond the
+//! comune's own FAQ text (answers are comune content edited by operators, so they live
+//! in `faq/<comune>.toml`, not in Fluent). Never logs questions: they may hold personal
+//! data.
+//!
+//! - `normalize`: folding, stop words, stemming, edit distance.
+//! - `bm25`: the ranking.
+//! - `load` and `csv`: reading and validating data files.
+
+mod bm25;
+mod csv;
+mod load;
+mod normalize;
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use bm25::{Hit, Index};
+
+/// Below this score (BM25 times coverage) the best match is too weak to answer.
+pub const MIN_SCORE: f32 = 0.5;
+/// Below this share of the question's weight matched, the question is probably about
+/// something the FAQ does not cover: abstain.
+pub const MIN_COVERAGE: f32 = 0.5;
+/// Entries scoring at least this fraction of the best are a near tie: offer choices.
+pub const TIE_RATIO: f32 = 0.9;
+/// Weight of an entry's second-best variant in its score.
+pub const CONSENSUS: f32 = 0.25;
+/// At most this many choices are offered.
+pub const MAX_CHOICES: usize = 3;
+
+/// The decision thresholds; `Default` gives the constants above, tuned on
+/// `eval/faq/dev.csv`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// See [`MIN_SCORE`].
+    pub min_score: f32,
+    /// See [`MIN_COVERAGE`].
+    pub min_coverage: f32,
+    /// See [`TIE_RATIO`].
+    pub tie_ratio: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { min_score: MIN_SCORE, min_coverage: MIN_COVERAGE, tie_ratio: TIE_RATIO }
+    }
+}
+
+/// Why FAQ data could not be loaded. Messages name the file, line or entry.
+#[derive(Debug, thiserror::Error)]
+pub enum FaqError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    /// The TOML is malformed or has unknown keys.
+    #[error("bad FAQ file: {0}")]
+    Toml(String),
+    /// The CSV is malformed or lacks a required column.
+    #[error("bad FAQ CSV at line {line}: {reason}")]
+    Csv { line: usize, reason: String },
+    /// An entry or rule breaks a rule of the data model.
+    #[error("bad FAQ entry {id:?}: {reason}")]
+    Invalid { id: String, reason: String },
+}
+
+/// One FAQ entry: several ways citizens ask, one answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Kebab-case id, shared by the translations of one entry (`come-iscriversi`).
+    pub id: String,
+    /// `it` or `fr`.
+    pub lang: String,
+    /// Question variants as citizens would ask.
+    pub questions: Vec<String>,
+    /// The answer text, written by the comune.
+    pub answer: String,
+    /// An optional link for more.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// True while the answer is a "[DA COMPLETARE …]" placeholder for the URP to fill
+    /// in: the engine should hand such questions to staff rather than send the text.
+    #[serde(default)]
+    pub placeholder: bool,
+}
+
+/// A topic the service must not handle (e.g. reports, access to records), with the
+/// phrases that reveal it and where to send the citizen instead.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutOfScope {
+    /// Kebab-case id, distinct from every entry id (`accesso-atti`).
+    pub id: String,
+    /// `it` or `fr`.
+    pub lang: String,
+    /// Phrases that reveal the topic.
+    pub triggers: Vec<String>,
+    /// Where to go instead, written by the comune.
+    pub redirect: String,
+}
+
+/// The decision for one question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer<'a> {
+    /// One clear match.
+    Entry { entry: &'a Entry, score: f32 },
+    /// Near ties, best first: offer them as buttons.
+    Choices(Vec<(&'a Entry, f32)>),
+    /// The question is about something the service does not handle.
+    OutOfScope { redirect: &'a str, score: f32 },
+    /// Nothing matches well enough; `best` is the best score seen, if any.
+    Abstain { best: Option<f32> },
+}
+
+/// A comune's FAQ, indexed for matching.
+#[derive(Debug, Clone)]
+pub struct Faq {
+    entries: Vec<Entry>,
+    rules: Vec<OutOfScope>,
+    /// One index per language present, plus `*` over everything (used when the
+    /// question's language has no entries). Owners: entry indexes, then
+    /// `entries.len() + rule index`.
+    indexes: Vec<(String, Index)>,
+    thresholds: Thresholds,
+}
+
+impl Faq {
+    /// Loads `faq/<comune>.toml`, or a CSV when the file name ends in `.csv`.
+    pub fn load(path: &Path) -> Result<Faq, FaqError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FaqError::Io { path: path.display().to_string(), source })?;
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+            Faq::from_csv_str(&text)
+        } else {
+            Faq::from_toml_str(&text)
+        }
+    }
+
+    /// Reads the TOML form: `[[entry]]` tables and `[[out_of_scope]]` tables.
+    pub fn from_toml_str(text: &str) -> Result<Faq, FaqError> {
+        let (entries, rules) = load::from_toml(text)?;
+        Ok(Faq::new(entries, rules))
+    }
+
+    /// Reads a CSV with a header naming at least `id`, `question`, `answer` (`lang`,
+    /// `link`, `placeholder` optional, others ignored), comma or semicolon separated.
+    pub fn from_csv_str(text: &str) -> Result<Faq, FaqError> {
+        Ok(Faq::new(load::from_csv(text)?, Vec::new()))
+    }
+
+    fn new(entries: Vec<Entry>, rules: Vec<OutOfScope>) -> Faq {
+        let n = entries.len();
+        let docs = |lang: Option<&str>| {
+            let entry_docs = entries
+                .iter()
+                .enumerate()
+                .filter(move |(_, e)| lang.is_none_or(|l| e.lang == l))
+                .flat_map(|(i, e)| e.questions.iter().map(move |q| (i, q.as_str())));
+            let rule_docs = rules
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| lang.is_none_or(|l| r.lang == l))
+                .flat_map(move |(i, r)| r.triggers.iter().map(move |t| (n + i, t.as_str())));
+            entry_docs.chain(rule_docs).collect::<Vec<_>>()
+        };
+        let mut langs: Vec<&str> = entries.iter().map(|e| e.lang.as_str()).chain(rules.iter().map(|r| r.lang.as_str())).collect();
+        langs.sort();
+        langs.dedup();
+        let mut indexes: Vec<(String, Index)> = langs.iter().map(|l| (l.to_string(), Index::build(docs(Some(l))))).collect();
+        indexes.push(("*".to_string(), Index::build(docs(None))));
+        Faq { entries, rules, indexes, thresholds: Thresholds::default() }
+    }
+
+    /// The same FAQ deciding with other thresholds (for tuning and evaluation).
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Faq {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// All entries, in file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// All out-of-scope rules, in file order.
+    pub fn out_of_scope(&self) -> &[OutOfScope] {
+        &self.rules
+    }
+
+    /// The rule behind an `Answer::OutOfScope` redirect (by identity, not by text).
+    pub fn rule_for(&self, redirect: &str) -> Option<&OutOfScope> {
+        self.rules.iter().find(|r| std::ptr::eq(r.redirect.as_str(), redirect))
+    }
+
+    /// Answers `question` asked in `lang` (`it`, `fr`; anything else, or a language the
+    /// FAQ lacks, searches every language). Entries are ranked by BM25 over their best
+    /// variant (plus `CONSENSUS` times its second best) times coverage; abstains below `MIN_SCORE` or `MIN_COVERAGE`; entries
+    /// within `TIE_RATIO` of the best come back as `Choices`.
+    pub fn ask(&self, question: &str, lang: &str) -> Answer<'_> {
+        let lang = lang.trim().to_ascii_lowercase();
+        let index = self
+            .indexes
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .or_else(|| self.indexes.last())
+            .map(|(_, index)| index);
+        let Some(index) = index else {
+            return Answer::Abstain { best: None };
+        };
+        // Best document per entry id (translations share an id) or per rule; coverage
+        // counts the question's words matched by any variant of the entry.
+        let ranking = index.rank(question);
+        // (best hit, its entry's second-best variant score, words matched by any variant)
+        let mut best: Vec<(Hit, f32, u64)> = Vec::new();
+        for hit in &ranking.hits {
+            match best.iter_mut().find(|(b, _, _)| self.same_target(b.owner, hit.owner)) {
+                Some((_, second, matched)) => {
+                    *second = second.max(hit.score);
+                    *matched |= hit.matched;
+                }
+                None => best.push((*hit, 0.0, hit.matched)),
+            }
+        }
+        // Rank by the best variant's BM25 plus a little of the second best (an entry
+        // several of whose phrasings match is likelier the intent), times coverage:
+        // between two entries matching the same common word, the one that also explains
+        // the rare words of the question wins.
+        let mut scored: Vec<(usize, f32, f32)> = best
+            .iter()
+            .map(|(h, second, m)| {
+                let coverage = ranking.coverage(*m);
+                (h.owner, (h.score + CONSENSUS * second) * coverage, coverage)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let Some(&(top_owner, top_score, top_coverage)) = scored.first() else {
+            return Answer::Abstain { best: None };
+        };
+        let t = self.thresholds;
+        if top_score < t.min_score || top_coverage < t.min_coverage {
+            return Answer::Abstain { best: Some(top_score) };
+        }
+        if let Some(rule) = top_owner.checked_sub(self.entries.len()).and_then(|i| self.rules.get(i)) {
+            return Answer::OutOfScope { redirect: &rule.redirect, score: top_score };
+        }
+        let choices: Vec<(&Entry, f32)> = scored
+            .iter()
+            .filter(|&&(_, score, coverage)| score >= t.tie_ratio * top_score && coverage >= t.min_coverage)
+            .filter_map(|&(owner, score, _)| self.entries.get(owner).map(|e| (e, score)))
+            .take(MAX_CHOICES)
+            .collect();
+        match (choices.len(), self.entries.get(top_owner)) {
+            (2.., _) => Answer::Choices(choices),
+            (_, Some(entry)) => Answer::Entry { entry, score: top_score },
+            (_, None) => Answer::Abstain { best: Some(top_score) },
+        }
+    }
+
+    /// Whether two owners are the same entry id (any language) or the same rule.
+    fn same_target(&self, a: usize, b: usize) -> bool {
+        if a == b {
+            return true;
+        }
+        match (self.entries.get(a), self.entries.get(b)) {
+            (Some(x), Some(y)) => x.id == y.id,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
