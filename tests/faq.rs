@@ -164,18 +164,6 @@ fn eval_dev_set() {
     assert!(s.total >= 40);
 }
 
-/// The threshold grid, on the dev set only (`cargo test --test tests faq::tune -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn tune_on_dev() {
-    for min_coverage in [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6] {
-        for min_score in [0.5, 1.0, 1.5, 2.0] {
-            let s = evaluate("eval/faq/dev.csv", Thresholds { min_score, min_coverage, ..Thresholds::default() });
-            println!("coverage {min_coverage:.2} score {min_score:.1}: correct {}/{} (with choices {}), abstained {}", s.correct, s.total, s.correct_with_choices, s.abstained);
-        }
-    }
-}
-
 /// The held-out set: the bar is set below the measured figure (see RESULTS.md) so
 /// that a regression fails the build.
 #[test]
