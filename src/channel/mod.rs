@@ -1,1 +1,104 @@
-//! Channel adapters: wire formats only (issue 3).
+//! Channel adapters: wire formats only. Each adapter verifies a request, parses it into the
+//! channel-neutral types below, and turns rendered replies into the provider's requests.
+//! Adapters never touch flows, the dialogue or storage: the server does that with what
+//! they return.
+
+pub mod telegram;
+pub mod whatsapp;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialogue::Body;
+
+/// The channels sportello speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Whatsapp,
+    Telegram,
+    Web,
+}
+
+impl Channel {
+    /// The name used in storage keys and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Whatsapp => "whatsapp",
+            Channel::Telegram => "telegram",
+            Channel::Web => "web",
+        }
+    }
+}
+
+/// A citizen's message as a channel received it, before routing to a comune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundMessage {
+    pub channel: Channel,
+    /// What identifies the receiving comune: WhatsApp `metadata.phone_number_id`; for
+    /// Telegram, the comune id from the webhook path.
+    pub route: String,
+    /// The citizen: WhatsApp `from` (wa_id digits), Telegram chat id.
+    pub from: String,
+    /// The provider's id of this message (wamid; Telegram `update_id`), for deduplication.
+    pub id: String,
+    /// Provider timestamp, Unix seconds.
+    pub timestamp: i64,
+    pub body: Body,
+    /// Telegram only: the callback query to acknowledge with answerCallbackQuery.
+    #[serde(default)]
+    pub callback_id: Option<String>,
+}
+
+/// Delivery states reported by the provider, in their natural order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+    /// Voice messages: played (after read).
+    Played,
+    /// Terminal.
+    Failed,
+}
+
+/// A provider error code with its description (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderError {
+    pub code: i64,
+    pub title: String,
+}
+
+/// A delivery status update for one of our messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusUpdate {
+    pub channel: Channel,
+    pub route: String,
+    /// Our outgoing message's provider id (wamid).
+    pub message_id: String,
+    pub recipient: String,
+    pub status: DeliveryStatus,
+    pub timestamp: i64,
+    pub errors: Vec<ProviderError>,
+}
+
+/// Why sending failed, as the sender worker needs to know it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError {
+    /// Try again later (rate limits, 5xx, transient provider errors); `retry_after` in
+    /// seconds when the provider said.
+    #[error("retryable provider error {code}: {title}")]
+    Retryable { code: i64, title: String, retry_after: Option<u64> },
+    /// Never retry (the number is not on WhatsApp, the 24-hour window is closed, …).
+    #[error("permanent provider error {code}: {title}")]
+    Permanent { code: i64, title: String },
+    /// The request did not reach the provider or the answer was unreadable: retryable.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+impl SendError {
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, SendError::Permanent { .. })
+    }
+}

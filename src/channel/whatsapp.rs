@@ -1,0 +1,1 @@
+//! WhatsApp Cloud API wire format (being built).
