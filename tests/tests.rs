@@ -7,5 +7,6 @@ mod flows;
 mod hours;
 mod moderation;
 mod props;
+mod storage;
 mod transcripts;
 mod util;

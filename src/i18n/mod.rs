@@ -10,7 +10,7 @@ use std::path::Path;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dialogue::{Arg, Reply};
 use crate::flow::{Action, Flow};
@@ -25,7 +25,7 @@ pub enum LocaleError {
 }
 
 /// A rendered reply, as channels send it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rendered {
     /// The Fluent id it came from (stable; tests and channels key on it).
     pub key: String,
@@ -33,7 +33,7 @@ pub struct Rendered {
     pub buttons: Vec<RenderedButton>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderedButton {
     pub id: String,
     pub title: String,

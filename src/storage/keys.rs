@@ -6,6 +6,8 @@
 //! |---|---|---|
 //! | `meta` | `schema_version` | u32, big-endian |
 //! | `citizenkey_citizen` | `comune 0x00 channel 0x00 citizen-id` | the citizen record, JSON |
+//! | `inboundid_inbound` | `channel 0x00 route 0x00 provider-message-id` | [`InboundEntry`](super::InboundEntry), JSON: the message until processed, then only the fact it was seen (deduplication of redeliveries) |
+//! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
 //! Telegram chat id). 0x00 cannot occur in any part, so keys sort by comune, then channel,
@@ -16,9 +18,23 @@ use super::StoreError;
 pub const META_TREE: &str = "meta";
 pub const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
 pub const CITIZENS_TREE: &str = "citizenkey_citizen";
+pub const INBOUND_TREE: &str = "inboundid_inbound";
+pub const OUTBOX_TREE: &str = "outboxid_outbound";
+
+/// The deduplication key of an inbound message: provider ids are unique per channel and
+/// receiving number or bot.
+pub fn inbound_key(channel: &str, route: &str, id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(channel.len() + route.len() + id.len() + 2);
+    k.extend_from_slice(channel.as_bytes());
+    k.push(0);
+    k.extend_from_slice(route.as_bytes());
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
 
 /// Identifies one citizen's conversation with one comune on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct CitizenKey {
     pub comune: String,
     pub channel: String,

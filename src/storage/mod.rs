@@ -4,10 +4,12 @@
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
+mod journal;
 pub mod keys;
 mod memory;
 mod sled_store;
 
+pub use journal::{InboundEntry, OutboundEntry};
 pub use keys::CitizenKey;
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
@@ -40,13 +42,47 @@ pub trait Store: Send + Sync + 'static {
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError>;
     /// Makes every write so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// Journals an inbound message under its deduplication key (`keys::inbound_key`);
+    /// returns `false`, writing nothing, when that key was already seen.
+    fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError>;
+    /// Journalled messages not processed yet, in the order they were received.
+    fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError>;
+    /// One step's effects, atomically: the inbound message marked done (its text dropped),
+    /// the citizen written or erased, the replies put in the outbox. Returns the outbox ids.
+    fn commit_step(
+        &self,
+        dedupe: Option<&[u8]>,
+        key: &CitizenKey,
+        citizen: Option<&Citizen>,
+        outbound: &[OutboundEntry],
+    ) -> Result<Vec<u64>, StoreError>;
+    /// Replies not yet accepted by their provider, in the order they were queued.
+    fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError>;
+    fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError>;
+    /// Removes a reply from the outbox (sent, or failed for good).
+    fn outbound_done(&self, id: u64) -> Result<(), StoreError>;
+    /// Forgets processed inbound ids received before `before` (providers stop redelivering
+    /// after a while: Meta after 7 days). Returns how many were removed.
+    fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;
 }
 
 fn decode(tree: &'static str, bytes: &[u8]) -> Result<Citizen, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, reason: e.to_string() })
 }
 
-fn encode(citizen: &Citizen) -> Vec<u8> {
-    // Serializing our own plain struct cannot fail.
-    serde_json::to_vec(citizen).unwrap_or_default()
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serializing our own plain structs cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn decode_as<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, reason: e.to_string() })
+}
+
+/// The journal entry once processed: the fact it was seen, without the message.
+fn done_entry(mut entry: InboundEntry) -> InboundEntry {
+    entry.message = None;
+    entry.done = true;
+    entry
 }

@@ -8,8 +8,11 @@
 
 use std::path::Path;
 
-use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, META_TREE, SCHEMA_VERSION_KEY};
-use super::{decode, encode, Store, StoreError, SCHEMA_VERSION};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY};
+use super::{decode, decode_as, done_entry, encode, InboundEntry, OutboundEntry, Store, StoreError, SCHEMA_VERSION};
 use crate::dialogue::Citizen;
 
 fn engine(e: sled::Error) -> StoreError {
@@ -21,6 +24,8 @@ fn engine(e: sled::Error) -> StoreError {
 pub struct SledStore {
     db: sled::Db,
     citizens: sled::Tree,
+    inbound: sled::Tree,
+    outbox: sled::Tree,
 }
 
 impl SledStore {
@@ -45,7 +50,9 @@ impl SledStore {
             }
         }
         let citizens = db.open_tree(CITIZENS_TREE).map_err(engine)?;
-        Ok(SledStore { db, citizens })
+        let inbound = db.open_tree(INBOUND_TREE).map_err(engine)?;
+        let outbox = db.open_tree(OUTBOX_TREE).map_err(engine)?;
+        Ok(SledStore { db, citizens, inbound, outbox })
     }
 }
 
@@ -90,5 +97,96 @@ impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(engine)?;
         Ok(())
+    }
+
+    fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
+        let swapped = self.inbound.compare_and_swap(dedupe, None as Option<&[u8]>, Some(encode(entry))).map_err(engine)?;
+        Ok(swapped.is_ok())
+    }
+
+    fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inbound.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
+            if !entry.done {
+                out.push((k.to_vec(), entry));
+            }
+        }
+        out.sort_by_key(|(_, e)| e.received_at);
+        Ok(out)
+    }
+
+    fn commit_step(
+        &self,
+        dedupe: Option<&[u8]>,
+        key: &CitizenKey,
+        citizen: Option<&Citizen>,
+        outbound: &[OutboundEntry],
+    ) -> Result<Vec<u64>, StoreError> {
+        let citizen_key = key.encode()?;
+        let ids: Vec<u64> = outbound.iter().map(|_| self.db.generate_id()).collect::<Result<_, _>>().map_err(engine)?;
+        let result = (&self.citizens, &self.inbound, &self.outbox).transaction(|(c, i, o)| {
+            if let Some(d) = dedupe {
+                if let Some(v) = i.get(d)? {
+                    let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(ConflictableTransactionError::Abort)?;
+                    i.insert(d, encode(&done_entry(entry)))?;
+                }
+            }
+            match citizen {
+                Some(cz) => {
+                    c.insert(citizen_key.as_slice(), encode(cz))?;
+                }
+                None => {
+                    c.remove(citizen_key.as_slice())?;
+                }
+            }
+            for (id, entry) in ids.iter().zip(outbound) {
+                o.insert(&id.to_be_bytes(), encode(entry))?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(ids),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(engine(e)),
+        }
+    }
+
+    fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let id = <[u8; 8]>::try_from(k.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt { tree: OUTBOX_TREE, reason: "key".into() })?;
+            out.push((id, decode_as(OUTBOX_TREE, &v)?));
+        }
+        Ok(out)
+    }
+
+    fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
+        match self.outbox.get(id.to_be_bytes()).map_err(engine)? {
+            Some(v) => decode_as(OUTBOX_TREE, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
+        self.outbox.remove(id.to_be_bytes()).map_err(engine)?;
+        Ok(())
+    }
+
+    fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for item in self.inbound.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
+            if entry.done && entry.received_at < before {
+                self.inbound.remove(k).map_err(engine)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }

@@ -1,0 +1,130 @@
+//! One storage test suite, run against every backend (sled, memory; PostgreSQL later).
+
+use jiff::Timestamp;
+use sportello::channel::{Channel, InboundMessage};
+use sportello::dialogue::{Body, Citizen, State};
+use sportello::i18n::Rendered;
+use sportello::storage::keys::inbound_key;
+use sportello::storage::{CitizenKey, InboundEntry, MemoryStore, OutboundEntry, SledStore, Store};
+
+fn now() -> Timestamp {
+    "2026-11-23T09:00:00Z".parse().unwrap()
+}
+
+fn inbound(key: &CitizenKey, id: &str, at: Timestamp) -> InboundEntry {
+    InboundEntry {
+        key: key.clone(),
+        message: Some(InboundMessage {
+            channel: Channel::Whatsapp,
+            route: "106540352242922".into(),
+            from: key.citizen.clone(),
+            id: id.into(),
+            timestamp: at.as_second(),
+            body: Body::Text { text: "Sì, è già così".into() },
+            callback_id: None,
+        }),
+        received_at: at,
+        done: false,
+    }
+}
+
+fn reply(key: &CitizenKey, text: &str) -> OutboundEntry {
+    OutboundEntry {
+        key: key.clone(),
+        channel: Channel::Whatsapp,
+        route: "106540352242922".into(),
+        to: key.citizen.clone(),
+        rendered: Rendered { key: "subscribed".into(), text: text.into(), buttons: vec![] },
+        created_at: now(),
+        callback_id: None,
+    }
+}
+
+fn suite(store: &dyn Store) {
+    let a = CitizenKey::new("isili", "whatsapp", "393330000001");
+    let b = CitizenKey::new("isili", "telegram", "42");
+    let other = CitizenKey::new("madone", "whatsapp", "393330000001");
+
+    // Citizens: absent, written, listed per comune, removed.
+    assert_eq!(store.citizen(&a).unwrap(), None);
+    let mut c = Citizen::new(now());
+    c.state = State::Subscribed;
+    c.fields.insert("full_name".into(), "Nicolò Pià".into());
+    store.put_citizen(&a, &c).unwrap();
+    store.put_citizen(&b, &Citizen::new(now())).unwrap();
+    store.put_citizen(&other, &Citizen::new(now())).unwrap();
+    assert_eq!(store.citizen(&a).unwrap(), Some(c.clone()));
+    let isili: Vec<CitizenKey> = store.citizens("isili").unwrap().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(isili.len(), 2);
+    assert!(isili.contains(&a) && isili.contains(&b));
+    store.remove_citizen(&b).unwrap();
+    assert_eq!(store.citizen(&b).unwrap(), None);
+    assert!(store.put_citizen(&CitizenKey::new("isili", "whatsapp", "a\0b"), &c).is_err());
+
+    // Inbound journal: recorded once, duplicates refused, pending in arrival order.
+    let k1 = inbound_key("whatsapp", "106540352242922", "wamid.1");
+    let k2 = inbound_key("whatsapp", "106540352242922", "wamid.2");
+    assert!(store.record_inbound(&k2, &inbound(&a, "wamid.2", now() + jiff::SignedDuration::from_secs(5))).unwrap());
+    assert!(store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap());
+    assert!(!store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap(), "a redelivery must be refused");
+    let pending = store.pending_inbound().unwrap();
+    assert_eq!(pending.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), vec![k1.clone(), k2.clone()]);
+
+    // One step, atomically: inbound done (text dropped), citizen written, replies queued.
+    let ids = store.commit_step(Some(&k1), &a, Some(&c), &[reply(&a, "uno"), reply(&a, "due")]).unwrap();
+    assert_eq!(ids.len(), 2);
+    assert!(ids[0] < ids[1], "outbox ids keep the order of the replies");
+    assert_eq!(store.pending_inbound().unwrap().len(), 1);
+    assert!(!store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap(), "a processed id is still a duplicate");
+    let out = store.pending_outbound().unwrap();
+    assert_eq!(out.iter().map(|(_, e)| e.rendered.text.as_str()).collect::<Vec<_>>(), ["uno", "due"]);
+    assert_eq!(store.outbound_entry(ids[1]).unwrap().unwrap().rendered.text, "due");
+    store.outbound_done(ids[0]).unwrap();
+    assert_eq!(store.pending_outbound().unwrap().len(), 1);
+
+    // A step that erases the citizen.
+    store.commit_step(Some(&k2), &a, None, &[]).unwrap();
+    assert_eq!(store.citizen(&a).unwrap(), None);
+    assert!(store.pending_inbound().unwrap().is_empty());
+
+    // Pruning forgets old processed ids only.
+    let k3 = inbound_key("whatsapp", "106540352242922", "wamid.3");
+    store.record_inbound(&k3, &inbound(&a, "wamid.3", now())).unwrap();
+    let removed = store.prune_inbound(now() + jiff::SignedDuration::from_secs(3600)).unwrap();
+    assert_eq!(removed, 2, "the two processed ids, not the pending one");
+    assert!(store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap());
+    store.flush().unwrap();
+}
+
+#[test]
+fn memory_backend() {
+    suite(&MemoryStore::new());
+}
+
+#[test]
+fn sled_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    suite(&SledStore::open(dir.path()).unwrap());
+}
+
+#[test]
+fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let a = CitizenKey::new("brusson", "whatsapp", "393330000009");
+    {
+        let store = SledStore::open(&data).unwrap();
+        store.put_citizen(&a, &Citizen::new(now())).unwrap();
+        store.commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "ciao")]).unwrap();
+        store.flush().unwrap();
+    }
+    let store = SledStore::open(&data).unwrap();
+    assert!(store.citizen(&a).unwrap().is_some());
+    assert_eq!(store.pending_outbound().unwrap().len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}
