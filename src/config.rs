@@ -4,6 +4,7 @@
 //! what the rest of sportello reads. A bad value prints one readable line with the file and
 //! line. Secrets are never read from here: they come from the environment.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -22,6 +23,41 @@ pub enum ConfigError {
 struct RawConfig {
     #[serde(default)]
     paths: RawPaths,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    whatsapp: RawWhatsapp,
+    #[serde(default)]
+    telegram: RawTelegram,
+    #[serde(default)]
+    comuni: BTreeMap<String, RawComune>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    bind: Option<String>,
+    public_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWhatsapp {
+    graph_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTelegram {
+    api_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComune {
+    whatsapp_phone_number_id: Option<String>,
+    whatsapp_number: Option<String>,
+    telegram_bot: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,9 +68,26 @@ struct RawPaths {
     locales: Option<PathBuf>,
 }
 
+/// A comune's channels, as configured (secrets are not here: see [`Secrets`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComuneChannels {
+    /// WhatsApp Cloud API phone number id: inbound webhooks are routed by it.
+    pub whatsapp_phone_number_id: Option<String>,
+    /// The number citizens write to, digits with country code (click-to-chat links).
+    pub whatsapp_number: Option<String>,
+    /// The Telegram bot's username, without @ (t.me links).
+    pub telegram_bot: Option<String>,
+}
+
 /// The validated configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
+    pub bind: String,
+    /// Where citizens reach this server (links on the subscribe page).
+    pub public_url: String,
+    pub graph_url: String,
+    pub telegram_url: String,
+    pub comuni: BTreeMap<String, ComuneChannels>,
     /// The data directory; `None` means the default `./data`.
     pub data: Option<PathBuf>,
     /// The flows folder; `None` means `./flows` if present, else the built-in flows.
@@ -42,6 +95,25 @@ pub struct Config {
     /// The locales folder; `None` means `./locales` if present, else the built-in ones.
     pub locales: Option<PathBuf>,
 }
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            bind: DEFAULT_BIND.into(),
+            public_url: format!("http://{DEFAULT_BIND}"),
+            graph_url: DEFAULT_GRAPH_URL.into(),
+            telegram_url: DEFAULT_TELEGRAM_URL.into(),
+            comuni: BTreeMap::new(),
+            data: None,
+            flows: None,
+            locales: None,
+        }
+    }
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v23.0";
+pub const DEFAULT_TELEGRAM_URL: &str = "https://api.telegram.org";
 
 impl Config {
     /// Reads and validates `file`. Relative paths in it are relative to the file's folder.
@@ -55,7 +127,110 @@ impl Config {
         })?;
         let base = file.parent().unwrap_or(Path::new("."));
         let rel = |p: Option<PathBuf>| p.map(|p| if p.is_relative() { base.join(p) } else { p });
-        Ok(Config { data: rel(raw.paths.data), flows: rel(raw.paths.flows), locales: rel(raw.paths.locales) })
+        let invalid = |needle: &str, reason: String| ConfigError::Invalid {
+            file: name.clone(),
+            line: src.find(needle).map(|o| src[..o].matches('\n').count() + 1).unwrap_or(0),
+            reason,
+        };
+        let bind = raw.server.bind.unwrap_or_else(|| DEFAULT_BIND.into());
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid("bind", format!("server.bind \"{bind}\" is not an address:port")));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (id, c) in &raw.comuni {
+            if let Some(p) = &c.whatsapp_phone_number_id {
+                if !seen.insert(p.clone()) {
+                    return Err(invalid(p, format!("phone_number_id {p} is given to two comuni (the second: {id})")));
+                }
+            }
+        }
+        let public_url = raw.server.public_url.unwrap_or_else(|| format!("http://{bind}"));
+        Ok(Config {
+            bind,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            graph_url: raw.whatsapp.graph_url.unwrap_or_else(|| DEFAULT_GRAPH_URL.into()).trim_end_matches('/').into(),
+            telegram_url: raw.telegram.api_url.unwrap_or_else(|| DEFAULT_TELEGRAM_URL.into()).trim_end_matches('/').into(),
+            comuni: raw
+                .comuni
+                .into_iter()
+                .map(|(id, c)| {
+                    let channels = ComuneChannels {
+                        whatsapp_phone_number_id: c.whatsapp_phone_number_id,
+                        whatsapp_number: c.whatsapp_number.map(|n| n.chars().filter(char::is_ascii_digit).collect()),
+                        telegram_bot: c.telegram_bot.map(|b| b.trim_start_matches('@').to_string()),
+                    };
+                    (id, channels)
+                })
+                .collect(),
+            data: rel(raw.paths.data),
+            flows: rel(raw.paths.flows),
+            locales: rel(raw.paths.locales),
+        })
+    }
+}
+
+/// Secrets, from the environment only. Per-comune values override the shared ones: the
+/// variable names are built from the comune id in upper case with `-` as `_`
+/// (`isola-delle-femmine` → `ISOLA_DELLE_FEMMINE`).
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// `SPORTELLO_WHATSAPP_APP_SECRET`: verifies `X-Hub-Signature-256`.
+    pub whatsapp_app_secret: Option<String>,
+    /// `SPORTELLO_WHATSAPP_VERIFY_TOKEN`: the webhook verification handshake.
+    pub whatsapp_verify_token: Option<String>,
+    whatsapp_token: Option<String>,
+    env: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print a secret, only whether it is set.
+        f.debug_struct("Secrets")
+            .field("whatsapp_app_secret", &self.whatsapp_app_secret.is_some())
+            .field("whatsapp_verify_token", &self.whatsapp_verify_token.is_some())
+            .field("whatsapp_token", &self.whatsapp_token.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn env_suffix(comune: &str) -> String {
+    comune.to_ascii_uppercase().replace('-', "_")
+}
+
+impl Secrets {
+    /// Reads the `SPORTELLO_*` variables of the process environment.
+    pub fn from_env() -> Secrets {
+        Secrets::from_vars(std::env::vars().filter(|(k, _)| k.starts_with("SPORTELLO_")))
+    }
+
+    /// From explicit variables (tests).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Secrets {
+        let env: BTreeMap<String, String> = vars.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        Secrets {
+            whatsapp_app_secret: env.get("SPORTELLO_WHATSAPP_APP_SECRET").cloned(),
+            whatsapp_verify_token: env.get("SPORTELLO_WHATSAPP_VERIFY_TOKEN").cloned(),
+            whatsapp_token: env.get("SPORTELLO_WHATSAPP_TOKEN").cloned(),
+            env,
+        }
+    }
+
+    /// The Graph API access token for a comune: `SPORTELLO_WHATSAPP_TOKEN_<COMUNE>`, else
+    /// `SPORTELLO_WHATSAPP_TOKEN`.
+    pub fn whatsapp_token(&self, comune: &str) -> Option<&str> {
+        self.env
+            .get(&format!("SPORTELLO_WHATSAPP_TOKEN_{}", env_suffix(comune)))
+            .or(self.whatsapp_token.as_ref())
+            .map(String::as_str)
+    }
+
+    /// `SPORTELLO_TELEGRAM_TOKEN_<COMUNE>`: the bot token.
+    pub fn telegram_token(&self, comune: &str) -> Option<&str> {
+        self.env.get(&format!("SPORTELLO_TELEGRAM_TOKEN_{}", env_suffix(comune))).map(String::as_str)
+    }
+
+    /// `SPORTELLO_TELEGRAM_SECRET_<COMUNE>`: the webhook's secret token.
+    pub fn telegram_secret(&self, comune: &str) -> Option<&str> {
+        self.env.get(&format!("SPORTELLO_TELEGRAM_SECRET_{}", env_suffix(comune))).map(String::as_str)
     }
 }
 
@@ -68,6 +243,29 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
         let c = Config::load(&example).unwrap();
         assert_eq!(c.data.unwrap(), Path::new(env!("CARGO_MANIFEST_DIR")).join("./data"));
+    }
+
+    #[test]
+    fn secrets_come_from_variables_with_per_comune_overrides() {
+        let s = Secrets::from_vars([
+            ("SPORTELLO_WHATSAPP_TOKEN".to_string(), "shared".to_string()),
+            ("SPORTELLO_WHATSAPP_TOKEN_ISOLA_DELLE_FEMMINE".to_string(), "own".to_string()),
+            ("SPORTELLO_TELEGRAM_TOKEN_BRUSSON".to_string(), "123:abc".to_string()),
+        ]);
+        assert_eq!(s.whatsapp_token("isola-delle-femmine"), Some("own"));
+        assert_eq!(s.whatsapp_token("isili"), Some("shared"));
+        assert_eq!(s.telegram_token("brusson"), Some("123:abc"));
+        assert_eq!(s.telegram_secret("brusson"), None);
+        assert!(!format!("{s:?}").contains("shared"), "Debug must not print secrets");
+    }
+
+    #[test]
+    fn one_phone_number_id_for_two_comuni_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[comuni.isili]\nwhatsapp_phone_number_id = \"1\"\n[comuni.madone]\nwhatsapp_phone_number_id = \"1\"\n").unwrap();
+        let e = Config::load(&f).unwrap_err().to_string();
+        assert!(e.contains("two comuni"), "{e}");
     }
 
     #[test]

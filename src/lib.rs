@@ -17,4 +17,6 @@ pub mod hours;
 pub mod i18n;
 pub mod moderation;
 pub mod storage;
+pub mod server;
 pub mod text;
+pub mod web;

@@ -14,6 +14,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve every comune: webhooks, simulator, subscribe pages, health and metrics.
+    Serve(cli::serve::Args),
     /// Chat with a comune's flow as a citizen, from the terminal.
     Chat(cli::chat::Args),
     /// Citizens' records.
@@ -28,14 +30,17 @@ enum Command {
 
 fn main() -> ExitCode {
     // Logs go to standard error, never standard output (which carries replies and JSON).
+    let cli = Cli::parse();
+    // The server logs its work; one-shot commands only warnings.
+    let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SPORTELLO_LOG").unwrap_or_else(|_| default.into()),
         )
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => cli::serve::run(args),
         Command::Chat(args) => cli::chat::run(args),
         Command::Citizen(args) => cli::citizen::run(args),
         Command::Flows(args) => cli::flows::run(args),

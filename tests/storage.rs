@@ -35,6 +35,7 @@ fn reply(key: &CitizenKey, text: &str) -> OutboundEntry {
         route: "106540352242922".into(),
         to: key.citizen.clone(),
         rendered: Rendered { key: "subscribed".into(), text: text.into(), buttons: vec![] },
+        language: "it".into(),
         created_at: now(),
         callback_id: None,
     }

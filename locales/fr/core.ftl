@@ -66,3 +66,4 @@ button-yes = Oui
 button-no = Non
 button-subscribe = M'inscrire
 button-unsubscribe = Me désinscrire
+list-label = Choisir

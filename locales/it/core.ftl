@@ -67,3 +67,4 @@ button-yes = Sì
 button-no = No
 button-subscribe = Iscrivimi
 button-unsubscribe = Cancellami
+list-label = Scegli

@@ -36,7 +36,8 @@ fn pick(explicit: &Option<PathBuf>, configured: &Option<PathBuf>, default: &str)
         .or_else(|| Path::new(default).is_dir().then(|| PathBuf::from(default)))
 }
 
-fn config(paths: &Paths) -> anyhow::Result<Config> {
+/// The configuration file named by `--config`, or the defaults.
+pub fn config(paths: &Paths) -> anyhow::Result<Config> {
     Ok(match &paths.config {
         Some(file) => Config::load(file)?,
         None => Config::default(),

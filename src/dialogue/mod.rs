@@ -13,7 +13,7 @@ mod step;
 
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
-pub use state::{Ask, Citizen, Consent, Goal, State};
+pub use state::{Ask, Citizen, Consent, DeliveryError, Goal, State};
 pub use step::{step, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.

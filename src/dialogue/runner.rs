@@ -38,17 +38,23 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Handles one message: the record is written (not yet flushed) before this returns.
-    pub fn handle(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
+    /// Loads the record, steps and renders, writing nothing: the caller stores the result
+    /// (the server does it atomically with its journal and outbox).
+    pub fn plan(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
         let flow = self.flows.get(&key.comune).ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
         let prior = self.store.citizen(key)?;
         let outcome = step(flow, prior.as_ref(), inbound, now);
-        match &outcome.citizen {
-            Some(c) => self.store.put_citizen(key, c)?,
-            None if prior.is_some() => self.store.remove_citizen(key)?,
-            None => {}
-        }
         let rendered = outcome.replies.iter().map(|r| self.locales.render(flow, &outcome.language, r)).collect();
         Ok(Handled { outcome, rendered })
+    }
+
+    /// Handles one message: the record is written (not yet flushed) before this returns.
+    pub fn handle(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
+        let handled = self.plan(key, inbound, now)?;
+        match &handled.outcome.citizen {
+            Some(c) => self.store.put_citizen(key, c)?,
+            None => self.store.remove_citizen(key)?,
+        }
+        Ok(handled)
     }
 }

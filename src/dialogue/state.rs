@@ -86,6 +86,18 @@ pub struct Citizen {
     /// Whether the blocked notice was sent already.
     #[serde(default)]
     pub blocked_notice_sent: bool,
+    /// The last reply the provider refused for good, and why (e.g. WhatsApp 131026: the
+    /// number is not on WhatsApp).
+    #[serde(default)]
+    pub delivery_error: Option<DeliveryError>,
+}
+
+/// A permanent delivery failure, as the provider reported it (code and title only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryError {
+    pub code: i64,
+    pub title: String,
+    pub at: Timestamp,
 }
 
 impl Citizen {
@@ -102,6 +114,7 @@ impl Citizen {
             unsubscribed_at: None,
             last_notice: None,
             blocked_notice_sent: false,
+            delivery_error: None,
         }
     }
 

@@ -29,6 +29,9 @@ pub struct OutboundEntry {
     /// The recipient on the channel (wa_id, chat id).
     pub to: String,
     pub rendered: Rendered,
+    /// The language it is written in (for provider-side labels such as a list's button).
+    #[serde(default)]
+    pub language: String,
     pub created_at: Timestamp,
     /// Telegram: the callback query this reply answers.
     #[serde(default)]

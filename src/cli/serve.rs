@@ -1,0 +1,75 @@
+//! `sportello serve`: the HTTP server for every comune and channel.
+//!
+//! With no configuration and no credentials it starts on 127.0.0.1:8080 with every flow,
+//! the simulator and the subscribe pages; channels come alive as their secrets are set
+//! in the environment (see README).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::common::{config, engine, Paths};
+use crate::config::Secrets;
+use crate::server::{self, Server};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on [default: 127.0.0.1:8080, or server.bind in the configuration].
+    #[arg(long)]
+    pub bind: Option<String>,
+    #[command(flatten)]
+    pub paths: Paths,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut config = config(&args.paths)?;
+    if let Some(bind) = args.bind {
+        config.public_url = format!("http://{bind}");
+        config.bind = bind;
+    }
+    let engine = engine(&args.paths)?;
+    let secrets = Secrets::from_env();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let ids: Vec<String> = engine.flows.ids().map(String::from).collect();
+        let wa = ids.iter().filter(|c| config.comuni.get(*c).is_some_and(|x| x.whatsapp_phone_number_id.is_some())).count();
+        let base = format!("http://{addr}");
+        println!("sportello is serving {} comuni ({}) on {base}", ids.len(), ids.join(", "));
+        println!("  try a comune as a citizen:  {base}/try");
+        println!("  subscribe pages:            {base}/c/{}", ids.first().map(String::as_str).unwrap_or("<comune>"));
+        println!("  health and metrics:         {base}/healthz  {base}/metrics");
+        println!("  WhatsApp webhook:           {base}/webhook/whatsapp ({wa} comuni with a phone_number_id)");
+        println!("  Telegram webhooks:          {base}/webhook/telegram/<comune>");
+        let server = Server::new(engine, config, secrets);
+        server::run(server, listener, shutdown_signal()).await?;
+        println!("sportello stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

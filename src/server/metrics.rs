@@ -1,0 +1,94 @@
+//! `/healthz` and `/metrics` (Prometheus text format). Counters only count: no label ever
+//! carries a number, a name or a message.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+
+use super::Server;
+use crate::channel::{DeliveryStatus, ProviderError};
+
+/// A monotonically increasing counter.
+#[derive(Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The server's counters.
+#[derive(Default)]
+pub struct Metrics {
+    pub inbound: Counter,
+    pub duplicates: Counter,
+    pub unrouted: Counter,
+    pub refused: Counter,
+    pub malformed: Counter,
+    pub steps: Counter,
+    pub errors: Counter,
+    pub sent: Counter,
+    pub retries: Counter,
+    pub failed: Counter,
+    pub status_sent: Counter,
+    pub status_delivered: Counter,
+    pub status_read: Counter,
+    pub status_failed: Counter,
+}
+
+impl Metrics {
+    /// Counts a delivery status from a provider's webhook.
+    pub fn status(&self, status: DeliveryStatus, errors: &[ProviderError]) {
+        match status {
+            DeliveryStatus::Sent => self.status_sent.inc(),
+            DeliveryStatus::Delivered => self.status_delivered.inc(),
+            DeliveryStatus::Read | DeliveryStatus::Played => self.status_read.inc(),
+            DeliveryStatus::Failed => {
+                self.status_failed.inc();
+                for e in errors {
+                    tracing::info!(code = e.code, title = %e.title, "delivery failed");
+                }
+            }
+        }
+    }
+}
+
+pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok", "comuni": s.engine.flows.len() }))
+}
+
+pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
+    let m = &s.metrics;
+    let rows: [(&str, &str, u64); 14] = [
+        ("sportello_inbound_messages_total", "messages journalled", m.inbound.get()),
+        ("sportello_inbound_duplicates_total", "redeliveries dropped", m.duplicates.get()),
+        ("sportello_inbound_unrouted_total", "messages for a number no comune has", m.unrouted.get()),
+        ("sportello_webhooks_refused_total", "webhooks refused for signature or secret", m.refused.get()),
+        ("sportello_webhooks_malformed_total", "webhooks refused as malformed", m.malformed.get()),
+        ("sportello_steps_total", "dialogue steps run", m.steps.get()),
+        ("sportello_errors_total", "steps or commits that failed", m.errors.get()),
+        ("sportello_replies_sent_total", "replies accepted by a provider", m.sent.get()),
+        ("sportello_reply_retries_total", "send attempts retried", m.retries.get()),
+        ("sportello_replies_failed_total", "replies refused for good", m.failed.get()),
+        ("sportello_status_sent_total", "sent statuses received", m.status_sent.get()),
+        ("sportello_status_delivered_total", "delivered statuses received", m.status_delivered.get()),
+        ("sportello_status_read_total", "read statuses received", m.status_read.get()),
+        ("sportello_status_failed_total", "failed statuses received", m.status_failed.get()),
+    ];
+    let mut out = String::new();
+    for (name, help, value) in rows {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+    }
+    out.push_str(&format!(
+        "# HELP sportello_citizens_busy citizens with work in progress\n# TYPE sportello_citizens_busy gauge\nsportello_citizens_busy {}\n",
+        s.inbound.active()
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

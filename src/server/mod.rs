@@ -1,0 +1,165 @@
+//! The HTTP server: one process serving every comune on every channel.
+//!
+//! Handlers are thin (verify, parse, hand over, answer); the work is in `pipeline` (journal,
+//! per-citizen ordered steps, atomic commit) and `sender` (the outbox, per-citizen ordered
+//! sending with retries). Shared state is one [`Server`] handle around an `Arc`; workers are
+//! started in [`Server::start`] and stopped by the shutdown future given to [`run`].
+
+mod metrics;
+mod pipeline;
+mod sender;
+mod webhooks;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::channel::telegram::BotClient;
+use crate::channel::whatsapp::GraphClient;
+use crate::config::{Config, Secrets};
+use crate::dialogue::queue::KeyedQueue;
+use crate::dialogue::runner::Engine;
+use crate::storage::CitizenKey;
+
+pub use metrics::Metrics;
+pub use pipeline::Job;
+
+/// Webhook bodies above this are refused with 413 (Meta's payloads are at most 3 MB).
+pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+
+/// The server's shared state. Cheap to clone.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+/// What a [`Server`] handle shares.
+pub struct Inner {
+    pub engine: Engine,
+    pub config: Config,
+    pub secrets: Secrets,
+    /// WhatsApp phone_number_id → comune id.
+    pub routes: HashMap<String, String>,
+    /// Per comune: its Graph API client (when a token is set) and its Telegram bot.
+    pub whatsapp: HashMap<String, GraphClient>,
+    pub telegram: HashMap<String, BotClient>,
+    /// Inbound steps, one citizen at a time, in arrival order.
+    pub inbound: KeyedQueue<CitizenKey, Job>,
+    /// Outbox ids to send, one citizen at a time, in order.
+    pub outbound: KeyedQueue<CitizenKey, u64>,
+    pub metrics: Metrics,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl Server {
+    /// Builds the server state; nothing runs until [`Server::start`].
+    pub fn new(engine: Engine, config: Config, secrets: Secrets) -> Server {
+        // rustls needs a process-wide crypto provider before the first client is built;
+        // installing it twice (tests build several servers) is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        let mut routes = HashMap::new();
+        let mut whatsapp = HashMap::new();
+        let mut telegram = HashMap::new();
+        for comune in engine.flows.ids() {
+            let channels = config.comuni.get(comune);
+            if let Some(id) = channels.and_then(|c| c.whatsapp_phone_number_id.clone()) {
+                routes.insert(id, comune.to_string());
+            }
+            if let Some(token) = secrets.whatsapp_token(comune) {
+                whatsapp.insert(comune.to_string(), GraphClient::new(http.clone(), &config.graph_url, token));
+            }
+            if let Some(token) = secrets.telegram_token(comune) {
+                telegram.insert(comune.to_string(), BotClient::new(http.clone(), &config.telegram_url, token));
+            }
+        }
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
+            let (w1, w2) = (weak.clone(), weak.clone());
+            Inner {
+                engine,
+                config,
+                secrets,
+                routes,
+                whatsapp,
+                telegram,
+                inbound: KeyedQueue::new(move |key, job| {
+                    let w = w1.clone();
+                    async move {
+                        if let Some(inner) = w.upgrade() {
+                            Server { inner }.process(key, job).await;
+                        }
+                    }
+                }),
+                outbound: KeyedQueue::new(move |key, id| {
+                    let w = w2.clone();
+                    async move {
+                        if let Some(inner) = w.upgrade() {
+                            Server { inner }.send(key, id).await;
+                        }
+                    }
+                }),
+                metrics: Metrics::default(),
+            }
+        });
+        Server { inner }
+    }
+
+    /// Starts the workers: replays what a previous run journalled but did not finish.
+    pub fn start(&self) -> Result<(), crate::storage::StoreError> {
+        self.recover()
+    }
+
+    /// Waits until no citizen has a message being processed or a reply being sent, at most
+    /// `limit` (replies waiting on a provider's back-off stay in the outbox for next start).
+    pub async fn drain(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, async {
+            self.inbound.drained().await;
+            self.outbound.drained().await;
+        })
+        .await;
+    }
+}
+
+/// The router: every public route of `sportello serve`.
+pub fn app(server: Server) -> Router {
+    let webhooks = Router::new()
+        .route("/webhook/whatsapp", get(webhooks::whatsapp_verify).post(webhooks::whatsapp_post))
+        .route("/webhook/telegram/{comune}", post(webhooks::telegram_post))
+        .layer(RequestBodyLimitLayer::new(MAX_WEBHOOK_BYTES));
+    Router::new()
+        .merge(webhooks)
+        .merge(crate::web::routes())
+        .route("/healthz", get(metrics::healthz))
+        .route("/metrics", get(metrics::prometheus))
+        .with_state(server)
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight work and flushes the store.
+pub async fn run(
+    server: Server,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server.start().map_err(std::io::Error::other)?;
+    axum::serve(listener, app(server.clone())).with_graceful_shutdown(shutdown).await?;
+    tracing::info!("shutting down: finishing in-flight messages");
+    server.drain(Duration::from_secs(10)).await;
+    let store = server.engine.store.clone();
+    tokio::task::spawn_blocking(move || store.flush()).await.map_err(std::io::Error::other)?.map_err(std::io::Error::other)?;
+    Ok(())
+}

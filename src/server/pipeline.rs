@@ -1,0 +1,151 @@
+//! The inbound pipeline: journal → durable → 200 → per-citizen ordered step → one atomic
+//! commit (inbound done, citizen, outbox) → durable → replies handed to the sender.
+//!
+//! Invariants: a message is on disk before the provider is told it arrived; a redelivered
+//! id is dropped by the journal; a message's effects are committed all together, so a
+//! crash either replays the whole step or none of it; a reply is durable in the outbox
+//! before it is sent.
+
+use jiff::Timestamp;
+use tokio::sync::oneshot;
+
+use super::Server;
+use crate::channel::{Channel, InboundMessage};
+use crate::dialogue::Inbound;
+use crate::i18n::Rendered;
+use crate::storage::keys::inbound_key;
+use crate::storage::{CitizenKey, InboundEntry, OutboundEntry, StoreError};
+
+/// Work for one citizen's lane.
+pub enum Job {
+    /// A journalled message from WhatsApp or Telegram.
+    Journal { dedupe: Vec<u8>, message: InboundMessage },
+    /// A message from the web simulator, answered in the HTTP response.
+    Web { message: InboundMessage, reply: oneshot::Sender<Vec<Rendered>> },
+}
+
+/// Why a batch could not be accepted (the provider will redeliver it).
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Server {
+    /// Makes every write so far durable (on the blocking pool: it is an fsync).
+    pub(crate) async fn durable(&self) -> Result<(), StoreError> {
+        let store = self.engine.store.clone();
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(|e| StoreError::Engine(format!("flush task: {e}")))?
+    }
+
+    /// Journals messages routed to `comune`s, drops redeliveries, makes the journal durable
+    /// and queues the new ones. Returns how many were new.
+    pub(crate) async fn accept(&self, messages: Vec<(String, InboundMessage)>) -> Result<usize, AcceptError> {
+        let now = Timestamp::now();
+        let mut fresh = Vec::new();
+        for (comune, message) in messages {
+            let key = CitizenKey::new(&comune, message.channel.as_str(), &message.from);
+            let dedupe = inbound_key(message.channel.as_str(), &message.route, &message.id);
+            let entry = InboundEntry { key: key.clone(), message: Some(message.clone()), received_at: now, done: false };
+            if self.engine.store.record_inbound(&dedupe, &entry)? {
+                fresh.push((key, dedupe, message));
+            } else {
+                self.metrics.duplicates.inc();
+            }
+        }
+        self.durable().await?;
+        let n = fresh.len();
+        for (key, dedupe, message) in fresh {
+            self.metrics.inbound.inc();
+            self.inbound.push(key, Job::Journal { dedupe, message });
+        }
+        Ok(n)
+    }
+
+    /// Replays the journal and the outbox left by a previous run, in their order.
+    pub(crate) fn recover(&self) -> Result<(), StoreError> {
+        let store = &self.engine.store;
+        let pending = store.pending_inbound()?;
+        let outbox = store.pending_outbound()?;
+        if !pending.is_empty() || !outbox.is_empty() {
+            tracing::info!(inbound = pending.len(), outbound = outbox.len(), "resuming work left by the previous run");
+        }
+        for (dedupe, entry) in pending {
+            if let Some(message) = entry.message {
+                self.inbound.push(entry.key, Job::Journal { dedupe, message });
+            }
+        }
+        for (id, entry) in outbox {
+            self.outbound.push(entry.key, id);
+        }
+        Ok(())
+    }
+
+    /// One step for one citizen (called by the citizen's lane, never two at once).
+    pub(crate) async fn process(&self, key: CitizenKey, job: Job) {
+        let (message, dedupe, reply) = match job {
+            Job::Journal { dedupe, message } => (message, Some(dedupe), None),
+            Job::Web { message, reply } => (message, None, Some(reply)),
+        };
+        let inbound = Inbound { id: message.id.clone(), body: message.body.clone() };
+        let handled = match self.engine.plan(&key, &inbound, Timestamp::now()) {
+            Ok(h) => h,
+            Err(e) => {
+                // The entry stays in the journal and is retried at the next start.
+                tracing::error!(comune = %key.comune, channel = %key.channel, error = %e, "step failed");
+                self.metrics.errors.inc();
+                return;
+            }
+        };
+        self.metrics.steps.inc();
+        let outbound: Vec<OutboundEntry> = match message.channel {
+            Channel::Web => Vec::new(),
+            channel => handled
+                .rendered
+                .iter()
+                .enumerate()
+                .map(|(i, r)| OutboundEntry {
+                    key: key.clone(),
+                    channel,
+                    route: message.route.clone(),
+                    to: message.from.clone(),
+                    rendered: r.clone(),
+                    language: handled.outcome.language.clone(),
+                    created_at: Timestamp::now(),
+                    // A button tap on Telegram is acknowledged with the first reply.
+                    callback_id: if i == 0 { message.callback_id.clone() } else { None },
+                })
+                .collect(),
+        };
+        let committed = self.engine.store.commit_step(
+            dedupe.as_deref(),
+            &key,
+            handled.outcome.citizen.as_ref(),
+            &outbound,
+        );
+        let ids = match committed {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(comune = %key.comune, error = %e, "commit failed");
+                self.metrics.errors.inc();
+                return;
+            }
+        };
+        if let Err(e) = self.durable().await {
+            tracing::error!(error = %e, "flush failed");
+            self.metrics.errors.inc();
+            return;
+        }
+        for id in ids {
+            self.outbound.push(key.clone(), id);
+        }
+        if message.channel == Channel::Whatsapp {
+            self.mark_read(&key.comune, &message.route, &message.id);
+        }
+        if let Some(reply) = reply {
+            let _ = reply.send(handled.rendered);
+        }
+    }
+}

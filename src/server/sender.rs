@@ -1,0 +1,120 @@
+//! The sender: takes replies from the outbox, one citizen at a time and in order, and hands
+//! them to their provider, retrying with back-off on rate limits and transient errors.
+//! A reply leaves the outbox when the provider accepted it, or refused it for good (then
+//! the citizen's record says why).
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::Server;
+use crate::channel::{whatsapp, Channel, SendError};
+use crate::dialogue::DeliveryError;
+use crate::storage::{CitizenKey, OutboundEntry};
+
+/// Back-off between attempts: 1 s doubling to 5 minutes; after this many attempts a reply
+/// is left in the outbox for the next start instead of holding the citizen's lane.
+const MAX_ATTEMPTS: u32 = 12;
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+impl Server {
+    pub(crate) async fn send(&self, key: CitizenKey, id: u64) {
+        let entry = match self.engine.store.outbound_entry(id) {
+            Ok(Some(e)) => e,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "outbox read failed");
+                return;
+            }
+        };
+        let mut backoff = Duration::from_secs(1);
+        for attempt in 1..=MAX_ATTEMPTS {
+            match self.deliver(&entry).await {
+                Ok(()) => {
+                    self.metrics.sent.inc();
+                    self.finish(id);
+                    return;
+                }
+                Err(SendError::Permanent { code, title }) => {
+                    tracing::warn!(comune = %key.comune, channel = %key.channel, code, %title, "reply refused for good");
+                    self.metrics.failed.inc();
+                    self.record_delivery_error(&key, code, &title);
+                    self.finish(id);
+                    return;
+                }
+                Err(e) => {
+                    let wait = match &e {
+                        SendError::Retryable { retry_after: Some(s), .. } => Duration::from_secs(*s).min(MAX_BACKOFF),
+                        _ => backoff,
+                    };
+                    tracing::info!(comune = %key.comune, channel = %key.channel, attempt, error = %e, wait_s = wait.as_secs(), "retrying a reply");
+                    self.metrics.retries.inc();
+                    tokio::time::sleep(wait).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        tracing::warn!(comune = %key.comune, "reply still not accepted; kept in the outbox for the next start");
+    }
+
+    fn finish(&self, id: u64) {
+        if let Err(e) = self.engine.store.outbound_done(id) {
+            tracing::error!(error = %e, "outbox update failed");
+        }
+    }
+
+    async fn deliver(&self, entry: &OutboundEntry) -> Result<(), SendError> {
+        let comune = &entry.key.comune;
+        match entry.channel {
+            Channel::Whatsapp => {
+                let client = self.whatsapp.get(comune).ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
+                let label = self.engine.locales.format(&entry.language, "list-label", None).unwrap_or_default();
+                for msg in whatsapp::from_rendered(&entry.to, &entry.rendered, &label) {
+                    client.send(&entry.route, &msg).await?;
+                }
+                Ok(())
+            }
+            Channel::Telegram => {
+                let client = self.telegram.get(comune).ok_or_else(|| missing("SPORTELLO_TELEGRAM_TOKEN_<COMUNE>"))?;
+                if let Some(cb) = &entry.callback_id {
+                    // An unanswered callback leaves a spinner on the citizen's button; its
+                    // failure must not block the reply itself.
+                    let _ = client.answer_callback_query(cb).await;
+                }
+                for body in crate::channel::telegram::send_message_bodies(&entry.to, &entry.rendered) {
+                    client.send_message(&body).await?;
+                }
+                Ok(())
+            }
+            Channel::Web => Ok(()),
+        }
+    }
+
+    fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
+        let store = &self.engine.store;
+        if let Ok(Some(mut c)) = store.citizen(key) {
+            c.delivery_error = Some(DeliveryError { code, title: title.to_string(), at: Timestamp::now() });
+            if let Err(e) = store.put_citizen(key, &c) {
+                tracing::error!(error = %e, "could not record a delivery error");
+            }
+        }
+    }
+
+    /// Tells WhatsApp the message was read (blue ticks); best effort, never retried.
+    pub(crate) fn mark_read(&self, comune: &str, route: &str, message_id: &str) {
+        if let Some(client) = self.whatsapp.get(comune).cloned() {
+            let (route, id) = (route.to_string(), message_id.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = client.mark_read(&route, &id).await {
+                    tracing::debug!(error = %e, "mark as read failed");
+                }
+            });
+        }
+    }
+}
+
+fn missing(var: &str) -> SendError {
+    // Without credentials nothing can be sent; keep retrying slowly so that setting the
+    // variable and restarting delivers what is waiting.
+    SendError::Retryable { code: 0, title: format!("no credentials: set {var}"), retry_after: Some(60) }
+}
