@@ -67,3 +67,4 @@ button-no = Non
 button-subscribe = M'inscrire
 button-unsubscribe = Me désinscrire
 list-label = Choisir
+about = La { $comune } sur WhatsApp.

@@ -68,3 +68,4 @@ button-no = No
 button-subscribe = Iscrivimi
 button-unsubscribe = Cancellami
 list-label = Scegli
+about = { $comune } su WhatsApp.

@@ -18,3 +18,4 @@ isola-delle-femmine-privacy = Informativa privacy (art. 13 Regolamento UE 2016/6
     Conservazione: fino alla richiesta di cancellazione dal servizio; la cancellazione non pregiudica la liceità del trattamento precedente.
     Diritti: accesso, rettifica, limitazione, aggiornamento, cancellazione, portabilità e opposizione, rivolgendosi al Titolare o al Responsabile della protezione dei dati ai contatti indicati; reclamo al Garante per la protezione dei dati personali.
     Possono iscriversi solo persone che abbiano compiuto { $min_age } anni.
+isola-delle-femmine-about = I "Servizi Demografici su WhatsApp": messaggi con le principali notizie su servizi e iniziative dei Servizi Demografici del Comune di Isola delle Femmine. Il servizio è gratuito; possono iscriversi tutti coloro che abbiano compiuto { $min_age } anni. I messaggi arrivano in modalità broadcast: nessuno vede i contatti degli altri.

@@ -12,3 +12,4 @@ madone-privacy = Informativa sul trattamento dei dati personali (Regolamento UE 
     Dati trattati: identificazione personale e contatto. I dati non sono ceduti a terzi né trasferiti fuori dallo spazio di applicazione del GDPR.
     Conservazione: almeno un anno solare; poi i dati sono oscurati, conclusi gli utilizzi e i fini statistici interni (report annuale in Amministrazione Trasparente).
     Diritti: accesso, rettifica, cancellazione, limitazione, opposizione, portabilità; revoca del consenso in ogni momento senza pregiudicare la liceità del trattamento precedente; reclamo a un'Autorità di controllo.
+madone-about = "Comune di Madone - WhatsApp": messaggi di testo, anche con immagini e brevi video, dal Comune ai cittadini iscritti. Il servizio è gratuito e unidirezionale: il numero non risponde a chiamate e messaggi.

@@ -140,6 +140,7 @@ pub const ROLES: &[&str] = &[
     "please-write-text",
     "blocked",
     "greeting",
+    "about",
 ];
 
 /// A validated flow: everything the engine needs about one comune.

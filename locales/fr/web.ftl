@@ -1,0 +1,30 @@
+# Public web pages: the simulator (/try) and the subscribe pages (/c/<comune>).
+
+page-skip = Aller au contenu
+page-language = Langue
+page-footer = Service réalisé avec sportello, logiciel libre.
+page-not-found = Page introuvable.
+page-try-title = Essayez le service WhatsApp de la Commune
+page-try-intro = Ce simulateur utilise le même moteur et les mêmes règles que le numéro WhatsApp : écrivez comme sur votre téléphone. Utilisez des données d'essai, pas les vôtres.
+page-try-comune = Commune
+page-try-start = Commencer
+page-try-conversation = Conversation
+page-try-message = Votre message
+page-try-send = Envoyer
+page-try-you = Vous
+page-try-bot = Commune
+page-try-restart = Recommencer avec un nouveau numéro d'essai
+page-try-error = Le message n'a pas été traité. Réessayez.
+page-try-nojs = Le simulateur nécessite JavaScript.
+page-subscribe-title = { $comune } sur WhatsApp
+page-subscribe-what = Ce que vous recevrez
+page-subscribe-how = Comment s'inscrire
+page-subscribe-step-save = Enregistrez le numéro { $number } dans les contacts de votre téléphone : sans cela, les messages de diffusion n'arrivent pas.
+page-subscribe-step-send = Envoyez sur WhatsApp le message { $subscribe }.
+page-subscribe-button = S'INSCRIRE
+page-subscribe-qr = Scannez le code QR avec votre téléphone : WhatsApp s'ouvre avec le message { $subscribe } déjà écrit.
+page-subscribe-qr-alt = Code QR pour écrire { $subscribe } au numéro { $number } sur WhatsApp
+page-subscribe-telegram = Vous préférez Telegram ? Écrivez au bot de la Commune :
+page-subscribe-leave = Pour vous désinscrire à tout moment, envoyez { $unsubscribe }.
+page-subscribe-privacy = Notice de confidentialité
+page-subscribe-other = Pour toute autre demande : { $email }.

@@ -1,0 +1,30 @@
+# Public web pages: the simulator (/try) and the subscribe pages (/c/<comune>).
+
+page-skip = Vai al contenuto
+page-language = Lingua
+page-footer = Servizio realizzato con sportello, software libero.
+page-not-found = Pagina non trovata.
+page-try-title = Prova il servizio WhatsApp del Comune
+page-try-intro = Questo simulatore usa lo stesso motore e le stesse regole del numero WhatsApp: scrivi come faresti sul telefono. Usa dati di prova, non i tuoi.
+page-try-comune = Comune
+page-try-start = Inizia
+page-try-conversation = Conversazione
+page-try-message = Il tuo messaggio
+page-try-send = Invia
+page-try-you = Tu
+page-try-bot = Comune
+page-try-restart = Ricomincia con un nuovo numero di prova
+page-try-error = Il messaggio non è stato elaborato. Riprova.
+page-try-nojs = Il simulatore richiede JavaScript.
+page-subscribe-title = { $comune } su WhatsApp
+page-subscribe-what = Cosa riceverai
+page-subscribe-how = Come iscriversi
+page-subscribe-step-save = Salva il numero { $number } nella rubrica del telefono: senza, i messaggi broadcast non arrivano.
+page-subscribe-step-send = Invia su WhatsApp il messaggio { $subscribe }.
+page-subscribe-button = ISCRIVITI
+page-subscribe-qr = Inquadra il codice QR con il telefono: si apre WhatsApp con il messaggio { $subscribe } già scritto.
+page-subscribe-qr-alt = Codice QR per scrivere { $subscribe } al numero { $number } su WhatsApp
+page-subscribe-telegram = Preferisci Telegram? Scrivi al bot del Comune:
+page-subscribe-leave = Per cancellarti in qualsiasi momento invia { $unsubscribe }.
+page-subscribe-privacy = Informativa privacy
+page-subscribe-other = Per altre richieste: { $email }.
