@@ -1,1 +1,0 @@
-//! Telegram Bot API wire format (being built).
