@@ -65,7 +65,8 @@ impl BotClient {
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(transport)?;
         if (200..300).contains(&status) {
-            if let Ok(Envelope { ok: true, result: Some(result) }) = serde_json::from_slice(&bytes) {
+            if let Ok(Envelope { ok: true, result: Some(result) }) = serde_json::from_slice(&bytes)
+            {
                 return Ok(result);
             }
         }
@@ -170,7 +171,10 @@ mod tests {
         let body = include_bytes!("../../../tests/fixtures/telegram/response_error_429.json");
         let err = classify(429, body);
         assert!(retryable(429, Some(8))(&err), "{err:?}");
-        assert_eq!(err.to_string(), "retryable provider error 429: Too Many Requests: retry after 8");
+        assert_eq!(
+            err.to_string(),
+            "retryable provider error 429: Too Many Requests: retry after 8"
+        );
     }
 
     #[test]
@@ -187,10 +191,16 @@ mod tests {
         let blocked = include_bytes!("../../../tests/fixtures/telegram/response_error_403.json");
         assert_eq!(
             classify(403, blocked),
-            SendError::Permanent { code: 403, title: "Forbidden: bot was blocked by the user".into() }
+            SendError::Permanent {
+                code: 403,
+                title: "Forbidden: bot was blocked by the user".into()
+            }
         );
         let not_found = include_bytes!("../../../tests/fixtures/telegram/response_error_400.json");
         assert!(matches!(classify(400, not_found), SendError::Permanent { code: 400, .. }));
+        // Some answers carry no error_code: the HTTP status stands in.
+        let no_code = br#"{"ok":false,"description":"Bad Request: chat not found"}"#;
+        assert!(matches!(classify(400, no_code), SendError::Permanent { code: 400, .. }));
         let unauthorized = br#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#;
         assert!(matches!(classify(401, unauthorized), SendError::Permanent { code: 401, .. }));
         assert_eq!(
@@ -222,17 +232,23 @@ mod tests {
                 let path = uri.path().to_string();
                 log.lock().unwrap().push((path.clone(), body.clone()));
                 if path.ends_with("/sendMessage") && body["chat_id"] == json!(429) {
-                    let answer = include_str!("../../../tests/fixtures/telegram/response_error_429.json");
+                    let answer =
+                        include_str!("../../../tests/fixtures/telegram/response_error_429.json");
                     return (StatusCode::TOO_MANY_REQUESTS, answer).into_response();
                 }
                 if path.ends_with("/sendMessage") {
-                    let answer = include_str!("../../../tests/fixtures/telegram/response_send_message_ok.json");
+                    let answer = include_str!(
+                        "../../../tests/fixtures/telegram/response_send_message_ok.json"
+                    );
                     return (StatusCode::OK, answer).into_response();
                 }
                 if path.ends_with("/answerCallbackQuery") {
                     return (StatusCode::OK, r#"{"ok":true,"result":true}"#).into_response();
                 }
-                (StatusCode::NOT_FOUND, r#"{"ok":false,"error_code":404,"description":"Not Found"}"#)
+                (
+                    StatusCode::NOT_FOUND,
+                    r#"{"ok":false,"error_code":404,"description":"Not Found"}"#,
+                )
                     .into_response()
             }
         });

@@ -140,8 +140,12 @@ mod tests {
 
     #[test]
     fn plain_text_without_buttons() {
-        let bodies = send_message_bodies("100000001", &rendered("L'anagrafe apre alle 9:00 *oggi*.", &[]));
-        assert_eq!(bodies, vec![json!({"chat_id": 100000001, "text": "L'anagrafe apre alle 9:00 *oggi*."})]);
+        let bodies =
+            send_message_bodies("100000001", &rendered("L'anagrafe apre alle 9:00 *oggi*.", &[]));
+        assert_eq!(
+            bodies,
+            vec![json!({"chat_id": 100000001, "text": "L'anagrafe apre alle 9:00 *oggi*."})]
+        );
         assert!(bodies[0].get("parse_mode").is_none());
     }
 
@@ -155,7 +159,10 @@ mod tests {
 
     #[test]
     fn buttons_one_a_row() {
-        let r = rendered("Vuoi ricevere gli avvisi?", &[("subscribe-yes", "Sì"), ("subscribe-no", "No")]);
+        let r = rendered(
+            "Vuoi ricevere gli avvisi?",
+            &[("subscribe-yes", "Sì"), ("subscribe-no", "No")],
+        );
         let bodies = send_message_bodies("42", &r);
         assert_eq!(
             bodies,

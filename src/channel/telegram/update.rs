@@ -142,8 +142,8 @@ pub fn parse_update(
 ) -> Result<Option<(i64, InboundMessage)>, ParseError> {
     let update: Update = serde_json::from_slice(body)?;
     let id = update.update_id;
-    let inbound = |from: i64, timestamp: i64, body: Body, callback_id: Option<String>| {
-        InboundMessage {
+    let inbound =
+        |from: i64, timestamp: i64, body: Body, callback_id: Option<String>| InboundMessage {
             channel: Channel::Telegram,
             route: comune.to_string(),
             from: from.to_string(),
@@ -151,8 +151,7 @@ pub fn parse_update(
             timestamp,
             body,
             callback_id,
-        }
-    };
+        };
     if let Some(message) = update.message {
         let (chat, date) = (message.chat.id, message.date);
         return Ok(Some((id, inbound(chat, date, message.body(), None))));
@@ -219,7 +218,8 @@ mod tests {
 
     #[test]
     fn callback_on_an_old_message_has_date_zero() {
-        let json = include_str!("../../../tests/fixtures/telegram/callback_query_inaccessible.json");
+        let json =
+            include_str!("../../../tests/fixtures/telegram/callback_query_inaccessible.json");
         let (_, m) = parse(json);
         assert_eq!(m.body, Body::Button { id: "privacy-accept".into() });
         assert_eq!(m.from, "100000002");
@@ -309,8 +309,9 @@ mod tests {
 
     #[test]
     fn parse_error_does_not_quote_the_body() {
-        let err = parse_update(COMUNE, br#"{"update_id":1,"message":{"chat":{"id":"Mario Rossi"}}}"#)
-            .unwrap_err();
+        let err =
+            parse_update(COMUNE, br#"{"update_id":1,"message":{"chat":{"id":"Mario Rossi"}}}"#)
+                .unwrap_err();
         assert!(!err.to_string().contains("Mario"), "{err}");
     }
 
