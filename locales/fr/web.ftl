@@ -28,3 +28,4 @@ page-subscribe-telegram = Vous préférez Telegram ? Écrivez au bot de la Commu
 page-subscribe-leave = Pour vous désinscrire à tout moment, envoyez { $unsubscribe }.
 page-subscribe-privacy = Notice de confidentialité
 page-subscribe-other = Pour toute autre demande : { $email }.
+language-name = Français

@@ -28,3 +28,4 @@ page-subscribe-telegram = Preferisci Telegram? Scrivi al bot del Comune:
 page-subscribe-leave = Per cancellarti in qualsiasi momento invia { $unsubscribe }.
 page-subscribe-privacy = Informativa privacy
 page-subscribe-other = Per altre richieste: { $email }.
+language-name = Italiano

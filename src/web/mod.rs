@@ -1,3 +1,46 @@
-//! Public web pages (being built): the simulator and the subscribe page.
+//! Public web pages: the simulator (`/try`) and the subscribe pages (`/c/{comune}`).
+//! Server-rendered HTML, no build step; every word from `locales/<lang>/web.ftl` and the
+//! comune's own messages.
+
+mod html;
+mod subscribe;
+mod try_page;
+
+use axum::routing::{get, post};
 use axum::Router;
-pub fn routes() -> Router<crate::server::Server> { Router::new() }
+
+pub use html::esc;
+
+use crate::server::Server;
+
+/// The routes of the public pages.
+pub fn routes() -> Router<Server> {
+    Router::new()
+        .route("/try", get(try_page::page_try))
+        .route("/try/api/message", post(try_page::api_message))
+        .route("/c/{comune}", get(subscribe::page_subscribe))
+}
+
+/// The page language: the one asked for if the comune offers it, else the comune's first.
+fn page_lang(asked: Option<&str>, offered: &[String]) -> String {
+    match asked {
+        Some(l) if offered.iter().any(|o| o == l) => l.to_string(),
+        _ => offered.first().cloned().unwrap_or_else(|| "it".into()),
+    }
+}
+
+/// Links to the page in each offered language, labelled in that language.
+fn lang_links(s: &Server, offered: &[String], href: impl Fn(&str) -> String) -> Vec<(String, String, String)> {
+    offered
+        .iter()
+        .map(|l| {
+            // Each language is named in itself.
+            let label = s.engine.locales.format(l, "language-name", None).unwrap_or_else(|| l.clone());
+            (l.clone(), href(l), label)
+        })
+        .collect()
+}
+
+fn not_found(s: &Server) -> String {
+    html::page(&s.engine.locales, "it", "404", "sportello", &[], &format!("<h1>404</h1><p>{}</p>", esc(&s.engine.locales.format("it", "page-not-found", None).unwrap_or_default())), "")
+}

@@ -1,0 +1,144 @@
+//! The web simulator: `/try` lets anyone chat with a comune's real flow, on the same engine
+//! and store as the channels (channel `web`, one test citizen per browser session).
+
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+use super::html::{esc, page};
+use super::{lang_links, page_lang};
+use crate::channel::{Channel, InboundMessage};
+use crate::dialogue::Body;
+use crate::server::{Job, Server};
+use crate::storage::CitizenKey;
+
+#[derive(Deserialize)]
+pub struct TryQuery {
+    comune: Option<String>,
+    lang: Option<String>,
+}
+
+/// `GET /try`: pick a comune and a language, then chat.
+pub async fn page_try(State(s): State<Server>, Query(q): Query<TryQuery>) -> Html<String> {
+    let locales = &s.engine.locales;
+    let comune = q.comune.filter(|c| s.engine.flows.get(c).is_some()).unwrap_or_else(|| s.engine.flows.ids().next().unwrap_or_default().to_string());
+    let flow = s.engine.flows.get(&comune);
+    let lang = page_lang(q.lang.as_deref(), flow.map(|f| f.languages.as_slice()).unwrap_or(&[]));
+    let t = |id: &str| esc(&locales.format(&lang, id, None).unwrap_or_default());
+    let options: String = s
+        .engine
+        .flows
+        .iter()
+        .map(|f| {
+            let name = locales.format(&lang, &f.name, None).or_else(|| locales.format(f.default_language(), &f.name, None)).unwrap_or_default();
+            let sel = if f.id == comune { " selected" } else { "" };
+            format!("<option value=\"{}\"{sel}>{}</option>", esc(&f.id), esc(&name))
+        })
+        .collect();
+    let body = format!(
+        r#"<h1>{title}</h1>
+<p>{intro}</p>
+<form method="get" action="/try">
+<label for="comune">{comune_label}</label>
+<div class="row"><select id="comune" name="comune">{options}</select>
+<input type="hidden" name="lang" value="{lang}">
+<button type="submit">{start}</button></div>
+</form>
+<section aria-labelledby="conv">
+<h2 id="conv">{conversation}</h2>
+<noscript><p>{nojs}</p></noscript>
+<ol id="log" class="log" aria-live="polite" data-comune="{comune}" data-lang="{lang}" data-you="{you}" data-bot="{bot}" data-error="{error}"></ol>
+<form id="send">
+<label for="msg">{message}</label>
+<div class="row"><input id="msg" name="text" autocomplete="off" required>
+<button type="submit">{send}</button></div>
+</form>
+<p><button type="button" id="restart" class="choice">{restart}</button></p>
+</section>"#,
+        title = t("page-try-title"),
+        intro = t("page-try-intro"),
+        comune_label = t("page-try-comune"),
+        start = t("page-try-start"),
+        conversation = t("page-try-conversation"),
+        nojs = t("page-try-nojs"),
+        comune = esc(&comune),
+        lang = esc(&lang),
+        you = t("page-try-you"),
+        bot = t("page-try-bot"),
+        error = t("page-try-error"),
+        message = t("page-try-message"),
+        send = t("page-try-send"),
+        restart = t("page-try-restart"),
+    );
+    let langs = lang_links(&s, flow.map(|f| f.languages.as_slice()).unwrap_or(&[]), |l| format!("/try?comune={comune}&lang={l}"));
+    let title = locales.format(&lang, "page-try-title", None).unwrap_or_default();
+    Html(page(locales, &lang, &title, "sportello", &langs, &body, &format!("<script>{SCRIPT}</script>\n")))
+}
+
+/// What the simulator page posts.
+#[derive(Deserialize)]
+pub struct TryMessage {
+    comune: String,
+    /// The browser session's test citizen.
+    session: String,
+    text: Option<String>,
+    button: Option<String>,
+}
+
+/// `POST /try/api/message`: one citizen message, answered with the rendered replies.
+pub async fn api_message(State(s): State<Server>, Json(m): Json<TryMessage>) -> Response {
+    if s.engine.flows.get(&m.comune).is_none() {
+        return (StatusCode::NOT_FOUND, "unknown comune").into_response();
+    }
+    let valid_session = !m.session.is_empty() && m.session.len() <= 64 && m.session.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid_session {
+        return (StatusCode::BAD_REQUEST, "bad session").into_response();
+    }
+    let body = match (m.text, m.button) {
+        (_, Some(id)) => Body::Button { id },
+        (Some(text), None) => Body::Text { text },
+        (None, None) => return (StatusCode::BAD_REQUEST, "text or button").into_response(),
+    };
+    let from = format!("web-{}", m.session);
+    let message = InboundMessage {
+        channel: Channel::Web,
+        route: m.comune.clone(),
+        from: from.clone(),
+        id: format!("web-{}", jiff::Timestamp::now().as_nanosecond()),
+        timestamp: jiff::Timestamp::now().as_second(),
+        body,
+        callback_id: None,
+    };
+    let (tx, rx) = oneshot::channel();
+    s.inbound.push(CitizenKey::new(&m.comune, "web", &from), Job::Web { message, reply: tx });
+    match tokio::time::timeout(Duration::from_secs(10), rx).await {
+        Ok(Ok(replies)) => Json(serde_json::json!({ "replies": replies })).into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "no answer").into_response(),
+    }
+}
+
+/// The page's script: sends messages, shows replies, turns buttons into real buttons.
+const SCRIPT: &str = r#"
+(function(){
+  var log=document.getElementById('log'), form=document.getElementById('send'), input=document.getElementById('msg');
+  var comune=log.dataset.comune, lang=log.dataset.lang, key='sportello-try-'+comune;
+  function session(){var s=sessionStorage.getItem(key);if(!s){s=(crypto.randomUUID?crypto.randomUUID():String(Date.now())+Math.random().toString(16).slice(2)).replace(/[^a-zA-Z0-9-]/g,'');sessionStorage.setItem(key,s);sessionStorage.setItem(key+'-new','1');}return s;}
+  function add(cls,who,text,buttons){var li=document.createElement('li');li.className=cls;var w=document.createElement('span');w.className='who';w.textContent=who;li.appendChild(w);li.appendChild(document.createTextNode(text));
+    (buttons||[]).forEach(function(b){var btn=document.createElement('button');btn.type='button';btn.className='choice';btn.textContent=b.title;btn.addEventListener('click',function(){add('me',log.dataset.you,b.title);send({button:b.id});});li.appendChild(document.createElement('br'));li.appendChild(btn);});
+    log.appendChild(li);li.scrollIntoView({block:'nearest'});}
+  function send(msg){msg.comune=comune;msg.session=session();
+    return fetch('/try/api/message',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(msg)})
+      .then(function(r){if(!r.ok)throw new Error(r.status);return r.json();})
+      .then(function(j){j.replies.forEach(function(r){add('bot',log.dataset.bot,r.text,r.buttons);});})
+      .catch(function(){add('bot',log.dataset.bot,log.dataset.error);});}
+  form.addEventListener('submit',function(e){e.preventDefault();var t=input.value;if(!t.trim())return;add('me',log.dataset.you,t);input.value='';send({text:t});input.focus();});
+  document.getElementById('restart').addEventListener('click',function(){sessionStorage.removeItem(key);log.innerHTML='';start();input.focus();});
+  function start(){session();if(sessionStorage.getItem(key+'-new')){sessionStorage.removeItem(key+'-new');if(lang!=='it'){send({button:'language:'+lang});}}}
+  start();
+})();
+"#;
