@@ -7,6 +7,7 @@ mod flows;
 mod hours;
 mod moderation;
 mod props;
+mod server;
 mod storage;
 mod transcripts;
 mod util;

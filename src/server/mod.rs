@@ -53,6 +53,8 @@ pub struct Inner {
     /// Outbox ids to send, one citizen at a time, in order.
     pub outbound: KeyedQueue<CitizenKey, u64>,
     pub metrics: Metrics,
+    /// First wait before retrying a send; doubles up to five minutes.
+    pub backoff: std::sync::atomic::AtomicU64,
 }
 
 impl std::ops::Deref for Server {
@@ -114,9 +116,15 @@ impl Server {
                     }
                 }),
                 metrics: Metrics::default(),
+                backoff: std::sync::atomic::AtomicU64::new(1000),
             }
         });
         Server { inner }
+    }
+
+    /// Sets the first retry wait (tests use milliseconds; the default is one second).
+    pub fn set_backoff(&self, first: Duration) {
+        self.backoff.store(first.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Starts the workers: replays what a previous run journalled but did not finish.

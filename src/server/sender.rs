@@ -12,7 +12,7 @@ use crate::channel::{whatsapp, Channel, SendError};
 use crate::dialogue::DeliveryError;
 use crate::storage::{CitizenKey, OutboundEntry};
 
-/// Back-off between attempts: 1 s doubling to 5 minutes; after this many attempts a reply
+/// Back-off between attempts: 1 s (configurable) doubling to 5 minutes; after this many attempts a reply
 /// is left in the outbox for the next start instead of holding the citizen's lane.
 const MAX_ATTEMPTS: u32 = 12;
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -27,7 +27,7 @@ impl Server {
                 return;
             }
         };
-        let mut backoff = Duration::from_secs(1);
+        let mut backoff = Duration::from_millis(self.backoff.load(std::sync::atomic::Ordering::Relaxed));
         for attempt in 1..=MAX_ATTEMPTS {
             match self.deliver(&entry).await {
                 Ok(()) => {

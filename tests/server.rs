@@ -1,0 +1,435 @@
+//! End to end through the real HTTP server on a loopback port, with a fake Graph API and a
+//! fake Telegram Bot API on loopback: real HTTP both ways, no mocks of our own functions.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use sportello::channel::whatsapp::sign;
+use sportello::config::{ComuneChannels, Config, Secrets};
+use sportello::server::{self, Server};
+use sportello::storage::{CitizenKey, SledStore, Store};
+
+use crate::util;
+
+const APP_SECRET: &str = "test-app-secret";
+const COMUNI: [&str; 5] = ["isola-delle-femmine", "isili", "madone", "assemini", "brusson"];
+
+/// What the fake providers received, and how many of the next sends they refuse.
+#[derive(Default)]
+pub struct Provider {
+    /// (phone_number_id or bot token, request body), in arrival order.
+    pub sent: Vec<(String, Value)>,
+    pub read_receipts: Vec<String>,
+    pub callbacks_answered: Vec<String>,
+    /// Refuse this many sends with WhatsApp's 130429 (or Telegram's 429).
+    pub refuse: usize,
+    pub refused: usize,
+}
+
+type Shared = Arc<Mutex<Provider>>;
+
+async fn graph_messages(State(p): State<Shared>, Path(pnid): Path<String>, Json(body): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut p = p.lock().unwrap();
+    if body["status"] == "read" {
+        p.read_receipts.push(body["message_id"].as_str().unwrap_or_default().to_string());
+        return Json(json!({"success": true})).into_response();
+    }
+    if p.refuse > 0 {
+        p.refuse -= 1;
+        p.refused += 1;
+        let err = json!({"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429, "fbtrace_id": "x"}});
+        return (axum::http::StatusCode::BAD_REQUEST, Json(err)).into_response();
+    }
+    p.sent.push((pnid, body));
+    let n = p.sent.len();
+    Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": "x", "wa_id": "x"}], "messages": [{"id": format!("wamid.out.{n}")}]})).into_response()
+}
+
+async fn telegram_method(State(p): State<Shared>, Path((bot, method)): Path<(String, String)>, Json(body): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut p = p.lock().unwrap();
+    if method == "answerCallbackQuery" {
+        p.callbacks_answered.push(body["callback_query_id"].as_str().unwrap_or_default().to_string());
+        return Json(json!({"ok": true, "result": true})).into_response();
+    }
+    if p.refuse > 0 {
+        p.refuse -= 1;
+        p.refused += 1;
+        let err = json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 0", "parameters": {"retry_after": 0}});
+        return (axum::http::StatusCode::TOO_MANY_REQUESTS, Json(err)).into_response();
+    }
+    p.sent.push((bot, body));
+    let n = p.sent.len() as i64;
+    Json(json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}})).into_response()
+}
+
+async fn serve(router: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// A running sportello with fake providers.
+pub struct Harness {
+    pub base: String,
+    pub provider: Shared,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        let provider: Shared = Arc::default();
+        let fake = Router::new()
+            .route("/v23.0/{pnid}/messages", post(graph_messages))
+            .route("/{bot}/{method}", post(telegram_method))
+            .with_state(provider.clone());
+        let fake_addr = serve(fake).await;
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
+        let mut config = Config { graph_url: format!("http://{fake_addr}/v23.0"), telegram_url: format!("http://{fake_addr}"), ..Config::default() };
+        let mut vars = vec![
+            ("SPORTELLO_WHATSAPP_APP_SECRET".to_string(), APP_SECRET.to_string()),
+            ("SPORTELLO_WHATSAPP_VERIFY_TOKEN".to_string(), "verify-me".to_string()),
+            ("SPORTELLO_WHATSAPP_TOKEN".to_string(), "graph-token".to_string()),
+        ];
+        for c in COMUNI {
+            config.comuni.insert(c.into(), ComuneChannels { whatsapp_phone_number_id: Some(format!("pn-{c}")), ..Default::default() });
+            let env = c.to_ascii_uppercase().replace('-', "_");
+            vars.push((format!("SPORTELLO_TELEGRAM_TOKEN_{env}"), format!("tok-{c}")));
+            vars.push((format!("SPORTELLO_TELEGRAM_SECRET_{env}"), format!("secret-{c}")));
+        }
+        let server = Server::new(util::engine(store.clone()), config, Secrets::from_vars(vars));
+        server.set_backoff(Duration::from_millis(5));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(server::run(server, listener, async move {
+            let _ = rx.await;
+        }));
+        Harness { base, provider, store, http: reqwest::Client::new(), shutdown: Some(tx), done: Some(done), _dir: dir }
+    }
+
+    /// Posts a signed WhatsApp webhook; returns the status code.
+    pub async fn post_signed(&self, body: &Value) -> u16 {
+        let raw = serde_json::to_vec(body).unwrap();
+        self.post_raw(&raw, Some(&sign(APP_SECRET.as_bytes(), &raw))).await
+    }
+
+    pub async fn post_raw(&self, raw: &[u8], signature: Option<&str>) -> u16 {
+        let mut req = self.http.post(format!("{}/webhook/whatsapp", self.base)).header("content-type", "application/json").body(raw.to_vec());
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        req.send().await.unwrap().status().as_u16()
+    }
+
+    /// Waits until the providers hold `n` sent messages (or fails after 10 s).
+    pub async fn wait_sent(&self, n: usize) -> Vec<(String, Value)> {
+        for _ in 0..1000 {
+            {
+                let p = self.provider.lock().unwrap();
+                if p.sent.len() >= n {
+                    return p.sent.clone();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let p = self.provider.lock().unwrap();
+        panic!("expected {n} sent messages, got {}: {:?}", p.sent.len(), p.sent);
+    }
+
+    pub fn sent(&self) -> Vec<(String, Value)> {
+        self.provider.lock().unwrap().sent.clone()
+    }
+
+    pub fn status(&self, comune: &str, channel: &str, citizen: &str) -> String {
+        self.store.citizen(&CitizenKey::new(comune, channel, citizen)).unwrap().map(|c| c.status().to_string()).unwrap_or_else(|| "none".into())
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.done.take().unwrap().await.unwrap().unwrap();
+    }
+}
+
+/// A WhatsApp notification with one text message.
+pub fn wa_text(comune: &str, from: &str, id: &str, ts: i64, text: &str) -> Value {
+    wa_batch(comune, vec![wa_message(from, id, ts, json!({"type": "text", "text": {"body": text}}))])
+}
+
+pub fn wa_message(from: &str, id: &str, ts: i64, content: Value) -> Value {
+    let mut m = json!({"from": from, "id": id, "timestamp": ts.to_string()});
+    for (k, v) in content.as_object().unwrap() {
+        m[k] = v.clone();
+    }
+    m
+}
+
+pub fn wa_batch(comune: &str, messages: Vec<Value>) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "390000000000", "phone_number_id": format!("pn-{comune}")},
+        "contacts": [{"profile": {"name": "Test"}, "wa_id": "393330000001"}],
+        "messages": messages}}]}]})
+}
+
+/// The text bodies the fake Graph API received for `to`, in order.
+fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
+    sent.iter()
+        .filter(|(_, b)| b["to"] == to)
+        .map(|(_, b)| {
+            b["text"]["body"].as_str().or(b["interactive"]["body"]["text"].as_str()).unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+/// Sends one text and waits for `replies` more messages to reach the fake.
+async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str, replies: usize) -> Vec<String> {
+    let before = h.sent().len();
+    *seq += 1;
+    let code = h.post_signed(&wa_text(comune, from, &format!("wamid.{comune}.{from}.{seq}"), 1_800_000_000 + *seq, text)).await;
+    assert_eq!(code, 200, "{comune}: {text}");
+    let sent = h.wait_sent(before + replies).await;
+    texts_to(&sent[before..], from)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_comune_subscribes_registers_and_unsubscribes_over_whatsapp() {
+    let h = Harness::start().await;
+    let mut seq = 0;
+    let c = "393330000001";
+
+    let r = say(&h, "isola-delle-femmine", c, &mut seq, "ATTIVA ISCRIZIONE", 1).await;
+    assert!(r[0].contains("Servizi Demografici su WhatsApp"), "{r:?}");
+    assert_eq!(h.status("isola-delle-femmine", "whatsapp", c), "subscribed");
+    say(&h, "isola-delle-femmine", c, &mut seq, "disattiva iscrizione", 1).await;
+    assert_eq!(h.status("isola-delle-femmine", "whatsapp", c), "none");
+
+    let line = "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy";
+    let r = say(&h, "isili", c, &mut seq, line, 1).await;
+    assert!(r[0].contains("Registrazione a WhatsApp ISILI completata"), "{r:?}");
+    assert_eq!(h.status("isili", "whatsapp", c), "subscribed");
+    say(&h, "isili", c, &mut seq, "CANCELLAZIONE", 1).await;
+    assert_eq!(h.status("isili", "whatsapp", c), "none");
+
+    say(&h, "madone", c, &mut seq, "ATTIVA ISCRIZIONE", 1).await;
+    say(&h, "madone", c, &mut seq, "DISATTIVA ISCRIZIONE", 1).await;
+    assert_eq!(h.status("madone", "whatsapp", c), "unsubscribed");
+
+    say(&h, "assemini", c, &mut seq, "Buongiorno", 2).await;
+    say(&h, "assemini", c, &mut seq, "Mario", 1).await;
+    say(&h, "assemini", c, &mut seq, "Rossi", 1).await;
+    say(&h, "assemini", c, &mut seq, "12/03/1980", 2).await;
+    say(&h, "assemini", c, &mut seq, "Iscrivimi", 2).await;
+    let sent_before = h.sent().len();
+    say(&h, "assemini", c, &mut seq, "sì", 1).await;
+    assert_eq!(h.status("assemini", "whatsapp", c), "subscribed");
+    // The acceptance question went out as reply buttons.
+    let ask = &h.sent()[sent_before - 1].1;
+    assert_eq!(ask["type"], "interactive", "{ask}");
+    say(&h, "assemini", c, &mut seq, "Cancellami", 1).await;
+    assert_eq!(h.status("assemini", "whatsapp", c), "none");
+
+    let r = say(&h, "brusson", c, &mut seq, "JE M'INSCRIS", 1).await;
+    assert!(r[0].contains("Inscription confirmée"), "{r:?}");
+    say(&h, "brusson", c, &mut seq, "JE ME DÉSINSCRIS", 1).await;
+    assert_eq!(h.status("brusson", "whatsapp", c), "none");
+
+    // Each reply went out from its own comune's number.
+    assert!(h.sent().iter().all(|(pnid, _)| pnid.starts_with("pn-")));
+    assert!(!h.provider.lock().unwrap().read_receipts.is_empty(), "messages are marked as read");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_signatures_are_refused_and_change_nothing() {
+    let h = Harness::start().await;
+    let body = serde_json::to_vec(&wa_text("madone", "393330000002", "wamid.s1", 1_800_000_000, "ATTIVA ISCRIZIONE — è così")).unwrap();
+    assert_eq!(h.post_raw(&body, None).await, 401, "missing");
+    assert_eq!(h.post_raw(&body, Some(&sign(b"another secret", &body))).await, 401, "wrong secret");
+    let mut modified = body.clone();
+    let pos = modified.iter().position(|b| *b == b'A').unwrap();
+    modified[pos] = b'D';
+    assert_eq!(h.post_raw(&modified, Some(&sign(APP_SECRET.as_bytes(), &body))).await, 401, "modified body");
+    assert_eq!(h.post_raw(&body, Some("sha256=zz")).await, 401, "malformed");
+    assert_eq!(h.status("madone", "whatsapp", "393330000002"), "none");
+    // The right signature over the same bytes, accented text included, is accepted.
+    assert_eq!(h.post_raw(&body, Some(&sign(APP_SECRET.as_bytes(), &body))).await, 200);
+    h.wait_sent(1).await;
+    assert_eq!(h.status("madone", "whatsapp", "393330000002"), "subscribed");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_and_out_of_order_deliveries_change_nothing() {
+    let h = Harness::start().await;
+    let c = "393330000003";
+    let sub = wa_text("brusson", c, "wamid.d1", 1_800_000_001, "MI ISCRIVO");
+    assert_eq!(h.post_signed(&sub).await, 200);
+    h.wait_sent(1).await;
+    // Meta redelivers the same message: acknowledged, not processed again.
+    for _ in 0..3 {
+        assert_eq!(h.post_signed(&sub).await, 200);
+    }
+    // Two messages in one batch, listed newest first: processed by timestamp.
+    let batch = wa_batch(
+        "brusson",
+        vec![
+            wa_message(c, "wamid.d3", 1_800_000_003, json!({"type": "text", "text": {"body": "MI ISCRIVO"}})),
+            wa_message(c, "wamid.d2", 1_800_000_002, json!({"type": "text", "text": {"body": "MI CANCELLO"}})),
+        ],
+    );
+    assert_eq!(h.post_signed(&batch).await, 200);
+    assert_eq!(h.post_signed(&batch).await, 200);
+    let sent = h.wait_sent(3).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let texts = texts_to(&h.sent(), c);
+    assert_eq!(texts.len(), 3, "one reply per distinct message: {texts:?}");
+    assert!(texts[1].contains("cancellato definitivamente"), "cancel came first: {texts:?}");
+    assert_eq!(h.status("brusson", "whatsapp", c), "subscribed");
+    drop(sent);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_storm_ends_with_every_reply_delivered_once() {
+    let h = Harness::start().await;
+    h.provider.lock().unwrap().refuse = 25;
+    let citizens: Vec<String> = (0..10).map(|i| format!("3933300001{i:02}")).collect();
+    for (i, c) in citizens.iter().enumerate() {
+        assert_eq!(h.post_signed(&wa_text("isola-delle-femmine", c, &format!("wamid.storm.{i}"), 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+    }
+    let sent = h.wait_sent(10).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut per: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, b) in h.sent() {
+        *per.entry(b["to"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    assert_eq!(per.len(), 10);
+    assert!(per.values().all(|n| *n == 1), "{per:?}");
+    assert_eq!(h.provider.lock().unwrap().refused, 25);
+    drop(sent);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_number_is_acknowledged_and_never_processed() {
+    let h = Harness::start().await;
+    let mut body = wa_text("madone", "393330000004", "wamid.u1", 1_800_000_000, "ATTIVA ISCRIZIONE");
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("pn-nobody");
+    assert_eq!(h.post_signed(&body).await, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(h.sent().is_empty());
+    for c in COMUNI {
+        assert_eq!(h.status(c, "whatsapp", "393330000004"), "none");
+    }
+    let metrics = h.http.get(format!("{}/metrics", h.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("sportello_inbound_unrouted_total 1"), "{metrics}");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_webhooks_get_a_4xx() {
+    let h = Harness::start().await;
+    for raw in [&b"not json"[..], br#"{"object":"page","entry":[]}"#, b"{\"object\":"] {
+        assert_eq!(h.post_raw(raw, Some(&sign(APP_SECRET.as_bytes(), raw))).await, 400, "{}", String::from_utf8_lossy(raw));
+    }
+    let big = vec![b' '; sportello::server::MAX_WEBHOOK_BYTES + 10];
+    assert_eq!(h.post_raw(&big, Some(&sign(APP_SECRET.as_bytes(), &big))).await, 413);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verification_handshake() {
+    let h = Harness::start().await;
+    let url = |token: &str| format!("{}/webhook/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}", h.base);
+    let ok = h.http.get(url("verify-me")).send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    assert_eq!(h.http.get(url("wrong")).send().await.unwrap().status().as_u16(), 403);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_messages_and_buttons() {
+    let h = Harness::start().await;
+    let update = |id: i64, body: Value| {
+        let mut u = json!({"update_id": id});
+        for (k, v) in body.as_object().unwrap() {
+            u[k] = v.clone();
+        }
+        u
+    };
+    let post = |secret: Option<&'static str>, body: Value| {
+        let mut req = h.http.post(format!("{}/webhook/telegram/assemini", h.base)).json(&body);
+        if let Some(s) = secret {
+            req = req.header("x-telegram-bot-api-secret-token", s);
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    let msg = |id: i64, text: &str| {
+        update(id, json!({"message": {"message_id": id, "date": 1_800_000_000 + id, "chat": {"id": 777, "type": "private"}, "from": {"id": 777, "is_bot": false, "first_name": "M"}, "text": text}}))
+    };
+    assert_eq!(post(None, msg(1, "Iscrivimi")).await, 401);
+    assert_eq!(post(Some("secret-isili"), msg(1, "Iscrivimi")).await, 401);
+    assert_eq!(post(Some("secret-assemini"), msg(1, "Iscrivimi")).await, 200);
+    assert_eq!(post(Some("secret-assemini"), msg(1, "Iscrivimi")).await, 200, "redelivered update");
+    h.wait_sent(1).await;
+    for (id, text) in [(2, "Mario"), (3, "Rossi"), (4, "12/03/1980")] {
+        assert_eq!(post(Some("secret-assemini"), msg(id, text)).await, 200);
+    }
+    let sent = h.wait_sent(5).await;
+    let ask = &sent[4].1;
+    assert_eq!(ask["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "yes", "{ask}");
+    let tap = update(5, json!({"callback_query": {"id": "cb-1", "from": {"id": 777, "is_bot": false, "first_name": "M"}, "data": "yes",
+        "message": {"message_id": 5, "date": 1_800_000_005, "chat": {"id": 777, "type": "private"}}}}));
+    assert_eq!(post(Some("secret-assemini"), tap).await, 200);
+    h.wait_sent(6).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.status("assemini", "telegram", "777"), "subscribed");
+    assert_eq!(h.provider.lock().unwrap().callbacks_answered, ["cb-1"]);
+    assert!(h.sent().iter().all(|(bot, _)| bot == "bottok-assemini"));
+    assert_eq!(h.sent().len(), 6, "the redelivered update was not answered twice");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_and_the_subscribe_page() {
+    let h = Harness::start().await;
+    let page = h.http.get(format!("{}/try?comune=brusson&lang=fr", h.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<html lang=\"fr\">") && page.contains("Essayez"), "{page}");
+    let r: Value = h
+        .http
+        .post(format!("{}/try/api/message", h.base))
+        .json(&json!({"comune": "brusson", "session": "s1", "text": "MI ISCRIVO"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["replies"][0]["key"], "brusson-subscribed");
+    assert_eq!(h.status("brusson", "web", "web-s1"), "subscribed");
+    let bad = h.http.post(format!("{}/try/api/message", h.base)).json(&json!({"comune": "brusson", "session": "../x", "text": "x"})).send().await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+
+    let page = h.http.get(format!("{}/c/brusson?lang=fr", h.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("https://wa.me/393483978832?text=JE%20M%27INSCRIS"), "click-to-chat link with the French keyword");
+    assert!(page.contains("<svg") && page.contains("Notice de confidentialité"));
+    let page = h.http.get(format!("{}/c/isili", h.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("text=REGISTRAZIONE") && page.contains("<html lang=\"it\">"));
+    assert_eq!(h.http.get(format!("{}/c/nowhere", h.base)).send().await.unwrap().status().as_u16(), 404);
+    h.stop().await;
+}
