@@ -1,1 +1,0 @@
-//! WhatsApp Cloud API wire format (being built).
