@@ -13,6 +13,7 @@ pub mod client;
 pub mod errors;
 pub mod outbound;
 pub mod signature;
+mod text;
 pub mod webhook;
 
 pub use client::GraphClient;

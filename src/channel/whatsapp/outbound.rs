@@ -12,6 +12,7 @@
 
 use serde_json::{json, Value};
 
+use super::text::{clip, fit_body, non_empty, split_tail, split_text, truncate, unique_titles, EMPTY_BODY};
 use crate::i18n::Rendered;
 
 pub const TEXT_MAX: usize = 4096;
@@ -26,9 +27,6 @@ pub const ROW_TITLE_MAX: usize = 24;
 pub const ROW_DESCRIPTION_MAX: usize = 72;
 pub const ROW_ID_MAX: usize = 200;
 pub const CAPTION_MAX: usize = 1024;
-
-/// What Meta needs in a body that must not be empty when we have nothing to say.
-const EMPTY_BODY: &str = "…";
 
 /// Kinds of media sent by link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,51 +183,6 @@ fn recipient(to: &str) -> String {
     }
 }
 
-/// At most `max` characters, the last one "…" when something was cut.
-pub(crate) fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.truncate(out.trim_end().len());
-    out.push('…');
-    out
-}
-
-/// Ids are matched exactly when they come back, so they are cut without an ellipsis.
-fn clip(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
-}
-
-fn non_empty(s: String, fallback: &str) -> String {
-    if s.trim().is_empty() {
-        fallback.to_string()
-    } else {
-        s
-    }
-}
-
-fn fit_body(body: &str, max: usize) -> String {
-    non_empty(truncate(body.trim(), max), EMPTY_BODY)
-}
-
-/// Titles truncated to `max` and made unique (Meta rejects duplicates) with " 2", " 3"…
-fn unique_titles<'a>(titles: impl Iterator<Item = &'a str>, max: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in titles {
-        let base = non_empty(truncate(t.trim(), max), EMPTY_BODY);
-        let mut title = base.clone();
-        let mut n = 2;
-        while out.contains(&title) {
-            let suffix = format!(" {n}");
-            title = format!("{}{suffix}", truncate(base.trim_end_matches('…'), max.saturating_sub(suffix.chars().count())));
-            n += 1;
-        }
-        out.push(title);
-    }
-    out
-}
-
 /// Template parameters may not hold newlines, tabs or more than 4 consecutive spaces.
 fn template_param(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
@@ -244,59 +197,7 @@ fn template_param(p: &str) -> String {
     non_empty(out.trim().to_string(), EMPTY_BODY)
 }
 
-/// Byte index of the `n`th char (or the end).
-fn char_index(s: &str, n: usize) -> usize {
-    s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
-}
 
-/// Where to cut `s` so that the part before is at most `max` chars: at the last paragraph,
-/// line or word break in the second half of the window, else exactly at `max`.
-fn cut_before(s: &str, max: usize) -> usize {
-    let end = char_index(s, max);
-    let window = &s[..end];
-    let half = char_index(s, max / 2);
-    for sep in ["\n\n", "\n", " "] {
-        if let Some(i) = window.rfind(sep).filter(|&i| i >= half && i > 0) {
-            return i;
-        }
-    }
-    end
-}
-
-/// Splits text into trimmed, non-empty parts of at most `max` chars.
-fn split_text(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        if rest.chars().count() <= max {
-            parts.push(rest.to_string());
-            break;
-        }
-        let cut = cut_before(rest, max);
-        parts.push(rest[..cut].trim_end().to_string());
-        rest = rest[cut..].trim_start();
-    }
-    parts.retain(|p| !p.is_empty());
-    parts
-}
-
-/// (head, tail) with the tail at most `max` chars, cut at a paragraph, line or word break
-/// when the last `max` chars hold one (a question after a long text keeps its buttons).
-fn split_tail(text: &str, max: usize) -> (&str, &str) {
-    let total = text.chars().count();
-    if total <= max {
-        return ("", text);
-    }
-    let start = char_index(text, total - max);
-    let window = &text[start..];
-    for sep in ["\n\n", "\n", " "] {
-        // The first break in the window gives the longest tail that starts cleanly.
-        if let Some(i) = window.find(sep) {
-            return (text[..start + i].trim_end(), window[i..].trim_start());
-        }
-    }
-    (text[..start].trim_end(), window.trim_start())
-}
 
 #[cfg(test)]
 mod tests {
@@ -346,13 +247,7 @@ mod tests {
     }
 
     #[test]
-    fn truncation_is_on_char_boundaries_and_titles_stay_unique() {
-        assert_eq!(truncate("èèèèèèèèèèèèèèèèèèèèèè", 20).chars().count(), 20);
-        assert!(truncate("èèèèèèèèèèèèèèèèèèèèèè", 20).ends_with('…'));
-        assert_eq!(truncate("esattamente venti ch", 20), "esattamente venti ch");
-        let t = unique_titles(["Pagamenti TARI 2025 acconto", "Pagamenti TARI 2025 saldo", "Sì", "Sì"].into_iter(), 20);
-        assert_eq!(t, ["Pagamenti TARI 2025…", "Pagamenti TARI 20… 2", "Sì", "Sì 2"]);
-        assert!(t.iter().all(|t| t.chars().count() <= 20));
+    fn too_many_buttons_long_ids_and_empty_body_are_cut_to_fit() {
         // More than 3 buttons, long ids: cut to what Meta accepts.
         let long_id = "x".repeat(300);
         let m = Outbound::Buttons { to: "1".into(), body: "".into(), buttons: pairs(&[(&long_id, "a"), ("b", "b"), ("c", "c"), ("d", "d")]) };
@@ -444,9 +339,6 @@ mod tests {
         // Nothing lost but whitespace at the cuts.
         let joined: String = out.iter().map(|m| if let Outbound::Text { body, .. } = m { body.replace(char::is_whitespace, "") } else { String::new() }).collect();
         assert_eq!(joined, text.replace(char::is_whitespace, ""));
-        // No break at all: a hard cut on a char boundary.
-        let out = split_text(&"è".repeat(9000), TEXT_MAX);
-        assert_eq!(out.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), [4096, 4096, 808]);
     }
 
     #[test]
