@@ -116,7 +116,7 @@ impl Lexicon {
         for &(kind, file, text) in files {
             for (no, raw) in text.lines().enumerate() {
                 let line = raw.split('#').next().unwrap_or("").trim();
-                if line.is_empty() || line.starts_with('@') {
+                if line.is_empty() || is_class_definition(line) {
                     continue;
                 }
                 let (proper, line) = match line.strip_prefix('~') {
@@ -218,6 +218,14 @@ fn closest_left(lefts: &[Hit], n: u32, start: usize, text: &str) -> Option<Hit> 
         }
     }
     None
+}
+
+/// `@name = a|b|c` (a line starting with `@name` without `=` is an entry using a class).
+fn is_class_definition(line: &str) -> bool {
+    line.strip_prefix('@').and_then(|rest| rest.split_once('=')).is_some_and(|(name, _)| {
+        let name = name.trim();
+        !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 /// `@name = a|b|c` lines.

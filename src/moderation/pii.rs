@@ -211,7 +211,9 @@ fn owner(h: &PiiHit, markers: &[Marker]) -> Option<Kind> {
         .iter()
         .filter(|m| matches!(m.kind, Kind::Own | Kind::Third | Kind::Public))
         .filter(|m| m.end <= h.start + 1 && h.start.saturating_sub(m.end) <= MARKER_WINDOW)
-        .max_by_key(|m| m.end);
+        // Nearest first; of two ending together the longer is the more specific
+        // ("j'habite" over "habite").
+        .max_by_key(|m| (m.end, std::cmp::Reverse(m.start)));
     if let Some(m) = before {
         return Some(m.kind);
     }
