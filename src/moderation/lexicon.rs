@@ -379,8 +379,10 @@ mod tests {
     fn reports_errors() {
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "a (b|c\n")]).unwrap_err();
         assert_eq!(e, LexiconError::Unbalanced { file: "x.txt".into(), line: 1 });
-        let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "@nope x\n")]);
+        let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "@nope = x\n")]);
         assert!(e.is_ok(), "class definitions outside classes.txt are skipped");
+        let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "@nope x\n")]).unwrap_err();
+        assert!(matches!(e, LexiconError::UnknownClass { .. }));
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "a @nope\n")]).unwrap_err();
         assert!(matches!(e, LexiconError::UnknownClass { .. }));
     }
