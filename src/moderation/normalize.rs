@@ -177,7 +177,8 @@ impl Splitter {
         if is_combining_mark(ch.c) {
             return;
         }
-        if is_word(ch.c) {
+        // A star inside a word masks a letter ("m*rda"); elsewhere it is punctuation.
+        if is_word(ch.c) || (ch.c == '*' && !self.cur.is_empty()) {
             if self.cur.is_empty() {
                 if let Some(last) = self.seps.last_mut() {
                     *last = self.sep;
@@ -186,21 +187,36 @@ impl Splitter {
             self.sep = (0, true);
             self.cur.push(ch);
         } else {
-            if !self.cur.is_empty() {
-                self.tokens.push(std::mem::take(&mut self.cur));
-                self.seps.push((0, true));
-                self.sep = (0, true);
-            }
-            self.sep.0 += 1;
+            let trailing = self.end_token();
+            self.sep.0 += 1 + trailing;
             self.sep.1 &= is_glue(ch.c);
         }
     }
 
-    fn finish(mut self) -> (Vec<Vec<Ch>>, Vec<(u32, bool)>) {
-        if !self.cur.is_empty() {
-            self.tokens.push(self.cur);
-            self.seps.push((0, true));
+    /// Closes the current token; returns how many trailing stars it gave back.
+    fn end_token(&mut self) -> u32 {
+        let mut trailing = 0;
+        while self.cur.last().is_some_and(|c| c.c == '*') {
+            self.cur.pop();
+            trailing += 1;
         }
+        if self.cur.is_empty() {
+            return trailing;
+        }
+        let mut tok = std::mem::take(&mut self.cur);
+        // "m*e*r*d*a": stars between single letters are spacing, not masking.
+        let alternating = tok.len() >= 5 && tok.iter().enumerate().all(|(i, c)| (c.c == '*') == (i % 2 == 1));
+        if alternating {
+            tok.retain(|c| c.c != '*');
+        }
+        self.tokens.push(tok);
+        self.seps.push((0, true));
+        self.sep = (0, true);
+        trailing
+    }
+
+    fn finish(mut self) -> (Vec<Vec<Ch>>, Vec<(u32, bool)>) {
+        self.end_token();
         (self.tokens, self.seps)
     }
 }
@@ -266,6 +282,14 @@ mod tests {
         assert_eq!(n("m-e-r-d-a"), " merda ");
         assert_eq!(n("e a casa"), " e a casa ");
         assert_eq!(n("mer\u{200B}da"), " merda ");
+        assert_eq!(n("m*e*r*d*a"), " merda ");
+    }
+
+    #[test]
+    fn keeps_masking_stars_inside_words_only() {
+        assert_eq!(n("una m*rda"), " una m*rda ");
+        assert_eq!(n("*grazie* mille**"), " grazie mille ");
+        assert_eq!(n("c**o"), " c**o ");
     }
 
     #[test]

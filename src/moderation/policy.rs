@@ -96,7 +96,7 @@ fn decide(mut spans: Vec<Span>, settings: &Settings) -> Outcome {
     if spans.is_empty() {
         return Outcome::allow();
     }
-    spans.sort_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+    spans.sort_by_key(|s| (s.start, s.end, s.rule));
     spans.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.rule == b.rule);
     let grave = spans.iter().map(|s| s.rule).filter(|r| settings.grave.contains(r)).min_by_key(|r| r.precedence());
     let (verdict, rule) = match grave {
