@@ -176,14 +176,15 @@ impl Detectors {
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
         let national = if s.starts_with('+') {
             &digits[2..]
-        } else if s.starts_with("00") && digits.len() > 10 {
+        } else if (digits.starts_with("0039") || digits.starts_with("0033")) && digits.len() > 10 {
             &digits[4..]
         } else {
             &digits[..]
         };
         // Toll-free and shared-cost numbers belong to offices, not people.
         let service = ["800", "803", "840", "848", "199", "892", "0800"];
-        if service.iter().any(|p| national.starts_with(p)) {
+        // "00…" without a country code is a VAT or reference number, not a phone.
+        if national.starts_with("00") || service.iter().any(|p| national.starts_with(p)) {
             return false;
         }
         (6..=11).contains(&national.len())
@@ -308,6 +309,8 @@ mod tests {
         assert_eq!(one("nato il 01/02/1980"), None);
         assert_eq!(one("costa 300 000 euro"), None);
         assert_eq!(one("alle 12:30"), None);
+        assert_eq!(one("partita IVA 00100690072"), None);
+        assert_eq!(one("0039 347 765 4321"), Some(PiiKind::Phone));
     }
 
     #[test]
