@@ -15,15 +15,26 @@ fn sportello(args: &[&str], stdin: &str) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn sportello");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     let out = child.wait_with_output().expect("wait sportello");
-    (out.status.success(), String::from_utf8(out.stdout).expect("utf-8 stdout"))
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).expect("utf-8 stdout"),
+    )
 }
 
 fn verdicts(lang: &str, lines: &[&str]) -> Vec<serde_json::Value> {
     let (ok, out) = sportello(&["check", "--lang", lang], &(lines.join("\n") + "\n"));
     assert!(ok);
-    let got: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    let got: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
     assert_eq!(got.len(), lines.len());
     got
 }
@@ -40,7 +51,10 @@ fn check_italian() {
             "il numero di Mario è 347 1234567",
         ],
     );
-    assert_eq!(got[0], serde_json::json!({"verdict": "allow", "rule": null, "spans": []}));
+    assert_eq!(
+        got[0],
+        serde_json::json!({"verdict": "allow", "rule": null, "spans": []})
+    );
     assert_eq!(
         got[1],
         serde_json::json!({"verdict": "block", "rule": "threat", "spans": [{"start": 0, "end": 10, "rule": "threat", "text": "ti ammazzo"}]})
@@ -55,9 +69,25 @@ fn check_italian() {
 
 #[test]
 fn check_french() {
-    let got = verdicts("fr", &["Quels sont les horaires de la mairie ?", "je vais te tuer", "t'es un connard", "J'habite 12 rue de la Paix"]);
+    let got = verdicts(
+        "fr",
+        &[
+            "Quels sont les horaires de la mairie ?",
+            "je vais te tuer",
+            "t'es un connard",
+            "J'habite 12 rue de la Paix",
+        ],
+    );
     let rules: Vec<&serde_json::Value> = got.iter().map(|v| &v["rule"]).collect();
-    assert_eq!(rules, [&serde_json::Value::Null, &"threat".into(), &"personal-attack".into(), &serde_json::Value::Null]);
+    assert_eq!(
+        rules,
+        [
+            &serde_json::Value::Null,
+            &"threat".into(),
+            &"personal-attack".into(),
+            &serde_json::Value::Null
+        ]
+    );
     assert_eq!(got[1]["verdict"], "block");
     assert_eq!(got[2]["verdict"], "withhold");
 }
@@ -65,7 +95,10 @@ fn check_french() {
 #[test]
 fn check_survives_odd_input() {
     let long = "a".repeat(100_000);
-    let (ok, out) = sportello(&["check", "--lang", "it"], &format!("{long}\n\u{0}\u{FEFF}🤬\n\n"));
+    let (ok, out) = sportello(
+        &["check", "--lang", "it"],
+        &format!("{long}\n\u{0}\u{FEFF}🤬\n\n"),
+    );
     assert!(ok);
     assert_eq!(out.lines().count(), 3);
 }
@@ -76,7 +109,9 @@ fn eval_heldout_meets_the_targets() {
     assert!(ok, "{out}");
     let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
     let macro_f1 = report["macro_f1"].as_f64().expect("macro_f1");
-    let fp = report["false_positive_rate"].as_f64().expect("false_positive_rate");
+    let fp = report["false_positive_rate"]
+        .as_f64()
+        .expect("false_positive_rate");
     assert!(report["rows"].as_u64().expect("rows") >= 100);
     assert!(macro_f1 >= 0.80, "macro-F1 {macro_f1}");
     assert!(fp <= 0.01, "false-positive rate {fp}");

@@ -49,20 +49,32 @@ enum Command {
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
-    s.parse().map_err(|e: crate::moderation::UnknownLang| e.to_string())
+    s.parse()
+        .map_err(|e: crate::moderation::UnknownLang| e.to_string())
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Check { lang, own_data_step } => check(lang, own_data_step),
-        Command::Eval { file, lang, json, errors } => eval(&file, lang, json, errors),
+        Command::Check {
+            lang,
+            own_data_step,
+        } => check(lang, own_data_step),
+        Command::Eval {
+            file,
+            lang,
+            json,
+            errors,
+        } => eval(&file, lang, json, errors),
     }
 }
 
 fn check(lang: Lang, own_data_step: bool) -> anyhow::Result<ExitCode> {
     let policy = Policy::builtin();
-    let settings = Settings { own_data_step, ..Settings::default() };
+    let settings = Settings {
+        own_data_step,
+        ..Settings::default()
+    };
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in stdin.split(b'\n') {
@@ -79,7 +91,8 @@ fn check(lang: Lang, own_data_step: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn eval(file: &std::path::Path, lang: Lang, json: bool, errors: bool) -> anyhow::Result<ExitCode> {
-    let input = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let input =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let set = read_set(&input, lang).with_context(|| format!("in {}", file.display()))?;
     let report = evaluate(&Policy::builtin(), &set);
     let mut out = std::io::stdout().lock();
@@ -92,14 +105,25 @@ fn eval(file: &std::path::Path, lang: Lang, json: bool, errors: bool) -> anyhow:
     if errors {
         for &(i, expected, predicted) in &report.errors {
             let name = |r: Option<crate::moderation::Rule>| r.map_or("allow", |r| r.name());
-            writeln!(out, "row {:>4}: expected {:<15} got {:<15} {}", i + 2, name(expected), name(predicted), set[i].text)?;
+            writeln!(
+                out,
+                "row {:>4}: expected {:<15} got {:<15} {}",
+                i + 2,
+                name(expected),
+                name(predicted),
+                set[i].text
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_report(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
-    writeln!(out, "{:<16} {:>7} {:>9} {:>9} {:>7} {:>7}", "rule", "support", "predicted", "precision", "recall", "f1")?;
+    writeln!(
+        out,
+        "{:<16} {:>7} {:>9} {:>9} {:>7} {:>7}",
+        "rule", "support", "predicted", "precision", "recall", "f1"
+    )?;
     for s in &r.rules {
         writeln!(
             out,
@@ -112,8 +136,17 @@ fn print_report(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             s.f1
         )?;
     }
-    writeln!(out, "rows {} (allow {}), accuracy {:.3}", r.rows, r.allow_rows, r.accuracy)?;
+    writeln!(
+        out,
+        "rows {} (allow {}), accuracy {:.3}",
+        r.rows, r.allow_rows, r.accuracy
+    )?;
     writeln!(out, "macro-F1 {:.3}", r.macro_f1)?;
-    writeln!(out, "false-positive rate on allow {:.3} ({:.1}%)", r.false_positive_rate, r.false_positive_rate * 100.0)?;
+    writeln!(
+        out,
+        "false-positive rate on allow {:.3} ({:.1}%)",
+        r.false_positive_rate,
+        r.false_positive_rate * 100.0
+    )?;
     writeln!(out, "violations missed {:.3}", r.false_negative_rate)
 }

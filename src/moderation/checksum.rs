@@ -3,7 +3,9 @@
 
 /// Values of a character in an odd position (1st, 3rd, …) of a codice fiscale; digits
 /// share the values of the letters A–J.
-const CF_ODD: [u32; 26] = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
+const CF_ODD: [u32; 26] = [
+    1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23,
+];
 
 /// Omocodia: letters that replace digits when two people would share a code.
 const OMOCODIA: &str = "LMNPQRSTUV";
@@ -33,7 +35,11 @@ pub fn codice_fiscale_valid(code: &str) -> bool {
     }
     let mut sum = 0u32;
     for (i, &b) in up[..15].iter().enumerate() {
-        let v = if b.is_ascii_digit() { (b - b'0') as u32 } else { (b - b'A') as u32 };
+        let v = if b.is_ascii_digit() {
+            (b - b'0') as u32
+        } else {
+            (b - b'A') as u32
+        };
         // Positions count from 1: index 0 is the first, odd, position.
         sum += if i % 2 == 0 { CF_ODD[v as usize] } else { v };
     }
@@ -63,10 +69,18 @@ pub fn iban_length(country: &str) -> Option<usize> {
 /// True when `iban` (upper case, no spaces) passes the ISO 7064 mod-97 check.
 pub fn iban_valid(iban: &str) -> bool {
     let b = iban.as_bytes();
-    if !(15..=34).contains(&b.len()) || !b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+    if !(15..=34).contains(&b.len())
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
         return false;
     }
-    if !(b[0].is_ascii_uppercase() && b[1].is_ascii_uppercase() && b[2].is_ascii_digit() && b[3].is_ascii_digit()) {
+    if !(b[0].is_ascii_uppercase()
+        && b[1].is_ascii_uppercase()
+        && b[2].is_ascii_digit()
+        && b[3].is_ascii_digit())
+    {
         return false;
     }
     // Move the first four characters to the end, read letters as 10..35, reduce mod 97
@@ -93,7 +107,10 @@ mod tests {
         assert!(codice_fiscale_valid("RSSMRA80A01H501U"));
         assert!(codice_fiscale_valid("rssmra80a01h501u"));
         assert!(!codice_fiscale_valid("RSSMRA80A01H501X"));
-        assert!(!codice_fiscale_valid("RSSMRA80Z01H501U"), "Z is not a month");
+        assert!(
+            !codice_fiscale_valid("RSSMRA80Z01H501U"),
+            "Z is not a month"
+        );
         assert!(!codice_fiscale_valid("RSSMRA80A01H501"));
         assert!(!codice_fiscale_valid("ÈSSMRA80A01H501U"));
     }
@@ -103,7 +120,10 @@ mod tests {
         // Same person, last digit of the place code replaced by its omocodia letter (1 → M):
         // the check character is recomputed, not copied.
         let base = "RSSMRA80A01H50M";
-        let ok = (b'A'..=b'Z').map(|c| format!("{base}{}", c as char)).filter(|c| codice_fiscale_valid(c)).count();
+        let ok = (b'A'..=b'Z')
+            .map(|c| format!("{base}{}", c as char))
+            .filter(|c| codice_fiscale_valid(c))
+            .count();
         assert_eq!(ok, 1);
     }
 
@@ -114,7 +134,10 @@ mod tests {
         assert!(iban_valid("FR1420041010050500013M02606"));
         assert!(iban_valid("DE89370400440532013000"));
         assert!(!iban_valid("IT60"));
-        assert!(!iban_valid("it60x0542811101000000123456"), "callers upper-case first");
+        assert!(
+            !iban_valid("it60x0542811101000000123456"),
+            "callers upper-case first"
+        );
         assert_eq!(iban_length("IT"), Some(27));
     }
 }

@@ -82,8 +82,18 @@ mod tests {
 
     #[test]
     fn plain_and_quoted_fields() {
-        let got = parse("text,expected\nciao,allow\n\"a, b\",vulgar\r\n\"he said \"\"no\"\"\",threat\n").unwrap();
-        assert_eq!(got, vec![vec!["text", "expected"], vec!["ciao", "allow"], vec!["a, b", "vulgar"], vec!["he said \"no\"", "threat"]]);
+        let got =
+            parse("text,expected\nciao,allow\n\"a, b\",vulgar\r\n\"he said \"\"no\"\"\",threat\n")
+                .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                vec!["text", "expected"],
+                vec!["ciao", "allow"],
+                vec!["a, b", "vulgar"],
+                vec!["he said \"no\"", "threat"]
+            ]
+        );
     }
 
     #[test]

@@ -52,7 +52,11 @@ pub fn read_set(input: &str, default_lang: Lang) -> Result<Vec<Example>, EvalErr
     let records = csv::parse(input)?;
     let mut rows = records.into_iter();
     let header = rows.next().ok_or(EvalError::Empty)?;
-    let col = |name: &'static str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let col = |name: &'static str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
     let text_col = col("text").ok_or(EvalError::MissingColumn("text"))?;
     let expected_col = col("expected").ok_or(EvalError::MissingColumn("expected"))?;
     let lang_col = col("lang");
@@ -63,13 +67,25 @@ pub fn read_set(input: &str, default_lang: Lang) -> Result<Vec<Example>, EvalErr
         let label = get(expected_col).trim();
         let expected = match label {
             "allow" => None,
-            other => Some(Rule::from_name(other).ok_or_else(|| EvalError::UnknownLabel { row, label: other.to_string() })?),
+            other => Some(
+                Rule::from_name(other).ok_or_else(|| EvalError::UnknownLabel {
+                    row,
+                    label: other.to_string(),
+                })?,
+            ),
         };
         let lang = match lang_col.map(get).map(str::trim) {
             None | Some("") => default_lang,
-            Some(l) => l.parse().map_err(|_| EvalError::UnknownLang { row, lang: l.to_string() })?,
+            Some(l) => l.parse().map_err(|_| EvalError::UnknownLang {
+                row,
+                lang: l.to_string(),
+            })?,
         };
-        out.push(Example { text: get(text_col).to_string(), lang, expected });
+        out.push(Example {
+            text: get(text_col).to_string(),
+            lang,
+            expected,
+        });
     }
     if out.is_empty() {
         return Err(EvalError::Empty);
@@ -121,7 +137,10 @@ pub struct Report {
 /// Runs the policy over `set` with default settings.
 pub fn evaluate(policy: &Policy, set: &[Example]) -> Report {
     let settings = Settings::default();
-    let predicted: Vec<Option<Rule>> = set.iter().map(|ex| policy.check(&ex.text, ex.lang, &settings).rule).collect();
+    let predicted: Vec<Option<Rule>> = set
+        .iter()
+        .map(|ex| policy.check(&ex.text, ex.lang, &settings).rule)
+        .collect();
     score(set, &predicted)
 }
 
@@ -134,19 +153,60 @@ pub fn score(set: &[Example], predicted: &[Option<Rule>]) -> Report {
         if support == 0 && pred == 0 {
             continue;
         }
-        let tp = set.iter().zip(predicted).filter(|(e, p)| e.expected == Some(rule) && **p == Some(rule)).count();
-        let precision = if pred == 0 { 1.0 } else { tp as f64 / pred as f64 };
-        let recall = if support == 0 { 1.0 } else { tp as f64 / support as f64 };
-        let f1 = if tp == 0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        rules.push(RuleScore { rule, support, predicted: pred, true_positives: tp, precision, recall, f1 });
+        let tp = set
+            .iter()
+            .zip(predicted)
+            .filter(|(e, p)| e.expected == Some(rule) && **p == Some(rule))
+            .count();
+        let precision = if pred == 0 {
+            1.0
+        } else {
+            tp as f64 / pred as f64
+        };
+        let recall = if support == 0 {
+            1.0
+        } else {
+            tp as f64 / support as f64
+        };
+        let f1 = if tp == 0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        rules.push(RuleScore {
+            rule,
+            support,
+            predicted: pred,
+            true_positives: tp,
+            precision,
+            recall,
+            f1,
+        });
     }
-    let macro_f1 = if rules.is_empty() { 1.0 } else { rules.iter().map(|r| r.f1).sum::<f64>() / rules.len() as f64 };
+    let macro_f1 = if rules.is_empty() {
+        1.0
+    } else {
+        rules.iter().map(|r| r.f1).sum::<f64>() / rules.len() as f64
+    };
     let allow_rows = set.iter().filter(|e| e.expected.is_none()).count();
-    let fp = set.iter().zip(predicted).filter(|(e, p)| e.expected.is_none() && p.is_some()).count();
+    let fp = set
+        .iter()
+        .zip(predicted)
+        .filter(|(e, p)| e.expected.is_none() && p.is_some())
+        .count();
     let violating = set.len() - allow_rows;
-    let fneg = set.iter().zip(predicted).filter(|(e, p)| e.expected.is_some() && p.is_none()).count();
-    let errors: Vec<_> =
-        set.iter().zip(predicted).enumerate().filter(|(_, (e, p))| e.expected != **p).map(|(i, (e, p))| (i, e.expected, *p)).collect();
+    let fneg = set
+        .iter()
+        .zip(predicted)
+        .filter(|(e, p)| e.expected.is_some() && p.is_none())
+        .count();
+    let errors: Vec<_> = set
+        .iter()
+        .zip(predicted)
+        .enumerate()
+        .filter(|(_, (e, p))| e.expected != **p)
+        .map(|(i, (e, p))| (i, e.expected, *p))
+        .collect();
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     Report {
         rows: set.len(),
@@ -165,24 +225,60 @@ mod tests {
     use super::*;
 
     fn ex(expected: Option<Rule>) -> Example {
-        Example { text: String::new(), lang: Lang::It, expected }
+        Example {
+            text: String::new(),
+            lang: Lang::It,
+            expected,
+        }
     }
 
     #[test]
     fn reads_sets_with_and_without_lang() {
-        let set = read_set("text,expected,lang\n\"ciao, come va\",allow,fr\nx,vulgar,\n", Lang::It).unwrap();
-        assert_eq!(set[0], Example { text: "ciao, come va".into(), lang: Lang::Fr, expected: None });
+        let set = read_set(
+            "text,expected,lang\n\"ciao, come va\",allow,fr\nx,vulgar,\n",
+            Lang::It,
+        )
+        .unwrap();
+        assert_eq!(
+            set[0],
+            Example {
+                text: "ciao, come va".into(),
+                lang: Lang::Fr,
+                expected: None
+            }
+        );
         assert_eq!(set[1].lang, Lang::It);
-        assert_eq!(read_set("expected,text\nallow,a\n", Lang::Fr).unwrap()[0].text, "a");
-        assert_eq!(read_set("text\na\n", Lang::It), Err(EvalError::MissingColumn("expected")));
-        assert!(matches!(read_set("text,expected\na,rude\n", Lang::It), Err(EvalError::UnknownLabel { row: 2, .. })));
+        assert_eq!(
+            read_set("expected,text\nallow,a\n", Lang::Fr).unwrap()[0].text,
+            "a"
+        );
+        assert_eq!(
+            read_set("text\na\n", Lang::It),
+            Err(EvalError::MissingColumn("expected"))
+        );
+        assert!(matches!(
+            read_set("text,expected\na,rude\n", Lang::It),
+            Err(EvalError::UnknownLabel { row: 2, .. })
+        ));
         assert_eq!(read_set("text,expected\n", Lang::It), Err(EvalError::Empty));
     }
 
     #[test]
     fn scores_per_rule_and_macro() {
-        let set = [ex(None), ex(None), ex(Some(Rule::Vulgar)), ex(Some(Rule::Vulgar)), ex(Some(Rule::Threat))];
-        let pred = [None, Some(Rule::Vulgar), Some(Rule::Vulgar), None, Some(Rule::Threat)];
+        let set = [
+            ex(None),
+            ex(None),
+            ex(Some(Rule::Vulgar)),
+            ex(Some(Rule::Vulgar)),
+            ex(Some(Rule::Threat)),
+        ];
+        let pred = [
+            None,
+            Some(Rule::Vulgar),
+            Some(Rule::Vulgar),
+            None,
+            Some(Rule::Threat),
+        ];
         let r = score(&set, &pred);
         let v = r.rules.iter().find(|s| s.rule == Rule::Vulgar).unwrap();
         assert_eq!((v.support, v.predicted, v.true_positives), (2, 2, 1));

@@ -22,7 +22,8 @@ use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use super::normalize::{normalize, Normalized};
+use super::expand::{expand, is_class_definition, parse_classes, patterns_of, substitute_classes};
+use super::normalize::Normalized;
 use super::Rule;
 
 /// What a lexicon entry says about the words it matches.
@@ -86,17 +87,22 @@ pub enum LexiconError {
     Unbalanced { file: String, line: usize },
     /// `@name` not defined in `classes.txt`.
     #[error("{file}:{line}: unknown class @{name}")]
-    UnknownClass { file: String, line: usize, name: String },
+    UnknownClass {
+        file: String,
+        line: usize,
+        name: String,
+    },
     /// One line expands to too many phrases.
     #[error("{file}:{line}: expands to more than {max} phrases")]
-    TooLarge { file: String, line: usize, max: usize },
+    TooLarge {
+        file: String,
+        line: usize,
+        max: usize,
+    },
     /// The automaton could not be built.
     #[error("building the automaton: {0}")]
     Build(String),
 }
-
-/// Most phrases one line may expand to: keeps a typo from building a huge automaton.
-const MAX_EXPANSION: usize = 50_000;
 
 /// All lexicon entries of one language in one Aho-Corasick automaton.
 #[derive(Debug, Clone)]
@@ -175,7 +181,11 @@ impl Lexicon {
         for m in self.ac.find_overlapping_iter(&norm.text) {
             // Patterns are " phrase " or " prefix": drop the spaces from the span.
             let start = m.start() + 1;
-            let end = if norm.text.as_bytes()[m.end() - 1] == b' ' { m.end() - 1 } else { m.end() };
+            let end = if norm.text.as_bytes()[m.end() - 1] == b' ' {
+                m.end() - 1
+            } else {
+                m.end()
+            };
             let end = if end <= start {
                 start
             } else {
@@ -190,8 +200,15 @@ impl Lexicon {
                     Part::Left(_) => lefts.push(hit),
                     Part::Right(n) => {
                         if let Some(left) = closest_left(&lefts, n, start, &norm.text) {
-                            let meta = Meta { part: Part::Whole, ..meta };
-                            hits.push(Hit { meta, start: left.start, end });
+                            let meta = Meta {
+                                part: Part::Whole,
+                                ..meta
+                            };
+                            hits.push(Hit {
+                                meta,
+                                start: left.start,
+                                end,
+                            });
                         }
                     }
                 }
@@ -209,7 +226,9 @@ fn closest_left(lefts: &[Hit], n: u32, start: usize, text: &str) -> Option<Hit> 
     let upto = lefts.partition_point(|h| h.end < start);
     for left in lefts[..upto].iter().rev() {
         // Words strictly between: the spaces between, less one.
-        let between = text.get(left.end..start).map_or(usize::MAX, |s| s.bytes().filter(|&b| b == b' ').count().saturating_sub(1));
+        let between = text.get(left.end..start).map_or(usize::MAX, |s| {
+            s.bytes().filter(|&b| b == b' ').count().saturating_sub(1)
+        });
         if between > MAX_GAP {
             return None;
         }
@@ -220,122 +239,6 @@ fn closest_left(lefts: &[Hit], n: u32, start: usize, text: &str) -> Option<Hit> 
     None
 }
 
-/// `@name = a|b|c` (a line starting with `@name` without `=` is an entry using a class).
-fn is_class_definition(line: &str) -> bool {
-    line.strip_prefix('@').and_then(|rest| rest.split_once('=')).is_some_and(|(name, _)| {
-        let name = name.trim();
-        !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
-    })
-}
-
-/// `@name = a|b|c` lines.
-fn parse_classes(text: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for raw in text.lines() {
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if let Some(rest) = line.strip_prefix('@') {
-            if let Some((name, body)) = rest.split_once('=') {
-                out.insert(name.trim().to_string(), format!("({})", body.trim()));
-            }
-        }
-    }
-    out
-}
-
-/// Replaces `@name` with `(alternatives)`, classes may use classes (a few levels deep).
-fn substitute_classes(line: &str, classes: &HashMap<String, String>, ctx: &(String, usize)) -> Result<String, LexiconError> {
-    let mut cur = line.to_string();
-    for _ in 0..4 {
-        if !cur.contains('@') {
-            return Ok(cur);
-        }
-        let mut out = String::with_capacity(cur.len() * 2);
-        let mut rest = cur.as_str();
-        while let Some(at) = rest.find('@') {
-            out.push_str(&rest[..at]);
-            let after = &rest[at + 1..];
-            let len = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
-            let name = &after[..len];
-            match classes.get(name) {
-                Some(body) => out.push_str(body),
-                None => return Err(LexiconError::UnknownClass { file: ctx.0.clone(), line: ctx.1, name: name.to_string() }),
-            }
-            rest = &after[len..];
-        }
-        out.push_str(rest);
-        cur = out;
-    }
-    Ok(cur)
-}
-
-/// Expands `(a|b)` groups into every phrase.
-fn expand(line: &str, out: &mut Vec<String>, ctx: &(String, usize)) -> Result<(), LexiconError> {
-    let unbalanced = || LexiconError::Unbalanced { file: ctx.0.clone(), line: ctx.1 };
-    let Some(open) = line.find('(') else {
-        if line.contains(')') {
-            return Err(unbalanced());
-        }
-        out.push(line.split_whitespace().collect::<Vec<_>>().join(" "));
-        return Ok(());
-    };
-    let mut depth = 0usize;
-    let mut close = None;
-    let mut bars = Vec::new();
-    for (i, c) in line[open..].char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(open + i);
-                    break;
-                }
-            }
-            '|' if depth == 1 => bars.push(open + i),
-            _ => {}
-        }
-    }
-    let close = close.ok_or_else(unbalanced)?;
-    let (head, tail) = (&line[..open], &line[close + 1..]);
-    let mut from = open + 1;
-    bars.push(close);
-    for bar in bars {
-        let alt = &line[from..bar];
-        from = bar + 1;
-        expand(&format!("{head}{alt}{tail}"), out, ctx)?;
-        if out.len() > MAX_EXPANSION {
-            return Err(LexiconError::TooLarge { file: ctx.0.clone(), line: ctx.1, max: MAX_EXPANSION });
-        }
-    }
-    Ok(())
-}
-
-/// The automaton patterns for one phrase: folded, with word-boundary spaces, plus the
-/// variant with doubled letters collapsed (the text collapses runs of three or more).
-fn patterns_of(phrase: &str) -> Vec<String> {
-    let (body, prefix) = match phrase.strip_suffix('*') {
-        Some(b) => (b, true),
-        None => (phrase, false),
-    };
-    let folded = normalize(body).text;
-    let inner = folded.trim();
-    if inner.is_empty() {
-        return Vec::new();
-    }
-    let mut collapsed = String::with_capacity(inner.len());
-    for c in inner.chars() {
-        if !collapsed.ends_with(c) || c == ' ' {
-            collapsed.push(c);
-        }
-    }
-    let wrap = |s: &str| if prefix { format!(" {s}") } else { format!(" {s} ") };
-    let mut out = vec![wrap(inner)];
-    if collapsed != inner {
-        out.push(wrap(&collapsed));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,8 +246,14 @@ mod tests {
     #[test]
     fn pairs_allow_a_few_words_between() {
         let l = lex("", "(gli|i) immigrati ... sono (ladri|criminali)\n");
-        assert_eq!(found(&l, "gli immigrati sono ladri"), ["gli immigrati sono ladri"]);
-        assert_eq!(found(&l, "i immigrati qui da noi sono criminali"), ["i immigrati qui da noi sono criminali"]);
+        assert_eq!(
+            found(&l, "gli immigrati sono ladri"),
+            ["gli immigrati sono ladri"]
+        );
+        assert_eq!(
+            found(&l, "i immigrati qui da noi sono criminali"),
+            ["i immigrati qui da noi sono criminali"]
+        );
         assert!(found(&l, "gli immigrati che ho visto ieri al mercato sono ladri").is_empty());
         assert!(found(&l, "sono ladri gli immigrati").is_empty());
     }
@@ -353,14 +262,22 @@ mod tests {
         Lexicon::build(classes, &[(Kind::Rule(Rule::Vulgar), "t.txt", text)]).unwrap()
     }
 
+    use super::super::normalize::normalize;
+
     fn found(l: &Lexicon, s: &str) -> Vec<String> {
         let n = normalize(s);
-        l.scan(&n).iter().map(|h| n.text[h.start..h.end].to_string()).collect()
+        l.scan(&n)
+            .iter()
+            .map(|h| n.text[h.start..h.end].to_string())
+            .collect()
     }
 
     #[test]
     fn expands_groups_and_classes() {
-        let l = lex("@who = tu|voi\n", "(ti|vi) (ammazzo|uccido)\nciao @who (sei|) bello\n");
+        let l = lex(
+            "@who = tu|voi\n",
+            "(ti|vi) (ammazzo|uccido)\nciao @who (sei|) bello\n",
+        );
         assert_eq!(found(&l, "io ti uccido"), ["ti uccido"]);
         assert_eq!(found(&l, "ciao voi bello"), ["ciao voi bello"]);
         assert_eq!(found(&l, "ciao tu sei bello"), ["ciao tu sei bello"]);
@@ -378,9 +295,18 @@ mod tests {
     #[test]
     fn reports_errors() {
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "a (b|c\n")]).unwrap_err();
-        assert_eq!(e, LexiconError::Unbalanced { file: "x.txt".into(), line: 1 });
+        assert_eq!(
+            e,
+            LexiconError::Unbalanced {
+                file: "x.txt".into(),
+                line: 1
+            }
+        );
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "@nope = x\n")]);
-        assert!(e.is_ok(), "class definitions outside classes.txt are skipped");
+        assert!(
+            e.is_ok(),
+            "class definitions outside classes.txt are skipped"
+        );
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "@nope x\n")]).unwrap_err();
         assert!(matches!(e, LexiconError::UnknownClass { .. }));
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "a @nope\n")]).unwrap_err();

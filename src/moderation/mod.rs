@@ -29,9 +29,11 @@
 //!   something about the street (`buca`, `lampione`, `davanti al civico`); otherwise it is
 //!   treated as a third party's address.
 
+mod address;
 pub mod checksum;
 pub mod csv;
 pub mod eval;
+mod expand;
 pub mod lexicon;
 pub mod normalize;
 pub mod pii;
@@ -147,7 +149,11 @@ pub struct Outcome {
 impl Outcome {
     /// The outcome of a clean message.
     pub fn allow() -> Outcome {
-        Outcome { verdict: Verdict::Allow, rule: None, spans: Vec::new() }
+        Outcome {
+            verdict: Verdict::Allow,
+            rule: None,
+            spans: Vec::new(),
+        }
     }
 }
 
@@ -166,7 +172,11 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { grave: vec![Rule::Threat], own_data_step: false, enabled: true }
+        Settings {
+            grave: vec![Rule::Threat],
+            own_data_step: false,
+            enabled: true,
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 
 use regex::Regex;
 
+use super::address::{followed_by_unit, Addresses};
 use super::checksum::{codice_fiscale_valid, iban_length, iban_valid};
 use super::lexicon::Kind;
 
@@ -66,8 +67,7 @@ pub struct Detectors {
     cf: Regex,
     iban: Regex,
     id_card: Regex,
-    address_it: Regex,
-    address_fr: Regex,
+    addresses: Addresses,
     date: Regex,
 }
 
@@ -83,22 +83,18 @@ impl Detectors {
         let re = |p: &str| Regex::new(p).expect("built-in pattern");
         Detectors {
             email: re(r"(?i-u)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}"),
-            phone_it: re(r"(?-u)(?:(?:\+|00)39[ .\-]?)?(?:3[0-9]{2}|0[0-9]{1,3})(?:[ .\-]?[0-9]){5,8}"),
-            phone_fr: re(r"(?-u)(?:(?:\+|00)33[ .\-]?(?:\(0\)[ .\-]?)?|0)[1-9](?:[ .\-]?[0-9]{2}){4}"),
-            cf: re(r"(?i-u)[a-z]{6}[0-9lmnpqrstuv]{2}[abcdehlmprst][0-9lmnpqrstuv]{2}[a-z][0-9lmnpqrstuv]{3}[a-z]"),
+            phone_it: re(
+                r"(?-u)(?:(?:\+|00)39[ .\-]?)?(?:3[0-9]{2}|0[0-9]{1,3})(?:[ .\-]?[0-9]){5,8}",
+            ),
+            phone_fr: re(
+                r"(?-u)(?:(?:\+|00)33[ .\-]?(?:\(0\)[ .\-]?)?|0)[1-9](?:[ .\-]?[0-9]{2}){4}",
+            ),
+            cf: re(
+                r"(?i-u)[a-z]{6}[0-9lmnpqrstuv]{2}[abcdehlmprst][0-9lmnpqrstuv]{2}[a-z][0-9lmnpqrstuv]{3}[a-z]",
+            ),
             iban: re(r"(?i-u)[a-z]{2}[0-9]{2}(?: ?[a-z0-9]){11,32}"),
             id_card: re(r"(?i-u)[a-z]{2}(?:[0-9]{5}[a-z]{2}|[0-9]{7})"),
-            address_it: re(concat!(
-                r"(?i)\b(?:via|viale|v\.le|piazza|p\.zza|p\.za|piazzale|corso|c\.so|largo|vicolo|vico|",
-                r"strada|località|localita|loc\.|contrada|borgo|lungomare|salita|traversa)",
-                r"\s+((?:[\p{L}'’.]+\s+){1,5}?)(?:n\.?\s*|n°\s*|nr\.?\s*|num\.?\s*|numero\s+|civico\s+)?",
-                r"(\d{1,4})(?:\s?[a-z]\b|/\d+|/[a-z]\b)?"
-            )),
-            address_fr: re(concat!(
-                r"(?i)\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|allee|",
-                r"impasse|quai|route|cours|square|passage)\s+(?:(?:de|du|des|la|le)\s+|l['’]|d['’])*",
-                r"[\p{L}'’\-]+(?:\s+(?-i:\p{Lu})[\p{L}'’\-]*){0,3}"
-            )),
+            addresses: Addresses::new(),
             date: re(r"^\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}$"),
         }
     }
@@ -152,17 +148,18 @@ impl Detectors {
         for re in [&self.phone_it, &self.phone_fr] {
             for m in re.find_iter(text) {
                 let (s, e) = (m.start(), m.end());
-                if bounded(bytes, s, e) && !overlaps(out, s, e) && self.plausible_phone(m.as_str()) && !followed_by_unit(text, e) {
+                if bounded(bytes, s, e)
+                    && !overlaps(out, s, e)
+                    && self.plausible_phone(m.as_str())
+                    && !followed_by_unit(text, e)
+                {
                     out.push(hit(PiiKind::Phone, s, e));
                 }
             }
         }
-        for re in [&self.address_it, &self.address_fr] {
-            for c in re.captures_iter(text) {
-                let Some(m) = c.get(0) else { continue };
-                if !overlaps(out, m.start(), m.end()) && self.plausible_address(text, &c) {
-                    out.push(hit(PiiKind::Address, m.start(), m.end()));
-                }
+        for (start, end) in self.addresses.find(text) {
+            if !overlaps(out, start, end) {
+                out.push(hit(PiiKind::Address, start, end));
             }
         }
         out.sort_by_key(|h| (h.start, h.end));
@@ -188,20 +185,6 @@ impl Detectors {
             return false;
         }
         (6..=11).contains(&national.len())
-    }
-
-    /// Rules out "via Roma alle 12", "corso Italia da 3 giorni".
-    fn plausible_address(&self, text: &str, c: &regex::Captures<'_>) -> bool {
-        let Some(m) = c.get(0) else { return false };
-        if let Some(words) = c.get(1) {
-            let last = words.as_str().split_whitespace().last().unwrap_or("").to_lowercase();
-            const NOT_A_STREET: [&str; 16] =
-                ["alle", "dalle", "ore", "entro", "le", "per", "da", "dal", "circa", "tra", "fra", "verso", "ogni", "di", "a", "e"];
-            if NOT_A_STREET.contains(&last.as_str()) {
-                return false;
-            }
-        }
-        !followed_by_unit(text, m.end())
     }
 }
 
@@ -235,27 +218,34 @@ fn overlaps(found: &[PiiHit], start: usize, end: usize) -> bool {
     found.iter().any(|h| h.start < end && start < h.end)
 }
 
-/// A number followed by a time, a unit or an amount is not a phone or a house number.
-fn followed_by_unit(text: &str, end: usize) -> bool {
-    let rest = text.get(end..).unwrap_or("");
-    let b = rest.as_bytes();
-    if b.len() >= 2 && (b[0] == b':' || b[0] == b'.' || b[0] == b',') && b[1].is_ascii_digit() {
-        return true;
-    }
-    let word: String = rest.trim_start().chars().take_while(|c| c.is_alphabetic() || *c == '%' || *c == '€').collect::<String>().to_lowercase();
-    const UNITS: [&str; 22] = [
-        "giorni", "giorno", "settimane", "mesi", "anni", "volte", "ore", "minuti", "euro", "€", "%", "metri", "km", "persone",
-        "jours", "semaines", "mois", "ans", "fois", "heures", "minutes", "mètres",
-    ];
-    UNITS.contains(&word.as_str())
-}
-
 /// Public offices' addresses are not personal data.
 fn institutional_email(email: &str) -> bool {
     let lower = email.to_ascii_lowercase();
     let (local, domain) = lower.split_once('@').unwrap_or(("", &lower));
-    ["comune.", "pec.", "gov.it", "gouv.fr", "mairie", "regione.", "provincia.", "asl", "ville-"].iter().any(|d| domain.contains(d))
-        || ["protocollo", "urp", "info", "anagrafe", "tributi", "segreteria", "contact", "accueil"].contains(&local)
+    [
+        "comune.",
+        "pec.",
+        "gov.it",
+        "gouv.fr",
+        "mairie",
+        "regione.",
+        "provincia.",
+        "asl",
+        "ville-",
+    ]
+    .iter()
+    .any(|d| domain.contains(d))
+        || [
+            "protocollo",
+            "urp",
+            "info",
+            "anagrafe",
+            "tributi",
+            "segreteria",
+            "contact",
+            "accueil",
+        ]
+        .contains(&local)
 }
 
 /// Where a valid IBAN starting at `start` ends, if one does: the regex is greedy over
@@ -267,7 +257,10 @@ fn iban_end(text: &str, start: usize, end: usize) -> Option<usize> {
         .filter(|(_, c)| *c != ' ')
         .map(|(i, c)| (c.to_ascii_uppercase() as u8, start + i + 1))
         .collect();
-    let country = std::str::from_utf8(&[chars[0].0, chars[1].0]).ok().map(str::to_string).unwrap_or_default();
+    let country = std::str::from_utf8(&[chars[0].0, chars[1].0])
+        .ok()
+        .map(str::to_string)
+        .unwrap_or_default();
     let candidates: Vec<usize> = match iban_length(&country) {
         Some(n) => vec![n],
         None => (15..=34).rev().collect(),
@@ -278,7 +271,10 @@ fn iban_end(text: &str, start: usize, end: usize) -> Option<usize> {
         }
         let code: String = chars[..n].iter().map(|c| c.0 as char).collect();
         let end = chars[n - 1].1;
-        let glued = text.as_bytes().get(end).is_some_and(|b| b.is_ascii_alphanumeric());
+        let glued = text
+            .as_bytes()
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric());
         if !glued && iban_valid(&code) {
             return Some(end);
         }
@@ -291,7 +287,11 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str, markers: &[Marker]) -> Vec<(PiiKind, String)> {
-        Detectors::new().find(text, markers).into_iter().map(|h| (h.kind, text[h.start..h.end].to_string())).collect()
+        Detectors::new()
+            .find(text, markers)
+            .into_iter()
+            .map(|h| (h.kind, text[h.start..h.end].to_string()))
+            .collect()
     }
 
     fn one(text: &str) -> Option<PiiKind> {
@@ -300,7 +300,10 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(kinds("chiamate il 347 1234567", &[]), [(PiiKind::Phone, "347 1234567".into())]);
+        assert_eq!(
+            kinds("chiamate il 347 1234567", &[]),
+            [(PiiKind::Phone, "347 1234567".into())]
+        );
         assert_eq!(one("+39 333 123 4567"), Some(PiiKind::Phone));
         assert_eq!(one("070 949252"), Some(PiiKind::Phone));
         assert_eq!(one("appelez le 06 12 34 56 78"), Some(PiiKind::Phone));
@@ -315,7 +318,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(one("scrivete a mario.rossi@gmail.com"), Some(PiiKind::Email));
+        assert_eq!(
+            one("scrivete a mario.rossi@gmail.com"),
+            Some(PiiKind::Email)
+        );
         assert_eq!(one("protocollo@pec.comune.assemini.ca.it"), None);
         assert_eq!(one("ciao @mario"), None);
     }
@@ -329,8 +335,14 @@ mod tests {
 
     #[test]
     fn iban_needs_mod_97() {
-        assert_eq!(kinds("IBAN IT60X0542811101000000123456 grazie", &[]), [(PiiKind::Iban, "IT60X0542811101000000123456".into())]);
-        assert_eq!(one("IT60 X054 2811 1010 0000 0123 456"), Some(PiiKind::Iban));
+        assert_eq!(
+            kinds("IBAN IT60X0542811101000000123456 grazie", &[]),
+            [(PiiKind::Iban, "IT60X0542811101000000123456".into())]
+        );
+        assert_eq!(
+            one("IT60 X054 2811 1010 0000 0123 456"),
+            Some(PiiKind::Iban)
+        );
         assert_eq!(one("IT61X0542811101000000123456"), None);
     }
 
@@ -342,29 +354,50 @@ mod tests {
     }
 
     #[test]
-    fn addresses() {
-        assert_eq!(kinds("sta in via Roma 12", &[]), [(PiiKind::Address, "via Roma 12".into())]);
-        assert_eq!(one("piazza Repubblica n. 1"), Some(PiiKind::Address));
-        assert_eq!(kinds("il habite 12 rue de la Paix", &[]), [(PiiKind::Address, "12 rue de la Paix".into())]);
-        assert_eq!(one("ci vediamo in via Roma alle 12"), None);
-        assert_eq!(one("corso Italia chiuso da 3 giorni"), None);
-    }
-
-    #[test]
     fn markers_decide_whose_data_it_is() {
         let text = "abito in via Roma 12";
-        let own = [Marker { kind: Kind::Own, start: 0, end: 5 }];
+        let own = [Marker {
+            kind: Kind::Own,
+            start: 0,
+            end: 5,
+        }];
         assert!(kinds(text, &own).is_empty());
-        let place = [Marker { kind: Kind::Place, start: 0, end: 1 }];
+        let place = [Marker {
+            kind: Kind::Place,
+            start: 0,
+            end: 1,
+        }];
         assert!(kinds("buca in via Roma 12", &place).is_empty());
-        let third = [Marker { kind: Kind::Third, start: 0, end: 5 }, Marker { kind: Kind::Place, start: 0, end: 1 }];
+        let third = [
+            Marker {
+                kind: Kind::Third,
+                start: 0,
+                end: 5,
+            },
+            Marker {
+                kind: Kind::Place,
+                start: 0,
+                end: 1,
+            },
+        ];
         assert_eq!(kinds("abita in via Roma 12", &third).len(), 1);
     }
 
     #[test]
     fn no_panic_on_odd_input() {
         let d = Detectors::new();
-        for s in ["@", "1", "IT", "IT60 ", "é1@é.é", "via 1", "00", "+39", &"9".repeat(100_000), &"via à 1 ".repeat(5000)] {
+        for s in [
+            "@",
+            "1",
+            "IT",
+            "IT60 ",
+            "é1@é.é",
+            "via 1",
+            "00",
+            "+39",
+            &"9".repeat(100_000),
+            &"via à 1 ".repeat(5000),
+        ] {
             let _ = d.find(s, &[]);
         }
     }

@@ -21,13 +21,39 @@ const COUNTER_WINDOW: usize = 60;
 
 /// Titles that make the next word a surname.
 const TITLES: [&str; 24] = [
-    "sig", "signor", "signore", "signora", "signorina", "sigg", "sigra", "dott", "dottor", "dottoressa", "avv", "geom", "ing",
-    "prof", "famiglia", "fam", "cognome", "madame", "monsieur", "mme", "mlle", "m", "mr", "nom",
+    "sig",
+    "signor",
+    "signore",
+    "signora",
+    "signorina",
+    "sigg",
+    "sigra",
+    "dott",
+    "dottor",
+    "dottoressa",
+    "avv",
+    "geom",
+    "ing",
+    "prof",
+    "famiglia",
+    "fam",
+    "cognome",
+    "madame",
+    "monsieur",
+    "mme",
+    "mlle",
+    "m",
+    "mr",
+    "nom",
 ];
 
 /// The rule spans of a message and the context markers for [`super::pii`].
 pub fn weigh(text: &str, norm: &Normalized, hits: &[Hit]) -> (Vec<Span>, Vec<Marker>) {
-    let mut counter_ends: Vec<usize> = hits.iter().filter(|h| h.meta.kind == Kind::Counter).map(|h| h.end).collect();
+    let mut counter_ends: Vec<usize> = hits
+        .iter()
+        .filter(|h| h.meta.kind == Kind::Counter)
+        .map(|h| h.end)
+        .collect();
     counter_ends.sort_unstable();
     let mut spans = Vec::new();
     let mut markers = Vec::new();
@@ -48,7 +74,12 @@ pub fn weigh(text: &str, norm: &Normalized, hits: &[Hit]) -> (Vec<Span>, Vec<Mar
             continue;
         }
         if let Some(t) = text.get(start..end) {
-            spans.push(Span { start, end, rule, text: t.to_string() });
+            spans.push(Span {
+                start,
+                end,
+                rule,
+                text: t.to_string(),
+            });
         }
     }
     (spans, markers)
@@ -62,25 +93,42 @@ fn countered(sorted_ends: &[usize], start: usize) -> bool {
 }
 
 /// Was the word at `text[start..end]` written as a surname or a place name?
-fn written_as_name(text: &str, start: usize, end: usize, norm: &Normalized, norm_start: usize) -> bool {
+fn written_as_name(
+    text: &str,
+    start: usize,
+    end: usize,
+    norm: &Normalized,
+    norm_start: usize,
+) -> bool {
     let word = &text[start..end];
-    let previous = norm.text[..norm_start].split_whitespace().last().unwrap_or("");
+    let previous = norm.text[..norm_start]
+        .split_whitespace()
+        .last()
+        .unwrap_or("");
     if TITLES.contains(&previous) {
         return true;
     }
     let mut chars = word.chars();
     let capital = chars.next().is_some_and(char::is_uppercase);
-    let shouted = word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
+    let shouted = word
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .all(char::is_uppercase);
     if !capital || shouted {
         return false;
     }
     let before = text[..start].trim_end();
-    let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“']);
+    let sentence_start =
+        before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“']);
     if !sentence_start {
         return true;
     }
     // "Troia Maria ha chiamato": a capitalized word after it makes it a name.
-    text[end..].split_whitespace().next().and_then(|w| w.chars().next()).is_some_and(char::is_uppercase)
+    text[end..]
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.chars().next())
+        .is_some_and(char::is_uppercase)
 }
 
 #[cfg(test)]
@@ -102,7 +150,11 @@ mod tests {
         .unwrap();
         let norm = normalize(text);
         let hits = lex.scan(&norm);
-        weigh(text, &norm, &hits).0.into_iter().map(|s| s.text).collect()
+        weigh(text, &norm, &hits)
+            .0
+            .into_iter()
+            .map(|s| s.text)
+            .collect()
     }
 
     #[test]
