@@ -269,6 +269,8 @@ mod tests {
             None
         );
         assert_eq!(fr("On m'a traité de « sale arabe » dans le bus"), None);
+        assert_eq!(it("la signora Bastardi chiede la TARI"), None);
+        assert_eq!(it("la signora è una ladra"), Some(Rule::Defamation));
         for text in [
             "Il signor Cazzola",
             "la signora Troia dell'anagrafe",
@@ -292,6 +294,8 @@ mod tests {
         );
         assert_eq!(it("via Roma 12"), Some(Rule::PersonalData));
         assert_eq!(it("c'è una buca in via Roma 12"), None);
+        assert_eq!(it("un certificato per mia madre che vive in via Dante 3"), None);
+        assert_eq!(fr("je cherche de l'herbe à chat"), None);
     }
 
     #[test]

@@ -70,7 +70,10 @@ pub fn weigh(text: &str, norm: &Normalized, hits: &[Hit]) -> (Vec<Span>, Vec<Mar
         if countered(&counter_ends, hit.start) {
             continue;
         }
-        if hit.meta.proper && written_as_name(text, start, end, norm, hit.start) {
+        let one_word = !norm.text[hit.start..hit.end].contains(' ');
+        if (one_word && after_title(norm, hit.start))
+            || (hit.meta.proper && written_as_name(text, start, end))
+        {
             continue;
         }
         if let Some(t) = text.get(start..end) {
@@ -92,22 +95,22 @@ fn countered(sorted_ends: &[usize], start: usize) -> bool {
     i > 0 && start - sorted_ends[i - 1] <= COUNTER_WINDOW
 }
 
-/// Was the word at `text[start..end]` written as a surname or a place name?
-fn written_as_name(
-    text: &str,
-    start: usize,
-    end: usize,
-    norm: &Normalized,
-    norm_start: usize,
-) -> bool {
-    let word = &text[start..end];
-    let previous = norm.text[..norm_start]
-        .split_whitespace()
-        .last()
+/// Does a title ("signora", "madame") come right before? Then a single word is a
+/// surname, whatever it means otherwise ("la signora Bastardi"); a phrase is not
+/// ("la signora è una ladra").
+fn after_title(norm: &Normalized, norm_start: usize) -> bool {
+    let previous = norm
+        .text
+        .get(..norm_start)
+        .and_then(|t| t.split_whitespace().last())
         .unwrap_or("");
-    if TITLES.contains(&previous) {
-        return true;
-    }
+    TITLES.contains(&previous)
+}
+
+/// Was the word at `text[start..end]`, one that is also a surname or a town, written as
+/// a name?
+fn written_as_name(text: &str, start: usize, end: usize) -> bool {
+    let word = &text[start..end];
     let mut chars = word.chars();
     let capital = chars.next().is_some_and(char::is_uppercase);
     let shouted = word
@@ -168,6 +171,10 @@ mod tests {
         assert!(spans("la signora Troia dell'anagrafe").is_empty());
         assert!(spans("ho parlato con la signora troia").is_empty());
         assert!(spans("Troia Maria, nata a Cagliari").is_empty());
+        assert!(
+            spans("sono la signora Merda").is_empty(),
+            "after a title any word is a surname"
+        );
         assert_eq!(spans("sei una troia"), ["troia"]);
         assert_eq!(spans("Troia!"), ["Troia"]);
         assert_eq!(spans("SEI UNA TROIA"), ["TROIA"]);
