@@ -105,7 +105,7 @@ fn check_survives_odd_input() {
 
 #[test]
 fn eval_heldout_meets_the_targets() {
-    let (ok, out) = sportello(&["eval", "data/moderation/heldout.csv", "--json"], "");
+    let (ok, out) = sportello(&["eval", "eval/moderation/heldout.csv", "--json"], "");
     assert!(ok, "{out}");
     let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
     let macro_f1 = report["macro_f1"].as_f64().expect("macro_f1");
@@ -120,7 +120,7 @@ fn eval_heldout_meets_the_targets() {
 
 #[test]
 fn eval_prints_a_table() {
-    let (ok, out) = sportello(&["eval", "data/moderation/dev.csv"], "");
+    let (ok, out) = sportello(&["eval", "eval/moderation/dev.csv"], "");
     assert!(ok);
     assert!(out.contains("macro-F1"));
     assert!(out.contains("personal-data"));

@@ -1,6 +1,6 @@
 //! A small RFC 4180 reader for the labelled sets: comma-separated fields, quoted fields
 //! that may hold commas, newlines and doubled quotes (`""`), CRLF or LF line ends.
-//! Enough for `data/moderation/*.csv`; no dependency needed.
+//! Enough for `eval/moderation/*.csv`; no dependency needed.
 
 /// A CSV syntax error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,7 +6,7 @@
 //! A message counts as predicted for the rule the policy reports (its deciding rule), so
 //! each row has exactly one expected and one predicted label.
 //!
-//! Labelling conventions of `data/moderation/*.csv` follow the module docs of
+//! Labelling conventions of `eval/moderation/*.csv` follow the module docs of
 //! [`super`]: insults aimed at a person are `personal-attack`, swearing aimed at nobody is
 //! `vulgar`, accusations of crimes are `defamation`, complaints and counter-speech are
 //! `allow`. `heldout.csv` was written before the lexicons and is never tuned on.

@@ -17,7 +17,7 @@
 //!    phone numbers, e-mail addresses, codici fiscali, IBANs, ID-card numbers and street
 //!    addresses, validating check characters ([`checksum`]).
 //!
-//! Decisions taken for borderline messages (and used to label `data/moderation/*.csv`):
+//! Decisions taken for borderline messages (and used to label `eval/moderation/*.csv`):
 //! - anger at a service or an office ("siete degli incompetenti in quell'ufficio",
 //!   "vergogna") is a complaint, not a personal attack: it is allowed. Criticism of a
 //!   public figure's competence is allowed too; accusing someone of a crime is defamation;
