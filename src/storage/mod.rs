@@ -4,6 +4,7 @@
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
+pub mod commit;
 pub mod keys;
 mod memory;
 mod sled_store;
