@@ -24,6 +24,8 @@ enum Command {
     Moderation(cli::moderation::Args),
     /// The FAQ matcher.
     Faq(cli::faq::Args),
+    #[command(hide = true)]
+    StoreLoad(cli::store_load::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Flows(args) => cli::flows::run(args),
         Command::Moderation(args) => cli::moderation::run(args),
         Command::Faq(args) => cli::faq::run(args),
+        Command::StoreLoad(args) => cli::store_load::run(args),
     };
     match result {
         Ok(code) => code,

@@ -7,3 +7,4 @@ pub mod common;
 pub mod faq;
 pub mod flows;
 pub mod moderation;
+pub mod store_load;
