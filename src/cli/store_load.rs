@@ -64,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         citizen.fields.insert("seq".into(), seq.to_string());
         store.put_citizen(&rolling_key(seq, args.citizens), &citizen)?;
         store.put_citizen(&seq_key(seq), &citizen)?;
-        if (seq - args.start + 1) % every == 0 || seq + 1 == end {
+        if (seq - args.start + 1).is_multiple_of(every) || seq + 1 == end {
             store.flush()?;
             // Printed only after the flush returned: the test trusts this line.
             writeln!(stdout, "durable {seq}")?;
