@@ -26,6 +26,8 @@ enum Command {
     Moderation(cli::moderation::Args),
     /// The FAQ matcher.
     Faq(cli::faq::Args),
+    #[command(hide = true)]
+    StoreLoad(cli::store_load::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Flows(args) => cli::flows::run(args),
         Command::Moderation(args) => cli::moderation::run(args),
         Command::Faq(args) => cli::faq::run(args),
+        Command::StoreLoad(args) => cli::store_load::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! Each module drives the real binary or the real library API; helpers live in `util`.
 
 mod cli;
+mod crash;
 mod faq;
 mod flows;
 mod hours;

@@ -8,3 +8,4 @@ pub mod faq;
 pub mod flows;
 pub mod moderation;
 pub mod serve;
+pub mod store_load;

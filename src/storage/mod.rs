@@ -5,6 +5,7 @@
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
 mod journal;
+pub mod commit;
 pub mod keys;
 mod memory;
 mod sled_store;

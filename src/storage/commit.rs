@@ -1,0 +1,283 @@
+//! Group commit: many callers wait for one shared `Store::flush`.
+//!
+//! The server must not send a reply before the state that produced it is durable, but one
+//! flush (an fsync, about a millisecond or more) per message would cap throughput at one
+//! message per fsync. [`GroupCommit`] runs one flusher thread: callers register, and each
+//! flush covers every caller registered before it started. Under load one flush serves
+//! dozens of citizens.
+//!
+//! This module owns only the batching of flushes. It must not write records, decide what
+//! is acknowledged, or hide a flush error from a caller that waited on that flush.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use tokio::sync::watch;
+
+use super::{Store, StoreError};
+
+/// A cheap-to-clone handle sharing one flusher thread over a store.
+///
+/// The flusher stops after a final flush on [`GroupCommit::shutdown`] or when the last
+/// handle is dropped (which then blocks for that one flush).
+#[derive(Clone)]
+pub struct GroupCommit {
+    inner: Arc<Inner>,
+}
+
+// The invariant, with tickets numbered 1, 2, … in call order:
+//
+// - `durable()` takes ticket `t = requested + 1` under the `requests` lock *after* its caller's
+//   writes were made (they happen before the call).
+// - The flusher reads `requested` (call it `r`) under the same lock and only then starts a
+//   flush; when it returns it publishes `ok_through = r` (or an error through `r`).
+// - So a caller holding ticket `t <= r` registered before that read, and the flush began after
+//   its call: once `ok_through >= t`, its writes are durable. `ok_through` only grows, and a
+//   later successful flush satisfies an earlier ticket too (it also started after the call).
+//
+// Callers wait on a `watch` channel (async, no lock held across an await); the flusher waits
+// on a `Condvar` (it is a plain thread, since `flush` blocks).
+struct Shared {
+    store: Arc<dyn Store>,
+    requests: Mutex<Requests>,
+    wake: Condvar,
+    progress: watch::Sender<Progress>,
+}
+
+#[derive(Default)]
+struct Requests {
+    /// The highest ticket handed out.
+    requested: u64,
+    /// Set once by shutdown: no new tickets, the flusher ends after a final flush.
+    closing: bool,
+}
+
+/// What the flusher has completed, published to the waiting callers.
+#[derive(Clone, Default)]
+struct Progress {
+    /// Every ticket up to this one is durable.
+    ok_through: u64,
+    /// The latest failed flush: the tickets it covered (up to `.0`) and its message. A
+    /// `String` in an `Arc` because `StoreError` is not `Clone`.
+    failed: Option<(u64, Arc<str>)>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    flusher: Mutex<Option<JoinHandle<Result<(), StoreError>>>>,
+}
+
+impl GroupCommit {
+    /// Starts the flusher thread over `store`.
+    ///
+    /// # Panics
+    /// When the operating system refuses a new thread (as `std::thread::spawn` does).
+    pub fn new(store: Arc<dyn Store>) -> GroupCommit {
+        let (progress, _) = watch::channel(Progress::default());
+        let shared = Arc::new(Shared { store, requests: Mutex::default(), wake: Condvar::new(), progress });
+        let worker = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("sportello-group-commit".into())
+            .spawn(move || worker.run())
+            .expect("spawning the group-commit thread");
+        GroupCommit { inner: Arc::new(Inner { shared, flusher: Mutex::new(Some(handle)) }) }
+    }
+
+    /// Returns once a flush that started after this call has completed, so every write made
+    /// before the call is durable. Concurrent callers share one flush.
+    ///
+    /// Errors: the flush that covered this call failed, or the handle was shut down.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        let shared = &self.inner.shared;
+        let mut rx = shared.progress.subscribe();
+        let ticket = {
+            let mut req = shared.lock();
+            if req.closing {
+                return Err(StoreError::Engine("group commit is shut down".into()));
+            }
+            req.requested += 1;
+            req.requested
+        };
+        shared.wake.notify_one();
+        let seen = rx
+            .wait_for(|p| p.ok_through >= ticket || p.failed.as_ref().is_some_and(|(through, _)| *through >= ticket))
+            .await
+            // The sender lives in `Shared`, which this handle keeps alive: it cannot close.
+            .map_err(|_| StoreError::Engine("group commit flusher is gone".into()))?;
+        if seen.ok_through >= ticket {
+            return Ok(());
+        }
+        let msg = seen.failed.as_ref().map(|(_, m)| m.clone()).unwrap_or_else(|| "unknown".into());
+        Err(StoreError::Engine(format!("group flush failed: {msg}")))
+    }
+
+    /// Stops the flusher after a final flush that covers every earlier call, and returns that
+    /// flush's result. Later [`GroupCommit::durable`] calls fail; calling it again is `Ok`.
+    pub fn shutdown(&self) -> Result<(), StoreError> {
+        self.inner.stop()
+    }
+}
+
+impl Inner {
+    fn stop(&self) -> Result<(), StoreError> {
+        self.shared.lock().closing = true;
+        self.shared.wake.notify_one();
+        let handle = self.flusher.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match handle {
+            Some(h) => h.join().unwrap_or_else(|_| Err(StoreError::Engine("group commit thread panicked".into()))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop() {
+            tracing::error!(error = %e, "final group flush failed");
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Requests> {
+        // The lock guards two plain numbers: a panic elsewhere cannot leave them half-written.
+        self.requests.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The flusher loop: wait for a ticket beyond the last flushed one, flush, publish.
+    fn run(&self) -> Result<(), StoreError> {
+        let mut flushed_through = 0u64;
+        loop {
+            let (target, closing) = {
+                let mut req = self.lock();
+                while req.requested == flushed_through && !req.closing {
+                    req = self.wake.wait(req).unwrap_or_else(|p| p.into_inner());
+                }
+                (req.requested, req.closing)
+            };
+            // The flush starts only now, after `target` was read: see the invariant above.
+            let result = self.store.flush();
+            flushed_through = target;
+            match &result {
+                Ok(()) => self.progress.send_modify(|p| p.ok_through = target),
+                Err(e) => {
+                    let msg: Arc<str> = e.to_string().into();
+                    self.progress.send_modify(|p| p.failed = Some((target, msg)));
+                }
+            }
+            if closing {
+                // `closing` was read with `target`: no ticket after it can exist.
+                return result;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialogue::Citizen;
+    use crate::storage::{CitizenKey, MemoryStore};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// A store whose flush takes 2 ms (like an fsync), counts calls, and can be made to fail.
+    #[derive(Default)]
+    struct SlowFlush {
+        inner: MemoryStore,
+        flushes: AtomicUsize,
+        fail: AtomicBool,
+    }
+
+    impl Store for SlowFlush {
+        fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
+            self.inner.citizen(key)
+        }
+        fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
+            self.inner.put_citizen(key, citizen)
+        }
+        fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError> {
+            self.inner.remove_citizen(key)
+        }
+        fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+            self.inner.citizens(comune)
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            std::thread::sleep(Duration::from_millis(2));
+            self.flushes.fetch_add(1, Ordering::SeqCst);
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(StoreError::Engine("disk full".into()));
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_callers_all_return_and_share_flushes() {
+        let store = Arc::new(SlowFlush::default());
+        let gc = GroupCommit::new(store.clone());
+        let callers = 64;
+        let rounds = 20;
+        let mut tasks = Vec::new();
+        for _ in 0..callers {
+            let gc = gc.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..rounds {
+                    gc.durable().await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let flushes = store.flushes.load(Ordering::SeqCst);
+        let calls = callers * rounds;
+        // Each round of 64 callers should need a handful of flushes, not 64.
+        assert!(flushes * 10 < calls, "{flushes} flushes for {calls} durable() calls");
+        eprintln!("{flushes} flushes for {calls} durable() calls");
+        gc.shutdown().unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_flush_started_before_the_call_does_not_count() {
+        let store = Arc::new(SlowFlush::default());
+        let gc = GroupCommit::new(store.clone());
+        gc.durable().await.unwrap();
+        let before = store.flushes.load(Ordering::SeqCst);
+        gc.durable().await.unwrap();
+        // Nothing else was pending, so the second call needed a flush of its own.
+        assert_eq!(store.flushes.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flush_errors_reach_every_waiter_then_recovery() {
+        let store = Arc::new(SlowFlush::default());
+        store.fail.store(true, Ordering::SeqCst);
+        let gc = GroupCommit::new(store.clone());
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let gc = gc.clone();
+                tokio::spawn(async move { gc.durable().await })
+            })
+            .collect();
+        for t in tasks {
+            let err = t.await.unwrap().unwrap_err();
+            assert!(err.to_string().contains("disk full"), "{err}");
+        }
+        store.fail.store(false, Ordering::SeqCst);
+        gc.durable().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn shutdown_flushes_once_more_and_refuses_later_calls() {
+        let store = Arc::new(SlowFlush::default());
+        let gc = GroupCommit::new(store.clone());
+        gc.durable().await.unwrap();
+        let before = store.flushes.load(Ordering::SeqCst);
+        gc.shutdown().unwrap();
+        assert_eq!(store.flushes.load(Ordering::SeqCst), before + 1, "no final flush");
+        assert!(gc.durable().await.is_err());
+        gc.shutdown().unwrap();
+        drop(gc);
+    }
+}
