@@ -24,6 +24,7 @@ use crate::channel::whatsapp::GraphClient;
 use crate::config::{Config, Secrets};
 use crate::dialogue::queue::KeyedQueue;
 use crate::dialogue::runner::Engine;
+use crate::storage::commit::GroupCommit;
 use crate::storage::CitizenKey;
 
 pub use metrics::Metrics;
@@ -53,6 +54,8 @@ pub struct Inner {
     /// Outbox ids to send, one citizen at a time, in order.
     pub outbound: KeyedQueue<CitizenKey, u64>,
     pub metrics: Metrics,
+    /// One fsync shared by every step waiting to be durable.
+    pub commit: GroupCommit,
     /// First wait before retrying a send; doubles up to five minutes.
     pub backoff: std::sync::atomic::AtomicU64,
 }
@@ -90,6 +93,7 @@ impl Server {
                 telegram.insert(comune.to_string(), BotClient::new(http.clone(), &config.telegram_url, token));
             }
         }
+        let commit = GroupCommit::new(engine.store.clone());
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let (w1, w2) = (weak.clone(), weak.clone());
             Inner {
@@ -116,6 +120,7 @@ impl Server {
                     }
                 }),
                 metrics: Metrics::default(),
+                commit,
                 backoff: std::sync::atomic::AtomicU64::new(1000),
             }
         });
@@ -167,7 +172,6 @@ pub async fn run(
     axum::serve(listener, app(server.clone())).with_graceful_shutdown(shutdown).await?;
     tracing::info!("shutting down: finishing in-flight messages");
     server.drain(Duration::from_secs(10)).await;
-    let store = server.engine.store.clone();
-    tokio::task::spawn_blocking(move || store.flush()).await.map_err(std::io::Error::other)?.map_err(std::io::Error::other)?;
+    server.durable().await.map_err(std::io::Error::other)?;
     Ok(())
 }

@@ -32,12 +32,9 @@ pub enum AcceptError {
 }
 
 impl Server {
-    /// Makes every write so far durable (on the blocking pool: it is an fsync).
+    /// Makes every write so far durable; concurrent callers share one flush.
     pub(crate) async fn durable(&self) -> Result<(), StoreError> {
-        let store = self.engine.store.clone();
-        tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .map_err(|e| StoreError::Engine(format!("flush task: {e}")))?
+        self.commit.durable().await
     }
 
     /// Journals messages routed to `comune`s, drops redeliveries, makes the journal durable

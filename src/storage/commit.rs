@@ -177,7 +177,7 @@ impl Shared {
 mod tests {
     use super::*;
     use crate::dialogue::Citizen;
-    use crate::storage::{CitizenKey, MemoryStore};
+    use crate::storage::{CitizenKey, InboundEntry, MemoryStore, OutboundEntry};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::time::Duration;
 
@@ -209,6 +209,33 @@ mod tests {
                 return Err(StoreError::Engine("disk full".into()));
             }
             Ok(())
+        }
+        fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
+            self.inner.record_inbound(dedupe, entry)
+        }
+        fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
+            self.inner.pending_inbound()
+        }
+        fn commit_step(
+            &self,
+            dedupe: Option<&[u8]>,
+            key: &CitizenKey,
+            citizen: Option<&Citizen>,
+            outbound: &[OutboundEntry],
+        ) -> Result<Vec<u64>, StoreError> {
+            self.inner.commit_step(dedupe, key, citizen, outbound)
+        }
+        fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
+            self.inner.pending_outbound()
+        }
+        fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
+            self.inner.outbound_entry(id)
+        }
+        fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
+            self.inner.outbound_done(id)
+        }
+        fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+            self.inner.prune_inbound(before)
         }
     }
 

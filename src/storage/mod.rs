@@ -4,8 +4,8 @@
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
-mod journal;
 pub mod commit;
+mod journal;
 pub mod keys;
 mod memory;
 mod sled_store;
