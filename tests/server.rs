@@ -30,6 +30,8 @@ pub struct Provider {
     /// Refuse this many sends with WhatsApp's 130429 (or Telegram's 429).
     pub refuse: usize,
     pub refused: usize,
+    /// Refuse every send to this recipient with 131026 (not a WhatsApp number).
+    pub undeliverable: Option<String>,
 }
 
 type Shared = Arc<Mutex<Provider>>;
@@ -40,6 +42,11 @@ async fn graph_messages(State(p): State<Shared>, Path(pnid): Path<String>, Json(
     if body["status"] == "read" {
         p.read_receipts.push(body["message_id"].as_str().unwrap_or_default().to_string());
         return Json(json!({"success": true})).into_response();
+    }
+    if p.undeliverable.as_deref().is_some_and(|u| body["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(u)) {
+        p.refused += 1;
+        let err = json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026, "fbtrace_id": "x"}});
+        return (axum::http::StatusCode::BAD_REQUEST, Json(err)).into_response();
     }
     if p.refuse > 0 {
         p.refuse -= 1;
@@ -432,5 +439,39 @@ async fn the_simulator_and_the_subscribe_page() {
     let page = h.http.get(format!("{}/c/isili", h.base)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("text=REGISTRAZIONE") && page.contains("<html lang=\"it\">"));
     assert_eq!(h.http.get(format!("{}/c/nowhere", h.base)).send().await.unwrap().status().as_u16(), 404);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_are_not_retried_and_the_record_says_why() {
+    let h = Harness::start().await;
+    // A send refused for good: one attempt, the reason in the citizen's record.
+    h.provider.lock().unwrap().undeliverable = Some("393330000005".into());
+    assert_eq!(h.post_signed(&wa_text("madone", "393330000005", "wamid.p1", 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+    let key = CitizenKey::new("madone", "whatsapp", "393330000005");
+    let mut err = None;
+    for _ in 0..300 {
+        err = h.store.citizen(&key).unwrap().and_then(|c| c.delivery_error);
+        if err.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(err.map(|e| e.code), Some(131026));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(h.provider.lock().unwrap().refused, 1, "never retried");
+    assert!(h.store.pending_outbound().unwrap().is_empty(), "left the outbox");
+
+    // A reply accepted, then reported failed by a status webhook.
+    assert_eq!(h.post_signed(&wa_text("madone", "393330000006", "wamid.p2", 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+    let sent = h.wait_sent(1).await;
+    assert_eq!(sent.len(), 1);
+    let status = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "390000000000", "phone_number_id": "pn-madone"},
+        "statuses": [{"id": "wamid.out.1", "status": "failed", "timestamp": "1800000100", "recipient_id": "393330000006",
+            "errors": [{"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message", "error_data": {"details": "x"}}]}]}}]}]});
+    assert_eq!(h.post_signed(&status).await, 200);
+    let c = h.store.citizen(&CitizenKey::new("madone", "whatsapp", "393330000006")).unwrap().unwrap();
+    assert_eq!(c.delivery_error.map(|e| e.code), Some(131047));
     h.stop().await;
 }

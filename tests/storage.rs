@@ -1,11 +1,11 @@
 //! One storage test suite, run against every backend (sled, memory; PostgreSQL later).
 
 use jiff::Timestamp;
-use sportello::channel::{Channel, InboundMessage};
+use sportello::channel::{Channel, DeliveryStatus, InboundMessage};
 use sportello::dialogue::{Body, Citizen, State};
 use sportello::i18n::Rendered;
-use sportello::storage::keys::inbound_key;
-use sportello::storage::{CitizenKey, InboundEntry, MemoryStore, OutboundEntry, SledStore, Store};
+use sportello::storage::keys::{inbound_key, sent_key};
+use sportello::storage::{CitizenKey, InboundEntry, MemoryStore, OutboundEntry, SentEntry, SledStore, Store};
 
 fn now() -> Timestamp {
     "2026-11-23T09:00:00Z".parse().unwrap()
@@ -94,6 +94,15 @@ fn suite(store: &dyn Store) {
     let removed = store.prune_inbound(now() + jiff::SignedDuration::from_secs(3600)).unwrap();
     assert_eq!(removed, 2, "the two processed ids, not the pending one");
     assert!(store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap());
+
+    // Delivery records of sent messages.
+    let sk = sent_key("whatsapp", "wamid.out.1");
+    assert_eq!(store.sent(&sk).unwrap(), None);
+    let mut sent = SentEntry { key: a.clone(), sent_at: now(), status: DeliveryStatus::Sent, updated_at: now(), errors: vec![] };
+    store.put_sent(&sk, &sent).unwrap();
+    sent.apply(DeliveryStatus::Delivered, &[], now());
+    store.put_sent(&sk, &sent).unwrap();
+    assert_eq!(store.sent(&sk).unwrap().unwrap().status, DeliveryStatus::Delivered);
     store.flush().unwrap();
 }
 

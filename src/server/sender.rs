@@ -8,9 +8,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::Server;
-use crate::channel::{whatsapp, Channel, SendError};
+use crate::channel::{whatsapp, Channel, DeliveryStatus, SendError, StatusUpdate};
 use crate::dialogue::DeliveryError;
-use crate::storage::{CitizenKey, OutboundEntry};
+use crate::storage::keys::sent_key;
+use crate::storage::{CitizenKey, OutboundEntry, SentEntry};
 
 /// Back-off between attempts: 1 s (configurable) doubling to 5 minutes; after this many attempts a reply
 /// is left in the outbox for the next start instead of holding the citizen's lane.
@@ -70,7 +71,8 @@ impl Server {
                 let client = self.whatsapp.get(comune).ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
                 let label = self.engine.locales.format(&entry.language, "list-label", None).unwrap_or_default();
                 for msg in whatsapp::from_rendered(&entry.to, &entry.rendered, &label) {
-                    client.send(&entry.route, &msg).await?;
+                    let wamid = client.send(&entry.route, &msg).await?;
+                    self.record_sent(Channel::Whatsapp, &wamid, &entry.key);
                 }
                 Ok(())
             }
@@ -87,6 +89,34 @@ impl Server {
                 Ok(())
             }
             Channel::Web => Ok(()),
+        }
+    }
+
+    /// Remembers a message the provider accepted, to follow its delivery statuses.
+    fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey) {
+        let now = Timestamp::now();
+        let entry = SentEntry { key: key.clone(), sent_at: now, status: DeliveryStatus::Sent, updated_at: now, errors: Vec::new() };
+        if let Err(e) = self.engine.store.put_sent(&sent_key(channel.as_str(), provider_id), &entry) {
+            tracing::error!(error = %e, "could not record a sent message");
+        }
+    }
+
+    /// Applies a delivery status from the provider; a failure is written to the citizen's
+    /// record with the provider's code.
+    pub(crate) fn delivery_status(&self, update: &StatusUpdate) {
+        let store = &self.engine.store;
+        let key = sent_key(update.channel.as_str(), &update.message_id);
+        let Ok(Some(mut sent)) = store.sent(&key) else { return };
+        let at = Timestamp::from_second(update.timestamp).unwrap_or_else(|_| Timestamp::now());
+        if !sent.apply(update.status, &update.errors, at) {
+            return;
+        }
+        if let Err(e) = store.put_sent(&key, &sent) {
+            tracing::error!(error = %e, "could not record a delivery status");
+        }
+        if update.status == DeliveryStatus::Failed {
+            let (code, title) = update.errors.first().map(|e| (e.code, e.title.as_str())).unwrap_or((0, "failed"));
+            self.record_delivery_error(&sent.key, code, title);
         }
     }
 

@@ -59,7 +59,10 @@ pub async fn whatsapp_post(State(s): State<Server>, headers: HeaderMap, body: By
                     s.metrics.unrouted.inc();
                 }
             },
-            whatsapp::WaEvent::Status(st) => s.metrics.status(st.status, &st.errors),
+            whatsapp::WaEvent::Status(st) => {
+                s.metrics.status(st.status, &st.errors);
+                s.delivery_status(&st);
+            }
             whatsapp::WaEvent::Error { route, error } => {
                 tracing::warn!(phone_number_id = %route, code = error.code, title = %error.title, "provider error notification");
             }

@@ -237,6 +237,12 @@ mod tests {
         fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
             self.inner.prune_inbound(before)
         }
+        fn put_sent(&self, key: &[u8], entry: &crate::storage::SentEntry) -> Result<(), StoreError> {
+            self.inner.put_sent(key, entry)
+        }
+        fn sent(&self, key: &[u8]) -> Result<Option<crate::storage::SentEntry>, StoreError> {
+            self.inner.sent(key)
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

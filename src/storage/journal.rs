@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::CitizenKey;
-use crate::channel::{Channel, InboundMessage};
+use crate::channel::{Channel, DeliveryStatus, InboundMessage, ProviderError};
 use crate::i18n::Rendered;
 
 /// An inbound message in the journal.
@@ -36,4 +36,52 @@ pub struct OutboundEntry {
     /// Telegram: the callback query this reply answers.
     #[serde(default)]
     pub callback_id: Option<String>,
+}
+
+/// A message the provider accepted, by the provider's id, to follow its delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentEntry {
+    pub key: CitizenKey,
+    pub sent_at: Timestamp,
+    /// The furthest status reported so far.
+    pub status: DeliveryStatus,
+    pub updated_at: Timestamp,
+    /// The provider's errors when the status is `failed` (codes and titles only).
+    #[serde(default)]
+    pub errors: Vec<ProviderError>,
+}
+
+impl SentEntry {
+    /// Applies a status report. Statuses only move forward (sent < delivered < read <
+    /// played) and `failed` is final: Meta does not guarantee their order, and skips
+    /// `delivered` when it arrives together with `read`. Returns whether anything changed.
+    pub fn apply(&mut self, status: DeliveryStatus, errors: &[ProviderError], at: Timestamp) -> bool {
+        if self.status == DeliveryStatus::Failed || status <= self.status {
+            return false;
+        }
+        self.status = status;
+        self.updated_at = at;
+        if status == DeliveryStatus::Failed {
+            self.errors = errors.to_vec();
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_only_move_forward_and_failed_is_final() {
+        let t: Timestamp = "2026-11-23T09:00:00Z".parse().unwrap();
+        let mut e = SentEntry { key: CitizenKey::new("a", "whatsapp", "1"), sent_at: t, status: DeliveryStatus::Sent, updated_at: t, errors: vec![] };
+        assert!(e.apply(DeliveryStatus::Read, &[], t), "read may come without delivered");
+        assert!(!e.apply(DeliveryStatus::Delivered, &[], t), "a late delivered does not go back");
+        assert_eq!(e.status, DeliveryStatus::Read);
+        let err = ProviderError { code: 131026, title: "Message undeliverable".into() };
+        assert!(e.apply(DeliveryStatus::Failed, std::slice::from_ref(&err), t));
+        assert!(!e.apply(DeliveryStatus::Played, &[], t));
+        assert_eq!((e.status, e.errors), (DeliveryStatus::Failed, vec![err]));
+    }
 }

@@ -7,6 +7,7 @@
 //! | `meta` | `schema_version` | u32, big-endian |
 //! | `citizenkey_citizen` | `comune 0x00 channel 0x00 citizen-id` | the citizen record, JSON |
 //! | `inboundid_inbound` | `channel 0x00 route 0x00 provider-message-id` | [`InboundEntry`](super::InboundEntry), JSON: the message until processed, then only the fact it was seen (deduplication of redeliveries) |
+//! | `sentid_sent` | `channel 0x00 provider-message-id` | [`SentEntry`](super::SentEntry), JSON: delivery of a message the provider accepted |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
@@ -20,6 +21,16 @@ pub const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
 pub const CITIZENS_TREE: &str = "citizenkey_citizen";
 pub const INBOUND_TREE: &str = "inboundid_inbound";
 pub const OUTBOX_TREE: &str = "outboxid_outbound";
+pub const SENT_TREE: &str = "sentid_sent";
+
+/// The key of a sent message: provider ids are unique per channel.
+pub fn sent_key(channel: &str, provider_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(channel.len() + provider_id.len() + 1);
+    k.extend_from_slice(channel.as_bytes());
+    k.push(0);
+    k.extend_from_slice(provider_id.as_bytes());
+    k
+}
 
 /// The deduplication key of an inbound message: provider ids are unique per channel and
 /// receiving number or bot.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::keys::CitizenKey;
-use super::{done_entry, InboundEntry, OutboundEntry, Store, StoreError};
+use super::{done_entry, InboundEntry, OutboundEntry, SentEntry, Store, StoreError};
 use crate::dialogue::Citizen;
 
 /// Citizens in a `BTreeMap` behind one mutex: contention is not a concern for its uses.
@@ -21,6 +21,7 @@ pub struct MemoryStore {
 struct Queues {
     inbound: BTreeMap<Vec<u8>, InboundEntry>,
     outbox: BTreeMap<u64, OutboundEntry>,
+    sent: BTreeMap<Vec<u8>, SentEntry>,
     next_id: u64,
 }
 
@@ -115,5 +116,12 @@ impl Store for MemoryStore {
         let n = q.inbound.len();
         q.inbound.retain(|_, e| !(e.done && e.received_at < before));
         Ok(n - q.inbound.len())
+    }
+    fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
+        self.queues().sent.insert(key.to_vec(), entry.clone());
+        Ok(())
+    }
+    fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
+        Ok(self.queues().sent.get(key).cloned())
     }
 }

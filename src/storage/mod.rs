@@ -10,7 +10,7 @@ pub mod keys;
 mod memory;
 mod sled_store;
 
-pub use journal::{InboundEntry, OutboundEntry};
+pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
@@ -66,6 +66,10 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets processed inbound ids received before `before` (providers stop redelivering
     /// after a while: Meta after 7 days). Returns how many were removed.
     fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;
+
+    /// Writes the delivery record of a sent message (key: `keys::sent_key`).
+    fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError>;
+    fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError>;
 }
 
 fn decode(tree: &'static str, bytes: &[u8]) -> Result<Citizen, StoreError> {

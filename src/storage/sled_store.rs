@@ -11,8 +11,8 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY};
-use super::{decode, decode_as, done_entry, encode, InboundEntry, OutboundEntry, Store, StoreError, SCHEMA_VERSION};
+use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE};
+use super::{decode, decode_as, done_entry, encode, InboundEntry, OutboundEntry, SentEntry, Store, StoreError, SCHEMA_VERSION};
 use crate::dialogue::Citizen;
 
 fn engine(e: sled::Error) -> StoreError {
@@ -26,6 +26,7 @@ pub struct SledStore {
     citizens: sled::Tree,
     inbound: sled::Tree,
     outbox: sled::Tree,
+    sent: sled::Tree,
 }
 
 impl SledStore {
@@ -52,7 +53,8 @@ impl SledStore {
         let citizens = db.open_tree(CITIZENS_TREE).map_err(engine)?;
         let inbound = db.open_tree(INBOUND_TREE).map_err(engine)?;
         let outbox = db.open_tree(OUTBOX_TREE).map_err(engine)?;
-        Ok(SledStore { db, citizens, inbound, outbox })
+        let sent = db.open_tree(SENT_TREE).map_err(engine)?;
+        Ok(SledStore { db, citizens, inbound, outbox, sent })
     }
 }
 
@@ -188,5 +190,17 @@ impl Store for SledStore {
             }
         }
         Ok(removed)
+    }
+
+    fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
+        self.sent.insert(key, encode(entry)).map_err(engine)?;
+        Ok(())
+    }
+
+    fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
+        match self.sent.get(key).map_err(engine)? {
+            Some(v) => decode_as(SENT_TREE, &v).map(Some),
+            None => Ok(None),
+        }
     }
 }
