@@ -112,7 +112,7 @@ impl Default for Config {
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v23.0";
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
 pub const DEFAULT_TELEGRAM_URL: &str = "https://api.telegram.org";
 
 impl Config {
