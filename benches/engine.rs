@@ -10,17 +10,16 @@
 //! This file measures; it must not assert on figures (machines differ) nor write into the
 //! repository: it prints a Markdown table that goes into `BENCHMARKS.md` by hand.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use sportello::dialogue::runner::Engine;
-use sportello::dialogue::{Body, Citizen, Inbound};
+use sportello::dialogue::{Body, Inbound};
 use sportello::flow;
 use sportello::i18n::Locales;
 use sportello::storage::commit::GroupCommit;
-use sportello::storage::{CitizenKey, SledStore, Store, StoreError};
+use sportello::storage::{CitizenKey, FlushCounter, SledStore};
 
 /// Each comune's conversation, walked again and again by every citizen of that comune.
 const SCRIPTS: [(&str, &[&str]); 3] = [
@@ -40,36 +39,14 @@ const MANY: usize = 10_000;
 const TASKS: usize = 64;
 
 /// Counts flushes, to report how many steps one group flush covered.
-struct Counted {
-    inner: SledStore,
-    flushes: AtomicU64,
-}
-
-impl Store for Counted {
-    fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
-        self.inner.citizen(key)
-    }
-    fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
-        self.inner.put_citizen(key, citizen)
-    }
-    fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError> {
-        self.inner.remove_citizen(key)
-    }
-    fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
-        self.inner.citizens(comune)
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        self.flushes.fetch_add(1, Ordering::Relaxed);
-        self.inner.flush()
-    }
-}
+type Counted = FlushCounter<SledStore>;
 
 /// A fresh engine on a fresh sled directory (kept alive by the returned guard).
 fn engine() -> (Arc<Engine>, Arc<Counted>, tempfile::TempDir) {
     let locales = Locales::embedded().unwrap_or_else(|e| panic!("locales: {e:?}"));
     let flows = flow::load_embedded(&locales).unwrap_or_else(|e| panic!("flows: {e:?}"));
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(Counted { inner: SledStore::open(dir.path()).expect("sled"), flushes: AtomicU64::new(0) });
+    let store = Arc::new(FlushCounter::new(SledStore::open(dir.path()).expect("sled"), Duration::ZERO));
     (Arc::new(Engine { flows, locales, store: store.clone() }), store, dir)
 }
 
@@ -170,7 +147,7 @@ fn grouped(mode: &'static str, steps: usize) -> Figures {
     });
     let elapsed = started.elapsed();
     gc.shutdown().expect("final flush");
-    let flushes = counted.flushes.load(Ordering::Relaxed).max(1);
+    let flushes = counted.flushes().max(1);
     let done = latencies.len();
     let note = format!("{flushes} flushes, {:.1} steps per flush", done as f64 / flushes as f64);
     Figures { mode, steps: done, elapsed, latencies, note }

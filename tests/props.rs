@@ -67,10 +67,8 @@ fn check_valid(flow: &Flow, c: &Citizen) -> Result<(), String> {
                 Ask::AcceptPrivacy => {}
             }
         }
-        State::Subscribed => {
-            if c.subscribed_at.is_none() || !c.consents.iter().any(|k| k.kind == "privacy") {
-                return Err("subscribed without time or privacy consent".into());
-            }
+        State::Subscribed if c.subscribed_at.is_none() || !c.consents.iter().any(|k| k.kind == "privacy") => {
+            return Err("subscribed without time or privacy consent".into());
         }
         State::Unsubscribed if flow.privacy.on_unsubscribe != OnUnsubscribe::Retain => {
             return Err("an unsubscribed record kept by a comune that does not retain".into());
@@ -114,7 +112,7 @@ proptest! {
                 prop_assert_eq!(&back, c);
             }
             record = out.citizen;
-            now = now + jiff::SignedDuration::from_secs(gaps[i]);
+            now += jiff::SignedDuration::from_secs(gaps[i]);
         }
     }
 }

@@ -102,7 +102,7 @@ fn run_file(comune: &str) -> usize {
             }
             r.last = Some((handled.rendered.iter().map(|x| x.key.clone()).collect(), handled.outcome.language.clone()));
             r.pending = true;
-            r.now = r.now + 1.second();
+            r.now += 1.second();
             continue;
         }
         let record = r.store.citizen(&r.key).unwrap();

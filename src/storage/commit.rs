@@ -176,78 +176,17 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialogue::Citizen;
-    use crate::storage::{CitizenKey, InboundEntry, MemoryStore, OutboundEntry};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use crate::storage::{FlushCounter, MemoryStore};
     use std::time::Duration;
 
     /// A store whose flush takes 2 ms (like an fsync), counts calls, and can be made to fail.
-    #[derive(Default)]
-    struct SlowFlush {
-        inner: MemoryStore,
-        flushes: AtomicUsize,
-        fail: AtomicBool,
-    }
-
-    impl Store for SlowFlush {
-        fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
-            self.inner.citizen(key)
-        }
-        fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
-            self.inner.put_citizen(key, citizen)
-        }
-        fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError> {
-            self.inner.remove_citizen(key)
-        }
-        fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
-            self.inner.citizens(comune)
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            std::thread::sleep(Duration::from_millis(2));
-            self.flushes.fetch_add(1, Ordering::SeqCst);
-            if self.fail.load(Ordering::SeqCst) {
-                return Err(StoreError::Engine("disk full".into()));
-            }
-            Ok(())
-        }
-        fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
-            self.inner.record_inbound(dedupe, entry)
-        }
-        fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
-            self.inner.pending_inbound()
-        }
-        fn commit_step(
-            &self,
-            dedupe: Option<&[u8]>,
-            key: &CitizenKey,
-            citizen: Option<&Citizen>,
-            outbound: &[OutboundEntry],
-        ) -> Result<Vec<u64>, StoreError> {
-            self.inner.commit_step(dedupe, key, citizen, outbound)
-        }
-        fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
-            self.inner.pending_outbound()
-        }
-        fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
-            self.inner.outbound_entry(id)
-        }
-        fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
-            self.inner.outbound_done(id)
-        }
-        fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
-            self.inner.prune_inbound(before)
-        }
-        fn put_sent(&self, key: &[u8], entry: &crate::storage::SentEntry) -> Result<(), StoreError> {
-            self.inner.put_sent(key, entry)
-        }
-        fn sent(&self, key: &[u8]) -> Result<Option<crate::storage::SentEntry>, StoreError> {
-            self.inner.sent(key)
-        }
+    fn slow() -> Arc<FlushCounter<MemoryStore>> {
+        Arc::new(FlushCounter::new(MemoryStore::new(), Duration::from_millis(2)))
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_callers_all_return_and_share_flushes() {
-        let store = Arc::new(SlowFlush::default());
+        let store = slow();
         let gc = GroupCommit::new(store.clone());
         let callers = 64;
         let rounds = 20;
@@ -263,7 +202,7 @@ mod tests {
         for t in tasks {
             t.await.unwrap();
         }
-        let flushes = store.flushes.load(Ordering::SeqCst);
+        let flushes = store.flushes();
         let calls = callers * rounds;
         // Each round of 64 callers should need a handful of flushes, not 64.
         assert!(flushes * 10 < calls, "{flushes} flushes for {calls} durable() calls");
@@ -273,19 +212,19 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_flush_started_before_the_call_does_not_count() {
-        let store = Arc::new(SlowFlush::default());
+        let store = slow();
         let gc = GroupCommit::new(store.clone());
         gc.durable().await.unwrap();
-        let before = store.flushes.load(Ordering::SeqCst);
+        let before = store.flushes();
         gc.durable().await.unwrap();
         // Nothing else was pending, so the second call needed a flush of its own.
-        assert_eq!(store.flushes.load(Ordering::SeqCst), before + 1);
+        assert_eq!(store.flushes(), before + 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn flush_errors_reach_every_waiter_then_recovery() {
-        let store = Arc::new(SlowFlush::default());
-        store.fail.store(true, Ordering::SeqCst);
+        let store = slow();
+        store.set_failing(true);
         let gc = GroupCommit::new(store.clone());
         let tasks: Vec<_> = (0..16)
             .map(|_| {
@@ -297,18 +236,18 @@ mod tests {
             let err = t.await.unwrap().unwrap_err();
             assert!(err.to_string().contains("disk full"), "{err}");
         }
-        store.fail.store(false, Ordering::SeqCst);
+        store.set_failing(false);
         gc.durable().await.unwrap();
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn shutdown_flushes_once_more_and_refuses_later_calls() {
-        let store = Arc::new(SlowFlush::default());
+        let store = slow();
         let gc = GroupCommit::new(store.clone());
         gc.durable().await.unwrap();
-        let before = store.flushes.load(Ordering::SeqCst);
+        let before = store.flushes();
         gc.shutdown().unwrap();
-        assert_eq!(store.flushes.load(Ordering::SeqCst), before + 1, "no final flush");
+        assert_eq!(store.flushes(), before + 1, "no final flush");
         assert!(gc.durable().await.is_err());
         gc.shutdown().unwrap();
         drop(gc);

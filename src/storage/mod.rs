@@ -5,11 +5,13 @@
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
 pub mod commit;
+mod counting;
 mod journal;
 pub mod keys;
 mod memory;
 mod sled_store;
 
+pub use counting::FlushCounter;
 pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
 pub use memory::MemoryStore;
