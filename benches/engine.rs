@@ -47,7 +47,7 @@ fn engine() -> (Arc<Engine>, Arc<Counted>, tempfile::TempDir) {
     let flows = flow::load_embedded(&locales).unwrap_or_else(|e| panic!("flows: {e:?}"));
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(FlushCounter::new(SledStore::open(dir.path()).expect("sled"), Duration::ZERO));
-    (Arc::new(Engine { flows, locales, store: store.clone() }), store, dir)
+    (Arc::new(Engine::new(flows, locales, store.clone())), store, dir)
 }
 
 /// Citizen `i`'s key and its message number `n` (its comune is `i mod 3`).

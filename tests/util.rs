@@ -18,7 +18,7 @@ pub fn root() -> PathBuf {
 pub fn engine(store: Arc<dyn Store>) -> Engine {
     let locales = Locales::load_dir(&root().join("locales")).expect("locales load");
     let flows = flow::load_dir(&root().join("flows"), &locales).expect("flows load");
-    Engine { flows, locales, store }
+    Engine::new(flows, locales, store)
 }
 
 /// Runs the real binary with `args`, feeding `stdin`, from `dir`.

@@ -68,3 +68,18 @@ button-subscribe = M'inscrire
 button-unsubscribe = Me désinscrire
 list-label = Choisir
 about = La { $comune } sur WhatsApp.
+
+## Moderation (the comune's rules; $rule is one of the rule-* messages)
+
+moderation-withheld = Votre message n'a pas été transmis car il enfreint les règles du service : { $rule }. { $strikes_left ->
+        [1] À la prochaine infraction, le numéro sera bloqué.
+       *[other] Après { $strikes_left } autres infractions, le numéro sera bloqué.
+    }
+moderation-blocked = Votre message enfreint les règles du service ({ $rule }) : ce numéro a été bloqué et ne recevra plus de réponses. Vous pouvez toujours vous désinscrire en écrivant { $unsubscribe }.
+rule-illegal = promotion ou soutien d'activités illégales
+rule-vulgar = langage offensant ou vulgaire
+rule-defamation = diffamation
+rule-threat = menace
+rule-personal-data = diffusion de données personnelles de tiers
+rule-personal-attack = attaque personnelle
+rule-hate = offense envers des groupes ethniques, politiques, religieux ou des minorités

@@ -69,3 +69,18 @@ button-subscribe = Iscrivimi
 button-unsubscribe = Cancellami
 list-label = Scegli
 about = { $comune } su WhatsApp.
+
+## Moderation (the comune's rules; $rule is one of the rule-* messages)
+
+moderation-withheld = Il suo messaggio non è stato inoltrato perché viola le regole del servizio: { $rule }. { $strikes_left ->
+        [1] Alla prossima violazione il numero sarà bloccato.
+       *[other] Dopo altre { $strikes_left } violazioni il numero sarà bloccato.
+    }
+moderation-blocked = Il suo messaggio viola le regole del servizio ({ $rule }): questo numero è stato bloccato e non riceverà risposte. Può comunque cancellarsi scrivendo { $unsubscribe }.
+rule-illegal = promozione o sostegno di attività illegali
+rule-vulgar = linguaggio offensivo o scurrile
+rule-defamation = diffamazione
+rule-threat = minaccia
+rule-personal-data = diffusione di dati personali di terzi
+rule-personal-attack = attacco personale
+rule-hate = offesa verso gruppi etnici, politici, religiosi o minoranze

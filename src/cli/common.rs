@@ -72,5 +72,5 @@ pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let data = data_dir(paths)?;
     let store = SledStore::open(&data)
         .with_context(|| format!("cannot open the data directory {} (is a server using it?)", data.display()))?;
-    Ok(Engine { flows, locales, store: Arc::new(store) })
+    Ok(Engine::new(flows, locales, Arc::new(store)))
 }

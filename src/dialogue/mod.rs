@@ -14,7 +14,7 @@ mod step;
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
 pub use state::{Ask, Citizen, Consent, DeliveryError, Goal, State};
-pub use step::{step, Event, Outcome};
+pub use step::{step, step_with, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.
 pub const ENGINE_IDS: &[&str] = &[
@@ -57,4 +57,13 @@ pub const ENGINE_IDS: &[&str] = &[
     "button-no",
     "button-subscribe",
     "button-unsubscribe",
+    "moderation-withheld",
+    "moderation-blocked",
+    "rule-illegal",
+    "rule-vulgar",
+    "rule-defamation",
+    "rule-threat",
+    "rule-personal-data",
+    "rule-personal-attack",
+    "rule-hate",
 ];

@@ -86,6 +86,9 @@ pub struct Citizen {
     /// Whether the blocked notice was sent already.
     #[serde(default)]
     pub blocked_notice_sent: bool,
+    /// Messages withheld by moderation (the flow blocks after `strikes_to_block`).
+    #[serde(default)]
+    pub strikes: u32,
     /// The last reply the provider refused for good, and why (e.g. WhatsApp 131026: the
     /// number is not on WhatsApp).
     #[serde(default)]
@@ -114,6 +117,7 @@ impl Citizen {
             unsubscribed_at: None,
             last_notice: None,
             blocked_notice_sent: false,
+            strikes: 0,
             delivery_error: None,
         }
     }

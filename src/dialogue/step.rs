@@ -11,6 +11,7 @@ use super::register;
 use super::reply::{Body, Inbound, Reply};
 use super::state::{Citizen, Consent, Goal, State};
 use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
+use crate::moderation::{self, Policy, Rule, Span, Verdict};
 use crate::text::{Found, Match, Position};
 
 /// How long the "this number does not answer" notice stays quiet after being sent.
@@ -27,6 +28,8 @@ pub enum Event {
     Question { text: String },
     /// The citizen asked for a person.
     Handoff,
+    /// A message broke a moderation rule: withheld from the inbox, queued for staff review.
+    Moderated { rule: Rule, verdict: Verdict, text: String, spans: Vec<Span>, blocked: bool },
 }
 
 /// The result of one step.
@@ -114,8 +117,14 @@ fn language_of(flow: &Flow, body: &Body, input: &Input, citizen: &Citizen) -> Op
     }
 }
 
-/// One step of the dialogue. `prior` is the stored record (`None` for a first message).
+/// One step of the dialogue without moderation. `prior` is the stored record (`None` for a
+/// first message).
 pub fn step(flow: &Flow, prior: Option<&Citizen>, inbound: &Inbound, now: Timestamp) -> Outcome {
+    step_with(flow, None, prior, inbound, now)
+}
+
+/// One step, with the moderation policy for comuni whose flow moderates.
+pub fn step_with(flow: &Flow, policy: Option<&Policy>, prior: Option<&Citizen>, inbound: &Inbound, now: Timestamp) -> Outcome {
     let mut c = prior.cloned().unwrap_or_else(|| Citizen::new(now));
     c.last_inbound = now;
     let input = interpret(flow, &inbound.body);
@@ -124,13 +133,22 @@ pub fn step(flow: &Flow, prior: Option<&Citizen>, inbound: &Inbound, now: Timest
     }
     let language = c.language.clone().unwrap_or_else(|| flow.default_language().to_string());
     let mut out = Outcome { citizen: None, replies: Vec::new(), events: Vec::new(), language };
-    let keep = dispatch(flow, &mut c, input, inbound, now, &mut out);
+    let policy = policy.filter(|_| flow.moderation.is_some());
+    let keep = dispatch(flow, policy, &mut c, input, inbound, now, &mut out);
     out.citizen = keep.then_some(c);
     out
 }
 
 /// Runs the input against the state; returns whether the record is kept.
-fn dispatch(flow: &Flow, c: &mut Citizen, input: Input, inbound: &Inbound, now: Timestamp, out: &mut Outcome) -> bool {
+fn dispatch(
+    flow: &Flow,
+    policy: Option<&Policy>,
+    c: &mut Citizen,
+    input: Input,
+    inbound: &Inbound,
+    now: Timestamp,
+    out: &mut Outcome,
+) -> bool {
     let registering = matches!(c.state, State::Registering { .. });
     match input {
         Input::Ignore => return prior_exists(c),
@@ -172,6 +190,11 @@ fn dispatch(flow: &Flow, c: &mut Citizen, input: Input, inbound: &Inbound, now: 
         _ => {}
     }
     if registering {
+        if let Input::Text(t) = &input {
+            if moderated(flow, policy, c, t, true, out) {
+                return true;
+            }
+        }
         let text = match &input {
             Input::Text(t) => Some(*t),
             Input::Action(_, Some(m)) => Some(original(inbound, m)),
@@ -221,6 +244,9 @@ fn dispatch(flow: &Flow, c: &mut Citizen, input: Input, inbound: &Inbound, now: 
                 Body::Text { text } => text.as_str(),
                 _ => "",
             };
+            if moderated(flow, policy, c, text, false, out) {
+                return true;
+            }
             if needs_first_contact(flow, c) {
                 out.replies.push(Reply::new(flow.message("welcome")));
                 register::start(flow, c, Goal::FirstContact, None, Some(text.to_string()), inbound, now, out);
@@ -245,6 +271,38 @@ fn dispatch(flow: &Flow, c: &mut Citizen, input: Input, inbound: &Inbound, now: 
             }
         }
     }
+    true
+}
+
+/// Checks a desk message against the comune's moderation; on a violation the message is
+/// withheld, the citizen told which rule, a strike counted and, when grave or one strike
+/// too many, the citizen blocked. Returns whether the message was stopped.
+fn moderated(flow: &Flow, policy: Option<&Policy>, c: &mut Citizen, text: &str, own_data_step: bool, out: &mut Outcome) -> bool {
+    let (Some(policy), Some(m)) = (policy, &flow.moderation) else { return false };
+    let lang = match c.language.as_deref().unwrap_or(flow.default_language()) {
+        "fr" => moderation::Lang::Fr,
+        _ => moderation::Lang::It,
+    };
+    let settings = moderation::Settings { grave: m.grave.clone(), own_data_step, enabled: true };
+    let verdict = policy.check(text, lang, &settings);
+    let Some(rule) = verdict.rule.filter(|_| verdict.verdict != Verdict::Allow) else { return false };
+    // A citizen's own name or birthplace may be a word of the lexicons (Bastardi, Troia and
+    // Cazzola are real surnames): while their own data is asked, only grave rules apply.
+    if own_data_step && !(m.grave.contains(&rule) || rule == Rule::Hate) {
+        return false;
+    }
+    c.strikes += 1;
+    let blocked = verdict.verdict == Verdict::Block || c.strikes >= m.strikes_to_block;
+    let rule_msg = format!("rule-{}", rule.name());
+    if blocked {
+        c.state = State::Blocked { reason: rule.name().to_string() };
+        // This reply is the one notice a blocked citizen gets.
+        c.blocked_notice_sent = true;
+        out.replies.push(Reply::new("moderation-blocked").msg("rule", rule_msg));
+    } else {
+        out.replies.push(Reply::new("moderation-withheld").msg("rule", rule_msg).num("strikes_left", i64::from(m.strikes_to_block - c.strikes)));
+    }
+    out.events.push(Event::Moderated { rule, verdict: verdict.verdict, text: text.to_string(), spans: verdict.spans, blocked });
     true
 }
 

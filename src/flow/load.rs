@@ -267,6 +267,20 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         errors.push(err(raw.privacy.notice.span().start, "on_unsubscribe = \"retain\" needs retain_days".into()));
     }
 
+    let moderation = raw.moderation.as_ref().map(|m| {
+        let mut grave = Vec::new();
+        for name in m.grave.get_ref() {
+            match crate::moderation::Rule::from_name(name) {
+                Some(rule) => grave.push(rule),
+                None => errors.push(err(m.grave.span().start, format!("unknown moderation rule \"{name}\""))),
+            }
+        }
+        if m.strikes_to_block == 0 {
+            errors.push(err(m.grave.span().start, "moderation.strikes_to_block must be at least 1".into()));
+        }
+        super::Moderation { strikes_to_block: m.strikes_to_block, grave }
+    });
+
     let flow = Flow {
         id,
         mode: raw.mode,
@@ -287,6 +301,7 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
             .iter()
             .map(|c| Category { id: c.id.clone(), label: c.label.get_ref().clone() })
             .collect(),
+        moderation,
     };
 
     // The locale lint: every id this flow can send exists in every language it offers.

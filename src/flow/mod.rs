@@ -125,6 +125,13 @@ pub struct Category {
     pub label: String,
 }
 
+/// How a desk moderates what citizens write.
+#[derive(Debug, Clone)]
+pub struct Moderation {
+    pub strikes_to_block: u32,
+    pub grave: Vec<crate::moderation::Rule>,
+}
+
 /// The message roles the engine sends, each mapped to a Fluent id. A flow may override any
 /// of them in its `[messages]` table; the default id is the role's own name.
 pub const ROLES: &[&str] = &[
@@ -163,6 +170,7 @@ pub struct Flow {
     pub answer_within_working_days: Option<u32>,
     pub messages: BTreeMap<String, String>,
     pub categories: Vec<Category>,
+    pub moderation: Option<Moderation>,
 }
 
 impl std::fmt::Debug for Flow {

@@ -86,6 +86,18 @@ pub struct RawFlow {
     /// Topic categories a subscriber receives (Brusson); empty means one list.
     #[serde(default)]
     pub categories: Vec<RawCategory>,
+    /// Moderation of what citizens write to the desk (Assemini's rules).
+    #[serde(default)]
+    pub moderation: Option<RawModeration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModeration {
+    /// Block the citizen after this many withheld messages.
+    pub strikes_to_block: u32,
+    /// Rules that block at once (`threat`, …).
+    pub grave: Spanned<Vec<String>>,
 }
 
 /// Phrases per action, per language: `subscribe = { it = ["MI ISCRIVO"], fr = ["JE M'INSCRIS"] }`.

@@ -94,6 +94,13 @@ impl Policy {
         Policy::try_builtin().expect("the built-in lexicons are valid")
     }
 
+    /// The built-in policy, built once per process and shared: it is immutable, and
+    /// building its automata takes time (every engine, in tests every scenario, needs one).
+    pub fn shared() -> std::sync::Arc<Policy> {
+        static SHARED: std::sync::OnceLock<std::sync::Arc<Policy>> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| std::sync::Arc::new(Policy::builtin())).clone()
+    }
+
     /// Like [`Policy::builtin`], returning the lexicon error instead of panicking.
     pub fn try_builtin() -> Result<Policy, LexiconError> {
         let (it, fr) = (lexicons!("it"), lexicons!("fr"));

@@ -130,6 +130,10 @@ impl Server {
                 return;
             }
         };
+        if let Err(e) = self.engine.record_events(&key, &handled.outcome.events, Timestamp::now()) {
+            tracing::error!(comune = %key.comune, error = %e, "could not queue a moderation case");
+            self.metrics.errors.inc();
+        }
         if let Err(e) = self.durable().await {
             tracing::error!(error = %e, "flush failed");
             self.metrics.errors.inc();

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::{CitizenKey, InboundEntry, OutboundEntry, SentEntry, Store, StoreError};
+use super::{CitizenKey, InboundEntry, ModerationCase, OutboundEntry, SentEntry, Store, StoreError};
 use crate::dialogue::Citizen;
 
 /// Wraps `S`, counting `flush` calls.
@@ -85,5 +85,17 @@ impl<S: Store> Store for FlushCounter<S> {
     }
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
         self.inner.sent(key)
+    }
+    fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
+        self.inner.add_case(case)
+    }
+    fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
+        self.inner.case(id)
+    }
+    fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+        self.inner.put_case(id, case)
+    }
+    fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
+        self.inner.cases(comune)
     }
 }

@@ -8,6 +8,7 @@
 //! | `citizenkey_citizen` | `comune 0x00 channel 0x00 citizen-id` | the citizen record, JSON |
 //! | `inboundid_inbound` | `channel 0x00 route 0x00 provider-message-id` | [`InboundEntry`](super::InboundEntry), JSON: the message until processed, then only the fact it was seen (deduplication of redeliveries) |
 //! | `sentid_sent` | `channel 0x00 provider-message-id` | [`SentEntry`](super::SentEntry), JSON: delivery of a message the provider accepted |
+//! | `caseid_case` | u64 big-endian, increasing | [`ModerationCase`](super::ModerationCase), JSON: a withheld message for staff review |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
@@ -22,6 +23,7 @@ pub const CITIZENS_TREE: &str = "citizenkey_citizen";
 pub const INBOUND_TREE: &str = "inboundid_inbound";
 pub const OUTBOX_TREE: &str = "outboxid_outbound";
 pub const SENT_TREE: &str = "sentid_sent";
+pub const CASES_TREE: &str = "caseid_case";
 
 /// The key of a sent message: provider ids are unique per channel.
 pub fn sent_key(channel: &str, provider_id: &str) -> Vec<u8> {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::keys::CitizenKey;
-use super::{done_entry, InboundEntry, OutboundEntry, SentEntry, Store, StoreError};
+use super::{done_entry, InboundEntry, ModerationCase, OutboundEntry, SentEntry, Store, StoreError};
 use crate::dialogue::Citizen;
 
 /// Citizens in a `BTreeMap` behind one mutex: contention is not a concern for its uses.
@@ -22,6 +22,7 @@ struct Queues {
     inbound: BTreeMap<Vec<u8>, InboundEntry>,
     outbox: BTreeMap<u64, OutboundEntry>,
     sent: BTreeMap<Vec<u8>, SentEntry>,
+    cases: BTreeMap<u64, ModerationCase>,
     next_id: u64,
 }
 
@@ -123,5 +124,22 @@ impl Store for MemoryStore {
     }
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
         Ok(self.queues().sent.get(key).cloned())
+    }
+    fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
+        let mut q = self.queues();
+        q.next_id += 1;
+        let id = q.next_id;
+        q.cases.insert(id, case.clone());
+        Ok(id)
+    }
+    fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
+        Ok(self.queues().cases.get(&id).cloned())
+    }
+    fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+        self.queues().cases.insert(id, case.clone());
+        Ok(())
+    }
+    fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
+        Ok(self.queues().cases.iter().filter(|(_, c)| c.key.comune == comune).map(|(k, v)| (*k, v.clone())).collect())
     }
 }

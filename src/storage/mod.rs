@@ -4,6 +4,7 @@
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
+mod cases;
 pub mod commit;
 mod counting;
 mod journal;
@@ -11,6 +12,7 @@ pub mod keys;
 mod memory;
 mod sled_store;
 
+pub use cases::{CaseStatus, ModerationCase};
 pub use counting::FlushCounter;
 pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
@@ -72,6 +74,13 @@ pub trait Store: Send + Sync + 'static {
     /// Writes the delivery record of a sent message (key: `keys::sent_key`).
     fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError>;
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError>;
+
+    /// Queues a moderation case; returns its id (increasing).
+    fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError>;
+    fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError>;
+    fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError>;
+    /// Every case of a comune, oldest first.
+    fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError>;
 }
 
 fn decode(tree: &'static str, bytes: &[u8]) -> Result<Citizen, StoreError> {

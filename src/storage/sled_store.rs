@@ -11,8 +11,8 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE};
-use super::{decode, decode_as, done_entry, encode, InboundEntry, OutboundEntry, SentEntry, Store, StoreError, SCHEMA_VERSION};
+use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, CASES_TREE};
+use super::{decode, decode_as, done_entry, encode, InboundEntry, ModerationCase, OutboundEntry, SentEntry, Store, StoreError, SCHEMA_VERSION};
 use crate::dialogue::Citizen;
 
 fn engine(e: sled::Error) -> StoreError {
@@ -27,6 +27,7 @@ pub struct SledStore {
     inbound: sled::Tree,
     outbox: sled::Tree,
     sent: sled::Tree,
+    cases: sled::Tree,
 }
 
 impl SledStore {
@@ -54,7 +55,8 @@ impl SledStore {
         let inbound = db.open_tree(INBOUND_TREE).map_err(engine)?;
         let outbox = db.open_tree(OUTBOX_TREE).map_err(engine)?;
         let sent = db.open_tree(SENT_TREE).map_err(engine)?;
-        Ok(SledStore { db, citizens, inbound, outbox, sent })
+        let cases = db.open_tree(CASES_TREE).map_err(engine)?;
+        Ok(SledStore { db, citizens, inbound, outbox, sent, cases })
     }
 }
 
@@ -202,5 +204,36 @@ impl Store for SledStore {
             Some(v) => decode_as(SENT_TREE, &v).map(Some),
             None => Ok(None),
         }
+    }
+
+    fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
+        let id = self.db.generate_id().map_err(engine)?;
+        self.put_case(id, case)?;
+        Ok(id)
+    }
+
+    fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
+        match self.cases.get(id.to_be_bytes()).map_err(engine)? {
+            Some(v) => decode_as(CASES_TREE, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+        self.cases.insert(id.to_be_bytes(), encode(case)).map_err(engine)?;
+        Ok(())
+    }
+
+    fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.cases.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let case: ModerationCase = decode_as(CASES_TREE, &v)?;
+            if case.key.comune == comune {
+                let id = <[u8; 8]>::try_from(k.as_ref()).map(u64::from_be_bytes).unwrap_or_default();
+                out.push((id, case));
+            }
+        }
+        Ok(out)
     }
 }
