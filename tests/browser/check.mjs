@@ -65,6 +65,18 @@ async function waitReply(page, text) {
   await page.locator('#log li.bot', { hasText: text }).first().waitFor({ timeout: STEP_MS });
 }
 
+/**
+ * The page's width in a 320 CSS px wide window. WCAG 1.4.10 (reflow), which axe does not
+ * check: at 320 px nothing may need scrolling sideways.
+ */
+async function width320(page) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: 640 });
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.setViewportSize(size);
+  return w;
+}
+
 const profile = mkdtempSync(join(tmpdir(), 'sportello-chromium-'));
 const shots = mkdtempSync(join(tmpdir(), 'sportello-screens-'));
 let context;
@@ -130,6 +142,8 @@ try {
     await page.getByRole('button', { name: 'Sì', exact: true }).click();
     await waitReply(page, 'Iscrizione alla lista broadcast');
     await axe(page, '/try?comune=assemini (after the conversation)');
+    const w = await width320(page);
+    if (w > 320) throw new Error(`the conversation is ${w} px wide at 320 px (WCAG 1.4.10)`);
     const path = join(shots, 'try-assemini-conversation.png');
     await page.screenshot({ path, fullPage: true });
     summary.screenshots.push(path);
@@ -148,6 +162,16 @@ try {
     // The name as the browser's accessibility tree exposes it, not just the attribute.
     await page.getByRole('img', { name }).waitFor();
     return { href, qr: name };
+  });
+
+  await interaction('reflow at 320 px', async () => {
+    const wide = [];
+    for (const path of PAGES) {
+      await page.goto(base + path);
+      const w = await width320(page);
+      if (w > 320) wide.push(`${path} is ${w} px wide`);
+    }
+    if (wide.length) throw new Error(wide.join('; '));
   });
 
   await interaction('screenshot /c/brusson', async () => {
