@@ -1,0 +1,86 @@
+//! The public pages in a real headless Chromium: axe-core's WCAG 2.1 A/AA rules on every
+//! page, and the simulator used by keyboard, label and accessible name
+//! (`tests/browser/check.mjs` does the browsing; this starts the real server for it).
+//!
+//! Needs Debian's Chromium and the npm packages in `tests/browser`. In CI (`CI` set) a
+//! missing one fails the test; on a developer's machine it is skipped with a loud message,
+//! so `cargo test` works on a fresh checkout.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::server::Harness;
+use crate::util;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What is missing to run the browser checks, if anything.
+fn missing() -> Vec<String> {
+    let mut missing = Vec::new();
+    if !Path::new(CHROMIUM).exists() {
+        missing.push(format!("{CHROMIUM} (apt-get install chromium)"));
+    }
+    if !util::root().join("tests/browser/node_modules").is_dir() {
+        missing.push("tests/browser/node_modules (npm ci --prefix tests/browser)".into());
+    }
+    missing
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_pages_pass_axe_and_work_by_keyboard() {
+    let missing = missing();
+    if !missing.is_empty() {
+        assert!(std::env::var_os("CI").is_none(), "browser tests need: {}; .ci/run installs them", missing.join(", "));
+        // Written to stderr itself, not with eprintln!, which the test harness captures and
+        // hides for a passing test: a skip must be seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** browser tests skipped: run .ci/run or install chromium and `npm ci --prefix tests/browser` (missing: {}) ***\n",
+            missing.join(", ")
+        );
+        return;
+    }
+    let h = Harness::start().await;
+    let started = Instant::now();
+    let base = h.base.clone();
+    // tokio is built without its `process` feature: run node on a blocking thread.
+    let out = tokio::task::spawn_blocking(move || run_node(&base)).await.unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "browser checks failed ({}):\n{stderr}\n{stdout}", out.status);
+    // The screenshot paths and timing, for whoever wants to look (cargo test --nocapture).
+    eprintln!("{stdout}{stderr}browser checks passed in {:.1} s", started.elapsed().as_secs_f64());
+    h.stop().await;
+}
+
+/// Runs the check script against `base`, killing it after [`TIMEOUT`]. Its output goes to
+/// files, not pipes, so a chatty script can never block on a full pipe while we wait.
+fn run_node(base: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = Command::new("node")
+        .arg(util::root().join("tests/browser/check.mjs"))
+        .arg(base)
+        .current_dir(util::root())
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).unwrap())
+        .stderr(File::create(&err_path).unwrap())
+        .spawn()
+        .expect("spawn node (is Node.js installed?)");
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("browser checks took more than {TIMEOUT:?}:\n{}", std::fs::read_to_string(&err_path).unwrap_or_default());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output { status, stdout: std::fs::read(&out_path).unwrap(), stderr: std::fs::read(&err_path).unwrap() }
+}

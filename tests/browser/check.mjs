@@ -1,0 +1,203 @@
+// Drives sportello's public pages in a real headless Chromium and checks them with axe-core
+// (WCAG 2.1 A and AA rules), then uses the simulator as a person would: keyboard, labels,
+// accessible names. Run by tests/browser.rs against the real server:
+//
+//   node tests/browser/check.mjs http://127.0.0.1:PORT
+//
+// Prints one JSON summary on stdout and readable failures on stderr; exits 0 only if axe
+// found no violation and every interaction passed.
+
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const CHROMIUM = process.env.SPORTELLO_CHROMIUM || '/usr/bin/chromium';
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const PAGES = ['/try', '/try?comune=brusson&lang=fr', '/c/brusson', '/c/brusson?lang=fr', '/c/isili', '/c/assemini'];
+const STEP_MS = 10_000;
+
+const base = (process.argv[2] || '').replace(/\/$/, '');
+if (!/^https?:\/\//.test(base)) {
+  console.error('usage: node check.mjs http://127.0.0.1:PORT');
+  process.exit(2);
+}
+
+const summary = { base, pages: {}, interactions: {}, screenshots: [], ms: 0 };
+const failures = [];
+const started = Date.now();
+
+/** Runs axe on the page as it is now; records and returns the violations. */
+async function axe(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async (values) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  }, WCAG);
+  summary.pages[name] = { violations };
+  for (const v of violations) failures.push(`${name}: axe ${v.id} (${v.impact}): ${v.help}\n    at ${v.nodes.join('\n    at ')}`);
+  return violations;
+}
+
+/** Runs one interaction; a thrown error becomes a failure, never stops the other checks. */
+async function interaction(name, fn) {
+  try {
+    const detail = await fn();
+    summary.interactions[name] = { ok: true, ...(detail || {}) };
+  } catch (e) {
+    summary.interactions[name] = { ok: false, error: String(e && e.message ? e.message : e) };
+    failures.push(`${name}: ${summary.interactions[name].error}`);
+  }
+}
+
+/** Types `text` into the message field (found by its label) and presses Enter. */
+async function say(page, text) {
+  const field = page.getByLabel(/^(Il tuo messaggio|Votre message)$/);
+  await field.fill(text);
+  await field.press('Enter');
+}
+
+/** Waits until some bot reply contains `text`. */
+async function waitReply(page, text) {
+  await page.locator('#log li.bot', { hasText: text }).first().waitFor({ timeout: STEP_MS });
+}
+
+/**
+ * The page's width in a 320 CSS px wide window. WCAG 1.4.10 (reflow), which axe does not
+ * check: at 320 px nothing may need scrolling sideways.
+ */
+async function width320(page) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: 640 });
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.setViewportSize(size);
+  return w;
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'sportello-chromium-'));
+const shots = mkdtempSync(join(tmpdir(), 'sportello-screens-'));
+let context;
+try {
+  // A fresh profile each run (launchPersistentContext is Playwright's way to pass one).
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    viewport: { width: 1024, height: 800 },
+    // As root in a closed network: no sandbox, no GPU, no background connections.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  context.setDefaultTimeout(STEP_MS);
+  const page = context.pages()[0] || (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+
+  for (const path of PAGES) {
+    await interaction(`load ${path}`, async () => {
+      const res = await page.goto(base + path);
+      if (!res || res.status() !== 200) throw new Error(`HTTP ${res && res.status()}`);
+      await axe(page, path);
+    });
+  }
+
+  await interaction('keyboard: first Tab reaches the skip link', async () => {
+    await page.goto(`${base}/try?comune=brusson`);
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => ({ cls: document.activeElement.className, href: document.activeElement.getAttribute('href'), text: document.activeElement.textContent }));
+    if (focused.cls !== 'skip' || focused.href !== '#main') throw new Error(`first focus is ${JSON.stringify(focused)}`);
+    // The skip link becomes visible when focused and moves focus to the main content.
+    const box = await page.locator('a.skip').boundingBox();
+    if (!box || box.x < 0) throw new Error(`skip link not visible on focus: ${JSON.stringify(box)}`);
+    await page.keyboard.press('Enter');
+    const id = await page.evaluate(() => document.activeElement.id);
+    if (id !== 'main') throw new Error(`Enter on the skip link focused #${id}, not #main`);
+    return { focused: focused.text };
+  });
+
+  await interaction('brusson: MI ISCRIVO is confirmed', async () => {
+    await say(page, 'MI ISCRIVO');
+    await waitReply(page, 'Iscrizione confermata');
+  });
+
+  await interaction('assemini: Iscrivimi, the questions, then the Sì button', async () => {
+    await page.goto(`${base}/try?comune=assemini`);
+    await say(page, 'Iscrivimi');
+    // Answer what the flow asks (name, surname, date of birth) until a reply offers buttons.
+    const answers = ['Mario', 'Rossi', '12/03/1980'];
+    const bot = page.locator('#log li.bot');
+    const buttons = page.locator('#log li.bot button');
+    let sent = 1;
+    let seen = 0;
+    for (;;) {
+      // One fetch answers each message and all its replies are added at once.
+      await page.waitForFunction((n) => document.querySelectorAll('#log li.bot').length > n, seen);
+      seen = await bot.count();
+      if ((await buttons.count()) > 0) break;
+      if (!answers.length) throw new Error('no reply offered buttons');
+      await say(page, answers.shift());
+      sent += 1;
+    }
+    await page.getByRole('button', { name: 'Sì', exact: true }).click();
+    await waitReply(page, 'Iscrizione alla lista broadcast');
+    await axe(page, '/try?comune=assemini (after the conversation)');
+    const w = await width320(page);
+    if (w > 320) throw new Error(`the conversation is ${w} px wide at 320 px (WCAG 1.4.10)`);
+    const path = join(shots, 'try-assemini-conversation.png');
+    await page.screenshot({ path, fullPage: true });
+    summary.screenshots.push(path);
+    return { messages: sent + 1 };
+  });
+
+  await interaction('brusson fr: the S\'INSCRIRE link and the QR code', async () => {
+    await page.goto(`${base}/c/brusson?lang=fr`);
+    const link = page.getByRole('link', { name: "S'INSCRIRE", exact: true });
+    const href = await link.getAttribute('href');
+    if (href !== 'https://wa.me/393483978832?text=JE%20M%27INSCRIS') throw new Error(`S'INSCRIRE points to ${href}`);
+    const qr = page.locator('figure.qr svg');
+    const role = await qr.getAttribute('role');
+    const name = await qr.getAttribute('aria-label');
+    if (role !== 'img' || !name || !name.trim()) throw new Error(`QR svg: role=${role} aria-label=${name}`);
+    // The name as the browser's accessibility tree exposes it, not just the attribute.
+    await page.getByRole('img', { name }).waitFor();
+    return { href, qr: name };
+  });
+
+  await interaction('reflow at 320 px', async () => {
+    const wide = [];
+    for (const path of PAGES) {
+      await page.goto(base + path);
+      const w = await width320(page);
+      if (w > 320) wide.push(`${path} is ${w} px wide`);
+    }
+    if (wide.length) throw new Error(wide.join('; '));
+  });
+
+  await interaction('screenshot /c/brusson', async () => {
+    await page.goto(`${base}/c/brusson`);
+    const path = join(shots, 'c-brusson.png');
+    await page.screenshot({ path, fullPage: true });
+    summary.screenshots.push(path);
+  });
+
+  if (errors.length) {
+    summary.interactions['no script errors'] = { ok: false, error: errors.join('; ') };
+    failures.push(...errors.map((e) => `script error: ${e}`));
+  }
+} catch (e) {
+  failures.push(`browser: ${e && e.stack ? e.stack : e}`);
+} finally {
+  if (context) await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+summary.ms = Date.now() - started;
+summary.ok = failures.length === 0;
+console.log(JSON.stringify(summary, null, 2));
+for (const p of summary.screenshots) console.error(`screenshot: ${p}`);
+if (failures.length) {
+  console.error(`\n${failures.length} browser check(s) failed:\n`);
+  for (const f of failures) console.error(`- ${f}`);
+}
+process.exit(failures.length ? 1 : 0);
