@@ -18,5 +18,6 @@ pub mod i18n;
 pub mod moderation;
 pub mod storage;
 pub mod server;
+pub mod staff;
 pub mod text;
 pub mod web;

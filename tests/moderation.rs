@@ -135,3 +135,60 @@ fn eval_rejects_a_bad_file() {
     let (ok, _) = sportello(&["eval", path.to_str().expect("utf-8 path")], "");
     assert!(!ok);
 }
+
+/// The review loop through the real binary: a withheld message becomes a case; dismissing
+/// the case that blocked a citizen lifts the block; a report exports a complete record.
+#[test]
+fn withheld_messages_are_queued_decided_and_exported() {
+    use crate::util::{root, sportello};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let chat = |from: &str, input: &str| {
+        let out = sportello(&root(), &["chat", "--comune", "assemini", "--from", from, "--json", "--data", data], input);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let registered = "Buongiorno\nMario\nRossi\n12/03/1980\n";
+    let out = chat("3330000101", &format!("{registered}che merda di servizio\n"));
+    assert!(out.contains("\"key\":\"moderation-withheld\""), "{out}");
+    let out = chat("3330000102", &format!("{registered}ti ammazzo\nuna domanda\n"));
+    assert!(out.contains("\"key\":\"moderation-blocked\""), "{out}");
+    assert!(!out.contains("assemini-question-received"), "a blocked citizen gets nothing more: {out}");
+
+    let queue = sportello(&root(), &["moderation", "queue", "--comune", "assemini", "--data", data], "");
+    let cases: Vec<serde_json::Value> = String::from_utf8_lossy(&queue.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    assert_eq!(cases[0]["rule"], "vulgar");
+    assert_eq!(cases[1]["rule"], "threat");
+    assert_eq!(cases[1]["blocked"], true);
+    let threat_id = cases[1]["id"].to_string();
+    let vulgar_id = cases[0]["id"].to_string();
+
+    // Dismissing the threat case lifts the block it caused.
+    let out = sportello(&root(), &["moderation", "decide", "--comune", "assemini", &threat_id, "dismiss", "--by", "urp@comune", "--data", data], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let show = sportello(&root(), &["citizen", "show", "--comune", "assemini", "--from", "3330000102", "--data", data], "");
+    let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(v["status"], "new");
+    // Deciding twice is refused.
+    let again = sportello(&root(), &["moderation", "decide", "--comune", "assemini", &threat_id, "confirm", "--by", "x", "--data", data], "");
+    assert!(!again.status.success());
+
+    // Confirm, then report, then export the record for the authorities.
+    for d in ["confirm", "report"] {
+        let out = sportello(&root(), &["moderation", "decide", "--comune", "assemini", &vulgar_id, d, "--by", "urp@comune", "--note", "segnalato", "--data", data], "");
+        assert!(out.status.success(), "{d}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let export = sportello(&root(), &["moderation", "export", "--comune", "assemini", &vulgar_id, "--data", data], "");
+    let r: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(r["status"], "reported");
+    assert_eq!(r["sender"], "393330000101");
+    assert_eq!(r["sender_name"], "Mario Rossi");
+    assert_eq!(r["message"], "che merda di servizio");
+    assert_eq!(r["rule_description"], "linguaggio offensivo o scurrile");
+    assert_eq!(r["comune_name"], "Comune di Assemini");
+    assert!(r["received_at"].as_str().unwrap().contains("CE"), "Italian time: {}", r["received_at"]);
+    let queue = sportello(&root(), &["moderation", "queue", "--comune", "assemini", "--data", data], "");
+    assert!(queue.stdout.is_empty(), "nothing pending");
+}

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use super::common::{engine, Paths};
 use crate::moderation::eval::{evaluate, read_set, Report};
+use crate::staff::moderation::{decide, export, Decision};
 use crate::moderation::{Lang, Policy, Settings};
 
 /// Arguments of `sportello moderation`.
@@ -46,6 +48,40 @@ enum Command {
         #[arg(long)]
         errors: bool,
     },
+    /// List a comune's withheld messages, one JSON object a line (oldest first).
+    Queue {
+        #[arg(long)]
+        comune: String,
+        /// Every case, not only those waiting for a decision.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Decide a case: confirm, dismiss (takes back the strike and a block it caused) or report.
+    Decide {
+        #[arg(long)]
+        comune: String,
+        /// The case id, from `queue`.
+        case: u64,
+        #[arg(value_enum)]
+        decision: Decision,
+        /// Who decides (recorded on the case).
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Print a case as a JSON record for the authorities.
+    Export {
+        #[arg(long)]
+        comune: String,
+        case: u64,
+        #[command(flatten)]
+        paths: Paths,
+    },
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -56,6 +92,33 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
+        Command::Queue { comune, all, paths } => {
+            let engine = engine(&paths)?;
+            let mut out = std::io::stdout().lock();
+            for (id, case) in engine.store.cases(&comune)? {
+                if all || case.status == crate::storage::CaseStatus::Pending {
+                    let line = serde_json::json!({
+                        "id": id, "channel": case.key.channel, "citizen": case.key.citizen,
+                        "rule": case.rule, "verdict": case.verdict, "text": case.text,
+                        "at": case.at, "blocked": case.blocked, "status": case.status,
+                        "decided_by": case.decided_by,
+                    });
+                    writeln!(out, "{line}")?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Decide { comune, case, decision, by, note, paths } => {
+            let engine = engine(&paths)?;
+            let done = decide(&engine, &comune, case, decision, &by, note, jiff::Timestamp::now())?;
+            println!("case {case}: {:?}", done.status);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { comune, case, paths } => {
+            let engine = engine(&paths)?;
+            println!("{}", serde_json::to_string_pretty(&export(&engine, &comune, case)?)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check {
             lang,
             own_data_step,

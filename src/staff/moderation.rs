@@ -1,0 +1,129 @@
+//! The moderation review queue: staff confirm, dismiss or report a withheld message, and
+//! export a case as a record for the authorities.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::dialogue::runner::Engine;
+use crate::dialogue::{Reply, State};
+use crate::storage::{CaseStatus, ModerationCase, StoreError};
+
+/// A staff decision on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Decision {
+    Confirm,
+    /// The message was acceptable: the strike is taken back, and the block it caused lifted.
+    Dismiss,
+    /// Confirmed and handed to the authorities.
+    Report,
+}
+
+/// Errors of the review boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("no moderation case {0} in comune {1}")]
+    NoSuchCase(u64, String),
+    #[error("case {0} was already decided ({1:?})")]
+    AlreadyDecided(u64, CaseStatus),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn load(engine: &Engine, comune: &str, id: u64) -> Result<ModerationCase, ReviewError> {
+    match engine.store.case(id)? {
+        Some(c) if c.key.comune == comune => Ok(c),
+        _ => Err(ReviewError::NoSuchCase(id, comune.to_string())),
+    }
+}
+
+/// Applies a decision; a report may follow a confirmation, nothing else is changed twice.
+pub fn decide(engine: &Engine, comune: &str, id: u64, decision: Decision, by: &str, note: Option<String>, now: Timestamp) -> Result<ModerationCase, ReviewError> {
+    let mut case = load(engine, comune, id)?;
+    let allowed = case.status == CaseStatus::Pending || (case.status == CaseStatus::Confirmed && decision == Decision::Report);
+    if !allowed {
+        return Err(ReviewError::AlreadyDecided(id, case.status));
+    }
+    case.status = match decision {
+        Decision::Confirm => CaseStatus::Confirmed,
+        Decision::Dismiss => CaseStatus::Dismissed,
+        Decision::Report => CaseStatus::Reported,
+    };
+    case.decided_by = Some(by.to_string());
+    case.decided_at = Some(now);
+    if note.is_some() {
+        case.note = note;
+    }
+    if decision == Decision::Dismiss {
+        if let Some(mut c) = engine.store.citizen(&case.key)? {
+            c.strikes = c.strikes.saturating_sub(1);
+            let blocked_by_this = matches!(&c.state, State::Blocked { reason } if case.blocked && reason == case.rule.name());
+            if blocked_by_this {
+                let still_subscribed = c.subscribed_at.is_some() && c.unsubscribed_at.is_none();
+                c.state = if still_subscribed { State::Subscribed } else { State::New };
+                c.blocked_notice_sent = false;
+            }
+            engine.store.put_citizen(&case.key, &c)?;
+        }
+    }
+    engine.store.put_case(id, &case)?;
+    engine.store.flush()?;
+    Ok(case)
+}
+
+/// A case as handed to the authorities: who, when, what, which rule, and the decision.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub comune: String,
+    pub comune_name: String,
+    pub case: u64,
+    pub channel: String,
+    /// The sender as the channel identifies them (phone number for WhatsApp).
+    pub sender: String,
+    pub sender_name: Option<String>,
+    pub received_at: String,
+    pub rule: String,
+    pub rule_description: String,
+    pub message: String,
+    /// The parts of the message that broke the rule.
+    pub excerpts: Vec<String>,
+    pub status: CaseStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
+    pub contacts: std::collections::BTreeMap<String, String>,
+}
+
+/// The exportable record of a case (Italian time, the comune's default language).
+pub fn export(engine: &Engine, comune: &str, id: u64) -> Result<Report, ReviewError> {
+    let case = load(engine, comune, id)?;
+    let flow = engine.flows.get(comune).ok_or_else(|| ReviewError::NoSuchCase(id, comune.to_string()))?;
+    let lang = flow.default_language();
+    let text = |key: &str| engine.locales.render(flow, lang, &Reply::new(key)).text;
+    let rome = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
+    let local = |t: Timestamp| t.to_zoned(rome.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string();
+    let citizen = engine.store.citizen(&case.key)?;
+    let sender_name = citizen.as_ref().and_then(|c| {
+        c.fields.get("full_name").cloned().or_else(|| {
+            let parts: Vec<&str> = ["first_name", "last_name"].iter().filter_map(|k| c.fields.get(*k).map(String::as_str)).collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        })
+    });
+    Ok(Report {
+        comune: comune.to_string(),
+        comune_name: text(&flow.name),
+        case: id,
+        channel: case.key.channel.clone(),
+        sender: case.key.citizen.clone(),
+        sender_name,
+        received_at: local(case.at),
+        rule: case.rule.name().to_string(),
+        rule_description: text(&format!("rule-{}", case.rule.name())),
+        excerpts: case.spans.iter().map(|s| s.text.clone()).collect(),
+        message: case.text.clone(),
+        status: case.status,
+        decided_by: case.decided_by.clone(),
+        decided_at: case.decided_at.map(local),
+        note: case.note.clone(),
+        contacts: flow.contacts.clone(),
+    })
+}
