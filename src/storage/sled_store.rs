@@ -22,7 +22,8 @@ fn engine(e: sled::Error) -> StoreError {
 /// A sled database holding sportello's trees. Cheap to clone (sled handles are `Arc`s).
 #[derive(Clone)]
 pub struct SledStore {
-    db: sled::Db,
+    // The handles are visible to sibling modules (backup) but not outside storage.
+    pub(super) db: sled::Db,
     citizens: sled::Tree,
     inbound: sled::Tree,
     outbox: sled::Tree,
