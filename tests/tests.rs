@@ -8,6 +8,7 @@ mod faq;
 mod flows;
 mod hours;
 mod moderation;
+mod privacy;
 mod props;
 mod server;
 mod storage;

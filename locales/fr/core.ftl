@@ -83,3 +83,4 @@ rule-threat = menace
 rule-personal-data = diffusion de données personnelles de tiers
 rule-personal-attack = attaque personnelle
 rule-hate = offense envers des groupes ethniques, politiques, religieux ou des minorités
+privacy-notice-updated = La notice de confidentialité de la { $comune } a changé (version { $version }). La voici : en continuant à utiliser le service vous l'acceptez ; pour vous désinscrire, écrivez { $unsubscribe }.

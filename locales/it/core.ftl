@@ -84,3 +84,4 @@ rule-threat = minaccia
 rule-personal-data = diffusione di dati personali di terzi
 rule-personal-attack = attacco personale
 rule-hate = offesa verso gruppi etnici, politici, religiosi o minoranze
+privacy-notice-updated = L'informativa privacy di { $comune } è cambiata (versione { $version }). Eccola: continuando a usare il servizio la accetta; per cancellarsi scriva { $unsubscribe }.

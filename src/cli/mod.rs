@@ -7,5 +7,6 @@ pub mod common;
 pub mod faq;
 pub mod flows;
 pub mod moderation;
+pub mod retention;
 pub mod serve;
 pub mod store_load;

@@ -57,6 +57,7 @@ pub const ENGINE_IDS: &[&str] = &[
     "button-no",
     "button-subscribe",
     "button-unsubscribe",
+    "privacy-notice-updated",
     "moderation-withheld",
     "moderation-blocked",
     "rule-illegal",

@@ -11,7 +11,8 @@ use jiff::Timestamp;
 
 use super::{step_with, Event, Inbound, Outcome};
 use crate::moderation::Policy;
-use crate::storage::{CaseStatus, ModerationCase};
+use crate::flow::OnUnsubscribe;
+use crate::storage::{CaseStatus, LedgerEntry, LedgerKind, ModerationCase};
 use crate::flow::Flows;
 use crate::i18n::{Locales, Rendered};
 use crate::storage::{CitizenKey, Store, StoreError};
@@ -63,30 +64,68 @@ impl Engine {
             Some(c) => self.store.put_citizen(key, c)?,
             None => self.store.remove_citizen(key)?,
         }
-        self.record_events(key, &handled.outcome.events, now)?;
+        self.record_events(key, &handled.outcome, now)?;
         Ok(handled)
     }
 
-    /// Writes what a step's events leave for the staff: a moderation case per withheld
-    /// message.
-    pub fn record_events(&self, key: &CitizenKey, events: &[Event], now: Timestamp) -> Result<(), EngineError> {
-        for event in events {
-            if let Event::Moderated { rule, verdict, text, spans, blocked } = event {
-                self.store.add_case(&ModerationCase {
-                    key: key.clone(),
-                    rule: *rule,
-                    verdict: *verdict,
-                    text: text.clone(),
-                    spans: spans.clone(),
-                    at: now,
-                    blocked: *blocked,
-                    status: CaseStatus::Pending,
-                    decided_by: None,
-                    decided_at: None,
-                    note: None,
-                })?;
+    /// Writes what a step leaves besides the record: consent ledger entries, moderation
+    /// cases, and, when the comune's policy erases a leaver, the scrub of every other trace
+    /// (the goodbye reply stays in the outbox until sent).
+    pub fn record_events(&self, key: &CitizenKey, outcome: &Outcome, now: Timestamp) -> Result<(), EngineError> {
+        let Some(flow) = self.flows.get(&key.comune) else { return Ok(()) };
+        let mut erase = false;
+        for event in &outcome.events {
+            let ledger = |kind: LedgerKind, consent: &str, version: &str, at: Timestamp, message_id: &str, how: &str| LedgerEntry {
+                comune: key.comune.clone(),
+                channel: key.channel.clone(),
+                citizen: Some(key.citizen.clone()),
+                kind,
+                consent: consent.to_string(),
+                notice_version: version.to_string(),
+                notice_sha256: self.notice_sha256(flow, &outcome.language),
+                at,
+                message_id: message_id.to_string(),
+                how: how.to_string(),
+            };
+            match event {
+                Event::ConsentGiven(c) => {
+                    self.store.append_ledger(&ledger(LedgerKind::Consent, &c.kind, &c.notice_version, c.at, &c.message_id, &c.how))?;
+                }
+                Event::ConsentWithdrawn(c) => {
+                    self.store.append_ledger(&ledger(LedgerKind::Withdrawal, "privacy", &c.notice_version, c.at, &c.message_id, &c.how))?;
+                }
+                Event::NoticeSeen { version, message_id } => {
+                    self.store.append_ledger(&ledger(LedgerKind::NoticeSeen, "privacy", version, now, message_id, "shown"))?;
+                }
+                Event::Moderated { rule, verdict, text, spans, blocked } => {
+                    self.store.add_case(&ModerationCase {
+                        key: key.clone(),
+                        rule: *rule,
+                        verdict: *verdict,
+                        text: text.clone(),
+                        spans: spans.clone(),
+                        at: now,
+                        blocked: *blocked,
+                        status: CaseStatus::Pending,
+                        decided_by: None,
+                        decided_at: None,
+                        note: None,
+                    })?;
+                }
+                Event::Unsubscribed { policy: OnUnsubscribe::Delete | OnUnsubscribe::Anonymize } => erase = outcome.citizen.is_none(),
+                _ => {}
             }
         }
+        if erase {
+            self.store.scrub_citizen(key, true)?;
+        }
         Ok(())
+    }
+
+    /// SHA-256 (hex) of the comune's privacy notice as rendered in `lang`.
+    pub fn notice_sha256(&self, flow: &crate::flow::Flow, lang: &str) -> String {
+        use sha2::Digest;
+        let text = self.locales.render(flow, lang, &crate::dialogue::Reply::new(flow.privacy.notice.clone())).text;
+        sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 }

@@ -89,6 +89,9 @@ pub struct Citizen {
     /// Messages withheld by moderation (the flow blocks after `strikes_to_block`).
     #[serde(default)]
     pub strikes: u32,
+    /// The newest privacy notice version shown to the citizen after a change.
+    #[serde(default)]
+    pub notice_seen: Option<String>,
     /// The last reply the provider refused for good, and why (e.g. WhatsApp 131026: the
     /// number is not on WhatsApp).
     #[serde(default)]
@@ -118,6 +121,7 @@ impl Citizen {
             last_notice: None,
             blocked_notice_sent: false,
             strikes: 0,
+            notice_seen: None,
             delivery_error: None,
         }
     }

@@ -24,6 +24,10 @@ pub enum Event {
     /// The citizen unsubscribed; the flow's policy has been applied to the returned record.
     Unsubscribed { policy: OnUnsubscribe },
     ConsentGiven(Consent),
+    /// The citizen withdrew their consent (unsubscribed).
+    ConsentWithdrawn(Consent),
+    /// A subscriber was shown the current privacy notice after it changed.
+    NoticeSeen { version: String, message_id: String },
     /// A question for the staff (desk comuni).
     Question { text: String },
     /// The citizen asked for a person.
@@ -133,6 +137,7 @@ pub fn step_with(flow: &Flow, policy: Option<&Policy>, prior: Option<&Citizen>, 
     }
     let language = c.language.clone().unwrap_or_else(|| flow.default_language().to_string());
     let mut out = Outcome { citizen: None, replies: Vec::new(), events: Vec::new(), language };
+    notice_update(flow, &mut c, &input, inbound, &mut out);
     let policy = policy.filter(|_| flow.moderation.is_some());
     let keep = dispatch(flow, policy, &mut c, input, inbound, now, &mut out);
     out.citizen = keep.then_some(c);
@@ -274,6 +279,21 @@ fn dispatch(
     true
 }
 
+/// A subscriber who consented to an older privacy notice is shown the new one, once, the
+/// next time they write (unless they are leaving); the ledger records that they saw it.
+fn notice_update(flow: &Flow, c: &mut Citizen, input: &Input, inbound: &Inbound, out: &mut Outcome) {
+    let version = &flow.privacy.version;
+    let consented = c.consents.iter().rev().find(|k| k.kind == "privacy").map(|k| &k.notice_version);
+    let outdated = c.state == State::Subscribed && consented.is_some_and(|v| v != version);
+    if !outdated || c.notice_seen.as_ref() == Some(version) || matches!(input, Input::Action(Action::Unsubscribe, _) | Input::Ignore) {
+        return;
+    }
+    c.notice_seen = Some(version.clone());
+    out.replies.push(Reply::new("privacy-notice-updated"));
+    out.replies.push(Reply::new(flow.privacy.notice.clone()));
+    out.events.push(Event::NoticeSeen { version: version.clone(), message_id: inbound.id.clone() });
+}
+
 /// Checks a desk message against the comune's moderation; on a violation the message is
 /// withheld, the citizen told which rule, a strike counted and, when grave or one strike
 /// too many, the citizen blocked. Returns whether the message was stopped.
@@ -402,13 +422,15 @@ fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, 
     let policy = flow.privacy.on_unsubscribe;
     out.events.push(Event::Unsubscribed { policy });
     out.replies.push(Reply::new(flow.message("unsubscribed")));
-    c.consents.push(Consent {
+    let withdrawal = Consent {
         kind: "withdrawal".into(),
         notice_version: flow.privacy.version.clone(),
         at: now,
         message_id: inbound.id.clone(),
-        how: "keyword".into(),
-    });
+        how: if matches!(inbound.body, Body::Button { .. }) { "button" } else { "keyword" }.into(),
+    };
+    out.events.push(Event::ConsentWithdrawn(withdrawal.clone()));
+    c.consents.push(withdrawal);
     c.unsubscribed_at = Some(now);
     c.categories.clear();
     if let State::Blocked { .. } = c.state {

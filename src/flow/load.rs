@@ -55,6 +55,10 @@ impl Flows {
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
+    /// Adds a flow, or replaces the one with the same id (a comune's flow reloaded).
+    pub fn replace(&mut self, flow: Flow) {
+        self.by_id.insert(flow.id.clone(), flow);
+    }
     fn from_sources<'a>(
         sources: impl Iterator<Item = (String, std::borrow::Cow<'a, str>)>,
         locales: &Locales,

@@ -162,6 +162,30 @@ pub fn app(server: Server) -> Router {
         .with_state(server)
 }
 
+/// How often the retention worker runs.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs retention now and then every hour, until told to stop.
+async fn retention_worker(server: Server, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let s = server.clone();
+        let done = tokio::task::spawn_blocking(move || crate::staff::privacy::retention(&s.engine, jiff::Timestamp::now(), false)).await;
+        match done {
+            Ok(Ok(r)) if !r.obscured.is_empty() || r.journal_pruned > 0 || r.sent_pruned > 0 => {
+                tracing::info!(obscured = r.obscured.len(), journal = r.journal_pruned, sent = r.sent_pruned, "retention run");
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
+            Err(e) => tracing::error!(error = %e, "retention task failed"),
+        }
+    }
+}
+
 /// Serves until `shutdown` resolves, then finishes in-flight work and flushes the store.
 pub async fn run(
     server: Server,
@@ -169,7 +193,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     server.start().map_err(std::io::Error::other)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let retention = tokio::spawn(retention_worker(server.clone(), stop_rx));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
     axum::serve(listener, app(server.clone())).with_graceful_shutdown(shutdown).await?;
+    let _ = retention.await;
     tracing::info!("shutting down: finishing in-flight messages");
     server.drain(Duration::from_secs(10)).await;
     server.durable().await.map_err(std::io::Error::other)?;

@@ -130,8 +130,8 @@ impl Server {
                 return;
             }
         };
-        if let Err(e) = self.engine.record_events(&key, &handled.outcome.events, Timestamp::now()) {
-            tracing::error!(comune = %key.comune, error = %e, "could not queue a moderation case");
+        if let Err(e) = self.engine.record_events(&key, &handled.outcome, Timestamp::now()) {
+            tracing::error!(comune = %key.comune, error = %e, "could not record the step's ledger, cases or erasure");
             self.metrics.errors.inc();
         }
         if let Err(e) = self.durable().await {

@@ -2,3 +2,4 @@
 //! the console (with its audit log) will call the same ones. No HTTP, no rendering here.
 
 pub mod moderation;
+pub mod privacy;

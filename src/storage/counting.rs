@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::{CitizenKey, InboundEntry, ModerationCase, OutboundEntry, SentEntry, Store, StoreError};
+use super::{AuditEntry, CitizenKey, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Store, StoreError};
 use crate::dialogue::Citizen;
 
 /// Wraps `S`, counting `flush` calls.
@@ -97,5 +97,26 @@ impl<S: Store> Store for FlushCounter<S> {
     }
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
         self.inner.cases(comune)
+    }
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+        self.inner.append_ledger(entry)
+    }
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+        self.inner.ledger(comune)
+    }
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        self.inner.append_audit(entry)
+    }
+    fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        self.inner.audit(comune)
+    }
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+        self.inner.scrub_citizen(key, keep_outbox)
+    }
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        self.inner.prune_sent(before)
+    }
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.mentions(needle)
     }
 }

@@ -9,6 +9,8 @@
 //! | `inboundid_inbound` | `channel 0x00 route 0x00 provider-message-id` | [`InboundEntry`](super::InboundEntry), JSON: the message until processed, then only the fact it was seen (deduplication of redeliveries) |
 //! | `sentid_sent` | `channel 0x00 provider-message-id` | [`SentEntry`](super::SentEntry), JSON: delivery of a message the provider accepted |
 //! | `caseid_case` | u64 big-endian, increasing | [`ModerationCase`](super::ModerationCase), JSON: a withheld message for staff review |
+//! | `ledgerid_entry` | u64 big-endian, increasing | [`LedgerEntry`](super::LedgerEntry), JSON: the consent ledger, append-only |
+//! | `auditid_entry` | u64 big-endian, increasing | [`AuditEntry`](super::AuditEntry), JSON: staff and system actions, append-only |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
@@ -24,6 +26,8 @@ pub const INBOUND_TREE: &str = "inboundid_inbound";
 pub const OUTBOX_TREE: &str = "outboxid_outbound";
 pub const SENT_TREE: &str = "sentid_sent";
 pub const CASES_TREE: &str = "caseid_case";
+pub const LEDGER_TREE: &str = "ledgerid_entry";
+pub const AUDIT_TREE: &str = "auditid_entry";
 
 /// The key of a sent message: provider ids are unique per channel.
 pub fn sent_key(channel: &str, provider_id: &str) -> Vec<u8> {

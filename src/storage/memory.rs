@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::keys::CitizenKey;
-use super::{done_entry, InboundEntry, ModerationCase, OutboundEntry, SentEntry, Store, StoreError};
+use super::{anonymized, done_entry, AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Store, StoreError};
 use crate::dialogue::Citizen;
 
 /// Citizens in a `BTreeMap` behind one mutex: contention is not a concern for its uses.
@@ -23,6 +23,8 @@ struct Queues {
     outbox: BTreeMap<u64, OutboundEntry>,
     sent: BTreeMap<Vec<u8>, SentEntry>,
     cases: BTreeMap<u64, ModerationCase>,
+    ledger: BTreeMap<u64, LedgerEntry>,
+    audit: BTreeMap<u64, AuditEntry>,
     next_id: u64,
 }
 
@@ -141,5 +143,82 @@ impl Store for MemoryStore {
     }
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
         Ok(self.queues().cases.iter().filter(|(_, c)| c.key.comune == comune).map(|(k, v)| (*k, v.clone())).collect())
+    }
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+        let mut q = self.queues();
+        q.next_id += 1;
+        let id = q.next_id;
+        q.ledger.insert(id, entry.clone());
+        Ok(id)
+    }
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+        Ok(self.queues().ledger.iter().filter(|(_, e)| e.comune == comune).map(|(k, v)| (*k, v.clone())).collect())
+    }
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        let mut q = self.queues();
+        q.next_id += 1;
+        let id = q.next_id;
+        q.audit.insert(id, entry.clone());
+        Ok(id)
+    }
+    fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        Ok(self.queues().audit.iter().filter(|(_, e)| comune.is_none_or(|c| e.comune == c)).map(|(k, v)| (*k, v.clone())).collect())
+    }
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+        let mut n = Scrubbed::default();
+        if self.lock().remove(key).is_some() {
+            n.citizen = 1;
+        }
+        let mut q = self.queues();
+        for e in q.inbound.values_mut().filter(|e| &e.key == key) {
+            *e = done_entry(e.clone());
+            n.journal += 1;
+        }
+        if !keep_outbox {
+            let before = q.outbox.len();
+            q.outbox.retain(|_, e| &e.key != key);
+            n.outbox = before - q.outbox.len();
+        }
+        let before = q.sent.len();
+        q.sent.retain(|_, e| &e.key != key);
+        n.sent = before - q.sent.len();
+        for c in q.cases.values_mut().filter(|c| &c.key == key) {
+            *c = anonymized(c.clone());
+            n.cases += 1;
+        }
+        for e in q.ledger.values_mut() {
+            if e.comune == key.comune && e.channel == key.channel && e.citizen.as_deref() == Some(&key.citizen) {
+                e.citizen = None;
+                n.ledger += 1;
+            }
+        }
+        Ok(n)
+    }
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        let mut q = self.queues();
+        let n = q.sent.len();
+        q.sent.retain(|_, e| e.sent_at >= before);
+        Ok(n - q.sent.len())
+    }
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        // The same check as sled's, over the values' stored (JSON) form.
+        fn any<T: serde::Serialize>(values: impl IntoIterator<Item = T>, needle: &str) -> bool {
+            values.into_iter().any(|v| serde_json::to_string(&v).unwrap_or_default().contains(needle))
+        }
+        let mut found = Vec::new();
+        if any(self.lock().iter().map(|(k, v)| (k.citizen.clone(), v.clone())), needle) {
+            found.push("citizens".to_string());
+        }
+        let q = self.queues();
+        let trees = [
+            ("inbound", any(q.inbound.values(), needle)),
+            ("outbox", any(q.outbox.values(), needle)),
+            ("sent", any(q.sent.values(), needle)),
+            ("cases", any(q.cases.values(), needle)),
+            ("ledger", any(q.ledger.values(), needle)),
+            ("audit", any(q.audit.values(), needle)),
+        ];
+        found.extend(trees.into_iter().filter(|(_, hit)| *hit).map(|(name, _)| name.to_string()));
+        Ok(found)
     }
 }

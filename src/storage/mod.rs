@@ -9,6 +9,7 @@ pub mod commit;
 mod counting;
 mod journal;
 pub mod keys;
+mod ledger;
 mod memory;
 mod sled_store;
 
@@ -16,6 +17,7 @@ pub use cases::{CaseStatus, ModerationCase};
 pub use counting::FlushCounter;
 pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
+pub use ledger::{AuditEntry, LedgerEntry, LedgerKind, Scrubbed};
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
 
@@ -81,6 +83,30 @@ pub trait Store: Send + Sync + 'static {
     fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError>;
     /// Every case of a comune, oldest first.
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError>;
+
+    /// Appends to the consent ledger (never rewritten, except to remove an erased id).
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError>;
+    /// A comune's ledger, oldest first.
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError>;
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
+    fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError>;
+    /// Removes a citizen from everything: the record, their unprocessed messages, their
+    /// pending replies (unless `keep_outbox`: a goodbye still to be sent), delivery records
+    /// and moderation cases (kept anonymized: rule, time, decision), and their id from the
+    /// ledger entries (kept as anonymous proof).
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError>;
+    /// Forgets delivery records of messages sent before `before`.
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;
+    /// The trees whose keys or values contain `needle` (to verify an erasure).
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// A moderation case with who and what removed.
+fn anonymized(mut case: ModerationCase) -> ModerationCase {
+    case.key.citizen = String::new();
+    case.text = String::new();
+    case.spans.clear();
+    case
 }
 
 fn decode(tree: &'static str, bytes: &[u8]) -> Result<Citizen, StoreError> {
@@ -96,9 +122,10 @@ fn decode_as<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, reason: e.to_string() })
 }
 
-/// The journal entry once processed: the fact it was seen, without the message.
+/// The journal entry once processed: the fact it was seen, without the message or who sent it.
 fn done_entry(mut entry: InboundEntry) -> InboundEntry {
     entry.message = None;
+    entry.key.citizen = String::new();
     entry.done = true;
     entry
 }

@@ -11,8 +11,11 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, CASES_TREE};
-use super::{decode, decode_as, done_entry, encode, InboundEntry, ModerationCase, OutboundEntry, SentEntry, Store, StoreError, SCHEMA_VERSION};
+use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, CASES_TREE, LEDGER_TREE, AUDIT_TREE};
+use super::{
+    anonymized, decode, decode_as, done_entry, encode, AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
+    SentEntry, Store, StoreError, SCHEMA_VERSION,
+};
 use crate::dialogue::Citizen;
 
 fn engine(e: sled::Error) -> StoreError {
@@ -29,6 +32,8 @@ pub struct SledStore {
     outbox: sled::Tree,
     sent: sled::Tree,
     cases: sled::Tree,
+    ledger: sled::Tree,
+    audit: sled::Tree,
 }
 
 impl SledStore {
@@ -57,7 +62,40 @@ impl SledStore {
         let outbox = db.open_tree(OUTBOX_TREE).map_err(engine)?;
         let sent = db.open_tree(SENT_TREE).map_err(engine)?;
         let cases = db.open_tree(CASES_TREE).map_err(engine)?;
-        Ok(SledStore { db, citizens, inbound, outbox, sent, cases })
+        let ledger = db.open_tree(LEDGER_TREE).map_err(engine)?;
+        let audit = db.open_tree(AUDIT_TREE).map_err(engine)?;
+        Ok(SledStore { db, citizens, inbound, outbox, sent, cases, ledger, audit })
+    }
+}
+
+fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(k).map(u64::from_be_bytes).map_err(|_| StoreError::Corrupt { tree, reason: "key".into() })
+}
+
+impl SledStore {
+    /// Appends `value` under the next id of an increasing-id tree.
+    fn append<T: serde::Serialize>(&self, tree: &sled::Tree, value: &T) -> Result<u64, StoreError> {
+        let id = self.db.generate_id().map_err(engine)?;
+        tree.insert(id.to_be_bytes(), encode(value)).map_err(engine)?;
+        Ok(id)
+    }
+
+    /// Every (id, value) of an increasing-id tree that `keep` accepts, oldest first.
+    fn scan<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        name: &'static str,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let value: T = decode_as(name, &v)?;
+            if keep(&value) {
+                out.push((u64_key(name, &k)?, value));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -159,15 +197,7 @@ impl Store for SledStore {
     }
 
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.outbox.iter() {
-            let (k, v) = item.map_err(engine)?;
-            let id = <[u8; 8]>::try_from(k.as_ref())
-                .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt { tree: OUTBOX_TREE, reason: "key".into() })?;
-            out.push((id, decode_as(OUTBOX_TREE, &v)?));
-        }
-        Ok(out)
+        self.scan(&self.outbox, OUTBOX_TREE, |_: &OutboundEntry| true)
     }
 
     fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
@@ -208,9 +238,7 @@ impl Store for SledStore {
     }
 
     fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
-        let id = self.db.generate_id().map_err(engine)?;
-        self.put_case(id, case)?;
-        Ok(id)
+        self.append(&self.cases, case)
     }
 
     fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
@@ -226,15 +254,92 @@ impl Store for SledStore {
     }
 
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.cases.iter() {
+        self.scan(&self.cases, CASES_TREE, |c: &ModerationCase| c.key.comune == comune)
+    }
+
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+        self.append(&self.ledger, entry)
+    }
+
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+        self.scan(&self.ledger, LEDGER_TREE, |e: &LedgerEntry| e.comune == comune)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        self.append(&self.audit, entry)
+    }
+
+    fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        self.scan(&self.audit, AUDIT_TREE, |e: &AuditEntry| comune.is_none_or(|c| e.comune == c))
+    }
+
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+        let mut n = Scrubbed::default();
+        if self.citizens.remove(key.encode()?).map_err(engine)?.is_some() {
+            n.citizen = 1;
+        }
+        for item in self.inbound.iter() {
             let (k, v) = item.map_err(engine)?;
-            let case: ModerationCase = decode_as(CASES_TREE, &v)?;
-            if case.key.comune == comune {
-                let id = <[u8; 8]>::try_from(k.as_ref()).map(u64::from_be_bytes).unwrap_or_default();
-                out.push((id, case));
+            let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
+            if &entry.key == key {
+                self.inbound.insert(k, encode(&done_entry(entry))).map_err(engine)?;
+                n.journal += 1;
             }
         }
-        Ok(out)
+        if !keep_outbox {
+            for (id, _) in self.scan(&self.outbox, OUTBOX_TREE, |e: &OutboundEntry| &e.key == key)? {
+                self.outbox.remove(id.to_be_bytes()).map_err(engine)?;
+                n.outbox += 1;
+            }
+        }
+        for item in self.sent.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let entry: SentEntry = decode_as(SENT_TREE, &v)?;
+            if &entry.key == key {
+                self.sent.remove(k).map_err(engine)?;
+                n.sent += 1;
+            }
+        }
+        for (id, case) in self.scan(&self.cases, CASES_TREE, |c: &ModerationCase| &c.key == key)? {
+            self.cases.insert(id.to_be_bytes(), encode(&anonymized(case))).map_err(engine)?;
+            n.cases += 1;
+        }
+        let mine = |e: &LedgerEntry| e.comune == key.comune && e.channel == key.channel && e.citizen.as_deref() == Some(&key.citizen);
+        for (id, mut entry) in self.scan(&self.ledger, LEDGER_TREE, mine)? {
+            entry.citizen = None;
+            self.ledger.insert(id.to_be_bytes(), encode(&entry)).map_err(engine)?;
+            n.ledger += 1;
+        }
+        Ok(n)
+    }
+
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for item in self.sent.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let entry: SentEntry = decode_as(SENT_TREE, &v)?;
+            if entry.sent_at < before {
+                self.sent.remove(k).map_err(engine)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        let needle = needle.as_bytes();
+        let has = |hay: &[u8]| !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle);
+        let mut found = Vec::new();
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name).map_err(engine)?;
+            for item in tree.iter() {
+                let (k, v) = item.map_err(engine)?;
+                if has(&k) || has(&v) {
+                    found.push(String::from_utf8_lossy(&name).into_owned());
+                    break;
+                }
+            }
+        }
+        Ok(found)
     }
 }
