@@ -22,6 +22,8 @@ enum Command {
     Citizen(cli::citizen::Args),
     /// Flow files.
     Flows(cli::flows::Args),
+    /// The annual statistics report of a comune (no personal data).
+    Report(cli::report::Args),
     /// Retention: obscure leavers past their comune's period, forget old message ids.
     Retention(cli::retention::Args),
     /// Moderation policy: check messages, evaluate on a labelled set.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Citizen(args) => cli::citizen::run(args),
         Command::Flows(args) => cli::flows::run(args),
         Command::Retention(args) => cli::retention::run(args),
+        Command::Report(args) => cli::report::run(args),
         Command::Moderation(args) => cli::moderation::run(args),
         Command::Faq(args) => cli::faq::run(args),
         Command::StoreLoad(args) => cli::store_load::run(args),

@@ -122,3 +122,30 @@ fn a_changed_notice_is_shown_once_and_the_ledger_shows_who_saw_it() {
     assert_eq!(seen.len(), 1);
     assert_eq!((seen[0].notice_version.as_str(), seen[0].citizen.as_deref(), seen[0].message_id.as_str()), ("2", Some("393330003333"), "m2"));
 }
+
+#[test]
+fn the_annual_report_has_no_personal_data_and_masks_small_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    for i in 0..7 {
+        let from = format!("33300055{i:02}");
+        let input = if i < 2 { "ATTIVA ISCRIZIONE\nDISATTIVA ISCRIZIONE\n" } else { "ATTIVA ISCRIZIONE\n" };
+        run(data, &["chat", "--comune", "madone", "--from", &from, "--now", "2026-03-10T10:00:00Z"], input);
+    }
+    run(data, &["chat", "--comune", "madone", "--from", "3330005599", "--now", "2025-12-01T10:00:00Z"], "ATTIVA ISCRIZIONE\n");
+    let csv = run(data, &["report", "--comune", "madone", "--year", "2026"], "");
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    let value = |section: &str, label: &str| {
+        csv.lines().find(|l| l.contains(section) && l.contains(label)).unwrap_or_else(|| panic!("{section}/{label} in {csv}")).rsplit(',').next().unwrap().trim_matches('"').to_string()
+    };
+    assert_eq!(value("Iscritti", "inizio"), "<5", "one subscriber from 2025: masked");
+    assert_eq!(value("Iscritti", "fine"), "6");
+    assert_eq!(value("Nuove iscrizioni", "marzo"), "7");
+    assert_eq!(value("Cancellazioni", "marzo"), "<5");
+    assert_eq!(value("Nuove iscrizioni", "aprile"), "0");
+    assert!(!csv.contains("33300055"), "no number in the report");
+    let html = run(data, &["report", "--comune", "madone", "--year", "2026", "--format", "html"], "");
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert!(html.contains("<html lang=\"it\">") && html.contains("<th scope=\"row\">marzo</th>") && html.contains("Comune di Madone"));
+}

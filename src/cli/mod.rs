@@ -7,6 +7,7 @@ pub mod common;
 pub mod faq;
 pub mod flows;
 pub mod moderation;
+pub mod report;
 pub mod retention;
 pub mod serve;
 pub mod store_load;

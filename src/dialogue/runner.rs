@@ -74,7 +74,11 @@ impl Engine {
     pub fn record_events(&self, key: &CitizenKey, outcome: &Outcome, now: Timestamp) -> Result<(), EngineError> {
         let Some(flow) = self.flows.get(&key.comune) else { return Ok(()) };
         let mut erase = false;
+        let month = month_of(now);
         for event in &outcome.events {
+            if let Some(metric) = metric(event) {
+                self.store.bump(&key.comune, &month, &metric, 1)?;
+            }
             let ledger = |kind: LedgerKind, consent: &str, version: &str, at: Timestamp, message_id: &str, how: &str| LedgerEntry {
                 comune: key.comune.clone(),
                 channel: key.channel.clone(),
@@ -128,4 +132,21 @@ impl Engine {
         let text = self.locales.render(flow, lang, &crate::dialogue::Reply::new(flow.privacy.notice.clone())).text;
         sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The Europe/Rome month of a moment, `YYYY-MM` (the report's unit).
+pub fn month_of(t: Timestamp) -> String {
+    let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
+    t.to_zoned(tz).strftime("%Y-%m").to_string()
+}
+
+/// The anonymous counter an event adds to, if any.
+fn metric(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::Subscribed => "signup".into(),
+        Event::Unsubscribed { .. } => "withdrawal".into(),
+        Event::Question { .. } => "question".into(),
+        Event::Moderated { rule, .. } => format!("moderation:{}", rule.name()),
+        _ => return None,
+    })
 }

@@ -99,6 +99,7 @@ impl Server {
         if let Err(e) = self.engine.store.put_sent(&sent_key(channel.as_str(), provider_id), &entry) {
             tracing::error!(error = %e, "could not record a sent message");
         }
+        self.count(&key.comune, now, "sent");
     }
 
     /// Applies a delivery status from the provider; a failure is written to the citizen's
@@ -108,15 +109,33 @@ impl Server {
         let key = sent_key(update.channel.as_str(), &update.message_id);
         let Ok(Some(mut sent)) = store.sent(&key) else { return };
         let at = Timestamp::from_second(update.timestamp).unwrap_or_else(|_| Timestamp::now());
+        let before = sent.status;
         if !sent.apply(update.status, &update.errors, at) {
             return;
         }
         if let Err(e) = store.put_sent(&key, &sent) {
             tracing::error!(error = %e, "could not record a delivery status");
         }
+        // Meta sends no `delivered` when `read` comes at once: reading implies delivery.
+        let reached = |s: DeliveryStatus| before < s && update.status >= s && update.status != DeliveryStatus::Failed;
+        if reached(DeliveryStatus::Delivered) {
+            self.count(&sent.key.comune, at, "delivered");
+        }
+        if reached(DeliveryStatus::Read) {
+            self.count(&sent.key.comune, at, "read");
+        }
+        if update.status == DeliveryStatus::Failed {
+            self.count(&sent.key.comune, at, "failed");
+        }
         if update.status == DeliveryStatus::Failed {
             let (code, title) = update.errors.first().map(|e| (e.code, e.title.as_str())).unwrap_or((0, "failed"));
             self.record_delivery_error(&sent.key, code, title);
+        }
+    }
+
+    fn count(&self, comune: &str, at: Timestamp, metric: &str) {
+        if let Err(e) = self.engine.store.bump(comune, &crate::dialogue::runner::month_of(at), metric, 1) {
+            tracing::error!(error = %e, "could not count a delivery");
         }
     }
 

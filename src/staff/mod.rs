@@ -3,3 +3,4 @@
 
 pub mod moderation;
 pub mod privacy;
+pub mod report;

@@ -119,4 +119,10 @@ impl<S: Store> Store for FlushCounter<S> {
     fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
         self.inner.mentions(needle)
     }
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+        self.inner.bump(comune, month, metric, by)
+    }
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+        self.inner.counters(comune)
+    }
 }

@@ -11,6 +11,7 @@
 //! | `caseid_case` | u64 big-endian, increasing | [`ModerationCase`](super::ModerationCase), JSON: a withheld message for staff review |
 //! | `ledgerid_entry` | u64 big-endian, increasing | [`LedgerEntry`](super::LedgerEntry), JSON: the consent ledger, append-only |
 //! | `auditid_entry` | u64 big-endian, increasing | [`AuditEntry`](super::AuditEntry), JSON: staff and system actions, append-only |
+//! | `statkey_count` | `comune 0x00 YYYY-MM 0x00 metric` | u64 big-endian: anonymous monthly counters for the annual report |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
@@ -28,6 +29,12 @@ pub const SENT_TREE: &str = "sentid_sent";
 pub const CASES_TREE: &str = "caseid_case";
 pub const LEDGER_TREE: &str = "ledgerid_entry";
 pub const AUDIT_TREE: &str = "auditid_entry";
+pub const STATS_TREE: &str = "statkey_count";
+
+/// The key of a monthly counter.
+pub fn stat_key(comune: &str, month: &str, metric: &str) -> Vec<u8> {
+    [comune.as_bytes(), month.as_bytes(), metric.as_bytes()].join(&0u8)
+}
 
 /// The key of a sent message: provider ids are unique per channel.
 pub fn sent_key(channel: &str, provider_id: &str) -> Vec<u8> {

@@ -25,6 +25,7 @@ struct Queues {
     cases: BTreeMap<u64, ModerationCase>,
     ledger: BTreeMap<u64, LedgerEntry>,
     audit: BTreeMap<u64, AuditEntry>,
+    stats: BTreeMap<(String, String, String), u64>,
     next_id: u64,
 }
 
@@ -220,5 +221,12 @@ impl Store for MemoryStore {
         ];
         found.extend(trees.into_iter().filter(|(_, hit)| *hit).map(|(name, _)| name.to_string()));
         Ok(found)
+    }
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+        *self.queues().stats.entry((comune.into(), month.into(), metric.into())).or_default() += by;
+        Ok(())
+    }
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+        Ok(self.queues().stats.iter().filter(|((c, _, _), _)| c == comune).map(|((_, m, k), v)| (m.clone(), k.clone(), *v)).collect())
     }
 }

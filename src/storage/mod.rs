@@ -99,6 +99,11 @@ pub trait Store: Send + Sync + 'static {
     fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;
     /// The trees whose keys or values contain `needle` (to verify an erasure).
     fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Adds `by` to an anonymous monthly counter (`month` as `YYYY-MM`).
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError>;
+    /// A comune's counters: (month, metric, value), in key order.
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError>;
 }
 
 /// A moderation case with who and what removed.

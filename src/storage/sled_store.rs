@@ -11,7 +11,7 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, CASES_TREE, LEDGER_TREE, AUDIT_TREE};
+use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, CASES_TREE, LEDGER_TREE, AUDIT_TREE, STATS_TREE, stat_key};
 use super::{
     anonymized, decode, decode_as, done_entry, encode, AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
     SentEntry, Store, StoreError, SCHEMA_VERSION,
@@ -34,6 +34,7 @@ pub struct SledStore {
     cases: sled::Tree,
     ledger: sled::Tree,
     audit: sled::Tree,
+    stats: sled::Tree,
 }
 
 impl SledStore {
@@ -64,7 +65,8 @@ impl SledStore {
         let cases = db.open_tree(CASES_TREE).map_err(engine)?;
         let ledger = db.open_tree(LEDGER_TREE).map_err(engine)?;
         let audit = db.open_tree(AUDIT_TREE).map_err(engine)?;
-        Ok(SledStore { db, citizens, inbound, outbox, sent, cases, ledger, audit })
+        let stats = db.open_tree(STATS_TREE).map_err(engine)?;
+        Ok(SledStore { db, citizens, inbound, outbox, sent, cases, ledger, audit, stats })
     }
 }
 
@@ -341,5 +343,28 @@ impl Store for SledStore {
             }
         }
         Ok(found)
+    }
+
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+        self.stats
+            .update_and_fetch(stat_key(comune, month, metric), |old| {
+                let n = old.and_then(|o| <[u8; 8]>::try_from(o).ok()).map(u64::from_be_bytes).unwrap_or(0);
+                Some((n + by).to_be_bytes().to_vec())
+            })
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.stats.scan_prefix(comune_prefix(comune)) {
+            let (k, v) = item.map_err(engine)?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let mut parts = key.splitn(3, '\0').skip(1);
+            let (Some(month), Some(metric)) = (parts.next(), parts.next()) else { continue };
+            let n = <[u8; 8]>::try_from(v.as_ref()).map(u64::from_be_bytes).unwrap_or(0);
+            out.push((month.to_string(), metric.to_string(), n));
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,32 @@
+# The annual statistics report (Amministrazione Trasparente).
+
+report-title = { $comune } : service de messagerie WhatsApp, statistiques de l'année
+report-note = Données anonymes et agrégées. Les valeurs inférieures à 5 sont indiquées « <5 » afin qu'aucune personne ne soit identifiable ; « n/d » indique un pourcentage sur une base trop petite.
+report-col-section = Section
+report-col-label = Élément
+report-col-value = Valeur
+report-subscribers = Inscrits
+report-at-start = Au début de l'année
+report-at-end = À la fin de l'année
+report-signups = Nouvelles inscriptions
+report-withdrawals = Désinscriptions
+report-messages = Messages envoyés
+report-sent = Messages envoyés
+report-delivery-rate = Part distribuée
+report-read-rate = Part lue
+report-failed = Messages non distribués
+report-questions = Questions des citoyens
+report-questions-received = Questions reçues
+report-moderation = Interventions de modération par règle
+report-month-01 = janvier
+report-month-02 = février
+report-month-03 = mars
+report-month-04 = avril
+report-month-05 = mai
+report-month-06 = juin
+report-month-07 = juillet
+report-month-08 = août
+report-month-09 = septembre
+report-month-10 = octobre
+report-month-11 = novembre
+report-month-12 = décembre

@@ -1,0 +1,32 @@
+# The annual statistics report (Amministrazione Trasparente).
+
+report-title = { $comune }: servizio di messaggistica WhatsApp, statistiche dell'anno
+report-note = Dati anonimi e aggregati. I valori inferiori a 5 sono indicati come "<5" per non rendere identificabile alcuna persona; "n/d" indica una percentuale su una base troppo piccola.
+report-col-section = Sezione
+report-col-label = Voce
+report-col-value = Valore
+report-subscribers = Iscritti
+report-at-start = All'inizio dell'anno
+report-at-end = Alla fine dell'anno
+report-signups = Nuove iscrizioni
+report-withdrawals = Cancellazioni
+report-messages = Messaggi inviati
+report-sent = Messaggi inviati
+report-delivery-rate = Quota consegnata
+report-read-rate = Quota letta
+report-failed = Messaggi non consegnati
+report-questions = Domande dei cittadini
+report-questions-received = Domande ricevute
+report-moderation = Interventi di moderazione per regola
+report-month-01 = gennaio
+report-month-02 = febbraio
+report-month-03 = marzo
+report-month-04 = aprile
+report-month-05 = maggio
+report-month-06 = giugno
+report-month-07 = luglio
+report-month-08 = agosto
+report-month-09 = settembre
+report-month-10 = ottobre
+report-month-11 = novembre
+report-month-12 = dicembre

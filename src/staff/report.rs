@@ -1,0 +1,106 @@
+//! The annual statistics report for "Amministrazione Trasparente" (Madone's notice; any
+//! comune can publish it): built only from anonymous monthly counters, with every count
+//! under 5 shown as "<5" so that no cell can single a person out.
+
+use serde::Serialize;
+
+use crate::dialogue::runner::Engine;
+use crate::dialogue::Reply;
+use crate::storage::StoreError;
+
+/// Counts under this are masked.
+pub const SMALLEST_SHOWN: u64 = 5;
+
+/// A count as published.
+pub fn cell(n: u64) -> String {
+    if n > 0 && n < SMALLEST_SHOWN {
+        "<5".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+/// A rate as published: only over a base large enough to publish.
+fn rate(part: u64, base: u64) -> String {
+    if base < SMALLEST_SHOWN {
+        "n/d".to_string()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / base as f64)
+    }
+}
+
+/// One row: a label (already in the report's language) and its published value.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Row {
+    pub section: String,
+    pub label: String,
+    pub value: String,
+}
+
+/// The report of one comune for one year.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub comune: String,
+    pub comune_name: String,
+    pub year: i32,
+    pub rows: Vec<Row>,
+}
+
+/// Builds the report from the counters; `lang` picks the labels.
+pub fn build(engine: &Engine, comune: &str, year: i32, lang: &str) -> Result<Option<Report>, StoreError> {
+    let Some(flow) = engine.flows.get(comune) else { return Ok(None) };
+    let t = |id: &str| engine.locales.render(flow, lang, &Reply::new(id)).text;
+    let counters = engine.store.counters(comune)?;
+    let sum = |pred: &dyn Fn(&str, &str) -> bool| counters.iter().filter(|(m, k, _)| pred(m, k)).map(|(_, _, n)| *n).sum::<u64>();
+    let y = format!("{year:04}");
+    let before = |m: &str| m < y.as_str();
+    let within = |m: &str| m.starts_with(y.as_str());
+    let net = |until: &dyn Fn(&str) -> bool| {
+        let up = sum(&|m, k| until(m) && k == "signup");
+        let down = sum(&|m, k| until(m) && k == "withdrawal");
+        up.saturating_sub(down)
+    };
+    let mut rows = Vec::new();
+    let mut push = |section: &str, label: String, value: String| rows.push(Row { section: t(section), label, value });
+    push("report-subscribers", t("report-at-start"), cell(net(&before)));
+    push("report-subscribers", t("report-at-end"), cell(net(&|m| before(m) || within(m))));
+    for month in 1..=12 {
+        let m = format!("{y}-{month:02}");
+        let label = engine.locales.format(lang, &format!("report-month-{month:02}"), None).unwrap_or_else(|| m.clone());
+        push("report-signups", label.clone(), cell(sum(&|mm, k| mm == m && k == "signup")));
+        push("report-withdrawals", label, cell(sum(&|mm, k| mm == m && k == "withdrawal")));
+    }
+    let sent = sum(&|m, k| within(m) && k == "sent");
+    push("report-messages", t("report-sent"), cell(sent));
+    push("report-messages", t("report-delivery-rate"), rate(sum(&|m, k| within(m) && k == "delivered"), sent));
+    push("report-messages", t("report-read-rate"), rate(sum(&|m, k| within(m) && k == "read"), sent));
+    push("report-messages", t("report-failed"), cell(sum(&|m, k| within(m) && k == "failed")));
+    push("report-questions", t("report-questions-received"), cell(sum(&|m, k| within(m) && k == "question")));
+    for rule in crate::moderation::Rule::ALL {
+        let metric = format!("moderation:{}", rule.name());
+        push("report-moderation", t(&format!("rule-{}", rule.name())), cell(sum(&|m, k| within(m) && k == metric)));
+    }
+    Ok(Some(Report { comune: comune.to_string(), comune_name: t(&flow.name), year, rows }))
+}
+
+/// CSV with a header; fields quoted.
+pub fn to_csv(r: &Report, header: [&str; 3]) -> String {
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut out = header.iter().map(|h| q(h)).collect::<Vec<_>>().join(",") + "\n";
+    for row in &r.rows {
+        out.push_str(&format!("{},{},{}\n", q(&row.section), q(&row.label), q(&row.value)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_counts_are_masked_and_rates_need_a_base() {
+        assert_eq!((cell(0), cell(1), cell(4), cell(5), cell(1234)), ("0".into(), "<5".into(), "<5".into(), "5".into(), "1234".into()));
+        assert_eq!(rate(3, 4), "n/d");
+        assert_eq!(rate(9, 10), "90.0%");
+    }
+}
