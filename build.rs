@@ -1,4 +1,4 @@
-//! Embeds `flows/*.toml` and `locales/<lang>/*.ftl` into the binary, so `sportello` runs on
+//! Embeds `flows/*.toml`, `faq/*.toml` and `locales/<lang>/*.ftl` into the binary, so `sportello` runs on
 //! its built-in comuni from any folder. A comune added under `flows/` is picked up at the
 //! next build; at run time a `./flows` folder (or `--flows`) takes precedence.
 
@@ -23,9 +23,14 @@ fn main() {
     let root = Path::new(&root);
     println!("cargo:rerun-if-changed=flows");
     println!("cargo:rerun-if-changed=locales");
+    println!("cargo:rerun-if-changed=faq");
     let mut out = String::from("/// Flow files compiled in: (file name, contents).\npub static FLOWS: &[(&str, &str)] = &[\n");
     for f in files(&root.join("flows"), ".toml") {
         writeln!(out, "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/flows/{f}\"))),").unwrap();
+    }
+    out.push_str("];\n/// FAQ files compiled in: (file name, contents).\npub static FAQS: &[(&str, &str)] = &[\n");
+    for f in files(&root.join("faq"), ".toml") {
+        writeln!(out, "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/faq/{f}\"))),").unwrap();
     }
     out.push_str("];\n/// Fluent files compiled in: (language, file name, contents).\npub static LOCALES: &[(&str, &str, &str)] = &[\n");
     let mut langs: Vec<String> = std::fs::read_dir(root.join("locales"))

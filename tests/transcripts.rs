@@ -17,7 +17,7 @@
 //! field full_name = Mario    a stored registration field
 //! consents 2                 consents held (withdrawals not counted)
 //! categories a b c           the stored categories
-//! clock +25h                 move the clock (h or m), or `clock 2026-11-24T09:00:00+01:00`
+//! clock +25h                 move the clock (h or m), or set it: `clock 2026-11-24T09:00:00+01:00`
 //! ```
 //! Every `>` must be followed by its `<` line, so no reply goes unchecked.
 
@@ -149,7 +149,7 @@ fn run_file(comune: &str) -> usize {
                 } else if let Some(m) = t.strip_prefix('+').and_then(|x| x.strip_suffix('m')) {
                     r.now + m.parse::<i64>().unwrap().minutes()
                 } else {
-                    t.parse::<jiff::Zoned>().map(|z| z.timestamp()).unwrap_or_else(|e| panic!("{at}: clock: {e}"))
+                    t.parse::<Timestamp>().unwrap_or_else(|e| panic!("{at}: clock: {e}"))
                 };
             }
             other => panic!("{at}: unknown directive {other:?}"),

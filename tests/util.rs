@@ -18,7 +18,9 @@ pub fn root() -> PathBuf {
 pub fn engine(store: Arc<dyn Store>) -> Engine {
     let locales = Locales::load_dir(&root().join("locales")).expect("locales load");
     let flows = flow::load_dir(&root().join("flows"), &locales).expect("flows load");
-    Engine::new(flows, locales, store)
+    let mut engine = Engine::new(flows, locales, store);
+    engine.faqs = sportello::faq::load_all(Some(&root().join("faq"))).expect("faq load");
+    engine
 }
 
 /// Runs the real binary with `args`, feeding `stdin`, from `dir`.

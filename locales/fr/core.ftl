@@ -84,3 +84,13 @@ rule-personal-data = diffusion de données personnelles de tiers
 rule-personal-attack = attaque personnelle
 rule-hate = offense envers des groupes ethniques, politiques, religieux ou des minorités
 privacy-notice-updated = La notice de confidentialité de la { $comune } a changé (version { $version }). La voici : en continuant à utiliser le service vous l'acceptez ; pour vous désinscrire, écrivez { $unsubscribe }.
+
+## Answers from the comune's FAQ ($answer and $link are the comune's own text)
+
+faq-answer = { $answer }
+    Si la réponse ne suffit pas, écrivez { $operator } et une personne vous répondra.
+faq-answer-link = { $answer }
+    Pour en savoir plus : { $link }
+    Si la réponse ne suffit pas, écrivez { $operator } et une personne vous répondra.
+faq-choices = Vous cherchez peut-être l'une de ces réponses : choisissez ci-dessous, ou reformulez votre question.
+faq-out-of-scope = { $redirect }

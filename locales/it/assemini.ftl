@@ -10,7 +10,7 @@ assemini-unsubscribed = La sua iscrizione è stata cancellata e i suoi dati pers
 assemini-question-received = Abbiamo ricevuto la sua richiesta. L'URP le risponderà entro il { $deadline_date } alle { $deadline_time } (al massimo { $days } giorni lavorativi).
     { $open ->
         [1] L'ufficio è aperto ora: un operatore prenderà in carico la sua richiesta.
-       *[0] L'ufficio ora è chiuso: orari dal lunedì al venerdì 8:30-13:00, lunedì e mercoledì anche 16:00-18:00.
+       *[0] L'ufficio ora è chiuso e riapre il { $reopen_date } alle { $reopen_time } (dal lunedì al venerdì 8:30-13:00, lunedì e mercoledì anche 16:00-18:00).
     }
 assemini-other = Per iscriversi alla lista broadcast scriva { $subscribe }, per cancellarsi { $unsubscribe }. Per altre richieste: { $email }, numero verde { $phone }.
 assemini-privacy = Informativa sul trattamento dei dati personali (Regolamento UE 2016/679), versione del { $version }.

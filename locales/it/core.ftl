@@ -85,3 +85,13 @@ rule-personal-data = diffusione di dati personali di terzi
 rule-personal-attack = attacco personale
 rule-hate = offesa verso gruppi etnici, politici, religiosi o minoranze
 privacy-notice-updated = L'informativa privacy di { $comune } è cambiata (versione { $version }). Eccola: continuando a usare il servizio la accetta; per cancellarsi scriva { $unsubscribe }.
+
+## Answers from the comune's FAQ ($answer and $link are the comune's own text)
+
+faq-answer = { $answer }
+    Se la risposta non basta, scriva { $operator } e le risponderà una persona.
+faq-answer-link = { $answer }
+    Per saperne di più: { $link }
+    Se la risposta non basta, scriva { $operator } e le risponderà una persona.
+faq-choices = Forse cerca una di queste risposte: scelga qui sotto, oppure riformuli la domanda.
+faq-out-of-scope = { $redirect }

@@ -66,11 +66,13 @@ pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
     Ok((flows, locales))
 }
 
-/// Flows, locales and the sled store in `paths.data`.
+/// Flows, locales, FAQs and the sled store in `paths.data`.
 pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let (flows, locales) = load_flows(paths)?;
     let data = data_dir(paths)?;
     let store = SledStore::open(&data)
         .with_context(|| format!("cannot open the data directory {} (is a server using it?)", data.display()))?;
-    Ok(Engine::new(flows, locales, Arc::new(store)))
+    let mut engine = Engine::new(flows, locales, Arc::new(store));
+    engine.faqs = crate::faq::load_all(Path::new("faq").is_dir().then_some(Path::new("faq")))?;
+    Ok(engine)
 }

@@ -14,7 +14,7 @@ mod step;
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
 pub use state::{Ask, Citizen, Consent, DeliveryError, Goal, State};
-pub use step::{step, step_with, Event, Outcome};
+pub use step::{step, step_with, Aids, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.
 pub const ENGINE_IDS: &[&str] = &[
@@ -58,6 +58,10 @@ pub const ENGINE_IDS: &[&str] = &[
     "button-subscribe",
     "button-unsubscribe",
     "privacy-notice-updated",
+    "faq-answer",
+    "faq-answer-link",
+    "faq-choices",
+    "faq-out-of-scope",
     "moderation-withheld",
     "moderation-blocked",
     "rule-illegal",

@@ -45,11 +45,14 @@ pub struct Reply {
     pub buttons: Vec<Button>,
 }
 
-/// A button: `id` comes back as [`Body::Button`] when tapped; `label` is a Fluent id.
+/// A button: `id` comes back as [`Body::Button`] when tapped; `label` is a Fluent id, or,
+/// for comune data such as a FAQ question, `title` is shown as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Button {
     pub id: String,
     pub label: String,
+    #[serde(default)]
+    pub title: Option<String>,
 }
 
 impl Reply {
@@ -69,7 +72,12 @@ impl Reply {
         self
     }
     pub fn button(mut self, id: impl Into<String>, label: impl Into<String>) -> Reply {
-        self.buttons.push(Button { id: id.into(), label: label.into() });
+        self.buttons.push(Button { id: id.into(), label: label.into(), title: None });
+        self
+    }
+    /// A button whose title is comune data (shown as written), not a Fluent id.
+    pub fn data_button(mut self, id: impl Into<String>, title: impl Into<String>) -> Reply {
+        self.buttons.push(Button { id: id.into(), label: String::new(), title: Some(title.into()) });
         self
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{step_with, Event, Inbound, Outcome};
+use super::{step_with, Aids, Event, Inbound, Outcome};
 use crate::moderation::Policy;
 use crate::flow::OnUnsubscribe;
 use crate::storage::{CaseStatus, LedgerEntry, LedgerKind, ModerationCase};
@@ -39,12 +39,14 @@ pub struct Engine {
     pub locales: Locales,
     pub store: Arc<dyn Store>,
     pub moderation: std::sync::Arc<Policy>,
+    /// Each desk comune's FAQ, by comune id.
+    pub faqs: std::collections::BTreeMap<String, crate::faq::Faq>,
 }
 
 impl Engine {
     /// An engine with the built-in moderation policy.
     pub fn new(flows: Flows, locales: Locales, store: Arc<dyn Store>) -> Engine {
-        Engine { flows, locales, store, moderation: Policy::shared() }
+        Engine { flows, locales, store, moderation: Policy::shared(), faqs: Default::default() }
     }
 
     /// Loads the record, steps and renders, writing nothing: the caller stores the result
@@ -52,7 +54,8 @@ impl Engine {
     pub fn plan(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
         let flow = self.flows.get(&key.comune).ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
         let prior = self.store.citizen(key)?;
-        let outcome = step_with(flow, Some(&self.moderation), prior.as_ref(), inbound, now);
+        let aids = Aids { policy: Some(&self.moderation), faq: self.faqs.get(&key.comune) };
+        let outcome = step_with(flow, aids, prior.as_ref(), inbound, now);
         let rendered = outcome.replies.iter().map(|r| self.locales.render(flow, &outcome.language, r)).collect();
         Ok(Handled { outcome, rendered })
     }

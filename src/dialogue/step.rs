@@ -11,6 +11,7 @@ use super::register;
 use super::reply::{Body, Inbound, Reply};
 use super::state::{Citizen, Consent, Goal, State};
 use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
+use crate::faq::{Answer as FaqAnswer, Entry as FaqEntry, Faq};
 use crate::moderation::{self, Policy, Rule, Span, Verdict};
 use crate::text::{Found, Match, Position};
 
@@ -52,6 +53,8 @@ enum Input<'a> {
     Action(Action, Option<Match<Action>>),
     Ambiguous,
     Text(&'a str),
+    /// A tap on one of the FAQ entries offered for a near tie.
+    FaqPick(&'a str),
     NonText,
     Ignore,
 }
@@ -80,6 +83,7 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> Input<'a> {
         Body::Button { id } => match id.split_once(':') {
             // "language:fr" buttons switch language; other ids are action names.
             Some(("language", _)) => Input::Action(Action::Language, None),
+            Some(("faq", entry)) => Input::FaqPick(entry),
             _ => Action::from_name(id).map(|a| Input::Action(a, None)).unwrap_or(Input::NonText),
         },
         Body::Reaction => Input::Ignore,
@@ -124,11 +128,18 @@ fn language_of(flow: &Flow, body: &Body, input: &Input, citizen: &Citizen) -> Op
 /// One step of the dialogue without moderation. `prior` is the stored record (`None` for a
 /// first message).
 pub fn step(flow: &Flow, prior: Option<&Citizen>, inbound: &Inbound, now: Timestamp) -> Outcome {
-    step_with(flow, None, prior, inbound, now)
+    step_with(flow, Aids::default(), prior, inbound, now)
 }
 
-/// One step, with the moderation policy for comuni whose flow moderates.
-pub fn step_with(flow: &Flow, policy: Option<&Policy>, prior: Option<&Citizen>, inbound: &Inbound, now: Timestamp) -> Outcome {
+/// What the engine consults besides the flow: the moderation policy and the comune's FAQ.
+#[derive(Default, Clone, Copy)]
+pub struct Aids<'a> {
+    pub policy: Option<&'a Policy>,
+    pub faq: Option<&'a Faq>,
+}
+
+/// One step, with the moderation policy and FAQ of the comune.
+pub fn step_with(flow: &Flow, aids: Aids, prior: Option<&Citizen>, inbound: &Inbound, now: Timestamp) -> Outcome {
     let mut c = prior.cloned().unwrap_or_else(|| Citizen::new(now));
     c.last_inbound = now;
     let input = interpret(flow, &inbound.body);
@@ -138,16 +149,18 @@ pub fn step_with(flow: &Flow, policy: Option<&Policy>, prior: Option<&Citizen>, 
     let language = c.language.clone().unwrap_or_else(|| flow.default_language().to_string());
     let mut out = Outcome { citizen: None, replies: Vec::new(), events: Vec::new(), language };
     notice_update(flow, &mut c, &input, inbound, &mut out);
-    let policy = policy.filter(|_| flow.moderation.is_some());
-    let keep = dispatch(flow, policy, &mut c, input, inbound, now, &mut out);
+    let policy = aids.policy.filter(|_| flow.moderation.is_some());
+    let keep = dispatch(flow, policy, aids.faq, &mut c, input, inbound, now, &mut out);
     out.citizen = keep.then_some(c);
     out
 }
 
 /// Runs the input against the state; returns whether the record is kept.
+#[allow(clippy::too_many_arguments)]
 fn dispatch(
     flow: &Flow,
     policy: Option<&Policy>,
+    faq: Option<&Faq>,
     c: &mut Citizen,
     input: Input,
     inbound: &Inbound,
@@ -255,8 +268,15 @@ fn dispatch(
             if needs_first_contact(flow, c) {
                 out.replies.push(Reply::new(flow.message("welcome")));
                 register::start(flow, c, Goal::FirstContact, None, Some(text.to_string()), inbound, now, out);
-            } else {
+            } else if !answered_by_faq(faq, c, flow, text, out) {
                 question(flow, text, now, out);
+            }
+        }
+        Input::FaqPick(id) if flow.mode == Mode::Desk => {
+            let lang = c.language.as_deref().unwrap_or(flow.default_language());
+            match faq.and_then(|f| f.entries().iter().find(|e| e.id == id && e.lang == lang).or_else(|| f.entries().iter().find(|e| e.id == id))) {
+                Some(entry) if !entry.placeholder => faq_reply(entry, out),
+                _ => out.replies.push(Reply::new(flow.message("please-write-text"))),
             }
         }
         Input::NonText if flow.mode == Mode::Desk => {
@@ -447,6 +467,39 @@ fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, 
     }
 }
 
+/// Answers from the comune's FAQ when it is sure (or offers the closest entries, or points
+/// an out-of-scope request to its channel); returns false to hand the question to staff.
+fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text: &str, out: &mut Outcome) -> bool {
+    let Some(faq) = faq else { return false };
+    let lang = c.language.as_deref().unwrap_or(flow.default_language());
+    match faq.ask(text, lang) {
+        FaqAnswer::Entry { entry, .. } if !entry.placeholder => faq_reply(entry, out),
+        FaqAnswer::Choices(choices) => {
+            let mut reply = Reply::new("faq-choices");
+            for (entry, _) in choices.iter().filter(|(e, _)| !e.placeholder).take(3) {
+                let title = entry.questions.first().cloned().unwrap_or_else(|| entry.id.clone());
+                reply = reply.data_button(format!("faq:{}", entry.id), title);
+            }
+            if reply.buttons.is_empty() {
+                return false;
+            }
+            out.replies.push(reply);
+        }
+        FaqAnswer::OutOfScope { redirect, .. } => out.replies.push(Reply::new("faq-out-of-scope").arg("redirect", redirect)),
+        // Not sure, or the answer is still a placeholder: a person answers.
+        _ => return false,
+    }
+    true
+}
+
+fn faq_reply(entry: &FaqEntry, out: &mut Outcome) {
+    let reply = Reply::new(if entry.link.is_some() { "faq-answer-link" } else { "faq-answer" }).arg("answer", entry.answer.trim());
+    out.replies.push(match &entry.link {
+        Some(link) => reply.arg("link", link.clone()),
+        None => reply,
+    });
+}
+
 /// Records a question for the staff and tells the citizen when the answer is due.
 pub(super) fn question(flow: &Flow, text: &str, now: Timestamp, out: &mut Outcome) {
     out.events.push(Event::Question { text: text.to_string() });
@@ -457,6 +510,9 @@ pub(super) fn question(flow: &Flow, text: &str, now: Timestamp, out: &mut Outcom
             .arg("deadline_date", due.strftime("%d/%m/%Y").to_string())
             .arg("deadline_time", due.strftime("%H:%M").to_string())
             .num("open", hours.is_open(now) as i64);
+        if let Some(next) = hours.next_open(now) {
+            reply = reply.arg("reopen_date", next.strftime("%d/%m/%Y").to_string()).arg("reopen_time", next.strftime("%H:%M").to_string());
+        }
     }
     out.replies.push(reply);
 }

@@ -275,3 +275,24 @@ impl Faq {
 
 #[cfg(test)]
 mod tests;
+
+/// Every comune's FAQ: `dir/<comune>.toml` when a folder is given, else the files built
+/// into the binary.
+pub fn load_all(dir: Option<&Path>) -> Result<std::collections::BTreeMap<String, Faq>, FaqError> {
+    let mut out = std::collections::BTreeMap::new();
+    match dir {
+        Some(dir) => {
+            let entries = std::fs::read_dir(dir).map_err(|source| FaqError::Io { path: dir.display().to_string(), source })?;
+            for path in entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")) {
+                let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                out.insert(id, Faq::load(&path)?);
+            }
+        }
+        None => {
+            for (name, src) in crate::embedded::FAQS {
+                out.insert(name.trim_end_matches(".toml").to_string(), Faq::from_toml_str(src)?);
+            }
+        }
+    }
+    Ok(out)
+}

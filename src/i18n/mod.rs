@@ -181,7 +181,10 @@ impl Locales {
             .iter()
             .map(|b| RenderedButton {
                 id: b.id.clone(),
-                title: self.format(lang, &b.label, Some(&args)).unwrap_or_else(|| b.label.clone()),
+                title: match &b.title {
+                    Some(t) => t.clone(),
+                    None => self.format(lang, &b.label, Some(&args)).unwrap_or_else(|| b.label.clone()),
+                },
             })
             .collect();
         Rendered { key: reply.key.clone(), text, buttons }
