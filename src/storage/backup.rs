@@ -215,9 +215,11 @@ pub fn restore(dir: &Path, backup: &Backup, force: bool) -> Result<(), BackupErr
     let store = SledStore::open(dir)?;
     let db = &store.db;
     for name in db.tree_names() {
-        // The default tree cannot be dropped, only emptied.
-        if !db.drop_tree(&name).map_err(engine)? {
-            db.open_tree(&name).map_err(engine)?.clear().map_err(engine)?;
+        // sled's default tree cannot be dropped, only emptied.
+        if name == db.name() {
+            db.clear().map_err(engine)?;
+        } else {
+            db.drop_tree(&name).map_err(engine)?;
         }
     }
     for (tree, records) in &backup.records {
