@@ -30,6 +30,10 @@ enum Command {
     Moderation(cli::moderation::Args),
     /// The FAQ matcher.
     Faq(cli::faq::Args),
+    /// Write a backup of the data directory (asks the running server when there is one).
+    Backup(cli::backup::BackupArgs),
+    /// Restore a backup into an empty data directory (or any, with --force).
+    Restore(cli::backup::RestoreArgs),
     #[command(hide = true)]
     StoreLoad(cli::store_load::Args),
 }
@@ -54,6 +58,8 @@ fn main() -> ExitCode {
         Command::Report(args) => cli::report::run(args),
         Command::Moderation(args) => cli::moderation::run(args),
         Command::Faq(args) => cli::faq::run(args),
+        Command::Backup(args) => cli::backup::backup(args),
+        Command::Restore(args) => cli::backup::restore_cmd(args),
         Command::StoreLoad(args) => cli::store_load::run(args),
     };
     match result {

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use sportello::channel::whatsapp::sign;
 use sportello::config::{ComuneChannels, Config, Secrets};
 use sportello::server::{self, Server};
+use sportello::storage::backup::GatedStore;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
 use crate::util;
@@ -90,6 +91,9 @@ pub struct Harness {
     pub provider: Shared,
     pub store: Arc<dyn Store>,
     pub http: reqwest::Client,
+    /// The data directory and its sled store (backups read them; see tests/backup.rs).
+    pub data: std::path::PathBuf,
+    pub sled: SledStore,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -104,7 +108,10 @@ impl Harness {
             .with_state(provider.clone());
         let fake_addr = serve(fake).await;
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
+        let data = dir.path().join("data");
+        // Gated as `sportello serve` does, so that the admin endpoint can take backups.
+        let gated = GatedStore::new(SledStore::open(&data).unwrap());
+        let store: Arc<dyn Store> = Arc::new(gated.clone());
         let mut config = Config { graph_url: format!("http://{fake_addr}/v23.0"), telegram_url: format!("http://{fake_addr}"), ..Config::default() };
         let mut vars = vec![
             ("SPORTELLO_WHATSAPP_APP_SECRET".to_string(), APP_SECRET.to_string()),
@@ -121,11 +128,12 @@ impl Harness {
         server.set_backoff(Duration::from_millis(5));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        server.enable_admin(gated.clone(), &data, listener.local_addr().unwrap()).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let done = tokio::spawn(server::run(server, listener, async move {
             let _ = rx.await;
         }));
-        Harness { base, provider, store, http: reqwest::Client::new(), shutdown: Some(tx), done: Some(done), _dir: dir }
+        Harness { base, provider, store, http: reqwest::Client::new(), data, sled: gated.sled().clone(), shutdown: Some(tx), done: Some(done), _dir: dir }
     }
 
     /// Posts a signed WhatsApp webhook; returns the status code.

@@ -1,6 +1,7 @@
 //! sportello's integration tests, compiled as one binary (ripgrep's layout).
 //! Each module drives the real binary or the real library API; helpers live in `util`.
 
+mod backup;
 mod browser;
 mod cli;
 mod crash;
@@ -9,6 +10,7 @@ mod flows;
 mod hours;
 mod moderation;
 mod privacy;
+mod privacy_logs;
 mod props;
 mod server;
 mod storage;

@@ -1,6 +1,7 @@
 //! Command-line subcommands. Each file owns one subcommand's arguments (`Args`) and its
 //! `run`; `src/main.rs` only dispatches. Nothing here holds business logic.
 
+pub mod backup;
 pub mod chat;
 pub mod citizen;
 pub mod common;

@@ -8,9 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::common::{config, engine, Paths};
+use super::common::{config, data_dir, load_flows, Paths};
 use crate::config::Secrets;
+use crate::dialogue::runner::Engine;
 use crate::server::{self, Server};
+use crate::storage::backup::GatedStore;
+use crate::storage::SledStore;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,7 +30,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.public_url = format!("http://{bind}");
         config.bind = bind;
     }
-    let engine = engine(&args.paths)?;
+    // The engine writes through a gated store so that `POST /admin/backup` can pause it.
+    let (flows, locales) = load_flows(&args.paths)?;
+    let data = data_dir(&args.paths)?;
+    let store = GatedStore::new(
+        SledStore::open(&data).with_context(|| format!("cannot open the data directory {} (is a server using it?)", data.display()))?,
+    );
+    let engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
     let secrets = Secrets::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -45,7 +54,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("  WhatsApp webhook:           {base}/webhook/whatsapp ({wa} comuni with a phone_number_id)");
         println!("  Telegram webhooks:          {base}/webhook/telegram/<comune>");
         let server = Server::new(engine, config, secrets);
-        server::run(server, listener, shutdown_signal()).await?;
+        server.enable_admin(store, &data, addr).context("cannot write the admin token")?;
+        let served = server::run(server, listener, shutdown_signal()).await;
+        server::remove_admin_files(&data);
+        served?;
         println!("sportello stopped");
         anyhow::Ok(())
     })?;

@@ -5,6 +5,7 @@
 //! sending with retries). Shared state is one [`Server`] handle around an `Arc`; workers are
 //! started in [`Server::start`] and stopped by the shutdown future given to [`run`].
 
+mod admin;
 mod metrics;
 mod pipeline;
 mod sender;
@@ -27,6 +28,7 @@ use crate::dialogue::runner::Engine;
 use crate::storage::commit::GroupCommit;
 use crate::storage::CitizenKey;
 
+pub use admin::{remove_admin_files, ADDR_FILE, TOKEN_FILE};
 pub use metrics::Metrics;
 pub use pipeline::Job;
 
@@ -58,6 +60,8 @@ pub struct Inner {
     pub commit: GroupCommit,
     /// First wait before retrying a send; doubles up to five minutes.
     pub backoff: std::sync::atomic::AtomicU64,
+    /// The admin endpoint's token and store, once enabled (`admin.rs`).
+    pub admin: admin::Admin,
 }
 
 impl std::ops::Deref for Server {
@@ -122,6 +126,7 @@ impl Server {
                 metrics: Metrics::default(),
                 commit,
                 backoff: std::sync::atomic::AtomicU64::new(1000),
+                admin: admin::Admin::default(),
             }
         });
         Server { inner }
@@ -159,6 +164,7 @@ pub fn app(server: Server) -> Router {
         .merge(crate::web::routes())
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
+        .route("/admin/backup", post(admin::backup))
         .with_state(server)
 }
 
@@ -199,7 +205,9 @@ pub async fn run(
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    axum::serve(listener, app(server.clone())).with_graceful_shutdown(shutdown).await?;
+    // The peer address lets the admin endpoint answer loopback only.
+    let service = app(server.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
     let _ = retention.await;
     tracing::info!("shutting down: finishing in-flight messages");
     server.drain(Duration::from_secs(10)).await;

@@ -4,6 +4,7 @@
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
+pub mod backup;
 mod cases;
 pub mod commit;
 mod counting;

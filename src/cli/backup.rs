@@ -1,0 +1,154 @@
+//! `sportello backup` and `sportello restore`: argument parsing and where the bytes come
+//! from. The format, its checks and the restore itself are `storage::backup`'s.
+//!
+//! A backup reads the data directory itself when no server holds it; when one does (sled's
+//! lock), it asks that server over loopback with the token the server left in the
+//! directory (`server::admin`). Either way the file is checked whole before it takes its
+//! final name, and is readable by its owner only: it holds personal data.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use super::common::{data_dir, Paths};
+use crate::server::{ADDR_FILE, TOKEN_FILE};
+use crate::storage::backup::{read_backup, restore, Summary};
+use crate::storage::SledStore;
+
+/// Arguments of `sportello backup`.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// The backup file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+    #[command(flatten)]
+    pub paths: Paths,
+}
+
+/// Arguments of `sportello restore`.
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The backup file to read.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Replace what a non-empty data directory holds.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub paths: Paths,
+}
+
+/// Runs `sportello backup`.
+pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let data = data_dir(&args.paths)?;
+    // sled's own file: without it there is nothing to back up (and opening would create it).
+    if !data.join("db").is_file() {
+        bail!("{} holds no sportello data", data.display());
+    }
+    let partial = partial_name(&args.to);
+    let via = match SledStore::open(&data) {
+        Ok(store) => {
+            let mut out = BufWriter::new(create_private(&partial)?);
+            store.export_to(&mut out).context("writing the backup")?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            "the data directory"
+        }
+        Err(open_error) => {
+            if !data.join(TOKEN_FILE).is_file() {
+                return Err(open_error).with_context(|| format!("cannot open {}", data.display()));
+            }
+            from_server(&data, &partial)?;
+            "the running server"
+        }
+    };
+    // Checked whole before it takes its name: a file named FILE is a good backup.
+    let summary = verify(&partial).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })?;
+    std::fs::rename(&partial, &args.to)?;
+    println!("backup of {} ({via}) written to {}: {}", data.display(), args.to.display(), describe(&summary));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `sportello restore`.
+pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    let data = data_dir(&args.paths)?;
+    let file = File::open(&args.from).with_context(|| format!("cannot open {}", args.from.display()))?;
+    let backup = read_backup(BufReader::new(file)).with_context(|| format!("{} refused", args.from.display()))?;
+    if data.join(TOKEN_FILE).is_file() && SledStore::open(&data).is_err() {
+        bail!("a server is using {}: stop it first", data.display());
+    }
+    restore(&data, &backup, args.force).with_context(|| format!("cannot restore into {}", data.display()))?;
+    println!("restored {} into {}: {}", args.from.display(), data.display(), describe(&backup.summary));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the server holding `data` for a backup, into `to`.
+fn from_server(data: &Path, to: &Path) -> anyhow::Result<()> {
+    let token = std::fs::read_to_string(data.join(TOKEN_FILE)).context("cannot read the admin token")?;
+    let addr: SocketAddr = std::fs::read_to_string(data.join(ADDR_FILE))
+        .context("cannot read the server's address")?
+        .trim()
+        .parse()
+        .context("the server's address file is damaged")?;
+    let url = format!("http://{}/admin/backup", loopback(addr));
+    // reqwest on rustls needs a process-wide provider even for plain HTTP.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let mut response = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token.trim())
+            .send()
+            .await
+            .context("the server holding the data directory did not answer")?;
+        if !response.status().is_success() {
+            bail!("the server refused the backup: {}", response.status());
+        }
+        let mut out = BufWriter::new(create_private(to)?);
+        while let Some(chunk) = response.chunk().await? {
+            out.write_all(&chunk)?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        anyhow::Ok(())
+    })
+}
+
+/// The loopback address of a server listening on `addr` (which may be 0.0.0.0).
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    }
+}
+
+fn verify(path: &Path) -> anyhow::Result<Summary> {
+    let backup = read_backup(BufReader::new(File::open(path)?)).context("the backup just written does not check")?;
+    Ok(backup.summary)
+}
+
+fn partial_name(to: &Path) -> PathBuf {
+    let mut p = to.as_os_str().to_owned();
+    p.push(".partial");
+    PathBuf::from(p)
+}
+
+fn describe(s: &Summary) -> String {
+    let trees: Vec<String> = s.counts.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    format!("{} records ({}), sha256 {}", s.records, trees.join(", "), s.sha256)
+}
+
+/// Creates `path` (replacing it) readable by the owner only.
+fn create_private(path: &Path) -> anyhow::Result<File> {
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).with_context(|| format!("cannot create {}", path.display()))
+}

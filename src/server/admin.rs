@@ -1,0 +1,143 @@
+//! The admin endpoint of a running server: `POST /admin/backup`, for `sportello backup`
+//! while sled's lock keeps every other process out of the data directory.
+//!
+//! It answers only a loopback peer carrying `Authorization: Bearer <token>`, the token
+//! being the random one [`Server::enable_admin`] wrote to `<data>/admin.token` (owner-only,
+//! new at each start) next to the listening address in `<data>/admin.addr`. Whoever can
+//! read the data directory may take a backup; nobody else. The token is never logged, and
+//! neither is anything a backup holds.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::Server;
+use crate::storage::backup::GatedStore;
+
+/// The file holding the admin token, in the data directory.
+pub const TOKEN_FILE: &str = "admin.token";
+/// The file holding the server's address, in the data directory.
+pub const ADDR_FILE: &str = "admin.addr";
+
+/// The admin state of a server: empty (routes answer 404) until [`Server::enable_admin`].
+#[derive(Default)]
+pub struct Admin {
+    access: OnceLock<Access>,
+}
+
+struct Access {
+    token: String,
+    store: GatedStore,
+}
+
+impl Server {
+    /// Enables `/admin`: a fresh token and `addr` are written to `data` (0600), and backups
+    /// read `store`, the same handle the engine writes through. Call once, before serving.
+    pub fn enable_admin(&self, store: GatedStore, data: &Path, addr: SocketAddr) -> std::io::Result<()> {
+        let token = random_token()?;
+        write_private(&data.join(TOKEN_FILE), &token)?;
+        write_private(&data.join(ADDR_FILE), &addr.to_string())?;
+        self.admin
+            .access
+            .set(Access { token, store })
+            .map_err(|_| std::io::Error::other("the admin endpoint was already enabled"))
+    }
+}
+
+/// Removes the token and address files (at a clean stop; stale ones are harmless, as a
+/// backup tries the directory itself first).
+pub fn remove_admin_files(data: &Path) {
+    for f in [TOKEN_FILE, ADDR_FILE] {
+        let _ = std::fs::remove_file(data.join(f));
+    }
+}
+
+/// `POST /admin/backup`: the whole backup as the response body.
+pub async fn backup(State(s): State<Server>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+    let Some(access) = s.admin.access.get() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !peer.ip().is_loopback() {
+        tracing::warn!("admin request refused: not from loopback");
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|g| same_secret(g.trim(), &access.token)) {
+        tracing::warn!("admin request refused: bad or missing token");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let store = access.store.clone();
+    // The scan pauses writes and blocks: on a blocking thread, into memory, so the pause
+    // lasts as long as reading the store and not as long as a slow client.
+    let started = std::time::Instant::now();
+    let taken = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        store.export_to(&mut out).map(|summary| (out, summary))
+    })
+    .await;
+    match taken {
+        Ok(Ok((body, summary))) => {
+            tracing::info!(records = summary.records, bytes = body.len(), paused_ms = started.elapsed().as_millis() as u64, "backup taken");
+            ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "backup failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Compares in time independent of where they differ (hashes make the lengths equal).
+fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// 32 bytes from the operating system's generator, as hex.
+fn random_token() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes `text` to `path`, readable by the owner only, replacing any previous file at once.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp: PathBuf = path.to_path_buf().into_os_string().into();
+    tmp.as_mut_os_string().push(".tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_by_content() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("", "abc"));
+    }
+
+    #[test]
+    fn tokens_are_fresh_and_long() {
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+    }
+}
