@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::keys::{CitizenKey, META_TREE, SCHEMA_VERSION_KEY};
-use super::{InboundEntry, ModerationCase, OutboundEntry, SentEntry, SledStore, Store, StoreError, SCHEMA_VERSION};
+use super::{
+    AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, SledStore, Store, StoreError, SCHEMA_VERSION,
+};
 use crate::dialogue::Citizen;
 
 /// The version of the file format this build writes and reads.
@@ -329,6 +331,33 @@ impl Store for GatedStore {
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
         self.store.cases(comune)
     }
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+        self.write(|s| s.append_ledger(entry))
+    }
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+        self.store.ledger(comune)
+    }
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        self.write(|s| s.append_audit(entry))
+    }
+    fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        self.store.audit(comune)
+    }
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+        self.write(|s| s.scrub_citizen(key, keep_outbox))
+    }
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        self.write(|s| s.prune_sent(before))
+    }
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        self.store.mentions(needle)
+    }
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+        self.write(|s| s.bump(comune, month, metric, by))
+    }
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+        self.store.counters(comune)
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -342,7 +371,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
