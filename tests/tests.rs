@@ -5,6 +5,7 @@ mod cli;
 mod crash;
 mod faq;
 mod flows;
+mod hostile;
 mod hours;
 mod moderation;
 mod props;
