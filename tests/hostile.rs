@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use sportello::channel::whatsapp::sign;
 use sportello::config::{ComuneChannels, Config, Secrets};
 use sportello::server::{self, Server, MAX_WEBHOOK_BYTES, MAX_WEB_BYTES};

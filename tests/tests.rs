@@ -5,6 +5,7 @@ mod cli;
 mod crash;
 mod faq;
 mod flows;
+mod fuzz;
 mod hostile;
 mod hours;
 mod moderation;
