@@ -1,6 +1,8 @@
 //! sportello's integration tests, compiled as one binary (ripgrep's layout).
 //! Each module drives the real binary or the real library API; helpers live in `util`.
 
+#[path = "../audit/check.rs"]
+mod audit;
 mod cli;
 mod crash;
 mod faq;
