@@ -75,7 +75,10 @@ fn config(graph: SocketAddr) -> (Config, Secrets) {
     for c in ["madone", "brusson"] {
         config.comuni.insert(c.into(), ComuneChannels { whatsapp_phone_number_id: Some(format!("pn-{c}")), ..Default::default() });
     }
-    let vars = [("SPORTELLO_WHATSAPP_APP_SECRET", SECRET), ("SPORTELLO_WHATSAPP_TOKEN", "graph-token")];
+    // `LOAD_NO_SEND=1`: no Graph token, so replies fail at once without HTTP (isolates the
+    // inbound path: webhook, journal, step, commit).
+    let token = if std::env::var("LOAD_NO_SEND").is_ok() { "" } else { "graph-token" };
+    let vars = [("SPORTELLO_WHATSAPP_APP_SECRET", SECRET), ("SPORTELLO_WHATSAPP_TOKEN", token)];
     (config, Secrets::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))))
 }
 
@@ -266,6 +269,9 @@ fn main() {
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(load());
+    if std::env::var("LOAD_ONLY").is_ok() {
+        return;
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -305,10 +311,20 @@ async fn load() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     arrivals.lock().unwrap().clear();
 
-    let run = fixed_rate(&http, &url, Arc::new(requests(n_rate, 3_300_000_000)), RATE).await;
-    report(&format!("(a) sportello, {RATE}/s for {RATE_SECONDS} s"), &run, Some(&arrivals)).await;
+    // `LOAD_ONLY=full` runs only sportello at full speed (for profiling with perf).
+    let only_full = std::env::var("LOAD_ONLY").is_ok_and(|v| v == "full");
+    if !only_full {
+        for rate in [RATE / 2, RATE] {
+            let run = fixed_rate(&http, &url, Arc::new(requests((rate * RATE_SECONDS) as usize, 3_300_000_000 + rate * 10_000)), rate).await;
+            report(&format!("(a) sportello, {rate}/s for {RATE_SECONDS} s"), &run, Some(&arrivals)).await;
+        }
+    }
     let run = full_speed(&http, &url, Arc::new(requests(FULL_MESSAGES, 3_400_000_000)), CONNECTIONS).await;
-    let ours = report(&format!("(b) sportello, full speed, {CONNECTIONS} connections"), &run, Some(&arrivals)).await;
+    let replies = if std::env::var("LOAD_NO_SEND").is_ok() { None } else { Some(&arrivals) };
+    let ours = report(&format!("(b) sportello, full speed, {CONNECTIONS} connections"), &run, replies).await;
+    if only_full {
+        return;
+    }
     let run = fixed_rate(&http, &bare_url, Arc::new(requests(n_rate, 3_500_000_000)), RATE).await;
     report(&format!("(a) bare handler, {RATE}/s for {RATE_SECONDS} s"), &run, None).await;
     let run = full_speed(&http, &bare_url, Arc::new(requests(FULL_MESSAGES, 3_600_000_000)), CONNECTIONS).await;
