@@ -3,10 +3,14 @@
 
 mod backup;
 mod browser;
+#[path = "../audit/check.rs"]
+mod audit;
 mod cli;
 mod crash;
 mod faq;
 mod flows;
+mod fuzz;
+mod hostile;
 mod hours;
 mod moderation;
 mod privacy;

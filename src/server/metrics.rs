@@ -66,12 +66,13 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 14] = [
+    let rows: [(&str, &str, u64); 15] = [
         ("sportello_inbound_messages_total", "messages journalled", m.inbound.get()),
         ("sportello_inbound_duplicates_total", "redeliveries dropped", m.duplicates.get()),
         ("sportello_inbound_unrouted_total", "messages for a number no comune has", m.unrouted.get()),
         ("sportello_webhooks_refused_total", "webhooks refused for signature or secret", m.refused.get()),
         ("sportello_webhooks_malformed_total", "webhooks refused as malformed", m.malformed.get()),
+        ("sportello_inbound_rate_limited_total", "messages acknowledged and dropped by the per-citizen limit", s.limits.dropped.load(Ordering::Relaxed)),
         ("sportello_steps_total", "dialogue steps run", m.steps.get()),
         ("sportello_errors_total", "steps or commits that failed", m.errors.get()),
         ("sportello_replies_sent_total", "replies accepted by a provider", m.sent.get()),

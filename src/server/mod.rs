@@ -6,6 +6,7 @@
 //! started in [`Server::start`] and stopped by the shutdown future given to [`run`].
 
 mod admin;
+mod limits;
 mod metrics;
 mod pipeline;
 mod sender;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::channel::telegram::BotClient;
 use crate::channel::whatsapp::GraphClient;
@@ -29,11 +31,16 @@ use crate::storage::commit::GroupCommit;
 use crate::storage::CitizenKey;
 
 pub use admin::{remove_admin_files, ADDR_FILE, TOKEN_FILE};
+pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use pipeline::Job;
 
 /// Webhook bodies above this are refused with 413 (Meta's payloads are at most 3 MB).
 pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+/// Simulator and page bodies above this are refused with 413 (a message is a few hundred bytes).
+pub const MAX_WEB_BYTES: usize = 16 * 1024;
+/// A request not answered within this is cut with 408 (slow or stalled clients).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The server's shared state. Cheap to clone.
 #[derive(Clone)]
@@ -62,6 +69,10 @@ pub struct Inner {
     pub backoff: std::sync::atomic::AtomicU64,
     /// The admin endpoint's token and store, once enabled (`admin.rs`).
     pub admin: admin::Admin,
+    /// Per-citizen token buckets, checked before a message is queued.
+    pub limits: RateLimiter,
+    /// Whole-request timeout in milliseconds, read when the router is built.
+    pub request_timeout: std::sync::atomic::AtomicU64,
 }
 
 impl std::ops::Deref for Server {
@@ -127,6 +138,8 @@ impl Server {
                 commit,
                 backoff: std::sync::atomic::AtomicU64::new(1000),
                 admin: admin::Admin::default(),
+                limits: RateLimiter::default(),
+                request_timeout: std::sync::atomic::AtomicU64::new(REQUEST_TIMEOUT.as_millis() as u64),
             }
         });
         Server { inner }
@@ -135,6 +148,11 @@ impl Server {
     /// Sets the first retry wait (tests use milliseconds; the default is one second).
     pub fn set_backoff(&self, first: Duration) {
         self.backoff.store(first.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets the whole-request timeout used by the next [`app`] built (tests use a short one).
+    pub fn set_request_timeout(&self, limit: Duration) {
+        self.request_timeout.store(limit.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Starts the workers: replays what a previous run journalled but did not finish.
@@ -159,12 +177,15 @@ pub fn app(server: Server) -> Router {
         .route("/webhook/whatsapp", get(webhooks::whatsapp_verify).post(webhooks::whatsapp_post))
         .route("/webhook/telegram/{comune}", post(webhooks::telegram_post))
         .layer(RequestBodyLimitLayer::new(MAX_WEBHOOK_BYTES));
+    let timeout = Duration::from_millis(server.request_timeout.load(std::sync::atomic::Ordering::Relaxed));
     Router::new()
         .merge(webhooks)
-        .merge(crate::web::routes())
+        .merge(crate::web::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
+        // Covers reading the body: a client trickling bytes is cut, and its connection with it.
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .with_state(server)
 }
 

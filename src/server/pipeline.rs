@@ -29,6 +29,9 @@ pub enum Job {
 pub enum AcceptError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The journalling task panicked or was cancelled at shutdown.
+    #[error("the journalling task did not finish")]
+    Task,
 }
 
 impl Server {
@@ -38,18 +41,39 @@ impl Server {
     }
 
     /// Journals messages routed to `comune`s, drops redeliveries, makes the journal durable
-    /// and queues the new ones. Returns how many were new.
+    /// and queues the new ones. Returns how many were queued.
+    ///
+    /// Runs in its own task: the request timeout may drop the handler's future, and a
+    /// message journalled but never queued would wait for the next start (its redelivery
+    /// is dropped as a duplicate).
     pub(crate) async fn accept(&self, messages: Vec<(String, InboundMessage)>) -> Result<usize, AcceptError> {
+        let s = self.clone();
+        tokio::spawn(async move { s.accept_now(messages).await }).await.map_err(|_| AcceptError::Task)?
+    }
+
+    async fn accept_now(&self, messages: Vec<(String, InboundMessage)>) -> Result<usize, AcceptError> {
         let now = Timestamp::now();
+        let clock = std::time::Instant::now();
         let mut fresh = Vec::new();
         for (comune, message) in messages {
             let key = CitizenKey::new(&comune, message.channel.as_str(), &message.from);
             let dedupe = inbound_key(message.channel.as_str(), &message.route, &message.id);
-            let entry = InboundEntry { key: key.clone(), message: Some(message.clone()), received_at: now, done: false };
-            if self.engine.store.record_inbound(&dedupe, &entry)? {
-                fresh.push((key, dedupe, message));
+            // Over the citizen's limit: journalled as already done (so a redelivery is
+            // still a duplicate) with no text kept, acknowledged, never processed. A
+            // redelivery also takes a token; Meta redelivers rarely enough not to matter.
+            let limited = !self.limits.allow(&key, clock)
+                && !super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body);
+            let entry = if limited {
+                InboundEntry { key: key.clone(), message: None, received_at: now, done: true }
             } else {
+                InboundEntry { key: key.clone(), message: Some(message.clone()), received_at: now, done: false }
+            };
+            if !self.engine.store.record_inbound(&dedupe, &entry)? {
                 self.metrics.duplicates.inc();
+            } else if limited {
+                self.limits.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                fresh.push((key, dedupe, message));
             }
         }
         self.durable().await?;
