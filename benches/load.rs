@@ -67,7 +67,7 @@ fn engine(store: Arc<dyn Store>) -> Engine {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let locales = Locales::load_dir(&root.join("locales")).expect("locales");
     let flows = flow::load_dir(&root.join("flows"), &locales).expect("flows");
-    Engine { flows, locales, store }
+    Engine::new(flows, locales, store)
 }
 
 fn config(graph: SocketAddr) -> (Config, Secrets) {
