@@ -3,7 +3,7 @@
 //! structured mutations of real payloads and flow files (the fixtures and `flows/`).
 //!
 //! The default run is short (256 cases a property, a few seconds in all). The long run is
-//! `PROPTEST_CASES=100000 cargo test --test tests fuzz` (see LOAD.md for its time and
+//! `PROPTEST_CASES=100000 cargo test --test tests fuzz` (see BENCHMARKS.md for its time and
 //! result). Each crash found becomes a named regression test at the bottom of this file.
 //! This file must not depend on the network or on the clock (every `today` is given).
 
