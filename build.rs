@@ -24,22 +24,40 @@ fn main() {
     println!("cargo:rerun-if-changed=flows");
     println!("cargo:rerun-if-changed=locales");
     println!("cargo:rerun-if-changed=faq");
-    let mut out = String::from("/// Flow files compiled in: (file name, contents).\npub static FLOWS: &[(&str, &str)] = &[\n");
+    let mut out =
+        String::from("/// Flow files compiled in: (file name, contents).\npub static FLOWS: &[(&str, &str)] = &[\n");
     for f in files(&root.join("flows"), ".toml") {
-        writeln!(out, "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/flows/{f}\"))),").unwrap();
+        writeln!(
+            out,
+            "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/flows/{f}\"))),"
+        )
+        .unwrap();
     }
     out.push_str("];\n/// FAQ files compiled in: (file name, contents).\npub static FAQS: &[(&str, &str)] = &[\n");
     for f in files(&root.join("faq"), ".toml") {
-        writeln!(out, "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/faq/{f}\"))),").unwrap();
+        writeln!(
+            out,
+            "    ({f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/faq/{f}\"))),"
+        )
+        .unwrap();
     }
     out.push_str("];\n/// Fluent files compiled in: (language, file name, contents).\npub static LOCALES: &[(&str, &str, &str)] = &[\n");
     let mut langs: Vec<String> = std::fs::read_dir(root.join("locales"))
-        .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     langs.sort();
     for lang in langs {
         for f in files(&root.join("locales").join(&lang), ".ftl") {
-            writeln!(out, "    ({lang:?}, {f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/locales/{lang}/{f}\"))),").unwrap();
+            writeln!(
+                out,
+                "    ({lang:?}, {f:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/locales/{lang}/{f}\"))),"
+            )
+            .unwrap();
         }
     }
     out.push_str("];\n");

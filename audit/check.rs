@@ -84,7 +84,12 @@ impl Ver {
 
     /// The upper bound of a caret requirement: the leftmost non-zero part is kept.
     fn caret_bound(&self, given: usize) -> Ver {
-        let first_nonzero = self.nums.iter().take(given).position(|&n| n != 0).unwrap_or(given.saturating_sub(1));
+        let first_nonzero = self
+            .nums
+            .iter()
+            .take(given)
+            .position(|&n| n != 0)
+            .unwrap_or(given.saturating_sub(1));
         self.bump(first_nonzero + 1)
     }
 }
@@ -180,7 +185,9 @@ fn audit(db: &Db, lock_src: &str) -> (Vec<String>, Vec<String>) {
     let lock: Lock = toml::from_str(lock_src).expect("Cargo.lock parses");
     let (mut fail, mut note) = (Vec::new(), Vec::new());
     for p in lock.package.iter().filter(|p| p.source.is_some()) {
-        let Some((v, _)) = Ver::parse(&p.version) else { panic!("unreadable version {} {}", p.name, p.version) };
+        let Some((v, _)) = Ver::parse(&p.version) else {
+            panic!("unreadable version {} {}", p.name, p.version)
+        };
         for a in db.advisory.iter().filter(|a| a.package == p.name) {
             if a.affects(&v).unwrap_or_else(|e| panic!("{}: {e}", a.id)) {
                 let line = format!("{} {} {}: {} ({})", a.id, p.name, p.version, a.title, a.url);
@@ -202,7 +209,11 @@ fn cargo_lock_has_no_listed_vulnerable_version() {
     for n in &note {
         eprintln!("audit notice: {n}");
     }
-    assert!(fail.is_empty(), "vulnerable dependencies in Cargo.lock:\n{}", fail.join("\n"));
+    assert!(
+        fail.is_empty(),
+        "vulnerable dependencies in Cargo.lock:\n{}",
+        fail.join("\n")
+    );
 }
 
 #[test]
@@ -212,7 +223,12 @@ fn the_advisories_file_is_well_formed() {
     for a in &db.advisory {
         assert!(ids.insert(a.id.clone()), "duplicate {}", a.id);
         assert!(a.id.starts_with("RUSTSEC-") && a.id.len() == 17, "{}", a.id);
-        assert!(jiff::civil::Date::strptime("%Y-%m-%d", &a.date).is_ok(), "{}: date {}", a.id, a.date);
+        assert!(
+            jiff::civil::Date::strptime("%Y-%m-%d", &a.date).is_ok(),
+            "{}: date {}",
+            a.id,
+            a.date
+        );
         assert!(a.url.starts_with("https://"), "{}: url", a.id);
         for r in a.patched.iter().chain(&a.unaffected) {
             matches(r, &Ver::parse("1.0.0").unwrap().0).unwrap_or_else(|e| panic!("{}: {e}", a.id));
@@ -236,9 +252,19 @@ fn the_checker_flags_a_vulnerable_lock_and_passes_a_patched_one() {
     let ids: BTreeSet<&str> = fail.iter().map(|l| l.split(' ').next().unwrap()).collect();
     assert_eq!(
         ids,
-        BTreeSet::from(["RUSTSEC-2026-0007", "RUSTSEC-2024-0399", "RUSTSEC-2026-0285", "RUSTSEC-2026-0098", "RUSTSEC-2026-0099", "RUSTSEC-2026-0104"])
+        BTreeSet::from([
+            "RUSTSEC-2026-0007",
+            "RUSTSEC-2024-0399",
+            "RUSTSEC-2026-0285",
+            "RUSTSEC-2026-0098",
+            "RUSTSEC-2026-0099",
+            "RUSTSEC-2026-0104"
+        ])
     );
-    assert!(note.iter().any(|n| n.contains("RUSTSEC-2024-0384")), "unmaintained is a notice: {note:?}");
+    assert!(
+        note.iter().any(|n| n.contains("RUSTSEC-2024-0384")),
+        "unmaintained is a notice: {note:?}"
+    );
     let (fail, _) = audit(&db, &lock("1.11.1", "0.23.45", "0.104.0-alpha.7"));
     assert!(fail.is_empty(), "{fail:?}");
 }

@@ -46,7 +46,10 @@ fn engine() -> (Arc<Engine>, Arc<Counted>, tempfile::TempDir) {
     let locales = Locales::embedded().unwrap_or_else(|e| panic!("locales: {e:?}"));
     let flows = flow::load_embedded(&locales).unwrap_or_else(|e| panic!("flows: {e:?}"));
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(FlushCounter::new(SledStore::open(dir.path()).expect("sled"), Duration::ZERO));
+    let store = Arc::new(FlushCounter::new(
+        SledStore::open(dir.path()).expect("sled"),
+        Duration::ZERO,
+    ));
     (Arc::new(Engine::new(flows, locales, store.clone())), store, dir)
 }
 
@@ -56,13 +59,20 @@ fn message(citizen: usize, n: usize, one_number: bool) -> (CitizenKey, Inbound) 
     // each stay with one comune.
     let (comune, text) = if one_number {
         let all: usize = SCRIPTS.iter().map(|(_, s)| s.len()).sum();
-        SCRIPTS.iter().flat_map(|(c, s)| s.iter().map(move |t| (*c, *t))).nth(n % all).unwrap_or(("brusson", "ciao"))
+        SCRIPTS
+            .iter()
+            .flat_map(|(c, s)| s.iter().map(move |t| (*c, *t)))
+            .nth(n % all)
+            .unwrap_or(("brusson", "ciao"))
     } else {
         let (c, s) = SCRIPTS[citizen % 3];
         (c, s[n % s.len()])
     };
     let key = CitizenKey::new(comune, "whatsapp", &format!("39333{citizen:07}"));
-    let inbound = Inbound { id: format!("wamid.{citizen}.{n}"), body: Body::Text { text: text.to_string() } };
+    let inbound = Inbound {
+        id: format!("wamid.{citizen}.{n}"),
+        body: Body::Text { text: text.to_string() },
+    };
     (key, inbound)
 }
 
@@ -110,7 +120,13 @@ fn sequential(mode: &'static str, citizens: usize, steps: usize, flush_each: boo
         }
         latencies.push(t.elapsed().as_nanos() as u64);
     }
-    Figures { mode, steps, elapsed: started.elapsed(), latencies, note: String::new() }
+    Figures {
+        mode,
+        steps,
+        elapsed: started.elapsed(),
+        latencies,
+        note: String::new(),
+    }
 }
 
 /// Many citizens from `TASKS` tasks on a current-thread runtime, each step acknowledged only
@@ -150,7 +166,13 @@ fn grouped(mode: &'static str, steps: usize) -> Figures {
     let flushes = counted.flushes().max(1);
     let done = latencies.len();
     let note = format!("{flushes} flushes, {:.1} steps per flush", done as f64 / flushes as f64);
-    Figures { mode, steps: done, elapsed, latencies, note }
+    Figures {
+        mode,
+        steps: done,
+        elapsed,
+        latencies,
+        note,
+    }
 }
 
 fn main() {
@@ -162,8 +184,20 @@ fn main() {
     println!("| mode | steps | steps/s | p50 µs | p99 µs | p99.9 µs | notes |");
     println!("|---|---|---|---|---|---|---|");
     // Printed as each mode ends, so a slow disk shows progress.
-    println!("{}", sequential("(a) 1 citizen, no flush per step", 1, steps, false).row());
-    println!("{}", sequential("(b) 10,000 citizens, no flush per step", MANY, steps, false).row());
-    println!("{}", sequential("(c) 1 citizen, flush after every step", 1, steps / 100, true).row());
-    println!("{}", grouped("(d) 10,000 citizens, 64 tasks, group commit", steps / 2).row());
+    println!(
+        "{}",
+        sequential("(a) 1 citizen, no flush per step", 1, steps, false).row()
+    );
+    println!(
+        "{}",
+        sequential("(b) 10,000 citizens, no flush per step", MANY, steps, false).row()
+    );
+    println!(
+        "{}",
+        sequential("(c) 1 citizen, flush after every step", 1, steps / 100, true).row()
+    );
+    println!(
+        "{}",
+        grouped("(d) 10,000 citizens, 64 tasks, group commit", steps / 2).row()
+    );
 }

@@ -40,8 +40,12 @@ const FULL_MESSAGES: usize = 20_000;
 const CONNECTIONS: usize = 64;
 const SUBSCRIBERS: usize = 100_000;
 /// (comune, text): first messages of new citizens, the two comuni of the brief.
-const TEXTS: [(&str, &str); 4] =
-    [("madone", "ATTIVA ISCRIZIONE"), ("brusson", "MI ISCRIVO"), ("madone", "DISATTIVA ISCRIZIONE"), ("brusson", "MI CANCELLO")];
+const TEXTS: [(&str, &str); 4] = [
+    ("madone", "ATTIVA ISCRIZIONE"),
+    ("brusson", "MI ISCRIVO"),
+    ("madone", "DISATTIVA ISCRIZIONE"),
+    ("brusson", "MI CANCELLO"),
+];
 
 /// When each recipient's first reply reached the fake Graph API.
 type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
@@ -50,7 +54,10 @@ async fn graph(State(a): State<Arrivals>, Json(body): Json<Value>) -> Json<Value
     let now = Instant::now();
     if body["status"] != "read" {
         if let Some(to) = body["to"].as_str() {
-            a.lock().unwrap().entry(to.trim_start_matches('+').to_string()).or_insert(now);
+            a.lock()
+                .unwrap()
+                .entry(to.trim_start_matches('+').to_string())
+                .or_insert(now);
         }
     }
     Json(json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.X"}]}))
@@ -71,15 +78,35 @@ fn engine(store: Arc<dyn Store>) -> Engine {
 }
 
 fn config(graph: SocketAddr) -> (Config, Secrets) {
-    let mut config = Config { graph_url: format!("http://{graph}/v23.0"), telegram_url: format!("http://{graph}"), ..Config::default() };
+    let mut config = Config {
+        graph_url: format!("http://{graph}/v23.0"),
+        telegram_url: format!("http://{graph}"),
+        ..Config::default()
+    };
     for c in ["madone", "brusson"] {
-        config.comuni.insert(c.into(), ComuneChannels { whatsapp_phone_number_id: Some(format!("pn-{c}")), ..Default::default() });
+        config.comuni.insert(
+            c.into(),
+            ComuneChannels {
+                whatsapp_phone_number_id: Some(format!("pn-{c}")),
+                ..Default::default()
+            },
+        );
     }
     // `LOAD_NO_SEND=1`: no Graph token, so replies fail at once without HTTP (isolates the
     // inbound path: webhook, journal, step, commit).
-    let token = if std::env::var("LOAD_NO_SEND").is_ok() { "" } else { "graph-token" };
-    let vars = [("SPORTELLO_WHATSAPP_APP_SECRET", SECRET), ("SPORTELLO_WHATSAPP_TOKEN", token)];
-    (config, Secrets::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))))
+    let token = if std::env::var("LOAD_NO_SEND").is_ok() {
+        ""
+    } else {
+        "graph-token"
+    };
+    let vars = [
+        ("SPORTELLO_WHATSAPP_APP_SECRET", SECRET),
+        ("SPORTELLO_WHATSAPP_TOKEN", token),
+    ];
+    (
+        config,
+        Secrets::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string()))),
+    )
 }
 
 /// One prepared request: citizen number, body, signature.
@@ -116,7 +143,13 @@ struct Run {
 }
 
 async fn send(http: &reqwest::Client, url: &str, r: &Req) -> bool {
-    let res = http.post(url).header("content-type", "application/json").header("x-hub-signature-256", &r.sig).body(r.body.clone()).send().await;
+    let res = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", &r.sig)
+        .body(r.body.clone())
+        .send()
+        .await;
     matches!(res, Ok(res) if res.status() == StatusCode::OK)
 }
 
@@ -179,7 +212,12 @@ fn collect(results: Vec<(usize, Instant, Instant, bool)>, reqs: &[Req], start: I
             acks.push((reqs[i].from.clone(), due, done));
         }
     }
-    Run { sent, ok: acks.len(), seconds: (last - start).as_secs_f64(), acks }
+    Run {
+        sent,
+        ok: acks.len(),
+        seconds: (last - start).as_secs_f64(),
+        acks,
+    }
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -196,7 +234,11 @@ fn summary(ms: &mut [f64]) -> String {
 
 /// Prints a table row; with `arrivals`, also request→reply (waits up to 30 s for replies).
 async fn report(mode: &str, run: &Run, arrivals: Option<&Arrivals>) -> f64 {
-    let mut acked: Vec<f64> = run.acks.iter().map(|(_, due, done)| (*done - *due).as_secs_f64() * 1e3).collect();
+    let mut acked: Vec<f64> = run
+        .acks
+        .iter()
+        .map(|(_, due, done)| (*done - *due).as_secs_f64() * 1e3)
+        .collect();
     let throughput = run.ok as f64 / run.seconds;
     let mut reply_cols = "– | – | – | –".to_string();
     if let Some(a) = arrivals {
@@ -205,19 +247,33 @@ async fn report(mode: &str, run: &Run, arrivals: Option<&Arrivals>) -> f64 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let seen = a.lock().unwrap().clone();
-        let mut replied: Vec<f64> =
-            run.acks.iter().filter_map(|(from, due, _)| seen.get(from).map(|t| (t.saturating_duration_since(*due)).as_secs_f64() * 1e3)).collect();
+        let mut replied: Vec<f64> = run
+            .acks
+            .iter()
+            .filter_map(|(from, due, _)| {
+                seen.get(from)
+                    .map(|t| (t.saturating_duration_since(*due)).as_secs_f64() * 1e3)
+            })
+            .collect();
         let n = replied.len();
         reply_cols = format!("{} | {n}", summary(&mut replied));
         a.lock().unwrap().clear();
     }
-    println!("| {mode} | {} | {} | {:.0} | {} | {reply_cols} |", run.sent, run.ok, throughput, summary(&mut acked));
+    println!(
+        "| {mode} | {} | {} | {:.0} | {} | {reply_cols} |",
+        run.sent,
+        run.ok,
+        throughput,
+        summary(&mut acked)
+    );
     throughput
 }
 
 fn status_kb(field: &str) -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    s.lines().find_map(|l| l.strip_prefix(field)?.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    s.lines()
+        .find_map(|l| l.strip_prefix(field)?.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Child process: open the populated store, build and start the server, measure.
@@ -255,8 +311,16 @@ fn populate(dir: &std::path::Path) -> Duration {
         c.state = Dialogue::Subscribed;
         c.language = Some("it".into());
         c.subscribed_at = Some(now);
-        c.consents.push(Consent { kind: "privacy".into(), notice_version: "2026-01".into(), at: now, message_id: format!("wamid.{i}"), how: "keyword".into() });
-        store.put_citizen(&CitizenKey::new(comune, "whatsapp", &format!("39333{i:07}")), &c).expect("put");
+        c.consents.push(Consent {
+            kind: "privacy".into(),
+            notice_version: "2026-01".into(),
+            at: now,
+            message_id: format!("wamid.{i}"),
+            how: "keyword".into(),
+        });
+        store
+            .put_citizen(&CitizenKey::new(comune, "whatsapp", &format!("39333{i:07}")), &c)
+            .expect("put");
     }
     store.flush().expect("flush");
     t.elapsed()
@@ -277,18 +341,43 @@ fn main() {
     let data = dir.path().join("data");
     let took = populate(&data);
     let du = dir_size(&data);
-    println!("\npopulated {SUBSCRIBERS} subscribers in {:.1} s, {:.1} MB on disk", took.as_secs_f64(), du as f64 / 1e6);
-    let out = std::process::Command::new(std::env::current_exe().unwrap()).arg("--store-phase").arg(&data).output().expect("child");
+    println!(
+        "\npopulated {SUBSCRIBERS} subscribers in {:.1} s, {:.1} MB on disk",
+        took.as_secs_f64(),
+        du as f64 / 1e6
+    );
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--store-phase")
+        .arg(&data)
+        .output()
+        .expect("child");
     print!("{}", String::from_utf8_lossy(&out.stdout));
 }
 
 fn dir_size(p: &std::path::Path) -> u64 {
-    std::fs::read_dir(p).map(|rd| rd.flatten().map(|e| if e.path().is_dir() { dir_size(&e.path()) } else { e.metadata().map(|m| m.len()).unwrap_or(0) }).sum()).unwrap_or(0)
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        dir_size(&e.path())
+                    } else {
+                        e.metadata().map(|m| m.len()).unwrap_or(0)
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 async fn load() {
     let arrivals: Arrivals = Arc::default();
-    let fake = serve(Router::new().route("/v23.0/{pnid}/messages", post(graph)).with_state(arrivals.clone())).await;
+    let fake = serve(
+        Router::new()
+            .route("/v23.0/{pnid}/messages", post(graph))
+            .with_state(arrivals.clone()),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
     let (config, secrets) = config(fake);
@@ -315,21 +404,61 @@ async fn load() {
     let only_full = std::env::var("LOAD_ONLY").is_ok_and(|v| v == "full");
     if !only_full {
         for rate in [RATE / 2, RATE] {
-            let run = fixed_rate(&http, &url, Arc::new(requests((rate * RATE_SECONDS) as usize, 3_300_000_000 + rate * 10_000)), rate).await;
-            report(&format!("(a) sportello, {rate}/s for {RATE_SECONDS} s"), &run, Some(&arrivals)).await;
+            let run = fixed_rate(
+                &http,
+                &url,
+                Arc::new(requests((rate * RATE_SECONDS) as usize, 3_300_000_000 + rate * 10_000)),
+                rate,
+            )
+            .await;
+            report(
+                &format!("(a) sportello, {rate}/s for {RATE_SECONDS} s"),
+                &run,
+                Some(&arrivals),
+            )
+            .await;
         }
     }
-    let run = full_speed(&http, &url, Arc::new(requests(FULL_MESSAGES, 3_400_000_000)), CONNECTIONS).await;
-    let replies = if std::env::var("LOAD_NO_SEND").is_ok() { None } else { Some(&arrivals) };
-    let ours = report(&format!("(b) sportello, full speed, {CONNECTIONS} connections"), &run, replies).await;
+    let run = full_speed(
+        &http,
+        &url,
+        Arc::new(requests(FULL_MESSAGES, 3_400_000_000)),
+        CONNECTIONS,
+    )
+    .await;
+    let replies = if std::env::var("LOAD_NO_SEND").is_ok() {
+        None
+    } else {
+        Some(&arrivals)
+    };
+    let ours = report(
+        &format!("(b) sportello, full speed, {CONNECTIONS} connections"),
+        &run,
+        replies,
+    )
+    .await;
     if only_full {
         return;
     }
     let run = fixed_rate(&http, &bare_url, Arc::new(requests(n_rate, 3_500_000_000)), RATE).await;
     report(&format!("(a) bare handler, {RATE}/s for {RATE_SECONDS} s"), &run, None).await;
-    let run = full_speed(&http, &bare_url, Arc::new(requests(FULL_MESSAGES, 3_600_000_000)), CONNECTIONS).await;
-    let theirs = report(&format!("(b) bare handler, full speed, {CONNECTIONS} connections"), &run, None).await;
-    println!("\nthroughput ratio sportello / bare handler (full speed): {:.3}", ours / theirs);
+    let run = full_speed(
+        &http,
+        &bare_url,
+        Arc::new(requests(FULL_MESSAGES, 3_600_000_000)),
+        CONNECTIONS,
+    )
+    .await;
+    let theirs = report(
+        &format!("(b) bare handler, full speed, {CONNECTIONS} connections"),
+        &run,
+        None,
+    )
+    .await;
+    println!(
+        "\nthroughput ratio sportello / bare handler (full speed): {:.3}",
+        ours / theirs
+    );
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(30), running).await;
 }

@@ -39,11 +39,7 @@ fn main() {
     let settings = Settings::default();
     let mut messages: Vec<(String, Lang)> = Vec::with_capacity(20_000);
     for i in 0..20_000usize {
-        let (templates, lang) = if i % 4 == 3 {
-            (FR, Lang::Fr)
-        } else {
-            (IT, Lang::It)
-        };
+        let (templates, lang) = if i % 4 == 3 { (FR, Lang::Fr) } else { (IT, Lang::It) };
         let t = templates[i % templates.len()];
         messages.push((t.replace("{n}", &(i % 97 + 2).to_string()), lang));
     }

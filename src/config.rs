@@ -119,7 +119,10 @@ impl Config {
     /// Reads and validates `file`. Relative paths in it are relative to the file's folder.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
         let name = file.display().to_string();
-        let src = std::fs::read_to_string(file).map_err(|source| ConfigError::Read { file: name.clone(), source })?;
+        let src = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+            file: name.clone(),
+            source,
+        })?;
         let raw: RawConfig = toml::from_str(&src).map_err(|e| ConfigError::Invalid {
             file: name.clone(),
             line: e.span().map(|s| src[..s.start].matches('\n').count() + 1).unwrap_or(0),
@@ -129,18 +132,27 @@ impl Config {
         let rel = |p: Option<PathBuf>| p.map(|p| if p.is_relative() { base.join(p) } else { p });
         let invalid = |needle: &str, reason: String| ConfigError::Invalid {
             file: name.clone(),
-            line: src.find(needle).map(|o| src[..o].matches('\n').count() + 1).unwrap_or(0),
+            line: src
+                .find(needle)
+                .map(|o| src[..o].matches('\n').count() + 1)
+                .unwrap_or(0),
             reason,
         };
         let bind = raw.server.bind.unwrap_or_else(|| DEFAULT_BIND.into());
         if bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("bind", format!("server.bind \"{bind}\" is not an address:port")));
+            return Err(invalid(
+                "bind",
+                format!("server.bind \"{bind}\" is not an address:port"),
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for (id, c) in &raw.comuni {
             if let Some(p) = &c.whatsapp_phone_number_id {
                 if !seen.insert(p.clone()) {
-                    return Err(invalid(p, format!("phone_number_id {p} is given to two comuni (the second: {id})")));
+                    return Err(invalid(
+                        p,
+                        format!("phone_number_id {p} is given to two comuni (the second: {id})"),
+                    ));
                 }
             }
         }
@@ -148,15 +160,27 @@ impl Config {
         Ok(Config {
             bind,
             public_url: public_url.trim_end_matches('/').to_string(),
-            graph_url: raw.whatsapp.graph_url.unwrap_or_else(|| DEFAULT_GRAPH_URL.into()).trim_end_matches('/').into(),
-            telegram_url: raw.telegram.api_url.unwrap_or_else(|| DEFAULT_TELEGRAM_URL.into()).trim_end_matches('/').into(),
+            graph_url: raw
+                .whatsapp
+                .graph_url
+                .unwrap_or_else(|| DEFAULT_GRAPH_URL.into())
+                .trim_end_matches('/')
+                .into(),
+            telegram_url: raw
+                .telegram
+                .api_url
+                .unwrap_or_else(|| DEFAULT_TELEGRAM_URL.into())
+                .trim_end_matches('/')
+                .into(),
             comuni: raw
                 .comuni
                 .into_iter()
                 .map(|(id, c)| {
                     let channels = ComuneChannels {
                         whatsapp_phone_number_id: c.whatsapp_phone_number_id,
-                        whatsapp_number: c.whatsapp_number.map(|n| n.chars().filter(char::is_ascii_digit).collect()),
+                        whatsapp_number: c
+                            .whatsapp_number
+                            .map(|n| n.chars().filter(char::is_ascii_digit).collect()),
                         telegram_bot: c.telegram_bot.map(|b| b.trim_start_matches('@').to_string()),
                     };
                     (id, channels)
@@ -225,12 +249,16 @@ impl Secrets {
 
     /// `SPORTELLO_TELEGRAM_TOKEN_<COMUNE>`: the bot token.
     pub fn telegram_token(&self, comune: &str) -> Option<&str> {
-        self.env.get(&format!("SPORTELLO_TELEGRAM_TOKEN_{}", env_suffix(comune))).map(String::as_str)
+        self.env
+            .get(&format!("SPORTELLO_TELEGRAM_TOKEN_{}", env_suffix(comune)))
+            .map(String::as_str)
     }
 
     /// `SPORTELLO_TELEGRAM_SECRET_<COMUNE>`: the webhook's secret token.
     pub fn telegram_secret(&self, comune: &str) -> Option<&str> {
-        self.env.get(&format!("SPORTELLO_TELEGRAM_SECRET_{}", env_suffix(comune))).map(String::as_str)
+        self.env
+            .get(&format!("SPORTELLO_TELEGRAM_SECRET_{}", env_suffix(comune)))
+            .map(String::as_str)
     }
 }
 
@@ -249,7 +277,10 @@ mod tests {
     fn secrets_come_from_variables_with_per_comune_overrides() {
         let s = Secrets::from_vars([
             ("SPORTELLO_WHATSAPP_TOKEN".to_string(), "shared".to_string()),
-            ("SPORTELLO_WHATSAPP_TOKEN_ISOLA_DELLE_FEMMINE".to_string(), "own".to_string()),
+            (
+                "SPORTELLO_WHATSAPP_TOKEN_ISOLA_DELLE_FEMMINE".to_string(),
+                "own".to_string(),
+            ),
             ("SPORTELLO_TELEGRAM_TOKEN_BRUSSON".to_string(), "123:abc".to_string()),
         ]);
         assert_eq!(s.whatsapp_token("isola-delle-femmine"), Some("own"));
@@ -263,7 +294,11 @@ mod tests {
     fn one_phone_number_id_for_two_comuni_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
-        std::fs::write(&f, "[comuni.isili]\nwhatsapp_phone_number_id = \"1\"\n[comuni.madone]\nwhatsapp_phone_number_id = \"1\"\n").unwrap();
+        std::fs::write(
+            &f,
+            "[comuni.isili]\nwhatsapp_phone_number_id = \"1\"\n[comuni.madone]\nwhatsapp_phone_number_id = \"1\"\n",
+        )
+        .unwrap();
         let e = Config::load(&f).unwrap_err().to_string();
         assert!(e.contains("two comuni"), "{e}");
     }

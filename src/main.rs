@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use sportello::cli;
 
 #[derive(Parser)]
-#[command(name = "sportello", version, about = "A comune's citizen desk on WhatsApp, Telegram and the web")]
+#[command(
+    name = "sportello",
+    version,
+    about = "A comune's citizen desk on WhatsApp, Telegram and the web"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,7 +46,11 @@ fn main() -> ExitCode {
     // Logs go to standard error, never standard output (which carries replies and JSON).
     let cli = Cli::parse();
     // The server logs its work; one-shot commands only warnings.
-    let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let default = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -23,21 +23,30 @@ async fn run(args: Vec<String>) -> (bool, String, String) {
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = sportello(&root(), &args, "");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     })
     .await
     .unwrap()
 }
 
 fn args(parts: &[&dyn AsRef<std::ffi::OsStr>]) -> Vec<String> {
-    parts.iter().map(|p| p.as_ref().to_string_lossy().into_owned()).collect()
+    parts
+        .iter()
+        .map(|p| p.as_ref().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Waits until nothing is pending: every journalled message processed, the outbox empty.
 async fn settle(h: &Harness) {
     for _ in 0..500 {
         let r = h.sled.records().unwrap();
-        let pending = r[INBOUND_TREE].values().any(|v| !json(v)["done"].as_bool().unwrap_or(false));
+        let pending = r[INBOUND_TREE]
+            .values()
+            .any(|v| !json(v)["done"].as_bool().unwrap_or(false));
         if !pending && r[OUTBOX_TREE].is_empty() {
             return;
         }
@@ -65,23 +74,49 @@ async fn a_backup_taken_while_the_server_writes_restores_a_consistent_state() {
     let mut n = 0;
     let mut say = async |comune: &str, from: &str, text: &str| {
         n += 1;
-        assert_eq!(h.post_signed(&wa_text(comune, from, &format!("wamid.bk.{n}"), 1_800_000_000 + n, text)).await, 200);
+        assert_eq!(
+            h.post_signed(&wa_text(
+                comune,
+                from,
+                &format!("wamid.bk.{n}"),
+                1_800_000_000 + n,
+                text
+            ))
+            .await,
+            200
+        );
         settle(&h).await;
     };
-    say("isili", "393331110001", "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy").await;
+    say(
+        "isili",
+        "393331110001",
+        "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy",
+    )
+    .await;
     say("brusson", "393331110002", "JE M'INSCRIS").await;
     say("madone", "393331110003", "ATTIVA ISCRIZIONE").await;
     for text in ["Buongiorno", "Mario", "Rossi", "12/03/1980", "che merda di servizio"] {
         say("assemini", "393331110004", text).await;
     }
     let before = h.sled.records().unwrap();
-    assert!(before[CITIZENS_TREE].len() >= 4 && !before[SENT_TREE].is_empty(), "{:?}", before.keys());
+    assert!(
+        before[CITIZENS_TREE].len() >= 4 && !before[SENT_TREE].is_empty(),
+        "{:?}",
+        before.keys()
+    );
 
     // Writes keep coming while the backup is taken: one-step subscriptions, new citizens.
     let (base, http) = (h.base.clone(), h.http.clone());
     let traffic = tokio::spawn(async move {
         for i in 0..TRAFFIC {
-            let raw = serde_json::to_vec(&wa_text("isola-delle-femmine", &format!("3933322{i:05}"), &format!("wamid.live.{i}"), 1_800_000_100, "ATTIVA ISCRIZIONE")).unwrap();
+            let raw = serde_json::to_vec(&wa_text(
+                "isola-delle-femmine",
+                &format!("3933322{i:05}"),
+                &format!("wamid.live.{i}"),
+                1_800_000_100,
+                "ATTIVA ISCRIZIONE",
+            ))
+            .unwrap();
             let code = http
                 .post(format!("{base}/webhook/whatsapp"))
                 .header("x-hub-signature-256", sign(b"test-app-secret", &raw))
@@ -101,7 +136,11 @@ async fn a_backup_taken_while_the_server_writes_restores_a_consistent_state() {
     assert!(ok, "{err}");
     assert!(out.contains("the running server"), "{out}");
     eprintln!("backup during traffic: {:?}; {out}", started.elapsed());
-    assert!(!traffic.is_finished(), "the backup should overlap the traffic (it took {:?})", started.elapsed());
+    assert!(
+        !traffic.is_finished(),
+        "the backup should overlap the traffic (it took {:?})",
+        started.elapsed()
+    );
     traffic.await.unwrap();
     settle(&h).await;
 
@@ -132,25 +171,43 @@ async fn a_backup_taken_while_the_server_writes_restores_a_consistent_state() {
     let during = open_records(&r1);
     for (tree, records) in &before {
         for (k, v) in records {
-            assert_eq!(during[tree].get(k), Some(v), "a record of {tree} from before the backup");
+            assert_eq!(
+                during[tree].get(k),
+                Some(v),
+                "a record of {tree} from before the backup"
+            );
         }
     }
-    let citizens: BTreeSet<CitizenKey> = during[CITIZENS_TREE].keys().map(|k| CitizenKey::decode(k).unwrap()).collect();
+    let citizens: BTreeSet<CitizenKey> = during[CITIZENS_TREE]
+        .keys()
+        .map(|k| CitizenKey::decode(k).unwrap())
+        .collect();
     // A processed journal entry keeps no citizen id (privacy): its message id, in the key,
     // says whose it was (`wamid.live.<i>` is citizen i's).
     let mut done = BTreeSet::new();
     for (k, v) in &during[INBOUND_TREE] {
         let id = String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or_default()).into_owned();
         if let (true, Some(i)) = (json(v)["done"] == true, id.strip_prefix("wamid.live.")) {
-            done.insert(CitizenKey::new("isola-delle-femmine", "whatsapp", &format!("3933322{:05}", i.parse::<usize>().unwrap())));
+            done.insert(CitizenKey::new(
+                "isola-delle-femmine",
+                "whatsapp",
+                &format!("3933322{:05}", i.parse::<usize>().unwrap()),
+            ));
         }
     }
-    let answered: BTreeSet<CitizenKey> = during[OUTBOX_TREE].values().chain(during[SENT_TREE].values()).map(|v| citizen_of(v)).collect();
+    let answered: BTreeSet<CitizenKey> = during[OUTBOX_TREE]
+        .values()
+        .chain(during[SENT_TREE].values())
+        .map(|v| citizen_of(v))
+        .collect();
     let mut new = 0;
     for i in 0..TRAFFIC {
         let key = CitizenKey::new("isola-delle-femmine", "whatsapp", &format!("3933322{i:05}"));
         let (c, d, a) = (citizens.contains(&key), done.contains(&key), answered.contains(&key));
-        assert!(c == d && c == a, "citizen {i}: record {c}, message done {d}, reply queued or sent {a}");
+        assert!(
+            c == d && c == a,
+            "citizen {i}: record {c}, message done {d}, reply queued or sent {a}"
+        );
         new += usize::from(c);
     }
     eprintln!("the backup during traffic holds {new} of {TRAFFIC} new citizens");
@@ -167,7 +224,19 @@ async fn a_backup_taken_while_the_server_writes_restores_a_consistent_state() {
 async fn restore_refuses_a_damaged_file_and_a_non_empty_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let out = sportello(&root(), &["chat", "--comune", "madone", "--from", "3331110009", "--data", data.to_str().unwrap()], "ATTIVA ISCRIZIONE\n");
+    let out = sportello(
+        &root(),
+        &[
+            "chat",
+            "--comune",
+            "madone",
+            "--from",
+            "3331110009",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        "ATTIVA ISCRIZIONE\n",
+    );
     assert!(out.status.success());
     let file = tmp.path().join("b");
     let (ok, _, err) = run(args(&[&"backup", &"--to", &file, &"--data", &data])).await;

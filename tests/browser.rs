@@ -33,7 +33,11 @@ fn missing() -> Vec<String> {
 async fn the_public_pages_pass_axe_and_work_by_keyboard() {
     let missing = missing();
     if !missing.is_empty() {
-        assert!(std::env::var_os("CI").is_none(), "browser tests need: {}; .ci/run installs them", missing.join(", "));
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "browser tests need: {}; .ci/run installs them",
+            missing.join(", ")
+        );
         // Written to stderr itself, not with eprintln!, which the test harness captures and
         // hides for a passing test: a skip must be seen.
         use std::io::Write;
@@ -49,10 +53,20 @@ async fn the_public_pages_pass_axe_and_work_by_keyboard() {
     let base = h.base.clone();
     // tokio is built without its `process` feature: run node on a blocking thread.
     let out = tokio::task::spawn_blocking(move || run_node(&base)).await.unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "browser checks failed ({}):\n{stderr}\n{stdout}", out.status);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "browser checks failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
     // The screenshot paths and timing, for whoever wants to look (cargo test --nocapture).
-    eprintln!("{stdout}{stderr}browser checks passed in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "{stdout}{stderr}browser checks passed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     h.stop().await;
 }
 
@@ -78,9 +92,16 @@ fn run_node(base: &str) -> Output {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("browser checks took more than {TIMEOUT:?}:\n{}", std::fs::read_to_string(&err_path).unwrap_or_default());
+            panic!(
+                "browser checks took more than {TIMEOUT:?}:\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    Output { status, stdout: std::fs::read(&out_path).unwrap(), stderr: std::fs::read(&err_path).unwrap() }
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
 }

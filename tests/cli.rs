@@ -6,12 +6,23 @@ use serde_json::Value;
 use crate::util::{root, sportello};
 
 fn json_lines(out: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(out).lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect()
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect()
 }
 
 fn show(data: &str, comune: &str, from: &str) -> (i32, String, String) {
-    let out = sportello(&root(), &["citizen", "show", "--comune", comune, "--from", from, "--data", data], "");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = sportello(
+        &root(),
+        &["citizen", "show", "--comune", comune, "--from", from, "--data", data],
+        "",
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -21,7 +32,16 @@ fn chat_json_writes_one_object_per_outgoing_message_and_exits_0() {
     let data = data.to_str().unwrap();
     let out = sportello(
         &root(),
-        &["chat", "--comune", "brusson", "--from", "+39 333 000 0001", "--json", "--data", data],
+        &[
+            "chat",
+            "--comune",
+            "brusson",
+            "--from",
+            "+39 333 000 0001",
+            "--json",
+            "--data",
+            data,
+        ],
         "JE M'INSCRIS\nbonjour\n",
     );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -41,9 +61,25 @@ fn chat_buttons_are_listed_and_a_number_taps_them() {
     let data = dir.path().join("d");
     let data = data.to_str().unwrap();
     let input = "Iscrivimi\nMario\nRossi\n12/03/1980\n1\n";
-    let out = sportello(&root(), &["chat", "--comune", "assemini", "--from", "3330000002", "--json", "--data", data], input);
+    let out = sportello(
+        &root(),
+        &[
+            "chat",
+            "--comune",
+            "assemini",
+            "--from",
+            "3330000002",
+            "--json",
+            "--data",
+            data,
+        ],
+        input,
+    );
     let lines = json_lines(&out.stdout);
-    let ask = lines.iter().find(|l| l["key"] == "ask-accept-privacy").expect("asked to accept");
+    let ask = lines
+        .iter()
+        .find(|l| l["key"] == "ask-accept-privacy")
+        .expect("asked to accept");
     assert_eq!(ask["buttons"][0]["id"], "yes");
     assert_eq!(ask["buttons"][0]["title"], "Sì");
     assert_eq!(lines.last().unwrap()["key"], "assemini-subscribed");
@@ -58,8 +94,13 @@ fn citizen_show_prints_the_contract_fields() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let line = "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy\n";
-    let out = sportello(&root(), &["chat", "--comune", "isili", "--from", "3331234567", "--data", data], line);
+    let line =
+        "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy\n";
+    let out = sportello(
+        &root(),
+        &["chat", "--comune", "isili", "--from", "3331234567", "--data", data],
+        line,
+    );
     assert!(out.status.success());
     let (code, stdout, _) = show(data, "isili", "+393331234567");
     assert_eq!(code, 0);
@@ -94,7 +135,16 @@ fn state_survives_a_restart_in_the_middle_of_a_registration() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let args = ["chat", "--comune", "isili", "--from", "3335550000", "--json", "--data", data];
+    let args = [
+        "chat",
+        "--comune",
+        "isili",
+        "--from",
+        "3335550000",
+        "--json",
+        "--data",
+        data,
+    ];
     let first = json_lines(&sportello(&root(), &args, "REGISTRAZIONE\nMario Rossi\n").stdout);
     assert_eq!(first.last().unwrap()["key"], "ask-birth-place");
     // A new process on the same data directory continues where the first one stopped.
@@ -108,7 +158,11 @@ fn state_survives_a_restart_in_the_middle_of_a_registration() {
 #[test]
 fn the_binary_runs_on_its_built_in_flows_from_any_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sportello(dir.path(), &["chat", "--comune", "madone", "--from", "3331", "--json"], "ATTIVA ISCRIZIONE\n");
+    let out = sportello(
+        dir.path(),
+        &["chat", "--comune", "madone", "--from", "3331", "--json"],
+        "ATTIVA ISCRIZIONE\n",
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json_lines(&out.stdout)[0]["key"], "madone-subscribed");
     assert!(dir.path().join("data").is_dir(), "default data directory is ./data");

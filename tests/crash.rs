@@ -48,7 +48,10 @@ fn seq_of(c: &sportello::dialogue::Citizen) -> Option<u64> {
 
 #[test]
 fn sigkill_during_writes_loses_nothing_reported_durable() {
-    let iterations = std::env::var("SPORTELLO_CRASH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(ITERATIONS);
+    let iterations = std::env::var("SPORTELLO_CRASH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ITERATIONS);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let started = Instant::now();
@@ -85,10 +88,15 @@ fn sigkill_during_writes_loses_nothing_reported_durable() {
                      (last durable {durable:?}): {err}"
                 );
             }
-            let seq: u64 = line.trim().strip_prefix("durable ").and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-                panic!("iteration {iteration}: unexpected output line {line:?}")
-            });
-            assert!(seq >= start, "iteration {iteration}: durable {seq} before the start {start}");
+            let seq: u64 = line
+                .trim()
+                .strip_prefix("durable ")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| panic!("iteration {iteration}: unexpected output line {line:?}"));
+            assert!(
+                seq >= start,
+                "iteration {iteration}: durable {seq} before the start {start}"
+            );
             durable = Some(seq);
             seen += 1;
         }

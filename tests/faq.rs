@@ -24,7 +24,11 @@ fn ask(args: &[&str], input: &str) -> Vec<serde_json::Value> {
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -44,12 +48,18 @@ fn binary_answers_by_comune() {
     // A near tie: no id, the candidates as choices for buttons.
     assert!(out[4]["id"].is_null());
     let choices = out[4]["choices"].as_array().unwrap();
-    assert!(choices.len() >= 2 && choices.iter().any(|c| c["id"] == "come-iscriversi"), "{choices:?}");
+    assert!(
+        choices.len() >= 2 && choices.iter().any(|c| c["id"] == "come-iscriversi"),
+        "{choices:?}"
+    );
 }
 
 #[test]
 fn binary_french_and_dir() {
-    let out = ask(&["--comune", "brusson", "--dir", &format!("{ROOT}/faq"), "--lang", "fr"], "je veux me désinscrire\n");
+    let out = ask(
+        &["--comune", "brusson", "--dir", &format!("{ROOT}/faq"), "--lang", "fr"],
+        "je veux me désinscrire\n",
+    );
     assert_eq!(out[0]["id"], "come-cancellarsi");
     assert_eq!(out[0]["lang"], "fr");
 }
@@ -59,7 +69,10 @@ fn binary_answers_from_csv() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("faq.csv");
     std::fs::write(&path, "note;id;question;answer\nx;orari;\"orari di apertura; quando siete aperti\";\"Lun-ven 9-13\"\n;costo;il servizio è gratuito?;Sì\n").unwrap();
-    let out = ask(&["--faq", path.to_str().unwrap()], "quando siete aperti?\nservizio gratuito?\n");
+    let out = ask(
+        &["--faq", path.to_str().unwrap()],
+        "quando siete aperti?\nservizio gratuito?\n",
+    );
     assert_eq!(out[0]["id"], "orari");
     assert_eq!(out[1]["id"], "costo");
 }
@@ -92,18 +105,30 @@ struct Score {
 
 fn evaluate(file: &str, thresholds: Thresholds) -> Score {
     let text = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
-    let mut s = Score { total: 0, correct: 0, correct_with_choices: 0, abstained: 0, wrongly_abstained: 0, wrong_answers: 0, misses: Vec::new() };
+    let mut s = Score {
+        total: 0,
+        correct: 0,
+        correct_with_choices: 0,
+        abstained: 0,
+        wrongly_abstained: 0,
+        wrong_answers: 0,
+        misses: Vec::new(),
+    };
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let fields = split_csv_line(line);
         let [comune, lang, question, expected] = [&fields[0], &fields[1], &fields[2], &fields[3]];
-        let faq = Faq::load(&Path::new(ROOT).join("faq").join(format!("{comune}.toml"))).unwrap().with_thresholds(thresholds);
+        let faq = Faq::load(&Path::new(ROOT).join("faq").join(format!("{comune}.toml")))
+            .unwrap()
+            .with_thresholds(thresholds);
         let (got, in_choices) = match faq.ask(question, lang) {
             Answer::Entry { entry, .. } => (entry.id.clone(), false),
             Answer::Choices(c) => (
                 c.iter().map(|(e, _)| e.id.as_str()).collect::<Vec<_>>().join("|"),
                 c.iter().any(|(e, _)| &e.id == expected),
             ),
-            Answer::OutOfScope { redirect, .. } => (faq.rule_for(redirect).map(|r| r.id.clone()).unwrap_or_default(), false),
+            Answer::OutOfScope { redirect, .. } => {
+                (faq.rule_for(redirect).map(|r| r.id.clone()).unwrap_or_default(), false)
+            }
             Answer::Abstain { .. } => (String::new(), false),
         };
         s.total += 1;
@@ -115,7 +140,9 @@ fn evaluate(file: &str, thresholds: Thresholds) -> Score {
             s.correct_with_choices += usize::from(in_choices);
             s.wrongly_abstained += usize::from(got.is_empty());
             s.wrong_answers += usize::from(!got.is_empty() && !in_choices);
-            s.misses.push(format!("{comune} [{lang}] {question:?}: expected {expected:?}, got {got:?}"));
+            s.misses.push(format!(
+                "{comune} [{lang}] {question:?}: expected {expected:?}, got {got:?}"
+            ));
         }
     }
     s

@@ -56,7 +56,10 @@ fn a_bad_time_range_is_refused_with_its_line() {
 
 #[test]
 fn a_keyword_claimed_by_two_actions_is_refused() {
-    let src = real("assemini").replace("unsubscribe = { it = [\"CANCELLAMI\"] }", "unsubscribe = { it = [\"CANCELLAMI\", \"Iscrivimi!\"] }");
+    let src = real("assemini").replace(
+        "unsubscribe = { it = [\"CANCELLAMI\"] }",
+        "unsubscribe = { it = [\"CANCELLAMI\", \"Iscrivimi!\"] }",
+    );
     let errs = errors("assemini", &src);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].contains("Iscrivimi"), "{}", errs[0]);
@@ -66,18 +69,31 @@ fn a_keyword_claimed_by_two_actions_is_refused() {
 
 #[test]
 fn a_keyword_one_typo_away_from_another_action_is_refused() {
-    let src = real("isola-delle-femmine").replace("privacy = { it = [\"PRIVACY\"", "privacy = { it = [\"ATTIVA ISCRIZONE\", \"PRIVACY\"");
+    let src = real("isola-delle-femmine").replace(
+        "privacy = { it = [\"PRIVACY\"",
+        "privacy = { it = [\"ATTIVA ISCRIZONE\", \"PRIVACY\"",
+    );
     let errs = errors("isola-delle-femmine", &src);
-    assert!(!errs.is_empty(), "a near-duplicate of the subscribe keyword was accepted");
+    assert!(
+        !errs.is_empty(),
+        "a near-duplicate of the subscribe keyword was accepted"
+    );
 }
 
 #[test]
 fn a_fluent_id_missing_in_an_offered_language_is_refused() {
     // Brusson offers French: a message only in Italian is a mistake.
-    let src = real("brusson").replace("subscribed = \"brusson-subscribed\"", "subscribed = \"isili-registered\"");
+    let src = real("brusson").replace(
+        "subscribed = \"brusson-subscribed\"",
+        "subscribed = \"isili-registered\"",
+    );
     let errs = errors("brusson", &src);
     assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(errs[0].contains("isili-registered") && errs[0].contains("locales/fr/"), "{}", errs[0]);
+    assert!(
+        errs[0].contains("isili-registered") && errs[0].contains("locales/fr/"),
+        "{}",
+        errs[0]
+    );
     let want = format!("flows/brusson.toml:{}:", line_of(&src, "\"isili-registered\""));
     assert!(errs[0].starts_with(&want), "{} does not start with {want}", errs[0]);
 }
@@ -96,13 +112,13 @@ fn flows_check_exits_non_zero_and_prints_every_problem() {
     for c in ["isili", "madone"] {
         std::fs::write(flows.join(format!("{c}.toml")), real(c)).unwrap();
     }
-    let out = sportello(
-        &root(),
-        &["flows", "check", "--flows", flows.to_str().unwrap()],
-        "",
-    );
+    let out = sportello(&root(), &["flows", "check", "--flows", flows.to_str().unwrap()], "");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::write(flows.join("madone.toml"), real("madone").replace("mode = \"one-way\"", "mode = \"two-way\"")).unwrap();
+    std::fs::write(
+        flows.join("madone.toml"),
+        real("madone").replace("mode = \"one-way\"", "mode = \"two-way\""),
+    )
+    .unwrap();
     std::fs::write(flows.join("isili.toml"), real("isili") + "\ncolour = \"blue\"\n").unwrap();
     let out = sportello(&root(), &["flows", "check", "--flows", flows.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(1));

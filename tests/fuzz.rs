@@ -31,8 +31,15 @@ fn world() -> &'static (Flows, Locales) {
 
 /// Honours `PROPTEST_CASES` for the long run; 256 cases otherwise.
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 fn fixtures(dir: &str) -> Vec<Value> {
@@ -58,10 +65,45 @@ fn telegram_seeds() -> &'static [Value] {
 
 /// Both providers' vocabulary, so random objects often have keys the parsers look at.
 const KEYS: &[&str] = &[
-    "object", "entry", "changes", "field", "value", "messages", "statuses", "errors", "metadata", "phone_number_id",
-    "from", "id", "timestamp", "type", "text", "body", "interactive", "button_reply", "list_reply", "button",
-    "payload", "image", "status", "recipient_id", "code", "title", "contacts", "wa_id", "reaction", "update_id",
-    "message", "chat", "date", "callback_query", "data", "caption", "photo", "edited_message", "whatsapp_business_account",
+    "object",
+    "entry",
+    "changes",
+    "field",
+    "value",
+    "messages",
+    "statuses",
+    "errors",
+    "metadata",
+    "phone_number_id",
+    "from",
+    "id",
+    "timestamp",
+    "type",
+    "text",
+    "body",
+    "interactive",
+    "button_reply",
+    "list_reply",
+    "button",
+    "payload",
+    "image",
+    "status",
+    "recipient_id",
+    "code",
+    "title",
+    "contacts",
+    "wa_id",
+    "reaction",
+    "update_id",
+    "message",
+    "chat",
+    "date",
+    "callback_query",
+    "data",
+    "caption",
+    "photo",
+    "edited_message",
+    "whatsapp_business_account",
 ];
 
 fn json() -> impl Strategy<Value = Value> {
@@ -107,8 +149,13 @@ fn mutation() -> impl Strategy<Value = (usize, Mutation)> {
 fn pointers(v: &Value, here: String, out: &mut Vec<String>) {
     out.push(here.clone());
     match v {
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| pointers(x, format!("{here}/{i}"), out)),
-        Value::Object(o) => o.iter().for_each(|(k, x)| pointers(x, format!("{here}/{}", k.replace('~', "~0").replace('/', "~1")), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| pointers(x, format!("{here}/{i}"), out)),
+        Value::Object(o) => o
+            .iter()
+            .for_each(|(k, x)| pointers(x, format!("{here}/{}", k.replace('~', "~0").replace('/', "~1")), out)),
         _ => {}
     }
 }
@@ -136,7 +183,9 @@ fn mutate(mut root: Value, changes: &[(usize, Mutation)]) -> Value {
             }
             continue;
         }
-        let Some(node) = root.pointer_mut(&target) else { continue };
+        let Some(node) = root.pointer_mut(&target) else {
+            continue;
+        };
         match change {
             Mutation::Replace(v) => *node = v.clone(),
             Mutation::Wrap => *node = Value::Array(vec![node.take()]),
@@ -227,7 +276,14 @@ fn edit() -> impl Strategy<Value = Edit> {
         any::<String>(),
     ];
     let value = prop_oneof![
-        "\"[^\"\\\\]{0,30}\"", "-?[0-9]{1,20}", "true", "\\[\\]", "\\{\\}", "\"\"", "\\[\"[A-Z ]{0,10}\"\\]", any::<String>(),
+        "\"[^\"\\\\]{0,30}\"",
+        "-?[0-9]{1,20}",
+        "true",
+        "\\[\\]",
+        "\\{\\}",
+        "\"\"",
+        "\\[\"[A-Z ]{0,10}\"\\]",
+        any::<String>(),
     ];
     prop_oneof![
         1 => any::<usize>().prop_map(Edit::DeleteLine),

@@ -30,8 +30,18 @@ async fn bare(timeout: Duration) -> Bare {
     let dir = tempfile::tempdir().unwrap();
     let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
     // Provider URLs on a closed loopback port: nothing can leave this machine.
-    let mut config = Config { graph_url: "http://127.0.0.1:9/v23.0".into(), telegram_url: "http://127.0.0.1:9".into(), ..Config::default() };
-    config.comuni.insert("madone".into(), ComuneChannels { whatsapp_phone_number_id: Some("pn-madone".into()), ..Default::default() });
+    let mut config = Config {
+        graph_url: "http://127.0.0.1:9/v23.0".into(),
+        telegram_url: "http://127.0.0.1:9".into(),
+        ..Config::default()
+    };
+    config.comuni.insert(
+        "madone".into(),
+        ComuneChannels {
+            whatsapp_phone_number_id: Some("pn-madone".into()),
+            ..Default::default()
+        },
+    );
     let vars = vec![
         ("SPORTELLO_WHATSAPP_APP_SECRET".to_string(), SECRET.to_string()),
         ("SPORTELLO_TELEGRAM_SECRET_MADONE".to_string(), "tg-secret".to_string()),
@@ -41,7 +51,12 @@ async fn bare(timeout: Duration) -> Bare {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(server::run(server, listener, std::future::pending()));
-    Bare { base: format!("http://{addr}"), addr, http: reqwest::Client::new(), _dir: dir }
+    Bare {
+        base: format!("http://{addr}"),
+        addr,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
 }
 
 impl Bare {
@@ -58,11 +73,23 @@ impl Bare {
 
     async fn post_whatsapp(&self, body: Vec<u8>) -> u16 {
         let sig = sign(SECRET.as_bytes(), &body);
-        self.post("/webhook/whatsapp", Some("application/json"), &[("x-hub-signature-256", &sig)], body).await
+        self.post(
+            "/webhook/whatsapp",
+            Some("application/json"),
+            &[("x-hub-signature-256", &sig)],
+            body,
+        )
+        .await
     }
 
     async fn method(&self, method: reqwest::Method, path: &str) -> u16 {
-        self.http.request(method, format!("{}{path}", self.base)).send().await.unwrap().status().as_u16()
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     async fn healthy(&self) -> bool {
@@ -81,12 +108,32 @@ async fn oversized_bodies_get_413() {
     let s = bare(Duration::from_secs(30)).await;
     assert_eq!(s.post_whatsapp(vec![b' '; MAX_WEBHOOK_BYTES + 1]).await, 413);
     let tg = [("x-telegram-bot-api-secret-token", "tg-secret")];
-    assert_eq!(s.post("/webhook/telegram/madone", Some("application/json"), &tg, vec![b' '; MAX_WEBHOOK_BYTES + 1]).await, 413);
-    let big = format!(r#"{{"comune":"madone","session":"s1","text":"{}"}}"#, "a".repeat(MAX_WEB_BYTES));
-    assert_eq!(s.post("/try/api/message", Some("application/json"), &[], big.into_bytes()).await, 413);
+    assert_eq!(
+        s.post(
+            "/webhook/telegram/madone",
+            Some("application/json"),
+            &tg,
+            vec![b' '; MAX_WEBHOOK_BYTES + 1]
+        )
+        .await,
+        413
+    );
+    let big = format!(
+        r#"{{"comune":"madone","session":"s1","text":"{}"}}"#,
+        "a".repeat(MAX_WEB_BYTES)
+    );
+    assert_eq!(
+        s.post("/try/api/message", Some("application/json"), &[], big.into_bytes())
+            .await,
+        413
+    );
     // Just under the limit is processed as usual.
     let ok = format!(r#"{{"comune":"madone","session":"s1","text":"{}"}}"#, "a".repeat(1000));
-    assert_eq!(s.post("/try/api/message", Some("application/json"), &[], ok.into_bytes()).await, 200);
+    assert_eq!(
+        s.post("/try/api/message", Some("application/json"), &[], ok.into_bytes())
+            .await,
+        200
+    );
     assert!(s.healthy().await);
 }
 
@@ -105,27 +152,57 @@ async fn an_oversized_chunked_body_gets_413() {
     }
     let _ = tcp.write_all(b"0\r\n\r\n").await;
     let mut buf = vec![0u8; 256];
-    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await.unwrap().unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 413"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 413"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
 }
 
 #[tokio::test]
 async fn wrong_content_types_and_invalid_bodies_are_refused_clearly() {
     let s = bare(Duration::from_secs(30)).await;
     let msg = br#"{"comune":"madone","session":"s1","text":"ciao"}"#.to_vec();
-    assert_eq!(s.post("/try/api/message", Some("text/plain"), &[], msg.clone()).await, 415);
+    assert_eq!(
+        s.post("/try/api/message", Some("text/plain"), &[], msg.clone()).await,
+        415
+    );
     assert_eq!(s.post("/try/api/message", None, &[], msg.clone()).await, 415);
-    assert_eq!(s.post("/try/api/message", Some("application/x-www-form-urlencoded"), &[], msg).await, 415);
+    assert_eq!(
+        s.post("/try/api/message", Some("application/x-www-form-urlencoded"), &[], msg)
+            .await,
+        415
+    );
     // Invalid UTF-8 inside a JSON string, and garbage.
     let bad_utf8 = b"{\"comune\":\"madone\",\"session\":\"s1\",\"text\":\"\xff\xfe\xc3\"}".to_vec();
-    assert_eq!(s.post("/try/api/message", Some("application/json"), &[], bad_utf8.clone()).await, 400);
+    assert_eq!(
+        s.post("/try/api/message", Some("application/json"), &[], bad_utf8.clone())
+            .await,
+        400
+    );
     assert_eq!(s.post_whatsapp(bad_utf8.clone()).await, 400);
     let tg = [("x-telegram-bot-api-secret-token", "tg-secret")];
-    assert_eq!(s.post("/webhook/telegram/madone", Some("application/json"), &tg, bad_utf8).await, 400);
+    assert_eq!(
+        s.post("/webhook/telegram/madone", Some("application/json"), &tg, bad_utf8)
+            .await,
+        400
+    );
     assert_eq!(s.post_whatsapp(vec![0xff; 1000]).await, 400);
     // The webhook is judged by its signature before anything else, whatever the type.
-    assert_eq!(s.post("/webhook/whatsapp", Some("text/plain"), &[], b"{}".to_vec()).await, 401);
-    assert_eq!(s.post("/webhook/telegram/madone", Some("text/plain"), &[], b"{}".to_vec()).await, 401);
+    assert_eq!(
+        s.post("/webhook/whatsapp", Some("text/plain"), &[], b"{}".to_vec())
+            .await,
+        401
+    );
+    assert_eq!(
+        s.post("/webhook/telegram/madone", Some("text/plain"), &[], b"{}".to_vec())
+            .await,
+        401
+    );
     assert!(s.healthy().await);
 }
 
@@ -134,10 +211,26 @@ async fn deeply_nested_json_is_a_400_not_a_stack_overflow() {
     let s = bare(Duration::from_secs(30)).await;
     assert_eq!(s.post_whatsapp(nested(1_000_000)).await, 400);
     let tg = [("x-telegram-bot-api-secret-token", "tg-secret")];
-    assert_eq!(s.post("/webhook/telegram/madone", Some("application/json"), &tg, nested(1_000_000)).await, 400);
+    assert_eq!(
+        s.post(
+            "/webhook/telegram/madone",
+            Some("application/json"),
+            &tg,
+            nested(1_000_000)
+        )
+        .await,
+        400
+    );
     // axum's Json answers 422 for JSON of the wrong shape (an array where an object goes):
     // still a clear refusal, and the parser stopped at serde_json's depth limit.
-    let code = s.post("/try/api/message", Some("application/json"), &[], nested(MAX_WEB_BYTES / 2 - 1)).await;
+    let code = s
+        .post(
+            "/try/api/message",
+            Some("application/json"),
+            &[],
+            nested(MAX_WEB_BYTES / 2 - 1),
+        )
+        .await;
     assert!(code == 400 || code == 422, "{code}");
     let mut inner = br#"{"comune":"madone","session":"s1","text":"#.to_vec();
     inner.extend(nested(5000));
@@ -170,8 +263,15 @@ async fn a_client_trickling_its_body_is_cut() {
         }
     });
     let mut buf = vec![0u8; 256];
-    let n = tokio::time::timeout(Duration::from_secs(5), rd.read(&mut buf)).await.expect("cut within 5 s").unwrap();
-    assert!(buf[..n].starts_with(b"HTTP/1.1 408"), "{:?}", String::from_utf8_lossy(&buf[..n]));
+    let n = tokio::time::timeout(Duration::from_secs(5), rd.read(&mut buf))
+        .await
+        .expect("cut within 5 s")
+        .unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
     // And the connection is closed, not kept for the rest of the body.
     let rest = tokio::time::timeout(Duration::from_secs(5), async {
@@ -192,10 +292,27 @@ async fn a_client_trickling_its_body_is_cut() {
 async fn unknown_routes_404_and_wrong_methods_405() {
     use reqwest::Method;
     let s = bare(Duration::from_secs(30)).await;
-    for path in ["/nope", "/webhook", "/webhook/whatsapp/extra", "/try/api", "/c/madone/x", "/../etc/passwd", "/%00"] {
+    for path in [
+        "/nope",
+        "/webhook",
+        "/webhook/whatsapp/extra",
+        "/try/api",
+        "/c/madone/x",
+        "/../etc/passwd",
+        "/%00",
+    ] {
         assert_eq!(s.method(Method::GET, path).await, 404, "{path}");
     }
-    assert_eq!(s.post("/webhook/telegram/atlantide", Some("application/json"), &[], b"{}".to_vec()).await, 404);
+    assert_eq!(
+        s.post(
+            "/webhook/telegram/atlantide",
+            Some("application/json"),
+            &[],
+            b"{}".to_vec()
+        )
+        .await,
+        404
+    );
     for (method, path) in [
         (Method::GET, "/try/api/message"),
         (Method::PUT, "/webhook/whatsapp"),
@@ -212,8 +329,18 @@ async fn unknown_routes_404_and_wrong_methods_405() {
 
 /// Reads one counter from `/metrics`.
 async fn counter(h: &Harness, name: &str) -> u64 {
-    let text = h.http.get(format!("{}/metrics", h.base)).send().await.unwrap().text().await.unwrap();
-    text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse().ok()).unwrap_or_else(|| panic!("no {name}"))
+    let text = h
+        .http
+        .get(format!("{}/metrics", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name}"))
 }
 
 #[tokio::test]
@@ -221,23 +348,57 @@ async fn a_flood_from_one_number_is_limited_but_unsubscribe_always_passes() {
     let h = Harness::start().await;
     let flooder = "393339990001";
     let started = Instant::now();
-    assert_eq!(h.post_signed(&wa_text("madone", flooder, "wamid.f0", 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+    assert_eq!(
+        h.post_signed(&wa_text(
+            "madone",
+            flooder,
+            "wamid.f0",
+            1_800_000_000,
+            "ATTIVA ISCRIZIONE"
+        ))
+        .await,
+        200
+    );
     for i in 1..199 {
-        let code = h.post_signed(&wa_text("madone", flooder, &format!("wamid.f{i}"), 1_800_000_000 + i, "ciao")).await;
+        let code = h
+            .post_signed(&wa_text(
+                "madone",
+                flooder,
+                &format!("wamid.f{i}"),
+                1_800_000_000 + i,
+                "ciao",
+            ))
+            .await;
         assert_eq!(code, 200, "every message is acknowledged so Meta does not redeliver");
     }
     let last = wa_text("madone", flooder, "wamid.f199", 1_800_000_199, "DISATTIVA ISCRIZIONE");
     assert_eq!(h.post_signed(&last).await, 200);
     let elapsed = started.elapsed();
     // Another citizen writing right after the flood is served as usual.
-    assert_eq!(h.post_signed(&wa_text("madone", "393339990002", "wamid.o1", 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+    assert_eq!(
+        h.post_signed(&wa_text(
+            "madone",
+            "393339990002",
+            "wamid.o1",
+            1_800_000_000,
+            "ATTIVA ISCRIZIONE"
+        ))
+        .await,
+        200
+    );
     for _ in 0..500 {
-        if h.status("madone", "whatsapp", "393339990002") == "subscribed" && h.status("madone", "whatsapp", flooder) == "unsubscribed" {
+        if h.status("madone", "whatsapp", "393339990002") == "subscribed"
+            && h.status("madone", "whatsapp", flooder) == "unsubscribed"
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(h.status("madone", "whatsapp", flooder), "unsubscribed", "the final unsubscribe was processed");
+    assert_eq!(
+        h.status("madone", "whatsapp", flooder),
+        "unsubscribed",
+        "the final unsubscribe was processed"
+    );
     assert_eq!(h.status("madone", "whatsapp", "393339990002"), "subscribed");
 
     let queued = counter(&h, "sportello_inbound_messages_total").await;
@@ -246,7 +407,11 @@ async fn a_flood_from_one_number_is_limited_but_unsubscribe_always_passes() {
     let allowed = 10 + (elapsed.as_secs() / 3 + 1) + 1 + 1;
     assert!(queued <= allowed, "queued {queued}, at most {allowed} allowed");
     assert!(queued >= 12, "burst + unsubscribe + other citizen: {queued}");
-    assert_eq!(queued + dropped, 201, "every acknowledged message is processed or counted as dropped");
+    assert_eq!(
+        queued + dropped,
+        201,
+        "every acknowledged message is processed or counted as dropped"
+    );
     // Everything queued is processed; nothing dropped is left waiting in the journal.
     for _ in 0..500 {
         if counter(&h, "sportello_steps_total").await == queued {
@@ -258,7 +423,11 @@ async fn a_flood_from_one_number_is_limited_but_unsubscribe_always_passes() {
     assert!(h.store.pending_inbound().unwrap().is_empty());
     // A redelivery of a dropped message is still a duplicate, not a second chance.
     let dups = counter(&h, "sportello_inbound_duplicates_total").await;
-    assert_eq!(h.post_signed(&wa_text("madone", flooder, "wamid.f150", 1_800_000_150, "ciao")).await, 200);
+    assert_eq!(
+        h.post_signed(&wa_text("madone", flooder, "wamid.f150", 1_800_000_150, "ciao"))
+            .await,
+        200
+    );
     assert_eq!(counter(&h, "sportello_inbound_duplicates_total").await, dups + 1);
     h.stop().await;
 }

@@ -64,7 +64,10 @@ fn dst_spring_forward_last_sunday_of_march() {
     assert!(!s.is_open(at("2026-03-30T08:29")));
     // Friday 08:30 CET is 07:30 UTC, Monday 08:30 CEST is 06:30 UTC.
     assert_eq!(at("2026-03-27T08:30").to_string(), "2026-03-27T07:30:00Z");
-    assert_eq!(s.next_open(at("2026-03-28T12:00")).unwrap().timestamp().to_string(), "2026-03-30T06:30:00Z");
+    assert_eq!(
+        s.next_open(at("2026-03-28T12:00")).unwrap().timestamp().to_string(),
+        "2026-03-30T06:30:00Z"
+    );
 }
 
 #[test]
@@ -74,7 +77,10 @@ fn dst_fall_back_last_sunday_of_october() {
     assert_eq!(next(&s, "2026-10-23T14:00"), "Mon 2026-10-26 08:30 +01:00");
     assert!(s.is_open(at("2026-10-23T08:30")));
     assert!(s.is_open(at("2026-10-26T08:30")));
-    assert_eq!(s.next_open(at("2026-10-24T12:00")).unwrap().timestamp().to_string(), "2026-10-26T07:30:00Z");
+    assert_eq!(
+        s.next_open(at("2026-10-24T12:00")).unwrap().timestamp().to_string(),
+        "2026-10-26T07:30:00Z"
+    );
     // A deadline across the change keeps local wall time.
     assert_eq!(due(&s, "2026-10-23T19:00", 2), "Tue 2026-10-27 13:00 +01:00");
 }
@@ -96,7 +102,12 @@ fn national_holidays_close_the_office() {
 #[test]
 fn patron_day_and_closures() {
     // Patron on 30 November (a Monday in 2026), a closure on Tuesday 1 December.
-    let mut s = Schedule::parse(&strings(&["mon-fri 08:30-13:00", "mon,wed 16:00-18:00"]), Some("11-30"), &strings(&["2026-12-01"])).unwrap();
+    let mut s = Schedule::parse(
+        &strings(&["mon-fri 08:30-13:00", "mon,wed 16:00-18:00"]),
+        Some("11-30"),
+        &strings(&["2026-12-01"]),
+    )
+    .unwrap();
     assert!(!s.is_open(at("2026-11-30T09:00")));
     assert!(!s.is_working_day(date(2026, 11, 30)));
     assert!(!s.is_working_day(date(2027, 11, 30)));

@@ -95,10 +95,7 @@ fn check_french() {
 #[test]
 fn check_survives_odd_input() {
     let long = "a".repeat(100_000);
-    let (ok, out) = sportello(
-        &["check", "--lang", "it"],
-        &format!("{long}\n\u{0}\u{FEFF}🤬\n\n"),
-    );
+    let (ok, out) = sportello(&["check", "--lang", "it"], &format!("{long}\n\u{0}\u{FEFF}🤬\n\n"));
     assert!(ok);
     assert_eq!(out.lines().count(), 3);
 }
@@ -109,9 +106,7 @@ fn eval_heldout_meets_the_targets() {
     assert!(ok, "{out}");
     let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
     let macro_f1 = report["macro_f1"].as_f64().expect("macro_f1");
-    let fp = report["false_positive_rate"]
-        .as_f64()
-        .expect("false_positive_rate");
+    let fp = report["false_positive_rate"].as_f64().expect("false_positive_rate");
     assert!(report["rows"].as_u64().expect("rows") >= 100);
     assert!(macro_f1 >= 0.80, "macro-F1 {macro_f1}");
     assert!(fp <= 0.01, "false-positive rate {fp}");
@@ -145,7 +140,11 @@ fn withheld_messages_are_queued_decided_and_exported() {
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
     let chat = |from: &str, input: &str| {
-        let out = sportello(&root(), &["chat", "--comune", "assemini", "--from", from, "--json", "--data", data], input);
+        let out = sportello(
+            &root(),
+            &["chat", "--comune", "assemini", "--from", from, "--json", "--data", data],
+            input,
+        );
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).to_string()
     };
@@ -154,10 +153,20 @@ fn withheld_messages_are_queued_decided_and_exported() {
     assert!(out.contains("\"key\":\"moderation-withheld\""), "{out}");
     let out = chat("3330000102", &format!("{registered}ti ammazzo\nuna domanda\n"));
     assert!(out.contains("\"key\":\"moderation-blocked\""), "{out}");
-    assert!(!out.contains("assemini-question-received"), "a blocked citizen gets nothing more: {out}");
+    assert!(
+        !out.contains("assemini-question-received"),
+        "a blocked citizen gets nothing more: {out}"
+    );
 
-    let queue = sportello(&root(), &["moderation", "queue", "--comune", "assemini", "--data", data], "");
-    let cases: Vec<serde_json::Value> = String::from_utf8_lossy(&queue.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let queue = sportello(
+        &root(),
+        &["moderation", "queue", "--comune", "assemini", "--data", data],
+        "",
+    );
+    let cases: Vec<serde_json::Value> = String::from_utf8_lossy(&queue.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(cases.len(), 2, "{cases:?}");
     assert_eq!(cases[0]["rule"], "vulgar");
     assert_eq!(cases[1]["rule"], "threat");
@@ -166,21 +175,93 @@ fn withheld_messages_are_queued_decided_and_exported() {
     let vulgar_id = cases[0]["id"].to_string();
 
     // Dismissing the threat case lifts the block it caused.
-    let out = sportello(&root(), &["moderation", "decide", "--comune", "assemini", &threat_id, "dismiss", "--by", "urp@comune", "--data", data], "");
+    let out = sportello(
+        &root(),
+        &[
+            "moderation",
+            "decide",
+            "--comune",
+            "assemini",
+            &threat_id,
+            "dismiss",
+            "--by",
+            "urp@comune",
+            "--data",
+            data,
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let show = sportello(&root(), &["citizen", "show", "--comune", "assemini", "--from", "3330000102", "--data", data], "");
+    let show = sportello(
+        &root(),
+        &[
+            "citizen",
+            "show",
+            "--comune",
+            "assemini",
+            "--from",
+            "3330000102",
+            "--data",
+            data,
+        ],
+        "",
+    );
     let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(v["status"], "new");
     // Deciding twice is refused.
-    let again = sportello(&root(), &["moderation", "decide", "--comune", "assemini", &threat_id, "confirm", "--by", "x", "--data", data], "");
+    let again = sportello(
+        &root(),
+        &[
+            "moderation",
+            "decide",
+            "--comune",
+            "assemini",
+            &threat_id,
+            "confirm",
+            "--by",
+            "x",
+            "--data",
+            data,
+        ],
+        "",
+    );
     assert!(!again.status.success());
 
     // Confirm, then report, then export the record for the authorities.
     for d in ["confirm", "report"] {
-        let out = sportello(&root(), &["moderation", "decide", "--comune", "assemini", &vulgar_id, d, "--by", "urp@comune", "--note", "segnalato", "--data", data], "");
+        let out = sportello(
+            &root(),
+            &[
+                "moderation",
+                "decide",
+                "--comune",
+                "assemini",
+                &vulgar_id,
+                d,
+                "--by",
+                "urp@comune",
+                "--note",
+                "segnalato",
+                "--data",
+                data,
+            ],
+            "",
+        );
         assert!(out.status.success(), "{d}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let export = sportello(&root(), &["moderation", "export", "--comune", "assemini", &vulgar_id, "--data", data], "");
+    let export = sportello(
+        &root(),
+        &[
+            "moderation",
+            "export",
+            "--comune",
+            "assemini",
+            &vulgar_id,
+            "--data",
+            data,
+        ],
+        "",
+    );
     let r: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
     assert_eq!(r["status"], "reported");
     assert_eq!(r["sender"], "393330000101");
@@ -188,7 +269,15 @@ fn withheld_messages_are_queued_decided_and_exported() {
     assert_eq!(r["message"], "che merda di servizio");
     assert_eq!(r["rule_description"], "linguaggio offensivo o scurrile");
     assert_eq!(r["comune_name"], "Comune di Assemini");
-    assert!(r["received_at"].as_str().unwrap().contains("CE"), "Italian time: {}", r["received_at"]);
-    let queue = sportello(&root(), &["moderation", "queue", "--comune", "assemini", "--data", data], "");
+    assert!(
+        r["received_at"].as_str().unwrap().contains("CE"),
+        "Italian time: {}",
+        r["received_at"]
+    );
+    let queue = sportello(
+        &root(),
+        &["moderation", "queue", "--comune", "assemini", "--data", data],
+        "",
+    );
     assert!(queue.stdout.is_empty(), "nothing pending");
 }

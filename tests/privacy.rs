@@ -26,21 +26,44 @@ fn unsubscribing_from_assemini_leaves_only_the_anonymous_ledger() {
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
     let input = "Buongiorno, vorrei sapere gli orari della ludoteca Zzyzx\nFiliberto\nZanzottera\n07/08/1961\nche merda di servizio\nIscrivimi\nsì\nI MIEI DATI\nCancellami\n";
-    let out = run(data, &["chat", "--comune", "assemini", "--from", "+39 333 987 6543", "--json"], input);
+    let out = run(
+        data,
+        &["chat", "--comune", "assemini", "--from", "+39 333 987 6543", "--json"],
+        input,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Zanzottera"), "I MIEI DATI shows the stored name: {text}");
     assert!(text.contains("assemini-unsubscribed"));
-    let show = run(data, &["citizen", "show", "--comune", "assemini", "--from", "3339876543"], "");
+    let show = run(
+        data,
+        &["citizen", "show", "--comune", "assemini", "--from", "3339876543"],
+        "",
+    );
     assert_eq!(show.status.code(), Some(1));
 
     let store = SledStore::open(std::path::Path::new(data)).unwrap();
-    for needle in ["3339876543", "Zanzottera", "Filiberto", "1961-08-07", "ludoteca Zzyzx", "merda di servizio"] {
-        assert_eq!(store.mentions(needle).unwrap(), Vec::<String>::new(), "{needle} is still stored");
+    for needle in [
+        "3339876543",
+        "Zanzottera",
+        "Filiberto",
+        "1961-08-07",
+        "ludoteca Zzyzx",
+        "merda di servizio",
+    ] {
+        assert_eq!(
+            store.mentions(needle).unwrap(),
+            Vec::<String>::new(),
+            "{needle} is still stored"
+        );
     }
     let ledger: Vec<_> = store.ledger("assemini").unwrap().into_iter().map(|(_, e)| e).collect();
-    assert!(ledger.iter().any(|e| e.kind == LedgerKind::Consent && e.notice_version == "2018-09-03"));
+    assert!(ledger
+        .iter()
+        .any(|e| e.kind == LedgerKind::Consent && e.notice_version == "2018-09-03"));
     assert!(ledger.iter().any(|e| e.kind == LedgerKind::Withdrawal));
-    assert!(ledger.iter().all(|e| e.citizen.is_none() && e.notice_sha256.len() == 64 && !e.message_id.is_empty()));
+    assert!(ledger
+        .iter()
+        .all(|e| e.citizen.is_none() && e.notice_sha256.len() == 64 && !e.message_id.is_empty()));
     let cases = store.cases("assemini").unwrap();
     assert_eq!(cases.len(), 1, "the case stays, anonymized");
     assert!(cases[0].1.text.is_empty() && cases[0].1.key.citizen.is_empty());
@@ -51,14 +74,41 @@ fn access_export_and_erasure_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    run(data, &["chat", "--comune", "isili", "--from", "3331112299"], "REGISTRAZIONE Gavino Pinna - Laconi 01/02/1970 - Autorizzo - Acconsento Privacy\n");
-    let export = run(data, &["citizen", "export", "--comune", "isili", "--from", "3331112299"], "");
+    run(
+        data,
+        &["chat", "--comune", "isili", "--from", "3331112299"],
+        "REGISTRAZIONE Gavino Pinna - Laconi 01/02/1970 - Autorizzo - Acconsento Privacy\n",
+    );
+    let export = run(
+        data,
+        &["citizen", "export", "--comune", "isili", "--from", "3331112299"],
+        "",
+    );
     let v: Value = serde_json::from_slice(&export.stdout).unwrap();
     assert_eq!(v["record"]["fields"]["full_name"], "Gavino Pinna");
-    assert_eq!(v["ledger"].as_array().unwrap().len(), 2, "two consents: messages and privacy");
+    assert_eq!(
+        v["ledger"].as_array().unwrap().len(),
+        2,
+        "two consents: messages and privacy"
+    );
     assert_eq!(v["ledger"][0]["how"], "one-shot");
 
-    let erase = run(data, &["citizen", "erase", "--comune", "isili", "--from", "3331112299", "--by", "dpo@comune.isili.it", "--reason", "richiesta via PEC"], "");
+    let erase = run(
+        data,
+        &[
+            "citizen",
+            "erase",
+            "--comune",
+            "isili",
+            "--from",
+            "3331112299",
+            "--by",
+            "dpo@comune.isili.it",
+            "--reason",
+            "richiesta via PEC",
+        ],
+        "",
+    );
     assert!(erase.status.success(), "{}", String::from_utf8_lossy(&erase.stderr));
     let store = SledStore::open(std::path::Path::new(data)).unwrap();
     for needle in ["3331112299", "Gavino", "Laconi"] {
@@ -75,21 +125,49 @@ fn retention_obscures_madone_leavers_after_a_year_and_dry_run_changes_nothing() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let old = ["chat", "--comune", "madone", "--from", "3330001111", "--now", "2024-03-01T10:00:00Z"];
+    let old = [
+        "chat",
+        "--comune",
+        "madone",
+        "--from",
+        "3330001111",
+        "--now",
+        "2024-03-01T10:00:00Z",
+    ];
     run(data, &old, "ATTIVA ISCRIZIONE\nDISATTIVA ISCRIZIONE\n");
     let recent = ["chat", "--comune", "madone", "--from", "3330002222"];
     run(data, &recent, "ATTIVA ISCRIZIONE\nDISATTIVA ISCRIZIONE\n");
 
     let dry = run(data, &["retention", "run", "--dry-run"], "");
     let text = String::from_utf8_lossy(&dry.stdout);
-    assert!(text.contains("would obscure: madone whatsapp 393330001111") && text.contains("1 leavers would be obscured"), "{text}");
-    let show = run(data, &["citizen", "show", "--comune", "madone", "--from", "3330001111"], "");
+    assert!(
+        text.contains("would obscure: madone whatsapp 393330001111") && text.contains("1 leavers would be obscured"),
+        "{text}"
+    );
+    let show = run(
+        data,
+        &["citizen", "show", "--comune", "madone", "--from", "3330001111"],
+        "",
+    );
     assert_eq!(show.status.code(), Some(0), "a dry run changes nothing");
 
     let wet = run(data, &["retention", "run"], "");
     assert!(String::from_utf8_lossy(&wet.stdout).contains("obscured 1 leavers"));
-    assert_eq!(run(data, &["citizen", "show", "--comune", "madone", "--from", "3330001111"], "").status.code(), Some(1));
-    let recent = run(data, &["citizen", "show", "--comune", "madone", "--from", "3330002222"], "");
+    assert_eq!(
+        run(
+            data,
+            &["citizen", "show", "--comune", "madone", "--from", "3330001111"],
+            ""
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    let recent = run(
+        data,
+        &["citizen", "show", "--comune", "madone", "--from", "3330002222"],
+        "",
+    );
     let v: Value = serde_json::from_slice(&recent.stdout).unwrap();
     assert_eq!(v["status"], "unsubscribed", "kept: less than a year");
     let store = SledStore::open(std::path::Path::new(data)).unwrap();
@@ -102,25 +180,52 @@ fn a_changed_notice_is_shown_once_and_the_ledger_shows_who_saw_it() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let key = CitizenKey::new("madone", "whatsapp", "393330003333");
     let say = |engine: &sportello::dialogue::runner::Engine, id: &str, text: &str| {
-        let inbound = Inbound { id: id.into(), body: Body::Text { text: text.into() } };
-        let h = engine.handle(&key, &inbound, "2026-11-23T09:00:00Z".parse().unwrap()).unwrap();
+        let inbound = Inbound {
+            id: id.into(),
+            body: Body::Text { text: text.into() },
+        };
+        let h = engine
+            .handle(&key, &inbound, "2026-11-23T09:00:00Z".parse().unwrap())
+            .unwrap();
         h.rendered.iter().map(|r| r.key.clone()).collect::<Vec<_>>()
     };
-    let v1 = sportello::dialogue::runner::Engine::new(flow::load_dir(&root().join("flows"), &locales).unwrap(), locales, store.clone());
+    let v1 = sportello::dialogue::runner::Engine::new(
+        flow::load_dir(&root().join("flows"), &locales).unwrap(),
+        locales,
+        store.clone(),
+    );
     assert_eq!(say(&v1, "m1", "ATTIVA ISCRIZIONE"), ["madone-subscribed"]);
 
     // The comune publishes a new notice version.
     let locales = Locales::load_dir(&root().join("locales")).unwrap();
-    let src = std::fs::read_to_string(root().join("flows/madone.toml")).unwrap().replace("version = \"1\"", "version = \"2\"");
+    let src = std::fs::read_to_string(root().join("flows/madone.toml"))
+        .unwrap()
+        .replace("version = \"1\"", "version = \"2\"");
     let madone = parse_flow("flows/madone.toml", &src, &locales).unwrap();
     let mut flows = flow::load_dir(&root().join("flows"), &locales).unwrap();
     flows.replace(madone);
     let v2 = sportello::dialogue::runner::Engine::new(flows, locales, store.clone());
-    assert_eq!(say(&v2, "m2", "ciao"), ["privacy-notice-updated", "madone-privacy", "madone-other"]);
+    assert_eq!(
+        say(&v2, "m2", "ciao"),
+        ["privacy-notice-updated", "madone-privacy", "madone-other"]
+    );
     assert_eq!(say(&v2, "m3", "ATTIVA ISCRIZIONE"), ["already-subscribed"], "told once");
-    let seen: Vec<_> = store.ledger("madone").unwrap().into_iter().map(|(_, e)| e).filter(|e| e.kind == LedgerKind::NoticeSeen).collect();
+    let seen: Vec<_> = store
+        .ledger("madone")
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .filter(|e| e.kind == LedgerKind::NoticeSeen)
+        .collect();
     assert_eq!(seen.len(), 1);
-    assert_eq!((seen[0].notice_version.as_str(), seen[0].citizen.as_deref(), seen[0].message_id.as_str()), ("2", Some("393330003333"), "m2"));
+    assert_eq!(
+        (
+            seen[0].notice_version.as_str(),
+            seen[0].citizen.as_deref(),
+            seen[0].message_id.as_str()
+        ),
+        ("2", Some("393330003333"), "m2")
+    );
 }
 
 #[test]
@@ -130,14 +235,49 @@ fn the_annual_report_has_no_personal_data_and_masks_small_counts() {
     let data = data.to_str().unwrap();
     for i in 0..7 {
         let from = format!("33300055{i:02}");
-        let input = if i < 2 { "ATTIVA ISCRIZIONE\nDISATTIVA ISCRIZIONE\n" } else { "ATTIVA ISCRIZIONE\n" };
-        run(data, &["chat", "--comune", "madone", "--from", &from, "--now", "2026-03-10T10:00:00Z"], input);
+        let input = if i < 2 {
+            "ATTIVA ISCRIZIONE\nDISATTIVA ISCRIZIONE\n"
+        } else {
+            "ATTIVA ISCRIZIONE\n"
+        };
+        run(
+            data,
+            &[
+                "chat",
+                "--comune",
+                "madone",
+                "--from",
+                &from,
+                "--now",
+                "2026-03-10T10:00:00Z",
+            ],
+            input,
+        );
     }
-    run(data, &["chat", "--comune", "madone", "--from", "3330005599", "--now", "2025-12-01T10:00:00Z"], "ATTIVA ISCRIZIONE\n");
+    run(
+        data,
+        &[
+            "chat",
+            "--comune",
+            "madone",
+            "--from",
+            "3330005599",
+            "--now",
+            "2025-12-01T10:00:00Z",
+        ],
+        "ATTIVA ISCRIZIONE\n",
+    );
     let csv = run(data, &["report", "--comune", "madone", "--year", "2026"], "");
     let csv = String::from_utf8_lossy(&csv.stdout);
     let value = |section: &str, label: &str| {
-        csv.lines().find(|l| l.contains(section) && l.contains(label)).unwrap_or_else(|| panic!("{section}/{label} in {csv}")).rsplit(',').next().unwrap().trim_matches('"').to_string()
+        csv.lines()
+            .find(|l| l.contains(section) && l.contains(label))
+            .unwrap_or_else(|| panic!("{section}/{label} in {csv}"))
+            .rsplit(',')
+            .next()
+            .unwrap()
+            .trim_matches('"')
+            .to_string()
     };
     assert_eq!(value("Iscritti", "inizio"), "<5", "one subscriber from 2025: masked");
     assert_eq!(value("Iscritti", "fine"), "6");
@@ -145,7 +285,15 @@ fn the_annual_report_has_no_personal_data_and_masks_small_counts() {
     assert_eq!(value("Cancellazioni", "marzo"), "<5");
     assert_eq!(value("Nuove iscrizioni", "aprile"), "0");
     assert!(!csv.contains("33300055"), "no number in the report");
-    let html = run(data, &["report", "--comune", "madone", "--year", "2026", "--format", "html"], "");
+    let html = run(
+        data,
+        &["report", "--comune", "madone", "--year", "2026", "--format", "html"],
+        "",
+    );
     let html = String::from_utf8_lossy(&html.stdout);
-    assert!(html.contains("<html lang=\"it\">") && html.contains("<th scope=\"row\">marzo</th>") && html.contains("Comune di Madone"));
+    assert!(
+        html.contains("<html lang=\"it\">")
+            && html.contains("<th scope=\"row\">marzo</th>")
+            && html.contains("Comune di Madone")
+    );
 }

@@ -33,7 +33,10 @@ fn needles(admin_token: &str) -> Vec<(String, &'static str)> {
     for number in [ISILI, ASSEMINI, BRUSSON, NOWHERE, FORGED] {
         let national = &number[2..];
         n.push((number.to_string(), "phone number"));
-        n.push((format!("+39 {} {} {}", &national[..3], &national[3..6], &national[6..]), "phone number"));
+        n.push((
+            format!("+39 {} {} {}", &national[..3], &national[3..6], &national[6..]),
+            "phone number",
+        ));
         n.push((national.to_string(), "phone number"));
         n.push((number[number.len() - 7..].to_string(), "phone number (last 7 digits)"));
     }
@@ -43,7 +46,15 @@ fn needles(admin_token: &str) -> Vec<(String, &'static str)> {
     for date in ["07/08/1961", "1961-08-07", "23/11/1957", "1957-11-23"] {
         n.push((date.to_string(), "birth date"));
     }
-    for word in ["Quisquilioso", "Pizzighettone", "Frastuonoso", "Ornitorinco", "scarafaggione", "merda di servizio", "Giboulée"] {
+    for word in [
+        "Quisquilioso",
+        "Pizzighettone",
+        "Frastuonoso",
+        "Ornitorinco",
+        "scarafaggione",
+        "merda di servizio",
+        "Giboulée",
+    ] {
         n.push((word.to_string(), "message text"));
     }
     for secret in [APP_SECRET, VERIFY_TOKEN, GRAPH_TOKEN, admin_token] {
@@ -60,7 +71,11 @@ async fn fake_graph(State(sent): State<Arc<Mutex<usize>>>, Json(body): Json<Valu
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Runs a one-shot command at trace level; returns its standard error.
@@ -77,7 +92,11 @@ fn trace_stderr(args: &[&str], stdin: &str) -> String {
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -86,7 +105,9 @@ async fn a_full_scenario_logs_no_personal_data() {
     let sent = Arc::new(Mutex::new(0usize));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let graph = listener.local_addr().unwrap();
-    let fake = Router::new().route("/v23.0/{pnid}/messages", post(fake_graph)).with_state(sent.clone());
+    let fake = Router::new()
+        .route("/v23.0/{pnid}/messages", post(fake_graph))
+        .with_state(sent.clone());
     tokio::spawn(async move { axum::serve(listener, fake).await.unwrap() });
 
     let tmp = tempfile::tempdir().unwrap();
@@ -99,7 +120,15 @@ async fn a_full_scenario_logs_no_personal_data() {
     std::fs::write(&config, toml).unwrap();
     let bind = format!("127.0.0.1:{}", free_port());
     let mut server = Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .args(["serve", "--bind", &bind, "--data", data.to_str().unwrap(), "--config", config.to_str().unwrap()])
+        .args([
+            "serve",
+            "--bind",
+            &bind,
+            "--data",
+            data.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .current_dir(root())
         .env("SPORTELLO_LOG", "trace")
         .env("SPORTELLO_WHATSAPP_APP_SECRET", APP_SECRET)
@@ -150,7 +179,11 @@ async fn a_full_scenario_logs_no_personal_data() {
     let mut say = async |comune: &str, from: &str, text: &str, replies: usize| {
         n += 1;
         let raw = serde_json::to_vec(&wa_text(comune, from, &format!("wamid.p.{n}"), 1_800_000_000 + n, text)).unwrap();
-        assert_eq!(post(raw.clone(), sign(APP_SECRET.as_bytes(), &raw)).await, 200, "{comune}");
+        assert_eq!(
+            post(raw.clone(), sign(APP_SECRET.as_bytes(), &raw)).await,
+            200,
+            "{comune}"
+        );
         expected += replies;
         for _ in 0..500 {
             if *sent.lock().unwrap() >= expected {
@@ -158,7 +191,10 @@ async fn a_full_scenario_logs_no_personal_data() {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert!(*sent.lock().unwrap() >= expected, "{comune}: waiting for {expected} replies");
+        assert!(
+            *sent.lock().unwrap() >= expected,
+            "{comune}: waiting for {expected} replies"
+        );
     };
 
     say("isili", ISILI, "REGISTRAZIONE Filiberto Zanzottera - Gonnosfanadiga 07/08/1961 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy", 1).await;
@@ -166,7 +202,13 @@ async fn a_full_scenario_logs_no_personal_data() {
     say("assemini", ASSEMINI, "Ermenegilda", 1).await;
     say("assemini", ASSEMINI, "Vuillermoz", 1).await;
     say("assemini", ASSEMINI, "23/11/1957", 2).await;
-    say("assemini", ASSEMINI, "Quisquilioso: quando apre l'ufficio anagrafe di Pizzighettone?", 1).await;
+    say(
+        "assemini",
+        ASSEMINI,
+        "Quisquilioso: quando apre l'ufficio anagrafe di Pizzighettone?",
+        1,
+    )
+    .await;
     say("assemini", ASSEMINI, "che merda di servizio, scarafaggione", 1).await;
     say("brusson", BRUSSON, "JE M'INSCRIS", 1).await;
     say("brusson", BRUSSON, "Giboulée", 0).await;
@@ -174,30 +216,77 @@ async fn a_full_scenario_logs_no_personal_data() {
     say("isili", ISILI, "CANCELLAZIONE", 1).await;
 
     // A number no comune has: acknowledged, dropped.
-    let mut unknown = wa_text("madone", NOWHERE, "wamid.p.unknown", 1_800_000_100, "Pizzighettone ATTIVA ISCRIZIONE");
+    let mut unknown = wa_text(
+        "madone",
+        NOWHERE,
+        "wamid.p.unknown",
+        1_800_000_100,
+        "Pizzighettone ATTIVA ISCRIZIONE",
+    );
     unknown["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("pn-nobody");
     let raw = serde_json::to_vec(&unknown).unwrap();
     assert_eq!(post(raw.clone(), sign(APP_SECRET.as_bytes(), &raw)).await, 200);
     // A forged signature, and a signed body that is not a notification.
-    let raw = serde_json::to_vec(&wa_text("madone", FORGED, "wamid.p.forged", 1_800_000_101, "Frastuonoso")).unwrap();
+    let raw = serde_json::to_vec(&wa_text(
+        "madone",
+        FORGED,
+        "wamid.p.forged",
+        1_800_000_101,
+        "Frastuonoso",
+    ))
+    .unwrap();
     assert_eq!(post(raw.clone(), sign(b"not the secret", &raw)).await, 401);
-    let mut raw = serde_json::to_vec(&wa_batch("madone", vec![wa_message(FORGED, "wamid.p.bad", 1, json!({"type": "text", "text": {"body": "Ornitorinco"}}))])).unwrap();
+    let mut raw = serde_json::to_vec(&wa_batch(
+        "madone",
+        vec![wa_message(
+            FORGED,
+            "wamid.p.bad",
+            1,
+            json!({"type": "text", "text": {"body": "Ornitorinco"}}),
+        )],
+    ))
+    .unwrap();
     raw.truncate(raw.len() - 5);
     assert_eq!(post(raw.clone(), sign(APP_SECRET.as_bytes(), &raw)).await, 400);
-    let verify = format!("http://{bind}/webhook/whatsapp?hub.mode=subscribe&hub.challenge=42&hub.verify_token={VERIFY_TOKEN}");
+    let verify =
+        format!("http://{bind}/webhook/whatsapp?hub.mode=subscribe&hub.challenge=42&hub.verify_token={VERIFY_TOKEN}");
     assert_eq!(http.get(verify).send().await.unwrap().status().as_u16(), 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let pid = server.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert!(server.wait().unwrap().success());
-    let mut logs = vec![("serve stderr", stderr.join().unwrap()), ("serve stdout", stdout.join().unwrap())];
+    let mut logs = vec![
+        ("serve stderr", stderr.join().unwrap()),
+        ("serve stdout", stdout.join().unwrap()),
+    ];
 
     // One-shot commands: their standard output carries replies and records by design.
     let d = data.to_str().unwrap();
     let line = "REGISTRAZIONE Filiberto Zanzottera - Gonnosfanadiga 07/08/1961 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy\n";
-    logs.push(("chat stderr", trace_stderr(&["chat", "--comune", "isili", "--from", &format!("+{ISILI}"), "--data", d], line)));
-    logs.push(("citizen show stderr", trace_stderr(&["citizen", "show", "--comune", "isili", "--from", &format!("+{ISILI}"), "--data", d], "")));
+    logs.push((
+        "chat stderr",
+        trace_stderr(
+            &["chat", "--comune", "isili", "--from", &format!("+{ISILI}"), "--data", d],
+            line,
+        ),
+    ));
+    logs.push((
+        "citizen show stderr",
+        trace_stderr(
+            &[
+                "citizen",
+                "show",
+                "--comune",
+                "isili",
+                "--from",
+                &format!("+{ISILI}"),
+                "--data",
+                d,
+            ],
+            "",
+        ),
+    ));
 
     let needles = needles(admin_token.trim());
     let mut leaks = Vec::new();

@@ -21,10 +21,31 @@ fn world() -> &'static (Flows, Locales) {
 }
 
 const WORDS: &[&str] = &[
-    "ATTIVA ISCRIZIONE", "DISATTIVA ISCRIZIONE", "REGISTRAZIONE", "CANCELLAZIONE", "Iscrivimi", "Cancellami",
-    "MI ISCRIVO", "MI CANCELO", "JE M'INSCRIS", "JE ME DÉSINSCRIS", "FRANÇAIS", "ITALIANO", "sì", "no",
-    "Mario Rossi", "Isili", "12/03/1980", "31/02/1990", "12/03/2090", "OPERATORE", "I MIEI DATI", "PRIVACY",
-    "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo - Acconsento Privacy", "ciao", "",
+    "ATTIVA ISCRIZIONE",
+    "DISATTIVA ISCRIZIONE",
+    "REGISTRAZIONE",
+    "CANCELLAZIONE",
+    "Iscrivimi",
+    "Cancellami",
+    "MI ISCRIVO",
+    "MI CANCELO",
+    "JE M'INSCRIS",
+    "JE ME DÉSINSCRIS",
+    "FRANÇAIS",
+    "ITALIANO",
+    "sì",
+    "no",
+    "Mario Rossi",
+    "Isili",
+    "12/03/1980",
+    "31/02/1990",
+    "12/03/2090",
+    "OPERATORE",
+    "I MIEI DATI",
+    "PRIVACY",
+    "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo - Acconsento Privacy",
+    "ciao",
+    "",
 ];
 
 fn body() -> impl Strategy<Value = Body> {

@@ -37,14 +37,22 @@ pub struct Provider {
 
 type Shared = Arc<Mutex<Provider>>;
 
-async fn graph_messages(State(p): State<Shared>, Path(pnid): Path<String>, Json(body): Json<Value>) -> axum::response::Response {
+async fn graph_messages(
+    State(p): State<Shared>,
+    Path(pnid): Path<String>,
+    Json(body): Json<Value>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut p = p.lock().unwrap();
     if body["status"] == "read" {
-        p.read_receipts.push(body["message_id"].as_str().unwrap_or_default().to_string());
+        p.read_receipts
+            .push(body["message_id"].as_str().unwrap_or_default().to_string());
         return Json(json!({"success": true})).into_response();
     }
-    if p.undeliverable.as_deref().is_some_and(|u| body["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(u)) {
+    if p.undeliverable
+        .as_deref()
+        .is_some_and(|u| body["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(u))
+    {
         p.refused += 1;
         let err = json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026, "fbtrace_id": "x"}});
         return (axum::http::StatusCode::BAD_REQUEST, Json(err)).into_response();
@@ -60,11 +68,16 @@ async fn graph_messages(State(p): State<Shared>, Path(pnid): Path<String>, Json(
     Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": "x", "wa_id": "x"}], "messages": [{"id": format!("wamid.out.{n}")}]})).into_response()
 }
 
-async fn telegram_method(State(p): State<Shared>, Path((bot, method)): Path<(String, String)>, Json(body): Json<Value>) -> axum::response::Response {
+async fn telegram_method(
+    State(p): State<Shared>,
+    Path((bot, method)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut p = p.lock().unwrap();
     if method == "answerCallbackQuery" {
-        p.callbacks_answered.push(body["callback_query_id"].as_str().unwrap_or_default().to_string());
+        p.callbacks_answered
+            .push(body["callback_query_id"].as_str().unwrap_or_default().to_string());
         return Json(json!({"ok": true, "result": true})).into_response();
     }
     if p.refuse > 0 {
@@ -75,7 +88,8 @@ async fn telegram_method(State(p): State<Shared>, Path((bot, method)): Path<(Str
     }
     p.sent.push((bot, body));
     let n = p.sent.len() as i64;
-    Json(json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}})).into_response()
+    Json(json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}}))
+        .into_response()
 }
 
 async fn serve(router: Router) -> SocketAddr {
@@ -112,14 +126,24 @@ impl Harness {
         // Gated as `sportello serve` does, so that the admin endpoint can take backups.
         let gated = GatedStore::new(SledStore::open(&data).unwrap());
         let store: Arc<dyn Store> = Arc::new(gated.clone());
-        let mut config = Config { graph_url: format!("http://{fake_addr}/v23.0"), telegram_url: format!("http://{fake_addr}"), ..Config::default() };
+        let mut config = Config {
+            graph_url: format!("http://{fake_addr}/v23.0"),
+            telegram_url: format!("http://{fake_addr}"),
+            ..Config::default()
+        };
         let mut vars = vec![
             ("SPORTELLO_WHATSAPP_APP_SECRET".to_string(), APP_SECRET.to_string()),
             ("SPORTELLO_WHATSAPP_VERIFY_TOKEN".to_string(), "verify-me".to_string()),
             ("SPORTELLO_WHATSAPP_TOKEN".to_string(), "graph-token".to_string()),
         ];
         for c in COMUNI {
-            config.comuni.insert(c.into(), ComuneChannels { whatsapp_phone_number_id: Some(format!("pn-{c}")), ..Default::default() });
+            config.comuni.insert(
+                c.into(),
+                ComuneChannels {
+                    whatsapp_phone_number_id: Some(format!("pn-{c}")),
+                    ..Default::default()
+                },
+            );
             let env = c.to_ascii_uppercase().replace('-', "_");
             vars.push((format!("SPORTELLO_TELEGRAM_TOKEN_{env}"), format!("tok-{c}")));
             vars.push((format!("SPORTELLO_TELEGRAM_SECRET_{env}"), format!("secret-{c}")));
@@ -128,12 +152,24 @@ impl Harness {
         server.set_backoff(Duration::from_millis(5));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        server.enable_admin(gated.clone(), &data, listener.local_addr().unwrap()).unwrap();
+        server
+            .enable_admin(gated.clone(), &data, listener.local_addr().unwrap())
+            .unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let done = tokio::spawn(server::run(server, listener, async move {
             let _ = rx.await;
         }));
-        Harness { base, provider, store, http: reqwest::Client::new(), data, sled: gated.sled().clone(), shutdown: Some(tx), done: Some(done), _dir: dir }
+        Harness {
+            base,
+            provider,
+            store,
+            http: reqwest::Client::new(),
+            data,
+            sled: gated.sled().clone(),
+            shutdown: Some(tx),
+            done: Some(done),
+            _dir: dir,
+        }
     }
 
     /// Posts a signed WhatsApp webhook; returns the status code.
@@ -143,7 +179,11 @@ impl Harness {
     }
 
     pub async fn post_raw(&self, raw: &[u8], signature: Option<&str>) -> u16 {
-        let mut req = self.http.post(format!("{}/webhook/whatsapp", self.base)).header("content-type", "application/json").body(raw.to_vec());
+        let mut req = self
+            .http
+            .post(format!("{}/webhook/whatsapp", self.base))
+            .header("content-type", "application/json")
+            .body(raw.to_vec());
         if let Some(sig) = signature {
             req = req.header("x-hub-signature-256", sig);
         }
@@ -170,7 +210,11 @@ impl Harness {
     }
 
     pub fn status(&self, comune: &str, channel: &str, citizen: &str) -> String {
-        self.store.citizen(&CitizenKey::new(comune, channel, citizen)).unwrap().map(|c| c.status().to_string()).unwrap_or_else(|| "none".into())
+        self.store
+            .citizen(&CitizenKey::new(comune, channel, citizen))
+            .unwrap()
+            .map(|c| c.status().to_string())
+            .unwrap_or_else(|| "none".into())
     }
 
     pub async fn stop(mut self) {
@@ -181,7 +225,15 @@ impl Harness {
 
 /// A WhatsApp notification with one text message.
 pub fn wa_text(comune: &str, from: &str, id: &str, ts: i64, text: &str) -> Value {
-    wa_batch(comune, vec![wa_message(from, id, ts, json!({"type": "text", "text": {"body": text}}))])
+    wa_batch(
+        comune,
+        vec![wa_message(
+            from,
+            id,
+            ts,
+            json!({"type": "text", "text": {"body": text}}),
+        )],
+    )
 }
 
 pub fn wa_message(from: &str, id: &str, ts: i64, content: Value) -> Value {
@@ -206,7 +258,11 @@ fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
         // The adapter writes recipients with a leading + (Meta's advice for full numbers).
         .filter(|(_, b)| b["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(to))
         .map(|(_, b)| {
-            b["text"]["body"].as_str().or(b["interactive"]["body"]["text"].as_str()).unwrap_or_default().to_string()
+            b["text"]["body"]
+                .as_str()
+                .or(b["interactive"]["body"]["text"].as_str())
+                .unwrap_or_default()
+                .to_string()
         })
         .collect()
 }
@@ -215,7 +271,15 @@ fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
 async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str, replies: usize) -> Vec<String> {
     let before = h.sent().len();
     *seq += 1;
-    let code = h.post_signed(&wa_text(comune, from, &format!("wamid.{comune}.{from}.{seq}"), 1_800_000_000 + *seq, text)).await;
+    let code = h
+        .post_signed(&wa_text(
+            comune,
+            from,
+            &format!("wamid.{comune}.{from}.{seq}"),
+            1_800_000_000 + *seq,
+            text,
+        ))
+        .await;
     assert_eq!(code, 200, "{comune}: {text}");
     let sent = h.wait_sent(before + replies).await;
     texts_to(&sent[before..], from)
@@ -233,7 +297,8 @@ async fn each_comune_subscribes_registers_and_unsubscribes_over_whatsapp() {
     say(&h, "isola-delle-femmine", c, &mut seq, "disattiva iscrizione", 1).await;
     assert_eq!(h.status("isola-delle-femmine", "whatsapp", c), "none");
 
-    let line = "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy";
+    let line =
+        "REGISTRAZIONE Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy";
     let r = say(&h, "isili", c, &mut seq, line, 1).await;
     assert!(r[0].contains("Registrazione a WhatsApp ISILI completata"), "{r:?}");
     assert_eq!(h.status("isili", "whatsapp", c), "subscribed");
@@ -265,20 +330,38 @@ async fn each_comune_subscribes_registers_and_unsubscribes_over_whatsapp() {
 
     // Each reply went out from its own comune's number.
     assert!(h.sent().iter().all(|(pnid, _)| pnid.starts_with("pn-")));
-    assert!(!h.provider.lock().unwrap().read_receipts.is_empty(), "messages are marked as read");
+    assert!(
+        !h.provider.lock().unwrap().read_receipts.is_empty(),
+        "messages are marked as read"
+    );
     h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_signatures_are_refused_and_change_nothing() {
     let h = Harness::start().await;
-    let body = serde_json::to_vec(&wa_text("madone", "393330000002", "wamid.s1", 1_800_000_000, "ATTIVA ISCRIZIONE — è così")).unwrap();
+    let body = serde_json::to_vec(&wa_text(
+        "madone",
+        "393330000002",
+        "wamid.s1",
+        1_800_000_000,
+        "ATTIVA ISCRIZIONE — è così",
+    ))
+    .unwrap();
     assert_eq!(h.post_raw(&body, None).await, 401, "missing");
-    assert_eq!(h.post_raw(&body, Some(&sign(b"another secret", &body))).await, 401, "wrong secret");
+    assert_eq!(
+        h.post_raw(&body, Some(&sign(b"another secret", &body))).await,
+        401,
+        "wrong secret"
+    );
     let mut modified = body.clone();
     let pos = modified.iter().position(|b| *b == b'A').unwrap();
     modified[pos] = b'D';
-    assert_eq!(h.post_raw(&modified, Some(&sign(APP_SECRET.as_bytes(), &body))).await, 401, "modified body");
+    assert_eq!(
+        h.post_raw(&modified, Some(&sign(APP_SECRET.as_bytes(), &body))).await,
+        401,
+        "modified body"
+    );
     assert_eq!(h.post_raw(&body, Some("sha256=zz")).await, 401, "malformed");
     assert_eq!(h.status("madone", "whatsapp", "393330000002"), "none");
     // The right signature over the same bytes, accented text included, is accepted.
@@ -303,8 +386,18 @@ async fn duplicate_and_out_of_order_deliveries_change_nothing() {
     let batch = wa_batch(
         "brusson",
         vec![
-            wa_message(c, "wamid.d3", 1_800_000_003, json!({"type": "text", "text": {"body": "MI ISCRIVO"}})),
-            wa_message(c, "wamid.d2", 1_800_000_002, json!({"type": "text", "text": {"body": "MI CANCELLO"}})),
+            wa_message(
+                c,
+                "wamid.d3",
+                1_800_000_003,
+                json!({"type": "text", "text": {"body": "MI ISCRIVO"}}),
+            ),
+            wa_message(
+                c,
+                "wamid.d2",
+                1_800_000_002,
+                json!({"type": "text", "text": {"body": "MI CANCELLO"}}),
+            ),
         ],
     );
     assert_eq!(h.post_signed(&batch).await, 200);
@@ -313,7 +406,10 @@ async fn duplicate_and_out_of_order_deliveries_change_nothing() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let texts = texts_to(&h.sent(), c);
     assert_eq!(texts.len(), 3, "one reply per distinct message: {texts:?}");
-    assert!(texts[1].contains("cancellato definitivamente"), "cancel came first: {texts:?}");
+    assert!(
+        texts[1].contains("cancellato definitivamente"),
+        "cancel came first: {texts:?}"
+    );
     assert_eq!(h.status("brusson", "whatsapp", c), "subscribed");
     drop(sent);
     h.stop().await;
@@ -325,13 +421,24 @@ async fn a_rate_limit_storm_ends_with_every_reply_delivered_once() {
     h.provider.lock().unwrap().refuse = 25;
     let citizens: Vec<String> = (0..10).map(|i| format!("3933300001{i:02}")).collect();
     for (i, c) in citizens.iter().enumerate() {
-        assert_eq!(h.post_signed(&wa_text("isola-delle-femmine", c, &format!("wamid.storm.{i}"), 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+        assert_eq!(
+            h.post_signed(&wa_text(
+                "isola-delle-femmine",
+                c,
+                &format!("wamid.storm.{i}"),
+                1_800_000_000,
+                "ATTIVA ISCRIZIONE"
+            ))
+            .await,
+            200
+        );
     }
     let sent = h.wait_sent(10).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut per: BTreeMap<String, usize> = BTreeMap::new();
     for (_, b) in h.sent() {
-        *per.entry(b["to"].as_str().unwrap().trim_start_matches('+').to_string()).or_default() += 1;
+        *per.entry(b["to"].as_str().unwrap().trim_start_matches('+').to_string())
+            .or_default() += 1;
     }
     assert_eq!(per.len(), 10);
     assert!(per.values().all(|n| *n == 1), "{per:?}");
@@ -351,7 +458,15 @@ async fn an_unknown_number_is_acknowledged_and_never_processed() {
     for c in COMUNI {
         assert_eq!(h.status(c, "whatsapp", "393330000004"), "none");
     }
-    let metrics = h.http.get(format!("{}/metrics", h.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = h
+        .http
+        .get(format!("{}/metrics", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("sportello_inbound_unrouted_total 1"), "{metrics}");
     h.stop().await;
 }
@@ -360,7 +475,12 @@ async fn an_unknown_number_is_acknowledged_and_never_processed() {
 async fn malformed_webhooks_get_a_4xx() {
     let h = Harness::start().await;
     for raw in [&b"not json"[..], br#"{"object":"page","entry":[]}"#, b"{\"object\":"] {
-        assert_eq!(h.post_raw(raw, Some(&sign(APP_SECRET.as_bytes(), raw))).await, 400, "{}", String::from_utf8_lossy(raw));
+        assert_eq!(
+            h.post_raw(raw, Some(&sign(APP_SECRET.as_bytes(), raw))).await,
+            400,
+            "{}",
+            String::from_utf8_lossy(raw)
+        );
     }
     let big = vec![b' '; sportello::server::MAX_WEBHOOK_BYTES + 10];
     assert_eq!(h.post_raw(&big, Some(&sign(APP_SECRET.as_bytes(), &big))).await, 413);
@@ -370,7 +490,12 @@ async fn malformed_webhooks_get_a_4xx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_verification_handshake() {
     let h = Harness::start().await;
-    let url = |token: &str| format!("{}/webhook/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}", h.base);
+    let url = |token: &str| {
+        format!(
+            "{}/webhook/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}",
+            h.base
+        )
+    };
     let ok = h.http.get(url("verify-me")).send().await.unwrap();
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
@@ -396,21 +521,34 @@ async fn telegram_messages_and_buttons() {
         async move { req.send().await.unwrap().status().as_u16() }
     };
     let msg = |id: i64, text: &str| {
-        update(id, json!({"message": {"message_id": id, "date": 1_800_000_000 + id, "chat": {"id": 777, "type": "private"}, "from": {"id": 777, "is_bot": false, "first_name": "M"}, "text": text}}))
+        update(
+            id,
+            json!({"message": {"message_id": id, "date": 1_800_000_000 + id, "chat": {"id": 777, "type": "private"}, "from": {"id": 777, "is_bot": false, "first_name": "M"}, "text": text}}),
+        )
     };
     assert_eq!(post(None, msg(1, "Iscrivimi")).await, 401);
     assert_eq!(post(Some("secret-isili"), msg(1, "Iscrivimi")).await, 401);
     assert_eq!(post(Some("secret-assemini"), msg(1, "Iscrivimi")).await, 200);
-    assert_eq!(post(Some("secret-assemini"), msg(1, "Iscrivimi")).await, 200, "redelivered update");
+    assert_eq!(
+        post(Some("secret-assemini"), msg(1, "Iscrivimi")).await,
+        200,
+        "redelivered update"
+    );
     h.wait_sent(1).await;
     for (id, text) in [(2, "Mario"), (3, "Rossi"), (4, "12/03/1980")] {
         assert_eq!(post(Some("secret-assemini"), msg(id, text)).await, 200);
     }
     let sent = h.wait_sent(5).await;
     let ask = &sent[4].1;
-    assert_eq!(ask["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "yes", "{ask}");
-    let tap = update(5, json!({"callback_query": {"id": "cb-1", "from": {"id": 777, "is_bot": false, "first_name": "M"}, "data": "yes",
-        "message": {"message_id": 5, "date": 1_800_000_005, "chat": {"id": 777, "type": "private"}}}}));
+    assert_eq!(
+        ask["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "yes",
+        "{ask}"
+    );
+    let tap = update(
+        5,
+        json!({"callback_query": {"id": "cb-1", "from": {"id": 777, "is_bot": false, "first_name": "M"}, "data": "yes",
+        "message": {"message_id": 5, "date": 1_800_000_005, "chat": {"id": 777, "type": "private"}}}}),
+    );
     assert_eq!(post(Some("secret-assemini"), tap).await, 200);
     h.wait_sent(6).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -424,8 +562,19 @@ async fn telegram_messages_and_buttons() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_and_the_subscribe_page() {
     let h = Harness::start().await;
-    let page = h.http.get(format!("{}/try?comune=brusson&lang=fr", h.base)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("<html lang=\"fr\">") && page.contains("Essayez"), "{page}");
+    let page = h
+        .http
+        .get(format!("{}/try?comune=brusson&lang=fr", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<html lang=\"fr\">") && page.contains("Essayez"),
+        "{page}"
+    );
     let r: Value = h
         .http
         .post(format!("{}/try/api/message", h.base))
@@ -438,15 +587,49 @@ async fn the_simulator_and_the_subscribe_page() {
         .unwrap();
     assert_eq!(r["replies"][0]["key"], "brusson-subscribed");
     assert_eq!(h.status("brusson", "web", "web-s1"), "subscribed");
-    let bad = h.http.post(format!("{}/try/api/message", h.base)).json(&json!({"comune": "brusson", "session": "../x", "text": "x"})).send().await.unwrap();
+    let bad = h
+        .http
+        .post(format!("{}/try/api/message", h.base))
+        .json(&json!({"comune": "brusson", "session": "../x", "text": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 
-    let page = h.http.get(format!("{}/c/brusson?lang=fr", h.base)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("https://wa.me/393483978832?text=JE%20M%27INSCRIS"), "click-to-chat link with the French keyword");
+    let page = h
+        .http
+        .get(format!("{}/c/brusson?lang=fr", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("https://wa.me/393483978832?text=JE%20M%27INSCRIS"),
+        "click-to-chat link with the French keyword"
+    );
     assert!(page.contains("<svg") && page.contains("Notice de confidentialité"));
-    let page = h.http.get(format!("{}/c/isili", h.base)).send().await.unwrap().text().await.unwrap();
+    let page = h
+        .http
+        .get(format!("{}/c/isili", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("text=REGISTRAZIONE") && page.contains("<html lang=\"it\">"));
-    assert_eq!(h.http.get(format!("{}/c/nowhere", h.base)).send().await.unwrap().status().as_u16(), 404);
+    assert_eq!(
+        h.http
+            .get(format!("{}/c/nowhere", h.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
     h.stop().await;
 }
 
@@ -455,7 +638,17 @@ async fn permanent_failures_are_not_retried_and_the_record_says_why() {
     let h = Harness::start().await;
     // A send refused for good: one attempt, the reason in the citizen's record.
     h.provider.lock().unwrap().undeliverable = Some("393330000005".into());
-    assert_eq!(h.post_signed(&wa_text("madone", "393330000005", "wamid.p1", 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+    assert_eq!(
+        h.post_signed(&wa_text(
+            "madone",
+            "393330000005",
+            "wamid.p1",
+            1_800_000_000,
+            "ATTIVA ISCRIZIONE"
+        ))
+        .await,
+        200
+    );
     let key = CitizenKey::new("madone", "whatsapp", "393330000005");
     let mut err = None;
     for _ in 0..300 {
@@ -471,7 +664,17 @@ async fn permanent_failures_are_not_retried_and_the_record_says_why() {
     assert!(h.store.pending_outbound().unwrap().is_empty(), "left the outbox");
 
     // A reply accepted, then reported failed by a status webhook.
-    assert_eq!(h.post_signed(&wa_text("madone", "393330000006", "wamid.p2", 1_800_000_000, "ATTIVA ISCRIZIONE")).await, 200);
+    assert_eq!(
+        h.post_signed(&wa_text(
+            "madone",
+            "393330000006",
+            "wamid.p2",
+            1_800_000_000,
+            "ATTIVA ISCRIZIONE"
+        ))
+        .await,
+        200
+    );
     let sent = h.wait_sent(1).await;
     assert_eq!(sent.len(), 1);
     let status = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
@@ -479,7 +682,11 @@ async fn permanent_failures_are_not_retried_and_the_record_says_why() {
         "statuses": [{"id": "wamid.out.1", "status": "failed", "timestamp": "1800000100", "recipient_id": "393330000006",
             "errors": [{"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message", "error_data": {"details": "x"}}]}]}}]}]});
     assert_eq!(h.post_signed(&status).await, 200);
-    let c = h.store.citizen(&CitizenKey::new("madone", "whatsapp", "393330000006")).unwrap().unwrap();
+    let c = h
+        .store
+        .citizen(&CitizenKey::new("madone", "whatsapp", "393330000006"))
+        .unwrap()
+        .unwrap();
     assert_eq!(c.delivery_error.map(|e| e.code), Some(131047));
     h.stop().await;
 }

@@ -20,7 +20,9 @@ fn inbound(key: &CitizenKey, id: &str, at: Timestamp) -> InboundEntry {
             from: key.citizen.clone(),
             id: id.into(),
             timestamp: at.as_second(),
-            body: Body::Text { text: "Sì, è già così".into() },
+            body: Body::Text {
+                text: "Sì, è già così".into(),
+            },
             callback_id: None,
         }),
         received_at: at,
@@ -34,7 +36,11 @@ fn reply(key: &CitizenKey, text: &str) -> OutboundEntry {
         channel: Channel::Whatsapp,
         route: "106540352242922".into(),
         to: key.citizen.clone(),
-        rendered: Rendered { key: "subscribed".into(), text: text.into(), buttons: vec![] },
+        rendered: Rendered {
+            key: "subscribed".into(),
+            text: text.into(),
+            buttons: vec![],
+        },
         language: "it".into(),
         created_at: now(),
         callback_id: None,
@@ -60,25 +66,43 @@ fn suite(store: &dyn Store) {
     assert!(isili.contains(&a) && isili.contains(&b));
     store.remove_citizen(&b).unwrap();
     assert_eq!(store.citizen(&b).unwrap(), None);
-    assert!(store.put_citizen(&CitizenKey::new("isili", "whatsapp", "a\0b"), &c).is_err());
+    assert!(store
+        .put_citizen(&CitizenKey::new("isili", "whatsapp", "a\0b"), &c)
+        .is_err());
 
     // Inbound journal: recorded once, duplicates refused, pending in arrival order.
     let k1 = inbound_key("whatsapp", "106540352242922", "wamid.1");
     let k2 = inbound_key("whatsapp", "106540352242922", "wamid.2");
-    assert!(store.record_inbound(&k2, &inbound(&a, "wamid.2", now() + jiff::SignedDuration::from_secs(5))).unwrap());
+    assert!(store
+        .record_inbound(&k2, &inbound(&a, "wamid.2", now() + jiff::SignedDuration::from_secs(5)))
+        .unwrap());
     assert!(store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap());
-    assert!(!store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap(), "a redelivery must be refused");
+    assert!(
+        !store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap(),
+        "a redelivery must be refused"
+    );
     let pending = store.pending_inbound().unwrap();
-    assert_eq!(pending.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), vec![k1.clone(), k2.clone()]);
+    assert_eq!(
+        pending.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        vec![k1.clone(), k2.clone()]
+    );
 
     // One step, atomically: inbound done (text dropped), citizen written, replies queued.
-    let ids = store.commit_step(Some(&k1), &a, Some(&c), &[reply(&a, "uno"), reply(&a, "due")]).unwrap();
+    let ids = store
+        .commit_step(Some(&k1), &a, Some(&c), &[reply(&a, "uno"), reply(&a, "due")])
+        .unwrap();
     assert_eq!(ids.len(), 2);
     assert!(ids[0] < ids[1], "outbox ids keep the order of the replies");
     assert_eq!(store.pending_inbound().unwrap().len(), 1);
-    assert!(!store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap(), "a processed id is still a duplicate");
+    assert!(
+        !store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap(),
+        "a processed id is still a duplicate"
+    );
     let out = store.pending_outbound().unwrap();
-    assert_eq!(out.iter().map(|(_, e)| e.rendered.text.as_str()).collect::<Vec<_>>(), ["uno", "due"]);
+    assert_eq!(
+        out.iter().map(|(_, e)| e.rendered.text.as_str()).collect::<Vec<_>>(),
+        ["uno", "due"]
+    );
     assert_eq!(store.outbound_entry(ids[1]).unwrap().unwrap().rendered.text, "due");
     store.outbound_done(ids[0]).unwrap();
     assert_eq!(store.pending_outbound().unwrap().len(), 1);
@@ -91,14 +115,22 @@ fn suite(store: &dyn Store) {
     // Pruning forgets old processed ids only.
     let k3 = inbound_key("whatsapp", "106540352242922", "wamid.3");
     store.record_inbound(&k3, &inbound(&a, "wamid.3", now())).unwrap();
-    let removed = store.prune_inbound(now() + jiff::SignedDuration::from_secs(3600)).unwrap();
+    let removed = store
+        .prune_inbound(now() + jiff::SignedDuration::from_secs(3600))
+        .unwrap();
     assert_eq!(removed, 2, "the two processed ids, not the pending one");
     assert!(store.record_inbound(&k1, &inbound(&a, "wamid.1", now())).unwrap());
 
     // Delivery records of sent messages.
     let sk = sent_key("whatsapp", "wamid.out.1");
     assert_eq!(store.sent(&sk).unwrap(), None);
-    let mut sent = SentEntry { key: a.clone(), sent_at: now(), status: DeliveryStatus::Sent, updated_at: now(), errors: vec![] };
+    let mut sent = SentEntry {
+        key: a.clone(),
+        sent_at: now(),
+        status: DeliveryStatus::Sent,
+        updated_at: now(),
+        errors: vec![],
+    };
     store.put_sent(&sk, &sent).unwrap();
     sent.apply(DeliveryStatus::Delivered, &[], now());
     store.put_sent(&sk, &sent).unwrap();
@@ -125,7 +157,9 @@ fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
     {
         let store = SledStore::open(&data).unwrap();
         store.put_citizen(&a, &Citizen::new(now())).unwrap();
-        store.commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "ciao")]).unwrap();
+        store
+            .commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "ciao")])
+            .unwrap();
         store.flush().unwrap();
     }
     let store = SledStore::open(&data).unwrap();

@@ -1,10 +1,10 @@
 //! sportello's integration tests, compiled as one binary (ripgrep's layout).
 //! Each module drives the real binary or the real library API; helpers live in `util`.
 
-mod backup;
-mod browser;
 #[path = "../audit/check.rs"]
 mod audit;
+mod backup;
+mod browser;
 mod cli;
 mod crash;
 mod faq;

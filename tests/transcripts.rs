@@ -36,7 +36,9 @@ const START: &str = "2026-11-23T09:00:00Z";
 fn body(line: &str) -> Body {
     let inner = line.strip_prefix('[').and_then(|l| l.strip_suffix(']'));
     match inner {
-        Some(b) if b.starts_with("button:") => Body::Button { id: b["button:".len()..].to_string() },
+        Some(b) if b.starts_with("button:") => Body::Button {
+            id: b["button:".len()..].to_string(),
+        },
         Some("reaction") => Body::Reaction,
         Some("location") => Body::Location,
         Some("contacts") => Body::Contacts,
@@ -70,7 +72,10 @@ fn run_file(comune: &str) -> usize {
         }
         if let Some(t) = line.strip_prefix("=== ") {
             if let Some(r) = &run {
-                assert!(!r.pending, "{at}: the last message of the previous scenario has no `<` line");
+                assert!(
+                    !r.pending,
+                    "{at}: the last message of the previous scenario has no `<` line"
+                );
             }
             title = t.to_string();
             scenarios += 1;
@@ -86,12 +91,20 @@ fn run_file(comune: &str) -> usize {
             });
             continue;
         }
-        let r = run.as_mut().unwrap_or_else(|| panic!("{at}: directive before the first ===")); 
+        let r = run
+            .as_mut()
+            .unwrap_or_else(|| panic!("{at}: directive before the first ==="));
         if let Some(msg) = line.strip_prefix("> ").or(if line == ">" { Some("") } else { None }) {
             assert!(!r.pending, "{at}: previous message has no `<` line");
             r.seq += 1;
-            let inbound = Inbound { id: format!("wamid.{}", r.seq), body: body(msg) };
-            let handled = r.engine.handle(&r.key, &inbound, r.now).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let inbound = Inbound {
+                id: format!("wamid.{}", r.seq),
+                body: body(msg),
+            };
+            let handled = r
+                .engine
+                .handle(&r.key, &inbound, r.now)
+                .unwrap_or_else(|e| panic!("{at}: {e}"));
             for rendered in &handled.rendered {
                 assert!(
                     !rendered.text.contains('{') && !rendered.text.contains('}') && rendered.text != rendered.key,
@@ -100,7 +113,10 @@ fn run_file(comune: &str) -> usize {
                     rendered.text
                 );
             }
-            r.last = Some((handled.rendered.iter().map(|x| x.key.clone()).collect(), handled.outcome.language.clone()));
+            r.last = Some((
+                handled.rendered.iter().map(|x| x.key.clone()).collect(),
+                handled.outcome.language.clone(),
+            ));
             r.pending = true;
             r.now += 1.second();
             continue;
@@ -110,8 +126,11 @@ fn run_file(comune: &str) -> usize {
         match word {
             "<" => {
                 let got = r.last.as_ref().map(|l| l.0.clone()).unwrap_or_default();
-                let want: Vec<String> =
-                    if rest.trim() == "-" { vec![] } else { rest.split(',').map(|s| s.trim().to_string()).collect() };
+                let want: Vec<String> = if rest.trim() == "-" {
+                    vec![]
+                } else {
+                    rest.split(',').map(|s| s.trim().to_string()).collect()
+                };
                 assert_eq!(got, want, "{at}: replies");
                 r.pending = false;
             }
@@ -134,11 +153,16 @@ fn run_file(comune: &str) -> usize {
                 assert_eq!(got.to_string(), rest.trim(), "{at}: number of fields");
             }
             "consents" => {
-                let got = record.as_ref().map(|c| c.consents.iter().filter(|k| k.kind != "withdrawal").count());
+                let got = record
+                    .as_ref()
+                    .map(|c| c.consents.iter().filter(|k| k.kind != "withdrawal").count());
                 assert_eq!(got.unwrap_or(0).to_string(), rest.trim(), "{at}: consents");
             }
             "categories" => {
-                let got: Vec<String> = record.as_ref().map(|c| c.categories.iter().cloned().collect()).unwrap_or_default();
+                let got: Vec<String> = record
+                    .as_ref()
+                    .map(|c| c.categories.iter().cloned().collect())
+                    .unwrap_or_default();
                 let want: Vec<String> = rest.split_whitespace().map(String::from).collect();
                 assert_eq!(got, want, "{at}: categories");
             }

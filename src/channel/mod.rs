@@ -88,7 +88,11 @@ pub enum SendError {
     /// Try again later (rate limits, 5xx, transient provider errors); `retry_after` in
     /// seconds when the provider said.
     #[error("retryable provider error {code}: {title}")]
-    Retryable { code: i64, title: String, retry_after: Option<u64> },
+    Retryable {
+        code: i64,
+        title: String,
+        retry_after: Option<u64>,
+    },
     /// Never retry (the number is not on WhatsApp, the 24-hour window is closed, …).
     #[error("permanent provider error {code}: {title}")]
     Permanent { code: i64, title: String },

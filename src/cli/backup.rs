@@ -70,7 +70,12 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_file(&partial);
     })?;
     std::fs::rename(&partial, &args.to)?;
-    println!("backup of {} ({via}) written to {}: {}", data.display(), args.to.display(), describe(&summary));
+    println!(
+        "backup of {} ({via}) written to {}: {}",
+        data.display(),
+        args.to.display(),
+        describe(&summary)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -83,7 +88,12 @@ pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
         bail!("a server is using {}: stop it first", data.display());
     }
     restore(&data, &backup, args.force).with_context(|| format!("cannot restore into {}", data.display()))?;
-    println!("restored {} into {}: {}", args.from.display(), data.display(), describe(&backup.summary));
+    println!(
+        "restored {} into {}: {}",
+        args.from.display(),
+        data.display(),
+        describe(&backup.summary)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -150,5 +160,7 @@ fn create_private(path: &Path) -> anyhow::Result<File> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).with_context(|| format!("cannot create {}", path.display()))
+    options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
 }

@@ -53,10 +53,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (n, line) in stdin.lock().lines().enumerate() {
         let line = line.context("reading standard input")?;
         let body = match line.trim().parse::<usize>() {
-            Ok(i) if i >= 1 && i <= last_buttons.len() => Body::Button { id: last_buttons[i - 1].id.clone() },
+            Ok(i) if i >= 1 && i <= last_buttons.len() => Body::Button {
+                id: last_buttons[i - 1].id.clone(),
+            },
             _ => Body::Text { text: line },
         };
-        let inbound = Inbound { id: format!("chat-{session}-{n}"), body };
+        let inbound = Inbound {
+            id: format!("chat-{session}-{n}"),
+            body,
+        };
         let handled = engine.handle(&key, &inbound, args.now.unwrap_or_else(Timestamp::now))?;
         // Durable before the citizen sees the answer.
         engine.store.flush()?;

@@ -60,7 +60,12 @@ pub enum Command {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Export { comune, from, channel, paths } => {
+        Command::Export {
+            comune,
+            from,
+            channel,
+            paths,
+        } => {
             let engine = engine(&paths)?;
             let key = CitizenKey::new(&comune, &channel, &normalize_number(&from));
             let export = privacy::export(&engine, &key)?;
@@ -71,14 +76,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&export)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Erase { comune, from, channel, by, reason, paths } => {
+        Command::Erase {
+            comune,
+            from,
+            channel,
+            by,
+            reason,
+            paths,
+        } => {
             let engine = engine(&paths)?;
             let key = CitizenKey::new(&comune, &channel, &normalize_number(&from));
             let done = privacy::erase(&engine, &key, &by, &reason, jiff::Timestamp::now())?;
             println!("{}", serde_json::to_string(&done)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show { comune, from, channel, paths } => {
+        Command::Show {
+            comune,
+            from,
+            channel,
+            paths,
+        } => {
             let engine = engine(&paths)?;
             if engine.flows.get(&comune).is_none() {
                 eprintln!("unknown comune \"{comune}\"");

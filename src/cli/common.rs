@@ -47,7 +47,11 @@ pub fn config(paths: &Paths) -> anyhow::Result<Config> {
 /// The data directory in force.
 pub fn data_dir(paths: &Paths) -> anyhow::Result<PathBuf> {
     let config = config(paths)?;
-    Ok(paths.data.clone().or(config.data).unwrap_or_else(|| PathBuf::from("./data")))
+    Ok(paths
+        .data
+        .clone()
+        .or(config.data)
+        .unwrap_or_else(|| PathBuf::from("./data")))
 }
 
 /// Loads locales and flows, as files when present, else built in. Errors list every problem.
@@ -70,8 +74,12 @@ pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
 pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let (flows, locales) = load_flows(paths)?;
     let data = data_dir(paths)?;
-    let store = SledStore::open(&data)
-        .with_context(|| format!("cannot open the data directory {} (is a server using it?)", data.display()))?;
+    let store = SledStore::open(&data).with_context(|| {
+        format!(
+            "cannot open the data directory {} (is a server using it?)",
+            data.display()
+        )
+    })?;
     let mut engine = Engine::new(flows, locales, Arc::new(store));
     engine.faqs = crate::faq::load_all(Path::new("faq").is_dir().then_some(Path::new("faq")))?;
     Ok(engine)

@@ -55,12 +55,18 @@ fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
         (Some(comune), _) => {
             // The id becomes a file name: refuse anything that could leave the directory.
             anyhow::ensure!(
-                !comune.is_empty() && comune.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                !comune.is_empty()
+                    && comune
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "bad comune id {comune:?}: use the kebab-case id, e.g. isola-delle-femmine"
             );
             let path = args.dir.join(format!("{comune}.toml"));
-            Faq::from_toml_str(&std::fs::read_to_string(&path).with_context(|| format!("no FAQ for comune {comune:?} ({})", path.display()))?)
-                .with_context(|| format!("in {}", path.display()))?
+            Faq::from_toml_str(
+                &std::fs::read_to_string(&path)
+                    .with_context(|| format!("no FAQ for comune {comune:?} ({})", path.display()))?,
+            )
+            .with_context(|| format!("in {}", path.display()))?
         }
         (None, Some(path)) => Faq::load(path).with_context(|| format!("in {}", path.display()))?,
         (None, None) => anyhow::bail!("give --comune ID or --faq FILE"),

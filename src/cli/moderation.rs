@@ -13,8 +13,8 @@ use anyhow::Context;
 
 use super::common::{engine, Paths};
 use crate::moderation::eval::{evaluate, read_set, Report};
-use crate::staff::moderation::{decide, export, Decision};
 use crate::moderation::{Lang, Policy, Settings};
+use crate::staff::moderation::{decide, export, Decision};
 
 /// Arguments of `sportello moderation`.
 #[derive(Debug, clap::Args)]
@@ -85,8 +85,7 @@ enum Command {
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
-    s.parse()
-        .map_err(|e: crate::moderation::UnknownLang| e.to_string())
+    s.parse().map_err(|e: crate::moderation::UnknownLang| e.to_string())
 }
 
 /// Runs the subcommand.
@@ -108,7 +107,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Decide { comune, case, decision, by, note, paths } => {
+        Command::Decide {
+            comune,
+            case,
+            decision,
+            by,
+            note,
+            paths,
+        } => {
             let engine = engine(&paths)?;
             let done = decide(&engine, &comune, case, decision, &by, note, jiff::Timestamp::now())?;
             println!("case {case}: {:?}", done.status);
@@ -119,10 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&export(&engine, &comune, case)?)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check {
-            lang,
-            own_data_step,
-        } => check(lang, own_data_step),
+        Command::Check { lang, own_data_step } => check(lang, own_data_step),
         Command::Eval {
             file,
             lang,
@@ -154,8 +157,7 @@ fn check(lang: Lang, own_data_step: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn eval(file: &std::path::Path, lang: Lang, json: bool, errors: bool) -> anyhow::Result<ExitCode> {
-    let input =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let input = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let set = read_set(&input, lang).with_context(|| format!("in {}", file.display()))?;
     let report = evaluate(&Policy::builtin(), &set);
     let mut out = std::io::stdout().lock();

@@ -37,20 +37,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("unknown comune \"{}\"", args.comune);
         return Ok(ExitCode::from(2));
     };
-    let lang = args.lang.filter(|l| flow.offers(l)).unwrap_or_else(|| flow.default_language().to_string());
-    let Some(report) = build(&engine, &args.comune, args.year, &lang)? else { return Ok(ExitCode::from(2)) };
+    let lang = args
+        .lang
+        .filter(|l| flow.offers(l))
+        .unwrap_or_else(|| flow.default_language().to_string());
+    let Some(report) = build(&engine, &args.comune, args.year, &lang)? else {
+        return Ok(ExitCode::from(2));
+    };
     let t = |id: &str| engine.locales.format(&lang, id, None).unwrap_or_default();
     let mut title_args = FluentArgs::new();
     title_args.set("comune", report.comune_name.clone());
-    let title = format!("{} {}", engine.locales.format(&lang, "report-title", Some(&title_args)).unwrap_or_default(), args.year);
+    let title = format!(
+        "{} {}",
+        engine
+            .locales
+            .format(&lang, "report-title", Some(&title_args))
+            .unwrap_or_default(),
+        args.year
+    );
     match args.format {
-        Format::Csv => print!("{}", to_csv(&report, [&t("report-col-section"), &t("report-col-label"), &t("report-col-value")])),
+        Format::Csv => print!(
+            "{}",
+            to_csv(
+                &report,
+                [&t("report-col-section"), &t("report-col-label"), &t("report-col-value")]
+            )
+        ),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Html => {
             let rows: String = report
                 .rows
                 .iter()
-                .map(|r| format!("<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td></tr>\n", esc(&r.section), esc(&r.label), esc(&r.value)))
+                .map(|r| {
+                    format!(
+                        "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td></tr>\n",
+                        esc(&r.section),
+                        esc(&r.label),
+                        esc(&r.value)
+                    )
+                })
                 .collect();
             println!(
                 "<!doctype html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{note}</p>\n<table>\n<caption>{title}</caption>\n<thead><tr><th scope=\"col\">{c1}</th><th scope=\"col\">{c2}</th><th scope=\"col\">{c3}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</main>\n</body>\n</html>",

@@ -33,9 +33,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The engine writes through a gated store so that `POST /admin/backup` can pause it.
     let (flows, locales) = load_flows(&args.paths)?;
     let data = data_dir(&args.paths)?;
-    let store = GatedStore::new(
-        SledStore::open(&data).with_context(|| format!("cannot open the data directory {} (is a server using it?)", data.display()))?,
-    );
+    let store = GatedStore::new(SledStore::open(&data).with_context(|| {
+        format!(
+            "cannot open the data directory {} (is a server using it?)",
+            data.display()
+        )
+    })?);
     let engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
     let secrets = Secrets::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -45,16 +48,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let ids: Vec<String> = engine.flows.ids().map(String::from).collect();
-        let wa = ids.iter().filter(|c| config.comuni.get(*c).is_some_and(|x| x.whatsapp_phone_number_id.is_some())).count();
+        let wa = ids
+            .iter()
+            .filter(|c| {
+                config
+                    .comuni
+                    .get(*c)
+                    .is_some_and(|x| x.whatsapp_phone_number_id.is_some())
+            })
+            .count();
         let base = format!("http://{addr}");
-        println!("sportello is serving {} comuni ({}) on {base}", ids.len(), ids.join(", "));
+        println!(
+            "sportello is serving {} comuni ({}) on {base}",
+            ids.len(),
+            ids.join(", ")
+        );
         println!("  try a comune as a citizen:  {base}/try");
-        println!("  subscribe pages:            {base}/c/{}", ids.first().map(String::as_str).unwrap_or("<comune>"));
+        println!(
+            "  subscribe pages:            {base}/c/{}",
+            ids.first().map(String::as_str).unwrap_or("<comune>")
+        );
         println!("  health and metrics:         {base}/healthz  {base}/metrics");
         println!("  WhatsApp webhook:           {base}/webhook/whatsapp ({wa} comuni with a phone_number_id)");
         println!("  Telegram webhooks:          {base}/webhook/telegram/<comune>");
         let server = Server::new(engine, config, secrets);
-        server.enable_admin(store, &data, addr).context("cannot write the admin token")?;
+        server
+            .enable_admin(store, &data, addr)
+            .context("cannot write the admin token")?;
         let served = server::run(server, listener, shutdown_signal()).await;
         server::remove_admin_files(&data);
         served?;

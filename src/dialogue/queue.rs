@@ -25,7 +25,11 @@ pub struct KeyedQueue<K, J> {
 
 impl<K, J> Clone for KeyedQueue<K, J> {
     fn clone(&self) -> Self {
-        KeyedQueue { lanes: self.lanes.clone(), handler: self.handler.clone(), idle: self.idle.clone() }
+        KeyedQueue {
+            lanes: self.lanes.clone(),
+            handler: self.handler.clone(),
+            idle: self.idle.clone(),
+        }
     }
 }
 

@@ -51,7 +51,13 @@ pub(super) fn start(
             fill_one_shot(flow, rest, &mut draft, &mut given, inbound, now, out);
         }
     }
-    c.state = State::Registering { goal, asking: Ask::AcceptPrivacy, draft, given, pending_question };
+    c.state = State::Registering {
+        goal,
+        asking: Ask::AcceptPrivacy,
+        draft,
+        given,
+        pending_question,
+    };
     advance(flow, c, inbound, now, out);
 }
 
@@ -101,7 +107,16 @@ fn fill_one_shot(
 
 /// Asks for the next missing thing, or completes the registration.
 fn advance(flow: &Flow, c: &mut Citizen, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
-    let State::Registering { goal, asking, draft, given, pending_question } = &mut c.state else { return };
+    let State::Registering {
+        goal,
+        asking,
+        draft,
+        given,
+        pending_question,
+    } = &mut c.state
+    else {
+        return;
+    };
     let Some(reg) = &flow.registration else { return };
     if let Some(field) = reg.fields.iter().find(|f| !draft.contains_key(f.key())) {
         *asking = Ask::Field(field.key().to_string());
@@ -109,7 +124,12 @@ fn advance(flow: &Flow, c: &mut Citizen, inbound: &Inbound, now: Timestamp, out:
         return;
     }
     let needs_consents = *goal == Goal::Subscribe || flow.consent != ConsentMode::Registration;
-    if let Some(spec) = reg.consents.iter().filter(|_| needs_consents).find(|s| !given.iter().any(|g| g.kind == s.id)) {
+    if let Some(spec) = reg
+        .consents
+        .iter()
+        .filter(|_| needs_consents)
+        .find(|s| !given.iter().any(|g| g.kind == s.id))
+    {
         if spec.shows_notice {
             out.replies.push(Reply::new(flow.privacy.notice.clone()));
         }
@@ -132,7 +152,11 @@ fn advance(flow: &Flow, c: &mut Citizen, inbound: &Inbound, now: Timestamp, out:
                 out.events.push(Event::ConsentGiven(g.clone()));
                 c.consents.push(g);
             }
-            c.state = if c.unsubscribed_at.is_some() { State::Unsubscribed } else { State::New };
+            c.state = if c.unsubscribed_at.is_some() {
+                State::Unsubscribed
+            } else {
+                State::New
+            };
             out.replies.push(Reply::new(flow.message("registered")));
             out.replies.push(
                 Reply::new(flow.message("offer-subscribe")).button(Action::Subscribe.as_str(), "button-subscribe"),
@@ -158,8 +182,20 @@ pub(super) fn ask_accept(flow: &Flow, c: &mut Citizen, goal: Goal, out: &mut Out
 }
 
 /// Handles the answer to the step being asked.
-pub(super) fn answer(flow: &Flow, c: &mut Citizen, answer: Answer, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
-    let State::Registering { asking, draft, given, .. } = &mut c.state else { return };
+pub(super) fn answer(
+    flow: &Flow,
+    c: &mut Citizen,
+    answer: Answer,
+    inbound: &Inbound,
+    now: Timestamp,
+    out: &mut Outcome,
+) {
+    let State::Registering {
+        asking, draft, given, ..
+    } = &mut c.state
+    else {
+        return;
+    };
     match (asking.clone(), answer) {
         (Ask::Field(_), Answer::NonText) | (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::NonText) => {
             out.replies.push(Reply::new(flow.message("please-write-text")));
@@ -195,7 +231,11 @@ pub(super) fn answer(flow: &Flow, c: &mut Citizen, answer: Answer, inbound: &Inb
                 Ask::Consent(id) => id.clone(),
                 _ => "privacy".to_string(),
             };
-            let how = if matches!(inbound.body, super::reply::Body::Button { .. }) { "button" } else { "text" };
+            let how = if matches!(inbound.body, super::reply::Body::Button { .. }) {
+                "button"
+            } else {
+                "text"
+            };
             given.push(Consent {
                 kind,
                 notice_version: flow.privacy.version.clone(),
@@ -208,11 +248,19 @@ pub(super) fn answer(flow: &Flow, c: &mut Citizen, answer: Answer, inbound: &Inb
         (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::No) => {
             out.replies.push(Reply::new("consent-required"));
             // A desk's first-contact data was given for the desk, not only for the list.
-            if flow.registration.as_ref().is_some_and(|r| r.when == RegistrationWhen::FirstContact) {
+            if flow
+                .registration
+                .as_ref()
+                .is_some_and(|r| r.when == RegistrationWhen::FirstContact)
+            {
                 let draft = std::mem::take(draft);
                 c.fields.extend(draft);
             }
-            c.state = if c.unsubscribed_at.is_some() { State::Unsubscribed } else { State::New };
+            c.state = if c.unsubscribed_at.is_some() {
+                State::Unsubscribed
+            } else {
+                State::New
+            };
         }
         (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::Text(_)) => {
             out.replies.push(Reply::new("please-answer-yes-no"));
@@ -223,7 +271,9 @@ pub(super) fn answer(flow: &Flow, c: &mut Citizen, answer: Answer, inbound: &Inb
 
 /// Repeats the question of the current step (after an error or an interruption).
 pub(super) fn reask(flow: &Flow, c: &Citizen, out: &mut Outcome) {
-    let State::Registering { asking, .. } = &c.state else { return };
+    let State::Registering { asking, .. } = &c.state else {
+        return;
+    };
     let reply = match asking {
         Ask::Field(key) => ask_field(key),
         Ask::Consent(id) => {
@@ -245,7 +295,9 @@ fn ask_field(key: &str) -> Reply {
 }
 
 fn yes_no(reply: Reply) -> Reply {
-    reply.button(Action::Yes.as_str(), "button-yes").button(Action::No.as_str(), "button-no")
+    reply
+        .button(Action::Yes.as_str(), "button-yes")
+        .button(Action::No.as_str(), "button-no")
 }
 
 fn name_error(e: NameError) -> Reply {

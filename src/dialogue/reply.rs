@@ -15,11 +15,17 @@ pub struct Inbound {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum Body {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// A tap on a button the engine sent: `id` is the button's payload.
-    Button { id: String },
+    Button {
+        id: String,
+    },
     /// Image, audio, video, document, sticker: anything that is not text.
-    Media { media: String },
+    Media {
+        media: String,
+    },
     Location,
     Contacts,
     /// A reaction to one of our messages: never answered.
@@ -57,7 +63,12 @@ pub struct Button {
 
 impl Reply {
     pub fn new(key: impl Into<String>) -> Reply {
-        Reply { key: key.into(), args: Vec::new(), msg_args: Vec::new(), buttons: Vec::new() }
+        Reply {
+            key: key.into(),
+            args: Vec::new(),
+            msg_args: Vec::new(),
+            buttons: Vec::new(),
+        }
     }
     pub fn arg(mut self, name: &str, value: impl Into<String>) -> Reply {
         self.args.push((name.to_string(), Arg::Str(value.into())));
@@ -72,12 +83,20 @@ impl Reply {
         self
     }
     pub fn button(mut self, id: impl Into<String>, label: impl Into<String>) -> Reply {
-        self.buttons.push(Button { id: id.into(), label: label.into(), title: None });
+        self.buttons.push(Button {
+            id: id.into(),
+            label: label.into(),
+            title: None,
+        });
         self
     }
     /// A button whose title is comune data (shown as written), not a Fluent id.
     pub fn data_button(mut self, id: impl Into<String>, title: impl Into<String>) -> Reply {
-        self.buttons.push(Button { id: id.into(), label: String::new(), title: Some(title.into()) });
+        self.buttons.push(Button {
+            id: id.into(),
+            label: String::new(),
+            title: Some(title.into()),
+        });
         self
     }
 }

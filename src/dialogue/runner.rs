@@ -10,11 +10,11 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::{step_with, Aids, Event, Inbound, Outcome};
-use crate::moderation::Policy;
-use crate::flow::OnUnsubscribe;
-use crate::storage::{CaseStatus, LedgerEntry, LedgerKind, ModerationCase};
 use crate::flow::Flows;
+use crate::flow::OnUnsubscribe;
 use crate::i18n::{Locales, Rendered};
+use crate::moderation::Policy;
+use crate::storage::{CaseStatus, LedgerEntry, LedgerKind, ModerationCase};
 use crate::storage::{CitizenKey, Store, StoreError};
 
 /// Errors of the engine boundary.
@@ -46,17 +46,33 @@ pub struct Engine {
 impl Engine {
     /// An engine with the built-in moderation policy.
     pub fn new(flows: Flows, locales: Locales, store: Arc<dyn Store>) -> Engine {
-        Engine { flows, locales, store, moderation: Policy::shared(), faqs: Default::default() }
+        Engine {
+            flows,
+            locales,
+            store,
+            moderation: Policy::shared(),
+            faqs: Default::default(),
+        }
     }
 
     /// Loads the record, steps and renders, writing nothing: the caller stores the result
     /// (the server does it atomically with its journal and outbox).
     pub fn plan(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
-        let flow = self.flows.get(&key.comune).ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
+        let flow = self
+            .flows
+            .get(&key.comune)
+            .ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
         let prior = self.store.citizen(key)?;
-        let aids = Aids { policy: Some(&self.moderation), faq: self.faqs.get(&key.comune) };
+        let aids = Aids {
+            policy: Some(&self.moderation),
+            faq: self.faqs.get(&key.comune),
+        };
         let outcome = step_with(flow, aids, prior.as_ref(), inbound, now);
-        let rendered = outcome.replies.iter().map(|r| self.locales.render(flow, &outcome.language, r)).collect();
+        let rendered = outcome
+            .replies
+            .iter()
+            .map(|r| self.locales.render(flow, &outcome.language, r))
+            .collect();
         Ok(Handled { outcome, rendered })
     }
 
@@ -75,36 +91,68 @@ impl Engine {
     /// cases, and, when the comune's policy erases a leaver, the scrub of every other trace
     /// (the goodbye reply stays in the outbox until sent).
     pub fn record_events(&self, key: &CitizenKey, outcome: &Outcome, now: Timestamp) -> Result<(), EngineError> {
-        let Some(flow) = self.flows.get(&key.comune) else { return Ok(()) };
+        let Some(flow) = self.flows.get(&key.comune) else {
+            return Ok(());
+        };
         let mut erase = false;
         let month = month_of(now);
         for event in &outcome.events {
             if let Some(metric) = metric(event) {
                 self.store.bump(&key.comune, &month, &metric, 1)?;
             }
-            let ledger = |kind: LedgerKind, consent: &str, version: &str, at: Timestamp, message_id: &str, how: &str| LedgerEntry {
-                comune: key.comune.clone(),
-                channel: key.channel.clone(),
-                citizen: Some(key.citizen.clone()),
-                kind,
-                consent: consent.to_string(),
-                notice_version: version.to_string(),
-                notice_sha256: self.notice_sha256(flow, &outcome.language),
-                at,
-                message_id: message_id.to_string(),
-                how: how.to_string(),
-            };
+            let ledger =
+                |kind: LedgerKind, consent: &str, version: &str, at: Timestamp, message_id: &str, how: &str| {
+                    LedgerEntry {
+                        comune: key.comune.clone(),
+                        channel: key.channel.clone(),
+                        citizen: Some(key.citizen.clone()),
+                        kind,
+                        consent: consent.to_string(),
+                        notice_version: version.to_string(),
+                        notice_sha256: self.notice_sha256(flow, &outcome.language),
+                        at,
+                        message_id: message_id.to_string(),
+                        how: how.to_string(),
+                    }
+                };
             match event {
                 Event::ConsentGiven(c) => {
-                    self.store.append_ledger(&ledger(LedgerKind::Consent, &c.kind, &c.notice_version, c.at, &c.message_id, &c.how))?;
+                    self.store.append_ledger(&ledger(
+                        LedgerKind::Consent,
+                        &c.kind,
+                        &c.notice_version,
+                        c.at,
+                        &c.message_id,
+                        &c.how,
+                    ))?;
                 }
                 Event::ConsentWithdrawn(c) => {
-                    self.store.append_ledger(&ledger(LedgerKind::Withdrawal, "privacy", &c.notice_version, c.at, &c.message_id, &c.how))?;
+                    self.store.append_ledger(&ledger(
+                        LedgerKind::Withdrawal,
+                        "privacy",
+                        &c.notice_version,
+                        c.at,
+                        &c.message_id,
+                        &c.how,
+                    ))?;
                 }
                 Event::NoticeSeen { version, message_id } => {
-                    self.store.append_ledger(&ledger(LedgerKind::NoticeSeen, "privacy", version, now, message_id, "shown"))?;
+                    self.store.append_ledger(&ledger(
+                        LedgerKind::NoticeSeen,
+                        "privacy",
+                        version,
+                        now,
+                        message_id,
+                        "shown",
+                    ))?;
                 }
-                Event::Moderated { rule, verdict, text, spans, blocked } => {
+                Event::Moderated {
+                    rule,
+                    verdict,
+                    text,
+                    spans,
+                    blocked,
+                } => {
                     self.store.add_case(&ModerationCase {
                         key: key.clone(),
                         rule: *rule,
@@ -119,7 +167,9 @@ impl Engine {
                         note: None,
                     })?;
                 }
-                Event::Unsubscribed { policy: OnUnsubscribe::Delete | OnUnsubscribe::Anonymize } => erase = outcome.citizen.is_none(),
+                Event::Unsubscribed {
+                    policy: OnUnsubscribe::Delete | OnUnsubscribe::Anonymize,
+                } => erase = outcome.citizen.is_none(),
                 _ => {}
             }
         }
@@ -132,8 +182,14 @@ impl Engine {
     /// SHA-256 (hex) of the comune's privacy notice as rendered in `lang`.
     pub fn notice_sha256(&self, flow: &crate::flow::Flow, lang: &str) -> String {
         use sha2::Digest;
-        let text = self.locales.render(flow, lang, &crate::dialogue::Reply::new(flow.privacy.notice.clone())).text;
-        sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        let text = self
+            .locales
+            .render(flow, lang, &crate::dialogue::Reply::new(flow.privacy.notice.clone()))
+            .text;
+        sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 

@@ -29,7 +29,9 @@ pub enum State {
     Subscribed,
     /// Unsubscribed and retained by the comune's policy (Madone).
     Unsubscribed,
-    Blocked { reason: String },
+    Blocked {
+        reason: String,
+    },
 }
 
 /// Why a registration was started.

@@ -10,8 +10,8 @@ use jiff::Timestamp;
 use super::register;
 use super::reply::{Body, Inbound, Reply};
 use super::state::{Citizen, Consent, Goal, State};
-use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
 use crate::faq::{Answer as FaqAnswer, Entry as FaqEntry, Faq};
+use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
 use crate::moderation::{self, Policy, Rule, Span, Verdict};
 use crate::text::{Found, Match, Position};
 
@@ -23,18 +23,31 @@ const NOTICE_QUIET_SECONDS: i64 = 24 * 3600;
 pub enum Event {
     Subscribed,
     /// The citizen unsubscribed; the flow's policy has been applied to the returned record.
-    Unsubscribed { policy: OnUnsubscribe },
+    Unsubscribed {
+        policy: OnUnsubscribe,
+    },
     ConsentGiven(Consent),
     /// The citizen withdrew their consent (unsubscribed).
     ConsentWithdrawn(Consent),
     /// A subscriber was shown the current privacy notice after it changed.
-    NoticeSeen { version: String, message_id: String },
+    NoticeSeen {
+        version: String,
+        message_id: String,
+    },
     /// A question for the staff (desk comuni).
-    Question { text: String },
+    Question {
+        text: String,
+    },
     /// The citizen asked for a person.
     Handoff,
     /// A message broke a moderation rule: withheld from the inbox, queued for staff review.
-    Moderated { rule: Rule, verdict: Verdict, text: String, spans: Vec<Span>, blocked: bool },
+    Moderated {
+        rule: Rule,
+        verdict: Verdict,
+        text: String,
+        spans: Vec<Span>,
+        blocked: bool,
+    },
 }
 
 /// The result of one step.
@@ -66,14 +79,19 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> Input<'a> {
             // "come aggiorno i miei dati?" is a question, not the `I MIEI DATI` command.
             Found::One(m)
                 if m.position != Position::Whole
-                    && !matches!(m.action, Action::Subscribe | Action::Unsubscribe | Action::Operator | Action::Greeting) =>
+                    && !matches!(
+                        m.action,
+                        Action::Subscribe | Action::Unsubscribe | Action::Operator | Action::Greeting
+                    ) =>
             {
                 Input::Text(text)
             }
             Found::One(m) => Input::Action(m.action, Some(m)),
             // Only subscribe against unsubscribe is worth a question; any other pair (a
             // greeting beside a keyword) resolves to the more important action.
-            Found::Ambiguous(a, b) if is_pair(a.action, b.action, Action::Subscribe, Action::Unsubscribe) => Input::Ambiguous,
+            Found::Ambiguous(a, b) if is_pair(a.action, b.action, Action::Subscribe, Action::Unsubscribe) => {
+                Input::Ambiguous
+            }
             Found::Ambiguous(a, b) => {
                 let m = if priority(a.action) >= priority(b.action) { a } else { b };
                 Input::Action(m.action, Some(m))
@@ -84,7 +102,9 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> Input<'a> {
             // "language:fr" buttons switch language; other ids are action names.
             Some(("language", _)) => Input::Action(Action::Language, None),
             Some(("faq", entry)) => Input::FaqPick(entry),
-            _ => Action::from_name(id).map(|a| Input::Action(a, None)).unwrap_or(Input::NonText),
+            _ => Action::from_name(id)
+                .map(|a| Input::Action(a, None))
+                .unwrap_or(Input::NonText),
         },
         Body::Reaction => Input::Ignore,
         Body::Media { .. } | Body::Location | Body::Contacts | Body::Unsupported => Input::NonText,
@@ -110,9 +130,14 @@ fn priority(a: Action) -> u8 {
 /// The language a matched keyword or tapped button asks for, if any.
 fn language_of(flow: &Flow, body: &Body, input: &Input, citizen: &Citizen) -> Option<String> {
     if let (Body::Button { id }, Input::Action(Action::Language, _)) = (body, input) {
-        return id.split_once(':').map(|(_, l)| l.to_string()).filter(|l| flow.offers(l));
+        return id
+            .split_once(':')
+            .map(|(_, l)| l.to_string())
+            .filter(|l| flow.offers(l));
     }
-    let Input::Action(action, Some(m)) = input else { return None };
+    let Input::Action(action, Some(m)) = input else {
+        return None;
+    };
     if !flow.offers(&m.lang) || citizen.language.as_deref() == Some(m.lang.as_str()) {
         return None;
     }
@@ -146,8 +171,16 @@ pub fn step_with(flow: &Flow, aids: Aids, prior: Option<&Citizen>, inbound: &Inb
     if let Some(lang) = language_of(flow, &inbound.body, &input, &c) {
         c.language = Some(lang);
     }
-    let language = c.language.clone().unwrap_or_else(|| flow.default_language().to_string());
-    let mut out = Outcome { citizen: None, replies: Vec::new(), events: Vec::new(), language };
+    let language = c
+        .language
+        .clone()
+        .unwrap_or_else(|| flow.default_language().to_string());
+    let mut out = Outcome {
+        citizen: None,
+        replies: Vec::new(),
+        events: Vec::new(),
+        language,
+    };
     notice_update(flow, &mut c, &input, inbound, &mut out);
     let policy = aids.policy.filter(|_| flow.moderation.is_some());
     let keep = dispatch(flow, policy, aids.faq, &mut c, input, inbound, now, &mut out);
@@ -267,14 +300,28 @@ fn dispatch(
             }
             if needs_first_contact(flow, c) {
                 out.replies.push(Reply::new(flow.message("welcome")));
-                register::start(flow, c, Goal::FirstContact, None, Some(text.to_string()), inbound, now, out);
+                register::start(
+                    flow,
+                    c,
+                    Goal::FirstContact,
+                    None,
+                    Some(text.to_string()),
+                    inbound,
+                    now,
+                    out,
+                );
             } else if !answered_by_faq(faq, c, flow, text, out) {
                 question(flow, text, now, out);
             }
         }
         Input::FaqPick(id) if flow.mode == Mode::Desk => {
             let lang = c.language.as_deref().unwrap_or(flow.default_language());
-            match faq.and_then(|f| f.entries().iter().find(|e| e.id == id && e.lang == lang).or_else(|| f.entries().iter().find(|e| e.id == id))) {
+            match faq.and_then(|f| {
+                f.entries()
+                    .iter()
+                    .find(|e| e.id == id && e.lang == lang)
+                    .or_else(|| f.entries().iter().find(|e| e.id == id))
+            }) {
                 Some(entry) if !entry.placeholder => faq_reply(entry, out),
                 _ => out.replies.push(Reply::new(flow.message("please-write-text"))),
             }
@@ -289,7 +336,9 @@ fn dispatch(
         }
         _ => {
             // Broadcast-only and one-way numbers: one notice a day, never a conversation.
-            let quiet = c.last_notice.is_some_and(|t| now.as_second() - t.as_second() < NOTICE_QUIET_SECONDS);
+            let quiet = c
+                .last_notice
+                .is_some_and(|t| now.as_second() - t.as_second() < NOTICE_QUIET_SECONDS);
             if !quiet {
                 c.last_notice = Some(now);
                 out.replies.push(Reply::new(flow.message("other")));
@@ -303,29 +352,55 @@ fn dispatch(
 /// next time they write (unless they are leaving); the ledger records that they saw it.
 fn notice_update(flow: &Flow, c: &mut Citizen, input: &Input, inbound: &Inbound, out: &mut Outcome) {
     let version = &flow.privacy.version;
-    let consented = c.consents.iter().rev().find(|k| k.kind == "privacy").map(|k| &k.notice_version);
+    let consented = c
+        .consents
+        .iter()
+        .rev()
+        .find(|k| k.kind == "privacy")
+        .map(|k| &k.notice_version);
     let outdated = c.state == State::Subscribed && consented.is_some_and(|v| v != version);
-    if !outdated || c.notice_seen.as_ref() == Some(version) || matches!(input, Input::Action(Action::Unsubscribe, _) | Input::Ignore) {
+    if !outdated
+        || c.notice_seen.as_ref() == Some(version)
+        || matches!(input, Input::Action(Action::Unsubscribe, _) | Input::Ignore)
+    {
         return;
     }
     c.notice_seen = Some(version.clone());
     out.replies.push(Reply::new("privacy-notice-updated"));
     out.replies.push(Reply::new(flow.privacy.notice.clone()));
-    out.events.push(Event::NoticeSeen { version: version.clone(), message_id: inbound.id.clone() });
+    out.events.push(Event::NoticeSeen {
+        version: version.clone(),
+        message_id: inbound.id.clone(),
+    });
 }
 
 /// Checks a desk message against the comune's moderation; on a violation the message is
 /// withheld, the citizen told which rule, a strike counted and, when grave or one strike
 /// too many, the citizen blocked. Returns whether the message was stopped.
-fn moderated(flow: &Flow, policy: Option<&Policy>, c: &mut Citizen, text: &str, own_data_step: bool, out: &mut Outcome) -> bool {
-    let (Some(policy), Some(m)) = (policy, &flow.moderation) else { return false };
+fn moderated(
+    flow: &Flow,
+    policy: Option<&Policy>,
+    c: &mut Citizen,
+    text: &str,
+    own_data_step: bool,
+    out: &mut Outcome,
+) -> bool {
+    let (Some(policy), Some(m)) = (policy, &flow.moderation) else {
+        return false;
+    };
     let lang = match c.language.as_deref().unwrap_or(flow.default_language()) {
         "fr" => moderation::Lang::Fr,
         _ => moderation::Lang::It,
     };
-    let settings = moderation::Settings { grave: m.grave.clone(), own_data_step, enabled: true };
+    let settings = moderation::Settings {
+        grave: m.grave.clone(),
+        own_data_step,
+        enabled: true,
+    };
     let verdict = policy.check(text, lang, &settings);
-    let Some(rule) = verdict.rule.filter(|_| verdict.verdict != Verdict::Allow) else { return false };
+    let Some(rule) = verdict.rule.filter(|_| verdict.verdict != Verdict::Allow) else {
+        return false;
+    };
     // A citizen's own name or birthplace may be a word of the lexicons (Bastardi, Troia and
     // Cazzola are real surnames): while their own data is asked, only grave rules apply.
     if own_data_step && !(m.grave.contains(&rule) || rule == Rule::Hate) {
@@ -335,14 +410,26 @@ fn moderated(flow: &Flow, policy: Option<&Policy>, c: &mut Citizen, text: &str, 
     let blocked = verdict.verdict == Verdict::Block || c.strikes >= m.strikes_to_block;
     let rule_msg = format!("rule-{}", rule.name());
     if blocked {
-        c.state = State::Blocked { reason: rule.name().to_string() };
+        c.state = State::Blocked {
+            reason: rule.name().to_string(),
+        };
         // This reply is the one notice a blocked citizen gets.
         c.blocked_notice_sent = true;
         out.replies.push(Reply::new("moderation-blocked").msg("rule", rule_msg));
     } else {
-        out.replies.push(Reply::new("moderation-withheld").msg("rule", rule_msg).num("strikes_left", i64::from(m.strikes_to_block - c.strikes)));
+        out.replies.push(
+            Reply::new("moderation-withheld")
+                .msg("rule", rule_msg)
+                .num("strikes_left", i64::from(m.strikes_to_block - c.strikes)),
+        );
     }
-    out.events.push(Event::Moderated { rule, verdict: verdict.verdict, text: text.to_string(), spans: verdict.spans, blocked });
+    out.events.push(Event::Moderated {
+        rule,
+        verdict: verdict.verdict,
+        text: text.to_string(),
+        spans: verdict.spans,
+        blocked,
+    });
     true
 }
 
@@ -365,10 +452,20 @@ fn original<'a>(inbound: &'a Inbound, _m: &Match<Action>) -> &'a str {
 }
 
 fn needs_first_contact(flow: &Flow, c: &Citizen) -> bool {
-    flow.registration.as_ref().is_some_and(|r| r.when == RegistrationWhen::FirstContact) && !c.is_registered()
+    flow.registration
+        .as_ref()
+        .is_some_and(|r| r.when == RegistrationWhen::FirstContact)
+        && !c.is_registered()
 }
 
-fn subscribe(flow: &Flow, c: &mut Citizen, m: Option<Match<Action>>, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
+fn subscribe(
+    flow: &Flow,
+    c: &mut Citizen,
+    m: Option<Match<Action>>,
+    inbound: &Inbound,
+    now: Timestamp,
+    out: &mut Outcome,
+) {
     if c.state == State::Subscribed {
         out.replies.push(Reply::new(flow.message("already-subscribed")));
         return;
@@ -390,7 +487,11 @@ fn subscribe(flow: &Flow, c: &mut Citizen, m: Option<Match<Action>>, inbound: &I
     } else if flow.consent == ConsentMode::Accept {
         register::ask_accept(flow, c, Goal::Subscribe, out);
     } else {
-        let how = if matches!(inbound.body, Body::Button { .. }) { "button" } else { "keyword" };
+        let how = if matches!(inbound.body, Body::Button { .. }) {
+            "button"
+        } else {
+            "keyword"
+        };
         complete_subscription(flow, c, Vec::new(), how, inbound, now, out);
     }
 }
@@ -428,7 +529,13 @@ pub(super) fn complete_subscription(
 
 fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, out: &mut Outcome) -> bool {
     let subscribed = matches!(c.state, State::Subscribed)
-        || matches!(c.state, State::Registering { goal: Goal::Subscribe, .. })
+        || matches!(
+            c.state,
+            State::Registering {
+                goal: Goal::Subscribe,
+                ..
+            }
+        )
         || (matches!(c.state, State::Blocked { .. }) && c.subscribed_at.is_some() && c.unsubscribed_at.is_none());
     if !subscribed {
         out.replies.push(Reply::new(flow.message("not-subscribed")));
@@ -447,7 +554,12 @@ fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, 
         notice_version: flow.privacy.version.clone(),
         at: now,
         message_id: inbound.id.clone(),
-        how: if matches!(inbound.body, Body::Button { .. }) { "button" } else { "keyword" }.into(),
+        how: if matches!(inbound.body, Body::Button { .. }) {
+            "button"
+        } else {
+            "keyword"
+        }
+        .into(),
     };
     out.events.push(Event::ConsentWithdrawn(withdrawal.clone()));
     c.consents.push(withdrawal);
@@ -485,7 +597,9 @@ fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text: &str, out:
             }
             out.replies.push(reply);
         }
-        FaqAnswer::OutOfScope { redirect, .. } => out.replies.push(Reply::new("faq-out-of-scope").arg("redirect", redirect)),
+        FaqAnswer::OutOfScope { redirect, .. } => out
+            .replies
+            .push(Reply::new("faq-out-of-scope").arg("redirect", redirect)),
         // Not sure, or the answer is still a placeholder: a person answers.
         _ => return false,
     }
@@ -493,7 +607,12 @@ fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text: &str, out:
 }
 
 fn faq_reply(entry: &FaqEntry, out: &mut Outcome) {
-    let reply = Reply::new(if entry.link.is_some() { "faq-answer-link" } else { "faq-answer" }).arg("answer", entry.answer.trim());
+    let reply = Reply::new(if entry.link.is_some() {
+        "faq-answer-link"
+    } else {
+        "faq-answer"
+    })
+    .arg("answer", entry.answer.trim());
     out.replies.push(match &entry.link {
         Some(link) => reply.arg("link", link.clone()),
         None => reply,
@@ -511,22 +630,34 @@ pub(super) fn question(flow: &Flow, text: &str, now: Timestamp, out: &mut Outcom
             .arg("deadline_time", due.strftime("%H:%M").to_string())
             .num("open", hours.is_open(now) as i64);
         if let Some(next) = hours.next_open(now) {
-            reply = reply.arg("reopen_date", next.strftime("%d/%m/%Y").to_string()).arg("reopen_time", next.strftime("%H:%M").to_string());
+            reply = reply
+                .arg("reopen_date", next.strftime("%d/%m/%Y").to_string())
+                .arg("reopen_time", next.strftime("%H:%M").to_string());
         }
     }
     out.replies.push(reply);
 }
 
 fn my_data(flow: &Flow, c: &Citizen, out: &mut Outcome) {
-    let lang = c.language.clone().unwrap_or_else(|| flow.default_language().to_string());
+    let lang = c
+        .language
+        .clone()
+        .unwrap_or_else(|| flow.default_language().to_string());
     out.replies.push(
         Reply::new("my-data")
             .msg("status", format!("status-{}", c.status()))
             .arg("language", lang)
-            .num("consents", c.consents.iter().filter(|k| k.kind != "withdrawal").count() as i64)
+            .num(
+                "consents",
+                c.consents.iter().filter(|k| k.kind != "withdrawal").count() as i64,
+            )
             .arg("since", c.first_seen.strftime("%d/%m/%Y").to_string()),
     );
     for (key, value) in &c.fields {
-        out.replies.push(Reply::new("my-data-field").msg("label", format!("field-{key}")).arg("value", value.clone()));
+        out.replies.push(
+            Reply::new("my-data-field")
+                .msg("label", format!("field-{key}"))
+                .arg("value", value.clone()),
+        );
     }
 }

@@ -62,10 +62,18 @@ impl Index {
             for t in tf.keys() {
                 *index.df.entry(t.clone()).or_insert(0) += 1;
             }
-            index.docs.push(Doc { owner, tf, len: terms.len() as f32 });
+            index.docs.push(Doc {
+                owner,
+                tf,
+                len: terms.len() as f32,
+            });
         }
         let total: f32 = index.docs.iter().map(|d| d.len).sum();
-        index.avg_len = if index.docs.is_empty() { 1.0 } else { (total / index.docs.len() as f32).max(1.0) };
+        index.avg_len = if index.docs.is_empty() {
+            1.0
+        } else {
+            (total / index.docs.len() as f32).max(1.0)
+        };
         index
     }
 
@@ -94,7 +102,10 @@ impl Index {
                 continue;
             }
             if let Some(&df) = self.df.get(&stem) {
-                groups.push(Group { weight: self.idf(df), terms: vec![(stem, 1.0)] });
+                groups.push(Group {
+                    weight: self.idf(df),
+                    terms: vec![(stem, 1.0)],
+                });
                 continue;
             }
             let mut near: Vec<(String, f32)> = Vec::new();
@@ -138,11 +149,19 @@ impl Index {
                         matched |= 1 << g;
                     }
                 }
-                (score > 0.0).then_some(Hit { owner: doc.owner, score, matched })
+                (score > 0.0).then_some(Hit {
+                    owner: doc.owner,
+                    score,
+                    matched,
+                })
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-        Ranking { hits, weights: groups.iter().map(|g| g.weight).collect(), total_weight }
+        Ranking {
+            hits,
+            weights: groups.iter().map(|g| g.weight).collect(),
+            total_weight,
+        }
     }
 }
 
@@ -169,7 +188,13 @@ impl Ranking {
         if self.total_weight <= 0.0 {
             return 0.0;
         }
-        let covered: f32 = self.weights.iter().enumerate().filter(|(g, _)| matched & (1 << g) != 0).map(|(_, w)| w).sum();
+        let covered: f32 = self
+            .weights
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| matched & (1 << g) != 0)
+            .map(|(_, w)| w)
+            .sum();
         (covered / self.total_weight).min(1.0)
     }
 }

@@ -29,7 +29,11 @@ pub(crate) fn detect_delimiter(text: &str) -> char {
             _ => {}
         }
     }
-    if semicolons > commas { ';' } else { ',' }
+    if semicolons > commas {
+        ';'
+    } else {
+        ','
+    }
 }
 
 /// Splits `text` into rows. Blank lines are skipped; a leading byte-order mark is ignored.
@@ -63,7 +67,12 @@ pub(crate) fn parse(text: &str, delimiter: char) -> Result<Vec<Row>, CsvError> {
                 was_quoted = true;
                 in_quotes = true;
             }
-            '"' => return Err(CsvError { line, reason: "quote inside an unquoted field" }),
+            '"' => {
+                return Err(CsvError {
+                    line,
+                    reason: "quote inside an unquoted field",
+                })
+            }
             c if c == delimiter => {
                 fields.push(std::mem::take(&mut field));
                 was_quoted = false;
@@ -76,12 +85,20 @@ pub(crate) fn parse(text: &str, delimiter: char) -> Result<Vec<Row>, CsvError> {
                 line += 1;
                 row_line = line;
             }
-            _ if was_quoted => return Err(CsvError { line, reason: "text after a closing quote" }),
+            _ if was_quoted => {
+                return Err(CsvError {
+                    line,
+                    reason: "text after a closing quote",
+                })
+            }
             _ => field.push(c),
         }
     }
     if in_quotes {
-        return Err(CsvError { line: row_line, reason: "unclosed quote" });
+        return Err(CsvError {
+            line: row_line,
+            reason: "unclosed quote",
+        });
     }
     fields.push(field);
     push_row(&mut rows, &mut fields, row_line);
@@ -101,7 +118,11 @@ mod tests {
     use super::*;
 
     fn cells(text: &str) -> Vec<Vec<String>> {
-        parse(text, detect_delimiter(text)).unwrap().into_iter().map(|r| r.fields).collect()
+        parse(text, detect_delimiter(text))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.fields)
+            .collect()
     }
 
     #[test]
@@ -122,7 +143,13 @@ mod tests {
 
     #[test]
     fn malformed_is_an_error() {
-        assert_eq!(parse("a,\"b\n", ',').err(), Some(CsvError { line: 1, reason: "unclosed quote" }));
+        assert_eq!(
+            parse("a,\"b\n", ',').err(),
+            Some(CsvError {
+                line: 1,
+                reason: "unclosed quote"
+            })
+        );
         assert!(parse("a,b\"c\n", ',').is_err());
         assert!(parse("a,\"b\"c\n", ',').is_err());
     }

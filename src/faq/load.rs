@@ -31,13 +31,21 @@ pub(crate) fn from_toml(text: &str) -> Result<(Vec<Entry>, Vec<OutOfScope>), Faq
 /// ignored. Rows sharing an id (and language) are variants of one entry; its answer is
 /// the first non-empty one.
 pub(crate) fn from_csv(text: &str) -> Result<Vec<Entry>, FaqError> {
-    let rows = csv::parse(text, csv::detect_delimiter(text))
-        .map_err(|e| FaqError::Csv { line: e.line, reason: e.reason.to_string() })?;
+    let rows = csv::parse(text, csv::detect_delimiter(text)).map_err(|e| FaqError::Csv {
+        line: e.line,
+        reason: e.reason.to_string(),
+    })?;
     let Some((header, body)) = rows.split_first() else {
-        return Err(FaqError::Csv { line: 1, reason: "empty file: a header with id, question, answer is needed".into() });
+        return Err(FaqError::Csv {
+            line: 1,
+            reason: "empty file: a header with id, question, answer is needed".into(),
+        });
     };
     let col = |name: &str| header.fields.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let missing = |name: &str| FaqError::Csv { line: 1, reason: format!("no {name:?} column in the header") };
+    let missing = |name: &str| FaqError::Csv {
+        line: 1,
+        reason: format!("no {name:?} column in the header"),
+    };
     let id_col = col("id").ok_or_else(|| missing("id"))?;
     let question_col = col("question").ok_or_else(|| missing("question"))?;
     let answer_col = col("answer").ok_or_else(|| missing("answer"))?;
@@ -50,7 +58,10 @@ pub(crate) fn from_csv(text: &str) -> Result<Vec<Entry>, FaqError> {
         let cell = |i: Option<usize>| i.and_then(|i| row.fields.get(i)).map(|s| s.trim()).unwrap_or("");
         let id = cell(Some(id_col));
         if id.is_empty() {
-            return Err(FaqError::Csv { line: row.line, reason: "empty id".into() });
+            return Err(FaqError::Csv {
+                line: row.line,
+                reason: "empty id".into(),
+            });
         }
         let lang = match cell(lang_col) {
             "" => "it",
@@ -79,7 +90,10 @@ pub(crate) fn from_csv(text: &str) -> Result<Vec<Entry>, FaqError> {
         if entry.link.is_none() && !cell(link_col).is_empty() {
             entry.link = Some(cell(link_col).to_string());
         }
-        entry.placeholder |= matches!(cell(placeholder_col).to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "si" | "sì");
+        entry.placeholder |= matches!(
+            cell(placeholder_col).to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "si" | "sì"
+        );
     }
     validate(&entries, &[])?;
     Ok(entries)
@@ -87,7 +101,12 @@ pub(crate) fn from_csv(text: &str) -> Result<Vec<Entry>, FaqError> {
 
 /// Checks what the matcher and the engine rely on; the message names the entry.
 fn validate(entries: &[Entry], rules: &[OutOfScope]) -> Result<(), FaqError> {
-    let invalid = |id: &str, reason: &str| Err(FaqError::Invalid { id: id.to_string(), reason: reason.to_string() });
+    let invalid = |id: &str, reason: &str| {
+        Err(FaqError::Invalid {
+            id: id.to_string(),
+            reason: reason.to_string(),
+        })
+    };
     let mut seen = HashSet::new();
     for e in entries {
         if !is_kebab_case(&e.id) {
@@ -132,7 +151,9 @@ fn is_kebab_case(id: &str) -> bool {
         && !id.starts_with('-')
         && !id.ends_with('-')
         && !id.contains("--")
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -169,7 +190,10 @@ mod tests {
         assert!(from_toml(ok).is_ok());
         assert!(from_toml(&ok.replace("\"it\"", "\"de\"")).is_err());
         assert!(from_toml(&format!("{ok}{ok}")).is_err());
-        assert!(from_toml(&format!("{ok}[[out_of_scope]]\nid = \"a\"\nlang = \"it\"\ntriggers = [\"t\"]\nredirect = \"r\"\n")).is_err());
+        assert!(from_toml(&format!(
+            "{ok}[[out_of_scope]]\nid = \"a\"\nlang = \"it\"\ntriggers = [\"t\"]\nredirect = \"r\"\n"
+        ))
+        .is_err());
         assert!(from_toml("entry = 3").is_err());
         assert!(from_toml(&ok.replace("answer", "answr")).is_err());
     }

@@ -48,7 +48,11 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { min_score: MIN_SCORE, min_coverage: MIN_COVERAGE, tie_ratio: TIE_RATIO }
+        Thresholds {
+            min_score: MIN_SCORE,
+            min_coverage: MIN_COVERAGE,
+            tie_ratio: TIE_RATIO,
+        }
     }
 }
 
@@ -133,7 +137,10 @@ pub struct Faq {
 impl Faq {
     /// Loads `faq/<comune>.toml`, or a CSV when the file name ends in `.csv`.
     pub fn load(path: &Path) -> Result<Faq, FaqError> {
-        let text = std::fs::read_to_string(path).map_err(|source| FaqError::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| FaqError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
             Faq::from_csv_str(&text)
         } else {
@@ -168,12 +175,24 @@ impl Faq {
                 .flat_map(move |(i, r)| r.triggers.iter().map(move |t| (n + i, t.as_str())));
             entry_docs.chain(rule_docs).collect::<Vec<_>>()
         };
-        let mut langs: Vec<&str> = entries.iter().map(|e| e.lang.as_str()).chain(rules.iter().map(|r| r.lang.as_str())).collect();
+        let mut langs: Vec<&str> = entries
+            .iter()
+            .map(|e| e.lang.as_str())
+            .chain(rules.iter().map(|r| r.lang.as_str()))
+            .collect();
         langs.sort();
         langs.dedup();
-        let mut indexes: Vec<(String, Index)> = langs.iter().map(|l| (l.to_string(), Index::build(docs(Some(l))))).collect();
+        let mut indexes: Vec<(String, Index)> = langs
+            .iter()
+            .map(|l| (l.to_string(), Index::build(docs(Some(l)))))
+            .collect();
         indexes.push(("*".to_string(), Index::build(docs(None))));
-        Faq { entries, rules, indexes, thresholds: Thresholds::default() }
+        Faq {
+            entries,
+            rules,
+            indexes,
+            thresholds: Thresholds::default(),
+        }
     }
 
     /// The same FAQ deciding with other thresholds (for tuning and evaluation).
@@ -245,8 +264,14 @@ impl Faq {
         if top_score < t.min_score || top_coverage < t.min_coverage {
             return Answer::Abstain { best: Some(top_score) };
         }
-        if let Some(rule) = top_owner.checked_sub(self.entries.len()).and_then(|i| self.rules.get(i)) {
-            return Answer::OutOfScope { redirect: &rule.redirect, score: top_score };
+        if let Some(rule) = top_owner
+            .checked_sub(self.entries.len())
+            .and_then(|i| self.rules.get(i))
+        {
+            return Answer::OutOfScope {
+                redirect: &rule.redirect,
+                score: top_score,
+            };
         }
         let choices: Vec<(&Entry, f32)> = scored
             .iter()
@@ -256,7 +281,10 @@ impl Faq {
             .collect();
         match (choices.len(), self.entries.get(top_owner)) {
             (2.., _) => Answer::Choices(choices),
-            (_, Some(entry)) => Answer::Entry { entry, score: top_score },
+            (_, Some(entry)) => Answer::Entry {
+                entry,
+                score: top_score,
+            },
             (_, None) => Answer::Abstain { best: Some(top_score) },
         }
     }
@@ -282,9 +310,19 @@ pub fn load_all(dir: Option<&Path>) -> Result<std::collections::BTreeMap<String,
     let mut out = std::collections::BTreeMap::new();
     match dir {
         Some(dir) => {
-            let entries = std::fs::read_dir(dir).map_err(|source| FaqError::Io { path: dir.display().to_string(), source })?;
-            for path in entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")) {
-                let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let entries = std::fs::read_dir(dir).map_err(|source| FaqError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+            for path in entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            {
+                let id = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_string();
                 out.insert(id, Faq::load(&path)?);
             }
         }

@@ -32,7 +32,14 @@ fn all_five_files_load_and_are_faithful() {
         assert!(f.entries().len() >= 8, "{c}");
         assert!(!f.out_of_scope().is_empty(), "{c}");
     }
-    let answer = |c: &str, id: &str| faq(c).entries().iter().find(|e| e.id == id).map(|e| e.answer.clone()).unwrap();
+    let answer = |c: &str, id: &str| {
+        faq(c)
+            .entries()
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.answer.clone())
+            .unwrap()
+    };
     assert!(answer("isola-delle-femmine", "come-iscriversi").contains("ATTIVA ISCRIZIONE"));
     assert!(answer("isola-delle-femmine", "chi-puo-iscriversi").contains("sedici anni"));
     assert!(answer("isili", "orari").contains("martedì e giovedì anche ore 15-18"));
@@ -40,16 +47,35 @@ fn all_five_files_load_and_are_faithful() {
     assert!(answer("assemini", "tempi-risposta").contains("due giorni lavorativi"));
     assert!(answer("madone", "risposte").contains("NON risponde"));
     let brusson = faq("brusson");
-    assert!(brusson.entries().iter().any(|e| e.lang == "fr" && e.id == "come-cancellarsi"));
-    let placeholders: Vec<_> = faq("assemini").entries().iter().filter(|e| e.placeholder).map(|e| e.id.clone()).collect();
+    assert!(brusson
+        .entries()
+        .iter()
+        .any(|e| e.lang == "fr" && e.id == "come-cancellarsi"));
+    let placeholders: Vec<_> = faq("assemini")
+        .entries()
+        .iter()
+        .filter(|e| e.placeholder)
+        .map(|e| e.id.clone())
+        .collect();
     assert_eq!(placeholders.len(), 5);
-    assert!(faq("assemini").entries().iter().filter(|e| e.placeholder).all(|e| e.answer.starts_with("[DA COMPLETARE")));
+    assert!(faq("assemini")
+        .entries()
+        .iter()
+        .filter(|e| e.placeholder)
+        .all(|e| e.answer.starts_with("[DA COMPLETARE")));
 }
 
 #[test]
 fn paraphrases() {
     let f = faq("isola-delle-femmine");
-    assert_eq!(id(&f, "Salve, come posso iscrivermi al servizio WhatsApp dell'anagrafe?", "it"), "come-iscriversi");
+    assert_eq!(
+        id(
+            &f,
+            "Salve, come posso iscrivermi al servizio WhatsApp dell'anagrafe?",
+            "it"
+        ),
+        "come-iscriversi"
+    );
     assert_eq!(id(&f, "non voglio ricevere più niente", "it"), "come-cancellarsi");
     let f = faq("assemini");
     assert_eq!(id(&f, "in quanti giorni mi rispondete?", "it"), "tempi-risposta");
@@ -68,7 +94,10 @@ fn typos() {
 #[test]
 fn french() {
     let f = faq("brusson");
-    assert_eq!(id(&f, "Bonjour, comment est-ce que je m'inscris ?", "fr"), "come-iscriversi");
+    assert_eq!(
+        id(&f, "Bonjour, comment est-ce que je m'inscris ?", "fr"),
+        "come-iscriversi"
+    );
     assert_eq!(id(&f, "je veux me désinscrire", "fr"), "come-cancellarsi");
     assert!(matches!(f.ask("je veux me désinscrire", "fr"), Answer::Entry { entry, .. } if entry.lang == "fr"));
     // No language given: every language is searched.
@@ -78,7 +107,14 @@ fn french() {
 #[test]
 fn abstains_rather_than_guessing() {
     let f = faq("assemini");
-    for q in ["", "   ", "???", "quanto costa una pizza margherita", "chi ha vinto lo scudetto", "asdfghjkl"] {
+    for q in [
+        "",
+        "   ",
+        "???",
+        "quanto costa una pizza margherita",
+        "chi ha vinto lo scudetto",
+        "asdfghjkl",
+    ] {
         assert_eq!(id(&f, q, "it"), "-", "{q:?}");
     }
 }
@@ -86,7 +122,10 @@ fn abstains_rather_than_guessing() {
 #[test]
 fn out_of_scope_points_elsewhere() {
     let f = faq("assemini");
-    assert_eq!(id(&f, "vorrei segnalare una buca nella strada", "it"), "oos:segnalazioni");
+    assert_eq!(
+        id(&f, "vorrei segnalare una buca nella strada", "it"),
+        "oos:segnalazioni"
+    );
     assert_eq!(id(&f, "richiesta accesso agli atti", "it"), "oos:accesso-atti");
     match f.ask("richiesta accesso agli atti", "it") {
         Answer::OutOfScope { redirect, .. } => assert!(redirect.contains("protocollo@pec.comune.assemini.ca.it")),
@@ -98,7 +137,10 @@ fn out_of_scope_points_elsewhere() {
 fn near_ties_offer_choices() {
     let f = Faq::from_csv_str("id,question,answer\norari-urp,orari ufficio urp,A\norari-anagrafe,orari ufficio anagrafe,B\nx,costo del servizio,C\n").unwrap();
     match f.ask("orari dell'ufficio", "it") {
-        Answer::Choices(c) => assert_eq!(c.iter().map(|(e, _)| e.id.as_str()).collect::<Vec<_>>(), ["orari-urp", "orari-anagrafe"]),
+        Answer::Choices(c) => assert_eq!(
+            c.iter().map(|(e, _)| e.id.as_str()).collect::<Vec<_>>(),
+            ["orari-urp", "orari-anagrafe"]
+        ),
         other => panic!("{other:?}"),
     }
 }
@@ -106,7 +148,12 @@ fn near_ties_offer_choices() {
 #[test]
 fn csv_forms_answer_like_toml() {
     let comma = "id,question,answer\norari,quando siete aperti,\"Lun-ven, 9-13\"\norari,orario di apertura,\ncosto,è gratuito?,Sì\n";
-    let semi = comma.replace(",\"Lun-ven, 9-13\"", ";\"Lun-ven, 9-13\"").replace("id,question,answer", "id;question;answer").replace("orari,quando siete aperti", "orari;quando siete aperti").replace("orari,orario di apertura,", "orari;orario di apertura;").replace("costo,è gratuito?,Sì", "costo;è gratuito?;Sì");
+    let semi = comma
+        .replace(",\"Lun-ven, 9-13\"", ";\"Lun-ven, 9-13\"")
+        .replace("id,question,answer", "id;question;answer")
+        .replace("orari,quando siete aperti", "orari;quando siete aperti")
+        .replace("orari,orario di apertura,", "orari;orario di apertura;")
+        .replace("costo,è gratuito?,Sì", "costo;è gratuito?;Sì");
     for text in [comma.to_string(), semi] {
         let f = Faq::from_csv_str(&text).unwrap();
         assert_eq!(f.entries().len(), 2);

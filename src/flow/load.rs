@@ -10,17 +10,26 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::model::{PhrasesByLang, RawFlow};
-use super::{
-    Action, Category, ConsentMode, ConsentSpec, Field, Flow, FlowError, Privacy, Registration,
-    ROLES,
-};
+use super::{Action, Category, ConsentMode, ConsentSpec, Field, Flow, FlowError, Privacy, Registration, ROLES};
 use crate::hours::Schedule;
 use crate::i18n::Locales;
 use crate::text::KeywordSet;
 
 /// Yes/no words every flow understands in confirmation steps; flows may add more.
 const BUILTIN_YES: &[(&str, &[&str])] = &[
-    ("it", &["sì", "si", "accetto", "acconsento", "ok", "va bene", "certo", "confermo"]),
+    (
+        "it",
+        &[
+            "sì",
+            "si",
+            "accetto",
+            "acconsento",
+            "ok",
+            "va bene",
+            "certo",
+            "confermo",
+        ],
+    ),
     ("fr", &["oui", "j'accepte", "d'accord", "je confirme"]),
 ];
 const BUILTIN_NO: &[(&str, &[&str])] = &[
@@ -29,7 +38,18 @@ const BUILTIN_NO: &[(&str, &[&str])] = &[
 ];
 
 const BUILTIN_GREETING: &[(&str, &[&str])] = &[
-    ("it", &["ciao", "buongiorno", "buonasera", "buondì", "salve", "salve buongiorno", "ciao buongiorno"]),
+    (
+        "it",
+        &[
+            "ciao",
+            "buongiorno",
+            "buonasera",
+            "buondì",
+            "salve",
+            "salve buongiorno",
+            "ciao buongiorno",
+        ],
+    ),
     ("fr", &["bonjour", "bonsoir", "salut"]),
 ];
 
@@ -83,7 +103,13 @@ impl Flows {
 
 /// Loads every `*.toml` in `dir`.
 pub fn load_dir(dir: &Path, locales: &Locales) -> Result<Flows, Vec<FlowError>> {
-    let io_err = |reason: String| vec![FlowError { file: dir.display().to_string(), line: 0, reason }];
+    let io_err = |reason: String| {
+        vec![FlowError {
+            file: dir.display().to_string(),
+            line: 0,
+            reason,
+        }]
+    };
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| io_err(format!("cannot read the flows folder: {e}")))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -92,8 +118,7 @@ pub fn load_dir(dir: &Path, locales: &Locales) -> Result<Flows, Vec<FlowError>> 
     paths.sort();
     let mut sources = Vec::new();
     for p in paths {
-        let src = std::fs::read_to_string(&p)
-            .map_err(|e| io_err(format!("cannot read {}: {e}", p.display())))?;
+        let src = std::fs::read_to_string(&p).map_err(|e| io_err(format!("cannot read {}: {e}", p.display())))?;
         sources.push((p.display().to_string(), std::borrow::Cow::Owned(src)));
     }
     Flows::from_sources(sources.into_iter(), locales)
@@ -120,7 +145,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         reason,
     };
     let raw: RawFlow = toml::from_str(src).map_err(|e| {
-        vec![err(e.span().map(|s| s.start).unwrap_or(0), e.message().trim().to_string())]
+        vec![err(
+            e.span().map(|s| s.start).unwrap_or(0),
+            e.message().trim().to_string(),
+        )]
     })?;
     let mut errors = Vec::new();
     let at = |s: &Spanned<String>| s.span().start;
@@ -128,15 +156,24 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
     let id = raw.id.get_ref().clone();
     let stem = Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or("");
     if id != stem {
-        errors.push(err(at(&raw.id), format!("id \"{id}\" must match the file name \"{stem}\"")));
+        errors.push(err(
+            at(&raw.id),
+            format!("id \"{id}\" must match the file name \"{stem}\""),
+        ));
     }
     let languages = raw.languages.get_ref().clone();
     if languages.is_empty() {
-        errors.push(err(raw.languages.span().start, "languages must list at least one".into()));
+        errors.push(err(
+            raw.languages.span().start,
+            "languages must list at least one".into(),
+        ));
     }
     for lang in &languages {
         if !locales.has_language(lang) {
-            errors.push(err(raw.languages.span().start, format!("no locale folder for language \"{lang}\"")));
+            errors.push(err(
+                raw.languages.span().start,
+                format!("no locale folder for language \"{lang}\""),
+            ));
         }
     }
 
@@ -162,7 +199,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         for (lang, list) in table {
             if !languages.contains(lang) {
                 let offset = list.first().map(at).unwrap_or(0);
-                errors.push(err(offset, format!("keywords in \"{lang}\", which the flow does not offer")));
+                errors.push(err(
+                    offset,
+                    format!("keywords in \"{lang}\", which the flow does not offer"),
+                ));
             }
             for phrase in list {
                 if crate::text::normalize(phrase.get_ref()).is_empty() {
@@ -171,15 +211,24 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
                 }
                 let prefix = action == Action::Subscribe && one_shot;
                 keywords.add(action, lang, phrase.get_ref(), prefix);
-                phrases.entry((action, lang.clone())).or_insert_with(|| phrase.get_ref().clone());
+                phrases
+                    .entry((action, lang.clone()))
+                    .or_insert_with(|| phrase.get_ref().clone());
                 spans.push((action, phrase.get_ref().clone(), at(phrase)));
             }
         }
     }
     if kw.subscribe.is_empty() || kw.unsubscribe.is_empty() {
-        errors.push(err(0, "keywords.subscribe and keywords.unsubscribe are required".into()));
+        errors.push(err(
+            0,
+            "keywords.subscribe and keywords.unsubscribe are required".into(),
+        ));
     }
-    for (action, table) in [(Action::Yes, BUILTIN_YES), (Action::No, BUILTIN_NO), (Action::Greeting, BUILTIN_GREETING)] {
+    for (action, table) in [
+        (Action::Yes, BUILTIN_YES),
+        (Action::No, BUILTIN_NO),
+        (Action::Greeting, BUILTIN_GREETING),
+    ] {
         for (lang, list) in table.iter().filter(|(l, _)| languages.iter().any(|x| x == l)) {
             for phrase in *list {
                 keywords.add(action, lang, phrase, false);
@@ -196,7 +245,11 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
             .unwrap_or(0);
         errors.push(err(
             offset,
-            format!("keyword \"{pb}\" ({}) can be confused with \"{pa}\" ({})", b.as_str(), a.as_str()),
+            format!(
+                "keyword \"{pb}\" ({}) can be confused with \"{pa}\" ({})",
+                b.as_str(),
+                a.as_str()
+            ),
         ));
     }
 
@@ -205,7 +258,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         for f in r.fields.get_ref() {
             match Field::from_key(f) {
                 Some(field) => fields.push(field),
-                None => errors.push(err(r.fields.span().start, format!("unknown registration field \"{f}\""))),
+                None => errors.push(err(
+                    r.fields.span().start,
+                    format!("unknown registration field \"{f}\""),
+                )),
             }
         }
         Registration {
@@ -227,7 +283,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
     if raw.subscription.consent == ConsentMode::Registration
         && registration.as_ref().is_none_or(|r| r.consents.is_empty())
     {
-        errors.push(err(0, "consent = \"registration\" needs [[registration.consents]]".into()));
+        errors.push(err(
+            0,
+            "consent = \"registration\" needs [[registration.consents]]".into(),
+        ));
     }
 
     let hours = raw.hours.as_ref().and_then(|h| {
@@ -256,7 +315,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
     let mut messages = BTreeMap::new();
     for (role, id) in &raw.messages {
         if !ROLES.contains(&role.as_str()) {
-            errors.push(err(at(id), format!("unknown message role \"{role}\" (known: {})", ROLES.join(", "))));
+            errors.push(err(
+                at(id),
+                format!("unknown message role \"{role}\" (known: {})", ROLES.join(", ")),
+            ));
         }
         messages.insert(role.clone(), id.get_ref().clone());
     }
@@ -268,7 +330,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         retain_days: raw.privacy.retain_days,
     };
     if privacy.on_unsubscribe == super::OnUnsubscribe::Retain && privacy.retain_days.is_none() {
-        errors.push(err(raw.privacy.notice.span().start, "on_unsubscribe = \"retain\" needs retain_days".into()));
+        errors.push(err(
+            raw.privacy.notice.span().start,
+            "on_unsubscribe = \"retain\" needs retain_days".into(),
+        ));
     }
 
     let moderation = raw.moderation.as_ref().map(|m| {
@@ -280,9 +345,15 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
             }
         }
         if m.strikes_to_block == 0 {
-            errors.push(err(m.grave.span().start, "moderation.strikes_to_block must be at least 1".into()));
+            errors.push(err(
+                m.grave.span().start,
+                "moderation.strikes_to_block must be at least 1".into(),
+            ));
         }
-        super::Moderation { strikes_to_block: m.strikes_to_block, grave }
+        super::Moderation {
+            strikes_to_block: m.strikes_to_block,
+            grave,
+        }
     });
 
     let flow = Flow {
@@ -303,7 +374,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         categories: raw
             .categories
             .iter()
-            .map(|c| Category { id: c.id.clone(), label: c.label.get_ref().clone() })
+            .map(|c| Category {
+                id: c.id.clone(),
+                label: c.label.get_ref().clone(),
+            })
             .collect(),
         moderation,
     };
@@ -313,7 +387,10 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
         for id in flow.fluent_ids() {
             if !locales.has_message(lang, &id) {
                 let offset = src.find(&format!("\"{id}\"")).unwrap_or(0);
-                errors.push(err(offset, format!("Fluent message \"{id}\" is missing in locales/{lang}/")));
+                errors.push(err(
+                    offset,
+                    format!("Fluent message \"{id}\" is missing in locales/{lang}/"),
+                ));
             }
         }
     }

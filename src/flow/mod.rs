@@ -88,9 +88,15 @@ impl Field {
     }
 
     pub fn from_key(s: &str) -> Option<Field> {
-        [Field::FullName, Field::FirstName, Field::LastName, Field::BirthPlace, Field::BirthDate]
-            .into_iter()
-            .find(|f| f.key() == s)
+        [
+            Field::FullName,
+            Field::FirstName,
+            Field::LastName,
+            Field::BirthPlace,
+            Field::BirthDate,
+        ]
+        .into_iter()
+        .find(|f| f.key() == s)
     }
 }
 
@@ -175,7 +181,10 @@ pub struct Flow {
 
 impl std::fmt::Debug for Flow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Flow").field("id", &self.id).field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("Flow")
+            .field("id", &self.id)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 

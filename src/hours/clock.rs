@@ -27,7 +27,10 @@ impl Schedule {
         let local = now.to_zoned(self.tz.clone());
         let (day, time) = (local.date(), local.time());
         !self.is_closed_day(day)
-            && self.slots.iter().any(|s| s.on(day.weekday()) && s.start <= time && time < s.end)
+            && self
+                .slots
+                .iter()
+                .any(|s| s.on(day.weekday()) && s.start <= time && time < s.end)
     }
 
     /// The next moment the office opens at or after `now` (`now` itself if open), in
@@ -140,17 +143,29 @@ mod tests {
         let s = Schedule::parse(&[], None, &[]).unwrap();
         assert!(!s.is_open(at("2026-11-24T10:00")));
         assert_eq!(s.next_open(at("2026-11-24T10:00")), None);
-        assert_eq!(s.deadline(at("2026-11-24T10:00"), 1).to_string(), "2026-11-25T18:00:00+01:00[Europe/Rome]");
+        assert_eq!(
+            s.deadline(at("2026-11-24T10:00"), 1).to_string(),
+            "2026-11-25T18:00:00+01:00[Europe/Rome]"
+        );
     }
 
     #[test]
     fn zero_working_days() {
         let s = isili();
         // Monday before closing: today at 13:00.
-        assert_eq!(s.deadline(at("2026-11-23T10:00"), 0).to_string(), "2026-11-23T13:00:00+01:00[Europe/Rome]");
+        assert_eq!(
+            s.deadline(at("2026-11-23T10:00"), 0).to_string(),
+            "2026-11-23T13:00:00+01:00[Europe/Rome]"
+        );
         // Monday after closing, and Saturday: the next working day's close.
-        assert_eq!(s.deadline(at("2026-11-23T14:00"), 0).to_string(), "2026-11-24T18:00:00+01:00[Europe/Rome]");
-        assert_eq!(s.deadline(at("2026-11-28T10:00"), 0).to_string(), "2026-11-30T13:00:00+01:00[Europe/Rome]");
+        assert_eq!(
+            s.deadline(at("2026-11-23T14:00"), 0).to_string(),
+            "2026-11-24T18:00:00+01:00[Europe/Rome]"
+        );
+        assert_eq!(
+            s.deadline(at("2026-11-28T10:00"), 0).to_string(),
+            "2026-11-30T13:00:00+01:00[Europe/Rome]"
+        );
     }
 
     #[test]

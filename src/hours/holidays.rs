@@ -36,7 +36,18 @@ pub fn easter_sunday(year: i16) -> Date {
 /// 26 December. Easter Sunday is not listed: it is a Sunday, never a working day.
 /// Years outside jiff's range give an empty list.
 pub fn national_holidays(year: i16) -> Vec<Date> {
-    let fixed: &[(i8, i8)] = &[(1, 1), (1, 6), (4, 25), (5, 1), (6, 2), (8, 15), (11, 1), (12, 8), (12, 25), (12, 26)];
+    let fixed: &[(i8, i8)] = &[
+        (1, 1),
+        (1, 6),
+        (4, 25),
+        (5, 1),
+        (6, 2),
+        (8, 15),
+        (11, 1),
+        (12, 8),
+        (12, 25),
+        (12, 26),
+    ];
     let mut days: Vec<Date> = fixed.iter().filter_map(|&(m, d)| Date::new(year, m, d).ok()).collect();
     if days.is_empty() {
         return days;

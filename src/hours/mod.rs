@@ -75,7 +75,12 @@ impl Schedule {
             .map(|c| c.trim().parse::<Date>().map_err(|_| HoursError::BadClosure(c.clone())))
             .collect::<Result<BTreeSet<_>, _>>()?;
         let tz = TimeZone::get(TIME_ZONE).map_err(|e| HoursError::TimeZone(e.to_string()))?;
-        Ok(Schedule { slots, patron, closures, tz })
+        Ok(Schedule {
+            slots,
+            patron,
+            closures,
+            tz,
+        })
     }
 
     /// Adds a one-off closed day (e.g. an extraordinary closure decided by the Giunta).
@@ -94,7 +99,10 @@ impl Schedule {
     /// `[("mon-fri", "09:00-13:00"), ("tue,thu", "15:00-18:00")]`. The Fluent files turn
     /// day codes into words.
     pub fn describe_slots(&self) -> Vec<(String, String)> {
-        self.slots.iter().map(|s| (s.describe_days(), s.describe_times())).collect()
+        self.slots
+            .iter()
+            .map(|s| (s.describe_days(), s.describe_times()))
+            .collect()
     }
 
     /// The time zone of the schedule (Europe/Rome).
@@ -136,7 +144,12 @@ mod tests {
     #[test]
     fn working_days() {
         // A patron on 20 January, which falls on a Wednesday in 2027.
-        let mut s = Schedule::parse(&strings(&["mon-fri 09:00-13:00"]), Some("01-20"), &strings(&["2026-12-24"])).unwrap();
+        let mut s = Schedule::parse(
+            &strings(&["mon-fri 09:00-13:00"]),
+            Some("01-20"),
+            &strings(&["2026-12-24"]),
+        )
+        .unwrap();
         assert!(s.is_working_day(date(2026, 11, 23))); // Monday
         assert!(!s.is_working_day(date(2026, 11, 21))); // Saturday
         assert!(!s.is_working_day(date(2026, 11, 22))); // Sunday
@@ -150,10 +163,19 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
-        assert!(matches!(Schedule::parse(&[], Some("13-01"), &[]), Err(HoursError::BadPatron(_))));
-        assert!(matches!(Schedule::parse(&[], Some("2-29"), &[]), Err(HoursError::BadPatron(_))));
+        assert!(matches!(
+            Schedule::parse(&[], Some("13-01"), &[]),
+            Err(HoursError::BadPatron(_))
+        ));
+        assert!(matches!(
+            Schedule::parse(&[], Some("2-29"), &[]),
+            Err(HoursError::BadPatron(_))
+        ));
         assert!(Schedule::parse(&[], Some("02-29"), &[]).is_ok());
-        assert!(matches!(Schedule::parse(&[], None, &strings(&["2026-02-30"])), Err(HoursError::BadClosure(_))));
+        assert!(matches!(
+            Schedule::parse(&[], None, &strings(&["2026-02-30"])),
+            Err(HoursError::BadClosure(_))
+        ));
         let e = Schedule::parse(&strings(&["mon-fri 13:00-09:00"]), None, &[]).unwrap_err();
         assert_eq!(e.to_string(), "bad time range 13:00-09:00 in \"mon-fri 13:00-09:00\"");
     }
@@ -163,7 +185,10 @@ mod tests {
         let s = Schedule::parse(&strings(&["mon-fri 08:30-13:00", "mon,wed 16:00-18:00"]), None, &[]).unwrap();
         assert_eq!(
             s.describe_slots(),
-            vec![("mon-fri".into(), "08:30-13:00".into()), ("mon,wed".into(), "16:00-18:00".into())]
+            vec![
+                ("mon-fri".into(), "08:30-13:00".into()),
+                ("mon,wed".into(), "16:00-18:00".into())
+            ]
         );
     }
 }

@@ -33,7 +33,10 @@ impl Slot {
         let start = parse_time(start, slot)?;
         let end = parse_time(end, slot)?;
         if start >= end {
-            return Err(HoursError::BadRange { range: range.to_string(), slot: slot.to_string() });
+            return Err(HoursError::BadRange {
+                range: range.to_string(),
+                slot: slot.to_string(),
+            });
         }
         Ok(Slot { days, start, end })
     }
@@ -81,10 +84,13 @@ impl Slot {
 }
 
 fn day_index(name: &str, slot: &str) -> Result<usize, HoursError> {
-    DAY_NAMES.iter().position(|d| *d == name).ok_or_else(|| HoursError::UnknownDay {
-        day: name.to_string(),
-        slot: slot.to_string(),
-    })
+    DAY_NAMES
+        .iter()
+        .position(|d| *d == name)
+        .ok_or_else(|| HoursError::UnknownDay {
+            day: name.to_string(),
+            slot: slot.to_string(),
+        })
 }
 
 fn parse_days(spec: &str, slot: &str) -> Result<[bool; 7], HoursError> {
@@ -111,7 +117,10 @@ fn parse_days(spec: &str, slot: &str) -> Result<[bool; 7], HoursError> {
 
 /// `H:MM` or `HH:MM`, 00:00 to 23:59.
 fn parse_time(text: &str, slot: &str) -> Result<Time, HoursError> {
-    let bad = || HoursError::BadTime { time: text.to_string(), slot: slot.to_string() };
+    let bad = || HoursError::BadTime {
+        time: text.to_string(),
+        slot: slot.to_string(),
+    };
     let (h, m) = text.split_once(':').ok_or_else(bad)?;
     let digits = |s: &str, max_len| !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(h, 2) || !digits(m, 2) || m.len() != 2 {
@@ -145,7 +154,17 @@ mod tests {
         assert_eq!(e.to_string(), "bad time range 13:00-09:00 in \"mon-fri 13:00-09:00\"");
         let e = Slot::parse("lun-ven 09:00-13:00").unwrap_err();
         assert!(e.to_string().contains("unknown day \"lun\""), "{e}");
-        for bad in ["mon 9-13", "mon 09:60-10:00", "mon 24:00-25:00", "", "mon", "mon 09:00", "mon 09:00-10:00 x", "mon 09:00-09:00", "mon,,tue 09:00-10:00"] {
+        for bad in [
+            "mon 9-13",
+            "mon 09:60-10:00",
+            "mon 24:00-25:00",
+            "",
+            "mon",
+            "mon 09:00",
+            "mon 09:00-10:00 x",
+            "mon 09:00-09:00",
+            "mon,,tue 09:00-10:00",
+        ] {
             assert!(Slot::parse(bad).is_err(), "{bad:?} should fail");
         }
     }

@@ -46,7 +46,9 @@ pub struct Locales {
 
 impl std::fmt::Debug for Locales {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Locales").field("languages", &self.bundles.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Locales")
+            .field("languages", &self.bundles.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -79,7 +81,11 @@ impl Locales {
             };
             if let Err(errs) = bundle.add_resource(res) {
                 for e in errs {
-                    errors.push(LocaleError::Parse { file: format!("locales/{lang}/{file}"), line: 0, reason: e.to_string() });
+                    errors.push(LocaleError::Parse {
+                        file: format!("locales/{lang}/{file}"),
+                        line: 0,
+                        reason: e.to_string(),
+                    });
                 }
             }
         }
@@ -94,24 +100,43 @@ impl Locales {
     pub fn load_dir(dir: &Path) -> Result<Locales, Vec<LocaleError>> {
         let io = |p: &Path, e| vec![LocaleError::Io(p.display().to_string(), e)];
         let mut sources = Vec::new();
-        let mut langs: Vec<_> = std::fs::read_dir(dir).map_err(|e| io(dir, e))?.filter_map(|e| e.ok()).collect();
+        let mut langs: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .filter_map(|e| e.ok())
+            .collect();
         langs.sort_by_key(|e| e.file_name());
         let mut names = Vec::new();
         for lang in langs.iter().filter(|e| e.path().is_dir()) {
-            let mut files: Vec<_> = std::fs::read_dir(lang.path()).map_err(|e| io(&lang.path(), e))?.filter_map(|e| e.ok()).collect();
+            let mut files: Vec<_> = std::fs::read_dir(lang.path())
+                .map_err(|e| io(&lang.path(), e))?
+                .filter_map(|e| e.ok())
+                .collect();
             files.sort_by_key(|e| e.file_name());
-            for f in files.iter().filter(|f| f.path().extension().is_some_and(|x| x == "ftl")) {
+            for f in files
+                .iter()
+                .filter(|f| f.path().extension().is_some_and(|x| x == "ftl"))
+            {
                 let src = std::fs::read_to_string(f.path()).map_err(|e| io(&f.path(), e))?;
                 names.push(lang.file_name().to_string_lossy().into_owned());
                 sources.push((f.file_name().to_string_lossy().into_owned(), src));
             }
         }
-        Locales::from_sources(names.iter().map(String::as_str).zip(sources).map(|(l, (f, s))| (l, f, s)))
+        Locales::from_sources(
+            names
+                .iter()
+                .map(String::as_str)
+                .zip(sources)
+                .map(|(l, (f, s))| (l, f, s)),
+        )
     }
 
     /// The locales compiled into the binary.
     pub fn embedded() -> Result<Locales, Vec<LocaleError>> {
-        Locales::from_sources(crate::embedded::LOCALES.iter().map(|(l, f, s)| (*l, f.to_string(), s.to_string())))
+        Locales::from_sources(
+            crate::embedded::LOCALES
+                .iter()
+                .map(|(l, f, s)| (*l, f.to_string(), s.to_string())),
+        )
     }
 
     pub fn has_language(&self, lang: &str) -> bool {
@@ -137,7 +162,11 @@ impl Locales {
 
     /// Renders a reply for a citizen of `flow` speaking `lang`.
     pub fn render(&self, flow: &Flow, lang: &str, reply: &Reply) -> Rendered {
-        let lang = if self.has_message(lang, &reply.key) { lang } else { flow.default_language() };
+        let lang = if self.has_message(lang, &reply.key) {
+            lang
+        } else {
+            flow.default_language()
+        };
         let mut args = FluentArgs::new();
         let comune = self.format(lang, &flow.name, None).unwrap_or_default();
         args.set("comune", comune);
@@ -183,10 +212,16 @@ impl Locales {
                 id: b.id.clone(),
                 title: match &b.title {
                     Some(t) => t.clone(),
-                    None => self.format(lang, &b.label, Some(&args)).unwrap_or_else(|| b.label.clone()),
+                    None => self
+                        .format(lang, &b.label, Some(&args))
+                        .unwrap_or_else(|| b.label.clone()),
                 },
             })
             .collect();
-        Rendered { key: reply.key.clone(), text, buttons }
+        Rendered {
+            key: reply.key.clone(),
+            text,
+            buttons,
+        }
     }
 }

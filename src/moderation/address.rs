@@ -50,15 +50,10 @@ impl Addresses {
 fn plausible(text: &str, c: &regex::Captures<'_>) -> bool {
     let Some(m) = c.get(0) else { return false };
     if let Some(words) = c.get(1) {
-        let last = words
-            .as_str()
-            .split_whitespace()
-            .last()
-            .unwrap_or("")
-            .to_lowercase();
+        let last = words.as_str().split_whitespace().last().unwrap_or("").to_lowercase();
         const NOT_A_STREET: [&str; 16] = [
-            "alle", "dalle", "ore", "entro", "le", "per", "da", "dal", "circa", "tra", "fra",
-            "verso", "ogni", "di", "a", "e",
+            "alle", "dalle", "ore", "entro", "le", "per", "da", "dal", "circa", "tra", "fra", "verso", "ogni", "di",
+            "a", "e",
         ];
         if NOT_A_STREET.contains(&last.as_str()) {
             return false;
@@ -123,10 +118,7 @@ mod tests {
     fn italian_and_french_addresses() {
         assert_eq!(found("sta in via Roma 12"), ["via Roma 12"]);
         assert_eq!(found("piazza Repubblica n. 1"), ["piazza Repubblica n. 1"]);
-        assert_eq!(
-            found("corso Vittorio Emanuele 45/b"),
-            ["corso Vittorio Emanuele 45/b"]
-        );
+        assert_eq!(found("corso Vittorio Emanuele 45/b"), ["corso Vittorio Emanuele 45/b"]);
         assert_eq!(found("il habite 12 rue de la Paix"), ["12 rue de la Paix"]);
         assert_eq!(found("au 8 rue des Lilas, quand"), ["8 rue des Lilas"]);
     }

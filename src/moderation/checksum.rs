@@ -69,18 +69,10 @@ pub fn iban_length(country: &str) -> Option<usize> {
 /// True when `iban` (upper case, no spaces) passes the ISO 7064 mod-97 check.
 pub fn iban_valid(iban: &str) -> bool {
     let b = iban.as_bytes();
-    if !(15..=34).contains(&b.len())
-        || !b
-            .iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    {
+    if !(15..=34).contains(&b.len()) || !b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
         return false;
     }
-    if !(b[0].is_ascii_uppercase()
-        && b[1].is_ascii_uppercase()
-        && b[2].is_ascii_digit()
-        && b[3].is_ascii_digit())
-    {
+    if !(b[0].is_ascii_uppercase() && b[1].is_ascii_uppercase() && b[2].is_ascii_digit() && b[3].is_ascii_digit()) {
         return false;
     }
     // Move the first four characters to the end, read letters as 10..35, reduce mod 97
@@ -107,10 +99,7 @@ mod tests {
         assert!(codice_fiscale_valid("RSSMRA80A01H501U"));
         assert!(codice_fiscale_valid("rssmra80a01h501u"));
         assert!(!codice_fiscale_valid("RSSMRA80A01H501X"));
-        assert!(
-            !codice_fiscale_valid("RSSMRA80Z01H501U"),
-            "Z is not a month"
-        );
+        assert!(!codice_fiscale_valid("RSSMRA80Z01H501U"), "Z is not a month");
         assert!(!codice_fiscale_valid("RSSMRA80A01H501"));
         assert!(!codice_fiscale_valid("ÈSSMRA80A01H501U"));
     }
@@ -134,10 +123,7 @@ mod tests {
         assert!(iban_valid("FR1420041010050500013M02606"));
         assert!(iban_valid("DE89370400440532013000"));
         assert!(!iban_valid("IT60"));
-        assert!(
-            !iban_valid("it60x0542811101000000123456"),
-            "callers upper-case first"
-        );
+        assert!(!iban_valid("it60x0542811101000000123456"), "callers upper-case first");
         assert_eq!(iban_length("IT"), Some(27));
     }
 }

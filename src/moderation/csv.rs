@@ -82,9 +82,7 @@ mod tests {
 
     #[test]
     fn plain_and_quoted_fields() {
-        let got =
-            parse("text,expected\nciao,allow\n\"a, b\",vulgar\r\n\"he said \"\"no\"\"\",threat\n")
-                .unwrap();
+        let got = parse("text,expected\nciao,allow\n\"a, b\",vulgar\r\n\"he said \"\"no\"\"\",threat\n").unwrap();
         assert_eq!(
             got,
             vec![

@@ -52,11 +52,7 @@ pub fn read_set(input: &str, default_lang: Lang) -> Result<Vec<Example>, EvalErr
     let records = csv::parse(input)?;
     let mut rows = records.into_iter();
     let header = rows.next().ok_or(EvalError::Empty)?;
-    let col = |name: &'static str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
+    let col = |name: &'static str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
     let text_col = col("text").ok_or(EvalError::MissingColumn("text"))?;
     let expected_col = col("expected").ok_or(EvalError::MissingColumn("expected"))?;
     let lang_col = col("lang");
@@ -67,12 +63,10 @@ pub fn read_set(input: &str, default_lang: Lang) -> Result<Vec<Example>, EvalErr
         let label = get(expected_col).trim();
         let expected = match label {
             "allow" => None,
-            other => Some(
-                Rule::from_name(other).ok_or_else(|| EvalError::UnknownLabel {
-                    row,
-                    label: other.to_string(),
-                })?,
-            ),
+            other => Some(Rule::from_name(other).ok_or_else(|| EvalError::UnknownLabel {
+                row,
+                label: other.to_string(),
+            })?),
         };
         let lang = match lang_col.map(get).map(str::trim) {
             None | Some("") => default_lang,
@@ -158,16 +152,8 @@ pub fn score(set: &[Example], predicted: &[Option<Rule>]) -> Report {
             .zip(predicted)
             .filter(|(e, p)| e.expected == Some(rule) && **p == Some(rule))
             .count();
-        let precision = if pred == 0 {
-            1.0
-        } else {
-            tp as f64 / pred as f64
-        };
-        let recall = if support == 0 {
-            1.0
-        } else {
-            tp as f64 / support as f64
-        };
+        let precision = if pred == 0 { 1.0 } else { tp as f64 / pred as f64 };
+        let recall = if support == 0 { 1.0 } else { tp as f64 / support as f64 };
         let f1 = if tp == 0 {
             0.0
         } else {
@@ -234,11 +220,7 @@ mod tests {
 
     #[test]
     fn reads_sets_with_and_without_lang() {
-        let set = read_set(
-            "text,expected,lang\n\"ciao, come va\",allow,fr\nx,vulgar,\n",
-            Lang::It,
-        )
-        .unwrap();
+        let set = read_set("text,expected,lang\n\"ciao, come va\",allow,fr\nx,vulgar,\n", Lang::It).unwrap();
         assert_eq!(
             set[0],
             Example {
@@ -248,10 +230,7 @@ mod tests {
             }
         );
         assert_eq!(set[1].lang, Lang::It);
-        assert_eq!(
-            read_set("expected,text\nallow,a\n", Lang::Fr).unwrap()[0].text,
-            "a"
-        );
+        assert_eq!(read_set("expected,text\nallow,a\n", Lang::Fr).unwrap()[0].text, "a");
         assert_eq!(
             read_set("text\na\n", Lang::It),
             Err(EvalError::MissingColumn("expected"))
@@ -272,13 +251,7 @@ mod tests {
             ex(Some(Rule::Vulgar)),
             ex(Some(Rule::Threat)),
         ];
-        let pred = [
-            None,
-            Some(Rule::Vulgar),
-            Some(Rule::Vulgar),
-            None,
-            Some(Rule::Threat),
-        ];
+        let pred = [None, Some(Rule::Vulgar), Some(Rule::Vulgar), None, Some(Rule::Threat)];
         let r = score(&set, &pred);
         let v = r.rules.iter().find(|s| s.rule == Rule::Vulgar).unwrap();
         assert_eq!((v.support, v.predicted, v.true_positives), (2, 2, 1));

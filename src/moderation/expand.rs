@@ -72,11 +72,7 @@ pub(super) fn substitute_classes(
 }
 
 /// Expands `(a|b)` groups into every phrase.
-pub(super) fn expand(
-    line: &str,
-    out: &mut Vec<String>,
-    ctx: &(String, usize),
-) -> Result<(), LexiconError> {
+pub(super) fn expand(line: &str, out: &mut Vec<String>, ctx: &(String, usize)) -> Result<(), LexiconError> {
     let unbalanced = || LexiconError::Unbalanced {
         file: ctx.0.clone(),
         line: ctx.1,

@@ -87,18 +87,10 @@ pub enum LexiconError {
     Unbalanced { file: String, line: usize },
     /// `@name` not defined in `classes.txt`.
     #[error("{file}:{line}: unknown class @{name}")]
-    UnknownClass {
-        file: String,
-        line: usize,
-        name: String,
-    },
+    UnknownClass { file: String, line: usize, name: String },
     /// One line expands to too many phrases.
     #[error("{file}:{line}: expands to more than {max} phrases")]
-    TooLarge {
-        file: String,
-        line: usize,
-        max: usize,
-    },
+    TooLarge { file: String, line: usize, max: usize },
     /// The automaton could not be built.
     #[error("building the automaton: {0}")]
     Build(String),
@@ -246,10 +238,7 @@ mod tests {
     #[test]
     fn pairs_allow_a_few_words_between() {
         let l = lex("", "(gli|i) immigrati ... sono (ladri|criminali)\n");
-        assert_eq!(
-            found(&l, "gli immigrati sono ladri"),
-            ["gli immigrati sono ladri"]
-        );
+        assert_eq!(found(&l, "gli immigrati sono ladri"), ["gli immigrati sono ladri"]);
         assert_eq!(
             found(&l, "i immigrati qui da noi sono criminali"),
             ["i immigrati qui da noi sono criminali"]
@@ -266,18 +255,12 @@ mod tests {
 
     fn found(l: &Lexicon, s: &str) -> Vec<String> {
         let n = normalize(s);
-        l.scan(&n)
-            .iter()
-            .map(|h| n.text[h.start..h.end].to_string())
-            .collect()
+        l.scan(&n).iter().map(|h| n.text[h.start..h.end].to_string()).collect()
     }
 
     #[test]
     fn expands_groups_and_classes() {
-        let l = lex(
-            "@who = tu|voi\n",
-            "(ti|vi) (ammazzo|uccido)\nciao @who (sei|) bello\n",
-        );
+        let l = lex("@who = tu|voi\n", "(ti|vi) (ammazzo|uccido)\nciao @who (sei|) bello\n");
         assert_eq!(found(&l, "io ti uccido"), ["ti uccido"]);
         assert_eq!(found(&l, "ciao voi bello"), ["ciao voi bello"]);
         assert_eq!(found(&l, "ciao tu sei bello"), ["ciao tu sei bello"]);
@@ -303,10 +286,7 @@ mod tests {
             }
         );
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "@nope = x\n")]);
-        assert!(
-            e.is_ok(),
-            "class definitions outside classes.txt are skipped"
-        );
+        assert!(e.is_ok(), "class definitions outside classes.txt are skipped");
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "@nope x\n")]).unwrap_err();
         assert!(matches!(e, LexiconError::UnknownClass { .. }));
         let e = Lexicon::build("", &[(Kind::Counter, "x.txt", "a @nope\n")]).unwrap_err();

@@ -212,11 +212,7 @@ impl Splitter {
         }
         let mut tok = std::mem::take(&mut self.cur);
         // "m*e*r*d*a": stars between single letters are spacing, not masking.
-        let alternating = tok.len() >= 5
-            && tok
-                .iter()
-                .enumerate()
-                .all(|(i, c)| (c.c == '*') == (i % 2 == 1));
+        let alternating = tok.len() >= 5 && tok.iter().enumerate().all(|(i, c)| (c.c == '*') == (i % 2 == 1));
         if alternating {
             tok.retain(|c| c.c != '*');
         }
@@ -236,9 +232,7 @@ impl Splitter {
 fn glue_spaced(tokens: Vec<Vec<Ch>>, seps: &[(u32, bool)]) -> Vec<Vec<Ch>> {
     let n = tokens.len();
     let single = |i: usize| tokens[i].len() == 1;
-    let joinable = |i: usize| {
-        i + 1 < n && seps.get(i).is_some_and(|s| s.0 == 1 && s.1) && single(i) && single(i + 1)
-    };
+    let joinable = |i: usize| i + 1 < n && seps.get(i).is_some_and(|s| s.0 == 1 && s.1) && single(i) && single(i + 1);
     let mut out: Vec<Vec<Ch>> = Vec::with_capacity(n);
     let mut i = 0;
     while i < n {
@@ -321,16 +315,7 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for s in [
-            "\u{0}",
-            "İİİ",
-            "ﷺ",
-            "🤬🤬🤬",
-            "a\u{301}\u{301}",
-            "ß",
-            "$ @ 0",
-            "ǅ",
-        ] {
+        for s in ["\u{0}", "İİİ", "ﷺ", "🤬🤬🤬", "a\u{301}\u{301}", "ß", "$ @ 0", "ǅ"] {
             let norm = normalize(s);
             assert!(norm.text.starts_with(' ') && norm.text.ends_with(' '));
             assert_eq!(norm.text.len(), norm.map.len());

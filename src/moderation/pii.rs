@@ -83,15 +83,9 @@ impl Detectors {
         let re = |p: &str| Regex::new(p).expect("built-in pattern");
         Detectors {
             email: re(r"(?i-u)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}"),
-            phone_it: re(
-                r"(?-u)(?:(?:\+|00)39[ .\-]?)?(?:3[0-9]{2}|0[0-9]{1,3})(?:[ .\-]?[0-9]){5,8}",
-            ),
-            phone_fr: re(
-                r"(?-u)(?:(?:\+|00)33[ .\-]?(?:\(0\)[ .\-]?)?|0)[1-9](?:[ .\-]?[0-9]{2}){4}",
-            ),
-            cf: re(
-                r"(?i-u)[a-z]{6}[0-9lmnpqrstuv]{2}[abcdehlmprst][0-9lmnpqrstuv]{2}[a-z][0-9lmnpqrstuv]{3}[a-z]",
-            ),
+            phone_it: re(r"(?-u)(?:(?:\+|00)39[ .\-]?)?(?:3[0-9]{2}|0[0-9]{1,3})(?:[ .\-]?[0-9]){5,8}"),
+            phone_fr: re(r"(?-u)(?:(?:\+|00)33[ .\-]?(?:\(0\)[ .\-]?)?|0)[1-9](?:[ .\-]?[0-9]{2}){4}"),
+            cf: re(r"(?i-u)[a-z]{6}[0-9lmnpqrstuv]{2}[abcdehlmprst][0-9lmnpqrstuv]{2}[a-z][0-9lmnpqrstuv]{3}[a-z]"),
             iban: re(r"(?i-u)[a-z]{2}[0-9]{2}(?: ?[a-z0-9]){11,32}"),
             id_card: re(r"(?i-u)[a-z]{2}(?:[0-9]{5}[a-z]{2}|[0-9]{7})"),
             addresses: Addresses::new(),
@@ -271,10 +265,7 @@ fn iban_end(text: &str, start: usize, end: usize) -> Option<usize> {
         }
         let code: String = chars[..n].iter().map(|c| c.0 as char).collect();
         let end = chars[n - 1].1;
-        let glued = text
-            .as_bytes()
-            .get(end)
-            .is_some_and(|b| b.is_ascii_alphanumeric());
+        let glued = text.as_bytes().get(end).is_some_and(|b| b.is_ascii_alphanumeric());
         if !glued && iban_valid(&code) {
             return Some(end);
         }
@@ -318,10 +309,7 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            one("scrivete a mario.rossi@gmail.com"),
-            Some(PiiKind::Email)
-        );
+        assert_eq!(one("scrivete a mario.rossi@gmail.com"), Some(PiiKind::Email));
         assert_eq!(one("protocollo@pec.comune.assemini.ca.it"), None);
         assert_eq!(one("ciao @mario"), None);
     }
@@ -339,10 +327,7 @@ mod tests {
             kinds("IBAN IT60X0542811101000000123456 grazie", &[]),
             [(PiiKind::Iban, "IT60X0542811101000000123456".into())]
         );
-        assert_eq!(
-            one("IT60 X054 2811 1010 0000 0123 456"),
-            Some(PiiKind::Iban)
-        );
+        assert_eq!(one("IT60 X054 2811 1010 0000 0123 456"), Some(PiiKind::Iban));
         assert_eq!(one("IT61X0542811101000000123456"), None);
     }
 

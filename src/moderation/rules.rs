@@ -71,9 +71,7 @@ pub fn weigh(text: &str, norm: &Normalized, hits: &[Hit]) -> (Vec<Span>, Vec<Mar
             continue;
         }
         let one_word = !norm.text[hit.start..hit.end].contains(' ');
-        if (one_word && after_title(norm, hit.start))
-            || (hit.meta.proper && written_as_name(text, start, end))
-        {
+        if (one_word && after_title(norm, hit.start)) || (hit.meta.proper && written_as_name(text, start, end)) {
             continue;
         }
         if let Some(t) = text.get(start..end) {
@@ -113,16 +111,12 @@ fn written_as_name(text: &str, start: usize, end: usize) -> bool {
     let word = &text[start..end];
     let mut chars = word.chars();
     let capital = chars.next().is_some_and(char::is_uppercase);
-    let shouted = word
-        .chars()
-        .filter(|c| c.is_alphabetic())
-        .all(char::is_uppercase);
+    let shouted = word.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase);
     if !capital || shouted {
         return false;
     }
     let before = text[..start].trim_end();
-    let sentence_start =
-        before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“']);
+    let sentence_start = before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“']);
     if !sentence_start {
         return true;
     }
@@ -153,11 +147,7 @@ mod tests {
         .unwrap();
         let norm = normalize(text);
         let hits = lex.scan(&norm);
-        weigh(text, &norm, &hits)
-            .0
-            .into_iter()
-            .map(|s| s.text)
-            .collect()
+        weigh(text, &norm, &hits).0.into_iter().map(|s| s.text).collect()
     }
 
     #[test]

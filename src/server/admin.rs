@@ -59,7 +59,11 @@ pub fn remove_admin_files(data: &Path) {
 }
 
 /// `POST /admin/backup`: the whole backup as the response body.
-pub async fn backup(State(s): State<Server>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+pub async fn backup(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     let Some(access) = s.admin.access.get() else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -67,7 +71,10 @@ pub async fn backup(State(s): State<Server>, ConnectInfo(peer): ConnectInfo<Sock
         tracing::warn!("admin request refused: not from loopback");
         return StatusCode::FORBIDDEN.into_response();
     }
-    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
     if !given.is_some_and(|g| same_secret(g.trim(), &access.token)) {
         tracing::warn!("admin request refused: bad or missing token");
         return StatusCode::UNAUTHORIZED.into_response();
@@ -83,7 +90,12 @@ pub async fn backup(State(s): State<Server>, ConnectInfo(peer): ConnectInfo<Sock
     .await;
     match taken {
         Ok(Ok((body, summary))) => {
-            tracing::info!(records = summary.records, bytes = body.len(), paused_ms = started.elapsed().as_millis() as u64, "backup taken");
+            tracing::info!(
+                records = summary.records,
+                bytes = body.len(),
+                paused_ms = started.elapsed().as_millis() as u64,
+                "backup taken"
+            );
             ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
         }
         Ok(Err(e)) => {

@@ -73,7 +73,10 @@ impl RateLimiter {
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(key) {
             return true;
         }
-        let bucket = buckets.entry(key.clone()).or_insert(Bucket { tokens: self.burst, last: now });
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: self.burst,
+            last: now,
+        });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
         bucket.last = now;

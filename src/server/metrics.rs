@@ -67,25 +67,79 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
     let rows: [(&str, &str, u64); 15] = [
-        ("sportello_inbound_messages_total", "messages journalled", m.inbound.get()),
-        ("sportello_inbound_duplicates_total", "redeliveries dropped", m.duplicates.get()),
-        ("sportello_inbound_unrouted_total", "messages for a number no comune has", m.unrouted.get()),
-        ("sportello_webhooks_refused_total", "webhooks refused for signature or secret", m.refused.get()),
-        ("sportello_webhooks_malformed_total", "webhooks refused as malformed", m.malformed.get()),
-        ("sportello_inbound_rate_limited_total", "messages acknowledged and dropped by the per-citizen limit", s.limits.dropped.load(Ordering::Relaxed)),
+        (
+            "sportello_inbound_messages_total",
+            "messages journalled",
+            m.inbound.get(),
+        ),
+        (
+            "sportello_inbound_duplicates_total",
+            "redeliveries dropped",
+            m.duplicates.get(),
+        ),
+        (
+            "sportello_inbound_unrouted_total",
+            "messages for a number no comune has",
+            m.unrouted.get(),
+        ),
+        (
+            "sportello_webhooks_refused_total",
+            "webhooks refused for signature or secret",
+            m.refused.get(),
+        ),
+        (
+            "sportello_webhooks_malformed_total",
+            "webhooks refused as malformed",
+            m.malformed.get(),
+        ),
+        (
+            "sportello_inbound_rate_limited_total",
+            "messages acknowledged and dropped by the per-citizen limit",
+            s.limits.dropped.load(Ordering::Relaxed),
+        ),
         ("sportello_steps_total", "dialogue steps run", m.steps.get()),
         ("sportello_errors_total", "steps or commits that failed", m.errors.get()),
-        ("sportello_replies_sent_total", "replies accepted by a provider", m.sent.get()),
-        ("sportello_reply_retries_total", "send attempts retried", m.retries.get()),
-        ("sportello_replies_failed_total", "replies refused for good", m.failed.get()),
-        ("sportello_status_sent_total", "sent statuses received", m.status_sent.get()),
-        ("sportello_status_delivered_total", "delivered statuses received", m.status_delivered.get()),
-        ("sportello_status_read_total", "read statuses received", m.status_read.get()),
-        ("sportello_status_failed_total", "failed statuses received", m.status_failed.get()),
+        (
+            "sportello_replies_sent_total",
+            "replies accepted by a provider",
+            m.sent.get(),
+        ),
+        (
+            "sportello_reply_retries_total",
+            "send attempts retried",
+            m.retries.get(),
+        ),
+        (
+            "sportello_replies_failed_total",
+            "replies refused for good",
+            m.failed.get(),
+        ),
+        (
+            "sportello_status_sent_total",
+            "sent statuses received",
+            m.status_sent.get(),
+        ),
+        (
+            "sportello_status_delivered_total",
+            "delivered statuses received",
+            m.status_delivered.get(),
+        ),
+        (
+            "sportello_status_read_total",
+            "read statuses received",
+            m.status_read.get(),
+        ),
+        (
+            "sportello_status_failed_total",
+            "failed statuses received",
+            m.status_failed.get(),
+        ),
     ];
     let mut out = String::new();
     for (name, help, value) in rows {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+        ));
     }
     out.push_str(&format!(
         "# HELP sportello_citizens_busy citizens with work in progress\n# TYPE sportello_citizens_busy gauge\nsportello_citizens_busy {}\n",

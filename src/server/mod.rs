@@ -102,10 +102,16 @@ impl Server {
                 routes.insert(id, comune.to_string());
             }
             if let Some(token) = secrets.whatsapp_token(comune) {
-                whatsapp.insert(comune.to_string(), GraphClient::new(http.clone(), &config.graph_url, token));
+                whatsapp.insert(
+                    comune.to_string(),
+                    GraphClient::new(http.clone(), &config.graph_url, token),
+                );
             }
             if let Some(token) = secrets.telegram_token(comune) {
-                telegram.insert(comune.to_string(), BotClient::new(http.clone(), &config.telegram_url, token));
+                telegram.insert(
+                    comune.to_string(),
+                    BotClient::new(http.clone(), &config.telegram_url, token),
+                );
             }
         }
         let commit = GroupCommit::new(engine.store.clone());
@@ -147,12 +153,14 @@ impl Server {
 
     /// Sets the first retry wait (tests use milliseconds; the default is one second).
     pub fn set_backoff(&self, first: Duration) {
-        self.backoff.store(first.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.backoff
+            .store(first.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Sets the whole-request timeout used by the next [`app`] built (tests use a short one).
     pub fn set_request_timeout(&self, limit: Duration) {
-        self.request_timeout.store(limit.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.request_timeout
+            .store(limit.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Starts the workers: replays what a previous run journalled but did not finish.
@@ -174,7 +182,10 @@ impl Server {
 /// The router: every public route of `sportello serve`.
 pub fn app(server: Server) -> Router {
     let webhooks = Router::new()
-        .route("/webhook/whatsapp", get(webhooks::whatsapp_verify).post(webhooks::whatsapp_post))
+        .route(
+            "/webhook/whatsapp",
+            get(webhooks::whatsapp_verify).post(webhooks::whatsapp_post),
+        )
         .route("/webhook/telegram/{comune}", post(webhooks::telegram_post))
         .layer(RequestBodyLimitLayer::new(MAX_WEBHOOK_BYTES));
     let timeout = Duration::from_millis(server.request_timeout.load(std::sync::atomic::Ordering::Relaxed));
@@ -185,7 +196,10 @@ pub fn app(server: Server) -> Router {
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
         // Covers reading the body: a client trickling bytes is cut, and its connection with it.
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .with_state(server)
 }
 
@@ -201,10 +215,18 @@ async fn retention_worker(server: Server, mut stop: tokio::sync::watch::Receiver
             _ = stop.changed() => return,
         }
         let s = server.clone();
-        let done = tokio::task::spawn_blocking(move || crate::staff::privacy::retention(&s.engine, jiff::Timestamp::now(), false)).await;
+        let done = tokio::task::spawn_blocking(move || {
+            crate::staff::privacy::retention(&s.engine, jiff::Timestamp::now(), false)
+        })
+        .await;
         match done {
             Ok(Ok(r)) if !r.obscured.is_empty() || r.journal_pruned > 0 || r.sent_pruned > 0 => {
-                tracing::info!(obscured = r.obscured.len(), journal = r.journal_pruned, sent = r.sent_pruned, "retention run");
+                tracing::info!(
+                    obscured = r.obscured.len(),
+                    journal = r.journal_pruned,
+                    sent = r.sent_pruned,
+                    "retention run"
+                );
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),

@@ -21,7 +21,10 @@ pub enum Job {
     /// A journalled message from WhatsApp or Telegram.
     Journal { dedupe: Vec<u8>, message: InboundMessage },
     /// A message from the web simulator, answered in the HTTP response.
-    Web { message: InboundMessage, reply: oneshot::Sender<Vec<Rendered>> },
+    Web {
+        message: InboundMessage,
+        reply: oneshot::Sender<Vec<Rendered>>,
+    },
 }
 
 /// Why a batch could not be accepted (the provider will redeliver it).
@@ -48,7 +51,9 @@ impl Server {
     /// is dropped as a duplicate).
     pub(crate) async fn accept(&self, messages: Vec<(String, InboundMessage)>) -> Result<usize, AcceptError> {
         let s = self.clone();
-        tokio::spawn(async move { s.accept_now(messages).await }).await.map_err(|_| AcceptError::Task)?
+        tokio::spawn(async move { s.accept_now(messages).await })
+            .await
+            .map_err(|_| AcceptError::Task)?
     }
 
     async fn accept_now(&self, messages: Vec<(String, InboundMessage)>) -> Result<usize, AcceptError> {
@@ -64,9 +69,19 @@ impl Server {
             let limited = !self.limits.allow(&key, clock)
                 && !super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body);
             let entry = if limited {
-                InboundEntry { key: key.clone(), message: None, received_at: now, done: true }
+                InboundEntry {
+                    key: key.clone(),
+                    message: None,
+                    received_at: now,
+                    done: true,
+                }
             } else {
-                InboundEntry { key: key.clone(), message: Some(message.clone()), received_at: now, done: false }
+                InboundEntry {
+                    key: key.clone(),
+                    message: Some(message.clone()),
+                    received_at: now,
+                    done: false,
+                }
             };
             if !self.engine.store.record_inbound(&dedupe, &entry)? {
                 self.metrics.duplicates.inc();
@@ -91,7 +106,11 @@ impl Server {
         let pending = store.pending_inbound()?;
         let outbox = store.pending_outbound()?;
         if !pending.is_empty() || !outbox.is_empty() {
-            tracing::info!(inbound = pending.len(), outbound = outbox.len(), "resuming work left by the previous run");
+            tracing::info!(
+                inbound = pending.len(),
+                outbound = outbox.len(),
+                "resuming work left by the previous run"
+            );
         }
         for (dedupe, entry) in pending {
             if let Some(message) = entry.message {
@@ -110,7 +129,10 @@ impl Server {
             Job::Journal { dedupe, message } => (message, Some(dedupe), None),
             Job::Web { message, reply } => (message, None, Some(reply)),
         };
-        let inbound = Inbound { id: message.id.clone(), body: message.body.clone() };
+        let inbound = Inbound {
+            id: message.id.clone(),
+            body: message.body.clone(),
+        };
         let handled = match self.engine.plan(&key, &inbound, Timestamp::now()) {
             Ok(h) => h,
             Err(e) => {
@@ -140,12 +162,10 @@ impl Server {
                 })
                 .collect(),
         };
-        let committed = self.engine.store.commit_step(
-            dedupe.as_deref(),
-            &key,
-            handled.outcome.citizen.as_ref(),
-            &outbound,
-        );
+        let committed =
+            self.engine
+                .store
+                .commit_step(dedupe.as_deref(), &key, handled.outcome.citizen.as_ref(), &outbound);
         let ids = match committed {
             Ok(ids) => ids,
             Err(e) => {

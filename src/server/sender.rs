@@ -45,7 +45,9 @@ impl Server {
                 }
                 Err(e) => {
                     let wait = match &e {
-                        SendError::Retryable { retry_after: Some(s), .. } => Duration::from_secs(*s).min(MAX_BACKOFF),
+                        SendError::Retryable {
+                            retry_after: Some(s), ..
+                        } => Duration::from_secs(*s).min(MAX_BACKOFF),
                         _ => backoff,
                     };
                     tracing::info!(comune = %key.comune, channel = %key.channel, attempt, error = %e, wait_s = wait.as_secs(), "retrying a reply");
@@ -68,8 +70,15 @@ impl Server {
         let comune = &entry.key.comune;
         match entry.channel {
             Channel::Whatsapp => {
-                let client = self.whatsapp.get(comune).ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
-                let label = self.engine.locales.format(&entry.language, "list-label", None).unwrap_or_default();
+                let client = self
+                    .whatsapp
+                    .get(comune)
+                    .ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
+                let label = self
+                    .engine
+                    .locales
+                    .format(&entry.language, "list-label", None)
+                    .unwrap_or_default();
                 for msg in whatsapp::from_rendered(&entry.to, &entry.rendered, &label) {
                     let wamid = client.send(&entry.route, &msg).await?;
                     self.record_sent(Channel::Whatsapp, &wamid, &entry.key);
@@ -77,7 +86,10 @@ impl Server {
                 Ok(())
             }
             Channel::Telegram => {
-                let client = self.telegram.get(comune).ok_or_else(|| missing("SPORTELLO_TELEGRAM_TOKEN_<COMUNE>"))?;
+                let client = self
+                    .telegram
+                    .get(comune)
+                    .ok_or_else(|| missing("SPORTELLO_TELEGRAM_TOKEN_<COMUNE>"))?;
                 if let Some(cb) = &entry.callback_id {
                     // An unanswered callback leaves a spinner on the citizen's button; its
                     // failure must not block the reply itself.
@@ -95,8 +107,18 @@ impl Server {
     /// Remembers a message the provider accepted, to follow its delivery statuses.
     fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey) {
         let now = Timestamp::now();
-        let entry = SentEntry { key: key.clone(), sent_at: now, status: DeliveryStatus::Sent, updated_at: now, errors: Vec::new() };
-        if let Err(e) = self.engine.store.put_sent(&sent_key(channel.as_str(), provider_id), &entry) {
+        let entry = SentEntry {
+            key: key.clone(),
+            sent_at: now,
+            status: DeliveryStatus::Sent,
+            updated_at: now,
+            errors: Vec::new(),
+        };
+        if let Err(e) = self
+            .engine
+            .store
+            .put_sent(&sent_key(channel.as_str(), provider_id), &entry)
+        {
             tracing::error!(error = %e, "could not record a sent message");
         }
         self.count(&key.comune, now, "sent");
@@ -128,13 +150,21 @@ impl Server {
             self.count(&sent.key.comune, at, "failed");
         }
         if update.status == DeliveryStatus::Failed {
-            let (code, title) = update.errors.first().map(|e| (e.code, e.title.as_str())).unwrap_or((0, "failed"));
+            let (code, title) = update
+                .errors
+                .first()
+                .map(|e| (e.code, e.title.as_str()))
+                .unwrap_or((0, "failed"));
             self.record_delivery_error(&sent.key, code, title);
         }
     }
 
     fn count(&self, comune: &str, at: Timestamp, metric: &str) {
-        if let Err(e) = self.engine.store.bump(comune, &crate::dialogue::runner::month_of(at), metric, 1) {
+        if let Err(e) = self
+            .engine
+            .store
+            .bump(comune, &crate::dialogue::runner::month_of(at), metric, 1)
+        {
             tracing::error!(error = %e, "could not count a delivery");
         }
     }
@@ -142,7 +172,11 @@ impl Server {
     fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
         let store = &self.engine.store;
         if let Ok(Some(mut c)) = store.citizen(key) {
-            c.delivery_error = Some(DeliveryError { code, title: title.to_string(), at: Timestamp::now() });
+            c.delivery_error = Some(DeliveryError {
+                code,
+                title: title.to_string(),
+                at: Timestamp::now(),
+            });
             if let Err(e) = store.put_citizen(key, &c) {
                 tracing::error!(error = %e, "could not record a delivery error");
             }
@@ -165,5 +199,9 @@ impl Server {
 fn missing(var: &str) -> SendError {
     // Without credentials nothing can be sent; keep retrying slowly so that setting the
     // variable and restarting delivers what is waiting.
-    SendError::Retryable { code: 0, title: format!("no credentials: set {var}"), retry_after: Some(60) }
+    SendError::Retryable {
+        code: 0,
+        title: format!("no credentials: set {var}"),
+        retry_after: Some(60),
+    }
 }

@@ -79,7 +79,12 @@ pub async fn whatsapp_post(State(s): State<Server>, headers: HeaderMap, body: By
 }
 
 /// `POST /webhook/telegram/{comune}`: one update, with the bot's secret token.
-pub async fn telegram_post(State(s): State<Server>, Path(comune): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
+pub async fn telegram_post(
+    State(s): State<Server>,
+    Path(comune): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     if s.engine.flows.get(&comune).is_none() {
         return StatusCode::NOT_FOUND;
     }
@@ -88,7 +93,9 @@ pub async fn telegram_post(State(s): State<Server>, Path(comune): Path<String>, 
         s.metrics.refused.inc();
         return StatusCode::UNAUTHORIZED;
     };
-    let header = headers.get("x-telegram-bot-api-secret-token").and_then(|v| v.to_str().ok());
+    let header = headers
+        .get("x-telegram-bot-api-secret-token")
+        .and_then(|v| v.to_str().ok());
     if let Err(e) = telegram::verify_secret(secret, header) {
         tracing::warn!(%comune, reason = ?e, "telegram webhook refused: secret token");
         s.metrics.refused.inc();

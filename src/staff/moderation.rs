@@ -37,9 +37,18 @@ fn load(engine: &Engine, comune: &str, id: u64) -> Result<ModerationCase, Review
 }
 
 /// Applies a decision; a report may follow a confirmation, nothing else is changed twice.
-pub fn decide(engine: &Engine, comune: &str, id: u64, decision: Decision, by: &str, note: Option<String>, now: Timestamp) -> Result<ModerationCase, ReviewError> {
+pub fn decide(
+    engine: &Engine,
+    comune: &str,
+    id: u64,
+    decision: Decision,
+    by: &str,
+    note: Option<String>,
+    now: Timestamp,
+) -> Result<ModerationCase, ReviewError> {
     let mut case = load(engine, comune, id)?;
-    let allowed = case.status == CaseStatus::Pending || (case.status == CaseStatus::Confirmed && decision == Decision::Report);
+    let allowed =
+        case.status == CaseStatus::Pending || (case.status == CaseStatus::Confirmed && decision == Decision::Report);
     if !allowed {
         return Err(ReviewError::AlreadyDecided(id, case.status));
     }
@@ -56,10 +65,15 @@ pub fn decide(engine: &Engine, comune: &str, id: u64, decision: Decision, by: &s
     if decision == Decision::Dismiss {
         if let Some(mut c) = engine.store.citizen(&case.key)? {
             c.strikes = c.strikes.saturating_sub(1);
-            let blocked_by_this = matches!(&c.state, State::Blocked { reason } if case.blocked && reason == case.rule.name());
+            let blocked_by_this =
+                matches!(&c.state, State::Blocked { reason } if case.blocked && reason == case.rule.name());
             if blocked_by_this {
                 let still_subscribed = c.subscribed_at.is_some() && c.unsubscribed_at.is_none();
-                c.state = if still_subscribed { State::Subscribed } else { State::New };
+                c.state = if still_subscribed {
+                    State::Subscribed
+                } else {
+                    State::New
+                };
                 c.blocked_notice_sent = false;
             }
             engine.store.put_citizen(&case.key, &c)?;
@@ -96,7 +110,10 @@ pub struct Report {
 /// The exportable record of a case (Italian time, the comune's default language).
 pub fn export(engine: &Engine, comune: &str, id: u64) -> Result<Report, ReviewError> {
     let case = load(engine, comune, id)?;
-    let flow = engine.flows.get(comune).ok_or_else(|| ReviewError::NoSuchCase(id, comune.to_string()))?;
+    let flow = engine
+        .flows
+        .get(comune)
+        .ok_or_else(|| ReviewError::NoSuchCase(id, comune.to_string()))?;
     let lang = flow.default_language();
     let text = |key: &str| engine.locales.render(flow, lang, &Reply::new(key)).text;
     let rome = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
@@ -104,7 +121,10 @@ pub fn export(engine: &Engine, comune: &str, id: u64) -> Result<Report, ReviewEr
     let citizen = engine.store.citizen(&case.key)?;
     let sender_name = citizen.as_ref().and_then(|c| {
         c.fields.get("full_name").cloned().or_else(|| {
-            let parts: Vec<&str> = ["first_name", "last_name"].iter().filter_map(|k| c.fields.get(*k).map(String::as_str)).collect();
+            let parts: Vec<&str> = ["first_name", "last_name"]
+                .iter()
+                .filter_map(|k| c.fields.get(*k).map(String::as_str))
+                .collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         })
     });

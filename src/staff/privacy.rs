@@ -56,14 +56,23 @@ pub fn export(engine: &Engine, key: &CitizenKey) -> Result<Export, StoreError> {
 /// Erases a citizen on request (received by another channel): every trace but the
 /// anonymized proof of consent and withdrawal; pending replies to them are dropped. The
 /// audit entry names who did it and why, never whom.
-pub fn erase(engine: &Engine, key: &CitizenKey, actor: &str, reason: &str, now: Timestamp) -> Result<Scrubbed, StoreError> {
+pub fn erase(
+    engine: &Engine,
+    key: &CitizenKey,
+    actor: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Scrubbed, StoreError> {
     let scrubbed = engine.store.scrub_citizen(key, false)?;
     engine.store.append_audit(&AuditEntry {
         at: now,
         actor: actor.to_string(),
         comune: key.comune.clone(),
         action: "erase".into(),
-        detail: format!("citizen erased on request ({reason}); {} ledger entries anonymized", scrubbed.ledger),
+        detail: format!(
+            "citizen erased on request ({reason}); {} ledger entries anonymized",
+            scrubbed.ledger
+        ),
     })?;
     engine.store.flush()?;
     Ok(scrubbed)
@@ -83,7 +92,9 @@ pub struct Retention {
 pub fn retention(engine: &Engine, now: Timestamp, dry_run: bool) -> Result<Retention, StoreError> {
     let mut report = Retention::default();
     for flow in engine.flows.iter() {
-        let (OnUnsubscribe::Retain, Some(days)) = (flow.privacy.on_unsubscribe, flow.privacy.retain_days) else { continue };
+        let (OnUnsubscribe::Retain, Some(days)) = (flow.privacy.on_unsubscribe, flow.privacy.retain_days) else {
+            continue;
+        };
         let limit = now - SignedDuration::from_hours(24 * i64::from(days));
         for (key, c) in engine.store.citizens(&flow.id)? {
             let expired = c.status() == "unsubscribed" && c.unsubscribed_at.is_some_and(|t| t < limit);
@@ -105,8 +116,12 @@ pub fn retention(engine: &Engine, now: Timestamp, dry_run: bool) -> Result<Reten
             detail: "a leaver's data obscured at the end of the retention period".into(),
         })?;
     }
-    report.journal_pruned = engine.store.prune_inbound(now - SignedDuration::from_hours(24 * JOURNAL_DAYS))?;
-    report.sent_pruned = engine.store.prune_sent(now - SignedDuration::from_hours(24 * SENT_DAYS))?;
+    report.journal_pruned = engine
+        .store
+        .prune_inbound(now - SignedDuration::from_hours(24 * JOURNAL_DAYS))?;
+    report.sent_pruned = engine
+        .store
+        .prune_sent(now - SignedDuration::from_hours(24 * SENT_DAYS))?;
     engine.store.flush()?;
     Ok(report)
 }

@@ -48,10 +48,18 @@ pub struct Report {
 
 /// Builds the report from the counters; `lang` picks the labels.
 pub fn build(engine: &Engine, comune: &str, year: i32, lang: &str) -> Result<Option<Report>, StoreError> {
-    let Some(flow) = engine.flows.get(comune) else { return Ok(None) };
+    let Some(flow) = engine.flows.get(comune) else {
+        return Ok(None);
+    };
     let t = |id: &str| engine.locales.render(flow, lang, &Reply::new(id)).text;
     let counters = engine.store.counters(comune)?;
-    let sum = |pred: &dyn Fn(&str, &str) -> bool| counters.iter().filter(|(m, k, _)| pred(m, k)).map(|(_, _, n)| *n).sum::<u64>();
+    let sum = |pred: &dyn Fn(&str, &str) -> bool| {
+        counters
+            .iter()
+            .filter(|(m, k, _)| pred(m, k))
+            .map(|(_, _, n)| *n)
+            .sum::<u64>()
+    };
     let y = format!("{year:04}");
     let before = |m: &str| m < y.as_str();
     let within = |m: &str| m.starts_with(y.as_str());
@@ -61,26 +69,72 @@ pub fn build(engine: &Engine, comune: &str, year: i32, lang: &str) -> Result<Opt
         up.saturating_sub(down)
     };
     let mut rows = Vec::new();
-    let mut push = |section: &str, label: String, value: String| rows.push(Row { section: t(section), label, value });
+    let mut push = |section: &str, label: String, value: String| {
+        rows.push(Row {
+            section: t(section),
+            label,
+            value,
+        })
+    };
     push("report-subscribers", t("report-at-start"), cell(net(&before)));
-    push("report-subscribers", t("report-at-end"), cell(net(&|m| before(m) || within(m))));
+    push(
+        "report-subscribers",
+        t("report-at-end"),
+        cell(net(&|m| before(m) || within(m))),
+    );
     for month in 1..=12 {
         let m = format!("{y}-{month:02}");
-        let label = engine.locales.format(lang, &format!("report-month-{month:02}"), None).unwrap_or_else(|| m.clone());
-        push("report-signups", label.clone(), cell(sum(&|mm, k| mm == m && k == "signup")));
-        push("report-withdrawals", label, cell(sum(&|mm, k| mm == m && k == "withdrawal")));
+        let label = engine
+            .locales
+            .format(lang, &format!("report-month-{month:02}"), None)
+            .unwrap_or_else(|| m.clone());
+        push(
+            "report-signups",
+            label.clone(),
+            cell(sum(&|mm, k| mm == m && k == "signup")),
+        );
+        push(
+            "report-withdrawals",
+            label,
+            cell(sum(&|mm, k| mm == m && k == "withdrawal")),
+        );
     }
     let sent = sum(&|m, k| within(m) && k == "sent");
     push("report-messages", t("report-sent"), cell(sent));
-    push("report-messages", t("report-delivery-rate"), rate(sum(&|m, k| within(m) && k == "delivered"), sent));
-    push("report-messages", t("report-read-rate"), rate(sum(&|m, k| within(m) && k == "read"), sent));
-    push("report-messages", t("report-failed"), cell(sum(&|m, k| within(m) && k == "failed")));
-    push("report-questions", t("report-questions-received"), cell(sum(&|m, k| within(m) && k == "question")));
+    push(
+        "report-messages",
+        t("report-delivery-rate"),
+        rate(sum(&|m, k| within(m) && k == "delivered"), sent),
+    );
+    push(
+        "report-messages",
+        t("report-read-rate"),
+        rate(sum(&|m, k| within(m) && k == "read"), sent),
+    );
+    push(
+        "report-messages",
+        t("report-failed"),
+        cell(sum(&|m, k| within(m) && k == "failed")),
+    );
+    push(
+        "report-questions",
+        t("report-questions-received"),
+        cell(sum(&|m, k| within(m) && k == "question")),
+    );
     for rule in crate::moderation::Rule::ALL {
         let metric = format!("moderation:{}", rule.name());
-        push("report-moderation", t(&format!("rule-{}", rule.name())), cell(sum(&|m, k| within(m) && k == metric)));
+        push(
+            "report-moderation",
+            t(&format!("rule-{}", rule.name())),
+            cell(sum(&|m, k| within(m) && k == metric)),
+        );
     }
-    Ok(Some(Report { comune: comune.to_string(), comune_name: t(&flow.name), year, rows }))
+    Ok(Some(Report {
+        comune: comune.to_string(),
+        comune_name: t(&flow.name),
+        year,
+        rows,
+    }))
 }
 
 /// CSV with a header; fields quoted.
@@ -99,7 +153,10 @@ mod tests {
 
     #[test]
     fn small_counts_are_masked_and_rates_need_a_base() {
-        assert_eq!((cell(0), cell(1), cell(4), cell(5), cell(1234)), ("0".into(), "<5".into(), "<5".into(), "5".into(), "1234".into()));
+        assert_eq!(
+            (cell(0), cell(1), cell(4), cell(5), cell(1234)),
+            ("0".into(), "<5".into(), "<5".into(), "5".into(), "1234".into())
+        );
         assert_eq!(rate(3, 4), "n/d");
         assert_eq!(rate(9, 10), "90.0%");
     }

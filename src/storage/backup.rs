@@ -28,7 +28,8 @@ use sha2::{Digest, Sha256};
 
 use super::keys::{CitizenKey, META_TREE, SCHEMA_VERSION_KEY};
 use super::{
-    AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, SledStore, Store, StoreError, SCHEMA_VERSION,
+    AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, SledStore, Store,
+    StoreError, SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 
@@ -107,7 +108,8 @@ impl SledStore {
         let mut out = Records::new();
         for name in self.db.tree_names() {
             let tree = self.db.open_tree(&name).map_err(engine)?;
-            let name = String::from_utf8(name.to_vec()).map_err(|_| StoreError::Engine("a tree name is not UTF-8".into()))?;
+            let name =
+                String::from_utf8(name.to_vec()).map_err(|_| StoreError::Engine("a tree name is not UTF-8".into()))?;
             let records = out.entry(name).or_default();
             for item in tree.iter() {
                 let (k, v) = item.map_err(engine)?;
@@ -120,13 +122,26 @@ impl SledStore {
     /// Writes a backup of every tree to `out`. Consistent only when nothing writes
     /// meanwhile: a store in use goes through [`GatedStore::export_to`].
     pub fn export_to(&self, out: &mut impl Write) -> Result<Summary, BackupError> {
-        let schema = match self.db.open_tree(META_TREE).map_err(engine)?.get(SCHEMA_VERSION_KEY).map_err(engine)? {
-            Some(v) => <[u8; 4]>::try_from(v.as_ref()).map(u32::from_be_bytes).unwrap_or(SCHEMA_VERSION),
+        let schema = match self
+            .db
+            .open_tree(META_TREE)
+            .map_err(engine)?
+            .get(SCHEMA_VERSION_KEY)
+            .map_err(engine)?
+        {
+            Some(v) => <[u8; 4]>::try_from(v.as_ref())
+                .map(u32::from_be_bytes)
+                .unwrap_or(SCHEMA_VERSION),
             None => SCHEMA_VERSION,
         };
         // Taking an id spends one, which is harmless: ids only need to be unique.
         let next_id = self.db.generate_id().map_err(engine)?;
-        let header = Header { sportello_backup: FORMAT_VERSION, schema, created: jiff::Timestamp::now(), next_id };
+        let header = Header {
+            sportello_backup: FORMAT_VERSION,
+            schema,
+            created: jiff::Timestamp::now(),
+            next_id,
+        };
         let mut hasher = Sha256::new();
         let mut emit = |line: Vec<u8>, out: &mut dyn Write| -> std::io::Result<()> {
             hasher.update(&line);
@@ -139,13 +154,21 @@ impl SledStore {
         let mut total = 0;
         for (tree, records) in self.records()? {
             for (k, v) in &records {
-                let line = Line { tree: tree.clone(), key: hex(k), value: hex(v) };
+                let line = Line {
+                    tree: tree.clone(),
+                    key: hex(k),
+                    value: hex(v),
+                };
                 emit(serde_json::to_vec(&line).unwrap_or_default(), out)?;
             }
             total += records.len() as u64;
             counts.insert(tree, records.len() as u64);
         }
-        let summary = Summary { records: total, counts, sha256: hex(&hasher.finalize()) };
+        let summary = Summary {
+            records: total,
+            counts,
+            sha256: hex(&hasher.finalize()),
+        };
         out.write_all(&serde_json::to_vec(&Trailer { end: summary.clone() }).unwrap_or_default())?;
         out.write_all(b"\n")?;
         out.flush()?;
@@ -155,7 +178,10 @@ impl SledStore {
 
 /// Reads a whole backup and checks its format, checksum and counts.
 pub fn read_backup(input: impl BufRead) -> Result<Backup, BackupError> {
-    let bad = |line: usize, reason: &str| BackupError::Format { line, reason: reason.into() };
+    let bad = |line: usize, reason: &str| BackupError::Format {
+        line,
+        reason: reason.into(),
+    };
     let mut hasher = Sha256::new();
     let mut lines = input.split(b'\n').enumerate();
     let (_, first) = lines.next().ok_or(BackupError::Truncated)?;
@@ -184,8 +210,12 @@ pub fn read_backup(input: impl BufRead) -> Result<Backup, BackupError> {
             continue;
         }
         // A damaged line is most likely a damaged file: say so rather than "bad JSON".
-        let Ok(line) = serde_json::from_slice::<Line>(&raw) else { return Err(BackupError::Checksum) };
-        let (Some(k), Some(v)) = (unhex(&line.key), unhex(&line.value)) else { return Err(BackupError::Checksum) };
+        let Ok(line) = serde_json::from_slice::<Line>(&raw) else {
+            return Err(BackupError::Checksum);
+        };
+        let (Some(k), Some(v)) = (unhex(&line.key), unhex(&line.value)) else {
+            return Err(BackupError::Checksum);
+        };
         hasher.update(&raw);
         hasher.update(b"\n");
         records.entry(line.tree).or_default().insert(k, v);
@@ -201,9 +231,17 @@ pub fn read_backup(input: impl BufRead) -> Result<Backup, BackupError> {
     let counts: BTreeMap<String, u64> = records.iter().map(|(t, r)| (t.clone(), r.len() as u64)).collect();
     let total: u64 = counts.values().sum();
     if counts != summary.counts || total != summary.records {
-        return Err(BackupError::Counts(format!("read {total} records, the trailer says {}", summary.records)));
+        return Err(BackupError::Counts(format!(
+            "read {total} records, the trailer says {}",
+            summary.records
+        )));
     }
-    Ok(Backup { schema: header.schema, next_id: header.next_id, records, summary })
+    Ok(Backup {
+        schema: header.schema,
+        next_id: header.next_id,
+        records,
+        summary,
+    })
 }
 
 /// Restores a verified backup into `dir`. Refuses a non-empty directory unless `force`
@@ -256,7 +294,10 @@ pub struct GatedStore {
 
 impl GatedStore {
     pub fn new(store: SledStore) -> GatedStore {
-        GatedStore { store, gate: Arc::default() }
+        GatedStore {
+            store,
+            gate: Arc::default(),
+        }
     }
 
     /// The store underneath (for reads that need no gate).
@@ -298,7 +339,13 @@ impl Store for GatedStore {
     fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
         self.store.pending_inbound()
     }
-    fn commit_step(&self, dedupe: Option<&[u8]>, key: &CitizenKey, citizen: Option<&Citizen>, outbound: &[OutboundEntry]) -> Result<Vec<u64>, StoreError> {
+    fn commit_step(
+        &self,
+        dedupe: Option<&[u8]>,
+        key: &CitizenKey,
+        citizen: Option<&Citizen>,
+        outbound: &[OutboundEntry],
+    ) -> Result<Vec<u64>, StoreError> {
         self.write(|s| s.commit_step(dedupe, key, citizen, outbound))
     }
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
@@ -374,7 +421,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -401,9 +451,15 @@ mod tests {
         restore(&dir.path().join("b"), &backup, false).unwrap();
         let restored = SledStore::open(&dir.path().join("b")).unwrap();
         assert_eq!(restored.records().unwrap(), store.records().unwrap());
-        assert!(matches!(restore(&dir.path().join("b"), &backup, false), Err(BackupError::NotEmpty(_))));
+        assert!(matches!(
+            restore(&dir.path().join("b"), &backup, false),
+            Err(BackupError::NotEmpty(_))
+        ));
         let at = file.len() / 2;
         file[at] ^= 0x01;
-        assert!(matches!(read_backup(&file[..]), Err(BackupError::Checksum | BackupError::Format { .. })));
+        assert!(matches!(
+            read_backup(&file[..]),
+            Err(BackupError::Checksum | BackupError::Format { .. })
+        ));
     }
 }

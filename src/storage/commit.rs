@@ -74,13 +74,23 @@ impl GroupCommit {
     /// When the operating system refuses a new thread (as `std::thread::spawn` does).
     pub fn new(store: Arc<dyn Store>) -> GroupCommit {
         let (progress, _) = watch::channel(Progress::default());
-        let shared = Arc::new(Shared { store, requests: Mutex::default(), wake: Condvar::new(), progress });
+        let shared = Arc::new(Shared {
+            store,
+            requests: Mutex::default(),
+            wake: Condvar::new(),
+            progress,
+        });
         let worker = shared.clone();
         let handle = std::thread::Builder::new()
             .name("sportello-group-commit".into())
             .spawn(move || worker.run())
             .expect("spawning the group-commit thread");
-        GroupCommit { inner: Arc::new(Inner { shared, flusher: Mutex::new(Some(handle)) }) }
+        GroupCommit {
+            inner: Arc::new(Inner {
+                shared,
+                flusher: Mutex::new(Some(handle)),
+            }),
+        }
     }
 
     /// Returns once a flush that started after this call has completed, so every write made
@@ -107,7 +117,11 @@ impl GroupCommit {
         if seen.ok_through >= ticket {
             return Ok(());
         }
-        let msg = seen.failed.as_ref().map(|(_, m)| m.clone()).unwrap_or_else(|| "unknown".into());
+        let msg = seen
+            .failed
+            .as_ref()
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(|| "unknown".into());
         Err(StoreError::Engine(format!("group flush failed: {msg}")))
     }
 
@@ -124,7 +138,9 @@ impl Inner {
         self.shared.wake.notify_one();
         let handle = self.flusher.lock().unwrap_or_else(|p| p.into_inner()).take();
         match handle {
-            Some(h) => h.join().unwrap_or_else(|_| Err(StoreError::Engine("group commit thread panicked".into()))),
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Engine("group commit thread panicked".into()))),
             None => Ok(()),
         }
     }

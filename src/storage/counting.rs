@@ -4,7 +4,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::{AuditEntry, CitizenKey, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Store, StoreError};
+use super::{
+    AuditEntry, CitizenKey, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Store,
+    StoreError,
+};
 use crate::dialogue::Citizen;
 
 /// Wraps `S`, counting `flush` calls.
@@ -18,7 +21,12 @@ pub struct FlushCounter<S> {
 impl<S: Store> FlushCounter<S> {
     /// `delay` is slept in every flush (zero for none).
     pub fn new(inner: S, delay: Duration) -> FlushCounter<S> {
-        FlushCounter { inner, flushes: AtomicU64::new(0), delay, fail: AtomicBool::new(false) }
+        FlushCounter {
+            inner,
+            flushes: AtomicU64::new(0),
+            delay,
+            fail: AtomicBool::new(false),
+        }
     }
     /// Flushes so far.
     pub fn flushes(&self) -> u64 {

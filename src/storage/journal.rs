@@ -75,11 +75,23 @@ mod tests {
     #[test]
     fn statuses_only_move_forward_and_failed_is_final() {
         let t: Timestamp = "2026-11-23T09:00:00Z".parse().unwrap();
-        let mut e = SentEntry { key: CitizenKey::new("a", "whatsapp", "1"), sent_at: t, status: DeliveryStatus::Sent, updated_at: t, errors: vec![] };
+        let mut e = SentEntry {
+            key: CitizenKey::new("a", "whatsapp", "1"),
+            sent_at: t,
+            status: DeliveryStatus::Sent,
+            updated_at: t,
+            errors: vec![],
+        };
         assert!(e.apply(DeliveryStatus::Read, &[], t), "read may come without delivered");
-        assert!(!e.apply(DeliveryStatus::Delivered, &[], t), "a late delivered does not go back");
+        assert!(
+            !e.apply(DeliveryStatus::Delivered, &[], t),
+            "a late delivered does not go back"
+        );
         assert_eq!(e.status, DeliveryStatus::Read);
-        let err = ProviderError { code: 131026, title: "Message undeliverable".into() };
+        let err = ProviderError {
+            code: 131026,
+            title: "Message undeliverable".into(),
+        };
         assert!(e.apply(DeliveryStatus::Failed, std::slice::from_ref(&err), t));
         assert!(!e.apply(DeliveryStatus::Played, &[], t));
         assert_eq!((e.status, e.errors), (DeliveryStatus::Failed, vec![err]));

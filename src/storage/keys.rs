@@ -67,12 +67,20 @@ pub struct CitizenKey {
 
 impl CitizenKey {
     pub fn new(comune: &str, channel: &str, citizen: &str) -> CitizenKey {
-        CitizenKey { comune: comune.into(), channel: channel.into(), citizen: citizen.into() }
+        CitizenKey {
+            comune: comune.into(),
+            channel: channel.into(),
+            citizen: citizen.into(),
+        }
     }
 
     /// The key's bytes in the citizens tree.
     pub fn encode(&self) -> Result<Vec<u8>, StoreError> {
-        for (part, name) in [(&self.comune, "comune"), (&self.channel, "channel"), (&self.citizen, "citizen")] {
+        for (part, name) in [
+            (&self.comune, "comune"),
+            (&self.channel, "channel"),
+            (&self.citizen, "citizen"),
+        ] {
             if part.is_empty() || part.contains('\0') {
                 return Err(StoreError::BadKey(name));
             }

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::keys::CitizenKey;
-use super::{anonymized, done_entry, AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Store, StoreError};
+use super::{
+    anonymized, done_entry, AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry,
+    Store, StoreError,
+};
 use crate::dialogue::Citizen;
 
 /// Citizens in a `BTreeMap` behind one mutex: contention is not a concern for its uses.
@@ -59,7 +62,12 @@ impl Store for MemoryStore {
         Ok(())
     }
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
-        Ok(self.lock().iter().filter(|(k, _)| k.comune == comune).map(|(k, v)| (k.clone(), v.clone())).collect())
+        Ok(self
+            .lock()
+            .iter()
+            .filter(|(k, _)| k.comune == comune)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
@@ -73,7 +81,13 @@ impl Store for MemoryStore {
         Ok(true)
     }
     fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
-        let mut v: Vec<_> = self.queues().inbound.iter().filter(|(_, e)| !e.done).map(|(k, e)| (k.clone(), e.clone())).collect();
+        let mut v: Vec<_> = self
+            .queues()
+            .inbound
+            .iter()
+            .filter(|(_, e)| !e.done)
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
         v.sort_by_key(|(_, e)| e.received_at);
         Ok(v)
     }
@@ -143,7 +157,13 @@ impl Store for MemoryStore {
         Ok(())
     }
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
-        Ok(self.queues().cases.iter().filter(|(_, c)| c.key.comune == comune).map(|(k, v)| (*k, v.clone())).collect())
+        Ok(self
+            .queues()
+            .cases
+            .iter()
+            .filter(|(_, c)| c.key.comune == comune)
+            .map(|(k, v)| (*k, v.clone()))
+            .collect())
     }
     fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
         let mut q = self.queues();
@@ -153,7 +173,13 @@ impl Store for MemoryStore {
         Ok(id)
     }
     fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
-        Ok(self.queues().ledger.iter().filter(|(_, e)| e.comune == comune).map(|(k, v)| (*k, v.clone())).collect())
+        Ok(self
+            .queues()
+            .ledger
+            .iter()
+            .filter(|(_, e)| e.comune == comune)
+            .map(|(k, v)| (*k, v.clone()))
+            .collect())
     }
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
         let mut q = self.queues();
@@ -163,7 +189,13 @@ impl Store for MemoryStore {
         Ok(id)
     }
     fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
-        Ok(self.queues().audit.iter().filter(|(_, e)| comune.is_none_or(|c| e.comune == c)).map(|(k, v)| (*k, v.clone())).collect())
+        Ok(self
+            .queues()
+            .audit
+            .iter()
+            .filter(|(_, e)| comune.is_none_or(|c| e.comune == c))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect())
     }
     fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
         let mut n = Scrubbed::default();
@@ -204,7 +236,9 @@ impl Store for MemoryStore {
     fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
         // The same check as sled's, over the values' stored (JSON) form.
         fn any<T: serde::Serialize>(values: impl IntoIterator<Item = T>, needle: &str) -> bool {
-            values.into_iter().any(|v| serde_json::to_string(&v).unwrap_or_default().contains(needle))
+            values
+                .into_iter()
+                .any(|v| serde_json::to_string(&v).unwrap_or_default().contains(needle))
         }
         let mut found = Vec::new();
         if any(self.lock().iter().map(|(k, v)| (k.citizen.clone(), v.clone())), needle) {
@@ -219,14 +253,29 @@ impl Store for MemoryStore {
             ("ledger", any(q.ledger.values(), needle)),
             ("audit", any(q.audit.values(), needle)),
         ];
-        found.extend(trees.into_iter().filter(|(_, hit)| *hit).map(|(name, _)| name.to_string()));
+        found.extend(
+            trees
+                .into_iter()
+                .filter(|(_, hit)| *hit)
+                .map(|(name, _)| name.to_string()),
+        );
         Ok(found)
     }
     fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
-        *self.queues().stats.entry((comune.into(), month.into(), metric.into())).or_default() += by;
+        *self
+            .queues()
+            .stats
+            .entry((comune.into(), month.into(), metric.into()))
+            .or_default() += by;
         Ok(())
     }
     fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
-        Ok(self.queues().stats.iter().filter(|((c, _, _), _)| c == comune).map(|((_, m, k), v)| (m.clone(), k.clone(), *v)).collect())
+        Ok(self
+            .queues()
+            .stats
+            .iter()
+            .filter(|((c, _, _), _)| c == comune)
+            .map(|((_, m, k), v)| (m.clone(), k.clone(), *v))
+            .collect())
     }
 }

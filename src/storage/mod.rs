@@ -116,7 +116,10 @@ fn anonymized(mut case: ModerationCase) -> ModerationCase {
 }
 
 fn decode(tree: &'static str, bytes: &[u8]) -> Result<Citizen, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, reason: e.to_string() })
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        reason: e.to_string(),
+    })
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -125,7 +128,10 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 }
 
 fn decode_as<T: serde::de::DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { tree, reason: e.to_string() })
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        reason: e.to_string(),
+    })
 }
 
 /// The journal entry once processed: the fact it was seen, without the message or who sent it.

@@ -11,10 +11,13 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::keys::{comune_prefix, CitizenKey, CITIZENS_TREE, INBOUND_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, CASES_TREE, LEDGER_TREE, AUDIT_TREE, STATS_TREE, stat_key};
+use super::keys::{
+    comune_prefix, stat_key, CitizenKey, AUDIT_TREE, CASES_TREE, CITIZENS_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE,
+    OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, STATS_TREE,
+};
 use super::{
-    anonymized, decode, decode_as, done_entry, encode, AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
-    SentEntry, Store, StoreError, SCHEMA_VERSION,
+    anonymized, decode, decode_as, done_entry, encode, AuditEntry, InboundEntry, LedgerEntry, ModerationCase,
+    OutboundEntry, Scrubbed, SentEntry, Store, StoreError, SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 
@@ -40,18 +43,24 @@ pub struct SledStore {
 impl SledStore {
     /// Opens (or creates) the database in `dir`, owner-only, and checks the schema version.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
         restrict_permissions(dir);
         let db = sled::Config::new().path(dir).open().map_err(engine)?;
         let meta = db.open_tree(META_TREE).map_err(engine)?;
         match meta.get(SCHEMA_VERSION_KEY).map_err(engine)? {
             None => {
-                meta.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes()).map_err(engine)?;
+                meta.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(engine)?;
             }
             Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt { tree: META_TREE, reason: "schema version".into() })?;
+                let found =
+                    <[u8; 4]>::try_from(v.as_ref())
+                        .map(u32::from_be_bytes)
+                        .map_err(|_| StoreError::Corrupt {
+                            tree: META_TREE,
+                            reason: "schema version".into(),
+                        })?;
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::NewerSchema { found });
                 }
@@ -66,12 +75,27 @@ impl SledStore {
         let ledger = db.open_tree(LEDGER_TREE).map_err(engine)?;
         let audit = db.open_tree(AUDIT_TREE).map_err(engine)?;
         let stats = db.open_tree(STATS_TREE).map_err(engine)?;
-        Ok(SledStore { db, citizens, inbound, outbox, sent, cases, ledger, audit, stats })
+        Ok(SledStore {
+            db,
+            citizens,
+            inbound,
+            outbox,
+            sent,
+            cases,
+            ledger,
+            audit,
+            stats,
+        })
     }
 }
 
 fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
-    <[u8; 8]>::try_from(k).map(u64::from_be_bytes).map_err(|_| StoreError::Corrupt { tree, reason: "key".into() })
+    <[u8; 8]>::try_from(k)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt {
+            tree,
+            reason: "key".into(),
+        })
 }
 
 impl SledStore {
@@ -133,7 +157,10 @@ impl Store for SledStore {
         let mut out = Vec::new();
         for item in self.citizens.scan_prefix(comune_prefix(comune)) {
             let (k, v) = item.map_err(engine)?;
-            let key = CitizenKey::decode(&k).ok_or(StoreError::Corrupt { tree: CITIZENS_TREE, reason: "key".into() })?;
+            let key = CitizenKey::decode(&k).ok_or(StoreError::Corrupt {
+                tree: CITIZENS_TREE,
+                reason: "key".into(),
+            })?;
             out.push((key, decode(CITIZENS_TREE, &v)?));
         }
         Ok(out)
@@ -145,7 +172,10 @@ impl Store for SledStore {
     }
 
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
-        let swapped = self.inbound.compare_and_swap(dedupe, None as Option<&[u8]>, Some(encode(entry))).map_err(engine)?;
+        let swapped = self
+            .inbound
+            .compare_and_swap(dedupe, None as Option<&[u8]>, Some(encode(entry)))
+            .map_err(engine)?;
         Ok(swapped.is_ok())
     }
 
@@ -170,11 +200,16 @@ impl Store for SledStore {
         outbound: &[OutboundEntry],
     ) -> Result<Vec<u64>, StoreError> {
         let citizen_key = key.encode()?;
-        let ids: Vec<u64> = outbound.iter().map(|_| self.db.generate_id()).collect::<Result<_, _>>().map_err(engine)?;
+        let ids: Vec<u64> = outbound
+            .iter()
+            .map(|_| self.db.generate_id())
+            .collect::<Result<_, _>>()
+            .map_err(engine)?;
         let result = (&self.citizens, &self.inbound, &self.outbox).transaction(|(c, i, o)| {
             if let Some(d) = dedupe {
                 if let Some(v) = i.get(d)? {
-                    let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(ConflictableTransactionError::Abort)?;
+                    let entry: InboundEntry =
+                        decode_as(INBOUND_TREE, &v).map_err(ConflictableTransactionError::Abort)?;
                     i.insert(d, encode(&done_entry(entry)))?;
                 }
             }
@@ -272,7 +307,9 @@ impl Store for SledStore {
     }
 
     fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
-        self.scan(&self.audit, AUDIT_TREE, |e: &AuditEntry| comune.is_none_or(|c| e.comune == c))
+        self.scan(&self.audit, AUDIT_TREE, |e: &AuditEntry| {
+            comune.is_none_or(|c| e.comune == c)
+        })
     }
 
     fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
@@ -303,10 +340,14 @@ impl Store for SledStore {
             }
         }
         for (id, case) in self.scan(&self.cases, CASES_TREE, |c: &ModerationCase| &c.key == key)? {
-            self.cases.insert(id.to_be_bytes(), encode(&anonymized(case))).map_err(engine)?;
+            self.cases
+                .insert(id.to_be_bytes(), encode(&anonymized(case)))
+                .map_err(engine)?;
             n.cases += 1;
         }
-        let mine = |e: &LedgerEntry| e.comune == key.comune && e.channel == key.channel && e.citizen.as_deref() == Some(&key.citizen);
+        let mine = |e: &LedgerEntry| {
+            e.comune == key.comune && e.channel == key.channel && e.citizen.as_deref() == Some(&key.citizen)
+        };
         for (id, mut entry) in self.scan(&self.ledger, LEDGER_TREE, mine)? {
             entry.citizen = None;
             self.ledger.insert(id.to_be_bytes(), encode(&entry)).map_err(engine)?;
@@ -348,7 +389,10 @@ impl Store for SledStore {
     fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
         self.stats
             .update_and_fetch(stat_key(comune, month, metric), |old| {
-                let n = old.and_then(|o| <[u8; 8]>::try_from(o).ok()).map(u64::from_be_bytes).unwrap_or(0);
+                let n = old
+                    .and_then(|o| <[u8; 8]>::try_from(o).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
                 Some((n + by).to_be_bytes().to_vec())
             })
             .map_err(engine)?;
@@ -361,7 +405,9 @@ impl Store for SledStore {
             let (k, v) = item.map_err(engine)?;
             let key = String::from_utf8_lossy(&k).into_owned();
             let mut parts = key.splitn(3, '\0').skip(1);
-            let (Some(month), Some(metric)) = (parts.next(), parts.next()) else { continue };
+            let (Some(month), Some(metric)) = (parts.next(), parts.next()) else {
+                continue;
+            };
             let n = <[u8; 8]>::try_from(v.as_ref()).map(u64::from_be_bytes).unwrap_or(0);
             out.push((month.to_string(), metric.to_string(), n));
         }

@@ -175,11 +175,7 @@ fn compact(s: &str, today: Date) -> Result<Date, DateError> {
     let part = |r: Range<usize>| s.get(r).and_then(|p| p.parse::<i32>().ok()).unwrap_or(0);
     match s.len() {
         8 => make(part(4..8), part(2..4) as i8, part(0..2) as i8),
-        6 => make(
-            year(part(4..6), 2, today),
-            part(2..4) as i8,
-            part(0..2) as i8,
-        ),
+        6 => make(year(part(4..6), 2, today), part(2..4) as i8, part(0..2) as i8),
         _ => Err(DateError::Unreadable),
     }
 }
@@ -262,9 +258,7 @@ fn numeric_gap(g: &str) -> Option<char> {
 /// Between a day, a month name and a year: spaces and a little punctuation
 /// ("1° marzo", "1 mar. 1980", "12 Marzo '80", "12 marzo, 1980").
 fn word_gap(g: &str) -> bool {
-    g.chars().count() <= 4
-        && g.chars()
-            .all(|c| c.is_whitespace() || "°º.,'’-/".contains(c))
+    g.chars().count() <= 4 && g.chars().all(|c| c.is_whitespace() || "°º.,'’-/".contains(c))
 }
 
 #[cfg(test)]
@@ -347,11 +341,7 @@ mod tests {
             for name in pair {
                 let want = Ok(date(2001, m as i8 + 1, 2));
                 assert_eq!(p(&format!("2 {name} 2001")), want, "{name}");
-                assert_eq!(
-                    p(&format!("2 {} 2001", name.to_uppercase())),
-                    want,
-                    "{name}"
-                );
+                assert_eq!(p(&format!("2 {} 2001", name.to_uppercase())), want, "{name}");
             }
         }
     }
@@ -366,13 +356,7 @@ mod tests {
 
     #[test]
     fn impossible_days() {
-        for s in [
-            "31/02/1990",
-            "00/01/2000",
-            "12/13/1990",
-            "29/02/1981",
-            "32 marzo 1980",
-        ] {
+        for s in ["31/02/1990", "00/01/2000", "12/13/1990", "29/02/1981", "32 marzo 1980"] {
             assert_eq!(p(s), Err(DateError::Impossible), "{s}");
         }
         assert_eq!(p("29/02/1980"), Ok(date(1980, 2, 29)));

@@ -69,9 +69,7 @@ impl<A: Clone + PartialEq> Default for KeywordSet<A> {
 impl<A: Clone + PartialEq> KeywordSet<A> {
     /// An empty set.
     pub fn new() -> Self {
-        Self {
-            phrases: Vec::new(),
-        }
+        Self { phrases: Vec::new() }
     }
 
     /// `prefix`: the phrase may be followed by free data (Isili's "REGISTRAZIONE Mario Rossi - …").
@@ -105,14 +103,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
                 cands.push((idx, self.to_match(idx, pos, edits, span)));
             }
         }
-        cands.sort_by_key(|(idx, m)| {
-            (
-                m.position,
-                m.edits,
-                Reverse(self.phrases[*idx].joined_chars),
-                *idx,
-            )
-        });
+        cands.sort_by_key(|(idx, m)| (m.position, m.edits, Reverse(self.phrases[*idx].joined_chars), *idx));
         let Some((best_idx, best)) = cands.first() else {
             return Found::None;
         };
@@ -123,8 +114,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
             }
             let overlap = other.span.start < best.span.end && best.span.start < other.span.end;
             if (other.position, other.edits) == (best.position, best.edits) {
-                let same_len =
-                    self.phrases[*idx].joined_chars == self.phrases[*best_idx].joined_chars;
+                let same_len = self.phrases[*idx].joined_chars == self.phrases[*best_idx].joined_chars;
                 !overlap || same_len
             } else {
                 // The same words read as another action with fewer typos: "as attiva
@@ -153,12 +143,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
                     continue;
                 }
                 if p.joined == q.joined || whole_match(p, q) || whole_match(q, p) {
-                    out.push((
-                        p.action.clone(),
-                        p.text.clone(),
-                        q.action.clone(),
-                        q.text.clone(),
-                    ));
+                    out.push((p.action.clone(), p.text.clone(), q.action.clone(), q.text.clone()));
                 }
             }
         }
@@ -215,13 +200,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
         out
     }
 
-    fn to_match(
-        &self,
-        idx: usize,
-        position: Position,
-        edits: usize,
-        span: Range<usize>,
-    ) -> Match<A> {
+    fn to_match(&self, idx: usize, position: Position, edits: usize, span: Range<usize>) -> Match<A> {
         let p = &self.phrases[idx];
         Match {
             action: p.action.clone(),
@@ -284,23 +263,11 @@ mod tests {
             "mi-cancello",
         ] {
             let m = one(t);
-            assert_eq!(
-                (m.action, m.position, m.edits),
-                (Unsub, Position::Whole, 0),
-                "{t}"
-            );
+            assert_eq!((m.action, m.position, m.edits), (Unsub, Position::Whole, 0), "{t}");
         }
-        for t in [
-            "ATTIVA  ISCRIZIONE.",
-            "attivaiscrizione",
-            "attiva iscri zione",
-        ] {
+        for t in ["ATTIVA  ISCRIZIONE.", "attivaiscrizione", "attiva iscri zione"] {
             let m = one(t);
-            assert_eq!(
-                (m.action, m.position, m.edits),
-                (Sub, Position::Whole, 0),
-                "{t}"
-            );
+            assert_eq!((m.action, m.position, m.edits), (Sub, Position::Whole, 0), "{t}");
         }
         assert_eq!(one("je m’inscris").lang, "fr");
     }
@@ -308,10 +275,7 @@ mod tests {
     #[test]
     fn one_typo_per_long_word() {
         let m = one("MI CANCELO");
-        assert_eq!(
-            (m.action, m.edits, m.phrase.as_str()),
-            (Unsub, 1, "MI CANCELLO")
-        );
+        assert_eq!((m.action, m.edits, m.phrase.as_str()), (Unsub, 1, "MI CANCELLO"));
         assert_eq!(one("attiva iscrizzione").edits, 1);
         assert_eq!(one("atiiva iscrizione").edits, 1);
         assert_eq!(one("iscirvimi").edits, 1); // transposition
@@ -347,23 +311,14 @@ mod tests {
         assert_eq!((m.action, m.position), (Unsub, Position::Inside));
         // Read fuzzily as the whole message, "as attiva iscrizione" is two edits from
         // `disattiva iscrizione`; it must not silently unsubscribe.
-        assert!(matches!(
-            set().find("as attiva iscrizione"),
-            Found::Ambiguous(..)
-        ));
+        assert!(matches!(set().find("as attiva iscrizione"), Found::Ambiguous(..)));
         assert_eq!(action("di sattiva iscrizione"), Some(Unsub));
     }
 
     #[test]
     fn different_actions_side_by_side_are_ambiguous() {
-        assert!(matches!(
-            set().find("iscrivimi cancellami"),
-            Found::Ambiguous(..)
-        ));
-        assert!(matches!(
-            set().find("mi iscrivo o mi cancello?"),
-            Found::Ambiguous(..)
-        ));
+        assert!(matches!(set().find("iscrivimi cancellami"), Found::Ambiguous(..)));
+        assert!(matches!(set().find("mi iscrivo o mi cancello?"), Found::Ambiguous(..)));
         // Same action twice is not ambiguous.
         assert_eq!(action("iscrivimi, mi iscrivo"), Some(Sub));
     }
@@ -407,9 +362,7 @@ mod tests {
         let mut s = KeywordSet::new();
         s.add(Sub, "it", "iscrivimi", false);
         s.add(Unsub, "it", "iscriviti", false);
-        let Found::One(m) = s.find("iscrivimi") else {
-            panic!()
-        };
+        let Found::One(m) = s.find("iscrivimi") else { panic!() };
         assert_eq!((m.action, m.edits), (Sub, 0));
     }
 
@@ -452,10 +405,7 @@ mod tests {
         let mut s = KeywordSet::new();
         s.add("messages", "it", "autorizzo", false);
         s.add("privacy", "it", "acconsento privacy", false);
-        let t = format!(
-            "{} autorizzo la ricezione e acconsento privacy",
-            "parola ".repeat(50)
-        );
+        let t = format!("{} autorizzo la ricezione e acconsento privacy", "parola ".repeat(50));
         let found: Vec<&str> = s.find_all(&t).into_iter().map(|m| m.action).collect();
         assert_eq!(found, ["messages", "privacy"]);
     }

@@ -52,8 +52,7 @@ const BORN: &[&str] = &["nato", "nata", "nati", "nate", "ne", "nee", "nascita"];
 const AT: &[&str] = &["a", "ad", "in"];
 /// Words left dangling before a date or after a place ("nato il", "Isili, il").
 const TRAILING: &[&str] = &[
-    "il", "le", "lo", "del", "in", "data", "giorno", "nato", "nata", "ne", "nee", "a", "ad", "e",
-    "et",
+    "il", "le", "lo", "del", "in", "data", "giorno", "nato", "nata", "ne", "nee", "a", "ad", "e", "et",
 ];
 /// Labels copied from the notice ("Luogo e data di nascita: Isili").
 const LABELS: &[&[&str]] = &[
@@ -76,11 +75,7 @@ const LABELS: &[&[&str]] = &[
 pub fn parse_one_shot(rest: &str, consents: &[(String, Vec<String>)], today: Date) -> OneShot {
     let date = find_date(rest, today);
     let date_span = date.as_ref().map(|d| d.span.clone());
-    let overlaps_date = |r: &Range<usize>| {
-        date_span
-            .as_ref()
-            .is_some_and(|d| r.start < d.end && d.start < r.end)
-    };
+    let overlaps_date = |r: &Range<usize>| date_span.as_ref().is_some_and(|d| r.start < d.end && d.start < r.end);
 
     let mut set = KeywordSet::new();
     for (name, phrases) in consents {
@@ -188,10 +183,7 @@ fn segments(rest: &str, date: Option<&Range<usize>>) -> Vec<Range<usize>> {
             && match c {
                 '–' | '—' | '−' | ',' | ';' | '\n' | '\r' | '|' | '•' => true,
                 // "Anna-Maria", "Pont-Saint-Martin" keep their hyphen.
-                '-' => {
-                    !(prev.is_some_and(char::is_alphanumeric)
-                        && next.is_some_and(char::is_alphanumeric))
-                }
+                '-' => !(prev.is_some_and(char::is_alphanumeric) && next.is_some_and(char::is_alphanumeric)),
                 // "Rossi. Isili" splits; "S. Gavino" does not.
                 '.' => word_len >= 3 && next.is_none_or(char::is_whitespace),
                 _ => false,
@@ -221,8 +213,7 @@ fn analyze(rest: &str, range: Range<usize>, after_date: bool) -> Vec<(Kind, Rang
         })
         .collect();
     let is = |t: &Token, set: &[&str]| set.contains(&t.norm.as_str());
-    let marker =
-        (0..toks.len().saturating_sub(1)).find(|&i| is(&toks[i], BORN) && is(&toks[i + 1], AT));
+    let marker = (0..toks.len().saturating_sub(1)).find(|&i| is(&toks[i], BORN) && is(&toks[i + 1], AT));
     let mut out = Vec::new();
     if let Some(i) = marker {
         out.extend(piece(Kind::Name, &toks[..i]));
@@ -262,10 +253,7 @@ fn piece(kind: Kind, mut toks: &[Token]) -> Option<(Kind, Range<usize>)> {
 
 /// Name and place from the pieces, in order.
 fn assemble(rest: &str, pieces: &[(Kind, Range<usize>)]) -> (Option<String>, Option<String>) {
-    let text = |r: &Range<usize>| {
-        rest.get(r.start..with_apostrophe(rest, r.end))
-            .map(collapse)
-    };
+    let text = |r: &Range<usize>| rest.get(r.start..with_apostrophe(rest, r.end)).map(collapse);
     let name_at = pieces.iter().position(|(k, _)| *k != Kind::Place);
     let place = pieces
         .iter()
@@ -293,9 +281,7 @@ fn with_apostrophe(rest: &str, end: usize) -> usize {
     let tail = rest.get(end..).unwrap_or("");
     let mut it = tail.chars();
     match (it.next(), it.next()) {
-        (Some(c @ ('\'' | '’')), after) if after.is_none_or(|a| !a.is_alphanumeric()) => {
-            end + c.len_utf8()
-        }
+        (Some(c @ ('\'' | '’')), after) if after.is_none_or(|a| !a.is_alphanumeric()) => end + c.len_utf8(),
         _ => end,
     }
 }
@@ -318,10 +304,7 @@ mod tests {
                 "messages".into(),
                 vec!["autorizzo la ricezione".into(), "autorizzo".into()],
             ),
-            (
-                "privacy".into(),
-                vec!["acconsento privacy".into(), "acconsento".into()],
-            ),
+            ("privacy".into(), vec!["acconsento privacy".into(), "acconsento".into()]),
         ]
     }
 
@@ -329,13 +312,7 @@ mod tests {
         parse_one_shot(s, &consents(), TODAY)
     }
 
-    fn fields(
-        s: &str,
-    ) -> (
-        Option<String>,
-        Option<String>,
-        Option<Result<Date, DateError>>,
-    ) {
+    fn fields(s: &str) -> (Option<String>, Option<String>, Option<Result<Date, DateError>>) {
         let o = parse(s);
         (o.full_name, o.birth_place, o.birth_date)
     }
@@ -348,9 +325,7 @@ mod tests {
 
     #[test]
     fn the_notice_format() {
-        let o = parse(
-            "Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy",
-        );
+        let o = parse("Mario Rossi - Isili 12/03/1980 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy");
         assert_eq!(o.full_name, some("Mario Rossi"));
         assert_eq!(o.birth_place, some("Isili"));
         assert_eq!(o.birth_date, BORN_1980);
@@ -365,10 +340,7 @@ mod tests {
             want
         );
         assert_eq!(fields("Mario Rossi — Isili — 12-03-1980"), want);
-        assert_eq!(
-            fields("Mario Rossi, Isili, 12.03.1980, autorizzo, acconsento"),
-            want
-        );
+        assert_eq!(fields("Mario Rossi, Isili, 12.03.1980, autorizzo, acconsento"), want);
         assert_eq!(fields("  Mario   Rossi -Isili 12/03/80"), want);
     }
 
@@ -386,9 +358,8 @@ mod tests {
             want
         );
         assert_eq!(fields("Anna Bianchi nata il 12/03/1980 a Isili"), want);
-        let o = parse(
-            "Mario Rossi nato a San Gavino Monreale il 1° marzo 1980 autorizzo la ricezione acconsento privacy",
-        );
+        let o =
+            parse("Mario Rossi nato a San Gavino Monreale il 1° marzo 1980 autorizzo la ricezione acconsento privacy");
         assert_eq!(o.full_name, some("Mario Rossi"));
         assert_eq!(o.birth_place, some("San Gavino Monreale"));
         assert_eq!(o.birth_date, Some(Ok(date(1980, 3, 1))));
@@ -401,11 +372,7 @@ mod tests {
 
     #[test]
     fn apostrophes_accents_and_long_places() {
-        let want = (
-            some("Maria D'Alessandro"),
-            some("San Gavino Monreale"),
-            BORN_1980,
-        );
+        let want = (some("Maria D'Alessandro"), some("San Gavino Monreale"), BORN_1980);
         assert_eq!(
             fields("Maria D'Alessandro - San Gavino Monreale 12/03/1980 - Autorizzo"),
             want
@@ -421,18 +388,12 @@ mod tests {
         assert_eq!(parse(""), OneShot::default());
         assert_eq!(parse("   🙂 "), OneShot::default());
         assert_eq!(fields("Mario Rossi"), (some("Mario Rossi"), None, None));
-        assert_eq!(
-            fields("Mario Rossi 12/03/1980"),
-            (some("Mario Rossi"), None, BORN_1980)
-        );
+        assert_eq!(fields("Mario Rossi 12/03/1980"), (some("Mario Rossi"), None, BORN_1980));
         assert_eq!(
             fields("Mario Rossi - 12/03/1980"),
             (some("Mario Rossi"), None, BORN_1980)
         );
-        assert_eq!(
-            fields("Isili 31/02/1980").2,
-            Some(Err(DateError::Impossible))
-        );
+        assert_eq!(fields("Isili 31/02/1980").2, Some(Err(DateError::Impossible)));
         let o = parse("Autorizzo la ricezione di sms WhatsApp – Acconsento Privacy");
         assert_eq!((o.full_name, o.birth_place), (None, None));
         assert_eq!(o.consents, ["messages", "privacy"]);
@@ -453,18 +414,10 @@ mod tests {
     #[test]
     fn consents_never_leak_into_name_or_place() {
         let o = parse("Mario Rossi - Isili 12/03/1980 Autorizzo la ricezione di sms WhatsApp e acconsento privacy");
-        assert_eq!(
-            (o.full_name, o.birth_place),
-            (some("Mario Rossi"), some("Isili"))
-        );
+        assert_eq!((o.full_name, o.birth_place), (some("Mario Rossi"), some("Isili")));
         assert_eq!(o.consents, ["messages", "privacy"]);
-        let o = parse(
-            "Mario Rossi - Isili - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy",
-        );
-        assert_eq!(
-            (o.full_name, o.birth_place),
-            (some("Mario Rossi"), some("Isili"))
-        );
+        let o = parse("Mario Rossi - Isili - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy");
+        assert_eq!((o.full_name, o.birth_place), (some("Mario Rossi"), some("Isili")));
         let o = parse("Mario Rossi - Isili - autorizo la ricezione - aconsento privacy");
         assert_eq!(o.consents, ["messages", "privacy"]);
         assert_eq!(parse("Mario Rossi - Isili").consents, Vec::<String>::new());
@@ -473,10 +426,7 @@ mod tests {
     #[test]
     fn labels_from_the_notice_are_dropped() {
         let o = parse("Nome e cognome: Mario Rossi - Luogo e data di nascita: Isili 12/03/1980");
-        assert_eq!(
-            (o.full_name, o.birth_place),
-            (some("Mario Rossi"), some("Isili"))
-        );
+        assert_eq!((o.full_name, o.birth_place), (some("Mario Rossi"), some("Isili")));
     }
 
     #[test]
@@ -500,18 +450,9 @@ mod tests {
 
     #[test]
     fn places() {
-        assert_eq!(
-            check_place("San Gavino   Monreale"),
-            Ok("San Gavino Monreale".into())
-        );
-        assert_eq!(
-            check_place("Pont-Saint-Martin"),
-            Ok("Pont-Saint-Martin".into())
-        );
-        assert_eq!(
-            check_place("Isola delle Femmine"),
-            Ok("Isola delle Femmine".into())
-        );
+        assert_eq!(check_place("San Gavino   Monreale"), Ok("San Gavino Monreale".into()));
+        assert_eq!(check_place("Pont-Saint-Martin"), Ok("Pont-Saint-Martin".into()));
+        assert_eq!(check_place("Isola delle Femmine"), Ok("Isola delle Femmine".into()));
         assert_eq!(check_place("09056"), Err(NameError::Numeric));
         assert_eq!(check_place(""), Err(NameError::Empty));
     }

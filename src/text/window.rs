@@ -83,25 +83,16 @@ pub(super) fn words_of(toks: &[Token]) -> Vec<Word<'_>> {
 /// Returns the best-ranked window and, when it is a different one, the window with the
 /// fewest edits, so [`KeywordSet::find`] can see an exact reading hiding behind a fuzzy
 /// whole-message one.
-pub(super) fn best_windows<A>(
-    p: &Phrase<A>,
-    words: &[Word],
-) -> Vec<(Position, usize, Range<usize>)> {
+pub(super) fn best_windows<A>(p: &Phrase<A>, words: &[Word]) -> Vec<(Position, usize, Range<usize>)> {
     let n = words.len();
     let total: usize = words.iter().map(|w| w.chars).sum();
     let mut best: Option<(Position, usize, Range<usize>)> = None;
     let mut fewest: Option<(Position, usize, Range<usize>)> = None;
     let mut consider = |pos: Position, e: usize, r: Range<usize>| {
-        if best
-            .as_ref()
-            .is_none_or(|(bp, be, _)| (pos, e) < (*bp, *be))
-        {
+        if best.as_ref().is_none_or(|(bp, be, _)| (pos, e) < (*bp, *be)) {
             best = Some((pos, e, r.clone()));
         }
-        if fewest
-            .as_ref()
-            .is_none_or(|(fp, fe, _)| (e, pos) < (*fe, *fp))
-        {
+        if fewest.as_ref().is_none_or(|(fp, fe, _)| (e, pos) < (*fe, *fp)) {
             fewest = Some((pos, e, r));
         }
     };
@@ -115,11 +106,7 @@ pub(super) fn best_windows<A>(
     let inside_ok = n <= k + MAX_EXTRA_WORDS;
     if p.prefix || inside_ok {
         // Windows from the first word: Prefix for prefix phrases, else Inside.
-        let pos = if p.prefix {
-            Position::Prefix
-        } else {
-            Position::Inside
-        };
+        let pos = if p.prefix { Position::Prefix } else { Position::Inside };
         let mut chars = 0;
         for end in 1..n {
             chars += words[end - 1].chars;
@@ -227,10 +214,7 @@ mod tests {
     #[test]
     fn joined_when_counts_differ() {
         assert_eq!(edits("attiva iscrizione", "attivaiscrizione"), Some(0));
-        assert_eq!(
-            edits("disattiva iscrizione", "dis attiva iscrizione"),
-            Some(0)
-        );
+        assert_eq!(edits("disattiva iscrizione", "dis attiva iscrizione"), Some(0));
         assert_eq!(edits("mi cancello", "micancelo"), Some(1));
         assert_eq!(edits("attiva iscrizione", "disattivaiscrizione"), None);
         assert_eq!(edits("iscrivimi", "dis iscrivimi"), None);

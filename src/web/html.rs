@@ -21,7 +21,11 @@ pub fn esc(s: &str) -> String {
 
 /// Escaped text with line breaks kept as paragraphs.
 pub fn paragraphs(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).map(|l| format!("<p>{}</p>", esc(l))).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("<p>{}</p>", esc(l)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Colours checked for WCAG 2.1 AA: text #1b1b1b on #ffffff (17:1), links #0b4f9c (8:1),
@@ -57,14 +61,28 @@ footer{color:#4a4a4a;font-size:.9rem;border-top:1px solid #d0d0d0}
 "#;
 
 /// A whole page. `body` is already-escaped HTML; `langs` are (code, href, label) links.
-pub fn page(locales: &Locales, lang: &str, title: &str, brand: &str, langs: &[(String, String, String)], body: &str, script: &str) -> String {
+pub fn page(
+    locales: &Locales,
+    lang: &str,
+    title: &str,
+    brand: &str,
+    langs: &[(String, String, String)],
+    body: &str,
+    script: &str,
+) -> String {
     let t = |id: &str| esc(&locales.format(lang, id, None).unwrap_or_default());
     let nav = if langs.len() > 1 {
         let items: String = langs
             .iter()
             .map(|(code, href, label)| {
                 let current = if code == lang { " aria-current=\"true\"" } else { "" };
-                format!("<li><a href=\"{}\" lang=\"{}\" hreflang=\"{}\"{current}>{}</a></li>", esc(href), esc(code), esc(code), esc(label))
+                format!(
+                    "<li><a href=\"{}\" lang=\"{}\" hreflang=\"{}\"{current}>{}</a></li>",
+                    esc(href),
+                    esc(code),
+                    esc(code),
+                    esc(label)
+                )
             })
             .collect();
         format!("<nav aria-label=\"{}\"><ul>{items}</ul></nav>", t("page-language"))
@@ -87,7 +105,10 @@ mod tests {
 
     #[test]
     fn escaping_covers_markup_and_quotes() {
-        assert_eq!(esc("<a href=\"x\">L'ò & co</a>"), "&lt;a href=&quot;x&quot;&gt;L&#39;ò &amp; co&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">L'ò & co</a>"),
+            "&lt;a href=&quot;x&quot;&gt;L&#39;ò &amp; co&lt;/a&gt;"
+        );
         assert_eq!(paragraphs("uno\n\n<due>"), "<p>uno</p>\n<p>&lt;due&gt;</p>");
     }
 }

@@ -35,12 +35,31 @@ fn lang_links(s: &Server, offered: &[String], href: impl Fn(&str) -> String) -> 
         .iter()
         .map(|l| {
             // Each language is named in itself.
-            let label = s.engine.locales.format(l, "language-name", None).unwrap_or_else(|| l.clone());
+            let label = s
+                .engine
+                .locales
+                .format(l, "language-name", None)
+                .unwrap_or_else(|| l.clone());
             (l.clone(), href(l), label)
         })
         .collect()
 }
 
 fn not_found(s: &Server) -> String {
-    html::page(&s.engine.locales, "it", "404", "sportello", &[], &format!("<h1>404</h1><p>{}</p>", esc(&s.engine.locales.format("it", "page-not-found", None).unwrap_or_default())), "")
+    html::page(
+        &s.engine.locales,
+        "it",
+        "404",
+        "sportello",
+        &[],
+        &format!(
+            "<h1>404</h1><p>{}</p>",
+            esc(&s
+                .engine
+                .locales
+                .format("it", "page-not-found", None)
+                .unwrap_or_default())
+        ),
+        "",
+    )
 }

@@ -44,17 +44,27 @@ fn encode(s: &str) -> String {
 fn qr_svg(data: &str, label: &str) -> String {
     match qrcode::QrCode::new(data.as_bytes()) {
         Ok(code) => {
-            let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
             // Give the picture a name for screen readers.
             let svg = svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(label)), 1);
-            svg.split_once("<svg").map(|(_, rest)| format!("<svg{rest}")).unwrap_or_default()
+            svg.split_once("<svg")
+                .map(|(_, rest)| format!("<svg{rest}"))
+                .unwrap_or_default()
         }
         Err(_) => String::new(),
     }
 }
 
 /// `GET /c/{comune}`.
-pub async fn page_subscribe(State(s): State<Server>, Path(comune): Path<String>, Query(q): Query<PageQuery>) -> Response {
+pub async fn page_subscribe(
+    State(s): State<Server>,
+    Path(comune): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     let Some(flow) = s.engine.flows.get(&comune) else {
         return (StatusCode::NOT_FOUND, Html(super::not_found(&s))).into_response();
     };
@@ -73,7 +83,12 @@ pub async fn page_subscribe(State(s): State<Server>, Path(comune): Path<String>,
     args.set("email", flow.contacts.get("email").cloned().unwrap_or_default());
     let t = |id: &str| esc(&locales.format(&lang, id, Some(&args)).unwrap_or_default());
 
-    let mut body = format!("<h1>{}</h1>\n<h2>{}</h2>\n{}\n", t("page-subscribe-title"), t("page-subscribe-what"), paragraphs(&render(flow.message("about"))));
+    let mut body = format!(
+        "<h1>{}</h1>\n<h2>{}</h2>\n{}\n",
+        t("page-subscribe-title"),
+        t("page-subscribe-what"),
+        paragraphs(&render(flow.message("about")))
+    );
     body.push_str(&format!("<h2>{}</h2>\n<ol>\n", t("page-subscribe-how")));
     if number.is_some() {
         body.push_str(&format!("<li>{}</li>\n", t("page-subscribe-step-save")));
@@ -81,22 +96,46 @@ pub async fn page_subscribe(State(s): State<Server>, Path(comune): Path<String>,
     body.push_str(&format!("<li>{}</li>\n</ol>\n", t("page-subscribe-step-send")));
     if let Some(n) = &number {
         let link = format!("https://wa.me/{n}?text={}", encode(&keyword));
-        body.push_str(&format!("<p><a class=\"button\" href=\"{}\">{}</a></p>\n", esc(&link), t("page-subscribe-button")));
+        body.push_str(&format!(
+            "<p><a class=\"button\" href=\"{}\">{}</a></p>\n",
+            esc(&link),
+            t("page-subscribe-button")
+        ));
         body.push_str(&format!(
             "<figure class=\"qr\">{}<figcaption>{}</figcaption></figure>\n",
-            qr_svg(&link, &locales.format(&lang, "page-subscribe-qr-alt", Some(&args)).unwrap_or_default()),
+            qr_svg(
+                &link,
+                &locales
+                    .format(&lang, "page-subscribe-qr-alt", Some(&args))
+                    .unwrap_or_default()
+            ),
             t("page-subscribe-qr")
         ));
     }
     if let Some(bot) = s.config.comuni.get(&flow.id).and_then(|c| c.telegram_bot.clone()) {
         let link = format!("https://t.me/{}", encode(&bot));
-        body.push_str(&format!("<p>{} <a href=\"{}\">@{}</a></p>\n", t("page-subscribe-telegram"), esc(&link), esc(&bot)));
+        body.push_str(&format!(
+            "<p>{} <a href=\"{}\">@{}</a></p>\n",
+            t("page-subscribe-telegram"),
+            esc(&link),
+            esc(&bot)
+        ));
     }
-    body.push_str(&format!("<p>{}</p>\n<p>{}</p>\n", t("page-subscribe-leave"), t("page-subscribe-other")));
-    body.push_str(&format!("<h2>{}</h2>\n{}\n", t("page-subscribe-privacy"), paragraphs(&render(&flow.privacy.notice))));
+    body.push_str(&format!(
+        "<p>{}</p>\n<p>{}</p>\n",
+        t("page-subscribe-leave"),
+        t("page-subscribe-other")
+    ));
+    body.push_str(&format!(
+        "<h2>{}</h2>\n{}\n",
+        t("page-subscribe-privacy"),
+        paragraphs(&render(&flow.privacy.notice))
+    ));
 
     let langs = lang_links(&s, &flow.languages, |l| format!("/c/{comune}?lang={l}"));
-    let title = locales.format(&lang, "page-subscribe-title", Some(&args)).unwrap_or_default();
+    let title = locales
+        .format(&lang, "page-subscribe-title", Some(&args))
+        .unwrap_or_default();
     Html(page(locales, &lang, &title, &comune_name, &langs, &body, "")).into_response()
 }
 
@@ -113,6 +152,10 @@ mod tests {
     #[test]
     fn the_qr_code_is_an_svg_with_a_name() {
         let svg = qr_svg("https://wa.me/393483978832?text=MI%20ISCRIVO", "Codice QR");
-        assert!(svg.starts_with("<svg") && svg.contains("aria-label=\"Codice QR\""), "{}", &svg[..80.min(svg.len())]);
+        assert!(
+            svg.starts_with("<svg") && svg.contains("aria-label=\"Codice QR\""),
+            "{}",
+            &svg[..80.min(svg.len())]
+        );
     }
 }

@@ -26,7 +26,10 @@ pub struct TryQuery {
 /// `GET /try`: pick a comune and a language, then chat.
 pub async fn page_try(State(s): State<Server>, Query(q): Query<TryQuery>) -> Html<String> {
     let locales = &s.engine.locales;
-    let comune = q.comune.filter(|c| s.engine.flows.get(c).is_some()).unwrap_or_else(|| s.engine.flows.ids().next().unwrap_or_default().to_string());
+    let comune = q
+        .comune
+        .filter(|c| s.engine.flows.get(c).is_some())
+        .unwrap_or_else(|| s.engine.flows.ids().next().unwrap_or_default().to_string());
     let flow = s.engine.flows.get(&comune);
     let lang = page_lang(q.lang.as_deref(), flow.map(|f| f.languages.as_slice()).unwrap_or(&[]));
     let t = |id: &str| esc(&locales.format(&lang, id, None).unwrap_or_default());
@@ -35,7 +38,10 @@ pub async fn page_try(State(s): State<Server>, Query(q): Query<TryQuery>) -> Htm
         .flows
         .iter()
         .map(|f| {
-            let name = locales.format(&lang, &f.name, None).or_else(|| locales.format(f.default_language(), &f.name, None)).unwrap_or_default();
+            let name = locales
+                .format(&lang, &f.name, None)
+                .or_else(|| locales.format(f.default_language(), &f.name, None))
+                .unwrap_or_default();
             let sel = if f.id == comune { " selected" } else { "" };
             format!("<option value=\"{}\"{sel}>{}</option>", esc(&f.id), esc(&name))
         })
@@ -75,9 +81,19 @@ pub async fn page_try(State(s): State<Server>, Query(q): Query<TryQuery>) -> Htm
         send = t("page-try-send"),
         restart = t("page-try-restart"),
     );
-    let langs = lang_links(&s, flow.map(|f| f.languages.as_slice()).unwrap_or(&[]), |l| format!("/try?comune={comune}&lang={l}"));
+    let langs = lang_links(&s, flow.map(|f| f.languages.as_slice()).unwrap_or(&[]), |l| {
+        format!("/try?comune={comune}&lang={l}")
+    });
     let title = locales.format(&lang, "page-try-title", None).unwrap_or_default();
-    Html(page(locales, &lang, &title, "sportello", &langs, &body, &format!("<script>{SCRIPT}</script>\n")))
+    Html(page(
+        locales,
+        &lang,
+        &title,
+        "sportello",
+        &langs,
+        &body,
+        &format!("<script>{SCRIPT}</script>\n"),
+    ))
 }
 
 /// What the simulator page posts.
@@ -95,7 +111,9 @@ pub async fn api_message(State(s): State<Server>, Json(m): Json<TryMessage>) -> 
     if s.engine.flows.get(&m.comune).is_none() {
         return (StatusCode::NOT_FOUND, "unknown comune").into_response();
     }
-    let valid_session = !m.session.is_empty() && m.session.len() <= 64 && m.session.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let valid_session = !m.session.is_empty()
+        && m.session.len() <= 64
+        && m.session.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !valid_session {
         return (StatusCode::BAD_REQUEST, "bad session").into_response();
     }
@@ -115,7 +133,10 @@ pub async fn api_message(State(s): State<Server>, Json(m): Json<TryMessage>) -> 
         callback_id: None,
     };
     let (tx, rx) = oneshot::channel();
-    s.inbound.push(CitizenKey::new(&m.comune, "web", &from), Job::Web { message, reply: tx });
+    s.inbound.push(
+        CitizenKey::new(&m.comune, "web", &from),
+        Job::Web { message, reply: tx },
+    );
     match tokio::time::timeout(Duration::from_secs(10), rx).await {
         Ok(Ok(replies)) => Json(serde_json::json!({ "replies": replies })).into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "no answer").into_response(),

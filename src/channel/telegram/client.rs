@@ -24,7 +24,9 @@ pub struct BotClient {
 
 impl std::fmt::Debug for BotClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BotClient").field("token", &"<redacted>").finish_non_exhaustive()
+        f.debug_struct("BotClient")
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,9 +55,12 @@ impl BotClient {
 
     /// Stops the progress indicator on the citizen's button; shows no notification.
     pub async fn answer_callback_query(&self, callback_query_id: &str) -> Result<(), SendError> {
-        self.call("answerCallbackQuery", &json!({ "callback_query_id": callback_query_id }))
-            .await
-            .map(drop)
+        self.call(
+            "answerCallbackQuery",
+            &json!({ "callback_query_id": callback_query_id }),
+        )
+        .await
+        .map(drop)
     }
 
     /// POSTs `body` as JSON to `method` and returns the envelope's `result`.
@@ -65,7 +70,10 @@ impl BotClient {
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(transport)?;
         if (200..300).contains(&status) {
-            if let Ok(Envelope { ok: true, result: Some(result) }) = serde_json::from_slice(&bytes)
+            if let Ok(Envelope {
+                ok: true,
+                result: Some(result),
+            }) = serde_json::from_slice(&bytes)
             {
                 return Ok(result);
             }
@@ -134,12 +142,22 @@ pub fn classify(http_status: u16, body: &[u8]) -> SendError {
         None => format!("HTTP {http_status}"),
     };
     match code {
-        _ if retry_after.is_some() || code == 429 => {
-            SendError::Retryable { code, title, retry_after }
-        }
-        500..=599 => SendError::Retryable { code, title, retry_after: None },
+        _ if retry_after.is_some() || code == 429 => SendError::Retryable {
+            code,
+            title,
+            retry_after,
+        },
+        500..=599 => SendError::Retryable {
+            code,
+            title,
+            retry_after: None,
+        },
         400..=499 => SendError::Permanent { code, title },
-        _ => SendError::Retryable { code, title, retry_after: None },
+        _ => SendError::Retryable {
+            code,
+            title,
+            retry_after: None,
+        },
     }
 }
 
@@ -197,15 +215,24 @@ mod tests {
             }
         );
         let not_found = include_bytes!("../../../tests/fixtures/telegram/response_error_400.json");
-        assert!(matches!(classify(400, not_found), SendError::Permanent { code: 400, .. }));
+        assert!(matches!(
+            classify(400, not_found),
+            SendError::Permanent { code: 400, .. }
+        ));
         // Some answers carry no error_code: the HTTP status stands in.
         let no_code = br#"{"ok":false,"description":"Bad Request: chat not found"}"#;
         assert!(matches!(classify(400, no_code), SendError::Permanent { code: 400, .. }));
         let unauthorized = br#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#;
-        assert!(matches!(classify(401, unauthorized), SendError::Permanent { code: 401, .. }));
+        assert!(matches!(
+            classify(401, unauthorized),
+            SendError::Permanent { code: 401, .. }
+        ));
         assert_eq!(
             classify(404, b"not json"),
-            SendError::Permanent { code: 404, title: "HTTP 404".into() }
+            SendError::Permanent {
+                code: 404,
+                title: "HTTP 404".into()
+            }
         );
     }
 
@@ -232,14 +259,11 @@ mod tests {
                 let path = uri.path().to_string();
                 log.lock().unwrap().push((path.clone(), body.clone()));
                 if path.ends_with("/sendMessage") && body["chat_id"] == json!(429) {
-                    let answer =
-                        include_str!("../../../tests/fixtures/telegram/response_error_429.json");
+                    let answer = include_str!("../../../tests/fixtures/telegram/response_error_429.json");
                     return (StatusCode::TOO_MANY_REQUESTS, answer).into_response();
                 }
                 if path.ends_with("/sendMessage") {
-                    let answer = include_str!(
-                        "../../../tests/fixtures/telegram/response_send_message_ok.json"
-                    );
+                    let answer = include_str!("../../../tests/fixtures/telegram/response_send_message_ok.json");
                     return (StatusCode::OK, answer).into_response();
                 }
                 if path.ends_with("/answerCallbackQuery") {
@@ -272,7 +296,10 @@ mod tests {
     async fn rate_limit_is_retryable_with_retry_after() {
         let (base, _) = fake_api().await;
         let bot = BotClient::new(http(), &base, TOKEN);
-        let err = bot.send_message(&json!({"chat_id": 429, "text": "x"})).await.unwrap_err();
+        let err = bot
+            .send_message(&json!({"chat_id": 429, "text": "x"}))
+            .await
+            .unwrap_err();
         assert!(retryable(429, Some(8))(&err), "{err:?}");
     }
 

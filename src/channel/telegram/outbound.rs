@@ -133,15 +133,17 @@ mod tests {
             text: text.into(),
             buttons: buttons
                 .iter()
-                .map(|(id, title)| RenderedButton { id: (*id).into(), title: (*title).into() })
+                .map(|(id, title)| RenderedButton {
+                    id: (*id).into(),
+                    title: (*title).into(),
+                })
                 .collect(),
         }
     }
 
     #[test]
     fn plain_text_without_buttons() {
-        let bodies =
-            send_message_bodies("100000001", &rendered("L'anagrafe apre alle 9:00 *oggi*.", &[]));
+        let bodies = send_message_bodies("100000001", &rendered("L'anagrafe apre alle 9:00 *oggi*.", &[]));
         assert_eq!(
             bodies,
             vec![json!({"chat_id": 100000001, "text": "L'anagrafe apre alle 9:00 *oggi*."})]
@@ -232,7 +234,10 @@ mod tests {
 
         let word = "é".repeat(5000);
         let chunks = split_text(&word, MAX_TEXT_UNITS);
-        assert_eq!(chunks.iter().map(|c| c.chars().count()).collect::<Vec<_>>(), vec![4096, 904]);
+        assert_eq!(
+            chunks.iter().map(|c| c.chars().count()).collect::<Vec<_>>(),
+            vec![4096, 904]
+        );
     }
 
     #[test]

@@ -18,7 +18,11 @@ pub enum ParseError {
     /// Not JSON, or JSON that is not an Update (missing `update_id`, a `message` without
     /// `chat`, wrong types…).
     #[error("invalid Telegram update ({category}) at line {line}, column {column}")]
-    Json { category: &'static str, line: usize, column: usize },
+    Json {
+        category: &'static str,
+        line: usize,
+        column: usize,
+    },
 }
 
 impl From<serde_json::Error> for ParseError {
@@ -31,7 +35,11 @@ impl From<serde_json::Error> for ParseError {
             serde_json::error::Category::Data => "data",
             serde_json::error::Category::Eof => "eof",
         };
-        ParseError::Json { category, line: e.line(), column: e.column() }
+        ParseError::Json {
+            category,
+            line: e.line(),
+            column: e.column(),
+        }
     }
 }
 
@@ -108,7 +116,9 @@ impl Message {
             ("video_note", self.video_note.is_some()),
         ];
         if let Some((kind, _)) = media.iter().find(|(_, present)| *present) {
-            return Body::Media { media: (*kind).to_string() };
+            return Body::Media {
+                media: (*kind).to_string(),
+            };
         }
         if self.location.is_some() || self.venue.is_some() {
             return Body::Location;
@@ -136,22 +146,18 @@ impl Message {
 ///
 /// `InboundMessage.id` is the update_id as a string (deduplicate on it); `from` is the
 /// chat id as a string.
-pub fn parse_update(
-    comune: &str,
-    body: &[u8],
-) -> Result<Option<(i64, InboundMessage)>, ParseError> {
+pub fn parse_update(comune: &str, body: &[u8]) -> Result<Option<(i64, InboundMessage)>, ParseError> {
     let update: Update = serde_json::from_slice(body)?;
     let id = update.update_id;
-    let inbound =
-        |from: i64, timestamp: i64, body: Body, callback_id: Option<String>| InboundMessage {
-            channel: Channel::Telegram,
-            route: comune.to_string(),
-            from: from.to_string(),
-            id: id.to_string(),
-            timestamp,
-            body,
-            callback_id,
-        };
+    let inbound = |from: i64, timestamp: i64, body: Body, callback_id: Option<String>| InboundMessage {
+        channel: Channel::Telegram,
+        route: comune.to_string(),
+        from: from.to_string(),
+        id: id.to_string(),
+        timestamp,
+        body,
+        callback_id,
+    };
     if let Some(message) = update.message {
         let (chat, date) = (message.chat.id, message.date);
         return Ok(Some((id, inbound(chat, date, message.body(), None))));
@@ -177,7 +183,9 @@ mod tests {
     const COMUNE: &str = "vigevano";
 
     fn parse(json: &str) -> (i64, InboundMessage) {
-        parse_update(COMUNE, json.as_bytes()).expect("parses").expect("is a message")
+        parse_update(COMUNE, json.as_bytes())
+            .expect("parses")
+            .expect("is a message")
     }
 
     fn body_of(json: &str) -> Body {
@@ -194,7 +202,9 @@ mod tests {
         assert_eq!(m.id, "700000101");
         assert_eq!(m.timestamp, 1767254400);
         assert_eq!(m.callback_id, None);
-        let Body::Text { text } = m.body else { panic!("not text: {:?}", m.body) };
+        let Body::Text { text } = m.body else {
+            panic!("not text: {:?}", m.body)
+        };
         assert!(text.contains("Perché è chiuso?"));
         assert!(text.ends_with("Merci, à bientôt !"));
     }
@@ -210,7 +220,12 @@ mod tests {
         let (id, m) = parse(include_str!("../../../tests/fixtures/telegram/callback_query.json"));
         assert_eq!(id, 700000102);
         assert_eq!(m.id, "700000102");
-        assert_eq!(m.body, Body::Button { id: "subscribe-yes".into() });
+        assert_eq!(
+            m.body,
+            Body::Button {
+                id: "subscribe-yes".into()
+            }
+        );
         assert_eq!(m.callback_id.as_deref(), Some("4382000000000000001"));
         assert_eq!(m.from, "100000001");
         assert_eq!(m.timestamp, 1767254460);
@@ -218,10 +233,14 @@ mod tests {
 
     #[test]
     fn callback_on_an_old_message_has_date_zero() {
-        let json =
-            include_str!("../../../tests/fixtures/telegram/callback_query_inaccessible.json");
+        let json = include_str!("../../../tests/fixtures/telegram/callback_query_inaccessible.json");
         let (_, m) = parse(json);
-        assert_eq!(m.body, Body::Button { id: "privacy-accept".into() });
+        assert_eq!(
+            m.body,
+            Body::Button {
+                id: "privacy-accept".into()
+            }
+        );
         assert_eq!(m.from, "100000002");
         assert_eq!(m.timestamp, 0);
     }
@@ -251,7 +270,12 @@ mod tests {
         let voice = include_str!("../../../tests/fixtures/telegram/message_voice.json");
         assert_eq!(body_of(voice), Body::Media { media: "voice".into() });
         let sticker = include_str!("../../../tests/fixtures/telegram/message_sticker.json");
-        assert_eq!(body_of(sticker), Body::Media { media: "sticker".into() });
+        assert_eq!(
+            body_of(sticker),
+            Body::Media {
+                media: "sticker".into()
+            }
+        );
         for kind in ["video", "audio", "document", "animation", "video_note"] {
             let json = format!(
                 r#"{{"update_id":1,"message":{{"message_id":1,"date":2,"chat":{{"id":3,"type":"private"}},"{kind}":{{"file_id":"x"}}}}}}"#
@@ -303,15 +327,17 @@ mod tests {
             b"{\"update_id\":1,\"callback_query\":{\"id\":\"x\"}}",
             b"\xff\xfe",
         ] {
-            assert!(parse_update(COMUNE, body).is_err(), "{:?}", String::from_utf8_lossy(body));
+            assert!(
+                parse_update(COMUNE, body).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
     #[test]
     fn parse_error_does_not_quote_the_body() {
-        let err =
-            parse_update(COMUNE, br#"{"update_id":1,"message":{"chat":{"id":"Mario Rossi"}}}"#)
-                .unwrap_err();
+        let err = parse_update(COMUNE, br#"{"update_id":1,"message":{"chat":{"id":"Mario Rossi"}}}"#).unwrap_err();
         assert!(!err.to_string().contains("Mario"), "{err}");
     }
 

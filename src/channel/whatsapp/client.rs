@@ -25,7 +25,10 @@ pub struct GraphClient {
 
 impl std::fmt::Debug for GraphClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphClient").field("base_url", &self.base_url).field("token", &"<redacted>").finish()
+        f.debug_struct("GraphClient")
+            .field("base_url", &self.base_url)
+            .field("token", &"<redacted>")
+            .finish()
     }
 }
 
@@ -35,7 +38,11 @@ impl GraphClient {
     /// default TLS provider: install one (`rustls::crypto::ring::default_provider()
     /// .install_default()`) before building `http`, as the tests below do.
     pub fn new(http: reqwest::Client, base_url: &str, token: &str) -> GraphClient {
-        GraphClient { http, base_url: base_url.trim_end_matches('/').into(), token: token.into() }
+        GraphClient {
+            http,
+            base_url: base_url.trim_end_matches('/').into(),
+            token: token.into(),
+        }
     }
 
     /// One request; returns the wamid from `messages[0].id`. A 200 only means Meta accepted
@@ -82,7 +89,13 @@ impl GraphClient {
             SendError::Permanent { code, .. } => (*code, false),
             SendError::Transport(_) => (0, true),
         };
-        tracing::warn!(phone_number_id, http_status = status.as_u16(), code, retryable, "graph request failed");
+        tracing::warn!(
+            phone_number_id,
+            http_status = status.as_u16(),
+            code,
+            retryable,
+            "graph request failed"
+        );
         Err(err)
     }
 }
@@ -119,7 +132,11 @@ mod tests {
                 if let Some(end) = text.find("\r\n\r\n") {
                     let len = text[..end]
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
                         .unwrap_or(0);
                     if buf.len() >= end + 4 + len {
                         break;
@@ -144,7 +161,10 @@ mod tests {
     }
 
     fn text() -> Outbound {
-        Outbound::Text { to: "393330000001".into(), body: "Sì".into() }
+        Outbound::Text {
+            to: "393330000001".into(),
+            body: "Sì".into(),
+        }
     }
 
     #[tokio::test]
@@ -155,9 +175,16 @@ mod tests {
         let wamid = client.send("100000000000001", &text()).await.unwrap();
         assert_eq!(wamid, "wamid.HBgMMzkzMzMwMDAwMDAxFQIAERgSOUT6");
         let request = server.await.unwrap();
-        assert!(request.starts_with("POST /v23.0/100000000000001/messages HTTP/1.1\r\n"), "{request}");
-        assert!(request.to_ascii_lowercase().contains("authorization: bearer eaag-test-token\r\n"));
-        assert!(request.to_ascii_lowercase().contains("content-type: application/json\r\n"));
+        assert!(
+            request.starts_with("POST /v23.0/100000000000001/messages HTTP/1.1\r\n"),
+            "{request}"
+        );
+        assert!(request
+            .to_ascii_lowercase()
+            .contains("authorization: bearer eaag-test-token\r\n"));
+        assert!(request
+            .to_ascii_lowercase()
+            .contains("content-type: application/json\r\n"));
         let body: Value = serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
         assert_eq!(body, text().to_json());
         assert!(!format!("{client:?}").contains("EAAG"));
@@ -169,7 +196,14 @@ mod tests {
         let (base, server) = serve_once(http("429 Too Many Requests", "Retry-After: 12\r\n", err)).await;
         let client = GraphClient::new(http_client(), &base, "t");
         let e = client.send("100000000000001", &text()).await.unwrap_err();
-        assert_eq!(e, SendError::Retryable { code: 130429, title: "Cloud API throughput reached".into(), retry_after: Some(12) });
+        assert_eq!(
+            e,
+            SendError::Retryable {
+                code: 130429,
+                title: "Cloud API throughput reached".into(),
+                retry_after: Some(12)
+            }
+        );
         server.await.unwrap();
     }
 
@@ -201,10 +235,18 @@ mod tests {
     #[tokio::test]
     async fn unreachable_server_is_a_transport_error() {
         // Bind then drop to get a port nobody listens on.
-        let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let client = GraphClient::new(http_client(), &format!("http://127.0.0.1:{port}/v23.0"), "secret-token");
         let e = client.send("1", &text()).await.unwrap_err();
-        assert!(matches!(&e, SendError::Transport(m) if !m.contains("secret-token") && !m.contains("127.0.0.1")), "{e:?}");
+        assert!(
+            matches!(&e, SendError::Transport(m) if !m.contains("secret-token") && !m.contains("127.0.0.1")),
+            "{e:?}"
+        );
         assert!(e.is_retryable());
     }
 }

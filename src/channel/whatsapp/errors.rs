@@ -97,23 +97,44 @@ pub fn classify(http_status: u16, body: &[u8], retry_after_header: Option<&str>)
     let Some(code) = code else {
         let title = format!("HTTP {http_status} without Graph error");
         return if retryable_status(http_status) {
-            SendError::Retryable { code: i64::from(http_status), title, retry_after }
+            SendError::Retryable {
+                code: i64::from(http_status),
+                title,
+                retry_after,
+            }
         } else {
-            SendError::Permanent { code: i64::from(http_status), title }
+            SendError::Permanent {
+                code: i64::from(http_status),
+                title,
+            }
         };
     };
     if let Some((_, title)) = RETRYABLE.iter().find(|(c, _)| *c == code) {
-        return SendError::Retryable { code, title: (*title).to_string(), retry_after };
+        return SendError::Retryable {
+            code,
+            title: (*title).to_string(),
+            retry_after,
+        };
     }
     if let Some((_, title)) = PERMANENT.iter().find(|(c, _)| *c == code) {
-        return SendError::Permanent { code, title: (*title).to_string() };
+        return SendError::Permanent {
+            code,
+            title: (*title).to_string(),
+        };
     }
     if (132000..133000).contains(&code) {
-        return SendError::Permanent { code, title: "template error".to_string() };
+        return SendError::Permanent {
+            code,
+            title: "template error".to_string(),
+        };
     }
     let title = format!("Graph error (HTTP {http_status})");
     if retryable_status(http_status) {
-        SendError::Retryable { code, title, retry_after }
+        SendError::Retryable {
+            code,
+            title,
+            retry_after,
+        }
     } else {
         SendError::Permanent { code, title }
     }
@@ -144,7 +165,8 @@ mod tests {
     use super::*;
 
     fn body(code: i64) -> Vec<u8> {
-        format!(r#"{{"error":{{"message":"(#{code}) x","type":"OAuthException","code":{code},"fbtrace_id":"A"}}}}"#).into_bytes()
+        format!(r#"{{"error":{{"message":"(#{code}) x","type":"OAuthException","code":{code},"fbtrace_id":"A"}}}}"#)
+            .into_bytes()
     }
 
     fn retryable(e: &SendError) -> Option<(i64, Option<u64>)> {
@@ -168,19 +190,38 @@ mod tests {
     fn documented_fixture_and_retry_after() {
         let raw = include_str!("../../../tests/fixtures/whatsapp/wa_error_response_130429.json");
         let e = classify(429, raw.as_bytes(), Some(" 30 "));
-        assert_eq!(e, SendError::Retryable { code: 130429, title: "Cloud API throughput reached".into(), retry_after: Some(30) });
-        assert_eq!(retryable(&classify(429, raw.as_bytes(), Some("Wed, 21 Oct 2026 07:28:00 GMT"))), Some((130429, None)));
-        assert_eq!(retryable(&classify(429, raw.as_bytes(), Some("99999999"))), Some((130429, Some(86_400))));
+        assert_eq!(
+            e,
+            SendError::Retryable {
+                code: 130429,
+                title: "Cloud API throughput reached".into(),
+                retry_after: Some(30)
+            }
+        );
+        assert_eq!(
+            retryable(&classify(429, raw.as_bytes(), Some("Wed, 21 Oct 2026 07:28:00 GMT"))),
+            Some((130429, None))
+        );
+        assert_eq!(
+            retryable(&classify(429, raw.as_bytes(), Some("99999999"))),
+            Some((130429, Some(86_400)))
+        );
         // The title is ours: Meta's message and details are never copied.
         assert!(!format!("{e:?}").contains("throughput has been reached"));
     }
 
     #[test]
     fn permanent_codes_are_never_retried() {
-        for code in [0, 3, 10, 100, 190, 200, 368, 130472, 131008, 131009, 131021, 131026, 131030, 131031, 131047, 131048, 131049, 131050, 131051, 132000, 132001, 132012, 132015, 132016, 132069] {
+        for code in [
+            0, 3, 10, 100, 190, 200, 368, 130472, 131008, 131009, 131021, 131026, 131030, 131031, 131047, 131048,
+            131049, 131050, 131051, 132000, 132001, 132012, 132015, 132016, 132069,
+        ] {
             for status in [400, 401, 403, 500] {
                 let e = classify(status, &body(code), Some("5"));
-                assert!(matches!(e, SendError::Permanent { code: c, .. } if c == code), "{code} {status}: {e:?}");
+                assert!(
+                    matches!(e, SendError::Permanent { code: c, .. } if c == code),
+                    "{code} {status}: {e:?}"
+                );
                 assert!(!e.is_retryable());
             }
         }
@@ -188,19 +229,37 @@ mod tests {
 
     #[test]
     fn unknown_codes_follow_the_http_status() {
-        assert_eq!(retryable(&classify(503, &body(999_999), Some("7"))), Some((999_999, Some(7))));
+        assert_eq!(
+            retryable(&classify(503, &body(999_999), Some("7"))),
+            Some((999_999, Some(7)))
+        );
         assert_eq!(retryable(&classify(429, &body(999_999), None)), Some((999_999, None)));
-        assert!(matches!(classify(400, &body(999_999), None), SendError::Permanent { code: 999_999, .. }));
+        assert!(matches!(
+            classify(400, &body(999_999), None),
+            SendError::Permanent { code: 999_999, .. }
+        ));
         // String codes are read too.
-        assert_eq!(retryable(&classify(400, br#"{"error":{"code":"130429"}}"#, None)), Some((130429, None)));
+        assert_eq!(
+            retryable(&classify(400, br#"{"error":{"code":"130429"}}"#, None)),
+            Some((130429, None))
+        );
     }
 
     #[test]
     fn bodies_without_a_graph_code_use_the_status() {
-        assert_eq!(retryable(&classify(502, b"<html>Bad Gateway</html>", Some("3"))), Some((502, Some(3))));
+        assert_eq!(
+            retryable(&classify(502, b"<html>Bad Gateway</html>", Some("3"))),
+            Some((502, Some(3)))
+        );
         assert_eq!(retryable(&classify(500, b"", None)), Some((500, None)));
         assert_eq!(retryable(&classify(429, b"{}", None)), Some((429, None)));
-        assert!(matches!(classify(404, b"not found", None), SendError::Permanent { code: 404, .. }));
-        assert!(matches!(classify(400, br#"{"error":{"code":null}}"#, None), SendError::Permanent { code: 400, .. }));
+        assert!(matches!(
+            classify(404, b"not found", None),
+            SendError::Permanent { code: 404, .. }
+        ));
+        assert!(matches!(
+            classify(400, br#"{"error":{"code":null}}"#, None),
+            SendError::Permanent { code: 400, .. }
+        ));
     }
 }

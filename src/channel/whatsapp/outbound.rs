@@ -53,24 +53,53 @@ impl MediaKind {
 /// business number's country code.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outbound {
-    Text { to: String, body: String },
+    Text {
+        to: String,
+        body: String,
+    },
     /// Reply buttons as (id, title): at most 3, titles at most 20 characters, ids at most 256.
-    Buttons { to: String, body: String, buttons: Vec<(String, String)> },
+    Buttons {
+        to: String,
+        body: String,
+        buttons: Vec<(String, String)>,
+    },
     /// List: button label ≤ 20 chars, at most 10 rows (id, title), row title ≤ 24
     /// (a longer title is shown whole, up to 72, as the row description).
-    List { to: String, body: String, button: String, rows: Vec<(String, String)> },
-    Media { to: String, kind: MediaKind, link: String, caption: Option<String> },
+    List {
+        to: String,
+        body: String,
+        button: String,
+        rows: Vec<(String, String)>,
+    },
+    Media {
+        to: String,
+        kind: MediaKind,
+        link: String,
+        caption: Option<String>,
+    },
     /// An approved template with positional body parameters.
-    Template { to: String, name: String, language: String, body_params: Vec<String> },
+    Template {
+        to: String,
+        name: String,
+        language: String,
+        body_params: Vec<String>,
+    },
 }
 
 impl Outbound {
     /// The request body. Limits are enforced here too, so a hand-built value is also safe.
     pub fn to_json(&self) -> Value {
         match self {
-            Outbound::Text { to, body } => envelope(to, "text", json!({ "preview_url": false, "body": fit_body(body, TEXT_MAX) })),
+            Outbound::Text { to, body } => envelope(
+                to,
+                "text",
+                json!({ "preview_url": false, "body": fit_body(body, TEXT_MAX) }),
+            ),
             Outbound::Buttons { to, body, buttons } => {
-                let titles = unique_titles(buttons.iter().take(BUTTONS_MAX).map(|(_, t)| t.as_str()), BUTTON_TITLE_MAX);
+                let titles = unique_titles(
+                    buttons.iter().take(BUTTONS_MAX).map(|(_, t)| t.as_str()),
+                    BUTTON_TITLE_MAX,
+                );
                 let buttons: Vec<Value> = buttons
                     .iter()
                     .zip(titles)
@@ -104,19 +133,35 @@ impl Outbound {
                 });
                 envelope(to, "interactive", interactive)
             }
-            Outbound::Media { to, kind, link, caption } => {
+            Outbound::Media {
+                to,
+                kind,
+                link,
+                caption,
+            } => {
                 let mut media = json!({ "link": link });
                 // Audio takes no caption; an empty caption is left out.
-                if let Some(c) = caption.as_deref().map(str::trim).filter(|c| !c.is_empty() && *kind != MediaKind::Audio) {
+                if let Some(c) = caption
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty() && *kind != MediaKind::Audio)
+                {
                     media["caption"] = Value::String(truncate(c, CAPTION_MAX));
                 }
                 envelope(to, kind.as_str(), media)
             }
-            Outbound::Template { to, name, language, body_params } => {
+            Outbound::Template {
+                to,
+                name,
+                language,
+                body_params,
+            } => {
                 let mut template = json!({ "name": name, "language": { "code": language } });
                 if !body_params.is_empty() {
-                    let params: Vec<Value> =
-                        body_params.iter().map(|p| json!({ "type": "text", "text": template_param(p) })).collect();
+                    let params: Vec<Value> = body_params
+                        .iter()
+                        .map(|p| json!({ "type": "text", "text": template_param(p) }))
+                        .collect();
                     template["components"] = json!([{ "type": "body", "parameters": params }]);
                 }
                 envelope(to, "template", template)
@@ -135,23 +180,51 @@ impl Outbound {
 /// Text. An empty text yields nothing without buttons, and "…" as the body with buttons.
 pub fn from_rendered(to: &str, rendered: &Rendered, list_label: &str) -> Vec<Outbound> {
     let text = rendered.text.trim();
-    let buttons: Vec<(String, String)> = rendered.buttons.iter().map(|b| (b.id.clone(), b.title.clone())).collect();
+    let buttons: Vec<(String, String)> = rendered
+        .buttons
+        .iter()
+        .map(|b| (b.id.clone(), b.title.clone()))
+        .collect();
     if buttons.is_empty() {
-        return split_text(text, TEXT_MAX).into_iter().map(|body| Outbound::Text { to: to.to_string(), body }).collect();
+        return split_text(text, TEXT_MAX)
+            .into_iter()
+            .map(|body| Outbound::Text {
+                to: to.to_string(),
+                body,
+            })
+            .collect();
     }
-    let limit = if buttons.len() <= BUTTONS_MAX { BUTTONS_BODY_MAX } else { LIST_BODY_MAX };
+    let limit = if buttons.len() <= BUTTONS_MAX {
+        BUTTONS_BODY_MAX
+    } else {
+        LIST_BODY_MAX
+    };
     let (head, tail) = split_tail(text, limit);
-    let mut out: Vec<Outbound> =
-        split_text(head, TEXT_MAX).into_iter().map(|body| Outbound::Text { to: to.to_string(), body }).collect();
+    let mut out: Vec<Outbound> = split_text(head, TEXT_MAX)
+        .into_iter()
+        .map(|body| Outbound::Text {
+            to: to.to_string(),
+            body,
+        })
+        .collect();
     let body = non_empty(tail.to_string(), EMPTY_BODY);
     if buttons.len() <= BUTTONS_MAX {
-        out.push(Outbound::Buttons { to: to.to_string(), body, buttons });
+        out.push(Outbound::Buttons {
+            to: to.to_string(),
+            body,
+            buttons,
+        });
     } else {
         if buttons.len() > LIST_ROWS_MAX {
             // Ids only: they are ours, not the citizen's.
             tracing::warn!(key = %rendered.key, rows = buttons.len(), "list cut to 10 rows");
         }
-        out.push(Outbound::List { to: to.to_string(), body, button: list_label.to_string(), rows: buttons });
+        out.push(Outbound::List {
+            to: to.to_string(),
+            body,
+            button: list_label.to_string(),
+            rows: buttons,
+        });
     }
     out
 }
@@ -197,8 +270,6 @@ fn template_param(p: &str) -> String {
     non_empty(out.trim().to_string(), EMPTY_BODY)
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,7 +279,13 @@ mod tests {
         Rendered {
             key: "test-key".into(),
             text: text.into(),
-            buttons: buttons.iter().map(|(id, t)| RenderedButton { id: id.to_string(), title: t.to_string() }).collect(),
+            buttons: buttons
+                .iter()
+                .map(|(id, t)| RenderedButton {
+                    id: id.to_string(),
+                    title: t.to_string(),
+                })
+                .collect(),
         }
     }
 
@@ -218,14 +295,20 @@ mod tests {
 
     #[test]
     fn text_shape() {
-        let m = Outbound::Text { to: "393330000001".into(), body: "Sì, è già così".into() };
+        let m = Outbound::Text {
+            to: "393330000001".into(),
+            body: "Sì, è già così".into(),
+        };
         assert_eq!(
             m.to_json(),
             json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"+393330000001","type":"text",
                    "text":{"preview_url":false,"body":"Sì, è già così"}})
         );
         // Already E.164 stays as is.
-        let m = Outbound::Text { to: "+393330000001".into(), body: "x".into() };
+        let m = Outbound::Text {
+            to: "+393330000001".into(),
+            body: "x".into(),
+        };
         assert_eq!(m.to_json()["to"], "+393330000001");
     }
 
@@ -234,7 +317,10 @@ mod tests {
         let m = Outbound::Buttons {
             to: "393330000001".into(),
             body: "Vuoi iscriverti agli avvisi del Comune?".into(),
-            buttons: pairs(&[("consent-yes", "Sì, accetto"), ("consent-no", "No, grazie e arrivederci")]),
+            buttons: pairs(&[
+                ("consent-yes", "Sì, accetto"),
+                ("consent-no", "No, grazie e arrivederci"),
+            ]),
         };
         assert_eq!(
             m.to_json(),
@@ -250,7 +336,11 @@ mod tests {
     fn too_many_buttons_long_ids_and_empty_body_are_cut_to_fit() {
         // More than 3 buttons, long ids: cut to what Meta accepts.
         let long_id = "x".repeat(300);
-        let m = Outbound::Buttons { to: "1".into(), body: "".into(), buttons: pairs(&[(&long_id, "a"), ("b", "b"), ("c", "c"), ("d", "d")]) };
+        let m = Outbound::Buttons {
+            to: "1".into(),
+            body: "".into(),
+            buttons: pairs(&[(&long_id, "a"), ("b", "b"), ("c", "c"), ("d", "d")]),
+        };
         let j = m.to_json();
         let b = j["interactive"]["action"]["buttons"].as_array().unwrap();
         assert_eq!(b.len(), 3);
@@ -264,7 +354,10 @@ mod tests {
             to: "393330000001".into(),
             body: "Di cosa hai bisogno?".into(),
             button: "Scegli un argomento".into(),
-            rows: pairs(&[("topic-tributi", "Tributi"), ("topic-anagrafe", "Anagrafe, carta d'identità elettronica")]),
+            rows: pairs(&[
+                ("topic-tributi", "Tributi"),
+                ("topic-anagrafe", "Anagrafe, carta d'identità elettronica"),
+            ]),
         };
         assert_eq!(
             m.to_json(),
@@ -276,23 +369,52 @@ mod tests {
                         "description":"Anagrafe, carta d'identità elettronica"}]}]}}})
         );
         let rows: Vec<(String, String)> = (0..12).map(|i| (format!("r{i}"), format!("Riga {i}"))).collect();
-        let m = Outbound::List { to: "1".into(), body: "b".into(), button: "Un'etichetta troppo lunga".into(), rows };
+        let m = Outbound::List {
+            to: "1".into(),
+            body: "b".into(),
+            button: "Un'etichetta troppo lunga".into(),
+            rows,
+        };
         let j = m.to_json();
-        assert_eq!(j["interactive"]["action"]["sections"][0]["rows"].as_array().unwrap().len(), 10);
-        assert_eq!(j["interactive"]["action"]["button"].as_str().unwrap().chars().count(), 20);
-        let m = Outbound::List { to: "1".into(), body: "b".into(), button: " ".into(), rows: pairs(&[("a", "a")]) };
+        assert_eq!(
+            j["interactive"]["action"]["sections"][0]["rows"]
+                .as_array()
+                .unwrap()
+                .len(),
+            10
+        );
+        assert_eq!(
+            j["interactive"]["action"]["button"].as_str().unwrap().chars().count(),
+            20
+        );
+        let m = Outbound::List {
+            to: "1".into(),
+            body: "b".into(),
+            button: " ".into(),
+            rows: pairs(&[("a", "a")]),
+        };
         assert_eq!(m.to_json()["interactive"]["action"]["button"], "Menu");
     }
 
     #[test]
     fn media_template_and_mark_read_shapes() {
-        let m = Outbound::Media { to: "393330000001".into(), kind: MediaKind::Document, link: "https://comune.example/avviso.pdf".into(), caption: Some("Avviso".into()) };
+        let m = Outbound::Media {
+            to: "393330000001".into(),
+            kind: MediaKind::Document,
+            link: "https://comune.example/avviso.pdf".into(),
+            caption: Some("Avviso".into()),
+        };
         assert_eq!(
             m.to_json(),
             json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"+393330000001","type":"document",
                    "document":{"link":"https://comune.example/avviso.pdf","caption":"Avviso"}})
         );
-        let a = Outbound::Media { to: "1".into(), kind: MediaKind::Audio, link: "https://x/a.ogg".into(), caption: Some("no".into()) };
+        let a = Outbound::Media {
+            to: "1".into(),
+            kind: MediaKind::Audio,
+            link: "https://x/a.ogg".into(),
+            caption: Some("no".into()),
+        };
         assert_eq!(a.to_json()["audio"], json!({"link":"https://x/a.ogg"}));
         let t = Outbound::Template {
             to: "393330000001".into(),
@@ -306,17 +428,38 @@ mod tests {
                    "template":{"name":"avviso_scadenza","language":{"code":"it"},"components":[{"type":"body","parameters":[
                      {"type":"text","text":"TARI"},{"type":"text","text":"16 giugno 2025   (rata    unica)"}]}]}})
         );
-        let t = Outbound::Template { to: "1".into(), name: "hello".into(), language: "it".into(), body_params: vec![] };
+        let t = Outbound::Template {
+            to: "1".into(),
+            name: "hello".into(),
+            language: "it".into(),
+            body_params: vec![],
+        };
         assert!(t.to_json()["template"].get("components").is_none());
-        assert_eq!(mark_read_json("wamid.X"), json!({"messaging_product":"whatsapp","status":"read","message_id":"wamid.X"}));
+        assert_eq!(
+            mark_read_json("wamid.X"),
+            json!({"messaging_product":"whatsapp","status":"read","message_id":"wamid.X"})
+        );
     }
 
     #[test]
     fn from_rendered_picks_the_kind() {
-        assert_eq!(from_rendered("1", &rendered("ciao", &[]), "Menu"), vec![Outbound::Text { to: "1".into(), body: "ciao".into() }]);
+        assert_eq!(
+            from_rendered("1", &rendered("ciao", &[]), "Menu"),
+            vec![Outbound::Text {
+                to: "1".into(),
+                body: "ciao".into()
+            }]
+        );
         assert!(from_rendered("1", &rendered("  ", &[]), "Menu").is_empty());
         let b = from_rendered("1", &rendered("Ok?", &[("y", "Sì"), ("n", "No")]), "Menu");
-        assert_eq!(b, vec![Outbound::Buttons { to: "1".into(), body: "Ok?".into(), buttons: pairs(&[("y", "Sì"), ("n", "No")]) }]);
+        assert_eq!(
+            b,
+            vec![Outbound::Buttons {
+                to: "1".into(),
+                body: "Ok?".into(),
+                buttons: pairs(&[("y", "Sì"), ("n", "No")])
+            }]
+        );
         let four = [("a", "A"), ("b", "B"), ("c", "C"), ("d", "D")];
         match from_rendered("1", &rendered("Scegli", &four), "Argomenti").as_slice() {
             [Outbound::List { button, rows, .. }] => assert_eq!((button.as_str(), rows.len()), ("Argomenti", 4)),
@@ -337,7 +480,16 @@ mod tests {
             assert!(body.chars().count() <= TEXT_MAX && !body.is_empty());
         }
         // Nothing lost but whitespace at the cuts.
-        let joined: String = out.iter().map(|m| if let Outbound::Text { body, .. } = m { body.replace(char::is_whitespace, "") } else { String::new() }).collect();
+        let joined: String = out
+            .iter()
+            .map(|m| {
+                if let Outbound::Text { body, .. } = m {
+                    body.replace(char::is_whitespace, "")
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
         assert_eq!(joined, text.replace(char::is_whitespace, ""));
     }
 
@@ -359,7 +511,10 @@ mod tests {
         assert!(matches!(out.as_slice(), [Outbound::List { .. }]));
         for m in from_rendered("1", &rendered(&"parola ".repeat(3000), &five), "Menu") {
             let j = m.to_json();
-            let body = j["text"]["body"].as_str().or(j["interactive"]["body"]["text"].as_str()).unwrap();
+            let body = j["text"]["body"]
+                .as_str()
+                .or(j["interactive"]["body"]["text"].as_str())
+                .unwrap();
             assert!(body.chars().count() <= 4096);
         }
     }

@@ -29,7 +29,10 @@ pub enum SignatureError {
 /// escaped (`\u00e8`), so re-serialising parsed JSON would give a different signature.
 /// Meta sends lowercase hex; uppercase is accepted too (hex case carries no meaning).
 pub fn verify_signature(app_secret: &[u8], header: Option<&str>, body: &[u8]) -> Result<(), SignatureError> {
-    let header = header.map(str::trim).filter(|h| !h.is_empty()).ok_or(SignatureError::Missing)?;
+    let header = header
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .ok_or(SignatureError::Missing)?;
     let hex = header.strip_prefix(PREFIX).ok_or(SignatureError::Malformed)?;
     let expected = decode_hex_32(hex).ok_or(SignatureError::Malformed)?;
     let mut mac = mac(app_secret);
@@ -152,7 +155,10 @@ mod tests {
         assert_eq!(verify_signature(b"secret", Some(header), raw), Ok(()));
         // The same JSON with decoded UTF-8 is different bytes, hence a different signature.
         let decoded = "{\"text\":{\"body\":\"Sì, è già così\"}}".as_bytes();
-        assert_eq!(verify_signature(b"secret", Some(header), decoded), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(b"secret", Some(header), decoded),
+            Err(SignatureError::Mismatch)
+        );
         assert_eq!(
             sign(b"secret", decoded),
             "sha256=217e27b28b506f1ec6e72a045092d3d7ed85abab5c435150d21cfe3c953b5a5d"
@@ -162,25 +168,54 @@ mod tests {
     #[test]
     fn missing_malformed_and_wrong_headers() {
         assert_eq!(verify_signature(b"secret", None, b"body"), Err(SignatureError::Missing));
-        assert_eq!(verify_signature(b"secret", Some(""), b"body"), Err(SignatureError::Missing));
+        assert_eq!(
+            verify_signature(b"secret", Some(""), b"body"),
+            Err(SignatureError::Missing)
+        );
         let hex = &BODY_VECTOR[PREFIX.len()..];
-        for bad in [hex.to_string(), format!("sha1={hex}"), format!("sha256={}", &hex[..63]), format!("sha256={hex}0"),
-            format!("sha256={}g", &hex[..63]), "sha256=".to_string(), format!("sha256= {hex}"), format!("sha256={}é", &hex[..62])]
-        {
-            assert_eq!(verify_signature(b"secret", Some(&bad), b"body"), Err(SignatureError::Malformed), "{bad}");
+        for bad in [
+            hex.to_string(),
+            format!("sha1={hex}"),
+            format!("sha256={}", &hex[..63]),
+            format!("sha256={hex}0"),
+            format!("sha256={}g", &hex[..63]),
+            "sha256=".to_string(),
+            format!("sha256= {hex}"),
+            format!("sha256={}é", &hex[..62]),
+        ] {
+            assert_eq!(
+                verify_signature(b"secret", Some(&bad), b"body"),
+                Err(SignatureError::Malformed),
+                "{bad}"
+            );
         }
-        assert_eq!(verify_signature(b"other", Some(BODY_VECTOR), b"body"), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature(b"secret", Some(BODY_VECTOR), b"body "), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature(b"secret", Some(BODY_VECTOR), b"bodY"), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(b"other", Some(BODY_VECTOR), b"body"),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(b"secret", Some(BODY_VECTOR), b"body "),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(b"secret", Some(BODY_VECTOR), b"bodY"),
+            Err(SignatureError::Mismatch)
+        );
         let zeros = format!("sha256={}", "0".repeat(64));
-        assert_eq!(verify_signature(b"secret", Some(&zeros), b"body"), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_signature(b"secret", Some(&zeros), b"body"),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
     fn uppercase_hex_and_surrounding_whitespace_are_accepted() {
         let upper = format!("sha256={}", BODY_VECTOR[PREFIX.len()..].to_ascii_uppercase());
         assert_eq!(verify_signature(b"secret", Some(&upper), b"body"), Ok(()));
-        assert_eq!(verify_signature(b"secret", Some(&format!(" {BODY_VECTOR}\t")), b"body"), Ok(()));
+        assert_eq!(
+            verify_signature(b"secret", Some(&format!(" {BODY_VECTOR}\t")), b"body"),
+            Ok(())
+        );
     }
 
     #[test]
@@ -194,14 +229,38 @@ mod tests {
     fn handshake() {
         let ok = verify_handshake(Some("subscribe"), Some("t0k"), Some("1158201444"), "t0k");
         assert_eq!(ok, Ok("1158201444".to_string()));
-        assert_eq!(verify_handshake(Some("unsubscribe"), Some("t0k"), Some("1"), "t0k"), Err(HandshakeError::WrongMode));
-        assert_eq!(verify_handshake(Some("subscribe"), Some("t0K"), Some("1"), "t0k"), Err(HandshakeError::WrongToken));
-        assert_eq!(verify_handshake(Some("subscribe"), Some("t0k2"), Some("1"), "t0k"), Err(HandshakeError::WrongToken));
-        assert_eq!(verify_handshake(Some("subscribe"), Some(""), Some("1"), ""), Err(HandshakeError::WrongToken));
-        assert_eq!(verify_handshake(None, Some("t0k"), Some("1"), "t0k"), Err(HandshakeError::Missing));
-        assert_eq!(verify_handshake(Some("subscribe"), None, Some("1"), "t0k"), Err(HandshakeError::Missing));
-        assert_eq!(verify_handshake(Some("subscribe"), Some("t0k"), None, "t0k"), Err(HandshakeError::Missing));
-        assert_eq!(verify_handshake(Some("subscribe"), Some("t0k"), Some(""), "t0k"), Err(HandshakeError::Missing));
+        assert_eq!(
+            verify_handshake(Some("unsubscribe"), Some("t0k"), Some("1"), "t0k"),
+            Err(HandshakeError::WrongMode)
+        );
+        assert_eq!(
+            verify_handshake(Some("subscribe"), Some("t0K"), Some("1"), "t0k"),
+            Err(HandshakeError::WrongToken)
+        );
+        assert_eq!(
+            verify_handshake(Some("subscribe"), Some("t0k2"), Some("1"), "t0k"),
+            Err(HandshakeError::WrongToken)
+        );
+        assert_eq!(
+            verify_handshake(Some("subscribe"), Some(""), Some("1"), ""),
+            Err(HandshakeError::WrongToken)
+        );
+        assert_eq!(
+            verify_handshake(None, Some("t0k"), Some("1"), "t0k"),
+            Err(HandshakeError::Missing)
+        );
+        assert_eq!(
+            verify_handshake(Some("subscribe"), None, Some("1"), "t0k"),
+            Err(HandshakeError::Missing)
+        );
+        assert_eq!(
+            verify_handshake(Some("subscribe"), Some("t0k"), None, "t0k"),
+            Err(HandshakeError::Missing)
+        );
+        assert_eq!(
+            verify_handshake(Some("subscribe"), Some("t0k"), Some(""), "t0k"),
+            Err(HandshakeError::Missing)
+        );
     }
 
     #[test]

@@ -42,7 +42,10 @@ pub(super) fn unique_titles<'a>(titles: impl Iterator<Item = &'a str>, max: usiz
         let mut n = 2;
         while out.contains(&title) {
             let suffix = format!(" {n}");
-            title = format!("{}{suffix}", truncate(base.trim_end_matches('…'), max.saturating_sub(suffix.chars().count())));
+            title = format!(
+                "{}{suffix}",
+                truncate(base.trim_end_matches('…'), max.saturating_sub(suffix.chars().count()))
+            );
             n += 1;
         }
         out.push(title);
@@ -121,7 +124,17 @@ mod tests {
 
     #[test]
     fn titles_stay_unique_within_the_limit() {
-        let t = unique_titles(["Pagamenti TARI 2025 acconto", "Pagamenti TARI 2025 saldo", "Sì", "Sì", ""].into_iter(), 20);
+        let t = unique_titles(
+            [
+                "Pagamenti TARI 2025 acconto",
+                "Pagamenti TARI 2025 saldo",
+                "Sì",
+                "Sì",
+                "",
+            ]
+            .into_iter(),
+            20,
+        );
         assert_eq!(t, ["Pagamenti TARI 2025…", "Pagamenti TARI 20… 2", "Sì", "Sì 2", "…"]);
         assert!(t.iter().all(|t| t.chars().count() <= 20));
     }
@@ -129,7 +142,10 @@ mod tests {
     #[test]
     fn split_text_prefers_breaks_and_falls_back_to_a_hard_cut() {
         let out = split_text(&"è".repeat(9000), 4096);
-        assert_eq!(out.iter().map(|p| p.chars().count()).collect::<Vec<_>>(), [4096, 4096, 808]);
+        assert_eq!(
+            out.iter().map(|p| p.chars().count()).collect::<Vec<_>>(),
+            [4096, 4096, 808]
+        );
         assert_eq!(split_text("aaaa bbbb cccc", 9), ["aaaa", "bbbb cccc"]);
         // A break in the first half of the window would leave a tiny part: cut hard instead.
         assert_eq!(split_text("a bbbbbbbbbbbb", 9), ["a bbbbbbb", "bbbbb"]);
@@ -140,7 +156,10 @@ mod tests {
     #[test]
     fn split_tail_keeps_the_last_paragraph() {
         assert_eq!(split_tail("breve", 10), ("", "breve"));
-        assert_eq!(split_tail("primo paragrafo\n\nDomanda?", 12), ("primo paragrafo", "Domanda?"));
+        assert_eq!(
+            split_tail("primo paragrafo\n\nDomanda?", 12),
+            ("primo paragrafo", "Domanda?")
+        );
         let long = "è".repeat(30);
         let (head, tail) = split_tail(&long, 10);
         assert_eq!((head.chars().count(), tail.chars().count()), (20, 10));

@@ -29,7 +29,10 @@ pub enum WaEvent {
     Message(InboundMessage),
     Status(StatusUpdate),
     /// `value.errors[]` (e.g. 130429): app- or number-level, no personal data.
-    Error { route: String, error: ProviderError },
+    Error {
+        route: String,
+        error: ProviderError,
+    },
 }
 
 /// Every entry, every change, every message/status/error in one POST.
@@ -56,7 +59,10 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WaEvent>, ParseError> {
             continue;
         }
         let Some(value) = change.get("value") else { continue };
-        let route = value.pointer("/metadata/phone_number_id").and_then(id_string).unwrap_or_default();
+        let route = value
+            .pointer("/metadata/phone_number_id")
+            .and_then(id_string)
+            .unwrap_or_default();
         for m in array(value, "messages") {
             match message(&route, m) {
                 Some(msg) => messages.push(msg),
@@ -70,7 +76,10 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WaEvent>, ParseError> {
             }
         }
         for e in array(value, "errors") {
-            errors.push(WaEvent::Error { route: route.clone(), error: provider_error(e) });
+            errors.push(WaEvent::Error {
+                route: route.clone(),
+                error: provider_error(e),
+            });
         }
     }
     if skipped > 0 {
@@ -141,7 +150,9 @@ fn body(m: &Value) -> Body {
             _ => Body::Unsupported,
         },
         "button" => button(str_at(m, "/button/payload")),
-        "image" | "audio" | "video" | "document" | "sticker" => Body::Media { media: kind.to_string() },
+        "image" | "audio" | "video" | "document" | "sticker" => Body::Media {
+            media: kind.to_string(),
+        },
         "location" => Body::Location,
         "contacts" => Body::Contacts,
         "reaction" => Body::Reaction,
@@ -174,7 +185,13 @@ fn status(route: &str, s: &Value) -> Option<StatusUpdate> {
 fn provider_error(e: &Value) -> ProviderError {
     ProviderError {
         code: e.get("code").and_then(Value::as_i64).unwrap_or(0),
-        title: e.get("title").and_then(Value::as_str).unwrap_or("").chars().take(200).collect(),
+        title: e
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect(),
     }
 }
 
@@ -216,7 +233,9 @@ mod tests {
                 from: USER.into(),
                 id: "wamid.HBgMMzkzMzMwMDAwMDAxFQIAEhggQTEB".into(),
                 timestamp: 1749538200,
-                body: Body::Text { text: "Sì, è già così: a che ora apre l'ufficio anagrafe?".into() },
+                body: Body::Text {
+                    text: "Sì, è già così: a che ora apre l'ufficio anagrafe?".into()
+                },
                 callback_id: None,
             }
         );
@@ -225,40 +244,73 @@ mod tests {
     #[test]
     fn buttons_lists_and_template_quick_replies_give_our_id() {
         let b = only_message(fixture!("wa_interactive_button_reply.json"));
-        assert_eq!(b.body, Body::Button { id: "consent-yes".into() });
+        assert_eq!(
+            b.body,
+            Body::Button {
+                id: "consent-yes".into()
+            }
+        );
         let l = only_message(fixture!("wa_list_reply.json"));
-        assert_eq!(l.body, Body::Button { id: "topic-tributi".into() });
+        assert_eq!(
+            l.body,
+            Body::Button {
+                id: "topic-tributi".into()
+            }
+        );
         let t = only_message(fixture!("wa_button_template_quick_reply.json"));
-        assert_eq!(t.body, Body::Button { id: "unsubscribe".into() });
+        assert_eq!(
+            t.body,
+            Body::Button {
+                id: "unsubscribe".into()
+            }
+        );
         assert_eq!(t.timestamp, 1749538380);
     }
 
     #[test]
     fn media_location_reaction_unsupported() {
-        assert_eq!(only_message(fixture!("wa_image.json")).body, Body::Media { media: "image".into() });
+        assert_eq!(
+            only_message(fixture!("wa_image.json")).body,
+            Body::Media { media: "image".into() }
+        );
         assert_eq!(only_message(fixture!("wa_location.json")).body, Body::Location);
         assert_eq!(only_message(fixture!("wa_unsupported.json")).body, Body::Unsupported);
         // A reaction and its removal (no emoji): both are reactions.
         let events = parse_webhook(fixture!("wa_reaction.json")).unwrap();
         assert_eq!(events.len(), 2);
-        assert!(events.iter().all(|e| matches!(e, WaEvent::Message(m) if m.body == Body::Reaction)));
+        assert!(events
+            .iter()
+            .all(|e| matches!(e, WaEvent::Message(m) if m.body == Body::Reaction)));
     }
 
     #[test]
     fn statuses() {
         for (raw, want, ts) in [
             (fixture!("wa_status_sent.json"), DeliveryStatus::Sent, 1749538700),
-            (fixture!("wa_status_delivered.json"), DeliveryStatus::Delivered, 1749538701),
+            (
+                fixture!("wa_status_delivered.json"),
+                DeliveryStatus::Delivered,
+                1749538701,
+            ),
             (fixture!("wa_status_read.json"), DeliveryStatus::Read, 1749538760),
         ] {
             let s = only_status(raw);
-            assert_eq!((s.status, s.timestamp, s.route.as_str(), s.recipient.as_str()), (want, ts, ROUTE, USER));
+            assert_eq!(
+                (s.status, s.timestamp, s.route.as_str(), s.recipient.as_str()),
+                (want, ts, ROUTE, USER)
+            );
             assert_eq!(s.message_id, "wamid.HBgMMzkzMzMwMDAwMDAxFQIAERgSOUT5");
             assert!(s.errors.is_empty());
         }
         let f = only_status(fixture!("wa_status_failed_131047.json"));
         assert_eq!(f.status, DeliveryStatus::Failed);
-        assert_eq!(f.errors, vec![ProviderError { code: 131047, title: "Re-engagement message".into() }]);
+        assert_eq!(
+            f.errors,
+            vec![ProviderError {
+                code: 131047,
+                title: "Re-engagement message".into()
+            }]
+        );
     }
 
     #[test]
@@ -268,7 +320,10 @@ mod tests {
             events,
             vec![WaEvent::Error {
                 route: ROUTE.into(),
-                error: ProviderError { code: 130429, title: "Rate limit hit".into() }
+                error: ProviderError {
+                    code: 130429,
+                    title: "Rate limit hit".into()
+                }
             }]
         );
     }
@@ -297,17 +352,34 @@ mod tests {
             ]
         );
         // Same second: delivered sorts before read although Meta sent read first.
-        let st: Vec<DeliveryStatus> =
-            events.iter().filter_map(|e| if let WaEvent::Status(s) = e { Some(s.status) } else { None }).collect();
-        assert_eq!(st, [DeliveryStatus::Delivered, DeliveryStatus::Read, DeliveryStatus::Failed]);
+        let st: Vec<DeliveryStatus> = events
+            .iter()
+            .filter_map(|e| {
+                if let WaEvent::Status(s) = e {
+                    Some(s.status)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(
+            st,
+            [DeliveryStatus::Delivered, DeliveryStatus::Read, DeliveryStatus::Failed]
+        );
         assert!(matches!(&events[3], WaEvent::Message(m) if m.body == Body::Media { media: "sticker".into() }));
         assert!(matches!(&events[0], WaEvent::Message(m) if m.body == Body::Text { text: "primo".into() }));
     }
 
     #[test]
     fn not_whatsapp_or_not_json_is_an_error() {
-        assert!(matches!(parse_webhook(br#"{"object":"page","entry":[]}"#), Err(ParseError::NotWhatsapp)));
-        assert!(matches!(parse_webhook(br#"{"entry":[]}"#), Err(ParseError::NotWhatsapp)));
+        assert!(matches!(
+            parse_webhook(br#"{"object":"page","entry":[]}"#),
+            Err(ParseError::NotWhatsapp)
+        ));
+        assert!(matches!(
+            parse_webhook(br#"{"entry":[]}"#),
+            Err(ParseError::NotWhatsapp)
+        ));
         assert!(matches!(parse_webhook(b"[]"), Err(ParseError::NotWhatsapp)));
         assert!(matches!(parse_webhook(b"{\"object\":"), Err(ParseError::Json(_))));
         assert!(matches!(parse_webhook(b""), Err(ParseError::Json(_))));
@@ -319,7 +391,10 @@ mod tests {
         let ok = |s: &str| parse_webhook(s.as_bytes()).expect(s);
         assert!(ok(r#"{"object":"whatsapp_business_account"}"#).is_empty());
         assert!(ok(r#"{"object":"whatsapp_business_account","entry":{}}"#).is_empty());
-        assert!(ok(r#"{"object":"whatsapp_business_account","entry":[1,{"changes":[null,{"field":"messages"}]}]}"#).is_empty());
+        assert!(
+            ok(r#"{"object":"whatsapp_business_account","entry":[1,{"changes":[null,{"field":"messages"}]}]}"#)
+                .is_empty()
+        );
         // Other fields are skipped.
         let tpl = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"message_template_status_update","value":{"messages":[{"from":"1","id":"x","type":"text"}]}}]}]}"#;
         assert!(ok(tpl).is_empty());
@@ -336,7 +411,13 @@ mod tests {
         let events = ok(odd);
         let bodies: Vec<(String, i64, Body)> = events
             .iter()
-            .filter_map(|e| if let WaEvent::Message(m) = e { Some((m.id.clone(), m.timestamp, m.body.clone())) } else { None })
+            .filter_map(|e| {
+                if let WaEvent::Message(m) = e {
+                    Some((m.id.clone(), m.timestamp, m.body.clone()))
+                } else {
+                    None
+                }
+            })
             .collect();
         assert_eq!(
             bodies,
@@ -348,8 +429,12 @@ mod tests {
                 ("a".into(), 7, Body::Unsupported),
             ]
         );
-        assert!(events.iter().any(|e| matches!(e, WaEvent::Status(s) if s.status == DeliveryStatus::Played && s.route.is_empty())));
-        assert!(events.iter().any(|e| matches!(e, WaEvent::Error { error, .. } if error.code == 0 && error.title.is_empty())));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, WaEvent::Status(s) if s.status == DeliveryStatus::Played && s.route.is_empty())));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, WaEvent::Error { error, .. } if error.code == 0 && error.title.is_empty())));
         assert_eq!(events.len(), 7);
     }
 
@@ -365,7 +450,8 @@ mod tests {
 
     #[test]
     fn large_batch_parses() {
-        let one = r#"{"from":"393330000001","id":"wamid.N","timestamp":"1749538200","type":"text","text":{"body":"ciao"}}"#;
+        let one =
+            r#"{"from":"393330000001","id":"wamid.N","timestamp":"1749538200","type":"text","text":{"body":"ciao"}}"#;
         let msgs = vec![one; 1000].join(",");
         let raw = format!(
             r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{"metadata":{{"phone_number_id":"1"}},"messages":[{msgs}]}}}}]}}]}}"#
