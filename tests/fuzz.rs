@@ -14,20 +14,10 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use serde_json::Value;
 use sportello::channel::{telegram, whatsapp};
-use sportello::flow::{self, Flows};
-use sportello::i18n::Locales;
+use sportello::flow;
 use sportello::text;
 
-use crate::util::root;
-
-fn world() -> &'static (Flows, Locales) {
-    static W: OnceLock<(Flows, Locales)> = OnceLock::new();
-    W.get_or_init(|| {
-        let locales = Locales::load_dir(&root().join("locales")).unwrap();
-        let flows = flow::load_dir(&root().join("flows"), &locales).unwrap();
-        (flows, locales)
-    })
-}
+use crate::util::{root, world};
 
 /// Honours `PROPTEST_CASES` for the long run; 256 cases otherwise.
 fn config() -> ProptestConfig {

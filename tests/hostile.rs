@@ -329,15 +329,7 @@ async fn unknown_routes_404_and_wrong_methods_405() {
 
 /// Reads one counter from `/metrics`.
 async fn counter(h: &Harness, name: &str) -> u64 {
-    let text = h
-        .http
-        .get(format!("{}/metrics", h.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = h.get_text("/metrics").await;
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("no {name}"))

@@ -2,23 +2,11 @@
 //! lines, keywords with noise, buttons, media) never panics, always renders every reply,
 //! and always leaves a record that is valid for the comune's flow.
 
-use std::sync::OnceLock;
-
 use proptest::prelude::*;
 use sportello::dialogue::{step, Ask, Body, Citizen, Inbound, State};
-use sportello::flow::{self, Flow, Flows, OnUnsubscribe};
-use sportello::i18n::Locales;
+use sportello::flow::{Flow, OnUnsubscribe};
 
-use crate::util::root;
-
-fn world() -> &'static (Flows, Locales) {
-    static W: OnceLock<(Flows, Locales)> = OnceLock::new();
-    W.get_or_init(|| {
-        let locales = Locales::load_dir(&root().join("locales")).unwrap();
-        let flows = flow::load_dir(&root().join("flows"), &locales).unwrap();
-        (flows, locales)
-    })
-}
+use crate::util::world;
 
 const WORDS: &[&str] = &[
     "ATTIVA ISCRIZIONE",

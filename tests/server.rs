@@ -205,6 +205,18 @@ impl Harness {
         panic!("expected {n} sent messages, got {}: {:?}", p.sent.len(), p.sent);
     }
 
+    /// GETs a path of the server and returns the body.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn sent(&self) -> Vec<(String, Value)> {
         self.provider.lock().unwrap().sent.clone()
     }
@@ -458,15 +470,7 @@ async fn an_unknown_number_is_acknowledged_and_never_processed() {
     for c in COMUNI {
         assert_eq!(h.status(c, "whatsapp", "393330000004"), "none");
     }
-    let metrics = h
-        .http
-        .get(format!("{}/metrics", h.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = h.get_text("/metrics").await;
     assert!(metrics.contains("sportello_inbound_unrouted_total 1"), "{metrics}");
     h.stop().await;
 }
@@ -562,15 +566,7 @@ async fn telegram_messages_and_buttons() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_and_the_subscribe_page() {
     let h = Harness::start().await;
-    let page = h
-        .http
-        .get(format!("{}/try?comune=brusson&lang=fr", h.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = h.get_text("/try?comune=brusson&lang=fr").await;
     assert!(
         page.contains("<html lang=\"fr\">") && page.contains("Essayez"),
         "{page}"
@@ -596,29 +592,13 @@ async fn the_simulator_and_the_subscribe_page() {
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 
-    let page = h
-        .http
-        .get(format!("{}/c/brusson?lang=fr", h.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = h.get_text("/c/brusson?lang=fr").await;
     assert!(
         page.contains("https://wa.me/393483978832?text=JE%20M%27INSCRIS"),
         "click-to-chat link with the French keyword"
     );
     assert!(page.contains("<svg") && page.contains("Notice de confidentialité"));
-    let page = h
-        .http
-        .get(format!("{}/c/isili", h.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = h.get_text("/c/isili").await;
     assert!(page.contains("text=REGISTRAZIONE") && page.contains("<html lang=\"it\">"));
     assert_eq!(
         h.http

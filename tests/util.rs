@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sportello::dialogue::runner::Engine;
-use sportello::flow;
+use sportello::flow::{self, Flows};
 use sportello::i18n::Locales;
 use sportello::storage::Store;
 
@@ -37,4 +37,14 @@ pub fn sportello(dir: &Path, args: &[&str], stdin: &str) -> Output {
         .expect("spawn sportello");
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().expect("wait sportello")
+}
+
+/// The repository's flows and locales, loaded once for the whole test binary.
+pub fn world() -> &'static (Flows, Locales) {
+    static W: OnceLock<(Flows, Locales)> = OnceLock::new();
+    W.get_or_init(|| {
+        let locales = Locales::load_dir(&root().join("locales")).unwrap();
+        let flows = flow::load_dir(&root().join("flows"), &locales).unwrap();
+        (flows, locales)
+    })
 }

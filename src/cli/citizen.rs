@@ -1,4 +1,5 @@
-//! `sportello citizen show`: a citizen's stored record as JSON.
+//! `sportello citizen show|export|erase`: one citizen's record, everything held about them
+//! (right of access), and erasure on request.
 
 use std::process::ExitCode;
 
@@ -15,27 +16,48 @@ pub struct Args {
     pub command: Command,
 }
 
+/// Which citizen: the comune, the number (or channel id) and the channel.
+#[derive(Debug, clap::Args)]
+pub struct Who {
+    #[arg(long)]
+    pub comune: String,
+    #[arg(long)]
+    pub from: String,
+    #[arg(long, default_value = "whatsapp")]
+    pub channel: String,
+}
+
+impl Who {
+    fn key(&self) -> CitizenKey {
+        CitizenKey::new(&self.comune, &self.channel, &normalize_number(&self.from))
+    }
+
+    fn unknown(&self) -> ExitCode {
+        eprintln!("no citizen {} in comune {} on {}", self.from, self.comune, self.channel);
+        ExitCode::from(1)
+    }
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
+    /// Print the stored record as JSON.
+    Show {
+        #[command(flatten)]
+        who: Who,
+        #[command(flatten)]
+        paths: Paths,
+    },
     /// Everything held about a citizen (record, ledger, moderation cases), as JSON.
     Export {
-        #[arg(long)]
-        comune: String,
-        #[arg(long)]
-        from: String,
-        #[arg(long, default_value = "whatsapp")]
-        channel: String,
+        #[command(flatten)]
+        who: Who,
         #[command(flatten)]
         paths: Paths,
     },
     /// Erase a citizen on request (audited): only the anonymized consent ledger stays.
     Erase {
-        #[arg(long)]
-        comune: String,
-        #[arg(long)]
-        from: String,
-        #[arg(long, default_value = "whatsapp")]
-        channel: String,
+        #[command(flatten)]
+        who: Who,
         /// Who erases (recorded in the audit log).
         #[arg(long)]
         by: String,
@@ -45,70 +67,23 @@ pub enum Command {
         #[command(flatten)]
         paths: Paths,
     },
-    /// Print the stored record as JSON.
-    Show {
-        #[arg(long)]
-        comune: String,
-        #[arg(long)]
-        from: String,
-        #[arg(long, default_value = "whatsapp")]
-        channel: String,
-        #[command(flatten)]
-        paths: Paths,
-    },
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Export {
-            comune,
-            from,
-            channel,
-            paths,
-        } => {
+        Command::Show { who, paths } => {
             let engine = engine(&paths)?;
-            let key = CitizenKey::new(&comune, &channel, &normalize_number(&from));
-            let export = privacy::export(&engine, &key)?;
-            if export.record.is_none() && export.ledger.is_empty() {
-                eprintln!("no citizen {from} in comune {comune} on {channel}");
-                return Ok(ExitCode::from(1));
-            }
-            println!("{}", serde_json::to_string_pretty(&export)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Erase {
-            comune,
-            from,
-            channel,
-            by,
-            reason,
-            paths,
-        } => {
-            let engine = engine(&paths)?;
-            let key = CitizenKey::new(&comune, &channel, &normalize_number(&from));
-            let done = privacy::erase(&engine, &key, &by, &reason, jiff::Timestamp::now())?;
-            println!("{}", serde_json::to_string(&done)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Show {
-            comune,
-            from,
-            channel,
-            paths,
-        } => {
-            let engine = engine(&paths)?;
-            if engine.flows.get(&comune).is_none() {
-                eprintln!("unknown comune \"{comune}\"");
+            if engine.flows.get(&who.comune).is_none() {
+                eprintln!("unknown comune \"{}\"", who.comune);
                 return Ok(ExitCode::from(2));
             }
-            let key = CitizenKey::new(&comune, &channel, &normalize_number(&from));
+            let key = who.key();
             let Some(c) = engine.store.citizen(&key)? else {
-                eprintln!("no citizen {from} in comune {comune} on {channel}");
-                return Ok(ExitCode::from(1));
+                return Ok(who.unknown());
             };
             let out = json!({
-                "comune": comune,
-                "channel": channel,
+                "comune": key.comune,
+                "channel": key.channel,
                 "citizen": key.citizen,
                 "status": c.status(),
                 "language": c.language,
@@ -121,6 +96,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "state": c.state,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { who, paths } => {
+            let engine = engine(&paths)?;
+            let export = privacy::export(&engine, &who.key())?;
+            if export.record.is_none() && export.ledger.is_empty() {
+                return Ok(who.unknown());
+            }
+            println!("{}", serde_json::to_string_pretty(&export)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Erase { who, by, reason, paths } => {
+            let engine = engine(&paths)?;
+            let done = privacy::erase(&engine, &who.key(), &by, &reason, jiff::Timestamp::now())?;
+            println!("{}", serde_json::to_string(&done)?);
             Ok(ExitCode::SUCCESS)
         }
     }
