@@ -8,6 +8,7 @@ pub mod backup;
 mod cases;
 pub mod commit;
 mod counting;
+mod forward;
 mod journal;
 pub mod keys;
 mod ledger;

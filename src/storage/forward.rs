@@ -1,0 +1,98 @@
+//! `forward_store!`: the `Store` methods of a wrapper that passes every call to a store it
+//! holds, reads directly and writes through one of its own methods (a gate, or nothing).
+//! `flush` is left to the wrapper: it is what the wrappers exist to change.
+//!
+//! Use inside `impl Store for Wrapper { … }` as
+//! `forward_store!(inner_field, write_method);` where
+//! `fn write_method<T>(&self, f: impl FnOnce(&Inner) -> T) -> T` runs a write.
+
+macro_rules! forward_store {
+    ($inner:ident, $write:ident) => {
+        fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
+            self.$inner.citizen(key)
+        }
+        fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
+            self.$write(|s| s.put_citizen(key, citizen))
+        }
+        fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError> {
+            self.$write(|s| s.remove_citizen(key))
+        }
+        fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+            self.$inner.citizens(comune)
+        }
+        fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
+            self.$write(|s| s.record_inbound(dedupe, entry))
+        }
+        fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
+            self.$inner.pending_inbound()
+        }
+        fn commit_step(
+            &self,
+            dedupe: Option<&[u8]>,
+            key: &CitizenKey,
+            citizen: Option<&Citizen>,
+            outbound: &[OutboundEntry],
+        ) -> Result<Vec<u64>, StoreError> {
+            self.$write(|s| s.commit_step(dedupe, key, citizen, outbound))
+        }
+        fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
+            self.$inner.pending_outbound()
+        }
+        fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
+            self.$inner.outbound_entry(id)
+        }
+        fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
+            self.$write(|s| s.outbound_done(id))
+        }
+        fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+            self.$write(|s| s.prune_inbound(before))
+        }
+        fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
+            self.$write(|s| s.put_sent(key, entry))
+        }
+        fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
+            self.$inner.sent(key)
+        }
+        fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
+            self.$write(|s| s.add_case(case))
+        }
+        fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
+            self.$inner.case(id)
+        }
+        fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+            self.$write(|s| s.put_case(id, case))
+        }
+        fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
+            self.$inner.cases(comune)
+        }
+        fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+            self.$write(|s| s.append_ledger(entry))
+        }
+        fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+            self.$inner.ledger(comune)
+        }
+        fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+            self.$write(|s| s.append_audit(entry))
+        }
+        fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+            self.$inner.audit(comune)
+        }
+        fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+            self.$write(|s| s.scrub_citizen(key, keep_outbox))
+        }
+        fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+            self.$write(|s| s.prune_sent(before))
+        }
+        fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+            self.$inner.mentions(needle)
+        }
+        fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+            self.$write(|s| s.bump(comune, month, metric, by))
+        }
+        fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+            self.$inner.counters(comune)
+        }
+    };
+}
+
+pub(crate) use forward_store;
