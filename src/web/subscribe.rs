@@ -30,6 +30,14 @@ pub fn whatsapp_number(s: &Server, flow: &Flow) -> Option<String> {
         .filter(|n| !n.is_empty())
 }
 
+/// A number as people read it: Italian numbers as `+39 348 397 8832`, others `+<digits>`.
+fn display_number(digits: &str) -> String {
+    match digits.strip_prefix("39") {
+        Some(rest) if rest.len() == 10 => format!("+39 {} {} {}", &rest[..3], &rest[3..6], &rest[6..]),
+        _ => format!("+{digits}"),
+    }
+}
+
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).
 fn encode(s: &str) -> String {
     s.bytes()
@@ -79,7 +87,7 @@ pub async fn page_subscribe(
     args.set("comune", comune_name.clone());
     args.set("subscribe", keyword.clone());
     args.set("unsubscribe", leave.clone());
-    args.set("number", number.clone().map(|n| format!("+{n}")).unwrap_or_default());
+    args.set("number", number.as_deref().map(display_number).unwrap_or_default());
     args.set("email", flow.contacts.get("email").cloned().unwrap_or_default());
     let t = |id: &str| esc(&locales.format(&lang, id, Some(&args)).unwrap_or_default());
 
@@ -147,6 +155,12 @@ mod tests {
     fn query_values_are_percent_encoded() {
         assert_eq!(encode("JE M'INSCRIS"), "JE%20M%27INSCRIS");
         assert_eq!(encode("MI ISCRIVO"), "MI%20ISCRIVO");
+    }
+
+    #[test]
+    fn numbers_are_shown_grouped() {
+        assert_eq!(display_number("393483978832"), "+39 348 397 8832");
+        assert_eq!(display_number("33612345678"), "+33612345678");
     }
 
     #[test]
