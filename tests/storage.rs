@@ -5,7 +5,10 @@ use sportello::channel::{Channel, DeliveryStatus, InboundMessage};
 use sportello::dialogue::{Body, Citizen, State};
 use sportello::i18n::Rendered;
 use sportello::storage::keys::{inbound_key, sent_key};
-use sportello::storage::{CitizenKey, InboundEntry, MemoryStore, OutboundEntry, SentEntry, SledStore, Store};
+use sportello::storage::{
+    Account, Author, CitizenKey, Conversation, ConversationStatus, InboundEntry, Line, MemoryStore, OutboundEntry,
+    Role, SentEntry, Session, SledStore, Store,
+};
 
 fn now() -> Timestamp {
     "2026-11-23T09:00:00Z".parse().unwrap()
@@ -135,6 +138,59 @@ fn suite(store: &dyn Store) {
     sent.apply(DeliveryStatus::Delivered, &[], now());
     store.put_sent(&sk, &sent).unwrap();
     assert_eq!(store.sent(&sk).unwrap().unwrap().status, DeliveryStatus::Delivered);
+
+    // Staff accounts (e-mail case does not matter), sessions, conversations.
+    let account = Account {
+        email: "urp@comune.assemini.ca.it".into(),
+        role: Role::Operator,
+        comuni: vec!["assemini".into()],
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
+        failed_logins: 0,
+        locked_until: None,
+        created_at: now(),
+        language: "it".into(),
+    };
+    store.put_account(&account).unwrap();
+    assert_eq!(
+        store.account("URP@comune.assemini.ca.it").unwrap(),
+        Some(account.clone())
+    );
+    assert!(account.may("assemini") && !account.may("isili"));
+    assert_eq!(store.accounts().unwrap().len(), 1);
+    let session = Session {
+        email: account.email.clone(),
+        csrf: "c".into(),
+        created_at: now(),
+        expires_at: now(),
+    };
+    store.put_session("abc123", &session).unwrap();
+    assert_eq!(store.session("abc123").unwrap(), Some(session));
+    store.remove_session("abc123").unwrap();
+    assert_eq!(store.session("abc123").unwrap(), None);
+    let conv = Conversation {
+        key: b.clone(),
+        status: ConversationStatus::Waiting,
+        opened_at: now(),
+        deadline: None,
+        last_activity: now(),
+        lines: vec![Line {
+            at: now(),
+            author: Author::Citizen,
+            text: "Orari dell'anagrafe?".into(),
+        }],
+    };
+    store.put_conversation(&conv).unwrap();
+    assert_eq!(store.conversation(&b).unwrap(), Some(conv));
+    assert_eq!(store.conversations("isili").unwrap().len(), 1);
+    assert!(store.conversations("madone").unwrap().is_empty());
+    store.scrub_citizen(&b, false).unwrap();
+    assert_eq!(
+        store.conversation(&b).unwrap(),
+        None,
+        "erasing a citizen erases their conversation"
+    );
+    store.remove_account(&account.email).unwrap();
+    assert!(store.accounts().unwrap().is_empty());
     store.flush().unwrap();
 }
 

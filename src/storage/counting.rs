@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::{
-    AuditEntry, CitizenKey, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Store,
-    StoreError,
+    Account, AuditEntry, CitizenKey, Conversation, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
+    SentEntry, Session, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 

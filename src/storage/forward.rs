@@ -92,6 +92,36 @@ macro_rules! forward_store {
         fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
             self.$inner.counters(comune)
         }
+        fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+            self.$write(|s| s.put_account(account))
+        }
+        fn account(&self, email: &str) -> Result<Option<Account>, StoreError> {
+            self.$inner.account(email)
+        }
+        fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+            self.$inner.accounts()
+        }
+        fn remove_account(&self, email: &str) -> Result<(), StoreError> {
+            self.$write(|s| s.remove_account(email))
+        }
+        fn put_session(&self, token_sha256: &str, session: &Session) -> Result<(), StoreError> {
+            self.$write(|s| s.put_session(token_sha256, session))
+        }
+        fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
+            self.$inner.session(token_sha256)
+        }
+        fn remove_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+            self.$write(|s| s.remove_session(token_sha256))
+        }
+        fn put_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+            self.$write(|s| s.put_conversation(conversation))
+        }
+        fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError> {
+            self.$inner.conversation(key)
+        }
+        fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError> {
+            self.$inner.conversations(comune)
+        }
     };
 }
 

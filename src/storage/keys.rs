@@ -12,6 +12,9 @@
 //! | `ledgerid_entry` | u64 big-endian, increasing | [`LedgerEntry`](super::LedgerEntry), JSON: the consent ledger, append-only |
 //! | `auditid_entry` | u64 big-endian, increasing | [`AuditEntry`](super::AuditEntry), JSON: staff and system actions, append-only |
 //! | `statkey_count` | `comune 0x00 YYYY-MM 0x00 metric` | u64 big-endian: anonymous monthly counters for the annual report |
+//! | `email_account` | staff e-mail, lower case | [`Account`](super::Account), JSON |
+//! | `tokenhash_session` | SHA-256 hex of the session token | [`Session`](super::Session), JSON |
+//! | `citizenkey_conversation` | as `citizenkey_citizen` | [`Conversation`](super::Conversation), JSON: personal data, erased with the citizen |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
@@ -30,6 +33,9 @@ pub const CASES_TREE: &str = "caseid_case";
 pub const LEDGER_TREE: &str = "ledgerid_entry";
 pub const AUDIT_TREE: &str = "auditid_entry";
 pub const STATS_TREE: &str = "statkey_count";
+pub const ACCOUNTS_TREE: &str = "email_account";
+pub const SESSIONS_TREE: &str = "tokenhash_session";
+pub const CONVERSATIONS_TREE: &str = "citizenkey_conversation";
 
 /// The key of a monthly counter.
 pub fn stat_key(comune: &str, month: &str, metric: &str) -> Vec<u8> {

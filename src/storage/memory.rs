@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use super::keys::CitizenKey;
 use super::{
-    anonymized, done_entry, AuditEntry, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry,
-    Store, StoreError,
+    anonymized, done_entry, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry, ModerationCase,
+    OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 
@@ -29,6 +29,9 @@ struct Queues {
     ledger: BTreeMap<u64, LedgerEntry>,
     audit: BTreeMap<u64, AuditEntry>,
     stats: BTreeMap<(String, String, String), u64>,
+    accounts: BTreeMap<String, Account>,
+    sessions: BTreeMap<String, Session>,
+    conversations: BTreeMap<CitizenKey, Conversation>,
     next_id: u64,
 }
 
@@ -203,6 +206,7 @@ impl Store for MemoryStore {
             n.citizen = 1;
         }
         let mut q = self.queues();
+        q.conversations.remove(key);
         for e in q.inbound.values_mut().filter(|e| &e.key == key) {
             *e = done_entry(e.clone());
             n.journal += 1;
@@ -276,6 +280,51 @@ impl Store for MemoryStore {
             .iter()
             .filter(|((c, _, _), _)| c == comune)
             .map(|((_, m, k), v)| (m.clone(), k.clone(), *v))
+            .collect())
+    }
+    fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+        self.queues()
+            .accounts
+            .insert(account.email.to_lowercase(), account.clone());
+        Ok(())
+    }
+    fn account(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        Ok(self.queues().accounts.get(&email.to_lowercase()).cloned())
+    }
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        Ok(self.queues().accounts.values().cloned().collect())
+    }
+    fn remove_account(&self, email: &str) -> Result<(), StoreError> {
+        self.queues().accounts.remove(&email.to_lowercase());
+        Ok(())
+    }
+    fn put_session(&self, token_sha256: &str, session: &Session) -> Result<(), StoreError> {
+        self.queues().sessions.insert(token_sha256.to_string(), session.clone());
+        Ok(())
+    }
+    fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
+        Ok(self.queues().sessions.get(token_sha256).cloned())
+    }
+    fn remove_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        self.queues().sessions.remove(token_sha256);
+        Ok(())
+    }
+    fn put_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        self.queues()
+            .conversations
+            .insert(conversation.key.clone(), conversation.clone());
+        Ok(())
+    }
+    fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError> {
+        Ok(self.queues().conversations.get(key).cloned())
+    }
+    fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError> {
+        Ok(self
+            .queues()
+            .conversations
+            .values()
+            .filter(|c| c.key.comune == comune)
+            .cloned()
             .collect())
     }
 }

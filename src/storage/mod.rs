@@ -14,6 +14,7 @@ pub mod keys;
 mod ledger;
 mod memory;
 mod sled_store;
+mod staff;
 
 pub use cases::{CaseStatus, ModerationCase};
 pub use counting::FlushCounter;
@@ -22,6 +23,7 @@ pub use keys::CitizenKey;
 pub use ledger::{AuditEntry, LedgerEntry, LedgerKind, Scrubbed};
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
+pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session};
 
 use crate::dialogue::Citizen;
 
@@ -106,6 +108,21 @@ pub trait Store: Send + Sync + 'static {
     fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError>;
     /// A comune's counters: (month, metric, value), in key order.
     fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError>;
+
+    /// Staff accounts, by e-mail (lower case).
+    fn put_account(&self, account: &Account) -> Result<(), StoreError>;
+    fn account(&self, email: &str) -> Result<Option<Account>, StoreError>;
+    fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    fn remove_account(&self, email: &str) -> Result<(), StoreError>;
+    /// Sessions, by the SHA-256 (hex) of their token.
+    fn put_session(&self, token_sha256: &str, session: &Session) -> Result<(), StoreError>;
+    fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError>;
+    fn remove_session(&self, token_sha256: &str) -> Result<(), StoreError>;
+    /// A citizen's conversation with the desk (one per citizen; reopened when they write).
+    fn put_conversation(&self, conversation: &Conversation) -> Result<(), StoreError>;
+    fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError>;
+    /// Every conversation of a comune.
+    fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError>;
 }
 
 /// A moderation case with who and what removed.

@@ -12,12 +12,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use super::keys::{
-    comune_prefix, stat_key, CitizenKey, AUDIT_TREE, CASES_TREE, CITIZENS_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE,
-    OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, STATS_TREE,
+    comune_prefix, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE, CITIZENS_TREE, CONVERSATIONS_TREE,
+    INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use super::{
-    anonymized, decode, decode_as, done_entry, encode, AuditEntry, InboundEntry, LedgerEntry, ModerationCase,
-    OutboundEntry, Scrubbed, SentEntry, Store, StoreError, SCHEMA_VERSION,
+    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry,
+    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError, SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 
@@ -38,6 +38,9 @@ pub struct SledStore {
     ledger: sled::Tree,
     audit: sled::Tree,
     stats: sled::Tree,
+    accounts: sled::Tree,
+    sessions: sled::Tree,
+    conversations: sled::Tree,
 }
 
 impl SledStore {
@@ -75,6 +78,9 @@ impl SledStore {
         let ledger = db.open_tree(LEDGER_TREE).map_err(engine)?;
         let audit = db.open_tree(AUDIT_TREE).map_err(engine)?;
         let stats = db.open_tree(STATS_TREE).map_err(engine)?;
+        let accounts = db.open_tree(ACCOUNTS_TREE).map_err(engine)?;
+        let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
+        let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
         Ok(SledStore {
             db,
             citizens,
@@ -85,6 +91,9 @@ impl SledStore {
             ledger,
             audit,
             stats,
+            accounts,
+            sessions,
+            conversations,
         })
     }
 }
@@ -317,6 +326,7 @@ impl Store for SledStore {
         if self.citizens.remove(key.encode()?).map_err(engine)?.is_some() {
             n.citizen = 1;
         }
+        self.conversations.remove(key.encode()?).map_err(engine)?;
         for item in self.inbound.iter() {
             let (k, v) = item.map_err(engine)?;
             let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
@@ -412,5 +422,69 @@ impl Store for SledStore {
             out.push((month.to_string(), metric.to_string(), n));
         }
         Ok(out)
+    }
+
+    fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+        self.accounts
+            .insert(account.email.to_lowercase(), encode(account))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn account(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        match self.accounts.get(email.to_lowercase()).map_err(engine)? {
+            Some(v) => decode_as(ACCOUNTS_TREE, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.accounts
+            .iter()
+            .map(|item| decode_as(ACCOUNTS_TREE, &item.map_err(engine)?.1))
+            .collect()
+    }
+
+    fn remove_account(&self, email: &str) -> Result<(), StoreError> {
+        self.accounts.remove(email.to_lowercase()).map_err(engine)?;
+        Ok(())
+    }
+
+    fn put_session(&self, token_sha256: &str, session: &Session) -> Result<(), StoreError> {
+        self.sessions.insert(token_sha256, encode(session)).map_err(engine)?;
+        Ok(())
+    }
+
+    fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
+        match self.sessions.get(token_sha256).map_err(engine)? {
+            Some(v) => decode_as(SESSIONS_TREE, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn remove_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        self.sessions.remove(token_sha256).map_err(engine)?;
+        Ok(())
+    }
+
+    fn put_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        self.conversations
+            .insert(conversation.key.encode()?, encode(conversation))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError> {
+        match self.conversations.get(key.encode()?).map_err(engine)? {
+            Some(v) => decode_as(CONVERSATIONS_TREE, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError> {
+        self.conversations
+            .scan_prefix(comune_prefix(comune))
+            .map(|item| decode_as(CONVERSATIONS_TREE, &item.map_err(engine)?.1))
+            .collect()
     }
 }

@@ -1,0 +1,109 @@
+//! Staff accounts, their sessions, and the conversations handed to them.
+//!
+//! Accounts hold an Argon2id hash, never a password. Sessions are stored by the SHA-256 of
+//! their token, so a copy of the store does not hand out live sessions. A conversation holds
+//! a citizen's messages to the desk: personal data, erased with the citizen.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::CitizenKey;
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Works the inbox of their comuni only.
+    Operator,
+    /// Every comune, plus staff management.
+    Admin,
+}
+
+/// A staff account, keyed by its e-mail (lower case).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub role: Role,
+    /// The comuni an operator works for (ignored for administrators).
+    pub comuni: Vec<String>,
+    /// Argon2id, PHC string format.
+    pub password_hash: String,
+    /// Failed logins in a row; reset by a successful one.
+    #[serde(default)]
+    pub failed_logins: u32,
+    #[serde(default)]
+    pub locked_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// Console language (`it`, `fr`).
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+fn default_language() -> String {
+    "it".into()
+}
+
+impl Account {
+    /// Whether the account may see and act on `comune`.
+    pub fn may(&self, comune: &str) -> bool {
+        self.role == Role::Admin || self.comuni.iter().any(|c| c == comune)
+    }
+}
+
+/// A logged-in browser, keyed by the SHA-256 of its cookie token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub email: String,
+    /// The CSRF token every form of this session must carry.
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Where a conversation with the desk stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "status")]
+pub enum ConversationStatus {
+    /// Waiting for a person.
+    Waiting,
+    /// An operator holds it: the bot is silent but for unsubscribe and moderation.
+    Held {
+        by: String,
+        since: Timestamp,
+    },
+    Closed {
+        by: String,
+        at: Timestamp,
+    },
+}
+
+/// Who wrote a line of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "from", content = "who")]
+pub enum Author {
+    Citizen,
+    /// A reply sent to the citizen.
+    Staff(String),
+    /// An internal note, never sent.
+    Note(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub at: Timestamp,
+    pub author: Author,
+    pub text: String,
+}
+
+/// A citizen's open (or last) conversation with the desk of a comune.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub key: CitizenKey,
+    #[serde(flatten)]
+    pub status: ConversationStatus,
+    pub opened_at: Timestamp,
+    /// When the answer is due (working days from the flow).
+    pub deadline: Option<Timestamp>,
+    pub last_activity: Timestamp,
+    pub lines: Vec<Line>,
+}
