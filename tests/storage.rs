@@ -169,6 +169,7 @@ fn suite(store: &dyn Store) {
     assert_eq!(store.session("abc123").unwrap(), None);
     let conv = Conversation {
         key: b.clone(),
+        route: "assemini".into(),
         status: ConversationStatus::Waiting,
         opened_at: now(),
         deadline: None,

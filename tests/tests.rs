@@ -12,6 +12,7 @@ mod flows;
 mod fuzz;
 mod hostile;
 mod hours;
+mod inbox;
 mod moderation;
 mod privacy;
 mod privacy_logs;

@@ -47,6 +47,7 @@ greeting = Bonjour ! Écrivez votre question et nous vous répondrons.
 language-set = Entendu, nous vous écrirons en français.
 keyword-ambiguous = Je n'ai pas compris si vous souhaitez vous inscrire ou vous désinscrire. Choisissez ci-dessous, ou écrivez { $subscribe } ou { $unsubscribe }.
 operator-requested = J'ai transmis la conversation à un opérateur, qui vous répondra dès que possible.
+operator-requested-due = J'ai transmis la conversation à un opérateur : il vous répondra avant le { $deadline_date } à { $deadline_time }.
 my-data = Données conservées par la { $comune } pour ce numéro. État : { $status }. Langue : { $language }. Consentements enregistrés : { $consents }. Premier contact : { $since }.
 my-data-field = { $label } : { $value }
 field-full_name = Prénom et nom

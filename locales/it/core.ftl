@@ -48,6 +48,7 @@ greeting = Buongiorno! Scriva pure la sua domanda e le risponderemo.
 language-set = D'accordo, le scriveremo in italiano.
 keyword-ambiguous = Non ho capito se desidera iscriversi o cancellarsi. Scelga qui sotto, oppure scriva { $subscribe } o { $unsubscribe }.
 operator-requested = Ho passato la conversazione a un operatore, che le risponderà appena possibile.
+operator-requested-due = Ho passato la conversazione a un operatore: le risponderà entro il { $deadline_date } alle { $deadline_time }.
 my-data = Dati conservati da { $comune } su questo numero. Stato: { $status }. Lingua: { $language }. Consensi registrati: { $consents }. Primo contatto: { $since }.
 my-data-field = { $label }: { $value }
 field-full_name = Nome e cognome

@@ -14,7 +14,7 @@ mod step;
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
 pub use state::{Ask, Citizen, Consent, DeliveryError, Goal, State};
-pub use step::{step, step_with, Aids, Event, Outcome};
+pub use step::{deadline, step, step_with, Aids, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.
 pub const ENGINE_IDS: &[&str] = &[
@@ -41,6 +41,7 @@ pub const ENGINE_IDS: &[&str] = &[
     "language-set",
     "keyword-ambiguous",
     "operator-requested",
+    "operator-requested-due",
     "my-data",
     "my-data-field",
     "field-full_name",

@@ -83,14 +83,21 @@ impl Engine {
             Some(c) => self.store.put_citizen(key, c)?,
             None => self.store.remove_citizen(key)?,
         }
-        self.record_events(key, &handled.outcome, now)?;
+        self.record_events(key, "", &handled.outcome, now)?;
         Ok(handled)
     }
 
     /// Writes what a step leaves besides the record: consent ledger entries, moderation
     /// cases, and, when the comune's policy erases a leaver, the scrub of every other trace
     /// (the goodbye reply stays in the outbox until sent).
-    pub fn record_events(&self, key: &CitizenKey, outcome: &Outcome, now: Timestamp) -> Result<(), EngineError> {
+    /// `route` is where replies to this citizen go out from (empty for the terminal chat).
+    pub fn record_events(
+        &self,
+        key: &CitizenKey,
+        route: &str,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
         let Some(flow) = self.flows.get(&key.comune) else {
             return Ok(());
         };
@@ -166,6 +173,10 @@ impl Engine {
                         decided_at: None,
                         note: None,
                     })?;
+                }
+                Event::Question { text } | Event::Handoff { text } | Event::ToStaff { text } => {
+                    let due = crate::dialogue::deadline(flow, now).map(|z| z.timestamp());
+                    crate::staff::inbox::citizen_wrote(self.store.as_ref(), key, route, text, due, now)?;
                 }
                 Event::Unsubscribed {
                     policy: OnUnsubscribe::Delete | OnUnsubscribe::Anonymize,

@@ -94,6 +94,10 @@ pub struct Citizen {
     /// The newest privacy notice version shown to the citizen after a change.
     #[serde(default)]
     pub notice_seen: Option<String>,
+    /// The operator holding this citizen's conversation: while set, the bot stays silent
+    /// except for unsubscribe and moderation.
+    #[serde(default)]
+    pub held_by: Option<String>,
     /// The last reply the provider refused for good, and why (e.g. WhatsApp 131026: the
     /// number is not on WhatsApp).
     #[serde(default)]
@@ -124,6 +128,7 @@ impl Citizen {
             blocked_notice_sent: false,
             strikes: 0,
             notice_seen: None,
+            held_by: None,
             delivery_error: None,
         }
     }

@@ -39,7 +39,13 @@ pub enum Event {
         text: String,
     },
     /// The citizen asked for a person.
-    Handoff,
+    Handoff {
+        text: String,
+    },
+    /// A message to the operator who holds the conversation (the bot stays silent).
+    ToStaff {
+        text: String,
+    },
     /// A message broke a moderation rule: withheld from the inbox, queued for staff review.
     Moderated {
         rule: Rule,
@@ -204,6 +210,15 @@ fn dispatch(
     match input {
         Input::Ignore => return prior_exists(c),
         Input::Action(Action::Unsubscribe, _) => return unsubscribe(flow, c, now, inbound, out),
+        // An operator holds the conversation: the bot is silent, the words go to them (after
+        // moderation, which still applies).
+        _ if c.held_by.is_some() && !matches!(c.state, State::Blocked { .. }) => {
+            let text = text_of(inbound);
+            if !moderated(flow, policy, c, &text, false, out) {
+                out.events.push(Event::ToStaff { text });
+            }
+            return true;
+        }
         _ if matches!(c.state, State::Blocked { .. }) => {
             if !c.blocked_notice_sent {
                 c.blocked_notice_sent = true;
@@ -277,8 +292,13 @@ fn dispatch(
             if needs_first_contact(flow, c) {
                 register::start(flow, c, Goal::FirstContact, None, None, inbound, now, out);
             } else {
-                out.events.push(Event::Handoff);
-                out.replies.push(Reply::new("operator-requested"));
+                out.events.push(Event::Handoff { text: text_of(inbound) });
+                out.replies.push(match deadline(flow, now) {
+                    Some(due) => Reply::new("operator-requested-due")
+                        .arg("deadline_date", due.strftime("%d/%m/%Y").to_string())
+                        .arg("deadline_time", due.strftime("%H:%M").to_string()),
+                    None => Reply::new("operator-requested"),
+                });
             }
         }
         Input::Action(Action::Greeting, Some(m)) if flow.mode == Mode::Desk && m.position == Position::Whole => {
@@ -619,12 +639,32 @@ fn faq_reply(entry: &FaqEntry, out: &mut Outcome) {
     });
 }
 
+/// What the citizen sent, as the staff will read it: the text, or the kind of what it was.
+fn text_of(inbound: &Inbound) -> String {
+    match &inbound.body {
+        Body::Text { text } => text.clone(),
+        Body::Button { id } => format!("[{id}]"),
+        Body::Media { media } => format!("[{media}]"),
+        Body::Location => "[location]".into(),
+        Body::Contacts => "[contacts]".into(),
+        Body::Reaction => "[reaction]".into(),
+        Body::Unsupported => "[unsupported]".into(),
+    }
+}
+
+/// When an answer asked at `now` is due: the flow's working days after it, in office hours.
+pub fn deadline(flow: &Flow, now: Timestamp) -> Option<jiff::Zoned> {
+    match (&flow.hours, flow.answer_within_working_days) {
+        (Some(hours), Some(days)) => Some(hours.deadline(now, days)),
+        _ => None,
+    }
+}
+
 /// Records a question for the staff and tells the citizen when the answer is due.
 pub(super) fn question(flow: &Flow, text: &str, now: Timestamp, out: &mut Outcome) {
     out.events.push(Event::Question { text: text.to_string() });
     let mut reply = Reply::new(flow.message("question-received"));
-    if let (Some(hours), Some(days)) = (&flow.hours, flow.answer_within_working_days) {
-        let due = hours.deadline(now, days);
+    if let (Some(hours), Some(due)) = (&flow.hours, deadline(flow, now)) {
         reply = reply
             .arg("deadline_date", due.strftime("%d/%m/%Y").to_string())
             .arg("deadline_time", due.strftime("%H:%M").to_string())

@@ -174,7 +174,10 @@ impl Server {
                 return;
             }
         };
-        if let Err(e) = self.engine.record_events(&key, &handled.outcome, Timestamp::now()) {
+        if let Err(e) = self
+            .engine
+            .record_events(&key, &message.route, &handled.outcome, Timestamp::now())
+        {
             tracing::error!(comune = %key.comune, error = %e, "could not record the step's ledger, cases or erasure");
             self.metrics.errors.inc();
         }

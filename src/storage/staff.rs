@@ -99,6 +99,9 @@ pub struct Line {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     pub key: CitizenKey,
+    /// Where replies go out from (the comune's WhatsApp phone_number_id, or its bot).
+    #[serde(default)]
+    pub route: String,
     #[serde(flatten)]
     pub status: ConversationStatus,
     pub opened_at: Timestamp,
