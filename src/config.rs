@@ -31,6 +31,14 @@ struct RawConfig {
     telegram: RawTelegram,
     #[serde(default)]
     comuni: BTreeMap<String, RawComune>,
+    #[serde(default)]
+    console: RawConsole,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    release_after_minutes: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +96,8 @@ pub struct Config {
     pub graph_url: String,
     pub telegram_url: String,
     pub comuni: BTreeMap<String, ComuneChannels>,
+    /// A conversation held by an operator without activity for this long returns to the queue.
+    pub release_after_minutes: u32,
     /// The data directory; `None` means the default `./data`.
     pub data: Option<PathBuf>,
     /// The flows folder; `None` means `./flows` if present, else the built-in flows.
@@ -104,6 +114,7 @@ impl Default for Config {
             graph_url: DEFAULT_GRAPH_URL.into(),
             telegram_url: DEFAULT_TELEGRAM_URL.into(),
             comuni: BTreeMap::new(),
+            release_after_minutes: DEFAULT_RELEASE_AFTER_MINUTES,
             data: None,
             flows: None,
             locales: None,
@@ -112,6 +123,7 @@ impl Default for Config {
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_RELEASE_AFTER_MINUTES: u32 = 30;
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
 pub const DEFAULT_TELEGRAM_URL: &str = "https://api.telegram.org";
 
@@ -186,6 +198,11 @@ impl Config {
                     (id, channels)
                 })
                 .collect(),
+            release_after_minutes: raw
+                .console
+                .release_after_minutes
+                .unwrap_or(DEFAULT_RELEASE_AFTER_MINUTES)
+                .max(1),
             data: rel(raw.paths.data),
             flows: rel(raw.paths.flows),
             locales: rel(raw.paths.locales),

@@ -206,12 +206,25 @@ pub fn app(server: Server) -> Router {
 /// How often the retention worker runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
-/// Runs retention now and then every hour, until told to stop.
+/// Runs retention now and then every hour, and returns idle held conversations to the
+/// queue every minute, until told to stop.
 async fn retention_worker(server: Server, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut every = tokio::time::interval(RETENTION_EVERY);
+    let mut minutely = tokio::time::interval(Duration::from_secs(60));
+    let idle = jiff::SignedDuration::from_mins(i64::from(server.config.release_after_minutes));
     loop {
         tokio::select! {
             _ = every.tick() => {}
+            _ = minutely.tick() => {
+                let s = server.clone();
+                match tokio::task::spawn_blocking(move || crate::staff::inbox::release_idle(&s.engine, idle, jiff::Timestamp::now())).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(released = n, "idle conversations returned to the queue"),
+                    Ok(Err(e)) => tracing::error!(error = %e, "releasing idle conversations failed"),
+                    Err(e) => tracing::error!(error = %e, "release task failed"),
+                }
+                continue;
+            }
             _ = stop.changed() => return,
         }
         let s = server.clone();
