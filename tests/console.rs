@@ -134,6 +134,13 @@ async fn login_sets_a_strict_http_only_cookie_and_a_wrong_password_is_refused() 
     let (status, _, html) = get(&h, "/staff", &format!("sportello_session={token}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("I tuoi comuni"), "{html}");
+    // The API answers 401 JSON without a session, never a redirect to a page.
+    let (status, location, body) = get(&h, "/staff/api/me", "").await;
+    assert_eq!((status, location, body.as_str()), (401, None, r#"{"error":"unauthenticated"}"#));
+    let (status, _, body) = get(&h, "/staff/api/me", &format!("sportello_session={token}")).await;
+    assert_eq!(status, 200);
+    let me: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(me, serde_json::json!({"email": ISILI_OP, "role": "operator", "language": "it", "comuni": ["isili"]}));
 
     // Every attempt is audited; the password never.
     let audit = h.store.audit(None).unwrap();

@@ -101,6 +101,7 @@ pub fn routes() -> Router<Server> {
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_post))
         .route("/logout", post(pages::logout))
+        .route("/api/me", get(pages::api_me))
         .route("/{comune}", get(pages::comune))
 }
 

@@ -394,6 +394,18 @@ pub async fn comune(State(s): State<Server>, staff: Staff, Path(comune): Path<St
     }
 }
 
+/// `GET /staff/api/me`: who is logged in and the comuni they may see, for the console's
+/// scripts (401 JSON without a session, like every `/staff/api/*` route).
+pub async fn api_me(State(s): State<Server>, staff: Staff) -> Response {
+    axum::Json(serde_json::json!({
+        "email": staff.account.email,
+        "role": staff.account.role,
+        "language": staff.lang(),
+        "comuni": visible_comuni(&s, &staff.account),
+    }))
+    .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::mask;
