@@ -436,3 +436,23 @@ async fn the_server_logs_no_password_and_no_session_token() {
         assert!(!logs.contains(secret), "the logs hold a secret");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_without_accounts_gets_a_first_administrator_at_start() {
+    let h = Harness::start().await;
+    // The call `sportello serve` makes at start, with no SPORTELLO_ADMIN_* variable set
+    // (serve passes `std::env::var`; an empty environment here, whatever the test runner's).
+    let printed = sportello::console::bootstrap(h.store.as_ref(), &|_| None)
+        .unwrap()
+        .expect("a first administrator");
+    let password = printed.rsplit(' ').next().unwrap();
+    assert!(printed.contains(sportello::console::BOOTSTRAP_EMAIL), "{printed}");
+    assert!(h.store.mentions(password).unwrap().is_empty());
+    let cookie = login(&h, sportello::console::BOOTSTRAP_EMAIL, password).await;
+    let (_, _, home) = get(&h, "/staff", &cookie).await;
+    assert_eq!(home.matches("<h2").count(), 5, "an administrator sees every comune");
+    // Once an account exists, nothing more is created or printed.
+    assert_eq!(sportello::console::bootstrap(h.store.as_ref(), &|_| None).unwrap(), None);
+    assert_eq!(h.store.accounts().unwrap().len(), 1);
+    h.stop().await;
+}
