@@ -9,6 +9,7 @@
 pub mod channel;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod dialogue;
 pub mod embedded;
 pub mod faq;

@@ -34,6 +34,8 @@ enum Command {
     Moderation(cli::moderation::Args),
     /// The FAQ matcher.
     Faq(cli::faq::Args),
+    /// Staff accounts of the console: add, list, remove.
+    Staff(cli::staff::Args),
     /// Write a backup of the data directory (asks the running server when there is one).
     Backup(cli::backup::BackupArgs),
     /// Restore a backup into an empty data directory (or any, with --force).
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cli::report::run(args),
         Command::Moderation(args) => cli::moderation::run(args),
         Command::Faq(args) => cli::faq::run(args),
+        Command::Staff(args) => cli::staff::run(args),
         Command::Backup(args) => cli::backup::backup(args),
         Command::Restore(args) => cli::backup::restore_cmd(args),
         Command::StoreLoad(args) => cli::store_load::run(args),

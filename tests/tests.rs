@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 mod browser;
 mod cli;
+mod console;
 mod crash;
 mod faq;
 mod flows;

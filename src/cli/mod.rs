@@ -11,4 +11,5 @@ pub mod moderation;
 pub mod report;
 pub mod retention;
 pub mod serve;
+pub mod staff;
 pub mod store_load;

@@ -2,7 +2,7 @@
 //! Server-rendered HTML, no build step; every word from `locales/<lang>/web.ftl` and the
 //! comune's own messages.
 
-mod html;
+pub(crate) mod html;
 mod subscribe;
 mod try_page;
 

@@ -17,7 +17,11 @@ const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 const CHROMIUM = process.env.SPORTELLO_CHROMIUM || '/usr/bin/chromium';
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const PAGES = ['/try', '/try?comune=brusson&lang=fr', '/c/brusson', '/c/brusson?lang=fr', '/c/isili', '/c/assemini'];
+const PAGES = ['/try', '/try?comune=brusson&lang=fr', '/c/brusson', '/c/brusson?lang=fr', '/c/isili', '/c/assemini',
+  '/staff/login', '/staff/login?lang=fr'];
+// A console account ("email:password") to check the pages behind login; tests/browser.rs
+// seeds it. Without it those checks are reported as skipped, never passed.
+const STAFF = process.env.SPORTELLO_STAFF_LOGIN || '';
 const STEP_MS = 10_000;
 
 const base = (process.argv[2] || '').replace(/\/$/, '');
@@ -179,6 +183,32 @@ try {
     const path = join(shots, 'c-brusson.png');
     await page.screenshot({ path, fullPage: true });
     summary.screenshots.push(path);
+  });
+
+  await interaction('console: log in by keyboard, then home and a comune', async () => {
+    if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
+    const at = STAFF.indexOf(':');
+    const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
+    await page.goto(`${base}/staff/login`);
+    // By label, as a screen reader user finds them; Enter submits the form.
+    await page.getByLabel('E-mail', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Password', { exact: true }).press('Enter');
+    await page.waitForURL(`${base}/staff`);
+    await axe(page, '/staff (logged in)');
+    const links = page.locator('main h2 a');
+    const comuni = await links.count();
+    if (comuni === 0) throw new Error('the home page lists no comune');
+    const w = await width320(page);
+    if (w > 320) throw new Error(`/staff is ${w} px wide at 320 px (WCAG 1.4.10)`);
+    await links.first().click();
+    await page.waitForURL(/\/staff\/[a-z-]+$/);
+    await axe(page, `${new URL(page.url()).pathname} (logged in)`);
+    const w2 = await width320(page);
+    if (w2 > 320) throw new Error(`${page.url()} is ${w2} px wide at 320 px (WCAG 1.4.10)`);
+    await page.getByRole('button', { name: 'Esci' }).click();
+    await page.waitForURL(`${base}/staff/login`);
+    return { comuni };
   });
 
   if (errors.length) {

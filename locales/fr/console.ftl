@@ -1,0 +1,29 @@
+# Console du personnel (/staff) : connexion, page d'accueil des communes visibles par un
+# compte et page de chaque commune. Pour le personnel ; jamais montré aux citoyens.
+
+console-brand = sportello · console du personnel
+console-language = Langue
+console-login-title = Connexion du personnel
+console-login-intro = Connectez-vous avec l'adresse e-mail et le mot de passe de votre compte.
+console-email = Adresse e-mail
+console-password = Mot de passe
+console-login-submit = Se connecter
+console-login-failed = Adresse e-mail ou mot de passe incorrect.
+console-login-locked = Trop de tentatives échouées : le compte est bloqué jusqu'à { $until }. Réessayez plus tard ou adressez-vous à un administrateur.
+console-signed-in = Connecté en tant que { $email } ({ $role })
+console-role-operator = opérateur
+console-role-admin = administrateur
+console-logout = Se déconnecter
+console-home-title = Vos communes
+console-home-none = Aucune commune n'est attribuée à ce compte. Adressez-vous à un administrateur.
+console-subscribers = Abonnés : { $count }
+console-pending = Signalements de modération en attente : { $count }
+console-comune-title = { $comune } : signalements en attente
+console-cases-none = Aucun signalement de modération en attente.
+console-case-detail = Reçu le { $at } de { $number } ({ $channel })
+console-back = Retour à vos communes
+console-error-title = Erreur
+console-error-forbidden = Ce compte ne peut pas voir cette page.
+console-error-csrf = Le formulaire a expiré ou n'est pas valide : rechargez la page et réessayez.
+console-error-not-found = Page introuvable.
+console-error-internal = Une erreur s'est produite. Réessayez dans un instant.

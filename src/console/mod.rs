@@ -1,0 +1,187 @@
+//! The staff console (`/staff`): accounts, login, sessions and CSRF, and the pages staff
+//! work in. A nested router whose every page but the login takes the [`Staff`] extractor.
+//!
+//! Owns the console's HTTP boundary and its error type. Must not hold dialogue or inbox
+//! logic (the lead's `inbox` module) and never logs passwords, tokens or citizens' numbers.
+
+pub mod accounts;
+mod pages;
+pub mod session;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use jiff::Timestamp;
+
+pub use session::Staff;
+
+use crate::server::Server;
+use crate::storage::{AuditEntry, Role, Store, StoreError};
+
+/// Errors at the console boundary. Their text is for logs and the CLI; a browser only sees
+/// a status and a localized page, never an internal message.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("wrong e-mail or password")]
+    BadCredentials,
+    #[error("account locked until {until}")]
+    Locked { until: Timestamp },
+    #[error("not logged in")]
+    Unauthenticated { api: bool },
+    #[error("the form's security token is missing or wrong")]
+    Csrf,
+    #[error("not allowed for this account")]
+    Forbidden,
+    #[error("no such page")]
+    NotFound,
+    #[error("not a valid e-mail address")]
+    InvalidEmail,
+    #[error("the password must have at least {} characters", accounts::MIN_PASSWORD)]
+    PasswordTooShort,
+    #[error("an operator needs at least one --comune")]
+    NoComune,
+    #[error("an account with this e-mail already exists")]
+    Exists,
+    #[error("no account with this e-mail")]
+    NoAccount,
+    #[error("cannot read random bytes from /dev/urandom")]
+    Random,
+    #[error("password hashing failed")]
+    Hash,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ConsoleError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ConsoleError::BadCredentials | ConsoleError::Locked { .. } | ConsoleError::Unauthenticated { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
+            ConsoleError::Csrf | ConsoleError::Forbidden => StatusCode::FORBIDDEN,
+            ConsoleError::NotFound | ConsoleError::NoAccount => StatusCode::NOT_FOUND,
+            ConsoleError::InvalidEmail
+            | ConsoleError::PasswordTooShort
+            | ConsoleError::NoComune
+            | ConsoleError::Exists => StatusCode::BAD_REQUEST,
+            ConsoleError::Random | ConsoleError::Hash | ConsoleError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Without the server's locales at hand (an extractor's rejection): a redirect to the
+/// login page, a JSON 401 for the API, else the bare status. Pages render their own errors
+/// localized (`pages::error_page`).
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        match self {
+            ConsoleError::Unauthenticated { api: false } => Redirect::to("/staff/login").into_response(),
+            ConsoleError::Unauthenticated { api: true } => (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({"error": "unauthenticated"})),
+            )
+                .into_response(),
+            e => {
+                if e.status().is_server_error() {
+                    // Store errors carry no personal data (see storage::StoreError).
+                    tracing::error!(error = %e, "console request failed");
+                }
+                let status = e.status();
+                (status, status.canonical_reason().unwrap_or("error")).into_response()
+            }
+        }
+    }
+}
+
+/// The console's routes, to nest under `/staff`.
+pub fn routes() -> Router<Server> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login_post))
+        .route("/logout", post(pages::logout))
+        .route("/api/me", get(pages::api_me))
+        .route("/{comune}", get(pages::comune))
+}
+
+/// The console languages; anything else falls back to Italian.
+pub fn lang(asked: &str) -> &'static str {
+    match asked {
+        "fr" => "fr",
+        _ => "it",
+    }
+}
+
+/// Writes one line of the audit log. Details name no citizen and no secret.
+pub fn audit(store: &dyn Store, actor: &str, comune: &str, action: &str, detail: &str) -> Result<(), StoreError> {
+    store
+        .append_audit(&AuditEntry {
+            at: Timestamp::now(),
+            actor: actor.to_string(),
+            comune: comune.to_string(),
+            action: action.to_string(),
+            detail: detail.to_string(),
+        })
+        .map(|_| ())
+}
+
+/// The account used when none was named: `sportello serve` prints its one-time password.
+pub const BOOTSTRAP_EMAIL: &str = "admin@localhost";
+
+/// Makes a console with no account usable: creates the first administrator from
+/// `SPORTELLO_ADMIN_EMAIL` (default `admin@localhost`) and `SPORTELLO_ADMIN_PASSWORD`
+/// (default: a random one, returned in the message to print once). Does nothing, and
+/// returns `None`, when any account exists. `env` reads a variable (`std::env::var` in
+/// `serve`, a map in tests).
+pub fn bootstrap(store: &dyn Store, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, ConsoleError> {
+    if !store.accounts()?.is_empty() {
+        return Ok(None);
+    }
+    let email = env("SPORTELLO_ADMIN_EMAIL")
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| BOOTSTRAP_EMAIL.into());
+    let given = env("SPORTELLO_ADMIN_PASSWORD").filter(|p| !p.is_empty());
+    let password = match &given {
+        Some(p) => p.clone(),
+        None => accounts::random_password()?,
+    };
+    let account = accounts::create(store, &email, Role::Admin, Vec::new(), &password, Timestamp::now())?;
+    audit(store, "system", "", "staff-bootstrap", "first administrator created at start")?;
+    Ok(Some(match given {
+        Some(_) => format!(
+            "  staff console: first administrator {} created from SPORTELLO_ADMIN_EMAIL/SPORTELLO_ADMIN_PASSWORD",
+            account.email
+        ),
+        None => format!(
+            "  staff console: first administrator {} created; one-time password (shown only now, change it): {password}",
+            account.email
+        ),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemoryStore;
+
+    #[test]
+    fn bootstrap_creates_one_admin_once() {
+        let store = MemoryStore::new();
+        let msg = bootstrap(&store, &|_| None).unwrap().unwrap();
+        let password = msg.rsplit(' ').next().unwrap();
+        assert!(accounts::login(&store, BOOTSTRAP_EMAIL, password, Timestamp::now()).is_ok());
+        assert_eq!(bootstrap(&store, &|_| None).unwrap(), None);
+
+        let store = MemoryStore::new();
+        let env = |k: &str| match k {
+            "SPORTELLO_ADMIN_EMAIL" => Some("IT@Comune.it".to_string()),
+            "SPORTELLO_ADMIN_PASSWORD" => Some("una-password-lunga".to_string()),
+            _ => None,
+        };
+        let msg = bootstrap(&store, &env).unwrap().unwrap();
+        assert!(!msg.contains("una-password-lunga"), "{msg}");
+        let a = accounts::login(&store, "it@comune.it", "una-password-lunga", Timestamp::now()).unwrap();
+        assert_eq!(a.role, Role::Admin);
+    }
+}

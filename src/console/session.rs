@@ -1,0 +1,199 @@
+//! Sessions and CSRF: the session cookie, the [`Staff`] extractor that every console page
+//! takes, the per-session form token, and the pre-session token of the login form.
+//!
+//! Owns cookies and tokens. The store sees only the SHA-256 of a session token, so a copy
+//! of the data directory hands out no live session. Must not render pages or log tokens.
+
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
+
+use super::accounts::{hex, random_bytes};
+use super::ConsoleError;
+use crate::server::Server;
+use crate::storage::{Account, Session, Store};
+
+/// The session cookie.
+pub const COOKIE: &str = "sportello_session";
+/// The login form's pre-session token (double submit: cookie and hidden field must match).
+pub const LOGIN_COOKIE: &str = "sportello_login";
+/// How long a session lasts (a working day), from login.
+pub const LIFETIME: SignedDuration = SignedDuration::from_hours(8);
+/// How long a login form may stay open.
+const LOGIN_LIFETIME_SECS: i64 = 3600;
+
+/// SHA-256 of a token, hex: the session's key in the store.
+pub fn sha256_hex(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// A random 32-byte token, hex.
+pub fn new_token() -> Result<String, ConsoleError> {
+    Ok(hex(&random_bytes::<32>()?))
+}
+
+/// Compares two tokens in time that depends on their length only, not on where they differ.
+pub fn same_token(expected: &str, given: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), given.as_bytes());
+    if a.is_empty() || a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Opens a session for `email`; returns the cookie token (only the browser keeps it).
+pub fn open(store: &dyn Store, email: &str, now: Timestamp) -> Result<(String, Session), ConsoleError> {
+    let token = new_token()?;
+    let session = Session {
+        email: email.to_string(),
+        csrf: new_token()?,
+        created_at: now,
+        expires_at: now + LIFETIME,
+    };
+    store.put_session(&sha256_hex(&token), &session)?;
+    Ok((token, session))
+}
+
+/// A `Set-Cookie` value scoped to the console: never readable by scripts, never sent by
+/// another site's request, `Secure` when the console is served over HTTPS.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/staff; Max-Age={max_age_secs}{secure}")
+}
+
+/// The session cookie for a new session.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    set_cookie(COOKIE, token, LIFETIME.as_secs(), secure)
+}
+
+/// A fresh login-form token and its cookie; an existing well-formed one is kept, so two
+/// open login tabs both work.
+pub fn login_token(headers: &HeaderMap, secure: bool) -> Result<(String, String), ConsoleError> {
+    let token = match cookie(headers, LOGIN_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t,
+        _ => new_token()?,
+    };
+    let set = set_cookie(LOGIN_COOKIE, &token, LOGIN_LIFETIME_SECS, secure);
+    Ok((token, set))
+}
+
+/// Whether the login form's hidden token matches its cookie.
+pub fn login_token_ok(headers: &HeaderMap, given: &str) -> bool {
+    cookie(headers, LOGIN_COOKIE).is_some_and(|c| same_token(&c, given))
+}
+
+/// Whether cookies for `public_url` must be `Secure`.
+pub fn secure(server: &Server) -> bool {
+    server.config.public_url.starts_with("https://")
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A logged-in staff member: their session and account, loaded for every console request.
+/// Without a live session, pages redirect to the login page and `/staff/api/*` answers 401.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub account: Account,
+    pub session: Session,
+    /// The session's key in the store (for logout).
+    pub session_key: String,
+}
+
+impl Staff {
+    /// Checks a form's CSRF token against the session's; a mismatch is [`ConsoleError::Csrf`].
+    pub fn check_csrf(&self, given: &str) -> Result<(), ConsoleError> {
+        if same_token(&self.session.csrf, given) {
+            Ok(())
+        } else {
+            Err(ConsoleError::Csrf)
+        }
+    }
+
+    /// The console language of this account.
+    pub fn lang(&self) -> &'static str {
+        super::lang(&self.account.language)
+    }
+}
+
+/// Loads the live session and its account named by the request's cookie.
+pub fn load(store: &dyn Store, headers: &HeaderMap, now: Timestamp) -> Result<Option<Staff>, ConsoleError> {
+    let Some(token) = cookie(headers, COOKIE) else {
+        return Ok(None);
+    };
+    let key = sha256_hex(&token);
+    let Some(session) = store.session(&key)? else {
+        return Ok(None);
+    };
+    if session.expires_at <= now {
+        store.remove_session(&key)?;
+        return Ok(None);
+    }
+    // An account removed after login loses its sessions at once. A lock does not end a
+    // session: otherwise anyone could log a colleague out by failing five times.
+    match store.account(&session.email)? {
+        Some(account) => Ok(Some(Staff {
+            account,
+            session,
+            session_key: key,
+        })),
+        None => {
+            store.remove_session(&key)?;
+            Ok(None)
+        }
+    }
+}
+
+impl FromRequestParts<Server> for Staff {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, server: &Server) -> Result<Staff, ConsoleError> {
+        // Nested routers see their path without the prefix; the original one says which.
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
+        let api = path.starts_with("/staff/api/") || path.starts_with("/api/");
+        match load(server.engine.store.as_ref(), &parts.headers, Timestamp::now())? {
+            Some(staff) => Ok(staff),
+            None => Err(ConsoleError::Unauthenticated { api }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token("abcd", "abcd"));
+        assert!(!same_token("abcd", "abce"));
+        assert!(!same_token("abcd", "abc"));
+        assert!(!same_token("", ""));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", "a=1; sportello_session=tok; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, COOKIE).as_deref(), Some("tok"));
+        assert_eq!(cookie(&h, LOGIN_COOKIE), None);
+        let set = session_cookie("tok", true);
+        for flag in ["HttpOnly", "SameSite=Strict", "Path=/staff", "Secure", "Max-Age=28800"] {
+            assert!(set.contains(flag), "{set}");
+        }
+    }
+}
