@@ -49,10 +49,24 @@ async fn the_public_pages_pass_axe_and_work_by_keyboard() {
         return;
     }
     let h = Harness::start().await;
+    // An administrator for the console pages' checks (login by keyboard, axe when logged in).
+    let (email, password) = ("admin@comune.example.it", "una-password-di-prova-lunga");
+    sportello::console::accounts::create(
+        h.store.as_ref(),
+        email,
+        sportello::storage::Role::Admin,
+        vec![],
+        password,
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    let login = format!("{email}:{password}");
     let started = Instant::now();
     let base = h.base.clone();
     // tokio is built without its `process` feature: run node on a blocking thread.
-    let out = tokio::task::spawn_blocking(move || run_node(&base)).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || run_node(&base, &login))
+        .await
+        .unwrap();
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -72,12 +86,13 @@ async fn the_public_pages_pass_axe_and_work_by_keyboard() {
 
 /// Runs the check script against `base`, killing it after [`TIMEOUT`]. Its output goes to
 /// files, not pipes, so a chatty script can never block on a full pipe while we wait.
-fn run_node(base: &str) -> Output {
+fn run_node(base: &str, staff_login: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
     let mut child = Command::new("node")
         .arg(util::root().join("tests/browser/check.mjs"))
         .arg(base)
+        .env("SPORTELLO_STAFF_LOGIN", staff_login)
         .current_dir(util::root())
         .stdin(Stdio::null())
         .stdout(File::create(&out_path).unwrap())

@@ -63,7 +63,11 @@ async fn try_login(h: &Harness, email: &str, password: &str) -> Response {
     assert_eq!(form.status(), 200);
     let token = cookie_value(&set_cookies(&form), session::LOGIN_COOKIE).expect("a login cookie");
     let html = form.text().await.unwrap();
-    assert_eq!(csrf_field(&html), token, "double submit: field and cookie carry one token");
+    assert_eq!(
+        csrf_field(&html),
+        token,
+        "double submit: field and cookie carry one token"
+    );
     http.post(format!("{}/staff/login", h.base))
         .header(COOKIE, format!("{}={token}", session::LOGIN_COOKIE))
         .form(&[("email", email), ("password", password), ("csrf", &token)])
@@ -136,15 +140,24 @@ async fn login_sets_a_strict_http_only_cookie_and_a_wrong_password_is_refused() 
     assert!(html.contains("I tuoi comuni"), "{html}");
     // The API answers 401 JSON without a session, never a redirect to a page.
     let (status, location, body) = get(&h, "/staff/api/me", "").await;
-    assert_eq!((status, location, body.as_str()), (401, None, r#"{"error":"unauthenticated"}"#));
+    assert_eq!(
+        (status, location, body.as_str()),
+        (401, None, r#"{"error":"unauthenticated"}"#)
+    );
     let (status, _, body) = get(&h, "/staff/api/me", &format!("sportello_session={token}")).await;
     assert_eq!(status, 200);
     let me: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(me, serde_json::json!({"email": ISILI_OP, "role": "operator", "language": "it", "comuni": ["isili"]}));
+    assert_eq!(
+        me,
+        serde_json::json!({"email": ISILI_OP, "role": "operator", "language": "it", "comuni": ["isili"]})
+    );
 
     // Every attempt is audited; the password never.
     let audit = h.store.audit(None).unwrap();
-    let actions: Vec<_> = audit.iter().map(|(_, a)| (a.actor.as_str(), a.action.as_str())).collect();
+    let actions: Vec<_> = audit
+        .iter()
+        .map(|(_, a)| (a.actor.as_str(), a.action.as_str()))
+        .collect();
     assert!(actions.contains(&(ISILI_OP, "login-failed")), "{actions:?}");
     assert!(actions.contains(&("unknown", "login-failed")), "{actions:?}");
     assert!(actions.contains(&(ISILI_OP, "login")), "{actions:?}");
@@ -152,7 +165,11 @@ async fn login_sets_a_strict_http_only_cookie_and_a_wrong_password_is_refused() 
         assert!(h.store.mentions(secret).unwrap().is_empty(), "{secret} is stored");
     }
     let account = h.store.account(ISILI_OP).unwrap().unwrap();
-    assert!(account.password_hash.starts_with("$argon2id$v=19$"), "{}", account.password_hash);
+    assert!(
+        account.password_hash.starts_with("$argon2id$v=19$"),
+        "{}",
+        account.password_hash
+    );
     h.stop().await;
 }
 
@@ -199,7 +216,10 @@ async fn forms_need_the_session_csrf_token_and_logout_ends_the_session() {
         }
     };
     assert_eq!(logout(vec![], cookie.clone()).await.status(), 403);
-    assert_eq!(logout(vec![("csrf", "0".repeat(64))], cookie.clone()).await.status(), 403);
+    assert_eq!(
+        logout(vec![("csrf", "0".repeat(64))], cookie.clone()).await.status(),
+        403
+    );
     // The login form's own token is refused without its cookie.
     let r = client()
         .post(format!("{}/staff/login", h.base))
@@ -212,12 +232,20 @@ async fn forms_need_the_session_csrf_token_and_logout_ends_the_session() {
     let r = logout(vec![("csrf", csrf)], cookie.clone()).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()[LOCATION], "/staff/login");
-    assert!(set_cookies(&r).iter().any(|c| c.starts_with("sportello_session=;") && c.contains("Max-Age=0")));
+    assert!(set_cookies(&r)
+        .iter()
+        .any(|c| c.starts_with("sportello_session=;") && c.contains("Max-Age=0")));
     let token = cookie.split_once('=').unwrap().1;
     assert!(h.store.session(&session::sha256_hex(token)).unwrap().is_none());
     let (status, location, _) = get(&h, "/staff", &cookie).await;
     assert_eq!((status, location.as_deref()), (303, Some("/staff/login")));
-    let actions: Vec<_> = h.store.audit(None).unwrap().into_iter().map(|(_, a)| a.action).collect();
+    let actions: Vec<_> = h
+        .store
+        .audit(None)
+        .unwrap()
+        .into_iter()
+        .map(|(_, a)| a.action)
+        .collect();
     assert!(actions.contains(&"logout".to_string()), "{actions:?}");
     h.stop().await;
 }
@@ -234,7 +262,10 @@ async fn an_operator_sees_only_their_comune_and_numbers_are_masked() {
         store.put_citizen(&CitizenKey::new("isili", "whatsapp", n), &c).unwrap();
     }
     store
-        .put_citizen(&CitizenKey::new("isili", "whatsapp", "393330000103"), &Citizen::new(now))
+        .put_citizen(
+            &CitizenKey::new("isili", "whatsapp", "393330000103"),
+            &Citizen::new(now),
+        )
         .unwrap();
     let case = |comune: &str, number: &str, status| ModerationCase {
         key: CitizenKey::new(comune, "whatsapp", number),
@@ -249,15 +280,24 @@ async fn an_operator_sees_only_their_comune_and_numbers_are_masked() {
         decided_at: None,
         note: None,
     };
-    store.add_case(&case("isili", "393471234567", CaseStatus::Pending)).unwrap();
-    store.add_case(&case("isili", "393479999888", CaseStatus::Dismissed)).unwrap();
-    store.add_case(&case("assemini", "393475550001", CaseStatus::Pending)).unwrap();
+    store
+        .add_case(&case("isili", "393471234567", CaseStatus::Pending))
+        .unwrap();
+    store
+        .add_case(&case("isili", "393479999888", CaseStatus::Dismissed))
+        .unwrap();
+    store
+        .add_case(&case("assemini", "393475550001", CaseStatus::Pending))
+        .unwrap();
 
     let op = login(&h, ISILI_OP, PASSWORD).await;
     let (status, _, home) = get(&h, "/staff", &op).await;
     assert_eq!(status, 200);
     assert!(home.contains("<a href=\"/staff/isili\">"), "{home}");
-    assert!(!home.contains("/staff/assemini") && !home.contains("Assemini"), "{home}");
+    assert!(
+        !home.contains("/staff/assemini") && !home.contains("Assemini"),
+        "{home}"
+    );
     assert!(home.contains("Iscritti: 2"), "{home}");
     assert!(home.contains("Segnalazioni di moderazione in attesa: 1"), "{home}");
     assert_eq!(home.matches("<h2").count(), 1);
@@ -286,7 +326,10 @@ async fn an_operator_sees_only_their_comune_and_numbers_are_masked() {
     account.language = "fr".into();
     store.put_account(&account).unwrap();
     let (_, _, home) = get(&h, "/staff", &admin).await;
-    assert!(home.contains("<html lang=\"fr\">") && home.contains("Vos communes"), "{home}");
+    assert!(
+        home.contains("<html lang=\"fr\">") && home.contains("Vos communes"),
+        "{home}"
+    );
     h.stop().await;
 }
 
@@ -313,14 +356,28 @@ fn staff_add_list_remove_through_the_binary_are_audited() {
     let pw = [("SPORTELLO_STAFF_PASSWORD", PASSWORD)];
     let (code, out, err) = sportello_env(
         tmp.path(),
-        &["staff", "add", "--role", "operator", "--comune", "isili", "Operatore@Comune.Isili.CA.it", "--data", d],
+        &[
+            "staff",
+            "add",
+            "--role",
+            "operator",
+            "--comune",
+            "isili",
+            "Operatore@Comune.Isili.CA.it",
+            "--data",
+            d,
+        ],
         &pw,
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("added operatore@comune.isili.ca.it as operator"), "{out}");
     assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD), "{out}{err}");
     // Without the variable a password is generated and shown once, and only on stdout.
-    let (code, out, err) = sportello_env(tmp.path(), &["staff", "add", "--role", "admin", ADMIN, "--data", d], &[]);
+    let (code, out, err) = sportello_env(
+        tmp.path(),
+        &["staff", "add", "--role", "admin", ADMIN, "--data", d],
+        &[],
+    );
     assert_eq!(code, 0, "{err}");
     let generated = out
         .lines()
@@ -331,9 +388,23 @@ fn staff_add_list_remove_through_the_binary_are_audited() {
     // Refusals: an operator without a comune, an unknown comune, a taken e-mail, a short password.
     for (args, env) in [
         (vec!["staff", "add", "--role", "operator", "x@isili.it"], &pw[..]),
-        (vec!["staff", "add", "--role", "operator", "--comune", "atlantide", "x@isili.it"], &pw[..]),
+        (
+            vec![
+                "staff",
+                "add",
+                "--role",
+                "operator",
+                "--comune",
+                "atlantide",
+                "x@isili.it",
+            ],
+            &pw[..],
+        ),
         (vec!["staff", "add", "--role", "admin", ADMIN], &pw[..]),
-        (vec!["staff", "add", "--role", "admin", "y@isili.it"], &[("SPORTELLO_STAFF_PASSWORD", "corta")][..]),
+        (
+            vec!["staff", "add", "--role", "admin", "y@isili.it"],
+            &[("SPORTELLO_STAFF_PASSWORD", "corta")][..],
+        ),
     ] {
         let mut args = args.clone();
         args.extend(["--data", d]);
@@ -347,9 +418,17 @@ fn staff_add_list_remove_through_the_binary_are_audited() {
         format!("{ADMIN}\tadmin\t*\noperatore@comune.isili.ca.it\toperator\tisili\n")
     );
     assert!(!out.contains("argon2"));
-    let (code, out, _) = sportello_env(tmp.path(), &["staff", "remove", "operatore@comune.isili.ca.it", "--data", d], &[]);
+    let (code, out, _) = sportello_env(
+        tmp.path(),
+        &["staff", "remove", "operatore@comune.isili.ca.it", "--data", d],
+        &[],
+    );
     assert_eq!((code, out.as_str()), (0, "removed operatore@comune.isili.ca.it\n"));
-    let (code, _, err) = sportello_env(tmp.path(), &["staff", "remove", "operatore@comune.isili.ca.it", "--data", d], &[]);
+    let (code, _, err) = sportello_env(
+        tmp.path(),
+        &["staff", "remove", "operatore@comune.isili.ca.it", "--data", d],
+        &[],
+    );
     assert_eq!(code, 1, "{err}");
 
     let store = SledStore::open(&data).unwrap();
@@ -362,7 +441,10 @@ fn staff_add_list_remove_through_the_binary_are_audited() {
     let cli = |a: &str| ("cli".to_string(), a.to_string());
     assert_eq!(audit, vec![cli("staff-add"), cli("staff-add"), cli("staff-remove")]);
     for secret in [PASSWORD, generated.as_str()] {
-        assert!(store.mentions(secret).unwrap().is_empty(), "a password is stored in clear");
+        assert!(
+            store.mentions(secret).unwrap().is_empty(),
+            "a password is stored in clear"
+        );
     }
     let admin = store.account(ADMIN).unwrap().unwrap();
     assert!(admin.password_hash.starts_with("$argon2id$"));
@@ -380,7 +462,11 @@ async fn the_server_logs_no_password_and_no_session_token() {
         &[("SPORTELLO_STAFF_PASSWORD", PASSWORD)],
     );
     assert_eq!(code, 0, "{err}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let bind = format!("127.0.0.1:{port}");
     let mut server = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .args(["serve", "--bind", &bind, "--data", d])
@@ -427,7 +513,10 @@ async fn the_server_logs_no_password_and_no_session_token() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // SIGTERM, so that the server shuts down as in production and logs it.
-    let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let term = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(term.success());
     assert!(server.wait().unwrap().success());
     let logs = logs.join().unwrap();
@@ -452,7 +541,10 @@ async fn a_console_without_accounts_gets_a_first_administrator_at_start() {
     let (_, _, home) = get(&h, "/staff", &cookie).await;
     assert_eq!(home.matches("<h2").count(), 5, "an administrator sees every comune");
     // Once an account exists, nothing more is created or printed.
-    assert_eq!(sportello::console::bootstrap(h.store.as_ref(), &|_| None).unwrap(), None);
+    assert_eq!(
+        sportello::console::bootstrap(h.store.as_ref(), &|_| None).unwrap(),
+        None
+    );
     assert_eq!(h.store.accounts().unwrap().len(), 1);
     h.stop().await;
 }

@@ -71,6 +71,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("  health and metrics:         {base}/healthz  {base}/metrics");
         println!("  WhatsApp webhook:           {base}/webhook/whatsapp ({wa} comuni with a phone_number_id)");
         println!("  Telegram webhooks:          {base}/webhook/telegram/<comune>");
+        println!("  staff console:              {base}/staff");
+        // The first administrator, when there is no account yet (printed once if generated).
+        if let Some(line) = crate::console::bootstrap(engine.store.as_ref(), &|k: &str| std::env::var(k).ok())? {
+            println!("{line}");
+        }
         let server = Server::new(engine, config, secrets);
         server
             .enable_admin(store, &data, addr)

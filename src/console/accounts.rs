@@ -53,9 +53,7 @@ pub fn hash_password(password: &str) -> Result<String, ConsoleError> {
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         // The parameters come from the PHC string, so older hashes still verify.
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -79,9 +77,7 @@ pub fn normalize_email(email: &str) -> Result<String, ConsoleError> {
         && email.split('@').all(|part| !part.is_empty())
         && !email.ends_with('.')
         && !email.contains("..")
-        && email
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.-_+'".contains(c));
+        && email.chars().all(|c| c.is_alphanumeric() || "@.-_+'".contains(c));
     if ok {
         Ok(email)
     } else {
@@ -130,7 +126,12 @@ pub fn create(
 /// Two concurrent attempts on one account may both read the same count (a lost update);
 /// the worst case is one extra guess, which does not weaken the lockout meaningfully.
 pub fn login(store: &dyn Store, email: &str, password: &str, now: Timestamp) -> Result<Account, ConsoleError> {
-    let Some(mut account) = normalize_email(email).ok().map(|e| store.account(&e)).transpose()?.flatten() else {
+    let Some(mut account) = normalize_email(email)
+        .ok()
+        .map(|e| store.account(&e))
+        .transpose()?
+        .flatten()
+    else {
         // Same work as for a real account, then the same answer.
         let _ = verify_password(password, decoy_hash());
         return Err(ConsoleError::BadCredentials);
@@ -182,7 +183,10 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_checked() {
-        assert_eq!(normalize_email(" Anna.Rossi@Comune.Isili.CA.it ").unwrap(), "anna.rossi@comune.isili.ca.it");
+        assert_eq!(
+            normalize_email(" Anna.Rossi@Comune.Isili.CA.it ").unwrap(),
+            "anna.rossi@comune.isili.ca.it"
+        );
         assert_eq!(normalize_email("admin@localhost").unwrap(), "admin@localhost");
         for bad in ["", "anna", "@x.it", "anna@", "a@b@c", "a b@c.it", "<a>@c.it", "a@c..it"] {
             assert!(normalize_email(bad).is_err(), "{bad}");
@@ -204,14 +208,29 @@ mod tests {
             Err(ConsoleError::PasswordTooShort)
         ));
         for i in 1..MAX_FAILURES {
-            assert!(matches!(login(&store, "op@isili.it", "wrong", t0), Err(ConsoleError::BadCredentials)), "{i}");
+            assert!(
+                matches!(
+                    login(&store, "op@isili.it", "wrong", t0),
+                    Err(ConsoleError::BadCredentials)
+                ),
+                "{i}"
+            );
         }
-        assert!(matches!(login(&store, "op@isili.it", "wrong", t0), Err(ConsoleError::Locked { .. })));
+        assert!(matches!(
+            login(&store, "op@isili.it", "wrong", t0),
+            Err(ConsoleError::Locked { .. })
+        ));
         let later = t0 + SignedDuration::from_mins(14);
-        assert!(matches!(login(&store, "op@isili.it", pw, later), Err(ConsoleError::Locked { .. })));
+        assert!(matches!(
+            login(&store, "op@isili.it", pw, later),
+            Err(ConsoleError::Locked { .. })
+        ));
         let after = t0 + SignedDuration::from_mins(16);
         let account = login(&store, "OP@isili.it", pw, after).unwrap();
         assert_eq!((account.failed_logins, account.locked_until), (0, None));
-        assert!(matches!(login(&store, "nobody@isili.it", pw, after), Err(ConsoleError::BadCredentials)));
+        assert!(matches!(
+            login(&store, "nobody@isili.it", pw, after),
+            Err(ConsoleError::BadCredentials)
+        ));
     }
 }

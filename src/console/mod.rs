@@ -147,14 +147,20 @@ pub fn bootstrap(store: &dyn Store, env: &dyn Fn(&str) -> Option<String>) -> Res
         None => accounts::random_password()?,
     };
     let account = accounts::create(store, &email, Role::Admin, Vec::new(), &password, Timestamp::now())?;
-    audit(store, "system", "", "staff-bootstrap", "first administrator created at start")?;
+    audit(
+        store,
+        "system",
+        "",
+        "staff-bootstrap",
+        "first administrator created at start",
+    )?;
     Ok(Some(match given {
         Some(_) => format!(
             "  staff console: first administrator {} created from SPORTELLO_ADMIN_EMAIL/SPORTELLO_ADMIN_PASSWORD",
             account.email
         ),
         None => format!(
-            "  staff console: first administrator {} created; one-time password (shown only now, change it): {password}",
+            "  staff console: first administrator {} created; one-time password (shown only now: keep it safe): {password}",
             account.email
         ),
     }))

@@ -81,7 +81,11 @@ pub fn error_page(s: &Server, lang: &str, e: ConsoleError) -> Response {
             "console-error-internal"
         }
     };
-    let title = s.engine.locales.format(lang, "console-error-title", None).unwrap_or_default();
+    let title = s
+        .engine
+        .locales
+        .format(lang, "console-error-title", None)
+        .unwrap_or_default();
     let body = format!("<h1>{}</h1><p>{}</p>", esc(&title), t(s, lang, id));
     (e.status(), Html(console_page(s, lang, &title, &[], &body))).into_response()
 }
@@ -114,7 +118,11 @@ fn login_page(s: &Server, lang: &str, token: &str, problem: Option<&str>) -> Str
     let langs: Vec<(String, String, String)> = ["it", "fr"]
         .iter()
         .map(|l| {
-            let label = s.engine.locales.format(l, "language-name", None).unwrap_or_else(|| l.to_string());
+            let label = s
+                .engine
+                .locales
+                .format(l, "language-name", None)
+                .unwrap_or_else(|| l.to_string());
             (l.to_string(), format!("/staff/login?lang={l}"), label)
         })
         .collect();
@@ -135,7 +143,11 @@ fn login_page(s: &Server, lang: &str, token: &str, problem: Option<&str>) -> Str
         password = t(s, lang, "console-password"),
         submit = t(s, lang, "console-login-submit"),
     );
-    let title = s.engine.locales.format(lang, "console-login-title", None).unwrap_or_default();
+    let title = s
+        .engine
+        .locales
+        .format(lang, "console-login-title", None)
+        .unwrap_or_default();
     console_page(s, lang, &title, &langs, &body)
 }
 
@@ -255,7 +267,10 @@ pub async fn logout(State(s): State<Server>, staff: Staff, Form(f): Form<CsrfFor
             StatusCode::SEE_OTHER,
             AppendHeaders([
                 (LOCATION, "/staff/login".to_string()),
-                (SET_COOKIE, session::set_cookie(session::COOKIE, "", 0, session::secure(&s))),
+                (
+                    SET_COOKIE,
+                    session::set_cookie(session::COOKIE, "", 0, session::secure(&s)),
+                ),
             ]),
         )
             .into_response(),
@@ -317,7 +332,11 @@ pub async fn home(State(s): State<Server>, staff: Staff) -> Response {
     let lang = staff.lang();
     match home_body(&s, &staff) {
         Ok(body) => {
-            let title = s.engine.locales.format(lang, "console-home-title", None).unwrap_or_default();
+            let title = s
+                .engine
+                .locales
+                .format(lang, "console-home-title", None)
+                .unwrap_or_default();
             Html(console_page(&s, lang, &title, &[], &body)).into_response()
         }
         Err(e) => error_page(&s, lang, e),
@@ -335,11 +354,15 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
     let title = s
         .engine
         .locales
-        .format(lang, "console-comune-title", Some(&{
-            let mut a = FluentArgs::new();
-            a.set("comune", comune_name(s, lang, comune));
-            a
-        }))
+        .format(
+            lang,
+            "console-comune-title",
+            Some(&{
+                let mut a = FluentArgs::new();
+                a.set("comune", comune_name(s, lang, comune));
+                a
+            }),
+        )
         .unwrap_or_default();
     let mut body = format!(
         "{}<p><a href=\"/staff\">{}</a></p><h1>{}</h1>",

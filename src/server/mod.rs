@@ -192,7 +192,10 @@ pub fn app(server: Server) -> Router {
     Router::new()
         .merge(webhooks)
         .merge(crate::web::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)))
-        .nest("/staff", crate::console::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)))
+        .nest(
+            "/staff",
+            crate::console::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)),
+        )
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
