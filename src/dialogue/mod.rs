@@ -4,6 +4,7 @@
 //! The engine never renders text (replies are Fluent ids) and never reads a clock (the
 //! caller passes `now`), so every transcript is reproducible in a test.
 
+mod desk;
 pub mod queue;
 mod register;
 mod reply;
@@ -11,10 +12,11 @@ pub mod runner;
 mod state;
 mod step;
 
+pub use desk::deadline;
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
 pub use state::{Ask, Citizen, Consent, DeliveryError, Goal, State};
-pub use step::{deadline, step, step_with, Aids, Event, Outcome};
+pub use step::{step, step_with, Aids, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.
 pub const ENGINE_IDS: &[&str] = &[

@@ -164,7 +164,7 @@ fn advance(flow: &Flow, c: &mut Citizen, inbound: &Inbound, now: Timestamp, out:
         }
     }
     if let Some(text) = pending {
-        super::step::question(flow, &text, now, out);
+        super::desk::question(flow, &text, now, out);
     }
 }
 

@@ -7,12 +7,13 @@
 
 use jiff::Timestamp;
 
+use super::desk::{answered_by_faq, deadline, faq_reply, moderated, question, text_of};
 use super::register;
 use super::reply::{Body, Inbound, Reply};
 use super::state::{Citizen, Consent, Goal, State};
-use crate::faq::{Answer as FaqAnswer, Entry as FaqEntry, Faq};
+use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
-use crate::moderation::{self, Policy, Rule, Span, Verdict};
+use crate::moderation::{Policy, Rule, Span, Verdict};
 use crate::text::{Found, Match, Position};
 
 /// How long the "this number does not answer" notice stays quiet after being sent.
@@ -394,65 +395,6 @@ fn notice_update(flow: &Flow, c: &mut Citizen, input: &Input, inbound: &Inbound,
     });
 }
 
-/// Checks a desk message against the comune's moderation; on a violation the message is
-/// withheld, the citizen told which rule, a strike counted and, when grave or one strike
-/// too many, the citizen blocked. Returns whether the message was stopped.
-fn moderated(
-    flow: &Flow,
-    policy: Option<&Policy>,
-    c: &mut Citizen,
-    text: &str,
-    own_data_step: bool,
-    out: &mut Outcome,
-) -> bool {
-    let (Some(policy), Some(m)) = (policy, &flow.moderation) else {
-        return false;
-    };
-    let lang = match c.language.as_deref().unwrap_or(flow.default_language()) {
-        "fr" => moderation::Lang::Fr,
-        _ => moderation::Lang::It,
-    };
-    let settings = moderation::Settings {
-        grave: m.grave.clone(),
-        own_data_step,
-        enabled: true,
-    };
-    let verdict = policy.check(text, lang, &settings);
-    let Some(rule) = verdict.rule.filter(|_| verdict.verdict != Verdict::Allow) else {
-        return false;
-    };
-    // A citizen's own name or birthplace may be a word of the lexicons (Bastardi, Troia and
-    // Cazzola are real surnames): while their own data is asked, only grave rules apply.
-    if own_data_step && !(m.grave.contains(&rule) || rule == Rule::Hate) {
-        return false;
-    }
-    c.strikes += 1;
-    let blocked = verdict.verdict == Verdict::Block || c.strikes >= m.strikes_to_block;
-    let rule_msg = format!("rule-{}", rule.name());
-    if blocked {
-        c.state = State::Blocked {
-            reason: rule.name().to_string(),
-        };
-        // This reply is the one notice a blocked citizen gets.
-        c.blocked_notice_sent = true;
-        out.replies.push(Reply::new("moderation-blocked").msg("rule", rule_msg));
-    } else {
-        out.replies.push(
-            Reply::new("moderation-withheld")
-                .msg("rule", rule_msg)
-                .num("strikes_left", i64::from(m.strikes_to_block - c.strikes)),
-        );
-    }
-    out.events.push(Event::Moderated {
-        rule,
-        verdict: verdict.verdict,
-        text: text.to_string(),
-        spans: verdict.spans,
-        blocked,
-    });
-    true
-}
-
 /// A reaction from an unknown citizen leaves no record behind.
 fn prior_exists(c: &Citizen) -> bool {
     c.first_seen != c.last_inbound || !matches!(c.state, State::New) || c.last_notice.is_some()
@@ -597,85 +539,6 @@ fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, 
             true
         }
     }
-}
-
-/// Answers from the comune's FAQ when it is sure (or offers the closest entries, or points
-/// an out-of-scope request to its channel); returns false to hand the question to staff.
-fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text: &str, out: &mut Outcome) -> bool {
-    let Some(faq) = faq else { return false };
-    let lang = c.language.as_deref().unwrap_or(flow.default_language());
-    match faq.ask(text, lang) {
-        FaqAnswer::Entry { entry, .. } if !entry.placeholder => faq_reply(entry, out),
-        FaqAnswer::Choices(choices) => {
-            let mut reply = Reply::new("faq-choices");
-            for (entry, _) in choices.iter().filter(|(e, _)| !e.placeholder).take(3) {
-                let title = entry.questions.first().cloned().unwrap_or_else(|| entry.id.clone());
-                reply = reply.data_button(format!("faq:{}", entry.id), title);
-            }
-            if reply.buttons.is_empty() {
-                return false;
-            }
-            out.replies.push(reply);
-        }
-        FaqAnswer::OutOfScope { redirect, .. } => out
-            .replies
-            .push(Reply::new("faq-out-of-scope").arg("redirect", redirect)),
-        // Not sure, or the answer is still a placeholder: a person answers.
-        _ => return false,
-    }
-    true
-}
-
-fn faq_reply(entry: &FaqEntry, out: &mut Outcome) {
-    let reply = Reply::new(if entry.link.is_some() {
-        "faq-answer-link"
-    } else {
-        "faq-answer"
-    })
-    .arg("answer", entry.answer.trim());
-    out.replies.push(match &entry.link {
-        Some(link) => reply.arg("link", link.clone()),
-        None => reply,
-    });
-}
-
-/// What the citizen sent, as the staff will read it: the text, or the kind of what it was.
-fn text_of(inbound: &Inbound) -> String {
-    match &inbound.body {
-        Body::Text { text } => text.clone(),
-        Body::Button { id } => format!("[{id}]"),
-        Body::Media { media } => format!("[{media}]"),
-        Body::Location => "[location]".into(),
-        Body::Contacts => "[contacts]".into(),
-        Body::Reaction => "[reaction]".into(),
-        Body::Unsupported => "[unsupported]".into(),
-    }
-}
-
-/// When an answer asked at `now` is due: the flow's working days after it, in office hours.
-pub fn deadline(flow: &Flow, now: Timestamp) -> Option<jiff::Zoned> {
-    match (&flow.hours, flow.answer_within_working_days) {
-        (Some(hours), Some(days)) => Some(hours.deadline(now, days)),
-        _ => None,
-    }
-}
-
-/// Records a question for the staff and tells the citizen when the answer is due.
-pub(super) fn question(flow: &Flow, text: &str, now: Timestamp, out: &mut Outcome) {
-    out.events.push(Event::Question { text: text.to_string() });
-    let mut reply = Reply::new(flow.message("question-received"));
-    if let (Some(hours), Some(due)) = (&flow.hours, deadline(flow, now)) {
-        reply = reply
-            .arg("deadline_date", due.strftime("%d/%m/%Y").to_string())
-            .arg("deadline_time", due.strftime("%H:%M").to_string())
-            .num("open", hours.is_open(now) as i64);
-        if let Some(next) = hours.next_open(now) {
-            reply = reply
-                .arg("reopen_date", next.strftime("%d/%m/%Y").to_string())
-                .arg("reopen_time", next.strftime("%H:%M").to_string());
-        }
-    }
-    out.replies.push(reply);
 }
 
 fn my_data(flow: &Flow, c: &Citizen, out: &mut Outcome) {
