@@ -17,6 +17,7 @@ pub mod flow;
 pub mod hours;
 pub mod i18n;
 pub mod moderation;
+pub mod secret;
 pub mod server;
 pub mod staff;
 pub mod storage;

@@ -486,8 +486,15 @@ async fn malformed_webhooks_get_a_4xx() {
             String::from_utf8_lossy(raw)
         );
     }
-    let big = vec![b' '; sportello::server::MAX_WEBHOOK_BYTES + 10];
-    assert_eq!(h.post_raw(&big, Some(&sign(APP_SECRET.as_bytes(), &big))).await, 413);
+    let json = [
+        ("content-type", "application/json"),
+        ("x-hub-signature-256", "sha256=00"),
+    ];
+    let over = sportello::server::MAX_WEBHOOK_BYTES + 10;
+    assert_eq!(
+        crate::util::status_for_declared_length(&h.base, "/webhook/whatsapp", &json, over).await,
+        413
+    );
     h.stop().await;
 }
 

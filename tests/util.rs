@@ -48,3 +48,26 @@ pub fn world() -> &'static (Flows, Locales) {
         (flows, locales)
     })
 }
+
+/// The status a server answers to a POST that declares a `Content-Length` of `length` bytes
+/// but sends none of them. An over-limit body is refused on its header alone: checking it this
+/// way avoids a race where the server answers 413 and closes while a client still uploads
+/// megabytes, and the client sees a broken pipe instead of the status.
+pub async fn status_for_declared_length(base: &str, path: &str, headers: &[(&str, &str)], length: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {length}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let line = String::from_utf8_lossy(&buf[..n]);
+    line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}

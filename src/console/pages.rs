@@ -115,17 +115,8 @@ pub struct LangQuery {
 
 /// The login form: `token` is the pre-session CSRF token, `problem` an already escaped message.
 fn login_page(s: &Server, lang: &str, token: &str, problem: Option<&str>) -> String {
-    let langs: Vec<(String, String, String)> = ["it", "fr"]
-        .iter()
-        .map(|l| {
-            let label = s
-                .engine
-                .locales
-                .format(l, "language-name", None)
-                .unwrap_or_else(|| l.to_string());
-            (l.to_string(), format!("/staff/login?lang={l}"), label)
-        })
-        .collect();
+    let offered = ["it".to_string(), "fr".to_string()];
+    let langs = crate::web::lang_links(s, &offered, |l| format!("/staff/login?lang={l}"));
     let problem = problem
         .map(|p| format!("<p role=\"alert\"><strong>{p}</strong></p>"))
         .unwrap_or_default();

@@ -34,15 +34,6 @@ pub fn new_token() -> Result<String, ConsoleError> {
     Ok(hex(&random_bytes::<32>()?))
 }
 
-/// Compares two tokens in time that depends on their length only, not on where they differ.
-pub fn same_token(expected: &str, given: &str) -> bool {
-    let (a, b) = (expected.as_bytes(), given.as_bytes());
-    if a.is_empty() || a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Opens a session for `email`; returns the cookie token (only the browser keeps it).
 pub fn open(store: &dyn Store, email: &str, now: Timestamp) -> Result<(String, Session), ConsoleError> {
     let token = new_token()?;
@@ -81,7 +72,7 @@ pub fn login_token(headers: &HeaderMap, secure: bool) -> Result<(String, String)
 
 /// Whether the login form's hidden token matches its cookie.
 pub fn login_token_ok(headers: &HeaderMap, given: &str) -> bool {
-    cookie(headers, LOGIN_COOKIE).is_some_and(|c| same_token(&c, given))
+    cookie(headers, LOGIN_COOKIE).is_some_and(|c| crate::secret::matches(c.as_bytes(), given.as_bytes()))
 }
 
 /// Whether cookies for `public_url` must be `Secure`.
@@ -114,7 +105,7 @@ pub struct Staff {
 impl Staff {
     /// Checks a form's CSRF token against the session's; a mismatch is [`ConsoleError::Csrf`].
     pub fn check_csrf(&self, given: &str) -> Result<(), ConsoleError> {
-        if same_token(&self.session.csrf, given) {
+        if crate::secret::matches(self.session.csrf.as_bytes(), given.as_bytes()) {
             Ok(())
         } else {
             Err(ConsoleError::Csrf)
@@ -176,14 +167,6 @@ impl FromRequestParts<Server> for Staff {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(same_token("abcd", "abcd"));
-        assert!(!same_token("abcd", "abce"));
-        assert!(!same_token("abcd", "abc"));
-        assert!(!same_token("", ""));
-    }
 
     #[test]
     fn cookies_are_found_among_others() {

@@ -30,7 +30,11 @@ fn page_lang(asked: Option<&str>, offered: &[String]) -> String {
 }
 
 /// Links to the page in each offered language, labelled in that language.
-fn lang_links(s: &Server, offered: &[String], href: impl Fn(&str) -> String) -> Vec<(String, String, String)> {
+pub(crate) fn lang_links(
+    s: &Server,
+    offered: &[String],
+    href: impl Fn(&str) -> String,
+) -> Vec<(String, String, String)> {
     offered
         .iter()
         .map(|l| {

@@ -39,25 +39,11 @@ pub fn verify_secret(expected: &str, header: Option<&str>) -> Result<(), SecretE
     let Some(given) = header else {
         return Err(SecretError::Missing);
     };
-    if !expected.is_empty() && constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+    if !expected.is_empty() && crate::secret::matches(expected.as_bytes(), given.as_bytes()) {
         Ok(())
     } else {
         Err(SecretError::Mismatch)
     }
-}
-
-/// Compares every byte position up to the longer length, so the time taken depends on the
-/// lengths only, never on where the first difference is. (The secret's length is not
-/// a secret worth protecting: Telegram bounds it to 1–256 characters.)
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= x ^ y;
-    }
-    // black_box keeps the optimiser from turning the loop into an early-exit compare.
-    std::hint::black_box(diff) == 0
 }
 
 #[cfg(test)]

@@ -117,19 +117,10 @@ pub fn verify_handshake(
     if mode != "subscribe" {
         return Err(HandshakeError::WrongMode);
     }
-    if expected.is_empty() || !ct_eq(token.as_bytes(), expected.as_bytes()) {
+    if expected.is_empty() || !crate::secret::matches(expected.as_bytes(), token.as_bytes()) {
         return Err(HandshakeError::WrongToken);
     }
     Ok(challenge.to_string())
-}
-
-/// Constant-time equality for secrets: the time depends on the lengths only.
-pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
-    }
-    diff == 0
 }
 
 #[cfg(test)]
@@ -261,14 +252,5 @@ mod tests {
             verify_handshake(Some("subscribe"), Some("t0k"), Some(""), "t0k"),
             Err(HandshakeError::Missing)
         );
-    }
-
-    #[test]
-    fn ct_eq_basics() {
-        assert!(ct_eq(b"", b""));
-        assert!(ct_eq(b"abc", b"abc"));
-        assert!(!ct_eq(b"abc", b"abd"));
-        assert!(!ct_eq(b"abc", b"abcd"));
-        assert!(!ct_eq(b"", b"\0"));
     }
 }
