@@ -262,9 +262,9 @@ fn dispatch(
                 return true;
             }
         }
-        let text = match &input {
-            Input::Text(t) => Some(*t),
-            Input::Action(_, Some(m)) => Some(original(inbound, m)),
+        // A keyword typed in a step (not a button) is still an answer to it.
+        let text = match &inbound.body {
+            Body::Text { text } => Some(text.as_str()),
             _ => None,
         };
         let answer = match input {
@@ -404,13 +404,6 @@ fn prior_exists(c: &Citizen) -> bool {
 /// restarts the registration; the bare keyword is taken as "where was I?".
 fn is_restart(m: &Option<Match<Action>>) -> bool {
     m.as_ref().is_some_and(|m| m.position == Position::Prefix)
-}
-
-fn original<'a>(inbound: &'a Inbound, _m: &Match<Action>) -> &'a str {
-    match &inbound.body {
-        Body::Text { text } => text,
-        _ => "",
-    }
 }
 
 fn needs_first_contact(flow: &Flow, c: &Citizen) -> bool {
