@@ -39,6 +39,24 @@ pub struct RenderedButton {
     pub title: String,
 }
 
+#[cfg(test)]
+impl Rendered {
+    /// A rendered reply for adapters' tests: `buttons` as (id, title).
+    pub(crate) fn sample(text: &str, buttons: &[(&str, &str)]) -> Rendered {
+        Rendered {
+            key: "test-key".into(),
+            text: text.into(),
+            buttons: buttons
+                .iter()
+                .map(|(id, title)| RenderedButton {
+                    id: (*id).into(),
+                    title: (*title).into(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// All languages' bundles.
 pub struct Locales {
     bundles: BTreeMap<String, FluentBundle<FluentResource>>,

@@ -125,20 +125,9 @@ fn split_text(text: &str, max: usize) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::RenderedButton;
 
     fn rendered(text: &str, buttons: &[(&str, &str)]) -> Rendered {
-        Rendered {
-            key: "test-key".into(),
-            text: text.into(),
-            buttons: buttons
-                .iter()
-                .map(|(id, title)| RenderedButton {
-                    id: (*id).into(),
-                    title: (*title).into(),
-                })
-                .collect(),
-        }
+        Rendered::sample(text, buttons)
     }
 
     #[test]

@@ -273,20 +273,9 @@ fn template_param(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::RenderedButton;
 
     fn rendered(text: &str, buttons: &[(&str, &str)]) -> Rendered {
-        Rendered {
-            key: "test-key".into(),
-            text: text.into(),
-            buttons: buttons
-                .iter()
-                .map(|(id, t)| RenderedButton {
-                    id: id.to_string(),
-                    title: t.to_string(),
-                })
-                .collect(),
-        }
+        Rendered::sample(text, buttons)
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
