@@ -6,8 +6,8 @@ use sportello::dialogue::{Body, Citizen, State};
 use sportello::i18n::Rendered;
 use sportello::storage::keys::{inbound_key, sent_key};
 use sportello::storage::{
-    Account, Author, CitizenKey, Conversation, ConversationStatus, InboundEntry, Line, MemoryStore, OutboundEntry,
-    Role, SentEntry, Session, SledStore, Store,
+    Account, Author, CitizenKey, Conversation, ConversationStatus, InboundEntry, LedgerEntry, LedgerKind, Line,
+    MemoryStore, OutboundEntry, Role, SentEntry, Session, SledStore, StepEffects, Store, Wrote,
 };
 
 fn now() -> Timestamp {
@@ -90,10 +90,49 @@ fn suite(store: &dyn Store) {
         vec![k1.clone(), k2.clone()]
     );
 
-    // One step, atomically: inbound done (text dropped), citizen written, replies queued.
+    // One step, atomically: inbound done (text dropped), citizen written, replies queued,
+    // and its effects: a ledger entry, a counter, what the citizen wrote to the desk.
+    let consent = LedgerEntry {
+        comune: "isili".into(),
+        channel: "whatsapp".into(),
+        citizen: Some(a.citizen.clone()),
+        kind: LedgerKind::Consent,
+        consent: "privacy".into(),
+        notice_version: "2024-01".into(),
+        notice_sha256: "ab".repeat(32),
+        at: now(),
+        message_id: "wamid.1".into(),
+        how: "keyword".into(),
+    };
+    let ledger_before = store.ledger("isili").unwrap().len();
+    let effects = StepEffects {
+        ledger: vec![consent.clone()],
+        counters: vec![("2026-11".into(), "signup".into())],
+        wrote: Some(Wrote {
+            route: "106540352242922".into(),
+            text: "Quando apre l'ufficio?".into(),
+            deadline: Some(now() + jiff::SignedDuration::from_hours(48)),
+            at: now(),
+        }),
+        ..StepEffects::default()
+    };
     let ids = store
-        .commit_step(Some(&k1), &a, Some(&c), &[reply(&a, "uno"), reply(&a, "due")])
+        .commit_step(Some(&k1), &a, Some(&c), &[reply(&a, "uno"), reply(&a, "due")], &effects)
         .unwrap();
+    let ledger = store.ledger("isili").unwrap();
+    assert_eq!(ledger.len(), ledger_before + 1);
+    assert_eq!(ledger.last().unwrap().1, consent);
+    assert!(store
+        .counters("isili")
+        .unwrap()
+        .contains(&("2026-11".into(), "signup".into(), 1)));
+    let conv = store
+        .conversation(&a)
+        .unwrap()
+        .expect("the question opened a conversation");
+    assert_eq!(conv.status, ConversationStatus::Waiting);
+    assert_eq!(conv.lines.last().unwrap().text, "Quando apre l'ufficio?");
+    assert_eq!(conv.deadline, Some(now() + jiff::SignedDuration::from_hours(48)));
     assert_eq!(ids.len(), 2);
     assert!(ids[0] < ids[1], "outbox ids keep the order of the replies");
     assert_eq!(store.pending_inbound().unwrap().len(), 1);
@@ -110,10 +149,24 @@ fn suite(store: &dyn Store) {
     store.outbound_done(ids[0]).unwrap();
     assert_eq!(store.pending_outbound().unwrap().len(), 1);
 
-    // A step that erases the citizen.
-    store.commit_step(Some(&k2), &a, None, &[]).unwrap();
+    // A step that erases the citizen: marked until the scrub finishes (a crash in between
+    // leaves the mark, and the scrub runs again at start).
+    assert!(store.unfinished_erasures().unwrap().is_empty());
+    let erase = StepEffects {
+        erase: true,
+        ..StepEffects::default()
+    };
+    store.commit_step(Some(&k2), &a, None, &[], &erase).unwrap();
     assert_eq!(store.citizen(&a).unwrap(), None);
     assert!(store.pending_inbound().unwrap().is_empty());
+    assert_eq!(store.unfinished_erasures().unwrap(), vec![a.clone()]);
+    store.scrub_citizen(&a, true).unwrap();
+    assert!(store.unfinished_erasures().unwrap().is_empty());
+    assert!(
+        store.conversation(&a).unwrap().is_none(),
+        "the scrub removed the conversation"
+    );
+    assert!(store.ledger("isili").unwrap().iter().all(|(_, e)| e.citizen.is_none()));
 
     // Pruning forgets old processed ids only.
     let k3 = inbound_key("whatsapp", "106540352242922", "wamid.3");
@@ -215,7 +268,13 @@ fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
         let store = SledStore::open(&data).unwrap();
         store.put_citizen(&a, &Citizen::new(now())).unwrap();
         store
-            .commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "ciao")])
+            .commit_step(
+                None,
+                &a,
+                Some(&Citizen::new(now())),
+                &[reply(&a, "ciao")],
+                &StepEffects::default(),
+            )
             .unwrap();
         store.flush().unwrap();
     }

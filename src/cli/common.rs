@@ -82,5 +82,7 @@ pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     })?;
     let mut engine = Engine::new(flows, locales, Arc::new(store));
     engine.faqs = crate::faq::load_all(Path::new("faq").is_dir().then_some(Path::new("faq")))?;
+    // An erasure a crash interrupted is finished before anything reads the store.
+    engine.resume_erasures()?;
     Ok(engine)
 }

@@ -103,6 +103,15 @@ impl Server {
     /// Replays the journal and the outbox left by a previous run, in their order.
     pub(crate) fn recover(&self) -> Result<(), StoreError> {
         let store = &self.engine.store;
+        // Erasures first: a leaver's scrub interrupted by a crash must not wait behind
+        // their (or anyone's) next message.
+        let erased = self.engine.resume_erasures().map_err(|e| match e {
+            crate::dialogue::runner::EngineError::Store(e) => e,
+            e => StoreError::Engine(e.to_string()),
+        })?;
+        if erased > 0 {
+            tracing::info!(erasures = erased, "finished erasures left by the previous run");
+        }
         let pending = store.pending_inbound()?;
         let outbox = store.pending_outbound()?;
         if !pending.is_empty() || !outbox.is_empty() {
@@ -162,10 +171,16 @@ impl Server {
                 })
                 .collect(),
         };
-        let committed =
-            self.engine
-                .store
-                .commit_step(dedupe.as_deref(), &key, handled.outcome.citizen.as_ref(), &outbound);
+        let effects = self
+            .engine
+            .effects(&key, &message.route, &handled.outcome, Timestamp::now());
+        let committed = self.engine.store.commit_step(
+            dedupe.as_deref(),
+            &key,
+            handled.outcome.citizen.as_ref(),
+            &outbound,
+            &effects,
+        );
         let ids = match committed {
             Ok(ids) => ids,
             Err(e) => {
@@ -174,11 +189,9 @@ impl Server {
                 return;
             }
         };
-        if let Err(e) = self
-            .engine
-            .record_events(&key, &message.route, &handled.outcome, Timestamp::now())
-        {
-            tracing::error!(comune = %key.comune, error = %e, "could not record the step's ledger, cases or erasure");
+        if let Err(e) = self.engine.finish(&key, &effects) {
+            // The erasure mark stays: the scrub runs again at the next start.
+            tracing::error!(comune = %key.comune, error = %e, "could not finish an erasure");
             self.metrics.errors.inc();
         }
         if let Err(e) = self.durable().await {

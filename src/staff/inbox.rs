@@ -13,7 +13,8 @@ use crate::channel::Channel;
 use crate::dialogue::runner::Engine;
 use crate::i18n::Rendered;
 use crate::storage::{
-    AuditEntry, Author, CitizenKey, Conversation, ConversationStatus, Line, OutboundEntry, Store, StoreError,
+    AuditEntry, Author, CitizenKey, Conversation, ConversationStatus, Line, OutboundEntry, StepEffects, Store,
+    StoreError, Wrote,
 };
 
 /// Errors of the inbox boundary.
@@ -32,8 +33,8 @@ pub enum InboxError {
 }
 
 /// Appends what a citizen wrote to their conversation, opening (or reopening) it with its
-/// deadline. Called by the engine for questions, requests for a person and messages to a
-/// holding operator.
+/// deadline. The engine writes the same inside a step's commit (`StepEffects::wrote`); this
+/// is for writers outside a step.
 pub fn citizen_wrote(
     store: &dyn Store,
     key: &CitizenKey,
@@ -42,28 +43,17 @@ pub fn citizen_wrote(
     deadline: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut conv = match store.conversation(key)? {
-        Some(c) if !matches!(c.status, ConversationStatus::Closed { .. }) => c,
-        _ => Conversation {
-            key: key.clone(),
-            route: route.to_string(),
-            status: ConversationStatus::Waiting,
-            opened_at: now,
-            deadline,
-            last_activity: now,
-            lines: Vec::new(),
-        },
-    };
-    if !route.is_empty() {
-        conv.route = route.to_string();
-    }
-    conv.last_activity = now;
-    conv.lines.push(Line {
-        at: now,
-        author: Author::Citizen,
+    let wrote = Wrote {
+        route: route.to_string(),
         text: text.to_string(),
-    });
-    store.put_conversation(&conv)
+        deadline,
+        at: now,
+    };
+    store.put_conversation(&Conversation::after_citizen_wrote(
+        store.conversation(key)?,
+        key,
+        &wrote,
+    ))
 }
 
 /// One row of the inbox.
@@ -212,7 +202,9 @@ pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Times
         callback_id: None,
     };
     engine.store.put_conversation(&conv)?;
-    let ids = engine.store.commit_step(None, key, citizen.as_ref(), &[entry])?;
+    let ids = engine
+        .store
+        .commit_step(None, key, citizen.as_ref(), &[entry], &StepEffects::default())?;
     audit(engine, by, key, "reply", now)?;
     engine.store.flush()?;
     Ok(ids)

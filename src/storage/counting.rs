@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{
     Account, AuditEntry, CitizenKey, Conversation, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
-    SentEntry, Session, Store, StoreError,
+    SentEntry, Session, StepEffects, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 

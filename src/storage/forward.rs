@@ -32,8 +32,12 @@ macro_rules! forward_store {
             key: &CitizenKey,
             citizen: Option<&Citizen>,
             outbound: &[OutboundEntry],
+            effects: &StepEffects,
         ) -> Result<Vec<u64>, StoreError> {
-            self.$write(|s| s.commit_step(dedupe, key, citizen, outbound))
+            self.$write(|s| s.commit_step(dedupe, key, citizen, outbound, effects))
+        }
+        fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+            self.$inner.unfinished_erasures()
         }
         fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
             self.$inner.pending_outbound()

@@ -15,6 +15,7 @@
 //! | `email_account` | staff e-mail, lower case | [`Account`](super::Account), JSON |
 //! | `tokenhash_session` | SHA-256 hex of the session token | [`Session`](super::Session), JSON |
 //! | `citizenkey_conversation` | as `citizenkey_citizen` | [`Conversation`](super::Conversation), JSON: personal data, erased with the citizen |
+//! | `citizenkey_erasing` | as `citizenkey_citizen` | empty: a leaver whose erasure a step committed and whose scrub has not finished |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
@@ -36,6 +37,7 @@ pub const STATS_TREE: &str = "statkey_count";
 pub const ACCOUNTS_TREE: &str = "email_account";
 pub const SESSIONS_TREE: &str = "tokenhash_session";
 pub const CONVERSATIONS_TREE: &str = "citizenkey_conversation";
+pub const ERASING_TREE: &str = "citizenkey_erasing";
 
 /// The key of a monthly counter.
 pub fn stat_key(comune: &str, month: &str, metric: &str) -> Vec<u8> {

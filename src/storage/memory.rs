@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use super::keys::CitizenKey;
 use super::{
     anonymized, done_entry, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry, ModerationCase,
-    OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError,
+    OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 
@@ -32,6 +32,7 @@ struct Queues {
     accounts: BTreeMap<String, Account>,
     sessions: BTreeMap<String, Session>,
     conversations: BTreeMap<CitizenKey, Conversation>,
+    erasing: std::collections::BTreeSet<CitizenKey>,
     next_id: u64,
 }
 
@@ -100,10 +101,33 @@ impl Store for MemoryStore {
         key: &CitizenKey,
         citizen: Option<&Citizen>,
         outbound: &[OutboundEntry],
+        effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
         key.encode()?;
         let mut citizens = self.lock();
         let mut q = self.queues();
+        for entry in &effects.ledger {
+            q.next_id += 1;
+            let id = q.next_id;
+            q.ledger.insert(id, entry.clone());
+        }
+        for case in &effects.cases {
+            q.next_id += 1;
+            let id = q.next_id;
+            q.cases.insert(id, case.clone());
+        }
+        for (month, metric) in &effects.counters {
+            *q.stats
+                .entry((key.comune.clone(), month.clone(), metric.clone()))
+                .or_default() += 1;
+        }
+        if let Some(wrote) = &effects.wrote {
+            let conv = Conversation::after_citizen_wrote(q.conversations.remove(key), key, wrote);
+            q.conversations.insert(key.clone(), conv);
+        }
+        if effects.erase {
+            q.erasing.insert(key.clone());
+        }
         if let Some(d) = dedupe {
             if let Some(e) = q.inbound.remove(d) {
                 q.inbound.insert(d.to_vec(), done_entry(e));
@@ -121,6 +145,9 @@ impl Store for MemoryStore {
             ids.push(id);
         }
         Ok(ids)
+    }
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+        Ok(self.queues().erasing.iter().cloned().collect())
     }
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
         Ok(self.queues().outbox.iter().map(|(k, v)| (*k, v.clone())).collect())
@@ -207,6 +234,7 @@ impl Store for MemoryStore {
         }
         let mut q = self.queues();
         q.conversations.remove(key);
+        q.erasing.remove(key);
         for e in q.inbound.values_mut().filter(|e| &e.key == key) {
             *e = done_entry(e.clone());
             n.journal += 1;

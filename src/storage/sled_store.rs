@@ -13,11 +13,12 @@ use sled::Transactional;
 
 use super::keys::{
     comune_prefix, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE, CITIZENS_TREE, CONVERSATIONS_TREE,
-    INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    ERASING_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE,
+    STATS_TREE,
 };
 use super::{
     anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry,
-    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError, SCHEMA_VERSION,
+    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError, SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 
@@ -41,6 +42,7 @@ pub struct SledStore {
     accounts: sled::Tree,
     sessions: sled::Tree,
     conversations: sled::Tree,
+    erasing: sled::Tree,
 }
 
 impl SledStore {
@@ -81,6 +83,7 @@ impl SledStore {
         let accounts = db.open_tree(ACCOUNTS_TREE).map_err(engine)?;
         let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
         let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
+        let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
         Ok(SledStore {
             db,
             citizens,
@@ -94,6 +97,7 @@ impl SledStore {
             accounts,
             sessions,
             conversations,
+            erasing,
         })
     }
 }
@@ -207,18 +211,33 @@ impl Store for SledStore {
         key: &CitizenKey,
         citizen: Option<&Citizen>,
         outbound: &[OutboundEntry],
+        effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
         let citizen_key = key.encode()?;
-        let ids: Vec<u64> = outbound
+        let new_id = || self.db.generate_id().map_err(engine);
+        let ids: Vec<u64> = outbound.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
+        let ledger_ids: Vec<u64> = effects.ledger.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
+        let case_ids: Vec<u64> = effects.cases.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
+        let counter_keys: Vec<Vec<u8>> = effects
+            .counters
             .iter()
-            .map(|_| self.db.generate_id())
-            .collect::<Result<_, _>>()
-            .map_err(engine)?;
-        let result = (&self.citizens, &self.inbound, &self.outbox).transaction(|(c, i, o)| {
+            .map(|(month, metric)| stat_key(&key.comune, month, metric))
+            .collect();
+        let trees = (
+            &self.citizens,
+            &self.inbound,
+            &self.outbox,
+            &self.ledger,
+            &self.cases,
+            &self.stats,
+            &self.conversations,
+            &self.erasing,
+        );
+        let result = trees.transaction(|(c, i, o, l, cs, st, cv, er)| {
+            let abort = ConflictableTransactionError::Abort;
             if let Some(d) = dedupe {
                 if let Some(v) = i.get(d)? {
-                    let entry: InboundEntry =
-                        decode_as(INBOUND_TREE, &v).map_err(ConflictableTransactionError::Abort)?;
+                    let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(abort)?;
                     i.insert(d, encode(&done_entry(entry)))?;
                 }
             }
@@ -233,6 +252,31 @@ impl Store for SledStore {
             for (id, entry) in ids.iter().zip(outbound) {
                 o.insert(&id.to_be_bytes(), encode(entry))?;
             }
+            for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
+                l.insert(&id.to_be_bytes(), encode(entry))?;
+            }
+            for (id, case) in case_ids.iter().zip(&effects.cases) {
+                cs.insert(&id.to_be_bytes(), encode(case))?;
+            }
+            for k in &counter_keys {
+                let n = st
+                    .get(k)?
+                    .and_then(|o| <[u8; 8]>::try_from(o.as_ref()).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                st.insert(k.as_slice(), &(n + 1).to_be_bytes())?;
+            }
+            if let Some(wrote) = &effects.wrote {
+                let existing = match cv.get(citizen_key.as_slice())? {
+                    Some(v) => Some(decode_as(CONVERSATIONS_TREE, &v).map_err(abort)?),
+                    None => None,
+                };
+                let conv = Conversation::after_citizen_wrote(existing, key, wrote);
+                cv.insert(citizen_key.as_slice(), encode(&conv))?;
+            }
+            if effects.erase {
+                er.insert(citizen_key.as_slice(), &[])?;
+            }
             Ok(())
         });
         match result {
@@ -240,6 +284,19 @@ impl Store for SledStore {
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(engine(e)),
         }
+    }
+
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+        self.erasing
+            .iter()
+            .keys()
+            .map(|k| {
+                CitizenKey::decode(&k.map_err(engine)?).ok_or(StoreError::Corrupt {
+                    tree: ERASING_TREE,
+                    reason: "key".into(),
+                })
+            })
+            .collect()
     }
 
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
@@ -363,6 +420,8 @@ impl Store for SledStore {
             self.ledger.insert(id.to_be_bytes(), encode(&entry)).map_err(engine)?;
             n.ledger += 1;
         }
+        // Last: a crash before this point leaves the mark, and the scrub runs again.
+        self.erasing.remove(key.encode()?).map_err(engine)?;
         Ok(n)
     }
 
