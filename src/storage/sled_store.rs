@@ -102,6 +102,15 @@ impl SledStore {
     }
 }
 
+/// Adds `tree` to a transaction's trees when `used`; returns its index there (meaningless,
+/// and never read, when not used).
+fn join<'a>(trees: &mut Vec<&'a sled::Tree>, used: bool, tree: &'a sled::Tree) -> usize {
+    if used {
+        trees.push(tree);
+    }
+    trees.len() - 1
+}
+
 fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
     <[u8; 8]>::try_from(k)
         .map(u64::from_be_bytes)
@@ -223,18 +232,16 @@ impl Store for SledStore {
             .iter()
             .map(|(month, metric)| stat_key(&key.comune, month, metric))
             .collect();
-        let trees = (
-            &self.citizens,
-            &self.inbound,
-            &self.outbox,
-            &self.ledger,
-            &self.cases,
-            &self.stats,
-            &self.conversations,
-            &self.erasing,
-        );
-        let result = trees.transaction(|(c, i, o, l, cs, st, cv, er)| {
+        // Only the trees this step writes take part: a transaction's cost grows with them.
+        let mut trees: Vec<&sled::Tree> = vec![&self.citizens, &self.inbound, &self.outbox];
+        let l = join(&mut trees, !effects.ledger.is_empty(), &self.ledger);
+        let cs = join(&mut trees, !effects.cases.is_empty(), &self.cases);
+        let st = join(&mut trees, !effects.counters.is_empty(), &self.stats);
+        let cv = join(&mut trees, effects.wrote.is_some(), &self.conversations);
+        let er = join(&mut trees, effects.erase, &self.erasing);
+        let result = trees.as_slice().transaction(|t| {
             let abort = ConflictableTransactionError::Abort;
+            let (c, i, o) = (&t[0], &t[1], &t[2]);
             if let Some(d) = dedupe {
                 if let Some(v) = i.get(d)? {
                     let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(abort)?;
@@ -253,29 +260,29 @@ impl Store for SledStore {
                 o.insert(&id.to_be_bytes(), encode(entry))?;
             }
             for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
-                l.insert(&id.to_be_bytes(), encode(entry))?;
+                t[l].insert(&id.to_be_bytes(), encode(entry))?;
             }
             for (id, case) in case_ids.iter().zip(&effects.cases) {
-                cs.insert(&id.to_be_bytes(), encode(case))?;
+                t[cs].insert(&id.to_be_bytes(), encode(case))?;
             }
             for k in &counter_keys {
-                let n = st
+                let n = t[st]
                     .get(k)?
                     .and_then(|o| <[u8; 8]>::try_from(o.as_ref()).ok())
                     .map(u64::from_be_bytes)
                     .unwrap_or(0);
-                st.insert(k.as_slice(), &(n + 1).to_be_bytes())?;
+                t[st].insert(k.as_slice(), &(n + 1).to_be_bytes())?;
             }
             if let Some(wrote) = &effects.wrote {
-                let existing = match cv.get(citizen_key.as_slice())? {
+                let existing = match t[cv].get(citizen_key.as_slice())? {
                     Some(v) => Some(decode_as(CONVERSATIONS_TREE, &v).map_err(abort)?),
                     None => None,
                 };
                 let conv = Conversation::after_citizen_wrote(existing, key, wrote);
-                cv.insert(citizen_key.as_slice(), encode(&conv))?;
+                t[cv].insert(citizen_key.as_slice(), encode(&conv))?;
             }
             if effects.erase {
-                er.insert(citizen_key.as_slice(), &[])?;
+                t[er].insert(citizen_key.as_slice(), &[])?;
             }
             Ok(())
         });
