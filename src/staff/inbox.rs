@@ -92,6 +92,28 @@ pub fn mask(number: &str) -> String {
         .collect()
 }
 
+/// One inbox row for a conversation.
+fn item(engine: &Engine, conv: Conversation, now: Timestamp) -> Result<Item, StoreError> {
+    let fields = engine.store.citizen(&conv.key)?.map(|c| c.fields).unwrap_or_default();
+    let name = fields.get("full_name").cloned().or_else(|| {
+        let parts: Vec<&str> = ["first_name", "last_name"]
+            .iter()
+            .filter_map(|k| fields.get(*k).map(String::as_str))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    });
+    Ok(Item {
+        masked: mask(&conv.key.citizen),
+        name,
+        overdue: conv.deadline.is_some_and(|d| d < now) && !matches!(conv.status, ConversationStatus::Closed { .. }),
+        waiting_since: conv.opened_at,
+        deadline: conv.deadline,
+        last_line: conv.lines.last().map(|l| l.text.clone()),
+        status: conv.status,
+        key: conv.key,
+    })
+}
+
 /// Open conversations of a comune, overdue first, then by deadline, then oldest first.
 pub fn inbox(engine: &Engine, comune: &str, now: Timestamp) -> Result<Vec<Item>, StoreError> {
     let mut items: Vec<Item> = Vec::new();
@@ -99,26 +121,24 @@ pub fn inbox(engine: &Engine, comune: &str, now: Timestamp) -> Result<Vec<Item>,
         if matches!(conv.status, ConversationStatus::Closed { .. }) {
             continue;
         }
-        let fields = engine.store.citizen(&conv.key)?.map(|c| c.fields).unwrap_or_default();
-        let name = fields.get("full_name").cloned().or_else(|| {
-            let parts: Vec<&str> = ["first_name", "last_name"]
-                .iter()
-                .filter_map(|k| fields.get(*k).map(String::as_str))
-                .collect();
-            (!parts.is_empty()).then(|| parts.join(" "))
-        });
-        items.push(Item {
-            masked: mask(&conv.key.citizen),
-            name,
-            overdue: conv.deadline.is_some_and(|d| d < now),
-            waiting_since: conv.opened_at,
-            deadline: conv.deadline,
-            last_line: conv.lines.last().map(|l| l.text.clone()),
-            status: conv.status,
-            key: conv.key,
-        });
+        items.push(item(engine, conv, now)?);
     }
     items.sort_by_key(|i| (!i.overdue, i.deadline.unwrap_or(Timestamp::MAX), i.waiting_since));
+    Ok(items)
+}
+
+/// Closed conversations of a comune, most recently closed first.
+pub fn closed(engine: &Engine, comune: &str, now: Timestamp) -> Result<Vec<Item>, StoreError> {
+    let mut items: Vec<Item> = Vec::new();
+    for conv in engine.store.conversations(comune)? {
+        if matches!(conv.status, ConversationStatus::Closed { .. }) {
+            items.push(item(engine, conv, now)?);
+        }
+    }
+    items.sort_by_key(|i| match i.status {
+        ConversationStatus::Closed { at, .. } => std::cmp::Reverse(at),
+        _ => std::cmp::Reverse(Timestamp::MIN),
+    });
     Ok(items)
 }
 
