@@ -11,7 +11,7 @@ use crate::dialogue::runner::Engine;
 use crate::dialogue::{Citizen, State};
 use crate::flow::OnUnsubscribe;
 use crate::staff::inbox::mask;
-use crate::storage::{AuditEntry, CitizenKey, StoreError};
+use crate::storage::{AuditEntry, CitizenKey, ConversationStatus, StoreError};
 
 /// Errors of the blocking boundary.
 #[derive(Debug, thiserror::Error)]
@@ -81,9 +81,10 @@ fn audit(engine: &Engine, by: &str, key: &CitizenKey, action: &str, reason: &str
     Ok(())
 }
 
-/// Blocks a citizen. The hold of an operator is dropped (the bot's silence for a blocked
-/// citizen is stronger) and the blocked notice is armed, so the citizen is told once, the
-/// next time they write.
+/// Blocks a citizen. An operator's hold ends (the conversation goes back to waiting, in
+/// the inbox until someone closes it: the bot's silence for a blocked citizen is stronger
+/// than a hold) and the blocked notice is armed, so the citizen is told once, the next
+/// time they write.
 pub fn block(engine: &Engine, key: &CitizenKey, by: &str, reason: &str, now: Timestamp) -> Result<Citizen, BlockError> {
     let reason = clean(reason)?;
     let mut c = engine.store.citizen(key)?.ok_or(BlockError::NoCitizen)?;
@@ -94,6 +95,12 @@ pub fn block(engine: &Engine, key: &CitizenKey, by: &str, reason: &str, now: Tim
     c.blocked_notice_sent = false;
     c.held_by = None;
     engine.store.put_citizen(key, &c)?;
+    if let Some(mut conv) = engine.store.conversation(key)? {
+        if matches!(conv.status, ConversationStatus::Held { .. }) {
+            conv.status = ConversationStatus::Waiting;
+            engine.store.put_conversation(&conv)?;
+        }
+    }
     audit(engine, by, key, "block", &reason, now)?;
     engine.store.flush()?;
     Ok(c)
