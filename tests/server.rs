@@ -18,7 +18,7 @@ use sportello::storage::{CitizenKey, SledStore, Store};
 
 use crate::util;
 
-const APP_SECRET: &str = "test-app-secret";
+pub(crate) const APP_SECRET: &str = "test-app-secret";
 const COMUNI: [&str; 5] = ["isola-delle-femmine", "isili", "madone", "assemini", "brusson"];
 
 /// What the fake providers received, and how many of the next sends they refuse.
