@@ -531,3 +531,46 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     assert_eq!(actions, ["claim", "block", "show-number", "unblock"]);
     h.stop().await;
 }
+
+/// The ids of a Fluent file.
+fn ftl_ids(path: &std::path::Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(" = ").map(|(id, _)| id.trim().to_string()))
+        .filter(|id| !id.starts_with('#') && !id.starts_with(' ') && !id.is_empty())
+        .collect()
+}
+
+#[test]
+fn every_console_text_the_code_uses_exists_in_italian_and_french() {
+    let it = ftl_ids(&root().join("locales/it/console.ftl"));
+    let fr = ftl_ids(&root().join("locales/fr/console.ftl"));
+    assert_eq!(it, fr, "the same ids in both languages");
+    let mut used = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("src/console")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "rs") {
+            let src = std::fs::read_to_string(&path).unwrap();
+            for part in src.split("\"console-").skip(1) {
+                let id: String = part.chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+                // `format!("console-filter-{}", …)` and the like: expanded below.
+                if !id.ends_with('-') && part[id.len()..].starts_with('"') {
+                    used.insert(format!("console-{id}"));
+                }
+            }
+        }
+    }
+    for f in ["open", "waiting", "held", "mine", "overdue", "closed"] {
+        used.insert(format!("console-filter-{f}"));
+    }
+    for d in ["claim", "reply", "note", "release", "close", "block", "unblock"] {
+        used.insert(format!("console-done-{d}"));
+    }
+    for field in ["full-name", "first-name", "last-name", "birth-place", "birth-date"] {
+        used.insert(format!("console-field-{field}"));
+    }
+    assert!(used.len() > 60, "{used:?}");
+    let missing: Vec<_> = used.iter().filter(|id| !it.contains(*id)).collect();
+    assert!(missing.is_empty(), "missing from console.ftl: {missing:?}");
+}
