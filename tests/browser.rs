@@ -144,9 +144,22 @@ fn seed_desk(store: &dyn sportello::storage::Store) -> Vec<(&'static str, String
             .unwrap();
     }
     let key = CitizenKey::new("assemini", "whatsapp", "393330066001");
-    sportello::staff::inbox::citizen_wrote(store, &key, "pn-assemini", "Come rinnovo la carta d'identità?", None, now)
-        .unwrap();
-    let body = crate::server::wa_text("assemini", "393330066002", "wamid.browser.live", 1_800_000_000, "OPERATORE");
+    sportello::staff::inbox::citizen_wrote(
+        store,
+        &key,
+        "pn-assemini",
+        "Come rinnovo la carta d'identità?",
+        None,
+        now,
+    )
+    .unwrap();
+    let body = crate::server::wa_text(
+        "assemini",
+        "393330066002",
+        "wamid.browser.live",
+        1_800_000_000,
+        "OPERATORE",
+    );
     let raw = serde_json::to_vec(&body).unwrap();
     let signature = sportello::channel::whatsapp::sign(crate::server::APP_SECRET.as_bytes(), &raw);
     vec![

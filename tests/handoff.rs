@@ -80,7 +80,10 @@ async fn api(h: &Harness, method: &str, path: &str, cookie: &str, body: Option<V
 
 /// The first `href` in `html` that starts with `prefix`.
 fn link(html: &str, prefix: &str) -> String {
-    let at = html.find(&format!("href=\"{prefix}")).unwrap_or_else(|| panic!("no link to {prefix} in {html}")) + 6;
+    let at = html
+        .find(&format!("href=\"{prefix}"))
+        .unwrap_or_else(|| panic!("no link to {prefix} in {html}"))
+        + 6;
     html[at..].split('"').next().unwrap().to_string()
 }
 
@@ -136,7 +139,10 @@ async fn operatore_claim_reply_release_through_the_real_server() {
     let (status, location, _) = post_form(&h, &format!("{conv_url}/claim"), &op, &[("csrf", &csrf)]).await;
     assert_eq!((status, location), (303, Some(format!("{conv_url}?done=claim"))));
     let (_, _, conv) = get(&h, &format!("{conv_url}?done=claim"), &op).await;
-    assert!(conv.contains("role=\"status\"><strong>Conversazione presa in carico"), "{conv}");
+    assert!(
+        conv.contains("role=\"status\"><strong>Conversazione presa in carico"),
+        "{conv}"
+    );
     assert!(conv.contains("in carico a te"), "{conv}");
     let other = login(&h, URP2, PASSWORD).await;
     let (_, _, seen) = get(&h, &conv_url, &other).await;
@@ -167,7 +173,13 @@ async fn operatore_claim_reply_release_through_the_real_server() {
 
     // The reply goes out on the citizen's channel and number.
     let reply = "Buongiorno, il certificato si richiede online sul portale del Comune.";
-    let (status, location, _) = post_form(&h, &format!("{conv_url}/reply"), &op, &[("csrf", &csrf), ("text", reply)]).await;
+    let (status, location, _) = post_form(
+        &h,
+        &format!("{conv_url}/reply"),
+        &op,
+        &[("csrf", &csrf), ("text", reply)],
+    )
+    .await;
     assert_eq!((status, location), (303, Some(format!("{conv_url}?done=reply"))));
     let sent = h.wait_sent(before + 1).await;
     assert_eq!(sent[before].0, "pn-assemini");
@@ -187,12 +199,19 @@ async fn operatore_claim_reply_release_through_the_real_server() {
 
     // Released: back to the bot, which answers the next message.
     let (status, location, _) = post_form(&h, &format!("{conv_url}/release"), &op, &[("csrf", &csrf)]).await;
-    assert_eq!((status, location.as_deref()), (303, Some("/staff/assemini/inbox?done=release")));
+    assert_eq!(
+        (status, location.as_deref()),
+        (303, Some("/staff/assemini/inbox?done=release"))
+    );
     assert_eq!(h.store.citizen(&key).unwrap().unwrap().held_by, None);
     let r = say(&h, "assemini", c, &mut seq, "buongiorno", 1).await;
     assert!(r[0].contains("Scriva pure la sua domanda"), "{r:?}");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(h.sent().len(), before + 2, "one reply from the operator, one from the bot");
+    assert_eq!(
+        h.sent().len(),
+        before + 2,
+        "one reply from the operator, one from the bot"
+    );
 
     let audit = h.store.audit(Some("assemini")).unwrap();
     let actions: Vec<&str> = audit.iter().map(|(_, a)| a.action.as_str()).collect();
@@ -205,7 +224,8 @@ async fn operatore_claim_reply_release_through_the_real_server() {
 
 /// Every path of the OpenAPI file, with the method it declares.
 fn openapi_operations() -> Vec<(String, String)> {
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(root().join("src/console/openapi.json")).unwrap()).unwrap();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("src/console/openapi.json")).unwrap()).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -240,7 +260,11 @@ async fn every_api_path_answers_401_without_a_session_and_403_to_another_comunes
         assert_eq!(json, json!({"error": "unauthenticated"}), "{method} {path}");
         let (status, json) = api(&h, method, &concrete, &isili, body).await;
         if path.contains("{comune}") {
-            assert_eq!((status, &json), (403, &json!({"error": "forbidden"})), "{method} {path}");
+            assert_eq!(
+                (status, &json),
+                (403, &json!({"error": "forbidden"})),
+                "{method} {path}"
+            );
         } else {
             assert_eq!(status, 200, "{method} {path}");
         }
@@ -273,7 +297,10 @@ async fn the_json_api_claims_replies_notes_releases_closes_blocks_and_unblocks()
     assert!(!list.to_string().contains(number), "no full number in the list");
 
     let (status, conv) = api(&h, "post", &format!("{base}/claim"), &op, Some(json!({}))).await;
-    assert_eq!((status, &conv["status"], &conv["by"]), (200, &json!("held"), &json!(URP1)));
+    assert_eq!(
+        (status, &conv["status"], &conv["by"]),
+        (200, &json!("held"), &json!(URP1))
+    );
     let (status, err) = api(&h, "post", &format!("{base}/claim"), &other, Some(json!({}))).await;
     assert_eq!((status, err), (409, json!({"error": "held-by-other", "held_by": URP1})));
     let (status, err) = api(&h, "post", &format!("{base}/reply"), &op, Some(json!({"text": "  "}))).await;
@@ -305,7 +332,10 @@ async fn the_json_api_claims_replies_notes_releases_closes_blocks_and_unblocks()
     let (status, conv) = api(&h, "post", &format!("{base}/release"), &op, Some(json!({}))).await;
     assert_eq!((status, &conv["status"]), (200, &json!("waiting")));
     let (status, conv) = api(&h, "post", &format!("{base}/close"), &op, Some(json!({}))).await;
-    assert_eq!((status, &conv["status"], &conv["by"]), (200, &json!("closed"), &json!(URP1)));
+    assert_eq!(
+        (status, &conv["status"], &conv["by"]),
+        (200, &json!("closed"), &json!(URP1))
+    );
     let (status, err) = api(&h, "post", &format!("{base}/claim"), &op, Some(json!({}))).await;
     assert_eq!((status, err), (409, json!({"error": "closed"})));
     let (_, closed) = api(&h, "get", "/staff/api/assemini/inbox?state=closed", &op, None).await;
@@ -318,7 +348,18 @@ async fn the_json_api_claims_replies_notes_releases_closes_blocks_and_unblocks()
     assert_eq!(shown["number"], number);
     let (_, hidden) = api(&h, "get", &base, &op, None).await;
     assert!(hidden.get("number").is_none());
-    assert_eq!(api(&h, "get", &format!("/staff/api/assemini/conversations/{}", "0".repeat(24)), &op, None).await.0, 404);
+    assert_eq!(
+        api(
+            &h,
+            "get",
+            &format!("/staff/api/assemini/conversations/{}", "0".repeat(24)),
+            &op,
+            None
+        )
+        .await
+        .0,
+        404
+    );
 
     // Block, then the citizen hears once that they are blocked and then nothing.
     let cit = format!("/staff/api/assemini/citizens/{r}");
@@ -333,7 +374,12 @@ async fn the_json_api_claims_replies_notes_releases_closes_blocks_and_unblocks()
     )
     .await;
     assert_eq!((status, &citizen["status"]), (200, &json!("blocked")));
-    assert_eq!(api(&h, "post", &format!("{cit}/block"), &op, Some(json!({"reason": "x"}))).await.0, 409);
+    assert_eq!(
+        api(&h, "post", &format!("{cit}/block"), &op, Some(json!({"reason": "x"})))
+            .await
+            .0,
+        409
+    );
     let mut seq = 100;
     let r1 = say(&h, "assemini", number, &mut seq, "Buongiorno, una domanda", 1).await;
     assert!(r1[0].contains("bloccato"), "{r1:?}");
@@ -360,10 +406,23 @@ async fn the_json_api_claims_replies_notes_releases_closes_blocks_and_unblocks()
     assert_eq!(
         actions,
         // A reply claims on the way (a no-op here, audited all the same).
-        ["claim", "claim", "reply", "note", "release", "close", "show-number", "block", "unblock"]
+        [
+            "claim",
+            "claim",
+            "reply",
+            "note",
+            "release",
+            "close",
+            "show-number",
+            "block",
+            "unblock"
+        ]
     );
     let block = &audit.iter().find(|(_, a)| a.action == "block").unwrap().1;
-    assert!(block.detail.contains("minacce ripetute") && block.detail.contains("•••••••567"), "{block:?}");
+    assert!(
+        block.detail.contains("minacce ripetute") && block.detail.contains("•••••••567"),
+        "{block:?}"
+    );
     for (_, a) in &audit {
         assert!(!a.detail.contains(number) && !a.detail.contains("3931234567"), "{a:?}");
     }
@@ -383,7 +442,10 @@ async fn every_desk_form_needs_the_csrf_token_and_another_comune_is_refused() {
         (format!("/staff/assemini/inbox/{r}/release"), vec![]),
         (format!("/staff/assemini/inbox/{r}/close"), vec![]),
         (format!("/staff/assemini/citizens/{r}/block"), vec![("reason", "prova")]),
-        (format!("/staff/assemini/citizens/{r}/unblock"), vec![("reason", "prova")]),
+        (
+            format!("/staff/assemini/citizens/{r}/unblock"),
+            vec![("reason", "prova")],
+        ),
     ];
     let wrong = "0".repeat(64);
     for (path, fields) in &forms {
@@ -445,7 +507,14 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     assert!(page.contains("<strong class=\"overdue\">SCADUTA</strong>"), "{page}");
     assert!(page.contains("Conversazioni: 2 (scadute: 1)"), "{page}");
 
-    let (status, _) = api(&h, "post", &format!("/staff/api/assemini/conversations/{late}/claim"), &op, Some(json!({}))).await;
+    let (status, _) = api(
+        &h,
+        "post",
+        &format!("/staff/api/assemini/conversations/{late}/claim"),
+        &op,
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, 200);
     for (state, present, absent) in [
         ("held", &late, &fresh),
@@ -455,8 +524,14 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     ] {
         let (status, _, page) = get(&h, &format!("/staff/assemini/inbox?state={state}"), &op).await;
         assert_eq!(status, 200);
-        assert!(page.contains(present.as_str()) && !page.contains(absent.as_str()), "{state}");
-        assert!(page.contains(&format!("<option value=\"{state}\" selected>")), "{state}");
+        assert!(
+            page.contains(present.as_str()) && !page.contains(absent.as_str()),
+            "{state}"
+        );
+        assert!(
+            page.contains(&format!("<option value=\"{state}\" selected>")),
+            "{state}"
+        );
     }
     let other = login(&h, URP2, PASSWORD).await;
     let (_, _, mine) = get(&h, "/staff/assemini/inbox?state=mine", &other).await;
@@ -465,10 +540,16 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     // The rows the page's script fetches: the same list, with the summary to announce.
     let (status, _, rows) = get(&h, "/staff/assemini/inbox/rows", &op).await;
     assert_eq!(status, 200);
-    assert!(rows.starts_with("<ul class=\"cards\" data-summary=\"Conversazioni: 2 (scadute: 1)\">"), "{rows}");
+    assert!(
+        rows.starts_with("<ul class=\"cards\" data-summary=\"Conversazioni: 2 (scadute: 1)\">"),
+        "{rows}"
+    );
     seed_conversation(store, "393330044007", "nuova", None);
     let (_, _, rows) = get(&h, "/staff/assemini/inbox/rows", &op).await;
-    assert!(rows.contains("data-summary=\"Conversazioni: 3 (scadute: 1)\""), "{rows}");
+    assert!(
+        rows.contains("data-summary=\"Conversazioni: 3 (scadute: 1)\""),
+        "{rows}"
+    );
     let script = h.get_text("/staff/console.js").await;
     assert!(script.contains("inbox-rows") && script.contains("data-src"));
 
@@ -503,7 +584,10 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     assert_eq!(c.status(), "blocked");
     assert_eq!(c.held_by, None, "a block drops the hold");
     let (_, _, citizen) = get(&h, &format!("/staff/assemini/citizens/{late}?number=show"), &op).await;
-    assert!(citizen.contains("393330044006") && citizen.contains("Revoca il blocco"), "{citizen}");
+    assert!(
+        citizen.contains("393330044006") && citizen.contains("Revoca il blocco"),
+        "{citizen}"
+    );
     let (status, _, refused) = post_form(
         &h,
         &format!("/staff/assemini/citizens/{late}/unblock"),
@@ -553,7 +637,10 @@ fn every_console_text_the_code_uses_exists_in_italian_and_french() {
         if path.extension().is_some_and(|x| x == "rs") {
             let src = std::fs::read_to_string(&path).unwrap();
             for part in src.split("\"console-").skip(1) {
-                let id: String = part.chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+                let id: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect();
                 // `format!("console-filter-{}", …)` and the like: expanded below.
                 if !id.ends_with('-') && part[id.len()..].starts_with('"') {
                     used.insert(format!("console-{id}"));

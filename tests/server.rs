@@ -280,7 +280,14 @@ pub(crate) fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
 }
 
 /// Sends one text and waits for `replies` more messages to reach the fake.
-pub(crate) async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str, replies: usize) -> Vec<String> {
+pub(crate) async fn say(
+    h: &Harness,
+    comune: &str,
+    from: &str,
+    seq: &mut i64,
+    text: &str,
+    replies: usize,
+) -> Vec<String> {
     let before = h.sent().len();
     *seq += 1;
     let code = h

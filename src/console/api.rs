@@ -113,7 +113,11 @@ fn load_conversation(
 ) -> Result<ConversationView, DeskError> {
     desk::allowed(s, staff, comune)?;
     let conv = desk::conversation(s, comune, r)?;
-    let number = if show { Some(desk::reveal(s, staff, &conv.key)?) } else { None };
+    let number = if show {
+        Some(desk::reveal(s, staff, &conv.key)?)
+    } else {
+        None
+    };
     Ok(conversation_view(conv, number))
 }
 
@@ -190,7 +194,11 @@ struct CitizenView {
 fn load_citizen(s: &Server, staff: &Staff, comune: &str, r: &str, show: bool) -> Result<CitizenView, DeskError> {
     desk::allowed(s, staff, comune)?;
     let (key, c): (_, Citizen) = desk::citizen(s, comune, r)?;
-    let number = if show { Some(desk::reveal(s, staff, &key)?) } else { None };
+    let number = if show {
+        Some(desk::reveal(s, staff, &key)?)
+    } else {
+        None
+    };
     let conversation = s.engine.store.conversation(&key)?.map(|c| conversation_view(c, None));
     Ok(CitizenView {
         reference: desk::reference(&key),

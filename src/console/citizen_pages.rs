@@ -21,7 +21,11 @@ use crate::web::esc;
 
 /// A localized text or, when the id is unknown, the fallback as is (escaped).
 fn t_or(s: &Server, lang: &str, id: &str, fallback: &str) -> String {
-    esc(&s.engine.locales.format(lang, id, None).unwrap_or_else(|| fallback.to_string()))
+    esc(&s
+        .engine
+        .locales
+        .format(lang, id, None)
+        .unwrap_or_else(|| fallback.to_string()))
 }
 
 /// The reason of a block: a moderation rule's description, or the staff's own words.
@@ -104,15 +108,14 @@ fn subscriptions_html(s: &Server, lang: &str, comune: &str, c: &Citizen) -> Stri
         .categories
         .iter()
         .map(|id| {
-            let label = flow
-                .and_then(|f| f.categories.iter().find(|k| &k.id == id))
-                .and_then(|k| {
-                    s.engine
-                        .locales
-                        .format(lang, &k.label, None)
-                        .or_else(|| flow.and_then(|f| s.engine.locales.format(f.default_language(), &k.label, None)))
-                })
-                .unwrap_or_else(|| id.clone());
+            let label =
+                flow.and_then(|f| f.categories.iter().find(|k| &k.id == id))
+                    .and_then(|k| {
+                        s.engine.locales.format(lang, &k.label, None).or_else(|| {
+                            flow.and_then(|f| s.engine.locales.format(f.default_language(), &k.label, None))
+                        })
+                    })
+                    .unwrap_or_else(|| id.clone());
             format!("<li>{}</li>", esc(&label))
         })
         .collect();
@@ -229,10 +232,7 @@ pub async fn citizen_page(
     Query(q): Query<CitizenQuery>,
 ) -> Response {
     let lang = staff.lang();
-    let done = q
-        .done
-        .filter(|d| d == "block" || d == "unblock")
-        .map(Notice::Done);
+    let done = q.done.filter(|d| d == "block" || d == "unblock").map(Notice::Done);
     let show = q.number.as_deref() == Some("show");
     match citizen_body(&s, &staff, &comune, &r, show, done.as_ref()) {
         Ok((title, body)) => Html(scripted_page(&s, lang, &title, &body)).into_response(),

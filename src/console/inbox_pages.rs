@@ -44,7 +44,12 @@ pub(crate) fn age(s: &Server, lang: &str, since: Timestamp, now: Timestamp) -> S
     let mins = d.as_secs().max(0) / 60;
     let (days, hours, minutes) = (mins / 1440, (mins / 60) % 24, mins % 60);
     if days > 0 {
-        ta(s, lang, "console-age-days", &[("days", days.to_string()), ("hours", hours.to_string())])
+        ta(
+            s,
+            lang,
+            "console-age-days",
+            &[("days", days.to_string()), ("hours", hours.to_string())],
+        )
     } else if hours > 0 {
         ta(
             s,
@@ -70,9 +75,12 @@ pub(crate) fn status_text(s: &Server, lang: &str, status: &ConversationStatus, m
             "console-state-held",
             &[("by", by.clone()), ("since", local_time(*since))],
         ),
-        ConversationStatus::Closed { by, at } => {
-            ta(s, lang, "console-state-closed", &[("by", by.clone()), ("at", local_time(*at))])
-        }
+        ConversationStatus::Closed { by, at } => ta(
+            s,
+            lang,
+            "console-state-closed",
+            &[("by", by.clone()), ("at", local_time(*at))],
+        ),
     }
 }
 
@@ -118,10 +126,7 @@ fn rows_html(s: &Server, staff: &Staff, comune: &str, rows: &[Row], now: Timesta
                 } else {
                     String::new()
                 };
-                format!(
-                    " · {}{flag}",
-                    ta(s, lang, "console-deadline", &[("at", local_time(d))])
-                )
+                format!(" · {}{flag}", ta(s, lang, "console-deadline", &[("at", local_time(d))]))
             }
             None => String::new(),
         };
@@ -351,7 +356,12 @@ fn actions_html(s: &Server, staff: &Staff, comune: &str, conv: &Conversation) ->
         &t(s, lang, "console-note-add"),
     ));
     if mine || (admin && other.is_some()) {
-        out.push_str(&form(staff, &format!("{base}/release"), "", &t(s, lang, "console-release")));
+        out.push_str(&form(
+            staff,
+            &format!("{base}/release"),
+            "",
+            &t(s, lang, "console-release"),
+        ));
     }
     if waiting || mine || (admin && other.is_some()) {
         out.push_str(&form(staff, &format!("{base}/close"), "", &t(s, lang, "console-close")));

@@ -64,7 +64,13 @@ pub(crate) fn comune_name(s: &Server, lang: &str, id: &str) -> String {
 }
 
 /// A whole console page: the shared layout with the console's brand.
-pub(crate) fn console_page(s: &Server, lang: &str, title: &str, langs: &[(String, String, String)], body: &str) -> String {
+pub(crate) fn console_page(
+    s: &Server,
+    lang: &str,
+    title: &str,
+    langs: &[(String, String, String)],
+    body: &str,
+) -> String {
     let brand = s.engine.locales.format(lang, "console-brand", None).unwrap_or_default();
     page(&s.engine.locales, lang, title, &brand, langs, body, "")
 }

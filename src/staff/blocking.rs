@@ -65,7 +65,14 @@ fn clean(reason: &str) -> Result<String, BlockError> {
     Ok(reason.chars().take(MAX_REASON).collect())
 }
 
-fn audit(engine: &Engine, by: &str, key: &CitizenKey, action: &str, reason: &str, now: Timestamp) -> Result<(), StoreError> {
+fn audit(
+    engine: &Engine,
+    by: &str,
+    key: &CitizenKey,
+    action: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     engine.store.append_audit(&AuditEntry {
         at: now,
         actor: by.to_string(),
@@ -127,7 +134,13 @@ pub fn state_after_unblock(c: &Citizen, on_unsubscribe: Option<OnUnsubscribe>) -
 
 /// Lifts a block (a staff block or a moderation one): the state per
 /// [`state_after_unblock`], the strikes reset, the notice re-armed for a later block.
-pub fn unblock(engine: &Engine, key: &CitizenKey, by: &str, reason: &str, now: Timestamp) -> Result<Citizen, BlockError> {
+pub fn unblock(
+    engine: &Engine,
+    key: &CitizenKey,
+    by: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Citizen, BlockError> {
     let reason = clean(reason)?;
     let mut c = engine.store.citizen(key)?.ok_or(BlockError::NoCitizen)?;
     if !matches!(c.state, State::Blocked { .. }) {
@@ -163,7 +176,10 @@ mod tests {
         c.subscribed_at = Some(now);
         assert_eq!(state_after_unblock(&c, Some(OnUnsubscribe::Delete)), State::Subscribed);
         c.unsubscribed_at = Some(now);
-        assert_eq!(state_after_unblock(&c, Some(OnUnsubscribe::Retain)), State::Unsubscribed);
+        assert_eq!(
+            state_after_unblock(&c, Some(OnUnsubscribe::Retain)),
+            State::Unsubscribed
+        );
         assert_eq!(state_after_unblock(&c, Some(OnUnsubscribe::Delete)), State::New);
     }
 }
