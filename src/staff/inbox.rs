@@ -280,15 +280,43 @@ pub fn close(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Res
 /// Returns to the queue every conversation held without activity for `idle`.
 pub fn release_idle(engine: &Engine, idle: SignedDuration, now: Timestamp) -> Result<usize, InboxError> {
     let mut released = 0;
-    for flow in engine.flows.iter() {
-        for conv in engine.store.conversations(&flow.id)? {
-            if matches!(conv.status, ConversationStatus::Held { .. }) && conv.last_activity + idle < now {
-                release(engine, &conv.key, "system", now)?;
-                released += 1;
-            }
+    for key in idle_holds(engine, idle, now)? {
+        if release_if_idle(engine, &key, idle, now)? {
+            released += 1;
         }
     }
     Ok(released)
+}
+
+/// The citizens whose conversation has been held without activity for `idle`.
+pub fn idle_holds(engine: &Engine, idle: SignedDuration, now: Timestamp) -> Result<Vec<CitizenKey>, StoreError> {
+    let mut keys = Vec::new();
+    for flow in engine.flows.iter() {
+        for conv in engine.store.conversations(&flow.id)? {
+            if matches!(conv.status, ConversationStatus::Held { .. }) && conv.last_activity + idle < now {
+                keys.push(conv.key);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Releases one conversation if it is still held and idle (checked again: the server calls
+/// this in the citizen's lane, after [`idle_holds`] listed it, and the operator may have
+/// acted in between). Returns whether it was released.
+pub fn release_if_idle(
+    engine: &Engine,
+    key: &CitizenKey,
+    idle: SignedDuration,
+    now: Timestamp,
+) -> Result<bool, InboxError> {
+    match engine.store.conversation(key)? {
+        Some(conv) if matches!(conv.status, ConversationStatus::Held { .. }) && conv.last_activity + idle < now => {
+            release(engine, key, "system", now)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 #[cfg(test)]
