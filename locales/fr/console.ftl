@@ -119,3 +119,7 @@ console-block-reason = Motif du blocage
 console-block = Bloquer le citoyen
 console-unblock-reason = Motif du déblocage
 console-unblock = Lever le blocage
+console-find-title = Trouver un citoyen
+console-find-number = Numéro de téléphone (ou identifiant Telegram)
+console-find-submit = Chercher
+console-find-none = Aucun citoyen avec ce numéro dans cette commune.

@@ -119,3 +119,7 @@ console-block-reason = Motivo del blocco
 console-block = Blocca il cittadino
 console-unblock-reason = Motivo dello sblocco
 console-unblock = Revoca il blocco
+console-find-title = Trova un cittadino
+console-find-number = Numero di telefono (o identificativo Telegram)
+console-find-submit = Cerca
+console-find-none = Nessun cittadino con questo numero in questo comune.

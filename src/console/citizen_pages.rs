@@ -278,3 +278,89 @@ pub async fn block_post(
         Err(e) => desk_error_page(&s, lang, e),
     }
 }
+
+/// The form that finds a citizen by number (on the inbox page).
+pub(crate) fn find_form(s: &Server, staff: &Staff, comune: &str) -> String {
+    let lang = staff.lang();
+    format!(
+        "<section aria-labelledby=\"find\"><h2 id=\"find\">{}</h2>{}</section>",
+        t(s, lang, "console-find-title"),
+        form(
+            staff,
+            &format!("/staff/{comune}/citizens"),
+            &format!(
+                "<label for=\"number\">{}</label><input id=\"number\" name=\"number\" type=\"tel\" inputmode=\"tel\" autocomplete=\"off\" required>",
+                t(s, lang, "console-find-number")
+            ),
+            &t(s, lang, "console-find-submit"),
+        )
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FindForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    number: String,
+}
+
+/// `POST /staff/{comune}/citizens`: finds a citizen by number (posted, so that the number
+/// stays out of addresses) and goes to their page; none found: 404 with the form again.
+pub async fn find_post(
+    State(s): State<Server>,
+    staff: Staff,
+    Path(comune): Path<String>,
+    Form(f): Form<FindForm>,
+) -> Response {
+    let lang = staff.lang();
+    if let Err(e) = staff.check_csrf(&f.csrf) {
+        return error_page(&s, lang, e);
+    }
+    match desk::find(&s, &staff, &comune, &f.number) {
+        Ok(Some(r)) => Redirect::to(&format!("/staff/{comune}/citizens/{r}")).into_response(),
+        Ok(None) => {
+            let title = s
+                .engine
+                .locales
+                .format(lang, "console-find-title", None)
+                .unwrap_or_default();
+            let body = format!(
+                "{}<p><a href=\"/staff/{c}/inbox\">{back}</a></p><h1>{h1}</h1><p role=\"alert\"><strong>{none}</strong></p>{form}",
+                who(&s, &staff),
+                c = esc(&comune),
+                back = t(&s, lang, "console-back-to-inbox"),
+                h1 = esc(&title),
+                none = t(&s, lang, "console-find-none"),
+                form = form(
+                    &staff,
+                    &format!("/staff/{comune}/citizens"),
+                    &format!(
+                        "<label for=\"number\">{}</label><input id=\"number\" name=\"number\" type=\"tel\" inputmode=\"tel\" autocomplete=\"off\" required>",
+                        t(&s, lang, "console-find-number")
+                    ),
+                    &t(&s, lang, "console-find-submit"),
+                ),
+            );
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                Html(scripted_page(&s, lang, &title, &body)),
+            )
+                .into_response()
+        }
+        Err(e) => desk_error_page(&s, lang, e),
+    }
+}
+
+/// A link to a citizen's page when their record exists (the moderation list uses it).
+pub(crate) fn citizen_link(s: &Server, lang: &str, key: &CitizenKey) -> String {
+    match s.engine.store.citizen(key) {
+        Ok(Some(_)) => format!(
+            " <a href=\"/staff/{}/citizens/{}\">{}</a>",
+            esc(&key.comune),
+            desk::reference(key),
+            t(s, lang, "console-citizen-link")
+        ),
+        _ => String::new(),
+    }
+}

@@ -164,6 +164,38 @@ pub fn citizen(s: &Server, comune: &str, r: &str) -> Result<(CitizenKey, Citizen
         .ok_or(DeskError::Block(BlockError::NoCitizen))
 }
 
+/// The reference of the citizen of `comune` with this number (spaces, dashes, a leading
+/// `+` or `00` ignored) on any channel, if there is one. The look-up is audited, with the
+/// masked number only.
+pub fn find(s: &Server, staff: &Staff, comune: &str, number: &str) -> Result<Option<String>, DeskError> {
+    allowed(s, staff, comune)?;
+    let digits: String = number.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '/')).collect();
+    let digits = digits.trim_start_matches('+');
+    let digits = digits.strip_prefix("00").unwrap_or(digits);
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    let found = s
+        .engine
+        .store
+        .citizens(comune)?
+        .into_iter()
+        .find(|(k, _)| k.citizen == digits)
+        .map(|(k, _)| reference(&k));
+    audit(
+        s.engine.store.as_ref(),
+        &staff.account.email,
+        comune,
+        "find-citizen",
+        &format!(
+            "number {} {}",
+            mask(digits),
+            if found.is_some() { "found" } else { "not found" }
+        ),
+    )?;
+    Ok(found)
+}
+
 /// Which conversations an inbox shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Filter {

@@ -202,7 +202,7 @@ fn inbox_body(
     let rows_html = rows_html(s, staff, comune, &rows, now);
     let overdue = rows.iter().filter(|r| r.overdue).count();
     body.push_str(&format!(
-        "<p id=\"inbox-status\" role=\"status\">{}</p><div id=\"inbox-rows\" data-src=\"/staff/{}/inbox/rows?state={}\">{rows_html}</div>",
+        "<p id=\"inbox-status\" role=\"status\">{}</p><div id=\"inbox-rows\" data-src=\"/staff/{}/inbox/rows?state={}\">{rows_html}</div>{find}",
         ta(
             s,
             lang,
@@ -211,6 +211,7 @@ fn inbox_body(
         ),
         esc(comune),
         filter.as_str(),
+        find = super::citizen_pages::find_form(s, staff, comune),
     ));
     Ok((title, body))
 }

@@ -115,6 +115,7 @@ pub fn routes() -> Router<Server> {
         .route("/{comune}/inbox/rows", get(inbox_pages::inbox_rows))
         .route("/{comune}/inbox/{ref}", get(inbox_pages::conversation_page))
         .route("/{comune}/inbox/{ref}/{action}", post(inbox_pages::action_post))
+        .route("/{comune}/citizens", post(citizen_pages::find_post))
         .route("/{comune}/citizens/{ref}", get(citizen_pages::citizen_page))
         .route("/{comune}/citizens/{ref}/{action}", post(citizen_pages::block_post))
         .route("/api/openapi.json", get(api::openapi))

@@ -387,7 +387,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
                 .format(lang, &format!("rule-{}", case.rule.name()), None)
                 .unwrap_or_else(|| case.rule.name().to_string());
             body.push_str(&format!(
-                "<li id=\"case-{id}\"><strong>{}</strong><br>{}</li>",
+                "<li id=\"case-{id}\"><strong>{}</strong><br>{}{}</li>",
                 esc(&rule),
                 ta(
                     s,
@@ -399,6 +399,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
                         ("channel", case.key.channel.clone()),
                     ]
                 ),
+                super::citizen_pages::citizen_link(s, lang, &case.key),
             ));
         }
         body.push_str("</ul>");

@@ -192,14 +192,18 @@ pub fn claim(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Res
     Ok(conv)
 }
 
-/// A reply from the operator holding the conversation (claimed on the way if waiting): it is
-/// queued in the outbox; the returned ids go to the sender.
+/// A reply from the operator holding the conversation (claimed on the way if waiting, and
+/// only then audited as a claim): it is queued in the outbox; the returned ids go to the
+/// sender.
 pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Timestamp) -> Result<Vec<u64>, InboxError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(InboxError::EmptyReply);
     }
-    let mut conv = claim(engine, key, by, now)?;
+    let mut conv = match open(engine, key)? {
+        c if matches!(&c.status, ConversationStatus::Held { by: holder, .. } if holder == by) => c,
+        _ => claim(engine, key, by, now)?,
+    };
     conv.lines.push(Line {
         at: now,
         author: Author::Staff(by.to_string()),
