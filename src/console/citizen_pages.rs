@@ -10,8 +10,8 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::desk::{self, DeskError};
-use super::inbox_pages::{desk_error_page, form, line_html, notice_html, scripted_page, Notice};
 use super::pages::{error_page, local_time, t, ta, who};
+use super::render::{desk_error_page, display_name, form, line_html, notice_html, scripted_page, Notice};
 use super::session::Staff;
 use crate::dialogue::{Citizen, State as CitizenState};
 use crate::server::Server;
@@ -134,13 +134,7 @@ fn citizen_body(
     let (key, c) = desk::citizen(s, comune, r)?;
     let lang = staff.lang();
     let masked = mask(&key.citizen);
-    let name = c.fields.get("full_name").cloned().or_else(|| {
-        let parts: Vec<&str> = ["first_name", "last_name"]
-            .iter()
-            .filter_map(|k| c.fields.get(*k).map(String::as_str))
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
-    });
+    let name = display_name(&c.fields);
     let title = {
         let mut a = fluent_bundle::FluentArgs::new();
         a.set("who", name.unwrap_or_else(|| masked.clone()));

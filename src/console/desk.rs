@@ -330,19 +330,22 @@ pub async fn act(s: &Server, staff: &Staff, comune: &str, r: &str, op: Op) -> Re
             return Err(InboxError::EmptyReply.into());
         }
     }
-    if let ConversationStatus::Held { by, .. } = &conv.status {
-        let admin_may = staff.account.role == Role::Admin && matches!(op, Op::Release | Op::Close);
-        // Notes are internal: a colleague may add one to a conversation someone else holds.
-        if by != &me && !admin_may && !matches!(op, Op::Note(_)) {
-            return Err(InboxError::HeldByOther(by.clone()).into());
-        }
-    }
+    let admin = staff.account.role == Role::Admin;
     let key = conv.key.clone();
     let server = s.clone();
     let done = s
         .in_lane(key.clone(), move || -> Result<Vec<u64>, InboxError> {
             let e = &server.engine;
             let now = Timestamp::now();
+            // Checked in the lane, against the conversation as it is now: two operators
+            // acting at once are ordered here.
+            if let Some(ConversationStatus::Held { by, .. }) = e.store.conversation(&key)?.map(|c| c.status) {
+                let admin_may = admin && matches!(op, Op::Release | Op::Close);
+                // Notes are internal: a colleague may add one to a conversation someone else holds.
+                if by != me && !admin_may && !matches!(op, Op::Note(_)) {
+                    return Err(InboxError::HeldByOther(by));
+                }
+            }
             match op {
                 Op::Claim => inbox::claim(e, &key, &me, now).map(|_| Vec::new()),
                 Op::Reply(text) => inbox::reply(e, &key, &me, &text, now),

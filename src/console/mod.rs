@@ -11,6 +11,7 @@ pub mod desk;
 mod inbox_pages;
 mod live;
 mod pages;
+mod render;
 pub mod session;
 
 use axum::http::StatusCode;
