@@ -703,3 +703,34 @@ fn every_console_text_the_code_uses_exists_in_italian_and_french() {
     let missing: Vec<_> = used.iter().filter(|id| !it.contains(*id)).collect();
     assert!(missing.is_empty(), "missing from console.ftl: {missing:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_operators_claiming_at_once_one_wins_and_the_other_is_told_who() {
+    let h = Harness::start().await;
+    seed_accounts(h.store.as_ref());
+    let (key, r) = seed_conversation(h.store.as_ref(), "393330044008", "domanda", None);
+    let (a, b) = (login(&h, URP1, PASSWORD).await, login(&h, URP2, PASSWORD).await);
+    let path = format!("/staff/api/assemini/conversations/{r}/claim");
+    let ((sa, ja), (sb, jb)) = tokio::join!(
+        api(&h, "post", &path, &a, Some(json!({}))),
+        api(&h, "post", &path, &b, Some(json!({})))
+    );
+    let mut statuses = [sa, sb];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{ja} {jb}");
+    let winner = if sa == 200 { URP1 } else { URP2 };
+    let loser = if sa == 200 { &jb } else { &ja };
+    assert_eq!(loser, &json!({"error": "held-by-other", "held_by": winner}));
+    assert_eq!(h.store.citizen(&key).unwrap().unwrap().held_by.as_deref(), Some(winner));
+    // The loser cannot release or close it either; an administrator can release it.
+    let loser_cookie = if sa == 200 { &b } else { &a };
+    for action in ["release", "close"] {
+        let p = format!("/staff/api/assemini/conversations/{r}/{action}");
+        assert_eq!(api(&h, "post", &p, loser_cookie, Some(json!({}))).await.0, 409);
+    }
+    let admin = login(&h, ADMIN, PASSWORD).await;
+    let p = format!("/staff/api/assemini/conversations/{r}/release");
+    let (status, conv) = api(&h, "post", &p, &admin, Some(json!({}))).await;
+    assert_eq!((status, &conv["status"]), (200, &json!("waiting")));
+    h.stop().await;
+}
