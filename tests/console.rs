@@ -21,11 +21,11 @@ use sportello::storage::{CaseStatus, CitizenKey, ModerationCase, Role, SledStore
 use crate::server::Harness;
 use crate::util::root;
 
-const PASSWORD: &str = "Quercia-Nuragica-1987";
+pub(crate) const PASSWORD: &str = "Quercia-Nuragica-1987";
 const ISILI_OP: &str = "operatore@comune.isili.ca.it";
 const ADMIN: &str = "it@unione-comuni.it";
 
-fn client() -> Client {
+pub(crate) fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -33,7 +33,7 @@ fn client() -> Client {
 }
 
 /// The `Set-Cookie` headers of a response.
-fn set_cookies(r: &Response) -> Vec<String> {
+pub(crate) fn set_cookies(r: &Response) -> Vec<String> {
     r.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -42,7 +42,7 @@ fn set_cookies(r: &Response) -> Vec<String> {
 }
 
 /// The value a `Set-Cookie` list gives cookie `name`.
-fn cookie_value(set: &[String], name: &str) -> Option<String> {
+pub(crate) fn cookie_value(set: &[String], name: &str) -> Option<String> {
     set.iter()
         .filter_map(|c| c.split(';').next()?.split_once('='))
         .find(|(k, _)| *k == name)
@@ -50,7 +50,7 @@ fn cookie_value(set: &[String], name: &str) -> Option<String> {
 }
 
 /// The hidden `csrf` field of a page.
-fn csrf_field(html: &str) -> String {
+pub(crate) fn csrf_field(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[at..].split('"').next().unwrap().to_string()
 }
@@ -77,14 +77,14 @@ async fn try_login(h: &Harness, email: &str, password: &str) -> Response {
 }
 
 /// Logs in; returns the `Cookie` header value of the session.
-async fn login(h: &Harness, email: &str, password: &str) -> String {
+pub(crate) async fn login(h: &Harness, email: &str, password: &str) -> String {
     let r = try_login(h, email, password).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let token = cookie_value(&set_cookies(&r), session::COOKIE).unwrap();
     format!("{}={token}", session::COOKIE)
 }
 
-async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, Option<String>, String) {
+pub(crate) async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, Option<String>, String) {
     let r = client()
         .get(format!("{}{path}", h.base))
         .header(COOKIE, cookie)

@@ -11,6 +11,7 @@ mod crash;
 mod faq;
 mod flows;
 mod fuzz;
+mod handoff;
 mod hostile;
 mod hours;
 mod inbox;

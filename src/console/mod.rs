@@ -5,7 +5,13 @@
 //! logic (the lead's `inbox` module) and never logs passwords, tokens or citizens' numbers.
 
 pub mod accounts;
+mod api;
+mod citizen_pages;
+pub mod desk;
+mod inbox_pages;
+mod live;
 mod pages;
+mod render;
 pub mod session;
 
 use axum::http::StatusCode;
@@ -103,6 +109,22 @@ pub fn routes() -> Router<Server> {
         .route("/logout", post(pages::logout))
         .route("/api/me", get(pages::api_me))
         .route("/{comune}", get(pages::comune))
+        // The desk (issue 4): inbox, conversations, citizens, their JSON API and the
+        // inbox's live-update script.
+        .route("/console.js", get(live::script))
+        .route("/{comune}/inbox", get(inbox_pages::inbox_page))
+        .route("/{comune}/inbox/rows", get(inbox_pages::inbox_rows))
+        .route("/{comune}/inbox/{ref}", get(inbox_pages::conversation_page))
+        .route("/{comune}/inbox/{ref}/{action}", post(inbox_pages::action_post))
+        .route("/{comune}/citizens", post(citizen_pages::find_post))
+        .route("/{comune}/citizens/{ref}", get(citizen_pages::citizen_page))
+        .route("/{comune}/citizens/{ref}/{action}", post(citizen_pages::block_post))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/{comune}/inbox", get(api::inbox))
+        .route("/api/{comune}/conversations/{ref}", get(api::conversation))
+        .route("/api/{comune}/conversations/{ref}/{action}", post(api::act))
+        .route("/api/{comune}/citizens/{ref}", get(api::citizen))
+        .route("/api/{comune}/citizens/{ref}/{action}", post(api::block))
 }
 
 /// The console languages; anything else falls back to Italian.

@@ -22,12 +22,12 @@ use crate::web::esc;
 use crate::web::html::page;
 
 /// A console text, escaped.
-fn t(s: &Server, lang: &str, id: &str) -> String {
+pub(crate) fn t(s: &Server, lang: &str, id: &str) -> String {
     esc(&s.engine.locales.format(lang, id, None).unwrap_or_default())
 }
 
 /// A console text with arguments, escaped.
-fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+pub(crate) fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();
     for (k, v) in args {
         a.set(*k, v.clone());
@@ -36,7 +36,7 @@ fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
 }
 
 /// A moment as staff read it: Europe/Rome, day first.
-fn local_time(at: Timestamp) -> String {
+pub(crate) fn local_time(at: Timestamp) -> String {
     let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
     at.to_zoned(tz).strftime("%d/%m/%Y %H:%M").to_string()
 }
@@ -50,7 +50,7 @@ pub fn mask(number: &str) -> String {
 }
 
 /// A comune's display name in `lang` (its own language if it has none in `lang`).
-fn comune_name(s: &Server, lang: &str, id: &str) -> String {
+pub(crate) fn comune_name(s: &Server, lang: &str, id: &str) -> String {
     s.engine
         .flows
         .get(id)
@@ -64,7 +64,13 @@ fn comune_name(s: &Server, lang: &str, id: &str) -> String {
 }
 
 /// A whole console page: the shared layout with the console's brand.
-fn console_page(s: &Server, lang: &str, title: &str, langs: &[(String, String, String)], body: &str) -> String {
+pub(crate) fn console_page(
+    s: &Server,
+    lang: &str,
+    title: &str,
+    langs: &[(String, String, String)],
+    body: &str,
+) -> String {
     let brand = s.engine.locales.format(lang, "console-brand", None).unwrap_or_default();
     page(&s.engine.locales, lang, title, &brand, langs, body, "")
 }
@@ -91,7 +97,7 @@ pub fn error_page(s: &Server, lang: &str, e: ConsoleError) -> Response {
 }
 
 /// The signed-in line and the logout button, at the top of every page behind login.
-fn who(s: &Server, staff: &Staff) -> String {
+pub(crate) fn who(s: &Server, staff: &Staff) -> String {
     let lang = staff.lang();
     let role = match staff.account.role {
         Role::Operator => "console-role-operator",
@@ -307,11 +313,12 @@ fn home_body(s: &Server, staff: &Staff) -> Result<String, ConsoleError> {
     for comune in comuni {
         let (subscribers, pending) = figures(s, &comune)?;
         body.push_str(&format!(
-            "<section aria-labelledby=\"c-{id}\"><h2 id=\"c-{id}\"><a href=\"/staff/{id}\">{name}</a></h2><ul><li>{subs}</li><li>{pend}</li></ul></section>",
+            "<section aria-labelledby=\"c-{id}\"><h2 id=\"c-{id}\"><a href=\"/staff/{id}\">{name}</a></h2><ul><li>{subs}</li><li>{pend}</li><li>{inbox}</li></ul></section>",
             id = esc(&comune),
             name = esc(&comune_name(s, lang, &comune)),
             subs = ta(s, lang, "console-subscribers", &[("count", subscribers.to_string())]),
             pend = ta(s, lang, "console-pending", &[("count", pending.to_string())]),
+            inbox = super::inbox_pages::inbox_link(s, lang, &comune),
         ));
     }
     Ok(body)
@@ -361,6 +368,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
         t(s, lang, "console-back"),
         esc(&title)
     );
+    body.push_str(&format!("<p>{}</p>", super::inbox_pages::inbox_link(s, lang, comune)));
     let pending: Vec<_> = s
         .engine
         .store
@@ -379,7 +387,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
                 .format(lang, &format!("rule-{}", case.rule.name()), None)
                 .unwrap_or_else(|| case.rule.name().to_string());
             body.push_str(&format!(
-                "<li id=\"case-{id}\"><strong>{}</strong><br>{}</li>",
+                "<li id=\"case-{id}\"><strong>{}</strong><br>{}{}</li>",
                 esc(&rule),
                 ta(
                     s,
@@ -391,6 +399,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
                         ("channel", case.key.channel.clone()),
                     ]
                 ),
+                super::citizen_pages::citizen_link(s, lang, &case.key),
             ));
         }
         body.push_str("</ul>");

@@ -25,6 +25,11 @@ pub enum Job {
         message: InboundMessage,
         reply: oneshot::Sender<Vec<Rendered>>,
     },
+    /// A staff action on the citizen's record (claim, reply, block, …). It runs in the
+    /// citizen's lane so that it never interleaves with a step: a step reads the record,
+    /// plans, then commits it whole, and would otherwise overwrite a hold or a block
+    /// written in between.
+    Staff(Box<dyn FnOnce() + Send>),
 }
 
 /// Why a batch could not be accepted (the provider will redeliver it).
@@ -100,6 +105,23 @@ impl Server {
         Ok(n)
     }
 
+    /// Runs `f` in `key`'s lane, after the steps queued before it and before those queued
+    /// after; returns its result (`None` only if the lane dropped it at shutdown).
+    pub async fn in_lane<T: Send + 'static>(
+        &self,
+        key: CitizenKey,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.inbound.push(
+            key,
+            Job::Staff(Box::new(move || {
+                let _ = tx.send(f());
+            })),
+        );
+        rx.await.ok()
+    }
+
     /// Replays the journal and the outbox left by a previous run, in their order.
     pub(crate) fn recover(&self) -> Result<(), StoreError> {
         let store = &self.engine.store;
@@ -137,6 +159,10 @@ impl Server {
         let (message, dedupe, reply) = match job {
             Job::Journal { dedupe, message } => (message, Some(dedupe), None),
             Job::Web { message, reply } => (message, None, Some(reply)),
+            Job::Staff(run) => {
+                run();
+                return;
+            }
         };
         let inbound = Inbound {
             id: message.id.clone(),
