@@ -24,6 +24,8 @@ pub enum EngineError {
     UnknownComune(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Live(#[from] super::live::LiveError),
 }
 
 /// The result of handling one inbound message.
@@ -39,8 +41,11 @@ pub struct Engine {
     pub locales: Locales,
     pub store: Arc<dyn Store>,
     pub moderation: std::sync::Arc<Policy>,
-    /// Each desk comune's FAQ, by comune id.
+    /// Each desk comune's FAQ as loaded from its file, by comune id.
     pub faqs: std::collections::BTreeMap<String, crate::faq::Faq>,
+    /// The flows and FAQs with the console's edits overlaid (`live`): a std `RwLock`
+    /// because it is held only to clone or swap an `Arc`, never across an await.
+    pub(crate) live: std::sync::RwLock<Option<Arc<super::live::Live>>>,
 }
 
 impl Engine {
@@ -52,20 +57,22 @@ impl Engine {
             store,
             moderation: Policy::shared(),
             faqs: Default::default(),
+            live: Default::default(),
         }
     }
 
     /// Loads the record, steps and renders, writing nothing: the caller stores the result
     /// (the server does it atomically with its journal and outbox).
     pub fn plan(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
-        let flow = self
-            .flows
-            .get(&key.comune)
+        // The flow and FAQ as operators last left them (closures, FAQ edits).
+        let live = self.live()?;
+        let flow = live
+            .flow(&key.comune)
             .ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
         let prior = self.store.citizen(key)?;
         let aids = Aids {
             policy: Some(&self.moderation),
-            faq: self.faqs.get(&key.comune),
+            faq: live.faq(&key.comune).map(|f| f.as_ref()),
         };
         let outcome = step_with(flow, aids, prior.as_ref(), inbound, now);
         let rendered = outcome
@@ -98,7 +105,8 @@ impl Engine {
         outcome: &Outcome,
         now: Timestamp,
     ) -> Result<(), EngineError> {
-        let Some(flow) = self.flows.get(&key.comune) else {
+        let live = self.live()?;
+        let Some(flow) = live.flow(&key.comune) else {
             return Ok(());
         };
         let mut erase = false;

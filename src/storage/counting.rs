@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::{
-    Account, AuditEntry, CitizenKey, Conversation, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
+    Account, AuditEntry, CitizenKey, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
     SentEntry, Session, Store, StoreError,
 };
 use crate::dialogue::Citizen;
