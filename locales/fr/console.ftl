@@ -27,3 +27,30 @@ console-error-forbidden = Ce compte ne peut pas voir cette page.
 console-error-csrf = Le formulaire a expiré ou n'est pas valide : rechargez la page et réessayez.
 console-error-not-found = Page introuvable.
 console-error-internal = Une erreur s'est produite. Réessayez dans un instant.
+
+## Administrative pages: navigation, audit log, password, FAQ, closures, privacy, report.
+
+console-nav-label = Menu du personnel
+console-nav-comune-label = Pages de { $comune }
+console-nav-home = Vos communes
+console-nav-audit = Journal des activités
+console-nav-password = Changer le mot de passe
+console-nav-faq = Questions fréquentes
+console-nav-closures = Fermetures exceptionnelles
+console-nav-report = Rapport annuel
+console-nav-privacy = Données d'un citoyen
+console-audit-title = Journal des activités
+console-audit-filters = Filtres
+console-audit-any = Toutes
+console-audit-comune = Commune
+console-audit-action = Action
+console-audit-actor = Auteur
+console-audit-at = Date et heure
+console-audit-detail = Détail
+console-audit-apply = Filtrer
+console-audit-count = { $count } entrées ; page { $page } sur { $pages }.
+console-audit-csv = Télécharger en CSV
+console-audit-none = Aucune entrée ne correspond aux filtres.
+console-audit-pages = Pages du journal
+console-audit-newer = Plus récentes
+console-audit-older = Plus anciennes

@@ -27,3 +27,30 @@ console-error-forbidden = Questo account non può vedere questa pagina.
 console-error-csrf = Il modulo è scaduto o non è valido: ricarica la pagina e riprova.
 console-error-not-found = Pagina non trovata.
 console-error-internal = Si è verificato un errore. Riprova tra poco.
+
+## Administrative pages: navigation, audit log, password, FAQ, closures, privacy, report.
+
+console-nav-label = Menu del personale
+console-nav-comune-label = Pagine di { $comune }
+console-nav-home = I tuoi comuni
+console-nav-audit = Registro delle attività
+console-nav-password = Cambia password
+console-nav-faq = Domande frequenti
+console-nav-closures = Chiusure straordinarie
+console-nav-report = Rapporto annuale
+console-nav-privacy = Dati di un cittadino
+console-audit-title = Registro delle attività
+console-audit-filters = Filtri
+console-audit-any = Tutti
+console-audit-comune = Comune
+console-audit-action = Azione
+console-audit-actor = Autore
+console-audit-at = Data e ora
+console-audit-detail = Dettaglio
+console-audit-apply = Filtra
+console-audit-count = { $count } voci; pagina { $page } di { $pages }.
+console-audit-csv = Scarica in CSV
+console-audit-none = Nessuna voce corrisponde ai filtri.
+console-audit-pages = Pagine del registro
+console-audit-newer = Più recenti
+console-audit-older = Meno recenti

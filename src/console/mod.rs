@@ -5,6 +5,8 @@
 //! logic (the lead's `inbox` module) and never logs passwords, tokens or citizens' numbers.
 
 pub mod accounts;
+mod audit_pages;
+mod nav;
 mod pages;
 pub mod session;
 
@@ -103,6 +105,11 @@ pub fn routes() -> Router<Server> {
         .route("/logout", post(pages::logout))
         .route("/api/me", get(pages::api_me))
         .route("/{comune}", get(pages::comune))
+        // Administrative pages (issues 4, 7, 8): audit log, password, FAQ and closures,
+        // privacy export and the annual report.
+        .route("/audit", get(audit_pages::page))
+        .route("/audit.csv", get(audit_pages::csv))
+        .route("/api/audit", get(audit_pages::api))
 }
 
 /// The console languages; anything else falls back to Italian.

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use super::keys::CitizenKey;
 use super::{
-    anonymized, done_entry, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry, ModerationCase,
-    OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError,
+    anonymized, done_entry, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry,
+    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 

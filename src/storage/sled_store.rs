@@ -12,12 +12,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use super::keys::{
-    closure_key, comune_prefix, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE, CITIZENS_TREE,
-    CLOSURES_TREE, CONVERSATIONS_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    closure_key, comune_prefix, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE,
+    CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE,
+    OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use super::{
-    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry,
-    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError, SCHEMA_VERSION,
+    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
+    InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError,
+    SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 
