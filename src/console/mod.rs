@@ -8,6 +8,7 @@ pub mod accounts;
 mod audit_pages;
 mod nav;
 mod pages;
+mod password;
 pub mod session;
 
 use axum::http::StatusCode;
@@ -110,6 +111,7 @@ pub fn routes() -> Router<Server> {
         .route("/audit", get(audit_pages::page))
         .route("/audit.csv", get(audit_pages::csv))
         .route("/api/audit", get(audit_pages::api))
+        .route("/password", get(password::form).post(password::post))
 }
 
 /// The console languages; anything else falls back to Italian.
