@@ -6,6 +6,8 @@
 
 pub mod accounts;
 mod audit_pages;
+mod closure_pages;
+mod faq_pages;
 mod nav;
 mod pages;
 mod password;
@@ -112,6 +114,12 @@ pub fn routes() -> Router<Server> {
         .route("/audit.csv", get(audit_pages::csv))
         .route("/api/audit", get(audit_pages::api))
         .route("/password", get(password::form).post(password::post))
+        .route("/{comune}/faq", get(faq_pages::page))
+        .route("/{comune}/faq/save", post(faq_pages::save_post))
+        .route("/{comune}/faq/delete", post(faq_pages::delete_post))
+        .route("/{comune}/closures", get(closure_pages::page))
+        .route("/{comune}/closures/add", post(closure_pages::add_post))
+        .route("/{comune}/closures/remove", post(closure_pages::remove_post))
 }
 
 /// The console languages; anything else falls back to Italian.
