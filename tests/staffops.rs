@@ -427,3 +427,108 @@ async fn a_closure_added_for_today_shuts_the_office_at_once() {
     assert_eq!(get(&h, "/staff/assemini/closures", &isili).await.0, 403);
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_export_a_citizen_and_read_the_annual_report() {
+    let h = Harness::start().await;
+    seed_accounts(h.store.as_ref());
+    accounts::create(
+        h.store.as_ref(),
+        ASSEMINI_OP,
+        Role::Operator,
+        vec!["assemini".into()],
+        PASSWORD,
+        Timestamp::now(),
+    )
+    .unwrap();
+    let citizen = "393330009301";
+    let mut seq = 0;
+    registered(&h, citizen, &mut seq).await;
+    say(&h, "assemini", citizen, &mut seq, "Quanto costa il parcheggio al mare?").await;
+
+    let op = login(&h, ASSEMINI_OP, PASSWORD).await;
+    let (status, _, page) = get(&h, "/staff/assemini/privacy", &op).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<label for=\"number\">"), "{page}");
+    let token = csrf_field(&page);
+    let r = client()
+        .post(format!("{}/staff/assemini/privacy/export", h.base))
+        .header(COOKIE, &op)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("channel", "whatsapp"),
+            ("number", "+39 333 000 9301"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["citizen"], citizen);
+    assert!(!v["record"].is_null(), "{v}");
+    assert!(
+        v["conversation"]["lines"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("parcheggio"),
+        "{v}"
+    );
+    let (status, _, json) = get(&h, &format!("/staff/assemini/citizens/whatsapp/{citizen}/export"), &op).await;
+    assert_eq!(status, 200);
+    assert!(json.contains(citizen));
+    let unknown = [
+        ("csrf", token.as_str()),
+        ("channel", "whatsapp"),
+        ("number", "393330000000"),
+    ];
+    assert_eq!(post(&h, "/staff/assemini/privacy/export", &op, &unknown).await.0, 404);
+    let forged = [("csrf", ""), ("channel", "whatsapp"), ("number", citizen)];
+    assert_eq!(post(&h, "/staff/assemini/privacy/export", &op, &forged).await.0, 403);
+    let isili = login(&h, ISILI_OP, PASSWORD).await;
+    let (status, _, body) = get(
+        &h,
+        &format!("/staff/assemini/citizens/whatsapp/{citizen}/export"),
+        &isili,
+    )
+    .await;
+    assert!(status == 403 && !body.contains(citizen), "{body}");
+    let exports: Vec<_> = actions(h.store.as_ref())
+        .into_iter()
+        .filter(|(_, a, _)| a == "export")
+        .collect();
+    assert_eq!(exports.len(), 2, "{exports:?}");
+    assert!(exports
+        .iter()
+        .all(|(who, _, d)| who == ASSEMINI_OP && !d.contains("9301")));
+
+    let year = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let (status, _, page) = get(&h, &format!("/staff/assemini/report?year={year}"), &op).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<th scope=\"row\">Domande ricevute</th><td>&lt;5</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Domande con risposta del personale") && page.contains("format=csv"),
+        "{page}"
+    );
+    let (status, _, csv) = get(&h, &format!("/staff/assemini/report?year={year}&format=csv"), &op).await;
+    assert!(
+        status == 200 && csv.starts_with("\"Sezione\",\"Voce\",\"Valore\""),
+        "{csv}"
+    );
+    let (_, _, json) = get(&h, &format!("/staff/assemini/report?year={year}&format=json"), &op).await;
+    let r: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(r["year"], year);
+    assert!(r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|row| row["label"] == "Quota con risposta entro la scadenza"));
+    assert_eq!(get(&h, "/staff/assemini/report", &isili).await.0, 403);
+    h.stop().await;
+}

@@ -11,6 +11,7 @@ mod faq_pages;
 mod nav;
 mod pages;
 mod password;
+mod privacy_pages;
 pub mod session;
 
 use axum::http::StatusCode;
@@ -120,6 +121,13 @@ pub fn routes() -> Router<Server> {
         .route("/{comune}/closures", get(closure_pages::page))
         .route("/{comune}/closures/add", post(closure_pages::add_post))
         .route("/{comune}/closures/remove", post(closure_pages::remove_post))
+        .route("/{comune}/privacy", get(privacy_pages::page))
+        .route("/{comune}/privacy/export", post(privacy_pages::export_post))
+        .route(
+            "/{comune}/citizens/{channel}/{number}/export",
+            get(privacy_pages::export_get),
+        )
+        .route("/{comune}/report", get(privacy_pages::report_page))
 }
 
 /// The console languages; anything else falls back to Italian.
