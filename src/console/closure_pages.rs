@@ -45,12 +45,6 @@ impl From<crate::storage::StoreError> for ClosureError {
     }
 }
 
-impl From<crate::dialogue::live::LiveError> for ClosureError {
-    fn from(e: crate::dialogue::live::LiveError) -> Self {
-        ClosureError::Console(ConsoleError::Store(crate::storage::StoreError::Engine(e.to_string())))
-    }
-}
-
 /// A closure as listed: the day, the operator's note, whether it comes from the flow file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed {

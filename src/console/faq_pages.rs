@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::pages::{comune_name, console_page, error_page, t, ta, who};
 use super::{audit, ConsoleError, Staff};
-use crate::dialogue::live::{overlay_faq, LiveError};
+use crate::dialogue::live::overlay_faq;
 use crate::dialogue::runner::Engine;
 use crate::faq::Entry;
 use crate::flow::Flow;
@@ -38,15 +38,6 @@ pub enum FaqPageError {
     NoEntry,
     #[error(transparent)]
     Console(#[from] ConsoleError),
-}
-
-impl From<LiveError> for FaqPageError {
-    fn from(e: LiveError) -> Self {
-        match e {
-            LiveError::Store(e) => FaqPageError::Console(e.into()),
-            LiveError::Faq(e) => FaqPageError::Invalid(e.to_string()),
-        }
-    }
 }
 
 impl From<crate::storage::StoreError> for FaqPageError {

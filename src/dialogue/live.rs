@@ -24,16 +24,6 @@ pub struct Live {
     faqs: BTreeMap<String, Arc<Faq>>,
 }
 
-/// Why the current data could not be rebuilt.
-#[derive(Debug, thiserror::Error)]
-pub enum LiveError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A stored edit no longer fits the file (e.g. an id now taken by an out-of-scope rule).
-    #[error(transparent)]
-    Faq(#[from] FaqError),
-}
-
 /// The file's entries with the edits applied in order: an edit replaces the entry of the
 /// same id and language in place, adds it at the end when new, or removes it (`None`).
 pub fn overlay_entries(base: &[Entry], edits: &[FaqEdit]) -> Vec<Entry> {
@@ -80,8 +70,13 @@ pub fn overlay_closures(schedule: &Schedule, edits: &[ClosureEdit]) -> Schedule 
 
 impl Engine {
     /// The current data, built from the files and the store on first use.
-    pub fn live(&self) -> Result<Arc<Live>, LiveError> {
+    pub fn live(&self) -> Result<Arc<Live>, StoreError> {
         if let Some(live) = self.live.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return Ok(live.clone());
+        }
+        let mut guard = self.live.write().unwrap_or_else(|p| p.into_inner());
+        // Another request may have built it while this one waited for the lock.
+        if let Some(live) = guard.as_ref() {
             return Ok(live.clone());
         }
         let mut live = Live::default();
@@ -93,20 +88,22 @@ impl Engine {
             }
         }
         let live = Arc::new(live);
-        *self.live.write().unwrap_or_else(|p| p.into_inner()) = Some(live.clone());
+        *guard = Some(live.clone());
         Ok(live)
     }
 
     /// Rebuilds one comune after an edit and swaps it in: the next step uses it.
-    pub fn refresh(&self, comune: &str) -> Result<(), LiveError> {
-        let (flow, faq) = self.current(comune)?;
-        let old = self.live()?;
-        // Two edits at once: each rebuilds from the store, so whichever swaps last still
-        // holds both (the store has both by then); the write lock is held only to swap.
+    pub fn refresh(&self, comune: &str) -> Result<(), StoreError> {
+        self.live()?;
+        // Read and swap under the write lock, so that of two edits at once the later swap
+        // holds both (reading outside it, a slow first edit could swap out the second).
+        // Steps wait only for two small store reads.
         let mut guard = self.live.write().unwrap_or_else(|p| p.into_inner());
-        let base = guard.as_ref().unwrap_or(&old);
-        let mut flows = base.flows.clone();
-        let mut faqs = base.faqs.clone();
+        let (flow, faq) = self.current(comune)?;
+        let (mut flows, mut faqs) = match guard.as_ref() {
+            Some(old) => (old.flows.clone(), old.faqs.clone()),
+            None => Default::default(),
+        };
         flows.insert(comune.to_string(), flow);
         match faq {
             Some(faq) => faqs.insert(comune.to_string(), faq),
@@ -116,18 +113,20 @@ impl Engine {
         Ok(())
     }
 
-    /// One comune's flow and FAQ from its files and its stored edits.
-    fn current(&self, comune: &str) -> Result<(Arc<Flow>, Option<Arc<Faq>>), LiveError> {
-        let base = self
-            .flows
-            .get(comune)
-            .ok_or_else(|| StoreError::BadKey("unknown comune"))?;
+    /// One comune's flow and FAQ from its files and its stored edits. Edits that no longer
+    /// fit the file (say, an id an updated file now uses for an out-of-scope rule) are
+    /// ignored with a warning rather than silencing the comune's bot.
+    fn current(&self, comune: &str) -> Result<(Arc<Flow>, Option<Arc<Faq>>), StoreError> {
+        let base = self.flows.get(comune).ok_or(StoreError::BadKey("unknown comune"))?;
         let mut flow = base.clone();
-        let closures = self.store.closures(comune)?;
         if let Some(hours) = &base.hours {
-            flow.hours = Some(overlay_closures(hours, &closures));
+            flow.hours = Some(overlay_closures(hours, &self.store.closures(comune)?));
         }
-        let faq = overlay_faq(self.faqs.get(comune), &self.store.faq_edits(comune)?)?;
+        let file = self.faqs.get(comune);
+        let faq = overlay_faq(file, &self.store.faq_edits(comune)?).unwrap_or_else(|e| {
+            tracing::warn!(comune, error = %e, "stored FAQ edits do not fit the file; answering from the file");
+            file.cloned()
+        });
         Ok((Arc::new(flow), faq.map(Arc::new)))
     }
 }

@@ -24,8 +24,6 @@ pub enum EngineError {
     UnknownComune(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Live(#[from] super::live::LiveError),
 }
 
 /// The result of handling one inbound message.
