@@ -73,7 +73,7 @@ pub fn matching(store: &dyn Store, q: &AuditQuery) -> Result<Vec<Listed>, Consol
         .filter(|(_, e)| actor.is_empty() || e.actor.to_lowercase().contains(&actor))
         .map(|(id, entry)| Listed { id, entry })
         .collect();
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|l| std::cmp::Reverse(l.id));
     Ok(out)
 }
 
