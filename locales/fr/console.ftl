@@ -108,3 +108,5 @@ console-report-year = Année
 console-report-show = Afficher
 console-report-csv = Télécharger en CSV
 console-report-json = Télécharger en JSON
+console-audit-id = Numéro
+console-password-locked = Trop de tentatives échouées : le compte est bloqué pendant quelques minutes.

@@ -108,3 +108,5 @@ console-report-year = Anno
 console-report-show = Mostra
 console-report-csv = Scarica in CSV
 console-report-json = Scarica in JSON
+console-audit-id = Numero
+console-password-locked = Troppi tentativi non riusciti: l'account è bloccato per qualche minuto.

@@ -258,7 +258,7 @@ pub async fn csv(State(s): State<Server>, staff: Staff, Query(q): Query<AuditQue
         Ok(entries) => {
             let h = |id: &str| s.engine.locales.format(lang, id, None).unwrap_or_default();
             let header = [
-                "id".to_string(),
+                h("console-audit-id"),
                 h("console-audit-at"),
                 h("console-audit-actor"),
                 h("console-audit-comune"),

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
+use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::pages::{console_page, error_page, t, ta, who};
@@ -23,6 +24,8 @@ use crate::web::esc;
 pub enum PasswordError {
     #[error("the current password is wrong")]
     WrongCurrent,
+    #[error("the account is locked")]
+    Locked,
     #[error("the new password is too short")]
     TooShort,
     #[error("the two new passwords differ")]
@@ -38,6 +41,7 @@ impl PasswordError {
     fn message_id(&self) -> &'static str {
         match self {
             PasswordError::WrongCurrent => "console-password-wrong",
+            PasswordError::Locked => "console-password-locked",
             PasswordError::TooShort => "console-password-short",
             PasswordError::Mismatch => "console-password-mismatch",
             PasswordError::Unchanged => "console-password-unchanged",
@@ -56,13 +60,26 @@ pub fn change(
     repeat: &str,
     keep: &str,
 ) -> Result<usize, PasswordError> {
-    let mut account = store
-        .account(email)
-        .map_err(ConsoleError::from)?
-        .ok_or(ConsoleError::NoAccount)?;
-    if !accounts::verify_password(current, &account.password_hash) {
-        return Err(PasswordError::WrongCurrent);
-    }
+    // The current password is checked as a login is: a wrong one counts towards the lockout,
+    // so a stolen session cannot be used to guess it.
+    let mut account = match accounts::login(store, email, current, Timestamp::now()) {
+        Ok(account) => account,
+        Err(e @ (ConsoleError::BadCredentials | ConsoleError::Locked { .. })) => {
+            let locked = matches!(e, ConsoleError::Locked { .. });
+            let detail = if locked {
+                "refused: account locked"
+            } else {
+                "refused: wrong current password"
+            };
+            audit(store, email, "", "password-change-failed", detail).map_err(ConsoleError::from)?;
+            return Err(if locked {
+                PasswordError::Locked
+            } else {
+                PasswordError::WrongCurrent
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
     if new.chars().count() < accounts::MIN_PASSWORD {
         return Err(PasswordError::TooShort);
     }
@@ -184,7 +201,6 @@ mod tests {
     use super::*;
     use crate::console::session;
     use crate::storage::{MemoryStore, Role};
-    use jiff::Timestamp;
 
     #[test]
     fn a_change_checks_the_rules_and_ends_the_other_sessions() {
@@ -200,6 +216,11 @@ mod tests {
         let new = "nuova-password-2";
         let try_ = |cur: &str, n: &str, r: &str| change(&store, "op@isili.it", cur, n, r, &keep);
         assert!(matches!(try_("sbagliata", new, new), Err(PasswordError::WrongCurrent)));
+        assert_eq!(
+            store.account("op@isili.it").unwrap().unwrap().failed_logins,
+            1,
+            "counts as a failed login"
+        );
         assert!(matches!(try_(old, "corta", "corta"), Err(PasswordError::TooShort)));
         assert!(matches!(
             try_(old, new, "nuova-password-3"),
