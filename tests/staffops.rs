@@ -532,3 +532,33 @@ async fn operators_export_a_citizen_and_read_the_annual_report() {
     assert_eq!(get(&h, "/staff/assemini/report", &isili).await.0, 403);
     h.stop().await;
 }
+
+/// Every console text the code names exists in Italian and French, and the two files hold
+/// the same ids (a missing id would render as an empty string, silently).
+#[test]
+fn every_console_id_exists_in_both_languages() {
+    let ids_of = |lang: &str| -> std::collections::BTreeSet<String> {
+        std::fs::read_to_string(crate::util::root().join(format!("locales/{lang}/console.ftl")))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(id, _)| id.trim().to_string()))
+            .filter(|id| !id.starts_with('#') && !id.is_empty())
+            .collect()
+    };
+    let (it, fr) = (ids_of("it"), ids_of("fr"));
+    assert_eq!(it, fr, "locales/it/console.ftl and locales/fr/console.ftl differ");
+    let dir = crate::util::root().join("src/console");
+    for file in std::fs::read_dir(&dir).unwrap() {
+        let path = file.unwrap().path();
+        let src = std::fs::read_to_string(&path).unwrap();
+        for chunk in src.split("\"console-").skip(1) {
+            let id = format!("console-{}", chunk.split('"').next().unwrap());
+            if id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                assert!(it.contains(&id), "{id} (used in {}) is missing", path.display());
+            }
+        }
+    }
+}
