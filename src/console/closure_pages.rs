@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::faq_pages::editable;
-use super::pages::{comune_name, console_page, error_page, t, ta, who};
+use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
 use super::{audit, ConsoleError, Staff};
 use crate::dialogue::runner::Engine;
 use crate::server::Server;
@@ -129,19 +129,20 @@ pub fn remove(engine: &Engine, comune: &str, date: &str, actor: &str) -> Result<
 fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Result<(String, String), ClosureError> {
     editable(s, staff, comune)?;
     let lang = staff.lang();
-    let title = ta(
+    let title = raw(
         s,
         lang,
         "console-closures-title",
         &[("comune", comune_name(s, lang, comune))],
     );
+    let title_html = esc(&title);
     let csrf = esc(&staff.session.csrf);
     let c = esc(comune);
     let problem = problem
         .map(|p| format!("<p role=\"alert\"><strong>{p}</strong></p>"))
         .unwrap_or_default();
     let mut html = format!(
-        "{who}{nav}<h1>{title}</h1>{problem}",
+        "{who}{nav}<h1>{title_html}</h1>{problem}",
         who = who(s, staff),
         nav = super::nav::nav(s, staff),
     );
@@ -154,7 +155,7 @@ fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Resul
         html.push_str(&format!("<p>{}</p>", t(s, lang, "console-closures-none")));
     } else {
         html.push_str(&format!(
-            "<table><caption>{title}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+            "<table><caption>{title_html}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
             t(s, lang, "console-closures-date"),
             t(s, lang, "console-closures-note"),
             t(s, lang, "console-closures-action"),

@@ -16,7 +16,7 @@ use axum::Form;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::pages::{comune_name, console_page, error_page, t, ta, who};
+use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
 use super::{audit, ConsoleError, Staff};
 use crate::dialogue::live::overlay_faq;
 use crate::dialogue::runner::Engine;
@@ -202,14 +202,15 @@ fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Resul
     let flow = editable(s, staff, comune)?;
     let lang = staff.lang();
     let name = comune_name(s, lang, comune);
-    let title = ta(s, lang, "console-faq-title", &[("comune", name)]);
+    let title = raw(s, lang, "console-faq-title", &[("comune", name)]);
+    let title_html = esc(&title);
     let csrf = esc(&staff.session.csrf);
     let c = esc(comune);
     let problem = problem
         .map(|p| format!("<p role=\"alert\"><strong>{p}</strong></p>"))
         .unwrap_or_default();
     let mut html = format!(
-        "{who}{nav}<h1>{title}</h1>{problem}<p>{intro}</p>",
+        "{who}{nav}<h1>{title_html}</h1>{problem}<p>{intro}</p>",
         who = who(s, staff),
         nav = super::nav::nav(s, staff),
         intro = t(s, lang, "console-faq-intro"),

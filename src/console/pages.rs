@@ -26,6 +26,16 @@ pub(super) fn t(s: &Server, lang: &str, id: &str) -> String {
     esc(&s.engine.locales.format(lang, id, None).unwrap_or_default())
 }
 
+/// A console text with arguments, unescaped (for a page's `<title>`, which the layout
+/// escapes itself).
+pub(super) fn raw(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+    let mut a = FluentArgs::new();
+    for (k, v) in args {
+        a.set(*k, v.clone());
+    }
+    s.engine.locales.format(lang, id, Some(&a)).unwrap_or_default()
+}
+
 /// A console text with arguments, escaped.
 pub(super) fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();

@@ -15,7 +15,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::faq_pages::editable;
-use super::pages::{comune_name, console_page, error_page, t, ta, who};
+use super::pages::{comune_name, console_page, error_page, raw, t, who};
 use super::{audit, ConsoleError, Staff};
 use crate::dialogue::runner::Engine;
 use crate::server::Server;
@@ -76,12 +76,13 @@ fn privacy_body(
 ) -> Result<(String, String), ConsoleError> {
     editable(s, staff, comune)?;
     let lang = staff.lang();
-    let title = ta(
+    let title = raw(
         s,
         lang,
         "console-privacy-title",
         &[("comune", comune_name(s, lang, comune))],
     );
+    let title_html = esc(&title);
     let problem = problem
         .map(|p| format!("<p role=\"alert\"><strong>{p}</strong></p>"))
         .unwrap_or_default();
@@ -90,7 +91,7 @@ fn privacy_body(
         .map(|c| format!("<option value=\"{c}\">{c}</option>"))
         .collect();
     let html = format!(
-        "{who}{nav}<h1>{title}</h1>{problem}<p>{intro}</p>\
+        "{who}{nav}<h1>{title_html}</h1>{problem}<p>{intro}</p>\
 <form method=\"post\" action=\"/staff/{c}/privacy/export\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <label for=\"channel\">{channel}</label><select id=\"channel\" name=\"channel\">{channels}</select>\
 <label for=\"number\">{number}</label><input id=\"number\" name=\"number\" required autocomplete=\"off\" aria-describedby=\"number-hint\"><p id=\"number-hint\">{hint}</p>\
@@ -222,8 +223,9 @@ pub async fn report_page(
     }
     let title = format!(
         "{} {year}",
-        ta(&s, rlang, "report-title", &[("comune", r.comune_name.clone())])
+        raw(&s, rlang, "report-title", &[("comune", r.comune_name.clone())])
     );
+    let title_html = esc(&title);
     let rows: String = r
         .rows
         .iter()
@@ -238,10 +240,10 @@ pub async fn report_page(
         .collect();
     let c = esc(&comune);
     let body = format!(
-        "{who}{nav}<h1>{title}</h1>\
+        "{who}{nav}<h1>{title_html}</h1>\
 <form method=\"get\" action=\"/staff/{c}/report\"><label for=\"year\">{year_label}</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" value=\"{year}\"> <button type=\"submit\">{show}</button></form>\
 <p>{note}</p><p><a href=\"/staff/{c}/report?year={year}&amp;format=csv\" download>{csv}</a> · <a href=\"/staff/{c}/report?year={year}&amp;format=json\" download>{json}</a></p>\
-<table><caption>{title}</caption><thead><tr><th scope=\"col\">{sec}</th><th scope=\"col\">{lab}</th><th scope=\"col\">{val}</th></tr></thead><tbody>{rows}</tbody></table>",
+<table><caption>{title_html}</caption><thead><tr><th scope=\"col\">{sec}</th><th scope=\"col\">{lab}</th><th scope=\"col\">{val}</th></tr></thead><tbody>{rows}</tbody></table>",
         who = who(&s, &staff),
         nav = super::nav::nav(&s, &staff),
         year_label = t(&s, lang, "console-report-year"),
