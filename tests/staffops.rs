@@ -266,6 +266,11 @@ async fn an_faq_answer_edited_in_the_console_is_what_the_bot_answers_next() {
     let (status, location, _) = post(&h, "/staff/assemini/faq/save", &op, &form).await;
     assert_eq!((status, location.as_deref()), (303, Some("/staff/assemini/faq")));
 
+    let (_, _, page) = get(&h, "/staff/assemini/faq", &op).await;
+    assert!(
+        page.contains("Modificata nella console il") && page.contains(new_answer.replace('\'', "&#39;").as_str()),
+        "{page}"
+    );
     let after = say(&h, "assemini", citizen, &mut seq, "quali sono gli orari del servizio").await;
     assert!(
         after.iter().any(|t| t.contains(new_answer)),

@@ -110,3 +110,4 @@ console-report-csv = Télécharger en CSV
 console-report-json = Télécharger en JSON
 console-audit-id = Numéro
 console-password-locked = Trop de tentatives échouées : le compte est bloqué pendant quelques minutes.
+console-faq-edited = Modifiée dans la console le { $at }.

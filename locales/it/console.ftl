@@ -110,3 +110,4 @@ console-report-csv = Scarica in CSV
 console-report-json = Scarica in JSON
 console-audit-id = Numero
 console-password-locked = Troppi tentativi non riusciti: l'account è bloccato per qualche minuto.
+console-faq-edited = Modificata nella console il { $at }.

@@ -16,7 +16,7 @@ use axum::Form;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
+use super::pages::{comune_name, console_page, error_page, local_time, raw, t, ta, who};
 use super::{audit, ConsoleError, Staff};
 use crate::dialogue::live::overlay_faq;
 use crate::dialogue::runner::Engine;
@@ -220,15 +220,26 @@ fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Resul
     if entries.is_empty() {
         html.push_str(&format!("<p>{}</p>", t(s, lang, "console-faq-none")));
     }
+    let edits = s.engine.store.faq_edits(comune)?;
     for (i, e) in entries.iter().enumerate() {
         let key = format!("e{i}");
+        let edited = edits
+            .iter()
+            .find(|x| x.id == e.id && x.lang == e.lang)
+            .map(|x| {
+                format!(
+                    "<p>{}</p>",
+                    ta(s, lang, "console-faq-edited", &[("at", local_time(x.at))])
+                )
+            })
+            .unwrap_or_default();
         let placeholder = if e.placeholder {
             format!("<p><strong>{}</strong></p>", t(s, lang, "console-faq-placeholder"))
         } else {
             String::new()
         };
         html.push_str(&format!(
-            "<section aria-labelledby=\"{key}-h\"><h2 id=\"{key}-h\">{id} ({elang})</h2>{placeholder}\
+            "<section aria-labelledby=\"{key}-h\"><h2 id=\"{key}-h\">{id} ({elang})</h2>{edited}{placeholder}\
 <form method=\"post\" action=\"/staff/{c}/faq/save\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}<p><button type=\"submit\">{save}</button></p></form>\
 <form method=\"post\" action=\"/staff/{c}/faq/delete\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"id\" value=\"{id}\"><input type=\"hidden\" name=\"lang\" value=\"{elang}\">\
 <p><button type=\"submit\">{delete}</button></p></form></section>",
