@@ -288,3 +288,81 @@ fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
         assert_eq!(mode, 0o700);
     }
 }
+
+/// The console's overlays (FAQ edits, closures) and the sessions listing, on every backend.
+fn overlay_suite(store: &dyn Store) {
+    use sportello::faq::Entry;
+    use sportello::storage::{ClosureEdit, FaqEdit};
+    let edit = |id: &str, lang: &str, answer: Option<&str>| FaqEdit {
+        id: id.into(),
+        lang: lang.into(),
+        entry: answer.map(|a| Entry {
+            id: id.into(),
+            lang: lang.into(),
+            questions: vec!["quando siete aperti".into()],
+            answer: a.into(),
+            link: None,
+            placeholder: false,
+        }),
+        at: now(),
+    };
+    store
+        .put_faq_edit("brusson", &edit("orari", "it", Some("9-12")))
+        .unwrap();
+    store
+        .put_faq_edit("brusson", &edit("orari", "fr", Some("9h-12h")))
+        .unwrap();
+    store
+        .put_faq_edit("brusson", &edit("orari", "it", Some("9-13")))
+        .unwrap();
+    store.put_faq_edit("brusson", &edit("tasse", "it", None)).unwrap();
+    store.put_faq_edit("brussonx", &edit("orari", "it", None)).unwrap();
+    let edits = store.faq_edits("brusson").unwrap();
+    assert_eq!(edits.len(), 3, "one record per entry and language, prefix exact");
+    // Key order: entry id, then language.
+    assert_eq!((edits[0].lang.as_str(), edits[2].id.as_str()), ("fr", "tasse"));
+    assert_eq!(
+        edits[1].entry.as_ref().unwrap().answer,
+        "9-13",
+        "the later edit replaces"
+    );
+    assert!(store.put_faq_edit("", &edit("orari", "it", None)).is_err());
+
+    let closure = |date: &str, removed| ClosureEdit {
+        date: date.into(),
+        note: "Delibera n. 3".into(),
+        removed,
+        at: now(),
+    };
+    store.put_closure("isili", &closure("2026-12-24", false)).unwrap();
+    store.put_closure("isili", &closure("2026-12-07", false)).unwrap();
+    store.put_closure("isili", &closure("2026-12-24", true)).unwrap();
+    let closures = store.closures("isili").unwrap();
+    assert_eq!(closures.len(), 2);
+    assert_eq!((closures[0].date.as_str(), closures[1].removed), ("2026-12-07", true));
+    assert!(store.closures("madone").unwrap().is_empty());
+
+    let session = |email: &str| Session {
+        email: email.into(),
+        csrf: "c".into(),
+        created_at: now(),
+        expires_at: now(),
+    };
+    store.put_session("k1", &session("a@x.it")).unwrap();
+    store.put_session("k2", &session("b@x.it")).unwrap();
+    let mut all = store.sessions().unwrap();
+    all.retain(|(k, _)| k == "k1" || k == "k2");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all.iter().find(|(k, _)| k == "k2").unwrap().1.email, "b@x.it");
+}
+
+#[test]
+fn memory_backend_overlays() {
+    overlay_suite(&MemoryStore::new());
+}
+
+#[test]
+fn sled_backend_overlays() {
+    let dir = tempfile::tempdir().unwrap();
+    overlay_suite(&SledStore::open(dir.path()).unwrap());
+}

@@ -20,6 +20,7 @@ mod privacy;
 mod privacy_logs;
 mod props;
 mod server;
+mod staffops;
 mod storage;
 mod transcripts;
 mod util;

@@ -6,11 +6,17 @@
 
 pub mod accounts;
 mod api;
+mod audit_pages;
 mod citizen_pages;
+mod closure_pages;
 pub mod desk;
+mod faq_pages;
 mod inbox_pages;
 mod live;
+mod nav;
 mod pages;
+mod password;
+mod privacy_pages;
 mod render;
 pub mod session;
 
@@ -125,6 +131,25 @@ pub fn routes() -> Router<Server> {
         .route("/api/{comune}/conversations/{ref}/{action}", post(api::act))
         .route("/api/{comune}/citizens/{ref}", get(api::citizen))
         .route("/api/{comune}/citizens/{ref}/{action}", post(api::block))
+        // Administrative pages (issues 4, 7, 8): audit log, password, FAQ and closures,
+        // privacy export and the annual report.
+        .route("/audit", get(audit_pages::page))
+        .route("/audit.csv", get(audit_pages::csv))
+        .route("/api/audit", get(audit_pages::api))
+        .route("/password", get(password::form).post(password::post))
+        .route("/{comune}/faq", get(faq_pages::page))
+        .route("/{comune}/faq/save", post(faq_pages::save_post))
+        .route("/{comune}/faq/delete", post(faq_pages::delete_post))
+        .route("/{comune}/closures", get(closure_pages::page))
+        .route("/{comune}/closures/add", post(closure_pages::add_post))
+        .route("/{comune}/closures/remove", post(closure_pages::remove_post))
+        .route("/{comune}/privacy", get(privacy_pages::page))
+        .route("/{comune}/privacy/export", post(privacy_pages::export_post))
+        .route(
+            "/{comune}/citizens/{channel}/{number}/export",
+            get(privacy_pages::export_get),
+        )
+        .route("/{comune}/report", get(privacy_pages::report_page))
 }
 
 /// The console languages; anything else falls back to Italian.

@@ -39,8 +39,11 @@ pub struct Engine {
     pub locales: Locales,
     pub store: Arc<dyn Store>,
     pub moderation: std::sync::Arc<Policy>,
-    /// Each desk comune's FAQ, by comune id.
+    /// Each desk comune's FAQ as loaded from its file, by comune id.
     pub faqs: std::collections::BTreeMap<String, crate::faq::Faq>,
+    /// The flows and FAQs with the console's edits overlaid (`live`): a std `RwLock`
+    /// because it is held only to clone or swap an `Arc`, never across an await.
+    pub(crate) live: std::sync::RwLock<Option<Arc<super::live::Live>>>,
 }
 
 impl Engine {
@@ -52,20 +55,22 @@ impl Engine {
             store,
             moderation: Policy::shared(),
             faqs: Default::default(),
+            live: Default::default(),
         }
     }
 
     /// Loads the record, steps and renders, writing nothing: the caller stores the result
     /// (the server does it atomically with its journal and outbox).
     pub fn plan(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
-        let flow = self
-            .flows
-            .get(&key.comune)
+        // The flow and FAQ as operators last left them (closures, FAQ edits).
+        let live = self.live()?;
+        let flow = live
+            .flow(&key.comune)
             .ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
         let prior = self.store.citizen(key)?;
         let aids = Aids {
             policy: Some(&self.moderation),
-            faq: self.faqs.get(&key.comune),
+            faq: live.faq(&key.comune).map(|f| f.as_ref()),
         };
         let outcome = step_with(flow, aids, prior.as_ref(), inbound, now);
         let rendered = outcome
@@ -80,7 +85,7 @@ impl Engine {
     /// yet flushed) before this returns; an erasure the step decided is carried out.
     pub fn handle(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
         let handled = self.plan(key, inbound, now)?;
-        let effects = self.effects(key, "", &handled.outcome, now);
+        let effects = self.effects(key, "", &handled.outcome, now)?;
         self.store
             .commit_step(None, key, handled.outcome.citizen.as_ref(), &[], &effects)?;
         self.finish(key, &effects)?;
@@ -91,10 +96,17 @@ impl Engine {
     /// consent ledger entries, moderation cases, counters, what the citizen wrote to the desk,
     /// and whether the comune's policy erases this leaver.
     /// `route` is where replies to this citizen go out from (empty for the terminal chat).
-    pub fn effects(&self, key: &CitizenKey, route: &str, outcome: &Outcome, now: Timestamp) -> StepEffects {
+    pub fn effects(
+        &self,
+        key: &CitizenKey,
+        route: &str,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> Result<StepEffects, EngineError> {
         let mut fx = StepEffects::default();
-        let Some(flow) = self.flows.get(&key.comune) else {
-            return fx;
+        let live = self.live()?;
+        let Some(flow) = live.flow(&key.comune) else {
+            return Ok(fx);
         };
         let month = month_of(now);
         for event in &outcome.events {
@@ -174,7 +186,7 @@ impl Engine {
                 _ => {}
             }
         }
-        fx
+        Ok(fx)
     }
 
     /// After a step's commit: scrubs every other trace of a leaver the comune's policy

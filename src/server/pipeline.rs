@@ -197,9 +197,18 @@ impl Server {
                 })
                 .collect(),
         };
-        let effects = self
+        let effects = match self
             .engine
-            .effects(&key, &message.route, &handled.outcome, Timestamp::now());
+            .effects(&key, &message.route, &handled.outcome, Timestamp::now())
+        {
+            Ok(fx) => fx,
+            Err(e) => {
+                // Nothing committed: the message stays in the journal for the next start.
+                tracing::error!(comune = %key.comune, error = %e, "could not prepare a step's effects");
+                self.metrics.errors.inc();
+                return;
+            }
+        };
         let committed = self.engine.store.commit_step(
             dedupe.as_deref(),
             &key,

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use super::keys::CitizenKey;
 use super::{
-    anonymized, done_entry, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry, ModerationCase,
-    OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
+    anonymized, done_entry, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry,
+    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 
@@ -33,6 +33,10 @@ struct Queues {
     sessions: BTreeMap<String, Session>,
     conversations: BTreeMap<CitizenKey, Conversation>,
     erasing: std::collections::BTreeSet<CitizenKey>,
+    /// By (comune, entry id, language), as `keys::faq_edit_key` orders them.
+    faq_edits: BTreeMap<(String, String, String), FaqEdit>,
+    /// By (comune, day).
+    closures: BTreeMap<(String, String), ClosureEdit>,
     next_id: u64,
 }
 
@@ -353,6 +357,46 @@ impl Store for MemoryStore {
             .values()
             .filter(|c| c.key.comune == comune)
             .cloned()
+            .collect())
+    }
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+        Ok(self
+            .queues()
+            .sessions
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        super::keys::faq_edit_key(comune, &edit.id, &edit.lang)?;
+        self.queues()
+            .faq_edits
+            .insert((comune.into(), edit.id.clone(), edit.lang.clone()), edit.clone());
+        Ok(())
+    }
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+        Ok(self
+            .queues()
+            .faq_edits
+            .iter()
+            .filter(|((c, _, _), _)| c == comune)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        super::keys::closure_key(comune, &closure.date)?;
+        self.queues()
+            .closures
+            .insert((comune.into(), closure.date.clone()), closure.clone());
+        Ok(())
+    }
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+        Ok(self
+            .queues()
+            .closures
+            .iter()
+            .filter(|((c, _), _)| c == comune)
+            .map(|(_, e)| e.clone())
             .collect())
     }
 }

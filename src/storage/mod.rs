@@ -13,6 +13,7 @@ mod journal;
 pub mod keys;
 mod ledger;
 mod memory;
+mod overlay;
 mod sled_store;
 mod staff;
 
@@ -22,6 +23,7 @@ pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
 pub use ledger::{AuditEntry, LedgerEntry, LedgerKind, Scrubbed};
 pub use memory::MemoryStore;
+pub use overlay::{ClosureEdit, FaqEdit};
 pub use sled_store::SledStore;
 pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session, Wrote};
 
@@ -130,6 +132,20 @@ pub trait Store: Send + Sync + 'static {
     fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError>;
     /// Every conversation of a comune.
     fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError>;
+
+    /// Every live session with its key (the SHA-256 of its token): to end an account's
+    /// other sessions when its password changes.
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError>;
+    /// An operator's FAQ change (`keys::faq_edit_key`), replacing any earlier one of the
+    /// same entry and language.
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError>;
+    /// A comune's FAQ changes, in key order (entry id, then language).
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError>;
+    /// A closure added or removed by an operator (`keys::closure_key`), replacing any
+    /// earlier decision on the same day.
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError>;
+    /// A comune's closure decisions, by day.
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError>;
 }
 
 /// What a step writes besides the record and the outbox, in the same transaction.

@@ -12,13 +12,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use super::keys::{
-    comune_prefix, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE, CITIZENS_TREE, CONVERSATIONS_TREE,
-    ERASING_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE,
-    STATS_TREE,
+    closure_key, comune_prefix, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE,
+    CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE,
+    META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use super::{
-    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry,
-    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError, SCHEMA_VERSION,
+    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
+    InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,
+    StoreError, SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 
@@ -43,6 +44,8 @@ pub struct SledStore {
     sessions: sled::Tree,
     conversations: sled::Tree,
     erasing: sled::Tree,
+    faq_edits: sled::Tree,
+    closures: sled::Tree,
 }
 
 impl SledStore {
@@ -84,6 +87,8 @@ impl SledStore {
         let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
         let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
         let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
+        let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
+        let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
         Ok(SledStore {
             db,
             citizens,
@@ -98,6 +103,8 @@ impl SledStore {
             sessions,
             conversations,
             erasing,
+            faq_edits,
+            closures,
         })
     }
 }
@@ -551,6 +558,44 @@ impl Store for SledStore {
         self.conversations
             .scan_prefix(comune_prefix(comune))
             .map(|item| decode_as(CONVERSATIONS_TREE, &item.map_err(engine)?.1))
+            .collect()
+    }
+
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+        self.sessions
+            .iter()
+            .map(|item| {
+                let (k, v) = item.map_err(engine)?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode_as(SESSIONS_TREE, &v)?))
+            })
+            .collect()
+    }
+
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        self.faq_edits
+            .insert(faq_edit_key(comune, &edit.id, &edit.lang)?, encode(edit))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+        self.faq_edits
+            .scan_prefix(comune_prefix(comune))
+            .map(|item| decode_as(FAQ_EDITS_TREE, &item.map_err(engine)?.1))
+            .collect()
+    }
+
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        self.closures
+            .insert(closure_key(comune, &closure.date)?, encode(closure))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+        self.closures
+            .scan_prefix(comune_prefix(comune))
+            .map(|item| decode_as(CLOSURES_TREE, &item.map_err(engine)?.1))
             .collect()
     }
 }
