@@ -578,6 +578,47 @@ async fn telegram_messages_and_buttons() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_forbid_inline_scripts_framing_and_caching_of_the_console() {
+    let h = Harness::start().await;
+    for path in [
+        "/try?comune=isili",
+        "/c/brusson",
+        "/staff/login",
+        "/try.js",
+        "/staff/console.js",
+    ] {
+        let r = h.http.get(format!("{}{path}", h.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        let csp = header("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; connect"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{path}: {csp}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        if path == "/staff/login" {
+            assert_eq!(header("cache-control"), "no-store");
+        }
+        let body = r.text().await.unwrap();
+        if !path.ends_with(".js") {
+            // Every script is an external file of the server's own.
+            for (i, _) in body.match_indices("<script") {
+                assert!(body[i..].starts_with("<script src=\"/"), "{path}: inline script");
+            }
+        }
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_and_the_subscribe_page() {
     let h = Harness::start().await;
     let page = h.get_text("/try?comune=brusson&lang=fr").await;

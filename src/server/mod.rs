@@ -6,6 +6,7 @@
 //! started in [`Server::start`] and stopped by the shutdown future given to [`run`].
 
 mod admin;
+mod headers;
 mod limits;
 mod metrics;
 mod pipeline;
@@ -199,6 +200,7 @@ pub fn app(server: Server) -> Router {
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
+        .layer(axum::middleware::from_fn(headers::secure))
         // Covers reading the body: a client trickling bytes is cut, and its connection with it.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

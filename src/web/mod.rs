@@ -17,6 +17,7 @@ use crate::server::Server;
 pub fn routes() -> Router<Server> {
     Router::new()
         .route("/try", get(try_page::page_try))
+        .route("/try.js", get(try_page::script))
         .route("/try/api/message", post(try_page::api_message))
         .route("/c/{comune}", get(subscribe::page_subscribe))
 }

@@ -92,7 +92,7 @@ pub async fn page_try(State(s): State<Server>, Query(q): Query<TryQuery>) -> Htm
         "sportello",
         &langs,
         &body,
-        &format!("<script>{SCRIPT}</script>\n"),
+        "<script src=\"/try.js\" defer></script>\n",
     ))
 }
 
@@ -141,6 +141,18 @@ pub async fn api_message(State(s): State<Server>, Json(m): Json<TryMessage>) -> 
         Ok(Ok(replies)) => Json(serde_json::json!({ "replies": replies })).into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "no answer").into_response(),
     }
+}
+
+/// `GET /try.js`: the simulator's script, served apart so the pages' Content-Security-Policy
+/// can forbid inline scripts.
+pub async fn script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        SCRIPT,
+    )
 }
 
 /// The page's script: sends messages, shows replies, turns buttons into real buttons.
