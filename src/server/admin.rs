@@ -57,18 +57,14 @@ pub fn remove_admin_files(data: &Path) {
     }
 }
 
-/// `POST /admin/backup`: the whole backup as the response body.
-pub async fn backup(
-    State(s): State<Server>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
+/// The admin access of a request: loopback peer and the right token, or the refusal.
+fn authorize<'a>(s: &'a Server, peer: SocketAddr, headers: &HeaderMap) -> Result<&'a Access, Response> {
     let Some(access) = s.admin.access.get() else {
-        return StatusCode::NOT_FOUND.into_response();
+        return Err(StatusCode::NOT_FOUND.into_response());
     };
     if !peer.ip().is_loopback() {
         tracing::warn!("admin request refused: not from loopback");
-        return StatusCode::FORBIDDEN.into_response();
+        return Err(StatusCode::FORBIDDEN.into_response());
     }
     let given = headers
         .get(header::AUTHORIZATION)
@@ -76,8 +72,87 @@ pub async fn backup(
         .and_then(|v| v.strip_prefix("Bearer "));
     if !given.is_some_and(|g| crate::secret::matches(access.token.as_bytes(), g.trim().as_bytes())) {
         tracing::warn!("admin request refused: bad or missing token");
-        return StatusCode::UNAUTHORIZED.into_response();
+        return Err(StatusCode::UNAUTHORIZED.into_response());
     }
+    Ok(access)
+}
+
+/// What `sportello broadcast` asks a running server.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum BroadcastCall {
+    Send {
+        comune: String,
+        category: Option<String>,
+        texts: std::collections::BTreeMap<String, String>,
+        media: Option<crate::broadcast::Media>,
+        send_at: Option<jiff::Timestamp>,
+    },
+    ResendFailed {
+        id: u64,
+    },
+}
+
+/// `POST /admin/broadcast`: creates a broadcast (or queues its failed entries again) in
+/// the running server's store and wakes its worker. Answers JSON; a refused request is 422
+/// with the reason (which names counts and languages, never a citizen).
+pub async fn broadcast(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::Json(call): axum::Json<BroadcastCall>,
+) -> Response {
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused;
+    }
+    let server = s.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let e = &server.engine;
+        let now = jiff::Timestamp::now();
+        match call {
+            BroadcastCall::Send {
+                comune,
+                category,
+                texts,
+                media,
+                send_at,
+            } => {
+                let req = crate::broadcast::plan::Request {
+                    comune,
+                    category,
+                    texts,
+                    media,
+                    send_at,
+                    created_by: "cli".into(),
+                };
+                crate::broadcast::plan::create(&e.flows, &e.locales, &server.config, e.store.as_ref(), &req, now)
+                    .map(|(id, b, audience)| serde_json::json!({ "id": id, "send_at": b.send_at, "audience": audience }))
+            }
+            BroadcastCall::ResendFailed { id } => {
+                crate::broadcast::plan::resend_failed(e.store.as_ref(), id, "cli", now)
+                    .map(|n| serde_json::json!({ "id": id, "queued": n }))
+            }
+        }
+    })
+    .await;
+    s.broadcast_wake.notify_one();
+    match done {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `POST /admin/backup`: the whole backup as the response body.
+pub async fn backup(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let access = match authorize(&s, peer, &headers) {
+        Ok(a) => a,
+        Err(refused) => return refused,
+    };
     let store = access.store.clone();
     // The scan pauses writes and blocks: on a blocking thread, into memory, so the pause
     // lasts as long as reading the store and not as long as a slow client.

@@ -6,6 +6,7 @@
 //! started in [`Server::start`] and stopped by the shutdown future given to [`run`].
 
 mod admin;
+mod broadcast;
 mod limits;
 mod metrics;
 mod pipeline;
@@ -73,6 +74,8 @@ pub struct Inner {
     pub limits: RateLimiter,
     /// Whole-request timeout in milliseconds, read when the router is built.
     pub request_timeout: std::sync::atomic::AtomicU64,
+    /// Wakes the broadcast worker (a broadcast was created or queued again).
+    pub broadcast_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::ops::Deref for Server {
@@ -146,6 +149,7 @@ impl Server {
                 admin: admin::Admin::default(),
                 limits: RateLimiter::default(),
                 request_timeout: std::sync::atomic::AtomicU64::new(REQUEST_TIMEOUT.as_millis() as u64),
+                broadcast_wake: Arc::default(),
             }
         });
         Server { inner }
@@ -199,6 +203,7 @@ pub fn app(server: Server) -> Router {
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
+        .route("/admin/broadcast", post(admin::broadcast))
         // Covers reading the body: a client trickling bytes is cut, and its connection with it.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -260,7 +265,8 @@ pub async fn run(
 ) -> std::io::Result<()> {
     server.start().map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let retention = tokio::spawn(retention_worker(server.clone(), stop_rx));
+    let retention = tokio::spawn(retention_worker(server.clone(), stop_rx.clone()));
+    let broadcasts = tokio::spawn(server.broadcast_worker().run(stop_rx));
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -269,6 +275,7 @@ pub async fn run(
     let service = app(server.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
     let _ = retention.await;
+    let _ = broadcasts.await;
     tracing::info!("shutting down: finishing in-flight messages");
     server.drain(Duration::from_secs(10)).await;
     server.durable().await.map_err(std::io::Error::other)?;

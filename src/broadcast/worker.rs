@@ -1,0 +1,522 @@
+//! The broadcast sender worker: starts due broadcasts (fan-out), then sends their outbox
+//! entries through one lane per sending number (a comune's WhatsApp number, a comune's
+//! Telegram bot), each paced by its own [`Pacer`].
+//!
+//! A lane takes the urgent broadcasts first (Emergenze), then the oldest, and chooses again
+//! every [`BATCH`] entries, so an alert overtakes a running newsletter within a batch. Each
+//! entry is marked in flight and made durable (one group fsync shared by the concurrent
+//! sends) before its request leaves; see the module `broadcast` for what a restart does.
+//! The citizen's record is read again just before the send: one who unsubscribed or was
+//! blocked since the fan-out is skipped, and the window is judged at that moment.
+//!
+//! Provider access, the store and the clock come through [`Env`], so tests and the
+//! benchmark run the real worker.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::{watch, Notify, Semaphore};
+
+use super::compose::{self, Payload};
+use super::pace::{decide, Decision, Pacer, RecipientGap};
+use super::plan;
+use super::{Broadcast, BroadcastState, Delivery, DeliveryState};
+use crate::channel::{Channel, SendError};
+use crate::config::Config;
+use crate::flow::Flows;
+use crate::i18n::Locales;
+use crate::storage::{AuditEntry, CitizenKey, Store, StoreError};
+
+/// Entries taken per choice of broadcast.
+pub const BATCH: usize = 64;
+/// Requests in flight per lane at most: also the most entries a crash can leave in doubt.
+pub const CONCURRENCY: usize = 16;
+/// How often the worker looks for due broadcasts when nothing wakes it.
+const TICK: Duration = Duration::from_secs(1);
+
+/// A boxed future, for the object-safe [`Env`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the worker needs from the server.
+pub trait Env: Send + Sync + 'static {
+    fn store(&self) -> &Arc<dyn Store>;
+    fn flows(&self) -> &Flows;
+    fn locales(&self) -> &Locales;
+    fn config(&self) -> &Config;
+    /// Sends one payload; returns the provider's message id.
+    fn send<'a>(
+        &'a self,
+        comune: &'a str,
+        channel: Channel,
+        to: &'a str,
+        payload: &'a Payload,
+    ) -> BoxFuture<'a, Result<String, SendError>>;
+    /// Resolves once every write made before the call is durable.
+    fn durable(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Remembers an accepted message, to follow its delivery statuses.
+    fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey, broadcast: u64);
+}
+
+/// The worker's handle: wake it when a broadcast is created or resent.
+pub struct Worker {
+    env: Arc<dyn Env>,
+    wake: Arc<Notify>,
+    running: Mutex<HashSet<(String, Channel)>>,
+    /// First wait before retrying an entry (doubling).
+    first_backoff: Duration,
+}
+
+impl Worker {
+    pub fn new(env: Arc<dyn Env>, wake: Arc<Notify>, first_backoff: Duration) -> Arc<Worker> {
+        Arc::new(Worker {
+            env,
+            wake,
+            running: Mutex::new(HashSet::new()),
+            first_backoff,
+        })
+    }
+
+    /// Recovers what a previous process left, then starts due broadcasts and their lanes
+    /// until `stop` changes.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let env = self.env.clone();
+        let recovered =
+            tokio::task::spawn_blocking(move || plan::recover(env.store().as_ref(), env.flows(), Timestamp::now())).await;
+        match recovered {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::warn!(
+                interrupted = n,
+                "broadcast entries in flight at the last stop were not resent (at most once)"
+            ),
+            Ok(Err(e)) => tracing::error!(error = %e, "broadcast recovery failed"),
+            Err(e) => tracing::error!(error = %e, "broadcast recovery task failed"),
+        }
+        loop {
+            if let Err(e) = self.clone().dispatch(&stop).await {
+                tracing::error!(error = %e, "broadcast dispatch failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = self.wake.notified() => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Fans out due broadcasts and starts a lane for every comune with one sending.
+    async fn dispatch(self: Arc<Self>, stop: &watch::Receiver<bool>) -> Result<(), StoreError> {
+        let env = self.env.clone();
+        let now = Timestamp::now();
+        let started = tokio::task::spawn_blocking(move || -> Result<Vec<(u64, Broadcast)>, StoreError> {
+            let store = env.store().as_ref();
+            let mut sending = Vec::new();
+            for (id, mut b) in store.broadcasts(None)? {
+                if b.state == BroadcastState::Scheduled && b.send_at <= now {
+                    if let Some(flow) = env.flows().get(&b.comune) {
+                        let n = plan::fan_out(store, flow, id, &mut b, now)?;
+                        tracing::info!(comune = %b.comune, broadcast = id, recipients = n, "broadcast started");
+                    }
+                }
+                if b.state == BroadcastState::Sending {
+                    sending.push((id, b));
+                }
+            }
+            Ok(sending)
+        })
+        .await
+        .map_err(|e| StoreError::Engine(e.to_string()))??;
+        let comuni: HashSet<String> = started.into_iter().map(|(_, b)| b.comune).collect();
+        for comune in comuni {
+            for channel in [Channel::Whatsapp, Channel::Telegram] {
+                let lane = (comune.clone(), channel);
+                if !self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(lane.clone()) {
+                    continue;
+                }
+                let me = self.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let lane_state = Lane::new(me.clone(), &lane.0, lane.1);
+                    lane_state.run(stop).await;
+                    me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&lane);
+                    // Something may have been queued while the lane was ending.
+                    me.wake.notify_one();
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Shared between a lane and its in-flight sends.
+struct Hold {
+    /// Nothing starts on this number before this instant (throttle or account pause).
+    until: Option<Instant>,
+}
+
+/// One sending number's queue.
+struct Lane {
+    worker: Arc<Worker>,
+    comune: String,
+    channel: Channel,
+    pacer: Pacer,
+    gap: RecipientGap,
+    permits: Arc<Semaphore>,
+    hold: Arc<Mutex<Hold>>,
+    /// Where each broadcast's scan stopped (entries before it were taken already).
+    cursors: HashMap<u64, Option<CitizenKey>>,
+    /// Entries handed to a send task that has not finished: never taken twice, even when
+    /// a scan starts again from the beginning before the task marked them in flight.
+    busy: Arc<Mutex<HashSet<(u64, CitizenKey)>>>,
+}
+
+/// What a scan of one broadcast's entries on a lane found.
+struct Scan {
+    due: Vec<(CitizenKey, Delivery)>,
+    /// Queued entries not due yet: the earliest time one is.
+    waiting: Option<Timestamp>,
+}
+
+impl Lane {
+    fn new(worker: Arc<Worker>, comune: &str, channel: Channel) -> Lane {
+        let config = &worker.env.config().broadcast;
+        let (rate, gap) = match channel {
+            Channel::Telegram => (config.telegram_per_second, Duration::from_secs(1)),
+            _ => (config.whatsapp_per_second, Duration::from_secs(6)),
+        };
+        Lane {
+            worker,
+            comune: comune.to_string(),
+            channel,
+            pacer: Pacer::new(rate, Instant::now()),
+            gap: RecipientGap::new(gap),
+            permits: Arc::new(Semaphore::new(CONCURRENCY)),
+            hold: Arc::new(Mutex::new(Hold { until: None })),
+            cursors: HashMap::new(),
+            busy: Arc::default(),
+        }
+    }
+
+    fn env(&self) -> &Arc<dyn Env> {
+        &self.worker.env
+    }
+
+    async fn run(mut self, stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let (picked, waiting) = match self.pick().await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "broadcast lane: store read failed");
+                    tokio::time::sleep(TICK).await;
+                    continue;
+                }
+            };
+            match picked {
+                Some((id, b, due)) => {
+                    for (key, d) in due {
+                        if *stop.borrow() {
+                            return;
+                        }
+                        self.send_one(id, &b, key, d).await;
+                    }
+                }
+                None if self.permits.available_permits() < CONCURRENCY => {
+                    // Sends in flight may queue retries: wait for them before deciding.
+                    let _all = self.permits.acquire_many(CONCURRENCY as u32).await;
+                }
+                None => match waiting {
+                    Some(at) => {
+                        let wait = Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default();
+                        tokio::time::sleep(wait.min(TICK)).await;
+                    }
+                    None => {
+                        self.finish().await;
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    /// The next batch: from the first broadcast (urgent first, then oldest) with due entries.
+    #[allow(clippy::type_complexity)]
+    async fn pick(&mut self) -> Result<(Option<(u64, Broadcast, Vec<(CitizenKey, Delivery)>)>, Option<Timestamp>), StoreError> {
+        let env = self.env().clone();
+        let comune = self.comune.clone();
+        let mut sending: Vec<(u64, Broadcast)> = tokio::task::spawn_blocking(move || env.store().broadcasts(Some(&comune)))
+            .await
+            .map_err(|e| StoreError::Engine(e.to_string()))??
+            .into_iter()
+            .filter(|(_, b)| b.state == BroadcastState::Sending)
+            .collect();
+        sending.sort_by_key(|(id, b)| (!b.urgent, *id));
+        let mut waiting: Option<Timestamp> = None;
+        for (id, b) in sending {
+            let cursor = self.cursors.get(&id).cloned().flatten();
+            let scan = self.scan(id, cursor.clone()).await?;
+            let scan = if scan.due.is_empty() && cursor.is_some() {
+                // Entries before the cursor may have been queued again for a retry.
+                self.scan(id, None).await?
+            } else {
+                scan
+            };
+            waiting = match (waiting, scan.waiting) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some((last, _)) = scan.due.last() {
+                self.cursors.insert(id, Some(last.clone()));
+                return Ok((Some((id, b, scan.due)), waiting));
+            }
+            self.cursors.insert(id, None);
+        }
+        Ok((None, waiting))
+    }
+
+    /// Up to [`BATCH`] due entries of this lane's channel after `cursor`.
+    async fn scan(&self, id: u64, mut cursor: Option<CitizenKey>) -> Result<Scan, StoreError> {
+        let env = self.env().clone();
+        let (comune, channel) = (self.comune.clone(), self.channel);
+        let busy = self.busy.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = Timestamp::now();
+            let mut scan = Scan {
+                due: Vec::new(),
+                waiting: None,
+            };
+            loop {
+                let page = env
+                    .store()
+                    .deliveries(id, &comune, Some(channel.as_str()), cursor.as_ref(), 1024)?;
+                for (k, d) in &page {
+                    if d.state != DeliveryState::Queued
+                        || busy.lock().unwrap_or_else(|p| p.into_inner()).contains(&(id, k.clone()))
+                    {
+                        continue;
+                    }
+                    match d.not_before {
+                        Some(t) if t > now => scan.waiting = Some(scan.waiting.map_or(t, |w: Timestamp| w.min(t))),
+                        _ => {
+                            scan.due.push((k.clone(), d.clone()));
+                            if scan.due.len() >= BATCH {
+                                return Ok(scan);
+                            }
+                        }
+                    }
+                }
+                if page.len() < 1024 {
+                    return Ok(scan);
+                }
+                cursor = page.last().map(|(k, _)| k.clone());
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Engine(e.to_string()))?
+    }
+
+    /// Paces, marks in flight durably, and hands the request to a task.
+    async fn send_one(&mut self, id: u64, b: &Broadcast, key: CitizenKey, mut d: Delivery) {
+        let held = self.hold.lock().unwrap_or_else(|p| p.into_inner()).until.take();
+        if let Some(until) = held {
+            self.pacer.hold_until(until);
+        }
+        if let Some(wait) = self.gap.check(&key.citizen, Instant::now()) {
+            // The same chat got another broadcast moments ago: later, not now.
+            d.not_before = Some(Timestamp::now() + wait);
+            self.write(id, key, d).await;
+            return;
+        }
+        let at = self.pacer.reserve(Instant::now());
+        tokio::time::sleep_until(at.into()).await;
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let env = self.env().clone();
+        let hold = self.hold.clone();
+        let b = b.clone();
+        let first_backoff = self.worker.first_backoff;
+        let pause = Duration::from_secs(u64::from(env.config().broadcast.pause_minutes) * 60);
+        let busy = self.busy.clone();
+        busy.lock().unwrap_or_else(|p| p.into_inner()).insert((id, key.clone()));
+        tokio::spawn(async move {
+            let mine = (id, key.clone());
+            deliver(env, id, &b, key, d, first_backoff, pause, hold).await;
+            busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&mine);
+            drop(permit);
+        });
+    }
+
+    async fn write(&self, id: u64, key: CitizenKey, d: Delivery) {
+        let env = self.env().clone();
+        let done = tokio::task::spawn_blocking(move || env.store().put_deliveries(id, &[(key, d)])).await;
+        if !matches!(done, Ok(Ok(()))) {
+            tracing::error!(broadcast = id, "could not update a broadcast entry");
+        }
+    }
+
+    /// Marks done the broadcasts of this comune that have nothing left in any lane.
+    async fn finish(&self) {
+        let env = self.env().clone();
+        let comune = self.comune.clone();
+        let _ = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+            let store = env.store().as_ref();
+            for (id, mut b) in store.broadcasts(Some(&comune))? {
+                if b.state != BroadcastState::Sending {
+                    continue;
+                }
+                let f = super::figures(store, id, &comune)?;
+                if f.queued == 0 {
+                    b.state = BroadcastState::Done;
+                    b.finished_at = Some(Timestamp::now());
+                    store.put_broadcast(id, &b)?;
+                    store.flush()?;
+                    tracing::info!(
+                        comune = %comune,
+                        broadcast = id,
+                        sent = f.sent,
+                        failed = f.failed,
+                        skipped = f.skipped,
+                        "broadcast done"
+                    );
+                }
+            }
+            Ok(())
+        })
+        .await;
+    }
+}
+
+/// One entry: re-check the citizen, compose, mark in flight durably, send, record.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+    env: Arc<dyn Env>,
+    id: u64,
+    b: &Broadcast,
+    key: CitizenKey,
+    mut d: Delivery,
+    first_backoff: Duration,
+    pause: Duration,
+    hold: Arc<Mutex<Hold>>,
+) {
+    let now = Timestamp::now();
+    let store = env.store().clone();
+    let (k2, e2) = (key.clone(), env.clone());
+    let citizen = tokio::task::spawn_blocking(move || e2.store().citizen(&k2)).await;
+    let Some(flow) = env.flows().get(&key.comune) else { return };
+    let citizen = match citizen {
+        Ok(Ok(c)) => c,
+        _ => {
+            tracing::error!(broadcast = id, "broadcast: citizen read failed");
+            return;
+        }
+    };
+    let composed = match &citizen {
+        Some(c) if plan::receives(flow, b.category.as_deref(), &key, c) => {
+            let templates = env
+                .config()
+                .comuni
+                .get(&key.comune)
+                .map(|c| c.broadcast_templates.clone())
+                .unwrap_or_default();
+            let channel = channel_of(&key.channel);
+            compose::compose(flow, env.locales(), &templates, b, &d.language, channel, c.last_inbound, now)
+        }
+        _ => Err("no longer a subscriber".to_string()),
+    };
+    let (payload, template) = match composed {
+        Ok(p) => p,
+        Err(reason) => {
+            d.state = DeliveryState::Skipped { reason };
+            d.updated_at = Some(now);
+            put(&store, id, key, d).await;
+            return;
+        }
+    };
+    // In flight, durably, before the request leaves: a crash from here on never resends it.
+    d.state = DeliveryState::InFlight;
+    d.attempts += 1;
+    d.template = template;
+    d.updated_at = Some(now);
+    put(&store, id, key.clone(), d.clone()).await;
+    if let Err(e) = env.durable().await {
+        tracing::error!(error = %e, "broadcast: in-flight mark not durable; not sending");
+        d.state = DeliveryState::Queued;
+        d.not_before = Some(now + jiff::SignedDuration::from_secs(5));
+        put(&store, id, key, d).await;
+        return;
+    }
+    let channel = channel_of(&key.channel);
+    let result = env.send(&key.comune, channel, &key.citizen, &payload).await;
+    let now = Timestamp::now();
+    d.updated_at = Some(now);
+    match result {
+        Ok(provider_id) => {
+            d.state = DeliveryState::Sent;
+            d.not_before = None;
+            put(&store, id, key.clone(), d).await;
+            env.record_sent(channel, &provider_id, &key, id);
+        }
+        Err(e) => {
+            let decision = decide(&e, d.attempts, first_backoff);
+            tracing::info!(broadcast = id, comune = %key.comune, channel = %key.channel, attempt = d.attempts, error = %e, "broadcast send failed");
+            let requeue = |d: &mut Delivery, after: Duration| {
+                d.state = DeliveryState::Queued;
+                d.not_before = Some(now + jiff::SignedDuration::try_from(after).unwrap_or_default());
+            };
+            match decision {
+                Decision::Retry { after } => requeue(&mut d, after),
+                Decision::SlowDown { after } => {
+                    requeue(&mut d, after);
+                    set_hold(&hold, after);
+                }
+                Decision::PauseNumber => {
+                    // The account is restricted: this message did not go; nothing else goes
+                    // from this number for a while. Not counted as an attempt.
+                    d.attempts -= 1;
+                    requeue(&mut d, pause);
+                    set_hold(&hold, pause);
+                    tracing::error!(comune = %key.comune, channel = %key.channel, pause_minutes = pause.as_secs() / 60, "WhatsApp restricted this number: broadcasts paused");
+                    let entry = AuditEntry {
+                        at: now,
+                        actor: "system".into(),
+                        comune: key.comune.clone(),
+                        action: "broadcast-paused".into(),
+                        detail: format!("broadcast {id}: provider error {e}; paused {} minutes", pause.as_secs() / 60),
+                    };
+                    let s = store.clone();
+                    let _ = tokio::task::spawn_blocking(move || s.append_audit(&entry)).await;
+                }
+                Decision::Fail { code, title } => d.state = DeliveryState::Failed { code, title },
+            }
+            put(&store, id, key, d).await;
+        }
+    }
+}
+
+fn set_hold(hold: &Mutex<Hold>, after: Duration) {
+    let until = Instant::now() + after;
+    let mut h = hold.lock().unwrap_or_else(|p| p.into_inner());
+    h.until = Some(h.until.map_or(until, |u| u.max(until)));
+}
+
+fn channel_of(name: &str) -> Channel {
+    match name {
+        "telegram" => Channel::Telegram,
+        "web" => Channel::Web,
+        _ => Channel::Whatsapp,
+    }
+}
+
+async fn put(store: &Arc<dyn Store>, id: u64, key: CitizenKey, d: Delivery) {
+    let s = store.clone();
+    let done = tokio::task::spawn_blocking(move || s.put_deliveries(id, &[(key, d)])).await;
+    if !matches!(done, Ok(Ok(()))) {
+        tracing::error!(broadcast = id, "could not update a broadcast entry");
+    }
+}
