@@ -17,6 +17,7 @@
 //! Nothing here logs a number, a name or a message text.
 
 pub mod compose;
+pub mod ops;
 pub mod plan;
 pub mod pace;
 pub mod worker;

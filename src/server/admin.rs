@@ -77,62 +77,21 @@ fn authorize<'a>(s: &'a Server, peer: SocketAddr, headers: &HeaderMap) -> Result
     Ok(access)
 }
 
-/// What `sportello broadcast` asks a running server.
-#[derive(Debug, serde::Deserialize, serde::Serialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
-pub enum BroadcastCall {
-    Send {
-        comune: String,
-        category: Option<String>,
-        texts: std::collections::BTreeMap<String, String>,
-        media: Option<crate::broadcast::Media>,
-        send_at: Option<jiff::Timestamp>,
-    },
-    ResendFailed {
-        id: u64,
-    },
-}
-
-/// `POST /admin/broadcast`: creates a broadcast (or queues its failed entries again) in
-/// the running server's store and wakes its worker. Answers JSON; a refused request is 422
-/// with the reason (which names counts and languages, never a citizen).
+/// `POST /admin/broadcast`: a [`crate::broadcast::ops::Call`] run in the running server
+/// (whose store sled keeps locked), which then wakes its worker. Answers JSON; a refused
+/// request is 422 with the reason (counts and languages, never a citizen).
 pub async fn broadcast(
     State(s): State<Server>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    axum::Json(call): axum::Json<BroadcastCall>,
+    axum::Json(call): axum::Json<crate::broadcast::ops::Call>,
 ) -> Response {
     if let Err(refused) = authorize(&s, peer, &headers) {
         return refused;
     }
     let server = s.clone();
     let done = tokio::task::spawn_blocking(move || {
-        let e = &server.engine;
-        let now = jiff::Timestamp::now();
-        match call {
-            BroadcastCall::Send {
-                comune,
-                category,
-                texts,
-                media,
-                send_at,
-            } => {
-                let req = crate::broadcast::plan::Request {
-                    comune,
-                    category,
-                    texts,
-                    media,
-                    send_at,
-                    created_by: "cli".into(),
-                };
-                crate::broadcast::plan::create(&e.flows, &e.locales, &server.config, e.store.as_ref(), &req, now)
-                    .map(|(id, b, audience)| serde_json::json!({ "id": id, "send_at": b.send_at, "audience": audience }))
-            }
-            BroadcastCall::ResendFailed { id } => {
-                crate::broadcast::plan::resend_failed(e.store.as_ref(), id, "cli", now)
-                    .map(|n| serde_json::json!({ "id": id, "queued": n }))
-            }
-        }
+        crate::broadcast::ops::execute(&server.engine, &server.config, call, "cli", jiff::Timestamp::now())
     })
     .await;
     s.broadcast_wake.notify_one();
