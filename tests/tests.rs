@@ -4,6 +4,7 @@
 #[path = "../audit/check.rs"]
 mod audit;
 mod backup;
+mod broadcast;
 mod browser;
 mod cli;
 mod console;
