@@ -93,7 +93,7 @@ fn child(dir: &std::path::Path, per_second: u32, n: usize, label: &str) {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let locales = Locales::load_dir(&root.join("locales")).expect("locales");
         let flows = flow::load_dir(&root.join("flows"), &locales).expect("flows");
-        let engine = Engine::new(flows.clone(), locales.clone(), store.clone());
+        let engine = Engine::new(flows, locales, store.clone());
         let mut config = Config {
             graph_url: format!("http://{fake}/v23.0"),
             ..Config::default()
@@ -129,9 +129,10 @@ fn child(dir: &std::path::Path, per_second: u32, n: usize, label: &str) {
         };
         let t0 = Instant::now();
         let (id, _, audience) = {
-            let (store, config) = (store.clone(), config.clone());
+            let (s, config) = (server.clone(), config.clone());
             tokio::task::spawn_blocking(move || {
-                plan::create(&flows, &locales, &config, store.as_ref(), &req, jiff::Timestamp::now())
+                let e = &s.engine;
+                plan::create(&e.flows, &e.locales, &config, e.store.as_ref(), &req, jiff::Timestamp::now())
             })
             .await
             .unwrap()
