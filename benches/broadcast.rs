@@ -142,7 +142,7 @@ fn child(dir: &std::path::Path, per_second: u32, n: usize, label: &str) {
         server.broadcast_wake.notify_one();
         // Fanned out: the state moves to sending once every entry is written and flushed.
         let mut fanned = None;
-        let limit = Duration::from_secs(60 + 3 * n as u64 / per_second.min(100_000) as u64);
+        let limit = Duration::from_secs(120 + 3 * n as u64 / per_second.min(500) as u64);
         while t0.elapsed() < limit {
             let st = store.broadcast(id).unwrap().unwrap().state;
             if fanned.is_none() && matches!(st, BroadcastState::Sending | BroadcastState::Done) {

@@ -27,3 +27,24 @@ console-error-forbidden = Ce compte ne peut pas voir cette page.
 console-error-csrf = Le formulaire a expiré ou n'est pas valide : rechargez la page et réessayez.
 console-error-not-found = Page introuvable.
 console-error-internal = Une erreur s'est produite. Réessayez dans un instant.
+
+## Broadcasts (issue #5)
+console-broadcast-list-title = Messages de diffusion
+console-broadcast-new = Nouveau message de diffusion
+console-broadcast-none = Aucun message de diffusion pour l'instant.
+console-broadcast-category = Catégorie
+console-broadcast-progress = Avancement
+console-broadcast-figures-title = Remise
+console-broadcast-figures = { $recipients } destinataires : { $queued } en attente, { $sent } envoyés, { $delivered } remis, { $read } lus, { $failed } en échec
+console-broadcast-finish = Fin prévue : { $at }
+console-broadcast-scheduled = Programmé pour le { $at }
+console-broadcast-done = Terminé le { $at }
+console-broadcast-preparing = En préparation
+console-broadcast-resend = Renvoyer aux échecs
+console-broadcast-text = Texte ({ $language })
+console-broadcast-media = Image ou courte vidéo (adresse https)
+console-broadcast-at = Envoi programmé (vide : tout de suite)
+console-broadcast-preview = Aperçu
+console-broadcast-send = Envoyer
+console-broadcast-template = Hors de la fenêtre de 24 heures de WhatsApp, le modèle approuvé « { $name } » est envoyé avec ce texte.
+console-broadcast-no-template = Aucun modèle WhatsApp pour cette langue : qui n'a pas écrit depuis plus de 24 heures ne peut pas le recevoir.

@@ -27,3 +27,24 @@ console-error-forbidden = Questo account non può vedere questa pagina.
 console-error-csrf = Il modulo è scaduto o non è valido: ricarica la pagina e riprova.
 console-error-not-found = Pagina non trovata.
 console-error-internal = Si è verificato un errore. Riprova tra poco.
+
+## Broadcasts (issue #5)
+console-broadcast-list-title = Messaggi broadcast
+console-broadcast-new = Nuovo messaggio broadcast
+console-broadcast-none = Nessun messaggio broadcast finora.
+console-broadcast-category = Categoria
+console-broadcast-progress = Avanzamento
+console-broadcast-figures-title = Consegna
+console-broadcast-figures = { $recipients } destinatari: { $queued } in coda, { $sent } inviati, { $delivered } consegnati, { $read } letti, { $failed } non riusciti
+console-broadcast-finish = Fine prevista: { $at }
+console-broadcast-scheduled = Programmato per il { $at }
+console-broadcast-done = Concluso il { $at }
+console-broadcast-preparing = In preparazione
+console-broadcast-resend = Invia di nuovo ai non riusciti
+console-broadcast-text = Testo ({ $language })
+console-broadcast-media = Immagine o breve video (indirizzo https)
+console-broadcast-at = Invio programmato (vuoto: subito)
+console-broadcast-preview = Anteprima
+console-broadcast-send = Invia
+console-broadcast-template = Fuori dalla finestra di 24 ore di WhatsApp si invia il modello approvato «{ $name }» con questo testo.
+console-broadcast-no-template = Nessun modello WhatsApp per questa lingua: chi non scrive da più di 24 ore non può riceverlo.

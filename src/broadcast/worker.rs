@@ -34,7 +34,7 @@ use crate::storage::{AuditEntry, CitizenKey, Store, StoreError};
 /// Entries taken per choice of broadcast.
 pub const BATCH: usize = 64;
 /// Requests in flight per lane at most: also the most entries a crash can leave in doubt.
-pub const CONCURRENCY: usize = 16;
+pub const CONCURRENCY: usize = 32;
 /// How often the worker looks for due broadcasts when nothing wakes it.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -171,7 +171,14 @@ struct Lane {
     /// Entries handed to a send task that has not finished: never taken twice, even when
     /// a scan starts again from the beginning before the task marked them in flight.
     busy: Arc<Mutex<HashSet<(u64, CitizenKey)>>>,
+    /// Broadcasts found with nothing left for this lane, and when: skipped by `pick` for a
+    /// while, so that a finished 100,000-entry broadcast is not rescanned every batch while
+    /// another lane still sends it (a resend is noticed when the mark expires).
+    exhausted: HashMap<u64, Instant>,
 }
+
+/// How long a broadcast found exhausted on a lane is not scanned again.
+const EXHAUSTED_FOR: Duration = Duration::from_secs(5);
 
 /// What a scan of one broadcast's entries on a lane found.
 struct Scan {
@@ -197,6 +204,7 @@ impl Lane {
             hold: Arc::new(Mutex::new(Hold { until: None })),
             cursors: HashMap::new(),
             busy: Arc::default(),
+            exhausted: HashMap::new(),
         }
     }
 
@@ -256,8 +264,12 @@ impl Lane {
             .filter(|(_, b)| b.state == BroadcastState::Sending)
             .collect();
         sending.sort_by_key(|(id, b)| (!b.urgent, *id));
+        self.exhausted.retain(|_, at| at.elapsed() < EXHAUSTED_FOR);
         let mut waiting: Option<Timestamp> = None;
         for (id, b) in sending {
+            if self.exhausted.contains_key(&id) {
+                continue;
+            }
             let cursor = self.cursors.get(&id).cloned().flatten();
             let scan = self.scan(id, cursor.clone()).await?;
             let scan = if scan.due.is_empty() && cursor.is_some() {
@@ -275,6 +287,11 @@ impl Lane {
                 return Ok((Some((id, b, scan.due)), waiting));
             }
             self.cursors.insert(id, None);
+            let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|(i, _)| *i == id);
+            if scan.waiting.is_none() && !busy {
+                self.exhausted.insert(id, Instant::now());
+                self.finish().await;
+            }
         }
         Ok((None, waiting))
     }
@@ -399,51 +416,24 @@ async fn deliver(
     id: u64,
     b: &Broadcast,
     key: CitizenKey,
-    mut d: Delivery,
+    d: Delivery,
     first_backoff: Duration,
     pause: Duration,
     hold: Arc<Mutex<Hold>>,
 ) {
     let now = Timestamp::now();
     let store = env.store().clone();
-    let (k2, e2) = (key.clone(), env.clone());
-    let citizen = tokio::task::spawn_blocking(move || e2.store().citizen(&k2)).await;
-    let Some(flow) = env.flows().get(&key.comune) else { return };
-    let citizen = match citizen {
-        Ok(Ok(c)) => c,
+    // One blocking hop: read the citizen, compose, and write the entry in flight (or skipped).
+    let (e2, b2, k2) = (env.clone(), b.clone(), key.clone());
+    let prepared = tokio::task::spawn_blocking(move || prepare(e2.as_ref(), id, &b2, &k2, d, now)).await;
+    let (payload, mut d) = match prepared {
+        Ok(Ok(Some(ready))) => ready,
+        Ok(Ok(None)) => return,
         _ => {
-            tracing::error!(broadcast = id, "broadcast: citizen read failed");
+            tracing::error!(broadcast = id, "broadcast: could not prepare an entry");
             return;
         }
     };
-    let composed = match &citizen {
-        Some(c) if plan::receives(flow, b.category.as_deref(), &key, c) => {
-            let templates = env
-                .config()
-                .comuni
-                .get(&key.comune)
-                .map(|c| c.broadcast_templates.clone())
-                .unwrap_or_default();
-            let channel = channel_of(&key.channel);
-            compose::compose(flow, env.locales(), &templates, b, &d.language, channel, c.last_inbound, now)
-        }
-        _ => Err("no longer a subscriber".to_string()),
-    };
-    let (payload, template) = match composed {
-        Ok(p) => p,
-        Err(reason) => {
-            d.state = DeliveryState::Skipped { reason };
-            d.updated_at = Some(now);
-            put(&store, id, key, d).await;
-            return;
-        }
-    };
-    // In flight, durably, before the request leaves: a crash from here on never resends it.
-    d.state = DeliveryState::InFlight;
-    d.attempts += 1;
-    d.template = template;
-    d.updated_at = Some(now);
-    put(&store, id, key.clone(), d.clone()).await;
     if let Err(e) = env.durable().await {
         tracing::error!(error = %e, "broadcast: in-flight mark not durable; not sending");
         d.state = DeliveryState::Queued;
@@ -459,8 +449,16 @@ async fn deliver(
         Ok(provider_id) => {
             d.state = DeliveryState::Sent;
             d.not_before = None;
-            put(&store, id, key.clone(), d).await;
-            env.record_sent(channel, &provider_id, &key, id);
+            let e2 = env.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                let written = e2.store().put_deliveries(id, &[(key.clone(), d)]);
+                e2.record_sent(channel, &provider_id, &key, id);
+                written
+            })
+            .await;
+            if !matches!(done, Ok(Ok(()))) {
+                tracing::error!(broadcast = id, "could not update a broadcast entry");
+            }
         }
         Err(e) => {
             let decision = decide(&e, d.attempts, first_backoff);
@@ -495,6 +493,50 @@ async fn deliver(
                 Decision::Fail { code, title } => d.state = DeliveryState::Failed { code, title },
             }
             put(&store, id, key, d).await;
+        }
+    }
+}
+
+/// The payload and the entry marked in flight (written, not yet durable), or `None` when
+/// the citizen is skipped (written so).
+fn prepare(
+    env: &dyn Env,
+    id: u64,
+    b: &Broadcast,
+    key: &CitizenKey,
+    mut d: Delivery,
+    now: Timestamp,
+) -> Result<Option<(Payload, Delivery)>, StoreError> {
+    let Some(flow) = env.flows().get(&key.comune) else {
+        return Ok(None);
+    };
+    let composed = match env.store().citizen(key)? {
+        Some(c) if plan::receives(flow, b.category.as_deref(), key, &c) => {
+            let templates = env
+                .config()
+                .comuni
+                .get(&key.comune)
+                .map(|c| c.broadcast_templates.clone())
+                .unwrap_or_default();
+            let channel = channel_of(&key.channel);
+            compose::compose(flow, env.locales(), &templates, b, &d.language, channel, c.last_inbound, now)
+        }
+        _ => Err("no longer a subscriber".to_string()),
+    };
+    d.updated_at = Some(now);
+    match composed {
+        Ok((payload, template)) => {
+            // In flight before the request leaves: a crash from here on never resends it.
+            d.state = DeliveryState::InFlight;
+            d.attempts += 1;
+            d.template = template;
+            env.store().put_deliveries(id, &[(key.clone(), d.clone())])?;
+            Ok(Some((payload, d)))
+        }
+        Err(reason) => {
+            d.state = DeliveryState::Skipped { reason };
+            env.store().put_deliveries(id, &[(key.clone(), d)])?;
+            Ok(None)
         }
     }
 }

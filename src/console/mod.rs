@@ -5,6 +5,7 @@
 //! logic (the lead's `inbox` module) and never logs passwords, tokens or citizens' numbers.
 
 pub mod accounts;
+mod broadcast_pages;
 mod pages;
 pub mod session;
 
@@ -103,6 +104,13 @@ pub fn routes() -> Router<Server> {
         .route("/logout", post(pages::logout))
         .route("/api/me", get(pages::api_me))
         .route("/{comune}", get(pages::comune))
+        // Broadcasts (issue #5): composer, list with figures, resend to failed.
+        .route("/{comune}/broadcasts", get(broadcast_pages::list))
+        .route(
+            "/{comune}/broadcasts/new",
+            get(broadcast_pages::new_form).post(broadcast_pages::new_post),
+        )
+        .route("/{comune}/broadcasts/{id}/resend", post(broadcast_pages::resend))
 }
 
 /// The console languages; anything else falls back to Italian.
