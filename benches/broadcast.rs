@@ -132,7 +132,14 @@ fn child(dir: &std::path::Path, per_second: u32, n: usize, label: &str) {
             let (s, config) = (server.clone(), config.clone());
             tokio::task::spawn_blocking(move || {
                 let e = &s.engine;
-                plan::create(&e.flows, &e.locales, &config, e.store.as_ref(), &req, jiff::Timestamp::now())
+                plan::create(
+                    &e.flows,
+                    &e.locales,
+                    &config,
+                    e.store.as_ref(),
+                    &req,
+                    jiff::Timestamp::now(),
+                )
             })
             .await
             .unwrap()
@@ -160,7 +167,7 @@ fn child(dir: &std::path::Path, per_second: u32, n: usize, label: &str) {
         let ideal = (n.saturating_sub(1)) as f64 / f64::from(per_second);
         let f = sportello::broadcast::figures(store.as_ref(), id, "brusson").unwrap();
         println!(
-            "| {label} | {} | {got} | {:.2} | {:.2} | {sending:.2} | {} | {:.0} | {} | {} | {} |",
+            "| {label} | {} | {got} | {:.2} | {:.2} | {sending:.2} | {} | {:.0} | {} | {} | {:.1} s |",
             audience.total,
             checked.as_secs_f64(),
             fanned.unwrap_or_default().as_secs_f64(),
@@ -172,7 +179,7 @@ fn child(dir: &std::path::Path, per_second: u32, n: usize, label: &str) {
             got as f64 / sending.max(1e-9),
             f.sent,
             status_kb("VmHWM:") / 1024,
-            format!("{:.1} s", total.as_secs_f64()),
+            total.as_secs_f64(),
         );
         let _ = stop.send(());
         let _ = running.await;
@@ -196,7 +203,13 @@ fn main() {
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (per_second, label) in [(PACE, "paced 1,000/s"), (10_000_000, "unpaced")] {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--child", &data.display().to_string(), &per_second.to_string(), &n.to_string(), label])
+            .args([
+                "--child",
+                &data.display().to_string(),
+                &per_second.to_string(),
+                &n.to_string(),
+                label,
+            ])
             .env("SPORTELLO_LOG", "warn")
             .output()
             .expect("child");

@@ -245,8 +245,16 @@ impl Config {
             broadcast: {
                 let d = BroadcastConfig::default();
                 BroadcastConfig {
-                    whatsapp_per_second: raw.broadcast.whatsapp_per_second.unwrap_or(d.whatsapp_per_second).max(1),
-                    telegram_per_second: raw.broadcast.telegram_per_second.unwrap_or(d.telegram_per_second).max(1),
+                    whatsapp_per_second: raw
+                        .broadcast
+                        .whatsapp_per_second
+                        .unwrap_or(d.whatsapp_per_second)
+                        .max(1),
+                    telegram_per_second: raw
+                        .broadcast
+                        .telegram_per_second
+                        .unwrap_or(d.telegram_per_second)
+                        .max(1),
                     pause_minutes: raw.broadcast.pause_minutes.unwrap_or(d.pause_minutes),
                 }
             },

@@ -40,16 +40,33 @@ pub struct Fake {
 type Shared = Arc<Mutex<Fake>>;
 
 async fn graph(State(f): State<Shared>, UrlPath(_pnid): UrlPath<String>, Json(body): Json<Value>) -> Response {
-    let to = body["to"].as_str().unwrap_or_default().trim_start_matches('+').to_string();
-    answer(f, to, body, |n| {
-        json!({"messaging_product": "whatsapp", "contacts": [], "messages": [{"id": format!("wamid.b.{n}")}]})
-    })
+    let to = body["to"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches('+')
+        .to_string();
+    answer(
+        f,
+        to,
+        body,
+        |n| json!({"messaging_product": "whatsapp", "contacts": [], "messages": [{"id": format!("wamid.b.{n}")}]}),
+    )
     .await
 }
 
-async fn telegram(State(f): State<Shared>, UrlPath((_bot, _method)): UrlPath<(String, String)>, Json(body): Json<Value>) -> Response {
+async fn telegram(
+    State(f): State<Shared>,
+    UrlPath((_bot, _method)): UrlPath<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
     let to = body["chat_id"].to_string();
-    answer(f, to, body, |n| json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}})).await
+    answer(
+        f,
+        to,
+        body,
+        |n| json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}}),
+    )
+    .await
 }
 
 async fn answer(f: Shared, to: String, body: Value, ok: impl Fn(usize) -> Value) -> Response {
@@ -239,7 +256,8 @@ fn text_of(body: &Value) -> String {
 async fn only_subscribers_of_the_category_get_it_in_their_language() {
     let now = Timestamp::now();
     let running = Running::start(500, |s| {
-        let put = |channel: &str, id: &str, c: Citizen| s.put_citizen(&CitizenKey::new("brusson", channel, id), &c).unwrap();
+        let put =
+            |channel: &str, id: &str, c: Citizen| s.put_citizen(&CitizenKey::new("brusson", channel, id), &c).unwrap();
         put("whatsapp", "391", subscriber("it", &["eventi"], now));
         put("whatsapp", "392", subscriber("fr", &["eventi", "info"], now));
         put("telegram", "93", subscriber("fr", &["eventi"], now));
@@ -252,19 +270,34 @@ async fn only_subscribers_of_the_category_get_it_in_their_language() {
         blocked.state = CitizenState::Blocked { reason: "x".into() };
         put("whatsapp", "396", blocked);
         put("web", "web-7", subscriber("it", &["eventi"], now));
-        s.put_citizen(&CitizenKey::new("madone", "whatsapp", "398"), &subscriber("it", &[], now))
-            .unwrap();
+        s.put_citizen(
+            &CitizenKey::new("madone", "whatsapp", "398"),
+            &subscriber("it", &[], now),
+        )
+        .unwrap();
     })
     .await;
     let id = running.create(&request("eventi", texts())).unwrap();
     running.done(id, Duration::from_secs(20)).await;
-    let mut got: Vec<(String, String)> = running.got().iter().map(|(_, to, b)| (to.clone(), text_of(b))).collect();
+    let mut got: Vec<(String, String)> = running
+        .got()
+        .iter()
+        .map(|(_, to, b)| (to.clone(), text_of(b)))
+        .collect();
     got.sort();
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[0].0, "391");
-    assert!(got[0].1.contains("Strada chiusa per neve") && got[0].1.contains("Eventi e attività"), "{}", got[0].1);
+    assert!(
+        got[0].1.contains("Strada chiusa per neve") && got[0].1.contains("Eventi e attività"),
+        "{}",
+        got[0].1
+    );
     assert_eq!(got[1].0, "392");
-    assert!(got[1].1.contains("Route fermée pour neige") && got[1].1.contains("Événements"), "{}", got[1].1);
+    assert!(
+        got[1].1.contains("Route fermée pour neige") && got[1].1.contains("Événements"),
+        "{}",
+        got[1].1
+    );
     assert_eq!(got[2].0, "93", "the Telegram subscriber, by chat id");
     assert!(got[2].1.contains("Route fermée"));
     let f = running.figures(id);
@@ -280,7 +313,10 @@ async fn french_subscribers_without_a_french_text_are_refused_and_nothing_is_que
     .await;
     let only_italian: BTreeMap<String, String> = [("it".to_string(), "Solo italiano".to_string())].into();
     let e = running.create(&request("info", only_italian)).unwrap_err();
-    assert!(matches!(&e, BroadcastError::MissingText { language, count: 2 } if language == "fr"), "{e}");
+    assert!(
+        matches!(&e, BroadcastError::MissingText { language, count: 2 } if language == "fr"),
+        "{e}"
+    );
     assert!(e.to_string().contains("--text-fr"), "{e}");
     assert!(running.store.broadcasts(None).unwrap().is_empty());
     let e = running.create(&request("cronaca", texts())).unwrap_err();
@@ -340,7 +376,11 @@ async fn permanent_errors_are_not_retried_transient_ones_are() {
     let refused = running.fake.lock().unwrap().refused.clone();
     let count = |to: &str| got.iter().filter(|(_, t, _)| t == to).count();
     assert_eq!(count("393330000000"), 0);
-    assert_eq!(refused.iter().filter(|(t, _)| t == "393330000000").count(), 1, "131026 tried once");
+    assert_eq!(
+        refused.iter().filter(|(t, _)| t == "393330000000").count(),
+        1,
+        "131026 tried once"
+    );
     assert_eq!(count("393330000001"), 1, "delivered after two transient errors");
     assert_eq!(refused.iter().filter(|(t, _)| t == "393330000001").count(), 2);
     assert_eq!(refused.iter().filter(|(t, _)| t == "393330000002").count(), 1);
@@ -352,7 +392,10 @@ async fn permanent_errors_are_not_retried_transient_ones_are() {
         DeliveryState::Failed { code: 131026, .. }
     ));
     // Resend to failed: queued again, sent again to whoever the provider now accepts.
-    assert_eq!(plan::resend_failed(running.store.as_ref(), id, "test", Timestamp::now()).unwrap(), 2);
+    assert_eq!(
+        plan::resend_failed(running.store.as_ref(), id, "test", Timestamp::now()).unwrap(),
+        2
+    );
     running.server.broadcast_wake.notify_one();
     running.done(id, Duration::from_secs(30)).await;
     assert_eq!(running.figures(id).sent, 6);
@@ -373,20 +416,23 @@ async fn delivery_statuses_reach_the_figures() {
                "recipient_id": "39333", "errors": errors})
     };
     let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "39", "phone_number_id": "pn-brusson"},
-        "statuses": [
-            status(1, "delivered", json!([])),
-            status(2, "read", json!([])),
-            status(1, "read", json!([])),
-            status(1, "delivered", json!([])),
-            status(3, "failed", json!([{"code": 131049, "title": "ecosystem"}])),
-        ]}}]}]});
+    "messaging_product": "whatsapp",
+    "metadata": {"display_phone_number": "39", "phone_number_id": "pn-brusson"},
+    "statuses": [
+        status(1, "delivered", json!([])),
+        status(2, "read", json!([])),
+        status(1, "read", json!([])),
+        status(1, "delivered", json!([])),
+        status(3, "failed", json!([{"code": 131049, "title": "ecosystem"}])),
+    ]}}]}]});
     let raw = serde_json::to_vec(&body).unwrap();
     let code = reqwest::Client::new()
         .post(format!("{}/webhook/whatsapp", running.base))
         .header("content-type", "application/json")
-        .header("x-hub-signature-256", sportello::channel::whatsapp::sign(b"app-secret", &raw))
+        .header(
+            "x-hub-signature-256",
+            sportello::channel::whatsapp::sign(b"app-secret", &raw),
+        )
         .body(raw)
         .send()
         .await
@@ -424,7 +470,10 @@ async fn an_emergency_overtakes_a_running_broadcast() {
     let last_alert = order.iter().rposition(|e| *e).unwrap();
     // 20 before the alert was created, at most a batch (64) and the sends in flight (16)
     // while it was: the alert is through long before the 400 are.
-    assert!(last_alert < 300, "the last alert message was number {last_alert} of 450");
+    assert!(
+        last_alert < 300,
+        "the last alert message was number {last_alert} of 450"
+    );
     running.stop().await;
 }
 
@@ -443,7 +492,10 @@ async fn sending_is_not_faster_than_the_configured_pace() {
     assert!(span >= Duration::from_millis(2400), "250 messages in {span:?}");
     // In any one-second window: 100, plus the slack and loopback jitter.
     for (i, t) in times.iter().enumerate() {
-        let in_window = times[i..].iter().take_while(|u| **u - *t < Duration::from_secs(1)).count();
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| **u - *t < Duration::from_secs(1))
+            .count();
         assert!(in_window <= 110, "{in_window} messages within one second");
     }
     running.stop().await;
@@ -466,7 +518,10 @@ fn serve(dir: &Path, data: &Path) -> std::process::Child {
         .unwrap();
     let started = Instant::now();
     while !data.join("admin.addr").is_file() {
-        assert!(started.elapsed() < Duration::from_secs(30), "sportello serve did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "sportello serve did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child
@@ -526,7 +581,15 @@ async fn sigkill_mid_broadcast_then_restart_sends_each_citizen_at_most_once() {
     let out = cli(
         &data,
         dir.path(),
-        &["broadcast", "send", "--comune", "brusson", "--category", "info", "--text-it"],
+        &[
+            "broadcast",
+            "send",
+            "--comune",
+            "brusson",
+            "--category",
+            "info",
+            "--text-it",
+        ],
     );
     assert!(!out.status.success(), "a missing --text-it value must fail");
     let it = dir.path().join("it.txt").display().to_string();
@@ -534,7 +597,18 @@ async fn sigkill_mid_broadcast_then_restart_sends_each_citizen_at_most_once() {
     let out = cli(
         &data,
         dir.path(),
-        &["broadcast", "send", "--comune", "brusson", "--category", "info", "--text-it", &it, "--text-fr", &fr],
+        &[
+            "broadcast",
+            "send",
+            "--comune",
+            "brusson",
+            "--category",
+            "info",
+            "--text-it",
+            &it,
+            "--text-fr",
+            &fr,
+        ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -542,7 +616,10 @@ async fn sigkill_mid_broadcast_then_restart_sends_each_citizen_at_most_once() {
     let id = answer["id"].as_u64().unwrap();
 
     // Kill 1: requests held unanswered at the provider, none else in flight.
-    wait_for("600 sends", Duration::from_secs(60), || fake.lock().unwrap().got.len() >= 600).await;
+    wait_for("600 sends", Duration::from_secs(60), || {
+        fake.lock().unwrap().got.len() >= 600
+    })
+    .await;
     fake.lock().unwrap().hold = true;
     let mut last = (0, Instant::now());
     wait_for("the held requests to settle", Duration::from_secs(30), || {
@@ -561,7 +638,10 @@ async fn sigkill_mid_broadcast_then_restart_sends_each_citizen_at_most_once() {
     // Kill 2: at an arbitrary moment.
     let mut child = serve(dir.path(), &data);
     let before = fake.lock().unwrap().got.len();
-    wait_for("more sends", Duration::from_secs(60), || fake.lock().unwrap().got.len() >= before + 500).await;
+    wait_for("more sends", Duration::from_secs(60), || {
+        fake.lock().unwrap().got.len() >= before + 500
+    })
+    .await;
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -570,7 +650,11 @@ async fn sigkill_mid_broadcast_then_restart_sends_each_citizen_at_most_once() {
     let mut last_answer = String::new();
     for _ in 0..300 {
         let out = cli(&data, dir.path(), &["broadcast", "status", &id.to_string()]);
-        last_answer = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        last_answer = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         if out.status.success() {
             let v: Value = serde_json::from_slice(&out.stdout).unwrap();
             state = v["state"].as_str().unwrap_or_default().to_string();
@@ -651,7 +735,14 @@ mod console {
         r.headers()
             .get_all(SET_COOKIE)
             .iter()
-            .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+            .filter_map(|v| {
+                v.to_str()
+                    .ok()?
+                    .split(';')
+                    .next()?
+                    .split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
     }
@@ -677,7 +768,12 @@ mod console {
     }
 
     async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, String) {
-        let r = client().get(format!("{}{path}", h.base)).header(COOKIE, cookie).send().await.unwrap();
+        let r = client()
+            .get(format!("{}{path}", h.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
@@ -697,11 +793,30 @@ mod console {
     async fn compose_preview_send_and_follow_a_broadcast_in_the_console() {
         let h = Harness::start().await;
         let now = Timestamp::now();
-        accounts::create(h.store.as_ref(), BRUSSON_OP, Role::Operator, vec!["brusson".into()], PASSWORD, now).unwrap();
-        accounts::create(h.store.as_ref(), ISILI_OP, Role::Operator, vec!["isili".into()], PASSWORD, now).unwrap();
+        accounts::create(
+            h.store.as_ref(),
+            BRUSSON_OP,
+            Role::Operator,
+            vec!["brusson".into()],
+            PASSWORD,
+            now,
+        )
+        .unwrap();
+        accounts::create(
+            h.store.as_ref(),
+            ISILI_OP,
+            Role::Operator,
+            vec!["isili".into()],
+            PASSWORD,
+            now,
+        )
+        .unwrap();
         for (n, lang) in [("393330000101", "it"), ("393330000102", "fr")] {
             h.store
-                .put_citizen(&CitizenKey::new("brusson", "whatsapp", n), &subscriber(lang, &["eventi"], now))
+                .put_citizen(
+                    &CitizenKey::new("brusson", "whatsapp", n),
+                    &subscriber(lang, &["eventi"], now),
+                )
                 .unwrap();
         }
         let cookie = login(&h, BRUSSON_OP).await;
@@ -739,9 +854,14 @@ mod console {
         let (status, location, _) = post(&h, "/staff/brusson/broadcasts/new", &cookie, &send).await;
         assert_eq!((status, location.as_deref()), (303, Some("/staff/brusson/broadcasts")));
         let sent = h.wait_sent(2).await;
-        assert!(sent.iter().any(|(_, b)| b["text"]["body"].as_str().unwrap_or_default().contains("Fête patronale")));
+        assert!(sent.iter().any(|(_, b)| b["text"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Fête patronale")));
         let audit = h.store.audit(Some("brusson")).unwrap();
-        assert!(audit.iter().any(|(_, e)| e.action == "broadcast-console" && e.actor == BRUSSON_OP));
+        assert!(audit
+            .iter()
+            .any(|(_, e)| e.action == "broadcast-console" && e.actor == BRUSSON_OP));
         let started = Instant::now();
         loop {
             let (status, html) = get(&h, "/staff/brusson/broadcasts", &cookie).await;

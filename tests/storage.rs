@@ -213,7 +213,11 @@ fn broadcasts(store: &dyn Store) {
     let first = store.citizens_page("brusson", None, 2).unwrap();
     assert_eq!(first.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), keys[..2]);
     let rest = store.citizens_page("brusson", Some(&first[1].0), 10).unwrap();
-    assert_eq!(rest.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), keys[2..], "no other comune");
+    assert_eq!(
+        rest.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        keys[2..],
+        "no other comune"
+    );
 
     let b = Broadcast {
         comune: "brusson".into(),

@@ -30,9 +30,17 @@ pub const TEXT_MAX: usize = 4096;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
     Text(String),
-    Media { kind: String, link: String, caption: String },
+    Media {
+        kind: String,
+        link: String,
+        caption: String,
+    },
     /// A WhatsApp template with one body parameter.
-    Template { name: String, language: String, param: String },
+    Template {
+        name: String,
+        language: String,
+        param: String,
+    },
 }
 
 /// Whether WhatsApp still accepts a free-form message (last inbound under 24 h ago).
@@ -169,8 +177,11 @@ mod tests {
             comune: "brusson".into(),
             category: category.map(String::from),
             urgent: false,
-            texts: [("it".to_string(), "Strada chiusa".to_string()), ("fr".to_string(), "Route fermée".to_string())]
-                .into(),
+            texts: [
+                ("it".to_string(), "Strada chiusa".to_string()),
+                ("fr".to_string(), "Route fermée".to_string()),
+            ]
+            .into(),
             media: None,
             send_at: t,
             created_at: t,
@@ -187,7 +198,10 @@ mod tests {
         let (flows, locales) = world();
         let flow = flows.get("brusson").unwrap();
         let it = framed(flow, &locales, &brusson(Some("emergenze")), "it").unwrap();
-        assert!(it.starts_with("📢 Comune di Brusson · Emergenze (Protezione Civile)\n\nStrada chiusa\n\n"), "{it}");
+        assert!(
+            it.starts_with("📢 Comune di Brusson · Emergenze (Protezione Civile)\n\nStrada chiusa\n\n"),
+            "{it}"
+        );
         assert!(it.contains("MI CANCELLO"), "{it}");
         let fr = framed(flow, &locales, &brusson(Some("info")), "fr").unwrap();
         assert!(fr.contains("Info Commune") && fr.contains("Route fermée"), "{fr}");

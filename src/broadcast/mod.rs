@@ -18,8 +18,8 @@
 
 pub mod compose;
 pub mod ops;
-pub mod plan;
 pub mod pace;
+pub mod plan;
 pub mod worker;
 
 use std::collections::BTreeMap;
@@ -217,7 +217,12 @@ impl Figures {
             }
             DeliveryState::Skipped { .. } => self.skipped += 1,
         }
-        if d.template && matches!(d.state, DeliveryState::Sent | DeliveryState::Delivered | DeliveryState::Read) {
+        if d.template
+            && matches!(
+                d.state,
+                DeliveryState::Sent | DeliveryState::Delivered | DeliveryState::Read
+            )
+        {
             self.templates += 1;
         }
     }

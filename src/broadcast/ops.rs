@@ -34,7 +34,13 @@ pub enum Call {
 }
 
 /// Runs `call` (blocking store calls) as `actor`.
-pub fn execute(engine: &Engine, config: &Config, call: Call, actor: &str, now: Timestamp) -> Result<Value, BroadcastError> {
+pub fn execute(
+    engine: &Engine,
+    config: &Config,
+    call: Call,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Value, BroadcastError> {
     let store = engine.store.as_ref();
     match call {
         Call::Send {

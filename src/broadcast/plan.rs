@@ -138,7 +138,11 @@ pub fn validate(
                     return Err(BroadcastError::UnknownCategory {
                         comune: req.comune.clone(),
                         category: cat.clone(),
-                        known: if known.is_empty() { "one list, no categories".into() } else { known },
+                        known: if known.is_empty() {
+                            "one list, no categories".into()
+                        } else {
+                            known
+                        },
                     })
                 }
             }
@@ -150,7 +154,11 @@ pub fn validate(
         comune: req.comune.clone(),
         category: req.category.clone(),
         urgent,
-        texts: req.texts.iter().map(|(l, t)| (l.clone(), t.trim().to_string())).collect(),
+        texts: req
+            .texts
+            .iter()
+            .map(|(l, t)| (l.clone(), t.trim().to_string()))
+            .collect(),
         media: req.media.clone(),
         send_at,
         created_at: now,
@@ -171,12 +179,20 @@ pub fn validate(
             return Err(BroadcastError::EmptyText { language: lang.clone() });
         }
         let shown = framed(flow, locales, &broadcast, lang).unwrap_or_default();
-        let max = if broadcast.media.is_some() { CAPTION_MAX } else { TEXT_MAX };
+        let max = if broadcast.media.is_some() {
+            CAPTION_MAX
+        } else {
+            TEXT_MAX
+        };
         let n = shown.chars().count();
         if n > max {
             return Err(BroadcastError::Media(format!(
                 "the {lang} message is {n} characters with its frame; at most {max}{}",
-                if broadcast.media.is_some() { " with an image or video (a caption)" } else { "" }
+                if broadcast.media.is_some() {
+                    " with an image or video (a caption)"
+                } else {
+                    ""
+                }
             )));
         }
     }

@@ -85,7 +85,8 @@ impl Worker {
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let env = self.env.clone();
         let recovered =
-            tokio::task::spawn_blocking(move || plan::recover(env.store().as_ref(), env.flows(), Timestamp::now())).await;
+            tokio::task::spawn_blocking(move || plan::recover(env.store().as_ref(), env.flows(), Timestamp::now()))
+                .await;
         match recovered {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::warn!(
@@ -133,7 +134,12 @@ impl Worker {
         for comune in comuni {
             for channel in [Channel::Whatsapp, Channel::Telegram] {
                 let lane = (comune.clone(), channel);
-                if !self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(lane.clone()) {
+                if !self
+                    .running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(lane.clone())
+                {
                     continue;
                 }
                 let me = self.clone();
@@ -254,15 +260,18 @@ impl Lane {
 
     /// The next batch: from the first broadcast (urgent first, then oldest) with due entries.
     #[allow(clippy::type_complexity)]
-    async fn pick(&mut self) -> Result<(Option<(u64, Broadcast, Vec<(CitizenKey, Delivery)>)>, Option<Timestamp>), StoreError> {
+    async fn pick(
+        &mut self,
+    ) -> Result<(Option<(u64, Broadcast, Vec<(CitizenKey, Delivery)>)>, Option<Timestamp>), StoreError> {
         let env = self.env().clone();
         let comune = self.comune.clone();
-        let mut sending: Vec<(u64, Broadcast)> = tokio::task::spawn_blocking(move || env.store().broadcasts(Some(&comune)))
-            .await
-            .map_err(|e| StoreError::Engine(e.to_string()))??
-            .into_iter()
-            .filter(|(_, b)| b.state == BroadcastState::Sending)
-            .collect();
+        let mut sending: Vec<(u64, Broadcast)> =
+            tokio::task::spawn_blocking(move || env.store().broadcasts(Some(&comune)))
+                .await
+                .map_err(|e| StoreError::Engine(e.to_string()))??
+                .into_iter()
+                .filter(|(_, b)| b.state == BroadcastState::Sending)
+                .collect();
         sending.sort_by_key(|(id, b)| (!b.urgent, *id));
         self.exhausted.retain(|_, at| at.elapsed() < EXHAUSTED_FOR);
         let mut waiting: Option<Timestamp> = None;
@@ -287,7 +296,12 @@ impl Lane {
                 return Ok((Some((id, b, scan.due)), waiting));
             }
             self.cursors.insert(id, None);
-            let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|(i, _)| *i == id);
+            let busy = self
+                .busy
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|(i, _)| *i == id);
             if scan.waiting.is_none() && !busy {
                 self.exhausted.insert(id, Instant::now());
                 self.finish().await;
@@ -313,7 +327,10 @@ impl Lane {
                     .deliveries(id, &comune, Some(channel.as_str()), cursor.as_ref(), 1024)?;
                 for (k, d) in &page {
                     if d.state != DeliveryState::Queued
-                        || busy.lock().unwrap_or_else(|p| p.into_inner()).contains(&(id, k.clone()))
+                        || busy
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .contains(&(id, k.clone()))
                     {
                         continue;
                     }
@@ -485,7 +502,10 @@ async fn deliver(
                         actor: "system".into(),
                         comune: key.comune.clone(),
                         action: "broadcast-paused".into(),
-                        detail: format!("broadcast {id}: provider error {e}; paused {} minutes", pause.as_secs() / 60),
+                        detail: format!(
+                            "broadcast {id}: provider error {e}; paused {} minutes",
+                            pause.as_secs() / 60
+                        ),
                     };
                     let s = store.clone();
                     let _ = tokio::task::spawn_blocking(move || s.append_audit(&entry)).await;
@@ -519,7 +539,16 @@ fn prepare(
                 .map(|c| c.broadcast_templates.clone())
                 .unwrap_or_default();
             let channel = channel_of(&key.channel);
-            compose::compose(flow, env.locales(), &templates, b, &d.language, channel, c.last_inbound, now)
+            compose::compose(
+                flow,
+                env.locales(),
+                &templates,
+                b,
+                &d.language,
+                channel,
+                c.last_inbound,
+                now,
+            )
         }
         _ => Err("no longer a subscriber".to_string()),
     };

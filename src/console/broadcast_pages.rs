@@ -89,7 +89,10 @@ fn list_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, bool), 
                 s,
                 lang,
                 "console-broadcast-finish",
-                &[("at", local_time(expected_finish(&f, s.config.broadcast.whatsapp_per_second, now)))],
+                &[(
+                    "at",
+                    local_time(expected_finish(&f, s.config.broadcast.whatsapp_per_second, now)),
+                )],
             ),
             BroadcastState::Scheduled => ta(s, lang, "console-broadcast-scheduled", &[("at", local_time(b.send_at))]),
             BroadcastState::Done => ta(
@@ -163,7 +166,11 @@ pub async fn list(State(s): State<Server>, staff: Staff, Path(comune): Path<Stri
             } else {
                 ""
             };
-            let title = s.engine.locales.format(lang, "console-broadcast-list-title", None).unwrap_or_default();
+            let title = s
+                .engine
+                .locales
+                .format(lang, "console-broadcast-list-title", None)
+                .unwrap_or_default();
             layout(&s, lang, &title, &body, script)
         }
         Ok(Err(e)) => error_page(&s, lang, e),
@@ -212,7 +219,10 @@ fn form(s: &Server, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, extra:
             .categories
             .iter()
             .map(|c| {
-                let label = s.engine.locales.format(lang, &c.label, None)
+                let label = s
+                    .engine
+                    .locales
+                    .format(lang, &c.label, None)
                     .or_else(|| s.engine.locales.format(flow.default_language(), &c.label, None))
                     .unwrap_or_else(|| c.id.clone());
                 let selected = if f.category == c.id { " selected" } else { "" };
@@ -256,7 +266,11 @@ pub async fn new_form(State(s): State<Server>, staff: Staff, Path(comune): Path<
     let lang = staff.lang();
     match allowed(&s, &staff, &comune) {
         Ok(flow) => {
-            let title = s.engine.locales.format(lang, "console-broadcast-new", None).unwrap_or_default();
+            let title = s
+                .engine
+                .locales
+                .format(lang, "console-broadcast-new", None)
+                .unwrap_or_default();
             layout(&s, lang, &title, &form(&s, &staff, flow, &Compose::default(), ""), "")
         }
         Err(e) => error_page(&s, lang, e),
@@ -306,8 +320,16 @@ fn preview(s: &Server, lang: &str, flow: &crate::flow::Flow, call: &Call) -> Str
         started_at: None,
         finished_at: None,
     };
-    let templates = s.config.comuni.get(&flow.id).map(|c| c.broadcast_templates.clone()).unwrap_or_default();
-    let mut out = format!("<section aria-labelledby=\"pv\"><h2 id=\"pv\">{}</h2>", t(s, lang, "console-broadcast-preview"));
+    let templates = s
+        .config
+        .comuni
+        .get(&flow.id)
+        .map(|c| c.broadcast_templates.clone())
+        .unwrap_or_default();
+    let mut out = format!(
+        "<section aria-labelledby=\"pv\"><h2 id=\"pv\">{}</h2>",
+        t(s, lang, "console-broadcast-preview")
+    );
     for code in texts.keys() {
         let shown = compose::framed(flow, &s.engine.locales, &b, code).unwrap_or_default();
         let media_line = media
@@ -340,7 +362,11 @@ pub async fn new_post(
         Ok(fl) => fl,
         Err(e) => return error_page(&s, lang, e),
     };
-    let title = s.engine.locales.format(lang, "console-broadcast-new", None).unwrap_or_default();
+    let title = s
+        .engine
+        .locales
+        .format(lang, "console-broadcast-new", None)
+        .unwrap_or_default();
     let problem = |msg: String| format!("<p role=\"alert\">{}</p>", esc(&msg));
     let call = match call_of(flow, &f) {
         Ok(c) => c,
@@ -356,13 +382,29 @@ pub async fn new_post(
         Ok(Ok(answer)) => {
             s.broadcast_wake.notify_one();
             let detail = format!("broadcast {} created from the console", answer["id"]);
-            if let Err(e) = audit(s.engine.store.as_ref(), &staff.account.email, &comune, "broadcast-console", &detail) {
+            if let Err(e) = audit(
+                s.engine.store.as_ref(),
+                &staff.account.email,
+                &comune,
+                "broadcast-console",
+                &detail,
+            ) {
                 return error_page(&s, lang, e.into());
             }
-            (StatusCode::SEE_OTHER, [(LOCATION, format!("/staff/{comune}/broadcasts"))]).into_response()
+            (
+                StatusCode::SEE_OTHER,
+                [(LOCATION, format!("/staff/{comune}/broadcasts"))],
+            )
+                .into_response()
         }
         // The reason names languages, counts and configuration keys, never a citizen.
-        Ok(Err(e)) => layout(&s, lang, &title, &form(&s, &staff, flow, &f, &problem(e.to_string())), ""),
+        Ok(Err(e)) => layout(
+            &s,
+            lang,
+            &title,
+            &form(&s, &staff, flow, &f, &problem(e.to_string())),
+            "",
+        ),
         Err(_) => error_page(&s, lang, ConsoleError::NotFound),
     }
 }
@@ -385,19 +427,35 @@ pub async fn resend(
     if let Err(e) = allowed(&s, &staff, &comune).and_then(|_| staff.check_csrf(&f.csrf)) {
         return error_page(&s, lang, e);
     }
-    let owned = s.engine.store.broadcast(id).ok().flatten().is_some_and(|b| b.comune == comune);
+    let owned = s
+        .engine
+        .store
+        .broadcast(id)
+        .ok()
+        .flatten()
+        .is_some_and(|b| b.comune == comune);
     if !owned {
         return error_page(&s, lang, ConsoleError::NotFound);
     }
     let (s2, actor) = (s.clone(), staff.account.email.clone());
     let done = tokio::task::spawn_blocking(move || {
-        execute(&s2.engine, &s2.config, Call::ResendFailed { id }, &actor, Timestamp::now())
+        execute(
+            &s2.engine,
+            &s2.config,
+            Call::ResendFailed { id },
+            &actor,
+            Timestamp::now(),
+        )
     })
     .await;
     match done {
         Ok(Ok(_)) => {
             s.broadcast_wake.notify_one();
-            (StatusCode::SEE_OTHER, [(LOCATION, format!("/staff/{comune}/broadcasts"))]).into_response()
+            (
+                StatusCode::SEE_OTHER,
+                [(LOCATION, format!("/staff/{comune}/broadcasts"))],
+            )
+                .into_response()
         }
         _ => error_page(&s, lang, ConsoleError::NotFound),
     }

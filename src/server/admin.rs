@@ -58,13 +58,13 @@ pub fn remove_admin_files(data: &Path) {
 }
 
 /// The admin access of a request: loopback peer and the right token, or the refusal.
-fn authorize<'a>(s: &'a Server, peer: SocketAddr, headers: &HeaderMap) -> Result<&'a Access, Response> {
+fn authorize<'a>(s: &'a Server, peer: SocketAddr, headers: &HeaderMap) -> Result<&'a Access, StatusCode> {
     let Some(access) = s.admin.access.get() else {
-        return Err(StatusCode::NOT_FOUND.into_response());
+        return Err(StatusCode::NOT_FOUND);
     };
     if !peer.ip().is_loopback() {
         tracing::warn!("admin request refused: not from loopback");
-        return Err(StatusCode::FORBIDDEN.into_response());
+        return Err(StatusCode::FORBIDDEN);
     }
     let given = headers
         .get(header::AUTHORIZATION)
@@ -72,7 +72,7 @@ fn authorize<'a>(s: &'a Server, peer: SocketAddr, headers: &HeaderMap) -> Result
         .and_then(|v| v.strip_prefix("Bearer "));
     if !given.is_some_and(|g| crate::secret::matches(access.token.as_bytes(), g.trim().as_bytes())) {
         tracing::warn!("admin request refused: bad or missing token");
-        return Err(StatusCode::UNAUTHORIZED.into_response());
+        return Err(StatusCode::UNAUTHORIZED);
     }
     Ok(access)
 }
@@ -87,7 +87,7 @@ pub async fn broadcast(
     axum::Json(call): axum::Json<crate::broadcast::ops::Call>,
 ) -> Response {
     if let Err(refused) = authorize(&s, peer, &headers) {
-        return refused;
+        return refused.into_response();
     }
     let server = s.clone();
     let done = tokio::task::spawn_blocking(move || {
@@ -110,7 +110,7 @@ pub async fn backup(
 ) -> Response {
     let access = match authorize(&s, peer, &headers) {
         Ok(a) => a,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let store = access.store.clone();
     // The scan pauses writes and blocks: on a blocking thread, into memory, so the pause

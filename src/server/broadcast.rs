@@ -51,7 +51,10 @@ impl Env for Server {
         Box::pin(async move {
             match channel {
                 Channel::Whatsapp => {
-                    let client = self.whatsapp.get(comune).ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
+                    let client = self
+                        .whatsapp
+                        .get(comune)
+                        .ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
                     let number = self
                         .config
                         .comuni

@@ -175,7 +175,10 @@ mod tests {
     #[test]
     fn delivery_keys_round_trip_and_group_by_broadcast_then_channel() {
         let k = delivery_key(7, Some("whatsapp"), "393331234567");
-        assert_eq!(decode_delivery_key(&k), Some((7, "whatsapp".into(), "393331234567".into())));
+        assert_eq!(
+            decode_delivery_key(&k),
+            Some((7, "whatsapp".into(), "393331234567".into()))
+        );
         assert!(k.starts_with(&delivery_key(7, Some("whatsapp"), "")));
         assert!(k.starts_with(&delivery_key(7, None, "")));
         assert!(delivery_key(7, Some("whatsapp"), "9") < delivery_key(8, Some("telegram"), "1"));

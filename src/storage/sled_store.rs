@@ -13,7 +13,8 @@ use sled::Transactional;
 
 use super::keys::{
     comune_prefix, decode_delivery_key, delivery_key, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE,
-    CASES_TREE, CITIZENS_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    CASES_TREE, CITIZENS_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE,
+    SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use super::{
     anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry,
@@ -597,7 +598,10 @@ impl Store for SledStore {
                 tree: DELIVERIES_TREE,
                 reason: "key".into(),
             })?;
-            out.push((CitizenKey::new(comune, &channel, &citizen), decode_as(DELIVERIES_TREE, &v)?));
+            out.push((
+                CitizenKey::new(comune, &channel, &citizen),
+                decode_as(DELIVERIES_TREE, &v)?,
+            ));
         }
         Ok(out)
     }
