@@ -5,6 +5,8 @@
 mod audit;
 mod backup;
 mod broadcast;
+mod broadcast_console;
+mod broadcast_crash;
 mod browser;
 mod cli;
 mod console;

@@ -6,7 +6,8 @@
 //! - [`plan`]: who receives it (subscribers of the category, never blocked or unsubscribed),
 //!   the checks before anything is queued, and the fan-out into the outbox in batches.
 //! - [`pace`]: token buckets and back-off, pure.
-//! - [`worker`]: the sender worker, one lane per sending number.
+//! - [`worker`]: the sender worker, one lane per sending number; `send`: one entry's send.
+//! - [`ops`]: the operator's calls (send, list, status, resend to failed) for CLI and console.
 //!
 //! Delivery guarantee: at most once per citizen. An outbox entry is marked `in-flight`
 //! durably before its request leaves; after a crash an entry still `in-flight` is marked
@@ -20,6 +21,7 @@ pub mod compose;
 pub mod ops;
 pub mod pace;
 pub mod plan;
+mod send;
 pub mod worker;
 
 use std::collections::BTreeMap;
