@@ -66,6 +66,9 @@ pub struct Worker {
     env: Arc<dyn Env>,
     wake: Arc<Notify>,
     running: Mutex<HashSet<(String, Channel)>>,
+    /// Lanes that last ended without sending anything, and until when they are not started
+    /// again on the tick (each start scans the lane's entries; an explicit wake clears it).
+    idle: Mutex<HashMap<(String, Channel), Instant>>,
     /// First wait before retrying an entry (doubling).
     first_backoff: Duration,
 }
@@ -76,6 +79,7 @@ impl Worker {
             env,
             wake,
             running: Mutex::new(HashSet::new()),
+            idle: Mutex::new(HashMap::new()),
             first_backoff,
         })
     }
@@ -102,7 +106,9 @@ impl Worker {
             }
             tokio::select! {
                 _ = tokio::time::sleep(TICK) => {}
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified() => {
+                    self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                }
                 _ = stop.changed() => return,
             }
         }
@@ -134,6 +140,15 @@ impl Worker {
         for comune in comuni {
             for channel in [Channel::Whatsapp, Channel::Telegram] {
                 let lane = (comune.clone(), channel);
+                let resting = self
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&lane)
+                    .is_some_and(|until| *until > Instant::now());
+                if resting {
+                    continue;
+                }
                 if !self
                     .running
                     .lock()
@@ -146,10 +161,15 @@ impl Worker {
                 let stop = stop.clone();
                 tokio::spawn(async move {
                     let lane_state = Lane::new(me.clone(), &lane.0, lane.1);
-                    lane_state.run(stop).await;
+                    let worked = lane_state.run(stop).await;
                     me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&lane);
-                    // Something may have been queued while the lane was ending.
-                    me.wake.notify_one();
+                    if worked {
+                        // Something may have been queued while the lane was ending.
+                        me.wake.notify_one();
+                    } else {
+                        let until = Instant::now() + IDLE_FOR;
+                        me.idle.lock().unwrap_or_else(|p| p.into_inner()).insert(lane, until);
+                    }
                 });
             }
         }
@@ -181,8 +201,12 @@ struct Lane {
     /// while, so that a finished 100,000-entry broadcast is not rescanned every batch while
     /// another lane still sends it (a resend is noticed when the mark expires).
     exhausted: HashMap<u64, Instant>,
+    /// Whether this lane handed any entry to a send.
+    worked: bool,
 }
 
+/// How long a lane that found nothing to send is not started again by the tick.
+const IDLE_FOR: Duration = Duration::from_secs(30);
 /// How long a broadcast found exhausted on a lane is not scanned again.
 const EXHAUSTED_FOR: Duration = Duration::from_secs(5);
 
@@ -211,6 +235,7 @@ impl Lane {
             cursors: HashMap::new(),
             busy: Arc::default(),
             exhausted: HashMap::new(),
+            worked: false,
         }
     }
 
@@ -218,10 +243,11 @@ impl Lane {
         &self.worker.env
     }
 
-    async fn run(mut self, stop: watch::Receiver<bool>) {
+    /// Sends until nothing is left for this number; returns whether it sent anything.
+    async fn run(mut self, stop: watch::Receiver<bool>) -> bool {
         loop {
             if *stop.borrow() {
-                return;
+                return self.worked;
             }
             let (picked, waiting) = match self.pick().await {
                 Ok(p) => p,
@@ -235,7 +261,7 @@ impl Lane {
                 Some((id, b, due)) => {
                     for (key, d) in due {
                         if *stop.borrow() {
-                            return;
+                            return self.worked;
                         }
                         self.send_one(id, &b, key, d).await;
                     }
@@ -251,7 +277,7 @@ impl Lane {
                     }
                     None => {
                         self.finish().await;
-                        return;
+                        return self.worked;
                     }
                 },
             }
@@ -378,6 +404,7 @@ impl Lane {
         let pause = Duration::from_secs(u64::from(env.config().broadcast.pause_minutes) * 60);
         let busy = self.busy.clone();
         busy.lock().unwrap_or_else(|p| p.into_inner()).insert((id, key.clone()));
+        self.worked = true;
         tokio::spawn(async move {
             let mine = (id, key.clone());
             super::send::deliver(env, id, &b, key, d, first_backoff, pause, hold).await;
