@@ -499,3 +499,125 @@ async fn sending_is_not_faster_than_the_configured_pace() {
     }
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_file_is_served_and_sent_by_link_with_the_text_as_caption() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 2, &["info"]);
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("neve.jpg");
+    std::fs::write(&file, b"\xff\xd8\xff not a real jpeg").unwrap();
+    let media = sportello::broadcast::media::keep(&dir.path().join("data"), &file, &running.base).unwrap();
+    running.server.set_media_dir(dir.path().join("data/media"));
+    let mut req = request("info", texts());
+    req.media = Some(media.clone());
+    let id = running.create(&req).unwrap();
+    running.done(id, Duration::from_secs(20)).await;
+    let got = running.got();
+    assert_eq!(got.len(), 2);
+    for (_, _, body) in &got {
+        assert_eq!(body["type"], "image");
+        assert_eq!(body["image"]["link"], media.link.as_str());
+        assert!(
+            body["image"]["caption"].as_str().unwrap().contains("neige")
+                || body["image"]["caption"].as_str().unwrap().contains("neve")
+        );
+    }
+    let http = reqwest::Client::new();
+    let r = http.get(&media.link).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(&r.bytes().await.unwrap()[..], b"\xff\xd8\xff not a real jpeg");
+    for bad in ["/media/..%2Fdb", "/media/db", &format!("/media/{}.pdf", "a".repeat(64))] {
+        let r = http.get(format!("{}{bad}", running.base)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+    }
+    running.stop().await;
+}
+
+/// The command line without a server: refusals are clear and exit 1; a broadcast to a comune
+/// with one list is stored for the next `serve`, its media file kept in the data directory.
+#[test]
+fn the_command_line_queues_into_the_store_when_no_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let store = SledStore::open(&data).unwrap();
+        seed(&store, 0, 3, &["info"]);
+        let now = Timestamp::now();
+        for n in ["391", "392"] {
+            store
+                .put_citizen(&CitizenKey::new("madone", "whatsapp", n), &subscriber("it", &[], now))
+                .unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let it = dir.path().join("it.txt");
+    std::fs::write(&it, "Avviso").unwrap();
+    let photo = dir.path().join("foto.png");
+    std::fs::write(&photo, b"png").unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        let d = data.display().to_string();
+        all.extend(["--data", &d]);
+        let out = util::sportello(&util::root(), &all, "");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let it_s = it.display().to_string();
+    let (code, _, err) = run(&[
+        "broadcast",
+        "send",
+        "--comune",
+        "brusson",
+        "--category",
+        "info",
+        "--text-it",
+        &it_s,
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("read fr") && err.contains("--text-fr"), "{err}");
+    let photo_s = photo.display().to_string();
+    // In 2030 their window will be closed, and madone has no template: refused.
+    let (code, _, err) = run(&[
+        "broadcast",
+        "send",
+        "--comune",
+        "madone",
+        "--text-it",
+        &it_s,
+        "--at",
+        "2030-01-01 08:00",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no template for it"), "{err}");
+    let (code, out, err) = run(&[
+        "broadcast",
+        "send",
+        "--comune",
+        "madone",
+        "--text-it",
+        &it_s,
+        "--media",
+        &photo_s,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["audience"]["total"], 2);
+    let id = v["id"].as_u64().unwrap().to_string();
+    let (code, out, _) = run(&["broadcast", "status", &id]);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["media"].as_str()),
+        (Some("scheduled"), Some("image"))
+    );
+    assert_eq!(std::fs::read_dir(data.join("media")).unwrap().count(), 1);
+    let (code, out, _) = run(&["broadcast", "list", "--comune", "madone"]);
+    assert_eq!((code, out.lines().count()), (Some(0), 1));
+}

@@ -18,6 +18,7 @@
 //! Nothing here logs a number, a name or a message text.
 
 pub mod compose;
+pub mod media;
 pub mod ops;
 pub mod pace;
 pub mod plan;

@@ -62,8 +62,9 @@ pub struct SendArgs {
     /// The French text, required when French-speaking citizens would receive it.
     #[arg(long, value_name = "FILE")]
     pub text_fr: Option<PathBuf>,
-    /// An image or short video, as a public https URL the providers can fetch.
-    #[arg(long, value_name = "URL")]
+    /// An image (.jpg, .png) or short video (.mp4, .3gp): a file, kept in the data directory
+    /// and served at <public_url>/media/…, or a public https URL the providers can fetch.
+    #[arg(long, value_name = "FILE|URL")]
     pub media: Option<String>,
     /// When to send: RFC 3339 (2026-12-01T08:00:00+01:00) or a local time in Europe/Rome
     /// (2026-12-01 08:00); now when absent.
@@ -75,7 +76,7 @@ pub struct SendArgs {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (call, paths) = match args.command {
-        Command::Send(a) => (send_call(&a)?, a.paths),
+        Command::Send(a) => (send_call(&a, &a.paths)?, a.paths),
         Command::List { comune, paths } => (Call::List { comune }, paths),
         Command::Status { id, paths } => (Call::Status { id }, paths),
         Command::ResendFailed { id, paths } => (Call::ResendFailed { id }, paths),
@@ -93,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn send_call(a: &SendArgs) -> anyhow::Result<Call> {
+fn send_call(a: &SendArgs, paths: &Paths) -> anyhow::Result<Call> {
     let mut texts = BTreeMap::new();
     for (lang, file) in [("it", &a.text_it), ("fr", &a.text_fr)] {
         if let Some(f) = file {
@@ -104,7 +105,16 @@ fn send_call(a: &SendArgs) -> anyhow::Result<Call> {
     if texts.is_empty() {
         bail!("give the text with --text-it FILE (and --text-fr FILE for French-speaking subscribers)");
     }
-    let media = a.media.as_deref().map(media_of).transpose()?;
+    let media = match a.media.as_deref() {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => Some(media_of(url)?),
+        // The data directory is writable while a server runs (sled locks only its files).
+        Some(file) => Some(crate::broadcast::media::keep(
+            &data_dir(paths)?,
+            Path::new(file),
+            &config(paths)?.public_url,
+        )?),
+        None => None,
+    };
     let send_at = a.at.as_deref().map(parse_time).transpose()?;
     Ok(Call::Send {
         comune: a.comune.clone(),

@@ -77,6 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("{line}");
         }
         let server = Server::new(engine, config, secrets);
+        server.set_media_dir(data.join(crate::broadcast::media::DIR));
         server
             .enable_admin(store, &data, addr)
             .context("cannot write the admin token")?;

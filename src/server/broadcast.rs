@@ -17,10 +17,34 @@ use crate::storage::keys::sent_key;
 use crate::storage::{CitizenKey, SentEntry, Store, StoreError};
 
 impl Server {
+    /// Serves broadcast media from `dir` (`<data>/media`) at `/media/{name}`.
+    pub fn set_media_dir(&self, dir: std::path::PathBuf) {
+        let _ = self.media_dir.set(dir);
+    }
+
     /// The broadcast worker over this server (started by `run`).
     pub fn broadcast_worker(&self) -> Arc<Worker> {
         let first = Duration::from_millis(self.backoff.load(std::sync::atomic::Ordering::Relaxed));
         Worker::new(Arc::new(self.clone()), self.broadcast_wake.clone(), first)
+    }
+}
+
+/// `GET /media/{name}`: a broadcast's image or video, for the providers to fetch. Only
+/// names `broadcast::media` writes are served, from `<data>/media`.
+pub async fn media(
+    axum::extract::State(s): axum::extract::State<Server>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    let (Some(dir), true) = (s.media_dir.get(), crate::broadcast::media::valid_name(&name)) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let kind = crate::broadcast::media::kind_of(&name).map_or("application/octet-stream", |(_, t)| t);
+    let path = dir.join(&name);
+    match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) => ([(header::CONTENT_TYPE, kind)], bytes).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -76,6 +76,8 @@ pub struct Inner {
     pub request_timeout: std::sync::atomic::AtomicU64,
     /// Wakes the broadcast worker (a broadcast was created or queued again).
     pub broadcast_wake: Arc<tokio::sync::Notify>,
+    /// Where broadcast media files are kept (`<data>/media`), once set.
+    pub media_dir: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 impl std::ops::Deref for Server {
@@ -150,6 +152,7 @@ impl Server {
                 limits: RateLimiter::default(),
                 request_timeout: std::sync::atomic::AtomicU64::new(REQUEST_TIMEOUT.as_millis() as u64),
                 broadcast_wake: Arc::default(),
+                media_dir: std::sync::OnceLock::new(),
             }
         });
         Server { inner }
@@ -200,6 +203,7 @@ pub fn app(server: Server) -> Router {
             "/staff",
             crate::console::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)),
         )
+        .route("/media/{name}", get(broadcast::media))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
