@@ -173,6 +173,9 @@ impl Running {
         };
         config.broadcast.whatsapp_per_second = per_second;
         config.broadcast.telegram_per_second = per_second;
+        // A restricted number pauses for 0 minutes here: the pause is observable (audit,
+        // the entry queued again, not failed) without waiting an hour.
+        config.broadcast.pause_minutes = 0;
         config.comuni.insert(
             "brusson".into(),
             ComuneChannels {
@@ -398,6 +401,29 @@ async fn permanent_errors_are_not_retried_transient_ones_are() {
     running.server.broadcast_wake.notify_one();
     running.done(id, Duration::from_secs(30)).await;
     assert_eq!(running.figures(id).sent, 6);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restricted_account_pauses_the_number_instead_of_failing_the_message() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 3, &["info"]);
+    })
+    .await;
+    running
+        .fake
+        .lock()
+        .unwrap()
+        .errors
+        .insert("393330000001".into(), [131031].into());
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(30)).await;
+    let f = running.figures(id);
+    assert_eq!((f.sent, f.failed), (3, 0), "{f:?}");
+    let paused = running.store.audit(Some("brusson")).unwrap();
+    let paused: Vec<_> = paused.iter().filter(|(_, e)| e.action == "broadcast-paused").collect();
+    assert_eq!(paused.len(), 1);
+    assert!(paused[0].1.detail.contains("131031") && !paused[0].1.detail.contains("393330000001"));
     running.stop().await;
 }
 
