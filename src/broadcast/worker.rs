@@ -109,8 +109,16 @@ impl Worker {
                 _ = self.wake.notified() => {
                     self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
                 }
-                _ = stop.changed() => return,
+                _ = stop.changed() => break,
             }
+        }
+        // Let the lanes finish the requests they started, so that the server's last flush
+        // records them as sent rather than in doubt.
+        let started = Instant::now();
+        while !self.running.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+            && started.elapsed() < Duration::from_secs(10)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -247,7 +255,7 @@ impl Lane {
     async fn run(mut self, stop: watch::Receiver<bool>) -> bool {
         loop {
             if *stop.borrow() {
-                return self.worked;
+                return self.stopping().await;
             }
             let (picked, waiting) = match self.pick().await {
                 Ok(p) => p,
@@ -261,7 +269,7 @@ impl Lane {
                 Some((id, b, due)) => {
                     for (key, d) in due {
                         if *stop.borrow() {
-                            return self.worked;
+                            return self.stopping().await;
                         }
                         self.send_one(id, &b, key, d).await;
                     }
@@ -282,6 +290,12 @@ impl Lane {
                 },
             }
         }
+    }
+
+    /// Waits (a few seconds at most) for this lane's sends in flight, then ends it.
+    async fn stopping(&self) -> bool {
+        let _ = tokio::time::timeout(Duration::from_secs(8), self.permits.acquire_many(CONCURRENCY as u32)).await;
+        self.worked
     }
 
     /// The next batch: from the first broadcast (urgent first, then oldest) with due entries.
