@@ -393,6 +393,9 @@ async fn permanent_errors_are_not_retried_transient_ones_are() {
         running.store.delivery(id, &key).unwrap().unwrap().state,
         DeliveryState::Failed { code: 131026, .. }
     ));
+    // As for replies, the citizen's record says why.
+    let record = running.store.citizen(&key).unwrap().unwrap();
+    assert_eq!(record.delivery_error.map(|e| e.code), Some(131026));
     // Resend to failed: queued again, sent again to whoever the provider now accepts.
     assert_eq!(
         plan::resend_failed(running.store.as_ref(), id, "test", Timestamp::now()).unwrap(),

@@ -102,7 +102,11 @@ pub(super) async fn deliver(
                     let s = store.clone();
                     let _ = tokio::task::spawn_blocking(move || s.append_audit(&entry)).await;
                 }
-                Decision::Fail { code, title } => d.state = DeliveryState::Failed { code, title },
+                Decision::Fail { code, title } => {
+                    let (e2, k2, t2) = (env.clone(), key.clone(), title.clone());
+                    let _ = tokio::task::spawn_blocking(move || e2.record_refused(&k2, code, &t2)).await;
+                    d.state = DeliveryState::Failed { code, title };
+                }
             }
             put(&store, id, key, d).await;
         }

@@ -59,6 +59,8 @@ pub trait Env: Send + Sync + 'static {
     fn durable(&self) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Remembers an accepted message, to follow its delivery statuses.
     fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey, broadcast: u64);
+    /// A message refused for good: the citizen's record says why (as for replies).
+    fn record_refused(&self, key: &CitizenKey, code: i64, title: &str);
 }
 
 /// The worker's handle: wake it when a broadcast is created or resent.

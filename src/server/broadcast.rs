@@ -127,6 +127,11 @@ impl Env for Server {
         self.metrics.sent.inc();
         self.count(&key.comune, now, "sent");
     }
+
+    fn record_refused(&self, key: &CitizenKey, code: i64, title: &str) {
+        self.metrics.failed.inc();
+        self.record_delivery_error(key, code, title);
+    }
 }
 
 fn missing(what: &str) -> SendError {

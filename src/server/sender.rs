@@ -177,7 +177,7 @@ impl Server {
         }
     }
 
-    fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
+    pub(crate) fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
         let store = &self.engine.store;
         if let Ok(Some(mut c)) = store.citizen(key) {
             c.delivery_error = Some(DeliveryError {
