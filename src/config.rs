@@ -33,6 +33,16 @@ struct RawConfig {
     comuni: BTreeMap<String, RawComune>,
     #[serde(default)]
     console: RawConsole,
+    #[serde(default)]
+    broadcast: RawBroadcast,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBroadcast {
+    whatsapp_per_second: Option<u32>,
+    telegram_per_second: Option<u32>,
+    pause_minutes: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +76,8 @@ struct RawComune {
     whatsapp_phone_number_id: Option<String>,
     whatsapp_number: Option<String>,
     telegram_bot: Option<String>,
+    #[serde(default)]
+    broadcast_templates: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +97,30 @@ pub struct ComuneChannels {
     pub whatsapp_number: Option<String>,
     /// The Telegram bot's username, without @ (t.me links).
     pub telegram_bot: Option<String>,
+    /// WhatsApp: the comune's approved template for broadcasts outside the 24-hour window,
+    /// by language code; its body has one parameter, the operator's text.
+    pub broadcast_templates: BTreeMap<String, String>,
+}
+
+/// Broadcast pacing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BroadcastConfig {
+    /// Messages a second per WhatsApp sending number (Meta's default throughput: 80).
+    pub whatsapp_per_second: u32,
+    /// Messages a second per Telegram bot (Telegram: about 30 without paid broadcasts).
+    pub telegram_per_second: u32,
+    /// How long a number's sending stops after WhatsApp 368 / 131031 (account restricted).
+    pub pause_minutes: u32,
+}
+
+impl Default for BroadcastConfig {
+    fn default() -> BroadcastConfig {
+        BroadcastConfig {
+            whatsapp_per_second: 80,
+            telegram_per_second: 30,
+            pause_minutes: 60,
+        }
+    }
 }
 
 /// The validated configuration.
@@ -98,6 +134,7 @@ pub struct Config {
     pub comuni: BTreeMap<String, ComuneChannels>,
     /// A conversation held by an operator without activity for this long returns to the queue.
     pub release_after_minutes: u32,
+    pub broadcast: BroadcastConfig,
     /// The data directory; `None` means the default `./data`.
     pub data: Option<PathBuf>,
     /// The flows folder; `None` means `./flows` if present, else the built-in flows.
@@ -115,6 +152,7 @@ impl Default for Config {
             telegram_url: DEFAULT_TELEGRAM_URL.into(),
             comuni: BTreeMap::new(),
             release_after_minutes: DEFAULT_RELEASE_AFTER_MINUTES,
+            broadcast: BroadcastConfig::default(),
             data: None,
             flows: None,
             locales: None,
@@ -194,6 +232,7 @@ impl Config {
                             .whatsapp_number
                             .map(|n| n.chars().filter(char::is_ascii_digit).collect()),
                         telegram_bot: c.telegram_bot.map(|b| b.trim_start_matches('@').to_string()),
+                        broadcast_templates: c.broadcast_templates,
                     };
                     (id, channels)
                 })
@@ -203,6 +242,22 @@ impl Config {
                 .release_after_minutes
                 .unwrap_or(DEFAULT_RELEASE_AFTER_MINUTES)
                 .max(1),
+            broadcast: {
+                let d = BroadcastConfig::default();
+                BroadcastConfig {
+                    whatsapp_per_second: raw
+                        .broadcast
+                        .whatsapp_per_second
+                        .unwrap_or(d.whatsapp_per_second)
+                        .max(1),
+                    telegram_per_second: raw
+                        .broadcast
+                        .telegram_per_second
+                        .unwrap_or(d.telegram_per_second)
+                        .max(1),
+                    pause_minutes: raw.broadcast.pause_minutes.unwrap_or(d.pause_minutes),
+                }
+            },
             data: rel(raw.paths.data),
             flows: rel(raw.paths.flows),
             locales: rel(raw.paths.locales),
@@ -288,6 +343,9 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
         let c = Config::load(&example).unwrap();
         assert_eq!(c.data.unwrap(), Path::new(env!("CARGO_MANIFEST_DIR")).join("./data"));
+        assert_eq!(c.broadcast.whatsapp_per_second, 80);
+        let brusson = &c.comuni["brusson"].broadcast_templates;
+        assert!(brusson.contains_key("it") && brusson.contains_key("fr"), "{brusson:?}");
     }
 
     #[test]

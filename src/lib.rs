@@ -6,6 +6,7 @@
 //! and is persisted through `storage`. `text`, `hours`, `faq` and `moderation` are pure
 //! policies called with data and a clock; `i18n` turns reply ids into citizen text.
 
+pub mod broadcast;
 pub mod channel;
 pub mod cli;
 pub mod config;

@@ -38,6 +38,8 @@ enum Command {
     Staff(cli::staff::Args),
     /// Write a backup of the data directory (asks the running server when there is one).
     Backup(cli::backup::BackupArgs),
+    /// Broadcasts: send or schedule one, list them, figures, resend to failed.
+    Broadcast(cli::broadcast::Args),
     /// Restore a backup into an empty data directory (or any, with --force).
     Restore(cli::backup::RestoreArgs),
     #[command(hide = true)]
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Staff(args) => cli::staff::run(args),
         Command::Backup(args) => cli::backup::backup(args),
         Command::Restore(args) => cli::backup::restore_cmd(args),
+        Command::Broadcast(args) => cli::broadcast::run(args),
         Command::StoreLoad(args) => cli::store_load::run(args),
     };
     match result {

@@ -186,6 +186,7 @@ fn suite(store: &dyn Store) {
         status: DeliveryStatus::Sent,
         updated_at: now(),
         errors: vec![],
+        broadcast: None,
     };
     store.put_sent(&sk, &sent).unwrap();
     sent.apply(DeliveryStatus::Delivered, &[], now());
@@ -245,7 +246,85 @@ fn suite(store: &dyn Store) {
     );
     store.remove_account(&account.email).unwrap();
     assert!(store.accounts().unwrap().is_empty());
+    broadcasts(store);
     store.flush().unwrap();
+}
+
+/// Issue #5: paged citizens, broadcasts and their outbox entries.
+fn broadcasts(store: &dyn Store) {
+    use sportello::broadcast::{Broadcast, BroadcastState, Delivery, DeliveryState};
+    let c = Citizen::new(now());
+    let keys: Vec<CitizenKey> = (0..5)
+        .map(|i| CitizenKey::new("brusson", if i < 3 { "telegram" } else { "whatsapp" }, &format!("{i}")))
+        .collect();
+    for k in &keys {
+        store.put_citizen(k, &c).unwrap();
+    }
+    store
+        .put_citizen(&CitizenKey::new("brusson-x", "whatsapp", "9"), &c)
+        .unwrap();
+    let first = store.citizens_page("brusson", None, 2).unwrap();
+    assert_eq!(first.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), keys[..2]);
+    let rest = store.citizens_page("brusson", Some(&first[1].0), 10).unwrap();
+    assert_eq!(
+        rest.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        keys[2..],
+        "no other comune"
+    );
+
+    let b = Broadcast {
+        comune: "brusson".into(),
+        category: Some("info".into()),
+        urgent: false,
+        texts: [("it".to_string(), "Avviso".to_string())].into(),
+        media: None,
+        send_at: now(),
+        created_at: now(),
+        created_by: "test".into(),
+        state: BroadcastState::Scheduled,
+        recipients: 0,
+        started_at: None,
+        finished_at: None,
+    };
+    let id = store.add_broadcast(&b).unwrap();
+    let other = store
+        .add_broadcast(&Broadcast {
+            comune: "madone".into(),
+            ..b.clone()
+        })
+        .unwrap();
+    assert!(other > id);
+    assert_eq!(store.broadcast(id).unwrap(), Some(b.clone()));
+    assert_eq!(store.broadcasts(Some("brusson")).unwrap(), vec![(id, b.clone())]);
+    assert_eq!(store.broadcasts(None).unwrap().len(), 2);
+    let entries: Vec<(CitizenKey, Delivery)> = keys.iter().map(|k| (k.clone(), Delivery::queued("it"))).collect();
+    store.put_deliveries(id, &entries).unwrap();
+    store.put_deliveries(other, &entries[..1]).unwrap();
+    let all = store.deliveries(id, "brusson", None, None, 100).unwrap();
+    assert_eq!(all, entries, "every entry, in (channel, citizen) order");
+    let wa = store.deliveries(id, "brusson", Some("whatsapp"), None, 1).unwrap();
+    assert_eq!(wa, entries[3..4]);
+    let wa = store
+        .deliveries(id, "brusson", Some("whatsapp"), Some(&wa[0].0), 10)
+        .unwrap();
+    assert_eq!(wa, entries[4..]);
+    assert!(store
+        .deliveries(id, "brusson", Some("telegram"), Some(&keys[2]), 10)
+        .unwrap()
+        .is_empty());
+    let mut sent = Delivery::queued("it");
+    sent.state = DeliveryState::Sent;
+    store.put_deliveries(id, &[(keys[0].clone(), sent.clone())]).unwrap();
+    assert_eq!(store.delivery(id, &keys[0]).unwrap(), Some(sent));
+    assert_eq!(store.delivery(other, &keys[1]).unwrap(), None);
+    // Erasing a citizen removes their outbox entries (the key is their number).
+    store.scrub_citizen(&keys[4], false).unwrap();
+    assert_eq!(store.delivery(id, &keys[4]).unwrap(), None);
+    assert_eq!(store.deliveries(id, "brusson", None, None, 100).unwrap().len(), 4);
+    let mut done = b;
+    done.state = BroadcastState::Done;
+    store.put_broadcast(id, &done).unwrap();
+    assert_eq!(store.broadcast(id).unwrap().unwrap().state, BroadcastState::Done);
 }
 
 #[test]

@@ -4,6 +4,9 @@
 #[path = "../audit/check.rs"]
 mod audit;
 mod backup;
+mod broadcast;
+mod broadcast_console;
+mod broadcast_crash;
 mod browser;
 mod cli;
 mod console;

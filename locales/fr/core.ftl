@@ -95,3 +95,15 @@ faq-answer-link = { $answer }
     Si la réponse ne suffit pas, écrivez { $operator } et une personne vous répondra.
 faq-choices = Vous cherchez peut-être l'une de ces réponses : choisissez ci-dessous, ou reformulez votre question.
 faq-out-of-scope = { $redirect }
+
+## Broadcasts: the frame around the operator's text (the text itself is the operator's).
+broadcast-message = 📢 { $comune } · { $category }
+
+    { $text }
+
+    Pour ne plus recevoir ces messages, écrivez { $unsubscribe }.
+broadcast-message-one-list = 📢 { $comune }
+
+    { $text }
+
+    Pour ne plus recevoir ces messages, écrivez { $unsubscribe }.

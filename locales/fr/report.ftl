@@ -32,4 +32,5 @@ report-month-11 = novembre
 report-month-12 = décembre
 report-questions-answered = Questions avec réponse du personnel
 report-answered-in-time = Part avec réponse dans le délai
+report-broadcasts-all = Messages diffusés
 report-broadcasts = Messages diffusés par catégorie

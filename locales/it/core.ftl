@@ -96,3 +96,15 @@ faq-answer-link = { $answer }
     Se la risposta non basta, scriva { $operator } e le risponderà una persona.
 faq-choices = Forse cerca una di queste risposte: scelga qui sotto, oppure riformuli la domanda.
 faq-out-of-scope = { $redirect }
+
+## Broadcasts: the frame around the operator's text (the text itself is the operator's).
+broadcast-message = 📢 { $comune } · { $category }
+
+    { $text }
+
+    Per non ricevere più questi messaggi scriva { $unsubscribe }.
+broadcast-message-one-list = 📢 { $comune }
+
+    { $text }
+
+    Per non ricevere più questi messaggi scriva { $unsubscribe }.

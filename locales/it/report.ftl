@@ -32,4 +32,5 @@ report-month-11 = novembre
 report-month-12 = dicembre
 report-questions-answered = Domande con risposta del personale
 report-answered-in-time = Quota con risposta entro la scadenza
+report-broadcasts-all = Messaggi diffusi
 report-broadcasts = Messaggi diffusi per categoria

@@ -129,7 +129,7 @@ fn from_server(data: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 /// The loopback address of a server listening on `addr` (which may be 0.0.0.0).
-fn loopback(addr: SocketAddr) -> SocketAddr {
+pub(super) fn loopback(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
         ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),

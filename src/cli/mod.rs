@@ -2,6 +2,7 @@
 //! `run`; `src/main.rs` only dispatches. Nothing here holds business logic.
 
 pub mod backup;
+pub mod broadcast;
 pub mod chat;
 pub mod citizen;
 pub mod common;

@@ -80,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // first message (a store that cannot be read fails here, before serving).
         engine.live()?;
         let server = Server::new(engine, config, secrets);
+        server.set_media_dir(data.join(crate::broadcast::media::DIR));
         server
             .enable_admin(store, &data, addr)
             .context("cannot write the admin token")?;

@@ -7,6 +7,7 @@
 pub mod accounts;
 mod api;
 mod audit_pages;
+mod broadcast_pages;
 mod citizen_pages;
 mod closure_pages;
 pub mod desk;
@@ -150,6 +151,13 @@ pub fn routes() -> Router<Server> {
             get(privacy_pages::export_get),
         )
         .route("/{comune}/report", get(privacy_pages::report_page))
+        // Broadcasts (issue #5): composer, list with figures, resend to failed.
+        .route("/{comune}/broadcasts", get(broadcast_pages::list))
+        .route(
+            "/{comune}/broadcasts/new",
+            get(broadcast_pages::new_form).post(broadcast_pages::new_post),
+        )
+        .route("/{comune}/broadcasts/{id}/resend", post(broadcast_pages::resend))
 }
 
 /// The console languages; anything else falls back to Italian.

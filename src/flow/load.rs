@@ -377,6 +377,7 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
             .map(|c| Category {
                 id: c.id.clone(),
                 label: c.label.get_ref().clone(),
+                urgent: c.urgent,
             })
             .collect(),
         moderation,

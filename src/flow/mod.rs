@@ -129,6 +129,8 @@ pub struct Privacy {
 pub struct Category {
     pub id: String,
     pub label: String,
+    /// Broadcasts in it jump the sending queue (civil protection alerts).
+    pub urgent: bool,
 }
 
 /// How a desk moderates what citizens write.

@@ -206,4 +206,7 @@ pub struct RawCategory {
     pub id: String,
     /// Fluent id of the category's label.
     pub label: Spanned<String>,
+    /// Broadcasts of an urgent category (Brusson's Emergenze) go ahead of the others.
+    #[serde(default)]
+    pub urgent: bool,
 }

@@ -57,18 +57,14 @@ pub fn remove_admin_files(data: &Path) {
     }
 }
 
-/// `POST /admin/backup`: the whole backup as the response body.
-pub async fn backup(
-    State(s): State<Server>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
+/// The admin access of a request: loopback peer and the right token, or the refusal.
+fn authorize<'a>(s: &'a Server, peer: SocketAddr, headers: &HeaderMap) -> Result<&'a Access, StatusCode> {
     let Some(access) = s.admin.access.get() else {
-        return StatusCode::NOT_FOUND.into_response();
+        return Err(StatusCode::NOT_FOUND);
     };
     if !peer.ip().is_loopback() {
         tracing::warn!("admin request refused: not from loopback");
-        return StatusCode::FORBIDDEN.into_response();
+        return Err(StatusCode::FORBIDDEN);
     }
     let given = headers
         .get(header::AUTHORIZATION)
@@ -76,8 +72,46 @@ pub async fn backup(
         .and_then(|v| v.strip_prefix("Bearer "));
     if !given.is_some_and(|g| crate::secret::matches(access.token.as_bytes(), g.trim().as_bytes())) {
         tracing::warn!("admin request refused: bad or missing token");
-        return StatusCode::UNAUTHORIZED.into_response();
+        return Err(StatusCode::UNAUTHORIZED);
     }
+    Ok(access)
+}
+
+/// `POST /admin/broadcast`: a [`crate::broadcast::ops::Call`] run in the running server
+/// (whose store sled keeps locked), which then wakes its worker. Answers JSON; a refused
+/// request is 422 with the reason (counts and languages, never a citizen).
+pub async fn broadcast(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::Json(call): axum::Json<crate::broadcast::ops::Call>,
+) -> Response {
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused.into_response();
+    }
+    let server = s.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        crate::broadcast::ops::execute(&server.engine, &server.config, call, "cli", jiff::Timestamp::now())
+    })
+    .await;
+    s.broadcast_wake.notify_one();
+    match done {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `POST /admin/backup`: the whole backup as the response body.
+pub async fn backup(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let access = match authorize(&s, peer, &headers) {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
+    };
     let store = access.store.clone();
     // The scan pauses writes and blocks: on a blocking thread, into memory, so the pause
     // lasts as long as reading the store and not as long as a slow client.

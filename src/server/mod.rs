@@ -6,6 +6,7 @@
 //! started in [`Server::start`] and stopped by the shutdown future given to [`run`].
 
 mod admin;
+mod broadcast;
 mod headers;
 mod limits;
 mod metrics;
@@ -74,6 +75,10 @@ pub struct Inner {
     pub limits: RateLimiter,
     /// Whole-request timeout in milliseconds, read when the router is built.
     pub request_timeout: std::sync::atomic::AtomicU64,
+    /// Wakes the broadcast worker (a broadcast was created or queued again).
+    pub broadcast_wake: Arc<tokio::sync::Notify>,
+    /// Where broadcast media files are kept (`<data>/media`), once set.
+    pub media_dir: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 impl std::ops::Deref for Server {
@@ -147,6 +152,8 @@ impl Server {
                 admin: admin::Admin::default(),
                 limits: RateLimiter::default(),
                 request_timeout: std::sync::atomic::AtomicU64::new(REQUEST_TIMEOUT.as_millis() as u64),
+                broadcast_wake: Arc::default(),
+                media_dir: std::sync::OnceLock::new(),
             }
         });
         Server { inner }
@@ -197,9 +204,11 @@ pub fn app(server: Server) -> Router {
             "/staff",
             crate::console::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)),
         )
+        .route("/media/{name}", get(broadcast::media))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
+        .route("/admin/broadcast", post(admin::broadcast))
         .layer(axum::middleware::from_fn(headers::secure))
         // Covers reading the body: a client trickling bytes is cut, and its connection with it.
         .layer(TimeoutLayer::with_status_code(
@@ -289,7 +298,8 @@ pub async fn run(
 ) -> std::io::Result<()> {
     server.start().map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let retention = tokio::spawn(retention_worker(server.clone(), stop_rx));
+    let retention = tokio::spawn(retention_worker(server.clone(), stop_rx.clone()));
+    let broadcasts = tokio::spawn(server.broadcast_worker().run(stop_rx));
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -298,6 +308,7 @@ pub async fn run(
     let service = app(server.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
     let _ = retention.await;
+    let _ = broadcasts.await;
     tracing::info!("shutting down: finishing in-flight messages");
     server.drain(Duration::from_secs(10)).await;
     server.durable().await.map_err(std::io::Error::other)?;

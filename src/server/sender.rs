@@ -113,6 +113,7 @@ impl Server {
             status: DeliveryStatus::Sent,
             updated_at: now,
             errors: Vec::new(),
+            broadcast: None,
         };
         if let Err(e) = self
             .engine
@@ -138,6 +139,13 @@ impl Server {
         if let Err(e) = store.put_sent(&key, &sent) {
             tracing::error!(error = %e, "could not record a delivery status");
         }
+        if let Some(id) = sent.broadcast {
+            if let Err(e) =
+                crate::broadcast::plan::apply_status(store.as_ref(), id, &sent.key, update.status, &update.errors, at)
+            {
+                tracing::error!(error = %e, "could not record a broadcast delivery status");
+            }
+        }
         // Meta sends no `delivered` when `read` comes at once: reading implies delivery.
         let reached = |s: DeliveryStatus| before < s && update.status >= s && update.status != DeliveryStatus::Failed;
         if reached(DeliveryStatus::Delivered) {
@@ -159,7 +167,7 @@ impl Server {
         }
     }
 
-    fn count(&self, comune: &str, at: Timestamp, metric: &str) {
+    pub(crate) fn count(&self, comune: &str, at: Timestamp, metric: &str) {
         if let Err(e) = self
             .engine
             .store
@@ -169,7 +177,7 @@ impl Server {
         }
     }
 
-    fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
+    pub(crate) fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
         let store = &self.engine.store;
         if let Ok(Some(mut c)) = store.citizen(key) {
             c.delivery_error = Some(DeliveryError {

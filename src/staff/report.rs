@@ -126,13 +126,31 @@ pub fn build(engine: &Engine, comune: &str, year: i32, lang: &str) -> Result<Opt
     let (answered, timed, in_time) = answers(&engine.store.conversations(comune)?, year);
     push("report-questions", t("report-questions-answered"), cell(answered));
     push("report-questions", t("report-answered-in-time"), rate(in_time, timed));
-    for category in &flow.categories {
-        let metric = format!("broadcast:{}", category.id);
+    // Broadcasts are the comune's own messages, not personal data: counted from their
+    // records, in the year they started, per category (one row for a single list).
+    let tz = jiff::tz::TimeZone::get(crate::hours::TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
+    let started: Vec<Option<String>> = engine
+        .store
+        .broadcasts(Some(comune))?
+        .into_iter()
+        .filter_map(|(_, b)| {
+            let at = b.started_at?;
+            (at.to_zoned(tz.clone()).year() as i32 == year).then_some(b.category)
+        })
+        .collect();
+    if flow.categories.is_empty() {
         push(
             "report-broadcasts",
-            t(&category.label),
-            cell(sum(&|m, k| within(m) && k == metric)),
+            t("report-broadcasts-all"),
+            cell(started.len() as u64),
         );
+    }
+    for category in &flow.categories {
+        let n = started
+            .iter()
+            .filter(|c| c.as_deref() == Some(category.id.as_str()))
+            .count();
+        push("report-broadcasts", t(&category.label), cell(n as u64));
     }
     for rule in crate::moderation::Rule::ALL {
         let metric = format!("moderation:{}", rule.name());

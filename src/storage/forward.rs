@@ -141,6 +141,47 @@ macro_rules! forward_store {
         fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
             self.$inner.closures(comune)
         }
+
+        fn citizens_page(
+            &self,
+            comune: &str,
+            after: Option<&CitizenKey>,
+            limit: usize,
+        ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+            self.$inner.citizens_page(comune, after, limit)
+        }
+        fn add_broadcast(&self, broadcast: &crate::broadcast::Broadcast) -> Result<u64, StoreError> {
+            self.$write(|s| s.add_broadcast(broadcast))
+        }
+        fn put_broadcast(&self, id: u64, broadcast: &crate::broadcast::Broadcast) -> Result<(), StoreError> {
+            self.$write(|s| s.put_broadcast(id, broadcast))
+        }
+        fn broadcast(&self, id: u64) -> Result<Option<crate::broadcast::Broadcast>, StoreError> {
+            self.$inner.broadcast(id)
+        }
+        fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, crate::broadcast::Broadcast)>, StoreError> {
+            self.$inner.broadcasts(comune)
+        }
+        fn put_deliveries(
+            &self,
+            id: u64,
+            entries: &[(CitizenKey, crate::broadcast::Delivery)],
+        ) -> Result<(), StoreError> {
+            self.$write(|s| s.put_deliveries(id, entries))
+        }
+        fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<crate::broadcast::Delivery>, StoreError> {
+            self.$inner.delivery(id, key)
+        }
+        fn deliveries(
+            &self,
+            id: u64,
+            comune: &str,
+            channel: Option<&str>,
+            after: Option<&CitizenKey>,
+            limit: usize,
+        ) -> Result<Vec<(CitizenKey, crate::broadcast::Delivery)>, StoreError> {
+            self.$inner.deliveries(id, comune, channel, after, limit)
+        }
     };
 }
 

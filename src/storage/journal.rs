@@ -49,6 +49,9 @@ pub struct SentEntry {
     /// The provider's errors when the status is `failed` (codes and titles only).
     #[serde(default)]
     pub errors: Vec<ProviderError>,
+    /// The broadcast this message belongs to (its outbox entry follows the statuses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<u64>,
 }
 
 impl SentEntry {
@@ -81,6 +84,7 @@ mod tests {
             status: DeliveryStatus::Sent,
             updated_at: t,
             errors: vec![],
+            broadcast: None,
         };
         assert!(e.apply(DeliveryStatus::Read, &[], t), "read may come without delivered");
         assert!(

@@ -19,6 +19,8 @@
 //! | `faqkey_edit` | `comune 0x00 entry-id 0x00 lang` | [`FaqEdit`](super::FaqEdit), JSON: an FAQ entry edited, added or deleted in the console, overlaid on `faq/<comune>.toml` |
 //! | `closurekey_closure` | `comune 0x00 YYYY-MM-DD` | [`ClosureEdit`](super::ClosureEdit), JSON: a one-off closure added (or a flow file's closure removed) in the console |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
+//! | `broadcastid_broadcast` | u64 big-endian, increasing | [`Broadcast`](crate::broadcast::Broadcast), JSON: the operator's texts and the broadcast's state |
+//! | `broadcastrecipient_delivery` | `broadcast-id (u64 BE) channel 0x00 citizen-id` | [`Delivery`](crate::broadcast::Delivery), JSON: the broadcast outbox, one entry per (broadcast, citizen); the comune is the broadcast's. Personal data (the key): removed with the citizen |
 //!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
 //! Telegram chat id). 0x00 cannot occur in any part, so keys sort by comune, then channel,
@@ -61,6 +63,29 @@ fn parts_key(parts: &[(&str, &'static str)]) -> Result<Vec<u8>, StoreError> {
         }
     }
     Ok(parts.iter().map(|(p, _)| p.as_bytes()).collect::<Vec<_>>().join(&0u8))
+}
+
+pub const BROADCASTS_TREE: &str = "broadcastid_broadcast";
+pub const DELIVERIES_TREE: &str = "broadcastrecipient_delivery";
+
+/// The key of a broadcast outbox entry; with an empty `citizen`, the prefix of a channel's
+/// entries; with no channel, of the whole broadcast.
+pub fn delivery_key(id: u64, channel: Option<&str>, citizen: &str) -> Vec<u8> {
+    let mut k = id.to_be_bytes().to_vec();
+    if let Some(channel) = channel {
+        k.extend_from_slice(channel.as_bytes());
+        k.push(0);
+        k.extend_from_slice(citizen.as_bytes());
+    }
+    k
+}
+
+/// The (channel, citizen) of a broadcast outbox key.
+pub fn decode_delivery_key(k: &[u8]) -> Option<(u64, String, String)> {
+    let id = u64::from_be_bytes(k.get(..8)?.try_into().ok()?);
+    let rest = std::str::from_utf8(&k[8..]).ok()?;
+    let (channel, citizen) = rest.split_once('\0')?;
+    Some((id, channel.to_string(), citizen.to_string()))
 }
 
 /// The key of a monthly counter.
@@ -172,6 +197,18 @@ mod tests {
         assert!(a.encode().unwrap() < b.encode().unwrap());
         assert!(a.encode().unwrap().starts_with(&comune_prefix("assemini")));
         assert!(!a.encode().unwrap().starts_with(&comune_prefix("assem")));
+    }
+
+    #[test]
+    fn delivery_keys_round_trip_and_group_by_broadcast_then_channel() {
+        let k = delivery_key(7, Some("whatsapp"), "393331234567");
+        assert_eq!(
+            decode_delivery_key(&k),
+            Some((7, "whatsapp".into(), "393331234567".into()))
+        );
+        assert!(k.starts_with(&delivery_key(7, Some("whatsapp"), "")));
+        assert!(k.starts_with(&delivery_key(7, None, "")));
+        assert!(delivery_key(7, Some("whatsapp"), "9") < delivery_key(8, Some("telegram"), "1"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::{
     anonymized, done_entry, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry,
     ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
 };
+use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 
 /// Citizens in a `BTreeMap` behind one mutex: contention is not a concern for its uses.
@@ -37,6 +38,9 @@ struct Queues {
     faq_edits: BTreeMap<(String, String, String), FaqEdit>,
     /// By (comune, day).
     closures: BTreeMap<(String, String), ClosureEdit>,
+    broadcasts: BTreeMap<u64, Broadcast>,
+    /// (broadcast id, channel, citizen): the order of sled's keys.
+    deliveries: BTreeMap<(u64, String, String), Delivery>,
     next_id: u64,
 }
 
@@ -248,6 +252,20 @@ impl Store for MemoryStore {
             q.outbox.retain(|_, e| &e.key != key);
             n.outbox = before - q.outbox.len();
         }
+        let ids: Vec<u64> = q
+            .broadcasts
+            .iter()
+            .filter(|(_, b)| b.comune == key.comune)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if q.deliveries
+                .remove(&(id, key.channel.clone(), key.citizen.clone()))
+                .is_some()
+            {
+                n.outbox += 1;
+            }
+        }
         let before = q.sent.len();
         q.sent.retain(|_, e| &e.key != key);
         n.sent = before - q.sent.len();
@@ -288,6 +306,8 @@ impl Store for MemoryStore {
             ("cases", any(q.cases.values(), needle)),
             ("ledger", any(q.ledger.values(), needle)),
             ("audit", any(q.audit.values(), needle)),
+            ("broadcasts", any(q.broadcasts.values(), needle)),
+            ("deliveries", any(q.deliveries.keys(), needle)),
         ];
         found.extend(
             trees
@@ -397,6 +417,89 @@ impl Store for MemoryStore {
             .iter()
             .filter(|((c, _), _)| c == comune)
             .map(|(_, e)| e.clone())
+            .collect())
+    }
+
+    fn citizens_page(
+        &self,
+        comune: &str,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(k) => Bound::Excluded(k.clone()),
+            None => Bound::Included(CitizenKey::new(comune, "", "")),
+        };
+        Ok(self
+            .lock()
+            .range((start, Bound::Unbounded))
+            .take_while(|(k, _)| k.comune == comune)
+            .take(limit)
+            .map(|(k, c)| (k.clone(), c.clone()))
+            .collect())
+    }
+    fn add_broadcast(&self, broadcast: &Broadcast) -> Result<u64, StoreError> {
+        let mut q = self.queues();
+        q.next_id += 1;
+        let id = q.next_id;
+        q.broadcasts.insert(id, broadcast.clone());
+        Ok(id)
+    }
+    fn put_broadcast(&self, id: u64, broadcast: &Broadcast) -> Result<(), StoreError> {
+        self.queues().broadcasts.insert(id, broadcast.clone());
+        Ok(())
+    }
+    fn broadcast(&self, id: u64) -> Result<Option<Broadcast>, StoreError> {
+        Ok(self.queues().broadcasts.get(&id).cloned())
+    }
+    fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, Broadcast)>, StoreError> {
+        Ok(self
+            .queues()
+            .broadcasts
+            .iter()
+            .filter(|(_, b)| comune.is_none_or(|c| b.comune == c))
+            .map(|(id, b)| (*id, b.clone()))
+            .collect())
+    }
+    fn put_deliveries(&self, id: u64, entries: &[(CitizenKey, Delivery)]) -> Result<(), StoreError> {
+        for (key, _) in entries {
+            key.encode()?;
+        }
+        let mut q = self.queues();
+        for (key, d) in entries {
+            q.deliveries
+                .insert((id, key.channel.clone(), key.citizen.clone()), d.clone());
+        }
+        Ok(())
+    }
+    fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<Delivery>, StoreError> {
+        Ok(self
+            .queues()
+            .deliveries
+            .get(&(id, key.channel.clone(), key.citizen.clone()))
+            .cloned())
+    }
+    fn deliveries(
+        &self,
+        id: u64,
+        comune: &str,
+        channel: Option<&str>,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Delivery)>, StoreError> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(k) => Bound::Excluded((id, k.channel.clone(), k.citizen.clone())),
+            None => Bound::Included((id, channel.unwrap_or_default().to_string(), String::new())),
+        };
+        Ok(self
+            .queues()
+            .deliveries
+            .range((start, Bound::Unbounded))
+            .take_while(|((i, ch, _), _)| *i == id && channel.is_none_or(|c| c == ch))
+            .take(limit)
+            .map(|((_, ch, cz), d)| (CitizenKey::new(comune, ch, cz), d.clone()))
             .collect())
     }
 }

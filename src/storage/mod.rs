@@ -27,6 +27,7 @@ pub use overlay::{ClosureEdit, FaqEdit};
 pub use sled_store::SledStore;
 pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session, Wrote};
 
+use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 
 /// The schema version this build writes and understands (see `keys::SCHEMA_VERSION_KEY`).
@@ -146,6 +147,37 @@ pub trait Store: Send + Sync + 'static {
     fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError>;
     /// A comune's closure decisions, by day.
     fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError>;
+
+    /// At most `limit` citizens of a comune in key order, starting after `after` (a page of
+    /// [`Store::citizens`], for walking 100,000 subscribers without loading them all).
+    fn citizens_page(
+        &self,
+        comune: &str,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError>;
+
+    /// Stores a new broadcast; returns its id (increasing).
+    fn add_broadcast(&self, broadcast: &Broadcast) -> Result<u64, StoreError>;
+    fn put_broadcast(&self, id: u64, broadcast: &Broadcast) -> Result<(), StoreError>;
+    fn broadcast(&self, id: u64) -> Result<Option<Broadcast>, StoreError>;
+    /// Broadcasts of a comune (every comune with `None`), oldest first.
+    fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, Broadcast)>, StoreError>;
+    /// Writes outbox entries of broadcast `id`, one per citizen (the key's comune is the
+    /// broadcast's and is not stored), replacing any with the same citizen. Not durable
+    /// before [`Store::flush`].
+    fn put_deliveries(&self, id: u64, entries: &[(CitizenKey, Delivery)]) -> Result<(), StoreError>;
+    fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<Delivery>, StoreError>;
+    /// At most `limit` entries of broadcast `id` (of one channel when given), in
+    /// (channel, citizen) order, starting after `after`. Keys are rebuilt with `comune`.
+    fn deliveries(
+        &self,
+        id: u64,
+        comune: &str,
+        channel: Option<&str>,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Delivery)>, StoreError>;
 }
 
 /// What a step writes besides the record and the outbox, in the same transaction.

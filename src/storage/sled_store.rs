@@ -12,15 +12,17 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use super::keys::{
-    closure_key, comune_prefix, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE,
-    CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE,
-    META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    closure_key, comune_prefix, decode_delivery_key, delivery_key, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE,
+    AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE,
+    ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE,
+    SESSIONS_TREE, STATS_TREE,
 };
 use super::{
     anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
     InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,
     StoreError, SCHEMA_VERSION,
 };
+use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 
 fn engine(e: sled::Error) -> StoreError {
@@ -46,6 +48,8 @@ pub struct SledStore {
     erasing: sled::Tree,
     faq_edits: sled::Tree,
     closures: sled::Tree,
+    broadcasts: sled::Tree,
+    deliveries: sled::Tree,
 }
 
 impl SledStore {
@@ -89,7 +93,11 @@ impl SledStore {
         let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
         let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
         let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
+        let broadcasts = db.open_tree(BROADCASTS_TREE).map_err(engine)?;
+        let deliveries = db.open_tree(DELIVERIES_TREE).map_err(engine)?;
         Ok(SledStore {
+            broadcasts,
+            deliveries,
             db,
             citizens,
             inbound,
@@ -420,6 +428,16 @@ impl Store for SledStore {
                 n.sent += 1;
             }
         }
+        for (id, _) in self.broadcasts(Some(&key.comune))? {
+            if self
+                .deliveries
+                .remove(delivery_key(id, Some(&key.channel), &key.citizen))
+                .map_err(engine)?
+                .is_some()
+            {
+                n.outbox += 1;
+            }
+        }
         for (id, case) in self.scan(&self.cases, CASES_TREE, |c: &ModerationCase| &c.key == key)? {
             self.cases
                 .insert(id.to_be_bytes(), encode(&anonymized(case)))
@@ -578,6 +596,43 @@ impl Store for SledStore {
         Ok(())
     }
 
+    fn citizens_page(
+        &self,
+        comune: &str,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let start = match after {
+            Some(k) => std::ops::Bound::Excluded(k.encode()?),
+            None => std::ops::Bound::Included(prefix.clone()),
+        };
+        let mut out = Vec::new();
+        for item in self.citizens.range((start, std::ops::Bound::Unbounded)) {
+            let (k, v) = item.map_err(engine)?;
+            if !k.starts_with(&prefix) || out.len() >= limit {
+                break;
+            }
+            let key = CitizenKey::decode(&k).ok_or(StoreError::Corrupt {
+                tree: CITIZENS_TREE,
+                reason: "key".into(),
+            })?;
+            out.push((key, decode(CITIZENS_TREE, &v)?));
+        }
+        Ok(out)
+    }
+
+    fn add_broadcast(&self, broadcast: &Broadcast) -> Result<u64, StoreError> {
+        self.append(&self.broadcasts, broadcast)
+    }
+
+    fn put_broadcast(&self, id: u64, broadcast: &Broadcast) -> Result<(), StoreError> {
+        self.broadcasts
+            .insert(id.to_be_bytes(), encode(broadcast))
+            .map_err(engine)?;
+        Ok(())
+    }
+
     fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
         self.faq_edits
             .scan_prefix(comune_prefix(comune))
@@ -597,5 +652,69 @@ impl Store for SledStore {
             .scan_prefix(comune_prefix(comune))
             .map(|item| decode_as(CLOSURES_TREE, &item.map_err(engine)?.1))
             .collect()
+    }
+
+    fn broadcast(&self, id: u64) -> Result<Option<Broadcast>, StoreError> {
+        match self.broadcasts.get(id.to_be_bytes()).map_err(engine)? {
+            Some(v) => decode_as(BROADCASTS_TREE, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, Broadcast)>, StoreError> {
+        self.scan(&self.broadcasts, BROADCASTS_TREE, |b: &Broadcast| {
+            comune.is_none_or(|c| b.comune == c)
+        })
+    }
+
+    fn put_deliveries(&self, id: u64, entries: &[(CitizenKey, Delivery)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, d) in entries {
+            key.encode()?;
+            batch.insert(delivery_key(id, Some(&key.channel), &key.citizen), encode(d));
+        }
+        self.deliveries.apply_batch(batch).map_err(engine)
+    }
+
+    fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<Delivery>, StoreError> {
+        match self
+            .deliveries
+            .get(delivery_key(id, Some(&key.channel), &key.citizen))
+            .map_err(engine)?
+        {
+            Some(v) => decode_as(DELIVERIES_TREE, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn deliveries(
+        &self,
+        id: u64,
+        comune: &str,
+        channel: Option<&str>,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Delivery)>, StoreError> {
+        let prefix = delivery_key(id, channel, "");
+        let start = match after {
+            Some(k) => std::ops::Bound::Excluded(delivery_key(id, Some(&k.channel), &k.citizen)),
+            None => std::ops::Bound::Included(prefix.clone()),
+        };
+        let mut out = Vec::new();
+        for item in self.deliveries.range((start, std::ops::Bound::Unbounded)) {
+            let (k, v) = item.map_err(engine)?;
+            if !k.starts_with(&prefix) || out.len() >= limit {
+                break;
+            }
+            let (_, channel, citizen) = decode_delivery_key(&k).ok_or(StoreError::Corrupt {
+                tree: DELIVERIES_TREE,
+                reason: "key".into(),
+            })?;
+            out.push((
+                CitizenKey::new(comune, &channel, &citizen),
+                decode_as(DELIVERIES_TREE, &v)?,
+            ));
+        }
+        Ok(out)
     }
 }

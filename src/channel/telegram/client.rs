@@ -53,6 +53,16 @@ impl BotClient {
             .ok_or_else(|| SendError::Transport("sendMessage: no message_id in the answer".into()))
     }
 
+    /// Sends with another method that answers a Message (`sendPhoto`, `sendVideo`, …).
+    /// Returns the sent message_id.
+    pub async fn send_with(&self, method: &'static str, body: &Value) -> Result<i64, SendError> {
+        let result = self.call(method, body).await?;
+        result
+            .get("message_id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| SendError::Transport(format!("{method}: no message_id in the answer")))
+    }
+
     /// Stops the progress indicator on the citizen's button; shows no notification.
     pub async fn answer_callback_query(&self, callback_query_id: &str) -> Result<(), SendError> {
         self.call(

@@ -1,0 +1,290 @@
+//! Broadcasts: one operator text (per language) sent individually to every subscriber of a
+//! comune's category, through a durable outbox and a paced sender worker.
+//!
+//! - [`compose`]: what a citizen receives (free-form inside WhatsApp's 24-hour window, the
+//!   comune's approved template outside it), pure.
+//! - [`plan`]: who receives it (subscribers of the category, never blocked or unsubscribed),
+//!   the checks before anything is queued, and the fan-out into the outbox in batches.
+//! - [`pace`]: token buckets and back-off, pure.
+//! - [`worker`]: the sender worker, one lane per sending number; `send`: one entry's send.
+//! - [`ops`]: the operator's calls (send, list, status, resend to failed) for CLI and console.
+//!
+//! Delivery guarantee: at most once per citizen. An outbox entry is marked `in-flight`
+//! durably before its request leaves; after a crash an entry still `in-flight` is marked
+//! `interrupted` and is *not* sent again automatically (the provider may have accepted it:
+//! WhatsApp has no idempotency key). Operators see interrupted entries among the failed
+//! and may "resend to failed". The window is at most the worker's concurrent requests.
+//!
+//! Nothing here logs a number, a name or a message text.
+
+pub mod compose;
+pub mod media;
+pub mod ops;
+pub mod pace;
+pub mod plan;
+mod send;
+pub mod worker;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::storage::StoreError;
+
+/// Errors of the broadcast boundary; messages carry no personal data.
+#[derive(Debug, thiserror::Error)]
+pub enum BroadcastError {
+    #[error("unknown comune {0}")]
+    UnknownComune(String),
+    #[error("{comune} has no category {category} (it has: {known})")]
+    UnknownCategory {
+        comune: String,
+        category: String,
+        known: String,
+    },
+    #[error("{comune} has topic categories: choose one with --category ({known})")]
+    CategoryNeeded { comune: String, known: String },
+    #[error("{count} subscribers read {language} but no {language} text was given (--text-{language} FILE)")]
+    MissingText { language: String, count: u64 },
+    #[error("the {language} text is empty")]
+    EmptyText { language: String },
+    #[error("{comune} offers no language {language}")]
+    UnknownLanguage { comune: String, language: String },
+    #[error("{count} WhatsApp subscribers reading {language} are outside the 24-hour window and {comune} has no template for {language}: set comuni.{comune}.broadcast_templates.{language} in the configuration")]
+    MissingTemplate {
+        comune: String,
+        language: String,
+        count: u64,
+    },
+    #[error("no broadcast {0}")]
+    UnknownBroadcast(u64),
+    #[error("media: {0}")]
+    Media(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A broadcast as the operator composed it, and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Broadcast {
+    pub comune: String,
+    /// The topic category (Brusson); `None` for comuni with one list.
+    pub category: Option<String>,
+    /// Whether it goes ahead of other broadcasts (the category is urgent).
+    #[serde(default)]
+    pub urgent: bool,
+    /// The operator's text by language code.
+    pub texts: BTreeMap<String, String>,
+    pub media: Option<Media>,
+    /// Not sent before this time.
+    pub send_at: Timestamp,
+    pub created_at: Timestamp,
+    /// The staff e-mail or `cli`.
+    pub created_by: String,
+    pub state: BroadcastState,
+    /// Entries written to the outbox by the fan-out.
+    #[serde(default)]
+    pub recipients: u64,
+    #[serde(default)]
+    pub started_at: Option<Timestamp>,
+    #[serde(default)]
+    pub finished_at: Option<Timestamp>,
+}
+
+/// An image or short video sent with the text, by link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Media {
+    /// `image` or `video`.
+    pub kind: String,
+    /// A public https URL the providers fetch.
+    pub link: String,
+}
+
+/// Where a broadcast stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BroadcastState {
+    /// Waiting for `send_at`; nobody is queued yet (the list is taken when it starts, so a
+    /// citizen who unsubscribes meanwhile is not included).
+    Scheduled,
+    /// Outbox entries are being written; none is sent until every one is written and
+    /// flushed (a restart redoes the fan-out, which overwrites only unsent entries).
+    FanningOut,
+    Sending,
+    Done,
+}
+
+impl BroadcastState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BroadcastState::Scheduled => "scheduled",
+            BroadcastState::FanningOut => "fanning-out",
+            BroadcastState::Sending => "sending",
+            BroadcastState::Done => "done",
+        }
+    }
+}
+
+/// One outbox entry: a broadcast for one citizen (key: broadcast id, channel, citizen).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The language of the text chosen for this citizen.
+    pub language: String,
+    pub state: DeliveryState,
+    #[serde(default)]
+    pub attempts: u32,
+    /// Not retried before this time (back-off after a transient error).
+    #[serde(default)]
+    pub not_before: Option<Timestamp>,
+    /// Sent as the comune's approved template (the 24-hour window was closed).
+    #[serde(default)]
+    pub template: bool,
+    #[serde(default)]
+    pub updated_at: Option<Timestamp>,
+}
+
+impl Delivery {
+    pub fn queued(language: &str) -> Delivery {
+        Delivery {
+            language: language.to_string(),
+            state: DeliveryState::Queued,
+            attempts: 0,
+            not_before: None,
+            template: false,
+            updated_at: None,
+        }
+    }
+}
+
+/// Where one entry stands. Provider codes and titles only, never a text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum DeliveryState {
+    Queued,
+    /// Its request may have left: never sent again automatically.
+    InFlight,
+    /// Accepted by the provider.
+    Sent,
+    Delivered,
+    Read,
+    Failed {
+        code: i64,
+        title: String,
+    },
+    /// In flight when the process stopped: it may or may not have reached the citizen.
+    Interrupted,
+    /// Not sent: the citizen left, was blocked, or cannot be reached on their channel.
+    Skipped {
+        reason: String,
+    },
+}
+
+/// Delivery figures of one broadcast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub recipients: u64,
+    /// Not yet accepted by the provider (waiting or in flight).
+    pub queued: u64,
+    /// Accepted by the provider (including those delivered and read).
+    pub sent: u64,
+    pub delivered: u64,
+    pub read: u64,
+    /// Refused or reported failed (including interrupted).
+    pub failed: u64,
+    pub interrupted: u64,
+    pub skipped: u64,
+    /// Of those sent, how many as a template.
+    pub templates: u64,
+}
+
+impl Figures {
+    pub fn add(&mut self, d: &Delivery) {
+        self.recipients += 1;
+        match &d.state {
+            DeliveryState::Queued | DeliveryState::InFlight => self.queued += 1,
+            DeliveryState::Sent => self.sent += 1,
+            DeliveryState::Delivered => {
+                self.sent += 1;
+                self.delivered += 1;
+            }
+            DeliveryState::Read => {
+                self.sent += 1;
+                self.delivered += 1;
+                self.read += 1;
+            }
+            DeliveryState::Failed { .. } => self.failed += 1,
+            DeliveryState::Interrupted => {
+                self.failed += 1;
+                self.interrupted += 1;
+            }
+            DeliveryState::Skipped { .. } => self.skipped += 1,
+        }
+        if d.template
+            && matches!(
+                d.state,
+                DeliveryState::Sent | DeliveryState::Delivered | DeliveryState::Read
+            )
+        {
+            self.templates += 1;
+        }
+    }
+
+    /// Entries no longer waiting.
+    pub fn done(&self) -> u64 {
+        self.recipients - self.queued
+    }
+}
+
+/// The figures of broadcast `id`, read page by page.
+pub fn figures(store: &dyn crate::storage::Store, id: u64, comune: &str) -> Result<Figures, StoreError> {
+    let mut f = Figures::default();
+    let mut after = None;
+    loop {
+        let page = store.deliveries(id, comune, None, after.as_ref(), 4096)?;
+        for (_, d) in &page {
+            f.add(d);
+        }
+        match page.last() {
+            Some((k, _)) if page.len() == 4096 => after = Some(k.clone()),
+            _ => return Ok(f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_count_each_state_once_and_read_implies_delivered() {
+        let mut f = Figures::default();
+        let mut d = Delivery::queued("it");
+        f.add(&d);
+        d.state = DeliveryState::Read;
+        d.template = true;
+        f.add(&d);
+        d.state = DeliveryState::Interrupted;
+        f.add(&d);
+        d.state = DeliveryState::Failed {
+            code: 131026,
+            title: "x".into(),
+        };
+        f.add(&d);
+        assert_eq!(
+            f,
+            Figures {
+                recipients: 4,
+                queued: 1,
+                sent: 1,
+                delivered: 1,
+                read: 1,
+                failed: 2,
+                interrupted: 1,
+                skipped: 0,
+                templates: 1
+            }
+        );
+        assert_eq!(f.done(), 3);
+    }
+}

@@ -1,0 +1,470 @@
+//! The broadcast sender worker: starts due broadcasts (fan-out), then sends their outbox
+//! entries through one lane per sending number (a comune's WhatsApp number, a comune's
+//! Telegram bot), each paced by its own [`Pacer`].
+//!
+//! A lane takes the urgent broadcasts first (Emergenze), then the oldest, and chooses again
+//! every [`BATCH`] entries, so an alert overtakes a running newsletter within a batch. Each
+//! entry is marked in flight and made durable (one group fsync shared by the concurrent
+//! sends) before its request leaves; see the module `broadcast` for what a restart does.
+//! The citizen's record is read again just before the send: one who unsubscribed or was
+//! blocked since the fan-out is skipped, and the window is judged at that moment.
+//!
+//! Provider access, the store and the clock come through [`Env`], so tests and the
+//! benchmark run the real worker.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::{watch, Notify, Semaphore};
+
+use super::compose::Payload;
+use super::pace::{Pacer, RecipientGap};
+use super::plan;
+use super::{Broadcast, BroadcastState, Delivery, DeliveryState};
+use crate::channel::{Channel, SendError};
+use crate::config::Config;
+use crate::flow::Flows;
+use crate::i18n::Locales;
+use crate::storage::{CitizenKey, Store, StoreError};
+
+/// Entries taken per choice of broadcast.
+pub const BATCH: usize = 64;
+/// Requests in flight per lane at most: also the most entries a crash can leave in doubt.
+pub const CONCURRENCY: usize = 32;
+/// How often the worker looks for due broadcasts when nothing wakes it.
+const TICK: Duration = Duration::from_secs(1);
+
+/// A boxed future, for the object-safe [`Env`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the worker needs from the server.
+pub trait Env: Send + Sync + 'static {
+    fn store(&self) -> &Arc<dyn Store>;
+    fn flows(&self) -> &Flows;
+    fn locales(&self) -> &Locales;
+    fn config(&self) -> &Config;
+    /// Sends one payload; returns the provider's message id.
+    fn send<'a>(
+        &'a self,
+        comune: &'a str,
+        channel: Channel,
+        to: &'a str,
+        payload: &'a Payload,
+    ) -> BoxFuture<'a, Result<String, SendError>>;
+    /// Resolves once every write made before the call is durable.
+    fn durable(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Remembers an accepted message, to follow its delivery statuses.
+    fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey, broadcast: u64);
+    /// A message refused for good: the citizen's record says why (as for replies).
+    fn record_refused(&self, key: &CitizenKey, code: i64, title: &str);
+}
+
+/// The worker's handle: wake it when a broadcast is created or resent.
+pub struct Worker {
+    env: Arc<dyn Env>,
+    wake: Arc<Notify>,
+    running: Mutex<HashSet<(String, Channel)>>,
+    /// Lanes that last ended without sending anything, and until when they are not started
+    /// again on the tick (each start scans the lane's entries; an explicit wake clears it).
+    idle: Mutex<HashMap<(String, Channel), Instant>>,
+    /// First wait before retrying an entry (doubling).
+    first_backoff: Duration,
+}
+
+impl Worker {
+    pub fn new(env: Arc<dyn Env>, wake: Arc<Notify>, first_backoff: Duration) -> Arc<Worker> {
+        Arc::new(Worker {
+            env,
+            wake,
+            running: Mutex::new(HashSet::new()),
+            idle: Mutex::new(HashMap::new()),
+            first_backoff,
+        })
+    }
+
+    /// Recovers what a previous process left, then starts due broadcasts and their lanes
+    /// until `stop` changes.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let env = self.env.clone();
+        let recovered =
+            tokio::task::spawn_blocking(move || plan::recover(env.store().as_ref(), env.flows(), Timestamp::now()))
+                .await;
+        match recovered {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::warn!(
+                interrupted = n,
+                "broadcast entries in flight at the last stop were not resent (at most once)"
+            ),
+            Ok(Err(e)) => tracing::error!(error = %e, "broadcast recovery failed"),
+            Err(e) => tracing::error!(error = %e, "broadcast recovery task failed"),
+        }
+        loop {
+            if let Err(e) = self.clone().dispatch(&stop).await {
+                tracing::error!(error = %e, "broadcast dispatch failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = self.wake.notified() => {
+                    self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                }
+                _ = stop.changed() => break,
+            }
+        }
+        // Let the lanes finish the requests they started, so that the server's last flush
+        // records them as sent rather than in doubt.
+        let started = Instant::now();
+        while !self.running.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+            && started.elapsed() < Duration::from_secs(10)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Fans out due broadcasts and starts a lane for every comune with one sending.
+    async fn dispatch(self: Arc<Self>, stop: &watch::Receiver<bool>) -> Result<(), StoreError> {
+        let env = self.env.clone();
+        let now = Timestamp::now();
+        let started = tokio::task::spawn_blocking(move || -> Result<Vec<(u64, Broadcast)>, StoreError> {
+            let store = env.store().as_ref();
+            let mut sending = Vec::new();
+            for (id, mut b) in store.broadcasts(None)? {
+                if b.state == BroadcastState::Scheduled && b.send_at <= now {
+                    if let Some(flow) = env.flows().get(&b.comune) {
+                        let n = plan::fan_out(store, flow, id, &mut b, now)?;
+                        tracing::info!(comune = %b.comune, broadcast = id, recipients = n, "broadcast started");
+                    }
+                }
+                if b.state == BroadcastState::Sending {
+                    sending.push((id, b));
+                }
+            }
+            Ok(sending)
+        })
+        .await
+        .map_err(|e| StoreError::Engine(e.to_string()))??;
+        let comuni: HashSet<String> = started.into_iter().map(|(_, b)| b.comune).collect();
+        for comune in comuni {
+            for channel in [Channel::Whatsapp, Channel::Telegram] {
+                let lane = (comune.clone(), channel);
+                let resting = self
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&lane)
+                    .is_some_and(|until| *until > Instant::now());
+                if resting {
+                    continue;
+                }
+                if !self
+                    .running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(lane.clone())
+                {
+                    continue;
+                }
+                let me = self.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let lane_state = Lane::new(me.clone(), &lane.0, lane.1);
+                    let worked = lane_state.run(stop).await;
+                    me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&lane);
+                    if worked {
+                        // Something may have been queued while the lane was ending.
+                        me.wake.notify_one();
+                    } else {
+                        let until = Instant::now() + IDLE_FOR;
+                        me.idle.lock().unwrap_or_else(|p| p.into_inner()).insert(lane, until);
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Shared between a lane and its in-flight sends.
+pub(super) struct Hold {
+    /// Nothing starts on this number before this instant (throttle or account pause).
+    pub(super) until: Option<Instant>,
+}
+
+/// One sending number's queue.
+struct Lane {
+    worker: Arc<Worker>,
+    comune: String,
+    channel: Channel,
+    pacer: Pacer,
+    gap: RecipientGap,
+    permits: Arc<Semaphore>,
+    hold: Arc<Mutex<Hold>>,
+    /// Where each broadcast's scan stopped (entries before it were taken already).
+    cursors: HashMap<u64, Option<CitizenKey>>,
+    /// Entries handed to a send task that has not finished: never taken twice, even when
+    /// a scan starts again from the beginning before the task marked them in flight.
+    busy: Arc<Mutex<HashSet<(u64, CitizenKey)>>>,
+    /// Broadcasts found with nothing left for this lane, and when: skipped by `pick` for a
+    /// while, so that a finished 100,000-entry broadcast is not rescanned every batch while
+    /// another lane still sends it (a resend is noticed when the mark expires).
+    exhausted: HashMap<u64, Instant>,
+    /// Whether this lane handed any entry to a send.
+    worked: bool,
+}
+
+/// How long a lane that found nothing to send is not started again by the tick.
+const IDLE_FOR: Duration = Duration::from_secs(30);
+/// How long a broadcast found exhausted on a lane is not scanned again.
+const EXHAUSTED_FOR: Duration = Duration::from_secs(5);
+
+/// What a scan of one broadcast's entries on a lane found.
+struct Scan {
+    due: Vec<(CitizenKey, Delivery)>,
+    /// Queued entries not due yet: the earliest time one is.
+    waiting: Option<Timestamp>,
+}
+
+impl Lane {
+    fn new(worker: Arc<Worker>, comune: &str, channel: Channel) -> Lane {
+        let config = &worker.env.config().broadcast;
+        let (rate, gap) = match channel {
+            Channel::Telegram => (config.telegram_per_second, Duration::from_secs(1)),
+            _ => (config.whatsapp_per_second, Duration::from_secs(6)),
+        };
+        Lane {
+            worker,
+            comune: comune.to_string(),
+            channel,
+            pacer: Pacer::new(rate, Instant::now()),
+            gap: RecipientGap::new(gap),
+            permits: Arc::new(Semaphore::new(CONCURRENCY)),
+            hold: Arc::new(Mutex::new(Hold { until: None })),
+            cursors: HashMap::new(),
+            busy: Arc::default(),
+            exhausted: HashMap::new(),
+            worked: false,
+        }
+    }
+
+    fn env(&self) -> &Arc<dyn Env> {
+        &self.worker.env
+    }
+
+    /// Sends until nothing is left for this number; returns whether it sent anything.
+    async fn run(mut self, stop: watch::Receiver<bool>) -> bool {
+        loop {
+            if *stop.borrow() {
+                return self.stopping().await;
+            }
+            let (picked, waiting) = match self.pick().await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "broadcast lane: store read failed");
+                    tokio::time::sleep(TICK).await;
+                    continue;
+                }
+            };
+            match picked {
+                Some((id, b, due)) => {
+                    for (key, d) in due {
+                        if *stop.borrow() {
+                            return self.stopping().await;
+                        }
+                        self.send_one(id, &b, key, d).await;
+                    }
+                }
+                None if self.permits.available_permits() < CONCURRENCY => {
+                    // Sends in flight may queue retries: wait for them before deciding.
+                    let _all = self.permits.acquire_many(CONCURRENCY as u32).await;
+                }
+                None => match waiting {
+                    Some(at) => {
+                        let wait = Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default();
+                        tokio::time::sleep(wait.min(TICK)).await;
+                    }
+                    None => {
+                        self.finish().await;
+                        return self.worked;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Waits (a few seconds at most) for this lane's sends in flight, then ends it.
+    async fn stopping(&self) -> bool {
+        let _ = tokio::time::timeout(Duration::from_secs(8), self.permits.acquire_many(CONCURRENCY as u32)).await;
+        self.worked
+    }
+
+    /// The next batch: from the first broadcast (urgent first, then oldest) with due entries.
+    #[allow(clippy::type_complexity)]
+    async fn pick(
+        &mut self,
+    ) -> Result<(Option<(u64, Broadcast, Vec<(CitizenKey, Delivery)>)>, Option<Timestamp>), StoreError> {
+        let env = self.env().clone();
+        let comune = self.comune.clone();
+        let mut sending: Vec<(u64, Broadcast)> =
+            tokio::task::spawn_blocking(move || env.store().broadcasts(Some(&comune)))
+                .await
+                .map_err(|e| StoreError::Engine(e.to_string()))??
+                .into_iter()
+                .filter(|(_, b)| b.state == BroadcastState::Sending)
+                .collect();
+        sending.sort_by_key(|(id, b)| (!b.urgent, *id));
+        self.exhausted.retain(|_, at| at.elapsed() < EXHAUSTED_FOR);
+        let mut waiting: Option<Timestamp> = None;
+        for (id, b) in sending {
+            if self.exhausted.contains_key(&id) {
+                continue;
+            }
+            let cursor = self.cursors.get(&id).cloned().flatten();
+            let scan = self.scan(id, cursor.clone()).await?;
+            let scan = if scan.due.is_empty() && cursor.is_some() {
+                // Entries before the cursor may have been queued again for a retry.
+                self.scan(id, None).await?
+            } else {
+                scan
+            };
+            waiting = match (waiting, scan.waiting) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some((last, _)) = scan.due.last() {
+                self.cursors.insert(id, Some(last.clone()));
+                return Ok((Some((id, b, scan.due)), waiting));
+            }
+            self.cursors.insert(id, None);
+            let busy = self
+                .busy
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .any(|(i, _)| *i == id);
+            if scan.waiting.is_none() && !busy {
+                self.exhausted.insert(id, Instant::now());
+                self.finish().await;
+            }
+        }
+        Ok((None, waiting))
+    }
+
+    /// Up to [`BATCH`] due entries of this lane's channel after `cursor`.
+    async fn scan(&self, id: u64, mut cursor: Option<CitizenKey>) -> Result<Scan, StoreError> {
+        let env = self.env().clone();
+        let (comune, channel) = (self.comune.clone(), self.channel);
+        let busy = self.busy.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = Timestamp::now();
+            let mut scan = Scan {
+                due: Vec::new(),
+                waiting: None,
+            };
+            loop {
+                let page = env
+                    .store()
+                    .deliveries(id, &comune, Some(channel.as_str()), cursor.as_ref(), 1024)?;
+                for (k, d) in &page {
+                    if d.state != DeliveryState::Queued
+                        || busy
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .contains(&(id, k.clone()))
+                    {
+                        continue;
+                    }
+                    match d.not_before {
+                        Some(t) if t > now => scan.waiting = Some(scan.waiting.map_or(t, |w: Timestamp| w.min(t))),
+                        _ => {
+                            scan.due.push((k.clone(), d.clone()));
+                            if scan.due.len() >= BATCH {
+                                return Ok(scan);
+                            }
+                        }
+                    }
+                }
+                if page.len() < 1024 {
+                    return Ok(scan);
+                }
+                cursor = page.last().map(|(k, _)| k.clone());
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Engine(e.to_string()))?
+    }
+
+    /// Paces, marks in flight durably, and hands the request to a task.
+    async fn send_one(&mut self, id: u64, b: &Broadcast, key: CitizenKey, mut d: Delivery) {
+        let held = self.hold.lock().unwrap_or_else(|p| p.into_inner()).until.take();
+        if let Some(until) = held {
+            self.pacer.hold_until(until);
+        }
+        if let Some(wait) = self.gap.check(&key.citizen, Instant::now()) {
+            // The same chat got another broadcast moments ago: later, not now.
+            d.not_before = Some(Timestamp::now() + wait);
+            self.write(id, key, d).await;
+            return;
+        }
+        let at = self.pacer.reserve(Instant::now());
+        tokio::time::sleep_until(at.into()).await;
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let env = self.env().clone();
+        let hold = self.hold.clone();
+        let b = b.clone();
+        let first_backoff = self.worker.first_backoff;
+        let pause = Duration::from_secs(u64::from(env.config().broadcast.pause_minutes) * 60);
+        let busy = self.busy.clone();
+        busy.lock().unwrap_or_else(|p| p.into_inner()).insert((id, key.clone()));
+        self.worked = true;
+        tokio::spawn(async move {
+            let mine = (id, key.clone());
+            super::send::deliver(env, id, &b, key, d, first_backoff, pause, hold).await;
+            busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&mine);
+            drop(permit);
+        });
+    }
+
+    async fn write(&self, id: u64, key: CitizenKey, d: Delivery) {
+        let env = self.env().clone();
+        let done = tokio::task::spawn_blocking(move || env.store().put_deliveries(id, &[(key, d)])).await;
+        if !matches!(done, Ok(Ok(()))) {
+            tracing::error!(broadcast = id, "could not update a broadcast entry");
+        }
+    }
+
+    /// Marks done the broadcasts of this comune that have nothing left in any lane.
+    async fn finish(&self) {
+        let env = self.env().clone();
+        let comune = self.comune.clone();
+        let _ = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+            let store = env.store().as_ref();
+            for (id, mut b) in store.broadcasts(Some(&comune))? {
+                if b.state != BroadcastState::Sending {
+                    continue;
+                }
+                let f = super::figures(store, id, &comune)?;
+                if f.queued == 0 {
+                    b.state = BroadcastState::Done;
+                    b.finished_at = Some(Timestamp::now());
+                    store.put_broadcast(id, &b)?;
+                    store.flush()?;
+                    tracing::info!(
+                        comune = %comune,
+                        broadcast = id,
+                        sent = f.sent,
+                        failed = f.failed,
+                        skipped = f.skipped,
+                        "broadcast done"
+                    );
+                }
+            }
+            Ok(())
+        })
+        .await;
+    }
+}

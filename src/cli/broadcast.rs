@@ -1,0 +1,215 @@
+//! `sportello broadcast send|list|status|resend-failed`: argument parsing and where the call
+//! runs. With no server holding the data directory the call runs on the store directly
+//! (a server started later sends what is queued); with one, it goes to that server's
+//! loopback admin endpoint (`server::admin`), as `sportello backup` does.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::common::{config, data_dir, engine, Paths};
+use crate::broadcast::ops::{execute, Call};
+use crate::broadcast::Media;
+use crate::server::{ADDR_FILE, TOKEN_FILE};
+use crate::storage::SledStore;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Send (or schedule) a broadcast to a comune's subscribers of one category.
+    Send(SendArgs),
+    /// Every broadcast with its figures, as JSON lines.
+    List {
+        #[arg(long)]
+        comune: Option<String>,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// One broadcast's state and figures (queued, sent, delivered, read, failed), as JSON.
+    Status {
+        id: u64,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Queue again the entries that failed or were interrupted.
+    ResendFailed {
+        id: u64,
+        #[command(flatten)]
+        paths: Paths,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    #[arg(long)]
+    pub comune: String,
+    /// The topic category (Brusson: info, eventi, emergenze); omit for comuni with one list.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// The Italian text (a UTF-8 file).
+    #[arg(long, value_name = "FILE")]
+    pub text_it: Option<PathBuf>,
+    /// The French text, required when French-speaking citizens would receive it.
+    #[arg(long, value_name = "FILE")]
+    pub text_fr: Option<PathBuf>,
+    /// An image (.jpg, .png) or short video (.mp4, .3gp): a file, kept in the data directory
+    /// and served at <public_url>/media/…, or a public https URL the providers can fetch.
+    #[arg(long, value_name = "FILE|URL")]
+    pub media: Option<String>,
+    /// When to send: RFC 3339 (2026-12-01T08:00:00+01:00) or a local time in Europe/Rome
+    /// (2026-12-01 08:00); now when absent.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    #[command(flatten)]
+    pub paths: Paths,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (call, paths) = match args.command {
+        Command::Send(a) => (send_call(&a, &a.paths)?, a.paths),
+        Command::List { comune, paths } => (Call::List { comune }, paths),
+        Command::Status { id, paths } => (Call::Status { id }, paths),
+        Command::ResendFailed { id, paths } => (Call::ResendFailed { id }, paths),
+    };
+    let list = matches!(call, Call::List { .. });
+    let answer = run_call(&paths, call)?;
+    match (list, answer) {
+        (true, Value::Array(items)) => {
+            for item in items {
+                println!("{item}");
+            }
+        }
+        (_, v) => println!("{}", serde_json::to_string_pretty(&v)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn send_call(a: &SendArgs, paths: &Paths) -> anyhow::Result<Call> {
+    let mut texts = BTreeMap::new();
+    for (lang, file) in [("it", &a.text_it), ("fr", &a.text_fr)] {
+        if let Some(f) = file {
+            let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+            texts.insert(lang.to_string(), text);
+        }
+    }
+    if texts.is_empty() {
+        bail!("give the text with --text-it FILE (and --text-fr FILE for French-speaking subscribers)");
+    }
+    let media = match a.media.as_deref() {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => Some(media_of(url)?),
+        // The data directory is writable while a server runs (sled locks only its files).
+        Some(file) => Some(crate::broadcast::media::keep(
+            &data_dir(paths)?,
+            Path::new(file),
+            &config(paths)?.public_url,
+        )?),
+        None => None,
+    };
+    let send_at = a.at.as_deref().map(parse_time).transpose()?;
+    Ok(Call::Send {
+        comune: a.comune.clone(),
+        category: a.category.clone(),
+        texts,
+        media,
+        send_at,
+    })
+}
+
+/// An image or a short video by its URL's extension.
+pub fn media_of(url: &str) -> anyhow::Result<Media> {
+    if !url.starts_with("https://") && !url.starts_with("http://") {
+        bail!("--media must be a URL the providers can fetch (https://…)");
+    }
+    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+    let kind = if [".jpg", ".jpeg", ".png"].iter().any(|e| path.ends_with(e)) {
+        "image"
+    } else if [".mp4", ".3gp"].iter().any(|e| path.ends_with(e)) {
+        "video"
+    } else {
+        bail!("--media: an image (.jpg, .jpeg, .png) or a short video (.mp4, .3gp)");
+    };
+    Ok(Media {
+        kind: kind.into(),
+        link: url.into(),
+    })
+}
+
+/// RFC 3339, or a civil time in Europe/Rome.
+pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let civil: jiff::civil::DateTime = s
+        .replace(' ', "T")
+        .parse()
+        .with_context(|| format!("--at {s}: not a time (2026-12-01 08:00 or RFC 3339)"))?;
+    Ok(civil.in_tz("Europe/Rome")?.timestamp())
+}
+
+/// Runs the call on the store, or on the server holding it.
+fn run_call(paths: &Paths, call: Call) -> anyhow::Result<Value> {
+    let data = data_dir(paths)?;
+    if data.join(TOKEN_FILE).is_file() && SledStore::open(&data).is_err() {
+        return from_server(&data, &call);
+    }
+    let engine = engine(paths)?;
+    let config = config(paths)?;
+    let v = execute(&engine, &config, call, "cli", Timestamp::now())?;
+    Ok(v)
+}
+
+fn from_server(data: &Path, call: &Call) -> anyhow::Result<Value> {
+    let token = std::fs::read_to_string(data.join(TOKEN_FILE)).context("cannot read the admin token")?;
+    let addr: SocketAddr = std::fs::read_to_string(data.join(ADDR_FILE))
+        .context("cannot read the server's address")?
+        .trim()
+        .parse()
+        .context("the server's address file is damaged")?;
+    let url = format!("http://{}/admin/broadcast", super::backup::loopback(addr));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token.trim())
+            .json(call)
+            .send()
+            .await
+            .context("the server holding the data directory did not answer")?;
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() {
+            bail!("{}", if body.is_empty() { status.to_string() } else { body });
+        }
+        Ok(serde_json::from_str(&body)?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_media_are_read() {
+        assert_eq!(
+            parse_time("2026-12-01 08:00").unwrap(),
+            "2026-12-01T07:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(parse_time("2026-12-01T08:00:00+01:00").is_ok());
+        assert!(parse_time("tomorrow").is_err());
+        assert_eq!(media_of("https://x.it/a.JPG?x=1").unwrap().kind, "image");
+        assert_eq!(media_of("https://x.it/v.mp4").unwrap().kind, "video");
+        assert!(media_of("/tmp/a.jpg").is_err());
+        assert!(media_of("https://x.it/a.pdf").is_err());
+    }
+}

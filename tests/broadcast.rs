@@ -1,0 +1,669 @@
+//! Broadcasts end to end (issue #5): the real server and worker against a fake Graph API
+//! and a fake Telegram Bot API on loopback that record what they receive, when, and for
+//! whom; and the real binary killed with SIGKILL in the middle of a broadcast.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{json, Value};
+use sportello::broadcast::plan::{self, Request};
+use sportello::broadcast::{BroadcastError, BroadcastState, DeliveryState};
+use sportello::config::{ComuneChannels, Config, Secrets};
+use sportello::dialogue::{Citizen, State as CitizenState};
+use sportello::server::{self, Server};
+use sportello::storage::{CitizenKey, SledStore, Store};
+
+use crate::util;
+
+/// What the fake providers received.
+#[derive(Default)]
+pub struct Fake {
+    /// (when, recipient, body), in arrival order.
+    pub got: Vec<(Instant, String, Value)>,
+    /// While set, a request is recorded and then never answered.
+    pub hold: bool,
+    pub held: usize,
+    /// Per recipient: Graph error codes to answer, one per request, before succeeding.
+    pub errors: HashMap<String, VecDeque<i64>>,
+    /// Requests answered with an error.
+    pub refused: Vec<(String, i64)>,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+async fn graph(State(f): State<Shared>, UrlPath(_pnid): UrlPath<String>, Json(body): Json<Value>) -> Response {
+    let to = body["to"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches('+')
+        .to_string();
+    answer(
+        f,
+        to,
+        body,
+        |n| json!({"messaging_product": "whatsapp", "contacts": [], "messages": [{"id": format!("wamid.b.{n}")}]}),
+    )
+    .await
+}
+
+async fn telegram(
+    State(f): State<Shared>,
+    UrlPath((_bot, _method)): UrlPath<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    let to = body["chat_id"].to_string();
+    answer(
+        f,
+        to,
+        body,
+        |n| json!({"ok": true, "result": {"message_id": n, "date": 0, "chat": {"id": 1, "type": "private"}}}),
+    )
+    .await
+}
+
+async fn answer(f: Shared, to: String, body: Value, ok: impl Fn(usize) -> Value) -> Response {
+    let (hold, n) = {
+        let mut p = f.lock().unwrap();
+        if let Some(code) = p.errors.get_mut(&to).and_then(VecDeque::pop_front) {
+            p.refused.push((to, code));
+            let err = json!({"error": {"message": "x", "type": "OAuthException", "code": code, "fbtrace_id": "x"}});
+            return (axum::http::StatusCode::BAD_REQUEST, Json(err)).into_response();
+        }
+        p.got.push((Instant::now(), to, body));
+        if p.hold {
+            p.held += 1;
+        }
+        (p.hold, p.got.len())
+    };
+    if hold {
+        std::future::pending::<()>().await;
+    }
+    Json(ok(n)).into_response()
+}
+
+/// Starts the fake providers; returns their address.
+pub async fn fake_providers() -> (SocketAddr, Shared) {
+    let fake: Shared = Arc::default();
+    let router = Router::new()
+        .route("/v23.0/{pnid}/messages", post(graph))
+        .route("/{bot}/{method}", post(telegram))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (addr, fake)
+}
+
+/// A subscriber of Brusson (or any comune) as the dialogue would store it.
+pub fn subscriber(lang: &str, categories: &[&str], last_inbound: Timestamp) -> Citizen {
+    let mut c = Citizen::new(last_inbound);
+    c.state = CitizenState::Subscribed;
+    c.language = Some(lang.into());
+    c.categories = categories.iter().map(|s| s.to_string()).collect();
+    c
+}
+
+/// `n` WhatsApp subscribers of Brusson's `info`, numbered from `first`, alternating Italian
+/// and French; all wrote within the last hour.
+pub fn seed(store: &dyn Store, first: u64, n: u64, categories: &[&str]) -> Vec<String> {
+    let now = Timestamp::now() - SignedDuration::from_mins(30);
+    (first..first + n)
+        .map(|i| {
+            let number = format!("39333{i:07}");
+            let lang = if i % 2 == 0 { "it" } else { "fr" };
+            store
+                .put_citizen(
+                    &CitizenKey::new("brusson", "whatsapp", &number),
+                    &subscriber(lang, categories, now),
+                )
+                .unwrap();
+            number
+        })
+        .collect()
+}
+
+fn texts() -> BTreeMap<String, String> {
+    [
+        ("it".to_string(), "Strada chiusa per neve".to_string()),
+        ("fr".to_string(), "Route fermée pour neige".to_string()),
+    ]
+    .into()
+}
+
+fn request(category: &str, texts: BTreeMap<String, String>) -> Request {
+    Request {
+        comune: "brusson".into(),
+        category: Some(category.into()),
+        texts,
+        media: None,
+        send_at: None,
+        created_by: "test".into(),
+    }
+}
+
+/// A server in this process over sled, with the fakes, Brusson configured.
+struct Running {
+    server: Server,
+    base: String,
+    store: Arc<dyn Store>,
+    config: Config,
+    fake: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    async fn start(per_second: u32, seed_with: impl FnOnce(&dyn Store)) -> Running {
+        let (addr, fake) = fake_providers().await;
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
+        seed_with(store.as_ref());
+        let mut config = Config {
+            graph_url: format!("http://{addr}/v23.0"),
+            telegram_url: format!("http://{addr}"),
+            ..Config::default()
+        };
+        config.broadcast.whatsapp_per_second = per_second;
+        config.broadcast.telegram_per_second = per_second;
+        // A restricted number pauses for 0 minutes here: the pause is observable (audit,
+        // the entry queued again, not failed) without waiting an hour.
+        config.broadcast.pause_minutes = 0;
+        config.comuni.insert(
+            "brusson".into(),
+            ComuneChannels {
+                whatsapp_phone_number_id: Some("pn-brusson".into()),
+                broadcast_templates: [
+                    ("it".to_string(), "avviso_brusson".to_string()),
+                    ("fr".to_string(), "avis_brusson".to_string()),
+                ]
+                .into(),
+                ..Default::default()
+            },
+        );
+        let secrets = Secrets::from_vars([
+            ("SPORTELLO_WHATSAPP_APP_SECRET".to_string(), "app-secret".to_string()),
+            ("SPORTELLO_WHATSAPP_TOKEN".to_string(), "t".to_string()),
+            ("SPORTELLO_TELEGRAM_TOKEN_BRUSSON".to_string(), "tok".to_string()),
+        ]);
+        let server = Server::new(util::engine(store.clone()), config.clone(), secrets);
+        server.set_backoff(Duration::from_millis(20));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(server::run(server.clone(), listener, async move {
+            let _ = rx.await;
+        }));
+        Running {
+            server,
+            base,
+            store,
+            config,
+            fake,
+            stop: Some(tx),
+            done: Some(done),
+            _dir: dir,
+        }
+    }
+
+    fn create(&self, req: &Request) -> Result<u64, BroadcastError> {
+        let (flows, locales) = util::world();
+        let (id, _, _) = plan::create(flows, locales, &self.config, self.store.as_ref(), req, Timestamp::now())?;
+        self.server.broadcast_wake.notify_one();
+        Ok(id)
+    }
+
+    /// Waits until broadcast `id` is done (fails after `limit`).
+    async fn done(&self, id: u64, limit: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if self.store.broadcast(id).unwrap().unwrap().state == BroadcastState::Done {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("broadcast {id} not done after {limit:?}");
+    }
+
+    fn figures(&self, id: u64) -> sportello::broadcast::Figures {
+        sportello::broadcast::figures(self.store.as_ref(), id, "brusson").unwrap()
+    }
+
+    fn got(&self) -> Vec<(Instant, String, Value)> {
+        self.fake.lock().unwrap().got.clone()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.done.take().unwrap().await.unwrap().unwrap();
+    }
+}
+
+fn text_of(body: &Value) -> String {
+    body["text"]["body"]
+        .as_str()
+        .or_else(|| body["text"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_subscribers_of_the_category_get_it_in_their_language() {
+    let now = Timestamp::now();
+    let running = Running::start(500, |s| {
+        let put =
+            |channel: &str, id: &str, c: Citizen| s.put_citizen(&CitizenKey::new("brusson", channel, id), &c).unwrap();
+        put("whatsapp", "391", subscriber("it", &["eventi"], now));
+        put("whatsapp", "392", subscriber("fr", &["eventi", "info"], now));
+        put("telegram", "93", subscriber("fr", &["eventi"], now));
+        // Not subscribed to eventi; unsubscribed; blocked; the web simulator; another comune.
+        put("whatsapp", "394", subscriber("it", &["info"], now));
+        let mut gone = subscriber("it", &["eventi"], now);
+        gone.state = CitizenState::Unsubscribed;
+        put("whatsapp", "395", gone);
+        let mut blocked = subscriber("it", &["eventi"], now);
+        blocked.state = CitizenState::Blocked { reason: "x".into() };
+        put("whatsapp", "396", blocked);
+        put("web", "web-7", subscriber("it", &["eventi"], now));
+        s.put_citizen(
+            &CitizenKey::new("madone", "whatsapp", "398"),
+            &subscriber("it", &[], now),
+        )
+        .unwrap();
+    })
+    .await;
+    let id = running.create(&request("eventi", texts())).unwrap();
+    running.done(id, Duration::from_secs(20)).await;
+    let mut got: Vec<(String, String)> = running
+        .got()
+        .iter()
+        .map(|(_, to, b)| (to.clone(), text_of(b)))
+        .collect();
+    got.sort();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[0].0, "391");
+    assert!(
+        got[0].1.contains("Strada chiusa per neve") && got[0].1.contains("Eventi e attività"),
+        "{}",
+        got[0].1
+    );
+    assert_eq!(got[1].0, "392");
+    assert!(
+        got[1].1.contains("Route fermée pour neige") && got[1].1.contains("Événements"),
+        "{}",
+        got[1].1
+    );
+    assert_eq!(got[2].0, "93", "the Telegram subscriber, by chat id");
+    assert!(got[2].1.contains("Route fermée"));
+    let f = running.figures(id);
+    assert_eq!((f.recipients, f.sent, f.failed, f.queued), (3, 3, 0, 0), "{f:?}");
+    // The annual report counts it under its category (1 shows as "<5": no small counts).
+    let engine = crate::util::engine(running.store.clone());
+    let year = Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Rome").unwrap())
+        .year() as i32;
+    let report = sportello::staff::report::build(&engine, "brusson", year, "it")
+        .unwrap()
+        .unwrap();
+    let row = |label: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.section.starts_with("Messaggi diffusi") && r.label.contains(label))
+            .map(|r| r.value.clone())
+    };
+    assert_eq!(row("Eventi").as_deref(), Some("<5"), "{:?}", report.rows);
+    assert_eq!(row("Emergenze").as_deref(), Some("0"), "{:?}", report.rows);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn french_subscribers_without_a_french_text_are_refused_and_nothing_is_queued() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 4, &["info"]);
+    })
+    .await;
+    let only_italian: BTreeMap<String, String> = [("it".to_string(), "Solo italiano".to_string())].into();
+    let e = running.create(&request("info", only_italian)).unwrap_err();
+    assert!(
+        matches!(&e, BroadcastError::MissingText { language, count: 2 } if language == "fr"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("--text-fr"), "{e}");
+    assert!(running.store.broadcasts(None).unwrap().is_empty());
+    let e = running.create(&request("cronaca", texts())).unwrap_err();
+    assert!(matches!(e, BroadcastError::UnknownCategory { .. }), "{e}");
+    let mut no_category = request("info", texts());
+    no_category.category = None;
+    assert!(matches!(
+        running.create(&no_category).unwrap_err(),
+        BroadcastError::CategoryNeeded { .. }
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(running.got().is_empty());
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_24_hour_window_chooses_free_form_or_the_template() {
+    let now = Timestamp::now();
+    let running = Running::start(500, |s| {
+        let put = |id: &str, c: Citizen| s.put_citizen(&CitizenKey::new("brusson", "whatsapp", id), &c).unwrap();
+        put("391", subscriber("it", &["info"], now - SignedDuration::from_hours(23)));
+        put("392", subscriber("it", &["info"], now - SignedDuration::from_hours(25)));
+        put("393", subscriber("fr", &["info"], now - SignedDuration::from_hours(72)));
+    })
+    .await;
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(20)).await;
+    let by: BTreeMap<String, Value> = running.got().into_iter().map(|(_, to, b)| (to, b)).collect();
+    assert_eq!(by["391"]["type"], "text");
+    assert_eq!(by["392"]["type"], "template");
+    assert_eq!(by["392"]["template"]["name"], "avviso_brusson");
+    assert_eq!(by["392"]["template"]["language"]["code"], "it");
+    assert_eq!(
+        by["392"]["template"]["components"][0]["parameters"][0]["text"],
+        "Strada chiusa per neve"
+    );
+    assert_eq!(by["393"]["template"]["name"], "avis_brusson");
+    assert_eq!(running.figures(id).templates, 2);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_errors_are_not_retried_transient_ones_are() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 6, &["info"]);
+    })
+    .await;
+    {
+        let mut f = running.fake.lock().unwrap();
+        f.errors.insert("393330000000".into(), [131026].into()); // not on WhatsApp
+        f.errors.insert("393330000001".into(), [130429, 131000].into()); // throttle, then transient
+        f.errors.insert("393330000002".into(), [132001].into()); // template missing: never retried
+    }
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(30)).await;
+    let got = running.got();
+    let refused = running.fake.lock().unwrap().refused.clone();
+    let count = |to: &str| got.iter().filter(|(_, t, _)| t == to).count();
+    assert_eq!(count("393330000000"), 0);
+    assert_eq!(
+        refused.iter().filter(|(t, _)| t == "393330000000").count(),
+        1,
+        "131026 tried once"
+    );
+    assert_eq!(count("393330000001"), 1, "delivered after two transient errors");
+    assert_eq!(refused.iter().filter(|(t, _)| t == "393330000001").count(), 2);
+    assert_eq!(refused.iter().filter(|(t, _)| t == "393330000002").count(), 1);
+    let f = running.figures(id);
+    assert_eq!((f.sent, f.failed), (4, 2), "{f:?}");
+    let key = CitizenKey::new("brusson", "whatsapp", "393330000000");
+    assert!(matches!(
+        running.store.delivery(id, &key).unwrap().unwrap().state,
+        DeliveryState::Failed { code: 131026, .. }
+    ));
+    // As for replies, the citizen's record says why.
+    let record = running.store.citizen(&key).unwrap().unwrap();
+    assert_eq!(record.delivery_error.map(|e| e.code), Some(131026));
+    // Resend to failed: queued again, sent again to whoever the provider now accepts.
+    assert_eq!(
+        plan::resend_failed(running.store.as_ref(), id, "test", Timestamp::now()).unwrap(),
+        2
+    );
+    running.server.broadcast_wake.notify_one();
+    running.done(id, Duration::from_secs(30)).await;
+    assert_eq!(running.figures(id).sent, 6);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restricted_account_pauses_the_number_instead_of_failing_the_message() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 3, &["info"]);
+    })
+    .await;
+    running
+        .fake
+        .lock()
+        .unwrap()
+        .errors
+        .insert("393330000001".into(), [131031].into());
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(30)).await;
+    let f = running.figures(id);
+    assert_eq!((f.sent, f.failed), (3, 0), "{f:?}");
+    let paused = running.store.audit(Some("brusson")).unwrap();
+    let paused: Vec<_> = paused.iter().filter(|(_, e)| e.action == "broadcast-paused").collect();
+    assert_eq!(paused.len(), 1);
+    assert!(paused[0].1.detail.contains("131031") && !paused[0].1.detail.contains("393330000001"));
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_statuses_reach_the_figures() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 3, &["info"]);
+    })
+    .await;
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(20)).await;
+    // The fake numbered its wamids 1..=3 in arrival order; statuses come as signed webhooks.
+    let status = |n: usize, status: &str, errors: Value| {
+        json!({"id": format!("wamid.b.{n}"), "status": status, "timestamp": Timestamp::now().as_second().to_string(),
+               "recipient_id": "39333", "errors": errors})
+    };
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [{"field": "messages", "value": {
+    "messaging_product": "whatsapp",
+    "metadata": {"display_phone_number": "39", "phone_number_id": "pn-brusson"},
+    "statuses": [
+        status(1, "delivered", json!([])),
+        status(2, "read", json!([])),
+        status(1, "read", json!([])),
+        status(1, "delivered", json!([])),
+        status(3, "failed", json!([{"code": 131049, "title": "ecosystem"}])),
+    ]}}]}]});
+    let raw = serde_json::to_vec(&body).unwrap();
+    let code = reqwest::Client::new()
+        .post(format!("{}/webhook/whatsapp", running.base))
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            sportello::channel::whatsapp::sign(b"app-secret", &raw),
+        )
+        .body(raw)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(code, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let f = running.figures(id);
+    assert_eq!((f.sent, f.delivered, f.read, f.failed), (2, 2, 2, 1), "{f:?}");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emergency_overtakes_a_running_broadcast() {
+    let running = Running::start(100, |s| {
+        seed(s, 0, 400, &["info"]);
+        seed(s, 1000, 50, &["emergenze"]);
+    })
+    .await;
+    let info = running.create(&request("info", texts())).unwrap();
+    let started = Instant::now();
+    while running.got().len() < 20 {
+        assert!(started.elapsed() < Duration::from_secs(30), "info never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let alert = running.create(&request("emergenze", texts())).unwrap();
+    running.done(alert, Duration::from_secs(60)).await;
+    running.done(info, Duration::from_secs(60)).await;
+    let order: Vec<bool> = running
+        .got()
+        .iter()
+        .map(|(_, _, b)| text_of(b).contains("Emergenze") || text_of(b).contains("Urgences"))
+        .collect();
+    assert_eq!(order.iter().filter(|e| **e).count(), 50);
+    let last_alert = order.iter().rposition(|e| *e).unwrap();
+    // 20 before the alert was created, at most a batch (64) and the sends in flight (16)
+    // while it was: the alert is through long before the 400 are.
+    assert!(
+        last_alert < 300,
+        "the last alert message was number {last_alert} of 450"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_is_not_faster_than_the_configured_pace() {
+    let running = Running::start(100, |s| {
+        seed(s, 0, 250, &["info"]);
+    })
+    .await;
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(60)).await;
+    let times: Vec<Instant> = running.got().iter().map(|(t, _, _)| *t).collect();
+    assert_eq!(times.len(), 250);
+    // 250 messages at 100/s take at least 2.49 s, less the pacer's slack (20 ms).
+    let span = *times.last().unwrap() - times[0];
+    assert!(span >= Duration::from_millis(2400), "250 messages in {span:?}");
+    // In any one-second window: 100, plus the slack and loopback jitter.
+    for (i, t) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| **u - *t < Duration::from_secs(1))
+            .count();
+        assert!(in_window <= 110, "{in_window} messages within one second");
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_file_is_served_and_sent_by_link_with_the_text_as_caption() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 2, &["info"]);
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("neve.jpg");
+    std::fs::write(&file, b"\xff\xd8\xff not a real jpeg").unwrap();
+    let media = sportello::broadcast::media::keep(&dir.path().join("data"), &file, &running.base).unwrap();
+    running.server.set_media_dir(dir.path().join("data/media"));
+    let mut req = request("info", texts());
+    req.media = Some(media.clone());
+    let id = running.create(&req).unwrap();
+    running.done(id, Duration::from_secs(20)).await;
+    let got = running.got();
+    assert_eq!(got.len(), 2);
+    for (_, _, body) in &got {
+        assert_eq!(body["type"], "image");
+        assert_eq!(body["image"]["link"], media.link.as_str());
+        assert!(
+            body["image"]["caption"].as_str().unwrap().contains("neige")
+                || body["image"]["caption"].as_str().unwrap().contains("neve")
+        );
+    }
+    let http = reqwest::Client::new();
+    let r = http.get(&media.link).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert_eq!(&r.bytes().await.unwrap()[..], b"\xff\xd8\xff not a real jpeg");
+    for bad in ["/media/..%2Fdb", "/media/db", &format!("/media/{}.pdf", "a".repeat(64))] {
+        let r = http.get(format!("{}{bad}", running.base)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+    }
+    running.stop().await;
+}
+
+/// The command line without a server: refusals are clear and exit 1; a broadcast to a comune
+/// with one list is stored for the next `serve`, its media file kept in the data directory.
+#[test]
+fn the_command_line_queues_into_the_store_when_no_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let store = SledStore::open(&data).unwrap();
+        seed(&store, 0, 3, &["info"]);
+        let now = Timestamp::now();
+        for n in ["391", "392"] {
+            store
+                .put_citizen(&CitizenKey::new("madone", "whatsapp", n), &subscriber("it", &[], now))
+                .unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let it = dir.path().join("it.txt");
+    std::fs::write(&it, "Avviso").unwrap();
+    let photo = dir.path().join("foto.png");
+    std::fs::write(&photo, b"png").unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        let d = data.display().to_string();
+        all.extend(["--data", &d]);
+        let out = util::sportello(&util::root(), &all, "");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let it_s = it.display().to_string();
+    let (code, _, err) = run(&[
+        "broadcast",
+        "send",
+        "--comune",
+        "brusson",
+        "--category",
+        "info",
+        "--text-it",
+        &it_s,
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("read fr") && err.contains("--text-fr"), "{err}");
+    let photo_s = photo.display().to_string();
+    // In 2030 their window will be closed, and madone has no template: refused.
+    let (code, _, err) = run(&[
+        "broadcast",
+        "send",
+        "--comune",
+        "madone",
+        "--text-it",
+        &it_s,
+        "--at",
+        "2030-01-01 08:00",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no template for it"), "{err}");
+    let (code, out, err) = run(&[
+        "broadcast",
+        "send",
+        "--comune",
+        "madone",
+        "--text-it",
+        &it_s,
+        "--media",
+        &photo_s,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["audience"]["total"], 2);
+    let id = v["id"].as_u64().unwrap().to_string();
+    let (code, out, _) = run(&["broadcast", "status", &id]);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["media"].as_str()),
+        (Some("scheduled"), Some("image"))
+    );
+    assert_eq!(std::fs::read_dir(data.join("media")).unwrap().count(), 1);
+    let (code, out, _) = run(&["broadcast", "list", "--comune", "madone"]);
+    assert_eq!((code, out.lines().count()), (Some(0), 1));
+}
