@@ -1,6 +1,6 @@
 //! Storage: the small [`Store`] trait the rest of sportello sees, the key layout (`keys`),
-//! and two backends: `sled` (the embedded default, durable) and `memory` (tests, benchmarks
-//! of the engine alone). PostgreSQL comes later behind the same trait.
+//! and three backends: `sled` (the embedded default, durable), `postgres` (a PostgreSQL
+//! server, `storage = "postgres"`) and `memory` (tests, benchmarks of the engine alone).
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
@@ -13,6 +13,7 @@ mod journal;
 pub mod keys;
 mod ledger;
 mod memory;
+pub mod postgres;
 mod sled_store;
 mod staff;
 
@@ -22,6 +23,7 @@ pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
 pub use ledger::{AuditEntry, LedgerEntry, LedgerKind, Scrubbed};
 pub use memory::MemoryStore;
+pub use postgres::{PgOptions, PgStore};
 pub use sled_store::SledStore;
 pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session};
 
