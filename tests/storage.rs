@@ -1,13 +1,19 @@
-//! One storage test suite, run against every backend (sled, memory; PostgreSQL later).
+//! One storage test suite, run against every backend: sled, memory and PostgreSQL.
+//!
+//! PostgreSQL needs a server: `SPORTELLO_TEST_DATABASE_URL` (a role allowed to create
+//! schemas; each run works in a fresh schema of its own, dropped at the end). In CI (`CI`
+//! set) a missing URL fails the test; on a developer's machine it is skipped with a loud
+//! message. `.ci/run` starts a server and sets it.
 
 use jiff::Timestamp;
 use sportello::channel::{Channel, DeliveryStatus, InboundMessage};
 use sportello::dialogue::{Body, Citizen, State};
 use sportello::i18n::Rendered;
 use sportello::storage::keys::{inbound_key, sent_key};
+use sportello::moderation::{Rule, Verdict};
 use sportello::storage::{
-    Account, Author, CitizenKey, Conversation, ConversationStatus, InboundEntry, Line, MemoryStore, OutboundEntry,
-    Role, SentEntry, Session, SledStore, Store,
+    Account, AuditEntry, CaseStatus, LedgerEntry, LedgerKind, ModerationCase, Scrubbed, Author, CitizenKey, Conversation, ConversationStatus, InboundEntry, Line, MemoryStore, OutboundEntry,
+    PgOptions, PgStore, Role, SentEntry, Session, SledStore, Store,
 };
 
 fn now() -> Timestamp {
@@ -192,7 +198,131 @@ fn suite(store: &dyn Store) {
     );
     store.remove_account(&account.email).unwrap();
     assert!(store.accounts().unwrap().is_empty());
+
+    records_of_a_comune(store);
     store.flush().unwrap();
+}
+
+/// Cases, the ledger, the audit log and counters: per comune, oldest first; an erasure
+/// removes the citizen from each as documented, and `mentions` finds nothing after it.
+fn records_of_a_comune(store: &dyn Store) {
+    let x = CitizenKey::new("brusson", "telegram", "777000111");
+    let y = CitizenKey::new("brusson", "telegram", "888000222");
+    let case = |key: &CitizenKey, text: &str| ModerationCase {
+        key: key.clone(),
+        rule: Rule::Vulgar,
+        verdict: Verdict::Withhold,
+        text: text.into(),
+        spans: vec![],
+        at: now(),
+        blocked: false,
+        status: CaseStatus::Pending,
+        decided_by: None,
+        decided_at: None,
+        note: None,
+    };
+    let c1 = store.add_case(&case(&x, "Zzyzx parolaccia")).unwrap();
+    let c2 = store.add_case(&case(&y, "altra parolaccia")).unwrap();
+    let c3 = store.add_case(&case(&CitizenKey::new("isili", "telegram", "5"), "x")).unwrap();
+    assert!(c1 < c2 && c2 < c3, "case ids increase");
+    let mut decided = case(&y, "altra parolaccia");
+    decided.status = CaseStatus::Dismissed;
+    store.put_case(c2, &decided).unwrap();
+    assert_eq!(store.case(c2).unwrap(), Some(decided));
+    assert_eq!(
+        store.cases("brusson").unwrap().iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [c1, c2]
+    );
+
+    let entry = |key: &CitizenKey, kind| LedgerEntry {
+        comune: key.comune.clone(),
+        channel: key.channel.clone(),
+        citizen: Some(key.citizen.clone()),
+        kind,
+        consent: "privacy".into(),
+        notice_version: "2026-01".into(),
+        notice_sha256: "ab".repeat(32),
+        at: now(),
+        message_id: "m1".into(),
+        how: "keyword".into(),
+    };
+    let l1 = store.append_ledger(&entry(&x, LedgerKind::Consent)).unwrap();
+    let l2 = store.append_ledger(&entry(&y, LedgerKind::Consent)).unwrap();
+    let l3 = store.append_ledger(&entry(&x, LedgerKind::Withdrawal)).unwrap();
+    assert_eq!(
+        store.ledger("brusson").unwrap().iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [l1, l2, l3]
+    );
+    assert!(store.ledger("isili").unwrap().is_empty());
+
+    let audit = |comune: &str| AuditEntry {
+        at: now(),
+        actor: "system".into(),
+        comune: comune.into(),
+        action: "retention".into(),
+        detail: "3 records".into(),
+    };
+    let a1 = store.append_audit(&audit("brusson")).unwrap();
+    let a2 = store.append_audit(&audit("isili")).unwrap();
+    assert_eq!(store.audit(Some("isili")).unwrap().iter().map(|(id, _)| *id).collect::<Vec<_>>(), [a2]);
+    let all: Vec<u64> = store.audit(None).unwrap().iter().map(|(id, _)| *id).collect();
+    assert!(all.ends_with(&[a1, a2]));
+
+    store.bump("brusson", "2026-11", "messages", 2).unwrap();
+    store.bump("brusson", "2026-11", "messages", 3).unwrap();
+    store.bump("brusson", "2026-10", "subscribed", 1).unwrap();
+    store.bump("brussonx", "2026-11", "messages", 9).unwrap();
+    assert_eq!(
+        store.counters("brusson").unwrap(),
+        [
+            ("2026-10".to_string(), "subscribed".to_string(), 1),
+            ("2026-11".to_string(), "messages".to_string(), 5)
+        ]
+    );
+
+    // Everything of x, then the erasure.
+    store.put_citizen(&x, &Citizen::new(now())).unwrap();
+    let kx = inbound_key("telegram", "brusson", "upd.1");
+    let mut waiting = inbound(&x, "upd.1", now());
+    waiting.key = x.clone();
+    store.record_inbound(&kx, &waiting).unwrap();
+    store.commit_step(None, &x, Some(&Citizen::new(now())), &[reply(&x, "uno"), reply(&x, "due")]).unwrap();
+    let sent = SentEntry {
+        key: x.clone(),
+        sent_at: now(),
+        status: DeliveryStatus::Sent,
+        updated_at: now(),
+        errors: vec![],
+    };
+    store.put_sent(&sent_key("telegram", "out.9"), &sent).unwrap();
+    assert!(!store.mentions("777000111").unwrap().is_empty());
+    assert!(!store.mentions("Zzyzx").unwrap().is_empty());
+    let scrubbed = store.scrub_citizen(&x, false).unwrap();
+    assert_eq!(
+        scrubbed,
+        Scrubbed {
+            citizen: 1,
+            journal: 1,
+            outbox: 2,
+            sent: 1,
+            cases: 1,
+            ledger: 2
+        }
+    );
+    assert_eq!(store.mentions("777000111").unwrap(), Vec::<String>::new());
+    assert_eq!(store.mentions("Zzyzx").unwrap(), Vec::<String>::new());
+    assert!(!store.mentions("888000222").unwrap().is_empty(), "y is untouched");
+    let ledger = store.ledger("brusson").unwrap();
+    assert_eq!(ledger.len(), 3, "ledger entries stay, anonymized");
+    assert_eq!(ledger.iter().filter(|(_, e)| e.citizen.is_none()).count(), 2);
+    let anonymous = store.case(c1).unwrap().unwrap();
+    assert!(anonymous.text.is_empty() && anonymous.key.citizen.is_empty());
+    assert_eq!(store.scrub_citizen(&x, false).unwrap(), Scrubbed::default(), "nothing left");
+    assert_eq!(
+        store.prune_sent(now() + jiff::SignedDuration::from_secs(1)).unwrap(),
+        1,
+        "the suite's first delivery record, x's is gone"
+    );
 }
 
 #[test]
@@ -204,6 +334,82 @@ fn memory_backend() {
 fn sled_backend() {
     let dir = tempfile::tempdir().unwrap();
     suite(&SledStore::open(dir.path()).unwrap());
+}
+
+/// The test database's URL, or `None` (after a loud message) on a developer's machine
+/// without one. In CI a missing URL fails.
+pub fn test_database_url() -> Option<String> {
+    match std::env::var("SPORTELLO_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "SPORTELLO_TEST_DATABASE_URL is not set; .ci/run starts PostgreSQL and sets it"
+            );
+            // Written to stderr itself, not with eprintln!, which the harness hides.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** PostgreSQL tests skipped: set SPORTELLO_TEST_DATABASE_URL (see .ci/run) ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh schema on the test database, dropped when this is dropped.
+pub struct TestSchema {
+    pub options: PgOptions,
+}
+
+impl TestSchema {
+    pub fn new(url: &str, label: &str) -> TestSchema {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let mut options = PgOptions::new(url);
+        options.schema = Some(format!("test_{label}_{}_{nanos}", std::process::id()));
+        TestSchema { options }
+    }
+
+    pub fn open(&self) -> PgStore {
+        PgStore::open(&self.options).unwrap()
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        if let Some(schema) = &self.options.schema {
+            let _ = PgStore::drop_schema(&self.options.url, schema);
+        }
+    }
+}
+
+#[test]
+fn postgres_backend() {
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "suite");
+    suite(&schema.open());
+}
+
+#[test]
+fn postgres_keeps_everything_across_a_reopen_and_migrates_once() {
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "reopen");
+    let a = CitizenKey::new("brusson", "whatsapp", "393330000009");
+    let first = {
+        let store = schema.open();
+        store.put_citizen(&a, &Citizen::new(now())).unwrap();
+        store
+            .commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "ciao")])
+            .unwrap()
+    };
+    let store = schema.open();
+    assert!(store.citizen(&a).unwrap().is_some());
+    assert_eq!(store.pending_outbound().unwrap().len(), 1);
+    let again = store.commit_step(None, &a, None, &[reply(&a, "ancora")]).unwrap();
+    assert!(again[0] > first[0], "ids keep increasing across a reopen");
 }
 
 #[test]

@@ -107,6 +107,16 @@ impl PgStore {
         Ok(PgStore { pool: Arc::new(pool) })
     }
 
+    /// Drops a schema and everything in it (tests clean up their fresh schema with it).
+    pub fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Engine(format!("the database URL is not valid: {e}")))?;
+        let pool = Pool::start(Settings { config, schema: None }, 1)?;
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", pool::quote_ident(schema));
+        pool.run(move |c| c.batch(&sql))
+    }
+
     /// Runs `f` on a connection (see `pool`).
     fn run<T: Send + 'static>(
         &self,
