@@ -40,6 +40,8 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Restore a backup into an empty data directory (or any, with --force).
     Restore(cli::backup::RestoreArgs),
+    /// Copy a sled store into an empty PostgreSQL database and compare every tree.
+    Migrate(cli::migrate::Args),
     #[command(hide = true)]
     StoreLoad(cli::store_load::Args),
 }
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Staff(args) => cli::staff::run(args),
         Command::Backup(args) => cli::backup::backup(args),
         Command::Restore(args) => cli::backup::restore_cmd(args),
+        Command::Migrate(args) => cli::migrate::run(args),
         Command::StoreLoad(args) => cli::store_load::run(args),
     };
     match result {

@@ -435,3 +435,76 @@ fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
         assert_eq!(mode, 0o700);
     }
 }
+
+/// `url` with `options=-c search_path=SCHEMA`, so a child process works in that schema.
+fn url_in_schema(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+#[test]
+fn sled_migrates_to_postgres_with_every_tree_compared() {
+    let Some(url) = test_database_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Real records from the real binary: a subscription writes a citizen, the consent
+    // ledger, counters and the journal.
+    let out = crate::util::sportello(
+        &crate::util::root(),
+        &[
+            "chat",
+            "--comune",
+            "brusson",
+            "--from",
+            "+39 333 000 0001",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        "JE M'INSCRIS\nbonjour\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let a = CitizenKey::new("isili", "whatsapp", "393330000001");
+    {
+        let sled = SledStore::open(&data).unwrap();
+        sled.commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "uno")]).unwrap();
+        sled.append_audit(&AuditEntry {
+            at: now(),
+            actor: "system".into(),
+            comune: "isili".into(),
+            action: "retention".into(),
+            detail: String::new(),
+        })
+        .unwrap();
+        sled.flush().unwrap();
+    }
+    let schema = TestSchema::new(&url, "migrate");
+    drop(schema.open()); // creates the schema and its tables
+    let migrate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .args(["migrate", "--from", &format!("sled:{}", data.display()), "--to", "postgres"])
+            .env("SPORTELLO_DATABASE_URL", url_in_schema(&url, schema.options.schema.as_deref().unwrap()))
+            .env("SPORTELLO_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("every tree matches") && !stdout.contains("MISMATCH"), "{stdout}");
+
+    let pg = schema.open();
+    let sled = SledStore::open(&data).unwrap();
+    assert_eq!(pg.citizens("brusson").unwrap(), sled.citizens("brusson").unwrap());
+    assert_eq!(pg.ledger("brusson").unwrap(), sled.ledger("brusson").unwrap());
+    assert_eq!(pg.counters("brusson").unwrap(), sled.counters("brusson").unwrap());
+    assert_eq!(pg.pending_outbound().unwrap(), sled.pending_outbound().unwrap());
+    assert!(!pg.ledger("brusson").unwrap().is_empty());
+    // New ids continue after the copied ones.
+    let max = sled.audit(None).unwrap().last().unwrap().0;
+    assert!(pg.append_audit(&sled.audit(None).unwrap()[0].1).unwrap() > max);
+    drop(sled);
+
+    let again = migrate();
+    assert!(!again.status.success(), "a second copy into a non-empty database is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+}

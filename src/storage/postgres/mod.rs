@@ -20,8 +20,9 @@
 //! This module must not hold a value in a column of its own that the JSON does not hold: the
 //! value bytes stay the record, the columns are indexes over it.
 
-mod schema;
+mod copy;
 mod pool;
+mod schema;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ use super::{
 };
 use crate::dialogue::Citizen;
 
+pub use self::copy::{checksums, TreeSum, TREES};
 pub use self::schema::MIGRATIONS;
 
 /// The environment variable holding the server's URL (never in the configuration file).
@@ -259,50 +261,48 @@ const STAT_PUT: &str = "INSERT INTO statkey_count (k, comune, month, metric, n) 
 const NEXT_IDS: &str = "SELECT nextval('sportello_ids') FROM generate_series(1, $1::INT)";
 const NEXT_ID: &str = "SELECT nextval('sportello_ids')";
 
-/// Writers of one record of each tree with extra columns, from the value: used by the
-/// store's methods and by `sportello migrate`, so the columns are computed in one place.
-fn put_inbound(c: &mut Conn, new_only: bool, k: &[u8], e: &InboundEntry) -> Result<u64, StoreError> {
+/// Writers of one record of each tree with extra columns: the value's bytes as given, the
+/// columns from the decoded value. Used by the store's methods and by `copy` (which must
+/// write back exactly the bytes it read), so the columns are computed in one place.
+fn put_inbound(c: &mut Conn, new_only: bool, k: &[u8], v: &[u8], e: &InboundEntry) -> Result<u64, StoreError> {
     let sql = if new_only { INBOUND_PUT_NEW } else { INBOUND_SET };
-    c.execute(
-        sql,
-        &[&k, &encode(e), &citizen_col(&e.key), &e.done, &nanos(e.received_at)],
-    )
+    c.execute(sql, &[&k, &v, &citizen_col(&e.key), &e.done, &nanos(e.received_at)])
 }
 
-fn put_outbound(c: &mut Conn, id: u64, e: &OutboundEntry) -> Result<(), StoreError> {
-    c.execute(OUTBOX_PUT, &[&sql_id(id), &encode(e), &citizen_col(&e.key)])
+fn put_outbound(c: &mut Conn, id: u64, v: &[u8], e: &OutboundEntry) -> Result<(), StoreError> {
+    c.execute(OUTBOX_PUT, &[&sql_id(id), &v, &citizen_col(&e.key)]).map(drop)
+}
+
+fn put_sent_row(c: &mut Conn, k: &[u8], v: &[u8], e: &SentEntry) -> Result<(), StoreError> {
+    c.execute(SENT_PUT, &[&k, &v, &citizen_col(&e.key), &nanos(e.sent_at)])
         .map(drop)
 }
 
-fn put_sent_row(c: &mut Conn, k: &[u8], e: &SentEntry) -> Result<(), StoreError> {
-    c.execute(SENT_PUT, &[&k, &encode(e), &citizen_col(&e.key), &nanos(e.sent_at)])
-        .map(drop)
-}
-
-fn put_case_row(c: &mut Conn, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+fn put_case_row(c: &mut Conn, id: u64, v: &[u8], case: &ModerationCase) -> Result<(), StoreError> {
     c.execute(
         CASE_PUT,
-        &[&sql_id(id), &encode(case), &case.key.comune, &citizen_col(&case.key)],
+        &[&sql_id(id), &v, &case.key.comune, &citizen_col(&case.key)],
     )
     .map(drop)
 }
 
-fn put_ledger_row(c: &mut Conn, id: u64, e: &LedgerEntry) -> Result<(), StoreError> {
-    c.execute(LEDGER_PUT, &[&sql_id(id), &encode(e), &e.comune, &ledger_citizen(e)])
+fn put_ledger_row(c: &mut Conn, id: u64, v: &[u8], e: &LedgerEntry) -> Result<(), StoreError> {
+    c.execute(LEDGER_PUT, &[&sql_id(id), &v, &e.comune, &ledger_citizen(e)])
         .map(drop)
 }
 
-fn put_audit_row(c: &mut Conn, id: u64, e: &AuditEntry) -> Result<(), StoreError> {
-    c.execute(AUDIT_PUT, &[&sql_id(id), &encode(e), &e.comune]).map(drop)
+fn put_audit_row(c: &mut Conn, id: u64, v: &[u8], e: &AuditEntry) -> Result<(), StoreError> {
+    c.execute(AUDIT_PUT, &[&sql_id(id), &v, &e.comune]).map(drop)
 }
 
 fn add_stat(c: &mut Conn, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+    add_stat_row(c, &stat_key(comune, month, metric), comune, month, metric, by)
+}
+
+/// Adds `by` to the counter under `k` (created at `by`).
+fn add_stat_row(c: &mut Conn, k: &[u8], comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
     let by = i64::try_from(by).unwrap_or(i64::MAX);
-    c.execute(
-        STAT_PUT,
-        &[&stat_key(comune, month, metric), &comune, &month, &metric, &by],
-    )
-    .map(drop)
+    c.execute(STAT_PUT, &[&k, &comune, &month, &metric, &by]).map(drop)
 }
 
 fn next_id(c: &mut Conn) -> Result<u64, StoreError> {
@@ -404,7 +404,7 @@ impl Store for PgStore {
 
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
         let (k, entry) = (dedupe.to_vec(), entry.clone());
-        self.run(move |c| Ok(put_inbound(c, true, &k, &entry)? == 1))
+        self.run(move |c| Ok(put_inbound(c, true, &k, &encode(&entry), &entry)? == 1))
     }
 
     fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
@@ -438,7 +438,8 @@ impl Store for PgStore {
                     let row = c.query_opt("SELECT v FROM inboundid_inbound WHERE k = $1 FOR UPDATE", &[d])?;
                     if let Some(row) = row {
                         let entry: InboundEntry = decode_as(INBOUND_TREE, &row.get::<_, Vec<u8>>(0))?;
-                        put_inbound(c, false, d, &done_entry(entry))?;
+                        let done = done_entry(entry);
+                        put_inbound(c, false, d, &encode(&done), &done)?;
                     }
                 }
                 match &citizen {
@@ -455,7 +456,7 @@ impl Store for PgStore {
                     ids.sort_unstable();
                 }
                 for (id, entry) in ids.iter().zip(&outbound) {
-                    put_outbound(c, *id, entry)?;
+                    put_outbound(c, *id, &encode(entry), entry)?;
                 }
                 Ok(ids)
             })
@@ -489,7 +490,7 @@ impl Store for PgStore {
 
     fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
         let (k, entry) = (key.to_vec(), entry.clone());
-        self.run(move |c| put_sent_row(c, &k, &entry))
+        self.run(move |c| put_sent_row(c, &k, &encode(&entry), &entry))
     }
 
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
@@ -502,7 +503,7 @@ impl Store for PgStore {
         let case = case.clone();
         self.run(move |c| {
             let id = next_id(c)?;
-            put_case_row(c, id, &case)?;
+            put_case_row(c, id, &encode(&case), &case)?;
             Ok(id)
         })
     }
@@ -514,7 +515,7 @@ impl Store for PgStore {
 
     fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
         let case = case.clone();
-        self.run(move |c| put_case_row(c, id, &case))
+        self.run(move |c| put_case_row(c, id, &encode(&case), &case))
     }
 
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
@@ -527,7 +528,7 @@ impl Store for PgStore {
         let entry = entry.clone();
         self.run(move |c| {
             let id = next_id(c)?;
-            put_ledger_row(c, id, &entry)?;
+            put_ledger_row(c, id, &encode(&entry), &entry)?;
             Ok(id)
         })
     }
@@ -543,7 +544,7 @@ impl Store for PgStore {
         let entry = entry.clone();
         self.run(move |c| {
             let id = next_id(c)?;
-            put_audit_row(c, id, &entry)?;
+            put_audit_row(c, id, &encode(&entry), &entry)?;
             Ok(id)
         })
     }
@@ -661,7 +662,8 @@ fn scrub(c: &mut Conn, key: &CitizenKey, k: &[u8], keep_outbox: bool) -> Result<
     )? {
         let entry: InboundEntry = decode_as(INBOUND_TREE, &r.get::<_, Vec<u8>>(1))?;
         if &entry.key == key {
-            put_inbound(c, false, &r.get::<_, Vec<u8>>(0), &done_entry(entry))?;
+            let done = done_entry(entry);
+            put_inbound(c, false, &r.get::<_, Vec<u8>>(0), &encode(&done), &done)?;
             n.journal += 1;
         }
     }
@@ -675,7 +677,8 @@ fn scrub(c: &mut Conn, key: &CitizenKey, k: &[u8], keep_outbox: bool) -> Result<
     )?;
     for (id, case) in id_rows::<ModerationCase>(CASES_TREE, rows)? {
         if &case.key == key {
-            put_case_row(c, id, &anonymized(case))?;
+            let case = anonymized(case);
+            put_case_row(c, id, &encode(&case), &case)?;
             n.cases += 1;
         }
     }
@@ -687,7 +690,7 @@ fn scrub(c: &mut Conn, key: &CitizenKey, k: &[u8], keep_outbox: bool) -> Result<
         if entry.comune == key.comune && entry.channel == key.channel && entry.citizen.as_deref() == Some(&key.citizen)
         {
             entry.citizen = None;
-            put_ledger_row(c, id, &entry)?;
+            put_ledger_row(c, id, &encode(&entry), &entry)?;
             n.ledger += 1;
         }
     }
