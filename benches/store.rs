@@ -3,11 +3,9 @@
 //! (without the variable only sled runs). A number after `--` scales the step counts.
 //!
 //! A step is `Engine::handle` (as in `benches/engine.rs`: read the record, step, write it,
-//! ledger and counters, render) and then what makes it durable: sled's `flush` (alone, or
-//! shared by the group commit as the server does), nothing more for PostgreSQL, whose
-//! writes are committed when they return. Concurrent modes run OS threads, because the
-//! PostgreSQL store blocks its caller for a round trip; sled's concurrent mode is the
-//! server's: 64 tasks on one thread sharing group flushes.
+//! ledger and counters, render) and then what makes it durable: `Store::flush`, after every
+//! step, or shared by the group commit as the server does (64 tasks on 2 worker threads).
+//! The threads mode runs OS threads that each flush after every step.
 //!
 //! PostgreSQL runs in a fresh schema, dropped at the end. This file measures; it must not
 //! assert on figures nor write into the repository.
@@ -92,7 +90,7 @@ fn sequential(mode: &str, engine: &Engine, steps: usize, durable: &dyn Fn()) -> 
     row(mode, latencies, started.elapsed())
 }
 
-/// `threads` OS threads, each with its own citizens, `steps` in all.
+/// `threads` OS threads, each with its own citizens, `steps` in all, each step flushed.
 fn threaded(mode: &str, engine: &Arc<Engine>, threads: usize, steps: usize) -> String {
     let started = Instant::now();
     let handles: Vec<_> = (0..threads)
@@ -105,6 +103,7 @@ fn threaded(mode: &str, engine: &Arc<Engine>, threads: usize, steps: usize) -> S
                         let (key, inbound) = message(mine[j % mine.len()], j / mine.len());
                         let t = Instant::now();
                         engine.handle(&key, &inbound, now()).expect("step");
+                        engine.store.flush().expect("flush");
                         t.elapsed().as_nanos() as u64
                     })
                     .collect::<Vec<_>>()
@@ -115,12 +114,15 @@ fn threaded(mode: &str, engine: &Arc<Engine>, threads: usize, steps: usize) -> S
     row(mode, latencies, started.elapsed())
 }
 
-/// The server's sled mode: 64 tasks on one thread, each step acknowledged after the
-/// shared group flush.
+/// The server's mode: 64 tasks on a runtime of 2 worker threads (as `serve` on this
+/// machine), each step acknowledged after the shared group flush.
 fn grouped(mode: &str, engine: &Arc<Engine>, steps: usize) -> String {
     const TASKS: usize = 64;
     let gc = GroupCommit::new(engine.store.clone());
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("runtime");
     let started = Instant::now();
     let latencies = rt.block_on(async {
         let handles: Vec<_> = (0..TASKS)
@@ -181,21 +183,29 @@ fn main() {
         options.schema = Some(schema.clone());
         options.connections = connections;
         let pg: Arc<dyn Store> = Arc::new(PgStore::open(&options).expect("postgres"));
-        let e = engine(pg);
+        let e = engine(pg.clone());
         if connections == 1 {
-            println!("{}", sequential("postgres, 1 thread", &e, steps, &|| ()));
-        }
-        for threads in [connections, connections * 4] {
             println!(
                 "{}",
-                threaded(
-                    &format!("postgres, {connections} connections, {threads} threads"),
-                    &e,
-                    threads,
-                    steps,
-                )
+                sequential("postgres, 1 thread, flush after every step", &e, steps, &|| pg
+                    .flush()
+                    .expect("flush"))
             );
         }
+        println!(
+            "{}",
+            grouped(&format!("postgres, {connections} connections, 64 tasks, group commit"), &e, steps * 4)
+        );
+        let threads = connections * 4;
+        println!(
+            "{}",
+            threaded(
+                &format!("postgres, {connections} connections, {threads} threads, flush after every step"),
+                &e,
+                threads,
+                steps,
+            )
+        );
     }
     let _ = PgStore::drop_schema(&url, &schema);
 }

@@ -15,7 +15,7 @@ use super::common::open_postgres;
 use crate::storage::backup::Records;
 use crate::storage::postgres::{checksums, TreeSum, DEFAULT_CONNECTIONS, TREES};
 use crate::storage::keys::META_TREE;
-use crate::storage::SledStore;
+use crate::storage::{SledStore, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -48,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("the PostgreSQL database already holds sportello data: migrate into an empty one");
     }
     let written = pg.import(source.clone()).context("copying into PostgreSQL")?;
+    pg.flush().context("making the copy durable")?;
     println!("copied {written} records from {}", dir.display());
     let (mismatches, report) = compare(&checksums(&source), &checksums(&pg.records()?));
     print!("{report}");

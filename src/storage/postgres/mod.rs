@@ -7,10 +7,18 @@
 //!
 //! Semantics are sled's, call for call (the shared suite in `tests/storage.rs` checks it):
 //! the same key order, the same ids (one sequence, `sportello_ids`, for every tree as
-//! sled's `generate_id`), the same `mentions` over keys and values as bytes. Every write
-//! commits before it returns, so `flush` has nothing to do. `commit_step` and
-//! `scrub_citizen` are one transaction each; `record_inbound` deduplicates with
+//! sled's `generate_id`), the same `mentions` over keys and values as bytes. `commit_step`
+//! and `scrub_citizen` are one transaction each; `record_inbound` deduplicates with
 //! `INSERT … ON CONFLICT DO NOTHING`, which holds across processes.
+//!
+//! Durability is sled's too: a write is visible to everyone when it returns and durable
+//! after `flush`. Sessions run with `synchronous_commit = off`, so a commit does not wait
+//! for its fsync; `flush` commits a transaction with `synchronous_commit = on`, which
+//! returns once the WAL is on disk up to it, and so every earlier commit. The server
+//! already flushes (through the group commit) before it answers a provider or sends a
+//! reply, so one fsync covers many writes, as with sled. A crash of PostgreSQL loses at most
+//! the commits since the last flush, whole transactions only, never a part of one. Measured
+//! in BENCHMARKS.md: with a commit fsynced per write, a step cost several fsyncs.
 //!
 //! Connections: see `pool` (a few threads, each with its own current-thread runtime and
 //! connection, because the trait is synchronous and called from tokio tasks). No TLS: the
@@ -77,10 +85,18 @@ impl PgStore {
     /// Connects, applies the migrations this database lacks and checks it was not written by
     /// a newer sportello.
     pub fn open(options: &PgOptions) -> Result<PgStore, StoreError> {
-        let config: tokio_postgres::Config = options
+        let mut config: tokio_postgres::Config = options
             .url
             .parse()
             .map_err(|e| StoreError::Engine(format!("the database URL is not valid: {e}")))?;
+        if config.get_application_name().is_none() {
+            // Names sportello's sessions in pg_stat_activity.
+            config.application_name("sportello");
+        }
+        if config.get_connect_timeout().is_none() {
+            // A server that does not answer is reported at start, not after TCP gives up.
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
         if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
             return Err(StoreError::Engine(
                 "sslmode=require: this build has no TLS; connect over a Unix socket, loopback or a tunnel".into(),
@@ -260,6 +276,8 @@ const STAT_PUT: &str = "INSERT INTO statkey_count (k, comune, month, metric, n) 
      ON CONFLICT (k) DO UPDATE SET n = statkey_count.n + excluded.n";
 const NEXT_IDS: &str = "SELECT nextval('sportello_ids') FROM generate_series(1, $1::INT)";
 const NEXT_ID: &str = "SELECT nextval('sportello_ids')";
+/// The durability barrier (see `flush`).
+const FLUSH: &str = "BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_current_xact_id(); COMMIT;";
 
 /// Writers of one record of each tree with extra columns: the value's bytes as given, the
 /// columns from the decoded value. Used by the store's methods and by `copy` (which must
@@ -398,8 +416,9 @@ impl Store for PgStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        // Every write was committed (and, with synchronous_commit on, fsynced) already.
-        Ok(())
+        // A transaction with an id, committed synchronously, returns once the WAL is on disk
+        // up to its commit record, and so every commit before it, from any connection.
+        self.run(|c| c.batch(FLUSH))
     }
 
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
@@ -652,8 +671,10 @@ impl Store for PgStore {
 /// `scrub_citizen`'s work, inside its transaction. The rows are found by their citizen
 /// column, then checked against the value as sled checks it.
 fn scrub(c: &mut Conn, key: &CitizenKey, k: &[u8], keep_outbox: bool) -> Result<Scrubbed, StoreError> {
-    let mut n = Scrubbed::default();
-    n.citizen = CITIZENS.delete(c, k)? as usize;
+    let mut n = Scrubbed {
+        citizen: CITIZENS.delete(c, k)? as usize,
+        ..Scrubbed::default()
+    };
     CONVERSATIONS.delete(c, k)?;
     let k = k.to_vec();
     for r in c.query(

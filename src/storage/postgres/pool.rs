@@ -71,10 +71,14 @@ impl Conn {
                     tracing::warn!(error = %e, "postgres connection closed");
                 }
             });
+            // Commits return once written to the WAL buffer, not once fsynced: `flush`
+            // (`PgStore::flush`) is the durability barrier, as sled's. See the module doc
+            // of `postgres`.
+            let mut setup = String::from("SET synchronous_commit TO off;");
             if let Some(schema) = &self.settings.schema {
-                let sql = format!("SET search_path TO {}", quote_ident(schema));
-                self.rt.block_on(client.batch_execute(&sql)).map_err(engine)?;
+                setup.push_str(&format!("SET search_path TO {};", quote_ident(schema)));
             }
+            self.rt.block_on(client.batch_execute(&setup)).map_err(engine)?;
             self.client = Some(client);
         }
         Ok(())
