@@ -166,12 +166,17 @@ fn main() {
     let e = engine(sled.clone());
     println!(
         "{}",
-        sequential("sled, 1 thread, flush after every step", &e, steps, &|| sled.flush().expect("flush"))
+        sequential("sled, 1 thread, flush after every step", &e, steps, &|| sled
+            .flush()
+            .expect("flush"))
     );
     println!("{}", grouped("sled, 64 tasks, group commit", &e, steps * 4));
     drop(e);
 
-    let Some(url) = std::env::var("SPORTELLO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+    let Some(url) = std::env::var("SPORTELLO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
         println!();
         println!("(PostgreSQL skipped: set SPORTELLO_TEST_DATABASE_URL)");
         return;
@@ -194,7 +199,11 @@ fn main() {
         }
         println!(
             "{}",
-            grouped(&format!("postgres, {connections} connections, 64 tasks, group commit"), &e, steps * 4)
+            grouped(
+                &format!("postgres, {connections} connections, 64 tasks, group commit"),
+                &e,
+                steps * 4
+            )
         );
         let threads = connections * 4;
         println!(

@@ -9,11 +9,12 @@ use jiff::Timestamp;
 use sportello::channel::{Channel, DeliveryStatus, InboundMessage};
 use sportello::dialogue::{Body, Citizen, State};
 use sportello::i18n::Rendered;
-use sportello::storage::keys::{inbound_key, sent_key};
 use sportello::moderation::{Rule, Verdict};
+use sportello::storage::keys::{inbound_key, sent_key};
 use sportello::storage::{
-    Account, AuditEntry, CaseStatus, LedgerEntry, LedgerKind, ModerationCase, Scrubbed, Author, CitizenKey, Conversation, ConversationStatus, InboundEntry, Line, MemoryStore, OutboundEntry,
-    PgOptions, PgStore, Role, SentEntry, Session, SledStore, Store,
+    Account, AuditEntry, Author, CaseStatus, CitizenKey, Conversation, ConversationStatus, InboundEntry, LedgerEntry,
+    LedgerKind, Line, MemoryStore, ModerationCase, OutboundEntry, PgOptions, PgStore, Role, Scrubbed, SentEntry,
+    Session, SledStore, Store,
 };
 
 fn now() -> Timestamp {
@@ -223,14 +224,21 @@ fn records_of_a_comune(store: &dyn Store) {
     };
     let c1 = store.add_case(&case(&x, "Zzyzx parolaccia")).unwrap();
     let c2 = store.add_case(&case(&y, "altra parolaccia")).unwrap();
-    let c3 = store.add_case(&case(&CitizenKey::new("isili", "telegram", "5"), "x")).unwrap();
+    let c3 = store
+        .add_case(&case(&CitizenKey::new("isili", "telegram", "5"), "x"))
+        .unwrap();
     assert!(c1 < c2 && c2 < c3, "case ids increase");
     let mut decided = case(&y, "altra parolaccia");
     decided.status = CaseStatus::Dismissed;
     store.put_case(c2, &decided).unwrap();
     assert_eq!(store.case(c2).unwrap(), Some(decided));
     assert_eq!(
-        store.cases("brusson").unwrap().iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        store
+            .cases("brusson")
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
         [c1, c2]
     );
 
@@ -250,7 +258,12 @@ fn records_of_a_comune(store: &dyn Store) {
     let l2 = store.append_ledger(&entry(&y, LedgerKind::Consent)).unwrap();
     let l3 = store.append_ledger(&entry(&x, LedgerKind::Withdrawal)).unwrap();
     assert_eq!(
-        store.ledger("brusson").unwrap().iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        store
+            .ledger("brusson")
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
         [l1, l2, l3]
     );
     assert!(store.ledger("isili").unwrap().is_empty());
@@ -264,7 +277,15 @@ fn records_of_a_comune(store: &dyn Store) {
     };
     let a1 = store.append_audit(&audit("brusson")).unwrap();
     let a2 = store.append_audit(&audit("isili")).unwrap();
-    assert_eq!(store.audit(Some("isili")).unwrap().iter().map(|(id, _)| *id).collect::<Vec<_>>(), [a2]);
+    assert_eq!(
+        store
+            .audit(Some("isili"))
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        [a2]
+    );
     let all: Vec<u64> = store.audit(None).unwrap().iter().map(|(id, _)| *id).collect();
     assert!(all.ends_with(&[a1, a2]));
 
@@ -286,7 +307,14 @@ fn records_of_a_comune(store: &dyn Store) {
     let mut waiting = inbound(&x, "upd.1", now());
     waiting.key = x.clone();
     store.record_inbound(&kx, &waiting).unwrap();
-    store.commit_step(None, &x, Some(&Citizen::new(now())), &[reply(&x, "uno"), reply(&x, "due")]).unwrap();
+    store
+        .commit_step(
+            None,
+            &x,
+            Some(&Citizen::new(now())),
+            &[reply(&x, "uno"), reply(&x, "due")],
+        )
+        .unwrap();
     let sent = SentEntry {
         key: x.clone(),
         sent_at: now(),
@@ -317,7 +345,11 @@ fn records_of_a_comune(store: &dyn Store) {
     assert_eq!(ledger.iter().filter(|(_, e)| e.citizen.is_none()).count(), 2);
     let anonymous = store.case(c1).unwrap().unwrap();
     assert!(anonymous.text.is_empty() && anonymous.key.citizen.is_empty());
-    assert_eq!(store.scrub_citizen(&x, false).unwrap(), Scrubbed::default(), "nothing left");
+    assert_eq!(
+        store.scrub_citizen(&x, false).unwrap(),
+        Scrubbed::default(),
+        "nothing left"
+    );
     assert_eq!(
         store.prune_sent(now() + jiff::SignedDuration::from_secs(1)).unwrap(),
         1,
@@ -466,7 +498,8 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
     let a = CitizenKey::new("isili", "whatsapp", "393330000001");
     {
         let sled = SledStore::open(&data).unwrap();
-        sled.commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "uno")]).unwrap();
+        sled.commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "uno")])
+            .unwrap();
         sled.append_audit(&AuditEntry {
             at: now(),
             actor: "system".into(),
@@ -481,8 +514,17 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
     drop(schema.open()); // creates the schema and its tables
     let migrate = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
-            .args(["migrate", "--from", &format!("sled:{}", data.display()), "--to", "postgres"])
-            .env("SPORTELLO_DATABASE_URL", url_in_schema(&url, schema.options.schema.as_deref().unwrap()))
+            .args([
+                "migrate",
+                "--from",
+                &format!("sled:{}", data.display()),
+                "--to",
+                "postgres",
+            ])
+            .env(
+                "SPORTELLO_DATABASE_URL",
+                url_in_schema(&url, schema.options.schema.as_deref().unwrap()),
+            )
             .env("SPORTELLO_LOG", "warn")
             .output()
             .unwrap()
@@ -490,7 +532,10 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
     let out = migrate();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("every tree matches") && !stdout.contains("MISMATCH"), "{stdout}");
+    assert!(
+        stdout.contains("every tree matches") && !stdout.contains("MISMATCH"),
+        "{stdout}"
+    );
 
     let pg = schema.open();
     let sled = SledStore::open(&data).unwrap();
@@ -505,6 +550,9 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
     drop(sled);
 
     let again = migrate();
-    assert!(!again.status.success(), "a second copy into a non-empty database is refused");
+    assert!(
+        !again.status.success(),
+        "a second copy into a non-empty database is refused"
+    );
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
 }

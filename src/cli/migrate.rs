@@ -13,8 +13,8 @@ use anyhow::{bail, Context};
 
 use super::common::open_postgres;
 use crate::storage::backup::Records;
-use crate::storage::postgres::{checksums, TreeSum, DEFAULT_CONNECTIONS, TREES};
 use crate::storage::keys::META_TREE;
+use crate::storage::postgres::{checksums, TreeSum, DEFAULT_CONNECTIONS, TREES};
 use crate::storage::{SledStore, Store};
 
 #[derive(Debug, clap::Args)]
@@ -127,7 +127,10 @@ mod tests {
     #[test]
     fn unknown_trees_are_refused_and_meta_is_left_out() {
         let mut r = Records::new();
-        r.insert(META_TREE.into(), BTreeMap::from([(b"schema_version".to_vec(), vec![0, 0, 0, 1])]));
+        r.insert(
+            META_TREE.into(),
+            BTreeMap::from([(b"schema_version".to_vec(), vec![0, 0, 0, 1])]),
+        );
         r.insert(SLED_DEFAULT_TREE.into(), BTreeMap::new());
         r.insert("citizenkey_citizen".into(), BTreeMap::new());
         assert_eq!(copied_trees(r.clone()).unwrap().len(), 1);

@@ -12,13 +12,11 @@ use sha2::{Digest, Sha256};
 
 use super::pool::Conn;
 use super::{
-    add_stat_row, id_of, put_audit_row, put_case_row, put_inbound, put_ledger_row, put_outbound, put_sent_row,
-    PgStore, ACCOUNTS, CITIZENS, CONVERSATIONS, SESSIONS,
+    add_stat_row, id_of, put_audit_row, put_case_row, put_inbound, put_ledger_row, put_outbound, put_sent_row, PgStore,
+    ACCOUNTS, CITIZENS, CONVERSATIONS, SESSIONS,
 };
 use crate::storage::backup::Records;
-use crate::storage::keys::{
-    AUDIT_TREE, CASES_TREE, INBOUND_TREE, LEDGER_TREE, OUTBOX_TREE, SENT_TREE, STATS_TREE,
-};
+use crate::storage::keys::{AUDIT_TREE, CASES_TREE, INBOUND_TREE, LEDGER_TREE, OUTBOX_TREE, SENT_TREE, STATS_TREE};
 use crate::storage::{decode_as, StoreError};
 
 /// Every tree this backend holds, by name.
@@ -148,7 +146,10 @@ fn import(c: &mut Conn, records: &Records) -> Result<u64, StoreError> {
     }
     if max_id > 0 {
         let max_id = i64::try_from(max_id).map_err(|_| corrupt(OUTBOX_TREE, "id"))?;
-        c.execute("SELECT setval('sportello_ids', GREATEST($1, (SELECT last_value FROM sportello_ids)))", &[&max_id])?;
+        c.execute(
+            "SELECT setval('sportello_ids', GREATEST($1, (SELECT last_value FROM sportello_ids)))",
+            &[&max_id],
+        )?;
     }
     Ok(written)
 }
@@ -168,7 +169,10 @@ fn export(c: &mut Conn) -> Result<Records, StoreError> {
         (SENT_TREE, "SELECT k, v FROM sentid_sent"),
     ] {
         let rows = c.query(sql, &[])?;
-        out.insert(tree.to_string(), rows.into_iter().map(|r| (r.get(0), r.get(1))).collect());
+        out.insert(
+            tree.to_string(),
+            rows.into_iter().map(|r| (r.get(0), r.get(1))).collect(),
+        );
     }
     for (tree, sql) in [
         (OUTBOX_TREE, "SELECT id, v FROM outboxid_outbound"),

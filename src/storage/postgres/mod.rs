@@ -226,7 +226,10 @@ impl KvTree {
     }
     /// Every record in key order.
     fn all(&'static self, c: &mut Conn) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-        Ok(c.query(self.all, &[])?.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(c.query(self.all, &[])?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
     /// The records whose key starts with `prefix` (ending in 0x00), in key order.
     fn prefix(&'static self, c: &mut Conn, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
@@ -288,7 +291,8 @@ fn put_inbound(c: &mut Conn, new_only: bool, k: &[u8], v: &[u8], e: &InboundEntr
 }
 
 fn put_outbound(c: &mut Conn, id: u64, v: &[u8], e: &OutboundEntry) -> Result<(), StoreError> {
-    c.execute(OUTBOX_PUT, &[&sql_id(id), &v, &citizen_col(&e.key)]).map(drop)
+    c.execute(OUTBOX_PUT, &[&sql_id(id), &v, &citizen_col(&e.key)])
+        .map(drop)
 }
 
 fn put_sent_row(c: &mut Conn, k: &[u8], v: &[u8], e: &SentEntry) -> Result<(), StoreError> {
@@ -297,11 +301,8 @@ fn put_sent_row(c: &mut Conn, k: &[u8], v: &[u8], e: &SentEntry) -> Result<(), S
 }
 
 fn put_case_row(c: &mut Conn, id: u64, v: &[u8], case: &ModerationCase) -> Result<(), StoreError> {
-    c.execute(
-        CASE_PUT,
-        &[&sql_id(id), &v, &case.key.comune, &citizen_col(&case.key)],
-    )
-    .map(drop)
+    c.execute(CASE_PUT, &[&sql_id(id), &v, &case.key.comune, &citizen_col(&case.key)])
+        .map(drop)
 }
 
 fn put_ledger_row(c: &mut Conn, id: u64, v: &[u8], e: &LedgerEntry) -> Result<(), StoreError> {
@@ -539,7 +540,12 @@ impl Store for PgStore {
 
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
         let comune = comune.to_string();
-        let rows = self.run(move |c| c.query("SELECT id, v FROM caseid_case WHERE comune = $1 ORDER BY id", &[&comune]))?;
+        let rows = self.run(move |c| {
+            c.query(
+                "SELECT id, v FROM caseid_case WHERE comune = $1 ORDER BY id",
+                &[&comune],
+            )
+        })?;
         id_rows(CASES_TREE, rows)
     }
 
@@ -554,8 +560,12 @@ impl Store for PgStore {
 
     fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
         let comune = comune.to_string();
-        let rows =
-            self.run(move |c| c.query("SELECT id, v FROM ledgerid_entry WHERE comune = $1 ORDER BY id", &[&comune]))?;
+        let rows = self.run(move |c| {
+            c.query(
+                "SELECT id, v FROM ledgerid_entry WHERE comune = $1 ORDER BY id",
+                &[&comune],
+            )
+        })?;
         id_rows(LEDGER_TREE, rows)
     }
 
@@ -571,7 +581,10 @@ impl Store for PgStore {
     fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
         let comune = comune.map(str::to_string);
         let rows = self.run(move |c| match &comune {
-            Some(comune) => c.query("SELECT id, v FROM auditid_entry WHERE comune = $1 ORDER BY id", &[comune]),
+            Some(comune) => c.query(
+                "SELECT id, v FROM auditid_entry WHERE comune = $1 ORDER BY id",
+                &[comune],
+            ),
             None => c.query("SELECT id, v FROM auditid_entry ORDER BY id", &[]),
         })?;
         id_rows(AUDIT_TREE, rows)
