@@ -182,6 +182,9 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     end
 }
 
+/// A record's key and value bytes.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// The SQL of a plain key-value tree (key BYTEA, value BYTEA), by table name.
 pub(super) struct KvTree {
     pub name: &'static str,
@@ -225,14 +228,14 @@ impl KvTree {
         c.execute(self.delete, &[&k])
     }
     /// Every record in key order.
-    fn all(&'static self, c: &mut Conn) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn all(&'static self, c: &mut Conn) -> Result<Vec<KeyValue>, StoreError> {
         Ok(c.query(self.all, &[])?
             .into_iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
     }
     /// The records whose key starts with `prefix` (ending in 0x00), in key order.
-    fn prefix(&'static self, c: &mut Conn, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn prefix(&'static self, c: &mut Conn, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
         let end = prefix_end(prefix);
         Ok(c.query(self.range, &[&prefix, &end])?
             .into_iter()

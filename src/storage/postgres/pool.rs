@@ -6,7 +6,14 @@
 //! `block_on` on the caller's runtime is refused too. So a call sends a job over a std
 //! channel to a worker and waits for its answer on another; the worker runs the job's
 //! queries with `block_on` on its own runtime, where nothing else runs. Waiting blocks the
-//! caller's thread for one round trip, as a sled call blocks on its disk.
+//! caller's thread for one round trip, as a sled call blocks on its disk; in the server
+//! that caps calls in flight at the number of tokio workers (measured in BENCHMARKS.md,
+//! "sled and PostgreSQL": ≈4,000 steps/s on 2 cores, ≈8,000 from plain threads). One
+//! thread per connection keeps each connection's statements and transaction on one thread
+//! with no lock around it; a job queue shared by the workers lets any idle one take it.
+//!
+//! A connection the server closed (a restart) fails the call that finds it closed; the next
+//! call on that worker connects again.
 //!
 //! This module owns connecting, reconnecting, prepared statements and transactions. It knows
 //! nothing of sportello's tables.
