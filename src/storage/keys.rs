@@ -17,6 +17,9 @@
 //! | `citizenkey_conversation` | as `citizenkey_citizen` | [`Conversation`](super::Conversation), JSON: personal data, erased with the citizen |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
+//! The PostgreSQL backend has one table per tree, of the same name, holding the same key and
+//! value bytes (`migrations/0001_trees.sql`).
+//!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
 //! Telegram chat id). 0x00 cannot occur in any part, so keys sort by comune, then channel,
 //! and a comune's citizens are one prefix scan.

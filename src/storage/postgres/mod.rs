@@ -25,6 +25,14 @@
 //! client is built without it, so use a Unix socket or loopback, or a tunnel for a remote
 //! server; `sslmode=require` in the URL is refused.
 //!
+//! Not yet: several `serve` processes on one database. Deduplication holds across them, but
+//! per-citizen ordering is the in-process dialogue queue, a starting server replays every
+//! pending inbound message and its sender sends every pending reply: two processes would
+//! step one citizen concurrently and send replies twice. That needs a per-citizen lock
+//! around plan and commit (`pg_advisory_xact_lock` on a hash of the key, which the
+//! synchronous trait cannot hold across calls today) and claimed rows (`FOR UPDATE SKIP
+//! LOCKED`) for the journal and the outbox.
+//!
 //! This module must not hold a value in a column of its own that the JSON does not hold: the
 //! value bytes stay the record, the columns are indexes over it.
 
