@@ -61,10 +61,14 @@ async fn the_public_pages_pass_axe_and_work_by_keyboard() {
     )
     .unwrap();
     let login = format!("{email}:{password}");
+    // The desk's pages: one Assemini conversation waiting for the claim / reply / release
+    // round, and a registered citizen whose request for a person (a signed webhook, posted
+    // by the script while the inbox is open) must appear without a reload.
+    let desk = seed_desk(h.store.as_ref());
     let started = Instant::now();
     let base = h.base.clone();
     // tokio is built without its `process` feature: run node on a blocking thread.
-    let out = tokio::task::spawn_blocking(move || run_node(&base, &login))
+    let out = tokio::task::spawn_blocking(move || run_node(&base, &login, &desk))
         .await
         .unwrap();
     let (stdout, stderr) = (
@@ -86,13 +90,14 @@ async fn the_public_pages_pass_axe_and_work_by_keyboard() {
 
 /// Runs the check script against `base`, killing it after [`TIMEOUT`]. Its output goes to
 /// files, not pipes, so a chatty script can never block on a full pipe while we wait.
-fn run_node(base: &str, staff_login: &str) -> Output {
+fn run_node(base: &str, staff_login: &str, desk: &[(&str, String)]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
     let mut child = Command::new("node")
         .arg(util::root().join("tests/browser/check.mjs"))
         .arg(base)
         .env("SPORTELLO_STAFF_LOGIN", staff_login)
+        .envs(desk.iter().map(|(k, v)| (*k, v.as_str())))
         .current_dir(util::root())
         .stdin(Stdio::null())
         .stdout(File::create(&out_path).unwrap())
@@ -119,4 +124,46 @@ fn run_node(base: &str, staff_login: &str) -> Output {
         stdout: std::fs::read(&out_path).unwrap(),
         stderr: std::fs::read(&err_path).unwrap(),
     }
+}
+
+/// Seeds the desk for the console checks; returns the script's environment: the webhook
+/// body it posts to make a second conversation appear live, and its signature.
+fn seed_desk(store: &dyn sportello::storage::Store) -> Vec<(&'static str, String)> {
+    use sportello::dialogue::{Citizen, State};
+    use sportello::storage::CitizenKey;
+    let now = jiff::Timestamp::now();
+    for (number, name) in [("393330066001", "Eleonora"), ("393330066002", "Emilio")] {
+        let mut c = Citizen::new(now);
+        c.state = State::Subscribed;
+        c.subscribed_at = Some(now);
+        c.fields.insert("first_name".into(), name.into());
+        c.fields.insert("last_name".into(), "Lussu".into());
+        c.fields.insert("birth_date".into(), "1980-03-12".into());
+        store
+            .put_citizen(&CitizenKey::new("assemini", "whatsapp", number), &c)
+            .unwrap();
+    }
+    let key = CitizenKey::new("assemini", "whatsapp", "393330066001");
+    sportello::staff::inbox::citizen_wrote(
+        store,
+        &key,
+        "pn-assemini",
+        "Come rinnovo la carta d'identità?",
+        None,
+        now,
+    )
+    .unwrap();
+    let body = crate::server::wa_text(
+        "assemini",
+        "393330066002",
+        "wamid.browser.live",
+        1_800_000_000,
+        "OPERATORE",
+    );
+    let raw = serde_json::to_vec(&body).unwrap();
+    let signature = sportello::channel::whatsapp::sign(crate::server::APP_SECRET.as_bytes(), &raw);
+    vec![
+        ("SPORTELLO_LIVE_WEBHOOK", String::from_utf8(raw).unwrap()),
+        ("SPORTELLO_LIVE_SIGNATURE", signature),
+    ]
 }

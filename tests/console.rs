@@ -21,11 +21,11 @@ use sportello::storage::{CaseStatus, CitizenKey, ModerationCase, Role, SledStore
 use crate::server::Harness;
 use crate::util::root;
 
-const PASSWORD: &str = "Quercia-Nuragica-1987";
-const ISILI_OP: &str = "operatore@comune.isili.ca.it";
-const ADMIN: &str = "it@unione-comuni.it";
+pub const PASSWORD: &str = "Quercia-Nuragica-1987";
+pub const ISILI_OP: &str = "operatore@comune.isili.ca.it";
+pub const ADMIN: &str = "it@unione-comuni.it";
 
-fn client() -> Client {
+pub fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -33,7 +33,7 @@ fn client() -> Client {
 }
 
 /// The `Set-Cookie` headers of a response.
-fn set_cookies(r: &Response) -> Vec<String> {
+pub fn set_cookies(r: &Response) -> Vec<String> {
     r.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -42,7 +42,7 @@ fn set_cookies(r: &Response) -> Vec<String> {
 }
 
 /// The value a `Set-Cookie` list gives cookie `name`.
-fn cookie_value(set: &[String], name: &str) -> Option<String> {
+pub fn cookie_value(set: &[String], name: &str) -> Option<String> {
     set.iter()
         .filter_map(|c| c.split(';').next()?.split_once('='))
         .find(|(k, _)| *k == name)
@@ -50,14 +50,14 @@ fn cookie_value(set: &[String], name: &str) -> Option<String> {
 }
 
 /// The hidden `csrf` field of a page.
-fn csrf_field(html: &str) -> String {
+pub fn csrf_field(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[at..].split('"').next().unwrap().to_string()
 }
 
 /// A login attempt as a browser makes it: the form (and its cookie), then the post.
 /// Returns the post's response.
-async fn try_login(h: &Harness, email: &str, password: &str) -> Response {
+pub async fn try_login(h: &Harness, email: &str, password: &str) -> Response {
     let http = client();
     let form = http.get(format!("{}/staff/login", h.base)).send().await.unwrap();
     assert_eq!(form.status(), 200);
@@ -77,14 +77,14 @@ async fn try_login(h: &Harness, email: &str, password: &str) -> Response {
 }
 
 /// Logs in; returns the `Cookie` header value of the session.
-async fn login(h: &Harness, email: &str, password: &str) -> String {
+pub async fn login(h: &Harness, email: &str, password: &str) -> String {
     let r = try_login(h, email, password).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let token = cookie_value(&set_cookies(&r), session::COOKIE).unwrap();
     format!("{}={token}", session::COOKIE)
 }
 
-async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, Option<String>, String) {
+pub async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, Option<String>, String) {
     let r = client()
         .get(format!("{}{path}", h.base))
         .header(COOKIE, cookie)
@@ -96,7 +96,7 @@ async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, Option<String>, Str
     (status, location, r.text().await.unwrap())
 }
 
-fn seed_accounts(store: &dyn Store) {
+pub fn seed_accounts(store: &dyn Store) {
     let now = Timestamp::now();
     accounts::create(store, ISILI_OP, Role::Operator, vec!["isili".into()], PASSWORD, now).unwrap();
     accounts::create(store, ADMIN, Role::Admin, vec![], PASSWORD, now).unwrap();

@@ -70,6 +70,72 @@ fn unsubscribing_from_assemini_leaves_only_the_anonymous_ledger() {
 }
 
 #[test]
+fn an_erasure_cut_short_by_a_crash_is_finished_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let input =
+        "Buongiorno, vorrei sapere gli orari della ludoteca Zzyzx\nFiliberto\nZanzottera\n07/08/1961\nIscrivimi\nsì\n";
+    run(
+        data_s,
+        &["chat", "--comune", "assemini", "--from", "+39 333 987 6543", "--json"],
+        input,
+    );
+    // The leaving step committed (record removed, erasure marked, withdrawal in the ledger)
+    // and the process dies before the scrub: what `engine.handle` does, minus `finish`.
+    {
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&data).unwrap());
+        let engine = crate::util::engine(store.clone());
+        let key = CitizenKey::new(
+            "assemini",
+            "whatsapp",
+            &sportello::storage::keys::normalize_number("3339876543"),
+        );
+        let now = jiff::Timestamp::now();
+        let inbound = Inbound {
+            id: "crash-1".into(),
+            body: Body::Text {
+                text: "Cancellami".into(),
+            },
+        };
+        let handled = engine.plan(&key, &inbound, now).unwrap();
+        let effects = engine.effects(&key, "", &handled.outcome, now).unwrap();
+        assert!(effects.erase, "Assemini erases a leaver");
+        store
+            .commit_step(None, &key, handled.outcome.citizen.as_ref(), &[], &effects)
+            .unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.unfinished_erasures().unwrap(), vec![key]);
+        assert!(
+            !store.mentions("Zanzottera").unwrap().is_empty() || !store.mentions("3339876543").unwrap().is_empty(),
+            "before the restart the scrub has not run: traces remain"
+        );
+    }
+    // Any start of sportello on this data finishes it first.
+    let show = run(
+        data_s,
+        &["citizen", "show", "--comune", "assemini", "--from", "3339876543"],
+        "",
+    );
+    assert_eq!(show.status.code(), Some(1));
+    let store = SledStore::open(&data).unwrap();
+    assert!(store.unfinished_erasures().unwrap().is_empty());
+    for needle in ["3339876543", "Zanzottera", "Filiberto", "ludoteca Zzyzx"] {
+        assert_eq!(
+            store.mentions(needle).unwrap(),
+            Vec::<String>::new(),
+            "{needle} is still stored"
+        );
+    }
+    let ledger: Vec<_> = store.ledger("assemini").unwrap().into_iter().map(|(_, e)| e).collect();
+    assert!(
+        ledger.iter().any(|e| e.kind == LedgerKind::Withdrawal),
+        "the withdrawal was committed with the step"
+    );
+    assert!(ledger.iter().all(|e| e.citizen.is_none()));
+}
+
+#[test]
 fn access_export_and_erasure_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

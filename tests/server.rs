@@ -18,7 +18,7 @@ use sportello::storage::{CitizenKey, SledStore, Store};
 
 use crate::util;
 
-const APP_SECRET: &str = "test-app-secret";
+pub(crate) const APP_SECRET: &str = "test-app-secret";
 const COMUNI: [&str; 5] = ["isola-delle-femmine", "isili", "madone", "assemini", "brusson"];
 
 /// What the fake providers received, and how many of the next sends they refuse.
@@ -274,7 +274,7 @@ pub fn wa_batch(comune: &str, messages: Vec<Value>) -> Value {
 }
 
 /// The text bodies the fake Graph API received for `to`, in order.
-fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
+pub(crate) fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
     sent.iter()
         // The adapter writes recipients with a leading + (Meta's advice for full numbers).
         .filter(|(_, b)| b["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(to))
@@ -289,7 +289,14 @@ fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
 }
 
 /// Sends one text and waits for `replies` more messages to reach the fake.
-async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str, replies: usize) -> Vec<String> {
+pub(crate) async fn say(
+    h: &Harness,
+    comune: &str,
+    from: &str,
+    seq: &mut i64,
+    text: &str,
+    replies: usize,
+) -> Vec<String> {
     let before = h.sent().len();
     *seq += 1;
     let code = h

@@ -14,7 +14,7 @@ use sportello::storage::keys::{inbound_key, sent_key};
 use sportello::storage::{
     Account, AuditEntry, Author, CaseStatus, CitizenKey, Conversation, ConversationStatus, InboundEntry, LedgerEntry,
     LedgerKind, Line, MemoryStore, ModerationCase, OutboundEntry, PgOptions, PgStore, Role, Scrubbed, SentEntry,
-    Session, SledStore, Store,
+    Session, SledStore, StepEffects, Store, Wrote,
 };
 
 fn now() -> Timestamp {
@@ -97,10 +97,49 @@ fn suite(store: &dyn Store) {
         vec![k1.clone(), k2.clone()]
     );
 
-    // One step, atomically: inbound done (text dropped), citizen written, replies queued.
+    // One step, atomically: inbound done (text dropped), citizen written, replies queued,
+    // and its effects: a ledger entry, a counter, what the citizen wrote to the desk.
+    let consent = LedgerEntry {
+        comune: "isili".into(),
+        channel: "whatsapp".into(),
+        citizen: Some(a.citizen.clone()),
+        kind: LedgerKind::Consent,
+        consent: "privacy".into(),
+        notice_version: "2024-01".into(),
+        notice_sha256: "ab".repeat(32),
+        at: now(),
+        message_id: "wamid.1".into(),
+        how: "keyword".into(),
+    };
+    let ledger_before = store.ledger("isili").unwrap().len();
+    let effects = StepEffects {
+        ledger: vec![consent.clone()],
+        counters: vec![("2026-11".into(), "signup".into())],
+        wrote: Some(Wrote {
+            route: "106540352242922".into(),
+            text: "Quando apre l'ufficio?".into(),
+            deadline: Some(now() + jiff::SignedDuration::from_hours(48)),
+            at: now(),
+        }),
+        ..StepEffects::default()
+    };
     let ids = store
-        .commit_step(Some(&k1), &a, Some(&c), &[reply(&a, "uno"), reply(&a, "due")])
+        .commit_step(Some(&k1), &a, Some(&c), &[reply(&a, "uno"), reply(&a, "due")], &effects)
         .unwrap();
+    let ledger = store.ledger("isili").unwrap();
+    assert_eq!(ledger.len(), ledger_before + 1);
+    assert_eq!(ledger.last().unwrap().1, consent);
+    assert!(store
+        .counters("isili")
+        .unwrap()
+        .contains(&("2026-11".into(), "signup".into(), 1)));
+    let conv = store
+        .conversation(&a)
+        .unwrap()
+        .expect("the question opened a conversation");
+    assert_eq!(conv.status, ConversationStatus::Waiting);
+    assert_eq!(conv.lines.last().unwrap().text, "Quando apre l'ufficio?");
+    assert_eq!(conv.deadline, Some(now() + jiff::SignedDuration::from_hours(48)));
     assert_eq!(ids.len(), 2);
     assert!(ids[0] < ids[1], "outbox ids keep the order of the replies");
     assert_eq!(store.pending_inbound().unwrap().len(), 1);
@@ -117,10 +156,24 @@ fn suite(store: &dyn Store) {
     store.outbound_done(ids[0]).unwrap();
     assert_eq!(store.pending_outbound().unwrap().len(), 1);
 
-    // A step that erases the citizen.
-    store.commit_step(Some(&k2), &a, None, &[]).unwrap();
+    // A step that erases the citizen: marked until the scrub finishes (a crash in between
+    // leaves the mark, and the scrub runs again at start).
+    assert!(store.unfinished_erasures().unwrap().is_empty());
+    let erase = StepEffects {
+        erase: true,
+        ..StepEffects::default()
+    };
+    store.commit_step(Some(&k2), &a, None, &[], &erase).unwrap();
     assert_eq!(store.citizen(&a).unwrap(), None);
     assert!(store.pending_inbound().unwrap().is_empty());
+    assert_eq!(store.unfinished_erasures().unwrap(), vec![a.clone()]);
+    store.scrub_citizen(&a, true).unwrap();
+    assert!(store.unfinished_erasures().unwrap().is_empty());
+    assert!(
+        store.conversation(&a).unwrap().is_none(),
+        "the scrub removed the conversation"
+    );
+    assert!(store.ledger("isili").unwrap().iter().all(|(_, e)| e.citizen.is_none()));
 
     // Pruning forgets old processed ids only.
     let k3 = inbound_key("whatsapp", "106540352242922", "wamid.3");
@@ -266,7 +319,7 @@ fn records_of_a_comune(store: &dyn Store) {
             .collect::<Vec<_>>(),
         [l1, l2, l3]
     );
-    assert!(store.ledger("isili").unwrap().is_empty());
+    assert!(store.ledger("madone").unwrap().is_empty());
 
     let audit = |comune: &str| AuditEntry {
         at: now(),
@@ -313,6 +366,7 @@ fn records_of_a_comune(store: &dyn Store) {
             &x,
             Some(&Citizen::new(now())),
             &[reply(&x, "uno"), reply(&x, "due")],
+            &StepEffects::default(),
         )
         .unwrap();
     let sent = SentEntry {
@@ -434,13 +488,21 @@ fn postgres_keeps_everything_across_a_reopen_and_migrates_once() {
         let store = schema.open();
         store.put_citizen(&a, &Citizen::new(now())).unwrap();
         store
-            .commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "ciao")])
+            .commit_step(
+                None,
+                &a,
+                Some(&Citizen::new(now())),
+                &[reply(&a, "ciao")],
+                &StepEffects::default(),
+            )
             .unwrap()
     };
     let store = schema.open();
     assert!(store.citizen(&a).unwrap().is_some());
     assert_eq!(store.pending_outbound().unwrap().len(), 1);
-    let again = store.commit_step(None, &a, None, &[reply(&a, "ancora")]).unwrap();
+    let again = store
+        .commit_step(None, &a, None, &[reply(&a, "ancora")], &StepEffects::default())
+        .unwrap();
     assert!(again[0] > first[0], "ids keep increasing across a reopen");
 }
 
@@ -453,7 +515,13 @@ fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
         let store = SledStore::open(&data).unwrap();
         store.put_citizen(&a, &Citizen::new(now())).unwrap();
         store
-            .commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "ciao")])
+            .commit_step(
+                None,
+                &a,
+                Some(&Citizen::new(now())),
+                &[reply(&a, "ciao")],
+                &StepEffects::default(),
+            )
             .unwrap();
         store.flush().unwrap();
     }
@@ -498,8 +566,14 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
     let a = CitizenKey::new("isili", "whatsapp", "393330000001");
     {
         let sled = SledStore::open(&data).unwrap();
-        sled.commit_step(None, &a, Some(&Citizen::new(now())), &[reply(&a, "uno")])
-            .unwrap();
+        sled.commit_step(
+            None,
+            &a,
+            Some(&Citizen::new(now())),
+            &[reply(&a, "uno")],
+            &StepEffects::default(),
+        )
+        .unwrap();
         sled.append_audit(&AuditEntry {
             at: now(),
             actor: "system".into(),
@@ -555,4 +629,89 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
         "a second copy into a non-empty database is refused"
     );
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+}
+
+/// The console's overlays (FAQ edits, closures) and the sessions listing, on every backend.
+fn overlay_suite(store: &dyn Store) {
+    use sportello::faq::Entry;
+    use sportello::storage::{ClosureEdit, FaqEdit};
+    let edit = |id: &str, lang: &str, answer: Option<&str>| FaqEdit {
+        id: id.into(),
+        lang: lang.into(),
+        entry: answer.map(|a| Entry {
+            id: id.into(),
+            lang: lang.into(),
+            questions: vec!["quando siete aperti".into()],
+            answer: a.into(),
+            link: None,
+            placeholder: false,
+        }),
+        at: now(),
+    };
+    store
+        .put_faq_edit("brusson", &edit("orari", "it", Some("9-12")))
+        .unwrap();
+    store
+        .put_faq_edit("brusson", &edit("orari", "fr", Some("9h-12h")))
+        .unwrap();
+    store
+        .put_faq_edit("brusson", &edit("orari", "it", Some("9-13")))
+        .unwrap();
+    store.put_faq_edit("brusson", &edit("tasse", "it", None)).unwrap();
+    store.put_faq_edit("brussonx", &edit("orari", "it", None)).unwrap();
+    let edits = store.faq_edits("brusson").unwrap();
+    assert_eq!(edits.len(), 3, "one record per entry and language, prefix exact");
+    // Key order: entry id, then language.
+    assert_eq!((edits[0].lang.as_str(), edits[2].id.as_str()), ("fr", "tasse"));
+    assert_eq!(
+        edits[1].entry.as_ref().unwrap().answer,
+        "9-13",
+        "the later edit replaces"
+    );
+    assert!(store.put_faq_edit("", &edit("orari", "it", None)).is_err());
+
+    let closure = |date: &str, removed| ClosureEdit {
+        date: date.into(),
+        note: "Delibera n. 3".into(),
+        removed,
+        at: now(),
+    };
+    store.put_closure("isili", &closure("2026-12-24", false)).unwrap();
+    store.put_closure("isili", &closure("2026-12-07", false)).unwrap();
+    store.put_closure("isili", &closure("2026-12-24", true)).unwrap();
+    let closures = store.closures("isili").unwrap();
+    assert_eq!(closures.len(), 2);
+    assert_eq!((closures[0].date.as_str(), closures[1].removed), ("2026-12-07", true));
+    assert!(store.closures("madone").unwrap().is_empty());
+
+    let session = |email: &str| Session {
+        email: email.into(),
+        csrf: "c".into(),
+        created_at: now(),
+        expires_at: now(),
+    };
+    store.put_session("k1", &session("a@x.it")).unwrap();
+    store.put_session("k2", &session("b@x.it")).unwrap();
+    let mut all = store.sessions().unwrap();
+    all.retain(|(k, _)| k == "k1" || k == "k2");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all.iter().find(|(k, _)| k == "k2").unwrap().1.email, "b@x.it");
+}
+
+#[test]
+fn memory_backend_overlays() {
+    overlay_suite(&MemoryStore::new());
+}
+
+#[test]
+fn sled_backend_overlays() {
+    let dir = tempfile::tempdir().unwrap();
+    overlay_suite(&SledStore::open(dir.path()).unwrap());
+}
+
+#[test]
+fn postgres_backend_overlays() {
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "overlays");
+    overlay_suite(&schema.open());
 }

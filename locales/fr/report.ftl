@@ -30,3 +30,6 @@ report-month-09 = septembre
 report-month-10 = octobre
 report-month-11 = novembre
 report-month-12 = décembre
+report-questions-answered = Questions avec réponse du personnel
+report-answered-in-time = Part avec réponse dans le délai
+report-broadcasts = Messages diffusés par catégorie

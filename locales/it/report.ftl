@@ -30,3 +30,6 @@ report-month-09 = settembre
 report-month-10 = ottobre
 report-month-11 = novembre
 report-month-12 = dicembre
+report-questions-answered = Domande con risposta del personale
+report-answered-in-time = Quota con risposta entro la scadenza
+report-broadcasts = Messaggi diffusi per categoria

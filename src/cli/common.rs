@@ -128,5 +128,7 @@ pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let store = open_store(paths)?.into_store();
     let mut engine = Engine::new(flows, locales, store);
     engine.faqs = crate::faq::load_all(Path::new("faq").is_dir().then_some(Path::new("faq")))?;
+    // An erasure a crash interrupted is finished before anything reads the store.
+    engine.resume_erasures()?;
     Ok(engine)
 }

@@ -77,6 +77,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(line) = crate::console::bootstrap(engine.store.as_ref(), &|k: &str| std::env::var(k).ok())? {
             println!("{line}");
         }
+        // The console's FAQ edits and closures, overlaid on the files now rather than at the
+        // first message (a store that cannot be read fails here, before serving).
+        engine.live()?;
         let server = Server::new(engine, config, secrets);
         if let Some(store) = gated {
             server

@@ -5,7 +5,19 @@
 //! logic (the lead's `inbox` module) and never logs passwords, tokens or citizens' numbers.
 
 pub mod accounts;
+mod api;
+mod audit_pages;
+mod citizen_pages;
+mod closure_pages;
+pub mod desk;
+mod faq_pages;
+mod inbox_pages;
+mod live;
+mod nav;
 mod pages;
+mod password;
+mod privacy_pages;
+mod render;
 pub mod session;
 
 use axum::http::StatusCode;
@@ -103,6 +115,41 @@ pub fn routes() -> Router<Server> {
         .route("/logout", post(pages::logout))
         .route("/api/me", get(pages::api_me))
         .route("/{comune}", get(pages::comune))
+        // The desk (issue 4): inbox, conversations, citizens, their JSON API and the
+        // inbox's live-update script.
+        .route("/console.js", get(live::script))
+        .route("/{comune}/inbox", get(inbox_pages::inbox_page))
+        .route("/{comune}/inbox/rows", get(inbox_pages::inbox_rows))
+        .route("/{comune}/inbox/{ref}", get(inbox_pages::conversation_page))
+        .route("/{comune}/inbox/{ref}/{action}", post(inbox_pages::action_post))
+        .route("/{comune}/citizens", post(citizen_pages::find_post))
+        .route("/{comune}/citizens/{ref}", get(citizen_pages::citizen_page))
+        .route("/{comune}/citizens/{ref}/{action}", post(citizen_pages::block_post))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/{comune}/inbox", get(api::inbox))
+        .route("/api/{comune}/conversations/{ref}", get(api::conversation))
+        .route("/api/{comune}/conversations/{ref}/{action}", post(api::act))
+        .route("/api/{comune}/citizens/{ref}", get(api::citizen))
+        .route("/api/{comune}/citizens/{ref}/{action}", post(api::block))
+        // Administrative pages (issues 4, 7, 8): audit log, password, FAQ and closures,
+        // privacy export and the annual report.
+        .route("/audit", get(audit_pages::page))
+        .route("/audit.csv", get(audit_pages::csv))
+        .route("/api/audit", get(audit_pages::api))
+        .route("/password", get(password::form).post(password::post))
+        .route("/{comune}/faq", get(faq_pages::page))
+        .route("/{comune}/faq/save", post(faq_pages::save_post))
+        .route("/{comune}/faq/delete", post(faq_pages::delete_post))
+        .route("/{comune}/closures", get(closure_pages::page))
+        .route("/{comune}/closures/add", post(closure_pages::add_post))
+        .route("/{comune}/closures/remove", post(closure_pages::remove_post))
+        .route("/{comune}/privacy", get(privacy_pages::page))
+        .route("/{comune}/privacy/export", post(privacy_pages::export_post))
+        .route(
+            "/{comune}/citizens/{channel}/{number}/export",
+            get(privacy_pages::export_get),
+        )
+        .route("/{comune}/report", get(privacy_pages::report_page))
 }
 
 /// The console languages; anything else falls back to Italian.

@@ -22,12 +22,22 @@ use crate::web::esc;
 use crate::web::html::page;
 
 /// A console text, escaped.
-fn t(s: &Server, lang: &str, id: &str) -> String {
+pub(crate) fn t(s: &Server, lang: &str, id: &str) -> String {
     esc(&s.engine.locales.format(lang, id, None).unwrap_or_default())
 }
 
+/// A console text with arguments, unescaped (for a page's `<title>`, which the layout
+/// escapes itself).
+pub(super) fn raw(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+    let mut a = FluentArgs::new();
+    for (k, v) in args {
+        a.set(*k, v.clone());
+    }
+    s.engine.locales.format(lang, id, Some(&a)).unwrap_or_default()
+}
+
 /// A console text with arguments, escaped.
-fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+pub(crate) fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();
     for (k, v) in args {
         a.set(*k, v.clone());
@@ -36,7 +46,7 @@ fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
 }
 
 /// A moment as staff read it: Europe/Rome, day first.
-fn local_time(at: Timestamp) -> String {
+pub(crate) fn local_time(at: Timestamp) -> String {
     let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
     at.to_zoned(tz).strftime("%d/%m/%Y %H:%M").to_string()
 }
@@ -50,7 +60,7 @@ pub fn mask(number: &str) -> String {
 }
 
 /// A comune's display name in `lang` (its own language if it has none in `lang`).
-fn comune_name(s: &Server, lang: &str, id: &str) -> String {
+pub(crate) fn comune_name(s: &Server, lang: &str, id: &str) -> String {
     s.engine
         .flows
         .get(id)
@@ -64,7 +74,13 @@ fn comune_name(s: &Server, lang: &str, id: &str) -> String {
 }
 
 /// A whole console page: the shared layout with the console's brand.
-fn console_page(s: &Server, lang: &str, title: &str, langs: &[(String, String, String)], body: &str) -> String {
+pub(crate) fn console_page(
+    s: &Server,
+    lang: &str,
+    title: &str,
+    langs: &[(String, String, String)],
+    body: &str,
+) -> String {
     let brand = s.engine.locales.format(lang, "console-brand", None).unwrap_or_default();
     page(&s.engine.locales, lang, title, &brand, langs, body, "")
 }
@@ -91,7 +107,7 @@ pub fn error_page(s: &Server, lang: &str, e: ConsoleError) -> Response {
 }
 
 /// The signed-in line and the logout button, at the top of every page behind login.
-fn who(s: &Server, staff: &Staff) -> String {
+pub(crate) fn who(s: &Server, staff: &Staff) -> String {
     let lang = staff.lang();
     let role = match staff.account.role {
         Role::Operator => "console-role-operator",
@@ -166,6 +182,13 @@ pub struct LoginForm {
 /// Checks the credentials, audits the attempt and opens a session; returns the cookie token.
 fn try_login(store: &dyn crate::storage::Store, email: &str, password: &str) -> Result<String, ConsoleError> {
     let now = Timestamp::now();
+    // Whether the account was locked before this attempt: a lock set by it is a lockout.
+    let locked_before = accounts::normalize_email(email)
+        .ok()
+        .map(|e| store.account(&e))
+        .transpose()?
+        .flatten()
+        .is_some_and(|a| a.locked_until.is_some_and(|u| u > now));
     match accounts::login(store, email, password, now) {
         Ok(account) => {
             let (token, _) = session::open(store, &account.email, now)?;
@@ -182,11 +205,20 @@ fn try_login(store: &dyn crate::storage::Store, email: &str, password: &str) -> 
                 .flatten();
             let actor = known.as_ref().map(|a: &Account| a.email.as_str()).unwrap_or("unknown");
             let detail = match (&e, known.is_some()) {
-                (ConsoleError::Locked { .. }, _) => "refused: account locked",
+                (ConsoleError::Locked { .. }, _) if locked_before => "refused: account locked",
                 (_, true) => "refused: wrong password",
                 (_, false) => "refused: unknown e-mail",
             };
             audit(store, actor, "", "login-failed", detail)?;
+            if let (ConsoleError::Locked { until }, Some(account), false) = (&e, &known, locked_before) {
+                audit(
+                    store,
+                    &account.email,
+                    "",
+                    "lockout",
+                    &format!("locked after {} failed logins until {until}", accounts::MAX_FAILURES),
+                )?;
+            }
             Err(e)
         }
         Err(e) => Err(e),
@@ -241,7 +273,7 @@ pub async fn login_post(State(s): State<Server>, headers: HeaderMap, Form(f): Fo
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 /// `POST /staff/logout`: ends the session (token checked) and returns to the login page.
@@ -299,7 +331,12 @@ fn figures(s: &Server, comune: &str) -> Result<(usize, usize), ConsoleError> {
 
 fn home_body(s: &Server, staff: &Staff) -> Result<String, ConsoleError> {
     let lang = staff.lang();
-    let mut body = format!("{}<h1>{}</h1>", who(s, staff), t(s, lang, "console-home-title"));
+    let mut body = format!(
+        "{}{}<h1>{}</h1>",
+        who(s, staff),
+        super::nav::nav(s, staff),
+        t(s, lang, "console-home-title")
+    );
     let comuni = visible_comuni(s, &staff.account);
     if comuni.is_empty() {
         body.push_str(&format!("<p>{}</p>", t(s, lang, "console-home-none")));
@@ -307,11 +344,13 @@ fn home_body(s: &Server, staff: &Staff) -> Result<String, ConsoleError> {
     for comune in comuni {
         let (subscribers, pending) = figures(s, &comune)?;
         body.push_str(&format!(
-            "<section aria-labelledby=\"c-{id}\"><h2 id=\"c-{id}\"><a href=\"/staff/{id}\">{name}</a></h2><ul><li>{subs}</li><li>{pend}</li></ul></section>",
+            "<section aria-labelledby=\"c-{id}\"><h2 id=\"c-{id}\"><a href=\"/staff/{id}\">{name}</a></h2><ul><li>{subs}</li><li>{pend}</li><li>{inbox}</li></ul>{links}</section>",
             id = esc(&comune),
             name = esc(&comune_name(s, lang, &comune)),
             subs = ta(s, lang, "console-subscribers", &[("count", subscribers.to_string())]),
             pend = ta(s, lang, "console-pending", &[("count", pending.to_string())]),
+            inbox = super::inbox_pages::inbox_link(s, lang, &comune),
+            links = super::nav::comune_links(s, lang, &comune),
         ));
     }
     Ok(body)
@@ -361,6 +400,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
         t(s, lang, "console-back"),
         esc(&title)
     );
+    body.push_str(&format!("<p>{}</p>", super::inbox_pages::inbox_link(s, lang, comune)));
     let pending: Vec<_> = s
         .engine
         .store
@@ -379,7 +419,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
                 .format(lang, &format!("rule-{}", case.rule.name()), None)
                 .unwrap_or_else(|| case.rule.name().to_string());
             body.push_str(&format!(
-                "<li id=\"case-{id}\"><strong>{}</strong><br>{}</li>",
+                "<li id=\"case-{id}\"><strong>{}</strong><br>{}{}</li>",
                 esc(&rule),
                 ta(
                     s,
@@ -391,6 +431,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
                         ("channel", case.key.channel.clone()),
                     ]
                 ),
+                super::citizen_pages::citizen_link(s, lang, &case.key),
             ));
         }
         body.push_str("</ul>");

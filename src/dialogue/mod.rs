@@ -5,6 +5,7 @@
 //! caller passes `now`), so every transcript is reproducible in a test.
 
 mod desk;
+pub mod live;
 pub mod queue;
 mod register;
 mod reply;

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use super::reply::{Inbound, Reply};
 use super::state::{Ask, Citizen, Consent, Goal, State};
 use super::step::{complete_subscription, Event, Outcome};
+use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Field, Flow, RegistrationWhen};
 use crate::text::{self, DateError, NameError};
 
@@ -34,6 +35,7 @@ pub fn today(now: Timestamp) -> Date {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn start(
     flow: &Flow,
+    faq: Option<&Faq>,
     c: &mut Citizen,
     goal: Goal,
     one_shot: Option<&str>,
@@ -58,7 +60,7 @@ pub(super) fn start(
         given,
         pending_question,
     };
-    advance(flow, c, inbound, now, out);
+    advance(flow, faq, c, inbound, now, out);
 }
 
 /// Parses a one-shot line into the draft; a part present but wrong is explained, and then
@@ -106,7 +108,7 @@ fn fill_one_shot(
 }
 
 /// Asks for the next missing thing, or completes the registration.
-fn advance(flow: &Flow, c: &mut Citizen, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
+fn advance(flow: &Flow, faq: Option<&Faq>, c: &mut Citizen, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
     let State::Registering {
         goal,
         asking,
@@ -163,8 +165,11 @@ fn advance(flow: &Flow, c: &mut Citizen, inbound: &Inbound, now: Timestamp, out:
             );
         }
     }
+    // The question asked before registering: the FAQ first, as for any question.
     if let Some(text) = pending {
-        super::desk::question(flow, &text, now, out);
+        if !super::desk::answered_by_faq(faq, c, flow, &text, out) {
+            super::desk::question(flow, &text, now, out);
+        }
     }
 }
 
@@ -184,6 +189,7 @@ pub(super) fn ask_accept(flow: &Flow, c: &mut Citizen, goal: Goal, out: &mut Out
 /// Handles the answer to the step being asked.
 pub(super) fn answer(
     flow: &Flow,
+    faq: Option<&Faq>,
     c: &mut Citizen,
     answer: Answer,
     inbound: &Inbound,
@@ -209,12 +215,12 @@ pub(super) fn answer(
                 let (mut d, mut g) = (draft.clone(), given.clone());
                 fill_one_shot(flow, t, &mut d, &mut g, inbound, now, out);
                 (*draft, *given) = (d, g);
-                return advance(flow, c, inbound, now, out);
+                return advance(flow, faq, c, inbound, now, out);
             }
             match check(flow, field, t, now) {
                 Ok(v) => {
                     draft.insert(key, v);
-                    advance(flow, c, inbound, now, out);
+                    advance(flow, faq, c, inbound, now, out);
                 }
                 Err(reply) => {
                     out.replies.push(reply);
@@ -243,7 +249,7 @@ pub(super) fn answer(
                 message_id: inbound.id.clone(),
                 how: how.into(),
             });
-            advance(flow, c, inbound, now, out);
+            advance(flow, faq, c, inbound, now, out);
         }
         (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::No) => {
             out.replies.push(Reply::new("consent-required"));

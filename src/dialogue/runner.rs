@@ -14,7 +14,7 @@ use crate::flow::Flows;
 use crate::flow::OnUnsubscribe;
 use crate::i18n::{Locales, Rendered};
 use crate::moderation::Policy;
-use crate::storage::{CaseStatus, LedgerEntry, LedgerKind, ModerationCase};
+use crate::storage::{CaseStatus, LedgerEntry, LedgerKind, ModerationCase, StepEffects, Wrote};
 use crate::storage::{CitizenKey, Store, StoreError};
 
 /// Errors of the engine boundary.
@@ -39,8 +39,11 @@ pub struct Engine {
     pub locales: Locales,
     pub store: Arc<dyn Store>,
     pub moderation: std::sync::Arc<Policy>,
-    /// Each desk comune's FAQ, by comune id.
+    /// Each desk comune's FAQ as loaded from its file, by comune id.
     pub faqs: std::collections::BTreeMap<String, crate::faq::Faq>,
+    /// The flows and FAQs with the console's edits overlaid (`live`): a std `RwLock`
+    /// because it is held only to clone or swap an `Arc`, never across an await.
+    pub(crate) live: std::sync::RwLock<Option<Arc<super::live::Live>>>,
 }
 
 impl Engine {
@@ -52,20 +55,22 @@ impl Engine {
             store,
             moderation: Policy::shared(),
             faqs: Default::default(),
+            live: Default::default(),
         }
     }
 
     /// Loads the record, steps and renders, writing nothing: the caller stores the result
     /// (the server does it atomically with its journal and outbox).
     pub fn plan(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
-        let flow = self
-            .flows
-            .get(&key.comune)
+        // The flow and FAQ as operators last left them (closures, FAQ edits).
+        let live = self.live()?;
+        let flow = live
+            .flow(&key.comune)
             .ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
         let prior = self.store.citizen(key)?;
         let aids = Aids {
             policy: Some(&self.moderation),
-            faq: self.faqs.get(&key.comune),
+            faq: live.faq(&key.comune).map(|f| f.as_ref()),
         };
         let outcome = step_with(flow, aids, prior.as_ref(), inbound, now);
         let rendered = outcome
@@ -76,36 +81,37 @@ impl Engine {
         Ok(Handled { outcome, rendered })
     }
 
-    /// Handles one message: the record is written (not yet flushed) before this returns.
+    /// Handles one message: the record and the step's effects are written atomically (not
+    /// yet flushed) before this returns; an erasure the step decided is carried out.
     pub fn handle(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
         let handled = self.plan(key, inbound, now)?;
-        match &handled.outcome.citizen {
-            Some(c) => self.store.put_citizen(key, c)?,
-            None => self.store.remove_citizen(key)?,
-        }
-        self.record_events(key, "", &handled.outcome, now)?;
+        let effects = self.effects(key, "", &handled.outcome, now)?;
+        self.store
+            .commit_step(None, key, handled.outcome.citizen.as_ref(), &[], &effects)?;
+        self.finish(key, &effects)?;
         Ok(handled)
     }
 
-    /// Writes what a step leaves besides the record: consent ledger entries, moderation
-    /// cases, and, when the comune's policy erases a leaver, the scrub of every other trace
-    /// (the goodbye reply stays in the outbox until sent).
+    /// What a step writes besides the record and the outbox, for [`Store::commit_step`]:
+    /// consent ledger entries, moderation cases, counters, what the citizen wrote to the desk,
+    /// and whether the comune's policy erases this leaver.
     /// `route` is where replies to this citizen go out from (empty for the terminal chat).
-    pub fn record_events(
+    pub fn effects(
         &self,
         key: &CitizenKey,
         route: &str,
         outcome: &Outcome,
         now: Timestamp,
-    ) -> Result<(), EngineError> {
-        let Some(flow) = self.flows.get(&key.comune) else {
-            return Ok(());
+    ) -> Result<StepEffects, EngineError> {
+        let mut fx = StepEffects::default();
+        let live = self.live()?;
+        let Some(flow) = live.flow(&key.comune) else {
+            return Ok(fx);
         };
-        let mut erase = false;
         let month = month_of(now);
         for event in &outcome.events {
             if let Some(metric) = metric(event) {
-                self.store.bump(&key.comune, &month, &metric, 1)?;
+                fx.counters.push((month.clone(), metric));
             }
             let ledger =
                 |kind: LedgerKind, consent: &str, version: &str, at: Timestamp, message_id: &str, how: &str| {
@@ -123,71 +129,83 @@ impl Engine {
                     }
                 };
             match event {
-                Event::ConsentGiven(c) => {
-                    self.store.append_ledger(&ledger(
-                        LedgerKind::Consent,
-                        &c.kind,
-                        &c.notice_version,
-                        c.at,
-                        &c.message_id,
-                        &c.how,
-                    ))?;
-                }
-                Event::ConsentWithdrawn(c) => {
-                    self.store.append_ledger(&ledger(
-                        LedgerKind::Withdrawal,
-                        "privacy",
-                        &c.notice_version,
-                        c.at,
-                        &c.message_id,
-                        &c.how,
-                    ))?;
-                }
-                Event::NoticeSeen { version, message_id } => {
-                    self.store.append_ledger(&ledger(
-                        LedgerKind::NoticeSeen,
-                        "privacy",
-                        version,
-                        now,
-                        message_id,
-                        "shown",
-                    ))?;
-                }
+                Event::ConsentGiven(c) => fx.ledger.push(ledger(
+                    LedgerKind::Consent,
+                    &c.kind,
+                    &c.notice_version,
+                    c.at,
+                    &c.message_id,
+                    &c.how,
+                )),
+                Event::ConsentWithdrawn(c) => fx.ledger.push(ledger(
+                    LedgerKind::Withdrawal,
+                    "privacy",
+                    &c.notice_version,
+                    c.at,
+                    &c.message_id,
+                    &c.how,
+                )),
+                Event::NoticeSeen { version, message_id } => fx.ledger.push(ledger(
+                    LedgerKind::NoticeSeen,
+                    "privacy",
+                    version,
+                    now,
+                    message_id,
+                    "shown",
+                )),
                 Event::Moderated {
                     rule,
                     verdict,
                     text,
                     spans,
                     blocked,
-                } => {
-                    self.store.add_case(&ModerationCase {
-                        key: key.clone(),
-                        rule: *rule,
-                        verdict: *verdict,
-                        text: text.clone(),
-                        spans: spans.clone(),
-                        at: now,
-                        blocked: *blocked,
-                        status: CaseStatus::Pending,
-                        decided_by: None,
-                        decided_at: None,
-                        note: None,
-                    })?;
-                }
+                } => fx.cases.push(ModerationCase {
+                    key: key.clone(),
+                    rule: *rule,
+                    verdict: *verdict,
+                    text: text.clone(),
+                    spans: spans.clone(),
+                    at: now,
+                    blocked: *blocked,
+                    status: CaseStatus::Pending,
+                    decided_by: None,
+                    decided_at: None,
+                    note: None,
+                }),
                 Event::Question { text } | Event::Handoff { text } | Event::ToStaff { text } => {
-                    let due = crate::dialogue::deadline(flow, now).map(|z| z.timestamp());
-                    crate::staff::inbox::citizen_wrote(self.store.as_ref(), key, route, text, due, now)?;
+                    fx.wrote = Some(Wrote {
+                        route: route.to_string(),
+                        text: text.clone(),
+                        deadline: crate::dialogue::deadline(flow, now).map(|z| z.timestamp()),
+                        at: now,
+                    });
                 }
                 Event::Unsubscribed {
                     policy: OnUnsubscribe::Delete | OnUnsubscribe::Anonymize,
-                } => erase = outcome.citizen.is_none(),
+                } => fx.erase = outcome.citizen.is_none(),
                 _ => {}
             }
         }
-        if erase {
+        Ok(fx)
+    }
+
+    /// After a step's commit: scrubs every other trace of a leaver the comune's policy
+    /// erases (the goodbye reply stays in the outbox until sent). Safe to repeat.
+    pub fn finish(&self, key: &CitizenKey, effects: &StepEffects) -> Result<(), EngineError> {
+        if effects.erase {
             self.store.scrub_citizen(key, true)?;
         }
         Ok(())
+    }
+
+    /// Finishes erasures a crash interrupted (committed by a step, scrub not done). Run at
+    /// start, before any message is processed. Returns how many were finished.
+    pub fn resume_erasures(&self) -> Result<usize, EngineError> {
+        let keys = self.store.unfinished_erasures()?;
+        for key in &keys {
+            self.store.scrub_citizen(key, true)?;
+        }
+        Ok(keys.len())
     }
 
     /// SHA-256 (hex) of the comune's privacy notice as rendered in `lang`.

@@ -251,7 +251,7 @@ fn dispatch(
             return true;
         }
         Input::Action(Action::Subscribe, m) if !registering || is_restart(&m) => {
-            subscribe(flow, c, m, inbound, now, out);
+            subscribe(flow, faq, c, m, inbound, now, out);
             return true;
         }
         _ => {}
@@ -279,7 +279,7 @@ fn dispatch(
                 None => register::Answer::NonText,
             },
         };
-        register::answer(flow, c, answer, inbound, now, out);
+        register::answer(flow, faq, c, answer, inbound, now, out);
         return true;
     }
     // Outside a confirmation step, "sì" or "ok" is just text.
@@ -291,7 +291,7 @@ fn dispatch(
     match input {
         Input::Action(Action::Operator, _) if flow.mode == Mode::Desk => {
             if needs_first_contact(flow, c) {
-                register::start(flow, c, Goal::FirstContact, None, None, inbound, now, out);
+                register::start(flow, faq, c, Goal::FirstContact, None, None, inbound, now, out);
             } else {
                 out.events.push(Event::Handoff { text: text_of(inbound) });
                 out.replies.push(match deadline(flow, now) {
@@ -305,7 +305,7 @@ fn dispatch(
         Input::Action(Action::Greeting, Some(m)) if flow.mode == Mode::Desk && m.position == Position::Whole => {
             if needs_first_contact(flow, c) {
                 out.replies.push(Reply::new(flow.message("welcome")));
-                register::start(flow, c, Goal::FirstContact, None, None, inbound, now, out);
+                register::start(flow, faq, c, Goal::FirstContact, None, None, inbound, now, out);
             } else {
                 out.replies.push(Reply::new(flow.message("greeting")));
             }
@@ -323,6 +323,7 @@ fn dispatch(
                 out.replies.push(Reply::new(flow.message("welcome")));
                 register::start(
                     flow,
+                    faq,
                     c,
                     Goal::FirstContact,
                     None,
@@ -350,7 +351,7 @@ fn dispatch(
         Input::NonText if flow.mode == Mode::Desk => {
             if needs_first_contact(flow, c) {
                 out.replies.push(Reply::new(flow.message("welcome")));
-                register::start(flow, c, Goal::FirstContact, None, None, inbound, now, out);
+                register::start(flow, faq, c, Goal::FirstContact, None, None, inbound, now, out);
             } else {
                 out.replies.push(Reply::new(flow.message("please-write-text")));
             }
@@ -415,6 +416,7 @@ fn needs_first_contact(flow: &Flow, c: &Citizen) -> bool {
 
 fn subscribe(
     flow: &Flow,
+    faq: Option<&Faq>,
     c: &mut Citizen,
     m: Option<Match<Action>>,
     inbound: &Inbound,
@@ -438,7 +440,17 @@ fn subscribe(
             State::Registering { pending_question, .. } => pending_question.clone(),
             _ => None,
         };
-        register::start(flow, c, Goal::Subscribe, rest.as_deref(), pending, inbound, now, out);
+        register::start(
+            flow,
+            faq,
+            c,
+            Goal::Subscribe,
+            rest.as_deref(),
+            pending,
+            inbound,
+            now,
+            out,
+        );
     } else if flow.consent == ConsentMode::Accept {
         register::ask_accept(flow, c, Goal::Subscribe, out);
     } else {

@@ -100,7 +100,7 @@ pub(crate) fn from_csv(text: &str) -> Result<Vec<Entry>, FaqError> {
 }
 
 /// Checks what the matcher and the engine rely on; the message names the entry.
-fn validate(entries: &[Entry], rules: &[OutOfScope]) -> Result<(), FaqError> {
+pub(crate) fn validate(entries: &[Entry], rules: &[OutOfScope]) -> Result<(), FaqError> {
     let invalid = |id: &str, reason: &str| {
         Err(FaqError::Invalid {
             id: id.to_string(),

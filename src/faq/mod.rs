@@ -18,7 +18,7 @@ mod normalize;
 
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use bm25::{Hit, Index};
 
@@ -74,7 +74,7 @@ pub enum FaqError {
 }
 
 /// One FAQ entry: several ways citizens ask, one answer.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// Kebab-case id, shared by the translations of one entry (`come-iscriversi`).
@@ -193,6 +193,19 @@ impl Faq {
             indexes,
             thresholds: Thresholds::default(),
         }
+    }
+
+    /// The same out-of-scope rules and thresholds over other entries (an operator's edits
+    /// overlaid on the file), validated as a file would be.
+    pub fn with_entries(&self, entries: Vec<Entry>) -> Result<Faq, FaqError> {
+        load::validate(&entries, &self.rules)?;
+        Ok(Faq::new(entries, self.rules.clone()).with_thresholds(self.thresholds))
+    }
+
+    /// An FAQ of these entries alone (a comune without a file whose operators add some).
+    pub fn from_entries(entries: Vec<Entry>) -> Result<Faq, FaqError> {
+        load::validate(&entries, &[])?;
+        Ok(Faq::new(entries, Vec::new()))
     }
 
     /// The same FAQ deciding with other thresholds (for tuning and evaluation).

@@ -156,7 +156,9 @@ pub const ROLES: &[&str] = &[
     "about",
 ];
 
-/// A validated flow: everything the engine needs about one comune.
+/// A validated flow: everything the engine needs about one comune. Cloned only when an
+/// operator's change (a closure) is overlaid on it.
+#[derive(Clone)]
 pub struct Flow {
     pub id: String,
     pub mode: Mode,

@@ -88,6 +88,16 @@ impl Schedule {
         self.closures.insert(day);
     }
 
+    /// Opens a day after all (an operator removed a closure of the flow file).
+    pub fn remove_closure(&mut self, day: Date) {
+        self.closures.remove(&day);
+    }
+
+    /// The one-off closures, in date order.
+    pub fn closures(&self) -> impl Iterator<Item = Date> + '_ {
+        self.closures.iter().copied()
+    }
+
     /// Is this civil date a working day: Monday to Friday, not a national holiday, not
     /// the patron's day, not a closure? Independent of the slots: a weekday with no
     /// opening hours is still a working day for deadlines.

@@ -220,13 +220,7 @@ async fn retention_worker(server: Server, mut stop: tokio::sync::watch::Receiver
         tokio::select! {
             _ = every.tick() => {}
             _ = minutely.tick() => {
-                let s = server.clone();
-                match tokio::task::spawn_blocking(move || crate::staff::inbox::release_idle(&s.engine, idle, jiff::Timestamp::now())).await {
-                    Ok(Ok(0)) => {}
-                    Ok(Ok(n)) => tracing::info!(released = n, "idle conversations returned to the queue"),
-                    Ok(Err(e)) => tracing::error!(error = %e, "releasing idle conversations failed"),
-                    Err(e) => tracing::error!(error = %e, "release task failed"),
-                }
+                release_idle(&server, idle).await;
                 continue;
             }
             _ = stop.changed() => return,
@@ -249,6 +243,39 @@ async fn retention_worker(server: Server, mut stop: tokio::sync::watch::Receiver
             Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
             Err(e) => tracing::error!(error = %e, "retention task failed"),
         }
+    }
+}
+
+/// Returns idle holds to the queue, each in its citizen's lane: a step running meanwhile
+/// would otherwise write back the hold it read before the release.
+async fn release_idle(server: &Server, idle: jiff::SignedDuration) {
+    let s = server.clone();
+    let keys = match tokio::task::spawn_blocking(move || {
+        crate::staff::inbox::idle_holds(&s.engine, idle, jiff::Timestamp::now())
+    })
+    .await
+    {
+        Ok(Ok(keys)) => keys,
+        Ok(Err(e)) => return tracing::error!(error = %e, "listing idle conversations failed"),
+        Err(e) => return tracing::error!(error = %e, "release task failed"),
+    };
+    let mut released = 0;
+    for key in keys {
+        let s = server.clone();
+        let k = key.clone();
+        let done = server
+            .in_lane(key, move || {
+                crate::staff::inbox::release_if_idle(&s.engine, &k, idle, jiff::Timestamp::now())
+            })
+            .await;
+        match done {
+            Some(Ok(true)) => released += 1,
+            Some(Ok(false)) | None => {}
+            Some(Err(e)) => tracing::error!(error = %e, "releasing an idle conversation failed"),
+        }
+    }
+    if released > 0 {
+        tracing::info!(released, "idle conversations returned to the queue");
     }
 }
 

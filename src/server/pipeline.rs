@@ -25,6 +25,11 @@ pub enum Job {
         message: InboundMessage,
         reply: oneshot::Sender<Vec<Rendered>>,
     },
+    /// A staff action on the citizen's record (claim, reply, block, …). It runs in the
+    /// citizen's lane so that it never interleaves with a step: a step reads the record,
+    /// plans, then commits it whole, and would otherwise overwrite a hold or a block
+    /// written in between.
+    Staff(Box<dyn FnOnce() + Send>),
 }
 
 /// Why a batch could not be accepted (the provider will redeliver it).
@@ -100,9 +105,35 @@ impl Server {
         Ok(n)
     }
 
+    /// Runs `f` in `key`'s lane, after the steps queued before it and before those queued
+    /// after; returns its result (`None` only if the lane dropped it at shutdown).
+    pub async fn in_lane<T: Send + 'static>(
+        &self,
+        key: CitizenKey,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.inbound.push(
+            key,
+            Job::Staff(Box::new(move || {
+                let _ = tx.send(f());
+            })),
+        );
+        rx.await.ok()
+    }
+
     /// Replays the journal and the outbox left by a previous run, in their order.
     pub(crate) fn recover(&self) -> Result<(), StoreError> {
         let store = &self.engine.store;
+        // Erasures first: a leaver's scrub interrupted by a crash must not wait behind
+        // their (or anyone's) next message.
+        let erased = self.engine.resume_erasures().map_err(|e| match e {
+            crate::dialogue::runner::EngineError::Store(e) => e,
+            e => StoreError::Engine(e.to_string()),
+        })?;
+        if erased > 0 {
+            tracing::info!(erasures = erased, "finished erasures left by the previous run");
+        }
         let pending = store.pending_inbound()?;
         let outbox = store.pending_outbound()?;
         if !pending.is_empty() || !outbox.is_empty() {
@@ -128,6 +159,10 @@ impl Server {
         let (message, dedupe, reply) = match job {
             Job::Journal { dedupe, message } => (message, Some(dedupe), None),
             Job::Web { message, reply } => (message, None, Some(reply)),
+            Job::Staff(run) => {
+                run();
+                return;
+            }
         };
         let inbound = Inbound {
             id: message.id.clone(),
@@ -162,10 +197,25 @@ impl Server {
                 })
                 .collect(),
         };
-        let committed =
-            self.engine
-                .store
-                .commit_step(dedupe.as_deref(), &key, handled.outcome.citizen.as_ref(), &outbound);
+        let effects = match self
+            .engine
+            .effects(&key, &message.route, &handled.outcome, Timestamp::now())
+        {
+            Ok(fx) => fx,
+            Err(e) => {
+                // Nothing committed: the message stays in the journal for the next start.
+                tracing::error!(comune = %key.comune, error = %e, "could not prepare a step's effects");
+                self.metrics.errors.inc();
+                return;
+            }
+        };
+        let committed = self.engine.store.commit_step(
+            dedupe.as_deref(),
+            &key,
+            handled.outcome.citizen.as_ref(),
+            &outbound,
+            &effects,
+        );
         let ids = match committed {
             Ok(ids) => ids,
             Err(e) => {
@@ -174,11 +224,9 @@ impl Server {
                 return;
             }
         };
-        if let Err(e) = self
-            .engine
-            .record_events(&key, &message.route, &handled.outcome, Timestamp::now())
-        {
-            tracing::error!(comune = %key.comune, error = %e, "could not record the step's ledger, cases or erasure");
+        if let Err(e) = self.engine.finish(&key, &effects) {
+            // The erasure mark stays: the scrub runs again at the next start.
+            tracing::error!(comune = %key.comune, error = %e, "could not finish an erasure");
             self.metrics.errors.inc();
         }
         if let Err(e) = self.durable().await {

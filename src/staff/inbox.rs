@@ -13,7 +13,8 @@ use crate::channel::Channel;
 use crate::dialogue::runner::Engine;
 use crate::i18n::Rendered;
 use crate::storage::{
-    AuditEntry, Author, CitizenKey, Conversation, ConversationStatus, Line, OutboundEntry, Store, StoreError,
+    AuditEntry, Author, CitizenKey, Conversation, ConversationStatus, Line, OutboundEntry, StepEffects, Store,
+    StoreError, Wrote,
 };
 
 /// Errors of the inbox boundary.
@@ -32,8 +33,8 @@ pub enum InboxError {
 }
 
 /// Appends what a citizen wrote to their conversation, opening (or reopening) it with its
-/// deadline. Called by the engine for questions, requests for a person and messages to a
-/// holding operator.
+/// deadline. The engine writes the same inside a step's commit (`StepEffects::wrote`); this
+/// is for writers outside a step.
 pub fn citizen_wrote(
     store: &dyn Store,
     key: &CitizenKey,
@@ -42,28 +43,17 @@ pub fn citizen_wrote(
     deadline: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut conv = match store.conversation(key)? {
-        Some(c) if !matches!(c.status, ConversationStatus::Closed { .. }) => c,
-        _ => Conversation {
-            key: key.clone(),
-            route: route.to_string(),
-            status: ConversationStatus::Waiting,
-            opened_at: now,
-            deadline,
-            last_activity: now,
-            lines: Vec::new(),
-        },
-    };
-    if !route.is_empty() {
-        conv.route = route.to_string();
-    }
-    conv.last_activity = now;
-    conv.lines.push(Line {
-        at: now,
-        author: Author::Citizen,
+    let wrote = Wrote {
+        route: route.to_string(),
         text: text.to_string(),
-    });
-    store.put_conversation(&conv)
+        deadline,
+        at: now,
+    };
+    store.put_conversation(&Conversation::after_citizen_wrote(
+        store.conversation(key)?,
+        key,
+        &wrote,
+    ))
 }
 
 /// One row of the inbox.
@@ -92,6 +82,28 @@ pub fn mask(number: &str) -> String {
         .collect()
 }
 
+/// One inbox row for a conversation.
+fn item(engine: &Engine, conv: Conversation, now: Timestamp) -> Result<Item, StoreError> {
+    let fields = engine.store.citizen(&conv.key)?.map(|c| c.fields).unwrap_or_default();
+    let name = fields.get("full_name").cloned().or_else(|| {
+        let parts: Vec<&str> = ["first_name", "last_name"]
+            .iter()
+            .filter_map(|k| fields.get(*k).map(String::as_str))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    });
+    Ok(Item {
+        masked: mask(&conv.key.citizen),
+        name,
+        overdue: conv.deadline.is_some_and(|d| d < now) && !matches!(conv.status, ConversationStatus::Closed { .. }),
+        waiting_since: conv.opened_at,
+        deadline: conv.deadline,
+        last_line: conv.lines.last().map(|l| l.text.clone()),
+        status: conv.status,
+        key: conv.key,
+    })
+}
+
 /// Open conversations of a comune, overdue first, then by deadline, then oldest first.
 pub fn inbox(engine: &Engine, comune: &str, now: Timestamp) -> Result<Vec<Item>, StoreError> {
     let mut items: Vec<Item> = Vec::new();
@@ -99,26 +111,24 @@ pub fn inbox(engine: &Engine, comune: &str, now: Timestamp) -> Result<Vec<Item>,
         if matches!(conv.status, ConversationStatus::Closed { .. }) {
             continue;
         }
-        let fields = engine.store.citizen(&conv.key)?.map(|c| c.fields).unwrap_or_default();
-        let name = fields.get("full_name").cloned().or_else(|| {
-            let parts: Vec<&str> = ["first_name", "last_name"]
-                .iter()
-                .filter_map(|k| fields.get(*k).map(String::as_str))
-                .collect();
-            (!parts.is_empty()).then(|| parts.join(" "))
-        });
-        items.push(Item {
-            masked: mask(&conv.key.citizen),
-            name,
-            overdue: conv.deadline.is_some_and(|d| d < now),
-            waiting_since: conv.opened_at,
-            deadline: conv.deadline,
-            last_line: conv.lines.last().map(|l| l.text.clone()),
-            status: conv.status,
-            key: conv.key,
-        });
+        items.push(item(engine, conv, now)?);
     }
     items.sort_by_key(|i| (!i.overdue, i.deadline.unwrap_or(Timestamp::MAX), i.waiting_since));
+    Ok(items)
+}
+
+/// Closed conversations of a comune, most recently closed first.
+pub fn closed(engine: &Engine, comune: &str, now: Timestamp) -> Result<Vec<Item>, StoreError> {
+    let mut items: Vec<Item> = Vec::new();
+    for conv in engine.store.conversations(comune)? {
+        if matches!(conv.status, ConversationStatus::Closed { .. }) {
+            items.push(item(engine, conv, now)?);
+        }
+    }
+    items.sort_by_key(|i| match i.status {
+        ConversationStatus::Closed { at, .. } => std::cmp::Reverse(at),
+        _ => std::cmp::Reverse(Timestamp::MIN),
+    });
     Ok(items)
 }
 
@@ -172,14 +182,18 @@ pub fn claim(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Res
     Ok(conv)
 }
 
-/// A reply from the operator holding the conversation (claimed on the way if waiting): it is
-/// queued in the outbox; the returned ids go to the sender.
+/// A reply from the operator holding the conversation (claimed on the way if waiting, and
+/// only then audited as a claim): it is queued in the outbox; the returned ids go to the
+/// sender.
 pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Timestamp) -> Result<Vec<u64>, InboxError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(InboxError::EmptyReply);
     }
-    let mut conv = claim(engine, key, by, now)?;
+    let mut conv = match open(engine, key)? {
+        c if matches!(&c.status, ConversationStatus::Held { by: holder, .. } if holder == by) => c,
+        _ => claim(engine, key, by, now)?,
+    };
     conv.lines.push(Line {
         at: now,
         author: Author::Staff(by.to_string()),
@@ -212,7 +226,9 @@ pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Times
         callback_id: None,
     };
     engine.store.put_conversation(&conv)?;
-    let ids = engine.store.commit_step(None, key, citizen.as_ref(), &[entry])?;
+    let ids = engine
+        .store
+        .commit_step(None, key, citizen.as_ref(), &[entry], &StepEffects::default())?;
     audit(engine, by, key, "reply", now)?;
     engine.store.flush()?;
     Ok(ids)
@@ -260,15 +276,43 @@ pub fn close(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Res
 /// Returns to the queue every conversation held without activity for `idle`.
 pub fn release_idle(engine: &Engine, idle: SignedDuration, now: Timestamp) -> Result<usize, InboxError> {
     let mut released = 0;
-    for flow in engine.flows.iter() {
-        for conv in engine.store.conversations(&flow.id)? {
-            if matches!(conv.status, ConversationStatus::Held { .. }) && conv.last_activity + idle < now {
-                release(engine, &conv.key, "system", now)?;
-                released += 1;
-            }
+    for key in idle_holds(engine, idle, now)? {
+        if release_if_idle(engine, &key, idle, now)? {
+            released += 1;
         }
     }
     Ok(released)
+}
+
+/// The citizens whose conversation has been held without activity for `idle`.
+pub fn idle_holds(engine: &Engine, idle: SignedDuration, now: Timestamp) -> Result<Vec<CitizenKey>, StoreError> {
+    let mut keys = Vec::new();
+    for flow in engine.flows.iter() {
+        for conv in engine.store.conversations(&flow.id)? {
+            if matches!(conv.status, ConversationStatus::Held { .. }) && conv.last_activity + idle < now {
+                keys.push(conv.key);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Releases one conversation if it is still held and idle (checked again: the server calls
+/// this in the citizen's lane, after [`idle_holds`] listed it, and the operator may have
+/// acted in between). Returns whether it was released.
+pub fn release_if_idle(
+    engine: &Engine,
+    key: &CitizenKey,
+    idle: SignedDuration,
+    now: Timestamp,
+) -> Result<bool, InboxError> {
+    match engine.store.conversation(key)? {
+        Some(conv) if matches!(conv.status, ConversationStatus::Held { .. }) && conv.last_activity + idle < now => {
+            release(engine, key, "system", now)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub struct Export {
     pub ledger: Vec<LedgerEntry>,
     /// Moderation cases about their messages (text included: it is theirs).
     pub moderation_cases: Vec<serde_json::Value>,
+    /// Their conversation with the desk (questions, staff replies; internal notes too: the
+    /// right of access covers them).
+    pub conversation: Option<crate::storage::Conversation>,
 }
 
 /// The right of access: the record, the citizen's ledger entries and moderation cases.
@@ -50,6 +53,7 @@ pub fn export(engine: &Engine, key: &CitizenKey) -> Result<Export, StoreError> {
         record: engine.store.citizen(key)?,
         ledger,
         moderation_cases,
+        conversation: engine.store.conversation(key)?,
     })
 }
 

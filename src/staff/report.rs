@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::dialogue::runner::Engine;
 use crate::dialogue::Reply;
-use crate::storage::StoreError;
+use crate::storage::{Author, Conversation, StoreError};
 
 /// Counts under this are masked.
 pub const SMALLEST_SHOWN: u64 = 5;
@@ -121,6 +121,19 @@ pub fn build(engine: &Engine, comune: &str, year: i32, lang: &str) -> Result<Opt
         t("report-questions-received"),
         cell(sum(&|m, k| within(m) && k == "question")),
     );
+    // Answers come from the conversations still held (those of erased citizens are gone
+    // with them, so these are lower bounds); a conversation counts in the year it opened.
+    let (answered, timed, in_time) = answers(&engine.store.conversations(comune)?, year);
+    push("report-questions", t("report-questions-answered"), cell(answered));
+    push("report-questions", t("report-answered-in-time"), rate(in_time, timed));
+    for category in &flow.categories {
+        let metric = format!("broadcast:{}", category.id);
+        push(
+            "report-broadcasts",
+            t(&category.label),
+            cell(sum(&|m, k| within(m) && k == metric)),
+        );
+    }
     for rule in crate::moderation::Rule::ALL {
         let metric = format!("moderation:{}", rule.name());
         push(
@@ -137,6 +150,35 @@ pub fn build(engine: &Engine, comune: &str, year: i32, lang: &str) -> Result<Opt
     }))
 }
 
+/// Of the conversations opened in `year`: how many staff answered, how many of those had a
+/// deadline, and how many of these were answered by it (first reply at or before it).
+pub fn answers(conversations: &[Conversation], year: i32) -> (u64, u64, u64) {
+    let tz = jiff::tz::TimeZone::get(crate::hours::TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
+    let (mut answered, mut timed, mut in_time) = (0, 0, 0);
+    for c in conversations
+        .iter()
+        .filter(|c| c.opened_at.to_zoned(tz.clone()).year() as i32 == year)
+    {
+        let Some(first) = c
+            .lines
+            .iter()
+            .filter(|l| matches!(l.author, Author::Staff(_)))
+            .map(|l| l.at)
+            .min()
+        else {
+            continue;
+        };
+        answered += 1;
+        if let Some(due) = c.deadline {
+            timed += 1;
+            if first <= due {
+                in_time += 1;
+            }
+        }
+    }
+    (answered, timed, in_time)
+}
+
 /// CSV with a header; fields quoted.
 pub fn to_csv(r: &Report, header: [&str; 3]) -> String {
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
@@ -150,6 +192,53 @@ pub fn to_csv(r: &Report, header: [&str; 3]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_count_the_first_staff_reply_against_the_deadline() {
+        use crate::storage::{CitizenKey, ConversationStatus, Line};
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let conv = |opened: &str, due: Option<&str>, replies: &[&str]| Conversation {
+            key: CitizenKey::new("assemini", "whatsapp", "1"),
+            route: String::new(),
+            status: ConversationStatus::Waiting,
+            opened_at: at(opened),
+            deadline: due.map(at),
+            last_activity: at(opened),
+            lines: std::iter::once(Line {
+                at: at(opened),
+                author: Author::Citizen,
+                text: "?".into(),
+            })
+            .chain(replies.iter().map(|r| Line {
+                at: at(r),
+                author: Author::Staff("op".into()),
+                text: "!".into(),
+            }))
+            .collect(),
+        };
+        let all = [
+            conv(
+                "2026-03-02T09:00:00Z",
+                Some("2026-03-04T17:00:00Z"),
+                &["2026-03-03T09:00:00Z"],
+            ),
+            conv(
+                "2026-03-02T09:00:00Z",
+                Some("2026-03-04T17:00:00Z"),
+                &["2026-03-09T09:00:00Z"],
+            ),
+            conv("2026-03-02T09:00:00Z", None, &["2026-03-03T09:00:00Z"]),
+            conv("2026-03-02T09:00:00Z", Some("2026-03-04T17:00:00Z"), &[]),
+            conv(
+                "2025-12-31T23:30:00Z",
+                Some("2026-01-05T17:00:00Z"),
+                &["2026-01-02T09:00:00Z"],
+            ),
+        ];
+        // The last one opened on 31 December in UTC but 1 January in Rome.
+        assert_eq!(answers(&all, 2026), (4, 3, 2));
+        assert_eq!(answers(&all, 2025), (0, 0, 0));
+    }
 
     #[test]
     fn small_counts_are_masked_and_rates_need_a_base() {

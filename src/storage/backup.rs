@@ -28,8 +28,8 @@ use sha2::{Digest, Sha256};
 
 use super::keys::{CitizenKey, META_TREE, SCHEMA_VERSION_KEY};
 use super::{
-    Account, AuditEntry, Conversation, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry,
-    Session, SledStore, Store, StoreError, SCHEMA_VERSION,
+    Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry,
+    Scrubbed, SentEntry, Session, SledStore, StepEffects, Store, StoreError, SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::{
-    Account, AuditEntry, CitizenKey, Conversation, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed,
-    SentEntry, Session, Store, StoreError,
+    Account, AuditEntry, CitizenKey, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry, ModerationCase,
+    OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 

@@ -32,8 +32,12 @@ macro_rules! forward_store {
             key: &CitizenKey,
             citizen: Option<&Citizen>,
             outbound: &[OutboundEntry],
+            effects: &StepEffects,
         ) -> Result<Vec<u64>, StoreError> {
-            self.$write(|s| s.commit_step(dedupe, key, citizen, outbound))
+            self.$write(|s| s.commit_step(dedupe, key, citizen, outbound, effects))
+        }
+        fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+            self.$inner.unfinished_erasures()
         }
         fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
             self.$inner.pending_outbound()
@@ -121,6 +125,21 @@ macro_rules! forward_store {
         }
         fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError> {
             self.$inner.conversations(comune)
+        }
+        fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+            self.$inner.sessions()
+        }
+        fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+            self.$write(|s| s.put_faq_edit(comune, edit))
+        }
+        fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+            self.$inner.faq_edits(comune)
+        }
+        fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+            self.$write(|s| s.put_closure(comune, closure))
+        }
+        fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+            self.$inner.closures(comune)
         }
     };
 }

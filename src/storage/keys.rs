@@ -15,6 +15,9 @@
 //! | `email_account` | staff e-mail, lower case | [`Account`](super::Account), JSON |
 //! | `tokenhash_session` | SHA-256 hex of the session token | [`Session`](super::Session), JSON |
 //! | `citizenkey_conversation` | as `citizenkey_citizen` | [`Conversation`](super::Conversation), JSON: personal data, erased with the citizen |
+//! | `citizenkey_erasing` | as `citizenkey_citizen` | empty: a leaver whose erasure a step committed and whose scrub has not finished |
+//! | `faqkey_edit` | `comune 0x00 entry-id 0x00 lang` | [`FaqEdit`](super::FaqEdit), JSON: an FAQ entry edited, added or deleted in the console, overlaid on `faq/<comune>.toml` |
+//! | `closurekey_closure` | `comune 0x00 YYYY-MM-DD` | [`ClosureEdit`](super::ClosureEdit), JSON: a one-off closure added (or a flow file's closure removed) in the console |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
 //!
 //! The PostgreSQL backend has one table per tree, of the same name, holding the same key and
@@ -39,6 +42,29 @@ pub const STATS_TREE: &str = "statkey_count";
 pub const ACCOUNTS_TREE: &str = "email_account";
 pub const SESSIONS_TREE: &str = "tokenhash_session";
 pub const CONVERSATIONS_TREE: &str = "citizenkey_conversation";
+pub const ERASING_TREE: &str = "citizenkey_erasing";
+pub const FAQ_EDITS_TREE: &str = "faqkey_edit";
+pub const CLOSURES_TREE: &str = "closurekey_closure";
+
+/// The key of an FAQ edit: one per comune, entry id and language.
+pub fn faq_edit_key(comune: &str, id: &str, lang: &str) -> Result<Vec<u8>, StoreError> {
+    parts_key(&[(comune, "comune"), (id, "faq id"), (lang, "faq lang")])
+}
+
+/// The key of a closure decision: one per comune and day (`YYYY-MM-DD`).
+pub fn closure_key(comune: &str, date: &str) -> Result<Vec<u8>, StoreError> {
+    parts_key(&[(comune, "comune"), (date, "closure date")])
+}
+
+/// Non-empty parts without NUL, joined by 0x00.
+fn parts_key(parts: &[(&str, &'static str)]) -> Result<Vec<u8>, StoreError> {
+    for (part, name) in parts {
+        if part.is_empty() || part.contains('\0') {
+            return Err(StoreError::BadKey(name));
+        }
+    }
+    Ok(parts.iter().map(|(p, _)| p.as_bytes()).collect::<Vec<_>>().join(&0u8))
+}
 
 /// The key of a monthly counter.
 pub fn stat_key(comune: &str, month: &str, metric: &str) -> Vec<u8> {

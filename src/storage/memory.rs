@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use super::keys::CitizenKey;
 use super::{
-    anonymized, done_entry, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry, ModerationCase,
-    OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError,
+    anonymized, done_entry, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry,
+    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
 };
 use crate::dialogue::Citizen;
 
@@ -32,6 +32,11 @@ struct Queues {
     accounts: BTreeMap<String, Account>,
     sessions: BTreeMap<String, Session>,
     conversations: BTreeMap<CitizenKey, Conversation>,
+    erasing: std::collections::BTreeSet<CitizenKey>,
+    /// By (comune, entry id, language), as `keys::faq_edit_key` orders them.
+    faq_edits: BTreeMap<(String, String, String), FaqEdit>,
+    /// By (comune, day).
+    closures: BTreeMap<(String, String), ClosureEdit>,
     next_id: u64,
 }
 
@@ -100,10 +105,33 @@ impl Store for MemoryStore {
         key: &CitizenKey,
         citizen: Option<&Citizen>,
         outbound: &[OutboundEntry],
+        effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
         key.encode()?;
         let mut citizens = self.lock();
         let mut q = self.queues();
+        for entry in &effects.ledger {
+            q.next_id += 1;
+            let id = q.next_id;
+            q.ledger.insert(id, entry.clone());
+        }
+        for case in &effects.cases {
+            q.next_id += 1;
+            let id = q.next_id;
+            q.cases.insert(id, case.clone());
+        }
+        for (month, metric) in &effects.counters {
+            *q.stats
+                .entry((key.comune.clone(), month.clone(), metric.clone()))
+                .or_default() += 1;
+        }
+        if let Some(wrote) = &effects.wrote {
+            let conv = Conversation::after_citizen_wrote(q.conversations.remove(key), key, wrote);
+            q.conversations.insert(key.clone(), conv);
+        }
+        if effects.erase {
+            q.erasing.insert(key.clone());
+        }
         if let Some(d) = dedupe {
             if let Some(e) = q.inbound.remove(d) {
                 q.inbound.insert(d.to_vec(), done_entry(e));
@@ -121,6 +149,9 @@ impl Store for MemoryStore {
             ids.push(id);
         }
         Ok(ids)
+    }
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+        Ok(self.queues().erasing.iter().cloned().collect())
     }
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
         Ok(self.queues().outbox.iter().map(|(k, v)| (*k, v.clone())).collect())
@@ -207,6 +238,7 @@ impl Store for MemoryStore {
         }
         let mut q = self.queues();
         q.conversations.remove(key);
+        q.erasing.remove(key);
         for e in q.inbound.values_mut().filter(|e| &e.key == key) {
             *e = done_entry(e.clone());
             n.journal += 1;
@@ -325,6 +357,46 @@ impl Store for MemoryStore {
             .values()
             .filter(|c| c.key.comune == comune)
             .cloned()
+            .collect())
+    }
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+        Ok(self
+            .queues()
+            .sessions
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        super::keys::faq_edit_key(comune, &edit.id, &edit.lang)?;
+        self.queues()
+            .faq_edits
+            .insert((comune.into(), edit.id.clone(), edit.lang.clone()), edit.clone());
+        Ok(())
+    }
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+        Ok(self
+            .queues()
+            .faq_edits
+            .iter()
+            .filter(|((c, _, _), _)| c == comune)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        super::keys::closure_key(comune, &closure.date)?;
+        self.queues()
+            .closures
+            .insert((comune.into(), closure.date.clone()), closure.clone());
+        Ok(())
+    }
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+        Ok(self
+            .queues()
+            .closures
+            .iter()
+            .filter(|((c, _), _)| c == comune)
+            .map(|(_, e)| e.clone())
             .collect())
     }
 }

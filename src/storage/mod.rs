@@ -13,6 +13,7 @@ mod journal;
 pub mod keys;
 mod ledger;
 mod memory;
+mod overlay;
 pub mod postgres;
 mod sled_store;
 mod staff;
@@ -23,9 +24,10 @@ pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
 pub use ledger::{AuditEntry, LedgerEntry, LedgerKind, Scrubbed};
 pub use memory::MemoryStore;
+pub use overlay::{ClosureEdit, FaqEdit};
 pub use postgres::{PgOptions, PgStore};
 pub use sled_store::SledStore;
-pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session};
+pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session, Wrote};
 
 use crate::dialogue::Citizen;
 
@@ -61,15 +63,22 @@ pub trait Store: Send + Sync + 'static {
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError>;
     /// Journalled messages not processed yet, in the order they were received.
     fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError>;
-    /// One step's effects, atomically: the inbound message marked done (its text dropped),
-    /// the citizen written or erased, the replies put in the outbox. Returns the outbox ids.
+    /// One step, atomically: the inbound message marked done (its text dropped), the
+    /// citizen written or removed, the replies put in the outbox, and the step's other
+    /// [`StepEffects`] (ledger, cases, counters, conversation, erasure marker). A crash
+    /// leaves either all of it or none, and then the message is still pending and replays.
+    /// Returns the outbox ids.
     fn commit_step(
         &self,
         dedupe: Option<&[u8]>,
         key: &CitizenKey,
         citizen: Option<&Citizen>,
         outbound: &[OutboundEntry],
+        effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError>;
+    /// Citizens whose erasure was committed by a step but whose scrub did not finish (a
+    /// crash in between): [`Store::scrub_citizen`] them again. The scrub clears the mark.
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError>;
     /// Replies not yet accepted by their provider, in the order they were queued.
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError>;
     fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError>;
@@ -96,7 +105,7 @@ pub trait Store: Send + Sync + 'static {
     fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError>;
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
     fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError>;
-    /// Removes a citizen from everything: the record, their unprocessed messages, their
+    /// Removes a citizen from everything (and clears their unfinished-erasure mark): the record, their unprocessed messages, their
     /// pending replies (unless `keep_outbox`: a goodbye still to be sent), delivery records
     /// and moderation cases (kept anonymized: rule, time, decision), and their id from the
     /// ledger entries (kept as anonymous proof).
@@ -125,6 +134,36 @@ pub trait Store: Send + Sync + 'static {
     fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError>;
     /// Every conversation of a comune.
     fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError>;
+
+    /// Every live session with its key (the SHA-256 of its token): to end an account's
+    /// other sessions when its password changes.
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError>;
+    /// An operator's FAQ change (`keys::faq_edit_key`), replacing any earlier one of the
+    /// same entry and language.
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError>;
+    /// A comune's FAQ changes, in key order (entry id, then language).
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError>;
+    /// A closure added or removed by an operator (`keys::closure_key`), replacing any
+    /// earlier decision on the same day.
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError>;
+    /// A comune's closure decisions, by day.
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError>;
+}
+
+/// What a step writes besides the record and the outbox, in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepEffects {
+    /// Consents, withdrawals and notices seen, appended to the ledger.
+    pub ledger: Vec<LedgerEntry>,
+    /// Messages withheld by moderation, queued for review.
+    pub cases: Vec<ModerationCase>,
+    /// Monthly counters of the citizen's comune to add one to: (`YYYY-MM`, metric).
+    pub counters: Vec<(String, String)>,
+    /// What the citizen wrote to the desk, appended to their conversation.
+    pub wrote: Option<Wrote>,
+    /// The comune's policy erases this leaver: mark them so a crash before the scrub
+    /// finishes is resumed at start ([`Store::unfinished_erasures`]).
+    pub erase: bool,
 }
 
 /// A moderation case with who and what removed.

@@ -12,12 +12,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use super::keys::{
-    comune_prefix, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE, CITIZENS_TREE, CONVERSATIONS_TREE,
-    INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    closure_key, comune_prefix, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE,
+    CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE,
+    META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use super::{
-    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry,
-    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError, SCHEMA_VERSION,
+    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
+    InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,
+    StoreError, SCHEMA_VERSION,
 };
 use crate::dialogue::Citizen;
 
@@ -41,6 +43,9 @@ pub struct SledStore {
     accounts: sled::Tree,
     sessions: sled::Tree,
     conversations: sled::Tree,
+    erasing: sled::Tree,
+    faq_edits: sled::Tree,
+    closures: sled::Tree,
 }
 
 impl SledStore {
@@ -81,6 +86,9 @@ impl SledStore {
         let accounts = db.open_tree(ACCOUNTS_TREE).map_err(engine)?;
         let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
         let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
+        let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
+        let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
+        let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
         Ok(SledStore {
             db,
             citizens,
@@ -94,8 +102,20 @@ impl SledStore {
             accounts,
             sessions,
             conversations,
+            erasing,
+            faq_edits,
+            closures,
         })
     }
+}
+
+/// Adds `tree` to a transaction's trees when `used`; returns its index there (meaningless,
+/// and never read, when not used).
+fn join<'a>(trees: &mut Vec<&'a sled::Tree>, used: bool, tree: &'a sled::Tree) -> usize {
+    if used {
+        trees.push(tree);
+    }
+    trees.len() - 1
 }
 
 fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
@@ -207,18 +227,31 @@ impl Store for SledStore {
         key: &CitizenKey,
         citizen: Option<&Citizen>,
         outbound: &[OutboundEntry],
+        effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
         let citizen_key = key.encode()?;
-        let ids: Vec<u64> = outbound
+        let new_id = || self.db.generate_id().map_err(engine);
+        let ids: Vec<u64> = outbound.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
+        let ledger_ids: Vec<u64> = effects.ledger.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
+        let case_ids: Vec<u64> = effects.cases.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
+        let counter_keys: Vec<Vec<u8>> = effects
+            .counters
             .iter()
-            .map(|_| self.db.generate_id())
-            .collect::<Result<_, _>>()
-            .map_err(engine)?;
-        let result = (&self.citizens, &self.inbound, &self.outbox).transaction(|(c, i, o)| {
+            .map(|(month, metric)| stat_key(&key.comune, month, metric))
+            .collect();
+        // Only the trees this step writes take part: a transaction's cost grows with them.
+        let mut trees: Vec<&sled::Tree> = vec![&self.citizens, &self.inbound, &self.outbox];
+        let l = join(&mut trees, !effects.ledger.is_empty(), &self.ledger);
+        let cs = join(&mut trees, !effects.cases.is_empty(), &self.cases);
+        let st = join(&mut trees, !effects.counters.is_empty(), &self.stats);
+        let cv = join(&mut trees, effects.wrote.is_some(), &self.conversations);
+        let er = join(&mut trees, effects.erase, &self.erasing);
+        let result = trees.as_slice().transaction(|t| {
+            let abort = ConflictableTransactionError::Abort;
+            let (c, i, o) = (&t[0], &t[1], &t[2]);
             if let Some(d) = dedupe {
                 if let Some(v) = i.get(d)? {
-                    let entry: InboundEntry =
-                        decode_as(INBOUND_TREE, &v).map_err(ConflictableTransactionError::Abort)?;
+                    let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(abort)?;
                     i.insert(d, encode(&done_entry(entry)))?;
                 }
             }
@@ -233,6 +266,31 @@ impl Store for SledStore {
             for (id, entry) in ids.iter().zip(outbound) {
                 o.insert(&id.to_be_bytes(), encode(entry))?;
             }
+            for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
+                t[l].insert(&id.to_be_bytes(), encode(entry))?;
+            }
+            for (id, case) in case_ids.iter().zip(&effects.cases) {
+                t[cs].insert(&id.to_be_bytes(), encode(case))?;
+            }
+            for k in &counter_keys {
+                let n = t[st]
+                    .get(k)?
+                    .and_then(|o| <[u8; 8]>::try_from(o.as_ref()).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                t[st].insert(k.as_slice(), &(n + 1).to_be_bytes())?;
+            }
+            if let Some(wrote) = &effects.wrote {
+                let existing = match t[cv].get(citizen_key.as_slice())? {
+                    Some(v) => Some(decode_as(CONVERSATIONS_TREE, &v).map_err(abort)?),
+                    None => None,
+                };
+                let conv = Conversation::after_citizen_wrote(existing, key, wrote);
+                t[cv].insert(citizen_key.as_slice(), encode(&conv))?;
+            }
+            if effects.erase {
+                t[er].insert(citizen_key.as_slice(), &[])?;
+            }
             Ok(())
         });
         match result {
@@ -240,6 +298,19 @@ impl Store for SledStore {
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(engine(e)),
         }
+    }
+
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+        self.erasing
+            .iter()
+            .keys()
+            .map(|k| {
+                CitizenKey::decode(&k.map_err(engine)?).ok_or(StoreError::Corrupt {
+                    tree: ERASING_TREE,
+                    reason: "key".into(),
+                })
+            })
+            .collect()
     }
 
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
@@ -363,6 +434,8 @@ impl Store for SledStore {
             self.ledger.insert(id.to_be_bytes(), encode(&entry)).map_err(engine)?;
             n.ledger += 1;
         }
+        // Last: a crash before this point leaves the mark, and the scrub runs again.
+        self.erasing.remove(key.encode()?).map_err(engine)?;
         Ok(n)
     }
 
@@ -485,6 +558,44 @@ impl Store for SledStore {
         self.conversations
             .scan_prefix(comune_prefix(comune))
             .map(|item| decode_as(CONVERSATIONS_TREE, &item.map_err(engine)?.1))
+            .collect()
+    }
+
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+        self.sessions
+            .iter()
+            .map(|item| {
+                let (k, v) = item.map_err(engine)?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode_as(SESSIONS_TREE, &v)?))
+            })
+            .collect()
+    }
+
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        self.faq_edits
+            .insert(faq_edit_key(comune, &edit.id, &edit.lang)?, encode(edit))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+        self.faq_edits
+            .scan_prefix(comune_prefix(comune))
+            .map(|item| decode_as(FAQ_EDITS_TREE, &item.map_err(engine)?.1))
+            .collect()
+    }
+
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        self.closures
+            .insert(closure_key(comune, &closure.date)?, encode(closure))
+            .map_err(engine)?;
+        Ok(())
+    }
+
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+        self.closures
+            .scan_prefix(comune_prefix(comune))
+            .map(|item| decode_as(CLOSURES_TREE, &item.map_err(engine)?.1))
             .collect()
     }
 }

@@ -110,3 +110,45 @@ pub struct Conversation {
     pub last_activity: Timestamp,
     pub lines: Vec<Line>,
 }
+
+impl Conversation {
+    /// The conversation once the citizen wrote `text`: `existing` (unless closed) with the
+    /// line appended, else a new one waiting with `deadline`. Pure: the store applies it
+    /// inside the step's transaction, staff tools outside one.
+    pub fn after_citizen_wrote(existing: Option<Conversation>, key: &CitizenKey, wrote: &Wrote) -> Conversation {
+        let mut conv = match existing {
+            Some(c) if !matches!(c.status, ConversationStatus::Closed { .. }) => c,
+            _ => Conversation {
+                key: key.clone(),
+                route: wrote.route.clone(),
+                status: ConversationStatus::Waiting,
+                opened_at: wrote.at,
+                deadline: wrote.deadline,
+                last_activity: wrote.at,
+                lines: Vec::new(),
+            },
+        };
+        if !wrote.route.is_empty() {
+            conv.route = wrote.route.clone();
+        }
+        conv.last_activity = wrote.at;
+        conv.lines.push(Line {
+            at: wrote.at,
+            author: Author::Citizen,
+            text: wrote.text.clone(),
+        });
+        conv
+    }
+}
+
+/// What a citizen wrote to the desk in one step: a question, a request for a person, or a
+/// message to the operator holding their conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wrote {
+    /// Where replies go out from (empty for the terminal chat).
+    pub route: String,
+    pub text: String,
+    /// When an answer is due, if the conversation opens now.
+    pub deadline: Option<Timestamp>,
+    pub at: Timestamp,
+}

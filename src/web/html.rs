@@ -42,12 +42,12 @@ header{display:flex;justify-content:space-between;align-items:center;flex-wrap:w
 header .brand{font-weight:700}
 nav ul{list-style:none;margin:0;padding:0;display:flex;gap:.75rem}
 a{color:#0b4f9c}
-a:focus,button:focus,input:focus,select:focus{outline:3px solid #b35900;outline-offset:2px}
+a:focus,button:focus,input:focus,select:focus,textarea:focus{outline:3px solid #b35900;outline-offset:2px}
 .button,button{display:inline-block;background:#0b5d1e;color:#fff;border:0;border-radius:.4rem;padding:.6rem 1.1rem;font-size:1rem;font-weight:600;text-decoration:none;cursor:pointer}
 .button:hover,button:hover{background:#08461a}
 button.choice{background:#fff;color:#0b5d1e;border:2px solid #0b5d1e;margin:.25rem .25rem 0 0}
 label{display:block;font-weight:600;margin-top:.75rem}
-input,select{font-size:1rem;padding:.5rem;border:1px solid #6b6b6b;border-radius:.3rem;width:100%;max-width:30rem;color:#1b1b1b;background:#fff}
+input,select,textarea{font-size:1rem;font-family:inherit;padding:.5rem;border:1px solid #6b6b6b;border-radius:.3rem;width:100%;max-width:30rem;color:#1b1b1b;background:#fff}
 .row{display:flex;gap:.5rem;align-items:flex-end;flex-wrap:wrap}
 .row input{flex:1}
 .log{list-style:none;padding:0;margin:1rem 0;min-height:6rem}
@@ -57,6 +57,14 @@ input,select{font-size:1rem;padding:.5rem;border:1px solid #6b6b6b;border-radius
 .who{display:block;font-size:.85rem;font-weight:700;color:#4a4a4a}
 .qr svg{width:12rem;height:12rem}
 footer{color:#4a4a4a;font-size:.9rem;border-top:1px solid #d0d0d0}
+.log .note{background:#fff8e1;border:1px dashed #6b6b6b}
+.cards{list-style:none;padding:0}
+.cards li{border:1px solid #d0d0d0;border-radius:.5rem;padding:.25rem 1rem;margin:.75rem 0}
+.cards h2{font-size:1.15rem;margin:.5rem 0}
+.overdue{color:#a00000;font-weight:700}
+dl.facts{display:grid;grid-template-columns:minmax(7rem,auto) 1fr;gap:.25rem 1rem}
+dl.facts dt{font-weight:700}
+dl.facts dd{margin:0}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 "#;
 

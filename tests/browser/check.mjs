@@ -211,6 +211,71 @@ try {
     return { comuni };
   });
 
+  await interaction('console desk: claim, reply, release; the inbox updates live', async () => {
+    if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
+    const at = STAFF.indexOf(':');
+    const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
+    await page.goto(`${base}/staff/login`);
+    await page.getByLabel('E-mail', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Password', { exact: true }).press('Enter');
+    await page.waitForURL(`${base}/staff`);
+    // From the home page to the comune's inbox, by its link.
+    await page.getByRole('link', { name: /^Conversazioni aperte: 1/ }).first().click();
+    await page.waitForURL(`${base}/staff/assemini/inbox`);
+    await axe(page, '/staff/assemini/inbox');
+    const w = await width320(page);
+    if (w > 320) throw new Error(`the inbox is ${w} px wide at 320 px (WCAG 1.4.10)`);
+    const status = page.locator('#inbox-status');
+    if ((await status.getAttribute('role')) !== 'status') throw new Error('the inbox summary is not a status region');
+    await page.locator('#inbox-rows h2 a', { hasText: 'Eleonora Lussu' }).click();
+    await page.waitForURL(/\/staff\/assemini\/inbox\/[0-9a-f]{24}$/);
+    await axe(page, '/staff/assemini/inbox/{ref} (waiting)');
+    await page.getByRole('button', { name: 'Prendi in carico', exact: true }).click();
+    await page.waitForURL(/\?done=claim$/);
+    await page.getByRole('status').filter({ hasText: 'Conversazione presa in carico' }).waitFor();
+    const reply = 'Buongiorno, serve la prenotazione sul portale CIE.';
+    await page.getByLabel(/^Risposta al cittadino/).fill(reply);
+    await page.getByRole('button', { name: 'Invia la risposta', exact: true }).click();
+    await page.waitForURL(/\?done=reply$/);
+    await page.locator('ol.log li.me', { hasText: reply }).waitFor();
+    await axe(page, '/staff/assemini/inbox/{ref} (held, after a reply)');
+    const w2 = await width320(page);
+    if (w2 > 320) throw new Error(`the conversation is ${w2} px wide at 320 px (WCAG 1.4.10)`);
+    await page.getByRole('link', { name: 'Scheda del cittadino', exact: true }).click();
+    await page.waitForURL(/\/staff\/assemini\/citizens\/[0-9a-f]{24}$/);
+    await axe(page, '/staff/assemini/citizens/{ref}');
+    const w3 = await width320(page);
+    if (w3 > 320) throw new Error(`the citizen page is ${w3} px wide at 320 px (WCAG 1.4.10)`);
+    await page.goBack();
+    await page.getByRole('button', { name: 'Restituisci al bot', exact: true }).click();
+    await page.waitForURL(/\/staff\/assemini\/inbox\?done=release$/);
+    await page.getByRole('status').filter({ hasText: 'Conversazione restituita al bot' }).waitFor();
+    await axe(page, '/staff/assemini/inbox (after a release)');
+    const shot = join(shots, 'staff-inbox.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    summary.screenshots.push(shot);
+
+    // Live: a citizen asks for a person while the inbox is open; the script (polling every
+    // 10 s) adds the row and the status line announces the new count, with no reload.
+    const hook = process.env.SPORTELLO_LIVE_WEBHOOK;
+    if (!hook) return { live: 'skipped: SPORTELLO_LIVE_WEBHOOK not set' };
+    await page.goto(`${base}/staff/assemini/inbox`);
+    let reloaded = false;
+    page.once('load', () => { reloaded = true; });
+    const res = await fetch(`${base}/webhook/whatsapp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': process.env.SPORTELLO_LIVE_SIGNATURE },
+      body: hook,
+    });
+    if (res.status !== 200) throw new Error(`the webhook answered ${res.status}`);
+    await page.locator('#inbox-rows h2 a', { hasText: 'Emilio Lussu' }).waitFor({ timeout: 25_000 });
+    await status.filter({ hasText: 'Conversazioni: 2' }).waitFor({ timeout: 2_000 });
+    if (reloaded) throw new Error('the page reloaded');
+    await axe(page, '/staff/assemini/inbox (after a live update)');
+    return { live: 'row added without reload' };
+  });
+
   if (errors.length) {
     summary.interactions['no script errors'] = { ok: false, error: errors.join('; ') };
     failures.push(...errors.map((e) => `script error: ${e}`));

@@ -55,6 +55,17 @@ struct Update {
 #[derive(Deserialize)]
 struct Chat {
     id: i64,
+    /// `private`, `group`, `supergroup` or `channel`; absent only in hand-made updates.
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+}
+
+impl Chat {
+    /// A one-to-one chat with a person: the only kind the desk talks in. A group's chat id
+    /// stands for many people, none of whom consented by adding the bot.
+    fn is_private(&self) -> bool {
+        self.kind.as_deref().is_none_or(|k| k == "private")
+    }
 }
 
 #[derive(Deserialize)]
@@ -142,7 +153,8 @@ impl Message {
 ///   inline-mode messages), `timestamp` = that message's date or 0. A callback without
 ///   `data` (a game button) → [`Body::Unsupported`], still with `callback_id`, so the
 ///   server can stop the client's progress bar.
-/// * `edited_message`, `channel_post`, `my_chat_member` and every other kind → `Ok(None)`.
+/// * `edited_message`, `channel_post`, `my_chat_member` and every other kind → `Ok(None)`,
+///   and so is anything from a group, supergroup or channel chat: the desk is one-to-one.
 ///
 /// `InboundMessage.id` is the update_id as a string (deduplicate on it); `from` is the
 /// chat id as a string.
@@ -159,10 +171,16 @@ pub fn parse_update(comune: &str, body: &[u8]) -> Result<Option<(i64, InboundMes
         callback_id,
     };
     if let Some(message) = update.message {
+        if !message.chat.is_private() {
+            return Ok(None);
+        }
         let (chat, date) = (message.chat.id, message.date);
         return Ok(Some((id, inbound(chat, date, message.body(), None))));
     }
     if let Some(cb) = update.callback_query {
+        if cb.message.as_ref().is_some_and(|m| !m.chat.is_private()) {
+            return Ok(None);
+        }
         let (from, date) = match &cb.message {
             Some(m) => (m.chat.id, m.date),
             None => (cb.from.id, 0),
@@ -190,6 +208,22 @@ mod tests {
 
     fn body_of(json: &str) -> Body {
         parse(json).1.body
+    }
+
+    #[test]
+    fn groups_supergroups_and_channels_are_ignored() {
+        for kind in ["group", "supergroup", "channel"] {
+            let msg = format!(
+                r#"{{"update_id":5,"message":{{"message_id":1,"date":2,"chat":{{"id":-100,"type":"{kind}"}},"text":"ISCRIVIMI"}}}}"#
+            );
+            assert!(parse_update(COMUNE, msg.as_bytes()).unwrap().is_none(), "{kind}");
+            let tap = format!(
+                r#"{{"update_id":6,"callback_query":{{"id":"c","from":{{"id":7}},"data":"subscribe","message":{{"message_id":1,"date":2,"chat":{{"id":-100,"type":"{kind}"}}}}}}}}"#
+            );
+            assert!(parse_update(COMUNE, tap.as_bytes()).unwrap().is_none(), "{kind} button");
+        }
+        let private = r#"{"update_id":5,"message":{"message_id":1,"date":2,"chat":{"id":42,"type":"private"},"text":"ISCRIVIMI"}}"#;
+        assert_eq!(parse(private).1.from, "42");
     }
 
     #[test]

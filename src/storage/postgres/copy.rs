@@ -12,15 +12,15 @@ use sha2::{Digest, Sha256};
 
 use super::pool::Conn;
 use super::{
-    add_stat_row, id_of, put_audit_row, put_case_row, put_inbound, put_ledger_row, put_outbound, put_sent_row, PgStore,
-    ACCOUNTS, CITIZENS, CONVERSATIONS, SESSIONS,
+    add_stat_row, id_of, put_audit_row, put_case_row, put_inbound, put_ledger_row, put_outbound, put_sent_row, KvTree,
+    PgStore, ACCOUNTS, CITIZENS, CLOSURES, CONVERSATIONS, ERASING, FAQ_EDITS, SESSIONS,
 };
 use crate::storage::backup::Records;
 use crate::storage::keys::{AUDIT_TREE, CASES_TREE, INBOUND_TREE, LEDGER_TREE, OUTBOX_TREE, SENT_TREE, STATS_TREE};
 use crate::storage::{decode_as, StoreError};
 
 /// Every tree this backend holds, by name.
-pub const TREES: [&str; 11] = [
+pub const TREES: [&str; 14] = [
     "citizenkey_citizen",
     INBOUND_TREE,
     OUTBOX_TREE,
@@ -32,6 +32,20 @@ pub const TREES: [&str; 11] = [
     "email_account",
     "tokenhash_session",
     "citizenkey_conversation",
+    "citizenkey_erasing",
+    "faqkey_edit",
+    "closurekey_closure",
+];
+
+/// The plain key-value trees, by name.
+const PLAIN: [(&str, &KvTree); 7] = [
+    ("citizenkey_citizen", &CITIZENS),
+    ("email_account", &ACCOUNTS),
+    ("tokenhash_session", &SESSIONS),
+    ("citizenkey_conversation", &CONVERSATIONS),
+    ("citizenkey_erasing", &ERASING),
+    ("faqkey_edit", &FAQ_EDITS),
+    ("closurekey_closure", &CLOSURES),
 ];
 
 /// A tree's record count and SHA-256 over its records in key order.
@@ -101,11 +115,12 @@ fn import(c: &mut Conn, records: &Records) -> Result<u64, StoreError> {
         for (k, v) in rows {
             let k = k.as_slice();
             let v = v.as_slice();
+            if let Some((_, kv)) = PLAIN.iter().find(|(name, _)| name == tree) {
+                kv.put(c, k, v)?;
+                written += 1;
+                continue;
+            }
             match tree.as_str() {
-                "citizenkey_citizen" => CITIZENS.put(c, k, v)?,
-                "email_account" => ACCOUNTS.put(c, k, v)?,
-                "tokenhash_session" => SESSIONS.put(c, k, v)?,
-                "citizenkey_conversation" => CONVERSATIONS.put(c, k, v)?,
                 INBOUND_TREE => put_inbound(c, false, k, v, &decode_as(INBOUND_TREE, v)?).map(drop)?,
                 SENT_TREE => put_sent_row(c, k, v, &decode_as(SENT_TREE, v)?)?,
                 OUTBOX_TREE => {
@@ -156,12 +171,7 @@ fn import(c: &mut Conn, records: &Records) -> Result<u64, StoreError> {
 
 fn export(c: &mut Conn) -> Result<Records, StoreError> {
     let mut out = Records::new();
-    for (tree, kv) in [
-        ("citizenkey_citizen", &CITIZENS),
-        ("email_account", &ACCOUNTS),
-        ("tokenhash_session", &SESSIONS),
-        ("citizenkey_conversation", &CONVERSATIONS),
-    ] {
+    for (tree, kv) in PLAIN {
         out.insert(tree.to_string(), kv.all(c)?.into_iter().collect());
     }
     for (tree, sql) in [

@@ -44,12 +44,14 @@ use std::sync::Arc;
 
 use self::pool::{Conn, Pool, Settings};
 use super::keys::{
-    comune_prefix, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE, CITIZENS_TREE, CONVERSATIONS_TREE,
-    INBOUND_TREE, LEDGER_TREE, OUTBOX_TREE, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    closure_key, comune_prefix, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, CASES_TREE,
+    CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE,
+    OUTBOX_TREE, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use super::{
-    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, Conversation, InboundEntry, LedgerEntry,
-    ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, Store, StoreError,
+    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
+    InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,
+    StoreError,
 };
 use crate::dialogue::Citizen;
 
@@ -224,6 +226,9 @@ const CITIZENS: KvTree = kv_tree!("citizenkey_citizen");
 const ACCOUNTS: KvTree = kv_tree!("email_account");
 const SESSIONS: KvTree = kv_tree!("tokenhash_session");
 const CONVERSATIONS: KvTree = kv_tree!("citizenkey_conversation");
+const ERASING: KvTree = kv_tree!("citizenkey_erasing");
+const FAQ_EDITS: KvTree = kv_tree!("faqkey_edit");
+const CLOSURES: KvTree = kv_tree!("closurekey_closure");
 
 impl KvTree {
     fn get(&'static self, c: &mut Conn, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -353,7 +358,7 @@ fn id_rows<T: serde::de::DeserializeOwned>(
 }
 
 /// The tables `mentions` searches, with whether their key is text (searched too).
-const SEARCHED: [(&str, &str); 11] = [
+const SEARCHED: [(&str, &str); 14] = [
     (
         CITIZENS_TREE,
         "SELECT EXISTS (SELECT 1 FROM citizenkey_citizen WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
@@ -397,6 +402,18 @@ const SEARCHED: [(&str, &str); 11] = [
     (
         CONVERSATIONS_TREE,
         "SELECT EXISTS (SELECT 1 FROM citizenkey_conversation WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        ERASING_TREE,
+        "SELECT EXISTS (SELECT 1 FROM citizenkey_erasing WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        FAQ_EDITS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM faqkey_edit WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        CLOSURES_TREE,
+        "SELECT EXISTS (SELECT 1 FROM closurekey_closure WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
     ),
 ];
 
@@ -458,11 +475,13 @@ impl Store for PgStore {
         key: &CitizenKey,
         citizen: Option<&Citizen>,
         outbound: &[OutboundEntry],
+        effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
         let citizen_key = key.encode()?;
         let dedupe = dedupe.map(<[u8]>::to_vec);
         let citizen = citizen.map(encode);
         let outbound = outbound.to_vec();
+        let (key, effects) = (key.clone(), effects.clone());
         self.run(move |c| {
             c.transaction(|c| {
                 if let Some(d) = &dedupe {
@@ -477,21 +496,60 @@ impl Store for PgStore {
                     Some(v) => CITIZENS.put(c, &citizen_key, v)?,
                     None => CITIZENS.delete(c, &citizen_key).map(drop)?,
                 }
-                let mut ids = Vec::with_capacity(outbound.len());
-                if !outbound.is_empty() {
-                    let n = i32::try_from(outbound.len()).unwrap_or(i32::MAX);
+                // Ids in sled's order: the replies', then the ledger's, then the cases'.
+                let wanted = outbound.len() + effects.ledger.len() + effects.cases.len();
+                let mut ids = Vec::with_capacity(wanted);
+                if wanted > 0 {
+                    let n = i32::try_from(wanted).unwrap_or(i32::MAX);
                     for r in c.query(NEXT_IDS, &[&n])? {
                         ids.push(id_of(OUTBOX_TREE, r.get(0))?);
                     }
                     // generate_series does not promise the order of nextval calls.
                     ids.sort_unstable();
                 }
-                for (id, entry) in ids.iter().zip(&outbound) {
+                let mut ids = ids.into_iter();
+                let outbox_ids: Vec<u64> = ids.by_ref().take(outbound.len()).collect();
+                for (id, entry) in outbox_ids.iter().zip(&outbound) {
                     put_outbound(c, *id, &encode(entry), entry)?;
                 }
-                Ok(ids)
+                for (id, entry) in ids.by_ref().zip(&effects.ledger) {
+                    put_ledger_row(c, id, &encode(entry), entry)?;
+                }
+                for (id, case) in ids.by_ref().zip(&effects.cases) {
+                    put_case_row(c, id, &encode(case), case)?;
+                }
+                for (month, metric) in &effects.counters {
+                    add_stat(c, &key.comune, month, metric, 1)?;
+                }
+                if let Some(wrote) = &effects.wrote {
+                    let existing = c.query_opt(
+                        "SELECT v FROM citizenkey_conversation WHERE k = $1 FOR UPDATE",
+                        &[&citizen_key],
+                    )?;
+                    let existing = existing
+                        .map(|r| decode_as(CONVERSATIONS_TREE, &r.get::<_, Vec<u8>>(0)))
+                        .transpose()?;
+                    let conv = Conversation::after_citizen_wrote(existing, &key, wrote);
+                    CONVERSATIONS.put(c, &citizen_key, &encode(&conv))?;
+                }
+                if effects.erase {
+                    ERASING.put(c, &citizen_key, &[])?;
+                }
+                Ok(outbox_ids)
             })
         })
+    }
+
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+        let rows = self.run(|c| ERASING.all(c))?;
+        rows.iter()
+            .map(|(k, _)| {
+                CitizenKey::decode(k).ok_or(StoreError::Corrupt {
+                    tree: ERASING_TREE,
+                    reason: "key".into(),
+                })
+            })
+            .collect()
     }
 
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
@@ -690,6 +748,33 @@ impl Store for PgStore {
         let rows = self.run(move |c| CONVERSATIONS.prefix(c, &prefix))?;
         rows.iter().map(|(_, v)| decode_as(CONVERSATIONS_TREE, v)).collect()
     }
+
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+        let rows = self.run(|c| SESSIONS.all(c))?;
+        rows.iter()
+            .map(|(k, v)| Ok((String::from_utf8_lossy(k).into_owned(), decode_as(SESSIONS_TREE, v)?)))
+            .collect()
+    }
+
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        FAQ_EDITS.write(self, faq_edit_key(comune, &edit.id, &edit.lang)?, encode(edit))
+    }
+
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let rows = self.run(move |c| FAQ_EDITS.prefix(c, &prefix))?;
+        rows.iter().map(|(_, v)| decode_as(FAQ_EDITS_TREE, v)).collect()
+    }
+
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        CLOSURES.write(self, closure_key(comune, &closure.date)?, encode(closure))
+    }
+
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let rows = self.run(move |c| CLOSURES.prefix(c, &prefix))?;
+        rows.iter().map(|(_, v)| decode_as(CLOSURES_TREE, v)).collect()
+    }
 }
 
 /// `scrub_citizen`'s work, inside its transaction. The rows are found by their citizen
@@ -739,5 +824,7 @@ fn scrub(c: &mut Conn, key: &CitizenKey, k: &[u8], keep_outbox: bool) -> Result<
             n.ledger += 1;
         }
     }
+    // In the same transaction: the mark goes with the scrub it records.
+    ERASING.delete(c, &k)?;
     Ok(n)
 }

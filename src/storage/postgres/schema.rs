@@ -10,7 +10,10 @@ use super::pool::Conn;
 use crate::storage::StoreError;
 
 /// Every migration, by version: (version, name, SQL). Append only; never edit one released.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "trees", include_str!("../../../migrations/0001_trees.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "trees", include_str!("../../../migrations/0001_trees.sql")),
+    (2, "console", include_str!("../../../migrations/0002_console.sql")),
+];
 
 /// An arbitrary constant naming the migration lock (`pg_advisory_xact_lock`).
 const MIGRATION_LOCK: i64 = 0x5350_4f52_5445_4c4c; // "SPORTELL"

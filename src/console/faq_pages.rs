@@ -1,0 +1,348 @@
+//! `/staff/{comune}/faq`: the comune's FAQ as the bot answers it now, edited in the console
+//! (issue 7). Operators of the comune (and administrators) change an answer, its question
+//! variants and its link, add an entry in any language the flow offers (Italian and French
+//! for Brusson), or delete one. Every change is stored (`Store::put_faq_edit`), overlaid on
+//! `faq/<comune>.toml`, swapped into the engine at once (no restart) and audited with the
+//! entry's id and language.
+//!
+//! Owns the edit rules; the overlay itself is `dialogue::live`. Must not rewrite the data
+//! files, and never puts an answer's text in a log or the audit detail.
+
+use axum::extract::{Path, State};
+use axum::http::header::LOCATION;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::pages::{comune_name, console_page, error_page, local_time, raw, t, ta, who};
+use super::{audit, ConsoleError, Staff};
+use crate::dialogue::live::overlay_faq;
+use crate::dialogue::runner::Engine;
+use crate::faq::Entry;
+use crate::flow::Flow;
+use crate::server::Server;
+use crate::storage::FaqEdit;
+use crate::web::esc;
+
+/// Why an FAQ change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FaqPageError {
+    /// The entry would break the FAQ's rules (id shape, empty answer or questions).
+    #[error("invalid entry: {0}")]
+    Invalid(String),
+    #[error("language not offered by this comune")]
+    Language,
+    #[error("no such entry")]
+    NoEntry,
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+}
+
+impl From<crate::storage::StoreError> for FaqPageError {
+    fn from(e: crate::storage::StoreError) -> Self {
+        FaqPageError::Console(e.into())
+    }
+}
+
+/// The comune's flow, if `staff` may edit it: operators their own comuni, administrators all.
+pub(super) fn editable<'a>(s: &'a Server, staff: &Staff, comune: &str) -> Result<&'a Flow, ConsoleError> {
+    if !staff.account.may(comune) {
+        return Err(ConsoleError::Forbidden);
+    }
+    s.engine.flows.get(comune).ok_or(ConsoleError::NotFound)
+}
+
+/// What an operator typed: questions one a line; an empty link is none.
+#[derive(Debug, Default, Deserialize)]
+pub struct EntryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub lang: String,
+    #[serde(default)]
+    pub questions: String,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub link: String,
+}
+
+impl EntryForm {
+    /// The entry the form describes. A saved entry is no longer a placeholder: the operator
+    /// wrote its text.
+    pub fn entry(&self) -> Entry {
+        Entry {
+            id: self.id.trim().to_string(),
+            lang: self.lang.trim().to_string(),
+            questions: self
+                .questions
+                .lines()
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+                .map(String::from)
+                .collect(),
+            answer: self.answer.trim().replace("\r\n", "\n"),
+            link: Some(self.link.trim().to_string()).filter(|l| !l.is_empty()),
+            placeholder: false,
+        }
+    }
+}
+
+/// Whether the current FAQ has this entry.
+fn exists(engine: &Engine, comune: &str, id: &str, lang: &str) -> Result<bool, FaqPageError> {
+    let live = engine.live()?;
+    Ok(live
+        .faq(comune)
+        .is_some_and(|f| f.entries().iter().any(|e| e.id == id && e.lang == lang)))
+}
+
+/// Stores one change after checking the FAQ stays valid with it, swaps it in and audits it.
+fn apply(engine: &Engine, comune: &str, edit: FaqEdit, actor: &str, action: &str) -> Result<(), FaqPageError> {
+    let mut edits = engine.store.faq_edits(comune)?;
+    edits.retain(|e| !(e.id == edit.id && e.lang == edit.lang));
+    edits.push(edit.clone());
+    overlay_faq(engine.faqs.get(comune), &edits).map_err(|e| FaqPageError::Invalid(e.to_string()))?;
+    engine.store.put_faq_edit(comune, &edit)?;
+    engine.refresh(comune)?;
+    audit(
+        engine.store.as_ref(),
+        actor,
+        comune,
+        action,
+        &format!("entry {} ({})", edit.id, edit.lang),
+    )?;
+    Ok(())
+}
+
+/// Saves an entry (edited or new); returns the audited action (`faq-edit`, `faq-add`).
+pub fn save(engine: &Engine, flow: &Flow, entry: Entry, actor: &str) -> Result<&'static str, FaqPageError> {
+    if !flow.languages.contains(&entry.lang) {
+        return Err(FaqPageError::Language);
+    }
+    let action = if exists(engine, &flow.id, &entry.id, &entry.lang)? {
+        "faq-edit"
+    } else {
+        "faq-add"
+    };
+    let edit = FaqEdit {
+        id: entry.id.clone(),
+        lang: entry.lang.clone(),
+        entry: Some(entry),
+        at: Timestamp::now(),
+    };
+    apply(engine, &flow.id, edit, actor, action)?;
+    Ok(action)
+}
+
+/// Deletes an entry (from the file's data too: the deletion is what is stored).
+pub fn delete(engine: &Engine, comune: &str, id: &str, lang: &str, actor: &str) -> Result<(), FaqPageError> {
+    if !exists(engine, comune, id, lang)? {
+        return Err(FaqPageError::NoEntry);
+    }
+    let edit = FaqEdit {
+        id: id.to_string(),
+        lang: lang.to_string(),
+        entry: None,
+        at: Timestamp::now(),
+    };
+    apply(engine, comune, edit, actor, "faq-delete")
+}
+
+/// The fields of one entry's form; `key` makes the element ids unique on the page.
+fn fields(s: &Server, lang: &str, key: &str, e: Option<&Entry>, languages: &[String]) -> String {
+    let (id, elang, questions, answer, link) = match e {
+        Some(e) => (
+            e.id.clone(),
+            e.lang.clone(),
+            e.questions.join("\n"),
+            e.answer.clone(),
+            e.link.clone().unwrap_or_default(),
+        ),
+        None => Default::default(),
+    };
+    let head = match e {
+        Some(_) => format!(
+            "<input type=\"hidden\" name=\"id\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{}\">",
+            esc(&id),
+            esc(&elang)
+        ),
+        None => {
+            let options: String = languages
+                .iter()
+                .map(|l| format!("<option value=\"{l}\">{l}</option>", l = esc(l)))
+                .collect();
+            format!(
+                "<label for=\"{key}-id\">{}</label><input id=\"{key}-id\" name=\"id\" required pattern=\"[a-z0-9]+(-[a-z0-9]+)*\" aria-describedby=\"{key}-id-hint\"><p id=\"{key}-id-hint\">{}</p>\
+<label for=\"{key}-lang\">{}</label><select id=\"{key}-lang\" name=\"lang\">{options}</select>",
+                t(s, lang, "console-faq-id"),
+                t(s, lang, "console-faq-id-hint"),
+                t(s, lang, "console-faq-lang"),
+            )
+        }
+    };
+    format!(
+        "{head}<label for=\"{key}-q\">{}</label><textarea id=\"{key}-q\" name=\"questions\" rows=\"4\" required aria-describedby=\"{key}-q-hint\">{}</textarea><p id=\"{key}-q-hint\">{}</p>\
+<label for=\"{key}-a\">{}</label><textarea id=\"{key}-a\" name=\"answer\" rows=\"4\" required>{}</textarea>\
+<label for=\"{key}-l\">{}</label><input id=\"{key}-l\" name=\"link\" type=\"url\" value=\"{}\">",
+        t(s, lang, "console-faq-questions"),
+        esc(&questions),
+        t(s, lang, "console-faq-questions-hint"),
+        t(s, lang, "console-faq-answer"),
+        esc(&answer),
+        t(s, lang, "console-faq-link"),
+        esc(&link),
+    )
+}
+
+fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Result<(String, String), FaqPageError> {
+    let flow = editable(s, staff, comune)?;
+    let lang = staff.lang();
+    let name = comune_name(s, lang, comune);
+    let title = raw(s, lang, "console-faq-title", &[("comune", name)]);
+    let title_html = esc(&title);
+    let csrf = esc(&staff.session.csrf);
+    let c = esc(comune);
+    let problem = problem
+        .map(|p| format!("<p role=\"alert\"><strong>{p}</strong></p>"))
+        .unwrap_or_default();
+    let mut html = format!(
+        "{who}{nav}<h1>{title_html}</h1>{problem}<p>{intro}</p>",
+        who = who(s, staff),
+        nav = super::nav::nav(s, staff),
+        intro = t(s, lang, "console-faq-intro"),
+    );
+    let live = s.engine.live()?;
+    let entries = live.faq(comune).map(|f| f.entries().to_vec()).unwrap_or_default();
+    if entries.is_empty() {
+        html.push_str(&format!("<p>{}</p>", t(s, lang, "console-faq-none")));
+    }
+    let edits = s.engine.store.faq_edits(comune)?;
+    for (i, e) in entries.iter().enumerate() {
+        let key = format!("e{i}");
+        let edited = edits
+            .iter()
+            .find(|x| x.id == e.id && x.lang == e.lang)
+            .map(|x| {
+                format!(
+                    "<p>{}</p>",
+                    ta(s, lang, "console-faq-edited", &[("at", local_time(x.at))])
+                )
+            })
+            .unwrap_or_default();
+        let placeholder = if e.placeholder {
+            format!("<p><strong>{}</strong></p>", t(s, lang, "console-faq-placeholder"))
+        } else {
+            String::new()
+        };
+        html.push_str(&format!(
+            "<section aria-labelledby=\"{key}-h\"><h2 id=\"{key}-h\">{id} ({elang})</h2>{edited}{placeholder}\
+<form method=\"post\" action=\"/staff/{c}/faq/save\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}<p><button type=\"submit\">{save}</button></p></form>\
+<form method=\"post\" action=\"/staff/{c}/faq/delete\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"id\" value=\"{id}\"><input type=\"hidden\" name=\"lang\" value=\"{elang}\">\
+<p><button type=\"submit\">{delete}</button></p></form></section>",
+            id = esc(&e.id),
+            elang = esc(&e.lang),
+            fields = fields(s, lang, &key, Some(e), &flow.languages),
+            save = t(s, lang, "console-faq-save"),
+            delete = ta(s, lang, "console-faq-delete", &[("id", e.id.clone())]),
+        ));
+    }
+    html.push_str(&format!(
+        "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">{add}</h2>\
+<form method=\"post\" action=\"/staff/{c}/faq/save\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}<p><button type=\"submit\">{add}</button></p></form></section>",
+        add = t(s, lang, "console-faq-add"),
+        fields = fields(s, lang, "new", None, &flow.languages),
+    ));
+    Ok((title, html))
+}
+
+fn render(s: &Server, staff: &Staff, comune: &str, status: StatusCode, problem: Option<&str>) -> Response {
+    let lang = staff.lang();
+    match body(s, staff, comune, problem) {
+        Ok((title, html)) => (status, Html(console_page(s, lang, &title, &[], &html))).into_response(),
+        Err(FaqPageError::Console(e)) => error_page(s, lang, e),
+        Err(e) => error_page(
+            s,
+            lang,
+            ConsoleError::Store(crate::storage::StoreError::Engine(e.to_string())),
+        ),
+    }
+}
+
+/// `GET /staff/{comune}/faq`: every entry with its edit and delete forms, and the add form.
+pub async fn page(State(s): State<Server>, staff: Staff, Path(comune): Path<String>) -> Response {
+    render(&s, &staff, &comune, StatusCode::OK, None)
+}
+
+/// After a change: back to the list (303), or the list with the reason (400).
+fn answer(s: &Server, staff: &Staff, comune: &str, done: Result<(), FaqPageError>) -> Response {
+    let lang = staff.lang();
+    match done {
+        Ok(()) => (StatusCode::SEE_OTHER, [(LOCATION, format!("/staff/{comune}/faq"))]).into_response(),
+        Err(FaqPageError::Console(e)) => error_page(s, lang, e),
+        Err(e) => {
+            let id = match e {
+                FaqPageError::Language => "console-faq-bad-language",
+                FaqPageError::NoEntry => "console-faq-no-entry",
+                _ => "console-faq-invalid",
+            };
+            let problem = t(s, lang, id);
+            render(s, staff, comune, StatusCode::BAD_REQUEST, Some(&problem))
+        }
+    }
+}
+
+/// `POST /staff/{comune}/faq/save`: edits or adds an entry (CSRF checked).
+pub async fn save_post(
+    State(s): State<Server>,
+    staff: Staff,
+    Path(comune): Path<String>,
+    Form(f): Form<EntryForm>,
+) -> Response {
+    let done = staff
+        .check_csrf(&f.csrf)
+        .and_then(|()| editable(&s, &staff, &comune))
+        .map_err(FaqPageError::from)
+        .and_then(|flow| save(&s.engine, flow, f.entry(), &staff.account.email).map(|_| ()));
+    answer(&s, &staff, &comune, done)
+}
+
+/// `POST /staff/{comune}/faq/delete`: deletes an entry (CSRF checked).
+pub async fn delete_post(
+    State(s): State<Server>,
+    staff: Staff,
+    Path(comune): Path<String>,
+    Form(f): Form<EntryForm>,
+) -> Response {
+    let done = staff
+        .check_csrf(&f.csrf)
+        .and_then(|()| editable(&s, &staff, &comune))
+        .map_err(FaqPageError::from)
+        .and_then(|_| delete(&s.engine, &comune, f.id.trim(), f.lang.trim(), &staff.account.email));
+    answer(&s, &staff, &comune, done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_becomes_a_trimmed_entry() {
+        let f = EntryForm {
+            id: " orari ".into(),
+            lang: "it".into(),
+            questions: "quando siete aperti\r\n\r\n  orario \n".into(),
+            answer: " Lun-ven\r\n9-13 ".into(),
+            link: "  ".into(),
+            ..Default::default()
+        };
+        let e = f.entry();
+        assert_eq!(e.id, "orari");
+        assert_eq!(e.questions, ["quando siete aperti", "orario"]);
+        assert_eq!(e.answer, "Lun-ven\n9-13");
+        assert_eq!((e.link, e.placeholder), (None, false));
+    }
+}

@@ -1,0 +1,145 @@
+//! The desk pages' shared pieces: the page frame with the console's script, texts, times
+//! and ages, a conversation's state and lines, notices after a form, one-button forms, and
+//! desk errors as pages. Only rendering: no store writes, no decisions.
+
+use axum::response::{Html, IntoResponse, Response};
+use jiff::{SignedDuration, Timestamp};
+
+use super::desk::DeskError;
+use super::pages::{error_page, local_time, t, ta};
+use super::session::Staff;
+use crate::server::Server;
+use crate::storage::{Author, ConversationStatus, Line};
+use crate::web::esc;
+use crate::web::html::page;
+
+/// A console page with the console's script (the pages work without it).
+pub(crate) fn scripted_page(s: &Server, lang: &str, title: &str, body: &str) -> String {
+    let brand = s.engine.locales.format(lang, "console-brand", None).unwrap_or_default();
+    let script = "<script src=\"/staff/console.js\" defer></script>\n";
+    page(&s.engine.locales, lang, title, &brand, &[], body, script)
+}
+
+/// A console text, unescaped (for titles, which `page` escapes).
+pub(crate) fn raw(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+    let mut a = fluent_bundle::FluentArgs::new();
+    for (k, v) in args {
+        a.set(*k, v.clone());
+    }
+    s.engine.locales.format(lang, id, Some(&a)).unwrap_or_default()
+}
+
+/// How long ago, as staff read it: `45 min`, `3 h 5 min`, `2 g 4 h`.
+pub(crate) fn age(s: &Server, lang: &str, since: Timestamp, now: Timestamp) -> String {
+    let d: SignedDuration = now.duration_since(since);
+    let mins = d.as_secs().max(0) / 60;
+    let (days, hours, minutes) = (mins / 1440, (mins / 60) % 24, mins % 60);
+    if days > 0 {
+        ta(
+            s,
+            lang,
+            "console-age-days",
+            &[("days", days.to_string()), ("hours", hours.to_string())],
+        )
+    } else if hours > 0 {
+        ta(
+            s,
+            lang,
+            "console-age-hours",
+            &[("hours", hours.to_string()), ("minutes", minutes.to_string())],
+        )
+    } else {
+        ta(s, lang, "console-age-minutes", &[("minutes", minutes.to_string())])
+    }
+}
+
+/// A conversation's state in words (escaped).
+pub(crate) fn status_text(s: &Server, lang: &str, status: &ConversationStatus, me: &str) -> String {
+    match status {
+        ConversationStatus::Waiting => t(s, lang, "console-state-waiting"),
+        ConversationStatus::Held { by, since } if by == me => {
+            ta(s, lang, "console-state-held-by-you", &[("since", local_time(*since))])
+        }
+        ConversationStatus::Held { by, since } => ta(
+            s,
+            lang,
+            "console-state-held",
+            &[("by", by.clone()), ("since", local_time(*since))],
+        ),
+        ConversationStatus::Closed { by, at } => ta(
+            s,
+            lang,
+            "console-state-closed",
+            &[("by", by.clone()), ("at", local_time(*at))],
+        ),
+    }
+}
+
+/// A desk error as a page: the console's error page with the desk's message.
+pub(crate) fn desk_error_page(s: &Server, lang: &str, e: DeskError) -> Response {
+    match e {
+        DeskError::Console(e) => error_page(s, lang, e),
+        e => {
+            e.log();
+            let title = raw(s, lang, "console-error-title", &[]);
+            let body = format!("<h1>{}</h1><p>{}</p>", esc(&title), t(s, lang, e.message_id()));
+            (e.status(), Html(scripted_page(s, lang, &title, &body))).into_response()
+        }
+    }
+}
+
+/// A line of a conversation as a list item: who and when, then the text.
+pub(crate) fn line_html(s: &Server, lang: &str, line: &Line) -> String {
+    let (class, author) = match &line.author {
+        Author::Citizen => ("bot", t(s, lang, "console-author-citizen")),
+        Author::Staff(by) => ("me", ta(s, lang, "console-author-staff", &[("by", by.clone())])),
+        Author::Note(by) => ("note", ta(s, lang, "console-author-note", &[("by", by.clone())])),
+    };
+    format!(
+        "<li class=\"{class}\"><span class=\"who\">{author} · {at}</span>{text}</li>",
+        at = local_time(line.at),
+        text = esc(&line.text),
+    )
+}
+
+/// What happened or went wrong, at the top of a page after a form.
+pub(crate) enum Notice {
+    /// Done, announced politely (`role=status`).
+    Done(String),
+    /// Refused, announced at once (`role=alert`).
+    Problem(&'static str),
+}
+
+pub(crate) fn notice_html(s: &Server, lang: &str, notice: Option<&Notice>) -> String {
+    match notice {
+        Some(Notice::Done(op)) => {
+            let id = format!("console-done-{op}");
+            match s.engine.locales.format(lang, &id, None) {
+                Some(text) => format!("<p role=\"status\"><strong>{}</strong></p>", esc(&text)),
+                None => String::new(),
+            }
+        }
+        Some(Notice::Problem(id)) => format!("<p role=\"alert\"><strong>{}</strong></p>", t(s, lang, id)),
+        None => String::new(),
+    }
+}
+
+/// A form posting to `action` with the session token and one button (plus `extra` fields).
+pub(crate) fn form(staff: &Staff, action: &str, extra: &str, button: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{extra}<p><button type=\"submit\">{button}</button></p></form>",
+        action = esc(action),
+        csrf = esc(&staff.session.csrf),
+    )
+}
+
+/// A citizen's name from their registration fields (`full_name`, or first and last name).
+pub(crate) fn display_name(fields: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    fields.get("full_name").cloned().or_else(|| {
+        let parts: Vec<&str> = ["first_name", "last_name"]
+            .iter()
+            .filter_map(|k| fields.get(*k).map(String::as_str))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    })
+}
