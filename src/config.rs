@@ -335,7 +335,7 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
         let c = Config::load(&example).unwrap();
         assert_eq!(c.data.unwrap(), Path::new(env!("CARGO_MANIFEST_DIR")).join("./data"));
-        assert_eq!((c.storage, c.postgres_connections), (StorageKind::Sled, 4));
+        assert_eq!((c.storage, c.postgres_connections), (StorageKind::Sled, 2));
     }
 
     #[test]

@@ -60,9 +60,11 @@ pub use self::schema::MIGRATIONS;
 
 /// The environment variable holding the server's URL (never in the configuration file).
 pub const DATABASE_URL_ENV: &str = "SPORTELLO_DATABASE_URL";
-/// Connections (and worker threads) by default: enough for the dialogue workers, the
-/// sender and the console to overlap; measured in BENCHMARKS.md.
-pub const DEFAULT_CONNECTIONS: usize = 4;
+/// Connections (and worker threads) by default. Measured in BENCHMARKS.md on 2 cores: in
+/// the server's mode fewer connections were faster (1 best, then 2, 4, 8: more threads
+/// competing for the cores); 2 keeps one slow call (a console listing) from stalling
+/// every citizen. More cores: raise `postgres.connections`.
+pub const DEFAULT_CONNECTIONS: usize = 2;
 
 /// A PostgreSQL database holding sportello's trees. Cheap to clone.
 #[derive(Clone)]

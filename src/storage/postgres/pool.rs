@@ -8,9 +8,10 @@
 //! queries with `block_on` on its own runtime, where nothing else runs. Waiting blocks the
 //! caller's thread for one round trip, as a sled call blocks on its disk; in the server
 //! that caps calls in flight at the number of tokio workers (measured in BENCHMARKS.md,
-//! "sled and PostgreSQL": ≈4,000 steps/s on 2 cores, ≈8,000 from plain threads). One
-//! thread per connection keeps each connection's statements and transaction on one thread
-//! with no lock around it; a job queue shared by the workers lets any idle one take it.
+//! "sled and PostgreSQL": 3,000 to 4,500 steps/s on 2 cores, 6,000 to 8,000 from plain
+//! threads). One thread per connection keeps each connection's statements and transaction
+//! on one thread with no lock around it; a job queue shared by the workers lets any idle
+//! one take it.
 //!
 //! A connection the server closed (a restart) fails the call that finds it closed; the next
 //! call on that worker connects again.
