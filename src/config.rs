@@ -21,6 +21,10 @@ pub enum ConfigError {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    /// `sled` (default) or `postgres`.
+    storage: Option<String>,
+    #[serde(default)]
+    postgres: RawPostgres,
     #[serde(default)]
     paths: RawPaths,
     #[serde(default)]
@@ -49,6 +53,12 @@ struct RawBroadcast {
 #[serde(deny_unknown_fields)]
 struct RawConsole {
     release_after_minutes: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPostgres {
+    connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,9 +133,22 @@ impl Default for BroadcastConfig {
     }
 }
 
+/// Where the data lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StorageKind {
+    /// The embedded sled database in the data directory.
+    #[default]
+    Sled,
+    /// A PostgreSQL server; its URL comes from `SPORTELLO_DATABASE_URL` (a secret).
+    Postgres,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub storage: StorageKind,
+    /// Connections to PostgreSQL (one worker thread each).
+    pub postgres_connections: usize,
     pub bind: String,
     /// Where citizens reach this server (links on the subscribe page).
     pub public_url: String,
@@ -146,6 +169,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
+            storage: StorageKind::Sled,
+            postgres_connections: crate::storage::postgres::DEFAULT_CONNECTIONS,
             bind: DEFAULT_BIND.into(),
             public_url: format!("http://{DEFAULT_BIND}"),
             graph_url: DEFAULT_GRAPH_URL.into(),
@@ -206,8 +231,30 @@ impl Config {
                 }
             }
         }
+        let storage = match raw.storage.as_deref() {
+            None | Some("sled") => StorageKind::Sled,
+            Some("postgres") => StorageKind::Postgres,
+            Some(other) => {
+                return Err(invalid(
+                    "storage",
+                    format!("storage \"{other}\" is not one of \"sled\", \"postgres\""),
+                ))
+            }
+        };
+        let postgres_connections = match raw.postgres.connections {
+            None => crate::storage::postgres::DEFAULT_CONNECTIONS,
+            Some(n @ 1..=64) => n,
+            Some(n) => {
+                return Err(invalid(
+                    "connections",
+                    format!("postgres.connections {n} is not between 1 and 64"),
+                ))
+            }
+        };
         let public_url = raw.server.public_url.unwrap_or_else(|| format!("http://{bind}"));
         Ok(Config {
+            storage,
+            postgres_connections,
             bind,
             public_url: public_url.trim_end_matches('/').to_string(),
             graph_url: raw
@@ -346,6 +393,19 @@ mod tests {
         assert_eq!(c.broadcast.whatsapp_per_second, 80);
         let brusson = &c.comuni["brusson"].broadcast_templates;
         assert!(brusson.contains_key("it") && brusson.contains_key("fr"), "{brusson:?}");
+        assert_eq!((c.storage, c.postgres_connections), (StorageKind::Sled, 2));
+    }
+
+    #[test]
+    fn storage_is_sled_or_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "storage = \"postgres\"\n[postgres]\nconnections = 2\n").unwrap();
+        let c = Config::load(&f).unwrap();
+        assert_eq!((c.storage, c.postgres_connections), (StorageKind::Postgres, 2));
+        std::fs::write(&f, "storage = \"mysql\"\n").unwrap();
+        let e = Config::load(&f).unwrap_err().to_string();
+        assert!(e.contains("c.toml:1:") && e.contains("mysql"), "{e}");
     }
 
     #[test]

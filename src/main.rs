@@ -42,6 +42,8 @@ enum Command {
     Broadcast(cli::broadcast::Args),
     /// Restore a backup into an empty data directory (or any, with --force).
     Restore(cli::backup::RestoreArgs),
+    /// Copy a sled store into an empty PostgreSQL database and compare every tree.
+    Migrate(cli::migrate::Args),
     #[command(hide = true)]
     StoreLoad(cli::store_load::Args),
 }
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => cli::backup::backup(args),
         Command::Restore(args) => cli::backup::restore_cmd(args),
         Command::Broadcast(args) => cli::broadcast::run(args),
+        Command::Migrate(args) => cli::migrate::run(args),
         Command::StoreLoad(args) => cli::store_load::run(args),
     };
     match result {

@@ -115,6 +115,12 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start() -> Harness {
+        Harness::start_on(None).await
+    }
+
+    /// A server whose engine uses `store` (PostgreSQL) instead of the sled store in its
+    /// data directory; the admin (backup) endpoint stays off, as `serve` does then.
+    pub async fn start_on(store: Option<Arc<dyn Store>>) -> Harness {
         let provider: Shared = Arc::default();
         let fake = Router::new()
             .route("/v23.0/{pnid}/messages", post(graph_messages))
@@ -125,7 +131,8 @@ impl Harness {
         let data = dir.path().join("data");
         // Gated as `sportello serve` does, so that the admin endpoint can take backups.
         let gated = GatedStore::new(SledStore::open(&data).unwrap());
-        let store: Arc<dyn Store> = Arc::new(gated.clone());
+        let admin = store.is_none();
+        let store: Arc<dyn Store> = store.unwrap_or_else(|| Arc::new(gated.clone()));
         let mut config = Config {
             graph_url: format!("http://{fake_addr}/v23.0"),
             telegram_url: format!("http://{fake_addr}"),
@@ -152,9 +159,11 @@ impl Harness {
         server.set_backoff(Duration::from_millis(5));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        server
-            .enable_admin(gated.clone(), &data, listener.local_addr().unwrap())
-            .unwrap();
+        if admin {
+            server
+                .enable_admin(gated.clone(), &data, listener.local_addr().unwrap())
+                .unwrap();
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let done = tokio::spawn(server::run(server, listener, async move {
             let _ = rx.await;
@@ -306,7 +315,22 @@ pub(crate) async fn say(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_comune_subscribes_registers_and_unsubscribes_over_whatsapp() {
-    let h = Harness::start().await;
+    every_comune_over_whatsapp(Harness::start().await).await;
+}
+
+/// The same conversations and redeliveries through a server on PostgreSQL (issue #10).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_runs_on_postgres() {
+    let Some(url) = crate::storage::test_database_url() else {
+        return;
+    };
+    let schema = crate::storage::TestSchema::new(&url, "server");
+    let store: Arc<dyn Store> = Arc::new(schema.open());
+    every_comune_over_whatsapp(Harness::start_on(Some(store.clone())).await).await;
+    redeliveries_change_nothing(Harness::start_on(Some(store)).await).await;
+}
+
+async fn every_comune_over_whatsapp(h: Harness) {
     let mut seq = 0;
     let c = "393330000001";
 
@@ -392,7 +416,10 @@ async fn bad_signatures_are_refused_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_and_out_of_order_deliveries_change_nothing() {
-    let h = Harness::start().await;
+    redeliveries_change_nothing(Harness::start().await).await;
+}
+
+async fn redeliveries_change_nothing(h: Harness) {
     let c = "393330000003";
     let sub = wa_text("brusson", c, "wamid.d1", 1_800_000_001, "MI ISCRIVO");
     assert_eq!(h.post_signed(&sub).await, 200);

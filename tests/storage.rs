@@ -1,13 +1,20 @@
-//! One storage test suite, run against every backend (sled, memory; PostgreSQL later).
+//! One storage test suite, run against every backend: sled, memory and PostgreSQL.
+//!
+//! PostgreSQL needs a server: `SPORTELLO_TEST_DATABASE_URL` (a role allowed to create
+//! schemas; each run works in a fresh schema of its own, dropped at the end). In CI (`CI`
+//! set) a missing URL fails the test; on a developer's machine it is skipped with a loud
+//! message. `.ci/run` starts a server and sets it.
 
 use jiff::Timestamp;
 use sportello::channel::{Channel, DeliveryStatus, InboundMessage};
 use sportello::dialogue::{Body, Citizen, State};
 use sportello::i18n::Rendered;
+use sportello::moderation::{Rule, Verdict};
 use sportello::storage::keys::{inbound_key, sent_key};
 use sportello::storage::{
-    Account, Author, CitizenKey, Conversation, ConversationStatus, InboundEntry, LedgerEntry, LedgerKind, Line,
-    MemoryStore, OutboundEntry, Role, SentEntry, Session, SledStore, StepEffects, Store, Wrote,
+    Account, AuditEntry, Author, CaseStatus, CitizenKey, Conversation, ConversationStatus, InboundEntry, LedgerEntry,
+    LedgerKind, Line, MemoryStore, ModerationCase, OutboundEntry, PgOptions, PgStore, Role, Scrubbed, SentEntry,
+    Session, SledStore, StepEffects, Store, Wrote,
 };
 
 fn now() -> Timestamp {
@@ -247,6 +254,7 @@ fn suite(store: &dyn Store) {
     store.remove_account(&account.email).unwrap();
     assert!(store.accounts().unwrap().is_empty());
     broadcasts(store);
+    records_of_a_comune(store);
     store.flush().unwrap();
 }
 
@@ -327,6 +335,161 @@ fn broadcasts(store: &dyn Store) {
     assert_eq!(store.broadcast(id).unwrap().unwrap().state, BroadcastState::Done);
 }
 
+/// Cases, the ledger, the audit log and counters: per comune, oldest first; an erasure
+/// removes the citizen from each as documented, and `mentions` finds nothing after it.
+fn records_of_a_comune(store: &dyn Store) {
+    let x = CitizenKey::new("brusson", "telegram", "777000111");
+    let y = CitizenKey::new("brusson", "telegram", "888000222");
+    let case = |key: &CitizenKey, text: &str| ModerationCase {
+        key: key.clone(),
+        rule: Rule::Vulgar,
+        verdict: Verdict::Withhold,
+        text: text.into(),
+        spans: vec![],
+        at: now(),
+        blocked: false,
+        status: CaseStatus::Pending,
+        decided_by: None,
+        decided_at: None,
+        note: None,
+    };
+    let c1 = store.add_case(&case(&x, "Zzyzx parolaccia")).unwrap();
+    let c2 = store.add_case(&case(&y, "altra parolaccia")).unwrap();
+    let c3 = store
+        .add_case(&case(&CitizenKey::new("isili", "telegram", "5"), "x"))
+        .unwrap();
+    assert!(c1 < c2 && c2 < c3, "case ids increase");
+    let mut decided = case(&y, "altra parolaccia");
+    decided.status = CaseStatus::Dismissed;
+    store.put_case(c2, &decided).unwrap();
+    assert_eq!(store.case(c2).unwrap(), Some(decided));
+    assert_eq!(
+        store
+            .cases("brusson")
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        [c1, c2]
+    );
+
+    let entry = |key: &CitizenKey, kind| LedgerEntry {
+        comune: key.comune.clone(),
+        channel: key.channel.clone(),
+        citizen: Some(key.citizen.clone()),
+        kind,
+        consent: "privacy".into(),
+        notice_version: "2026-01".into(),
+        notice_sha256: "ab".repeat(32),
+        at: now(),
+        message_id: "m1".into(),
+        how: "keyword".into(),
+    };
+    let l1 = store.append_ledger(&entry(&x, LedgerKind::Consent)).unwrap();
+    let l2 = store.append_ledger(&entry(&y, LedgerKind::Consent)).unwrap();
+    let l3 = store.append_ledger(&entry(&x, LedgerKind::Withdrawal)).unwrap();
+    assert_eq!(
+        store
+            .ledger("brusson")
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        [l1, l2, l3]
+    );
+    assert!(store.ledger("madone").unwrap().is_empty());
+
+    let audit = |comune: &str| AuditEntry {
+        at: now(),
+        actor: "system".into(),
+        comune: comune.into(),
+        action: "retention".into(),
+        detail: "3 records".into(),
+    };
+    let a1 = store.append_audit(&audit("brusson")).unwrap();
+    let a2 = store.append_audit(&audit("isili")).unwrap();
+    assert_eq!(
+        store
+            .audit(Some("isili"))
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        [a2]
+    );
+    let all: Vec<u64> = store.audit(None).unwrap().iter().map(|(id, _)| *id).collect();
+    assert!(all.ends_with(&[a1, a2]));
+
+    store.bump("brusson", "2026-11", "messages", 2).unwrap();
+    store.bump("brusson", "2026-11", "messages", 3).unwrap();
+    store.bump("brusson", "2026-10", "subscribed", 1).unwrap();
+    store.bump("brussonx", "2026-11", "messages", 9).unwrap();
+    assert_eq!(
+        store.counters("brusson").unwrap(),
+        [
+            ("2026-10".to_string(), "subscribed".to_string(), 1),
+            ("2026-11".to_string(), "messages".to_string(), 5)
+        ]
+    );
+
+    // Everything of x, then the erasure.
+    store.put_citizen(&x, &Citizen::new(now())).unwrap();
+    let kx = inbound_key("telegram", "brusson", "upd.1");
+    let mut waiting = inbound(&x, "upd.1", now());
+    waiting.key = x.clone();
+    store.record_inbound(&kx, &waiting).unwrap();
+    store
+        .commit_step(
+            None,
+            &x,
+            Some(&Citizen::new(now())),
+            &[reply(&x, "uno"), reply(&x, "due")],
+            &StepEffects::default(),
+        )
+        .unwrap();
+    let sent = SentEntry {
+        key: x.clone(),
+        sent_at: now(),
+        status: DeliveryStatus::Sent,
+        updated_at: now(),
+        errors: vec![],
+        broadcast: None,
+    };
+    store.put_sent(&sent_key("telegram", "out.9"), &sent).unwrap();
+    assert!(!store.mentions("777000111").unwrap().is_empty());
+    assert!(!store.mentions("Zzyzx").unwrap().is_empty());
+    let scrubbed = store.scrub_citizen(&x, false).unwrap();
+    assert_eq!(
+        scrubbed,
+        Scrubbed {
+            citizen: 1,
+            journal: 1,
+            outbox: 2,
+            sent: 1,
+            cases: 1,
+            ledger: 2
+        }
+    );
+    assert_eq!(store.mentions("777000111").unwrap(), Vec::<String>::new());
+    assert_eq!(store.mentions("Zzyzx").unwrap(), Vec::<String>::new());
+    assert!(!store.mentions("888000222").unwrap().is_empty(), "y is untouched");
+    let ledger = store.ledger("brusson").unwrap();
+    assert_eq!(ledger.len(), 3, "ledger entries stay, anonymized");
+    assert_eq!(ledger.iter().filter(|(_, e)| e.citizen.is_none()).count(), 2);
+    let anonymous = store.case(c1).unwrap().unwrap();
+    assert!(anonymous.text.is_empty() && anonymous.key.citizen.is_empty());
+    assert_eq!(
+        store.scrub_citizen(&x, false).unwrap(),
+        Scrubbed::default(),
+        "nothing left"
+    );
+    assert_eq!(
+        store.prune_sent(now() + jiff::SignedDuration::from_secs(1)).unwrap(),
+        1,
+        "the suite's first delivery record, x's is gone"
+    );
+}
+
 #[test]
 fn memory_backend() {
     suite(&MemoryStore::new());
@@ -336,6 +499,90 @@ fn memory_backend() {
 fn sled_backend() {
     let dir = tempfile::tempdir().unwrap();
     suite(&SledStore::open(dir.path()).unwrap());
+}
+
+/// The test database's URL, or `None` (after a loud message) on a developer's machine
+/// without one. In CI a missing URL fails.
+pub fn test_database_url() -> Option<String> {
+    match std::env::var("SPORTELLO_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "SPORTELLO_TEST_DATABASE_URL is not set; .ci/run starts PostgreSQL and sets it"
+            );
+            // Written to stderr itself, not with eprintln!, which the harness hides.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** PostgreSQL tests skipped: set SPORTELLO_TEST_DATABASE_URL (see .ci/run) ***\n"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh schema on the test database, dropped when this is dropped.
+pub struct TestSchema {
+    pub options: PgOptions,
+}
+
+impl TestSchema {
+    pub fn new(url: &str, label: &str) -> TestSchema {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let mut options = PgOptions::new(url);
+        options.schema = Some(format!("test_{label}_{}_{nanos}", std::process::id()));
+        TestSchema { options }
+    }
+
+    pub fn open(&self) -> PgStore {
+        PgStore::open(&self.options).unwrap()
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        if let Some(schema) = &self.options.schema {
+            let _ = PgStore::drop_schema(&self.options.url, schema);
+        }
+    }
+}
+
+#[test]
+fn postgres_backend() {
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "suite");
+    suite(&schema.open());
+}
+
+#[test]
+fn postgres_keeps_everything_across_a_reopen_and_migrates_once() {
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "reopen");
+    let a = CitizenKey::new("brusson", "whatsapp", "393330000009");
+    let first = {
+        let store = schema.open();
+        store.put_citizen(&a, &Citizen::new(now())).unwrap();
+        store
+            .commit_step(
+                None,
+                &a,
+                Some(&Citizen::new(now())),
+                &[reply(&a, "ciao")],
+                &StepEffects::default(),
+            )
+            .unwrap()
+    };
+    let store = schema.open();
+    assert!(store.citizen(&a).unwrap().is_some());
+    assert_eq!(store.pending_outbound().unwrap().len(), 1);
+    let again = store
+        .commit_step(None, &a, None, &[reply(&a, "ancora")], &StepEffects::default())
+        .unwrap();
+    assert!(again[0] > first[0], "ids keep increasing across a reopen");
 }
 
 #[test]
@@ -366,6 +613,101 @@ fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
         let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
     }
+}
+
+/// `url` with `options=-c search_path=SCHEMA`, so a child process works in that schema.
+fn url_in_schema(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+#[test]
+fn sled_migrates_to_postgres_with_every_tree_compared() {
+    let Some(url) = test_database_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Real records from the real binary: a subscription writes a citizen, the consent
+    // ledger, counters and the journal.
+    let out = crate::util::sportello(
+        &crate::util::root(),
+        &[
+            "chat",
+            "--comune",
+            "brusson",
+            "--from",
+            "+39 333 000 0001",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        "JE M'INSCRIS\nbonjour\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let a = CitizenKey::new("isili", "whatsapp", "393330000001");
+    {
+        let sled = SledStore::open(&data).unwrap();
+        sled.commit_step(
+            None,
+            &a,
+            Some(&Citizen::new(now())),
+            &[reply(&a, "uno")],
+            &StepEffects::default(),
+        )
+        .unwrap();
+        sled.append_audit(&AuditEntry {
+            at: now(),
+            actor: "system".into(),
+            comune: "isili".into(),
+            action: "retention".into(),
+            detail: String::new(),
+        })
+        .unwrap();
+        sled.flush().unwrap();
+    }
+    let schema = TestSchema::new(&url, "migrate");
+    drop(schema.open()); // creates the schema and its tables
+    let migrate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .args([
+                "migrate",
+                "--from",
+                &format!("sled:{}", data.display()),
+                "--to",
+                "postgres",
+            ])
+            .env(
+                "SPORTELLO_DATABASE_URL",
+                url_in_schema(&url, schema.options.schema.as_deref().unwrap()),
+            )
+            .env("SPORTELLO_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("every tree matches") && !stdout.contains("MISMATCH"),
+        "{stdout}"
+    );
+
+    let pg = schema.open();
+    let sled = SledStore::open(&data).unwrap();
+    assert_eq!(pg.citizens("brusson").unwrap(), sled.citizens("brusson").unwrap());
+    assert_eq!(pg.ledger("brusson").unwrap(), sled.ledger("brusson").unwrap());
+    assert_eq!(pg.counters("brusson").unwrap(), sled.counters("brusson").unwrap());
+    assert_eq!(pg.pending_outbound().unwrap(), sled.pending_outbound().unwrap());
+    assert!(!pg.ledger("brusson").unwrap().is_empty());
+    // New ids continue after the copied ones.
+    let max = sled.audit(None).unwrap().last().unwrap().0;
+    assert!(pg.append_audit(&sled.audit(None).unwrap()[0].1).unwrap() > max);
+    drop(sled);
+
+    let again = migrate();
+    assert!(
+        !again.status.success(),
+        "a second copy into a non-empty database is refused"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
 }
 
 /// The console's overlays (FAQ edits, closures) and the sessions listing, on every backend.
@@ -444,4 +786,11 @@ fn memory_backend_overlays() {
 fn sled_backend_overlays() {
     let dir = tempfile::tempdir().unwrap();
     overlay_suite(&SledStore::open(dir.path()).unwrap());
+}
+
+#[test]
+fn postgres_backend_overlays() {
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "overlays");
+    overlay_suite(&schema.open());
 }

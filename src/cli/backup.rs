@@ -14,7 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use super::common::{data_dir, Paths};
+use super::common::{config, data_dir, Paths};
+use crate::config::StorageKind;
 use crate::server::{ADDR_FILE, TOKEN_FILE};
 use crate::storage::backup::{read_backup, restore, Summary};
 use crate::storage::SledStore;
@@ -42,8 +43,17 @@ pub struct RestoreArgs {
     pub paths: Paths,
 }
 
+/// Backups are of the sled store; PostgreSQL has its own tools.
+fn sled_only(paths: &Paths) -> anyhow::Result<()> {
+    if config(paths)?.storage == StorageKind::Postgres {
+        bail!("with storage = \"postgres\", back up and restore with pg_dump and pg_restore");
+    }
+    Ok(())
+}
+
 /// Runs `sportello backup`.
 pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    sled_only(&args.paths)?;
     let data = data_dir(&args.paths)?;
     // sled's own file: without it there is nothing to back up (and opening would create it).
     if !data.join("db").is_file() {
@@ -81,6 +91,7 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `sportello restore`.
 pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    sled_only(&args.paths)?;
     let data = data_dir(&args.paths)?;
     let file = File::open(&args.from).with_context(|| format!("cannot open {}", args.from.display()))?;
     let backup = read_backup(BufReader::new(file)).with_context(|| format!("{} refused", args.from.display()))?;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 
-use crate::config::Config;
+use crate::config::{Config, StorageKind};
 use crate::dialogue::runner::Engine;
 use crate::flow::{self, Flows};
 use crate::i18n::Locales;
-use crate::storage::SledStore;
+use crate::storage::{PgOptions, PgStore, SledStore, Store};
 
 /// Folders of flows, locales and data: a flag wins over the configuration file, which wins
 /// over the defaults.
@@ -70,17 +70,63 @@ pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
     Ok((flows, locales))
 }
 
-/// Flows, locales, FAQs and the sled store in `paths.data`.
+/// Which store the configuration names, opened. sled lives in `paths.data`; PostgreSQL's
+/// URL comes from `SPORTELLO_DATABASE_URL`, never from a file.
+pub enum Opened {
+    Sled(SledStore),
+    Postgres(PgStore),
+}
+
+impl Opened {
+    pub fn into_store(self) -> Arc<dyn Store> {
+        match self {
+            Opened::Sled(s) => Arc::new(s),
+            Opened::Postgres(s) => Arc::new(s),
+        }
+    }
+}
+
+/// The PostgreSQL URL from the environment.
+pub fn database_url() -> anyhow::Result<String> {
+    let var = crate::storage::postgres::DATABASE_URL_ENV;
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Ok(url),
+        _ => Err(anyhow!(
+            "storage = \"postgres\" needs the server's URL in {var} (e.g. postgres://sportello@127.0.0.1/sportello)"
+        )),
+    }
+}
+
+/// Opens the PostgreSQL store named by the environment, with `connections` connections.
+pub fn open_postgres(connections: usize) -> anyhow::Result<PgStore> {
+    let mut options = PgOptions::new(&database_url()?);
+    options.connections = connections;
+    // The URL may hold a password: never print it.
+    PgStore::open(&options).context("cannot open the PostgreSQL database named by SPORTELLO_DATABASE_URL")
+}
+
+/// Opens the store the configuration names.
+pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
+    let config = config(paths)?;
+    Ok(match config.storage {
+        StorageKind::Postgres => Opened::Postgres(open_postgres(config.postgres_connections)?),
+        StorageKind::Sled => {
+            let data = data_dir(paths)?;
+            Opened::Sled(SledStore::open(&data).with_context(|| {
+                format!(
+                    "cannot open the data directory {} (is a server using it?)",
+                    data.display()
+                )
+            })?)
+        }
+    })
+}
+
+/// Flows, locales, FAQs and the store the configuration names.
 pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let (flows, locales) = load_flows(paths)?;
-    let data = data_dir(paths)?;
-    let store = SledStore::open(&data).with_context(|| {
-        format!(
-            "cannot open the data directory {} (is a server using it?)",
-            data.display()
-        )
-    })?;
-    let mut engine = Engine::new(flows, locales, Arc::new(store));
+    let store = open_store(paths)?.into_store();
+    let mut engine = Engine::new(flows, locales, store);
     engine.faqs = crate::faq::load_all(Path::new("faq").is_dir().then_some(Path::new("faq")))?;
     // An erasure a crash interrupted is finished before anything reads the store.
     engine.resume_erasures()?;

@@ -8,12 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::common::{config, data_dir, load_flows, Paths};
+use super::common::{config, data_dir, load_flows, open_store, Opened, Paths};
 use crate::config::Secrets;
 use crate::dialogue::runner::Engine;
 use crate::server::{self, Server};
 use crate::storage::backup::GatedStore;
-use crate::storage::SledStore;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,16 +29,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.public_url = format!("http://{bind}");
         config.bind = bind;
     }
-    // The engine writes through a gated store so that `POST /admin/backup` can pause it.
     let (flows, locales) = load_flows(&args.paths)?;
     let data = data_dir(&args.paths)?;
-    let store = GatedStore::new(SledStore::open(&data).with_context(|| {
-        format!(
-            "cannot open the data directory {} (is a server using it?)",
-            data.display()
-        )
-    })?);
-    let engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
+    // With sled the engine writes through a gated store so that `POST /admin/backup` can
+    // pause it. PostgreSQL is backed up with its own tools (pg_dump): no admin endpoint.
+    let (engine, gated) = match open_store(&args.paths)? {
+        Opened::Sled(sled) => {
+            let store = GatedStore::new(sled);
+            let engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
+            (engine, Some(store))
+        }
+        opened @ Opened::Postgres(_) => (Engine::new(flows, locales, opened.into_store()), None),
+    };
     let secrets = Secrets::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -81,9 +82,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         engine.live()?;
         let server = Server::new(engine, config, secrets);
         server.set_media_dir(data.join(crate::broadcast::media::DIR));
-        server
-            .enable_admin(store, &data, addr)
-            .context("cannot write the admin token")?;
+        // The loopback admin endpoint (backups, broadcasts from the CLI) needs sled's gate;
+        // on PostgreSQL the CLI writes to the shared database and the worker picks it up.
+        if let Some(store) = gated {
+            server
+                .enable_admin(store, &data, addr)
+                .context("cannot write the admin token")?;
+        }
         let served = server::run(server, listener, shutdown_signal()).await;
         server::remove_admin_files(&data);
         served?;

@@ -22,6 +22,9 @@
 //! | `broadcastid_broadcast` | u64 big-endian, increasing | [`Broadcast`](crate::broadcast::Broadcast), JSON: the operator's texts and the broadcast's state |
 //! | `broadcastrecipient_delivery` | `broadcast-id (u64 BE) channel 0x00 citizen-id` | [`Delivery`](crate::broadcast::Delivery), JSON: the broadcast outbox, one entry per (broadcast, citizen); the comune is the broadcast's. Personal data (the key): removed with the citizen |
 //!
+//! The PostgreSQL backend has one table per tree, of the same name, holding the same key and
+//! value bytes (`migrations/0001_trees.sql`).
+//!
 //! `citizen-id` is the channel's identifier of the person (a WhatsApp number as digits, a
 //! Telegram chat id). 0x00 cannot occur in any part, so keys sort by comune, then channel,
 //! and a comune's citizens are one prefix scan.

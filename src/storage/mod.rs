@@ -1,6 +1,6 @@
 //! Storage: the small [`Store`] trait the rest of sportello sees, the key layout (`keys`),
-//! and two backends: `sled` (the embedded default, durable) and `memory` (tests, benchmarks
-//! of the engine alone). PostgreSQL comes later behind the same trait.
+//! and three backends: `sled` (the embedded default, durable), `postgres` (a PostgreSQL
+//! server, `storage = "postgres"`) and `memory` (tests, benchmarks of the engine alone).
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
@@ -14,6 +14,7 @@ pub mod keys;
 mod ledger;
 mod memory;
 mod overlay;
+pub mod postgres;
 mod sled_store;
 mod staff;
 
@@ -24,6 +25,7 @@ pub use keys::CitizenKey;
 pub use ledger::{AuditEntry, LedgerEntry, LedgerKind, Scrubbed};
 pub use memory::MemoryStore;
 pub use overlay::{ClosureEdit, FaqEdit};
+pub use postgres::{PgOptions, PgStore};
 pub use sled_store::SledStore;
 pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session, Wrote};
 

@@ -1,0 +1,988 @@
+//! The PostgreSQL backend (`storage = "postgres"`, the URL in `SPORTELLO_DATABASE_URL`).
+//!
+//! One table per sled tree, named as the tree (`keys.rs` documents them), holding the same
+//! key and value bytes (values are JSON), plus copies of the fields that queries filter or
+//! order on (comune, the citizen's key, timestamps). `migrations/` creates them; the
+//! migrations are embedded and applied at open, recorded in `schema_migrations`.
+//!
+//! Semantics are sled's, call for call (the shared suite in `tests/storage.rs` checks it):
+//! the same key order, the same ids (one sequence, `sportello_ids`, for every tree as
+//! sled's `generate_id`), the same `mentions` over keys and values as bytes. `commit_step`
+//! and `scrub_citizen` are one transaction each; `record_inbound` deduplicates with
+//! `INSERT … ON CONFLICT DO NOTHING`, which holds across processes.
+//!
+//! Durability is sled's too: a write is visible to everyone when it returns and durable
+//! after `flush`. Sessions run with `synchronous_commit = off`, so a commit does not wait
+//! for its fsync; `flush` commits a transaction with `synchronous_commit = on`, which
+//! returns once the WAL is on disk up to it, and so every earlier commit. The server
+//! already flushes (through the group commit) before it answers a provider or sends a
+//! reply, so one fsync covers many writes, as with sled. A crash of PostgreSQL loses at most
+//! the commits since the last flush, whole transactions only, never a part of one. Measured
+//! in BENCHMARKS.md: with a commit fsynced per write, a step cost several fsyncs.
+//!
+//! Connections: see `pool` (a few threads, each with its own current-thread runtime and
+//! connection, because the trait is synchronous and called from tokio tasks). No TLS: the
+//! client is built without it, so use a Unix socket or loopback, or a tunnel for a remote
+//! server; `sslmode=require` in the URL is refused.
+//!
+//! Not yet: several `serve` processes on one database. Deduplication holds across them, but
+//! per-citizen ordering is the in-process dialogue queue, a starting server replays every
+//! pending inbound message and its sender sends every pending reply: two processes would
+//! step one citizen concurrently and send replies twice. That needs a per-citizen lock
+//! around plan and commit (`pg_advisory_xact_lock` on a hash of the key, which the
+//! synchronous trait cannot hold across calls today) and claimed rows (`FOR UPDATE SKIP
+//! LOCKED`) for the journal and the outbox.
+//!
+//! This module must not hold a value in a column of its own that the JSON does not hold: the
+//! value bytes stay the record, the columns are indexes over it.
+
+mod copy;
+mod pool;
+mod schema;
+
+use std::sync::Arc;
+
+use self::pool::{Conn, Pool, Settings};
+use super::keys::{
+    closure_key, comune_prefix, decode_delivery_key, delivery_key, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE,
+    AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE,
+    ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE, OUTBOX_TREE, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+};
+use super::{
+    anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
+    InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,
+    StoreError,
+};
+use crate::broadcast::{Broadcast, Delivery};
+use crate::dialogue::Citizen;
+
+pub use self::copy::{checksums, TreeSum, TREES};
+pub use self::schema::MIGRATIONS;
+
+/// The environment variable holding the server's URL (never in the configuration file).
+pub const DATABASE_URL_ENV: &str = "SPORTELLO_DATABASE_URL";
+/// Connections (and worker threads) by default. Measured in BENCHMARKS.md on 2 cores: in
+/// the server's mode fewer connections were faster (1 best, then 2, 4, 8: more threads
+/// competing for the cores); 2 keeps one slow call (a console listing) from stalling
+/// every citizen. More cores: raise `postgres.connections`.
+pub const DEFAULT_CONNECTIONS: usize = 2;
+
+/// A PostgreSQL database holding sportello's trees. Cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Arc<Pool>,
+}
+
+/// How to open a [`PgStore`].
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// A `postgres://` URL or a `key=value` connection string.
+    pub url: String,
+    /// A schema of its own (created if missing) instead of the role's search path: tests
+    /// use a fresh one per run.
+    pub schema: Option<String>,
+    pub connections: usize,
+}
+
+impl PgOptions {
+    pub fn new(url: &str) -> PgOptions {
+        PgOptions {
+            url: url.to_string(),
+            schema: None,
+            connections: DEFAULT_CONNECTIONS,
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects, applies the migrations this database lacks and checks it was not written by
+    /// a newer sportello.
+    pub fn open(options: &PgOptions) -> Result<PgStore, StoreError> {
+        let mut config: tokio_postgres::Config = options
+            .url
+            .parse()
+            .map_err(|e| StoreError::Engine(format!("the database URL is not valid: {e}")))?;
+        if config.get_application_name().is_none() {
+            // Names sportello's sessions in pg_stat_activity.
+            config.application_name("sportello");
+        }
+        if config.get_connect_timeout().is_none() {
+            // A server that does not answer is reported at start, not after TCP gives up.
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            return Err(StoreError::Engine(
+                "sslmode=require: this build has no TLS; connect over a Unix socket, loopback or a tunnel".into(),
+            ));
+        }
+        if let Some(schema) = &options.schema {
+            // Created on a connection of its own, before the pool sets it as search path.
+            let bootstrap = Pool::start(
+                Settings {
+                    config: config.clone(),
+                    schema: None,
+                },
+                1,
+            )?;
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", pool::quote_ident(schema));
+            bootstrap.run(move |c| c.batch(&sql))?;
+        }
+        let pool = Pool::start(
+            Settings {
+                config,
+                schema: options.schema.clone(),
+            },
+            options.connections,
+        )?;
+        pool.run(schema::apply)?;
+        Ok(PgStore { pool: Arc::new(pool) })
+    }
+
+    /// Drops a schema and everything in it (tests clean up their fresh schema with it).
+    pub fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Engine(format!("the database URL is not valid: {e}")))?;
+        let pool = Pool::start(Settings { config, schema: None }, 1)?;
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", pool::quote_ident(schema));
+        pool.run(move |c| c.batch(&sql))
+    }
+
+    /// Runs `f` on a connection (see `pool`).
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.pool.run(f)
+    }
+}
+
+/// Nanoseconds since the epoch, the timestamp columns' unit (exact, so comparisons agree
+/// with the JSON's).
+fn nanos(t: jiff::Timestamp) -> i64 {
+    i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX)
+}
+
+/// The citizen column: the key as in `citizenkey_citizen`, `None` once anonymized.
+fn citizen_col(key: &CitizenKey) -> Option<Vec<u8>> {
+    key.encode().ok()
+}
+
+fn ledger_citizen(e: &LedgerEntry) -> Option<Vec<u8>> {
+    e.citizen
+        .as_deref()
+        .and_then(|c| CitizenKey::new(&e.comune, &e.channel, c).encode().ok())
+}
+
+fn id_of(tree: &'static str, id: i64) -> Result<u64, StoreError> {
+    u64::try_from(id).map_err(|_| StoreError::Corrupt {
+        tree,
+        reason: "negative id".into(),
+    })
+}
+
+fn sql_id(id: u64) -> i64 {
+    // Ids come from the sequence (positive BIGINT); a larger one names no row.
+    i64::try_from(id).unwrap_or(-1)
+}
+
+/// The end of a prefix scan: the prefix with its last byte (0x00, a separator) raised.
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
+}
+
+/// A record's key and value bytes.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// The SQL of a plain key-value tree (key BYTEA, value BYTEA), by table name.
+pub(super) struct KvTree {
+    pub name: &'static str,
+    get: &'static str,
+    put: &'static str,
+    delete: &'static str,
+    all: &'static str,
+    range: &'static str,
+}
+
+macro_rules! kv_tree {
+    ($name:literal) => {
+        KvTree {
+            name: $name,
+            get: concat!("SELECT v FROM ", $name, " WHERE k = $1"),
+            put: concat!(
+                "INSERT INTO ",
+                $name,
+                " (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+            ),
+            delete: concat!("DELETE FROM ", $name, " WHERE k = $1"),
+            all: concat!("SELECT k, v FROM ", $name, " ORDER BY k"),
+            range: concat!("SELECT k, v FROM ", $name, " WHERE k >= $1 AND k < $2 ORDER BY k"),
+        }
+    };
+}
+
+const CITIZENS: KvTree = kv_tree!("citizenkey_citizen");
+const ACCOUNTS: KvTree = kv_tree!("email_account");
+const SESSIONS: KvTree = kv_tree!("tokenhash_session");
+const CONVERSATIONS: KvTree = kv_tree!("citizenkey_conversation");
+const ERASING: KvTree = kv_tree!("citizenkey_erasing");
+const FAQ_EDITS: KvTree = kv_tree!("faqkey_edit");
+const CLOSURES: KvTree = kv_tree!("closurekey_closure");
+const BROADCASTS: KvTree = kv_tree!("broadcastid_broadcast");
+const DELIVERIES: KvTree = kv_tree!("broadcastrecipient_delivery");
+
+impl KvTree {
+    fn get(&'static self, c: &mut Conn, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(c.query_opt(self.get, &[&k])?.map(|r| r.get(0)))
+    }
+    fn put(&'static self, c: &mut Conn, k: &[u8], v: &[u8]) -> Result<(), StoreError> {
+        c.execute(self.put, &[&k, &v]).map(drop)
+    }
+    fn delete(&'static self, c: &mut Conn, k: &[u8]) -> Result<u64, StoreError> {
+        c.execute(self.delete, &[&k])
+    }
+    /// Every record in key order.
+    fn all(&'static self, c: &mut Conn) -> Result<Vec<KeyValue>, StoreError> {
+        Ok(c.query(self.all, &[])?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+    /// The records whose key starts with `prefix` (ending in 0x00), in key order.
+    fn prefix(&'static self, c: &mut Conn, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
+        let end = prefix_end(prefix);
+        Ok(c.query(self.range, &[&prefix, &end])?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    /// `get` on a connection of the pool, decoded.
+    fn read<T: serde::de::DeserializeOwned + Send + 'static>(
+        &'static self,
+        store: &PgStore,
+        k: Vec<u8>,
+    ) -> Result<Option<T>, StoreError> {
+        let tree = self.name;
+        store.run(move |c| self.get(c, &k)?.map(|v| decode_as(tree, &v)).transpose())
+    }
+
+    fn write(&'static self, store: &PgStore, k: Vec<u8>, v: Vec<u8>) -> Result<(), StoreError> {
+        store.run(move |c| self.put(c, &k, &v))
+    }
+
+    fn remove(&'static self, store: &PgStore, k: Vec<u8>) -> Result<(), StoreError> {
+        store.run(move |c| self.delete(c, &k).map(drop))
+    }
+}
+
+const INBOUND_PUT_NEW: &str = "INSERT INTO inboundid_inbound (k, v, citizen, done, received_ns) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (k) DO NOTHING";
+const INBOUND_SET: &str = "INSERT INTO inboundid_inbound (k, v, citizen, done, received_ns) \
+     VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (k) DO UPDATE SET v = excluded.v, citizen = excluded.citizen, done = excluded.done, \
+     received_ns = excluded.received_ns";
+const OUTBOX_PUT: &str = "INSERT INTO outboxid_outbound (id, v, citizen) VALUES ($1, $2, $3) \
+     ON CONFLICT (id) DO UPDATE SET v = excluded.v, citizen = excluded.citizen";
+const SENT_PUT: &str = "INSERT INTO sentid_sent (k, v, citizen, sent_ns) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (k) DO UPDATE SET v = excluded.v, citizen = excluded.citizen, sent_ns = excluded.sent_ns";
+const CASE_PUT: &str = "INSERT INTO caseid_case (id, v, comune, citizen) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (id) DO UPDATE SET v = excluded.v, comune = excluded.comune, citizen = excluded.citizen";
+const LEDGER_PUT: &str = "INSERT INTO ledgerid_entry (id, v, comune, citizen) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (id) DO UPDATE SET v = excluded.v, comune = excluded.comune, citizen = excluded.citizen";
+const AUDIT_PUT: &str = "INSERT INTO auditid_entry (id, v, comune) VALUES ($1, $2, $3) \
+     ON CONFLICT (id) DO UPDATE SET v = excluded.v, comune = excluded.comune";
+const STAT_PUT: &str = "INSERT INTO statkey_count (k, comune, month, metric, n) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (k) DO UPDATE SET n = statkey_count.n + excluded.n";
+const NEXT_IDS: &str = "SELECT nextval('sportello_ids') FROM generate_series(1, $1::INT)";
+const NEXT_ID: &str = "SELECT nextval('sportello_ids')";
+/// The durability barrier (see `flush`).
+const FLUSH: &str = "BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_current_xact_id(); COMMIT;";
+
+/// Writers of one record of each tree with extra columns: the value's bytes as given, the
+/// columns from the decoded value. Used by the store's methods and by `copy` (which must
+/// write back exactly the bytes it read), so the columns are computed in one place.
+fn put_inbound(c: &mut Conn, new_only: bool, k: &[u8], v: &[u8], e: &InboundEntry) -> Result<u64, StoreError> {
+    let sql = if new_only { INBOUND_PUT_NEW } else { INBOUND_SET };
+    c.execute(sql, &[&k, &v, &citizen_col(&e.key), &e.done, &nanos(e.received_at)])
+}
+
+fn put_outbound(c: &mut Conn, id: u64, v: &[u8], e: &OutboundEntry) -> Result<(), StoreError> {
+    c.execute(OUTBOX_PUT, &[&sql_id(id), &v, &citizen_col(&e.key)])
+        .map(drop)
+}
+
+fn put_sent_row(c: &mut Conn, k: &[u8], v: &[u8], e: &SentEntry) -> Result<(), StoreError> {
+    c.execute(SENT_PUT, &[&k, &v, &citizen_col(&e.key), &nanos(e.sent_at)])
+        .map(drop)
+}
+
+fn put_case_row(c: &mut Conn, id: u64, v: &[u8], case: &ModerationCase) -> Result<(), StoreError> {
+    c.execute(CASE_PUT, &[&sql_id(id), &v, &case.key.comune, &citizen_col(&case.key)])
+        .map(drop)
+}
+
+fn put_ledger_row(c: &mut Conn, id: u64, v: &[u8], e: &LedgerEntry) -> Result<(), StoreError> {
+    c.execute(LEDGER_PUT, &[&sql_id(id), &v, &e.comune, &ledger_citizen(e)])
+        .map(drop)
+}
+
+fn put_audit_row(c: &mut Conn, id: u64, v: &[u8], e: &AuditEntry) -> Result<(), StoreError> {
+    c.execute(AUDIT_PUT, &[&sql_id(id), &v, &e.comune]).map(drop)
+}
+
+fn add_stat(c: &mut Conn, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+    add_stat_row(c, &stat_key(comune, month, metric), comune, month, metric, by)
+}
+
+/// Adds `by` to the counter under `k` (created at `by`).
+fn add_stat_row(c: &mut Conn, k: &[u8], comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+    let by = i64::try_from(by).unwrap_or(i64::MAX);
+    c.execute(STAT_PUT, &[&k, &comune, &month, &metric, &by]).map(drop)
+}
+
+fn next_id(c: &mut Conn) -> Result<u64, StoreError> {
+    let row = c
+        .query_opt(NEXT_ID, &[])?
+        .ok_or_else(|| StoreError::Engine("nextval returned nothing".into()))?;
+    id_of("sportello_ids", row.get(0))
+}
+
+/// `(id, value)` rows of an id tree, decoded.
+fn id_rows<T: serde::de::DeserializeOwned>(
+    tree: &'static str,
+    rows: Vec<tokio_postgres::Row>,
+) -> Result<Vec<(u64, T)>, StoreError> {
+    rows.into_iter()
+        .map(|r| Ok((id_of(tree, r.get(0))?, decode_as(tree, &r.get::<_, Vec<u8>>(1))?)))
+        .collect()
+}
+
+/// The tables `mentions` searches, with whether their key is text (searched too).
+const SEARCHED: [(&str, &str); 16] = [
+    (
+        BROADCASTS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM broadcastid_broadcast WHERE position($1 in v) > 0)",
+    ),
+    (
+        DELIVERIES_TREE,
+        "SELECT EXISTS (SELECT 1 FROM broadcastrecipient_delivery WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        CITIZENS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM citizenkey_citizen WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        INBOUND_TREE,
+        "SELECT EXISTS (SELECT 1 FROM inboundid_inbound WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        OUTBOX_TREE,
+        "SELECT EXISTS (SELECT 1 FROM outboxid_outbound WHERE position($1 in v) > 0)",
+    ),
+    (
+        SENT_TREE,
+        "SELECT EXISTS (SELECT 1 FROM sentid_sent WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        CASES_TREE,
+        "SELECT EXISTS (SELECT 1 FROM caseid_case WHERE position($1 in v) > 0)",
+    ),
+    (
+        LEDGER_TREE,
+        "SELECT EXISTS (SELECT 1 FROM ledgerid_entry WHERE position($1 in v) > 0)",
+    ),
+    (
+        AUDIT_TREE,
+        "SELECT EXISTS (SELECT 1 FROM auditid_entry WHERE position($1 in v) > 0)",
+    ),
+    (
+        STATS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM statkey_count WHERE position($1 in k) > 0)",
+    ),
+    (
+        ACCOUNTS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM email_account WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        SESSIONS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM tokenhash_session WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        CONVERSATIONS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM citizenkey_conversation WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        ERASING_TREE,
+        "SELECT EXISTS (SELECT 1 FROM citizenkey_erasing WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        FAQ_EDITS_TREE,
+        "SELECT EXISTS (SELECT 1 FROM faqkey_edit WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+    (
+        CLOSURES_TREE,
+        "SELECT EXISTS (SELECT 1 FROM closurekey_closure WHERE position($1 in k) > 0 OR position($1 in v) > 0)",
+    ),
+];
+
+impl Store for PgStore {
+    fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
+        CITIZENS.read(self, key.encode()?)
+    }
+
+    fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
+        CITIZENS.write(self, key.encode()?, encode(citizen))
+    }
+
+    fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError> {
+        CITIZENS.remove(self, key.encode()?)
+    }
+
+    fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let rows = self.run(move |c| CITIZENS.prefix(c, &prefix))?;
+        rows.into_iter()
+            .map(|(k, v)| {
+                let key = CitizenKey::decode(&k).ok_or(StoreError::Corrupt {
+                    tree: CITIZENS_TREE,
+                    reason: "key".into(),
+                })?;
+                Ok((key, decode(CITIZENS_TREE, &v)?))
+            })
+            .collect()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        // A transaction with an id, committed synchronously, returns once the WAL is on disk
+        // up to its commit record, and so every commit before it, from any connection.
+        self.run(|c| c.batch(FLUSH))
+    }
+
+    fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
+        let (k, entry) = (dedupe.to_vec(), entry.clone());
+        self.run(move |c| Ok(put_inbound(c, true, &k, &encode(&entry), &entry)? == 1))
+    }
+
+    fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
+        let rows = self.run(|c| c.query("SELECT k, v FROM inboundid_inbound WHERE NOT done ORDER BY k", &[]))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let entry: InboundEntry = decode_as(INBOUND_TREE, &r.get::<_, Vec<u8>>(1))?;
+            if !entry.done {
+                out.push((r.get(0), entry));
+            }
+        }
+        // As sled: key order, then a stable sort by arrival.
+        out.sort_by_key(|(_, e)| e.received_at);
+        Ok(out)
+    }
+
+    fn commit_step(
+        &self,
+        dedupe: Option<&[u8]>,
+        key: &CitizenKey,
+        citizen: Option<&Citizen>,
+        outbound: &[OutboundEntry],
+        effects: &StepEffects,
+    ) -> Result<Vec<u64>, StoreError> {
+        let citizen_key = key.encode()?;
+        let dedupe = dedupe.map(<[u8]>::to_vec);
+        let citizen = citizen.map(encode);
+        let outbound = outbound.to_vec();
+        let (key, effects) = (key.clone(), effects.clone());
+        self.run(move |c| {
+            c.transaction(|c| {
+                if let Some(d) = &dedupe {
+                    let row = c.query_opt("SELECT v FROM inboundid_inbound WHERE k = $1 FOR UPDATE", &[d])?;
+                    if let Some(row) = row {
+                        let entry: InboundEntry = decode_as(INBOUND_TREE, &row.get::<_, Vec<u8>>(0))?;
+                        let done = done_entry(entry);
+                        put_inbound(c, false, d, &encode(&done), &done)?;
+                    }
+                }
+                match &citizen {
+                    Some(v) => CITIZENS.put(c, &citizen_key, v)?,
+                    None => CITIZENS.delete(c, &citizen_key).map(drop)?,
+                }
+                // Ids in sled's order: the replies', then the ledger's, then the cases'.
+                let wanted = outbound.len() + effects.ledger.len() + effects.cases.len();
+                let mut ids = Vec::with_capacity(wanted);
+                if wanted > 0 {
+                    let n = i32::try_from(wanted).unwrap_or(i32::MAX);
+                    for r in c.query(NEXT_IDS, &[&n])? {
+                        ids.push(id_of(OUTBOX_TREE, r.get(0))?);
+                    }
+                    // generate_series does not promise the order of nextval calls.
+                    ids.sort_unstable();
+                }
+                let mut ids = ids.into_iter();
+                let outbox_ids: Vec<u64> = ids.by_ref().take(outbound.len()).collect();
+                for (id, entry) in outbox_ids.iter().zip(&outbound) {
+                    put_outbound(c, *id, &encode(entry), entry)?;
+                }
+                for (id, entry) in ids.by_ref().zip(&effects.ledger) {
+                    put_ledger_row(c, id, &encode(entry), entry)?;
+                }
+                for (id, case) in ids.by_ref().zip(&effects.cases) {
+                    put_case_row(c, id, &encode(case), case)?;
+                }
+                for (month, metric) in &effects.counters {
+                    add_stat(c, &key.comune, month, metric, 1)?;
+                }
+                if let Some(wrote) = &effects.wrote {
+                    let existing = c.query_opt(
+                        "SELECT v FROM citizenkey_conversation WHERE k = $1 FOR UPDATE",
+                        &[&citizen_key],
+                    )?;
+                    let existing = existing
+                        .map(|r| decode_as(CONVERSATIONS_TREE, &r.get::<_, Vec<u8>>(0)))
+                        .transpose()?;
+                    let conv = Conversation::after_citizen_wrote(existing, &key, wrote);
+                    CONVERSATIONS.put(c, &citizen_key, &encode(&conv))?;
+                }
+                if effects.erase {
+                    ERASING.put(c, &citizen_key, &[])?;
+                }
+                Ok(outbox_ids)
+            })
+        })
+    }
+
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+        let rows = self.run(|c| ERASING.all(c))?;
+        rows.iter()
+            .map(|(k, _)| {
+                CitizenKey::decode(k).ok_or(StoreError::Corrupt {
+                    tree: ERASING_TREE,
+                    reason: "key".into(),
+                })
+            })
+            .collect()
+    }
+
+    fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
+        let rows = self.run(|c| c.query("SELECT id, v FROM outboxid_outbound ORDER BY id", &[]))?;
+        id_rows(OUTBOX_TREE, rows)
+    }
+
+    fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
+        let row = self.run(move |c| c.query_opt("SELECT v FROM outboxid_outbound WHERE id = $1", &[&sql_id(id)]))?;
+        row.map(|r| decode_as(OUTBOX_TREE, &r.get::<_, Vec<u8>>(0))).transpose()
+    }
+
+    fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
+        self.run(move |c| c.execute("DELETE FROM outboxid_outbound WHERE id = $1", &[&sql_id(id)]))
+            .map(drop)
+    }
+
+    fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        let n = self.run(move |c| {
+            c.execute(
+                "DELETE FROM inboundid_inbound WHERE done AND received_ns < $1",
+                &[&nanos(before)],
+            )
+        })?;
+        Ok(n as usize)
+    }
+
+    fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
+        let (k, entry) = (key.to_vec(), entry.clone());
+        self.run(move |c| put_sent_row(c, &k, &encode(&entry), &entry))
+    }
+
+    fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
+        let k = key.to_vec();
+        let row = self.run(move |c| c.query_opt("SELECT v FROM sentid_sent WHERE k = $1", &[&k]))?;
+        row.map(|r| decode_as(SENT_TREE, &r.get::<_, Vec<u8>>(0))).transpose()
+    }
+
+    fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
+        let case = case.clone();
+        self.run(move |c| {
+            let id = next_id(c)?;
+            put_case_row(c, id, &encode(&case), &case)?;
+            Ok(id)
+        })
+    }
+
+    fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
+        let row = self.run(move |c| c.query_opt("SELECT v FROM caseid_case WHERE id = $1", &[&sql_id(id)]))?;
+        row.map(|r| decode_as(CASES_TREE, &r.get::<_, Vec<u8>>(0))).transpose()
+    }
+
+    fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+        let case = case.clone();
+        self.run(move |c| put_case_row(c, id, &encode(&case), &case))
+    }
+
+    fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
+        let comune = comune.to_string();
+        let rows = self.run(move |c| {
+            c.query(
+                "SELECT id, v FROM caseid_case WHERE comune = $1 ORDER BY id",
+                &[&comune],
+            )
+        })?;
+        id_rows(CASES_TREE, rows)
+    }
+
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+        let entry = entry.clone();
+        self.run(move |c| {
+            let id = next_id(c)?;
+            put_ledger_row(c, id, &encode(&entry), &entry)?;
+            Ok(id)
+        })
+    }
+
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+        let comune = comune.to_string();
+        let rows = self.run(move |c| {
+            c.query(
+                "SELECT id, v FROM ledgerid_entry WHERE comune = $1 ORDER BY id",
+                &[&comune],
+            )
+        })?;
+        id_rows(LEDGER_TREE, rows)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        let entry = entry.clone();
+        self.run(move |c| {
+            let id = next_id(c)?;
+            put_audit_row(c, id, &encode(&entry), &entry)?;
+            Ok(id)
+        })
+    }
+
+    fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        let comune = comune.map(str::to_string);
+        let rows = self.run(move |c| match &comune {
+            Some(comune) => c.query(
+                "SELECT id, v FROM auditid_entry WHERE comune = $1 ORDER BY id",
+                &[comune],
+            ),
+            None => c.query("SELECT id, v FROM auditid_entry ORDER BY id", &[]),
+        })?;
+        id_rows(AUDIT_TREE, rows)
+    }
+
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+        let k = key.encode()?;
+        let key = key.clone();
+        self.run(move |c| c.transaction(|c| scrub(c, &key, &k, keep_outbox)))
+    }
+
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        let n = self.run(move |c| c.execute("DELETE FROM sentid_sent WHERE sent_ns < $1", &[&nanos(before)]))?;
+        Ok(n as usize)
+    }
+
+    fn citizens_page(
+        &self,
+        comune: &str,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let end = prefix_end(&prefix);
+        let start = match after {
+            Some(k) => k.encode()?,
+            None => prefix,
+        };
+        let strict = after.is_some();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.run(move |c| {
+            let sql = if strict {
+                "SELECT k, v FROM citizenkey_citizen WHERE k > $1 AND k < $2 ORDER BY k LIMIT $3"
+            } else {
+                "SELECT k, v FROM citizenkey_citizen WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"
+            };
+            c.query(sql, &[&start, &end, &limit])
+        })?;
+        rows.into_iter()
+            .map(|r| {
+                let k: Vec<u8> = r.get(0);
+                let key = CitizenKey::decode(&k).ok_or(StoreError::Corrupt {
+                    tree: CITIZENS_TREE,
+                    reason: "key".into(),
+                })?;
+                Ok((key, decode(CITIZENS_TREE, &r.get::<_, Vec<u8>>(1))?))
+            })
+            .collect()
+    }
+
+    fn add_broadcast(&self, broadcast: &Broadcast) -> Result<u64, StoreError> {
+        let v = encode(broadcast);
+        self.run(move |c| {
+            let id = next_id(c)?;
+            BROADCASTS.put(c, &id.to_be_bytes(), &v)?;
+            Ok(id)
+        })
+    }
+
+    fn put_broadcast(&self, id: u64, broadcast: &Broadcast) -> Result<(), StoreError> {
+        BROADCASTS.write(self, id.to_be_bytes().to_vec(), encode(broadcast))
+    }
+
+    fn broadcast(&self, id: u64) -> Result<Option<Broadcast>, StoreError> {
+        BROADCASTS.read(self, id.to_be_bytes().to_vec())
+    }
+
+    fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, Broadcast)>, StoreError> {
+        let rows = self.run(|c| BROADCASTS.all(c))?;
+        let mut out = Vec::new();
+        for (k, v) in rows {
+            let id = u64::from_be_bytes(k.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                tree: BROADCASTS_TREE,
+                reason: "key".into(),
+            })?);
+            let b: Broadcast = decode_as(BROADCASTS_TREE, &v)?;
+            if comune.is_none_or(|c| b.comune == c) {
+                out.push((id, b));
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_deliveries(&self, id: u64, entries: &[(CitizenKey, Delivery)]) -> Result<(), StoreError> {
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = entries
+            .iter()
+            .map(|(key, d)| {
+                key.encode()?;
+                Ok((delivery_key(id, Some(&key.channel), &key.citizen), encode(d)))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        // One transaction: a batch is written whole or not at all, as sled's.
+        self.run(move |c| {
+            c.transaction(|c| {
+                for (k, v) in &rows {
+                    DELIVERIES.put(c, k, v)?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<Delivery>, StoreError> {
+        DELIVERIES.read(self, delivery_key(id, Some(&key.channel), &key.citizen))
+    }
+
+    fn deliveries(
+        &self,
+        id: u64,
+        comune: &str,
+        channel: Option<&str>,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Delivery)>, StoreError> {
+        let prefix = delivery_key(id, channel, "");
+        // The end of the prefix: with a channel the prefix ends in 0x00 (raise it); without,
+        // it is the 8-byte id (the next id's first key).
+        let end = match channel {
+            Some(_) => prefix_end(&prefix),
+            None => delivery_key(id.saturating_add(1), None, ""),
+        };
+        let (start, strict) = match after {
+            Some(k) => (delivery_key(id, Some(&k.channel), &k.citizen), true),
+            None => (prefix, false),
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.run(move |c| {
+            let sql = if strict {
+                "SELECT k, v FROM broadcastrecipient_delivery WHERE k > $1 AND k < $2 ORDER BY k LIMIT $3"
+            } else {
+                "SELECT k, v FROM broadcastrecipient_delivery WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3"
+            };
+            c.query(sql, &[&start, &end, &limit])
+        })?;
+        rows.into_iter()
+            .map(|r| {
+                let k: Vec<u8> = r.get(0);
+                let (_, channel, citizen) = decode_delivery_key(&k).ok_or(StoreError::Corrupt {
+                    tree: DELIVERIES_TREE,
+                    reason: "key".into(),
+                })?;
+                Ok((
+                    CitizenKey::new(comune, &channel, &citizen),
+                    decode_as(DELIVERIES_TREE, &r.get::<_, Vec<u8>>(1))?,
+                ))
+            })
+            .collect()
+    }
+
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        if needle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let needle = needle.as_bytes().to_vec();
+        self.run(move |c| {
+            let mut found = Vec::new();
+            for (tree, sql) in SEARCHED {
+                if c.query_opt(sql, &[&needle])?.is_some_and(|r| r.get::<_, bool>(0)) {
+                    found.push(tree.to_string());
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+        let (comune, month, metric) = (comune.to_string(), month.to_string(), metric.to_string());
+        self.run(move |c| add_stat(c, &comune, &month, &metric, by))
+    }
+
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let end = prefix_end(&prefix);
+        let rows = self.run(move |c| {
+            c.query(
+                "SELECT month, metric, n FROM statkey_count WHERE k >= $1 AND k < $2 ORDER BY k",
+                &[&prefix, &end],
+            )
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), u64::try_from(r.get::<_, i64>(2)).unwrap_or(0)))
+            .collect())
+    }
+
+    fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+        ACCOUNTS.write(self, account.email.to_lowercase().into_bytes(), encode(account))
+    }
+
+    fn account(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        ACCOUNTS.read(self, email.to_lowercase().into_bytes())
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = self.run(|c| ACCOUNTS.all(c))?;
+        rows.iter().map(|(_, v)| decode_as(ACCOUNTS_TREE, v)).collect()
+    }
+
+    fn remove_account(&self, email: &str) -> Result<(), StoreError> {
+        ACCOUNTS.remove(self, email.to_lowercase().into_bytes())
+    }
+
+    fn put_session(&self, token_sha256: &str, session: &Session) -> Result<(), StoreError> {
+        SESSIONS.write(self, token_sha256.as_bytes().to_vec(), encode(session))
+    }
+
+    fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
+        SESSIONS.read(self, token_sha256.as_bytes().to_vec())
+    }
+
+    fn remove_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        SESSIONS.remove(self, token_sha256.as_bytes().to_vec())
+    }
+
+    fn put_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        CONVERSATIONS.write(self, conversation.key.encode()?, encode(conversation))
+    }
+
+    fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError> {
+        CONVERSATIONS.read(self, key.encode()?)
+    }
+
+    fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let rows = self.run(move |c| CONVERSATIONS.prefix(c, &prefix))?;
+        rows.iter().map(|(_, v)| decode_as(CONVERSATIONS_TREE, v)).collect()
+    }
+
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+        let rows = self.run(|c| SESSIONS.all(c))?;
+        rows.iter()
+            .map(|(k, v)| Ok((String::from_utf8_lossy(k).into_owned(), decode_as(SESSIONS_TREE, v)?)))
+            .collect()
+    }
+
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        FAQ_EDITS.write(self, faq_edit_key(comune, &edit.id, &edit.lang)?, encode(edit))
+    }
+
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let rows = self.run(move |c| FAQ_EDITS.prefix(c, &prefix))?;
+        rows.iter().map(|(_, v)| decode_as(FAQ_EDITS_TREE, v)).collect()
+    }
+
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        CLOSURES.write(self, closure_key(comune, &closure.date)?, encode(closure))
+    }
+
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+        let prefix = comune_prefix(comune);
+        let rows = self.run(move |c| CLOSURES.prefix(c, &prefix))?;
+        rows.iter().map(|(_, v)| decode_as(CLOSURES_TREE, v)).collect()
+    }
+}
+
+/// `scrub_citizen`'s work, inside its transaction. The rows are found by their citizen
+/// column, then checked against the value as sled checks it.
+fn scrub(c: &mut Conn, key: &CitizenKey, k: &[u8], keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+    let mut n = Scrubbed {
+        citizen: CITIZENS.delete(c, k)? as usize,
+        ..Scrubbed::default()
+    };
+    CONVERSATIONS.delete(c, k)?;
+    let k = k.to_vec();
+    for r in c.query(
+        "SELECT k, v FROM inboundid_inbound WHERE citizen = $1 ORDER BY k FOR UPDATE",
+        &[&k],
+    )? {
+        let entry: InboundEntry = decode_as(INBOUND_TREE, &r.get::<_, Vec<u8>>(1))?;
+        if &entry.key == key {
+            let done = done_entry(entry);
+            put_inbound(c, false, &r.get::<_, Vec<u8>>(0), &encode(&done), &done)?;
+            n.journal += 1;
+        }
+    }
+    if !keep_outbox {
+        n.outbox = c.execute("DELETE FROM outboxid_outbound WHERE citizen = $1", &[&k])? as usize;
+    }
+    n.sent = c.execute("DELETE FROM sentid_sent WHERE citizen = $1", &[&k])? as usize;
+    let rows = c.query(
+        "SELECT id, v FROM caseid_case WHERE citizen = $1 ORDER BY id FOR UPDATE",
+        &[&k],
+    )?;
+    for (id, case) in id_rows::<ModerationCase>(CASES_TREE, rows)? {
+        if &case.key == key {
+            let case = anonymized(case);
+            put_case_row(c, id, &encode(&case), &case)?;
+            n.cases += 1;
+        }
+    }
+    let rows = c.query(
+        "SELECT id, v FROM ledgerid_entry WHERE citizen = $1 ORDER BY id FOR UPDATE",
+        &[&k],
+    )?;
+    for (id, mut entry) in id_rows::<LedgerEntry>(LEDGER_TREE, rows)? {
+        if entry.comune == key.comune && entry.channel == key.channel && entry.citizen.as_deref() == Some(&key.citizen)
+        {
+            entry.citizen = None;
+            put_ledger_row(c, id, &encode(&entry), &entry)?;
+            n.ledger += 1;
+        }
+    }
+    // Their broadcast outbox entries (the key holds the number), in every broadcast of
+    // their comune.
+    for (bk, bv) in BROADCASTS.all(c)? {
+        let b: Broadcast = decode_as(BROADCASTS_TREE, &bv)?;
+        if b.comune == key.comune {
+            let id = u64::from_be_bytes(bk.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                tree: BROADCASTS_TREE,
+                reason: "key".into(),
+            })?);
+            n.outbox += DELIVERIES.delete(c, &delivery_key(id, Some(&key.channel), &key.citizen))? as usize;
+        }
+    }
+    // In the same transaction: the mark goes with the scrub it records.
+    ERASING.delete(c, &k)?;
+    Ok(n)
+}

@@ -1,0 +1,255 @@
+//! The connections behind [`PgStore`](super::PgStore): a few worker threads, each owning a
+//! current-thread tokio runtime and one `tokio-postgres` connection.
+//!
+//! Why threads: the `Store` trait is synchronous and is called from inside tokio tasks. The
+//! blocking `postgres` crate starts a runtime of its own and panics there, and
+//! `block_on` on the caller's runtime is refused too. So a call sends a job over a std
+//! channel to a worker and waits for its answer on another; the worker runs the job's
+//! queries with `block_on` on its own runtime, where nothing else runs. Waiting blocks the
+//! caller's thread for one round trip, as a sled call blocks on its disk; in the server
+//! that caps calls in flight at the number of tokio workers (measured in BENCHMARKS.md,
+//! "sled and PostgreSQL": 3,000 to 4,500 steps/s on 2 cores, 6,000 to 8,000 from plain
+//! threads). One thread per connection keeps each connection's statements and transaction
+//! on one thread with no lock around it; a job queue shared by the workers lets any idle
+//! one take it.
+//!
+//! A connection the server closed (a restart) fails the call that finds it closed; the next
+//! call on that worker connects again.
+//!
+//! This module owns connecting, reconnecting, prepared statements and transactions. It knows
+//! nothing of sportello's tables.
+
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement};
+
+use crate::storage::StoreError;
+
+/// What a worker needs to (re)connect.
+pub(super) struct Settings {
+    pub config: tokio_postgres::Config,
+    /// `SET search_path` on every connection (tests: one fresh schema per run).
+    pub schema: Option<String>,
+}
+
+fn engine(e: tokio_postgres::Error) -> StoreError {
+    // The driver's messages carry the server's text (a constraint name, a syntax error),
+    // never a parameter's value.
+    StoreError::Engine(format!("postgres: {e}"))
+}
+
+/// One connection and the runtime that drives it. Used by one worker thread only.
+pub(super) struct Conn {
+    rt: tokio::runtime::Runtime,
+    client: Option<Client>,
+    statements: HashMap<&'static str, Statement>,
+    settings: Arc<Settings>,
+}
+
+impl Conn {
+    fn new(settings: Arc<Settings>) -> Result<Conn, StoreError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Engine(format!("cannot start a runtime: {e}")))?;
+        let mut conn = Conn {
+            rt,
+            client: None,
+            statements: HashMap::new(),
+            settings,
+        };
+        conn.connect()?;
+        Ok(conn)
+    }
+
+    /// Opens the connection again if the server closed it (a restart, a network cut).
+    fn connect(&mut self) -> Result<(), StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.statements.clear();
+            self.client = None;
+            let (client, connection) = self.rt.block_on(self.settings.config.connect(NoTls)).map_err(engine)?;
+            // Driven whenever this thread is inside `block_on`, which is whenever the client
+            // is used: nothing else runs on this runtime.
+            self.rt.spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(error = %e, "postgres connection closed");
+                }
+            });
+            // Commits return once written to the WAL buffer, not once fsynced: `flush`
+            // (`PgStore::flush`) is the durability barrier, as sled's. See the module doc
+            // of `postgres`.
+            let mut setup = String::from("SET synchronous_commit TO off;");
+            if let Some(schema) = &self.settings.schema {
+                setup.push_str(&format!("SET search_path TO {};", quote_ident(schema)));
+            }
+            self.rt.block_on(client.batch_execute(&setup)).map_err(engine)?;
+            self.client = Some(client);
+        }
+        Ok(())
+    }
+
+    /// The runtime and the connection, connected.
+    fn parts(&mut self) -> Result<(&tokio::runtime::Runtime, &Client), StoreError> {
+        self.connect()?;
+        match &self.client {
+            Some(client) => Ok((&self.rt, client)),
+            None => Err(StoreError::Engine("postgres: no connection".into())),
+        }
+    }
+
+    /// The prepared statement of `sql` (prepared once per connection).
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            if self.client.as_ref().is_some_and(|c| !c.is_closed()) {
+                return Ok(s.clone());
+            }
+        }
+        let (rt, client) = self.parts()?;
+        let statement = rt.block_on(client.prepare(sql)).map_err(engine)?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    pub fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        let (rt, client) = self.parts()?;
+        rt.block_on(client.query(&statement, params)).map_err(engine)
+    }
+
+    pub fn query_opt(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Runs `sql`; returns how many rows it changed.
+    pub fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        let (rt, client) = self.parts()?;
+        rt.block_on(client.execute(&statement, params)).map_err(engine)
+    }
+
+    /// Runs several statements without parameters (migrations, BEGIN/COMMIT).
+    pub fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        let (rt, client) = self.parts()?;
+        rt.block_on(client.batch_execute(sql)).map_err(engine)
+    }
+
+    /// Runs `f` in one transaction: committed if it returns `Ok`, rolled back otherwise.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.batch("BEGIN")?;
+        match f(self) {
+            Ok(value) => {
+                self.batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(e) => {
+                if self.batch("ROLLBACK").is_err() {
+                    // The connection is in an unknown state: start afresh next time.
+                    self.client = None;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `name` as a quoted SQL identifier.
+pub(super) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+type Job = Box<dyn FnOnce(&mut Conn) + Send>;
+
+/// The worker threads and the queue of jobs they share.
+pub(super) struct Pool {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Pool {
+    /// Starts `size` workers, each connected before this returns (so a wrong URL or a
+    /// server that is down is reported at start, not at the first message).
+    pub fn start(settings: Settings, size: usize) -> Result<Pool, StoreError> {
+        let settings = Arc::new(settings);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let mut workers = Vec::new();
+        for n in 0..size.max(1) {
+            let (ready_tx, ready) = mpsc::channel();
+            let (settings, queue) = (settings.clone(), queue.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("postgres-{n}"))
+                .spawn(move || {
+                    let mut conn = match Conn::new(settings) {
+                        Ok(c) => {
+                            let _ = ready_tx.send(Ok(()));
+                            c
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    loop {
+                        // The lock is held only while waiting for the next job, never while
+                        // running one: idle workers queue up on it.
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&mut conn),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|e| StoreError::Engine(format!("cannot start a thread: {e}")))?;
+            workers.push(handle);
+            ready
+                .recv_timeout(Duration::from_secs(60))
+                .map_err(|_| StoreError::Engine("postgres: no answer while connecting".into()))??;
+        }
+        Ok(Pool {
+            jobs: Mutex::new(Some(jobs)),
+            workers: Mutex::new(workers),
+        })
+    }
+
+    /// Runs `f` on a worker's connection and waits for its result.
+    pub fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        {
+            let jobs = self.jobs.lock().map_err(|_| closed())?;
+            jobs.as_ref().ok_or_else(closed)?.send(job).map_err(|_| closed())?;
+        }
+        // A worker that panicked drops the sender: an error, not a hang.
+        rx.recv().map_err(|_| closed())?
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Engine("postgres: the connection pool is closed".into())
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Closing the queue ends every worker after the job it is running.
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Ok(mut workers) = self.workers.lock() {
+            for w in workers.drain(..) {
+                let _ = w.join();
+            }
+        }
+    }
+}
