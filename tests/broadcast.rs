@@ -603,7 +603,7 @@ fn the_command_line_queues_into_the_store_when_no_server_runs() {
     let it = dir.path().join("it.txt");
     std::fs::write(&it, "Avviso").unwrap();
     let photo = dir.path().join("foto.png");
-    std::fs::write(&photo, b"png").unwrap();
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n and the rest").unwrap();
     let run = |args: &[&str]| {
         let mut all = args.to_vec();
         let d = data.display().to_string();

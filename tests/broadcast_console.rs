@@ -80,28 +80,19 @@ async fn post(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (
     (r.status().as_u16(), location, r.text().await.unwrap())
 }
 
+/// The two operators' accounts: Brusson's and Isili's.
+fn seed(store: &dyn sportello::storage::Store) {
+    let now = Timestamp::now();
+    for (email, comune) in [(BRUSSON_OP, "brusson"), (ISILI_OP, "isili")] {
+        accounts::create(store, email, Role::Operator, vec![comune.into()], PASSWORD, now).unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compose_preview_send_and_follow_a_broadcast_in_the_console() {
     let h = Harness::start().await;
     let now = Timestamp::now();
-    accounts::create(
-        h.store.as_ref(),
-        BRUSSON_OP,
-        Role::Operator,
-        vec!["brusson".into()],
-        PASSWORD,
-        now,
-    )
-    .unwrap();
-    accounts::create(
-        h.store.as_ref(),
-        ISILI_OP,
-        Role::Operator,
-        vec!["isili".into()],
-        PASSWORD,
-        now,
-    )
-    .unwrap();
+    seed(h.store.as_ref());
     for (n, lang) in [("393330000101", "it"), ("393330000102", "fr")] {
         h.store
             .put_citizen(
@@ -165,5 +156,86 @@ async fn compose_preview_send_and_follow_a_broadcast_in_the_console() {
         assert!(started.elapsed() < Duration::from_secs(20), "{html}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    h.stop().await;
+}
+
+/// A multipart body with the csrf field and one file, as a browser sends the upload form.
+fn multipart(csrf: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----sportello-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_composer_uploads_an_image_and_links_it() {
+    let h = Harness::start().await;
+    seed(h.store.as_ref());
+    let cookie = login(&h, BRUSSON_OP).await;
+    let (status, html) = get(&h, "/staff/brusson/broadcasts/new", &cookie).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    let csrf = csrf_field(&html);
+    let upload = |csrf: String, name: &'static str, bytes: Vec<u8>, who: String| {
+        let base = h.base.clone();
+        async move {
+            let (ctype, body) = multipart(&csrf, name, &bytes);
+            let r = client()
+                .post(format!("{base}/staff/brusson/broadcasts/media"))
+                .header(COOKIE, who)
+                .header("content-type", ctype)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let location = r.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), location)
+        }
+    };
+    // Bigger than the console's 16 KiB form limit: the upload has its own.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(std::iter::repeat_n(7u8, 200 * 1024));
+    let (status, location) = upload(csrf.clone(), "Neve.png", png.clone(), cookie.clone()).await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(
+        location.starts_with("/staff/brusson/broadcasts/new?media=http"),
+        "{location}"
+    );
+    let (status, html) = get(&h, &location, &cookie).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("role=\"status\"") && html.contains("/media/"), "{html}");
+    let link = location
+        .split("media=")
+        .nth(1)
+        .unwrap()
+        .replace("%3A", ":")
+        .replace("%2F", "/");
+    let name = link.rsplit('/').next().unwrap();
+    let served = client().get(format!("{}/media/{name}", h.base)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().as_ref(), png.as_slice());
+    assert!(h
+        .store
+        .audit(Some("brusson"))
+        .unwrap()
+        .iter()
+        .any(|(_, e)| e.action == "media-upload" && e.detail == name));
+
+    // A document renamed to .png, a wrong token, another comune's operator.
+    let (status, location) = upload(csrf.clone(), "delibera.png", b"%PDF-1.7".to_vec(), cookie.clone()).await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (303, Some("/staff/brusson/broadcasts/new?upload=refused"))
+    );
+    let (status, _) = upload("0".repeat(64), "Neve.png", png.clone(), cookie.clone()).await;
+    assert_eq!(status, 403);
+    let other = login(&h, ISILI_OP).await;
+    let (status, _) = upload(csrf, "Neve.png", png, other).await;
+    assert_eq!(status, 403);
     h.stop().await;
 }

@@ -157,6 +157,7 @@ impl Harness {
         }
         let server = Server::new(util::engine(store.clone()), config, Secrets::from_vars(vars));
         server.set_backoff(Duration::from_millis(5));
+        server.set_media_dir(data.join("media"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         if admin {

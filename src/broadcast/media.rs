@@ -41,31 +41,53 @@ pub fn valid_name(name: &str) -> bool {
 
 /// Copies `file` into `<data>/media/` and returns the media with its public link.
 pub fn keep(data: &Path, file: &Path, public_url: &str) -> Result<Media, BroadcastError> {
-    let shown = file.display();
-    let (kind, _) = kind_of(&file.to_string_lossy()).ok_or_else(|| {
-        BroadcastError::Media(format!("{shown}: an image (.jpg, .png) or a short video (.mp4, .3gp)"))
-    })?;
+    let shown = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| BroadcastError::Media(format!("{shown}: {e}")))?;
+    keep_bytes(&data.join(DIR), &file.to_string_lossy(), &bytes, public_url)
+}
+
+/// Keeps an uploaded or read file (`name` gives its type by extension, and is shown in
+/// errors) in the media folder `dir` and returns the media with its public link. The bytes
+/// must start as their type does: a renamed document is refused.
+pub fn keep_bytes(dir: &Path, name: &str, bytes: &[u8], public_url: &str) -> Result<Media, BroadcastError> {
+    let (kind, content_type) = kind_of(name)
+        .ok_or_else(|| BroadcastError::Media(format!("{name}: an image (.jpg, .png) or a short video (.mp4, .3gp)")))?;
     let max = if kind == "image" { IMAGE_MAX } else { VIDEO_MAX };
     if bytes.len() as u64 > max {
         return Err(BroadcastError::Media(format!(
-            "{shown}: {} bytes; WhatsApp takes at most {max} for an {kind}",
+            "{name}: {} bytes; WhatsApp takes at most {max} for an {kind}",
             bytes.len()
         )));
     }
-    let ext = file
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    if !looks_like(content_type, bytes) {
+        return Err(BroadcastError::Media(format!(
+            "{name}: the file is not a {content_type}"
+        )));
+    }
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    let hash: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    let name = format!("{hash}.{ext}");
-    let dir: PathBuf = data.join(DIR);
+    let hash: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let file = format!("{hash}.{ext}");
+    let dir: PathBuf = dir.to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| BroadcastError::Media(format!("{}: {e}", dir.display())))?;
-    std::fs::write(dir.join(&name), &bytes).map_err(|e| BroadcastError::Media(format!("{}: {e}", dir.display())))?;
+    std::fs::write(dir.join(&file), bytes).map_err(|e| BroadcastError::Media(format!("{}: {e}", dir.display())))?;
     Ok(Media {
         kind: kind.into(),
-        link: format!("{}/media/{name}", public_url.trim_end_matches('/')),
+        link: format!("{}/media/{file}", public_url.trim_end_matches('/')),
     })
+}
+
+/// Whether `bytes` begin with the signature of `content_type`.
+fn looks_like(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        // ISO base media: a box size, then "ftyp".
+        "video/mp4" | "video/3gpp" => bytes.get(4..8) == Some(b"ftyp".as_slice()),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -76,7 +98,7 @@ mod tests {
     fn a_kept_file_is_named_by_its_hash_and_linked_under_the_public_url() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("Neve.JPG");
-        std::fs::write(&file, b"not really a jpeg").unwrap();
+        std::fs::write(&file, b"\xFF\xD8\xFF\xE0 a jpeg's start").unwrap();
         let m = keep(&dir.path().join("data"), &file, "https://sportello.example.it/").unwrap();
         assert_eq!(m.kind, "image");
         let name = m.link.strip_prefix("https://sportello.example.it/media/").unwrap();
@@ -84,5 +106,13 @@ mod tests {
         assert!(dir.path().join("data/media").join(name).is_file());
         assert!(!valid_name("../db.jpg") && !valid_name("a.jpg") && !valid_name(&format!("{}.pdf", "a".repeat(64))));
         assert!(keep(dir.path(), &dir.path().join("x.pdf"), "https://x").is_err());
+        // A document renamed to .png is refused by its first bytes.
+        assert!(keep_bytes(dir.path(), "x.png", b"%PDF-1.7", "https://x").is_err());
+        assert!(keep_bytes(dir.path(), "x.png", b"\x89PNG\r\n\x1a\nrest", "https://x").is_ok());
+        let mp4 = [&[0, 0, 0, 0x18][..], b"ftypmp42"].concat();
+        assert_eq!(
+            keep_bytes(dir.path(), "clip.MP4", &mp4, "https://x").unwrap().kind,
+            "video"
+        );
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -261,8 +261,25 @@ fn form(s: &Server, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, extra:
     )
 }
 
-/// `GET /staff/{comune}/broadcasts/new`: the empty composer.
-pub async fn new_form(State(s): State<Server>, staff: Staff, Path(comune): Path<String>) -> Response {
+/// What the upload form hands back to the composer.
+#[derive(Debug, Default, Deserialize)]
+pub struct AfterUpload {
+    /// The uploaded file's link, to prefill the media field.
+    #[serde(default)]
+    media: String,
+    /// `missing`, `refused` or `unavailable` when the upload failed.
+    #[serde(default)]
+    upload: String,
+}
+
+/// `GET /staff/{comune}/broadcasts/new`: the empty composer (with the link of a file just
+/// uploaded, or why the upload failed).
+pub async fn new_form(
+    State(s): State<Server>,
+    staff: Staff,
+    Path(comune): Path<String>,
+    Query(q): Query<AfterUpload>,
+) -> Response {
     let lang = staff.lang();
     match allowed(&s, &staff, &comune) {
         Ok(flow) => {
@@ -271,10 +288,40 @@ pub async fn new_form(State(s): State<Server>, staff: Staff, Path(comune): Path<
                 .locales
                 .format(lang, "console-broadcast-new", None)
                 .unwrap_or_default();
-            layout(&s, lang, &title, &form(&s, &staff, flow, &Compose::default(), ""), "")
+            let note = match (q.media.is_empty(), q.upload.as_str()) {
+                (false, _) => format!(
+                    "<p role=\"status\">{}</p>",
+                    t(&s, lang, "console-broadcast-upload-done")
+                ),
+                (true, "missing" | "refused" | "unavailable") => format!(
+                    "<p role=\"alert\">{}</p>",
+                    t(&s, lang, &format!("console-broadcast-upload-{}", q.upload))
+                ),
+                _ => String::new(),
+            };
+            let f = Compose {
+                media: q.media,
+                ..Compose::default()
+            };
+            let body = format!("{}{}", form(&s, &staff, flow, &f, &note), upload_form(&s, &staff, flow));
+            layout(&s, lang, &title, &body, "")
         }
         Err(e) => error_page(&s, lang, e),
     }
+}
+
+/// The composer's second form: a file from the operator's computer, kept by the server
+/// and linked in the media field (`media_upload`).
+fn upload_form(s: &Server, staff: &Staff, flow: &crate::flow::Flow) -> String {
+    let lang = staff.lang();
+    format!(
+        "<h2 id=\"upload\">{title}</h2><form method=\"post\" enctype=\"multipart/form-data\" action=\"/staff/{c}/broadcasts/media\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><p><label for=\"file\">{label}</label><input id=\"file\" name=\"file\" type=\"file\" accept=\".jpg,.jpeg,.png,.mp4,.3gp\"></p><p><button type=\"submit\">{button}</button></p></form>",
+        title = t(s, lang, "console-broadcast-upload"),
+        c = esc(&flow.id),
+        csrf = esc(&staff.session.csrf),
+        label = t(s, lang, "console-broadcast-upload-file"),
+        button = t(s, lang, "console-broadcast-upload-button"),
+    )
 }
 
 /// The request the composer's fields make.

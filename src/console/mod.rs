@@ -14,6 +14,7 @@ pub mod desk;
 mod faq_pages;
 mod inbox_pages;
 mod live;
+pub mod media_upload;
 mod nav;
 mod pages;
 mod password;

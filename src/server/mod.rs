@@ -204,6 +204,12 @@ pub fn app(server: Server) -> Router {
             "/staff",
             crate::console::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)),
         )
+        // The composer's upload, outside the console's 16 KiB limit, with its own.
+        .route(
+            "/staff/{comune}/broadcasts/media",
+            post(crate::console::media_upload::upload)
+                .layer(RequestBodyLimitLayer::new(crate::console::media_upload::MAX_UPLOAD)),
+        )
         .route("/media/{name}", get(broadcast::media))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
