@@ -217,6 +217,31 @@ try {
     return { comuni };
   });
 
+  await interaction('console: the administrative and broadcast pages pass axe', async () => {
+    if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
+    const at = STAFF.indexOf(':');
+    const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
+    await page.goto(`${base}/staff/login`);
+    await page.getByLabel('E-mail', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Password', { exact: true }).press('Enter');
+    await page.waitForURL(`${base}/staff`);
+    const paths = ['/staff/audit', '/staff/password', '/staff/brusson/faq', '/staff/brusson/closures',
+      '/staff/brusson/privacy', '/staff/brusson/report', '/staff/brusson/broadcasts', '/staff/brusson/broadcasts/new',
+      '/staff/brusson/broadcasts/new?lang=fr', '/staff/isili/faq?lang=fr'];
+    for (const path of paths) {
+      const res = await page.goto(base + path);
+      if (!res || res.status() !== 200) throw new Error(`${path}: HTTP ${res && res.status()}`);
+      await axe(page, `${path} (logged in)`);
+      const w = await width320(page);
+      if (w > 320) throw new Error(`${path} is ${w} px wide at 320 px (WCAG 1.4.10)`);
+    }
+    await page.goto(`${base}/staff`);
+    await page.getByRole('button', { name: 'Esci' }).click();
+    await page.waitForURL(`${base}/staff/login`);
+    return { pages: paths.length };
+  });
+
   await interaction('console desk: claim, reply, release; the inbox updates live', async () => {
     if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
     const at = STAFF.indexOf(':');
