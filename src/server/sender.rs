@@ -42,7 +42,9 @@ impl Server {
         let mut backoff = Duration::from_millis(self.backoff.load(std::sync::atomic::Ordering::Relaxed));
         for attempt in 1..=MAX_ATTEMPTS {
             // The semaphore is never closed.
-            let Ok(permit) = self.sends.clone().acquire_owned().await else { return };
+            let Ok(permit) = self.sends.clone().acquire_owned().await else {
+                return;
+            };
             let Some(entry) = self.take_off(id).await else {
                 drop(permit);
                 return;
