@@ -28,9 +28,11 @@ use crate::storage::{CitizenKey, OutboundEntry, SentEntry};
 const MAX_ATTEMPTS: u32 = 12;
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Replies being sent at once, across every citizen and channel: also the most replies a
-/// crash can leave in doubt. Above the providers' usual pace at Graph API latencies
-/// (64 requests of ~200 ms is ~300 messages a second; Meta starts a number at 80).
-pub const MAX_SENDS_IN_FLIGHT: usize = 64;
+/// crash can leave in doubt. A permit lasts a request plus two group flushes (the mark, then
+/// the outcome): 256 of ~250 ms is ~1,000 replies a second at Graph API latencies, a dozen
+/// numbers at Meta's starting 80 a second. 64 capped replies near 1,000/s even against a
+/// loopback fake (`cargo bench --bench load`, BENCHMARKS.md).
+pub const MAX_SENDS_IN_FLIGHT: usize = 256;
 
 /// The permits of [`MAX_SENDS_IN_FLIGHT`].
 pub(crate) fn send_permits() -> Arc<Semaphore> {
