@@ -480,3 +480,99 @@ async fn sigkill_during_a_load_loses_no_acknowledged_message_and_duplicates_noth
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The recovery half alone, without a kill's timing: of two replies left in the outbox, the
+/// one marked in flight is dropped and counted, the other is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_in_flight_at_the_last_stop_is_not_sent_again() {
+    use sportello::channel::Channel;
+    use sportello::config::{ComuneChannels, Config, Secrets};
+    use sportello::i18n::Rendered;
+    use sportello::server::{self, Server};
+    use sportello::storage::{MemoryStore, OutboundEntry, StepEffects};
+
+    let graph: Shared = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let fake = listener.local_addr().unwrap();
+    let router = Router::new()
+        .route("/v23.0/{pnid}/messages", post(graph_messages))
+        .with_state(graph.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    // What a killed process left: two replies, the first with its request out.
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let reply = |to: &str, text: &str| OutboundEntry {
+        key: CitizenKey::new("madone", "whatsapp", to),
+        channel: Channel::Whatsapp,
+        route: "pn-madone".into(),
+        to: to.into(),
+        rendered: Rendered {
+            key: "subscribed".into(),
+            text: text.into(),
+            buttons: vec![],
+        },
+        language: "it".into(),
+        created_at: jiff::Timestamp::now(),
+        callback_id: None,
+        in_flight: false,
+    };
+    let (a, b) = (reply("393330000001", "in doubt"), reply("393330000002", "waiting"));
+    let ia = store
+        .commit_step(None, &a.key, None, &[a.clone()], &StepEffects::default())
+        .unwrap();
+    store
+        .commit_step(None, &b.key, None, &[b.clone()], &StepEffects::default())
+        .unwrap();
+    store.mark_outbound(ia[0], true).unwrap();
+
+    let mut config = Config {
+        graph_url: format!("http://{fake}/v23.0"),
+        ..Config::default()
+    };
+    config.comuni.insert(
+        "madone".into(),
+        ComuneChannels {
+            whatsapp_phone_number_id: Some("pn-madone".into()),
+            ..Default::default()
+        },
+    );
+    let secrets = Secrets::from_vars([("SPORTELLO_WHATSAPP_TOKEN".to_string(), "graph-token".to_string())]);
+    let server = Server::new(crate::util::engine(store.clone()), config, secrets);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server::run(server, listener, async move {
+        let _ = stopped.await;
+    }));
+    for _ in 0..500 {
+        if store.pending_outbound().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+
+    assert!(store.pending_outbound().unwrap().is_empty(), "the outbox is empty");
+    let sent: Vec<String> = graph
+        .lock()
+        .unwrap()
+        .replies
+        .iter()
+        .map(|(_, body)| {
+            body["to"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches('+')
+                .to_string()
+        })
+        .collect();
+    assert_eq!(sent, ["393330000002"], "only the reply not in flight is sent");
+    assert_eq!(metric(&metrics, "sportello_replies_interrupted_total"), 1);
+}
