@@ -518,10 +518,10 @@ async fn a_reply_in_flight_at_the_last_stop_is_not_sent_again() {
     };
     let (a, b) = (reply("393330000001", "in doubt"), reply("393330000002", "waiting"));
     let ia = store
-        .commit_step(None, &a.key, None, &[a.clone()], &StepEffects::default())
+        .commit_step(None, &a.key, None, std::slice::from_ref(&a), &StepEffects::default())
         .unwrap();
     store
-        .commit_step(None, &b.key, None, &[b.clone()], &StepEffects::default())
+        .commit_step(None, &b.key, None, std::slice::from_ref(&b), &StepEffects::default())
         .unwrap();
     store.mark_outbound(ia[0], true).unwrap();
 
