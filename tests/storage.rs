@@ -54,6 +54,7 @@ fn reply(key: &CitizenKey, text: &str) -> OutboundEntry {
         language: "it".into(),
         created_at: now(),
         callback_id: None,
+        in_flight: false,
     }
 }
 
@@ -153,7 +154,17 @@ fn suite(store: &dyn Store) {
         ["uno", "due"]
     );
     assert_eq!(store.outbound_entry(ids[1]).unwrap().unwrap().rendered.text, "due");
+    // The in-flight mark (at most once: see server::sender) is set and cleared in place,
+    // and never writes back an entry that left the outbox.
+    assert!(!out[0].1.in_flight);
+    assert!(store.mark_outbound(ids[0], true).unwrap().unwrap().in_flight);
+    assert!(store.outbound_entry(ids[0]).unwrap().unwrap().in_flight);
+    assert!(!store.outbound_entry(ids[1]).unwrap().unwrap().in_flight);
+    assert!(!store.mark_outbound(ids[0], false).unwrap().unwrap().in_flight);
+    assert!(!store.pending_outbound().unwrap()[0].1.in_flight);
     store.outbound_done(ids[0]).unwrap();
+    assert_eq!(store.pending_outbound().unwrap().len(), 1);
+    assert_eq!(store.mark_outbound(ids[0], true).unwrap(), None);
     assert_eq!(store.pending_outbound().unwrap().len(), 1);
 
     // A step that erases the citizen: marked until the scrub finishes (a crash in between

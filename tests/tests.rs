@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod console;
 mod crash;
+mod crash_load;
 mod faq;
 mod flows;
 mod fuzz;

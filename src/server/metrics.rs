@@ -19,6 +19,9 @@ impl Counter {
     pub fn inc(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -37,6 +40,8 @@ pub struct Metrics {
     pub sent: Counter,
     pub retries: Counter,
     pub failed: Counter,
+    /// Replies in flight when the previous process stopped, not sent again (at most once).
+    pub interrupted: Counter,
     pub status_sent: Counter,
     pub status_delivered: Counter,
     pub status_read: Counter,
@@ -66,7 +71,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 15] = [
+    let rows: [(&str, &str, u64); 16] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -113,6 +118,11 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             "sportello_replies_failed_total",
             "replies refused for good",
             m.failed.get(),
+        ),
+        (
+            "sportello_replies_interrupted_total",
+            "replies in flight at the last stop, not sent again: they may not have arrived",
+            m.interrupted.get(),
         ),
         (
             "sportello_status_sent_total",

@@ -36,6 +36,7 @@ pub use admin::{remove_admin_files, ADDR_FILE, TOKEN_FILE};
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use pipeline::Job;
+pub use sender::MAX_SENDS_IN_FLIGHT;
 
 /// Webhook bodies above this are refused with 413 (Meta's payloads are at most 3 MB).
 pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
@@ -64,6 +65,8 @@ pub struct Inner {
     pub inbound: KeyedQueue<CitizenKey, Job>,
     /// Outbox ids to send, one citizen at a time, in order.
     pub outbound: KeyedQueue<CitizenKey, u64>,
+    /// Sends in flight at once, across citizens (`sender::MAX_SENDS_IN_FLIGHT`).
+    pub sends: std::sync::Arc<tokio::sync::Semaphore>,
     pub metrics: Metrics,
     /// One fsync shared by every step waiting to be durable.
     pub commit: GroupCommit,
@@ -146,6 +149,7 @@ impl Server {
                         }
                     }
                 }),
+                sends: sender::send_permits(),
                 metrics: Metrics::default(),
                 commit,
                 backoff: std::sync::atomic::AtomicU64::new(1000),

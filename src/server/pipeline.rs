@@ -4,7 +4,8 @@
 //! Invariants: a message is on disk before the provider is told it arrived; a redelivered
 //! id is dropped by the journal; a message's effects are committed all together, so a
 //! crash either replays the whole step or none of it; a reply is durable in the outbox
-//! before it is sent.
+//! before it is sent, and one whose request was out at a crash is not sent again
+//! (`sender`).
 
 use jiff::Timestamp;
 use tokio::sync::oneshot;
@@ -148,8 +149,23 @@ impl Server {
                 self.inbound.push(entry.key, Job::Journal { dedupe, message });
             }
         }
+        let mut interrupted = 0;
         for (id, entry) in outbox {
+            if entry.in_flight {
+                // Its request was out when the process stopped and the provider may have
+                // taken it (WhatsApp has no idempotency key): at most once, not sent again.
+                store.outbound_done(id)?;
+                interrupted += 1;
+                continue;
+            }
             self.outbound.push(entry.key, id);
+        }
+        if interrupted > 0 {
+            self.metrics.interrupted.add(interrupted);
+            tracing::warn!(
+                replies = interrupted,
+                "replies in flight at the last stop were not sent again: they may not have arrived"
+            );
         }
         Ok(())
     }
@@ -194,6 +210,7 @@ impl Server {
                     created_at: Timestamp::now(),
                     // A button tap on Telegram is acknowledged with the first reply.
                     callback_id: if i == 0 { message.callback_id.clone() } else { None },
+                    in_flight: false,
                 })
                 .collect(),
         };

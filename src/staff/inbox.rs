@@ -224,6 +224,7 @@ pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Times
         language,
         created_at: now,
         callback_id: None,
+        in_flight: false,
     };
     engine.store.put_conversation(&conv)?;
     let ids = engine

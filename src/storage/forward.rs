@@ -48,6 +48,9 @@ macro_rules! forward_store {
         fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
             self.$write(|s| s.outbound_done(id))
         }
+        fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
+            self.$write(|s| s.mark_outbound(id, in_flight))
+        }
         fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
             self.$write(|s| s.prune_inbound(before))
         }

@@ -1,6 +1,7 @@
 //! What the server keeps besides citizens: the inbound journal (a message is stored before
 //! the provider gets its 200, and its id is remembered to drop redeliveries) and the outbox
-//! (a reply is stored, in order, before it is sent, and removed once the provider took it).
+//! (a reply is stored, in order, before it is sent, marked in flight while its request is
+//! out, and removed once the provider took it).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,11 @@ pub struct OutboundEntry {
     /// Telegram: the callback query this reply answers.
     #[serde(default)]
     pub callback_id: Option<String>,
+    /// Set (and made durable) before the reply's request leaves, cleared when the provider
+    /// refused it: an entry still in flight at start may have reached the citizen and is
+    /// not sent again (at most once; see `server::sender`).
+    #[serde(default)]
+    pub in_flight: bool,
 }
 
 /// A message the provider accepted, by the provider's id, to follow its delivery.

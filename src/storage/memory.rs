@@ -167,6 +167,12 @@ impl Store for MemoryStore {
         self.queues().outbox.remove(&id);
         Ok(())
     }
+    fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
+        Ok(self.queues().outbox.get_mut(&id).map(|e| {
+            e.in_flight = in_flight;
+            e.clone()
+        }))
+    }
     fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
         let mut q = self.queues();
         let n = q.inbound.len();

@@ -85,6 +85,10 @@ pub trait Store: Send + Sync + 'static {
     fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError>;
     /// Removes a reply from the outbox (sent, or failed for good).
     fn outbound_done(&self, id: u64) -> Result<(), StoreError>;
+    /// Sets or clears a reply's in-flight mark ([`OutboundEntry::in_flight`]); returns the
+    /// entry as now stored, or `None` (writing nothing) when it is no longer in the outbox.
+    /// Durable after [`Store::flush`], like every write.
+    fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError>;
     /// Forgets processed inbound ids received before `before` (providers stop redelivering
     /// after a while: Meta after 7 days). Returns how many were removed.
     fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;

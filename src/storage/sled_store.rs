@@ -337,6 +337,26 @@ impl Store for SledStore {
         Ok(())
     }
 
+    fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
+        let key = id.to_be_bytes();
+        // Compare-and-swap: an erasure removing the entry meanwhile must not see it written
+        // back, and nothing else rewrites an outbox entry, so this loops at most rarely.
+        loop {
+            let Some(old) = self.outbox.get(key).map_err(engine)? else {
+                return Ok(None);
+            };
+            let mut entry: OutboundEntry = decode_as(OUTBOX_TREE, &old)?;
+            entry.in_flight = in_flight;
+            let swapped = self
+                .outbox
+                .compare_and_swap(key, Some(old), Some(encode(&entry)))
+                .map_err(engine)?;
+            if swapped.is_ok() {
+                return Ok(Some(entry));
+            }
+        }
+    }
+
     fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
         let mut removed = 0;
         for item in self.inbound.iter() {

@@ -580,6 +580,26 @@ impl Store for PgStore {
             .map(drop)
     }
 
+    fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
+        // One transaction with the row locked: an erasure deleting it meanwhile either
+        // waits for this or leaves no row to write back.
+        self.run(move |c| {
+            c.transaction(|c| {
+                let Some(row) = c.query_opt(
+                    "SELECT v FROM outboxid_outbound WHERE id = $1 FOR UPDATE",
+                    &[&sql_id(id)],
+                )?
+                else {
+                    return Ok(None);
+                };
+                let mut entry: OutboundEntry = decode_as(OUTBOX_TREE, &row.get::<_, Vec<u8>>(0))?;
+                entry.in_flight = in_flight;
+                put_outbound(c, id, &encode(&entry), &entry)?;
+                Ok(Some(entry))
+            })
+        })
+    }
+
     fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
         let n = self.run(move |c| {
             c.execute(
