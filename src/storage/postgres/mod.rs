@@ -37,6 +37,7 @@
 //! value bytes stay the record, the columns are indexes over it.
 
 mod copy;
+mod lock;
 mod pool;
 mod schema;
 
@@ -57,6 +58,7 @@ use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 
 pub use self::copy::{checksums, TreeSum, TREES};
+pub use self::lock::{ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY};
 pub use self::schema::MIGRATIONS;
 
 /// The environment variable holding the server's URL (never in the configuration file).
@@ -71,6 +73,8 @@ pub const DEFAULT_CONNECTIONS: usize = 2;
 #[derive(Clone)]
 pub struct PgStore {
     pool: Arc<Pool>,
+    /// Connects the serve lock's own session (`lock`).
+    locker: Arc<lock::Locker>,
 }
 
 /// How to open a [`PgStore`].
@@ -127,6 +131,10 @@ impl PgStore {
             let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", pool::quote_ident(schema));
             bootstrap.run(move |c| c.batch(&sql))?;
         }
+        let locker = lock::Locker {
+            config: config.clone(),
+            schema: options.schema.clone(),
+        };
         let pool = Pool::start(
             Settings {
                 config,
@@ -135,7 +143,22 @@ impl PgStore {
             options.connections,
         )?;
         pool.run(schema::apply)?;
-        Ok(PgStore { pool: Arc::new(pool) })
+        Ok(PgStore {
+            pool: Arc::new(pool),
+            locker: Arc::new(locker),
+        })
+    }
+
+    /// Takes the serve lock if no other session holds it (see `lock`): `None` if one does.
+    /// Async, on the caller's runtime, over a connection of its own.
+    pub async fn try_serve_lock(&self) -> Result<Option<ServeLock>, StoreError> {
+        self.locker.try_lock().await
+    }
+
+    /// Waits for the serve lock, asking every [`POLL_EVERY`]; cancelled by dropping the
+    /// future. A failing connection is logged and opened again: it returns with the lock.
+    pub async fn serve_lock(&self) -> ServeLock {
+        self.locker.lock().await
     }
 
     /// Drops a schema and everything in it (tests clean up their fresh schema with it).
