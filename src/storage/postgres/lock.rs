@@ -32,7 +32,16 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn engine(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Engine(format!("postgres (serve lock): {e}"))
+    StoreError::Engine(format!("postgres (serve lock): {}", reason(&e)))
+}
+
+/// The server's own message when there is one ("terminating connection due to administrator
+/// command"), rather than the driver's bare "db error".
+fn reason(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{e}: {}", db.message()),
+        None => e.to_string(),
+    }
 }
 
 /// The lock's key for `schema`: FNV-1a over `sportello serve <schema>`, top bit cleared
@@ -61,7 +70,7 @@ impl Session {
         tokio::spawn(async move {
             let why = match connection.await {
                 Ok(()) => "the connection was closed".to_string(),
-                Err(e) => format!("the connection failed: {e}"),
+                Err(e) => format!("the connection failed: {}", reason(&e)),
             };
             let _ = tx.send(why);
         });

@@ -58,7 +58,7 @@ use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 
 pub use self::copy::{checksums, TreeSum, TREES};
-pub use self::lock::{ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY};
+pub use self::lock::{key_for as serve_lock_key, ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY};
 pub use self::schema::MIGRATIONS;
 
 /// The environment variable holding the server's URL (never in the configuration file).
