@@ -25,9 +25,17 @@
 //! client is built without it, so use a Unix socket or loopback, or a tunnel for a remote
 //! server; `sslmode=require` in the URL is refused.
 //!
-//! Not yet: several `serve` processes on one database. Deduplication holds across them, but
-//! per-citizen ordering is the in-process dialogue queue, a starting server replays every
-//! pending inbound message and its sender sends every pending reply: two processes would
+//! Several `serve` processes on one database: one active, the others hot standbys. The
+//! active one holds the *serve lock* (`lock`: a session-level `pg_advisory_lock` on its own
+//! connection, keyed by the schema); a standby polls for it, answering 503 meanwhile
+//! (`server::standby`), and once it holds it runs the ordinary recovery: the journal and
+//! outbox the previous process left are exactly the work to take over. A process that loses
+//! the lock (its session ends or stops answering) exits at once, non-zero, since a standby
+//! may already be active (`cli::serve`).
+//!
+//! Not yet: several *active* processes. Deduplication holds across them, but per-citizen
+//! ordering is the in-process dialogue queue, a starting server replays every pending
+//! inbound message and its sender sends every pending reply: two active processes would
 //! step one citizen concurrently and send replies twice. That needs a per-citizen lock
 //! around plan and commit (`pg_advisory_xact_lock` on a hash of the key, which the
 //! synchronous trait cannot hold across calls today) and claimed rows (`FOR UPDATE SKIP
