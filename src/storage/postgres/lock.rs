@@ -31,6 +31,9 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// A check not answered within this counts as the lock lost.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The lock session's `application_name` (unless the URL names one other than sportello's).
+pub const APPLICATION_NAME: &str = "sportello serve lock";
+
 fn engine(e: tokio_postgres::Error) -> StoreError {
     StoreError::Engine(format!("postgres (serve lock): {}", reason(&e)))
 }
@@ -65,6 +68,11 @@ struct Session {
 
 impl Session {
     async fn connect(config: &tokio_postgres::Config, schema: Option<&str>) -> Result<Session, StoreError> {
+        let mut config = config.clone();
+        if config.get_application_name().is_none_or(|n| n == "sportello") {
+            // Tells the lock's session apart in pg_stat_activity.
+            config.application_name(APPLICATION_NAME);
+        }
         let (client, connection) = config.connect(NoTls).await.map_err(engine)?;
         let (tx, ended) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
