@@ -25,6 +25,7 @@ mod privacy_logs;
 mod props;
 mod server;
 mod staffops;
+mod standby;
 mod storage;
 mod transcripts;
 mod util;

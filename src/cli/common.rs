@@ -114,7 +114,8 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
             let data = data_dir(paths)?;
             Opened::Sled(SledStore::open(&data).with_context(|| {
                 format!(
-                    "cannot open the data directory {} (is a server using it?)",
+                    "cannot open the data directory {} (is a server using it? sled allows one \
+                     process at a time)",
                     data.display()
                 )
             })?)

@@ -3,16 +3,22 @@
 //! With no configuration and no credentials it starts on 127.0.0.1:8080 with every flow,
 //! the simulator and the subscribe pages; channels come alive as their secrets are set
 //! in the environment (see README).
+//!
+//! On PostgreSQL several processes may run on one database: one is active, the others stand
+//! by (answering 503) until its serve lock is free, then the first to take it replays the
+//! journal and outbox and serves. A process that loses the lock exits at once, non-zero.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use super::common::{config, data_dir, load_flows, open_store, Opened, Paths};
-use crate::config::Secrets;
+use crate::config::{Config, Secrets};
 use crate::dialogue::runner::Engine;
 use crate::server::{self, Server};
 use crate::storage::backup::GatedStore;
+use crate::storage::postgres::ServeLock;
+use crate::storage::PgStore;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,16 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let (flows, locales) = load_flows(&args.paths)?;
     let data = data_dir(&args.paths)?;
-    // With sled the engine writes through a gated store so that `POST /admin/backup` can
-    // pause it. PostgreSQL is backed up with its own tools (pg_dump): no admin endpoint.
-    let (engine, gated) = match open_store(&args.paths)? {
-        Opened::Sled(sled) => {
-            let store = GatedStore::new(sled);
-            let engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
-            (engine, Some(store))
-        }
-        opened @ Opened::Postgres(_) => (Engine::new(flows, locales, opened.into_store()), None),
-    };
+    let opened = open_store(&args.paths)?;
     let secrets = Secrets::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -48,54 +45,125 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
-        let ids: Vec<String> = engine.flows.ids().map(String::from).collect();
-        let wa = ids
-            .iter()
-            .filter(|c| {
-                config
-                    .comuni
-                    .get(*c)
-                    .is_some_and(|x| x.whatsapp_phone_number_id.is_some())
-            })
-            .count();
-        let base = format!("http://{addr}");
-        println!(
-            "sportello is serving {} comuni ({}) on {base}",
-            ids.len(),
-            ids.join(", ")
-        );
-        println!("  try a comune as a citizen:  {base}/try");
-        println!(
-            "  subscribe pages:            {base}/c/{}",
-            ids.first().map(String::as_str).unwrap_or("<comune>")
-        );
-        println!("  health and metrics:         {base}/healthz  {base}/metrics");
-        println!("  WhatsApp webhook:           {base}/webhook/whatsapp ({wa} comuni with a phone_number_id)");
-        println!("  Telegram webhooks:          {base}/webhook/telegram/<comune>");
-        println!("  staff console:              {base}/staff");
-        // The first administrator, when there is no account yet (printed once if generated).
-        if let Some(line) = crate::console::bootstrap(engine.store.as_ref(), &|k: &str| std::env::var(k).ok())? {
-            println!("{line}");
+        match opened {
+            // With sled the engine writes through a gated store so that `POST /admin/backup`
+            // can pause it. sled's own file lock already keeps a second process out.
+            Opened::Sled(sled) => {
+                let store = GatedStore::new(sled);
+                let engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
+                let server = prepare(engine, config, secrets, addr, &data)?;
+                // The loopback admin endpoint (backups, broadcasts from the CLI) needs
+                // sled's gate; on PostgreSQL the CLI writes to the shared database and the
+                // worker picks it up.
+                server
+                    .enable_admin(store, &data, addr)
+                    .context("cannot write the admin token")?;
+                let served = server::run(server, listener, shutdown_signal()).await;
+                server::remove_admin_files(&data);
+                served?;
+            }
+            // PostgreSQL is backed up with its own tools (pg_dump): no admin endpoint.
+            Opened::Postgres(pg) => {
+                let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+                let mut watchdog = None;
+                let activate = async {
+                    let lock = serve_lock(&pg, addr).await?;
+                    // From here on this process must not outlive its lock.
+                    watchdog = Some(tokio::spawn(stop_when_lost(lock)));
+                    prepare(engine, config, secrets, addr, &data).map_err(std::io::Error::other)
+                };
+                let served = server::run_standby_first(listener, activate, shutdown_signal()).await;
+                // The lock is released (its session closed) only now, after the drain.
+                if let Some(watchdog) = watchdog {
+                    watchdog.abort();
+                    let _ = watchdog.await;
+                }
+                if !served? {
+                    println!("sportello stopped while standing by");
+                    return anyhow::Ok(());
+                }
+            }
         }
-        // The console's FAQ edits and closures, overlaid on the files now rather than at the
-        // first message (a store that cannot be read fails here, before serving).
-        engine.live()?;
-        let server = Server::new(engine, config, secrets);
-        server.set_media_dir(data.join(crate::broadcast::media::DIR));
-        // The loopback admin endpoint (backups, broadcasts from the CLI) needs sled's gate;
-        // on PostgreSQL the CLI writes to the shared database and the worker picks it up.
-        if let Some(store) = gated {
-            server
-                .enable_admin(store, &data, addr)
-                .context("cannot write the admin token")?;
-        }
-        let served = server::run(server, listener, shutdown_signal()).await;
-        server::remove_admin_files(&data);
-        served?;
         println!("sportello stopped");
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Takes the serve lock (see `storage::postgres::lock`), waiting as a standby while another
+/// process holds it.
+async fn serve_lock(pg: &PgStore, addr: std::net::SocketAddr) -> std::io::Result<ServeLock> {
+    if let Some(lock) = pg.try_serve_lock().await.map_err(std::io::Error::other)? {
+        return Ok(lock);
+    }
+    println!("another sportello is active on this database; waiting as standby");
+    println!("  standing by on http://{addr} (every request answers 503 until this one is active)");
+    let lock = pg.serve_lock().await;
+    println!("the active sportello is gone: taking over");
+    // The previous holder checks its lock every CHECK_EVERY and stops when it lost it (a
+    // terminated session, not a dead process): let it notice before replaying its work.
+    tokio::time::sleep(TAKEOVER_GRACE).await;
+    Ok(lock)
+}
+
+/// How long a standby that just took the lock waits before recovery (twice the holder's
+/// check interval).
+const TAKEOVER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Ends the process, non-zero, as soon as the serve lock is lost: a standby may already
+/// be active, and two active processes would step citizens twice and send replies twice.
+/// No drain: everything in flight is in the journal and outbox for the next active one.
+async fn stop_when_lost(mut lock: ServeLock) {
+    let why = lock.lost().await;
+    tracing::error!(reason = %why, "lost the serve lock");
+    eprintln!("error: lost the serve lock on the database ({why}); stopping at once so that a standby can take over");
+    std::process::exit(3);
+}
+
+/// Prints what is served where, creates the first administrator if needed and builds the
+/// server (nothing runs until it starts).
+fn prepare(
+    engine: Engine,
+    config: Config,
+    secrets: Secrets,
+    addr: std::net::SocketAddr,
+    data: &std::path::Path,
+) -> anyhow::Result<Server> {
+    let ids: Vec<String> = engine.flows.ids().map(String::from).collect();
+    let wa = ids
+        .iter()
+        .filter(|c| {
+            config
+                .comuni
+                .get(*c)
+                .is_some_and(|x| x.whatsapp_phone_number_id.is_some())
+        })
+        .count();
+    let base = format!("http://{addr}");
+    println!(
+        "sportello is serving {} comuni ({}) on {base}",
+        ids.len(),
+        ids.join(", ")
+    );
+    println!("  try a comune as a citizen:  {base}/try");
+    println!(
+        "  subscribe pages:            {base}/c/{}",
+        ids.first().map(String::as_str).unwrap_or("<comune>")
+    );
+    println!("  health and metrics:         {base}/healthz  {base}/metrics");
+    println!("  WhatsApp webhook:           {base}/webhook/whatsapp ({wa} comuni with a phone_number_id)");
+    println!("  Telegram webhooks:          {base}/webhook/telegram/<comune>");
+    println!("  staff console:              {base}/staff");
+    // The first administrator, when there is no account yet (printed once if generated).
+    if let Some(line) = crate::console::bootstrap(engine.store.as_ref(), &|k: &str| std::env::var(k).ok())? {
+        println!("{line}");
+    }
+    // The console's FAQ edits and closures, overlaid on the files now rather than at the
+    // first message (a store that cannot be read fails here, before serving).
+    engine.live()?;
+    let server = Server::new(engine, config, secrets);
+    server.set_media_dir(data.join(crate::broadcast::media::DIR));
+    Ok(server)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -12,6 +12,7 @@ mod limits;
 mod metrics;
 mod pipeline;
 mod sender;
+mod standby;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use pipeline::Job;
 pub use sender::MAX_SENDS_IN_FLIGHT;
+pub use standby::{Gate, STANDBY_BODY};
 
 /// Webhook bodies above this are refused with 413 (Meta's payloads are at most 3 MB).
 pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
@@ -306,21 +308,86 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Started before the listener answers anything: no request sees a standby answer.
     server.start().map_err(std::io::Error::other)?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let retention = tokio::spawn(retention_worker(server.clone(), stop_rx.clone()));
-    let broadcasts = tokio::spawn(server.broadcast_worker().run(stop_rx));
-    let shutdown = async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
+    let gate = Gate::default();
+    gate.open(app(server.clone()));
+    let stop = stop_on(shutdown);
+    let http = serve_gate(listener, &gate, stop.clone());
+    serve_active(server, http, stop).await
+}
+
+/// Stands by, then serves: the listener answers at once as a standby (503, see `standby`)
+/// while `activate` runs (with PostgreSQL: waiting for the serve lock); once it yields the
+/// server, the server starts (recovery: the journal and outbox left by the previous active
+/// process) and serves as [`run`]. `shutdown` while standing by cancels `activate` and ends
+/// with `Ok(false)`; `Ok(true)` once it served.
+pub async fn run_standby_first(
+    listener: tokio::net::TcpListener,
+    activate: impl Future<Output = std::io::Result<Server>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<bool> {
+    let gate = Gate::default();
+    let stop = stop_on(shutdown);
+    let http = serve_gate(listener, &gate, stop.clone());
+    let mut stopped = stop.clone();
+    let server = tokio::select! {
+        server = activate => server,
+        _ = stopped.wait_for(|s| *s) => {
+            let _ = http.await;
+            return Ok(false);
+        }
     };
+    let server = match server.and_then(|s| s.start().map(|()| s).map_err(std::io::Error::other)) {
+        Ok(server) => server,
+        Err(e) => {
+            // Nothing was served: stop listening before reporting.
+            http.abort();
+            return Err(e);
+        }
+    };
+    gate.open(app(server.clone()));
+    serve_active(server, http, stop).await?;
+    Ok(true)
+}
+
+/// A flag set once `shutdown` resolves, for the listener and the workers.
+fn stop_on(shutdown: impl Future<Output = ()> + Send + 'static) -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+type Http = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// Serves the gate on the listener until `stop` is set.
+fn serve_gate(listener: tokio::net::TcpListener, gate: &Gate, mut stop: tokio::sync::watch::Receiver<bool>) -> Http {
     // The peer address lets the admin endpoint answer loopback only.
-    let service = app(server.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
+    let service = gate
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    })
+}
+
+/// Runs the workers of a started server while `http` serves it, then finishes in-flight
+/// work and flushes the store.
+async fn serve_active(server: Server, http: Http, stop: tokio::sync::watch::Receiver<bool>) -> std::io::Result<()> {
+    let retention = tokio::spawn(retention_worker(server.clone(), stop.clone()));
+    let broadcasts = tokio::spawn(server.broadcast_worker().run(stop));
+    let served = http.await.map_err(std::io::Error::other);
     let _ = retention.await;
     let _ = broadcasts.await;
     tracing::info!("shutting down: finishing in-flight messages");
     server.drain(Duration::from_secs(10)).await;
     server.durable().await.map_err(std::io::Error::other)?;
-    Ok(())
+    served?
 }

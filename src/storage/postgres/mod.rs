@@ -25,9 +25,17 @@
 //! client is built without it, so use a Unix socket or loopback, or a tunnel for a remote
 //! server; `sslmode=require` in the URL is refused.
 //!
-//! Not yet: several `serve` processes on one database. Deduplication holds across them, but
-//! per-citizen ordering is the in-process dialogue queue, a starting server replays every
-//! pending inbound message and its sender sends every pending reply: two processes would
+//! Several `serve` processes on one database: one active, the others hot standbys. The
+//! active one holds the *serve lock* (`lock`: a session-level `pg_advisory_lock` on its own
+//! connection, keyed by the schema); a standby polls for it, answering 503 meanwhile
+//! (`server::standby`), and once it holds it runs the ordinary recovery: the journal and
+//! outbox the previous process left are exactly the work to take over. A process that loses
+//! the lock (its session ends or stops answering) exits at once, non-zero, since a standby
+//! may already be active (`cli::serve`).
+//!
+//! Not yet: several *active* processes. Deduplication holds across them, but per-citizen
+//! ordering is the in-process dialogue queue, a starting server replays every pending
+//! inbound message and its sender sends every pending reply: two active processes would
 //! step one citizen concurrently and send replies twice. That needs a per-citizen lock
 //! around plan and commit (`pg_advisory_xact_lock` on a hash of the key, which the
 //! synchronous trait cannot hold across calls today) and claimed rows (`FOR UPDATE SKIP
@@ -37,6 +45,7 @@
 //! value bytes stay the record, the columns are indexes over it.
 
 mod copy;
+mod lock;
 mod pool;
 mod schema;
 
@@ -57,6 +66,7 @@ use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 
 pub use self::copy::{checksums, TreeSum, TREES};
+pub use self::lock::{key_for as serve_lock_key, ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY};
 pub use self::schema::MIGRATIONS;
 
 /// The environment variable holding the server's URL (never in the configuration file).
@@ -71,6 +81,8 @@ pub const DEFAULT_CONNECTIONS: usize = 2;
 #[derive(Clone)]
 pub struct PgStore {
     pool: Arc<Pool>,
+    /// Connects the serve lock's own session (`lock`).
+    locker: Arc<lock::Locker>,
 }
 
 /// How to open a [`PgStore`].
@@ -127,6 +139,10 @@ impl PgStore {
             let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", pool::quote_ident(schema));
             bootstrap.run(move |c| c.batch(&sql))?;
         }
+        let locker = lock::Locker {
+            config: config.clone(),
+            schema: options.schema.clone(),
+        };
         let pool = Pool::start(
             Settings {
                 config,
@@ -135,7 +151,22 @@ impl PgStore {
             options.connections,
         )?;
         pool.run(schema::apply)?;
-        Ok(PgStore { pool: Arc::new(pool) })
+        Ok(PgStore {
+            pool: Arc::new(pool),
+            locker: Arc::new(locker),
+        })
+    }
+
+    /// Takes the serve lock if no other session holds it (see `lock`): `None` if one does.
+    /// Async, on the caller's runtime, over a connection of its own.
+    pub async fn try_serve_lock(&self) -> Result<Option<ServeLock>, StoreError> {
+        self.locker.try_lock().await
+    }
+
+    /// Waits for the serve lock, asking every [`POLL_EVERY`]; cancelled by dropping the
+    /// future. A failing connection is logged and opened again: it returns with the lock.
+    pub async fn serve_lock(&self) -> ServeLock {
+        self.locker.lock().await
     }
 
     /// Drops a schema and everything in it (tests clean up their fresh schema with it).
