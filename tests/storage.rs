@@ -597,6 +597,52 @@ fn postgres_keeps_everything_across_a_reopen_and_migrates_once() {
 }
 
 #[test]
+fn sled_rebuilds_the_ledger_index_of_an_older_store_and_erasure_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = CitizenKey::new("brusson", "whatsapp", "393331112223");
+    let entry = LedgerEntry {
+        comune: x.comune.clone(),
+        channel: x.channel.clone(),
+        citizen: Some(x.citizen.clone()),
+        kind: LedgerKind::Consent,
+        consent: "privacy".into(),
+        notice_version: "2026-01".into(),
+        notice_sha256: "ab".repeat(32),
+        at: now(),
+        message_id: "m1".into(),
+        how: "keyword".into(),
+    };
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        store.append_ledger(&entry).unwrap();
+        store
+            .append_ledger(&LedgerEntry {
+                citizen: Some("393339999999".into()),
+                ..entry.clone()
+            })
+            .unwrap();
+        store.flush().unwrap();
+    }
+    {
+        // A store written before the index existed.
+        let db = sled::open(dir.path()).unwrap();
+        assert!(db.drop_tree(sportello::storage::keys::LEDGER_INDEX_TREE).unwrap());
+        db.flush().unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    let scrubbed = store.scrub_citizen(&x, false).unwrap();
+    assert_eq!(scrubbed.ledger, 1, "found through the rebuilt index");
+    let ledger = store.ledger("brusson").unwrap();
+    assert_eq!(ledger[0].1.citizen, None);
+    assert_eq!(
+        ledger[1].1.citizen.as_deref(),
+        Some("393339999999"),
+        "another citizen's entry is kept"
+    );
+    assert!(store.mentions("393331112223").unwrap().is_empty());
+}
+
+#[test]
 fn sled_keeps_everything_across_a_reopen_and_is_owner_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

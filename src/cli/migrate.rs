@@ -65,6 +65,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// does not know is refused rather than silently dropped.
 fn copied_trees(mut records: Records) -> anyhow::Result<Records> {
     records.remove(META_TREE);
+    // Derived on sled only (PostgreSQL indexes the ledger by its citizen column).
+    records.remove(crate::storage::keys::LEDGER_INDEX_TREE);
     if records.get(SLED_DEFAULT_TREE).is_some_and(BTreeMap::is_empty) {
         records.remove(SLED_DEFAULT_TREE);
     }

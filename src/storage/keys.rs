@@ -15,6 +15,7 @@
 //! | `email_account` | staff e-mail, lower case | [`Account`](super::Account), JSON |
 //! | `tokenhash_session` | SHA-256 hex of the session token | [`Session`](super::Session), JSON |
 //! | `citizenkey_conversation` | as `citizenkey_citizen` | [`Conversation`](super::Conversation), JSON: personal data, erased with the citizen |
+//! | `citizenkey_ledgerid` | `citizenkey 0x00` u64 big-endian | empty (sled only): the ledger entries that name a citizen, derived from `ledgerid_entry` and rebuilt at open when missing |
 //! | `citizenkey_erasing` | as `citizenkey_citizen` | empty: a leaver whose erasure a step committed and whose scrub has not finished |
 //! | `faqkey_edit` | `comune 0x00 entry-id 0x00 lang` | [`FaqEdit`](super::FaqEdit), JSON: an FAQ entry edited, added or deleted in the console, overlaid on `faq/<comune>.toml` |
 //! | `closurekey_closure` | `comune 0x00 YYYY-MM-DD` | [`ClosureEdit`](super::ClosureEdit), JSON: a one-off closure added (or a flow file's closure removed) in the console |
@@ -45,6 +46,17 @@ pub const ACCOUNTS_TREE: &str = "email_account";
 pub const SESSIONS_TREE: &str = "tokenhash_session";
 pub const CONVERSATIONS_TREE: &str = "citizenkey_conversation";
 pub const ERASING_TREE: &str = "citizenkey_erasing";
+/// sled only, derived from the ledger (rebuilt at open when missing): which ledger entries
+/// name a citizen, so an erasure does not read the whole ledger.
+pub const LEDGER_INDEX_TREE: &str = "citizenkey_ledgerid";
+
+/// The key of a ledger index entry: the citizen's key, 0x00, the entry's id (big-endian).
+pub fn ledger_index_key(citizen_key: &[u8], id: u64) -> Vec<u8> {
+    let mut k = citizen_key.to_vec();
+    k.push(0);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
 pub const FAQ_EDITS_TREE: &str = "faqkey_edit";
 pub const CLOSURES_TREE: &str = "closurekey_closure";
 

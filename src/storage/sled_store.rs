@@ -12,10 +12,10 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use super::keys::{
-    closure_key, comune_prefix, decode_delivery_key, delivery_key, faq_edit_key, stat_key, CitizenKey, ACCOUNTS_TREE,
-    AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE,
-    ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE,
-    SESSIONS_TREE, STATS_TREE,
+    closure_key, comune_prefix, decode_delivery_key, delivery_key, faq_edit_key, ledger_index_key, stat_key,
+    CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE,
+    CONVERSATIONS_TREE, DELIVERIES_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_INDEX_TREE, LEDGER_TREE,
+    META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use super::{
     anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
@@ -46,6 +46,7 @@ pub struct SledStore {
     sessions: sled::Tree,
     conversations: sled::Tree,
     erasing: sled::Tree,
+    ledger_index: sled::Tree,
     faq_edits: sled::Tree,
     closures: sled::Tree,
     broadcasts: sled::Tree,
@@ -91,11 +92,16 @@ impl SledStore {
         let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
         let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
         let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
+        let indexed = db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == LEDGER_INDEX_TREE.as_bytes());
+        let ledger_index = db.open_tree(LEDGER_INDEX_TREE).map_err(engine)?;
         let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
         let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
         let broadcasts = db.open_tree(BROADCASTS_TREE).map_err(engine)?;
         let deliveries = db.open_tree(DELIVERIES_TREE).map_err(engine)?;
-        Ok(SledStore {
+        let store = SledStore {
             broadcasts,
             deliveries,
             db,
@@ -111,9 +117,14 @@ impl SledStore {
             sessions,
             conversations,
             erasing,
+            ledger_index,
             faq_edits,
             closures,
-        })
+        };
+        if !indexed {
+            store.build_ledger_index()?;
+        }
+        Ok(store)
     }
 }
 
@@ -124,6 +135,13 @@ fn join<'a>(trees: &mut Vec<&'a sled::Tree>, used: bool, tree: &'a sled::Tree) -
         trees.push(tree);
     }
     trees.len() - 1
+}
+
+/// The encoded key of the citizen a ledger entry names, if it still names one.
+fn ledger_citizen_key(e: &LedgerEntry) -> Option<Vec<u8>> {
+    e.citizen
+        .as_deref()
+        .and_then(|c| CitizenKey::new(&e.comune, &e.channel, c).encode().ok())
 }
 
 fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
@@ -137,6 +155,18 @@ fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
 
 impl SledStore {
     /// Appends `value` under the next id of an increasing-id tree.
+    /// Indexes every ledger entry that names a citizen (a store written before the index).
+    fn build_ledger_index(&self) -> Result<(), StoreError> {
+        for (id, entry) in self.scan(&self.ledger, LEDGER_TREE, |_: &LedgerEntry| true)? {
+            if let Some(k) = ledger_citizen_key(&entry) {
+                self.ledger_index
+                    .insert(ledger_index_key(&k, id), &[])
+                    .map_err(engine)?;
+            }
+        }
+        Ok(())
+    }
+
     fn append<T: serde::Serialize>(&self, tree: &sled::Tree, value: &T) -> Result<u64, StoreError> {
         let id = self.db.generate_id().map_err(engine)?;
         tree.insert(id.to_be_bytes(), encode(value)).map_err(engine)?;
@@ -250,6 +280,7 @@ impl Store for SledStore {
         // Only the trees this step writes take part: a transaction's cost grows with them.
         let mut trees: Vec<&sled::Tree> = vec![&self.citizens, &self.inbound, &self.outbox];
         let l = join(&mut trees, !effects.ledger.is_empty(), &self.ledger);
+        let li = join(&mut trees, !effects.ledger.is_empty(), &self.ledger_index);
         let cs = join(&mut trees, !effects.cases.is_empty(), &self.cases);
         let st = join(&mut trees, !effects.counters.is_empty(), &self.stats);
         let cv = join(&mut trees, effects.wrote.is_some(), &self.conversations);
@@ -276,6 +307,9 @@ impl Store for SledStore {
             }
             for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
                 t[l].insert(&id.to_be_bytes(), encode(entry))?;
+                if let Some(k) = ledger_citizen_key(entry) {
+                    t[li].insert(ledger_index_key(&k, *id), &[])?;
+                }
             }
             for (id, case) in case_ids.iter().zip(&effects.cases) {
                 t[cs].insert(&id.to_be_bytes(), encode(case))?;
@@ -403,7 +437,21 @@ impl Store for SledStore {
     }
 
     fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
-        self.append(&self.ledger, entry)
+        let id = self.db.generate_id().map_err(engine)?;
+        let index = ledger_citizen_key(entry).map(|k| ledger_index_key(&k, id));
+        (&self.ledger, &self.ledger_index)
+            .transaction(|(l, x)| {
+                l.insert(&id.to_be_bytes(), encode(entry))?;
+                if let Some(k) = &index {
+                    x.insert(k.as_slice(), &[])?;
+                }
+                Ok(())
+            })
+            .map_err(|e: TransactionError<StoreError>| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => engine(e),
+            })?;
+        Ok(id)
     }
 
     fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
@@ -464,13 +512,21 @@ impl Store for SledStore {
                 .map_err(engine)?;
             n.cases += 1;
         }
-        let mine = |e: &LedgerEntry| {
-            e.comune == key.comune && e.channel == key.channel && e.citizen.as_deref() == Some(&key.citizen)
-        };
-        for (id, mut entry) in self.scan(&self.ledger, LEDGER_TREE, mine)? {
-            entry.citizen = None;
-            self.ledger.insert(id.to_be_bytes(), encode(&entry)).map_err(engine)?;
-            n.ledger += 1;
+        // The ledger through its index: only this citizen's entries are read.
+        let mut prefix = key.encode()?;
+        prefix.push(0);
+        for item in self.ledger_index.scan_prefix(&prefix) {
+            let (k, _) = item.map_err(engine)?;
+            let id = u64_key(LEDGER_INDEX_TREE, &k[prefix.len()..])?;
+            if let Some(v) = self.ledger.get(id.to_be_bytes()).map_err(engine)? {
+                let mut entry: LedgerEntry = decode_as(LEDGER_TREE, &v)?;
+                if entry.citizen.is_some() {
+                    entry.citizen = None;
+                    self.ledger.insert(id.to_be_bytes(), encode(&entry)).map_err(engine)?;
+                    n.ledger += 1;
+                }
+            }
+            self.ledger_index.remove(k).map_err(engine)?;
         }
         // Last: a crash before this point leaves the mark, and the scrub runs again.
         self.erasing.remove(key.encode()?).map_err(engine)?;
