@@ -48,6 +48,18 @@ async function axe(page, name) {
   return violations;
 }
 
+/** Logs in to the console as STAFF ("email:password"), by label as a screen reader user
+ *  finds the fields; Enter submits the form. Ends on the console's home page. */
+async function logIn(page) {
+  const at = STAFF.indexOf(':');
+  const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
+  await page.goto(`${base}/staff/login`);
+  await page.getByLabel('E-mail', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Password', { exact: true }).press('Enter');
+  await page.waitForURL(`${base}/staff`);
+}
+
 /** Runs one interaction; a thrown error becomes a failure, never stops the other checks. */
 async function interaction(name, fn) {
   try {
@@ -193,14 +205,7 @@ try {
 
   await interaction('console: log in by keyboard, then home and a comune', async () => {
     if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
-    const at = STAFF.indexOf(':');
-    const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
-    await page.goto(`${base}/staff/login`);
-    // By label, as a screen reader user finds them; Enter submits the form.
-    await page.getByLabel('E-mail', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByLabel('Password', { exact: true }).press('Enter');
-    await page.waitForURL(`${base}/staff`);
+    await logIn(page);
     await axe(page, '/staff (logged in)');
     const links = page.locator('main h2 a');
     const comuni = await links.count();
@@ -219,13 +224,7 @@ try {
 
   await interaction('console: the administrative and broadcast pages pass axe', async () => {
     if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
-    const at = STAFF.indexOf(':');
-    const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
-    await page.goto(`${base}/staff/login`);
-    await page.getByLabel('E-mail', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByLabel('Password', { exact: true }).press('Enter');
-    await page.waitForURL(`${base}/staff`);
+    await logIn(page);
     const paths = ['/staff/audit', '/staff/password', '/staff/brusson/faq', '/staff/brusson/closures',
       '/staff/brusson/privacy', '/staff/brusson/report', '/staff/brusson/broadcasts', '/staff/brusson/broadcasts/new',
       '/staff/brusson/broadcasts/new?lang=fr', '/staff/isili/faq?lang=fr'];
@@ -244,13 +243,7 @@ try {
 
   await interaction('console desk: claim, reply, release; the inbox updates live', async () => {
     if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
-    const at = STAFF.indexOf(':');
-    const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
-    await page.goto(`${base}/staff/login`);
-    await page.getByLabel('E-mail', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByLabel('Password', { exact: true }).press('Enter');
-    await page.waitForURL(`${base}/staff`);
+    await logIn(page);
     // From the home page to the comune's inbox, by its link.
     await page.getByRole('link', { name: /^Conversazioni aperte: 1/ }).first().click();
     await page.waitForURL(`${base}/staff/assemini/inbox`);
