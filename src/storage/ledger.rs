@@ -35,6 +35,16 @@ pub struct LedgerEntry {
     pub how: String,
 }
 
+impl LedgerEntry {
+    /// The encoded key (`keys.rs`) of the citizen the entry names, `None` once anonymized:
+    /// what the backends index the ledger by.
+    pub fn citizen_key(&self) -> Option<Vec<u8>> {
+        self.citizen
+            .as_deref()
+            .and_then(|c| super::CitizenKey::new(&self.comune, &self.channel, c).encode().ok())
+    }
+}
+
 /// One staff or system action, for the audit log. Never holds personal data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {

@@ -137,13 +137,6 @@ fn join<'a>(trees: &mut Vec<&'a sled::Tree>, used: bool, tree: &'a sled::Tree) -
     trees.len() - 1
 }
 
-/// The encoded key of the citizen a ledger entry names, if it still names one.
-fn ledger_citizen_key(e: &LedgerEntry) -> Option<Vec<u8>> {
-    e.citizen
-        .as_deref()
-        .and_then(|c| CitizenKey::new(&e.comune, &e.channel, c).encode().ok())
-}
-
 fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
     <[u8; 8]>::try_from(k)
         .map(u64::from_be_bytes)
@@ -158,7 +151,7 @@ impl SledStore {
     /// Indexes every ledger entry that names a citizen (a store written before the index).
     fn build_ledger_index(&self) -> Result<(), StoreError> {
         for (id, entry) in self.scan(&self.ledger, LEDGER_TREE, |_: &LedgerEntry| true)? {
-            if let Some(k) = ledger_citizen_key(&entry) {
+            if let Some(k) = entry.citizen_key() {
                 self.ledger_index
                     .insert(ledger_index_key(&k, id), &[])
                     .map_err(engine)?;
@@ -307,7 +300,7 @@ impl Store for SledStore {
             }
             for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
                 t[l].insert(&id.to_be_bytes(), encode(entry))?;
-                if let Some(k) = ledger_citizen_key(entry) {
+                if let Some(k) = entry.citizen_key() {
                     t[li].insert(ledger_index_key(&k, *id), &[])?;
                 }
             }
@@ -438,7 +431,7 @@ impl Store for SledStore {
 
     fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
         let id = self.db.generate_id().map_err(engine)?;
-        let index = ledger_citizen_key(entry).map(|k| ledger_index_key(&k, id));
+        let index = entry.citizen_key().map(|k| ledger_index_key(&k, id));
         (&self.ledger, &self.ledger_index)
             .transaction(|(l, x)| {
                 l.insert(&id.to_be_bytes(), encode(entry))?;

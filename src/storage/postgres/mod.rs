@@ -199,12 +199,6 @@ fn citizen_col(key: &CitizenKey) -> Option<Vec<u8>> {
     key.encode().ok()
 }
 
-fn ledger_citizen(e: &LedgerEntry) -> Option<Vec<u8>> {
-    e.citizen
-        .as_deref()
-        .and_then(|c| CitizenKey::new(&e.comune, &e.channel, c).encode().ok())
-}
-
 fn id_of(tree: &'static str, id: i64) -> Result<u64, StoreError> {
     u64::try_from(id).map_err(|_| StoreError::Corrupt {
         tree,
@@ -358,7 +352,7 @@ fn put_case_row(c: &mut Conn, id: u64, v: &[u8], case: &ModerationCase) -> Resul
 }
 
 fn put_ledger_row(c: &mut Conn, id: u64, v: &[u8], e: &LedgerEntry) -> Result<(), StoreError> {
-    c.execute(LEDGER_PUT, &[&sql_id(id), &v, &e.comune, &ledger_citizen(e)])
+    c.execute(LEDGER_PUT, &[&sql_id(id), &v, &e.comune, &e.citizen_key()])
         .map(drop)
 }
 
