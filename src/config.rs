@@ -59,6 +59,8 @@ struct RawConsole {
 #[serde(deny_unknown_fields)]
 struct RawPostgres {
     connections: Option<usize>,
+    /// `one-active` (default) or `all-active`.
+    processes: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,12 +145,25 @@ pub enum StorageKind {
     Postgres,
 }
 
+/// How several `sportello serve` processes on one PostgreSQL database share the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Processes {
+    /// One serves, the others stand by (503) and take over when it goes (the serve lock).
+    #[default]
+    OneActive,
+    /// Every process serves: citizens' steps under shared locks, replies claimed, broadcast
+    /// numbers owned by one process at a time (`server::shared`).
+    AllActive,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub storage: StorageKind,
     /// Connections to PostgreSQL (one worker thread each).
     pub postgres_connections: usize,
+    /// With PostgreSQL, how several `serve` processes on one database share the work.
+    pub processes: Processes,
     pub bind: String,
     /// Where citizens reach this server (links on the subscribe page).
     pub public_url: String,
@@ -171,6 +186,7 @@ impl Default for Config {
         Config {
             storage: StorageKind::Sled,
             postgres_connections: crate::storage::postgres::DEFAULT_CONNECTIONS,
+            processes: Processes::OneActive,
             bind: DEFAULT_BIND.into(),
             public_url: format!("http://{DEFAULT_BIND}"),
             graph_url: DEFAULT_GRAPH_URL.into(),
@@ -251,10 +267,21 @@ impl Config {
                 ))
             }
         };
+        let processes = match raw.postgres.processes.as_deref() {
+            None | Some("one-active") => Processes::OneActive,
+            Some("all-active") => Processes::AllActive,
+            Some(other) => {
+                return Err(invalid(
+                    "processes",
+                    format!("postgres.processes \"{other}\" is not one of \"one-active\", \"all-active\""),
+                ))
+            }
+        };
         let public_url = raw.server.public_url.unwrap_or_else(|| format!("http://{bind}"));
         Ok(Config {
             storage,
             postgres_connections,
+            processes,
             bind,
             public_url: public_url.trim_end_matches('/').to_string(),
             graph_url: raw
@@ -400,6 +427,12 @@ mod tests {
     fn storage_is_sled_or_postgres() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
+        std::fs::write(&f, "storage = \"postgres\"\n[postgres]\nconnections = 2\n").unwrap();
+        assert_eq!(Config::load(&f).unwrap().processes, Processes::OneActive);
+        std::fs::write(&f, "[postgres]\nprocesses = \"all-active\"\n").unwrap();
+        assert_eq!(Config::load(&f).unwrap().processes, Processes::AllActive);
+        std::fs::write(&f, "[postgres]\nprocesses = \"many\"\n").unwrap();
+        assert!(Config::load(&f).unwrap_err().to_string().contains("one-active"));
         std::fs::write(&f, "storage = \"postgres\"\n[postgres]\nconnections = 2\n").unwrap();
         let c = Config::load(&f).unwrap();
         assert_eq!((c.storage, c.postgres_connections), (StorageKind::Postgres, 2));

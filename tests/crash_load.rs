@@ -515,6 +515,7 @@ async fn a_reply_in_flight_at_the_last_stop_is_not_sent_again() {
         created_at: jiff::Timestamp::now(),
         callback_id: None,
         in_flight: false,
+        owner: None,
     };
     let (a, b) = (reply("393330000001", "in doubt"), reply("393330000002", "waiting"));
     let ia = store

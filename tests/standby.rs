@@ -24,17 +24,17 @@ use crate::server::wa_text;
 use crate::storage::{test_database_url, TestSchema};
 use crate::util;
 
-const APP_SECRET: &str = "standby-app-secret";
+pub(crate) const APP_SECRET: &str = "standby-app-secret";
 const COMUNE: &str = "madone";
 
 /// A `sportello serve` child, killed when dropped; its standard output collected by a thread.
-struct Serve {
-    child: Child,
-    out: Arc<Mutex<Vec<String>>>,
+pub(crate) struct Serve {
+    pub(crate) child: Child,
+    pub(crate) out: Arc<Mutex<Vec<String>>>,
 }
 
 impl Serve {
-    fn start(dir: &Path, url: &str) -> Serve {
+    pub(crate) fn start(dir: &Path, url: &str) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
             .args(["serve", "--bind", "127.0.0.1:0", "--config"])
             .arg(dir.join("config.toml"))
@@ -63,12 +63,12 @@ impl Serve {
         Serve { child, out }
     }
 
-    fn said(&self, text: &str) -> bool {
+    pub(crate) fn said(&self, text: &str) -> bool {
         self.out.lock().unwrap().iter().any(|l| l.contains(text))
     }
 
     /// The address it listens on, from the first line naming it (standby or active).
-    async fn base(&self) -> String {
+    pub(crate) async fn base(&self) -> String {
         let started = Instant::now();
         loop {
             let found = self.out.lock().unwrap().iter().find_map(|l| {
@@ -92,7 +92,7 @@ impl Drop for Serve {
 }
 
 /// The test URL with the schema as search path of every session the binary opens.
-fn url_with_schema(url: &str, schema: &str) -> String {
+pub(crate) fn url_with_schema(url: &str, schema: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}options=-csearch_path%3D{schema}")
 }
@@ -102,7 +102,7 @@ async fn get(http: &reqwest::Client, url: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn post_signed(http: &reqwest::Client, base: &str, body: &Value) -> u16 {
+pub(crate) async fn post_signed(http: &reqwest::Client, base: &str, body: &Value) -> u16 {
     let raw = serde_json::to_vec(body).unwrap();
     http.post(format!("{base}/webhook/whatsapp"))
         .header("content-type", "application/json")
@@ -116,7 +116,7 @@ async fn post_signed(http: &reqwest::Client, base: &str, body: &Value) -> u16 {
 }
 
 /// Polls until `/healthz` answers 200; returns how long it took.
-async fn wait_active(http: &reqwest::Client, base: &str, limit: Duration) -> Duration {
+pub(crate) async fn wait_active(http: &reqwest::Client, base: &str, limit: Duration) -> Duration {
     let started = Instant::now();
     loop {
         if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
@@ -133,7 +133,7 @@ async fn wait_active(http: &reqwest::Client, base: &str, limit: Duration) -> Dur
 }
 
 /// The replies the fake Graph API received (read receipts left out): (to, text).
-fn replies(fake: &Arc<Mutex<crate::broadcast::Fake>>) -> Vec<(String, String)> {
+pub(crate) fn replies(fake: &Arc<Mutex<crate::broadcast::Fake>>) -> Vec<(String, String)> {
     fake.lock()
         .unwrap()
         .got
@@ -169,7 +169,7 @@ fn pending(store: &dyn Store) -> usize {
 }
 
 /// Rows in the inbound journal, done or not (`pending_inbound` lists only the pending).
-async fn count_journal(url: &str, schema: &str) -> i64 {
+pub(crate) async fn count_journal(url: &str, schema: &str) -> i64 {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     let sql = format!("SELECT count(*) FROM \"{schema}\".inboundid_inbound");

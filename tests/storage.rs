@@ -55,6 +55,7 @@ fn reply(key: &CitizenKey, text: &str) -> OutboundEntry {
         created_at: now(),
         callback_id: None,
         in_flight: false,
+        owner: None,
     }
 }
 

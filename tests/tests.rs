@@ -1,6 +1,7 @@
 //! sportello's integration tests, compiled as one binary (ripgrep's layout).
 //! Each module drives the real binary or the real library API; helpers live in `util`.
 
+mod active_active;
 #[path = "../audit/check.rs"]
 mod audit;
 mod backup;

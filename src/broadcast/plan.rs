@@ -297,33 +297,57 @@ pub fn recover(store: &dyn Store, flows: &Flows, now: Timestamp) -> Result<u64, 
                     fan_out(store, flow, id, &mut b, now)?;
                 }
             }
-            BroadcastState::Sending => {
-                let mut after: Option<CitizenKey> = None;
-                loop {
-                    let page = store.deliveries(id, &b.comune, None, after.as_ref(), PAGE)?;
-                    let fix: Vec<(CitizenKey, Delivery)> = page
-                        .iter()
-                        .filter(|(_, d)| d.state == DeliveryState::InFlight)
-                        .map(|(k, d)| {
-                            let mut d = d.clone();
-                            d.state = DeliveryState::Interrupted;
-                            d.updated_at = Some(now);
-                            (k.clone(), d)
-                        })
-                        .collect();
-                    interrupted += fix.len() as u64;
-                    store.put_deliveries(id, &fix)?;
-                    if page.len() < PAGE {
-                        break;
-                    }
-                    after = page.last().map(|(k, _)| k.clone());
-                }
-            }
+            BroadcastState::Sending => interrupted += interrupt(store, id, &b.comune, None, now)?,
             BroadcastState::Scheduled | BroadcastState::Done => {}
         }
     }
     store.flush()?;
     Ok(interrupted)
+}
+
+/// With several active processes, when a process takes a sending number over (its lock,
+/// see `server::shared`): the entries of that comune and channel left in flight by the
+/// previous holder are marked `interrupted`, as [`recover`] does for all at start.
+pub fn recover_lane(store: &dyn Store, comune: &str, channel: &str, now: Timestamp) -> Result<u64, StoreError> {
+    let mut interrupted = 0;
+    for (id, b) in store.broadcasts(Some(comune))? {
+        if b.state == BroadcastState::Sending {
+            interrupted += interrupt(store, id, comune, Some(channel), now)?;
+        }
+    }
+    store.flush()?;
+    Ok(interrupted)
+}
+
+/// Marks broadcast `id`'s entries in flight (on `channel`, or every one) `interrupted`.
+fn interrupt(
+    store: &dyn Store,
+    id: u64,
+    comune: &str,
+    channel: Option<&str>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut interrupted = 0;
+    let mut after: Option<CitizenKey> = None;
+    loop {
+        let page = store.deliveries(id, comune, channel, after.as_ref(), PAGE)?;
+        let fix: Vec<(CitizenKey, Delivery)> = page
+            .iter()
+            .filter(|(_, d)| d.state == DeliveryState::InFlight)
+            .map(|(k, d)| {
+                let mut d = d.clone();
+                d.state = DeliveryState::Interrupted;
+                d.updated_at = Some(now);
+                (k.clone(), d)
+            })
+            .collect();
+        interrupted += fix.len() as u64;
+        store.put_deliveries(id, &fix)?;
+        if page.len() < PAGE {
+            return Ok(interrupted);
+        }
+        after = page.last().map(|(k, _)| k.clone());
+    }
 }
 
 /// Queues again every failed or interrupted entry of a broadcast (the operator's "resend

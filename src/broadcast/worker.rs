@@ -61,6 +61,36 @@ pub trait Env: Send + Sync + 'static {
     fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey, broadcast: u64);
     /// A message refused for good: the citizen's record says why (as for replies).
     fn record_refused(&self, key: &CitizenKey, code: i64, title: &str);
+    /// Whether other processes send from the same store (`server::shared`): then starting
+    /// broadcasts and each sending number are taken under [`Env::exclusive`] locks.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// The lock `name` shared with the other processes: waited for when `wait`, else only
+    /// tried (`None`: another process holds it). Alone, always granted at once.
+    fn exclusive<'a>(&'a self, name: &'a str, wait: bool) -> BoxFuture<'a, Result<Option<Exclusive>, StoreError>> {
+        let _ = (name, wait);
+        Box::pin(async { Ok(Some(Exclusive(None))) })
+    }
+}
+
+/// A lock from [`Env::exclusive`], held until released (`None` inside: no other process).
+pub struct Exclusive(pub Option<crate::storage::postgres::Held>);
+
+impl Exclusive {
+    pub async fn release(self) {
+        if let Some(held) = self.0 {
+            held.release().await;
+        }
+    }
+}
+
+/// The lock under which due broadcasts are started (fanned out), one process at a time.
+const START_LOCK: &str = "broadcasts start";
+
+/// The lock of a sending number: one process sends through it, at its pace.
+fn lane_lock(comune: &str, channel: Channel) -> String {
+    format!("broadcast lane {comune} {}", channel.as_str())
 }
 
 /// The worker's handle: wake it when a broadcast is created or resent.
@@ -90,9 +120,16 @@ impl Worker {
     /// until `stop` changes.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let env = self.env.clone();
-        let recovered =
-            tokio::task::spawn_blocking(move || plan::recover(env.store().as_ref(), env.flows(), Timestamp::now()))
-                .await;
+        // With other processes sending, each number's entries are recovered by whoever
+        // takes its lock (`Lane`), and an unfinished fan-out under the start lock.
+        let shared = env.shared();
+        let recovered = tokio::task::spawn_blocking(move || {
+            if shared {
+                return Ok(0);
+            }
+            plan::recover(env.store().as_ref(), env.flows(), Timestamp::now())
+        })
+        .await;
         match recovered {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::warn!(
@@ -128,11 +165,18 @@ impl Worker {
     async fn dispatch(self: Arc<Self>, stop: &watch::Receiver<bool>) -> Result<(), StoreError> {
         let env = self.env.clone();
         let now = Timestamp::now();
+        let shared = env.shared();
+        let Some(start) = self.env.exclusive(START_LOCK, true).await? else {
+            return Ok(());
+        };
         let started = tokio::task::spawn_blocking(move || -> Result<Vec<(u64, Broadcast)>, StoreError> {
             let store = env.store().as_ref();
             let mut sending = Vec::new();
             for (id, mut b) in store.broadcasts(None)? {
-                if b.state == BroadcastState::Scheduled && b.send_at <= now {
+                // Fan-outs run under the start lock: one found unfinished was left by a
+                // process that stopped.
+                let resume = shared && b.state == BroadcastState::FanningOut;
+                if resume || (b.state == BroadcastState::Scheduled && b.send_at <= now) {
                     if let Some(flow) = env.flows().get(&b.comune) {
                         let n = plan::fan_out(store, flow, id, &mut b, now)?;
                         tracing::info!(comune = %b.comune, broadcast = id, recipients = n, "broadcast started");
@@ -145,7 +189,9 @@ impl Worker {
             Ok(sending)
         })
         .await
-        .map_err(|e| StoreError::Engine(e.to_string()))??;
+        .map_err(|e| StoreError::Engine(e.to_string()));
+        start.release().await;
+        let started = started??;
         let comuni: HashSet<String> = started.into_iter().map(|(_, b)| b.comune).collect();
         for comune in comuni {
             for channel in [Channel::Whatsapp, Channel::Telegram] {
@@ -170,8 +216,7 @@ impl Worker {
                 let me = self.clone();
                 let stop = stop.clone();
                 tokio::spawn(async move {
-                    let lane_state = Lane::new(me.clone(), &lane.0, lane.1);
-                    let worked = lane_state.run(stop).await;
+                    let worked = me.clone().own_lane(&lane, stop).await;
                     me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&lane);
                     if worked {
                         // Something may have been queued while the lane was ending.
@@ -184,6 +229,50 @@ impl Worker {
             }
         }
         Ok(())
+    }
+}
+
+impl Worker {
+    /// Runs a lane if this process may send through its number (always, alone; with other
+    /// processes, once it holds the number's lock, after recovering what the previous holder
+    /// left in flight). Returns whether it sent anything.
+    async fn own_lane(self: Arc<Self>, lane: &(String, Channel), stop: watch::Receiver<bool>) -> bool {
+        let name = lane_lock(&lane.0, lane.1);
+        let held = match self.env.exclusive(&name, false).await {
+            Ok(Some(held)) => held,
+            // Another process sends through this number.
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::error!(comune = %lane.0, error = %e, "broadcast lane: could not take its lock");
+                return false;
+            }
+        };
+        if self.env.shared() {
+            let env = self.env.clone();
+            let (comune, channel) = (lane.0.clone(), lane.1);
+            let recovered = tokio::task::spawn_blocking(move || {
+                plan::recover_lane(env.store().as_ref(), &comune, channel.as_str(), Timestamp::now())
+            })
+            .await
+            .map_err(|e| StoreError::Engine(e.to_string()))
+            .and_then(|r| r);
+            match recovered {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    comune = %lane.0,
+                    interrupted = n,
+                    "broadcast entries in flight when their process stopped were not resent (at most once)"
+                ),
+                Err(e) => {
+                    tracing::error!(comune = %lane.0, error = %e, "broadcast lane recovery failed");
+                    held.release().await;
+                    return false;
+                }
+            }
+        }
+        let worked = Lane::new(self.clone(), &lane.0, lane.1).run(stop).await;
+        held.release().await;
+        worked
     }
 }
 

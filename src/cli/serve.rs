@@ -4,18 +4,20 @@
 //! the simulator and the subscribe pages; channels come alive as their secrets are set
 //! in the environment (see README).
 //!
-//! On PostgreSQL several processes may run on one database: one is active, the others stand
-//! by (answering 503) until its serve lock is free, then the first to take it replays the
-//! journal and outbox and serves. A process that loses the lock exits at once, non-zero.
+//! On PostgreSQL several processes may run on one database. By default one is active, the
+//! others stand by (answering 503) until its serve lock is free, then the first to take it
+//! replays the journal and outbox and serves; a process that loses the lock exits at once,
+//! non-zero. With `postgres.processes = "all-active"` every process serves and they share
+//! the work (`server::shared`).
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use super::common::{config, data_dir, load_flows, open_store, Opened, Paths};
-use crate::config::{Config, Secrets};
+use crate::config::{Config, Processes, Secrets};
 use crate::dialogue::runner::Engine;
-use crate::server::{self, Server};
+use crate::server::{self, Server, Shared};
 use crate::storage::backup::GatedStore;
 use crate::storage::postgres::ServeLock;
 use crate::storage::PgStore;
@@ -61,6 +63,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let served = server::run(server, listener, shutdown_signal()).await;
                 server::remove_admin_files(&data);
                 served?;
+            }
+            // Every process serves (`server::shared`): no serve lock, no standby.
+            Opened::Postgres(pg) if config.processes == Processes::AllActive => {
+                let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+                let server = prepare(engine, config, secrets, addr, &data)?;
+                let shared = Shared::new(pg).context("cannot name this process")?;
+                println!("  sharing the work with every other sportello on this database (all-active)");
+                server.share(shared);
+                server::run(server, listener, shutdown_signal()).await?;
             }
             // PostgreSQL is backed up with its own tools (pg_dump): no admin endpoint.
             Opened::Postgres(pg) => {

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::Server;
 use crate::broadcast::compose::{self, Payload};
-use crate::broadcast::worker::{BoxFuture, Env, Worker};
+use crate::broadcast::worker::{BoxFuture, Env, Exclusive, Worker};
 use crate::channel::{Channel, DeliveryStatus, SendError};
 use crate::config::Config;
 use crate::flow::Flows;
@@ -131,6 +131,24 @@ impl Env for Server {
     fn record_refused(&self, key: &CitizenKey, code: i64, title: &str) {
         self.metrics.failed.inc();
         self.record_delivery_error(key, code, title);
+    }
+
+    fn shared(&self) -> bool {
+        self.shared.get().is_some()
+    }
+
+    fn exclusive<'a>(&'a self, name: &'a str, wait: bool) -> BoxFuture<'a, Result<Option<Exclusive>, StoreError>> {
+        Box::pin(async move {
+            let Some(shared) = self.shared.get() else {
+                return Ok(Some(Exclusive(None)));
+            };
+            let locks = shared.pg.locks();
+            Ok(if wait {
+                Some(Exclusive(Some(locks.lock(name).await?)))
+            } else {
+                locks.try_lock(name).await?.map(|held| Exclusive(Some(held)))
+            })
+        })
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Metrics {
     pub failed: Counter,
     /// Replies in flight when the previous process stopped, not sent again (at most once).
     pub interrupted: Counter,
+    /// Several active processes: messages and replies taken over from a process that
+    /// stopped (`shared`).
+    pub adopted: Counter,
     pub status_sent: Counter,
     pub status_delivered: Counter,
     pub status_read: Counter,
@@ -71,7 +74,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 16] = [
+    let rows: [(&str, &str, u64); 17] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -123,6 +126,11 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             "sportello_replies_interrupted_total",
             "replies in flight at the last stop, not sent again: they may not have arrived",
             m.interrupted.get(),
+        ),
+        (
+            "sportello_work_adopted_total",
+            "waiting messages and replies taken over from a stopped process (all-active)",
+            m.adopted.get(),
         ),
         (
             "sportello_status_sent_total",

@@ -12,6 +12,7 @@ mod limits;
 mod metrics;
 mod pipeline;
 mod sender;
+mod shared;
 mod standby;
 mod webhooks;
 
@@ -38,6 +39,7 @@ pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use pipeline::Job;
 pub use sender::MAX_SENDS_IN_FLIGHT;
+pub use shared::{citizen_lock, Shared};
 pub use standby::{Gate, STANDBY_BODY};
 
 /// Webhook bodies above this are refused with 413 (Meta's payloads are at most 3 MB).
@@ -84,6 +86,8 @@ pub struct Inner {
     pub broadcast_wake: Arc<tokio::sync::Notify>,
     /// Where broadcast media files are kept (`<data>/media`), once set.
     pub media_dir: std::sync::OnceLock<std::path::PathBuf>,
+    /// Set when several processes serve one PostgreSQL database together (`shared`).
+    pub shared: std::sync::OnceLock<Shared>,
 }
 
 impl std::ops::Deref for Server {
@@ -160,6 +164,7 @@ impl Server {
                 request_timeout: std::sync::atomic::AtomicU64::new(REQUEST_TIMEOUT.as_millis() as u64),
                 broadcast_wake: Arc::default(),
                 media_dir: std::sync::OnceLock::new(),
+                shared: std::sync::OnceLock::new(),
             }
         });
         Server { inner }
@@ -382,12 +387,18 @@ fn serve_gate(listener: tokio::net::TcpListener, gate: &Gate, mut stop: tokio::s
 /// work and flushes the store.
 async fn serve_active(server: Server, http: Http, stop: tokio::sync::watch::Receiver<bool>) -> std::io::Result<()> {
     let retention = tokio::spawn(retention_worker(server.clone(), stop.clone()));
-    let broadcasts = tokio::spawn(server.broadcast_worker().run(stop));
+    let broadcasts = tokio::spawn(server.broadcast_worker().run(stop.clone()));
+    let (share_stop, share_stopped) = tokio::sync::watch::channel(false);
+    let sharing = tokio::spawn(server.clone().share_work(share_stopped));
     let served = http.await.map_err(std::io::Error::other);
     let _ = retention.await;
     let _ = broadcasts.await;
     tracing::info!("shutting down: finishing in-flight messages");
     server.drain(Duration::from_secs(10)).await;
-    server.durable().await.map_err(std::io::Error::other)?;
+    let durable = server.durable().await.map_err(std::io::Error::other);
+    // Only now, after the drain: the other processes take over what is left at once.
+    let _ = share_stop.send(true);
+    let _ = sharing.await;
+    durable?;
     served?
 }

@@ -31,6 +31,9 @@ pub enum Job {
     /// plans, then commits it whole, and would otherwise overwrite a hold or a block
     /// written in between.
     Staff(Box<dyn FnOnce() + Send>),
+    /// Several active processes (`shared`): run every message of the citizen still waiting
+    /// in the journal, whoever received it.
+    Drain,
 }
 
 /// Why a batch could not be accepted (the provider will redeliver it).
@@ -123,8 +126,12 @@ impl Server {
         rx.await.ok()
     }
 
-    /// Replays the journal and the outbox left by a previous run, in their order.
+    /// Replays the journal and the outbox left by a previous run, in their order (one
+    /// process; with several, `shared` takes over what is nobody's instead).
     pub(crate) fn recover(&self) -> Result<(), StoreError> {
+        if let Some(shared) = self.shared.get() {
+            return self.start_shared(shared);
+        }
         let store = &self.engine.store;
         // Erasures first: a leaver's scrub interrupted by a crash must not wait behind
         // their (or anyone's) next message.
@@ -170,16 +177,30 @@ impl Server {
         Ok(())
     }
 
-    /// One step for one citizen (called by the citizen's lane, never two at once).
+    /// A job of a citizen's lane (never two of one citizen at once in this process; with
+    /// several active processes, under the citizen's shared lock as well).
     pub(crate) async fn process(&self, key: CitizenKey, job: Job) {
-        let (message, dedupe, reply) = match job {
-            Job::Journal { dedupe, message } => (message, Some(dedupe), None),
-            Job::Web { message, reply } => (message, None, Some(reply)),
-            Job::Staff(run) => {
-                run();
-                return;
-            }
-        };
+        if let Some(shared) = self.shared.get() {
+            return self.process_shared(shared, key, job).await;
+        }
+        match job {
+            Job::Journal { dedupe, message } => self.step(key, message, Some(dedupe), None).await,
+            Job::Web { message, reply } => self.step(key, message, None, Some(reply)).await,
+            Job::Staff(run) => run(),
+            // Only the sweep of several active processes queues it.
+            Job::Drain => {}
+        }
+    }
+
+    /// One step: plan, commit (with the journal entry `dedupe` marked done), make durable,
+    /// hand the replies to the sender.
+    pub(super) async fn step(
+        &self,
+        key: CitizenKey,
+        message: InboundMessage,
+        dedupe: Option<Vec<u8>>,
+        reply: Option<oneshot::Sender<Vec<Rendered>>>,
+    ) {
         let inbound = Inbound {
             id: message.id.clone(),
             body: message.body.clone(),
@@ -211,6 +232,8 @@ impl Server {
                     // A button tap on Telegram is acknowledged with the first reply.
                     callback_id: if i == 0 { message.callback_id.clone() } else { None },
                     in_flight: false,
+                    // With several active processes, this one sends it.
+                    owner: self.shared.get().map(|s| s.replica.clone()),
                 })
                 .collect(),
         };

@@ -21,6 +21,7 @@ use super::Server;
 use crate::channel::{whatsapp, Channel, DeliveryStatus, SendError, StatusUpdate};
 use crate::dialogue::DeliveryError;
 use crate::storage::keys::sent_key;
+use crate::storage::postgres::Claim;
 use crate::storage::{CitizenKey, OutboundEntry, SentEntry};
 
 /// Back-off between attempts: 1 s (configurable) doubling to 5 minutes; after this many attempts a reply
@@ -34,6 +35,21 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// loopback fake (`cargo bench --bench load`, BENCHMARKS.md).
 pub const MAX_SENDS_IN_FLIGHT: usize = 256;
 
+/// Several active processes: the first and the longest wait for an earlier reply to the
+/// same citizen that another process is sending.
+const TURN_FIRST_WAIT: Duration = Duration::from_millis(10);
+const TURN_MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// What [`Server::take_off`] found.
+enum TakeOff {
+    /// Marked in flight, durably: send it.
+    Entry(Box<OutboundEntry>),
+    /// Not to be sent by this call.
+    Gone,
+    /// Not yet: an earlier reply to the citizen is another process's.
+    Later,
+}
+
 /// The permits of [`MAX_SENDS_IN_FLIGHT`].
 pub(crate) fn send_permits() -> Arc<Semaphore> {
     Arc::new(Semaphore::new(MAX_SENDS_IN_FLIGHT))
@@ -42,15 +58,26 @@ pub(crate) fn send_permits() -> Arc<Semaphore> {
 impl Server {
     pub(crate) async fn send(&self, key: CitizenKey, id: u64) {
         let mut backoff = Duration::from_millis(self.backoff.load(std::sync::atomic::Ordering::Relaxed));
-        for attempt in 1..=MAX_ATTEMPTS {
+        let mut turn = TURN_FIRST_WAIT;
+        let mut attempt = 0;
+        while attempt < MAX_ATTEMPTS {
             // The semaphore is never closed.
             let Ok(permit) = self.sends.clone().acquire_owned().await else {
                 return;
             };
-            let Some(entry) = self.take_off(id).await else {
-                drop(permit);
-                return;
+            let entry = match self.take_off(id).await {
+                TakeOff::Entry(entry) => entry,
+                TakeOff::Gone => return,
+                TakeOff::Later => {
+                    // An earlier reply to this citizen is another process's (`shared`):
+                    // wait for it, without a permit, and without spending an attempt.
+                    drop(permit);
+                    tokio::time::sleep(turn).await;
+                    turn = (turn * 2).min(TURN_MAX_WAIT);
+                    continue;
+                }
             };
+            attempt += 1;
             match self.deliver(&entry).await {
                 Ok(()) => {
                     self.metrics.sent.inc();
@@ -87,24 +114,34 @@ impl Server {
         tracing::warn!(comune = %key.comune, "reply still not accepted; kept in the outbox for the next start");
     }
 
-    /// Marks a reply in flight and waits until the mark is durable; `None` when it left the
-    /// outbox meanwhile (an erasure) or the mark could not be made durable (then it is not
-    /// sent now, and stays for the next start).
-    async fn take_off(&self, id: u64) -> Option<OutboundEntry> {
-        let entry = match self.engine.store.mark_outbound(id, true) {
+    /// Marks a reply in flight and waits until the mark is durable; `Gone` when it left the
+    /// outbox meanwhile (an erasure), is another process's, or the mark could not be made
+    /// durable (then it is not sent now, and stays for the next start).
+    async fn take_off(&self, id: u64) -> TakeOff {
+        let marked = match self.shared.get() {
+            // Several active processes: only a reply this process may send, in its turn.
+            Some(shared) => match self.claim(shared, id) {
+                Ok(Claim::Claimed(e)) => Ok(Some(*e)),
+                Ok(Claim::Gone) => Ok(None),
+                Ok(Claim::Later) => return TakeOff::Later,
+                Err(e) => Err(e),
+            },
+            None => self.engine.store.mark_outbound(id, true),
+        };
+        let entry = match marked {
             Ok(Some(e)) => e,
-            Ok(None) => return None,
+            Ok(None) => return TakeOff::Gone,
             Err(e) => {
                 tracing::error!(error = %e, "outbox read failed");
-                return None;
+                return TakeOff::Gone;
             }
         };
         if let Err(e) = self.durable().await {
             tracing::error!(error = %e, "in-flight mark not durable; reply not sent");
             self.unmark(id);
-            return None;
+            return TakeOff::Gone;
         }
-        Some(entry)
+        TakeOff::Entry(Box::new(entry))
     }
 
     fn unmark(&self, id: u64) {

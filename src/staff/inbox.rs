@@ -225,6 +225,7 @@ pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Times
         created_at: now,
         callback_id: None,
         in_flight: false,
+        owner: None,
     };
     engine.store.put_conversation(&conv)?;
     let ids = engine

@@ -42,6 +42,11 @@ pub struct OutboundEntry {
     /// not sent again (at most once; see `server::sender`).
     #[serde(default)]
     pub in_flight: bool,
+    /// With several active processes on PostgreSQL (`server::shared`): the process that
+    /// sends it, set when it is created or claimed. Another process takes it over only once
+    /// its owner stopped answering. `None` with one process (and then never written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// A message the provider accepted, by the provider's id, to follow its delivery.

@@ -40,7 +40,7 @@ fn engine(e: tokio_postgres::Error) -> StoreError {
 
 /// The server's own message when there is one ("terminating connection due to administrator
 /// command"), rather than the driver's bare "db error".
-fn reason(e: &tokio_postgres::Error) -> String {
+pub(super) fn reason(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{e}: {}", db.message()),
         None => e.to_string(),
@@ -58,20 +58,28 @@ pub fn key_for(schema: &str) -> i64 {
     (hash >> 1) as i64
 }
 
-/// The lock's dedicated session, before or after taking the lock.
-struct Session {
-    client: Client,
+/// A lock's dedicated session, before or after taking the lock (also `locks`' sessions).
+pub(super) struct Session {
+    pub client: Client,
     /// Resolves when the connection ends (driven by a task on the caller's runtime).
     ended: tokio::sync::oneshot::Receiver<String>,
+    /// The serve lock's key for this session's schema.
     key: i64,
+    /// The schema holding sportello's tables (`current_schema()`).
+    pub schema: String,
 }
 
 impl Session {
-    async fn connect(config: &tokio_postgres::Config, schema: Option<&str>) -> Result<Session, StoreError> {
+    /// Connects with `application` as `application_name` (unless the URL names one other
+    /// than sportello's), so that lock sessions stand apart in pg_stat_activity.
+    pub async fn connect(
+        config: &tokio_postgres::Config,
+        schema: Option<&str>,
+        application: &str,
+    ) -> Result<Session, StoreError> {
         let mut config = config.clone();
         if config.get_application_name().is_none_or(|n| n == "sportello") {
-            // Tells the lock's session apart in pg_stat_activity.
-            config.application_name(APPLICATION_NAME);
+            config.application_name(application);
         }
         let (client, connection) = config.connect(NoTls).await.map_err(engine)?;
         let (tx, ended) = tokio::sync::oneshot::channel();
@@ -94,6 +102,7 @@ impl Session {
             client,
             ended,
             key: key_for(&current),
+            schema: current,
         })
     }
 
@@ -130,7 +139,7 @@ pub(super) struct Locker {
 impl Locker {
     /// Takes the lock if nobody holds it; `None` if another session does.
     pub async fn try_lock(&self) -> Result<Option<ServeLock>, StoreError> {
-        let session = Session::connect(&self.config, self.schema.as_deref()).await?;
+        let session = Session::connect(&self.config, self.schema.as_deref(), APPLICATION_NAME).await?;
         Ok(if session.try_lock().await? {
             Some(ServeLock { session })
         } else {
@@ -146,7 +155,7 @@ impl Locker {
         let mut warned = false;
         loop {
             if session.as_ref().is_none_or(|s| s.client.is_closed()) {
-                session = match Session::connect(&self.config, self.schema.as_deref()).await {
+                session = match Session::connect(&self.config, self.schema.as_deref(), APPLICATION_NAME).await {
                     Ok(s) => Some(s),
                     Err(e) => {
                         if !warned {

@@ -49,7 +49,9 @@
 
 mod copy;
 mod lock;
+mod locks;
 mod pool;
+mod replicas;
 mod schema;
 mod store;
 
@@ -71,6 +73,8 @@ use crate::dialogue::Citizen;
 
 pub use self::copy::{checksums, TreeSum, TREES};
 pub use self::lock::{key_for as serve_lock_key, ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY};
+pub use self::locks::{key_for as lock_key, Held, Locks};
+pub use self::replicas::{Adoption, Claim};
 pub use self::schema::MIGRATIONS;
 
 /// The environment variable holding the server's URL (never in the configuration file).
@@ -87,6 +91,8 @@ pub struct PgStore {
     pool: Arc<Pool>,
     /// Connects the serve lock's own session (`lock`).
     locker: Arc<lock::Locker>,
+    /// Named locks shared with the other processes (`locks`), for several active ones.
+    locks: Locks,
 }
 
 /// How to open a [`PgStore`].
@@ -147,6 +153,7 @@ impl PgStore {
             config: config.clone(),
             schema: options.schema.clone(),
         };
+        let locks = Locks::new(config.clone(), options.schema.clone());
         let pool = Pool::start(
             Settings {
                 config,
@@ -158,7 +165,13 @@ impl PgStore {
         Ok(PgStore {
             pool: Arc::new(pool),
             locker: Arc::new(locker),
+            locks,
         })
+    }
+
+    /// The locks shared with the other processes on this database (`locks`).
+    pub fn locks(&self) -> &Locks {
+        &self.locks
     }
 
     /// Takes the serve lock if no other session holds it (see `lock`): `None` if one does.

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "trees", include_str!("../../../migrations/0001_trees.sql")),
     (2, "console", include_str!("../../../migrations/0002_console.sql")),
     (3, "broadcast", include_str!("../../../migrations/0003_broadcast.sql")),
+    (4, "replicas", include_str!("../../../migrations/0004_replicas.sql")),
 ];
 
 /// An arbitrary constant naming the migration lock (`pg_advisory_xact_lock`).

@@ -1,0 +1,248 @@
+//! Several active `sportello serve` processes on one PostgreSQL database
+//! (`postgres.processes = "all-active"`): every process takes webhooks, console requests
+//! and broadcasts, and together they behave as one.
+//!
+//! - **Deduplication** is the journal's primary key (`record_inbound` inserts with
+//!   `ON CONFLICT DO NOTHING`): a redelivery reaching another process is still a duplicate.
+//! - **A citizen's order.** Every step, staff action and simulator message of a citizen
+//!   runs under the citizen's lock, shared by all processes (`storage::postgres::locks`).
+//!   Holding it, a process does not run the message it was handed but *every* message of
+//!   the citizen still waiting in the journal, in the provider's order (timestamp, then
+//!   arrival): a message that reached the other process first is run first, by whoever
+//!   holds the lock first, and the other process then finds nothing left to do. Within a
+//!   process the per-citizen queue still orders the work, so the lock is rarely contended.
+//! - **Replies** carry their owner (the process that created or claimed them) and are sent
+//!   only after a claim (`PgStore::claim_outbound`): never by two processes.
+//! - **Broadcasts**: one process at a time starts due broadcasts (a lock), and each sending
+//!   number (a comune's WhatsApp number or Telegram bot) is sent through by the one process
+//!   holding its lock, which keeps its pace: Meta's limits are per number, not per process.
+//! - **A process that stops.** Each one writes a heartbeat every [`HEARTBEAT_EVERY`]. Every
+//!   [`SWEEP_EVERY`] each process looks for work nobody is doing: journalled messages
+//!   waiting for longer than [`STALE_AFTER`] (it runs them for their citizens, under their
+//!   locks: harmless if their process is merely slow), and replies whose owner has not been
+//!   seen for [`DEAD_AFTER`] (taken over and sent; one in flight is dropped, at most once).
+//!   A killed process's locks go with its sessions, so its citizens and numbers are free.
+//! - **Console edits** (FAQ, closures) are read again every [`RELOAD_EVERY`], so an edit
+//!   made through one process reaches the others' bots within seconds.
+//!
+//! Per process still: the per-citizen rate limit (each process allows the burst), metrics,
+//! and the retry of a reply the provider keeps refusing.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::pipeline::Job;
+use super::Server;
+use crate::storage::postgres::{Adoption, Claim};
+use crate::storage::{CitizenKey, PgStore, Store, StoreError};
+
+/// How often a process says it is alive.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// A process not seen for this long is taken for stopped: its replies are taken over.
+pub const DEAD_AFTER: Duration = Duration::from_secs(10);
+/// How often a process looks for work nobody is doing.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
+/// A journalled message still waiting after this long is run by whoever finds it.
+pub const STALE_AFTER: Duration = Duration::from_secs(10);
+/// How often console edits made through another process are read again.
+pub const RELOAD_EVERY: Duration = Duration::from_secs(5);
+/// A citizen swept once is not swept again for this long (a step that keeps failing is
+/// not retried every two seconds).
+const SWEPT_REST: Duration = Duration::from_secs(60);
+
+/// What a sweep found: citizens with messages waiting too long, and replies taken over.
+#[derive(Default)]
+struct Found {
+    waiting: Vec<CitizenKey>,
+    adopted: Vec<(u64, Adoption)>,
+}
+
+/// What a process needs to share the work with the others.
+pub struct Shared {
+    pub pg: PgStore,
+    /// This process's id among the replicas: random, new at every start.
+    pub replica: String,
+}
+
+impl Shared {
+    pub fn new(pg: PgStore) -> std::io::Result<Shared> {
+        use std::io::Read;
+        let mut bytes = [0u8; 8];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Shared {
+            pg,
+            replica: format!("{}-{random}", std::process::id()),
+        })
+    }
+}
+
+/// The name of a citizen's lock (hashed into the lock's key, `postgres::lock_key`; never
+/// logged).
+pub fn citizen_lock(key: &CitizenKey) -> String {
+    format!("citizen {}\u{1f}{}\u{1f}{}", key.comune, key.channel, key.citizen)
+}
+
+impl Server {
+    /// Shares the work with the other processes on this PostgreSQL database. Before start.
+    pub fn share(&self, shared: Shared) {
+        let _ = self.shared.set(shared);
+    }
+
+    /// A job of a citizen's lane, under the citizen's lock (see the module doc).
+    pub(super) async fn process_shared(&self, shared: &Shared, key: CitizenKey, job: Job) {
+        let held = match shared.pg.locks().lock(&citizen_lock(&key)).await {
+            Ok(held) => held,
+            Err(e) => {
+                // A journalled message stays waiting: the sweep runs it later.
+                tracing::error!(comune = %key.comune, error = %e, "could not take a citizen's lock");
+                self.metrics.errors.inc();
+                return;
+            }
+        };
+        match job {
+            Job::Journal { .. } | Job::Drain => match shared.pg.pending_inbound_for(&key) {
+                Ok(waiting) => {
+                    for (dedupe, entry) in waiting {
+                        if let Some(message) = entry.message {
+                            self.step(key.clone(), message, Some(dedupe), None).await;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(comune = %key.comune, error = %e, "could not read a citizen's waiting messages");
+                    self.metrics.errors.inc();
+                }
+            },
+            Job::Web { message, reply } => self.step(key, message, None, Some(reply)).await,
+            Job::Staff(run) => run(),
+        }
+        held.release().await;
+    }
+
+    /// Claims a reply to send (`PgStore::claim_outbound`).
+    pub(super) fn claim(&self, shared: &Shared, id: u64) -> Result<Claim, StoreError> {
+        shared.pg.claim_outbound(id, &shared.replica)
+    }
+
+    /// At start: finishes erasures a stopped process left and says this one is alive. The
+    /// journal and outbox are not replayed wholesale, as with one process: other processes
+    /// may be working on them; the sweep takes what is nobody's.
+    pub(super) fn start_shared(&self, shared: &Shared) -> Result<(), StoreError> {
+        let erased = self.engine.resume_erasures().map_err(|e| match e {
+            crate::dialogue::runner::EngineError::Store(e) => e,
+            e => StoreError::Engine(e.to_string()),
+        })?;
+        if erased > 0 {
+            tracing::info!(erasures = erased, "finished erasures left by a stopped process");
+        }
+        shared.pg.heartbeat(&shared.replica)
+    }
+
+    /// Heartbeats, sweeps and reloads until `stop`; then leaves the replicas, so that what
+    /// this process could not finish is taken over at once.
+    pub(super) async fn share_work(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        if self.shared.get().is_none() {
+            return;
+        }
+        let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        let mut reload = tokio::time::interval(RELOAD_EVERY);
+        let mut swept: HashMap<CitizenKey, Instant> = HashMap::new();
+        loop {
+            tokio::select! {
+                _ = heartbeat.tick() => {
+                    let s = self.clone();
+                    let beat = tokio::task::spawn_blocking(move || {
+                        s.shared.get().map(|sh| sh.pg.heartbeat(&sh.replica))
+                    });
+                    if let Ok(Some(Err(e))) = beat.await {
+                        tracing::warn!(error = %e, "heartbeat failed");
+                    }
+                }
+                _ = sweep.tick() => {
+                    if let Err(e) = self.sweep(&mut swept).await {
+                        tracing::error!(error = %e, "sweep failed");
+                    }
+                }
+                _ = reload.tick() => {
+                    let s = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        for comune in s.engine.flows.ids() {
+                            if let Err(e) = s.engine.refresh(comune) {
+                                tracing::warn!(comune, error = %e, "could not read console edits");
+                            }
+                        }
+                    })
+                    .await;
+                }
+                _ = stop.changed() => break,
+            }
+        }
+        let s = self.clone();
+        let _ = tokio::task::spawn_blocking(move || s.shared.get().map(|sh| sh.pg.leave(&sh.replica))).await;
+    }
+
+    /// Queues work nobody is doing (see the module doc).
+    async fn sweep(&self, swept: &mut HashMap<CitizenKey, Instant>) -> Result<(), StoreError> {
+        let s = self.clone();
+        let found = tokio::task::spawn_blocking(move || -> Result<Found, StoreError> {
+            let Some(shared) = s.shared.get() else {
+                return Ok(Found::default());
+            };
+            let pg = &shared.pg;
+            let before = Timestamp::now() - SignedDuration::try_from(STALE_AFTER).unwrap_or_default();
+            let waiting = pg.stale_inbound(before, 1000)?;
+            let mut live = pg.live_replicas(DEAD_AFTER)?;
+            // This process is alive even when its own heartbeat is late.
+            live.push(shared.replica.clone());
+            let mut adopted = Vec::new();
+            for (id, entry) in pg.pending_outbound()? {
+                let orphan = match &entry.owner {
+                    Some(owner) => !live.contains(owner),
+                    None => entry.created_at < before,
+                };
+                if orphan {
+                    adopted.push((id, pg.adopt_outbound(id, &shared.replica, &live, before)?));
+                }
+            }
+            Ok(Found { waiting, adopted })
+        })
+        .await
+        .map_err(|e| StoreError::Engine(e.to_string()))??;
+        let Found { waiting, adopted } = found;
+        swept.retain(|_, at| at.elapsed() < SWEPT_REST);
+        let mut messages = 0;
+        for key in waiting {
+            if swept.insert(key.clone(), Instant::now()).is_none() {
+                messages += 1;
+                self.inbound.push(key, Job::Drain);
+            }
+        }
+        let (mut replies, mut interrupted) = (0, 0);
+        for (id, adoption) in adopted {
+            match adoption {
+                Adoption::Adopted(entry) => {
+                    replies += 1;
+                    self.outbound.push(entry.key, id);
+                }
+                Adoption::Interrupted => interrupted += 1,
+                Adoption::NotOrphan => {}
+            }
+        }
+        if messages + replies > 0 {
+            self.metrics.adopted.add(messages + replies);
+            tracing::info!(citizens = messages, replies, "took over waiting work nobody was doing");
+        }
+        if interrupted > 0 {
+            self.metrics.interrupted.add(interrupted);
+            tracing::warn!(
+                replies = interrupted,
+                "replies in flight when their process stopped were not sent again: they may not have arrived"
+            );
+        }
+        Ok(())
+    }
+}
