@@ -1,4 +1,4 @@
-//! Issue #10, the part that is done: two real `sportello serve` processes on one PostgreSQL
+//! Issue #10, one active process and standbys (`active_active.rs` has all active): two real `sportello serve` processes on one PostgreSQL
 //! database, one active and one hot standby, with a fake Graph API in this process that
 //! records every reply. The standby answers 503 and journals nothing; killed with SIGKILL,
 //! the active one is replaced by the standby within seconds, which replays nothing twice and

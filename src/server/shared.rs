@@ -12,7 +12,10 @@
 //!   holds the lock first, and the other process then finds nothing left to do. Within a
 //!   process the per-citizen queue still orders the work, so the lock is rarely contended.
 //! - **Replies** carry their owner (the process that created or claimed them) and are sent
-//!   only after a claim (`PgStore::claim_outbound`): never by two processes.
+//!   only after a claim (`PgStore::claim_outbound`): never by two processes. A claim waits
+//!   while an earlier reply to the same citizen is another process's (the sender asks again,
+//!   10 ms doubling to 1 s, without holding a send permit), so a citizen reads the replies
+//!   of consecutive steps in order even when two processes ran them.
 //! - **Broadcasts**: one process at a time starts due broadcasts (a lock), and each sending
 //!   number (a comune's WhatsApp number or Telegram bot) is sent through by the one process
 //!   holding its lock, which keeps its pace: Meta's limits are per number, not per process.

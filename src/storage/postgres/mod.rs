@@ -21,28 +21,26 @@
 //! in BENCHMARKS.md: with a commit fsynced per write, a step cost several fsyncs.
 //!
 //! Files: this module holds the tables' SQL and row writers, `store` the trait's calls,
-//! `schema` the migrations, `copy` whole-store copies, `lock` the serve lock.
+//! `schema` the migrations, `copy` whole-store copies, `lock` the serve lock, `locks` the
+//! shared named locks, `replicas` what several active processes need.
 //!
 //! Connections: see `pool` (a few threads, each with its own current-thread runtime and
 //! connection, because the trait is synchronous and called from tokio tasks). No TLS: the
 //! client is built without it, so use a Unix socket or loopback, or a tunnel for a remote
 //! server; `sslmode=require` in the URL is refused.
 //!
-//! Several `serve` processes on one database: one active, the others hot standbys. The
-//! active one holds the *serve lock* (`lock`: a session-level `pg_advisory_lock` on its own
-//! connection, keyed by the schema); a standby polls for it, answering 503 meanwhile
-//! (`server::standby`), and once it holds it runs the ordinary recovery: the journal and
-//! outbox the previous process left are exactly the work to take over. A process that loses
-//! the lock (its session ends or stops answering) exits at once, non-zero, since a standby
-//! may already be active (`cli::serve`).
+//! Several `serve` processes on one database, by default one active and the others hot
+//! standbys. The active one holds the *serve lock* (`lock`: a session-level
+//! `pg_advisory_lock` on its own connection, keyed by the schema); a standby polls for it,
+//! answering 503 meanwhile (`server::standby`), and once it holds it runs the ordinary
+//! recovery: the journal and outbox the previous process left are exactly the work to take
+//! over. A process that loses the lock (its session ends or stops answering) exits at once,
+//! non-zero, since a standby may already be active (`cli::serve`).
 //!
-//! Not yet: several *active* processes. Deduplication holds across them, but per-citizen
-//! ordering is the in-process dialogue queue, a starting server replays every pending
-//! inbound message and its sender sends every pending reply: two active processes would
-//! step one citizen concurrently and send replies twice. That needs a per-citizen lock
-//! around plan and commit (`pg_advisory_xact_lock` on a hash of the key, which the
-//! synchronous trait cannot hold across calls today) and claimed rows (`FOR UPDATE SKIP
-//! LOCKED`) for the journal and the outbox.
+//! Or all active (`postgres.processes = "all-active"`, `server::shared`): named locks shared
+//! by the processes (`locks`: a citizen, a broadcast number, starting broadcasts), and the
+//! calls beyond the `Store` trait they need (`replicas`: heartbeats, a citizen's waiting
+//! messages in order, claimed replies, taking over a stopped process's replies).
 //!
 //! This module must not hold a value in a column of its own that the JSON does not hold: the
 //! value bytes stay the record, the columns are indexes over it.
