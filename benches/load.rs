@@ -7,7 +7,9 @@
 //! the clock, latency counted from the scheduled time; (b) full speed from N concurrent
 //! connections. The same load then goes to a bare axum handler that reads the body and
 //! answers 200. Last, in a child process (a clean high-water mark): memory and start-up time
-//! with 100,000 subscribers stored.
+//! with 100,000 subscribers stored. `cargo bench --bench load -- processes` runs the load
+//! against `sportello serve` child processes instead, on sled and PostgreSQL, one and two
+//! processes (`load/processes.rs`).
 //!
 //! This file measures; it must not assert on figures nor write into the repository, and it
 //! talks only to 127.0.0.1. Every loop is bounded in count, every wait in time.
@@ -32,6 +34,9 @@ use sportello::flow;
 use sportello::i18n::Locales;
 use sportello::server::{self, Server};
 use sportello::storage::{CitizenKey, SledStore, Store};
+
+#[path = "load/processes.rs"]
+mod processes;
 
 const SECRET: &str = "load-app-secret";
 const RATE: u64 = 2_000;
@@ -153,14 +158,15 @@ async fn send(http: &reqwest::Client, url: &str, r: &Req) -> bool {
     matches!(res, Ok(res) if res.status() == StatusCode::OK)
 }
 
-/// Open loop: request i is due at start + i / rate, whatever happened to the others.
-async fn fixed_rate(http: &reqwest::Client, url: &str, reqs: Arc<Vec<Req>>, rate: u64) -> Run {
+/// Open loop: request i is due at start + i / rate, whatever happened to the others; it
+/// goes to `urls[i % urls.len()]`.
+async fn fixed_rate(http: &reqwest::Client, urls: &[String], reqs: Arc<Vec<Req>>, rate: u64) -> Run {
     let start = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(reqs.len());
     for i in 0..reqs.len() {
         let due = start + Duration::from_nanos(i as u64 * 1_000_000_000 / rate);
         tokio::time::sleep_until(due).await;
-        let (http, url, reqs) = (http.clone(), url.to_string(), reqs.clone());
+        let (http, url, reqs) = (http.clone(), urls[i % urls.len()].clone(), reqs.clone());
         tasks.push(tokio::spawn(async move {
             let ok = send(&http, &url, &reqs[i]).await;
             (i, due.into_std(), Instant::now(), ok)
@@ -173,13 +179,14 @@ async fn fixed_rate(http: &reqwest::Client, url: &str, reqs: Arc<Vec<Req>>, rate
     collect(results, &reqs, start.into_std())
 }
 
-/// Closed loop: `connections` workers, each sending the next request as soon as it has an answer.
-async fn full_speed(http: &reqwest::Client, url: &str, reqs: Arc<Vec<Req>>, connections: usize) -> Run {
+/// Closed loop: `connections` workers, each sending the next request as soon as it has an
+/// answer; request i goes to `urls[i % urls.len()]`.
+async fn full_speed(http: &reqwest::Client, urls: &[String], reqs: Arc<Vec<Req>>, connections: usize) -> Run {
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let tasks: Vec<_> = (0..connections)
         .map(|_| {
-            let (http, url, reqs, next) = (http.clone(), url.to_string(), reqs.clone(), next.clone());
+            let (http, urls, reqs, next) = (http.clone(), urls.to_vec(), reqs.clone(), next.clone());
             tokio::spawn(async move {
                 let mut out = Vec::new();
                 loop {
@@ -188,7 +195,7 @@ async fn full_speed(http: &reqwest::Client, url: &str, reqs: Arc<Vec<Req>>, conn
                         return out;
                     }
                     let t0 = Instant::now();
-                    let ok = send(&http, &url, &reqs[i]).await;
+                    let ok = send(&http, &urls[i % urls.len()], &reqs[i]).await;
                     out.push((i, t0, Instant::now(), ok));
                 }
             })
@@ -332,6 +339,9 @@ fn main() {
         return store_phase(std::path::Path::new(&args[i + 1]));
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
+    if args.iter().any(|a| a == "processes") {
+        return rt.block_on(processes::run());
+    }
     rt.block_on(load());
     if std::env::var("LOAD_ONLY").is_ok() {
         return;
@@ -383,13 +393,13 @@ async fn load() {
     let (config, secrets) = config(fake);
     let server = Server::new(engine(store), config, secrets);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhook/whatsapp", listener.local_addr().unwrap());
+    let url = [format!("http://{}/webhook/whatsapp", listener.local_addr().unwrap())];
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(server::run(server, listener, async move {
         let _ = stopped.await;
     }));
     let bare = serve(Router::new().route("/webhook/whatsapp", post(|_b: Bytes| async { StatusCode::OK }))).await;
-    let bare_url = format!("http://{bare}/webhook/whatsapp");
+    let bare_url = [format!("http://{bare}/webhook/whatsapp")];
     let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build().unwrap();
 
     let n_rate = (RATE * RATE_SECONDS) as usize;
