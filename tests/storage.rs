@@ -37,6 +37,7 @@ fn inbound(key: &CitizenKey, id: &str, at: Timestamp) -> InboundEntry {
         }),
         received_at: at,
         done: false,
+        owner: None,
     }
 }
 

@@ -95,7 +95,9 @@ fn spawn(config: &std::path::Path, data: &std::path::Path, url: Option<&str>) ->
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(60)).expect("the child printed its address");
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the child printed its address");
     Serving { child, base }
 }
 
@@ -130,7 +132,9 @@ pub async fn run() {
     )
     .await;
     let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build().unwrap();
-    println!("| setup, mode | sent | 200s | req/s | →200 p50 ms | p99 | p99.9 | →reply p50 ms | p99 | p99.9 | replies |");
+    println!(
+        "| setup, mode | sent | 200s | req/s | →200 p50 ms | p99 | p99.9 | →reply p50 ms | p99 | p99.9 | replies |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (n, setup) in SETUPS.iter().enumerate() {
         let url = match (setup.postgres, &database) {
@@ -180,7 +184,12 @@ pub async fn run() {
             RATE,
         )
         .await;
-        report(&format!("{}, {RATE}/s for {SECONDS} s", setup.label), &run, Some(&arrivals)).await;
+        report(
+            &format!("{}, {RATE}/s for {SECONDS} s", setup.label),
+            &run,
+            Some(&arrivals),
+        )
+        .await;
         let run = full_speed(
             &http,
             &urls,

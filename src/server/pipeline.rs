@@ -83,6 +83,7 @@ impl Server {
                     message: None,
                     received_at: now,
                     done: true,
+                    owner: None,
                 }
             } else {
                 InboundEntry {
@@ -90,6 +91,7 @@ impl Server {
                     message: Some(message.clone()),
                     received_at: now,
                     done: false,
+                    owner: self.shared.get().map(|s| s.replica.clone()),
                 }
             };
             if !self.engine.store.record_inbound(&dedupe, &entry)? {

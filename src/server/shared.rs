@@ -20,10 +20,12 @@
 //!   number (a comune's WhatsApp number or Telegram bot) is sent through by the one process
 //!   holding its lock, which keeps its pace: Meta's limits are per number, not per process.
 //! - **A process that stops.** Each one writes a heartbeat every [`HEARTBEAT_EVERY`]. Every
-//!   [`SWEEP_EVERY`] each process looks for work nobody is doing: journalled messages
-//!   waiting for longer than [`STALE_AFTER`] (it runs them for their citizens, under their
-//!   locks: harmless if their process is merely slow), and replies whose owner has not been
-//!   seen for [`DEAD_AFTER`] (taken over and sent; one in flight is dropped, at most once).
+//!   [`SWEEP_EVERY`] each process looks for work nobody is doing: journalled messages of a
+//!   process not seen for [`DEAD_AFTER`] waiting for longer than [`STALE_AFTER`], or of any
+//!   process waiting for longer than [`SLOW_AFTER`] (it runs them for their citizens, under
+//!   their locks: harmless if their process is merely slow), and replies whose owner has not
+//!   been seen for [`DEAD_AFTER`] (taken over and sent; one in flight is dropped, at most
+//!   once).
 //!   A killed process's locks go with its sessions, so its citizens and numbers are free.
 //! - **Console edits** (FAQ, closures) are read again every [`RELOAD_EVERY`], so an edit
 //!   made through one process reaches the others' bots within seconds.
@@ -47,8 +49,12 @@ pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
 pub const DEAD_AFTER: Duration = Duration::from_secs(10);
 /// How often a process looks for work nobody is doing.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
-/// A journalled message still waiting after this long is run by whoever finds it.
+/// A journalled message of a stopped process (or of none) still waiting after this long is
+/// run by whoever finds it.
 pub const STALE_AFTER: Duration = Duration::from_secs(10);
+/// A journalled message of a live process still waiting after this long is run by whoever
+/// finds it too (its process may be stuck; harmless if it is only slow).
+pub const SLOW_AFTER: Duration = Duration::from_secs(60);
 /// How often console edits made through another process are read again.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(5);
 /// A citizen swept once is not swept again for this long (a step that keeps failing is
@@ -197,10 +203,17 @@ impl Server {
             };
             let pg = &shared.pg;
             let before = Timestamp::now() - SignedDuration::try_from(STALE_AFTER).unwrap_or_default();
-            let waiting = pg.stale_inbound(before, 1000)?;
             let mut live = pg.live_replicas(DEAD_AFTER)?;
             // This process is alive even when its own heartbeat is late.
             live.push(shared.replica.clone());
+            let slow = Timestamp::now() - SignedDuration::try_from(SLOW_AFTER).unwrap_or_default();
+            let mut waiting: Vec<CitizenKey> = Vec::new();
+            for (key, owner, received) in pg.stale_inbound(before, 1000)? {
+                let orphan = owner.as_ref().is_none_or(|o| !live.contains(o)) || received < slow;
+                if orphan && !waiting.contains(&key) {
+                    waiting.push(key);
+                }
+            }
             let mut adopted = Vec::new();
             for (id, entry) in pg.pending_outbound()? {
                 let orphan = match &entry.owner {

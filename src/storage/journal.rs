@@ -18,6 +18,10 @@ pub struct InboundEntry {
     pub message: Option<InboundMessage>,
     pub received_at: Timestamp,
     pub done: bool,
+    /// With several active processes on PostgreSQL (`server::shared`): the process that
+    /// journalled it and will run it. `None` with one process (and then never written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// A reply waiting to be accepted by its provider.

@@ -100,23 +100,27 @@ impl PgStore {
         Ok(out)
     }
 
-    /// Citizens with a message waiting since before `before` (at most `limit` messages
-    /// looked at, oldest first).
-    pub fn stale_inbound(&self, before: Timestamp, limit: i64) -> Result<Vec<CitizenKey>, StoreError> {
+    /// Messages waiting since before `before` (at most `limit`, oldest first): each one's
+    /// citizen, the process that journalled it, and when.
+    pub fn stale_inbound(
+        &self,
+        before: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(CitizenKey, Option<String>, Timestamp)>, StoreError> {
         let rows = self.run(move |c| {
             c.query(
                 "SELECT v FROM inboundid_inbound WHERE NOT done AND received_ns < $1 ORDER BY received_ns LIMIT $2",
                 &[&nanos(before), &limit],
             )
         })?;
-        let mut keys: Vec<CitizenKey> = Vec::new();
+        let mut out = Vec::new();
         for r in rows {
             let entry: InboundEntry = decode_as(INBOUND_TREE, &r.get::<_, Vec<u8>>(0))?;
-            if entry.message.is_some() && !keys.contains(&entry.key) {
-                keys.push(entry.key);
+            if entry.message.is_some() {
+                out.push((entry.key, entry.owner, entry.received_at));
             }
         }
-        Ok(keys)
+        Ok(out)
     }
 
     /// Claims reply `id` for `replica` (see the module doc): marked in flight and owned, and
