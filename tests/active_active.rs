@@ -13,6 +13,9 @@
 //!    in the same order, and each message is journalled once.
 //! 2. **A shared broadcast outbox.** A broadcast created while both run reaches every
 //!    subscriber exactly once.
+//!    Then the process sending a second broadcast is killed half-way: the other takes the
+//!    comune's number over and finishes, nobody gets it twice, and every subscriber was
+//!    sent to or was in flight at the kill (`interrupted`, at most once).
 //! 3. **A process killed during a load.** Messages acknowledged by one process, which is then
 //!    killed with SIGKILL, are run by the survivor; no reply arrives twice, and a reply that
 //!    does not arrive was in flight at the kill (counted by the survivor, at most once).
@@ -25,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use sportello::broadcast::plan::{self, Request};
+use sportello::broadcast::worker::lane_lock;
 use sportello::broadcast::BroadcastState;
+use sportello::channel::Channel;
 use sportello::dialogue::State;
 use sportello::server::citizen_lock;
 use sportello::storage::postgres::lock_key;
@@ -102,20 +107,20 @@ async fn two_active_processes_on_one_database_behave_as_one() {
         format!(
             "storage = \"postgres\"\n[postgres]\nprocesses = \"all-active\"\n\
              [whatsapp]\ngraph_url = \"http://{addr}/v23.0\"\n\
+             [broadcast]\nwhatsapp_per_second = 4\n\
              [comuni.{COMUNE}]\nwhatsapp_phone_number_id = \"pn-{COMUNE}\"\n"
         ),
     )
     .unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
-    let mut first = Serve::start(dir.path(), &proc_url);
-    let second = Serve::start(dir.path(), &proc_url);
-    let bases = [first.base().await, second.base().await];
+    let mut procs = vec![Serve::start(dir.path(), &proc_url), Serve::start(dir.path(), &proc_url)];
+    let mut bases = vec![procs[0].base().await, procs[1].base().await];
     for base in &bases {
         // Both serve at once: no standby.
         wait_active(&http, base, Duration::from_secs(60)).await;
     }
-    assert!(first.said("all-active") && second.said("all-active"));
+    assert!(procs.iter().all(|p| p.said("all-active")));
 
     // 0. Delivered out of order to the two processes while the citizen's lock is held (a
     // step in progress elsewhere): whichever process gets the lock runs both, in the
@@ -263,6 +268,82 @@ async fn two_active_processes_on_one_database_behave_as_one() {
         );
     }
 
+    // 2b. The process sending a broadcast through the comune's number is killed half-way
+    // (at 4 messages a second): the other one takes the number over and finishes it.
+    let text = "Avviso: strada chiusa per lavori fino a venerdì.";
+    let (id, _, _) = plan::create(
+        flows,
+        locales,
+        &config,
+        &store,
+        &Request {
+            comune: COMUNE.into(),
+            category: None,
+            texts: BTreeMap::from([("it".to_string(), text.to_string())]),
+            media: None,
+            send_at: None,
+            created_by: "test".into(),
+        },
+        Timestamp::now(),
+    )
+    .unwrap();
+    let received = || {
+        (0..CITIZENS)
+            .filter(|c| {
+                texts(&fake, &number(3_330_000_000, *c))
+                    .iter()
+                    .any(|t| t.contains(text))
+            })
+            .count()
+    };
+    until(Duration::from_secs(30), "the second broadcast to start", || {
+        received() >= 4
+    })
+    .await;
+    let lane = lock_key(&schema, &lane_lock(COMUNE, Channel::Whatsapp));
+    let holder: String = client
+        .query_one(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+            &[&lane],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let pid: u32 = holder.rsplit(' ').next().unwrap().parse().unwrap();
+    let sender = procs
+        .iter()
+        .position(|p| p.child.id() == pid)
+        .expect("a child holds the number");
+    procs[sender].child.kill().unwrap();
+    procs[sender].child.wait().unwrap();
+    let at_kill = received();
+    until(Duration::from_secs(60), "the survivor to finish the broadcast", || {
+        store.broadcast(id).unwrap().unwrap().state == BroadcastState::Done
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let figures = sportello::broadcast::figures(&store, id, COMUNE).unwrap();
+    for c in 0..CITIZENS {
+        let got = texts(&fake, &number(3_330_000_000, c));
+        assert!(
+            got.iter().filter(|t| t.contains(text)).count() <= 1,
+            "citizen {c} got it twice"
+        );
+    }
+    assert!(at_kill < CITIZENS, "the broadcast was over before the kill");
+    assert_eq!(figures.sent as usize, received(), "{figures:?}");
+    assert_eq!(
+        figures.sent + figures.interrupted,
+        CITIZENS as u64,
+        "every subscriber sent to, or in flight at the kill: {figures:?}"
+    );
+    eprintln!("broadcast killed after {at_kill} of {CITIZENS}: {figures:?}");
+    // A new process in place of the killed one.
+    procs[sender] = Serve::start(dir.path(), &proc_url);
+    bases[sender] = procs[sender].base().await;
+    wait_active(&http, &bases[sender], Duration::from_secs(60)).await;
+
     // 3. A load on the first process, killed with SIGKILL right after its last answer.
     const NEW: usize = 60;
     let mut tasks = Vec::new();
@@ -282,8 +363,8 @@ async fn two_active_processes_on_one_database_behave_as_one() {
     for t in tasks {
         assert_eq!(t.await.unwrap(), 200);
     }
-    first.child.kill().unwrap();
-    first.child.wait().unwrap();
+    procs[0].child.kill().unwrap();
+    procs[0].child.wait().unwrap();
     let survivor = &bases[1];
     // The survivor runs what was left waiting (after `shared::STALE_AFTER`) and takes the
     // replies over (after `shared::DEAD_AFTER`).

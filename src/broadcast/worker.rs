@@ -89,7 +89,7 @@ impl Exclusive {
 const START_LOCK: &str = "broadcasts start";
 
 /// The lock of a sending number: one process sends through it, at its pace.
-fn lane_lock(comune: &str, channel: Channel) -> String {
+pub fn lane_lock(comune: &str, channel: Channel) -> String {
     format!("broadcast lane {comune} {}", channel.as_str())
 }
 
@@ -218,12 +218,16 @@ impl Worker {
                 tokio::spawn(async move {
                     let worked = me.clone().own_lane(&lane, stop).await;
                     me.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&lane);
-                    if worked {
+                    match worked {
                         // Something may have been queued while the lane was ending.
-                        me.wake.notify_one();
-                    } else {
-                        let until = Instant::now() + IDLE_FOR;
-                        me.idle.lock().unwrap_or_else(|p| p.into_inner()).insert(lane, until);
+                        Some(true) => me.wake.notify_one(),
+                        Some(false) => {
+                            let until = Instant::now() + IDLE_FOR;
+                            me.idle.lock().unwrap_or_else(|p| p.into_inner()).insert(lane, until);
+                        }
+                        // Another process sends through this number: asked again at the
+                        // next tick, so that its stop is noticed within a second.
+                        None => {}
                     }
                 });
             }
@@ -235,16 +239,17 @@ impl Worker {
 impl Worker {
     /// Runs a lane if this process may send through its number (always, alone; with other
     /// processes, once it holds the number's lock, after recovering what the previous holder
-    /// left in flight). Returns whether it sent anything.
-    async fn own_lane(self: Arc<Self>, lane: &(String, Channel), stop: watch::Receiver<bool>) -> bool {
+    /// left in flight). Returns whether it sent anything; `None` when another process holds
+    /// the number.
+    async fn own_lane(self: Arc<Self>, lane: &(String, Channel), stop: watch::Receiver<bool>) -> Option<bool> {
         let name = lane_lock(&lane.0, lane.1);
         let held = match self.env.exclusive(&name, false).await {
             Ok(Some(held)) => held,
             // Another process sends through this number.
-            Ok(None) => return false,
+            Ok(None) => return None,
             Err(e) => {
                 tracing::error!(comune = %lane.0, error = %e, "broadcast lane: could not take its lock");
-                return false;
+                return Some(false);
             }
         };
         if self.env.shared() {
@@ -266,13 +271,13 @@ impl Worker {
                 Err(e) => {
                     tracing::error!(comune = %lane.0, error = %e, "broadcast lane recovery failed");
                     held.release().await;
-                    return false;
+                    return Some(false);
                 }
             }
         }
         let worked = Lane::new(self.clone(), &lane.0, lane.1).run(stop).await;
         held.release().await;
-        worked
+        Some(worked)
     }
 }
 

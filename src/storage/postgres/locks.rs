@@ -33,7 +33,9 @@ pub const SESSIONS: usize = 16;
 /// an error (the work stays in the journal; `server::shared` retries it).
 pub const WAIT_AT_MOST: Duration = Duration::from_secs(30);
 
-/// The sessions' `application_name` (unless the URL names one other than sportello's).
+/// The sessions' `application_name`, followed by the process id (unless the URL names one
+/// other than sportello's): `pg_stat_activity` and `pg_locks` then tell which process holds
+/// which lock.
 pub const APPLICATION_NAME: &str = "sportello locks";
 
 fn engine(e: tokio_postgres::Error) -> StoreError {
@@ -133,7 +135,8 @@ impl Locks {
         if let Some(session) = idle.filter(|s| !s.client.is_closed()) {
             return Ok((session, permit));
         }
-        let session = Session::connect(&self.inner.config, self.inner.schema.as_deref(), APPLICATION_NAME).await?;
+        let name = format!("{APPLICATION_NAME} {}", std::process::id());
+        let session = Session::connect(&self.inner.config, self.inner.schema.as_deref(), &name).await?;
         let wait = format!("SET lock_timeout TO {}", WAIT_AT_MOST.as_millis());
         session.client.batch_execute(&wait).await.map_err(engine)?;
         Ok((session, permit))
