@@ -114,8 +114,8 @@ async fn two_active_processes_on_one_database_behave_as_one() {
     .unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
-    let mut procs = vec![Serve::start(dir.path(), &proc_url), Serve::start(dir.path(), &proc_url)];
-    let mut bases = vec![procs[0].base().await, procs[1].base().await];
+    let mut procs = [Serve::start(dir.path(), &proc_url), Serve::start(dir.path(), &proc_url)];
+    let mut bases = [procs[0].base().await, procs[1].base().await];
     for base in &bases {
         // Both serve at once: no standby.
         wait_active(&http, base, Duration::from_secs(60)).await;
