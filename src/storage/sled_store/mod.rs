@@ -1,0 +1,191 @@
+//! The sled backend (0.34, the stable on-disk format), the embedded default under `./data`.
+//!
+//! sled buffers writes and makes them durable on `flush` (and every 500 ms on its own), so a
+//! crash loses at most what was written since the last flush: callers flush before they
+//! acknowledge anything (see `dialogue::runner`). sled has open reports of a database that
+//! no longer opens after a kill (spacejam/sled#1533): `tests/crash.rs` kills a writer with
+//! SIGKILL again and again and checks that the store opens with every flushed write.
+//!
+//! Files: this module opens the store and holds the tree handles and small helpers; `store`
+//! the [`Store`](crate::storage::Store) calls.
+
+use std::path::Path;
+
+use crate::storage::keys::{
+    ledger_index_key, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE,
+    CONVERSATIONS_TREE, DELIVERIES_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_INDEX_TREE, LEDGER_TREE,
+    META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+};
+use crate::storage::{decode_as, encode, LedgerEntry, StoreError, SCHEMA_VERSION};
+
+mod store;
+
+fn engine(e: sled::Error) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+/// A sled database holding sportello's trees. Cheap to clone (sled handles are `Arc`s).
+#[derive(Clone)]
+pub struct SledStore {
+    // The handles are visible to sibling modules (backup) but not outside storage.
+    pub(super) db: sled::Db,
+    citizens: sled::Tree,
+    inbound: sled::Tree,
+    outbox: sled::Tree,
+    sent: sled::Tree,
+    cases: sled::Tree,
+    ledger: sled::Tree,
+    audit: sled::Tree,
+    stats: sled::Tree,
+    accounts: sled::Tree,
+    sessions: sled::Tree,
+    conversations: sled::Tree,
+    erasing: sled::Tree,
+    ledger_index: sled::Tree,
+    faq_edits: sled::Tree,
+    closures: sled::Tree,
+    broadcasts: sled::Tree,
+    deliveries: sled::Tree,
+}
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir`, owner-only, and checks the schema version.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
+        restrict_permissions(dir);
+        let db = sled::Config::new().path(dir).open().map_err(engine)?;
+        let meta = db.open_tree(META_TREE).map_err(engine)?;
+        match meta.get(SCHEMA_VERSION_KEY).map_err(engine)? {
+            None => {
+                meta.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(engine)?;
+            }
+            Some(v) => {
+                let found =
+                    <[u8; 4]>::try_from(v.as_ref())
+                        .map(u32::from_be_bytes)
+                        .map_err(|_| StoreError::Corrupt {
+                            tree: META_TREE,
+                            reason: "schema version".into(),
+                        })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema { found });
+                }
+                // Migrations from older schemas run here, in order, when there are any.
+            }
+        }
+        let citizens = db.open_tree(CITIZENS_TREE).map_err(engine)?;
+        let inbound = db.open_tree(INBOUND_TREE).map_err(engine)?;
+        let outbox = db.open_tree(OUTBOX_TREE).map_err(engine)?;
+        let sent = db.open_tree(SENT_TREE).map_err(engine)?;
+        let cases = db.open_tree(CASES_TREE).map_err(engine)?;
+        let ledger = db.open_tree(LEDGER_TREE).map_err(engine)?;
+        let audit = db.open_tree(AUDIT_TREE).map_err(engine)?;
+        let stats = db.open_tree(STATS_TREE).map_err(engine)?;
+        let accounts = db.open_tree(ACCOUNTS_TREE).map_err(engine)?;
+        let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
+        let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
+        let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
+        let indexed = db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == LEDGER_INDEX_TREE.as_bytes());
+        let ledger_index = db.open_tree(LEDGER_INDEX_TREE).map_err(engine)?;
+        let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
+        let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
+        let broadcasts = db.open_tree(BROADCASTS_TREE).map_err(engine)?;
+        let deliveries = db.open_tree(DELIVERIES_TREE).map_err(engine)?;
+        let store = SledStore {
+            broadcasts,
+            deliveries,
+            db,
+            citizens,
+            inbound,
+            outbox,
+            sent,
+            cases,
+            ledger,
+            audit,
+            stats,
+            accounts,
+            sessions,
+            conversations,
+            erasing,
+            ledger_index,
+            faq_edits,
+            closures,
+        };
+        if !indexed {
+            store.build_ledger_index()?;
+        }
+        Ok(store)
+    }
+}
+
+/// Adds `tree` to a transaction's trees when `used`; returns its index there (meaningless,
+/// and never read, when not used).
+fn join<'a>(trees: &mut Vec<&'a sled::Tree>, used: bool, tree: &'a sled::Tree) -> usize {
+    if used {
+        trees.push(tree);
+    }
+    trees.len() - 1
+}
+
+fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(k)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt {
+            tree,
+            reason: "key".into(),
+        })
+}
+
+impl SledStore {
+    /// Appends `value` under the next id of an increasing-id tree.
+    /// Indexes every ledger entry that names a citizen (a store written before the index).
+    fn build_ledger_index(&self) -> Result<(), StoreError> {
+        for (id, entry) in self.scan(&self.ledger, LEDGER_TREE, |_: &LedgerEntry| true)? {
+            if let Some(k) = entry.citizen_key() {
+                self.ledger_index
+                    .insert(ledger_index_key(&k, id), &[])
+                    .map_err(engine)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn append<T: serde::Serialize>(&self, tree: &sled::Tree, value: &T) -> Result<u64, StoreError> {
+        let id = self.db.generate_id().map_err(engine)?;
+        tree.insert(id.to_be_bytes(), encode(value)).map_err(engine)?;
+        Ok(id)
+    }
+
+    /// Every (id, value) of an increasing-id tree that `keep` accepts, oldest first.
+    fn scan<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        name: &'static str,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let value: T = decode_as(name, &v)?;
+            if keep(&value) {
+                out.push((u64_key(name, &k)?, value));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // Personal data: nobody but the service's own user reads the folder.
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_: &Path) {}
