@@ -7,21 +7,33 @@
 //! SIGKILL again and again and checks that the store opens with every flushed write.
 //!
 //! Files: this module opens the store and holds the tree handles and small helpers; `store`
-//! the [`Store`](crate::storage::Store) calls.
+//! the [`Store`](crate::storage::Store) calls; `index` the per-citizen index of the journal,
+//! outbox, sent and cases trees that an erasure reads instead of those trees whole.
 
 use std::path::Path;
 
+use sled::transaction::TransactionError;
+
 use crate::storage::keys::{
     ledger_index_key, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE,
-    CONVERSATIONS_TREE, DELIVERIES_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_INDEX_TREE, LEDGER_TREE,
-    META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    CONVERSATIONS_TREE, DELIVERIES_TREE, ENTRY_INDEX_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE,
+    LEDGER_INDEX_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use crate::storage::{decode_as, encode, LedgerEntry, StoreError, SCHEMA_VERSION};
 
+mod index;
 mod store;
 
 fn engine(e: sled::Error) -> StoreError {
     StoreError::Engine(e.to_string())
+}
+
+/// A failed transaction's error: ours as it was, sled's as an engine error.
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => engine(e),
+    }
 }
 
 /// A sled database holding sportello's trees. Cheap to clone (sled handles are `Arc`s).
@@ -42,6 +54,7 @@ pub struct SledStore {
     conversations: sled::Tree,
     erasing: sled::Tree,
     ledger_index: sled::Tree,
+    entry_index: sled::Tree,
     faq_edits: sled::Tree,
     closures: sled::Tree,
     broadcasts: sled::Tree,
@@ -87,11 +100,12 @@ impl SledStore {
         let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
         let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
         let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
-        let indexed = db
-            .tree_names()
-            .iter()
-            .any(|n| n.as_ref() == LEDGER_INDEX_TREE.as_bytes());
+        // Derived indexes missing (a store written before them) are built below.
+        let names = db.tree_names();
+        let exists = |tree: &str| names.iter().any(|n| n.as_ref() == tree.as_bytes());
+        let (ledger_indexed, entries_indexed) = (exists(LEDGER_INDEX_TREE), exists(ENTRY_INDEX_TREE));
         let ledger_index = db.open_tree(LEDGER_INDEX_TREE).map_err(engine)?;
+        let entry_index = db.open_tree(ENTRY_INDEX_TREE).map_err(engine)?;
         let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
         let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
         let broadcasts = db.open_tree(BROADCASTS_TREE).map_err(engine)?;
@@ -113,11 +127,15 @@ impl SledStore {
             conversations,
             erasing,
             ledger_index,
+            entry_index,
             faq_edits,
             closures,
         };
-        if !indexed {
+        if !ledger_indexed {
             store.build_ledger_index()?;
+        }
+        if !entries_indexed {
+            store.build_entry_index()?;
         }
         Ok(store)
     }
@@ -142,7 +160,6 @@ fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
 }
 
 impl SledStore {
-    /// Appends `value` under the next id of an increasing-id tree.
     /// Indexes every ledger entry that names a citizen (a store written before the index).
     fn build_ledger_index(&self) -> Result<(), StoreError> {
         for (id, entry) in self.scan(&self.ledger, LEDGER_TREE, |_: &LedgerEntry| true)? {
@@ -155,6 +172,7 @@ impl SledStore {
         Ok(())
     }
 
+    /// Appends `value` under the next id of an increasing-id tree.
     fn append<T: serde::Serialize>(&self, tree: &sled::Tree, value: &T) -> Result<u64, StoreError> {
         let id = self.db.generate_id().map_err(engine)?;
         tree.insert(id.to_be_bytes(), encode(value)).map_err(engine)?;

@@ -4,7 +4,8 @@
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::{engine, join, u64_key, SledStore};
+use super::index::{put_in, reindex, Indexable};
+use super::{engine, join, tx_error, u64_key, SledStore};
 use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 use crate::storage::keys::{
@@ -56,11 +57,7 @@ impl Store for SledStore {
     }
 
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
-        let swapped = self
-            .inbound
-            .compare_and_swap(dedupe, None as Option<&[u8]>, Some(encode(entry)))
-            .map_err(engine)?;
-        Ok(swapped.is_ok())
+        self.record_inbound_indexed(dedupe, entry)
     }
 
     fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
@@ -102,13 +99,19 @@ impl Store for SledStore {
         let st = join(&mut trees, !effects.counters.is_empty(), &self.stats);
         let cv = join(&mut trees, effects.wrote.is_some(), &self.conversations);
         let er = join(&mut trees, effects.erase, &self.erasing);
+        // The journal entry leaves the index (done, it names nobody); replies and cases enter it.
+        let indexed = dedupe.is_some() || !outbound.is_empty() || !effects.cases.is_empty();
+        let x = join(&mut trees, indexed, &self.entry_index);
         let result = trees.as_slice().transaction(|t| {
             let abort = ConflictableTransactionError::Abort;
             let (c, i, o) = (&t[0], &t[1], &t[2]);
             if let Some(d) = dedupe {
                 if let Some(v) = i.get(d)? {
                     let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(abort)?;
-                    i.insert(d, encode(&done_entry(entry)))?;
+                    let was = entry.index_key(d);
+                    let done = done_entry(entry);
+                    i.insert(d, encode(&done))?;
+                    reindex(&t[x], was, done.index_key(d))?;
                 }
             }
             match citizen {
@@ -120,7 +123,7 @@ impl Store for SledStore {
                 }
             }
             for (id, entry) in ids.iter().zip(outbound) {
-                o.insert(&id.to_be_bytes(), encode(entry))?;
+                put_in(o, &t[x], &id.to_be_bytes(), entry)?;
             }
             for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
                 t[l].insert(&id.to_be_bytes(), encode(entry))?;
@@ -129,7 +132,7 @@ impl Store for SledStore {
                 }
             }
             for (id, case) in case_ids.iter().zip(&effects.cases) {
-                t[cs].insert(&id.to_be_bytes(), encode(case))?;
+                put_in(&t[cs], &t[x], &id.to_be_bytes(), case)?;
             }
             for k in &counter_keys {
                 let n = t[st]
@@ -184,14 +187,15 @@ impl Store for SledStore {
     }
 
     fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
-        self.outbox.remove(id.to_be_bytes()).map_err(engine)?;
+        self.remove_indexed::<OutboundEntry>(&id.to_be_bytes())?;
         Ok(())
     }
 
     fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
         let key = id.to_be_bytes();
         // Compare-and-swap: an erasure removing the entry meanwhile must not see it written
-        // back, and nothing else rewrites an outbox entry, so this loops at most rarely.
+        // back, and nothing else rewrites an outbox entry, so this loops at most rarely. The
+        // entry's citizen does not change, so neither does its index entry.
         loop {
             let Some(old) = self.outbox.get(key).map_err(engine)? else {
                 return Ok(None);
@@ -213,8 +217,9 @@ impl Store for SledStore {
         for item in self.inbound.iter() {
             let (k, v) = item.map_err(engine)?;
             let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
-            if entry.done && entry.received_at < before {
-                self.inbound.remove(k).map_err(engine)?;
+            // A processed entry names nobody, but one journalled as done (over the
+            // citizen's rate limit) still does: removed with its index entry either way.
+            if entry.done && entry.received_at < before && self.remove_indexed::<InboundEntry>(&k)? {
                 removed += 1;
             }
         }
@@ -222,8 +227,7 @@ impl Store for SledStore {
     }
 
     fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
-        self.sent.insert(key, encode(entry)).map_err(engine)?;
-        Ok(())
+        self.put_indexed(key, entry)
     }
 
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
@@ -234,7 +238,9 @@ impl Store for SledStore {
     }
 
     fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
-        self.append(&self.cases, case)
+        let id = self.db.generate_id().map_err(engine)?;
+        self.put_indexed(&id.to_be_bytes(), case)?;
+        Ok(id)
     }
 
     fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
@@ -245,8 +251,7 @@ impl Store for SledStore {
     }
 
     fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
-        self.cases.insert(id.to_be_bytes(), encode(case)).map_err(engine)?;
-        Ok(())
+        self.put_indexed(&id.to_be_bytes(), case)
     }
 
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
@@ -264,10 +269,7 @@ impl Store for SledStore {
                 }
                 Ok(())
             })
-            .map_err(|e: TransactionError<StoreError>| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => engine(e),
-            })?;
+            .map_err(tx_error)?;
         Ok(id)
     }
 
@@ -291,28 +293,13 @@ impl Store for SledStore {
             n.citizen = 1;
         }
         self.conversations.remove(key.encode()?).map_err(engine)?;
-        for item in self.inbound.iter() {
-            let (k, v) = item.map_err(engine)?;
-            let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
-            if &entry.key == key {
-                self.inbound.insert(k, encode(&done_entry(entry))).map_err(engine)?;
-                n.journal += 1;
-            }
-        }
+        // The journal, outbox, sent and cases through their index: only this citizen's
+        // entries are read.
+        n.journal = self.scrub_indexed(key, |e: InboundEntry| Some(done_entry(e)))?;
         if !keep_outbox {
-            for (id, _) in self.scan(&self.outbox, OUTBOX_TREE, |e: &OutboundEntry| &e.key == key)? {
-                self.outbox.remove(id.to_be_bytes()).map_err(engine)?;
-                n.outbox += 1;
-            }
+            n.outbox = self.scrub_indexed(key, |_: OutboundEntry| None)?;
         }
-        for item in self.sent.iter() {
-            let (k, v) = item.map_err(engine)?;
-            let entry: SentEntry = decode_as(SENT_TREE, &v)?;
-            if &entry.key == key {
-                self.sent.remove(k).map_err(engine)?;
-                n.sent += 1;
-            }
-        }
+        n.sent = self.scrub_indexed(key, |_: SentEntry| None)?;
         for (id, _) in self.broadcasts(Some(&key.comune))? {
             if self
                 .deliveries
@@ -323,12 +310,7 @@ impl Store for SledStore {
                 n.outbox += 1;
             }
         }
-        for (id, case) in self.scan(&self.cases, CASES_TREE, |c: &ModerationCase| &c.key == key)? {
-            self.cases
-                .insert(id.to_be_bytes(), encode(&anonymized(case)))
-                .map_err(engine)?;
-            n.cases += 1;
-        }
+        n.cases = self.scrub_indexed(key, |c: ModerationCase| Some(anonymized(c)))?;
         // The ledger through its index: only this citizen's entries are read.
         let mut prefix = key.encode()?;
         prefix.push(0);
@@ -355,8 +337,7 @@ impl Store for SledStore {
         for item in self.sent.iter() {
             let (k, v) = item.map_err(engine)?;
             let entry: SentEntry = decode_as(SENT_TREE, &v)?;
-            if entry.sent_at < before {
-                self.sent.remove(k).map_err(engine)?;
+            if entry.sent_at < before && self.remove_indexed::<SentEntry>(&k)? {
                 removed += 1;
             }
         }
