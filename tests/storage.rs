@@ -933,6 +933,36 @@ fn sled_rebuilds_the_entry_index_of_an_older_store_and_erasure_uses_it() {
 }
 
 #[test]
+fn sled_builds_again_an_index_whose_build_a_crash_interrupted() {
+    use sportello::storage::keys::{index_built_key, ENTRY_INDEX_TREE, LEDGER_INDEX_TREE, META_TREE};
+    let dir = tempfile::tempdir().unwrap();
+    let x = CitizenKey::new("madone", "whatsapp", "393334445556");
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        history(&store, &x, 0);
+        store.flush().unwrap();
+    }
+    {
+        // What a crash during a first build can leave: the index trees there, only part of
+        // their entries (here every other one) and no record that the build finished.
+        let db = sled::open(dir.path()).unwrap();
+        let meta = db.open_tree(META_TREE).unwrap();
+        for tree in [ENTRY_INDEX_TREE, LEDGER_INDEX_TREE] {
+            let index = db.open_tree(tree).unwrap();
+            for k in index.iter().keys().step_by(2) {
+                index.remove(k.unwrap()).unwrap();
+            }
+            assert!(meta.remove(index_built_key(tree)).unwrap().is_some());
+        }
+        db.flush().unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert_entry_index_exact(&store);
+    assert_eq!(store.scrub_citizen(&x, false).unwrap(), LEFT_BEHIND);
+    assert!(store.mentions(&x.citizen).unwrap().is_empty());
+}
+
+#[test]
 fn sled_erasure_reads_only_the_citizens_own_entries() {
     use sportello::storage::keys::{CASES_TREE, INBOUND_TREE, OUTBOX_TREE, SENT_TREE};
     let dir = tempfile::tempdir().unwrap();

@@ -5,6 +5,7 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `schema_version` | u32, big-endian |
+//! | `meta` | `index_built 0x00 tree-name` | empty (sled only): that derived index (`citizenkey_ledgerid`, `citizenkey_entrykey`) was built whole |
 //! | `citizenkey_citizen` | `comune 0x00 channel 0x00 citizen-id` | the citizen record, JSON |
 //! | `inboundid_inbound` | `channel 0x00 route 0x00 provider-message-id` | [`InboundEntry`](super::InboundEntry), JSON: the message until processed, then only the fact it was seen (deduplication of redeliveries) |
 //! | `sentid_sent` | `channel 0x00 provider-message-id` | [`SentEntry`](super::SentEntry), JSON: delivery of a message the provider accepted |
@@ -94,6 +95,13 @@ pub fn entry_index_key(citizen_key: &[u8], tree: Indexed, entry: &[u8]) -> Vec<u
     k.extend_from_slice(entry);
     k
 }
+
+/// The `meta` key recording that a derived index (`tree`) was built whole: without it the
+/// index is built (again) at open, since a crash may have left it half built.
+pub fn index_built_key(tree: &str) -> Vec<u8> {
+    [b"index_built\0".as_slice(), tree.as_bytes()].concat()
+}
+
 pub const FAQ_EDITS_TREE: &str = "faqkey_edit";
 pub const CLOSURES_TREE: &str = "closurekey_closure";
 

@@ -199,21 +199,24 @@ impl SledStore {
     }
 
     /// Indexes every entry of the four trees that names a citizen (a store written before
-    /// the index, or whose index build was interrupted). Safe to repeat.
-    pub(super) fn build_entry_index(&self) -> Result<(), StoreError> {
-        self.index_tree::<InboundEntry>()?;
-        self.index_tree::<OutboundEntry>()?;
-        self.index_tree::<SentEntry>()?;
-        self.index_tree::<ModerationCase>()
+    /// the index, or whose index build was interrupted). Safe to repeat. Returns how many
+    /// index entries it wrote.
+    pub(super) fn build_entry_index(&self) -> Result<usize, StoreError> {
+        Ok(self.index_tree::<InboundEntry>()?
+            + self.index_tree::<OutboundEntry>()?
+            + self.index_tree::<SentEntry>()?
+            + self.index_tree::<ModerationCase>()?)
     }
 
-    fn index_tree<T: Indexable>(&self) -> Result<(), StoreError> {
+    fn index_tree<T: Indexable>(&self) -> Result<usize, StoreError> {
+        let mut written = 0;
         for item in self.indexed_tree(T::TREE).iter() {
             let (k, v) = item.map_err(engine)?;
             if let Some(index_key) = decode_as::<T>(T::NAME, &v)?.index_key(&k) {
                 self.entry_index.insert(index_key, &[]).map_err(engine)?;
+                written += 1;
             }
         }
-        Ok(())
+        Ok(written)
     }
 }

@@ -15,8 +15,8 @@ use std::path::Path;
 use sled::transaction::TransactionError;
 
 use crate::storage::keys::{
-    ledger_index_key, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE,
-    CONVERSATIONS_TREE, DELIVERIES_TREE, ENTRY_INDEX_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE,
+    index_built_key, ledger_index_key, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE,
+    CLOSURES_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE, ENTRY_INDEX_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE,
     LEDGER_INDEX_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
 };
 use crate::storage::{decode_as, encode, LedgerEntry, StoreError, SCHEMA_VERSION};
@@ -100,7 +100,7 @@ impl SledStore {
         let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
         let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
         let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
-        // Derived indexes missing (a store written before them) are built below.
+        // Derived indexes missing (a store written before them) or half built are built below.
         let names = db.tree_names();
         let exists = |tree: &str| names.iter().any(|n| n.as_ref() == tree.as_bytes());
         let (ledger_indexed, entries_indexed) = (exists(LEDGER_INDEX_TREE), exists(ENTRY_INDEX_TREE));
@@ -131,13 +131,33 @@ impl SledStore {
             faq_edits,
             closures,
         };
-        if !ledger_indexed {
-            store.build_ledger_index()?;
-        }
-        if !entries_indexed {
-            store.build_entry_index()?;
-        }
+        store.ensure_index(&meta, LEDGER_INDEX_TREE, ledger_indexed, SledStore::build_ledger_index)?;
+        store.ensure_index(&meta, ENTRY_INDEX_TREE, entries_indexed, SledStore::build_entry_index)?;
         Ok(store)
+    }
+
+    /// Builds a derived index unless its tree exists and `meta` records that it was built
+    /// whole. The tree existing is not enough: sled may have made the new tree and part of
+    /// its entries durable before a crash in the middle of a build, and an erasure would
+    /// then miss what was not indexed yet. So the record is written only once the build is
+    /// durable, and a build interrupted runs again whole at the next open (writing an
+    /// entry twice is harmless). `build` returns how many entries it wrote.
+    fn ensure_index(
+        &self,
+        meta: &sled::Tree,
+        tree: &str,
+        exists: bool,
+        build: fn(&SledStore) -> Result<usize, StoreError>,
+    ) -> Result<(), StoreError> {
+        let built = index_built_key(tree);
+        if exists && meta.get(&built).map_err(engine)?.is_some() {
+            return Ok(());
+        }
+        if build(self)? > 0 {
+            self.db.flush().map_err(engine)?;
+        }
+        meta.insert(built, &[]).map_err(engine)?;
+        Ok(())
     }
 }
 
@@ -160,16 +180,19 @@ fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
 }
 
 impl SledStore {
-    /// Indexes every ledger entry that names a citizen (a store written before the index).
-    fn build_ledger_index(&self) -> Result<(), StoreError> {
+    /// Indexes every ledger entry that names a citizen (a store written before the index, or
+    /// whose index build was interrupted); returns how many index entries it wrote.
+    fn build_ledger_index(&self) -> Result<usize, StoreError> {
+        let mut written = 0;
         for (id, entry) in self.scan(&self.ledger, LEDGER_TREE, |_: &LedgerEntry| true)? {
             if let Some(k) = entry.citizen_key() {
                 self.ledger_index
                     .insert(ledger_index_key(&k, id), &[])
                     .map_err(engine)?;
+                written += 1;
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Appends `value` under the next id of an increasing-id tree.
