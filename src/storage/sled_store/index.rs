@@ -1,13 +1,14 @@
 //! The per-citizen index of the journal, outbox, sent and cases trees (`citizenkey_entrykey`,
 //! see `keys.rs`), so that erasing one citizen reads that citizen's entries only, not
-//! every tree whole (which made a store with a long history erase in time proportional
-//! to it, and a benchmark subscribing and leaving in a loop quadratic).
+//! every tree whole (an erasure took time in proportion to the store's whole history).
 //!
-//! The index is derived data: every write of one of those trees goes through here and
-//! changes its index entry in the same sled transaction, so that a crash never leaves an
-//! entry that names a citizen without its index entry (an erasure would miss it). The
-//! opposite, an index entry whose entry is gone or names nobody any more, is harmless: the
-//! erasure skips it and deletes it. Stores written before the index get it built at open.
+//! The index is derived data: every write that adds, removes or replaces an entry of those
+//! trees goes through here and changes the index in the same sled transaction (only
+//! `mark_outbound` writes directly: it flips a flag and never changes whom an entry names),
+//! so that a crash never leaves an entry that names a citizen without its index entry (an
+//! erasure would miss it). The opposite, an index entry whose entry is gone or names nobody
+//! any more, is harmless: the erasure skips it and deletes it. Stores written before the
+//! index get it built at open.
 //!
 //! This module must not decide *what* an erasure removes (that is `Store::scrub_citizen`'s
 //! contract, in `store.rs`): it finds the entries and applies the change it is given.
