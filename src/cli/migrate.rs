@@ -13,7 +13,7 @@ use anyhow::{bail, Context};
 
 use super::common::open_postgres;
 use crate::storage::backup::Records;
-use crate::storage::keys::META_TREE;
+use crate::storage::keys::{ENTRY_INDEX_TREE, LEDGER_INDEX_TREE, META_TREE};
 use crate::storage::postgres::{checksums, TreeSum, DEFAULT_CONNECTIONS, TREES};
 use crate::storage::{SledStore, Store};
 
@@ -65,8 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// does not know is refused rather than silently dropped.
 fn copied_trees(mut records: Records) -> anyhow::Result<Records> {
     records.remove(META_TREE);
-    // Derived on sled only (PostgreSQL indexes the ledger by its citizen column).
-    records.remove(crate::storage::keys::LEDGER_INDEX_TREE);
+    // Derived on sled only (PostgreSQL indexes the ledger, journal, outbox, sent and cases
+    // tables by their citizen column).
+    records.remove(LEDGER_INDEX_TREE);
+    records.remove(ENTRY_INDEX_TREE);
     if records.get(SLED_DEFAULT_TREE).is_some_and(BTreeMap::is_empty) {
         records.remove(SLED_DEFAULT_TREE);
     }
@@ -135,7 +137,14 @@ mod tests {
         );
         r.insert(SLED_DEFAULT_TREE.into(), BTreeMap::new());
         r.insert("citizenkey_citizen".into(), BTreeMap::new());
-        assert_eq!(copied_trees(r.clone()).unwrap().len(), 1);
+        for derived in [LEDGER_INDEX_TREE, ENTRY_INDEX_TREE] {
+            r.insert(derived.into(), BTreeMap::from([(b"k".to_vec(), Vec::new())]));
+        }
+        assert_eq!(
+            copied_trees(r.clone()).unwrap().len(),
+            1,
+            "the sled-only indexes stay behind"
+        );
         r.insert("mystery".into(), BTreeMap::from([(b"k".to_vec(), b"v".to_vec())]));
         assert!(copied_trees(r).is_err());
     }

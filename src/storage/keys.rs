@@ -5,6 +5,7 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `schema_version` | u32, big-endian |
+//! | `meta` | `index_built 0x00 tree-name` | empty (sled only): that derived index (`citizenkey_ledgerid`, `citizenkey_entrykey`) was built whole |
 //! | `citizenkey_citizen` | `comune 0x00 channel 0x00 citizen-id` | the citizen record, JSON |
 //! | `inboundid_inbound` | `channel 0x00 route 0x00 provider-message-id` | [`InboundEntry`](super::InboundEntry), JSON: the message until processed, then only the fact it was seen (deduplication of redeliveries) |
 //! | `sentid_sent` | `channel 0x00 provider-message-id` | [`SentEntry`](super::SentEntry), JSON: delivery of a message the provider accepted |
@@ -16,6 +17,7 @@
 //! | `tokenhash_session` | SHA-256 hex of the session token | [`Session`](super::Session), JSON |
 //! | `citizenkey_conversation` | as `citizenkey_citizen` | [`Conversation`](super::Conversation), JSON: personal data, erased with the citizen |
 //! | `citizenkey_ledgerid` | `citizenkey 0x00` u64 big-endian | empty (sled only): the ledger entries that name a citizen, derived from `ledgerid_entry` and rebuilt at open when missing |
+//! | `citizenkey_entrykey` | `citizenkey 0x00 tag entry-key`, tag `i` journal (the `inboundid_inbound` key), `o` outbox (u64 BE), `s` sent (the `sentid_sent` key), `c` case (u64 BE) | empty (sled only): the journal, outbox, sent and case entries that name a citizen, derived from those trees and rebuilt at open when missing; a processed journal entry or an anonymized case names nobody and is not indexed. Personal data (the key): removed with the entries |
 //! | `citizenkey_erasing` | as `citizenkey_citizen` | empty: a leaver whose erasure a step committed and whose scrub has not finished |
 //! | `faqkey_edit` | `comune 0x00 entry-id 0x00 lang` | [`FaqEdit`](super::FaqEdit), JSON: an FAQ entry edited, added or deleted in the console, overlaid on `faq/<comune>.toml` |
 //! | `closurekey_closure` | `comune 0x00 YYYY-MM-DD` | [`ClosureEdit`](super::ClosureEdit), JSON: a one-off closure added (or a flow file's closure removed) in the console |
@@ -57,6 +59,49 @@ pub fn ledger_index_key(citizen_key: &[u8], id: u64) -> Vec<u8> {
     k.extend_from_slice(&id.to_be_bytes());
     k
 }
+
+/// sled only, derived from the journal, outbox, sent and cases trees (rebuilt at open when
+/// missing): which of their entries name a citizen, so an erasure reads only those. One
+/// tree for the four, so that a step's transaction joins one index tree, not four.
+pub const ENTRY_INDEX_TREE: &str = "citizenkey_entrykey";
+
+/// The tree an entry index key points into: the byte after the citizen's key and 0x00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Indexed {
+    /// `inboundid_inbound`; the entry's key is the deduplication key.
+    Inbound = b'i',
+    /// `outboxid_outbound`; the entry's key is its id (u64 big-endian).
+    Outbox = b'o',
+    /// `sentid_sent`; the entry's key is `keys::sent_key`.
+    Sent = b's',
+    /// `caseid_case`; the entry's key is its id (u64 big-endian).
+    Case = b'c',
+}
+
+/// The prefix of every index entry of one citizen (`citizen_key` encoded) in one tree.
+pub fn entry_index_prefix(citizen_key: &[u8], tree: Indexed) -> Vec<u8> {
+    let mut k = Vec::with_capacity(citizen_key.len() + 2);
+    k.extend_from_slice(citizen_key);
+    k.push(0);
+    k.push(tree as u8);
+    k
+}
+
+/// The key of an entry index entry: the citizen's key, 0x00, the tree's tag byte, then the
+/// entry's key in that tree, whatever its length (it is what follows the prefix).
+pub fn entry_index_key(citizen_key: &[u8], tree: Indexed, entry: &[u8]) -> Vec<u8> {
+    let mut k = entry_index_prefix(citizen_key, tree);
+    k.extend_from_slice(entry);
+    k
+}
+
+/// The `meta` key recording that a derived index (`tree`) was built whole: without it the
+/// index is built (again) at open, since a crash may have left it half built.
+pub fn index_built_key(tree: &str) -> Vec<u8> {
+    [b"index_built\0".as_slice(), tree.as_bytes()].concat()
+}
+
 pub const FAQ_EDITS_TREE: &str = "faqkey_edit";
 pub const CLOSURES_TREE: &str = "closurekey_closure";
 

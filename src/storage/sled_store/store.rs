@@ -1,199 +1,24 @@
-//! The sled backend (0.34, the stable on-disk format), the embedded default under `./data`.
-//!
-//! sled buffers writes and makes them durable on `flush` (and every 500 ms on its own), so a
-//! crash loses at most what was written since the last flush: callers flush before they
-//! acknowledge anything (see `dialogue::runner`). sled has open reports of a database that
-//! no longer opens after a kill (spacejam/sled#1533): `tests/crash.rs` kills a writer with
-//! SIGKILL again and again and checks that the store opens with every flushed write.
-
-use std::path::Path;
+//! The [`Store`] calls on sled: each a read or write of the trees `keys.rs` documents. What
+//! the trees hold and how the store opens is in the parent module.
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
-use super::keys::{
+use super::index::{put_in, reindex, Indexable};
+use super::{engine, join, tx_error, u64_key, SledStore};
+use crate::broadcast::{Broadcast, Delivery};
+use crate::dialogue::Citizen;
+use crate::storage::keys::{
     closure_key, comune_prefix, decode_delivery_key, delivery_key, faq_edit_key, ledger_index_key, stat_key,
     CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE,
     CONVERSATIONS_TREE, DELIVERIES_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_INDEX_TREE, LEDGER_TREE,
-    META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    OUTBOX_TREE, SENT_TREE, SESSIONS_TREE,
 };
-use super::{
+use crate::storage::{
     anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
     InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,
-    StoreError, SCHEMA_VERSION,
+    StoreError,
 };
-use crate::broadcast::{Broadcast, Delivery};
-use crate::dialogue::Citizen;
-
-fn engine(e: sled::Error) -> StoreError {
-    StoreError::Engine(e.to_string())
-}
-
-/// A sled database holding sportello's trees. Cheap to clone (sled handles are `Arc`s).
-#[derive(Clone)]
-pub struct SledStore {
-    // The handles are visible to sibling modules (backup) but not outside storage.
-    pub(super) db: sled::Db,
-    citizens: sled::Tree,
-    inbound: sled::Tree,
-    outbox: sled::Tree,
-    sent: sled::Tree,
-    cases: sled::Tree,
-    ledger: sled::Tree,
-    audit: sled::Tree,
-    stats: sled::Tree,
-    accounts: sled::Tree,
-    sessions: sled::Tree,
-    conversations: sled::Tree,
-    erasing: sled::Tree,
-    ledger_index: sled::Tree,
-    faq_edits: sled::Tree,
-    closures: sled::Tree,
-    broadcasts: sled::Tree,
-    deliveries: sled::Tree,
-}
-
-impl SledStore {
-    /// Opens (or creates) the database in `dir`, owner-only, and checks the schema version.
-    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
-        restrict_permissions(dir);
-        let db = sled::Config::new().path(dir).open().map_err(engine)?;
-        let meta = db.open_tree(META_TREE).map_err(engine)?;
-        match meta.get(SCHEMA_VERSION_KEY).map_err(engine)? {
-            None => {
-                meta.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())
-                    .map_err(engine)?;
-            }
-            Some(v) => {
-                let found =
-                    <[u8; 4]>::try_from(v.as_ref())
-                        .map(u32::from_be_bytes)
-                        .map_err(|_| StoreError::Corrupt {
-                            tree: META_TREE,
-                            reason: "schema version".into(),
-                        })?;
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::NewerSchema { found });
-                }
-                // Migrations from older schemas run here, in order, when there are any.
-            }
-        }
-        let citizens = db.open_tree(CITIZENS_TREE).map_err(engine)?;
-        let inbound = db.open_tree(INBOUND_TREE).map_err(engine)?;
-        let outbox = db.open_tree(OUTBOX_TREE).map_err(engine)?;
-        let sent = db.open_tree(SENT_TREE).map_err(engine)?;
-        let cases = db.open_tree(CASES_TREE).map_err(engine)?;
-        let ledger = db.open_tree(LEDGER_TREE).map_err(engine)?;
-        let audit = db.open_tree(AUDIT_TREE).map_err(engine)?;
-        let stats = db.open_tree(STATS_TREE).map_err(engine)?;
-        let accounts = db.open_tree(ACCOUNTS_TREE).map_err(engine)?;
-        let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
-        let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
-        let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
-        let indexed = db
-            .tree_names()
-            .iter()
-            .any(|n| n.as_ref() == LEDGER_INDEX_TREE.as_bytes());
-        let ledger_index = db.open_tree(LEDGER_INDEX_TREE).map_err(engine)?;
-        let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
-        let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
-        let broadcasts = db.open_tree(BROADCASTS_TREE).map_err(engine)?;
-        let deliveries = db.open_tree(DELIVERIES_TREE).map_err(engine)?;
-        let store = SledStore {
-            broadcasts,
-            deliveries,
-            db,
-            citizens,
-            inbound,
-            outbox,
-            sent,
-            cases,
-            ledger,
-            audit,
-            stats,
-            accounts,
-            sessions,
-            conversations,
-            erasing,
-            ledger_index,
-            faq_edits,
-            closures,
-        };
-        if !indexed {
-            store.build_ledger_index()?;
-        }
-        Ok(store)
-    }
-}
-
-/// Adds `tree` to a transaction's trees when `used`; returns its index there (meaningless,
-/// and never read, when not used).
-fn join<'a>(trees: &mut Vec<&'a sled::Tree>, used: bool, tree: &'a sled::Tree) -> usize {
-    if used {
-        trees.push(tree);
-    }
-    trees.len() - 1
-}
-
-fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
-    <[u8; 8]>::try_from(k)
-        .map(u64::from_be_bytes)
-        .map_err(|_| StoreError::Corrupt {
-            tree,
-            reason: "key".into(),
-        })
-}
-
-impl SledStore {
-    /// Appends `value` under the next id of an increasing-id tree.
-    /// Indexes every ledger entry that names a citizen (a store written before the index).
-    fn build_ledger_index(&self) -> Result<(), StoreError> {
-        for (id, entry) in self.scan(&self.ledger, LEDGER_TREE, |_: &LedgerEntry| true)? {
-            if let Some(k) = entry.citizen_key() {
-                self.ledger_index
-                    .insert(ledger_index_key(&k, id), &[])
-                    .map_err(engine)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn append<T: serde::Serialize>(&self, tree: &sled::Tree, value: &T) -> Result<u64, StoreError> {
-        let id = self.db.generate_id().map_err(engine)?;
-        tree.insert(id.to_be_bytes(), encode(value)).map_err(engine)?;
-        Ok(id)
-    }
-
-    /// Every (id, value) of an increasing-id tree that `keep` accepts, oldest first.
-    fn scan<T: serde::de::DeserializeOwned>(
-        &self,
-        tree: &sled::Tree,
-        name: &'static str,
-        keep: impl Fn(&T) -> bool,
-    ) -> Result<Vec<(u64, T)>, StoreError> {
-        let mut out = Vec::new();
-        for item in tree.iter() {
-            let (k, v) = item.map_err(engine)?;
-            let value: T = decode_as(name, &v)?;
-            if keep(&value) {
-                out.push((u64_key(name, &k)?, value));
-            }
-        }
-        Ok(out)
-    }
-}
-
-#[cfg(unix)]
-fn restrict_permissions(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    // Personal data: nobody but the service's own user reads the folder.
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_: &Path) {}
 
 impl Store for SledStore {
     fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
@@ -232,11 +57,7 @@ impl Store for SledStore {
     }
 
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
-        let swapped = self
-            .inbound
-            .compare_and_swap(dedupe, None as Option<&[u8]>, Some(encode(entry)))
-            .map_err(engine)?;
-        Ok(swapped.is_ok())
+        self.record_inbound_indexed(dedupe, entry)
     }
 
     fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
@@ -278,13 +99,19 @@ impl Store for SledStore {
         let st = join(&mut trees, !effects.counters.is_empty(), &self.stats);
         let cv = join(&mut trees, effects.wrote.is_some(), &self.conversations);
         let er = join(&mut trees, effects.erase, &self.erasing);
+        // The journal entry leaves the index (done, it names nobody); replies and cases enter it.
+        let indexed = dedupe.is_some() || !outbound.is_empty() || !effects.cases.is_empty();
+        let x = join(&mut trees, indexed, &self.entry_index);
         let result = trees.as_slice().transaction(|t| {
             let abort = ConflictableTransactionError::Abort;
             let (c, i, o) = (&t[0], &t[1], &t[2]);
             if let Some(d) = dedupe {
                 if let Some(v) = i.get(d)? {
                     let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(abort)?;
-                    i.insert(d, encode(&done_entry(entry)))?;
+                    let was = entry.index_key(d);
+                    let done = done_entry(entry);
+                    i.insert(d, encode(&done))?;
+                    reindex(&t[x], was, done.index_key(d))?;
                 }
             }
             match citizen {
@@ -296,7 +123,7 @@ impl Store for SledStore {
                 }
             }
             for (id, entry) in ids.iter().zip(outbound) {
-                o.insert(&id.to_be_bytes(), encode(entry))?;
+                put_in(o, &t[x], &id.to_be_bytes(), entry)?;
             }
             for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
                 t[l].insert(&id.to_be_bytes(), encode(entry))?;
@@ -305,7 +132,7 @@ impl Store for SledStore {
                 }
             }
             for (id, case) in case_ids.iter().zip(&effects.cases) {
-                t[cs].insert(&id.to_be_bytes(), encode(case))?;
+                put_in(&t[cs], &t[x], &id.to_be_bytes(), case)?;
             }
             for k in &counter_keys {
                 let n = t[st]
@@ -360,14 +187,15 @@ impl Store for SledStore {
     }
 
     fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
-        self.outbox.remove(id.to_be_bytes()).map_err(engine)?;
+        self.remove_indexed::<OutboundEntry>(&id.to_be_bytes())?;
         Ok(())
     }
 
     fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
         let key = id.to_be_bytes();
         // Compare-and-swap: an erasure removing the entry meanwhile must not see it written
-        // back, and nothing else rewrites an outbox entry, so this loops at most rarely.
+        // back, and nothing else rewrites an outbox entry, so this loops at most rarely. The
+        // entry's citizen does not change, so neither does its index entry.
         loop {
             let Some(old) = self.outbox.get(key).map_err(engine)? else {
                 return Ok(None);
@@ -389,8 +217,9 @@ impl Store for SledStore {
         for item in self.inbound.iter() {
             let (k, v) = item.map_err(engine)?;
             let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
-            if entry.done && entry.received_at < before {
-                self.inbound.remove(k).map_err(engine)?;
+            // A processed entry names nobody, but one journalled as done (over the
+            // citizen's rate limit) still does: removed with its index entry either way.
+            if entry.done && entry.received_at < before && self.remove_indexed::<InboundEntry>(&k)? {
                 removed += 1;
             }
         }
@@ -398,8 +227,7 @@ impl Store for SledStore {
     }
 
     fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
-        self.sent.insert(key, encode(entry)).map_err(engine)?;
-        Ok(())
+        self.put_indexed(key, entry)
     }
 
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
@@ -410,7 +238,9 @@ impl Store for SledStore {
     }
 
     fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
-        self.append(&self.cases, case)
+        let id = self.db.generate_id().map_err(engine)?;
+        self.put_indexed(&id.to_be_bytes(), case)?;
+        Ok(id)
     }
 
     fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
@@ -421,8 +251,7 @@ impl Store for SledStore {
     }
 
     fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
-        self.cases.insert(id.to_be_bytes(), encode(case)).map_err(engine)?;
-        Ok(())
+        self.put_indexed(&id.to_be_bytes(), case)
     }
 
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
@@ -440,10 +269,7 @@ impl Store for SledStore {
                 }
                 Ok(())
             })
-            .map_err(|e: TransactionError<StoreError>| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => engine(e),
-            })?;
+            .map_err(tx_error)?;
         Ok(id)
     }
 
@@ -467,28 +293,13 @@ impl Store for SledStore {
             n.citizen = 1;
         }
         self.conversations.remove(key.encode()?).map_err(engine)?;
-        for item in self.inbound.iter() {
-            let (k, v) = item.map_err(engine)?;
-            let entry: InboundEntry = decode_as(INBOUND_TREE, &v)?;
-            if &entry.key == key {
-                self.inbound.insert(k, encode(&done_entry(entry))).map_err(engine)?;
-                n.journal += 1;
-            }
-        }
+        // The journal, outbox, sent and cases through their index: only this citizen's
+        // entries are read.
+        n.journal = self.scrub_indexed(key, |e: InboundEntry| Some(done_entry(e)))?;
         if !keep_outbox {
-            for (id, _) in self.scan(&self.outbox, OUTBOX_TREE, |e: &OutboundEntry| &e.key == key)? {
-                self.outbox.remove(id.to_be_bytes()).map_err(engine)?;
-                n.outbox += 1;
-            }
+            n.outbox = self.scrub_indexed(key, |_: OutboundEntry| None)?;
         }
-        for item in self.sent.iter() {
-            let (k, v) = item.map_err(engine)?;
-            let entry: SentEntry = decode_as(SENT_TREE, &v)?;
-            if &entry.key == key {
-                self.sent.remove(k).map_err(engine)?;
-                n.sent += 1;
-            }
-        }
+        n.sent = self.scrub_indexed(key, |_: SentEntry| None)?;
         for (id, _) in self.broadcasts(Some(&key.comune))? {
             if self
                 .deliveries
@@ -499,12 +310,7 @@ impl Store for SledStore {
                 n.outbox += 1;
             }
         }
-        for (id, case) in self.scan(&self.cases, CASES_TREE, |c: &ModerationCase| &c.key == key)? {
-            self.cases
-                .insert(id.to_be_bytes(), encode(&anonymized(case)))
-                .map_err(engine)?;
-            n.cases += 1;
-        }
+        n.cases = self.scrub_indexed(key, |c: ModerationCase| Some(anonymized(c)))?;
         // The ledger through its index: only this citizen's entries are read.
         let mut prefix = key.encode()?;
         prefix.push(0);
@@ -531,8 +337,7 @@ impl Store for SledStore {
         for item in self.sent.iter() {
             let (k, v) = item.map_err(engine)?;
             let entry: SentEntry = decode_as(SENT_TREE, &v)?;
-            if entry.sent_at < before {
-                self.sent.remove(k).map_err(engine)?;
+            if entry.sent_at < before && self.remove_indexed::<SentEntry>(&k)? {
                 removed += 1;
             }
         }

@@ -1,0 +1,232 @@
+//! The sled backend (0.34, the stable on-disk format), the embedded default under `./data`.
+//!
+//! sled buffers writes and makes them durable on `flush` (and every 500 ms on its own), so a
+//! crash loses at most what was written since the last flush: callers flush before they
+//! acknowledge anything (see `dialogue::runner`). sled has open reports of a database that
+//! no longer opens after a kill (spacejam/sled#1533): `tests/crash.rs` kills a writer with
+//! SIGKILL again and again and checks that the store opens with every flushed write.
+//!
+//! Files: this module opens the store and holds the tree handles and small helpers; `store`
+//! the [`Store`](crate::storage::Store) calls; `index` the per-citizen index of the journal,
+//! outbox, sent and cases trees that an erasure reads instead of those trees whole.
+
+use std::path::Path;
+
+use sled::transaction::TransactionError;
+
+use crate::storage::keys::{
+    index_built_key, ledger_index_key, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE,
+    CLOSURES_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE, ENTRY_INDEX_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE,
+    LEDGER_INDEX_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+};
+use crate::storage::{decode_as, encode, LedgerEntry, StoreError, SCHEMA_VERSION};
+
+mod index;
+mod store;
+
+fn engine(e: sled::Error) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+/// A failed transaction's error: ours as it was, sled's as an engine error.
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => engine(e),
+    }
+}
+
+/// A sled database holding sportello's trees. Cheap to clone (sled handles are `Arc`s).
+#[derive(Clone)]
+pub struct SledStore {
+    // The handles are visible to sibling modules (backup) but not outside storage.
+    pub(super) db: sled::Db,
+    citizens: sled::Tree,
+    inbound: sled::Tree,
+    outbox: sled::Tree,
+    sent: sled::Tree,
+    cases: sled::Tree,
+    ledger: sled::Tree,
+    audit: sled::Tree,
+    stats: sled::Tree,
+    accounts: sled::Tree,
+    sessions: sled::Tree,
+    conversations: sled::Tree,
+    erasing: sled::Tree,
+    ledger_index: sled::Tree,
+    entry_index: sled::Tree,
+    faq_edits: sled::Tree,
+    closures: sled::Tree,
+    broadcasts: sled::Tree,
+    deliveries: sled::Tree,
+}
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir`, owner-only, and checks the schema version.
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
+        restrict_permissions(dir);
+        let db = sled::Config::new().path(dir).open().map_err(engine)?;
+        let meta = db.open_tree(META_TREE).map_err(engine)?;
+        match meta.get(SCHEMA_VERSION_KEY).map_err(engine)? {
+            None => {
+                meta.insert(SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(engine)?;
+            }
+            Some(v) => {
+                let found =
+                    <[u8; 4]>::try_from(v.as_ref())
+                        .map(u32::from_be_bytes)
+                        .map_err(|_| StoreError::Corrupt {
+                            tree: META_TREE,
+                            reason: "schema version".into(),
+                        })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema { found });
+                }
+                // Migrations from older schemas run here, in order, when there are any.
+            }
+        }
+        let citizens = db.open_tree(CITIZENS_TREE).map_err(engine)?;
+        let inbound = db.open_tree(INBOUND_TREE).map_err(engine)?;
+        let outbox = db.open_tree(OUTBOX_TREE).map_err(engine)?;
+        let sent = db.open_tree(SENT_TREE).map_err(engine)?;
+        let cases = db.open_tree(CASES_TREE).map_err(engine)?;
+        let ledger = db.open_tree(LEDGER_TREE).map_err(engine)?;
+        let audit = db.open_tree(AUDIT_TREE).map_err(engine)?;
+        let stats = db.open_tree(STATS_TREE).map_err(engine)?;
+        let accounts = db.open_tree(ACCOUNTS_TREE).map_err(engine)?;
+        let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
+        let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
+        let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
+        // Derived indexes missing (a store written before them) or half built are built below.
+        let names = db.tree_names();
+        let exists = |tree: &str| names.iter().any(|n| n.as_ref() == tree.as_bytes());
+        let (ledger_indexed, entries_indexed) = (exists(LEDGER_INDEX_TREE), exists(ENTRY_INDEX_TREE));
+        let ledger_index = db.open_tree(LEDGER_INDEX_TREE).map_err(engine)?;
+        let entry_index = db.open_tree(ENTRY_INDEX_TREE).map_err(engine)?;
+        let faq_edits = db.open_tree(FAQ_EDITS_TREE).map_err(engine)?;
+        let closures = db.open_tree(CLOSURES_TREE).map_err(engine)?;
+        let broadcasts = db.open_tree(BROADCASTS_TREE).map_err(engine)?;
+        let deliveries = db.open_tree(DELIVERIES_TREE).map_err(engine)?;
+        let store = SledStore {
+            broadcasts,
+            deliveries,
+            db,
+            citizens,
+            inbound,
+            outbox,
+            sent,
+            cases,
+            ledger,
+            audit,
+            stats,
+            accounts,
+            sessions,
+            conversations,
+            erasing,
+            ledger_index,
+            entry_index,
+            faq_edits,
+            closures,
+        };
+        store.ensure_index(&meta, LEDGER_INDEX_TREE, ledger_indexed, SledStore::build_ledger_index)?;
+        store.ensure_index(&meta, ENTRY_INDEX_TREE, entries_indexed, SledStore::build_entry_index)?;
+        Ok(store)
+    }
+
+    /// Builds a derived index unless its tree exists and `meta` records that it was built
+    /// whole. The tree existing is not enough: sled may have made the new tree and part of
+    /// its entries durable before a crash in the middle of a build, and an erasure would
+    /// then miss what was not indexed yet. So the record is written only once the build is
+    /// durable, and a build interrupted runs again whole at the next open (writing an
+    /// entry twice is harmless). `build` returns how many entries it wrote.
+    fn ensure_index(
+        &self,
+        meta: &sled::Tree,
+        tree: &str,
+        exists: bool,
+        build: fn(&SledStore) -> Result<usize, StoreError>,
+    ) -> Result<(), StoreError> {
+        let built = index_built_key(tree);
+        if exists && meta.get(&built).map_err(engine)?.is_some() {
+            return Ok(());
+        }
+        if build(self)? > 0 {
+            self.db.flush().map_err(engine)?;
+        }
+        meta.insert(built, &[]).map_err(engine)?;
+        Ok(())
+    }
+}
+
+/// Adds `tree` to a transaction's trees when `used`; returns its index there (meaningless,
+/// and never read, when not used).
+fn join<'a>(trees: &mut Vec<&'a sled::Tree>, used: bool, tree: &'a sled::Tree) -> usize {
+    if used {
+        trees.push(tree);
+    }
+    trees.len() - 1
+}
+
+fn u64_key(tree: &'static str, k: &[u8]) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(k)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt {
+            tree,
+            reason: "key".into(),
+        })
+}
+
+impl SledStore {
+    /// Indexes every ledger entry that names a citizen (a store written before the index, or
+    /// whose index build was interrupted); returns how many index entries it wrote.
+    fn build_ledger_index(&self) -> Result<usize, StoreError> {
+        let mut written = 0;
+        for (id, entry) in self.scan(&self.ledger, LEDGER_TREE, |_: &LedgerEntry| true)? {
+            if let Some(k) = entry.citizen_key() {
+                self.ledger_index
+                    .insert(ledger_index_key(&k, id), &[])
+                    .map_err(engine)?;
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+
+    /// Appends `value` under the next id of an increasing-id tree.
+    fn append<T: serde::Serialize>(&self, tree: &sled::Tree, value: &T) -> Result<u64, StoreError> {
+        let id = self.db.generate_id().map_err(engine)?;
+        tree.insert(id.to_be_bytes(), encode(value)).map_err(engine)?;
+        Ok(id)
+    }
+
+    /// Every (id, value) of an increasing-id tree that `keep` accepts, oldest first.
+    fn scan<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        name: &'static str,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (k, v) = item.map_err(engine)?;
+            let value: T = decode_as(name, &v)?;
+            if keep(&value) {
+                out.push((u64_key(name, &k)?, value));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // Personal data: nobody but the service's own user reads the folder.
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_: &Path) {}
