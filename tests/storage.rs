@@ -866,7 +866,6 @@ fn sled_erases_one_citizen_among_many_through_its_index() {
 }
 
 #[test]
-#[ignore = "PostgreSQL's commit_step drops a step's moderation cases (its ids.by_ref().zip(ledger) takes one id too many); passes with that fixed"]
 fn postgres_erases_one_citizen_among_many() {
     let Some(url) = test_database_url() else { return };
     let schema = TestSchema::new(&url, "among_many");

@@ -98,10 +98,12 @@ impl Store for PgStore {
                 for (id, entry) in outbox_ids.iter().zip(&outbound) {
                     put_outbound(c, *id, &encode(entry), entry)?;
                 }
-                for (id, entry) in ids.by_ref().zip(&effects.ledger) {
+                // The entries first: `zip` takes from its first iterator before it finds the
+                // second one ended, and an id taken that way would be lost to the cases.
+                for (entry, id) in effects.ledger.iter().zip(ids.by_ref()) {
                     put_ledger_row(c, id, &encode(entry), entry)?;
                 }
-                for (id, case) in ids.by_ref().zip(&effects.cases) {
+                for (case, id) in effects.cases.iter().zip(ids.by_ref()) {
                     put_case_row(c, id, &encode(case), case)?;
                 }
                 for (month, metric) in &effects.counters {
