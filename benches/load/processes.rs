@@ -6,7 +6,8 @@
 //! - PostgreSQL, one process, `processes = "all-active"` (a citizen lock per step, claims);
 //! - PostgreSQL, two processes, `"all-active"`, requests alternating between them.
 //!
-//! PostgreSQL comes from `LOAD_DATABASE_URL` (else `SPORTELLO_TEST_DATABASE_URL`); each
+//! `LOAD_SETUPS=all-active` runs only the setups whose label contains it; `LOAD_CONNECTIONS`
+//! sets `postgres.connections`. PostgreSQL comes from `LOAD_DATABASE_URL` (else `SPORTELLO_TEST_DATABASE_URL`); each
 //! configuration works in a fresh schema, dropped afterwards. Without either, only sled runs.
 //! The fake Graph API and the client are this process; the servers, PostgreSQL and they share
 //! the machine's cores.
@@ -158,7 +159,14 @@ pub async fn run() {
             format!("{url}{sep}options=-csearch_path%3D{schema}")
         });
         if let Some(mode) = setup.postgres {
-            text = format!("storage = \"postgres\"\n[postgres]\nprocesses = \"{mode}\"\n{text}");
+            // `LOAD_CONNECTIONS=N`: postgres.connections (default: sportello's, 2).
+            let connections = std::env::var("LOAD_CONNECTIONS")
+                .map(|n| format!("connections = {n}\n"))
+                .unwrap_or_default();
+            text = format!("storage = \"postgres\"\n[postgres]\nprocesses = \"{mode}\"\n{connections}{text}");
+        }
+        if std::env::var("LOAD_SETUPS").is_ok_and(|only| !setup.label.contains(only.as_str())) {
+            continue;
         }
         let config = dir.path().join("config.toml");
         std::fs::write(&config, text).unwrap();

@@ -41,7 +41,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data = data_dir(&args.paths)?;
     let opened = open_store(&args.paths)?;
     let secrets = Secrets::from_env();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if matches!(opened, Opened::Postgres(_)) && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        // A `Store` call blocks its worker for a round trip to PostgreSQL: with one worker
+        // per core, two waiting calls stop every request (BENCHMARKS.md, "The whole server
+        // on each backend": at 1,000 messages/s the 200 took 622 ms at p50 with 2 workers,
+        // 3.3 ms with 8).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        builder.worker_threads(cores.max(POSTGRES_WORKERS));
+    }
+    let runtime = builder.enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.bind)
             .await
@@ -100,6 +109,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Tokio workers at least, on PostgreSQL (`TOKIO_WORKER_THREADS` overrides it).
+const POSTGRES_WORKERS: usize = 8;
 
 /// Takes the serve lock (see `storage::postgres::lock`), waiting as a standby while another
 /// process holds it.
