@@ -400,4 +400,25 @@ async fn two_active_processes_on_one_database_behave_as_one() {
         "{missing} replies missing, only {interrupted} were in flight at the kill"
     );
     eprintln!("kill during load: {missing} replies lost in flight, {interrupted} counted interrupted");
+
+    // 4. A process configured one-active refuses to serve beside all-active ones (it would
+    // replay their journal and outbox as its own).
+    let one = dir.path().join("one-active.toml");
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    std::fs::write(&one, text.replace("all-active", "one-active")).unwrap();
+    let mut mixed = Serve::start_with(&one, &dir.path().join("data-mixed"), &proc_url);
+    let status = exits_within(&mut mixed, Duration::from_secs(30)).await;
+    assert!(!status.success(), "a one-active process served beside all-active ones");
+}
+
+/// Waits for a child to exit; fails after `limit`.
+pub(crate) async fn exits_within(serve: &mut Serve, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < limit, "still running after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

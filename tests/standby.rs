@@ -35,11 +35,15 @@ pub(crate) struct Serve {
 
 impl Serve {
     pub(crate) fn start(dir: &Path, url: &str) -> Serve {
+        Serve::start_with(&dir.join("config.toml"), &dir.join("data"), url)
+    }
+
+    pub(crate) fn start_with(config: &Path, data: &Path, url: &str) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
             .args(["serve", "--bind", "127.0.0.1:0", "--config"])
-            .arg(dir.join("config.toml"))
+            .arg(config)
             .arg("--data")
-            .arg(dir.join("data"))
+            .arg(data)
             .current_dir(util::root())
             .env("SPORTELLO_DATABASE_URL", url)
             .env("SPORTELLO_WHATSAPP_APP_SECRET", APP_SECRET)
@@ -282,6 +286,17 @@ async fn a_hot_standby_takes_over_when_the_active_process_is_killed() {
         count_journal(&url, &schema).await,
         4,
         "four distinct messages journalled"
+    );
+
+    // A process configured all-active refuses to serve beside a one-active one.
+    let all = dir.path().join("all-active.toml");
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    std::fs::write(&all, format!("{text}[postgres]\nprocesses = \"all-active\"\n")).unwrap();
+    let mut mixed = Serve::start_with(&all, &dir.path().join("data-mixed"), &proc_url);
+    let status = crate::active_active::exits_within(&mut mixed, Duration::from_secs(30)).await;
+    assert!(
+        !status.success(),
+        "an all-active process served beside a one-active one"
     );
 
     // The lock's session terminated under it (a DBA, a failover of PostgreSQL): the process

@@ -75,6 +75,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             // Every process serves (`server::shared`): no serve lock, no standby.
             Opened::Postgres(pg) if config.processes == Processes::AllActive => {
+                // A one-active process replays the whole journal and outbox at start: it
+                // must not serve beside all-active ones (nor they beside it).
+                if pg.try_serve_lock().await?.is_none() {
+                    anyhow::bail!(MIXED_ONE_ACTIVE);
+                }
                 let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
                 let server = prepare(engine, config, secrets, addr, &data)?;
                 let shared = Shared::new(pg).context("cannot name this process")?;
@@ -88,6 +93,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let mut watchdog = None;
                 let activate = async {
                     let lock = serve_lock(&pg, addr).await?;
+                    let check = pg.clone();
+                    let live = tokio::task::spawn_blocking(move || check.live_replicas(server::DEAD_AFTER))
+                        .await
+                        .map_err(std::io::Error::other)?
+                        .map_err(std::io::Error::other)?;
+                    if !live.is_empty() {
+                        return Err(std::io::Error::other(MIXED_ALL_ACTIVE));
+                    }
                     // From here on this process must not outlive its lock.
                     watchdog = Some(tokio::spawn(stop_when_lost(lock)));
                     prepare(engine, config, secrets, addr, &data).map_err(std::io::Error::other)
@@ -109,6 +122,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Why a process refuses to serve beside processes of the other mode.
+const MIXED_ONE_ACTIVE: &str = "a sportello with postgres.processes = \"one-active\" serves this database: \
+     set the same postgres.processes on every process";
+const MIXED_ALL_ACTIVE: &str = "sportello processes with postgres.processes = \"all-active\" serve this database: \
+     set the same postgres.processes on every process";
 
 /// Tokio workers at least, on PostgreSQL (`TOKIO_WORKER_THREADS` overrides it).
 const POSTGRES_WORKERS: usize = 8;

@@ -39,7 +39,7 @@ pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use pipeline::Job;
 pub use sender::MAX_SENDS_IN_FLIGHT;
-pub use shared::{citizen_lock, Shared};
+pub use shared::{citizen_lock, Shared, DEAD_AFTER};
 pub use standby::{Gate, STANDBY_BODY};
 
 /// Webhook bodies above this are refused with 413 (Meta's payloads are at most 3 MB).
