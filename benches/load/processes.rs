@@ -7,7 +7,7 @@
 //! - PostgreSQL, two processes, `"all-active"`, requests alternating between them.
 //!
 //! `LOAD_SETUPS=all-active` runs only the setups whose label contains it; `LOAD_CONNECTIONS`
-//! sets `postgres.connections`. PostgreSQL comes from `LOAD_DATABASE_URL` (else `SPORTELLO_TEST_DATABASE_URL`); each
+//! sets `postgres.connections`, `LOAD_RATE` the open loop's rate (default 1,000/s). PostgreSQL comes from `LOAD_DATABASE_URL` (else `SPORTELLO_TEST_DATABASE_URL`); each
 //! configuration works in a fresh schema, dropped afterwards. Without either, only sled runs.
 //! The fake Graph API and the client are this process; the servers, PostgreSQL and they share
 //! the machine's cores.
@@ -23,7 +23,7 @@ use sportello::storage::{PgOptions, PgStore};
 
 use super::{full_speed, graph, report, requests, serve, Arrivals, CONNECTIONS, FULL_MESSAGES, SECRET};
 
-/// Rate of the open-loop mode, and how long it runs.
+/// Rate of the open-loop mode (`LOAD_RATE` overrides it), and how long it runs.
 const RATE: u64 = 1_000;
 const SECONDS: u64 = 10;
 
@@ -137,6 +137,10 @@ pub async fn run() {
         "| setup, mode | sent | 200s | req/s | →200 p50 ms | p99 | p99.9 | →reply p50 ms | p99 | p99.9 | replies |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let rate: u64 = std::env::var("LOAD_RATE")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(RATE);
     for (n, setup) in SETUPS.iter().enumerate() {
         let url = match (setup.postgres, &database) {
             (None, _) => None,
@@ -188,12 +192,12 @@ pub async fn run() {
         let run = super::fixed_rate(
             &http,
             &urls,
-            Arc::new(requests((RATE * SECONDS) as usize, base + 1_000_000)),
-            RATE,
+            Arc::new(requests((rate * SECONDS) as usize, base + 1_000_000)),
+            rate,
         )
         .await;
         report(
-            &format!("{}, {RATE}/s for {SECONDS} s", setup.label),
+            &format!("{}, {rate}/s for {SECONDS} s", setup.label),
             &run,
             Some(&arrivals),
         )

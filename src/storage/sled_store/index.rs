@@ -3,12 +3,17 @@
 //! every tree whole (an erasure took time in proportion to the store's whole history).
 //!
 //! The index is derived data: every write that adds, removes or replaces an entry of those
-//! trees goes through here and changes the index in the same sled transaction (only
-//! `mark_outbound` writes directly: it flips a flag and never changes whom an entry names),
-//! so that a crash never leaves an entry that names a citizen without its index entry (an
-//! erasure would miss it). The opposite, an index entry whose entry is gone or names nobody
-//! any more, is harmless: the erasure skips it and deletes it. Stores written before the
-//! index get it built at open.
+//! trees goes through here, so that a crash never leaves an entry that names a citizen
+//! without its index entry (an erasure would miss it). Most change the index in the same
+//! sled transaction. The three on every message's path, journalling it, recording a reply
+//! as sent and removing it from the outbox, do not: sled runs transactions one at a time
+//! under a global lock, and with them the server's throughput fell by a third
+//! (`cargo bench --bench load -- processes`, BENCHMARKS.md). They write the index entry
+//! before the entry and remove it after, so that order gives the same guarantee, and leave
+//! at worst an index entry whose entry is missing (a crash between the two writes). Such
+//! an entry is harmless: the erasure skips it (and keeps it, since a write may be between
+//! its two steps). `mark_outbound` writes directly: it flips a flag and never changes whom
+//! an entry names. Stores written before the index get it built at open.
 //!
 //! This module must not decide *what* an erasure removes (that is `Store::scrub_citizen`'s
 //! contract, in `store.rs`): it finds the entries and applies the change it is given.
@@ -135,25 +140,46 @@ impl SledStore {
     }
 
     /// Journals an inbound message and indexes it, unless its key was already seen.
+    /// On the hot path, so no transaction (see the module doc): the index entry first,
+    /// then the entry by compare-and-swap. A redelivery names the same citizen under the
+    /// same key, so its index entry is the one already there.
     pub(super) fn record_inbound_indexed(&self, dedupe: &[u8], value: &InboundEntry) -> Result<bool, StoreError> {
-        // A transaction rather than the compare-and-swap it replaces: sled runs transactions
-        // one at a time (a global lock), so the check and the two writes are one step.
-        (&self.inbound, &self.entry_index)
-            .transaction(|(t, x)| {
-                if t.get(dedupe)?.is_some() {
-                    return Ok(false);
-                }
-                put_in(t, x, dedupe, value)?;
-                Ok(true)
-            })
-            .map_err(tx_error)
+        if let Some(index_key) = value.index_key(dedupe) {
+            self.entry_index.insert(index_key, &[]).map_err(engine)?;
+        }
+        let swapped = self
+            .inbound
+            .compare_and_swap(dedupe, None as Option<&[u8]>, Some(encode(value)))
+            .map_err(engine)?;
+        Ok(swapped.is_ok())
+    }
+
+    /// Writes a sent entry (a reply accepted, or a delivery status), indexed. On the hot
+    /// path: the index entry first, then the entry (a sent entry's key names its citizen for
+    /// good, so a replaced one had the same index entry).
+    pub(super) fn put_sent_indexed(&self, entry: &[u8], value: &SentEntry) -> Result<(), StoreError> {
+        if let Some(index_key) = value.index_key(entry) {
+            self.entry_index.insert(index_key, &[]).map_err(engine)?;
+        }
+        self.sent.insert(entry, encode(value)).map_err(engine)?;
+        Ok(())
+    }
+
+    /// Removes a reply from the outbox, then its index entry (the hot path's order).
+    pub(super) fn outbound_done_indexed(&self, entry: &[u8]) -> Result<(), StoreError> {
+        let old = self.outbox.remove(entry).map_err(engine)?;
+        if let Some(index_key) = old_index_key::<OutboundEntry>(old.as_deref(), entry) {
+            self.entry_index.remove(index_key).map_err(engine)?;
+        }
+        Ok(())
     }
 
     /// Applies `change` to every entry of `T`'s tree that names `key` (`None`: remove it),
     /// found through the index; returns how many it changed. Each entry and its index
     /// entry change in one transaction, so a write racing with the erasure cannot leave
-    /// an entry unindexed. Index entries whose entry is gone, or names someone else or
-    /// nobody, are deleted.
+    /// an entry unindexed. Index entries whose entry names someone else or nobody are
+    /// deleted; one whose entry is missing is kept, since a hot-path write may be between
+    /// its index entry and its entry (see the module doc).
     pub(super) fn scrub_indexed<T: Indexable>(
         &self,
         key: &CitizenKey,
@@ -188,7 +214,9 @@ impl SledStore {
                             Ok(true)
                         }
                         None => {
-                            x.remove(&index_key)?;
+                            if t.get(entry)?.is_some() {
+                                x.remove(&index_key)?;
+                            }
                             Ok(false)
                         }
                     }

@@ -187,8 +187,7 @@ impl Store for SledStore {
     }
 
     fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
-        self.remove_indexed::<OutboundEntry>(&id.to_be_bytes())?;
-        Ok(())
+        self.outbound_done_indexed(&id.to_be_bytes())
     }
 
     fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
@@ -227,7 +226,7 @@ impl Store for SledStore {
     }
 
     fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
-        self.put_indexed(key, entry)
+        self.put_sent_indexed(key, entry)
     }
 
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
