@@ -130,7 +130,13 @@ impl Env for Server {
 
     fn record_refused(&self, key: &CitizenKey, code: i64, title: &str) {
         self.metrics.failed.inc();
-        self.record_delivery_error(key, code, title);
+        // In the citizen's lane, as a step (see `Server::delivery_status`); not waited for.
+        let (s, k, t) = (self.clone(), key.clone(), title.to_string());
+        tokio::spawn(async move {
+            let s2 = s.clone();
+            s.in_lane(k.clone(), move || s2.record_delivery_error(&k, code, &t))
+                .await;
+        });
     }
 
     fn shared(&self) -> bool {

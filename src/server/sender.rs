@@ -88,7 +88,10 @@ impl Server {
                 Err(SendError::Permanent { code, title }) => {
                     tracing::warn!(comune = %key.comune, channel = %key.channel, code, %title, "reply refused for good");
                     self.metrics.failed.inc();
-                    self.record_delivery_error(&key, code, &title);
+                    let s = self.clone();
+                    let (k, t) = (key.clone(), title.clone());
+                    self.in_lane(key.clone(), move || s.record_delivery_error(&k, code, &t))
+                        .await;
                     self.finish(id);
                     self.release_when_durable(permit);
                     return;
@@ -229,8 +232,20 @@ impl Server {
     }
 
     /// Applies a delivery status from the provider; a failure is written to the citizen's
-    /// record with the provider's code.
-    pub(crate) fn delivery_status(&self, update: &StatusUpdate) {
+    /// record with the provider's code. In the citizen's lane, as a step: an erasure (which
+    /// runs in the lane) must not see the entry written back after it, nor a step (say, an
+    /// unsubscription) have its record overwritten by the one read here before it.
+    pub(crate) async fn delivery_status(&self, update: &StatusUpdate) {
+        let key = sent_key(update.channel.as_str(), &update.message_id);
+        let Ok(Some(sent)) = self.engine.store.sent(&key) else {
+            return;
+        };
+        let (s, update) = (self.clone(), update.clone());
+        self.in_lane(sent.key, move || s.apply_status(&update)).await;
+    }
+
+    /// [`Server::delivery_status`] inside the lane: the entry read again.
+    fn apply_status(&self, update: &StatusUpdate) {
         let store = &self.engine.store;
         let key = sent_key(update.channel.as_str(), &update.message_id);
         let Ok(Some(mut sent)) = store.sent(&key) else { return };
@@ -280,6 +295,8 @@ impl Server {
         }
     }
 
+    /// Writes a refusal into the citizen's record. Call it in the citizen's lane (`in_lane`):
+    /// it reads and writes the record as a step does.
     pub(crate) fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
         let store = &self.engine.store;
         if let Ok(Some(mut c)) = store.citizen(key) {

@@ -61,7 +61,7 @@ pub async fn whatsapp_post(State(s): State<Server>, headers: HeaderMap, body: By
             },
             whatsapp::WaEvent::Status(st) => {
                 s.metrics.status(st.status, &st.errors);
-                s.delivery_status(&st);
+                s.delivery_status(&st).await;
             }
             whatsapp::WaEvent::Error { route, error } => {
                 tracing::warn!(phone_number_id = %route, code = error.code, title = %error.title, "provider error notification");
