@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use sportello::broadcast::plan::{self, Request};
+use sportello::broadcast::plan::{self, Audience, Request};
 use sportello::broadcast::worker::lane_lock;
 use sportello::broadcast::BroadcastState;
 use sportello::channel::Channel;
@@ -37,8 +37,8 @@ use sportello::storage::postgres::lock_key;
 use sportello::storage::{CitizenKey, Store};
 
 use crate::server::wa_text;
-use crate::standby::{count_journal, post_signed, replies, url_with_schema, wait_active, Serve};
-use crate::storage::{test_database_url, TestSchema};
+use crate::standby::{count_journal, post_signed, replies, wait_active, Serve, Setup};
+use crate::storage::test_database_url;
 use crate::util;
 
 const COMUNE: &str = "assemini";
@@ -93,27 +93,35 @@ fn texts(fake: &Arc<Mutex<crate::broadcast::Fake>>, to: &str) -> Vec<String> {
         .collect()
 }
 
+/// Creates a broadcast of `text` in Italian to every subscriber of [`COMUNE`], now.
+fn broadcast(store: &dyn Store, text: &str) -> (u64, Audience) {
+    let (flows, locales) = util::world();
+    let request = Request {
+        comune: COMUNE.into(),
+        category: None,
+        texts: BTreeMap::from([("it".to_string(), text.to_string())]),
+        media: None,
+        send_at: None,
+        created_by: "test".into(),
+    };
+    let config = sportello::config::Config::default();
+    let (id, _, audience) = plan::create(flows, locales, &config, store, &request, Timestamp::now()).unwrap();
+    (id, audience)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_active_processes_on_one_database_behave_as_one() {
     let Some(url) = test_database_url() else { return };
-    let test_schema = TestSchema::new(&url, "allactive");
-    let store = test_schema.open(); // creates the schema and its tables
-    let schema = test_schema.options.schema.clone().unwrap();
-    let proc_url = url_with_schema(&url, &schema);
-    let (addr, fake) = crate::broadcast::fake_providers().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "storage = \"postgres\"\n[postgres]\nprocesses = \"all-active\"\n\
-             [whatsapp]\ngraph_url = \"http://{addr}/v23.0\"\n\
-             [broadcast]\nwhatsapp_per_second = 4\n\
-             [comuni.{COMUNE}]\nwhatsapp_phone_number_id = \"pn-{COMUNE}\"\n"
-        ),
-    )
-    .unwrap();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
+    let extra = "[postgres]\nprocesses = \"all-active\"\n[broadcast]\nwhatsapp_per_second = 4\n";
+    let Setup {
+        store,
+        schema,
+        proc_url,
+        fake,
+        dir,
+        http,
+        guard: _guard,
+    } = Setup::new(&url, "allactive", COMUNE, extra).await;
     let mut procs = [Serve::start(dir.path(), &proc_url), Serve::start(dir.path(), &proc_url)];
     let mut bases = [procs[0].base().await, procs[1].base().await];
     for base in &bases {
@@ -234,25 +242,8 @@ async fn two_active_processes_on_one_database_behave_as_one() {
     assert!(steps.iter().all(|n| *n > 0), "both processes worked: {steps:?}");
 
     // 2. A broadcast created while both run: every subscriber gets it once.
-    let (flows, locales) = util::world();
-    let config = sportello::config::Config::default();
     let text = "Avviso: domani acqua interrotta dalle 8 alle 12.";
-    let (id, _, audience) = plan::create(
-        flows,
-        locales,
-        &config,
-        &store,
-        &Request {
-            comune: COMUNE.into(),
-            category: None,
-            texts: BTreeMap::from([("it".to_string(), text.to_string())]),
-            media: None,
-            send_at: None,
-            created_by: "test".into(),
-        },
-        Timestamp::now(),
-    )
-    .unwrap();
+    let (id, audience) = broadcast(&store, text);
     assert_eq!(audience.total, CITIZENS as u64);
     until(Duration::from_secs(60), "the broadcast to finish", || {
         store.broadcast(id).unwrap().unwrap().state == BroadcastState::Done
@@ -271,22 +262,7 @@ async fn two_active_processes_on_one_database_behave_as_one() {
     // 2b. The process sending a broadcast through the comune's number is killed half-way
     // (at 4 messages a second): the other one takes the number over and finishes it.
     let text = "Avviso: strada chiusa per lavori fino a venerdì.";
-    let (id, _, _) = plan::create(
-        flows,
-        locales,
-        &config,
-        &store,
-        &Request {
-            comune: COMUNE.into(),
-            category: None,
-            texts: BTreeMap::from([("it".to_string(), text.to_string())]),
-            media: None,
-            send_at: None,
-            created_by: "test".into(),
-        },
-        Timestamp::now(),
-    )
-    .unwrap();
+    let (id, _) = broadcast(&store, text);
     let received = || {
         (0..CITIZENS)
             .filter(|c| {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sportello::channel::whatsapp::sign;
 use sportello::storage::postgres::serve_lock_key;
-use sportello::storage::Store;
+use sportello::storage::{PgStore, Store};
 
 use crate::server::wa_text;
 use crate::storage::{test_database_url, TestSchema};
@@ -180,26 +180,62 @@ pub(crate) async fn count_journal(url: &str, schema: &str) -> i64 {
     client.query_one(&sql, &[]).await.unwrap().get(0)
 }
 
+/// What a test of several `sportello serve` children on one database starts from: a fresh
+/// PostgreSQL schema (dropped at the end), a fake Graph API, and a directory holding
+/// `config.toml` (PostgreSQL, the fake's URL, `comune` on WhatsApp, then `extra`).
+pub(crate) struct Setup {
+    pub(crate) store: PgStore,
+    pub(crate) schema: String,
+    /// The test URL with the schema as every session's search path.
+    pub(crate) proc_url: String,
+    pub(crate) fake: Arc<Mutex<crate::broadcast::Fake>>,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) http: reqwest::Client,
+    /// Drops the schema when dropped: keep it bound to the end of the test.
+    pub(crate) guard: TestSchema,
+}
+
+impl Setup {
+    pub(crate) async fn new(url: &str, label: &str, comune: &str, extra: &str) -> Setup {
+        let test_schema = TestSchema::new(url, label);
+        let store = test_schema.open(); // creates the schema and its tables
+        let schema = test_schema.options.schema.clone().unwrap();
+        let (addr, fake) = crate::broadcast::fake_providers().await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            format!(
+                "storage = \"postgres\"\n[whatsapp]\ngraph_url = \"http://{addr}/v23.0\"\n\
+                 [comuni.{comune}]\nwhatsapp_phone_number_id = \"pn-{comune}\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        // reqwest's rustls needs a process-wide crypto provider (as `Server::new` installs).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Setup {
+            store,
+            proc_url: url_with_schema(url, &schema),
+            schema,
+            fake,
+            dir,
+            http: reqwest::Client::new(),
+            guard: test_schema,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hot_standby_takes_over_when_the_active_process_is_killed() {
     let Some(url) = test_database_url() else { return };
-    let test_schema = TestSchema::new(&url, "standby");
-    let store = test_schema.open(); // creates the schema and its tables
-    let schema = test_schema.options.schema.clone().unwrap();
-    let proc_url = url_with_schema(&url, &schema);
-    let (addr, fake) = crate::broadcast::fake_providers().await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "storage = \"postgres\"\n[whatsapp]\ngraph_url = \"http://{addr}/v23.0\"\n\
-             [comuni.{COMUNE}]\nwhatsapp_phone_number_id = \"pn-{COMUNE}\"\n"
-        ),
-    )
-    .unwrap();
-    // reqwest's rustls needs a process-wide crypto provider (as `Server::new` installs).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
+    let Setup {
+        store,
+        schema,
+        proc_url,
+        fake,
+        dir,
+        http,
+        guard: _guard,
+    } = Setup::new(&url, "standby", COMUNE, "").await;
 
     // The first process takes the lock and serves.
     let mut first = Serve::start(dir.path(), &proc_url);
