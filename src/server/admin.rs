@@ -17,6 +17,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Server;
+use crate::console::accounts;
 use crate::storage::backup::GatedStore;
 
 /// The file holding the admin token, in the data directory.
@@ -141,10 +142,8 @@ pub async fn backup(
 
 /// 32 bytes from the operating system's generator, as hex.
 fn random_token() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    let bytes = accounts::random_bytes::<32>().map_err(std::io::Error::other)?;
+    Ok(accounts::hex(&bytes))
 }
 
 /// Writes `text` to `path`, readable by the owner only, replacing any previous file at once.

@@ -40,6 +40,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::pipeline::Job;
 use super::Server;
+use crate::console::accounts;
 use crate::storage::postgres::{Adoption, Claim};
 use crate::storage::{CitizenKey, PgStore, Store, StoreError};
 
@@ -77,10 +78,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(pg: PgStore) -> std::io::Result<Shared> {
-        use std::io::Read;
-        let mut bytes = [0u8; 8];
-        std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-        let random: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let random = accounts::hex(&accounts::random_bytes::<8>().map_err(std::io::Error::other)?);
         Ok(Shared {
             pg,
             replica: format!("{}-{random}", std::process::id()),
