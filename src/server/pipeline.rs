@@ -131,9 +131,6 @@ impl Server {
     /// Replays the journal and the outbox left by a previous run, in their order (one
     /// process; with several, `shared` takes over what is nobody's instead).
     pub(crate) fn recover(&self) -> Result<(), StoreError> {
-        if let Some(shared) = self.shared.get() {
-            return self.start_shared(shared);
-        }
         let store = &self.engine.store;
         // Erasures first: a leaver's scrub interrupted by a crash must not wait behind
         // their (or anyone's) next message.
@@ -143,6 +140,9 @@ impl Server {
         })?;
         if erased > 0 {
             tracing::info!(erasures = erased, "finished erasures left by the previous run");
+        }
+        if let Some(shared) = self.shared.get() {
+            return self.start_shared(shared);
         }
         let pending = store.pending_inbound()?;
         let outbox = store.pending_outbound()?;

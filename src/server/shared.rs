@@ -41,7 +41,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::pipeline::Job;
 use super::Server;
 use crate::console::accounts;
-use crate::storage::postgres::{Adoption, Claim};
+use crate::storage::postgres::{orphaned, Adoption, Claim};
 use crate::storage::{CitizenKey, PgStore, Store, StoreError};
 
 /// How often a process says it is alive.
@@ -134,17 +134,10 @@ impl Server {
         shared.pg.claim_outbound(id, &shared.replica)
     }
 
-    /// At start: finishes erasures a stopped process left and says this one is alive. The
-    /// journal and outbox are not replayed wholesale, as with one process: other processes
-    /// may be working on them; the sweep takes what is nobody's.
+    /// At start, after the erasures a stopped process left (`recover`): says this one is
+    /// alive. The journal and outbox are not replayed wholesale, as with one process: other
+    /// processes may be working on them; the sweep takes what is nobody's.
     pub(super) fn start_shared(&self, shared: &Shared) -> Result<(), StoreError> {
-        let erased = self.engine.resume_erasures().map_err(|e| match e {
-            crate::dialogue::runner::EngineError::Store(e) => e,
-            e => StoreError::Engine(e.to_string()),
-        })?;
-        if erased > 0 {
-            tracing::info!(erasures = erased, "finished erasures left by a stopped process");
-        }
         shared.pg.heartbeat(&shared.replica)
     }
 
@@ -214,11 +207,8 @@ impl Server {
             }
             let mut adopted = Vec::new();
             for (id, entry) in pg.pending_outbound()? {
-                let orphan = match &entry.owner {
-                    Some(owner) => !live.contains(owner),
-                    None => entry.created_at < before,
-                };
-                if orphan {
+                // Checked again in the adoption's transaction, with the row locked.
+                if orphaned(&entry, &live, before) {
                     adopted.push((id, pg.adopt_outbound(id, &shared.replica, &live, before)?));
                 }
             }

@@ -72,7 +72,7 @@ use crate::dialogue::Citizen;
 pub use self::copy::{checksums, TreeSum, TREES};
 pub use self::lock::{key_for as serve_lock_key, ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY};
 pub use self::locks::{key_for as lock_key, Held, Locks};
-pub use self::replicas::{Adoption, Claim};
+pub use self::replicas::{orphaned, Adoption, Claim};
 pub use self::schema::MIGRATIONS;
 
 /// The environment variable holding the server's URL (never in the configuration file).
@@ -349,6 +349,16 @@ const FLUSH: &str = "BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_curren
 fn put_inbound(c: &mut Conn, new_only: bool, k: &[u8], v: &[u8], e: &InboundEntry) -> Result<u64, StoreError> {
     let sql = if new_only { INBOUND_PUT_NEW } else { INBOUND_SET };
     c.execute(sql, &[&k, &v, &citizen_col(&e.key), &e.done, &nanos(e.received_at)])
+}
+
+/// Inside a transaction: outbox entry `id`, its row locked until the transaction ends (an
+/// erasure deleting it meanwhile waits); `None` when it is gone.
+fn locked_outbound(c: &mut Conn, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
+    let row = c.query_opt(
+        "SELECT v FROM outboxid_outbound WHERE id = $1 FOR UPDATE",
+        &[&sql_id(id)],
+    )?;
+    row.map(|r| decode_as(OUTBOX_TREE, &r.get::<_, Vec<u8>>(0))).transpose()
 }
 
 fn put_outbound(c: &mut Conn, id: u64, v: &[u8], e: &OutboundEntry) -> Result<(), StoreError> {

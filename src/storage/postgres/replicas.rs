@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::{decode_as, encode, nanos, put_outbound, sql_id, PgStore};
+use super::{citizen_col, decode_as, encode, locked_outbound, nanos, put_outbound, sql_id, PgStore};
 use crate::storage::keys::{INBOUND_TREE, OUTBOX_TREE};
 use crate::storage::{CitizenKey, InboundEntry, OutboundEntry, StoreError};
 
@@ -39,6 +39,15 @@ pub enum Adoption {
     Interrupted,
     /// Its owner is alive, or it is gone already: left alone.
     NotOrphan,
+}
+
+/// Whether a reply's owner is gone: a process not among `live`, or nobody, once created
+/// before `unowned_before` (a newer one's creator is about to claim it).
+pub fn orphaned(entry: &OutboundEntry, live: &[String], unowned_before: Timestamp) -> bool {
+    match &entry.owner {
+        Some(owner) => !live.contains(owner),
+        None => entry.created_at < unowned_before,
+    }
 }
 
 impl PgStore {
@@ -130,18 +139,13 @@ impl PgStore {
         let replica = replica.to_string();
         self.run(move |c| {
             c.transaction(|c| {
-                let Some(row) = c.query_opt(
-                    "SELECT v, citizen FROM outboxid_outbound WHERE id = $1 FOR UPDATE",
-                    &[&sql_id(id)],
-                )?
-                else {
+                let Some(mut entry) = locked_outbound(c, id)? else {
                     return Ok(Claim::Gone);
                 };
-                let mut entry: OutboundEntry = decode_as(OUTBOX_TREE, &row.get::<_, Vec<u8>>(0))?;
                 if entry.in_flight || entry.owner.as_ref().is_some_and(|o| *o != replica) {
                     return Ok(Claim::Gone);
                 }
-                let citizen: Option<Vec<u8>> = row.get(1);
+                let citizen = citizen_col(&entry.key);
                 let earlier = c.query(
                     "SELECT v FROM outboxid_outbound WHERE citizen = $1 AND id < $2",
                     &[&citizen, &sql_id(id)],
@@ -160,9 +164,7 @@ impl PgStore {
         })
     }
 
-    /// Takes reply `id` over for `replica` if its owner is not among `live` (nobody's
-    /// replies are taken only once created before `unowned_before`: their creator is about
-    /// to claim them).
+    /// Takes reply `id` over for `replica` if it is [`orphaned`].
     pub fn adopt_outbound(
         &self,
         id: u64,
@@ -173,19 +175,10 @@ impl PgStore {
         let (replica, live) = (replica.to_string(), live.to_vec());
         self.run(move |c| {
             c.transaction(|c| {
-                let Some(row) = c.query_opt(
-                    "SELECT v FROM outboxid_outbound WHERE id = $1 FOR UPDATE",
-                    &[&sql_id(id)],
-                )?
-                else {
+                let Some(mut entry) = locked_outbound(c, id)? else {
                     return Ok(Adoption::NotOrphan);
                 };
-                let mut entry: OutboundEntry = decode_as(OUTBOX_TREE, &row.get::<_, Vec<u8>>(0))?;
-                let orphan = match &entry.owner {
-                    Some(owner) => !live.contains(owner),
-                    None => entry.created_at < unowned_before,
-                };
-                if !orphan {
+                if !orphaned(&entry, &live, unowned_before) {
                     return Ok(Adoption::NotOrphan);
                 }
                 if entry.in_flight {

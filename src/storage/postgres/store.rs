@@ -160,14 +160,9 @@ impl Store for PgStore {
         // waits for this or leaves no row to write back.
         self.run(move |c| {
             c.transaction(|c| {
-                let Some(row) = c.query_opt(
-                    "SELECT v FROM outboxid_outbound WHERE id = $1 FOR UPDATE",
-                    &[&sql_id(id)],
-                )?
-                else {
+                let Some(mut entry) = locked_outbound(c, id)? else {
                     return Ok(None);
                 };
-                let mut entry: OutboundEntry = decode_as(OUTBOX_TREE, &row.get::<_, Vec<u8>>(0))?;
                 entry.in_flight = in_flight;
                 put_outbound(c, id, &encode(&entry), &entry)?;
                 Ok(Some(entry))
