@@ -130,13 +130,9 @@ impl Env for Server {
 
     fn record_refused(&self, key: &CitizenKey, code: i64, title: &str) {
         self.metrics.failed.inc();
-        // In the citizen's lane, as a step (see `Server::delivery_status`); not waited for.
+        // In the citizen's lane (`record_refusal`), not waited for: this call is synchronous.
         let (s, k, t) = (self.clone(), key.clone(), title.to_string());
-        tokio::spawn(async move {
-            let s2 = s.clone();
-            s.in_lane(k.clone(), move || s2.record_delivery_error(&k, code, &t))
-                .await;
-        });
+        tokio::spawn(async move { s.record_refusal(&k, code, &t).await });
     }
 
     fn shared(&self) -> bool {

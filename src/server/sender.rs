@@ -88,10 +88,7 @@ impl Server {
                 Err(SendError::Permanent { code, title }) => {
                     tracing::warn!(comune = %key.comune, channel = %key.channel, code, %title, "reply refused for good");
                     self.metrics.failed.inc();
-                    let s = self.clone();
-                    let (k, t) = (key.clone(), title.clone());
-                    self.in_lane(key.clone(), move || s.record_delivery_error(&k, code, &t))
-                        .await;
+                    self.record_refusal(&key, code, &title).await;
                     self.finish(id);
                     self.release_when_durable(permit);
                     return;
@@ -293,6 +290,14 @@ impl Server {
         {
             tracing::error!(error = %e, "could not count a delivery");
         }
+    }
+
+    /// [`Server::record_delivery_error`] in the citizen's lane, as a step (see
+    /// [`Server::delivery_status`]).
+    pub(crate) async fn record_refusal(&self, key: &CitizenKey, code: i64, title: &str) {
+        let (s, k, t) = (self.clone(), key.clone(), title.to_string());
+        self.in_lane(key.clone(), move || s.record_delivery_error(&k, code, &t))
+            .await;
     }
 
     /// Writes a refusal into the citizen's record. Call it in the citizen's lane (`in_lane`):
