@@ -562,7 +562,7 @@ async fn an_image_file_is_served_and_sent_by_link_with_the_text_as_caption() {
     let id = running.create(&req).unwrap();
     running.done(id, Duration::from_secs(20)).await;
     let got = running.got();
-    assert_eq!(got.len(), 2);
+    assert_eq!(got.len(), 2, "{got:?}");
     for (_, _, body) in &got {
         assert_eq!(body["type"], "image");
         assert_eq!(body["image"]["link"], media.link.as_str());

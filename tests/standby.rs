@@ -364,3 +364,55 @@ async fn a_hot_standby_takes_over_when_the_active_process_is_killed() {
     };
     assert_eq!(status.code(), Some(3), "exits non-zero when the lock is lost");
 }
+
+/// The serve lock's two modes: every all-active process holds it shared at once (two
+/// starting together never mistake each other for a one-active process), a one-active
+/// process holds it alone, and each side is told which mode keeps it out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serve_lock_is_shared_by_all_active_processes_and_exclusive_otherwise() {
+    use sportello::storage::postgres::{Busy, LockMode};
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "lockmodes");
+    let store = schema.open();
+    let first = store
+        .try_serve_lock(LockMode::Shared)
+        .await
+        .unwrap()
+        .expect("first all-active");
+    let second = store
+        .try_serve_lock(LockMode::Shared)
+        .await
+        .unwrap()
+        .expect("second all-active");
+    assert!(matches!(
+        store.try_serve_lock(LockMode::Exclusive).await.unwrap(),
+        Err(Busy::Shared)
+    ));
+    drop(first);
+    // Still held shared by the second.
+    assert!(matches!(
+        store.try_serve_lock(LockMode::Exclusive).await.unwrap(),
+        Err(Busy::Shared)
+    ));
+    drop(second);
+    // A dropped lock's session closes; PostgreSQL frees the lock once it notices.
+    let started = Instant::now();
+    let one = loop {
+        match store.try_serve_lock(LockMode::Exclusive).await.unwrap() {
+            Ok(lock) => break lock,
+            Err(busy) => {
+                assert!(started.elapsed() < Duration::from_secs(10), "still {busy:?}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert!(matches!(
+        store.try_serve_lock(LockMode::Shared).await.unwrap(),
+        Err(Busy::Exclusive)
+    ));
+    assert!(matches!(
+        store.try_serve_lock(LockMode::Exclusive).await.unwrap(),
+        Err(Busy::Exclusive)
+    ));
+    drop(one);
+}

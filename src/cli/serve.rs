@@ -19,7 +19,7 @@ use crate::config::{Config, Processes, Secrets};
 use crate::dialogue::runner::Engine;
 use crate::server::{self, Server, Shared};
 use crate::storage::backup::GatedStore;
-use crate::storage::postgres::ServeLock;
+use crate::storage::postgres::{Busy, LockMode, ServeLock};
 use crate::storage::PgStore;
 
 #[derive(Debug, clap::Args)]
@@ -76,16 +76,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             // Every process serves (`server::shared`): no serve lock, no standby.
             Opened::Postgres(pg) if config.processes == Processes::AllActive => {
                 // A one-active process replays the whole journal and outbox at start: it
-                // must not serve beside all-active ones (nor they beside it).
-                if pg.try_serve_lock().await?.is_none() {
+                // must not serve beside all-active ones (nor they beside it). Every
+                // all-active process holds the serve lock shared while it serves, so that
+                // two starting at once never mistake each other for a one-active one.
+                let Ok(lock) = pg.try_serve_lock(LockMode::Shared).await? else {
                     anyhow::bail!(MIXED_ONE_ACTIVE);
-                }
+                };
+                let watchdog = tokio::spawn(stop_when_lost(lock, "stopping at once"));
                 let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
                 let server = prepare(engine, config, secrets, addr, &data)?;
                 let shared = Shared::new(pg).context("cannot name this process")?;
                 println!("  sharing the work with every other sportello on this database (all-active)");
                 server.share(shared);
-                server::run(server, listener, shutdown_signal()).await?;
+                let served = server::run(server, listener, shutdown_signal()).await;
+                watchdog.abort();
+                let _ = watchdog.await;
+                served?;
             }
             // PostgreSQL is backed up with its own tools (pg_dump): no admin endpoint.
             Opened::Postgres(pg) => {
@@ -102,7 +108,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         return Err(std::io::Error::other(MIXED_ALL_ACTIVE));
                     }
                     // From here on this process must not outlive its lock.
-                    watchdog = Some(tokio::spawn(stop_when_lost(lock)));
+                    watchdog = Some(tokio::spawn(stop_when_lost(
+                        lock,
+                        "stopping at once so that a standby can take over",
+                    )));
                     prepare(engine, config, secrets, addr, &data).map_err(std::io::Error::other)
                 };
                 let served = server::run_standby_first(listener, activate, shutdown_signal()).await;
@@ -135,8 +144,14 @@ const POSTGRES_WORKERS: usize = 8;
 /// Takes the serve lock (see `storage::postgres::lock`), waiting as a standby while another
 /// process holds it.
 async fn serve_lock(pg: &PgStore, addr: std::net::SocketAddr) -> std::io::Result<ServeLock> {
-    if let Some(lock) = pg.try_serve_lock().await.map_err(std::io::Error::other)? {
-        return Ok(lock);
+    match pg
+        .try_serve_lock(LockMode::Exclusive)
+        .await
+        .map_err(std::io::Error::other)?
+    {
+        Ok(lock) => return Ok(lock),
+        Err(Busy::Shared) => return Err(std::io::Error::other(MIXED_ALL_ACTIVE)),
+        Err(Busy::Exclusive) => {}
     }
     println!("another sportello is active on this database; waiting as standby");
     println!("  standing by on http://{addr} (every request answers 503 until this one is active)");
@@ -152,13 +167,14 @@ async fn serve_lock(pg: &PgStore, addr: std::net::SocketAddr) -> std::io::Result
 /// check interval).
 const TAKEOVER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Ends the process, non-zero, as soon as the serve lock is lost: a standby may already
-/// be active, and two active processes would step citizens twice and send replies twice.
-/// No drain: everything in flight is in the journal and outbox for the next active one.
-async fn stop_when_lost(mut lock: ServeLock) {
+/// Ends the process, non-zero, as soon as the serve lock is lost: a standby (or, lost by
+/// an all-active process, a one-active one) may already be active, and it would step
+/// citizens twice and send replies twice beside this one. No drain: everything in flight
+/// is in the journal and outbox for whoever serves next. `then` ends the message.
+async fn stop_when_lost(mut lock: ServeLock, then: &'static str) {
     let why = lock.lost().await;
     tracing::error!(reason = %why, "lost the serve lock");
-    eprintln!("error: lost the serve lock on the database ({why}); stopping at once so that a standby can take over");
+    eprintln!("error: lost the serve lock on the database ({why}); {then}");
     std::process::exit(3);
 }
 

@@ -7,6 +7,11 @@
 //! ends: the process exits or is killed (the socket closes), the connection is cut, or
 //! the backend is terminated.
 //!
+//! One-active processes take it exclusive. All-active processes each hold it *shared*
+//! for as long as they serve: they never keep each other out, while a one-active process
+//! cannot take it beside them, nor they beside it (and each side can tell which mode holds
+//! it, to refuse with a clear error rather than wait).
+//!
 //! The key is derived from the schema holding sportello's tables (`current_schema()`), so
 //! two deployments in two schemas of one database (the tests do this) do not wait on each
 //! other, while every process of one deployment contends for the same key.
@@ -106,13 +111,29 @@ impl Session {
         })
     }
 
-    async fn try_lock(&self) -> Result<bool, StoreError> {
+    /// Tries the lock: exclusive (one-active), or shared with the other all-active
+    /// processes, which keeps out an exclusive holder and is kept out by one.
+    async fn try_lock(&self, mode: Mode) -> Result<bool, StoreError> {
+        let sql = match mode {
+            Mode::Exclusive => "SELECT pg_try_advisory_lock($1)",
+            Mode::Shared => "SELECT pg_try_advisory_lock_shared($1)",
+        };
+        let row = self.client.query_one(sql, &[&self.key]).await.map_err(engine)?;
+        Ok(row.get(0))
+    }
+
+    /// Whether some session holds the lock shared (all-active processes serve).
+    async fn held_shared(&self) -> Result<bool, StoreError> {
         let row = self
             .client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&self.key])
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND mode = 'ShareLock'
+                 AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1",
+                &[&self.key],
+            )
             .await
             .map_err(engine)?;
-        Ok(row.get(0))
+        Ok(row.get::<_, i64>(0) > 0)
     }
 
     /// Whether this session holds the lock, as `pg_locks` shows it.
@@ -136,15 +157,35 @@ pub(super) struct Locker {
     pub schema: Option<String>,
 }
 
+/// How the serve lock is held: by the one active process, or by every all-active one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Exclusive,
+    Shared,
+}
+
+/// Why [`Locker::try_lock`] did not get the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// A one-active process holds it.
+    Exclusive,
+    /// All-active processes hold it.
+    Shared,
+}
+
 impl Locker {
-    /// Takes the lock if nobody holds it; `None` if another session does.
-    pub async fn try_lock(&self) -> Result<Option<ServeLock>, StoreError> {
+    /// Takes the lock in `mode` if no session holds it in the other (or, exclusive, in
+    /// any); otherwise says how it is held.
+    pub async fn try_lock(&self, mode: Mode) -> Result<Result<ServeLock, Busy>, StoreError> {
         let session = Session::connect(&self.config, self.schema.as_deref(), APPLICATION_NAME).await?;
-        Ok(if session.try_lock().await? {
-            Some(ServeLock { session })
+        if session.try_lock(mode).await? {
+            return Ok(Ok(ServeLock { session }));
+        }
+        Ok(Err(if session.held_shared().await? {
+            Busy::Shared
         } else {
-            None
-        })
+            Busy::Exclusive
+        }))
     }
 
     /// Waits for the lock, asking every [`POLL_EVERY`]. Cancelled by dropping the future.
@@ -167,7 +208,7 @@ impl Locker {
                 };
             }
             if let Some(s) = &session {
-                match s.try_lock().await {
+                match s.try_lock(Mode::Exclusive).await {
                     Ok(true) => {
                         if let Some(session) = session.take() {
                             return ServeLock { session };

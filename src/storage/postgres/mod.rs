@@ -70,7 +70,9 @@ use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;
 
 pub use self::copy::{checksums, TreeSum, TREES};
-pub use self::lock::{key_for as serve_lock_key, ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY};
+pub use self::lock::{
+    key_for as serve_lock_key, Busy, Mode as LockMode, ServeLock, CHECK_EVERY, CHECK_TIMEOUT, POLL_EVERY,
+};
 pub use self::locks::{key_for as lock_key, Held, Locks};
 pub use self::replicas::{orphaned, Adoption, Claim};
 pub use self::schema::MIGRATIONS;
@@ -172,10 +174,11 @@ impl PgStore {
         &self.locks
     }
 
-    /// Takes the serve lock if no other session holds it (see `lock`): `None` if one does.
-    /// Async, on the caller's runtime, over a connection of its own.
-    pub async fn try_serve_lock(&self) -> Result<Option<ServeLock>, StoreError> {
-        self.locker.try_lock().await
+    /// Takes the serve lock in `mode` unless another session holds it in a way that keeps
+    /// this one out (see `lock`), else says how it is held. Async, on the caller's
+    /// runtime, over a connection of its own.
+    pub async fn try_serve_lock(&self, mode: LockMode) -> Result<Result<ServeLock, Busy>, StoreError> {
+        self.locker.try_lock(mode).await
     }
 
     /// Waits for the serve lock, asking every [`POLL_EVERY`]; cancelled by dropping the
