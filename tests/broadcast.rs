@@ -34,6 +34,9 @@ pub struct Fake {
     pub errors: HashMap<String, VecDeque<i64>>,
     /// Requests answered with an error.
     pub refused: Vec<(String, i64)>,
+    /// Recipients whose requests are recorded, then answered 200 with a body that is not
+    /// JSON: accepted, perhaps, but the sender cannot know.
+    pub garble: std::collections::HashSet<String>,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -76,7 +79,11 @@ async fn answer(f: Shared, to: String, body: Value, ok: impl Fn(usize) -> Value)
             let err = json!({"error": {"message": "x", "type": "OAuthException", "code": code, "fbtrace_id": "x"}});
             return (axum::http::StatusCode::BAD_REQUEST, Json(err)).into_response();
         }
+        let garbled = p.garble.contains(&to);
         p.got.push((Instant::now(), to, body));
+        if garbled {
+            return "<html>gateway</html>".into_response();
+        }
         if p.hold {
             p.held += 1;
         }
@@ -543,6 +550,41 @@ async fn sending_is_not_faster_than_the_configured_pace() {
             .count();
         assert!(in_window <= 110, "{in_window} messages within one second");
     }
+    running.stop().await;
+}
+
+/// An answer that cannot be read may hide a message the provider accepted: that entry is
+/// not sent again (at most once) but counted interrupted, for "resend to failed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_whose_answer_is_unreadable_is_not_sent_again() {
+    let running = Running::start(500, |s| {
+        seed(s, 0, 3, &["info"]);
+    })
+    .await;
+    running.fake.lock().unwrap().garble.insert("393330000001".into());
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(20)).await;
+    let got = running.got();
+    let count = |to: &str| got.iter().filter(|(_, t, _)| t == to).count();
+    assert_eq!(count("393330000001"), 1, "in doubt: sent once, not retried");
+    assert_eq!((count("393330000000"), count("393330000002")), (1, 1));
+    let f = running.figures(id);
+    assert_eq!((f.sent, f.failed, f.interrupted), (2, 1, 1), "{f:?}");
+    let key = CitizenKey::new("brusson", "whatsapp", "393330000001");
+    assert_eq!(
+        running.store.delivery(id, &key).unwrap().unwrap().state,
+        DeliveryState::Interrupted
+    );
+    // The operator may still choose to send it again.
+    running.fake.lock().unwrap().garble.clear();
+    assert_eq!(
+        plan::resend_failed(running.store.as_ref(), id, "test", Timestamp::now()).unwrap(),
+        1
+    );
+    running.server.broadcast_wake.notify_one();
+    running.done(id, Duration::from_secs(20)).await;
+    assert_eq!(running.figures(id).sent, 3);
+    assert_eq!(running.got().len(), 4);
     running.stop().await;
 }
 

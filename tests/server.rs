@@ -33,6 +33,10 @@ pub struct Provider {
     pub refused: usize,
     /// Refuse every send to this recipient with 131026 (not a WhatsApp number).
     pub undeliverable: Option<String>,
+    /// Answer every send to this recipient 200 with a body that is not JSON, after
+    /// recording it in `garbled`: it may have been delivered, the sender cannot know.
+    pub garble: Option<String>,
+    pub garbled: Vec<Value>,
 }
 
 type Shared = Arc<Mutex<Provider>>;
@@ -56,6 +60,13 @@ async fn graph_messages(
         p.refused += 1;
         let err = json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026, "fbtrace_id": "x"}});
         return (axum::http::StatusCode::BAD_REQUEST, Json(err)).into_response();
+    }
+    if p.garble
+        .as_deref()
+        .is_some_and(|u| body["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(u))
+    {
+        p.garbled.push(body);
+        return "<html>502 gateway</html>".into_response();
     }
     if p.refuse > 0 {
         p.refuse -= 1;
@@ -693,6 +704,42 @@ async fn the_simulator_and_the_subscribe_page() {
             .as_u16(),
         404
     );
+    h.stop().await;
+}
+
+/// A reply whose request got no usable answer may have arrived: it is not sent again (at
+/// most once), left out of the outbox, and counted among the interrupted replies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_whose_answer_is_unreadable_is_not_sent_again() {
+    let h = Harness::start().await;
+    h.provider.lock().unwrap().garble = Some("393330000007".into());
+    let signed = wa_text("madone", "393330000007", "wamid.g1", 1_800_000_000, "ATTIVA ISCRIZIONE");
+    assert_eq!(h.post_signed(&signed).await, 200);
+    let started = std::time::Instant::now();
+    while h.provider.lock().unwrap().garbled.is_empty() || !h.store.pending_outbound().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the reply never left the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Far past the first back-off (5 ms here): a retry would have come by now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let garbled = h.provider.lock().unwrap().garbled.clone();
+    for (i, body) in garbled.iter().enumerate() {
+        assert!(!garbled[..i].contains(body), "sent twice: {garbled:?}");
+    }
+    let metrics = h
+        .http
+        .get(format!("{}/metrics", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!("sportello_replies_interrupted_total {}", garbled.len());
+    assert!(metrics.lines().any(|l| l == line), "{line} not in\n{metrics}");
     h.stop().await;
 }
 

@@ -14,6 +14,8 @@
 //! `interrupted` and is *not* sent again automatically (the provider may have accepted it:
 //! WhatsApp has no idempotency key). Operators see interrupted entries among the failed
 //! and may "resend to failed". The window is at most the worker's concurrent requests.
+//! The same holds without a crash: a request that got no usable answer
+//! ([`crate::channel::SendError::InDoubt`]) is marked `interrupted`, never retried.
 //!
 //! Nothing here logs a number, a name or a message text.
 

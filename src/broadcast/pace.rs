@@ -65,6 +65,9 @@ pub enum Decision {
     PauseNumber,
     /// Give up on this entry.
     Fail { code: i64, title: String },
+    /// The request may have reached the provider: not sent again automatically (at most
+    /// once), but counted interrupted, as after a crash.
+    InDoubt,
 }
 
 /// The decision for an error on an entry's `attempts`-th attempt (1-based).
@@ -76,6 +79,7 @@ pub fn decide(error: &SendError, attempts: u32, first_backoff: Duration) -> Deci
             code: *code,
             title: title.clone(),
         },
+        SendError::InDoubt(_) => Decision::InDoubt,
         _ if attempts >= MAX_ATTEMPTS => {
             let code = match error {
                 SendError::Retryable { code, .. } => *code,
@@ -212,6 +216,10 @@ mod tests {
         let transport = SendError::Transport("reset".into());
         assert!(matches!(decide(&transport, 2, first), Decision::Retry { .. }));
         assert!(matches!(decide(&transport, MAX_ATTEMPTS, first), Decision::Fail { .. }));
+        // Perhaps delivered: never sent again, from the first attempt to the last.
+        let doubt = SendError::InDoubt("connection closed before message completed".into());
+        assert_eq!(decide(&doubt, 1, first), Decision::InDoubt);
+        assert_eq!(decide(&doubt, MAX_ATTEMPTS, first), Decision::InDoubt);
         assert_eq!(backoff(30, first), MAX_BACKOFF);
     }
 

@@ -102,6 +102,10 @@ pub(super) async fn deliver(
                     let s = store.clone();
                     let _ = tokio::task::spawn_blocking(move || s.append_audit(&entry)).await;
                 }
+                Decision::InDoubt => {
+                    tracing::warn!(broadcast = id, comune = %key.comune, channel = %key.channel, "broadcast entry in doubt (it may have reached the citizen): not sent again, counted interrupted");
+                    d.state = DeliveryState::Interrupted;
+                }
                 Decision::Fail { code, title } => {
                     let (e2, k2, t2) = (env.clone(), key.clone(), title.clone());
                     let _ = tokio::task::spawn_blocking(move || e2.record_refused(&k2, code, &t2)).await;

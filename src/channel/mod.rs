@@ -96,13 +96,33 @@ pub enum SendError {
     /// Never retry (the number is not on WhatsApp, the 24-hour window is closed, …).
     #[error("permanent provider error {code}: {title}")]
     Permanent { code: i64, title: String },
-    /// The request did not reach the provider or the answer was unreadable: retryable.
+    /// The request never reached the provider (no connection could be made): sending it
+    /// again cannot deliver it twice.
     #[error("transport: {0}")]
     Transport(String),
+    /// The request may have reached the provider, but no usable answer came back (the
+    /// connection failed or timed out after the request left, or a success answer could
+    /// not be read): the message may have been delivered, and sending it again may
+    /// deliver it twice. Neither replies nor broadcasts send it again (at most once).
+    #[error("no usable answer, the message may have been sent: {0}")]
+    InDoubt(String),
 }
 
 impl SendError {
     pub fn is_retryable(&self) -> bool {
         !matches!(self, SendError::Permanent { .. })
+    }
+
+    /// A failed request: [`SendError::Transport`] when it never left (connecting failed,
+    /// or it could not be built), else [`SendError::InDoubt`]. The text leaves out the
+    /// URL, which holds the Telegram token.
+    pub fn from_request(e: reqwest::Error) -> SendError {
+        let never_left = e.is_connect() || e.is_builder();
+        let text = e.without_url().to_string();
+        if never_left {
+            SendError::Transport(text)
+        } else {
+            SendError::InDoubt(text)
+        }
     }
 }

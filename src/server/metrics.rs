@@ -124,7 +124,7 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
         ),
         (
             "sportello_replies_interrupted_total",
-            "replies in flight at the last stop, not sent again: they may not have arrived",
+            "replies in doubt (in flight at a stop, or without a usable answer), not sent again: they may not have arrived",
             m.interrupted.get(),
         ),
         (

@@ -93,6 +93,14 @@ impl Server {
                     self.release_when_durable(permit);
                     return;
                 }
+                Err(SendError::InDoubt(why)) => {
+                    // It may have arrived: not sent again (at most once), as after a crash.
+                    tracing::warn!(comune = %key.comune, channel = %key.channel, reason = %why, "reply in doubt (it may have reached the citizen): not sent again");
+                    self.metrics.interrupted.inc();
+                    self.finish(id);
+                    self.release_when_durable(permit);
+                    return;
+                }
                 Err(e) => {
                     // It will be sent again anyway (here, or at the next start if the
                     // process stops during the wait): no longer in flight.

@@ -50,7 +50,7 @@ impl BotClient {
         result
             .get("message_id")
             .and_then(Value::as_i64)
-            .ok_or_else(|| SendError::Transport("sendMessage: no message_id in the answer".into()))
+            .ok_or_else(|| SendError::InDoubt("sendMessage: no message_id in the answer".into()))
     }
 
     /// Sends with another method that answers a Message (`sendPhoto`, `sendVideo`, …).
@@ -60,7 +60,7 @@ impl BotClient {
         result
             .get("message_id")
             .and_then(Value::as_i64)
-            .ok_or_else(|| SendError::Transport(format!("{method}: no message_id in the answer")))
+            .ok_or_else(|| SendError::InDoubt(format!("{method}: no message_id in the answer")))
     }
 
     /// Stops the progress indicator on the citizen's button; shows no notification.
@@ -76,16 +76,29 @@ impl BotClient {
     /// POSTs `body` as JSON to `method` and returns the envelope's `result`.
     async fn call(&self, method: &'static str, body: &Value) -> Result<Value, SendError> {
         let url = format!("{}/bot{}/{}", self.base_url, self.token, method);
-        let response = self.http.post(url).json(body).send().await.map_err(transport)?;
+        let response = self
+            .http
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .map_err(SendError::from_request)?;
         let status = response.status().as_u16();
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = response.bytes().await.map_err(SendError::from_request)?;
         if (200..300).contains(&status) {
-            if let Ok(Envelope {
-                ok: true,
-                result: Some(result),
-            }) = serde_json::from_slice(&bytes)
-            {
-                return Ok(result);
+            match serde_json::from_slice(&bytes) {
+                Ok(Envelope {
+                    ok: true,
+                    result: Some(result),
+                }) => return Ok(result),
+                // A refusal the Bot API states (`ok: false`): classified below.
+                Ok(_) => {}
+                // A success that cannot be read: it may have been sent.
+                Err(_) => {
+                    return Err(SendError::InDoubt(format!(
+                        "{method}: HTTP {status} with an unreadable body"
+                    )))
+                }
             }
         }
         let err = classify(status, &bytes);
@@ -98,11 +111,6 @@ impl BotClient {
 struct Envelope {
     ok: bool,
     result: Option<Value>,
-}
-
-/// `reqwest::Error`'s Display includes the URL, and so the token: strip it first.
-fn transport(err: reqwest::Error) -> SendError {
-    SendError::Transport(err.without_url().to_string())
 }
 
 #[derive(Deserialize)]
@@ -132,11 +140,11 @@ struct ResponseParameters {
 ///   from the chat) → `Permanent`: stop writing to this chat.
 /// * 404 Not Found (bad token format or unknown method) → `Permanent`.
 /// * Any other 4xx (409 Conflict with getUpdates, 413…) → `Permanent`.
-/// * Anything else (an answer with no usable code, 2xx with `ok: false` and no code, an
-///   unreadable body on a 2xx) → `Retryable`: the worker's retry limit bounds it.
+/// * Anything else (an answer with no usable code, 2xx with `ok: false` and no code) →
+///   `Retryable`: the worker's retry limit bounds it.
 ///
-/// Transport failures never get here: [`BotClient`] turns them into
-/// [`SendError::Transport`], which is retryable.
+/// Transport failures and unreadable successes never get here: [`BotClient`] turns them
+/// into [`SendError::Transport`] (never sent) or [`SendError::InDoubt`] (may have been).
 pub fn classify(http_status: u16, body: &[u8]) -> SendError {
     let parsed: Option<ApiError> = serde_json::from_slice(body).ok();
     let (code, description, retry_after) = match parsed {

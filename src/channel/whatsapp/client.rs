@@ -51,8 +51,8 @@ impl GraphClient {
         let answer = self.post(phone_number_id, &msg.to_json()).await?;
         match answer.pointer("/messages/0/id").and_then(Value::as_str) {
             Some(id) if !id.is_empty() => Ok(id.to_string()),
-            // Unreadable success: SendError::Transport is the documented "answer unreadable".
-            _ => Err(SendError::Transport("success response without messages[0].id".into())),
+            // Accepted, perhaps, but unreadable: it may have been sent.
+            _ => Err(SendError::InDoubt("success response without messages[0].id".into())),
         }
     }
 
@@ -71,23 +71,23 @@ impl GraphClient {
             .json(body)
             .send()
             .await
-            .map_err(transport)?;
+            .map_err(SendError::from_request)?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = response.bytes().await.map_err(SendError::from_request)?;
         if status.is_success() {
             return serde_json::from_slice(&bytes)
-                .map_err(|_| SendError::Transport(format!("HTTP {} with a body that is not JSON", status.as_u16())));
+                .map_err(|_| SendError::InDoubt(format!("HTTP {} with a body that is not JSON", status.as_u16())));
         }
         let err = classify(status.as_u16(), &bytes, retry_after.as_deref());
         let (code, retryable) = match &err {
             SendError::Retryable { code, .. } => (*code, true),
             SendError::Permanent { code, .. } => (*code, false),
-            SendError::Transport(_) => (0, true),
+            SendError::Transport(_) | SendError::InDoubt(_) => (0, true),
         };
         tracing::warn!(
             phone_number_id,
@@ -98,12 +98,6 @@ impl GraphClient {
         );
         Err(err)
     }
-}
-
-/// reqwest errors name the URL; it holds only the phone number id, but drop it anyway so
-/// the error text stays generic.
-fn transport(e: reqwest::Error) -> SendError {
-    SendError::Transport(e.without_url().to_string())
 }
 
 #[cfg(test)]
@@ -228,8 +222,25 @@ mod tests {
 
         let (base, server) = serve_once(http("200 OK", "", r#"{"messages":[]}"#)).await;
         let client = GraphClient::new(http_client(), &base, "t");
-        assert!(matches!(client.send("1", &text()).await, Err(SendError::Transport(_))));
+        assert!(matches!(client.send("1", &text()).await, Err(SendError::InDoubt(_))));
         server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_request_read_and_never_answered_is_in_doubt() {
+        // The server reads the whole request, then closes without an answer: the message
+        // may have been sent, unlike a refused connection (below).
+        let (base, server) = serve_once(String::new()).await;
+        let client = GraphClient::new(http_client(), &base, "secret-token");
+        let e = client.send("1", &text()).await.unwrap_err();
+        assert!(
+            matches!(&e, SendError::InDoubt(m) if !m.contains("secret-token") && !m.contains("127.0.0.1")),
+            "{e:?}"
+        );
+        assert!(
+            server.await.unwrap().contains("393330000001"),
+            "the whole request was read"
+        );
     }
 
     #[tokio::test]
