@@ -84,7 +84,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 };
                 let watchdog = tokio::spawn(stop_when_lost(lock, "stopping at once"));
                 let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
-                let server = prepare(engine, config, secrets, addr, &data)?;
+                // One process at a time creates the first administrator: two starting on
+                // an empty database would both find no account.
+                let starting = pg.locks().lock(START_LOCK).await?;
+                let prepared = prepare(engine, config, secrets, addr, &data);
+                starting.release().await;
+                let server = prepared?;
                 let shared = Shared::new(pg).context("cannot name this process")?;
                 println!("  sharing the work with every other sportello on this database (all-active)");
                 server.share(shared);
@@ -137,6 +142,9 @@ const MIXED_ONE_ACTIVE: &str = "a sportello with postgres.processes = \"one-acti
      set the same postgres.processes on every process";
 const MIXED_ALL_ACTIVE: &str = "sportello processes with postgres.processes = \"all-active\" serve this database: \
      set the same postgres.processes on every process";
+
+/// The lock all-active processes start under (`storage::postgres::locks`).
+const START_LOCK: &str = "serve start";
 
 /// Tokio workers at least, on PostgreSQL (`TOKIO_WORKER_THREADS` overrides it).
 const POSTGRES_WORKERS: usize = 8;
