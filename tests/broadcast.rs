@@ -542,13 +542,17 @@ async fn sending_is_not_faster_than_the_configured_pace() {
     // 250 messages at 100/s take at least 2.49 s, less the pacer's slack (20 ms).
     let span = *times.last().unwrap() - times[0];
     assert!(span >= Duration::from_millis(2400), "250 messages in {span:?}");
-    // In any one-second window: 100, plus the slack and loopback jitter.
+    // In any one-second window: 100, plus the slack and loopback jitter. A stall of the
+    // machine (tests run side by side on two cores) holds back the requests paced during
+    // it, which then arrive together: 100 per second of stall more. Up to 125 (a 250 ms
+    // stall) passes; an unpaced lane sends all 250 within a second, and one at twice the
+    // pace 200.
     for (i, t) in times.iter().enumerate() {
         let in_window = times[i..]
             .iter()
             .take_while(|u| **u - *t < Duration::from_secs(1))
             .count();
-        assert!(in_window <= 110, "{in_window} messages within one second");
+        assert!(in_window <= 125, "{in_window} messages within one second");
     }
     running.stop().await;
 }
