@@ -162,8 +162,25 @@ fn seed_desk(store: &dyn sportello::storage::Store) -> Vec<(&'static str, String
     );
     let raw = serde_json::to_vec(&body).unwrap();
     let signature = sportello::channel::whatsapp::sign(crate::server::APP_SECRET.as_bytes(), &raw);
+    // A moderation case waiting for a decision, for its page's check.
+    let case = store
+        .add_case(&sportello::storage::ModerationCase {
+            key: CitizenKey::new("brusson", "whatsapp", "393330066003"),
+            rule: sportello::moderation::Rule::Vulgar,
+            verdict: sportello::moderation::Verdict::Withhold,
+            text: "Un messaggio trattenuto".into(),
+            spans: vec![],
+            at: now,
+            blocked: false,
+            status: sportello::storage::CaseStatus::Pending,
+            decided_by: None,
+            decided_at: None,
+            note: None,
+        })
+        .unwrap();
     vec![
         ("SPORTELLO_LIVE_WEBHOOK", String::from_utf8(raw).unwrap()),
         ("SPORTELLO_LIVE_SIGNATURE", signature),
+        ("SPORTELLO_CASE_PATH", format!("/staff/brusson/cases/{case}")),
     ]
 }

@@ -21,6 +21,7 @@ mod hostile;
 mod hours;
 mod inbox;
 mod moderation;
+mod moderation_console;
 mod privacy;
 mod privacy_logs;
 mod props;

@@ -8,6 +8,7 @@ pub mod accounts;
 mod api;
 mod audit_pages;
 mod broadcast_pages;
+mod case_pages;
 mod citizen_pages;
 mod closure_pages;
 pub mod desk;
@@ -124,6 +125,10 @@ pub fn routes() -> Router<Server> {
         .route("/{comune}/inbox/rows", get(inbox_pages::inbox_rows))
         .route("/{comune}/inbox/{ref}", get(inbox_pages::conversation_page))
         .route("/{comune}/inbox/{ref}/{action}", post(inbox_pages::action_post))
+        .route(
+            "/{comune}/cases/{id}",
+            get(case_pages::case_page).post(case_pages::decide_post),
+        )
         .route("/{comune}/citizens", post(citizen_pages::find_post))
         .route("/{comune}/citizens/{ref}", get(citizen_pages::citizen_page))
         .route("/{comune}/citizens/{ref}/{action}", post(citizen_pages::block_post))

@@ -419,7 +419,8 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
                 .format(lang, &format!("rule-{}", case.rule.name()), None)
                 .unwrap_or_else(|| case.rule.name().to_string());
             body.push_str(&format!(
-                "<li id=\"case-{id}\"><strong>{}</strong><br>{}{}</li>",
+                "<li id=\"case-{id}\"><strong><a href=\"{}\">{}</a></strong><br>{}{}</li>",
+                esc(&super::case_pages::case_path(comune, id)),
                 esc(&rule),
                 ta(
                     s,

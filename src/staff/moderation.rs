@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::dialogue::runner::Engine;
 use crate::dialogue::{Reply, State};
-use crate::storage::{CaseStatus, ModerationCase, StoreError};
+use crate::storage::{AuditEntry, CaseStatus, ModerationCase, StoreError};
 
 /// A staff decision on a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +16,17 @@ pub enum Decision {
     Dismiss,
     /// Confirmed and handed to the authorities.
     Report,
+}
+
+impl Decision {
+    /// As the command line and the console's form spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Confirm => "confirm",
+            Decision::Dismiss => "dismiss",
+            Decision::Report => "report",
+        }
+    }
 }
 
 /// Errors of the review boundary.
@@ -36,7 +47,8 @@ fn load(engine: &Engine, comune: &str, id: u64) -> Result<ModerationCase, Review
     }
 }
 
-/// Applies a decision; a report may follow a confirmation, nothing else is changed twice.
+/// Applies a decision and audits it; a report may follow a confirmation, nothing else is
+/// changed twice. The console runs it in the citizen's lane (`console::case_pages`).
 pub fn decide(
     engine: &Engine,
     comune: &str,
@@ -80,6 +92,13 @@ pub fn decide(
         }
     }
     engine.store.put_case(id, &case)?;
+    engine.store.append_audit(&AuditEntry {
+        at: now,
+        actor: by.to_string(),
+        comune: comune.to_string(),
+        action: format!("moderation-{}", decision.name()),
+        detail: format!("case {id}"),
+    })?;
     engine.store.flush()?;
     Ok(case)
 }

@@ -228,6 +228,9 @@ try {
     const paths = ['/staff/audit', '/staff/password', '/staff/brusson/faq', '/staff/brusson/closures',
       '/staff/brusson/privacy', '/staff/brusson/report', '/staff/brusson/broadcasts', '/staff/brusson/broadcasts/new',
       '/staff/brusson/broadcasts/new?lang=fr', '/staff/isili/faq?lang=fr'];
+    // A moderation case and its decision form, in both languages.
+    const casePath = process.env.SPORTELLO_CASE_PATH;
+    if (casePath) paths.push(casePath, `${casePath}?lang=fr`);
     for (const path of paths) {
       const res = await page.goto(base + path);
       if (!res || res.status() !== 200) throw new Error(`${path}: HTTP ${res && res.status()}`);
