@@ -67,7 +67,7 @@ impl SledStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
         restrict_permissions(dir);
-        let db = sled::Config::new().path(dir).open().map_err(engine)?;
+        let db = open_db(dir).map_err(engine)?;
         let meta = db.open_tree(META_TREE).map_err(engine)?;
         match meta.get(SCHEMA_VERSION_KEY).map_err(engine)? {
             None => {
@@ -221,6 +221,28 @@ impl SledStore {
     }
 }
 
+/// How long [`open_db`] waits for a database that was just closed to let go of its lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens sled's database, waiting up to [`LOCK_WAIT`] for its file lock: sled's flusher
+/// thread lets go of a dropped database's lock only at its next wake-up, so reopening at
+/// once (a restart within one process, a command run as the server stops) can find it
+/// still taken. A database another process keeps open fails after the wait, as before.
+fn open_db(dir: &Path) -> Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match sled::Config::new().path(dir).open() {
+            // sled reports it as `ErrorKind::Other` with this text (config.rs, `try_lock`).
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 #[cfg(unix)]
 fn restrict_permissions(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
@@ -230,3 +252,27 @@ fn restrict_permissions(dir: &Path) {
 
 #[cfg(not(unix))]
 fn restrict_permissions(_: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_store_closed_meanwhile_opens_after_a_wait_one_kept_open_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SledStore::open(dir.path()).unwrap();
+        let path = dir.path().to_path_buf();
+        let opener = std::thread::spawn(move || SledStore::open(&path).map(drop));
+        std::thread::sleep(Duration::from_millis(300));
+        drop(first);
+        opener.join().unwrap().expect("opened once the first was closed");
+
+        let kept = SledStore::open(dir.path()).unwrap();
+        let started = Instant::now();
+        let err = SledStore::open(dir.path()).err().expect("kept open elsewhere");
+        assert!(started.elapsed() >= LOCK_WAIT, "{:?}", started.elapsed());
+        assert!(err.to_string().contains("could not acquire lock"), "{err}");
+        drop(kept);
+    }
+}
