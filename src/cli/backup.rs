@@ -60,7 +60,7 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
         bail!("{} holds no sportello data", data.display());
     }
     let partial = partial_name(&args.to);
-    let via = match SledStore::open(&data) {
+    let via = match SledStore::try_open(&data) {
         Ok(store) => {
             let mut out = BufWriter::new(create_private(&partial)?);
             store.export_to(&mut out).context("writing the backup")?;
@@ -95,7 +95,7 @@ pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let data = data_dir(&args.paths)?;
     let file = File::open(&args.from).with_context(|| format!("cannot open {}", args.from.display()))?;
     let backup = read_backup(BufReader::new(file)).with_context(|| format!("{} refused", args.from.display()))?;
-    if data.join(TOKEN_FILE).is_file() && SledStore::open(&data).is_err() {
+    if data.join(TOKEN_FILE).is_file() && SledStore::try_open(&data).is_err() {
         bail!("a server is using {}: stop it first", data.display());
     }
     restore(&data, &backup, args.force).with_context(|| format!("cannot restore into {}", data.display()))?;

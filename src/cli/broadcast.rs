@@ -159,7 +159,7 @@ pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
 /// Runs the call on the store, or on the server holding it.
 fn run_call(paths: &Paths, call: Call) -> anyhow::Result<Value> {
     let data = data_dir(paths)?;
-    if data.join(TOKEN_FILE).is_file() && SledStore::open(&data).is_err() {
+    if data.join(TOKEN_FILE).is_file() && SledStore::try_open(&data).is_err() {
         return from_server(&data, &call);
     }
     let engine = engine(paths)?;

@@ -63,11 +63,23 @@ pub struct SledStore {
 
 impl SledStore {
     /// Opens (or creates) the database in `dir`, owner-only, and checks the schema version.
+    /// Waits up to [`LOCK_WAIT`] for a database just closed in this process (see
+    /// [`open_db`]).
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        SledStore::open_waiting(dir, LOCK_WAIT)
+    }
+
+    /// As [`SledStore::open`], but fails at once when the database is in use: for the
+    /// commands that then turn to the running server instead.
+    pub fn try_open(dir: &Path) -> Result<SledStore, StoreError> {
+        SledStore::open_waiting(dir, std::time::Duration::ZERO)
+    }
+
+    fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<SledStore, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
         restrict_permissions(dir);
-        let db = open_db(dir).map_err(engine)?;
+        let db = open_db(dir, wait).map_err(engine)?;
         let meta = db.open_tree(META_TREE).map_err(engine)?;
         match meta.get(SCHEMA_VERSION_KEY).map_err(engine)? {
             None => {
@@ -221,15 +233,16 @@ impl SledStore {
     }
 }
 
-/// How long [`open_db`] waits for a database that was just closed to let go of its lock.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long [`SledStore::open`] waits for a database that was just closed to let go of
+/// its lock.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Opens sled's database, waiting up to [`LOCK_WAIT`] for its file lock: sled's flusher
-/// thread lets go of a dropped database's lock only at its next wake-up, so reopening at
-/// once (a restart within one process, a command run as the server stops) can find it
-/// still taken. A database another process keeps open fails after the wait, as before.
-fn open_db(dir: &Path) -> Result<sled::Db, sled::Error> {
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
+/// Opens sled's database, waiting up to `wait` for its file lock: sled's flusher thread
+/// lets go of a dropped database's lock only at its next wake-up, so reopening at once in
+/// the same process (a restart in a test, a restore) can find it still taken. A database
+/// another process keeps open fails after the wait.
+fn open_db(dir: &Path, wait: std::time::Duration) -> Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + wait;
     loop {
         match sled::Config::new().path(dir).open() {
             // sled reports it as `ErrorKind::Other` with this text (config.rs, `try_lock`).
@@ -273,6 +286,10 @@ mod tests {
         let err = SledStore::open(dir.path()).err().expect("kept open elsewhere");
         assert!(started.elapsed() >= LOCK_WAIT, "{:?}", started.elapsed());
         assert!(err.to_string().contains("could not acquire lock"), "{err}");
+        // Without the wait, for a command that then asks the running server.
+        let started = Instant::now();
+        assert!(SledStore::try_open(dir.path()).is_err());
+        assert!(started.elapsed() < LOCK_WAIT, "{:?}", started.elapsed());
         drop(kept);
     }
 }
