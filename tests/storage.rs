@@ -627,7 +627,7 @@ fn sled_rebuilds_the_ledger_index_of_an_older_store_and_erasure_uses_it() {
     }
     {
         // A store written before the index existed.
-        let db = sled::open(dir.path()).unwrap();
+        let db = SledStore::open_raw(dir.path()).unwrap();
         assert!(db.drop_tree(sportello::storage::keys::LEDGER_INDEX_TREE).unwrap());
         db.flush().unwrap();
     }
@@ -912,7 +912,7 @@ fn sled_rebuilds_the_entry_index_of_an_older_store_and_erasure_uses_it() {
     }
     {
         // A store written before the index existed.
-        let db = sled::open(dir.path()).unwrap();
+        let db = SledStore::open_raw(dir.path()).unwrap();
         assert!(db.drop_tree(sportello::storage::keys::ENTRY_INDEX_TREE).unwrap());
         db.flush().unwrap();
     }
@@ -946,7 +946,7 @@ fn sled_builds_again_an_index_whose_build_a_crash_interrupted() {
     {
         // What a crash during a first build can leave: the index trees there, only part of
         // their entries (here every other one) and no record that the build finished.
-        let db = sled::open(dir.path()).unwrap();
+        let db = SledStore::open_raw(dir.path()).unwrap();
         let meta = db.open_tree(META_TREE).unwrap();
         for tree in [ENTRY_INDEX_TREE, LEDGER_INDEX_TREE] {
             let index = db.open_tree(tree).unwrap();
@@ -976,7 +976,7 @@ fn sled_erasure_reads_only_the_citizens_own_entries() {
     {
         // Entries of someone else that do not even decode: a scan of the trees would
         // stop at them (`Corrupt`); the erasure must not read them at all.
-        let db = sled::open(dir.path()).unwrap();
+        let db = SledStore::open_raw(dir.path()).unwrap();
         for tree in [INBOUND_TREE, OUTBOX_TREE, SENT_TREE, CASES_TREE] {
             db.open_tree(tree)
                 .unwrap()

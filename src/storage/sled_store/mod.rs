@@ -75,6 +75,13 @@ impl SledStore {
         SledStore::open_waiting(dir, std::time::Duration::ZERO)
     }
 
+    /// sled's database in `dir` itself, waiting for its lock as [`SledStore::open`] does:
+    /// for tests that write what sportello never would (undecodable entries, an older
+    /// layout).
+    pub fn open_raw(dir: &Path) -> Result<sled::Db, StoreError> {
+        open_db(dir, LOCK_WAIT).map_err(engine)
+    }
+
     fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<SledStore, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
