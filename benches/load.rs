@@ -277,7 +277,12 @@ async fn report(mode: &str, run: &Run, arrivals: Option<&Arrivals>) -> f64 {
 }
 
 fn status_kb(field: &str) -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status_kb_of("self", field)
+}
+
+/// A `/proc/<pid>/status` field in kB (0 when unreadable).
+fn status_kb_of(pid: &str, field: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     s.lines()
         .find_map(|l| l.strip_prefix(field)?.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
@@ -386,6 +391,85 @@ fn main() {
         .output()
         .expect("child");
     print!("{}", String::from_utf8_lossy(&out.stdout));
+    rt.block_on(binary_phase(&data));
+}
+
+/// The same store under the real binary (`sportello serve` with its own allocator, see
+/// src/main.rs): start-up until `/healthz` answers, memory once started, and once a
+/// broadcast to Madone's 50,000 subscribers has fanned out (each subscriber read a page at
+/// a time, as a broadcast does). No provider is configured: the sends wait and retry.
+async fn binary_phase(data: &std::path::Path) {
+    use std::io::BufRead;
+    let exe = env!("CARGO_BIN_EXE_sportello");
+    let started = Instant::now();
+    let mut child = std::process::Command::new(exe)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("SPORTELLO_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sportello serve");
+    let pid = child.id().to_string();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("sportello serve printed its address").unwrap();
+        if let Some(at) = line.find(" on http://") {
+            break line[at + 4..].split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // Keep reading, so that the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    // reqwest's rustls needs a process-wide crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    while !http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let up = started.elapsed();
+    let (rss_up, hwm_up) = (status_kb_of(&pid, "VmRSS:"), status_kb_of(&pid, "VmHWM:"));
+    let text = data.join("avviso.txt");
+    std::fs::write(&text, "Prova di memoria").unwrap();
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(exe)
+            .args(args)
+            .arg("--data")
+            .arg(data)
+            .output()
+            .expect("sportello broadcast");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let fan_out = Instant::now();
+    cli(&[
+        "broadcast",
+        "send",
+        "--comune",
+        "madone",
+        "--text-it",
+        text.to_str().unwrap(),
+    ]);
+    while !cli(&["broadcast", "list", "--comune", "madone"]).contains("\"sending\"") {
+        assert!(
+            fan_out.elapsed() < Duration::from_secs(120),
+            "the broadcast never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fanned = fan_out.elapsed();
+    let (rss_b, hwm_b) = (status_kb_of(&pid, "VmRSS:"), status_kb_of(&pid, "VmHWM:"));
+    let _ = child.kill();
+    let _ = child.wait();
+    println!(
+        "binary-phase startup_ms={:.1} rss_started_kb={rss_up} hwm_started_kb={hwm_up} fanout_ms={:.1} rss_broadcast_kb={rss_b} hwm_broadcast_kb={hwm_b}",
+        up.as_secs_f64() * 1e3,
+        fanned.as_secs_f64() * 1e3
+    );
 }
 
 fn dir_size(p: &std::path::Path) -> u64 {

@@ -5,6 +5,43 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use sportello::cli;
 
+/// mimalloc: with glibc's malloc the server spent ~17 % of its time allocating and
+/// freeing across its threads; with mimalloc it does 1.6 times the messages a second
+/// (BENCHMARKS.md, "mimalloc as the binary's allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's settings for `serve`: give freed memory back to the system at once and
+/// commit its arenas only as they are used. With its defaults the server kept about twice
+/// the memory (RSS 155 MB after start with 100,000 subscribers, against 51 MB so).
+const ALLOCATOR_SETTINGS: [(&str, &str); 2] = [("MIMALLOC_PURGE_DELAY", "0"), ("MIMALLOC_ARENA_EAGER_COMMIT", "0")];
+
+/// mimalloc reads its settings from the environment once, as the process starts, before
+/// `main`: a `serve` started without them starts again (`exec`, same process id) with
+/// them, unless the environment already names them (set them to override). Without an
+/// executable to run again (it was replaced on disk) it serves as it is.
+#[cfg(unix)]
+fn with_allocator_settings() {
+    use std::os::unix::process::CommandExt;
+    if ALLOCATOR_SETTINGS
+        .iter()
+        .any(|(name, _)| std::env::var_os(name).is_some())
+    {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    // Returns only if the exec failed.
+    let _ = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .envs(ALLOCATOR_SETTINGS)
+        .exec();
+}
+
+#[cfg(not(unix))]
+fn with_allocator_settings() {}
+
 #[derive(Parser)]
 #[command(
     name = "sportello",
@@ -51,6 +88,9 @@ enum Command {
 fn main() -> ExitCode {
     // Logs go to standard error, never standard output (which carries replies and JSON).
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve(_)) {
+        with_allocator_settings();
+    }
     // The server logs its work; one-shot commands only warnings.
     let default = if matches!(cli.command, Command::Serve(_)) {
         "info"
