@@ -412,6 +412,15 @@ async fn binary_phase(data: &std::path::Path) {
         .expect("spawn sportello serve");
     let pid = child.id().to_string();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // Killed however this phase ends, a panic included.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = Killed(child);
     let base = loop {
         let line = lines.next().expect("sportello serve printed its address").unwrap();
         if let Some(at) = line.find(" on http://") {
@@ -463,8 +472,7 @@ async fn binary_phase(data: &std::path::Path) {
     }
     let fanned = fan_out.elapsed();
     let (rss_b, hwm_b) = (status_kb_of(&pid, "VmRSS:"), status_kb_of(&pid, "VmHWM:"));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     println!(
         "binary-phase startup_ms={:.1} rss_started_kb={rss_up} hwm_started_kb={hwm_up} fanout_ms={:.1} rss_broadcast_kb={rss_b} hwm_broadcast_kb={hwm_b}",
         up.as_secs_f64() * 1e3,
