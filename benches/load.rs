@@ -399,47 +399,17 @@ fn main() {
 /// broadcast to Madone's 50,000 subscribers has fanned out (each subscriber read a page at
 /// a time, as a broadcast does). No provider is configured: the sends wait and retry.
 async fn binary_phase(data: &std::path::Path) {
-    use std::io::BufRead;
     let exe = env!("CARGO_BIN_EXE_sportello");
+    // No configuration: no comune has a WhatsApp number, so nothing is sent.
+    let config = data.with_file_name("binary-phase.toml");
+    std::fs::write(&config, "").unwrap();
     let started = Instant::now();
-    let mut child = std::process::Command::new(exe)
-        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("SPORTELLO_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn sportello serve");
-    let pid = child.id().to_string();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    // Killed however this phase ends, a panic included.
-    struct Killed(std::process::Child);
-    impl Drop for Killed {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let child = Killed(child);
-    let base = loop {
-        let line = lines.next().expect("sportello serve printed its address").unwrap();
-        if let Some(at) = line.find(" on http://") {
-            break line[at + 4..].split_whitespace().next().unwrap().to_string();
-        }
-    };
-    // Keep reading, so that the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let child = processes::spawn(&config, data, None);
+    let pid = child.child.id().to_string();
     // reqwest's rustls needs a process-wide crypto provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
-    while !http
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    processes::wait_healthy(&http, &child.base).await;
     let up = started.elapsed();
     let (rss_up, hwm_up) = (status_kb_of(&pid, "VmRSS:"), status_kb_of(&pid, "VmHWM:"));
     let text = data.join("avviso.txt");

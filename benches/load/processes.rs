@@ -56,10 +56,10 @@ const SETUPS: [Setup; 4] = [
     },
 ];
 
-/// A `sportello serve` child, killed when dropped.
-struct Serving {
-    child: Child,
-    base: String,
+/// A `sportello serve` child, killed when dropped (also by `binary_phase` in load.rs).
+pub(super) struct Serving {
+    pub(super) child: Child,
+    pub(super) base: String,
 }
 
 impl Drop for Serving {
@@ -69,7 +69,7 @@ impl Drop for Serving {
     }
 }
 
-fn spawn(config: &std::path::Path, data: &std::path::Path, url: Option<&str>) -> Serving {
+pub(super) fn spawn(config: &std::path::Path, data: &std::path::Path, url: Option<&str>) -> Serving {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sportello"));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--config"])
         .arg(config)
@@ -102,7 +102,8 @@ fn spawn(config: &std::path::Path, data: &std::path::Path, url: Option<&str>) ->
     Serving { child, base }
 }
 
-async fn wait_healthy(http: &reqwest::Client, base: &str) {
+/// Waits until `/healthz` answers 200, asking every 5 ms (start-up is timed with it).
+pub(super) async fn wait_healthy(http: &reqwest::Client, base: &str) {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         if let Ok(r) = http.get(format!("{base}/healthz")).send().await {
@@ -110,7 +111,7 @@ async fn wait_healthy(http: &reqwest::Client, base: &str) {
                 return;
             }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     panic!("{base} not healthy within 60 s");
 }
