@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use clap::ValueEnum;
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -240,11 +241,9 @@ pub async fn decide_post(
         Ok(found) => found,
         Err(e) => return error_page(&s, lang, e),
     };
-    let decision = match f.decision.as_str() {
-        "confirm" => Decision::Confirm,
-        "dismiss" => Decision::Dismiss,
-        "report" => Decision::Report,
-        _ => return error_page(&s, lang, ConsoleError::NotFound),
+    // The form's values are the command line's names (clap's `ValueEnum`).
+    let Ok(decision) = Decision::from_str(&f.decision, false) else {
+        return error_page(&s, lang, ConsoleError::NotFound);
     };
     let note = Some(f.note.trim().chars().take(MAX_NOTE).collect::<String>()).filter(|n| !n.is_empty());
     let (server, by, c) = (s.clone(), staff.account.email.clone(), comune.clone());

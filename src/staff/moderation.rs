@@ -1,6 +1,7 @@
 //! The moderation review queue: staff confirm, dismiss or report a withheld message, and
 //! export a case as a record for the authorities.
 
+use clap::ValueEnum;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -16,17 +17,6 @@ pub enum Decision {
     Dismiss,
     /// Confirmed and handed to the authorities.
     Report,
-}
-
-impl Decision {
-    /// As the command line and the console's form spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Decision::Confirm => "confirm",
-            Decision::Dismiss => "dismiss",
-            Decision::Report => "report",
-        }
-    }
 }
 
 /// Errors of the review boundary.
@@ -96,7 +86,14 @@ pub fn decide(
         at: now,
         actor: by.to_string(),
         comune: comune.to_string(),
-        action: format!("moderation-{}", decision.name()),
+        // As the command line spells it (clap's names): confirm, dismiss, report.
+        action: format!(
+            "moderation-{}",
+            decision
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        ),
         detail: format!("case {id}"),
     })?;
     engine.store.flush()?;
