@@ -53,18 +53,13 @@ async fn graph_messages(
             .push(body["message_id"].as_str().unwrap_or_default().to_string());
         return Json(json!({"success": true})).into_response();
     }
-    if p.undeliverable
-        .as_deref()
-        .is_some_and(|u| body["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(u))
-    {
+    let to = body["to"].as_str().map(|t| t.trim_start_matches('+').to_string());
+    if p.undeliverable.is_some() && p.undeliverable == to {
         p.refused += 1;
         let err = json!({"error": {"message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026, "fbtrace_id": "x"}});
         return (axum::http::StatusCode::BAD_REQUEST, Json(err)).into_response();
     }
-    if p.garble
-        .as_deref()
-        .is_some_and(|u| body["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(u))
-    {
+    if p.garble.is_some() && p.garble == to {
         p.garbled.push(body);
         return "<html>502 gateway</html>".into_response();
     }
