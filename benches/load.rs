@@ -363,6 +363,9 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--store-phase") {
         return store_phase(std::path::Path::new(&args[i + 1]));
     }
+    if args.iter().any(|a| a == processes::BARE_CHILD) {
+        return processes::bare_child();
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     if args.iter().any(|a| a == "processes") {
         return rt.block_on(processes::run());

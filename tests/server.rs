@@ -114,6 +114,8 @@ pub struct Harness {
     /// The data directory and its sled store (backups read them; see tests/backup.rs).
     pub data: std::path::PathBuf,
     pub sled: SledStore,
+    /// The running server (for lane jobs and settings).
+    pub server: Server,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -172,6 +174,7 @@ impl Harness {
                 .unwrap();
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let running = server.clone();
         let done = tokio::spawn(server::run(server, listener, async move {
             let _ = rx.await;
         }));
@@ -182,6 +185,7 @@ impl Harness {
             http: reqwest::Client::new(),
             data,
             sled: gated.sled().clone(),
+            server: running,
             shutdown: Some(tx),
             done: Some(done),
             _dir: dir,
@@ -793,5 +797,128 @@ async fn permanent_failures_are_not_retried_and_the_record_says_why() {
         .unwrap()
         .unwrap();
     assert_eq!(c.delivery_error.map(|e| e.code), Some(131047));
+    h.stop().await;
+}
+
+/// Webhooks are answered on other threads than the steps: with every step thread held by
+/// a job, a message is still journalled and acknowledged, and is stepped once they are free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_acknowledged_while_every_step_thread_is_busy() {
+    let h = Harness::start().await;
+    let workers = h.server.steps.workers();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let mut releases = Vec::new();
+    let mut held = Vec::new();
+    for i in 0..workers {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        releases.push(release);
+        let started_tx = started_tx.clone();
+        let key = CitizenKey::new("madone", "whatsapp", &format!("39333000090{i}"));
+        let server = h.server.clone();
+        // A job that keeps its step thread until released (a slow store call would).
+        held.push(tokio::spawn(async move {
+            server
+                .in_lane(key, move || {
+                    let _ = started_tx.send(());
+                    let _ = wait.recv();
+                })
+                .await
+        }));
+    }
+    for _ in 0..workers {
+        tokio::task::block_in_place(|| started.recv_timeout(Duration::from_secs(10)))
+            .expect("every step thread took a job");
+    }
+    let answered = tokio::time::timeout(
+        Duration::from_secs(5),
+        h.post_signed(&wa_text(
+            "madone",
+            "393330000099",
+            "wamid.busy.1",
+            1_800_000_000,
+            "ATTIVA ISCRIZIONE",
+        )),
+    )
+    .await;
+    assert_eq!(answered, Ok(200), "the webhook waited for the steps");
+    assert_eq!(h.server.backlog_len(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(h.sent().is_empty(), "a step ran while every step thread was held");
+    assert_eq!(h.status("madone", "whatsapp", "393330000099"), "none");
+    for release in releases {
+        release.send(()).unwrap();
+    }
+    for job in held {
+        assert_eq!(job.await.unwrap(), Some(()));
+    }
+    let sent = h.wait_sent(1).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(h.status("madone", "whatsapp", "393330000099"), "subscribed");
+    assert_eq!(h.server.backlog_len(), 0);
+    h.stop().await;
+}
+
+/// A full backlog holds the next webhook unanswered (so unacknowledged: the provider would
+/// redeliver it) until a place frees; then it is journalled, answered and stepped once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_backlog_holds_the_next_webhook_until_a_place_frees() {
+    let h = Harness::start().await;
+    h.server.set_backlog(1);
+    let first = CitizenKey::new("madone", "whatsapp", "393330000081");
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let server = h.server.clone();
+    // Holds the first citizen's lane, so that their message keeps the only place.
+    let held = tokio::spawn(async move {
+        server
+            .in_lane(first, move || {
+                let _ = wait.recv();
+            })
+            .await
+    });
+    let text = |from: &str, id: &str| wa_text("madone", from, id, 1_800_000_000, "ATTIVA ISCRIZIONE");
+    assert_eq!(h.post_signed(&text("393330000081", "wamid.full.1")).await, 200);
+    assert_eq!(h.server.backlog_len(), 1);
+    let metrics = h.get_text("/metrics").await;
+    assert!(metrics.contains("sportello_backlog 1\n"), "{metrics}");
+    let body = text("393330000082", "wamid.full.2");
+    let raw = serde_json::to_vec(&body).unwrap();
+    let second = tokio::spawn({
+        let (http, url) = (h.http.clone(), format!("{}/webhook/whatsapp", h.base));
+        async move {
+            http.post(url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &raw))
+                .body(raw)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !second.is_finished(),
+        "the second webhook was answered with the backlog full"
+    );
+    assert_eq!(h.status("madone", "whatsapp", "393330000082"), "none");
+    release.send(()).unwrap();
+    assert_eq!(held.await.unwrap(), Some(()));
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), second)
+            .await
+            .unwrap()
+            .unwrap(),
+        200
+    );
+    let sent = h.wait_sent(2).await;
+    let mut to: Vec<String> = sent
+        .iter()
+        .map(|(_, b)| b["to"].as_str().unwrap().trim_start_matches('+').to_string())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["393330000081", "393330000082"], "{sent:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.sent().len(), 2, "a message was stepped twice");
     h.stop().await;
 }

@@ -17,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
+use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use sportello::storage::{PgOptions, PgStore};
@@ -69,8 +71,35 @@ impl Drop for Serving {
     }
 }
 
+/// The argument that makes this bench binary the bare handler's process.
+pub(super) const BARE_CHILD: &str = "--bare-child";
+
+/// The bare handler in a process of its own, on a runtime built as `serve` builds its own
+/// (one worker per core): it reads the body and answers 200. Prints its address the way
+/// `serve` does, and serves until killed.
+pub(super) fn bare_child() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("bare handler on http://{}", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/webhook/whatsapp", post(|_b: Bytes| async { StatusCode::OK }))
+            .route("/healthz", axum::routing::get(|| async { StatusCode::OK }));
+        axum::serve(listener, app).await.unwrap();
+    });
+}
+
+/// Starts the bare handler's process (this binary with [`BARE_CHILD`]).
+fn spawn_bare() -> Serving {
+    let mut cmd = Command::new(std::env::current_exe().expect("the bench binary's path"));
+    cmd.arg(BARE_CHILD);
+    started(cmd)
+}
+
 pub(super) fn spawn(config: &std::path::Path, data: &std::path::Path, url: Option<&str>) -> Serving {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sportello"));
+    // `LOAD_BIN=<path>`: another build of sportello (to compare two builds on one machine).
+    let bin = std::env::var("LOAD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sportello").to_string());
+    let mut cmd = Command::new(bin);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--config"])
         .arg(config)
         .arg("--data")
@@ -79,13 +108,17 @@ pub(super) fn spawn(config: &std::path::Path, data: &std::path::Path, url: Optio
         .env("SPORTELLO_WHATSAPP_APP_SECRET", SECRET)
         .env("SPORTELLO_WHATSAPP_TOKEN", "graph-token")
         .env("SPORTELLO_ADMIN_PASSWORD", "load-admin-password")
-        .env("SPORTELLO_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .env("SPORTELLO_LOG", "error");
     if let Some(url) = url {
         cmd.env("SPORTELLO_DATABASE_URL", url);
     }
-    let mut child = cmd.spawn().expect("spawn sportello serve");
+    started(cmd)
+}
+
+/// Spawns `cmd` and reads the address it prints (`… on http://<addr>`).
+fn started(mut cmd: Command) -> Serving {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = cmd.spawn().expect("spawn the server's process");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -142,6 +175,14 @@ pub async fn run() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(RATE);
+    // The bare handler first, in its own process, under the same two modes.
+    let bare = {
+        let child = spawn_bare();
+        wait_healthy(&http, &child.base).await;
+        let urls = [format!("{}/webhook/whatsapp", child.base)];
+        measure("bare handler, 1 process", &http, &urls, None, 3_600_000_000, rate).await
+    };
+    let mut ratios = Vec::new();
     for (n, setup) in SETUPS.iter().enumerate() {
         let url = match (setup.postgres, &database) {
             (None, _) => None,
@@ -186,39 +227,63 @@ pub async fn run() {
             wait_healthy(&http, &c.base).await;
         }
         let base = 3_700_000_000 + n as u64 * 100_000_000;
-        // Warm-up (connections, first pages), not reported.
-        let _ = full_speed(&http, &urls, Arc::new(requests(500, base)), 16).await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        arrivals.lock().unwrap().clear();
-        let run = super::fixed_rate(
-            &http,
-            &urls,
-            Arc::new(requests((rate * SECONDS) as usize, base + 1_000_000)),
-            rate,
-        )
-        .await;
-        report(
-            &format!("{}, {rate}/s for {SECONDS} s", setup.label),
-            &run,
-            Some(&arrivals),
-        )
-        .await;
-        let run = full_speed(
-            &http,
-            &urls,
-            Arc::new(requests(FULL_MESSAGES, base + 2_000_000)),
-            CONNECTIONS,
-        )
-        .await;
-        report(
-            &format!("{}, full speed, {CONNECTIONS} connections", setup.label),
-            &run,
-            Some(&arrivals),
-        )
-        .await;
+        let ours = measure(setup.label, &http, &urls, Some(&arrivals), base, rate).await;
+        ratios.push((setup.label, ours / bare));
+        for c in &children {
+            let pid = c.child.id().to_string();
+            println!(
+                "{}: process {pid} VmHWM {:.1} MB",
+                setup.label,
+                super::status_kb_of(&pid, "VmHWM:") as f64 / 1024.0
+            );
+        }
         drop(children);
         if let Some(url) = &url {
             let _ = PgStore::drop_schema(url, &schema);
         }
     }
+    println!("\nfull speed, requests answered 200 a second, against the bare handler's {bare:.0}:");
+    for (label, ratio) in ratios {
+        println!("- {label}: {ratio:.3} of the bare handler's");
+    }
+}
+
+/// Warm-up, then the open loop at `rate` for [`SECONDS`] and the closed loop at full speed
+/// against `urls`, each printed as a table row (with request→reply when `arrivals` is
+/// given). Returns the full-speed throughput (requests answered 200 a second).
+async fn measure(
+    label: &str,
+    http: &reqwest::Client,
+    urls: &[String],
+    arrivals: Option<&Arrivals>,
+    base: u64,
+    rate: u64,
+) -> f64 {
+    // Warm-up (connections, first pages), not reported.
+    let _ = full_speed(http, urls, Arc::new(requests(500, base)), 16).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    if let Some(a) = arrivals {
+        a.lock().unwrap().clear();
+    }
+    let run = super::fixed_rate(
+        http,
+        urls,
+        Arc::new(requests((rate * SECONDS) as usize, base + 1_000_000)),
+        rate,
+    )
+    .await;
+    report(&format!("{label}, {rate}/s for {SECONDS} s"), &run, arrivals).await;
+    let run = full_speed(
+        http,
+        urls,
+        Arc::new(requests(FULL_MESSAGES, base + 2_000_000)),
+        CONNECTIONS,
+    )
+    .await;
+    report(
+        &format!("{label}, full speed, {CONNECTIONS} connections"),
+        &run,
+        arrivals,
+    )
+    .await
 }

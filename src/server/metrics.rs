@@ -163,5 +163,10 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
         "# HELP sportello_citizens_busy citizens with work in progress\n# TYPE sportello_citizens_busy gauge\nsportello_citizens_busy {}\n",
         s.inbound.active()
     ));
+    out.push_str(&format!(
+        "# HELP sportello_backlog webhook messages acknowledged and not yet stepped (at most {max})\n# TYPE sportello_backlog gauge\nsportello_backlog {}\n",
+        s.backlog_len(),
+        max = s.backlog_places.load(Ordering::Relaxed),
+    ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -14,6 +14,7 @@ mod pipeline;
 mod sender;
 mod shared;
 mod standby;
+mod steps;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -37,7 +38,7 @@ use crate::storage::CitizenKey;
 pub use admin::{remove_admin_files, ADDR_FILE, TOKEN_FILE};
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
-pub use pipeline::Job;
+pub use pipeline::{Job, MAX_BACKLOG};
 pub use sender::MAX_SENDS_IN_FLIGHT;
 pub use shared::{citizen_lock, Shared, DEAD_AFTER};
 pub use standby::{Gate, STANDBY_BODY};
@@ -65,12 +66,20 @@ pub struct Inner {
     /// Per comune: its Graph API client (when a token is set) and its Telegram bot.
     pub whatsapp: HashMap<String, GraphClient>,
     pub telegram: HashMap<String, BotClient>,
+    /// The threads that lanes run on (not those answering HTTP: `steps`).
+    pub steps: Arc<steps::Steps>,
     /// Inbound steps, one citizen at a time, in arrival order.
     pub inbound: KeyedQueue<CitizenKey, Job>,
     /// Outbox ids to send, one citizen at a time, in order.
     pub outbound: KeyedQueue<CitizenKey, u64>,
+    /// Places in the backlog of webhook messages not yet stepped (`pipeline::MAX_BACKLOG`).
+    pub backlog: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The backlog's size: [`MAX_BACKLOG`] unless a test set it smaller.
+    pub backlog_places: std::sync::atomic::AtomicUsize,
     /// Sends in flight at once, across citizens (`sender::MAX_SENDS_IN_FLIGHT`).
     pub sends: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Read receipts in flight at once (`sender::MAX_READ_RECEIPTS_IN_FLIGHT`).
+    pub read_receipts: std::sync::Arc<tokio::sync::Semaphore>,
     pub metrics: Metrics,
     /// One fsync shared by every step waiting to be durable.
     pub commit: GroupCommit,
@@ -130,16 +139,23 @@ impl Server {
             }
         }
         let commit = GroupCommit::new(engine.store.clone());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let steps = steps::Steps::new(match config.storage {
+            crate::config::StorageKind::Sled => cores,
+            crate::config::StorageKind::Postgres => cores.max(steps::POSTGRES_STEP_WORKERS),
+        });
+        let (on_steps, on_steps2) = (steps.handle().clone(), steps.handle().clone());
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let (w1, w2) = (weak.clone(), weak.clone());
             Inner {
+                steps,
                 engine,
                 config,
                 secrets,
                 routes,
                 whatsapp,
                 telegram,
-                inbound: KeyedQueue::new(move |key, job| {
+                inbound: KeyedQueue::on(on_steps, move |key, job| {
                     let w = w1.clone();
                     async move {
                         if let Some(inner) = w.upgrade() {
@@ -147,7 +163,7 @@ impl Server {
                         }
                     }
                 }),
-                outbound: KeyedQueue::new(move |key, id| {
+                outbound: KeyedQueue::on(on_steps2, move |key, id| {
                     let w = w2.clone();
                     async move {
                         if let Some(inner) = w.upgrade() {
@@ -155,7 +171,10 @@ impl Server {
                         }
                     }
                 }),
+                backlog: pipeline::backlog(),
+                backlog_places: std::sync::atomic::AtomicUsize::new(MAX_BACKLOG),
                 sends: sender::send_permits(),
+                read_receipts: sender::read_receipt_permits(),
                 metrics: Metrics::default(),
                 commit,
                 backoff: std::sync::atomic::AtomicU64::new(1000),
@@ -174,6 +193,21 @@ impl Server {
     pub fn set_backoff(&self, first: Duration) {
         self.backoff
             .store(first.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Makes the backlog of unstepped webhook messages `places` long (tests use one or
+    /// two). Only before the first webhook, and only smaller than [`MAX_BACKLOG`].
+    pub fn set_backlog(&self, places: usize) {
+        let places = places.clamp(1, MAX_BACKLOG);
+        self.backlog.forget_permits(MAX_BACKLOG - places);
+        self.backlog_places.store(places, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Webhook messages acknowledged and not yet stepped.
+    pub fn backlog_len(&self) -> usize {
+        self.backlog_places
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .saturating_sub(self.backlog.available_permits())
     }
 
     /// Sets the whole-request timeout used by the next [`app`] built (tests use a short one).

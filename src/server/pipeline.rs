@@ -8,7 +8,7 @@
 //! (`sender`).
 
 use jiff::Timestamp;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::Server;
 use crate::channel::{Channel, InboundMessage};
@@ -19,8 +19,13 @@ use crate::storage::{CitizenKey, InboundEntry, OutboundEntry, StoreError};
 
 /// Work for one citizen's lane.
 pub enum Job {
-    /// A journalled message from WhatsApp or Telegram.
-    Journal { dedupe: Vec<u8>, message: InboundMessage },
+    /// A journalled message from WhatsApp or Telegram, with its place in the backlog when
+    /// it came in through a webhook (given back once the job is done).
+    Journal {
+        dedupe: Vec<u8>,
+        message: InboundMessage,
+        place: Option<OwnedSemaphorePermit>,
+    },
     /// A message from the web simulator, answered in the HTTP response.
     Web {
         message: InboundMessage,
@@ -44,6 +49,20 @@ pub enum AcceptError {
     /// The journalling task panicked or was cancelled at shutdown.
     #[error("the journalling task did not finish")]
     Task,
+}
+
+/// Webhook messages journalled and not yet stepped that one process keeps queued at most.
+/// Intake is answered on other threads than the steps (`steps`) and may run ahead of them
+/// in a burst; past this many, a webhook waits for a place before it is journalled (so it
+/// is not acknowledged, and the provider redelivers it if the wait outlasts the request),
+/// which keeps the memory of a long overload bounded. 256 because a 20,000-message burst
+/// took the process's high-water mark from 126 to about 150 MB with 256, and to 225 MB with
+/// 2,000 (BENCHMARKS.md, "Steps on threads of their own").
+pub const MAX_BACKLOG: usize = 256;
+
+/// The backlog's places ([`MAX_BACKLOG`]).
+pub fn backlog() -> std::sync::Arc<Semaphore> {
+    std::sync::Arc::new(Semaphore::new(MAX_BACKLOG))
 }
 
 impl Server {
@@ -77,6 +96,18 @@ impl Server {
             // redelivery also takes a token; Meta redelivers rarely enough not to matter.
             let limited = !self.limits.allow(&key, clock)
                 && !super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body);
+            let place = if limited {
+                None
+            } else {
+                // Waits while the backlog is full; the semaphore is never closed.
+                Some(
+                    self.backlog
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| AcceptError::Task)?,
+                )
+            };
             let entry = if limited {
                 InboundEntry {
                     key: key.clone(),
@@ -99,14 +130,14 @@ impl Server {
             } else if limited {
                 self.limits.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             } else {
-                fresh.push((key, dedupe, message));
+                fresh.push((key, dedupe, message, place));
             }
         }
         self.durable().await?;
         let n = fresh.len();
-        for (key, dedupe, message) in fresh {
+        for (key, dedupe, message, place) in fresh {
             self.metrics.inbound.inc();
-            self.inbound.push(key, Job::Journal { dedupe, message });
+            self.inbound.push(key, Job::Journal { dedupe, message, place });
         }
         Ok(n)
     }
@@ -155,7 +186,14 @@ impl Server {
         }
         for (dedupe, entry) in pending {
             if let Some(message) = entry.message {
-                self.inbound.push(entry.key, Job::Journal { dedupe, message });
+                self.inbound.push(
+                    entry.key,
+                    Job::Journal {
+                        dedupe,
+                        message,
+                        place: None,
+                    },
+                );
             }
         }
         let mut interrupted = 0;
@@ -186,7 +224,12 @@ impl Server {
             return self.process_shared(shared, key, job).await;
         }
         match job {
-            Job::Journal { dedupe, message } => self.step(key, message, Some(dedupe), None).await,
+            // `place` is given back when this arm ends, the step done.
+            Job::Journal {
+                dedupe,
+                message,
+                place: _place,
+            } => self.step(key, message, Some(dedupe), None).await,
             Job::Web { message, reply } => self.step(key, message, None, Some(reply)).await,
             Job::Staff(run) => run(),
             // Only the sweep of several active processes queues it.

@@ -55,6 +55,16 @@ pub(crate) fn send_permits() -> Arc<Semaphore> {
     Arc::new(Semaphore::new(MAX_SENDS_IN_FLIGHT))
 }
 
+/// Read receipts in flight at once. Each request in flight holds a connection of its own
+/// (HTTP/1.1); unbounded, a burst of steps opened thousands and the process's memory
+/// followed (BENCHMARKS.md, "Steps on threads of their own").
+pub const MAX_READ_RECEIPTS_IN_FLIGHT: usize = 32;
+
+/// The permits of [`MAX_READ_RECEIPTS_IN_FLIGHT`].
+pub(crate) fn read_receipt_permits() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(MAX_READ_RECEIPTS_IN_FLIGHT))
+}
+
 impl Server {
     pub(crate) async fn send(&self, key: CitizenKey, id: u64) {
         let mut backoff = Duration::from_millis(self.backoff.load(std::sync::atomic::Ordering::Relaxed));
@@ -328,7 +338,12 @@ impl Server {
     pub(crate) fn mark_read(&self, comune: &str, route: &str, message_id: &str) {
         if let Some(client) = self.whatsapp.get(comune).cloned() {
             let (route, id) = (route.to_string(), message_id.to_string());
+            let permits = self.read_receipts.clone();
             tokio::spawn(async move {
+                // Never closed.
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
                 if let Err(e) = client.mark_read(&route, &id).await {
                     tracing::debug!(error = %e, "mark as read failed");
                 }
