@@ -800,64 +800,6 @@ async fn permanent_failures_are_not_retried_and_the_record_says_why() {
     h.stop().await;
 }
 
-/// Webhooks are answered on other threads than the steps: with every step thread held by
-/// a job, a message is still journalled and acknowledged, and is stepped once they are free.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn webhooks_are_acknowledged_while_every_step_thread_is_busy() {
-    let h = Harness::start().await;
-    let workers = h.server.steps.workers();
-    let (started_tx, started) = std::sync::mpsc::channel();
-    let mut releases = Vec::new();
-    let mut held = Vec::new();
-    for i in 0..workers {
-        let (release, wait) = std::sync::mpsc::channel::<()>();
-        releases.push(release);
-        let started_tx = started_tx.clone();
-        let key = CitizenKey::new("madone", "whatsapp", &format!("39333000090{i}"));
-        let server = h.server.clone();
-        // A job that keeps its step thread until released (a slow store call would).
-        held.push(tokio::spawn(async move {
-            server
-                .in_lane(key, move || {
-                    let _ = started_tx.send(());
-                    let _ = wait.recv();
-                })
-                .await
-        }));
-    }
-    for _ in 0..workers {
-        tokio::task::block_in_place(|| started.recv_timeout(Duration::from_secs(10)))
-            .expect("every step thread took a job");
-    }
-    let answered = tokio::time::timeout(
-        Duration::from_secs(5),
-        h.post_signed(&wa_text(
-            "madone",
-            "393330000099",
-            "wamid.busy.1",
-            1_800_000_000,
-            "ATTIVA ISCRIZIONE",
-        )),
-    )
-    .await;
-    assert_eq!(answered, Ok(200), "the webhook waited for the steps");
-    assert_eq!(h.server.backlog_len(), 1);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(h.sent().is_empty(), "a step ran while every step thread was held");
-    assert_eq!(h.status("madone", "whatsapp", "393330000099"), "none");
-    for release in releases {
-        release.send(()).unwrap();
-    }
-    for job in held {
-        assert_eq!(job.await.unwrap(), Some(()));
-    }
-    let sent = h.wait_sent(1).await;
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(h.status("madone", "whatsapp", "393330000099"), "subscribed");
-    assert_eq!(h.server.backlog_len(), 0);
-    h.stop().await;
-}
-
 /// A full backlog holds the next webhook unanswered (so unacknowledged: the provider would
 /// redeliver it) until a place frees; then it is journalled, answered and stepped once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,6 @@ use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use tokio::runtime::Handle;
 use tokio::sync::{mpsc, Notify};
 
 type Handler<K, J> = dyn Fn(K, J) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync;
@@ -22,8 +21,6 @@ pub struct KeyedQueue<K, J> {
     lanes: Arc<Mutex<HashMap<K, mpsc::UnboundedSender<J>>>>,
     handler: Arc<Handler<K, J>>,
     idle: Arc<Notify>,
-    /// Where lanes are spawned: the caller's runtime when `None`.
-    runtime: Option<Handle>,
 }
 
 impl<K, J> Clone for KeyedQueue<K, J> {
@@ -32,7 +29,6 @@ impl<K, J> Clone for KeyedQueue<K, J> {
             lanes: self.lanes.clone(),
             handler: self.handler.clone(),
             idle: self.idle.clone(),
-            runtime: self.runtime.clone(),
         }
     }
 }
@@ -51,19 +47,6 @@ where
             lanes: Arc::new(Mutex::new(HashMap::new())),
             handler: Arc::new(move |k, j| Box::pin(handler(k, j))),
             idle: Arc::new(Notify::new()),
-            runtime: None,
-        }
-    }
-
-    /// As [`KeyedQueue::new`], with every lane running on `runtime` whoever pushes.
-    pub fn on<F, Fut>(runtime: Handle, handler: F) -> Self
-    where
-        F: Fn(K, J) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        KeyedQueue {
-            runtime: Some(runtime),
-            ..KeyedQueue::new(handler)
         }
     }
 
@@ -71,8 +54,7 @@ where
         self.lanes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues a job behind the key's earlier jobs. Must be called within a tokio runtime
-    /// unless the queue was made [`KeyedQueue::on`] one.
+    /// Queues a job behind the key's earlier jobs. Must be called within a tokio runtime.
     pub fn push(&self, key: K, job: J) {
         let mut lanes = self.lock();
         let job = match lanes.get(&key) {
@@ -87,11 +69,7 @@ where
         lanes.insert(key.clone(), tx);
         drop(lanes);
         let this = self.clone();
-        let lane = async move { this.lane(key, rx).await };
-        match &self.runtime {
-            Some(rt) => drop(rt.spawn(lane)),
-            None => drop(tokio::spawn(lane)),
-        }
+        tokio::spawn(async move { this.lane(key, rx).await });
     }
 
     async fn lane(self, key: K, mut rx: mpsc::UnboundedReceiver<J>) {

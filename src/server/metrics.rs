@@ -45,6 +45,8 @@ pub struct Metrics {
     /// Several active processes: messages and replies taken over from a process that
     /// stopped (`shared`).
     pub adopted: Counter,
+    /// Read receipts not sent because [`super::sender::MAX_READ_RECEIPTS_IN_FLIGHT`] were.
+    pub read_receipts_skipped: Counter,
     pub status_sent: Counter,
     pub status_delivered: Counter,
     pub status_read: Counter,
@@ -74,7 +76,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 17] = [
+    let rows: [(&str, &str, u64); 18] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -131,6 +133,11 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             "sportello_work_adopted_total",
             "waiting messages and replies taken over from a stopped process (all-active)",
             m.adopted.get(),
+        ),
+        (
+            "sportello_read_receipts_skipped_total",
+            "read receipts not sent because too many were in flight",
+            m.read_receipts_skipped.get(),
         ),
         (
             "sportello_status_sent_total",

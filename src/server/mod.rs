@@ -14,7 +14,6 @@ mod pipeline;
 mod sender;
 mod shared;
 mod standby;
-mod steps;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -66,8 +65,6 @@ pub struct Inner {
     /// Per comune: its Graph API client (when a token is set) and its Telegram bot.
     pub whatsapp: HashMap<String, GraphClient>,
     pub telegram: HashMap<String, BotClient>,
-    /// The threads that lanes run on (not those answering HTTP: `steps`).
-    pub steps: Arc<steps::Steps>,
     /// Inbound steps, one citizen at a time, in arrival order.
     pub inbound: KeyedQueue<CitizenKey, Job>,
     /// Outbox ids to send, one citizen at a time, in order.
@@ -139,23 +136,16 @@ impl Server {
             }
         }
         let commit = GroupCommit::new(engine.store.clone());
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let steps = steps::Steps::new(match config.storage {
-            crate::config::StorageKind::Sled => cores,
-            crate::config::StorageKind::Postgres => cores.max(steps::POSTGRES_STEP_WORKERS),
-        });
-        let (on_steps, on_steps2) = (steps.handle().clone(), steps.handle().clone());
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let (w1, w2) = (weak.clone(), weak.clone());
             Inner {
-                steps,
                 engine,
                 config,
                 secrets,
                 routes,
                 whatsapp,
                 telegram,
-                inbound: KeyedQueue::on(on_steps, move |key, job| {
+                inbound: KeyedQueue::new(move |key, job| {
                     let w = w1.clone();
                     async move {
                         if let Some(inner) = w.upgrade() {
@@ -163,7 +153,7 @@ impl Server {
                         }
                     }
                 }),
-                outbound: KeyedQueue::on(on_steps2, move |key, id| {
+                outbound: KeyedQueue::new(move |key, id| {
                     let w = w2.clone();
                     async move {
                         if let Some(inner) = w.upgrade() {

@@ -52,13 +52,13 @@ pub enum AcceptError {
 }
 
 /// Webhook messages journalled and not yet stepped that one process keeps queued at most.
-/// Intake is answered on other threads than the steps (`steps`) and may run ahead of them
-/// in a burst; past this many, a webhook waits for a place before it is journalled (so it
-/// is not acknowledged, and the provider redelivers it if the wait outlasts the request),
-/// which keeps the memory of a long overload bounded. 256 because a 20,000-message burst
-/// took the process's high-water mark from 126 to about 150 MB with 256, and to 225 MB with
-/// 2,000 (BENCHMARKS.md, "Steps on threads of their own").
-pub const MAX_BACKLOG: usize = 256;
+/// Past this many, a webhook waits for a place before it is journalled (so it is not
+/// acknowledged, and the provider redelivers it if the wait outlasts the request): an
+/// overload from the provider's side queues there, not in memory without end. 4,096 is two
+/// seconds at 2,000 messages a second, so a stall of the disk does not hold webhooks back;
+/// a queued message costs a lane (a task and a channel) and the message. What it does not
+/// bound: connections waiting, each with its body (BENCHMARKS.md, "A bounded backlog").
+pub const MAX_BACKLOG: usize = 4_096;
 
 /// The backlog's places ([`MAX_BACKLOG`]).
 pub fn backlog() -> std::sync::Arc<Semaphore> {

@@ -56,9 +56,10 @@ pub(crate) fn send_permits() -> Arc<Semaphore> {
 }
 
 /// Read receipts in flight at once. Each request in flight holds a connection of its own
-/// (HTTP/1.1); unbounded, a burst of steps opened thousands and the process's memory
-/// followed (BENCHMARKS.md, "Steps on threads of their own").
-pub const MAX_READ_RECEIPTS_IN_FLIGHT: usize = 32;
+/// (HTTP/1.1): unbounded, a burst of steps faster than the provider answers opened one per
+/// message. Past this many a receipt is skipped, not queued: it is a courtesy, and marking
+/// a citizen's later message read marks the earlier ones too.
+pub const MAX_READ_RECEIPTS_IN_FLIGHT: usize = 256;
 
 /// The permits of [`MAX_READ_RECEIPTS_IN_FLIGHT`].
 pub(crate) fn read_receipt_permits() -> Arc<Semaphore> {
@@ -338,12 +339,12 @@ impl Server {
     pub(crate) fn mark_read(&self, comune: &str, route: &str, message_id: &str) {
         if let Some(client) = self.whatsapp.get(comune).cloned() {
             let (route, id) = (route.to_string(), message_id.to_string());
-            let permits = self.read_receipts.clone();
+            let Ok(permit) = self.read_receipts.clone().try_acquire_owned() else {
+                self.metrics.read_receipts_skipped.inc();
+                return;
+            };
             tokio::spawn(async move {
-                // Never closed.
-                let Ok(_permit) = permits.acquire_owned().await else {
-                    return;
-                };
+                let _permit = permit;
                 if let Err(e) = client.mark_read(&route, &id).await {
                     tracing::debug!(error = %e, "mark as read failed");
                 }
