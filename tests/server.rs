@@ -864,3 +864,87 @@ async fn a_full_backlog_holds_the_next_webhook_until_a_place_frees() {
     assert_eq!(h.sent().len(), 2, "a message was stepped twice");
     h.stop().await;
 }
+
+/// Past the webhooks in flight, the next one is answered 503 with `Retry-After` at once and
+/// nothing of it is kept; redelivered once there is room, it is answered and stepped once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_webhooks_in_flight_the_next_is_shed_and_its_redelivery_goes_through() {
+    let h = Harness::start().await;
+    h.server.set_backlog(1);
+    h.server.set_webhook_slots(1);
+    let first = CitizenKey::new("madone", "whatsapp", "393330000071");
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let server = h.server.clone();
+    let held = tokio::spawn(async move {
+        server
+            .in_lane(first, move || {
+                let _ = wait.recv();
+            })
+            .await
+    });
+    let signed = |from: &str, id: &str| {
+        let raw = serde_json::to_vec(&wa_text("madone", from, id, 1_800_000_000, "ATTIVA ISCRIZIONE")).unwrap();
+        let sig = sign(APP_SECRET.as_bytes(), &raw);
+        h.http
+            .post(format!("{}/webhook/whatsapp", h.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sig)
+            .body(raw)
+    };
+    // The first takes the backlog's only place; the second waits for it, in the only slot.
+    assert_eq!(
+        h.post_signed(&wa_text(
+            "madone",
+            "393330000071",
+            "wamid.shed.1",
+            1_800_000_000,
+            "ATTIVA ISCRIZIONE"
+        ))
+        .await,
+        200
+    );
+    let second = tokio::spawn(signed("393330000072", "wamid.shed.2").send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!second.is_finished());
+    let shed = tokio::time::timeout(Duration::from_secs(5), signed("393330000073", "wamid.shed.3").send())
+        .await
+        .expect("a shed webhook is answered at once")
+        .unwrap();
+    assert_eq!(shed.status().as_u16(), 503);
+    assert_eq!(shed.headers()["retry-after"], "1");
+    let metrics = h.get_text("/metrics").await;
+    assert!(metrics.contains("sportello_webhooks_shed_total 1\n"), "{metrics}");
+    release.send(()).unwrap();
+    assert_eq!(held.await.unwrap(), Some(()));
+    let second = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.status().as_u16(), 200);
+    assert_eq!(
+        h.status("madone", "whatsapp", "393330000073"),
+        "none",
+        "the shed message was kept"
+    );
+    // The provider's redelivery of the shed message.
+    assert_eq!(
+        signed("393330000073", "wamid.shed.3")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let sent = h.wait_sent(3).await;
+    let mut to: Vec<String> = sent
+        .iter()
+        .map(|(_, b)| b["to"].as_str().unwrap().trim_start_matches('+').to_string())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["393330000071", "393330000072", "393330000073"], "{sent:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.sent().len(), 3, "a message was stepped twice");
+    h.stop().await;
+}

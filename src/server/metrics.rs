@@ -45,6 +45,8 @@ pub struct Metrics {
     /// Several active processes: messages and replies taken over from a process that
     /// stopped (`shared`).
     pub adopted: Counter,
+    /// Webhooks answered 503 because [`super::MAX_WEBHOOKS_IN_FLIGHT`] were being handled.
+    pub shed: Counter,
     /// Read receipts not sent because [`super::sender::MAX_READ_RECEIPTS_IN_FLIGHT`] were.
     pub read_receipts_skipped: Counter,
     pub status_sent: Counter,
@@ -76,7 +78,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 18] = [
+    let rows: [(&str, &str, u64); 19] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -133,6 +135,11 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             "sportello_work_adopted_total",
             "waiting messages and replies taken over from a stopped process (all-active)",
             m.adopted.get(),
+        ),
+        (
+            "sportello_webhooks_shed_total",
+            "webhooks answered 503 because too many were being handled (the provider redelivers them)",
+            m.shed.get(),
         ),
         (
             "sportello_read_receipts_skipped_total",

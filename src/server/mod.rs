@@ -13,6 +13,7 @@ mod metrics;
 mod pipeline;
 mod sender;
 mod shared;
+mod shed;
 mod standby;
 mod webhooks;
 
@@ -40,6 +41,7 @@ pub use metrics::Metrics;
 pub use pipeline::{Job, MAX_BACKLOG};
 pub use sender::MAX_SENDS_IN_FLIGHT;
 pub use shared::{citizen_lock, Shared, DEAD_AFTER};
+pub use shed::MAX_WEBHOOKS_IN_FLIGHT;
 pub use standby::{Gate, STANDBY_BODY};
 
 /// Webhook bodies above this are refused with 413 (Meta's payloads are at most 3 MB).
@@ -75,6 +77,8 @@ pub struct Inner {
     pub backlog_places: std::sync::atomic::AtomicUsize,
     /// Sends in flight at once, across citizens (`sender::MAX_SENDS_IN_FLIGHT`).
     pub sends: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Webhook requests being handled at once (`shed::MAX_WEBHOOKS_IN_FLIGHT`).
+    pub webhook_slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// Read receipts in flight at once (`sender::MAX_READ_RECEIPTS_IN_FLIGHT`).
     pub read_receipts: std::sync::Arc<tokio::sync::Semaphore>,
     pub metrics: Metrics,
@@ -165,6 +169,7 @@ impl Server {
                 backlog_places: std::sync::atomic::AtomicUsize::new(MAX_BACKLOG),
                 sends: sender::send_permits(),
                 read_receipts: sender::read_receipt_permits(),
+                webhook_slots: shed::slots(),
                 metrics: Metrics::default(),
                 commit,
                 backoff: std::sync::atomic::AtomicU64::new(1000),
@@ -191,6 +196,13 @@ impl Server {
         let places = places.clamp(1, MAX_BACKLOG);
         self.backlog.forget_permits(MAX_BACKLOG - places);
         self.backlog_places.store(places, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Lets at most `slots` webhook requests be handled at once (tests use one or two).
+    /// Only before the first webhook, and only fewer than [`MAX_WEBHOOKS_IN_FLIGHT`].
+    pub fn set_webhook_slots(&self, slots: usize) {
+        let slots = slots.clamp(1, MAX_WEBHOOKS_IN_FLIGHT);
+        self.webhook_slots.forget_permits(MAX_WEBHOOKS_IN_FLIGHT - slots);
     }
 
     /// Webhook messages acknowledged and not yet stepped.
@@ -230,7 +242,9 @@ pub fn app(server: Server) -> Router {
             get(webhooks::whatsapp_verify).post(webhooks::whatsapp_post),
         )
         .route("/webhook/telegram/{comune}", post(webhooks::telegram_post))
-        .layer(RequestBodyLimitLayer::new(MAX_WEBHOOK_BYTES));
+        .layer(RequestBodyLimitLayer::new(MAX_WEBHOOK_BYTES))
+        // Outside the body limit: a shed request's body is never read.
+        .layer(axum::middleware::from_fn_with_state(server.clone(), shed::shed));
     let timeout = Duration::from_millis(server.request_timeout.load(std::sync::atomic::Ordering::Relaxed));
     Router::new()
         .merge(webhooks)

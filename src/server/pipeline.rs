@@ -54,11 +54,12 @@ pub enum AcceptError {
 /// Webhook messages journalled and not yet stepped that one process keeps queued at most.
 /// Past this many, a webhook waits for a place before it is journalled (so it is not
 /// acknowledged, and the provider redelivers it if the wait outlasts the request): an
-/// overload from the provider's side queues there, not in memory without end. 4,096 is two
-/// seconds at 2,000 messages a second, so a stall of the disk does not hold webhooks back;
-/// a queued message costs a lane (a task and a channel) and the message. What it does not
-/// bound: connections waiting, each with its body (BENCHMARKS.md, "A bounded backlog").
-pub const MAX_BACKLOG: usize = 4_096;
+/// overload from the provider's side queues there, not in memory without end. Every queued
+/// message's step starts at once, so a place costs a step in progress (its writes waiting
+/// for the flush), not only the message: at 4,000/s past capacity the process's high-water
+/// mark was 236 MB with 1,024 places, 259–277 MB with 4,096; 1,024 is half a second at
+/// 2,000/s (BENCHMARKS.md, "A bounded backlog, and load shedding").
+pub const MAX_BACKLOG: usize = 1_024;
 
 /// The backlog's places ([`MAX_BACKLOG`]).
 pub fn backlog() -> std::sync::Arc<Semaphore> {

@@ -1,0 +1,34 @@
+//! Load shedding for webhooks: past [`MAX_WEBHOOKS_IN_FLIGHT`] webhook requests being
+//! handled at once, the next is answered 503 with `Retry-After` at once, before its body is
+//! read. Nothing of it is kept, and the provider redelivers it (Meta retries a failed
+//! delivery for up to 7 days, Telegram keeps the update).
+//!
+//! Without it an overload piled up waiting requests, each with its body and connection,
+//! until the process ran out of memory or the requests out of time (BENCHMARKS.md, "A
+//! bounded backlog, and load shedding"). It owns only the count; the backlog (`pipeline::MAX_BACKLOG`) and the
+//! per-citizen limit (`limits`) are elsewhere.
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::Server;
+
+/// Webhook requests handled at once, at most. Well above what 2,000 messages a second
+/// keep in flight (about 50 at this machine's latencies) and above the backlog's wait.
+pub const MAX_WEBHOOKS_IN_FLIGHT: usize = 1_024;
+
+/// The slots of [`MAX_WEBHOOKS_IN_FLIGHT`].
+pub fn slots() -> std::sync::Arc<tokio::sync::Semaphore> {
+    std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_WEBHOOKS_IN_FLIGHT))
+}
+
+/// Runs the webhook handler with a slot, or answers 503 when none is free.
+pub async fn shed(State(s): State<Server>, request: Request, next: Next) -> Response {
+    let Ok(_slot) = s.webhook_slots.try_acquire() else {
+        s.metrics.shed.inc();
+        return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "1")]).into_response();
+    };
+    next.run(request).await
+}
