@@ -948,3 +948,42 @@ async fn past_the_webhooks_in_flight_the_next_is_shed_and_its_redelivery_goes_th
     assert_eq!(h.sent().len(), 3, "a message was stepped twice");
     h.stop().await;
 }
+
+/// One webhook with more messages than the backlog has places takes the whole backlog
+/// (it does not wait for places it holds itself), and two such webhooks at once take
+/// turns instead of each holding some places and waiting for the others'.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_larger_than_the_backlog_are_taken_whole_in_turn() {
+    let h = Harness::start().await;
+    h.server.set_backlog(2);
+    let batch = |first: usize| {
+        let messages = (first..first + 3)
+            .map(|i| {
+                wa_message(
+                    &format!("3933300006{i:02}"),
+                    &format!("wamid.batch.{i}"),
+                    1_800_000_000,
+                    json!({"type": "text", "text": {"body": "ATTIVA ISCRIZIONE"}}),
+                )
+            })
+            .collect();
+        wa_batch("madone", messages)
+    };
+    let (first, second) = (batch(0), batch(3));
+    let (a, b) = tokio::time::timeout(Duration::from_secs(20), async {
+        tokio::join!(h.post_signed(&first), h.post_signed(&second))
+    })
+    .await
+    .expect("the two batches were answered");
+    assert_eq!((a, b), (200, 200));
+    let sent = h.wait_sent(6).await;
+    let mut to: Vec<String> = sent
+        .iter()
+        .map(|(_, b)| b["to"].as_str().unwrap().trim_start_matches('+').to_string())
+        .collect();
+    to.sort();
+    let expected: Vec<String> = (0..6).map(|i| format!("3933300006{i:02}")).collect();
+    assert_eq!(to, expected, "{sent:?}");
+    assert_eq!(h.server.backlog_len(), 0);
+    h.stop().await;
+}

@@ -19,12 +19,12 @@ use crate::storage::{CitizenKey, InboundEntry, OutboundEntry, StoreError};
 
 /// Work for one citizen's lane.
 pub enum Job {
-    /// A journalled message from WhatsApp or Telegram, with its place in the backlog when
-    /// it came in through a webhook (given back once the job is done).
+    /// A journalled message from WhatsApp or Telegram, with its webhook's places in the
+    /// backlog when it came in through one (given back once its batch's jobs are done).
     Journal {
         dedupe: Vec<u8>,
         message: InboundMessage,
-        place: Option<OwnedSemaphorePermit>,
+        place: Option<std::sync::Arc<OwnedSemaphorePermit>>,
     },
     /// A message from the web simulator, answered in the HTTP response.
     Web {
@@ -88,27 +88,37 @@ impl Server {
     async fn accept_now(&self, messages: Vec<(String, InboundMessage)>) -> Result<usize, AcceptError> {
         let now = Timestamp::now();
         let clock = std::time::Instant::now();
+        // Over the citizen's limit: journalled as already done (so a redelivery is still a
+        // duplicate) with no text kept, acknowledged, never processed. A redelivery also
+        // takes a token; Meta redelivers rarely enough not to matter.
+        let checked: Vec<(String, InboundMessage, CitizenKey, bool)> = messages
+            .into_iter()
+            .map(|(comune, message)| {
+                let key = CitizenKey::new(&comune, message.channel.as_str(), &message.from);
+                let limited = !self.limits.allow(&key, clock)
+                    && !super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body);
+                (comune, message, key, limited)
+            })
+            .collect();
+        // The batch's places all at once, shared by its messages and given back when the
+        // last of their steps is done: taking them one by one, two batches could each hold
+        // some and wait for the rest. Never more than the whole backlog (a batch that large
+        // waits for it to empty). The semaphore is never closed.
+        let wanted = checked.iter().filter(|c| !c.3).count();
+        let places = self.backlog_places.load(std::sync::atomic::Ordering::Relaxed);
+        let place = match wanted.min(places) {
+            0 => None,
+            n => Some(std::sync::Arc::new(
+                self.backlog
+                    .clone()
+                    .acquire_many_owned(n as u32)
+                    .await
+                    .map_err(|_| AcceptError::Task)?,
+            )),
+        };
         let mut fresh = Vec::new();
-        for (comune, message) in messages {
-            let key = CitizenKey::new(&comune, message.channel.as_str(), &message.from);
+        for (_, message, key, limited) in checked {
             let dedupe = inbound_key(message.channel.as_str(), &message.route, &message.id);
-            // Over the citizen's limit: journalled as already done (so a redelivery is
-            // still a duplicate) with no text kept, acknowledged, never processed. A
-            // redelivery also takes a token; Meta redelivers rarely enough not to matter.
-            let limited = !self.limits.allow(&key, clock)
-                && !super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body);
-            let place = if limited {
-                None
-            } else {
-                // Waits while the backlog is full; the semaphore is never closed.
-                Some(
-                    self.backlog
-                        .clone()
-                        .acquire_owned()
-                        .await
-                        .map_err(|_| AcceptError::Task)?,
-                )
-            };
             let entry = if limited {
                 InboundEntry {
                     key: key.clone(),
@@ -131,7 +141,7 @@ impl Server {
             } else if limited {
                 self.limits.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             } else {
-                fresh.push((key, dedupe, message, place));
+                fresh.push((key, dedupe, message, place.clone()));
             }
         }
         self.durable().await?;

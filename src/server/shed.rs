@@ -5,8 +5,8 @@
 //!
 //! Without it an overload piled up waiting requests, each with its body and connection,
 //! until the process ran out of memory or the requests out of time (BENCHMARKS.md, "A
-//! bounded backlog, and load shedding"). It owns only the count; the backlog (`pipeline::MAX_BACKLOG`) and the
-//! per-citizen limit (`limits`) are elsewhere.
+//! bounded backlog, and load shedding"). It owns only the count; the backlog
+//! (`pipeline::MAX_BACKLOG`) and the per-citizen limit (`limits`) are elsewhere.
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::Server;
 
-/// Webhook requests handled at once, at most. Well above what 2,000 messages a second
-/// keep in flight (about 50 at this machine's latencies) and above the backlog's wait.
+/// Webhook requests handled at once, at most: well above what 2,000 messages a second keep
+/// in flight (about 50 at this machine's latencies), so that only an overload is shed.
 pub const MAX_WEBHOOKS_IN_FLIGHT: usize = 1_024;
 
 /// The slots of [`MAX_WEBHOOKS_IN_FLIGHT`].
