@@ -284,6 +284,47 @@ pub fn wa_batch(comune: &str, messages: Vec<Value>) -> Value {
         "messages": messages}}]}]})
 }
 
+/// A WhatsApp webhook request for `body` to the server at `base`, signed with `secret`, not
+/// yet sent.
+pub(crate) fn signed_request(
+    http: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    let raw = serde_json::to_vec(body).unwrap();
+    http.post(format!("{base}/webhook/whatsapp"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sign(secret.as_bytes(), &raw))
+        .body(raw)
+}
+
+/// Every recipient the fake Graph API sent a message to, one entry per message, sorted.
+fn recipients(sent: &[(String, Value)]) -> Vec<String> {
+    let mut to: Vec<String> = sent
+        .iter()
+        .map(|(_, b)| b["to"].as_str().unwrap().trim_start_matches('+').to_string())
+        .collect();
+    to.sort();
+    to
+}
+
+/// Runs a job in `citizen`'s Madone lane that holds the lane until the returned sender is
+/// used (or dropped); the handle yields the job's result.
+fn hold_lane(h: &Harness, citizen: &str) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<Option<()>>) {
+    let key = CitizenKey::new("madone", "whatsapp", citizen);
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let server = h.server.clone();
+    let held = tokio::spawn(async move {
+        server
+            .in_lane(key, move || {
+                let _ = wait.recv();
+            })
+            .await
+    });
+    (release, held)
+}
+
 /// The text bodies the fake Graph API received for `to`, in order.
 pub(crate) fn texts_to(sent: &[(String, Value)], to: &str) -> Vec<String> {
     sent.iter()
@@ -806,38 +847,15 @@ async fn permanent_failures_are_not_retried_and_the_record_says_why() {
 async fn a_full_backlog_holds_the_next_webhook_until_a_place_frees() {
     let h = Harness::start().await;
     h.server.set_backlog(1);
-    let first = CitizenKey::new("madone", "whatsapp", "393330000081");
-    let (release, wait) = std::sync::mpsc::channel::<()>();
-    let server = h.server.clone();
     // Holds the first citizen's lane, so that their message keeps the only place.
-    let held = tokio::spawn(async move {
-        server
-            .in_lane(first, move || {
-                let _ = wait.recv();
-            })
-            .await
-    });
+    let (release, held) = hold_lane(&h, "393330000081");
     let text = |from: &str, id: &str| wa_text("madone", from, id, 1_800_000_000, "ATTIVA ISCRIZIONE");
     assert_eq!(h.post_signed(&text("393330000081", "wamid.full.1")).await, 200);
     assert_eq!(h.server.backlog_len(), 1);
     let metrics = h.get_text("/metrics").await;
     assert!(metrics.contains("sportello_backlog 1\n"), "{metrics}");
-    let body = text("393330000082", "wamid.full.2");
-    let raw = serde_json::to_vec(&body).unwrap();
-    let second = tokio::spawn({
-        let (http, url) = (h.http.clone(), format!("{}/webhook/whatsapp", h.base));
-        async move {
-            http.post(url)
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &raw))
-                .body(raw)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    });
+    let second =
+        tokio::spawn(signed_request(&h.http, &h.base, APP_SECRET, &text("393330000082", "wamid.full.2")).send());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         !second.is_finished(),
@@ -846,20 +864,14 @@ async fn a_full_backlog_holds_the_next_webhook_until_a_place_frees() {
     assert_eq!(h.status("madone", "whatsapp", "393330000082"), "none");
     release.send(()).unwrap();
     assert_eq!(held.await.unwrap(), Some(()));
-    assert_eq!(
-        tokio::time::timeout(Duration::from_secs(10), second)
-            .await
-            .unwrap()
-            .unwrap(),
-        200
-    );
+    let second = tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.status().as_u16(), 200);
     let sent = h.wait_sent(2).await;
-    let mut to: Vec<String> = sent
-        .iter()
-        .map(|(_, b)| b["to"].as_str().unwrap().trim_start_matches('+').to_string())
-        .collect();
-    to.sort();
-    assert_eq!(to, ["393330000081", "393330000082"], "{sent:?}");
+    assert_eq!(recipients(&sent), ["393330000081", "393330000082"], "{sent:?}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(h.sent().len(), 2, "a message was stepped twice");
     h.stop().await;
@@ -872,24 +884,14 @@ async fn past_the_webhooks_in_flight_the_next_is_shed_and_its_redelivery_goes_th
     let h = Harness::start().await;
     h.server.set_backlog(1);
     h.server.set_webhook_slots(1);
-    let first = CitizenKey::new("madone", "whatsapp", "393330000071");
-    let (release, wait) = std::sync::mpsc::channel::<()>();
-    let server = h.server.clone();
-    let held = tokio::spawn(async move {
-        server
-            .in_lane(first, move || {
-                let _ = wait.recv();
-            })
-            .await
-    });
+    let (release, held) = hold_lane(&h, "393330000071");
     let signed = |from: &str, id: &str| {
-        let raw = serde_json::to_vec(&wa_text("madone", from, id, 1_800_000_000, "ATTIVA ISCRIZIONE")).unwrap();
-        let sig = sign(APP_SECRET.as_bytes(), &raw);
-        h.http
-            .post(format!("{}/webhook/whatsapp", h.base))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", sig)
-            .body(raw)
+        signed_request(
+            &h.http,
+            &h.base,
+            APP_SECRET,
+            &wa_text("madone", from, id, 1_800_000_000, "ATTIVA ISCRIZIONE"),
+        )
     };
     // The first takes the backlog's only place; the second waits for it, in the only slot.
     assert_eq!(
@@ -938,12 +940,11 @@ async fn past_the_webhooks_in_flight_the_next_is_shed_and_its_redelivery_goes_th
         200
     );
     let sent = h.wait_sent(3).await;
-    let mut to: Vec<String> = sent
-        .iter()
-        .map(|(_, b)| b["to"].as_str().unwrap().trim_start_matches('+').to_string())
-        .collect();
-    to.sort();
-    assert_eq!(to, ["393330000071", "393330000072", "393330000073"], "{sent:?}");
+    assert_eq!(
+        recipients(&sent),
+        ["393330000071", "393330000072", "393330000073"],
+        "{sent:?}"
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(h.sent().len(), 3, "a message was stepped twice");
     h.stop().await;
@@ -977,13 +978,8 @@ async fn batches_larger_than_the_backlog_are_taken_whole_in_turn() {
     .expect("the two batches were answered");
     assert_eq!((a, b), (200, 200));
     let sent = h.wait_sent(6).await;
-    let mut to: Vec<String> = sent
-        .iter()
-        .map(|(_, b)| b["to"].as_str().unwrap().trim_start_matches('+').to_string())
-        .collect();
-    to.sort();
     let expected: Vec<String> = (0..6).map(|i| format!("3933300006{i:02}")).collect();
-    assert_eq!(to, expected, "{sent:?}");
+    assert_eq!(recipients(&sent), expected, "{sent:?}");
     assert_eq!(h.server.backlog_len(), 0);
     h.stop().await;
 }

@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sportello::channel::whatsapp::sign;
 use sportello::storage::postgres::serve_lock_key;
 use sportello::storage::{PgStore, Store};
 
@@ -107,11 +106,7 @@ async fn get(http: &reqwest::Client, url: &str) -> (u16, String) {
 }
 
 pub(crate) async fn post_signed(http: &reqwest::Client, base: &str, body: &Value) -> u16 {
-    let raw = serde_json::to_vec(body).unwrap();
-    http.post(format!("{base}/webhook/whatsapp"))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &raw))
-        .body(raw)
+    crate::server::signed_request(http, base, APP_SECRET, body)
         .send()
         .await
         .unwrap()
