@@ -20,6 +20,7 @@ mod handoff;
 mod hostile;
 mod hours;
 mod inbox;
+mod language;
 mod moderation;
 mod moderation_console;
 mod privacy;

@@ -16,7 +16,7 @@ mod step;
 pub use desk::deadline;
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
-pub use state::{Ask, Citizen, Consent, DeliveryError, Goal, State};
+pub use state::{Ask, Citizen, Confirm, Consent, DeliveryError, Goal, State};
 pub use step::{step, step_with, Aids, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.
@@ -75,4 +75,14 @@ pub const ENGINE_IDS: &[&str] = &[
     "rule-personal-data",
     "rule-personal-attack",
     "rule-hate",
+    "leave-confirm",
+    "button-leave-confirm",
+    "button-leave-keep",
+    "leave-kept",
+    "unsubscribe-negated",
+    "subscribe-negated",
+    "subscribe-offer",
+    "desk-thanks",
+    "desk-about-bot",
+    "invalid-name-sentence",
 ];

@@ -12,6 +12,7 @@ use super::state::{Ask, Citizen, Consent, Goal, State};
 use super::step::{complete_subscription, Event, Outcome};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Field, Flow, RegistrationWhen};
+use crate::text::intent::NameProblem;
 use crate::text::{self, DateError, NameError};
 
 /// Oldest plausible age for a birth date.
@@ -59,6 +60,7 @@ pub(super) fn start(
         draft,
         given,
         pending_question,
+        refused: None,
     };
     advance(flow, faq, c, inbound, now, out);
 }
@@ -115,10 +117,13 @@ fn advance(flow: &Flow, faq: Option<&Faq>, c: &mut Citizen, inbound: &Inbound, n
         draft,
         given,
         pending_question,
+        refused,
     } = &mut c.state
     else {
         return;
     };
+    // A new step: its refusals are its own.
+    *refused = None;
     let Some(reg) = &flow.registration else { return };
     if let Some(field) = reg.fields.iter().find(|f| !draft.contains_key(f.key())) {
         *asking = Ask::Field(field.key().to_string());
@@ -183,6 +188,7 @@ pub(super) fn ask_accept(flow: &Flow, c: &mut Citizen, goal: Goal, out: &mut Out
         draft: c.fields.clone(),
         given: Vec::new(),
         pending_question: None,
+        refused: None,
     };
 }
 
@@ -197,11 +203,16 @@ pub(super) fn answer(
     out: &mut Outcome,
 ) {
     let State::Registering {
-        asking, draft, given, ..
+        asking,
+        draft,
+        given,
+        refused,
+        ..
     } = &mut c.state
     else {
         return;
     };
+    let last_refusal = refused.take();
     match (asking.clone(), answer) {
         (Ask::Field(_), Answer::NonText) | (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::NonText) => {
             out.replies.push(Reply::new(flow.message("please-write-text")));
@@ -223,7 +234,13 @@ pub(super) fn answer(
                     advance(flow, faq, c, inbound, now, out);
                 }
                 Err(reply) => {
-                    out.replies.push(reply);
+                    // The reason once; the same reason right again: only the question.
+                    if last_refusal.as_deref() != Some(reply.key.as_str()) {
+                        *refused = Some(reply.key.clone());
+                        out.replies.push(reply);
+                    } else {
+                        *refused = last_refusal;
+                    }
                     reask(flow, c, out);
                 }
             }
@@ -322,17 +339,22 @@ fn date_error(e: DateError) -> Reply {
     })
 }
 
+fn check_name(flow: &Flow, answer: &str, min: usize, max: usize) -> Result<String, Reply> {
+    text::intent::check_name(answer, &flow.lexicons, min, max).map_err(|e| match e {
+        NameProblem::Chars(e) => name_error(e),
+        NameProblem::Sentence => Reply::new("invalid-name-sentence"),
+        NameProblem::TooFew if min >= 2 => Reply::new("invalid-full-name-one-word"),
+        NameProblem::TooFew => Reply::new("invalid-name"),
+    })
+}
+
 /// Checks one answer; returns the value to store or the reply explaining the problem.
 pub fn check(flow: &Flow, field: Field, answer: &str, now: Timestamp) -> Result<String, Reply> {
     match field {
-        Field::FullName => {
-            let name = text::check_person_name(answer).map_err(name_error)?;
-            if name.split_whitespace().count() < 2 {
-                return Err(Reply::new("invalid-full-name-one-word"));
-            }
-            Ok(name)
-        }
-        Field::FirstName | Field::LastName => text::check_person_name(answer).map_err(name_error),
+        // A name is one to three name-like words (a full name two to five), not a sentence,
+        // a question or a greeting; "mi chiamo Mario" is Mario.
+        Field::FullName => check_name(flow, answer, 2, 5),
+        Field::FirstName | Field::LastName => check_name(flow, answer, 1, 3),
         Field::BirthPlace => text::check_place(answer).map_err(|e| match e {
             NameError::Empty => Reply::new("invalid-place-empty"),
             _ => Reply::new("invalid-place"),

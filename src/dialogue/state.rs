@@ -25,6 +25,10 @@ pub enum State {
         given: Vec<Consent>,
         /// A question the citizen asked before registering (desk), answered after.
         pending_question: Option<String>,
+        /// The reason the last answer was refused: the same reason is not explained twice
+        /// in a row, the step is only asked again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refused: Option<String>,
     },
     Subscribed,
     /// Unsubscribed and retained by the comune's policy (Madone).
@@ -102,6 +106,18 @@ pub struct Citizen {
     /// number is not on WhatsApp).
     #[serde(default)]
     pub delivery_error: Option<DeliveryError>,
+    /// A question the bot asked and waits for besides a registration step: "do you really
+    /// want to leave?" after leaving was asked in the citizen's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirming: Option<Confirm>,
+}
+
+/// What the bot asked the citizen to confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confirm {
+    /// Unsubscribing (buttons: confirm, keep).
+    Leave,
 }
 
 /// A permanent delivery failure, as the provider reported it (code and title only).
@@ -130,6 +146,7 @@ impl Citizen {
             notice_seen: None,
             held_by: None,
             delivery_error: None,
+            confirming: None,
         }
     }
 

@@ -10,11 +10,11 @@ use jiff::Timestamp;
 use super::desk::{answered_by_faq, deadline, faq_reply, moderated, question, text_of};
 use super::register;
 use super::reply::{Body, Inbound, Reply};
-use super::state::{Citizen, Consent, Goal, State};
+use super::state::{Citizen, Confirm, Consent, Goal, State};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
 use crate::moderation::{Policy, Rule, Span, Verdict};
-use crate::text::{Found, Match, Position};
+use crate::text::{Confidence, Match, Polarity, Position, Understanding};
 
 /// How long the "this number does not answer" notice stays quiet after being sent.
 const NOTICE_QUIET_SECONDS: i64 = 24 * 3600;
@@ -70,8 +70,22 @@ pub struct Outcome {
 
 /// The input as the engine understands it.
 enum Input<'a> {
+    /// Act: the comune's keyword (or a clear paraphrase of a harmless command), or a button.
     Action(Action, Option<Match<Action>>),
+    /// Subscribe and unsubscribe both meant: ask which.
     Ambiguous,
+    /// Leaving asked in the citizen's own words, or asked about: confirm with buttons.
+    Leave,
+    /// Leaving refused ("non voglio cancellarmi").
+    Stay,
+    /// Joining in the citizen's own words, or asked about: offer the button.
+    Join,
+    /// Joining refused ("non voglio iscrivermi"): never consent.
+    Refuse,
+    /// Thanks or a closing, and nothing else.
+    Thanks,
+    /// A question about the bot.
+    AboutBot,
     Text(&'a str),
     /// A tap on one of the FAQ entries offered for a near tie.
     FaqPick(&'a str),
@@ -79,82 +93,91 @@ enum Input<'a> {
     Ignore,
 }
 
-fn interpret<'a>(flow: &Flow, body: &'a Body) -> Input<'a> {
-    match body {
-        Body::Text { text } => match flow.keywords.find(text) {
-            // Only subscribe, unsubscribe and "a person" are read inside a longer message:
-            // "come aggiorno i miei dati?" is a question, not the `I MIEI DATI` command.
-            Found::One(m)
-                if m.position != Position::Whole
-                    && !matches!(
-                        m.action,
-                        Action::Subscribe | Action::Unsubscribe | Action::Operator | Action::Greeting
-                    ) =>
-            {
-                Input::Text(text)
-            }
-            Found::One(m) => Input::Action(m.action, Some(m)),
-            // Only subscribe against unsubscribe is worth a question; any other pair (a
-            // greeting beside a keyword) resolves to the more important action.
-            Found::Ambiguous(a, b) if is_pair(a.action, b.action, Action::Subscribe, Action::Unsubscribe) => {
-                Input::Ambiguous
-            }
-            Found::Ambiguous(a, b) => {
-                let m = if priority(a.action) >= priority(b.action) { a } else { b };
-                Input::Action(m.action, Some(m))
-            }
-            Found::None => Input::Text(text),
-        },
-        Body::Button { id } => match id.split_once(':') {
-            // "language:fr" buttons switch language; other ids are action names.
-            Some(("language", _)) => Input::Action(Action::Language, None),
-            Some(("faq", entry)) => Input::FaqPick(entry),
-            _ => Action::from_name(id)
-                .map(|a| Input::Action(a, None))
-                .unwrap_or(Input::NonText),
-        },
-        Body::Reaction => Input::Ignore,
-        Body::Media { .. } | Body::Location | Body::Contacts | Body::Unsupported => Input::NonText,
+/// What the message means, from the understanding step (`text::intent`); the engine
+/// decides what to do with it below.
+fn interpret<'a>(flow: &Flow, body: &'a Body) -> (Input<'a>, Option<Understanding>) {
+    let text = match body {
+        Body::Text { text } => text,
+        Body::Button { id } => {
+            let input = match id.split_once(':') {
+                // "language:fr" buttons switch language; other ids are action names.
+                Some(("language", _)) => Input::Action(Action::Language, None),
+                Some(("faq", entry)) => Input::FaqPick(entry),
+                _ => Action::from_name(id)
+                    .map(|a| Input::Action(a, None))
+                    .unwrap_or(Input::NonText),
+            };
+            return (input, None);
+        }
+        Body::Reaction => return (Input::Ignore, None),
+        Body::Media { .. } | Body::Location | Body::Contacts | Body::Unsupported => return (Input::NonText, None),
+    };
+    let u = flow.understand(text);
+    if u.ambiguous.is_some() {
+        return (Input::Ambiguous, Some(u));
     }
+    let Some(sense) = u.sense.clone() else {
+        return (Input::Text(text), Some(u));
+    };
+    let keyword = sense.confidence == Confidence::Keyword;
+    let whole = sense.found.position == Position::Whole;
+    let m = Some(sense.found.clone());
+    let input = match (sense.intent, sense.polarity) {
+        // Only the comune's own keyword, clearly meant, unsubscribes at once; leaving in
+        // other words is confirmed first, and a negated leaving never acts.
+        (Action::Unsubscribe, Polarity::Negated) => Input::Stay,
+        (Action::Unsubscribe, Polarity::Affirmed) if keyword => Input::Action(Action::Unsubscribe, m),
+        (Action::Unsubscribe, _) => Input::Leave,
+        // Only the keyword is the comune's consent; other words are offered the button.
+        (Action::Subscribe, Polarity::Negated) => Input::Refuse,
+        (Action::Subscribe, Polarity::Affirmed) if keyword => Input::Action(Action::Subscribe, m),
+        (Action::Subscribe, _) => Input::Join,
+        (_, Polarity::Negated) => Input::Text(text),
+        (Action::Operator, _) => Input::Action(Action::Operator, m),
+        (Action::AboutBot, _) => Input::AboutBot,
+        // "come aggiorno i miei dati?" is a question, not the `I MIEI DATI` command: a
+        // keyword counts as the whole message, a paraphrase where it is.
+        (Action::Language | Action::Privacy | Action::MyData, _) if whole || !keyword => {
+            Input::Action(sense.intent, m)
+        }
+        (Action::Yes, Polarity::Uncertain) => Input::Text(text),
+        (Action::Yes | Action::No, _) => Input::Action(sense.intent, m),
+        (Action::Greeting, _) => Input::Action(Action::Greeting, m),
+        (Action::Thanks, _) if u.social == Some(Action::Thanks) => Input::Thanks,
+        _ => Input::Text(text),
+    };
+    (input, Some(u))
 }
 
-fn is_pair(a: Action, b: Action, x: Action, y: Action) -> bool {
-    (a == x && b == y) || (a == y && b == x)
-}
-
-fn priority(a: Action) -> u8 {
-    match a {
-        Action::Unsubscribe => 9,
-        Action::Subscribe => 8,
-        Action::Operator => 7,
-        Action::Language => 6,
-        Action::MyData | Action::Privacy => 5,
-        Action::Yes | Action::No => 4,
-        Action::Greeting => 0,
-    }
-}
-
-/// The language a matched keyword or tapped button asks for, if any.
-fn language_of(flow: &Flow, body: &Body, input: &Input, citizen: &Citizen) -> Option<String> {
+/// The language a matched keyword, paraphrase or tapped button asks for, if any; or the
+/// language a first message is written in.
+fn language_of(flow: &Flow, body: &Body, input: &Input, u: Option<&Understanding>, citizen: &Citizen) -> Option<String> {
     if let (Body::Button { id }, Input::Action(Action::Language, _)) = (body, input) {
         return id
             .split_once(':')
             .map(|(_, l)| l.to_string())
             .filter(|l| flow.offers(l));
     }
-    let Input::Action(action, Some(m)) = input else {
-        return None;
-    };
-    if !flow.offers(&m.lang) || citizen.language.as_deref() == Some(m.lang.as_str()) {
-        return None;
-    }
-    match action {
-        Action::Language if m.position == Position::Whole => Some(m.lang.clone()),
-        // Writing the subscribe or unsubscribe keyword in a language is choosing it.
-        Action::Subscribe | Action::Unsubscribe => Some(m.lang.clone()),
-        Action::Privacy | Action::MyData | Action::Operator if citizen.language.is_none() => Some(m.lang.clone()),
+    let chosen = match input {
+        Input::Action(action, Some(m)) if flow.offers(&m.lang) && citizen.language.as_deref() != Some(m.lang.as_str()) => {
+            let paraphrase = u
+                .and_then(|u| u.sense.as_ref())
+                .is_some_and(|s| s.confidence == Confidence::Paraphrase);
+            match action {
+                Action::Language if m.position == Position::Whole || paraphrase => Some(m.lang.clone()),
+                // Writing the subscribe or unsubscribe keyword in a language is choosing it.
+                Action::Subscribe | Action::Unsubscribe => Some(m.lang.clone()),
+                Action::Privacy | Action::MyData | Action::Operator if citizen.language.is_none() => Some(m.lang.clone()),
+                _ => None,
+            }
+        }
         _ => None,
-    }
+    };
+    // A citizen who has not chosen is answered in the language they write in.
+    chosen.or_else(|| {
+        let lang = u?.lang.clone()?;
+        (citizen.language.is_none() && flow.offers(&lang) && lang != flow.default_language()).then_some(lang)
+    })
 }
 
 /// One step of the dialogue without moderation. `prior` is the stored record (`None` for a
@@ -174,8 +197,8 @@ pub struct Aids<'a> {
 pub fn step_with(flow: &Flow, aids: Aids, prior: Option<&Citizen>, inbound: &Inbound, now: Timestamp) -> Outcome {
     let mut c = prior.cloned().unwrap_or_else(|| Citizen::new(now));
     c.last_inbound = now;
-    let input = interpret(flow, &inbound.body);
-    if let Some(lang) = language_of(flow, &inbound.body, &input, &c) {
+    let (input, understanding) = interpret(flow, &inbound.body);
+    if let Some(lang) = language_of(flow, &inbound.body, &input, understanding.as_ref(), &c) {
         c.language = Some(lang);
     }
     let language = c
@@ -190,7 +213,7 @@ pub fn step_with(flow: &Flow, aids: Aids, prior: Option<&Citizen>, inbound: &Inb
     };
     notice_update(flow, &mut c, &input, inbound, &mut out);
     let policy = aids.policy.filter(|_| flow.moderation.is_some());
-    let keep = dispatch(flow, policy, aids.faq, &mut c, input, inbound, now, &mut out);
+    let keep = dispatch(flow, policy, aids.faq, &mut c, input, understanding.as_ref(), inbound, now, &mut out);
     out.citizen = keep.then_some(c);
     out
 }
@@ -203,14 +226,28 @@ fn dispatch(
     faq: Option<&Faq>,
     c: &mut Citizen,
     input: Input,
+    understanding: Option<&Understanding>,
     inbound: &Inbound,
     now: Timestamp,
     out: &mut Outcome,
 ) -> bool {
     let registering = matches!(c.state, State::Registering { .. });
+    // The answer to "do you really want to leave?": yes leaves, no keeps; anything else is
+    // read as a new message.
+    let input = match (c.confirming.take(), input) {
+        (Some(Confirm::Leave), Input::Action(Action::Yes, _)) => Input::Action(Action::Unsubscribe, None),
+        (Some(Confirm::Leave), Input::Action(Action::No, _) | Input::Stay) => {
+            out.replies.push(Reply::new("leave-kept"));
+            return true;
+        }
+        (_, input) => input,
+    };
     match input {
         Input::Ignore => return prior_exists(c),
         Input::Action(Action::Unsubscribe, _) => return unsubscribe(flow, c, now, inbound, out),
+        // Someone trying to leave is always answered, even while an operator holds the
+        // conversation or the number is blocked.
+        Input::Leave => return confirm_leave(flow, c, out),
         // An operator holds the conversation: the bot is silent, the words go to them (after
         // moderation, which still applies).
         _ if c.held_by.is_some() && !matches!(c.state, State::Blocked { .. }) => {
@@ -254,6 +291,39 @@ fn dispatch(
             subscribe(flow, faq, c, m, inbound, now, out);
             return true;
         }
+        // "Non voglio cancellarmi": the subscription stays, and the citizen is told so.
+        Input::Stay if is_subscribed(c) => {
+            out.replies.push(Reply::new("unsubscribe-negated"));
+            register::reask(flow, c, out);
+            return true;
+        }
+        // "Non voglio iscrivermi": never consent; a registration for the list stops.
+        Input::Refuse if !is_subscribed(c) => {
+            out.replies.push(Reply::new("subscribe-negated"));
+            if matches!(c.state, State::Registering { goal: Goal::Subscribe, .. }) {
+                c.state = if c.unsubscribed_at.is_some() { State::Unsubscribed } else { State::New };
+            } else {
+                register::reask(flow, c, out);
+            }
+            return prior_exists(c);
+        }
+        Input::Join if c.state == State::Subscribed => {
+            out.replies.push(Reply::new(flow.message("already-subscribed")));
+            return true;
+        }
+        Input::Join if !registering => {
+            out.replies.push(
+                Reply::new("subscribe-offer").button(Action::Subscribe.as_str(), "button-subscribe"),
+            );
+            return prior_exists(c);
+        }
+        // A person asked for in the middle of a desk's registration: handed over, and the
+        // step stays where it was.
+        Input::Action(Action::Operator, _) if registering && flow.mode == Mode::Desk => {
+            handoff(flow, inbound, now, out);
+            register::reask(flow, c, out);
+            return true;
+        }
         _ => {}
     }
     if registering {
@@ -282,10 +352,19 @@ fn dispatch(
         register::answer(flow, faq, c, answer, inbound, now, out);
         return true;
     }
-    // Outside a confirmation step, "sì" or "ok" is just text.
+    // Outside a confirmation step, "sì" or "ok" is just text (or thanks, when that is all
+    // it says); what was refused or asked of a broadcast number gets its usual notice.
+    let social = understanding.and_then(|u| u.social);
     let input = match (input, &inbound.body) {
+        (Input::Action(Action::Yes | Action::No, _), _) if social == Some(Action::Thanks) => Input::Thanks,
         (Input::Action(Action::Yes | Action::No, _), Body::Text { text }) => Input::Text(text),
         (Input::Action(Action::Yes | Action::No, _), _) => Input::NonText,
+        (Input::Stay | Input::Refuse | Input::Join | Input::Thanks | Input::AboutBot, Body::Text { text })
+            if flow.mode != Mode::Desk =>
+        {
+            Input::Text(text)
+        }
+        (Input::Stay | Input::Refuse | Input::Join, Body::Text { text }) => Input::Text(text),
         (input, _) => input,
     };
     match input {
@@ -293,15 +372,12 @@ fn dispatch(
             if needs_first_contact(flow, c) {
                 register::start(flow, faq, c, Goal::FirstContact, None, None, inbound, now, out);
             } else {
-                out.events.push(Event::Handoff { text: text_of(inbound) });
-                out.replies.push(match deadline(flow, now) {
-                    Some(due) => Reply::new("operator-requested-due")
-                        .arg("deadline_date", due.strftime("%d/%m/%Y").to_string())
-                        .arg("deadline_time", due.strftime("%H:%M").to_string()),
-                    None => Reply::new("operator-requested"),
-                });
+                handoff(flow, inbound, now, out);
             }
         }
+        // Thanks and closings: a short answer, not the whole notice again.
+        Input::Thanks if flow.mode == Mode::Desk => out.replies.push(Reply::new("desk-thanks")),
+        Input::AboutBot if flow.mode == Mode::Desk => out.replies.push(Reply::new("desk-about-bot")),
         Input::Action(Action::Greeting, Some(m)) if flow.mode == Mode::Desk && m.position == Position::Whole => {
             if needs_first_contact(flow, c) {
                 out.replies.push(Reply::new(flow.message("welcome")));
@@ -367,6 +443,40 @@ fn dispatch(
             }
         }
     }
+    true
+}
+
+/// Hands the conversation to a person, telling the citizen by when they will answer.
+fn handoff(flow: &Flow, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
+    out.events.push(Event::Handoff { text: text_of(inbound) });
+    out.replies.push(match deadline(flow, now) {
+        Some(due) => Reply::new("operator-requested-due")
+            .arg("deadline_date", due.strftime("%d/%m/%Y").to_string())
+            .arg("deadline_time", due.strftime("%H:%M").to_string()),
+        None => Reply::new("operator-requested"),
+    });
+}
+
+/// Whether unsubscribing would end a subscription (or a registration for one).
+fn is_subscribed(c: &Citizen) -> bool {
+    matches!(c.state, State::Subscribed)
+        || matches!(c.state, State::Registering { goal: Goal::Subscribe, .. })
+        || (matches!(c.state, State::Blocked { .. }) && c.subscribed_at.is_some() && c.unsubscribed_at.is_none())
+}
+
+/// Leaving asked in the citizen's own words: a subscriber is asked to confirm with buttons
+/// (the message also names the keyword); anyone else is told they are not subscribed.
+fn confirm_leave(flow: &Flow, c: &mut Citizen, out: &mut Outcome) -> bool {
+    if !is_subscribed(c) {
+        out.replies.push(Reply::new(flow.message("not-subscribed")));
+        return prior_exists(c);
+    }
+    c.confirming = Some(Confirm::Leave);
+    out.replies.push(
+        Reply::new("leave-confirm")
+            .button(Action::Unsubscribe.as_str(), "button-leave-confirm")
+            .button(Action::No.as_str(), "button-leave-keep"),
+    );
     true
 }
 
@@ -495,16 +605,7 @@ pub(super) fn complete_subscription(
 }
 
 fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, out: &mut Outcome) -> bool {
-    let subscribed = matches!(c.state, State::Subscribed)
-        || matches!(
-            c.state,
-            State::Registering {
-                goal: Goal::Subscribe,
-                ..
-            }
-        )
-        || (matches!(c.state, State::Blocked { .. }) && c.subscribed_at.is_some() && c.unsubscribed_at.is_none());
-    if !subscribed {
+    if !is_subscribed(c) {
         out.replies.push(Reply::new(flow.message("not-subscribed")));
         if let State::Registering { .. } = c.state {
             c.state = State::New;

@@ -15,44 +15,6 @@ use crate::hours::Schedule;
 use crate::i18n::Locales;
 use crate::text::KeywordSet;
 
-/// Yes/no words every flow understands in confirmation steps; flows may add more.
-const BUILTIN_YES: &[(&str, &[&str])] = &[
-    (
-        "it",
-        &[
-            "sì",
-            "si",
-            "accetto",
-            "acconsento",
-            "ok",
-            "va bene",
-            "certo",
-            "confermo",
-        ],
-    ),
-    ("fr", &["oui", "j'accepte", "d'accord", "je confirme"]),
-];
-const BUILTIN_NO: &[(&str, &[&str])] = &[
-    ("it", &["no", "non accetto", "rifiuto", "annulla"]),
-    ("fr", &["non", "je refuse", "annuler"]),
-];
-
-const BUILTIN_GREETING: &[(&str, &[&str])] = &[
-    (
-        "it",
-        &[
-            "ciao",
-            "buongiorno",
-            "buonasera",
-            "buondì",
-            "salve",
-            "salve buongiorno",
-            "ciao buongiorno",
-        ],
-    ),
-    ("fr", &["bonjour", "bonsoir", "salut"]),
-];
-
 /// All the flows of a deployment, by comune id.
 #[derive(Debug, Default)]
 pub struct Flows {
@@ -224,15 +186,15 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
             "keywords.subscribe and keywords.unsubscribe are required".into(),
         ));
     }
-    for (action, table) in [
-        (Action::Yes, BUILTIN_YES),
-        (Action::No, BUILTIN_NO),
-        (Action::Greeting, BUILTIN_GREETING),
-    ] {
-        for (lang, list) in table.iter().filter(|(l, _)| languages.iter().any(|x| x == l)) {
-            for phrase in *list {
-                keywords.add(action, lang, phrase, false);
-            }
+    // The lexicon of each language offered (yes, no, greetings, paraphrases, negation).
+    let mut lexicons = Vec::new();
+    for lang in &languages {
+        match crate::text::intent::lexicon(lang) {
+            Some(l) => lexicons.push(l),
+            None => errors.push(err(
+                raw.languages.span().start,
+                format!("no intent lexicon for language \"{lang}\" (lexicons/{lang}/intents.toml)"),
+            )),
         }
     }
     for (a, pa, b, pb) in keywords.conflicts() {
@@ -381,6 +343,7 @@ pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<
             })
             .collect(),
         moderation,
+        lexicons,
     };
 
     // The locale lint: every id this flow can send exists in every language it offers.

@@ -13,57 +13,12 @@ pub use load::{load_dir, load_embedded, parse_flow, Flows};
 pub use model::{ConsentMode, Mode, OnUnsubscribe, RegistrationWhen};
 
 use crate::hours::Schedule;
-use crate::text::KeywordSet;
+use crate::text::intent::Lexicon;
+use crate::text::{KeywordSet, Understanding};
 
-/// What a keyword asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Action {
-    Subscribe,
-    Unsubscribe,
-    /// Switch to the language the matched phrase is tagged with.
-    Language,
-    Privacy,
-    MyData,
-    Operator,
-    Yes,
-    No,
-    /// "Buongiorno", "ciao": not a question, not a name.
-    Greeting,
-}
-
-impl Action {
-    /// Stable name, used as the payload of buttons that trigger the action.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Subscribe => "subscribe",
-            Action::Unsubscribe => "unsubscribe",
-            Action::Language => "language",
-            Action::Privacy => "privacy",
-            Action::MyData => "my-data",
-            Action::Operator => "operator",
-            Action::Yes => "yes",
-            Action::No => "no",
-            Action::Greeting => "greeting",
-        }
-    }
-
-    /// The inverse of [`Action::as_str`].
-    pub fn from_name(s: &str) -> Option<Action> {
-        ALL_ACTIONS.iter().copied().find(|a| a.as_str() == s)
-    }
-}
-
-const ALL_ACTIONS: [Action; 9] = [
-    Action::Subscribe,
-    Action::Unsubscribe,
-    Action::Language,
-    Action::Privacy,
-    Action::MyData,
-    Action::Operator,
-    Action::Yes,
-    Action::No,
-    Action::Greeting,
-];
+/// What a keyword asks for: the understanding step's intents (a flow's keywords name
+/// the first nine; thanks and questions about the bot come only from the lexicons).
+pub use crate::text::Intent as Action;
 
 /// A registration field the engine knows how to ask and check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -181,6 +136,8 @@ pub struct Flow {
     pub messages: BTreeMap<String, String>,
     pub categories: Vec<Category>,
     pub moderation: Option<Moderation>,
+    /// The intent lexicons of the languages offered (`lexicons/<lang>/intents.toml`).
+    pub lexicons: Vec<&'static Lexicon>,
 }
 
 impl std::fmt::Debug for Flow {
@@ -206,6 +163,11 @@ impl Flow {
     /// Whether `lang` is offered by this comune.
     pub fn offers(&self, lang: &str) -> bool {
         self.languages.iter().any(|l| l == lang)
+    }
+
+    /// What `text` means in this comune: its keywords and its languages' lexicons.
+    pub fn understand(&self, text: &str) -> Understanding {
+        crate::text::understand(text, &self.keywords, &self.lexicons)
     }
 
     /// The phrase to quote for `action` in `lang` (falls back to the default language).

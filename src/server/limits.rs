@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use crate::dialogue::Body;
 use crate::flow::{Action, Flows};
 use crate::storage::CitizenKey;
-use crate::text::Found;
 
 /// Messages a citizen may send per minute, sustained.
 pub const PER_MINUTE: u32 = 20;
@@ -100,20 +99,13 @@ impl RateLimiter {
     }
 }
 
-/// Whether `body` asks to unsubscribe in `comune`'s flow: typed keywords (with the flow's
-/// tolerance for typos) or the unsubscribe button. Such a message is never rate-limited.
+/// Whether `body` asks to leave `comune`'s list: the unsubscribe keyword (with the flow's
+/// tolerance for typos), leaving in the citizen's own words, or the unsubscribe button.
+/// Such a message is never rate-limited: someone trying to leave is always answered.
 pub fn is_unsubscribe(flows: &Flows, comune: &str, body: &Body) -> bool {
     match body {
         Body::Button { id } => Action::from_name(id) == Some(Action::Unsubscribe),
-        Body::Text { text } => {
-            let Some(flow) = flows.get(comune) else { return false };
-            match flow.keywords.find(text) {
-                Found::None => false,
-                Found::One(m) => m.action == Action::Unsubscribe,
-                // The engine will ask which was meant; let the question through.
-                Found::Ambiguous(a, b) => a.action == Action::Unsubscribe || b.action == Action::Unsubscribe,
-            }
-        }
+        Body::Text { text } => flows.get(comune).is_some_and(|flow| flow.understand(text).is_leaving()),
         _ => false,
     }
 }

@@ -1,0 +1,620 @@
+//! Understanding what a citizen wrote: a message becomes an [`Intent`] with a
+//! [`Polarity`] and a [`Confidence`], before the engine acts on it.
+//!
+//! Two sources are read side by side: the comune's own keywords (a [`KeywordSet`], tolerant
+//! of typos; the comune's words, from its flow file) and the language's lexicon
+//! (`lexicons/<lang>/intents.toml`: paraphrases as word patterns, negation and its
+//! scope, contrast, retraction, hypotheticals and questions). The language is modelled, not
+//! the sentences: a predicate (leaving, joining, wanting the messages, asking for a
+//! person…) is found in a clause, and the cues of that clause decide its polarity:
+//! "non voglio cancellarmi" is leaving negated, "non voglio più ricevere messaggi" is
+//! wanting the messages negated, which is leaving.
+//!
+//! Must not: decide what an intent does (the engine does), hold a comune's words, panic on
+//! any input.
+
+mod lexicon;
+mod name;
+pub mod pattern;
+
+use std::ops::Range;
+
+pub use lexicon::{check_all, lexicon, Lexicon, LexiconError};
+pub use name::{check_name, NameProblem};
+
+use super::keyword::{Found, KeywordSet, Match, Position};
+use super::normalize::{tokens, Token};
+use lexicon::Group;
+
+/// What a message asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Intent {
+    Subscribe,
+    Unsubscribe,
+    /// Switch to the language the match is tagged with.
+    Language,
+    Privacy,
+    MyData,
+    /// A person, not the bot.
+    Operator,
+    Yes,
+    No,
+    /// "Buongiorno", "ciao": not a question, not a name.
+    Greeting,
+    /// Thanks or a closing, and nothing else.
+    Thanks,
+    /// "Sei un bot?"
+    AboutBot,
+}
+
+const ALL: [Intent; 11] = [
+    Intent::Subscribe,
+    Intent::Unsubscribe,
+    Intent::Language,
+    Intent::Privacy,
+    Intent::MyData,
+    Intent::Operator,
+    Intent::Yes,
+    Intent::No,
+    Intent::Greeting,
+    Intent::Thanks,
+    Intent::AboutBot,
+];
+
+impl Intent {
+    /// Stable name, used as the payload of buttons that trigger the intent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Subscribe => "subscribe",
+            Intent::Unsubscribe => "unsubscribe",
+            Intent::Language => "language",
+            Intent::Privacy => "privacy",
+            Intent::MyData => "my-data",
+            Intent::Operator => "operator",
+            Intent::Yes => "yes",
+            Intent::No => "no",
+            Intent::Greeting => "greeting",
+            Intent::Thanks => "thanks",
+            Intent::AboutBot => "about-bot",
+        }
+    }
+
+    /// The inverse of [`Intent::as_str`].
+    pub fn from_name(s: &str) -> Option<Intent> {
+        ALL.iter().copied().find(|a| a.as_str() == s)
+    }
+
+    /// Which intent wins when a message carries several.
+    fn priority(self) -> u8 {
+        match self {
+            Intent::Unsubscribe => 9,
+            Intent::Subscribe => 8,
+            Intent::Operator => 7,
+            Intent::Language => 6,
+            Intent::MyData | Intent::Privacy => 5,
+            Intent::AboutBot => 4,
+            Intent::Yes | Intent::No => 3,
+            Intent::Thanks => 1,
+            Intent::Greeting => 0,
+        }
+    }
+}
+
+/// Whether the message says the intent, says its opposite, or is not sure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polarity {
+    Affirmed,
+    /// "non voglio cancellarmi", "je ne veux pas m'inscrire", "sì… anzi no".
+    Negated,
+    /// Asked about or only supposed ("come faccio a cancellarmi?", "se mi cancello…"), or
+    /// a bare "no" before it that may be a refusal or an answer.
+    Uncertain,
+}
+
+/// How sure the reading is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    /// Found through the lexicon's paraphrases.
+    Paraphrase,
+    /// The comune's own keyword (typos forgiven as the keyword matcher does).
+    Keyword,
+}
+
+/// One reading of a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sense {
+    pub intent: Intent,
+    pub polarity: Polarity,
+    pub confidence: Confidence,
+    /// Where it was found; for a paraphrase `phrase` is the pattern and `lang` the
+    /// lexicon's language (for [`Intent::Language`], the language chosen).
+    pub found: Match<Intent>,
+}
+
+/// What a message means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Understanding {
+    /// The intent acted upon, if any.
+    pub sense: Option<Sense>,
+    /// Subscribe and unsubscribe both meant, neither negated: the engine should ask.
+    pub ambiguous: Option<(Match<Intent>, Match<Intent>)>,
+    /// The whole message is thanks (or a closing) or a greeting, and nothing else.
+    pub social: Option<Intent>,
+    /// The language the message is written in, when the words tell.
+    pub lang: Option<String>,
+}
+
+impl Understanding {
+    fn nothing() -> Understanding {
+        Understanding {
+            sense: None,
+            ambiguous: None,
+            social: None,
+            lang: None,
+        }
+    }
+
+    /// The intent and polarity, if any.
+    pub fn intent(&self) -> Option<(Intent, Polarity)> {
+        self.sense.as_ref().map(|s| (s.intent, s.polarity))
+    }
+
+    /// Whether the citizen is trying to leave (a keyword, a paraphrase or a question about
+    /// it, or subscribe/unsubscribe in doubt), not refusing to.
+    pub fn is_leaving(&self) -> bool {
+        self.ambiguous.is_some()
+            || self
+                .sense
+                .as_ref()
+                .is_some_and(|s| s.intent == Intent::Unsubscribe && s.polarity != Polarity::Negated)
+    }
+}
+
+/// A candidate reading before the choice.
+#[derive(Debug, Clone)]
+struct Cand {
+    intent: Intent,
+    polarity: Polarity,
+    confidence: Confidence,
+    words: Range<usize>,
+    clause: usize,
+    found: Match<Intent>,
+    social: bool,
+    /// The lexicon group it came from (`None` for the comune's keywords).
+    group: Option<Group>,
+}
+
+/// A clause: a word range, and whether it opens with a contrast ("ma", "mais").
+#[derive(Debug, Clone, Copy)]
+struct Clause {
+    lo: usize,
+    hi: usize,
+    contrast: bool,
+    /// Ends with a question mark.
+    asked: bool,
+}
+
+/// Reads `text` with the comune's `keywords` and the lexicons of the languages it offers.
+pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexicon]) -> Understanding {
+    let mut toks = tokens(text);
+    if toks.is_empty() {
+        return Understanding::nothing();
+    }
+    // What a citizen asks is said in the first words; reading further only costs time (a
+    // hostile 3 MiB message is read as its first [`MAX_WORDS`]).
+    toks.truncate(MAX_WORDS);
+    let words: Vec<&str> = toks.iter().map(|t| t.norm.as_str()).collect();
+    let clauses = clauses(text, &toks, &words, lexicons);
+    let clause_of = |i: usize| clauses.iter().position(|c| i >= c.lo && i < c.hi).unwrap_or(0);
+    let mut cands: Vec<Cand> = Vec::new();
+    let mut ambiguous_kw = None;
+
+    // The comune's keywords, then the same with stretched letters squeezed ("cancellamiii").
+    let mut found = keywords.find(text);
+    if found == Found::None {
+        let squeezed = squeeze(text);
+        if squeezed != text {
+            found = match keywords.find(&squeezed) {
+                Found::One(mut m) if m.position == Position::Whole => {
+                    m.span = 0..text.len();
+                    Found::One(m)
+                }
+                _ => Found::None,
+            };
+        }
+    }
+    let mut keyword_cand = |m: Match<Intent>| {
+        let range = word_range(&toks, &m.span);
+        let clause = clause_of(range.start);
+        cands.push(Cand {
+            intent: m.action,
+            polarity: Polarity::Affirmed,
+            confidence: Confidence::Keyword,
+            words: range,
+            clause,
+            social: matches!(m.action, Intent::Greeting),
+            group: None,
+            found: m,
+        });
+    };
+    match found {
+        Found::None => {}
+        Found::One(m) => keyword_cand(m),
+        Found::Ambiguous(a, b) => {
+            let pair = matches!(
+                (a.action, b.action),
+                (Intent::Subscribe, Intent::Unsubscribe) | (Intent::Unsubscribe, Intent::Subscribe)
+            );
+            if pair {
+                ambiguous_kw = Some((a.clone(), b.clone()));
+                keyword_cand(a);
+                keyword_cand(b);
+            } else {
+                // Any other pair (a greeting beside a keyword) resolves to the more important.
+                keyword_cand(if a.action.priority() >= b.action.priority() { a } else { b });
+            }
+        }
+    }
+
+    // The lexicons' paraphrases, clause by clause.
+    let mut ranges = Vec::new();
+    for lex in lexicons {
+        for (group, target, pat) in &lex.patterns {
+            for (ci, c) in clauses.iter().enumerate() {
+                ranges.clear();
+                pat.find_in(&words, c.lo, c.hi, &mut ranges);
+                for r in &ranges {
+                    let (intent, social) = match group {
+                        Group::Unsubscribe | Group::ContactMe => (Intent::Unsubscribe, false),
+                        Group::Subscribe | Group::WantService => (Intent::Subscribe, false),
+                        Group::Operator => (Intent::Operator, false),
+                        Group::Privacy => (Intent::Privacy, false),
+                        Group::MyData => (Intent::MyData, false),
+                        Group::AboutBot => (Intent::AboutBot, false),
+                        Group::Thanks => (Intent::Thanks, true),
+                        Group::Greeting => (Intent::Greeting, true),
+                        Group::Yes => (Intent::Yes, false),
+                        Group::No => (Intent::No, false),
+                        Group::Language => (Intent::Language, false),
+                    };
+                    let range = r.0..r.1;
+                    let span = toks[range.start].start..toks[range.end - 1].end;
+                    let position = if range.start == 0 && range.end == toks.len() {
+                        Position::Whole
+                    } else if range.start == 0 {
+                        Position::Prefix
+                    } else {
+                        Position::Inside
+                    };
+                    let lang = target.clone().unwrap_or_else(|| lex.lang.clone());
+                    cands.push(Cand {
+                        intent,
+                        polarity: Polarity::Affirmed,
+                        confidence: Confidence::Paraphrase,
+                        words: range,
+                        clause: ci,
+                        social,
+                        group: Some(*group),
+                        found: Match {
+                            action: intent,
+                            lang,
+                            phrase: pat.source.clone(),
+                            position,
+                            edits: 0,
+                            span,
+                        },
+                    });
+                }
+            }
+        }
+    }
+
+    // Polarity of each candidate from the cues around it.
+    for c in cands.iter_mut() {
+        c.polarity = polarity(&words, &clauses, c, lexicons);
+    }
+    // What the groups mean once negated.
+    let mut read: Vec<Cand> = Vec::new();
+    for mut c in cands {
+        match (c.group, c.polarity) {
+            // "non voglio più ricevere messaggi", "non scrivetemi più": leaving.
+            (Some(Group::WantService | Group::ContactMe), Polarity::Negated) => {
+                c.intent = Intent::Unsubscribe;
+                c.polarity = Polarity::Affirmed;
+            }
+            // "scrivetemi": nothing by itself.
+            (Some(Group::ContactMe), _) => continue,
+            _ => {}
+        }
+        match (c.intent, c.polarity) {
+            // "non accetto": a no.
+            (Intent::Yes, Polarity::Negated) => {
+                c.intent = Intent::No;
+                c.polarity = Polarity::Affirmed;
+            }
+            (Intent::No, Polarity::Negated) => continue,
+            _ => {}
+        }
+        c.found.action = c.intent;
+        read.push(c);
+    }
+
+    let mut out = Understanding::nothing();
+    out.lang = language_of(&words, lexicons, &read);
+    out.social = social(&words, &read, lexicons);
+
+    // A later contrast clause with its own reading wins over what came before it.
+    let mut acting: Vec<&Cand> = read.iter().filter(|c| !c.social).collect();
+    // A bare "anzi no" / "mais non" is not a reading of its own: it negates what came before.
+    let yes_no = |c: &&Cand| matches!(c.intent, Intent::Yes | Intent::No);
+    let only_yes_no = acting.iter().all(yes_no);
+    if let Some(last) = acting
+        .iter()
+        .filter(|c| clauses[c.clause].contrast && (only_yes_no || !yes_no(c)))
+        .map(|c| c.clause)
+        .max()
+    {
+        acting.retain(|c| c.clause >= last);
+    }
+    // Yes and no in different clauses: the last one said.
+    if acting.iter().any(|c| c.intent == Intent::Yes) && acting.iter().any(|c| c.intent == Intent::No) {
+        let last = acting
+            .iter()
+            .filter(|c| matches!(c.intent, Intent::Yes | Intent::No))
+            .map(|c| c.clause)
+            .max()
+            .unwrap_or(0);
+        let both_in_last = acting.iter().any(|c| c.clause == last && c.intent == Intent::Yes)
+            && acting.iter().any(|c| c.clause == last && c.intent == Intent::No);
+        acting.retain(|c| !matches!(c.intent, Intent::Yes | Intent::No) || (c.clause == last && !both_in_last));
+    }
+
+    // Joining and leaving both meant, neither negated: ask.
+    let sure = |i: Intent| acting.iter().find(|c| c.intent == i && c.polarity == Polarity::Affirmed);
+    if let (Some(s), Some(u)) = (sure(Intent::Subscribe), sure(Intent::Unsubscribe)) {
+        if s.clause == u.clause || ambiguous_kw.is_some() {
+            out.ambiguous = Some((s.found.clone(), u.found.clone()));
+            return out;
+        }
+    }
+    if let Some((a, b)) = ambiguous_kw {
+        let negated = acting
+            .iter()
+            .any(|c| c.confidence == Confidence::Keyword && c.polarity == Polarity::Negated);
+        if !negated {
+            out.ambiguous = Some((a, b));
+            return out;
+        }
+    }
+    let best = acting.iter().max_by_key(|c| {
+        (
+            c.intent.priority(),
+            // Within an intent: a negation outweighs (never act on "non … cancellarmi"
+            // because "cancellami" is also there), then the comune's keyword.
+            matches!(c.polarity, Polarity::Negated),
+            c.confidence,
+            std::cmp::Reverse(c.words.start),
+        )
+    });
+    out.sense = best.map(|c| Sense {
+        intent: c.intent,
+        polarity: c.polarity,
+        confidence: c.confidence,
+        found: c.found.clone(),
+    });
+    if out.sense.is_none() {
+        // A greeting or thanks that is the whole message is also its sense.
+        if let Some(kind) = out.social {
+            if let Some(c) = read.iter().find(|c| c.intent == kind) {
+                out.sense = Some(Sense {
+                    intent: kind,
+                    polarity: Polarity::Affirmed,
+                    confidence: c.confidence,
+                    found: Match {
+                        position: Position::Whole,
+                        ..c.found.clone()
+                    },
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The words of `span` (a byte range of the text).
+fn word_range(toks: &[Token], span: &Range<usize>) -> Range<usize> {
+    let start = toks.iter().position(|t| t.end > span.start).unwrap_or(0);
+    let end = toks
+        .iter()
+        .rposition(|t| t.start < span.end)
+        .map(|i| i + 1)
+        .unwrap_or(toks.len())
+        .max(start + 1)
+        .min(toks.len());
+    start.min(end.saturating_sub(1))..end
+}
+
+/// Runs of three or more of one letter squeezed to one ("cancellamiii", "siii").
+fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut j = i;
+        while j < chars.len() && chars[j].to_lowercase().eq(c.to_lowercase()) {
+            j += 1;
+        }
+        if c.is_alphabetic() && j - i >= 3 {
+            out.push(c);
+        } else {
+            out.extend(&chars[i..j]);
+        }
+        i = j;
+    }
+    out
+}
+
+/// Splits the message into clauses at punctuation and at contrast words.
+fn clauses(text: &str, toks: &[Token], words: &[&str], lexicons: &[&Lexicon]) -> Vec<Clause> {
+    let mut out: Vec<Clause> = Vec::new();
+    let mut lo = 0;
+    let mut contrast = false;
+    for i in 1..=toks.len() {
+        let gap = if i < toks.len() {
+            &text[toks[i - 1].end..toks[i].start]
+        } else {
+            &text[toks[i - 1].end..]
+        };
+        let punct = gap.chars().any(|c| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '\n' | '…'));
+        let next_contrast = i < toks.len() && lexicons.iter().any(|l| l.contrast.has(words[i]));
+        if i == toks.len() || punct || next_contrast {
+            out.push(Clause {
+                lo,
+                hi: i,
+                contrast,
+                asked: gap.contains('?'),
+            });
+            lo = i;
+            contrast = next_contrast;
+        }
+    }
+    out
+}
+
+/// Whether `phrase` occurs in `words[lo..hi]`.
+fn has_phrase(words: &[&str], lo: usize, hi: usize, phrase: &[String]) -> bool {
+    let n = phrase.len();
+    n > 0 && hi >= lo + n && (lo..=hi - n).any(|i| words[i..i + n].iter().zip(phrase).all(|(w, p)| *w == p))
+}
+
+/// Words of a message the lexicons read.
+pub const MAX_WORDS: usize = 64;
+
+/// Most words back a negation reaches.
+const NEG_REACH: usize = 6;
+
+fn polarity(words: &[&str], clauses: &[Clause], c: &Cand, lexicons: &[&Lexicon]) -> Polarity {
+    let cl = clauses[c.clause];
+    let mut polarity = Polarity::Affirmed;
+    // Back from the predicate to the start of its clause, until a blocker.
+    let from = c.words.start.saturating_sub(NEG_REACH).max(cl.lo);
+    for i in (from..c.words.start).rev() {
+        let w = words[i];
+        if lexicons.iter().any(|l| l.negation.has(w)) {
+            polarity = Polarity::Negated;
+            break;
+        }
+        if lexicons.iter().any(|l| l.weak_negation.has(w)) {
+            polarity = Polarity::Uncertain;
+            break;
+        }
+        if lexicons.iter().any(|l| l.blockers.has(w)) {
+            break;
+        }
+    }
+    // A negation inside the predicate ("voglio non essere…", "je ne veux pas me désinscrire"
+    // read as "veux ... désinscrire") or right after it ("je m'inscris pas").
+    if polarity == Polarity::Affirmed {
+        let inside = (c.words.start + 1..c.words.end).any(|i| lexicons.iter().any(|l| l.negation.has(words[i])));
+        let after = (c.words.end..(c.words.end + 2).min(cl.hi)).any(|i| lexicons.iter().any(|l| l.post_negation.has(words[i])));
+        if inside || after {
+            polarity = Polarity::Negated;
+        }
+    }
+    // Taken back later in the message ("mi iscrivo… anzi no", "ci ho ripensato").
+    if lexicons
+        .iter()
+        .any(|l| l.retract.iter().any(|p| has_phrase(words, c.words.end, words.len(), p)))
+    {
+        return Polarity::Negated;
+    }
+    // A later contrast clause with a negation and no reading of its own ("sì, ma non ora").
+    for later in clauses.iter().skip(c.clause + 1).filter(|k| k.contrast) {
+        let negates = (later.lo..later.hi).any(|i| {
+            lexicons
+                .iter()
+                .any(|l| l.negation.has(words[i]) || l.weak_negation.has(words[i]))
+        });
+        if negates {
+            return Polarity::Negated;
+        }
+    }
+    if polarity != Polarity::Affirmed {
+        return polarity;
+    }
+    // Supposed or asked about.
+    let hypothetical = lexicons
+        .iter()
+        .any(|l| l.hypothetical.iter().any(|p| has_phrase(words, cl.lo, c.words.start, p)));
+    let question = cl.asked
+        || lexicons
+            .iter()
+            .any(|l| l.question.iter().any(|p| has_phrase(words, cl.lo, c.words.start, p)));
+    if hypothetical || question {
+        return Polarity::Uncertain;
+    }
+    Polarity::Affirmed
+}
+
+/// Thanks or a greeting, when that (and filler) is the whole message.
+fn social(words: &[&str], read: &[Cand], lexicons: &[&Lexicon]) -> Option<Intent> {
+    let mut covered = vec![false; words.len()];
+    let mut thanks = false;
+    let mut greeting = false;
+    for c in read.iter().filter(|c| c.social || c.intent == Intent::Yes) {
+        if c.polarity == Polarity::Negated {
+            return None;
+        }
+        for slot in covered[c.words.clone()].iter_mut() {
+            *slot = true;
+        }
+        thanks |= c.intent == Intent::Thanks;
+        greeting |= c.intent == Intent::Greeting;
+    }
+    let all = words
+        .iter()
+        .zip(&covered)
+        .all(|(w, cov)| *cov || lexicons.iter().any(|l| l.filler.has(w)));
+    if !all {
+        return None;
+    }
+    if thanks {
+        Some(Intent::Thanks)
+    } else if greeting {
+        Some(Intent::Greeting)
+    } else {
+        None
+    }
+}
+
+/// The language the message is written in: its words that only one lexicon marks, and the
+/// language of what was found.
+fn language_of(words: &[&str], lexicons: &[&Lexicon], read: &[Cand]) -> Option<String> {
+    if lexicons.len() < 2 {
+        return lexicons.first().map(|l| l.lang.clone()).filter(|_| !words.is_empty());
+    }
+    let mut scores: Vec<(usize, &str)> = lexicons
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let own = words
+                .iter()
+                .filter(|w| l.markers.has(w) && !lexicons.iter().enumerate().any(|(j, o)| j != i && o.markers.has(w)))
+                .count();
+            let found = read
+                .iter()
+                .filter(|c| c.intent != Intent::Language && c.found.lang == l.lang)
+                .count();
+            (own + found, l.lang.as_str())
+        })
+        .collect();
+    scores.sort_by(|a, b| b.0.cmp(&a.0));
+    match scores.as_slice() {
+        [(best, lang), (second, _), ..] if *best > *second => Some(lang.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
