@@ -128,15 +128,27 @@ impl Seen<'_> {
         }
     }
 
+    /// The registration moved on to another step of the same registration.
+    fn advanced(&self) -> bool {
+        let (before, after) = (Self::step_of(self.before), Self::step_of(self.out.citizen.as_ref()));
+        before.is_some() && after.is_some() && before != after
+    }
+
     fn passes(&self, expect: &str) -> Result<bool, String> {
         let flow = self.flow;
         Ok(match expect {
             "subscribed" => self.status() == Some("subscribed"),
             "join" => {
                 self.status() == Some("subscribed")
-                    || self.out.replies.iter().any(|r| r.buttons.iter().any(|b| b.id == "subscribe"))
-                    || (matches!(self.out.citizen.as_ref().map(|c| &c.state), Some(State::Registering { .. }))
-                        && !matches!(self.before.map(|c| &c.state), Some(State::Registering { .. })))
+                    || self
+                        .out
+                        .replies
+                        .iter()
+                        .any(|r| r.buttons.iter().any(|b| b.id == "subscribe"))
+                    || (matches!(
+                        self.out.citizen.as_ref().map(|c| &c.state),
+                        Some(State::Registering { .. })
+                    ) && !matches!(self.before.map(|c| &c.state), Some(State::Registering { .. })))
             }
             "not-subscribed" => {
                 !self.consented() && self.status() != Some("subscribed") && !self.out.replies.is_empty()
@@ -156,8 +168,7 @@ impl Seen<'_> {
             "handoff" => self.event(|e| matches!(e, Event::Handoff { .. })),
             "no-handoff" => !self.event(|e| matches!(e, Event::Handoff { .. })),
             "question" => {
-                self.event(|e| matches!(e, Event::Question { .. }))
-                    || self.keys().iter().any(|k| k.starts_with("faq-"))
+                self.event(|e| matches!(e, Event::Question { .. })) || self.keys().iter().any(|k| k.starts_with("faq-"))
             }
             "thanks" => self.has_key("desk-thanks") && !self.event(|e| matches!(e, Event::Question { .. })),
             "about-bot" => self.has_key("desk-about-bot") && !self.event(|e| matches!(e, Event::Question { .. })),
@@ -176,8 +187,10 @@ impl Seen<'_> {
                 let before = Self::step_of(self.before);
                 before.is_some() && before == Self::step_of(self.out.citizen.as_ref())
             }
-            "consent-given" => self.consented(),
-            "no-consent" => !self.consented(),
+            // A consent given mid-registration is kept in the draft until the last step: the
+            // step moving on (or the subscription completing) is the consent recorded.
+            "consent-given" => self.consented() || self.advanced(),
+            "no-consent" => !self.consented() && !self.advanced(),
             "lang-fr" => self.out.language == "fr" && !self.out.replies.is_empty(),
             "lang-it" => self.out.language == "it" && !self.out.replies.is_empty(),
             other => return Err(format!("unknown expectation {other:?}")),
@@ -232,7 +245,10 @@ fn run_part(world: &World, part: &str) -> Part {
             let [comune, setup, message, expect] = fields[..] else {
                 panic!("{at}: a case has four fields separated by ' | '");
             };
-            let flow = world.flows.get(comune).unwrap_or_else(|| panic!("{at}: no comune {comune:?}"));
+            let flow = world
+                .flows
+                .get(comune)
+                .unwrap_or_else(|| panic!("{at}: no comune {comune:?}"));
             let before = world.setup(flow, setup).unwrap_or_else(|e| panic!("{at}: {e}"));
             let outcome = world.step(flow, before.as_ref(), message, 99);
             let seen = Seen {
@@ -243,7 +259,7 @@ fn run_part(world: &World, part: &str) -> Part {
             let ok = seen.passes(expect).unwrap_or_else(|e| panic!("{at}: {e}"));
             tally.cases += 1;
             tally.passed += ok as usize;
-            if matches!(expect, "not-subscribed" | "no-consent") && seen.consented() {
+            if matches!(expect, "not-subscribed" | "no-consent") && (seen.consented() || seen.advanced()) {
                 out.refusals_consented += 1;
             }
             if expect == "stays" && seen.left() {
@@ -328,11 +344,19 @@ fn language_suite_meets_the_targets() {
         println!("dev miss: {f}");
     }
     let (th, td) = (total(&held), total(&dev));
-    assert!(th.cases + td.cases >= 400, "the suite has {} cases", th.cases + td.cases);
+    assert!(
+        th.cases + td.cases >= 400,
+        "the suite has {} cases",
+        th.cases + td.cases
+    );
     // The targets, on the part never tuned on.
     assert_eq!(held.refusals_consented, 0, "held-out: refusals turned into consent");
     assert_eq!(held.negated_left, 0, "held-out: negated unsubscribes executed");
-    assert!(pct(&held.leave) >= 95.0, "held-out: leaving paraphrases answered {:.1} %", pct(&held.leave));
+    assert!(
+        pct(&held.leave) >= 95.0,
+        "held-out: leaving paraphrases answered {:.1} %",
+        pct(&held.leave)
+    );
     assert!(pct(&th) >= 90.0, "held-out: {:.1} % overall", pct(&th));
     // The part tuned on holds the same absolute guarantees.
     assert_eq!(dev.refusals_consented, 0, "dev: refusals turned into consent");

@@ -74,8 +74,11 @@ enum Input<'a> {
     Action(Action, Option<Match<Action>>),
     /// Subscribe and unsubscribe both meant: ask which.
     Ambiguous,
-    /// Leaving asked in the citizen's own words, or asked about: confirm with buttons.
-    Leave,
+    /// Leaving asked in the citizen's own words, or asked about (`asked`): confirm with
+    /// buttons.
+    Leave {
+        asked: bool,
+    },
     /// Leaving refused ("non voglio cancellarmi").
     Stay,
     /// Joining in the citizen's own words, or asked about: offer the button.
@@ -127,19 +130,21 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> (Input<'a>, Option<Understandin
         // other words is confirmed first, and a negated leaving never acts.
         (Action::Unsubscribe, Polarity::Negated) => Input::Stay,
         (Action::Unsubscribe, Polarity::Affirmed) if keyword => Input::Action(Action::Unsubscribe, m),
-        (Action::Unsubscribe, _) => Input::Leave,
+        (Action::Unsubscribe, p) => Input::Leave {
+            asked: p == Polarity::Uncertain,
+        },
         // Only the keyword is the comune's consent; other words are offered the button.
         (Action::Subscribe, Polarity::Negated) => Input::Refuse,
         (Action::Subscribe, Polarity::Affirmed) if keyword => Input::Action(Action::Subscribe, m),
+        // At a desk, "vorrei ricevere informazioni sulla TARI" is a question.
+        (Action::Subscribe, _) if !sense.explicit && flow.mode == Mode::Desk => Input::Text(text),
         (Action::Subscribe, _) => Input::Join,
         (_, Polarity::Negated) => Input::Text(text),
         (Action::Operator, _) => Input::Action(Action::Operator, m),
         (Action::AboutBot, _) => Input::AboutBot,
         // "come aggiorno i miei dati?" is a question, not the `I MIEI DATI` command: a
         // keyword counts as the whole message, a paraphrase where it is.
-        (Action::Language | Action::Privacy | Action::MyData, _) if whole || !keyword => {
-            Input::Action(sense.intent, m)
-        }
+        (Action::Language | Action::Privacy | Action::MyData, _) if whole || !keyword => Input::Action(sense.intent, m),
         (Action::Yes, Polarity::Uncertain) => Input::Text(text),
         (Action::Yes | Action::No, _) => Input::Action(sense.intent, m),
         (Action::Greeting, _) => Input::Action(Action::Greeting, m),
@@ -151,7 +156,13 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> (Input<'a>, Option<Understandin
 
 /// The language a matched keyword, paraphrase or tapped button asks for, if any; or the
 /// language a first message is written in.
-fn language_of(flow: &Flow, body: &Body, input: &Input, u: Option<&Understanding>, citizen: &Citizen) -> Option<String> {
+fn language_of(
+    flow: &Flow,
+    body: &Body,
+    input: &Input,
+    u: Option<&Understanding>,
+    citizen: &Citizen,
+) -> Option<String> {
     if let (Body::Button { id }, Input::Action(Action::Language, _)) = (body, input) {
         return id
             .split_once(':')
@@ -159,7 +170,9 @@ fn language_of(flow: &Flow, body: &Body, input: &Input, u: Option<&Understanding
             .filter(|l| flow.offers(l));
     }
     let chosen = match input {
-        Input::Action(action, Some(m)) if flow.offers(&m.lang) && citizen.language.as_deref() != Some(m.lang.as_str()) => {
+        Input::Action(action, Some(m))
+            if flow.offers(&m.lang) && citizen.language.as_deref() != Some(m.lang.as_str()) =>
+        {
             let paraphrase = u
                 .and_then(|u| u.sense.as_ref())
                 .is_some_and(|s| s.confidence == Confidence::Paraphrase);
@@ -167,7 +180,9 @@ fn language_of(flow: &Flow, body: &Body, input: &Input, u: Option<&Understanding
                 Action::Language if m.position == Position::Whole || paraphrase => Some(m.lang.clone()),
                 // Writing the subscribe or unsubscribe keyword in a language is choosing it.
                 Action::Subscribe | Action::Unsubscribe => Some(m.lang.clone()),
-                Action::Privacy | Action::MyData | Action::Operator if citizen.language.is_none() => Some(m.lang.clone()),
+                Action::Privacy | Action::MyData | Action::Operator if citizen.language.is_none() => {
+                    Some(m.lang.clone())
+                }
                 _ => None,
             }
         }
@@ -213,7 +228,17 @@ pub fn step_with(flow: &Flow, aids: Aids, prior: Option<&Citizen>, inbound: &Inb
     };
     notice_update(flow, &mut c, &input, inbound, &mut out);
     let policy = aids.policy.filter(|_| flow.moderation.is_some());
-    let keep = dispatch(flow, policy, aids.faq, &mut c, input, understanding.as_ref(), inbound, now, &mut out);
+    let keep = dispatch(
+        flow,
+        policy,
+        aids.faq,
+        &mut c,
+        input,
+        understanding.as_ref(),
+        inbound,
+        now,
+        &mut out,
+    );
     out.citizen = keep.then_some(c);
     out
 }
@@ -247,7 +272,24 @@ fn dispatch(
         Input::Action(Action::Unsubscribe, _) => return unsubscribe(flow, c, now, inbound, out),
         // Someone trying to leave is always answered, even while an operator holds the
         // conversation or the number is blocked.
-        Input::Leave => return confirm_leave(flow, c, out),
+        // At a desk, someone not subscribed asking how to leave is asking a question.
+        Input::Leave { asked: true } if flow.mode == Mode::Desk && !is_subscribed(c) => {
+            let Body::Text { text } = &inbound.body else {
+                return true;
+            };
+            return dispatch(
+                flow,
+                policy,
+                faq,
+                c,
+                Input::Text(text),
+                understanding,
+                inbound,
+                now,
+                out,
+            );
+        }
+        Input::Leave { .. } => return confirm_leave(flow, c, out),
         // An operator holds the conversation: the bot is silent, the words go to them (after
         // moderation, which still applies).
         _ if c.held_by.is_some() && !matches!(c.state, State::Blocked { .. }) => {
@@ -300,8 +342,18 @@ fn dispatch(
         // "Non voglio iscrivermi": never consent; a registration for the list stops.
         Input::Refuse if !is_subscribed(c) => {
             out.replies.push(Reply::new("subscribe-negated"));
-            if matches!(c.state, State::Registering { goal: Goal::Subscribe, .. }) {
-                c.state = if c.unsubscribed_at.is_some() { State::Unsubscribed } else { State::New };
+            if matches!(
+                c.state,
+                State::Registering {
+                    goal: Goal::Subscribe,
+                    ..
+                }
+            ) {
+                c.state = if c.unsubscribed_at.is_some() {
+                    State::Unsubscribed
+                } else {
+                    State::New
+                };
             } else {
                 register::reask(flow, c, out);
             }
@@ -312,9 +364,8 @@ fn dispatch(
             return true;
         }
         Input::Join if !registering => {
-            out.replies.push(
-                Reply::new("subscribe-offer").button(Action::Subscribe.as_str(), "button-subscribe"),
-            );
+            out.replies
+                .push(Reply::new("subscribe-offer").button(Action::Subscribe.as_str(), "button-subscribe"));
             return prior_exists(c);
         }
         // A person asked for in the middle of a desk's registration: handed over, and the
@@ -460,7 +511,13 @@ fn handoff(flow: &Flow, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
 /// Whether unsubscribing would end a subscription (or a registration for one).
 fn is_subscribed(c: &Citizen) -> bool {
     matches!(c.state, State::Subscribed)
-        || matches!(c.state, State::Registering { goal: Goal::Subscribe, .. })
+        || matches!(
+            c.state,
+            State::Registering {
+                goal: Goal::Subscribe,
+                ..
+            }
+        )
         || (matches!(c.state, State::Blocked { .. }) && c.subscribed_at.is_some() && c.unsubscribed_at.is_none())
 }
 
@@ -508,7 +565,11 @@ fn notice_update(flow: &Flow, c: &mut Citizen, input: &Input, inbound: &Inbound,
 
 /// A reaction from an unknown citizen leaves no record behind.
 fn prior_exists(c: &Citizen) -> bool {
-    c.first_seen != c.last_inbound || !matches!(c.state, State::New) || c.last_notice.is_some()
+    c.first_seen != c.last_inbound
+        || !matches!(c.state, State::New)
+        || c.last_notice.is_some()
+        || c.is_registered()
+        || !c.consents.is_empty()
 }
 
 /// While registering, only a subscribe keyword followed by data (Isili's one-shot line)

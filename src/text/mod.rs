@@ -15,8 +15,8 @@ pub mod registration;
 mod window;
 
 pub use date::{age_on, find_date, parse_date, DateError, FoundDate};
-pub use intent::{understand, Confidence, Intent, Polarity, Sense, Understanding};
 pub use distance::{bounded_distance, osa_distance, within};
+pub use intent::{understand, Confidence, Intent, Polarity, Sense, Understanding};
 pub use keyword::{Found, KeywordSet, Match, Position};
 pub use normalize::{normalize, tokens, Token};
 pub use registration::{check_person_name, check_place, parse_one_shot, NameError, OneShot};

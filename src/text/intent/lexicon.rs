@@ -22,6 +22,8 @@ pub enum Group {
     Subscribe,
     WantService,
     ContactMe,
+    /// Talking to a machine: negated, it asks for a person.
+    TalkToBot,
     Operator,
     Privacy,
     MyData,
@@ -39,6 +41,7 @@ const GROUPS: &[(&str, Group)] = &[
     ("subscribe", Group::Subscribe),
     ("want_service", Group::WantService),
     ("contact_me", Group::ContactMe),
+    ("talk_to_bot", Group::TalkToBot),
     ("operator", Group::Operator),
     ("privacy", Group::Privacy),
     ("my_data", Group::MyData),

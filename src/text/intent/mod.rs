@@ -126,6 +126,9 @@ pub struct Sense {
     pub intent: Intent,
     pub polarity: Polarity,
     pub confidence: Confidence,
+    /// Said in so many words ("iscrivimi"), not only implied by wanting what the service
+    /// sends ("vorrei ricevere le notizie"), which at a desk is as likely a question.
+    pub explicit: bool,
     /// Where it was found; for a paraphrase `phrase` is the pattern and `lang` the
     /// lexicon's language (for [`Intent::Language`], the language chosen).
     pub found: Match<Intent>,
@@ -251,7 +254,11 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
                 keyword_cand(b);
             } else {
                 // Any other pair (a greeting beside a keyword) resolves to the more important.
-                keyword_cand(if a.action.priority() >= b.action.priority() { a } else { b });
+                keyword_cand(if a.action.priority() >= b.action.priority() {
+                    a
+                } else {
+                    b
+                });
             }
         }
     }
@@ -267,7 +274,7 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
                     let (intent, social) = match group {
                         Group::Unsubscribe | Group::ContactMe => (Intent::Unsubscribe, false),
                         Group::Subscribe | Group::WantService => (Intent::Subscribe, false),
-                        Group::Operator => (Intent::Operator, false),
+                        Group::Operator | Group::TalkToBot => (Intent::Operator, false),
                         Group::Privacy => (Intent::Privacy, false),
                         Group::MyData => (Intent::MyData, false),
                         Group::AboutBot => (Intent::AboutBot, false),
@@ -309,6 +316,25 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
         }
     }
 
+    // Words the comune's keyword matcher already read ("DIS ATTIVA ISCRIZIONE" is
+    // `DISATTIVA ISCRIZIONE`) are not read again as another intent's paraphrase; a keyword
+    // that is only the object of a longer predicate ("voglio cancellare la REGISTRAZIONE")
+    // gives way to that predicate.
+    let spans: Vec<(Range<usize>, Intent, Confidence)> = cands
+        .iter()
+        .map(|c| (c.words.clone(), c.intent, c.confidence))
+        .collect();
+    let within = |a: &Range<usize>, b: &Range<usize>| b.start <= a.start && a.end <= b.end;
+    cands.retain(|c| {
+        !spans.iter().any(|(r, i, conf)| {
+            *i != c.intent
+                && match (c.confidence, conf) {
+                    (Confidence::Paraphrase, Confidence::Keyword) => within(&c.words, r),
+                    (Confidence::Keyword, Confidence::Paraphrase) => within(&c.words, r) && c.words != *r,
+                    _ => false,
+                }
+        })
+    });
     // Polarity of each candidate from the cues around it.
     for c in cands.iter_mut() {
         c.polarity = polarity(&words, &clauses, c, lexicons);
@@ -322,8 +348,12 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
                 c.intent = Intent::Unsubscribe;
                 c.polarity = Polarity::Affirmed;
             }
-            // "scrivetemi": nothing by itself.
-            (Some(Group::ContactMe), _) => continue,
+            // "non voglio parlare con un bot": a person.
+            (Some(Group::TalkToBot), Polarity::Negated) => {
+                c.polarity = Polarity::Affirmed;
+            }
+            // "scrivetemi", "parlo con un bot?": nothing by themselves.
+            (Some(Group::ContactMe | Group::TalkToBot), _) => continue,
             _ => {}
         }
         match (c.intent, c.polarity) {
@@ -370,7 +400,11 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
     }
 
     // Joining and leaving both meant, neither negated: ask.
-    let sure = |i: Intent| acting.iter().find(|c| c.intent == i && c.polarity == Polarity::Affirmed);
+    let sure = |i: Intent| {
+        acting
+            .iter()
+            .find(|c| c.intent == i && c.polarity == Polarity::Affirmed)
+    };
     if let (Some(s), Some(u)) = (sure(Intent::Subscribe), sure(Intent::Unsubscribe)) {
         if s.clause == u.clause || ambiguous_kw.is_some() {
             out.ambiguous = Some((s.found.clone(), u.found.clone()));
@@ -400,6 +434,7 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
         intent: c.intent,
         polarity: c.polarity,
         confidence: c.confidence,
+        explicit: !matches!(c.group, Some(Group::WantService)),
         found: c.found.clone(),
     });
     if out.sense.is_none() {
@@ -410,6 +445,7 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
                     intent: kind,
                     polarity: Polarity::Affirmed,
                     confidence: c.confidence,
+                    explicit: true,
                     found: Match {
                         position: Position::Whole,
                         ..c.found.clone()
@@ -466,7 +502,9 @@ fn clauses(text: &str, toks: &[Token], words: &[&str], lexicons: &[&Lexicon]) ->
         } else {
             &text[toks[i - 1].end..]
         };
-        let punct = gap.chars().any(|c| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '\n' | '…'));
+        let punct = gap
+            .chars()
+            .any(|c| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '\n' | '…'));
         let next_contrast = i < toks.len() && lexicons.iter().any(|l| l.contrast.has(words[i]));
         if i == toks.len() || punct || next_contrast {
             out.push(Clause {
@@ -517,7 +555,8 @@ fn polarity(words: &[&str], clauses: &[Clause], c: &Cand, lexicons: &[&Lexicon])
     // read as "veux ... désinscrire") or right after it ("je m'inscris pas").
     if polarity == Polarity::Affirmed {
         let inside = (c.words.start + 1..c.words.end).any(|i| lexicons.iter().any(|l| l.negation.has(words[i])));
-        let after = (c.words.end..(c.words.end + 2).min(cl.hi)).any(|i| lexicons.iter().any(|l| l.post_negation.has(words[i])));
+        let after =
+            (c.words.end..(c.words.end + 2).min(cl.hi)).any(|i| lexicons.iter().any(|l| l.post_negation.has(words[i])));
         if inside || after {
             polarity = Polarity::Negated;
         }
@@ -544,9 +583,11 @@ fn polarity(words: &[&str], clauses: &[Clause], c: &Cand, lexicons: &[&Lexicon])
         return polarity;
     }
     // Supposed or asked about.
-    let hypothetical = lexicons
-        .iter()
-        .any(|l| l.hypothetical.iter().any(|p| has_phrase(words, cl.lo, c.words.start, p)));
+    let hypothetical = lexicons.iter().any(|l| {
+        l.hypothetical
+            .iter()
+            .any(|p| has_phrase(words, cl.lo, c.words.start, p))
+    });
     let question = cl.asked
         || lexicons
             .iter()

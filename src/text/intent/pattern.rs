@@ -269,7 +269,9 @@ fn parse_alts(chars: &[char], pos: &mut usize, classes: &Classes, src: &str) -> 
             }
             _ => {
                 let start = *pos;
-                while *pos < chars.len() && !matches!(chars[*pos], '(' | ')' | '|' | '@' | '*') && !chars[*pos].is_whitespace()
+                while *pos < chars.len()
+                    && !matches!(chars[*pos], '(' | ')' | '|' | '@' | '*')
+                    && !chars[*pos].is_whitespace()
                 {
                     *pos += 1;
                 }
@@ -324,8 +326,14 @@ mod tests {
 
     #[test]
     fn words_prefixes_groups_classes_gaps() {
-        assert_eq!(hits("cancell* ... @obj", "cancellate subito il mio numero"), ["cancellate subito il mio numero"]);
-        assert_eq!(hits("cancell* ... @obj", "cancellate l'iscrizione"), ["cancellate l iscrizione"]);
+        assert_eq!(
+            hits("cancell* ... @obj", "cancellate subito il mio numero"),
+            ["cancellate subito il mio numero"]
+        );
+        assert_eq!(
+            hits("cancell* ... @obj", "cancellate l'iscrizione"),
+            ["cancellate l iscrizione"]
+        );
         assert!(hits("cancell* ... @obj", "cancellate tutto quanto adesso per favore").is_empty());
         assert_eq!(hits("(je|) m'inscris", "Je m’inscris"), ["je m inscris"]);
         assert_eq!(hits("désinscri*", "DESINSCRIVEZ-moi"), ["desinscrivez"]);

@@ -40,7 +40,10 @@ fn negation_flips_or_cancels() {
     assert_eq!(read("je m'inscris pas"), Some((Subscribe, Negated)));
     // Wanting the messages, negated, is leaving.
     assert_eq!(read("non voglio più ricevere messaggi"), Some((Unsubscribe, Affirmed)));
-    assert_eq!(read("je ne veux plus recevoir de messages"), Some((Unsubscribe, Affirmed)));
+    assert_eq!(
+        read("je ne veux plus recevoir de messages"),
+        Some((Unsubscribe, Affirmed))
+    );
     // A negation of another verb does not reach past "come".
     assert_eq!(read("non ho capito come cancellarmi"), Some((Unsubscribe, Uncertain)));
     // Taken back.
@@ -49,7 +52,14 @@ fn negation_flips_or_cancels() {
 
 #[test]
 fn leaving_in_own_words() {
-    for t in ["stop", "STOP!!", "cancellatemi", "toglietemi dalla lista", "basta messaggi", "disattivare iscrizione"] {
+    for t in [
+        "stop",
+        "STOP!!",
+        "cancellatemi",
+        "toglietemi dalla lista",
+        "basta messaggi",
+        "disattivare iscrizione",
+    ] {
         assert!(understand(t, &set(), &lex()).is_leaving(), "{t}");
     }
     assert!(!understand("fino a quando dura lo stop al traffico", &set(), &lex()).is_leaving());
@@ -61,14 +71,26 @@ fn names() {
     assert_eq!(check_name("Maria Grazia", &l, 1, 3), Ok("Maria Grazia".into()));
     assert_eq!(check_name("mi chiamo Mario", &l, 1, 3), Ok("Mario".into()));
     assert_eq!(check_name("Anna De Luca", &l, 2, 5), Ok("Anna De Luca".into()));
-    assert_eq!(check_name("vorrei parlare con un operatore", &l, 1, 3), Err(NameProblem::Sentence));
+    assert_eq!(
+        check_name("vorrei parlare con un operatore", &l, 1, 3),
+        Err(NameProblem::Sentence)
+    );
     assert_eq!(check_name("Rossi", &l, 2, 5), Err(NameProblem::TooFew));
     assert_eq!(check_name("perché?", &l, 1, 3), Err(NameProblem::Sentence));
 }
 
 #[test]
 fn never_panics_on_odd_input() {
-    for t in ["", "🙂", "a", "non", "ma", "?", &"non ".repeat(5000), &"x".repeat(100_000)] {
+    for t in [
+        "",
+        "🙂",
+        "a",
+        "non",
+        "ma",
+        "?",
+        &"non ".repeat(5000),
+        &"x".repeat(100_000),
+    ] {
         let _ = understand(t, &set(), &lex());
         let _ = check_name(t, &lex(), 1, 3);
     }
