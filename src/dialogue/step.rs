@@ -290,6 +290,24 @@ fn dispatch(
             );
         }
         Input::Leave { .. } => return confirm_leave(flow, c, out),
+        // The comune's commands work in every state: in a registration step (which is asked
+        // again after), while an operator holds the conversation, and when blocked (the
+        // privacy notice and one's own data are rights, not conversation).
+        Input::Action(Action::Language, _) => {
+            out.replies.push(Reply::new("language-set"));
+            register::reask(flow, c, out);
+            return true;
+        }
+        Input::Action(Action::Privacy, _) => {
+            out.replies.push(Reply::new(flow.privacy.notice.clone()));
+            register::reask(flow, c, out);
+            return true;
+        }
+        Input::Action(Action::MyData, _) => {
+            my_data(flow, c, out);
+            register::reask(flow, c, out);
+            return true;
+        }
         // An operator holds the conversation: the bot is silent, the words go to them (after
         // moderation, which still applies).
         _ if c.held_by.is_some() && !matches!(c.state, State::Blocked { .. }) => {
@@ -304,21 +322,6 @@ fn dispatch(
                 c.blocked_notice_sent = true;
                 out.replies.push(Reply::new(flow.message("blocked")));
             }
-            return true;
-        }
-        Input::Action(Action::Language, _) => {
-            out.replies.push(Reply::new("language-set"));
-            register::reask(flow, c, out);
-            return true;
-        }
-        Input::Action(Action::Privacy, _) => {
-            out.replies.push(Reply::new(flow.privacy.notice.clone()));
-            register::reask(flow, c, out);
-            return true;
-        }
-        Input::Action(Action::MyData, _) => {
-            my_data(flow, c, out);
-            register::reask(flow, c, out);
             return true;
         }
         Input::Ambiguous => {
