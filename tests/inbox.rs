@@ -74,9 +74,11 @@ fn a_question_waits_with_its_deadline_and_an_operator_takes_it_over() {
     );
     // While held: silence, and the words reach the operator.
     assert!(d.say("grazie, attendo", "2026-11-23T09:12:00Z").is_empty());
-    assert!(
-        d.say("I MIEI DATI", "2026-11-23T09:12:30Z").is_empty(),
-        "even keywords go to the operator"
+    // The citizen's own data is a right: answered while held (issue 16), and the operator
+    // still sees the words.
+    assert_eq!(
+        d.say("I MIEI DATI", "2026-11-23T09:12:30Z"),
+        ["my-data", "my-data-field", "my-data-field", "my-data-field"]
     );
     // Moderation still applies.
     assert_eq!(

@@ -4,7 +4,9 @@
 //! `eval/language/README.md`).
 //!
 //! The held-out part is the headline and is never read case by case while tuning: only its
-//! figures are printed. The dev part's failures are printed one by one.
+//! figures are printed. The fresh part was written after the tuning, blind, and run once;
+//! its figures are printed too, never its cases. The dev part's failures are printed one
+//! by one.
 //! `cargo test --test tests language -- --nocapture` prints the table of RESULTS.md.
 
 use std::collections::BTreeMap;
@@ -296,9 +298,9 @@ fn total(p: &Part) -> Tally {
     }
 }
 
-fn table(held: &Part, dev: &Part) -> String {
+fn table(held: &Part, dev: &Part, fresh: &Part) -> String {
     let mut rows: Vec<String> = held.by_file.iter().map(|(n, _)| n.clone()).collect();
-    for (n, _) in &dev.by_file {
+    for (n, _) in dev.by_file.iter().chain(&fresh.by_file) {
         if !rows.contains(n) {
             rows.push(n.clone());
         }
@@ -307,27 +309,34 @@ fn table(held: &Part, dev: &Part) -> String {
         Some((_, t)) => format!("{}/{} ({:.1} %)", t.passed, t.cases, pct(t)),
         None => "-".into(),
     };
-    let mut s = String::from("| functionality | held-out | dev (tuned on) |\n|---|---|---|\n");
+    let mut s = String::from(
+        "| functionality | held-out | fresh (written after tuning) | dev (tuned on) |\n|---|---|---|---|\n",
+    );
     for n in rows {
-        s += &format!("| {n} | {} | {} |\n", cell(held, &n), cell(dev, &n));
+        s += &format!(
+            "| {n} | {} | {} | {} |\n",
+            cell(held, &n),
+            cell(fresh, &n),
+            cell(dev, &n)
+        );
     }
-    let (th, td) = (total(held), total(dev));
+    let all = |p: &Part| {
+        let t = total(p);
+        format!("{}/{} ({:.1} %)", t.passed, t.cases, pct(&t))
+    };
+    s += &format!("| **all** | **{}** | **{}** | {} |\n", all(held), all(fresh), all(dev));
     s += &format!(
-        "| **all** | **{}/{} ({:.1} %)** | {}/{} ({:.1} %) |\n",
-        th.passed,
-        th.cases,
-        pct(&th),
-        td.passed,
-        td.cases,
-        pct(&td)
+        "| refusals turned into consent | {} | {} | {} |\n",
+        held.refusals_consented, fresh.refusals_consented, dev.refusals_consented
     );
     s += &format!(
-        "| refusals turned into consent | {} | {} |\n| negated unsubscribes executed | {} | {} |\n| leaving paraphrases answered | {:.1} % | {:.1} % |\n",
-        held.refusals_consented,
-        dev.refusals_consented,
-        held.negated_left,
-        dev.negated_left,
+        "| negated unsubscribes executed | {} | {} | {} |\n",
+        held.negated_left, fresh.negated_left, dev.negated_left
+    );
+    s += &format!(
+        "| leaving paraphrases answered | {:.1} % | {:.1} % | {:.1} % |\n",
         pct(&held.leave),
+        pct(&fresh.leave),
         pct(&dev.leave)
     );
     s
@@ -338,17 +347,15 @@ fn language_suite_meets_the_targets() {
     let world = World::new();
     let held = run_part(&world, "heldout");
     let dev = run_part(&world, "dev");
-    println!("{}", table(&held, &dev));
+    let fresh = run_part(&world, "fresh");
+    println!("{}", table(&held, &dev, &fresh));
     // The dev part's misses, to tune on; the held-out part's are never printed.
     for f in &dev.failures {
         println!("dev miss: {f}");
     }
-    let (th, td) = (total(&held), total(&dev));
-    assert!(
-        th.cases + td.cases >= 400,
-        "the suite has {} cases",
-        th.cases + td.cases
-    );
+    let (th, td, tf) = (total(&held), total(&dev), total(&fresh));
+    let cases = th.cases + td.cases + tf.cases;
+    assert!(cases >= 400, "the suite has {cases} cases");
     // The targets, on the part never tuned on.
     assert_eq!(held.refusals_consented, 0, "held-out: refusals turned into consent");
     assert_eq!(held.negated_left, 0, "held-out: negated unsubscribes executed");
@@ -362,4 +369,8 @@ fn language_suite_meets_the_targets() {
     assert_eq!(dev.refusals_consented, 0, "dev: refusals turned into consent");
     assert_eq!(dev.negated_left, 0, "dev: negated unsubscribes executed");
     assert!(pct(&td) >= 90.0, "dev: {:.1} % overall", pct(&td));
+    // The fresh part, written after the tuning, holds the guarantees that protect citizens;
+    // its accuracy is reported, not asserted (RESULTS.md).
+    assert_eq!(fresh.refusals_consented, 0, "fresh: refusals turned into consent");
+    assert_eq!(fresh.negated_left, 0, "fresh: negated unsubscribes executed");
 }

@@ -292,19 +292,17 @@ fn dispatch(
         Input::Leave { .. } => return confirm_leave(flow, c, out),
         // The comune's commands work in every state: in a registration step (which is asked
         // again after), while an operator holds the conversation, and when blocked (the
-        // privacy notice and one's own data are rights, not conversation).
-        Input::Action(Action::Language, _) => {
-            out.replies.push(Reply::new("language-set"));
-            register::reask(flow, c, out);
-            return true;
-        }
-        Input::Action(Action::Privacy, _) => {
-            out.replies.push(Reply::new(flow.privacy.notice.clone()));
-            register::reask(flow, c, out);
-            return true;
-        }
-        Input::Action(Action::MyData, _) => {
-            my_data(flow, c, out);
+        // privacy notice and one's own data are rights, not conversation). An operator who
+        // holds the conversation still sees what was written.
+        Input::Action(action @ (Action::Language | Action::Privacy | Action::MyData), _) => {
+            if c.held_by.is_some() {
+                out.events.push(Event::ToStaff { text: text_of(inbound) });
+            }
+            match action {
+                Action::Language => out.replies.push(Reply::new("language-set")),
+                Action::Privacy => out.replies.push(Reply::new(flow.privacy.notice.clone())),
+                _ => my_data(flow, c, out),
+            }
             register::reask(flow, c, out);
             return true;
         }
