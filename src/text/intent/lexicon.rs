@@ -101,9 +101,54 @@ pub struct Lexicon {
     pub(super) markers: Words,
     pub(super) filler: Words,
     pub(super) patterns: Vec<(Group, Option<String>, Pattern)>,
+    /// Patterns by the words they can start with.
+    pub(super) index: Index,
     pub(super) name_intro: Vec<Vec<String>>,
     pub(super) particles: Words,
     pub(super) not_name: Words,
+}
+
+/// Which patterns can start at a word: by exact word, by prefix, and those that can start
+/// anywhere.
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    exact: HashMap<String, Vec<usize>>,
+    prefixes: Vec<(String, usize)>,
+    anywhere: Vec<usize>,
+}
+
+impl Index {
+    fn new(patterns: &[(Group, Option<String>, Pattern)]) -> Index {
+        let mut index = Index::default();
+        for (i, (_, _, p)) in patterns.iter().enumerate() {
+            match p.firsts() {
+                Some((exact, prefixes)) => {
+                    for w in exact {
+                        let list = index.exact.entry(w).or_default();
+                        if list.last() != Some(&i) {
+                            list.push(i);
+                        }
+                    }
+                    index.prefixes.extend(prefixes.into_iter().map(|w| (w, i)));
+                }
+                None => index.anywhere.push(i),
+            }
+        }
+        index
+    }
+
+    /// Calls `f` with each pattern that can start at `word` (a pattern may come twice).
+    pub(super) fn starting(&self, word: &str, mut f: impl FnMut(usize)) {
+        if let Some(list) = self.exact.get(word) {
+            list.iter().for_each(|&i| f(i));
+        }
+        for (p, i) in &self.prefixes {
+            if word.starts_with(p.as_str()) {
+                f(*i);
+            }
+        }
+        self.anywhere.iter().for_each(|&i| f(i));
+    }
 }
 
 /// A set of folded single words; a `word*` entry matches by prefix.
@@ -176,7 +221,9 @@ impl Lexicon {
             }
         }
         let c = &raw.cues;
+        let index = Index::new(&patterns);
         Ok(Lexicon {
+            index,
             lang: raw.lang,
             negation: Words::new(&c.negation),
             weak_negation: Words::new(&c.weak_negation),

@@ -214,9 +214,9 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
 
     // The comune's keywords, then the same with stretched letters squeezed ("cancellamiii").
     let mut found = keywords.find(text);
-    if found == Found::None {
+    if found == Found::None && has_stretch(text) {
         let squeezed = squeeze(text);
-        if squeezed != text {
+        {
             found = match keywords.find(&squeezed) {
                 Found::One(mut m) if m.position == Position::Whole => {
                     m.span = 0..text.len();
@@ -263,14 +263,22 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
         }
     }
 
-    // The lexicons' paraphrases, clause by clause.
-    let mut ranges = Vec::new();
+    // The lexicons' paraphrases, clause by clause, each word tried against the patterns
+    // that can start with it (the lexicon's index).
+    let mut tried: Vec<usize> = Vec::new();
     for lex in lexicons {
-        for (group, target, pat) in &lex.patterns {
-            for (ci, c) in clauses.iter().enumerate() {
-                ranges.clear();
-                pat.find_in(&words, c.lo, c.hi, &mut ranges);
-                for r in &ranges {
+        for (ci, c) in clauses.iter().enumerate() {
+            for start in c.lo..c.hi {
+                tried.clear();
+                lex.index.starting(words[start], |i| tried.push(i));
+                tried.sort_unstable();
+                tried.dedup();
+                for &pi in &tried {
+                    let (group, target, pat) = &lex.patterns[pi];
+                    let Some(end) = pat.longest_at(&words, start, c.lo, c.hi) else {
+                        continue;
+                    };
+                    let r = (start, end);
                     let (intent, social) = match group {
                         Group::Unsubscribe | Group::ContactMe => (Intent::Unsubscribe, false),
                         Group::Subscribe | Group::WantService => (Intent::Subscribe, false),
@@ -468,6 +476,22 @@ fn word_range(toks: &[Token], span: &Range<usize>) -> Range<usize> {
         .max(start + 1)
         .min(toks.len());
     start.min(end.saturating_sub(1))..end
+}
+
+/// Whether `text` has a letter typed three times in a row.
+fn has_stretch(text: &str) -> bool {
+    let mut run = (None, 0);
+    for c in text.chars() {
+        run = if Some(c) == run.0 {
+            (run.0, run.1 + 1)
+        } else {
+            (Some(c), 1)
+        };
+        if run.1 >= 3 && c.is_alphabetic() {
+            return true;
+        }
+    }
+    false
 }
 
 /// Runs of three or more of one letter squeezed to one ("cancellamiii", "siii").

@@ -129,6 +129,29 @@ impl Pattern {
         })
     }
 
+    /// The longest match starting at word `start` of the clause `words[lo..hi]`.
+    pub fn longest_at(&self, words: &[&str], start: usize, lo: usize, hi: usize) -> Option<usize> {
+        if self.anchored_start && start != lo {
+            return None;
+        }
+        let mut best: Option<usize> = None;
+        seq(&self.nodes, words, start, hi, &mut |end| {
+            if end > start && (!self.anchored_end || end == hi) && best.is_none_or(|b| end > b) {
+                best = Some(end);
+            }
+        });
+        best
+    }
+
+    /// The words a match can start with, as (exact words, prefixes); `None` when it can
+    /// start anywhere (its first part is optional or a gap). Lets the lexicon index patterns
+    /// by first word, so a message is only tried against the patterns its words can start.
+    pub fn firsts(&self) -> Option<(Vec<String>, Vec<String>)> {
+        let mut exact = Vec::new();
+        let mut prefixes = Vec::new();
+        firsts_of(&self.nodes, &mut exact, &mut prefixes).then_some((exact, prefixes))
+    }
+
     /// Every non-overlapping match in `words[lo..hi]` (one clause), as word ranges, the
     /// longest at each start.
     pub fn find_in(&self, words: &[&str], lo: usize, hi: usize, out: &mut Vec<(usize, usize)>) {
@@ -153,6 +176,34 @@ impl Pattern {
             }
         }
     }
+}
+
+/// Adds the first words of `nodes`; false when the sequence can match nothing at its start
+/// (an optional part or a gap first, or an empty sequence).
+fn firsts_of(nodes: &[Node], exact: &mut Vec<String>, prefixes: &mut Vec<String>) -> bool {
+    for node in nodes {
+        match node {
+            Node::Word(w) => {
+                exact.push(w.clone());
+                return true;
+            }
+            Node::Prefix(p) => {
+                prefixes.push(p.clone());
+                return true;
+            }
+            Node::Gap => return false,
+            Node::Alt(alts) => {
+                // Every alternative must start with a word; an empty one makes it optional.
+                for alt in alts {
+                    if alt.is_empty() || !firsts_of(alt, exact, prefixes) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Calls `k` with every end position at which `nodes` can match starting at `i`.
@@ -182,14 +233,9 @@ fn seq(nodes: &[Node], words: &[&str], i: usize, hi: usize, k: &mut dyn FnMut(us
         }
         Node::Alt(alts) => {
             for alt in alts {
-                // Each alternative, then the rest from wherever it ended.
-                let mut ends = Vec::new();
-                seq(alt, words, i, hi, &mut |e| ends.push(e));
-                ends.sort_unstable();
-                ends.dedup();
-                for e in ends {
-                    seq(rest, words, e, hi, k);
-                }
+                // Each alternative, then the rest from wherever it ended (an end reached
+                // twice is tried twice: harmless, the caller keeps the longest).
+                seq(alt, words, i, hi, &mut |e| seq(rest, words, e, hi, k));
             }
         }
     }
