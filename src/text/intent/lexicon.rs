@@ -74,6 +74,7 @@ struct RawCues {
     blockers: Vec<String>,
     hypothetical: Vec<String>,
     question: Vec<String>,
+    answer_objects: Vec<String>,
     markers: Vec<String>,
     filler: Vec<String>,
 }
@@ -99,6 +100,7 @@ pub struct Lexicon {
     pub(super) hypothetical: Vec<Vec<String>>,
     pub(super) question: Vec<Vec<String>>,
     pub(super) markers: Words,
+    pub(super) answer_objects: Words,
     pub(super) filler: Words,
     pub(super) patterns: Vec<(Group, Option<String>, Pattern)>,
     /// Patterns by the words they can start with.
@@ -234,6 +236,7 @@ impl Lexicon {
             hypothetical: phrases(&c.hypothetical),
             question: phrases(&c.question),
             markers: Words::new(&c.markers),
+            answer_objects: Words::new(&c.answer_objects),
             filler: Words::new(&c.filler),
             patterns,
             name_intro: phrases(&raw.names.intro),

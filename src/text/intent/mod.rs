@@ -126,8 +126,9 @@ pub struct Sense {
     pub intent: Intent,
     pub polarity: Polarity,
     pub confidence: Confidence,
-    /// Said in so many words ("iscrivimi"), not only implied by wanting what the service
-    /// sends ("vorrei ricevere le notizie"), which at a desk is as likely a question.
+    /// Said in so many words ("iscrivimi", "vorrei ricevere le notizie"), not wanting to
+    /// receive an answer ("vorrei ricevere informazioni sulla TARI"), which at a desk is a
+    /// question.
     pub explicit: bool,
     /// Where it was found; for a paraphrase `phrase` is the pattern and `lang` the
     /// lexicon's language (for [`Intent::Language`], the language chosen).
@@ -442,7 +443,10 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
         intent: c.intent,
         polarity: c.polarity,
         confidence: c.confidence,
-        explicit: !matches!(c.group, Some(Group::WantService)),
+        explicit: !matches!(c.group, Some(Group::WantService))
+            || !words[c.words.clone()]
+                .iter()
+                .any(|w| lexicons.iter().any(|l| l.answer_objects.has(w))),
         found: c.found.clone(),
     });
     if out.sense.is_none() {
