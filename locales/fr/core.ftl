@@ -110,13 +110,13 @@ broadcast-message-one-list = 📢 { $comune }
 
 ## Understanding what the citizen wrote (leaving, joining, refusals, desk courtesies)
 
-leave-confirm = Voulez-vous annuler votre inscription au service de { $comune } ? Touchez « Oui, me désinscrire » pour confirmer, ou écrivez { $unsubscribe }.
+leave-confirm = { $comune } : voulez-vous annuler votre inscription ? Touchez « Oui, me désinscrire » pour confirmer, ou écrivez { $unsubscribe }.
 button-leave-confirm = Oui, me désinscrire
 button-leave-keep = Non, rester inscrit
 leave-kept = D'accord : votre inscription reste active.
 unsubscribe-negated = D'accord : votre inscription reste active. Si vous souhaitez vous désinscrire plus tard, écrivez { $unsubscribe }.
 subscribe-negated = D'accord, nous ne vous inscrivons pas. Si vous changez d'avis, écrivez { $subscribe }.
-subscribe-offer = Pour vous inscrire au service de { $comune }, touchez le bouton ci-dessous ou écrivez { $subscribe }.
+subscribe-offer = { $comune } : pour vous inscrire, touchez le bouton ci-dessous ou écrivez { $subscribe }.
 desk-thanks = Je vous en prie ! Si vous avez besoin d'autre chose, écrivez-nous.
 desk-about-bot = Je suis l'assistant automatique de { $comune } : je réponds aux questions fréquentes et je transmets les autres au bureau. Pour parler à une personne, écrivez { $operator }.
 invalid-name-sentence = J'ai seulement besoin du nom, sans autres mots : par exemple Marie.

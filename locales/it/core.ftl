@@ -111,13 +111,13 @@ broadcast-message-one-list = 📢 { $comune }
 
 ## Understanding what the citizen wrote (leaving, joining, refusals, desk courtesies)
 
-leave-confirm = Vuole annullare la Sua iscrizione al servizio di { $comune }? Tocchi «Sì, mi cancello» per confermare, oppure scriva { $unsubscribe }.
+leave-confirm = { $comune }: vuole annullare la Sua iscrizione? Tocchi «Sì, mi cancello» per confermare, oppure scriva { $unsubscribe }.
 button-leave-confirm = Sì, mi cancello
 button-leave-keep = No, resto iscritto
 leave-kept = D'accordo: la Sua iscrizione resta attiva.
 unsubscribe-negated = D'accordo: la Sua iscrizione resta attiva. Se in futuro vorrà cancellarsi, scriva { $unsubscribe }.
 subscribe-negated = D'accordo, non La iscriviamo. Se cambia idea, scriva { $subscribe }.
-subscribe-offer = Per iscriversi al servizio di { $comune } tocchi il pulsante qui sotto, oppure scriva { $subscribe }.
+subscribe-offer = { $comune }: per iscriversi tocchi il pulsante qui sotto, oppure scriva { $subscribe }.
 desk-thanks = Prego! Se ha bisogno d'altro, scriva pure.
 desk-about-bot = Sono l'assistente automatico di { $comune }: rispondo alle domande frequenti e inoltro le altre all'ufficio. Per parlare con una persona scriva { $operator }.
 invalid-name-sentence = Mi serve solo il nome, senza altre parole: ad esempio Mario.

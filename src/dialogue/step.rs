@@ -188,8 +188,15 @@ fn language_of(
         }
         _ => None,
     };
+    // Leaving or joining in a language's own words is choosing it, as its keyword is.
+    let leaving_or_joining = matches!(input, Input::Leave { .. } | Input::Stay | Input::Join | Input::Refuse);
+    let said_in = u
+        .and_then(|u| u.sense.as_ref())
+        .filter(|s| leaving_or_joining && s.confidence == Confidence::Paraphrase)
+        .map(|s| s.found.lang.clone())
+        .filter(|l| flow.offers(l) && citizen.language.as_deref() != Some(l.as_str()));
     // A citizen who has not chosen is answered in the language they write in.
-    chosen.or_else(|| {
+    chosen.or(said_in).or_else(|| {
         let lang = u?.lang.clone()?;
         (citizen.language.is_none() && flow.offers(&lang) && lang != flow.default_language()).then_some(lang)
     })
