@@ -118,5 +118,5 @@ unsubscribe-negated = D'accord : votre inscription reste active. Si vous souhait
 subscribe-negated = D'accord, nous ne vous inscrivons pas. Si vous changez d'avis, écrivez { $subscribe }.
 subscribe-offer = { $comune } : pour vous inscrire, touchez le bouton ci-dessous ou écrivez { $subscribe }.
 desk-thanks = Je vous en prie ! Si vous avez besoin d'autre chose, écrivez-nous.
-desk-about-bot = Je suis l'assistant automatique de { $comune } : je réponds aux questions fréquentes et je transmets les autres au bureau. Pour parler à une personne, écrivez { $operator }.
-invalid-name-sentence = J'ai seulement besoin du nom, sans autres mots : par exemple Marie.
+desk-about-bot = Je suis un assistant automatique, pas une personne : je réponds aux questions fréquentes et je transmets les autres au bureau, qui vous répondra personnellement. Pour parler directement à un opérateur, écrivez { $operator }.
+invalid-name-sentence = Cela ressemble à une phrase, pas à un nom : écrivez seulement le nom, sans autres mots.

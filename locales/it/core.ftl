@@ -119,5 +119,5 @@ unsubscribe-negated = D'accordo: la Sua iscrizione resta attiva. Se in futuro vo
 subscribe-negated = D'accordo, non La iscriviamo. Se cambia idea, scriva { $subscribe }.
 subscribe-offer = { $comune }: per iscriversi tocchi il pulsante qui sotto, oppure scriva { $subscribe }.
 desk-thanks = Prego! Se ha bisogno d'altro, scriva pure.
-desk-about-bot = Sono l'assistente automatico di { $comune }: rispondo alle domande frequenti e inoltro le altre all'ufficio. Per parlare con una persona scriva { $operator }.
-invalid-name-sentence = Mi serve solo il nome, senza altre parole: ad esempio Mario.
+desk-about-bot = Sono un assistente automatico, non una persona: rispondo alle domande frequenti e passo le altre all'ufficio, che Le risponderà di persona. Per parlare subito con un operatore scriva { $operator }.
+invalid-name-sentence = Questa sembra una frase, non un nome: scriva solo il nome, senza altre parole.

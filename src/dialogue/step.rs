@@ -194,6 +194,8 @@ fn language_of(
         .and_then(|u| u.sense.as_ref())
         .filter(|s| leaving_or_joining && s.confidence == Confidence::Paraphrase)
         .map(|s| s.found.lang.clone())
+        // "stop" is every language's: only words that tell the language choose it.
+        .filter(|l| u.and_then(|u| u.lang.as_deref()) == Some(l.as_str()))
         .filter(|l| flow.offers(l) && citizen.language.as_deref() != Some(l.as_str()));
     // A citizen who has not chosen is answered in the language they write in.
     chosen.or(said_in).or_else(|| {
