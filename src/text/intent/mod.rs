@@ -678,7 +678,7 @@ fn language_of(words: &[&str], lexicons: &[&Lexicon], read: &[Cand]) -> Option<S
             (own + found, l.lang.as_str())
         })
         .collect();
-    scores.sort_by(|a, b| b.0.cmp(&a.0));
+    scores.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scores.as_slice() {
         [(best, lang), (second, _), ..] if *best > *second => Some(lang.to_string()),
         _ => None,

@@ -181,29 +181,21 @@ impl Pattern {
 /// Adds the first words of `nodes`; false when the sequence can match nothing at its start
 /// (an optional part or a gap first, or an empty sequence).
 fn firsts_of(nodes: &[Node], exact: &mut Vec<String>, prefixes: &mut Vec<String>) -> bool {
-    for node in nodes {
-        match node {
-            Node::Word(w) => {
-                exact.push(w.clone());
-                return true;
-            }
-            Node::Prefix(p) => {
-                prefixes.push(p.clone());
-                return true;
-            }
-            Node::Gap => return false,
-            Node::Alt(alts) => {
-                // Every alternative must start with a word; an empty one makes it optional.
-                for alt in alts {
-                    if alt.is_empty() || !firsts_of(alt, exact, prefixes) {
-                        return false;
-                    }
-                }
-                return true;
-            }
+    match nodes.first() {
+        Some(Node::Word(w)) => {
+            exact.push(w.clone());
+            true
         }
+        Some(Node::Prefix(p)) => {
+            prefixes.push(p.clone());
+            true
+        }
+        // Every alternative must start with a word; an empty one makes the group optional.
+        Some(Node::Alt(alts)) => alts
+            .iter()
+            .all(|alt| !alt.is_empty() && firsts_of(alt, exact, prefixes)),
+        Some(Node::Gap) | None => false,
     }
-    false
 }
 
 /// Calls `k` with every end position at which `nodes` can match starting at `i`.
@@ -269,6 +261,13 @@ fn parse(src: &str, classes: &Classes) -> Result<(Vec<Node>, bool, bool), Patter
     Ok((nodes, anchored_start, anchored_end))
 }
 
+/// Appends to the alternative being parsed (there is always one).
+fn push(alts: &mut [Vec<Node>], node: Node) {
+    if let Some(a) = alts.last_mut() {
+        a.push(node);
+    }
+}
+
 fn parse_alts(chars: &[char], pos: &mut usize, classes: &Classes, src: &str) -> Result<Vec<Vec<Node>>, PatternError> {
     let mut alts = vec![Vec::new()];
     while *pos < chars.len() {
@@ -289,7 +288,7 @@ fn parse_alts(chars: &[char], pos: &mut usize, classes: &Classes, src: &str) -> 
                     });
                 }
                 *pos += 1;
-                alts.last_mut().map(|a| a.push(Node::Alt(inner)));
+                push(&mut alts, Node::Alt(inner));
             }
             '@' => {
                 *pos += 1;
@@ -306,12 +305,12 @@ fn parse_alts(chars: &[char], pos: &mut usize, classes: &Classes, src: &str) -> 
                     .iter()
                     .map(|alt| alt.iter().map(|n| n.0.clone()).collect())
                     .collect();
-                alts.last_mut().map(|a| a.push(Node::Alt(inner)));
+                push(&mut alts, Node::Alt(inner));
             }
             _ if c.is_whitespace() => *pos += 1,
             '.' if chars[*pos..].starts_with(&['.', '.', '.']) => {
                 *pos += 3;
-                alts.last_mut().map(|a| a.push(Node::Gap));
+                push(&mut alts, Node::Gap);
             }
             _ => {
                 let start = *pos;
@@ -341,7 +340,7 @@ fn parse_alts(chars: &[char], pos: &mut usize, classes: &Classes, src: &str) -> 
                     } else {
                         Node::Word(t.norm)
                     };
-                    alts.last_mut().map(|a| a.push(node));
+                    push(&mut alts, node);
                 }
             }
         }
