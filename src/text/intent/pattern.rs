@@ -152,22 +152,12 @@ impl Pattern {
         firsts_of(&self.nodes, &mut exact, &mut prefixes).then_some((exact, prefixes))
     }
 
-    /// Every non-overlapping match in `words[lo..hi]` (one clause), as word ranges, the
-    /// longest at each start.
-    pub fn find_in(&self, words: &[&str], lo: usize, hi: usize, out: &mut Vec<(usize, usize)>) {
+    /// Every non-overlapping match in the clause `words[lo..hi]`, the longest at each start.
+    #[cfg(test)]
+    fn find_in(&self, words: &[&str], lo: usize, hi: usize, out: &mut Vec<(usize, usize)>) {
         let mut start = lo;
         while start < hi {
-            if self.anchored_start && start != lo {
-                break;
-            }
-            let mut best: Option<usize> = None;
-            let mut accept = |end: usize| {
-                if end > start && (!self.anchored_end || end == hi) && best.is_none_or(|b| end > b) {
-                    best = Some(end);
-                }
-            };
-            seq(&self.nodes, words, start, hi, &mut accept);
-            match best {
+            match self.longest_at(words, start, lo, hi) {
                 Some(end) => {
                     out.push((start, end));
                     start = end;
