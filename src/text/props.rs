@@ -43,6 +43,7 @@ fn citizen_text() -> impl Strategy<Value = String> {
         Just("🙂".to_owned()),
         "[0-9]{1,4}",
         "(attiva|disattiva|iscrizione|mi|cancello|registrazione|nato|a|il|marzo|1er|mars)",
+        "(non|no|ma|anzi|se|come|ne|pas|plus|stop|basta|voglio|ricevere|messaggi|cancellatemi|grazie|\\?|,)",
         "[a-zA-Zàèéìòù']{1,8}",
     ];
     prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
@@ -78,6 +79,21 @@ fn check_all(s: &str) {
     let _ = parse_one_shot(s, &consents(), TODAY);
     let _ = check_person_name(s);
     let _ = check_place(s);
+    let lexicons = [intent::lexicon("it").unwrap(), intent::lexicon("fr").unwrap()];
+    let u = understand(s, &intents(), &lexicons);
+    if let Some(sense) = &u.sense {
+        assert_boundary(s, &sense.found.span);
+    }
+    let _ = intent::check_name(s, &lexicons, 1, 3);
+}
+
+fn intents() -> KeywordSet<Intent> {
+    let mut s = KeywordSet::new();
+    s.add(Intent::Subscribe, "it", "ATTIVA ISCRIZIONE", false);
+    s.add(Intent::Unsubscribe, "it", "DISATTIVA ISCRIZIONE", false);
+    s.add(Intent::Subscribe, "it", "REGISTRAZIONE", true);
+    s.add(Intent::Unsubscribe, "fr", "JE ME DÉSINSCRIS", false);
+    s
 }
 
 proptest! {
@@ -113,6 +129,15 @@ proptest! {
             Found::Ambiguous(a, b) => prop_assert!(a.action == 1 || b.action == 1),
             Found::None => prop_assert!(false, "nothing found in {:?}", text),
         }
+    }
+
+    /// Whatever comes before it, a "non" right before the unsubscribe keyword is never a
+    /// request to leave.
+    #[test]
+    fn a_negated_unsubscribe_keyword_never_leaves(pre in "[a-z ]{0,20}", post in "[!?. 🙂]{0,4}") {
+        let lexicons = [intent::lexicon("it").unwrap()];
+        let text = format!("{pre} non Disattiva Iscrizione{post}");
+        prop_assert!(!understand(&text, &intents(), &lexicons).is_leaving(), "{:?}", text);
     }
 
     #[test]
