@@ -68,6 +68,9 @@ struct RawPostgres {
 struct RawServer {
     bind: Option<String>,
     public_url: Option<String>,
+    header_timeout_seconds: Option<u64>,
+    max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,6 +170,8 @@ pub struct Config {
     pub bind: String,
     /// Where citizens reach this server (links on the subscribe page).
     pub public_url: String,
+    /// The accept loop's limits (`[server]`: header timeout, connection caps).
+    pub listen: crate::server::listen::Listen,
     pub graph_url: String,
     pub telegram_url: String,
     pub comuni: BTreeMap<String, ComuneChannels>,
@@ -189,6 +194,7 @@ impl Default for Config {
             processes: Processes::OneActive,
             bind: DEFAULT_BIND.into(),
             public_url: format!("http://{DEFAULT_BIND}"),
+            listen: Default::default(),
             graph_url: DEFAULT_GRAPH_URL.into(),
             telegram_url: DEFAULT_TELEGRAM_URL.into(),
             comuni: BTreeMap::new(),
@@ -278,7 +284,44 @@ impl Config {
             }
         };
         let public_url = raw.server.public_url.unwrap_or_else(|| format!("http://{bind}"));
+        let d = crate::server::listen::Listen::default();
+        let header_timeout = match raw.server.header_timeout_seconds {
+            None => d.header_timeout,
+            Some(n @ 1..=300) => std::time::Duration::from_secs(n),
+            Some(n) => {
+                return Err(invalid(
+                    "header_timeout_seconds",
+                    format!("server.header_timeout_seconds {n} is not between 1 and 300"),
+                ))
+            }
+        };
+        let max_connections = match raw.server.max_connections {
+            None => d.max_connections,
+            Some(n @ 16..=1_000_000) => n,
+            Some(n) => {
+                return Err(invalid(
+                    "max_connections",
+                    format!("server.max_connections {n} is not between 16 and 1000000"),
+                ))
+            }
+        };
+        let per_address = match raw.server.max_connections_per_address {
+            None => d.per_address.min(max_connections),
+            Some(n) if (1..=max_connections).contains(&n) => n,
+            Some(n) => return Err(invalid(
+                "max_connections_per_address",
+                format!(
+                    "server.max_connections_per_address {n} is not between 1 and max_connections ({max_connections})"
+                ),
+            )),
+        };
+        let listen = crate::server::listen::Listen {
+            header_timeout,
+            max_connections,
+            per_address,
+        };
         Ok(Config {
+            listen,
             storage,
             postgres_connections,
             processes,

@@ -27,12 +27,17 @@ struct Bare {
 }
 
 async fn bare(timeout: Duration) -> Bare {
+    bare_with(timeout, server::listen::Listen::default()).await
+}
+
+async fn bare_with(timeout: Duration, listen: server::listen::Listen) -> Bare {
     let dir = tempfile::tempdir().unwrap();
     let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
     // Provider URLs on a closed loopback port: nothing can leave this machine.
     let mut config = Config {
         graph_url: "http://127.0.0.1:9/v23.0".into(),
         telegram_url: "http://127.0.0.1:9".into(),
+        listen,
         ..Config::default()
     };
     config.comuni.insert(
@@ -281,6 +286,129 @@ async fn a_client_trickling_its_body_is_cut() {
     .await;
     assert!(rest.is_ok(), "the connection stayed open");
     trickle.abort();
+    assert!(s.healthy().await);
+}
+
+/// A TCP connection from `from` (another loopback address: Linux answers the whole
+/// 127.0.0.0/8), as a second client on another machine would be.
+async fn connect_from(from: &str, to: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// Whether the server closed `tcp` within `within` (a read gives end of file or an error).
+async fn closed_within(tcp: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 512];
+    tokio::time::timeout(within, async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn silent_slow_and_surplus_connections_are_closed_and_webhooks_still_answered() {
+    let listen = server::listen::Listen {
+        header_timeout: Duration::from_secs(1),
+        max_connections: 64,
+        per_address: 8,
+    };
+    let s = bare_with(Duration::from_secs(30), listen).await;
+    // The attacker, from 127.0.0.2: eight connections that send nothing take its share...
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        idle.push(connect_from("127.0.0.2", s.addr).await);
+    }
+    // ...and a ninth is closed before a byte is read.
+    let mut ninth = connect_from("127.0.0.2", s.addr).await;
+    assert!(
+        closed_within(&mut ninth, Duration::from_millis(500)).await,
+        "past the per-address cap"
+    );
+    // Meanwhile a webhook from another address is answered at once.
+    let started = Instant::now();
+    let hook = wa_text(
+        "madone",
+        "393330000001",
+        "wamid.conn.1",
+        1_700_000_000,
+        "ATTIVA ISCRIZIONE",
+    );
+    assert_eq!(s.post_whatsapp(serde_json::to_vec(&hook).unwrap()).await, 200);
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    // A connection that sends nothing is closed after the header timeout (1 s).
+    for tcp in idle.iter_mut() {
+        assert!(
+            closed_within(tcp, Duration::from_secs(3)).await,
+            "an idle connection stayed open"
+        );
+    }
+    // So is one that sends a request line and then a header every 300 ms.
+    let mut slow = connect_from("127.0.0.2", s.addr).await;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    let started = Instant::now();
+    let (mut rd, mut wr) = slow.into_split();
+    let trickle = tokio::spawn(async move {
+        for i in 0..100 {
+            if wr.write_all(format!("x-h{i}: 1\r\n").as_bytes()).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let mut buf = [0u8; 512];
+    let cut = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    trickle.abort();
+    assert!(cut.is_ok(), "a header trickled every 300 ms kept the connection open");
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    // A keep-alive connection left idle after its request is closed too.
+    let mut kept = connect_from("127.0.0.3", s.addr).await;
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    assert!(
+        closed_within(&mut kept, Duration::from_secs(3)).await,
+        "an idle keep-alive connection stayed open"
+    );
+    // Counted, and the server still serves.
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(value("sportello_connections_refused_total") >= 1, "{metrics}");
+    assert!(value("sportello_connections_timed_out_total") >= 1, "{metrics}");
     assert!(s.healthy().await);
 }
 

@@ -102,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Opened::Postgres(pg) => {
                 let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
                 let mut watchdog = None;
+                let listen = config.listen;
                 let activate = async {
                     let lock = serve_lock(&pg, addr).await?;
                     let check = pg.clone();
@@ -119,7 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     )));
                     prepare(engine, config, secrets, addr, &data).map_err(std::io::Error::other)
                 };
-                let served = server::run_standby_first(listener, activate, shutdown_signal()).await;
+                let served = server::run_standby_first(listener, listen, activate, shutdown_signal()).await;
                 // The lock is released (its session closed) only now, after the drain.
                 if let Some(watchdog) = watchdog {
                     watchdog.abort();

@@ -78,7 +78,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 19] = [
+    let rows: [(&str, &str, u64); 21] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -142,6 +142,16 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             m.shed.get(),
         ),
         (
+            "sportello_connections_refused_total",
+            "connections closed before a byte was read, past max_connections or max_connections_per_address",
+            super::listen::REFUSED.load(Ordering::Relaxed),
+        ),
+        (
+            "sportello_connections_timed_out_total",
+            "connections closed because a request head did not arrive within header_timeout_seconds (or idle that long)",
+            super::listen::TIMED_OUT.load(Ordering::Relaxed),
+        ),
+        (
             "sportello_read_receipts_skipped_total",
             "read receipts not sent because too many were in flight",
             m.read_receipts_skipped.get(),
@@ -181,6 +191,10 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
         "# HELP sportello_backlog webhook messages acknowledged and not yet stepped (at most {max})\n# TYPE sportello_backlog gauge\nsportello_backlog {}\n",
         s.backlog_len(),
         max = s.backlog_places.load(Ordering::Relaxed),
+    ));
+    out.push_str(&format!(
+        "# HELP sportello_connections_open connections open now\n# TYPE sportello_connections_open gauge\nsportello_connections_open {}\n",
+        super::listen::OPEN.load(Ordering::Relaxed),
     ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -9,6 +9,7 @@ mod admin;
 mod broadcast;
 mod headers;
 mod limits;
+pub mod listen;
 mod metrics;
 mod pipeline;
 mod sender;
@@ -356,7 +357,7 @@ pub async fn run(
     let gate = Gate::default();
     gate.open(app(server.clone()));
     let stop = stop_on(shutdown);
-    let http = serve_gate(listener, &gate, stop.clone());
+    let http = serve_gate(listener, &gate, server.config.listen, stop.clone());
     serve_active(server, http, stop).await
 }
 
@@ -367,12 +368,13 @@ pub async fn run(
 /// with `Ok(false)`; `Ok(true)` once it served.
 pub async fn run_standby_first(
     listener: tokio::net::TcpListener,
+    limits: listen::Listen,
     activate: impl Future<Output = std::io::Result<Server>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<bool> {
     let gate = Gate::default();
     let stop = stop_on(shutdown);
-    let http = serve_gate(listener, &gate, stop.clone());
+    let http = serve_gate(listener, &gate, limits, stop.clone());
     let mut stopped = stop.clone();
     let server = tokio::select! {
         server = activate => server,
@@ -406,19 +408,15 @@ fn stop_on(shutdown: impl Future<Output = ()> + Send + 'static) -> tokio::sync::
 
 type Http = tokio::task::JoinHandle<std::io::Result<()>>;
 
-/// Serves the gate on the listener until `stop` is set.
-fn serve_gate(listener: tokio::net::TcpListener, gate: &Gate, mut stop: tokio::sync::watch::Receiver<bool>) -> Http {
-    // The peer address lets the admin endpoint answer loopback only.
-    let service = gate
-        .router()
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    })
+/// Serves the gate on the listener until `stop` is set, with the accept loop's limits.
+fn serve_gate(
+    listener: tokio::net::TcpListener,
+    gate: &Gate,
+    limits: listen::Listen,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Http {
+    // The peer address (ConnectInfo) lets the admin endpoint answer loopback only.
+    tokio::spawn(listen::serve(listener, gate.router(), limits, stop))
 }
 
 /// Runs the workers of a started server while `http` serves it, then finishes in-flight
