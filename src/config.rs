@@ -308,12 +308,14 @@ impl Config {
         let per_address = match raw.server.max_connections_per_address {
             None => d.per_address.min(max_connections),
             Some(n) if (1..=max_connections).contains(&n) => n,
-            Some(n) => return Err(invalid(
-                "max_connections_per_address",
-                format!(
+            Some(n) => {
+                return Err(invalid(
+                    "max_connections_per_address",
+                    format!(
                     "server.max_connections_per_address {n} is not between 1 and max_connections ({max_connections})"
                 ),
-            )),
+                ))
+            }
         };
         let listen = crate::server::listen::Listen {
             header_timeout,

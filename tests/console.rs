@@ -58,8 +58,13 @@ pub fn csrf_field(html: &str) -> String {
 /// A login attempt as a browser makes it: the form (and its cookie), then the post.
 /// Returns the post's response.
 pub async fn try_login(h: &Harness, email: &str, password: &str) -> Response {
+    try_login_at(&h.base, email, password).await
+}
+
+/// [`try_login`] against the server at `base`.
+pub async fn try_login_at(base: &str, email: &str, password: &str) -> Response {
     let http = client();
-    let form = http.get(format!("{}/staff/login", h.base)).send().await.unwrap();
+    let form = http.get(format!("{base}/staff/login")).send().await.unwrap();
     assert_eq!(form.status(), 200);
     let token = cookie_value(&set_cookies(&form), session::LOGIN_COOKIE).expect("a login cookie");
     let html = form.text().await.unwrap();
@@ -68,7 +73,7 @@ pub async fn try_login(h: &Harness, email: &str, password: &str) -> Response {
         token,
         "double submit: field and cookie carry one token"
     );
-    http.post(format!("{}/staff/login", h.base))
+    http.post(format!("{base}/staff/login"))
         .header(COOKIE, format!("{}={token}", session::LOGIN_COOKIE))
         .form(&[("email", email), ("password", password), ("csrf", &token)])
         .send()
@@ -193,6 +198,51 @@ async fn five_failures_lock_the_account_even_against_the_right_password() {
     assert!((14 * 60..=15 * 60).contains(&seconds), "{seconds}");
     // Other accounts are not affected.
     login(&h, ADMIN, PASSWORD).await;
+    h.stop().await;
+}
+
+/// Issue 17: 30 wrong passwords and the right one sent at once were 30 "wrong password",
+/// no lock, and a session for the right one. Serialised, each guess counts: the account
+/// locks after the fifth, and the right password sent among them opens no session unless
+/// it came before the fifth wrong one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_are_each_counted_and_cannot_race_the_lockout() {
+    let h = Harness::start().await;
+    seed_accounts(h.store.as_ref());
+    let mut tasks = Vec::new();
+    for i in 0..31 {
+        let base = h.base.clone();
+        let password = if i == 15 {
+            PASSWORD.to_string()
+        } else {
+            format!("indovino-{i:02}-password")
+        };
+        tasks.push(tokio::spawn(async move {
+            let r = try_login_at(&base, ISILI_OP, &password).await;
+            let session = cookie_value(&set_cookies(&r), session::COOKIE).is_some();
+            (
+                r.status().as_u16(),
+                session,
+                r.text().await.unwrap().contains("bloccato"),
+            )
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    let locked = outcomes.iter().filter(|(_, _, l)| *l).count();
+    let sessions = outcomes.iter().filter(|(_, s, _)| *s).count();
+    let wrong = outcomes.iter().filter(|(st, s, l)| *st == 401 && !s && !l).count();
+    // At most 5 wrong answers (the 5th locks), or 4 and a success that reset the count
+    // before 5 more: never more than 9 checked as merely wrong.
+    assert!(wrong <= 9, "{wrong} guesses answered 'wrong password': {outcomes:?}");
+    assert!(locked >= 31 - 9 - 1, "{locked} answered 'locked': {outcomes:?}");
+    assert!(sessions <= 1);
+    assert!(
+        h.store.account(ISILI_OP).unwrap().unwrap().locked_until.is_some(),
+        "the account ends locked"
+    );
     h.stop().await;
 }
 

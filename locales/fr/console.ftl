@@ -53,6 +53,7 @@ console-error-title = Erreur
 console-error-forbidden = Ce compte ne peut pas voir cette page.
 console-error-csrf = Le formulaire a expiré ou n'est pas valide : rechargez la page et réessayez.
 console-error-not-found = Page introuvable.
+console-error-busy = Trop de connexions en cours : réessayez dans un instant.
 console-error-internal = Une erreur s'est produite. Réessayez dans un instant.
 
 ## Le guichet (issue 4) : conversations, citoyens.
@@ -185,6 +186,7 @@ console-password-repeat = Répétez le nouveau mot de passe
 console-password-submit = Changer le mot de passe
 console-password-wrong = Le mot de passe actuel est incorrect.
 console-password-short = Le nouveau mot de passe doit comporter au moins { $min } caractères.
+console-password-weak = Ce mot de passe est trop facile à deviner (caractères répétés ou consécutifs, ou mot de passe courant) : choisissez-en un autre.
 console-password-mismatch = Les deux nouveaux mots de passe ne correspondent pas.
 console-password-unchanged = Le nouveau mot de passe doit être différent de l'actuel.
 console-password-changed = Mot de passe changé. Connexions fermées sur d'autres appareils : { $ended }.

@@ -53,6 +53,7 @@ console-error-title = Errore
 console-error-forbidden = Questo account non può vedere questa pagina.
 console-error-csrf = Il modulo è scaduto o non è valido: ricarica la pagina e riprova.
 console-error-not-found = Pagina non trovata.
+console-error-busy = Troppi accessi in corso: riprovi tra un momento.
 console-error-internal = Si è verificato un errore. Riprova tra poco.
 
 ## The desk (issue 4): inbox, conversations, citizens.
@@ -185,6 +186,7 @@ console-password-repeat = Ripeti la nuova password
 console-password-submit = Cambia password
 console-password-wrong = La password attuale non è corretta.
 console-password-short = La nuova password deve avere almeno { $min } caratteri.
+console-password-weak = Questa password è troppo facile da indovinare (caratteri ripetuti o in sequenza, o una password comune): ne scelga un'altra.
 console-password-mismatch = Le due nuove password non coincidono.
 console-password-unchanged = La nuova password deve essere diversa da quella attuale.
 console-password-changed = Password cambiata. Accessi chiusi su altri dispositivi: { $ended }.

@@ -4,7 +4,9 @@
 //! Owns the rules (12-character minimum, 5 failures then 15 minutes locked). Must not see
 //! HTTP or sessions, and never logs or stores a password: only its hash leaves this file.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -19,6 +21,72 @@ pub const MIN_PASSWORD: usize = 12;
 pub const MAX_FAILURES: u32 = 5;
 /// How long a locked account stays locked.
 pub const LOCKOUT: SignedDuration = SignedDuration::from_mins(15);
+
+/// Passwords refused whatever their length (`common-passwords.txt`, lower-cased).
+const COMMON: &str = include_str!("common-passwords.txt");
+
+/// Whether a password of the right length is still too easy to guess: blank, a few
+/// characters repeated ("aaaaaaaaaaaa", "abababababab"), a run of the keyboard or the
+/// alphabet ("abcdefghijkl", "123456789012"), or on the list of common passwords.
+pub fn weak_password(password: &str) -> bool {
+    let lower = password.trim().to_lowercase();
+    let mut distinct: Vec<char> = lower.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let chars: Vec<u32> = lower.chars().map(u32::from).collect();
+    let (zero, nine) = ('0' as u32, '9' as u32);
+    let run = chars
+        .windows(2)
+        .all(|w| w[1] == w[0] + 1 || (w[0] == nine && w[1] == zero))
+        || chars
+            .windows(2)
+            .all(|w| w[0] == w[1] + 1 || (w[0] == zero && w[1] == nine));
+    lower.chars().all(char::is_whitespace)
+        || distinct.len() < 5
+        || run
+        || COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .any(|l| l == lower)
+}
+
+/// Password hashes computed at once. Argon2id takes about 19 MiB and a core's worth of time
+/// each: 400 concurrent logins once took 2.8 GB and 414 threads. Two at a time (the
+/// machine's cores); the others wait their turn without a thread.
+pub const HASHING_AT_ONCE: usize = 2;
+/// Logins and password changes waiting for a turn; past it, the next is answered 503 at
+/// once (counted in `/metrics` as `sportello_logins_shed_total`).
+pub const HASHING_QUEUE: usize = 64;
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+/// Logins and password changes refused because the queue was full.
+pub static SHED: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `work` (which hashes or verifies a password) on a blocking thread when a hashing
+/// turn is free; [`ConsoleError::Busy`] at once when [`HASHING_QUEUE`] are already waiting.
+pub async fn with_hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ConsoleError> {
+    if WAITING.fetch_add(1, Ordering::SeqCst) >= HASHING_QUEUE {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        SHED.fetch_add(1, Ordering::Relaxed);
+        return Err(ConsoleError::Busy);
+    }
+    let permit = HASHING.acquire().await;
+    WAITING.fetch_sub(1, Ordering::SeqCst);
+    let _permit = permit.map_err(|_| ConsoleError::Busy)?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| ConsoleError::Hash)
+}
+
+/// One lock per existing account: its attempts are checked one after the other, so N
+/// concurrent guesses are N counted attempts (read, verify and record are one step). Only
+/// accounts that exist get a lock, so unknown e-mails cannot grow the map.
+fn attempts_of(email: &str) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    let map = LOCKS.get_or_init(Default::default);
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(email.to_string()).or_default().clone()
+}
 
 /// `N` bytes from the kernel's CSPRNG (there is no `rand` crate in the build).
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], ConsoleError> {
@@ -99,6 +167,9 @@ pub fn create(
     if password.chars().count() < MIN_PASSWORD {
         return Err(ConsoleError::PasswordTooShort);
     }
+    if weak_password(password) {
+        return Err(ConsoleError::PasswordWeak);
+    }
     if role == Role::Operator && comuni.is_empty() {
         return Err(ConsoleError::NoComune);
     }
@@ -123,16 +194,24 @@ pub fn create(
 /// count; the [`MAX_FAILURES`]th failure in a row locks the account for [`LOCKOUT`]. While
 /// locked, even the right password is refused ([`ConsoleError::Locked`]).
 ///
-/// Two concurrent attempts on one account may both read the same count (a lost update);
-/// the worst case is one extra guess, which does not weaken the lockout meaningfully.
+/// Attempts on one account are serialised in this process (read, verify, record under the
+/// account's lock): concurrent guesses are each counted, and the lock applies to the next
+/// as soon as it is set. (Several all-active replicas each serialise their own.)
 pub fn login(store: &dyn Store, email: &str, password: &str, now: Timestamp) -> Result<Account, ConsoleError> {
-    let Some(mut account) = normalize_email(email)
+    let known = normalize_email(email)
         .ok()
         .map(|e| store.account(&e))
         .transpose()?
-        .flatten()
-    else {
+        .flatten();
+    let Some(known) = known else {
         // Same work as for a real account, then the same answer.
+        let _ = verify_password(password, decoy_hash());
+        return Err(ConsoleError::BadCredentials);
+    };
+    let gate = attempts_of(&known.email);
+    let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
+    // Read again under the lock: the attempt before this one may have changed it.
+    let Some(mut account) = store.account(&known.email)? else {
         let _ = verify_password(password, decoy_hash());
         return Err(ConsoleError::BadCredentials);
     };
@@ -169,6 +248,25 @@ pub fn login(store: &dyn Store, email: &str, password: &str, now: Timestamp) -> 
 mod tests {
     use super::*;
     use crate::storage::MemoryStore;
+
+    #[test]
+    fn weak_passwords_are_refused_whatever_their_length() {
+        for weak in [
+            "            ",
+            "aaaaaaaaaaaa",
+            "abababababab",
+            "abcdefghijkl",
+            "123456789012",
+            "987654321098",
+            "Password1234",
+            "BENVENUTO123",
+        ] {
+            assert!(weak_password(weak), "{weak:?}");
+        }
+        for fine in ["una-password-lunga", "correct horse battery", "Isili-2026-urp!"] {
+            assert!(!weak_password(fine), "{fine:?}");
+        }
+    }
 
     #[test]
     fn hashes_are_argon2id_phc_and_verify() {

@@ -54,6 +54,8 @@ pub enum ConsoleError {
     InvalidEmail,
     #[error("the password must have at least {} characters", accounts::MIN_PASSWORD)]
     PasswordTooShort,
+    #[error("the password is too easy to guess (repeated or consecutive characters, or a common password)")]
+    PasswordWeak,
     #[error("an operator needs at least one --comune")]
     NoComune,
     #[error("an account with this e-mail already exists")]
@@ -64,6 +66,8 @@ pub enum ConsoleError {
     Random,
     #[error("password hashing failed")]
     Hash,
+    #[error("too many logins at once; try again in a moment")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -79,9 +83,11 @@ impl ConsoleError {
             ConsoleError::NotFound | ConsoleError::NoAccount => StatusCode::NOT_FOUND,
             ConsoleError::InvalidEmail
             | ConsoleError::PasswordTooShort
+            | ConsoleError::PasswordWeak
             | ConsoleError::NoComune
             | ConsoleError::Exists => StatusCode::BAD_REQUEST,
             ConsoleError::Random | ConsoleError::Hash | ConsoleError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ConsoleError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

@@ -92,6 +92,7 @@ pub fn error_page(s: &Server, lang: &str, e: ConsoleError) -> Response {
         ConsoleError::Csrf => "console-error-csrf",
         ConsoleError::Forbidden => "console-error-forbidden",
         ConsoleError::NotFound => "console-error-not-found",
+        ConsoleError::Busy => "console-error-busy",
         _ => {
             tracing::error!(error = %e, "console request failed");
             "console-error-internal"
@@ -234,10 +235,11 @@ pub async fn login_post(State(s): State<Server>, headers: HeaderMap, Form(f): Fo
     }
     let secure = session::secure(&s);
     let store = s.engine.store.clone();
-    // Argon2 is deliberately slow: keep it off the async workers.
+    // Argon2 is deliberately slow: off the async workers, a few at a time.
     let (email, password) = (f.email, f.password);
-    let done = tokio::task::spawn_blocking(move || try_login(store.as_ref(), &email, &password)).await;
-    let result = done.unwrap_or(Err(ConsoleError::Hash));
+    let result = accounts::with_hashing(move || try_login(store.as_ref(), &email, &password))
+        .await
+        .and_then(|r| r);
     match result {
         Ok(token) => (
             StatusCode::SEE_OTHER,

@@ -28,6 +28,8 @@ pub enum PasswordError {
     Locked,
     #[error("the new password is too short")]
     TooShort,
+    #[error("the new password is too easy to guess")]
+    Weak,
     #[error("the two new passwords differ")]
     Mismatch,
     #[error("the new password equals the current one")]
@@ -43,6 +45,7 @@ impl PasswordError {
             PasswordError::WrongCurrent => "console-password-wrong",
             PasswordError::Locked => "console-password-locked",
             PasswordError::TooShort => "console-password-short",
+            PasswordError::Weak => "console-password-weak",
             PasswordError::Mismatch => "console-password-mismatch",
             PasswordError::Unchanged => "console-password-unchanged",
             PasswordError::Console(_) => "console-error-internal",
@@ -82,6 +85,9 @@ pub fn change(
     };
     if new.chars().count() < accounts::MIN_PASSWORD {
         return Err(PasswordError::TooShort);
+    }
+    if accounts::weak_password(new) {
+        return Err(PasswordError::Weak);
     }
     if new != repeat {
         return Err(PasswordError::Mismatch);
@@ -176,10 +182,10 @@ pub async fn post(State(s): State<Server>, staff: Staff, Form(f): Form<PasswordF
     }
     let store = s.engine.store.clone();
     let (email, keep) = (staff.account.email.clone(), staff.session_key.clone());
-    // Argon2 twice (verify, hash): off the async workers.
+    // Argon2 twice (verify, hash): off the async workers, a few at a time.
     let done =
-        tokio::task::spawn_blocking(move || change(store.as_ref(), &email, &f.current, &f.new, &f.repeat, &keep)).await;
-    match done.unwrap_or(Err(PasswordError::Console(ConsoleError::Hash))) {
+        accounts::with_hashing(move || change(store.as_ref(), &email, &f.current, &f.new, &f.repeat, &keep)).await;
+    match done.unwrap_or_else(|e| Err(PasswordError::Console(e))) {
         Ok(ended) => {
             let m = ta(&s, lang, "console-password-changed", &[("ended", ended.to_string())]);
             Html(whole(&s, &staff, &form_page(&s, &staff, Some((&m, false))))).into_response()

@@ -78,7 +78,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 21] = [
+    let rows: [(&str, &str, u64); 22] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -150,6 +150,11 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             "sportello_connections_timed_out_total",
             "connections closed because a request head did not arrive within header_timeout_seconds (or idle that long)",
             super::listen::TIMED_OUT.load(Ordering::Relaxed),
+        ),
+        (
+            "sportello_logins_shed_total",
+            "logins and password changes answered 503 because too many were waiting to be checked",
+            crate::console::accounts::SHED.load(Ordering::Relaxed) as u64,
         ),
         (
             "sportello_read_receipts_skipped_total",
