@@ -21,6 +21,7 @@ const SECRET: &str = "hostile-app-secret";
 /// A server with no provider tokens (nothing is ever sent) and a short request timeout.
 struct Bare {
     base: String,
+    store: std::sync::Arc<dyn Store>,
     addr: std::net::SocketAddr,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -51,13 +52,14 @@ async fn bare_with(timeout: Duration, listen: server::listen::Listen) -> Bare {
         ("SPORTELLO_WHATSAPP_APP_SECRET".to_string(), SECRET.to_string()),
         ("SPORTELLO_TELEGRAM_SECRET_MADONE".to_string(), "tg-secret".to_string()),
     ];
-    let server = Server::new(util::engine(store), config, Secrets::from_vars(vars));
+    let server = Server::new(util::engine(store.clone()), config, Secrets::from_vars(vars));
     server.set_request_timeout(timeout);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(server::run(server, listener, std::future::pending()));
     Bare {
         base: format!("http://{addr}"),
+        store,
         addr,
         http: reqwest::Client::new(),
         _dir: dir,
@@ -409,6 +411,49 @@ async fn silent_slow_and_surplus_connections_are_closed_and_webhooks_still_answe
     };
     assert!(value("sportello_connections_refused_total") >= 1, "{metrics}");
     assert!(value("sportello_connections_timed_out_total") >= 1, "{metrics}");
+    assert!(s.healthy().await);
+}
+
+/// Issue 17: one session sent 28,488 simulator messages in 10 s, distinct sessions grew the
+/// database by 127 MB, and 500 sessions at OPERATORE opened 500 conversations in the staff
+/// inbox. The sandbox keeps them in memory, apart, and paces them.
+#[tokio::test]
+async fn the_simulator_is_paced_and_never_reaches_the_store_or_the_inbox() {
+    let s = bare(Duration::from_secs(30)).await;
+    let send = |session: String, text: &'static str| {
+        let (http, base) = (s.http.clone(), s.base.clone());
+        async move {
+            let body = serde_json::json!({"comune": "assemini", "session": session, "text": text});
+            let r = http
+                .post(format!("{base}/try/api/message"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.headers().contains_key("retry-after"))
+        }
+    };
+    // One session, 40 messages at once: a person's pace (a burst of 10), the rest 429.
+    let mut ok = 0;
+    for _ in 0..40 {
+        match send("one".into(), "buongiorno").await {
+            (200, _) => ok += 1,
+            (429, true) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!((10..=12).contains(&ok), "{ok} of 40 answered");
+    // Many sessions from one address: the address's burst, then 429.
+    let mut ok = 0;
+    for i in 0..100 {
+        if send(format!("s{i}"), "OPERATORE").await.0 == 200 {
+            ok += 1;
+        }
+    }
+    assert!(ok <= 22, "{ok} sessions answered from one address");
+    // Nothing reached the store: no web citizen, no conversation for the inbox.
+    assert!(s.store.citizens("assemini").unwrap().is_empty());
+    assert!(s.store.conversations("assemini").unwrap().is_empty());
     assert!(s.healthy().await);
 }
 

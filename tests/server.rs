@@ -716,7 +716,24 @@ async fn the_simulator_and_the_subscribe_page() {
         .await
         .unwrap();
     assert_eq!(r["replies"][0]["key"], "brusson-subscribed");
-    assert_eq!(h.status("brusson", "web", "web-s1"), "subscribed");
+    // The simulator's citizens live in its sandbox, never in the store (issue 17)...
+    assert!(h
+        .store
+        .citizen(&CitizenKey::new("brusson", "web", "web-s1"))
+        .unwrap()
+        .is_none());
+    // ...and the sandbox remembers them: the same session is already subscribed.
+    let again: Value = h
+        .http
+        .post(format!("{}/try/api/message", h.base))
+        .json(&json!({"comune": "brusson", "session": "s1", "text": "MI ISCRIVO"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["replies"][0]["key"], "already-subscribed");
     let bad = h
         .http
         .post(format!("{}/try/api/message", h.base))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{step_with, Aids, Event, Inbound, Outcome};
+use super::{step_with, Aids, Citizen, Event, Inbound, Outcome};
 use crate::flow::Flows;
 use crate::flow::OnUnsubscribe;
 use crate::i18n::{Locales, Rendered};
@@ -62,17 +62,29 @@ impl Engine {
     /// Loads the record, steps and renders, writing nothing: the caller stores the result
     /// (the server does it atomically with its journal and outbox).
     pub fn plan(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
+        let prior = self.store.citizen(key)?;
+        self.plan_from(key, prior.as_ref(), inbound, now)
+    }
+
+    /// [`plan`](Self::plan) from a record the caller holds (the simulator's sandbox keeps
+    /// its citizens in memory, never in the store).
+    pub fn plan_from(
+        &self,
+        key: &CitizenKey,
+        prior: Option<&Citizen>,
+        inbound: &Inbound,
+        now: Timestamp,
+    ) -> Result<Handled, EngineError> {
         // The flow and FAQ as operators last left them (closures, FAQ edits).
         let live = self.live()?;
         let flow = live
             .flow(&key.comune)
             .ok_or_else(|| EngineError::UnknownComune(key.comune.clone()))?;
-        let prior = self.store.citizen(key)?;
         let aids = Aids {
             policy: Some(&self.moderation),
             faq: live.faq(&key.comune).map(|f| f.as_ref()),
         };
-        let outcome = step_with(flow, aids, prior.as_ref(), inbound, now);
+        let outcome = step_with(flow, aids, prior, inbound, now);
         let rendered = outcome
             .replies
             .iter()

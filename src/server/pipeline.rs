@@ -13,7 +13,6 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use super::Server;
 use crate::channel::{Channel, InboundMessage};
 use crate::dialogue::Inbound;
-use crate::i18n::Rendered;
 use crate::storage::keys::inbound_key;
 use crate::storage::{CitizenKey, InboundEntry, OutboundEntry, StoreError};
 
@@ -25,11 +24,6 @@ pub enum Job {
         dedupe: Vec<u8>,
         message: InboundMessage,
         place: Option<std::sync::Arc<OwnedSemaphorePermit>>,
-    },
-    /// A message from the web simulator, answered in the HTTP response.
-    Web {
-        message: InboundMessage,
-        reply: oneshot::Sender<Vec<Rendered>>,
     },
     /// A staff action on the citizen's record (claim, reply, block, …). It runs in the
     /// citizen's lane so that it never interleaves with a step: a step reads the record,
@@ -240,8 +234,7 @@ impl Server {
                 dedupe,
                 message,
                 place: _place,
-            } => self.step(key, message, Some(dedupe), None).await,
-            Job::Web { message, reply } => self.step(key, message, None, Some(reply)).await,
+            } => self.step(key, message, Some(dedupe)).await,
             Job::Staff(run) => run(),
             // Only the sweep of several active processes queues it.
             Job::Drain => {}
@@ -250,13 +243,7 @@ impl Server {
 
     /// One step: plan, commit (with the journal entry `dedupe` marked done), make durable,
     /// hand the replies to the sender.
-    pub(super) async fn step(
-        &self,
-        key: CitizenKey,
-        message: InboundMessage,
-        dedupe: Option<Vec<u8>>,
-        reply: Option<oneshot::Sender<Vec<Rendered>>>,
-    ) {
+    pub(super) async fn step(&self, key: CitizenKey, message: InboundMessage, dedupe: Option<Vec<u8>>) {
         let inbound = Inbound {
             id: message.id.clone(),
             body: message.body.clone(),
@@ -335,9 +322,6 @@ impl Server {
         }
         if message.channel == Channel::Whatsapp {
             self.mark_read(&key.comune, &message.route, &message.id);
-        }
-        if let Some(reply) = reply {
-            let _ = reply.send(handled.rendered);
         }
     }
 }

@@ -114,7 +114,7 @@ impl Server {
                 Ok(waiting) => {
                     for (dedupe, entry) in waiting {
                         if let Some(message) = entry.message {
-                            self.step(key.clone(), message, Some(dedupe), None).await;
+                            self.step(key.clone(), message, Some(dedupe)).await;
                         }
                     }
                 }
@@ -123,7 +123,6 @@ impl Server {
                     self.metrics.errors.inc();
                 }
             },
-            Job::Web { message, reply } => self.step(key, message, None, Some(reply)).await,
             Job::Staff(run) => run(),
         }
         held.release().await;

@@ -3,6 +3,7 @@
 //! comune's own messages.
 
 pub(crate) mod html;
+pub mod sandbox;
 mod subscribe;
 mod try_page;
 
@@ -13,12 +14,16 @@ pub use html::esc;
 
 use crate::server::Server;
 
-/// The routes of the public pages.
+/// The routes of the public pages; the simulator's sandbox is made here, one per router.
 pub fn routes() -> Router<Server> {
+    let sandbox = std::sync::Arc::new(sandbox::Sandbox::default());
     Router::new()
         .route("/try", get(try_page::page_try))
         .route("/try.js", get(try_page::script))
-        .route("/try/api/message", post(try_page::api_message))
+        .route(
+            "/try/api/message",
+            post(try_page::api_message).layer(axum::Extension(sandbox)),
+        )
         .route("/c/{comune}", get(subscribe::page_subscribe))
 }
 

@@ -1,20 +1,22 @@
 //! The web simulator: `/try` lets anyone chat with a comune's real flow, on the same engine
-//! and store as the channels (channel `web`, one test citizen per browser session).
+//! as the channels (channel `web`, one test citizen per browser session), its citizens kept
+//! in the sandbox (`sandbox.rs`), never in the store.
 
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
-use tokio::sync::oneshot;
 
 use super::html::{esc, page};
+use super::sandbox::Sandbox;
 use super::{lang_links, page_lang};
-use crate::channel::{Channel, InboundMessage};
-use crate::dialogue::Body;
-use crate::server::{Job, Server};
+use crate::dialogue::{Body, Inbound};
+use crate::server::Server;
 use crate::storage::CitizenKey;
 
 #[derive(Deserialize)]
@@ -106,8 +108,15 @@ pub struct TryMessage {
     button: Option<String>,
 }
 
-/// `POST /try/api/message`: one citizen message, answered with the rendered replies.
-pub async fn api_message(State(s): State<Server>, Json(m): Json<TryMessage>) -> Response {
+/// `POST /try/api/message`: one citizen message, answered with the rendered replies. The
+/// simulator's citizens live in the sandbox (memory, bounded, expiring), never in the store
+/// or the staff inbox; past a session's or an address's pace the answer is 429.
+pub async fn api_message(
+    State(s): State<Server>,
+    Extension(sandbox): Extension<Arc<Sandbox>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(m): Json<TryMessage>,
+) -> Response {
     if s.engine.flows.get(&m.comune).is_none() {
         return (StatusCode::NOT_FOUND, "unknown comune").into_response();
     }
@@ -122,24 +131,33 @@ pub async fn api_message(State(s): State<Server>, Json(m): Json<TryMessage>) -> 
         (Some(text), None) => Body::Text { text },
         (None, None) => return (StatusCode::BAD_REQUEST, "text or button").into_response(),
     };
-    let from = format!("web-{}", m.session);
-    let message = InboundMessage {
-        channel: Channel::Web,
-        route: m.comune.clone(),
-        from: from.clone(),
-        id: format!("web-{}", jiff::Timestamp::now().as_nanosecond()),
-        timestamp: jiff::Timestamp::now().as_second(),
-        body,
-        callback_id: None,
+    let turn = match sandbox.begin(&m.comune, &m.session, peer.ip(), Instant::now()) {
+        Ok(turn) => turn,
+        Err(wait) => {
+            let seconds = wait.as_secs().max(1).to_string();
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(axum::http::header::RETRY_AFTER, seconds)],
+                "slow down",
+            )
+                .into_response();
+        }
     };
-    let (tx, rx) = oneshot::channel();
-    s.inbound.push(
-        CitizenKey::new(&m.comune, "web", &from),
-        Job::Web { message, reply: tx },
-    );
-    match tokio::time::timeout(Duration::from_secs(10), rx).await {
-        Ok(Ok(replies)) => Json(serde_json::json!({ "replies": replies })).into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "no answer").into_response(),
+    let now = jiff::Timestamp::now();
+    let key = CitizenKey::new(&m.comune, "web", &format!("web-{}", m.session));
+    let inbound = Inbound {
+        id: format!("web-{}", now.as_nanosecond()),
+        body,
+    };
+    match s.engine.plan_from(&key, turn.prior.as_ref(), &inbound, now) {
+        Ok(handled) => {
+            sandbox.finish(&m.comune, &m.session, handled.outcome.citizen);
+            Json(serde_json::json!({ "replies": handled.rendered })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(comune = %m.comune, error = %e, "simulator step failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "no answer").into_response()
+        }
     }
 }
 
