@@ -47,6 +47,8 @@ pub struct Metrics {
     pub adopted: Counter,
     /// Webhooks answered 503 because [`super::MAX_WEBHOOKS_IN_FLIGHT`] were being handled.
     pub shed: Counter,
+    /// Webhook bodies refused with 413 (over `MAX_WEBHOOK_BYTES`).
+    pub too_large: Counter,
     /// Read receipts not sent because [`super::sender::MAX_READ_RECEIPTS_IN_FLIGHT`] were.
     pub read_receipts_skipped: Counter,
     pub status_sent: Counter,
@@ -78,7 +80,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 22] = [
+    let rows: [(&str, &str, u64); 23] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -140,6 +142,11 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             "sportello_webhooks_shed_total",
             "webhooks answered 503 because too many were being handled (the provider redelivers them)",
             m.shed.get(),
+        ),
+        (
+            "sportello_webhooks_too_large_total",
+            "webhooks refused with 413, their body over the 3 MiB limit",
+            m.too_large.get(),
         ),
         (
             "sportello_connections_refused_total",

@@ -32,3 +32,27 @@ pub async fn shed(State(s): State<Server>, request: Request, next: Next) -> Resp
     };
     next.run(request).await
 }
+
+/// Counts a webhook refused with 413 (its body over [`super::MAX_WEBHOOK_BYTES`]) and logs
+/// it at most once a minute, with no personal data: a provider sending more than its
+/// documented maximum is worth an operator's look.
+pub async fn count_too_large(State(s): State<Server>, response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        s.metrics.too_large.inc();
+        static LOGGED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+        let now = jiff::Timestamp::now().as_second();
+        let last = LOGGED.load(std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(last) >= 60
+            && LOGGED
+                .compare_exchange(last, now, std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                total = s.metrics.too_large.get(),
+                limit_bytes = super::MAX_WEBHOOK_BYTES,
+                "webhook bodies refused as too large"
+            );
+        }
+    }
+    response
+}
