@@ -13,7 +13,7 @@ use sportello::server::{self, Server, MAX_WEBHOOK_BYTES, MAX_WEB_BYTES};
 use sportello::storage::{SledStore, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::server::{wa_text, Harness};
+use crate::server::{wa_batch, wa_message, wa_text, Harness};
 use crate::util;
 
 const SECRET: &str = "hostile-app-secret";
@@ -128,7 +128,15 @@ async fn oversized_bodies_get_413() {
     let mut big = br#"{"object":"whatsapp_business_account","entry":[]}"#.to_vec();
     big.extend(std::iter::repeat_n(b' ', 5 * 512 * 1024));
     assert_eq!(s.post_whatsapp(big).await, 200);
-    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("sportello_webhooks_too_large_total 1\n"), "{metrics}");
     let tg: &[(&str, &str)] = &[
         ("content-type", "application/json"),
@@ -462,6 +470,38 @@ async fn the_simulator_is_paced_and_never_reaches_the_store_or_the_inbox() {
     assert!(s.store.citizens("assemini").unwrap().is_empty());
     assert!(s.store.conversations("assemini").unwrap().is_empty());
     assert!(s.healthy().await);
+}
+
+/// Issue 17: 200 CANCELLAMI in one webhook made 200 steps and 200 replies, because leaving
+/// passes the rate limit. It still passes, at its own pace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_passes_the_limit_but_not_two_hundred_times_in_one_post() {
+    let h = Harness::start().await;
+    let messages: Vec<_> = (0..200)
+        .map(|i| {
+            wa_message(
+                "393339990003",
+                &format!("wamid.u{i}"),
+                1_800_000_000 + i,
+                serde_json::json!({"type": "text", "text": {"body": "DISATTIVA ISCRIZIONE"}}),
+            )
+        })
+        .collect();
+    assert_eq!(h.post_signed(&wa_batch("madone", messages)).await, 200);
+    let mut steps = 0;
+    for _ in 0..300 {
+        steps = counter(&h, "sportello_steps_total").await;
+        let dropped = counter(&h, "sportello_inbound_rate_limited_total").await;
+        if steps + dropped >= 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let dropped = counter(&h, "sportello_inbound_rate_limited_total").await;
+    // The ordinary burst (10), then leaving's own (3): the rest acknowledged and dropped.
+    assert!(steps <= 13, "{steps} steps for one number's 200 unsubscribes");
+    assert!(dropped >= 187, "{dropped} dropped");
+    h.stop().await;
 }
 
 #[tokio::test]

@@ -23,6 +23,11 @@ pub const BURST: u32 = 10;
 /// Buckets tracked at most; past this, unknown citizens are not limited (fail open: a
 /// flood of distinct numbers is the provider's problem to rate, not a reason to refuse).
 pub const MAX_TRACKED: usize = 200_000;
+/// Over the limit, leaving still goes through, but at this pace: a citizen must always be
+/// able to leave, not to make the bot answer 200 CANCELLAMI in one webhook.
+pub const LEAVING_PER_MINUTE: u32 = 2;
+/// Leaving messages over the limit that go through at once.
+pub const LEAVING_BURST: u32 = 3;
 /// Prune idle buckets every this many checks.
 const PRUNE_EVERY: u64 = 4096;
 
@@ -39,6 +44,8 @@ pub struct RateLimiter {
     // A plain mutex: each check is a hash lookup and a few float operations, far shorter
     // than any await in the pipeline, so contention costs less than a sharded map would.
     buckets: Mutex<HashMap<CitizenKey, Bucket>>,
+    /// The pace of leaving messages once over the limit (`LEAVING_*`), kept apart.
+    leaving: Mutex<HashMap<CitizenKey, Bucket>>,
     checks: AtomicU64,
     /// Messages acknowledged and dropped for being over the limit.
     pub dropped: AtomicU64,
@@ -57,6 +64,7 @@ impl RateLimiter {
             per_second: f64::from(per_minute.max(1)) / 60.0,
             burst: f64::from(burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
+            leaving: Mutex::new(HashMap::new()),
             checks: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
         }
@@ -78,6 +86,32 @@ impl RateLimiter {
         });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether a leaving message of `key`, over the ordinary limit, still goes through: a
+    /// few at once, then [`LEAVING_PER_MINUTE`].
+    pub fn allow_leaving(&self, key: &CitizenKey, now: Instant) -> bool {
+        let (rate, burst) = (f64::from(LEAVING_PER_MINUTE) / 60.0, f64::from(LEAVING_BURST));
+        let mut leaving = self.leaving.lock().unwrap_or_else(|e| e.into_inner());
+        if leaving.len() >= MAX_TRACKED {
+            leaving.retain(|_, b| now.saturating_duration_since(b.last).as_secs_f64() * rate < burst);
+            if leaving.len() >= MAX_TRACKED && !leaving.contains_key(key) {
+                return true;
+            }
+        }
+        let bucket = leaving.entry(key.clone()).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
         bucket.last = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;

@@ -246,7 +246,10 @@ pub fn app(server: Server) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_WEBHOOK_BYTES))
         // The handlers' own extractor limit (axum's default is 2 MB) raised to the same 3 MiB.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
-        .layer(axum::middleware::map_response_with_state(server.clone(), shed::count_too_large))
+        .layer(axum::middleware::map_response_with_state(
+            server.clone(),
+            shed::count_too_large,
+        ))
         // Outside the body limit: a shed request's body is never read.
         .layer(axum::middleware::from_fn_with_state(server.clone(), shed::shed));
     let timeout = Duration::from_millis(server.request_timeout.load(std::sync::atomic::Ordering::Relaxed));

@@ -89,8 +89,10 @@ impl Server {
             .into_iter()
             .map(|(comune, message)| {
                 let key = CitizenKey::new(&comune, message.channel.as_str(), &message.from);
+                // Leaving always goes through the limit, at its own pace (a few at once).
                 let limited = !self.limits.allow(&key, clock)
-                    && !super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body);
+                    && !(super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body)
+                        && self.limits.allow_leaving(&key, clock));
                 (comune, message, key, limited)
             })
             .collect();

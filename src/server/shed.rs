@@ -44,7 +44,12 @@ pub async fn count_too_large(State(s): State<Server>, response: Response) -> Res
         let last = LOGGED.load(std::sync::atomic::Ordering::Relaxed);
         if now.saturating_sub(last) >= 60
             && LOGGED
-                .compare_exchange(last, now, std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed)
+                .compare_exchange(
+                    last,
+                    now,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
                 .is_ok()
         {
             tracing::warn!(
