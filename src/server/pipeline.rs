@@ -90,9 +90,10 @@ impl Server {
             .map(|(comune, message)| {
                 let key = CitizenKey::new(&comune, message.channel.as_str(), &message.from);
                 // Leaving always goes through the limit, at its own pace (a few at once).
-                let limited = !self.limits.allow(&key, clock)
-                    && !(super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body)
+                let allowed = self.limits.allow(&key, clock)
+                    || (super::limits::is_unsubscribe(&self.engine.flows, &comune, &message.body)
                         && self.limits.allow_leaving(&key, clock));
+                let limited = !allowed;
                 (comune, message, key, limited)
             })
             .collect();
