@@ -504,6 +504,23 @@ async fn leaving_passes_the_limit_but_not_two_hundred_times_in_one_post() {
     h.stop().await;
 }
 
+/// Issue 17: `/admin/broadcast` parsed its body before checking access, so a 422 told
+/// anyone its schema. Access is checked first now, whatever the body.
+#[tokio::test]
+async fn the_admin_endpoint_checks_access_before_reading_the_body() {
+    let s = bare(Duration::from_secs(30)).await;
+    for body in [&b"{}"[..], b"not json at all", br#"{"action":"create"}"#] {
+        let code = s
+            .post("/admin/broadcast", Some("application/json"), &[], body.to_vec())
+            .await;
+        assert!(
+            matches!(code, 401 | 403 | 404),
+            "{code} for {:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
 #[tokio::test]
 async fn unknown_routes_404_and_wrong_methods_405() {
     use reqwest::Method;

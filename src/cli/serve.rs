@@ -34,7 +34,12 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = config(&args.paths)?;
     if let Some(bind) = args.bind {
-        config.public_url = format!("http://{bind}");
+        // The public address follows --bind only when it was the default one derived from
+        // the old bind: a configured https:// public_url is kept (cookies stay Secure, links
+        // stay https).
+        if config.public_url == format!("http://{}", config.bind) {
+            config.public_url = format!("http://{bind}");
+        }
         config.bind = bind;
     }
     let (flows, locales) = load_flows(&args.paths)?;
