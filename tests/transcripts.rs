@@ -8,7 +8,8 @@
 //! > text                     the citizen writes `text`
 //! > [button:yes]             the citizen taps a button with that id
 //! > [image] / [reaction] …   a non-text message (image, audio, video, sticker, document,
-//!                            location, contacts, reaction, unsupported)
+//!                            location, contacts, reaction, unsupported; event: a
+//!                            service event such as WhatsApp's system or request_welcome)
 //! < key, key                 the Fluent ids of the replies to the last message, in order
 //! < -                        no reply at all
 //! status subscribed          the stored status (`none`: no record is kept)
@@ -40,6 +41,7 @@ fn body(line: &str) -> Body {
             id: b["button:".len()..].to_string(),
         },
         Some("reaction") => Body::Reaction,
+        Some("event") => Body::Event,
         Some("location") => Body::Location,
         Some("contacts") => Body::Contacts,
         Some("unsupported") => Body::Unsupported,

@@ -119,6 +119,7 @@ pub(super) fn text_of(inbound: &Inbound) -> String {
         Body::Location => "[location]".into(),
         Body::Contacts => "[contacts]".into(),
         Body::Reaction => "[reaction]".into(),
+        Body::Event => "[event]".into(),
         Body::Unsupported => "[unsupported]".into(),
     }
 }

@@ -30,6 +30,10 @@ pub enum Body {
     Contacts,
     /// A reaction to one of our messages: never answered.
     Reaction,
+    /// A service event the citizen did not write (WhatsApp `system` on a number change,
+    /// `request_welcome` when a chat is opened, a text with no body): never answered,
+    /// never "we cannot read photos".
+    Event,
     Unsupported,
 }
 

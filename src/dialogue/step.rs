@@ -112,7 +112,7 @@ fn interpret<'a>(flow: &Flow, body: &'a Body) -> (Input<'a>, Option<Understandin
             };
             return (input, None);
         }
-        Body::Reaction => return (Input::Ignore, None),
+        Body::Reaction | Body::Event => return (Input::Ignore, None),
         Body::Media { .. } | Body::Location | Body::Contacts | Body::Unsupported => return (Input::NonText, None),
     };
     let u = flow.understand(text);

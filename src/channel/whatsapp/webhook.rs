@@ -140,8 +140,9 @@ fn body(m: &Value) -> Body {
     };
     match kind {
         "text" => match str_at(m, "/text/body") {
-            Some(text) => Body::Text { text: text.to_string() },
-            None => Body::Unsupported,
+            Some(text) if !text.trim().is_empty() => Body::Text { text: text.to_string() },
+            // A text with no words: nothing to answer.
+            _ => Body::Event,
         },
         "interactive" => match str_at(m, "/interactive/type") {
             Some("button_reply") => button(str_at(m, "/interactive/button_reply/id")),
@@ -156,7 +157,9 @@ fn body(m: &Value) -> Body {
         "location" => Body::Location,
         "contacts" => Body::Contacts,
         "reaction" => Body::Reaction,
-        // unsupported, system, order, request_welcome, edits, revokes, …
+        // Written by WhatsApp, not the citizen: a number change, a chat opened.
+        "system" | "request_welcome" => Body::Event,
+        // unsupported, order, edits, revokes, …
         _ => Body::Unsupported,
     }
 }
@@ -408,6 +411,15 @@ mod tests {
                         {"from":"1","id":"e","timestamp":"3","type":"button","button":{"text":"no payload"}}],
             "statuses":[{"id":"s","status":"deleted"},{"status":"read"},{"id":"p","status":"played","timestamp":"9"}],
             "errors":[{}]}}]}]}"#;
+        let service = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{
+            "messages":[{"from":"1","id":"s1","timestamp":"1","type":"system","system":{"body":"User changed number"}},
+                        {"from":"1","id":"s2","timestamp":"2","type":"request_welcome"},
+                        {"from":"1","id":"s3","timestamp":"3","type":"text","text":{"body":"   "}}]}}]}]}"#;
+        for e in ok(service) {
+            if let WaEvent::Message(m) = e {
+                assert_eq!(m.body, Body::Event, "{}", m.id);
+            }
+        }
         let events = ok(odd);
         let bodies: Vec<(String, i64, Body)> = events
             .iter()
@@ -423,7 +435,8 @@ mod tests {
             bodies,
             [
                 ("b".into(), 0, Body::Unsupported),
-                ("c".into(), 1, Body::Unsupported),
+                // A text without a body is not something to answer.
+                ("c".into(), 1, Body::Event),
                 ("d".into(), 2, Body::Unsupported),
                 ("e".into(), 3, Body::Unsupported),
                 ("a".into(), 7, Body::Unsupported),
