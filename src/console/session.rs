@@ -63,16 +63,54 @@ pub fn session_cookie(token: &str, secure: bool) -> String {
 /// open login tabs both work.
 pub fn login_token(headers: &HeaderMap, secure: bool) -> Result<(String, String), ConsoleError> {
     let token = match cookie(headers, LOGIN_COOKIE) {
-        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t,
-        _ => new_token()?,
+        Some(t) if issued(&t) => t,
+        _ => issue_login_token()?,
     };
     let set = set_cookie(LOGIN_COOKIE, &token, LOGIN_LIFETIME_SECS, secure);
     Ok((token, set))
 }
 
-/// Whether the login form's hidden token matches its cookie.
+/// Whether the login form's hidden token matches its cookie, and this server issued it: a
+/// client cannot choose both halves of the double submit itself.
 pub fn login_token_ok(headers: &HeaderMap, given: &str) -> bool {
-    cookie(headers, LOGIN_COOKIE).is_some_and(|c| crate::secret::matches(c.as_bytes(), given.as_bytes()))
+    cookie(headers, LOGIN_COOKIE).is_some_and(|c| issued(&c) && crate::secret::matches(c.as_bytes(), given.as_bytes()))
+}
+
+/// The key login tokens are signed with: random, made once per process (a form left open
+/// across a restart is simply served a new token).
+fn login_key() -> &'static [u8; 32] {
+    static KEY: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        random_bytes::<32>().unwrap_or_else(|_| Sha256::digest(format!("{:?}", std::time::Instant::now())).into())
+    })
+}
+
+/// The first 16 bytes of HMAC-SHA256(key, nonce).
+fn login_mac(nonce: &[u8]) -> [u8; 16] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(login_key()).expect("HMAC takes any key length");
+    mac.update(nonce);
+    let full = mac.finalize().into_bytes();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+/// A login token: 16 random bytes and their MAC, 64 hexadecimal digits.
+fn issue_login_token() -> Result<String, ConsoleError> {
+    let nonce = random_bytes::<16>()?;
+    Ok(format!("{}{}", hex(&nonce), hex(&login_mac(&nonce))))
+}
+
+/// Whether `token` is one this process issued.
+fn issued(token: &str) -> bool {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return false;
+    }
+    let bytes: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&token[2 * i..2 * i + 2], 16).unwrap_or(0))
+        .collect();
+    crate::secret::matches(&login_mac(&bytes[..16]), &bytes[16..])
 }
 
 /// Whether cookies for `public_url` must be `Secure`.
@@ -167,6 +205,17 @@ impl FromRequestParts<Server> for Staff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_tokens_are_issued_by_the_server_only() {
+        let t = issue_login_token().unwrap();
+        assert!(issued(&t));
+        assert!(!issued(&"a".repeat(64)), "any 64 hex digits were accepted");
+        let mut forged = t.clone().into_bytes();
+        forged[63] = if forged[63] == b'0' { b'1' } else { b'0' };
+        assert!(!issued(std::str::from_utf8(&forged).unwrap()));
+        assert!(!issued("short"));
+    }
 
     #[test]
     fn cookies_are_found_among_others() {
