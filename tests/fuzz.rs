@@ -401,3 +401,100 @@ fn one_shot_line() -> impl Strategy<Value = String> {
     ];
     vec(part, 0..8).prop_map(|parts| parts.join(" - "))
 }
+
+/// The router of a server on an in-memory store, with one runtime for every case (the
+/// simulator and login forms are driven through it without a socket).
+fn forms_app() -> &'static (tokio::runtime::Runtime, axum::Router) {
+    static APP: OnceLock<(tokio::runtime::Runtime, axum::Router)> = OnceLock::new();
+    APP.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let store: std::sync::Arc<dyn sportello::storage::Store> =
+            std::sync::Arc::new(sportello::storage::MemoryStore::new());
+        let server = sportello::server::Server::new(
+            crate::util::engine(store),
+            sportello::config::Config::default(),
+            sportello::config::Secrets::from_vars(Vec::new()),
+        );
+        let app = rt.block_on(async { sportello::server::app(server) });
+        (rt, app)
+    })
+}
+
+/// The status of `method path` with `body` from address `peer`.
+fn form_status(path: &str, content_type: &str, cookie: Option<String>, body: Vec<u8>, peer: [u8; 4]) -> u16 {
+    use tower::ServiceExt;
+    let (rt, app) = forms_app();
+    let mut req = axum::http::Request::post(path).header("content-type", content_type);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let mut req = req.body(axum::body::Body::from(body)).unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((peer, 40_000))));
+    rt.block_on(app.clone().oneshot(req)).unwrap().status().as_u16()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Issue 17: the simulator's form answers anything with a 2xx or a 4xx, never a 5xx.
+    #[test]
+    fn simulator_form_never_fails(
+        v in json(),
+        comune in "(brusson|isili|madone|assemini|isola-delle-femmine|[a-z]{0,8})",
+        session in "[ -~]{0,70}",
+        text in any::<String>(),
+        button in proptest::option::of("[ -~]{0,20}"),
+        peer in any::<[u8; 4]>(),
+    ) {
+        let raw = form_status("/try/api/message", "application/json", None, serde_json::to_vec(&v).unwrap(), peer);
+        prop_assert!(raw < 500, "{raw} for {v}");
+        let mut m = serde_json::json!({"comune": comune, "session": session, "text": text});
+        if let Some(b) = button {
+            m["button"] = Value::String(b);
+        }
+        let shaped = form_status("/try/api/message", "application/json", None, serde_json::to_vec(&m).unwrap(), peer);
+        prop_assert!(shaped < 500, "{shaped} for {m}");
+    }
+
+    /// Issue 17: the login form answers anything with a 4xx or a redirect, never a 5xx,
+    /// forged tokens included.
+    #[test]
+    fn login_form_never_fails(
+        pairs in vec(("[a-z]{0,8}", any::<String>()), 0..6),
+        token in "[0-9a-f]{64}|[ -~]{0,70}",
+        bytes in vec(any::<u8>(), 0..512),
+        peer in any::<[u8; 4]>(),
+    ) {
+        let mut form: Vec<(String, String)> = pairs;
+        form.push(("csrf".into(), token.clone()));
+        let body = serde_urlencoded_pairs(&form);
+        let cookie = Some(format!("sportello_login={token}"));
+        let status = form_status("/staff/login", "application/x-www-form-urlencoded", cookie, body, peer);
+        prop_assert!(status < 500 && status != 303, "{status} for a forged token");
+        let raw = form_status("/staff/login", "application/x-www-form-urlencoded", None, bytes, peer);
+        prop_assert!(raw < 500, "{raw}");
+    }
+}
+
+/// `application/x-www-form-urlencoded` without another crate: every byte but
+/// unreserved ones percent-encoded.
+fn serde_urlencoded_pairs(pairs: &[(String, String)]) -> Vec<u8> {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+        .into_bytes()
+}
