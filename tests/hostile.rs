@@ -78,6 +78,11 @@ impl Bare {
         req.send().await.unwrap().status().as_u16()
     }
 
+    async fn metrics(&self) -> String {
+        let r = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap();
+        r.text().await.unwrap()
+    }
+
     async fn post_whatsapp(&self, body: Vec<u8>) -> u16 {
         let sig = sign(SECRET.as_bytes(), &body);
         self.post(
@@ -128,15 +133,7 @@ async fn oversized_bodies_get_413() {
     let mut big = br#"{"object":"whatsapp_business_account","entry":[]}"#.to_vec();
     big.extend(std::iter::repeat_n(b' ', 5 * 512 * 1024));
     assert_eq!(s.post_whatsapp(big).await, 200);
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     assert!(metrics.contains("sportello_webhooks_too_large_total 1\n"), "{metrics}");
     let tg: &[(&str, &str)] = &[
         ("content-type", "application/json"),
@@ -408,15 +405,7 @@ async fn silent_slow_and_surplus_connections_are_closed_and_webhooks_still_answe
         "an idle keep-alive connection stayed open"
     );
     // Counted, and the server still serves.
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     let value = |name: &str| -> u64 {
         metrics
             .lines()

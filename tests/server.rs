@@ -705,17 +705,12 @@ async fn the_simulator_and_the_subscribe_page() {
         page.contains("<html lang=\"fr\">") && page.contains("Essayez"),
         "{page}"
     );
-    let r: Value = h
-        .http
-        .post(format!("{}/try/api/message", h.base))
-        .json(&json!({"comune": "brusson", "session": "s1", "text": "MI ISCRIVO"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["replies"][0]["key"], "brusson-subscribed");
+    let subscribe = || async {
+        let r = h.http.post(format!("{}/try/api/message", h.base));
+        let r = r.json(&json!({"comune": "brusson", "session": "s1", "text": "MI ISCRIVO"}));
+        r.send().await.unwrap().json::<Value>().await.unwrap()
+    };
+    assert_eq!(subscribe().await["replies"][0]["key"], "brusson-subscribed");
     // The simulator's citizens live in its sandbox, never in the store (issue 17)...
     assert!(h
         .store
@@ -723,17 +718,7 @@ async fn the_simulator_and_the_subscribe_page() {
         .unwrap()
         .is_none());
     // ...and the sandbox remembers them: the same session is already subscribed.
-    let again: Value = h
-        .http
-        .post(format!("{}/try/api/message", h.base))
-        .json(&json!({"comune": "brusson", "session": "s1", "text": "MI ISCRIVO"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(again["replies"][0]["key"], "already-subscribed");
+    assert_eq!(subscribe().await["replies"][0]["key"], "already-subscribed");
     let bad = h
         .http
         .post(format!("{}/try/api/message", h.base))

@@ -37,6 +37,21 @@ struct Bucket {
     last: Instant,
 }
 
+impl Bucket {
+    /// Refills at `per_second` up to `burst`, then takes a token if there is one.
+    fn take(&mut self, per_second: f64, burst: f64, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * per_second).min(burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Token buckets, one per citizen. Cheap to share behind the server's `Arc`.
 pub struct RateLimiter {
     per_second: f64,
@@ -84,15 +99,7 @@ impl RateLimiter {
             tokens: self.burst,
             last: now,
         });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        bucket.take(self.per_second, self.burst, now)
     }
 
     /// Whether a leaving message of `key`, over the ordinary limit, still goes through: a
@@ -110,15 +117,7 @@ impl RateLimiter {
             tokens: burst,
             last: now,
         });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        bucket.take(rate, burst, now)
     }
 
     /// Removes buckets that have refilled: a full bucket behaves exactly like no bucket.
