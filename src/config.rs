@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -103,6 +104,27 @@ struct RawPaths {
     locales: Option<PathBuf>,
 }
 
+/// Limits of the server's accept loop (`[server]`; `server/listen.rs` applies them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen {
+    /// A request head must arrive within this; an idle connection is closed after it.
+    pub header_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Connections open at once from one address.
+    pub per_address: usize,
+}
+
+impl Default for Listen {
+    fn default() -> Listen {
+        Listen {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            per_address: 256,
+        }
+    }
+}
+
 /// A comune's channels, as configured (secrets are not here: see [`Secrets`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ComuneChannels {
@@ -171,7 +193,7 @@ pub struct Config {
     /// Where citizens reach this server (links on the subscribe page).
     pub public_url: String,
     /// The accept loop's limits (`[server]`: header timeout, connection caps).
-    pub listen: crate::server::listen::Listen,
+    pub listen: Listen,
     pub graph_url: String,
     pub telegram_url: String,
     pub comuni: BTreeMap<String, ComuneChannels>,
@@ -284,10 +306,10 @@ impl Config {
             }
         };
         let public_url = raw.server.public_url.unwrap_or_else(|| format!("http://{bind}"));
-        let d = crate::server::listen::Listen::default();
+        let d = Listen::default();
         let header_timeout = match raw.server.header_timeout_seconds {
             None => d.header_timeout,
-            Some(n @ 1..=300) => std::time::Duration::from_secs(n),
+            Some(n @ 1..=300) => Duration::from_secs(n),
             Some(n) => {
                 return Err(invalid(
                     "header_timeout_seconds",
@@ -317,7 +339,7 @@ impl Config {
                 ))
             }
         };
-        let listen = crate::server::listen::Listen {
+        let listen = Listen {
             header_timeout,
             max_connections,
             per_address,

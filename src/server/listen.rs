@@ -25,26 +25,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceExt;
 
-/// Limits of the accept loop (`[server]` in the configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Listen {
-    /// A request head must arrive within this; an idle connection is closed after it.
-    pub header_timeout: Duration,
-    /// Connections open at once.
-    pub max_connections: usize,
-    /// Connections open at once from one address.
-    pub per_address: usize,
-}
-
-impl Default for Listen {
-    fn default() -> Listen {
-        Listen {
-            header_timeout: Duration::from_secs(10),
-            max_connections: 4096,
-            per_address: 256,
-        }
-    }
-}
+pub use crate::config::Listen;
 
 /// Counters of the accept loop, read by `/metrics`. Process-wide: the loop runs before the
 /// server state exists (a standby answers while it waits for the lock) and both phases
