@@ -5,7 +5,9 @@
 //! caller passes `now`), so every transcript is reproducible in a test.
 
 mod desk;
+mod input;
 pub mod live;
+mod membership;
 pub mod queue;
 mod register;
 mod reply;

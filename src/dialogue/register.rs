@@ -7,9 +7,10 @@
 use jiff::civil::Date;
 use jiff::Timestamp;
 
+use super::membership::complete_subscription;
 use super::reply::{Inbound, Reply};
 use super::state::{Ask, Citizen, Consent, Goal, State};
-use super::step::{complete_subscription, Event, Outcome};
+use super::step::{Event, Outcome};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Field, Flow, RegistrationWhen};
 use crate::text::intent::NameProblem;
@@ -159,11 +160,7 @@ fn advance(flow: &Flow, faq: Option<&Faq>, c: &mut Citizen, inbound: &Inbound, n
                 out.events.push(Event::ConsentGiven(g.clone()));
                 c.consents.push(g);
             }
-            c.state = if c.unsubscribed_at.is_some() {
-                State::Unsubscribed
-            } else {
-                State::New
-            };
+            c.state = c.at_rest();
             out.replies.push(Reply::new(flow.message("registered")));
             out.replies.push(
                 Reply::new(flow.message("offer-subscribe")).button(Action::Subscribe.as_str(), "button-subscribe"),
@@ -279,11 +276,7 @@ pub(super) fn answer(
                 let draft = std::mem::take(draft);
                 c.fields.extend(draft);
             }
-            c.state = if c.unsubscribed_at.is_some() {
-                State::Unsubscribed
-            } else {
-                State::New
-            };
+            c.state = c.at_rest();
         }
         (Ask::Consent(_) | Ask::AcceptPrivacy, Answer::Text(_)) => {
             out.replies.push(Reply::new("please-answer-yes-no"));

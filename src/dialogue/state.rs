@@ -161,6 +161,16 @@ impl Citizen {
         }
     }
 
+    /// The state outside a registration: unsubscribed (retained) if the citizen left before,
+    /// else new. Where a registration ends without a subscription.
+    pub fn at_rest(&self) -> State {
+        if self.unsubscribed_at.is_some() {
+            State::Unsubscribed
+        } else {
+            State::New
+        }
+    }
+
     /// Whether the record holds registration data.
     pub fn is_registered(&self) -> bool {
         !self.fields.is_empty()

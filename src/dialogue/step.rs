@@ -8,13 +8,15 @@
 use jiff::Timestamp;
 
 use super::desk::{answered_by_faq, deadline, faq_reply, moderated, question, text_of};
+use super::input::{interpret, language_of, Input};
+use super::membership::{confirm_leave, is_subscribed, subscribe, unsubscribe};
 use super::register;
 use super::reply::{Body, Inbound, Reply};
 use super::state::{Citizen, Confirm, Consent, Goal, State};
 use crate::faq::Faq;
-use crate::flow::{Action, ConsentMode, Flow, Mode, OnUnsubscribe, RegistrationWhen};
+use crate::flow::{Action, Flow, Mode, OnUnsubscribe, RegistrationWhen};
 use crate::moderation::{Policy, Rule, Span, Verdict};
-use crate::text::{Confidence, Match, Polarity, Position, Understanding};
+use crate::text::{Match, Position, Understanding};
 
 /// How long the "this number does not answer" notice stays quiet after being sent.
 const NOTICE_QUIET_SECONDS: i64 = 24 * 3600;
@@ -66,142 +68,6 @@ pub struct Outcome {
     pub events: Vec<Event>,
     /// The language the replies are to be rendered in.
     pub language: String,
-}
-
-/// The input as the engine understands it.
-enum Input<'a> {
-    /// Act: the comune's keyword (or a clear paraphrase of a harmless command), or a button.
-    Action(Action, Option<Match<Action>>),
-    /// Subscribe and unsubscribe both meant: ask which.
-    Ambiguous,
-    /// Leaving asked in the citizen's own words, or asked about (`asked`): confirm with
-    /// buttons.
-    Leave {
-        asked: bool,
-    },
-    /// Leaving refused ("non voglio cancellarmi").
-    Stay,
-    /// Joining in the citizen's own words, or asked about: offer the button.
-    Join,
-    /// Joining refused ("non voglio iscrivermi"): never consent.
-    Refuse,
-    /// Thanks or a closing, and nothing else.
-    Thanks,
-    /// A question about the bot.
-    AboutBot,
-    Text(&'a str),
-    /// A tap on one of the FAQ entries offered for a near tie.
-    FaqPick(&'a str),
-    NonText,
-    Ignore,
-}
-
-/// What the message means, from the understanding step (`text::intent`); the engine
-/// decides what to do with it below.
-fn interpret<'a>(flow: &Flow, body: &'a Body) -> (Input<'a>, Option<Understanding>) {
-    let text = match body {
-        Body::Text { text } => text,
-        Body::Button { id } => {
-            let input = match id.split_once(':') {
-                // "language:fr" buttons switch language; other ids are action names.
-                Some(("language", _)) => Input::Action(Action::Language, None),
-                Some(("faq", entry)) => Input::FaqPick(entry),
-                _ => Action::from_name(id)
-                    .map(|a| Input::Action(a, None))
-                    .unwrap_or(Input::NonText),
-            };
-            return (input, None);
-        }
-        Body::Reaction | Body::Event => return (Input::Ignore, None),
-        Body::Media { .. } | Body::Location | Body::Contacts | Body::Unsupported => return (Input::NonText, None),
-    };
-    let u = flow.understand(text);
-    if u.ambiguous.is_some() {
-        return (Input::Ambiguous, Some(u));
-    }
-    let Some(sense) = u.sense.clone() else {
-        return (Input::Text(text), Some(u));
-    };
-    let keyword = sense.confidence == Confidence::Keyword;
-    let whole = sense.found.position == Position::Whole;
-    let m = Some(sense.found.clone());
-    let input = match (sense.intent, sense.polarity) {
-        // Only the comune's own keyword, clearly meant, unsubscribes at once; leaving in
-        // other words is confirmed first, and a negated leaving never acts.
-        (Action::Unsubscribe, Polarity::Negated) => Input::Stay,
-        (Action::Unsubscribe, Polarity::Affirmed) if keyword => Input::Action(Action::Unsubscribe, m),
-        (Action::Unsubscribe, p) => Input::Leave {
-            asked: p == Polarity::Uncertain,
-        },
-        // Only the keyword is the comune's consent; other words are offered the button.
-        (Action::Subscribe, Polarity::Negated) => Input::Refuse,
-        (Action::Subscribe, Polarity::Affirmed) if keyword => Input::Action(Action::Subscribe, m),
-        // At a desk, "vorrei ricevere informazioni sulla TARI" is a question.
-        (Action::Subscribe, _) if !sense.explicit && flow.mode == Mode::Desk => Input::Text(text),
-        (Action::Subscribe, _) => Input::Join,
-        (_, Polarity::Negated) => Input::Text(text),
-        (Action::Operator, _) => Input::Action(Action::Operator, m),
-        (Action::AboutBot, _) => Input::AboutBot,
-        // "come aggiorno i miei dati?" is a question, not the `I MIEI DATI` command: a
-        // keyword counts as the whole message, a paraphrase where it is.
-        (Action::Language | Action::Privacy | Action::MyData, _) if whole || !keyword => Input::Action(sense.intent, m),
-        (Action::Yes, Polarity::Uncertain) => Input::Text(text),
-        (Action::Yes | Action::No, _) => Input::Action(sense.intent, m),
-        (Action::Greeting, _) => Input::Action(Action::Greeting, m),
-        (Action::Thanks, _) if u.social == Some(Action::Thanks) => Input::Thanks,
-        _ => Input::Text(text),
-    };
-    (input, Some(u))
-}
-
-/// The language a matched keyword, paraphrase or tapped button asks for, if any; or the
-/// language a first message is written in.
-fn language_of(
-    flow: &Flow,
-    body: &Body,
-    input: &Input,
-    u: Option<&Understanding>,
-    citizen: &Citizen,
-) -> Option<String> {
-    if let (Body::Button { id }, Input::Action(Action::Language, _)) = (body, input) {
-        return id
-            .split_once(':')
-            .map(|(_, l)| l.to_string())
-            .filter(|l| flow.offers(l));
-    }
-    let chosen = match input {
-        Input::Action(action, Some(m))
-            if flow.offers(&m.lang) && citizen.language.as_deref() != Some(m.lang.as_str()) =>
-        {
-            let paraphrase = u
-                .and_then(|u| u.sense.as_ref())
-                .is_some_and(|s| s.confidence == Confidence::Paraphrase);
-            match action {
-                Action::Language if m.position == Position::Whole || paraphrase => Some(m.lang.clone()),
-                // Writing the subscribe or unsubscribe keyword in a language is choosing it.
-                Action::Subscribe | Action::Unsubscribe => Some(m.lang.clone()),
-                Action::Privacy | Action::MyData | Action::Operator if citizen.language.is_none() => {
-                    Some(m.lang.clone())
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    // Leaving or joining in a language's own words is choosing it, as its keyword is.
-    let leaving_or_joining = matches!(input, Input::Leave { .. } | Input::Stay | Input::Join | Input::Refuse);
-    let said_in = u
-        .and_then(|u| u.sense.as_ref())
-        .filter(|s| leaving_or_joining && s.confidence == Confidence::Paraphrase)
-        .map(|s| s.found.lang.clone())
-        // "stop" is every language's: only words that tell the language choose it.
-        .filter(|l| u.and_then(|u| u.lang.as_deref()) == Some(l.as_str()))
-        .filter(|l| flow.offers(l) && citizen.language.as_deref() != Some(l.as_str()));
-    // A citizen who has not chosen is answered in the language they write in.
-    chosen.or(said_in).or_else(|| {
-        let lang = u?.lang.clone()?;
-        (citizen.language.is_none() && flow.offers(&lang) && lang != flow.default_language()).then_some(lang)
-    })
 }
 
 /// One step of the dialogue without moderation. `prior` is the stored record (`None` for a
@@ -268,36 +134,23 @@ fn dispatch(
     let registering = matches!(c.state, State::Registering { .. });
     // The answer to "do you really want to leave?": yes leaves, no keeps; anything else is
     // read as a new message.
-    let input = match (c.confirming.take(), input) {
-        (Some(Confirm::Leave), Input::Action(Action::Yes, _)) => Input::Action(Action::Unsubscribe, None),
-        (Some(Confirm::Leave), Input::Action(Action::No, _) | Input::Stay) => {
+    let input = match (c.confirming.take(), input, &inbound.body) {
+        (Some(Confirm::Leave), Input::Action(Action::Yes, _), _) => Input::Action(Action::Unsubscribe, None),
+        (Some(Confirm::Leave), Input::Action(Action::No, _) | Input::Stay, _) => {
             out.replies.push(Reply::new("leave-kept"));
             return true;
         }
-        (_, input) => input,
+        // At a desk, someone not subscribed asking how to leave is asking a question.
+        (_, Input::Leave { asked: true }, Body::Text { text }) if flow.mode == Mode::Desk && !is_subscribed(c) => {
+            Input::Text(text)
+        }
+        (_, input, _) => input,
     };
     match input {
         Input::Ignore => return prior_exists(c),
         Input::Action(Action::Unsubscribe, _) => return unsubscribe(flow, c, now, inbound, out),
         // Someone trying to leave is always answered, even while an operator holds the
         // conversation or the number is blocked.
-        // At a desk, someone not subscribed asking how to leave is asking a question.
-        Input::Leave { asked: true } if flow.mode == Mode::Desk && !is_subscribed(c) => {
-            let Body::Text { text } = &inbound.body else {
-                return true;
-            };
-            return dispatch(
-                flow,
-                policy,
-                faq,
-                c,
-                Input::Text(text),
-                understanding,
-                inbound,
-                now,
-                out,
-            );
-        }
         Input::Leave { .. } => return confirm_leave(flow, c, out),
         // The comune's commands work in every state: in a registration step (which is asked
         // again after), while an operator holds the conversation, and when blocked (the
@@ -359,11 +212,7 @@ fn dispatch(
                     ..
                 }
             ) {
-                c.state = if c.unsubscribed_at.is_some() {
-                    State::Unsubscribed
-                } else {
-                    State::New
-                };
+                c.state = c.at_rest();
             } else {
                 register::reask(flow, c, out);
             }
@@ -420,11 +269,6 @@ fn dispatch(
         (Input::Action(Action::Yes | Action::No, _), _) if social == Some(Action::Thanks) => Input::Thanks,
         (Input::Action(Action::Yes | Action::No, _), Body::Text { text }) => Input::Text(text),
         (Input::Action(Action::Yes | Action::No, _), _) => Input::NonText,
-        (Input::Stay | Input::Refuse | Input::Join | Input::Thanks | Input::AboutBot, Body::Text { text })
-            if flow.mode != Mode::Desk =>
-        {
-            Input::Text(text)
-        }
         (Input::Stay | Input::Refuse | Input::Join, Body::Text { text }) => Input::Text(text),
         (input, _) => input,
     };
@@ -518,35 +362,6 @@ fn handoff(flow: &Flow, inbound: &Inbound, now: Timestamp, out: &mut Outcome) {
     });
 }
 
-/// Whether unsubscribing would end a subscription (or a registration for one).
-fn is_subscribed(c: &Citizen) -> bool {
-    matches!(c.state, State::Subscribed)
-        || matches!(
-            c.state,
-            State::Registering {
-                goal: Goal::Subscribe,
-                ..
-            }
-        )
-        || (matches!(c.state, State::Blocked { .. }) && c.subscribed_at.is_some() && c.unsubscribed_at.is_none())
-}
-
-/// Leaving asked in the citizen's own words: a subscriber is asked to confirm with buttons
-/// (the message also names the keyword); anyone else is told they are not subscribed.
-fn confirm_leave(flow: &Flow, c: &mut Citizen, out: &mut Outcome) -> bool {
-    if !is_subscribed(c) {
-        out.replies.push(Reply::new(flow.message("not-subscribed")));
-        return prior_exists(c);
-    }
-    c.confirming = Some(Confirm::Leave);
-    out.replies.push(
-        Reply::new("leave-confirm")
-            .button(Action::Unsubscribe.as_str(), "button-leave-confirm")
-            .button(Action::No.as_str(), "button-leave-keep"),
-    );
-    true
-}
-
 /// A subscriber who consented to an older privacy notice is shown the new one, once, the
 /// next time they write (unless they are leaving); the ledger records that they saw it.
 fn notice_update(flow: &Flow, c: &mut Citizen, input: &Input, inbound: &Inbound, out: &mut Outcome) {
@@ -574,7 +389,7 @@ fn notice_update(flow: &Flow, c: &mut Citizen, input: &Input, inbound: &Inbound,
 }
 
 /// A reaction from an unknown citizen leaves no record behind.
-fn prior_exists(c: &Citizen) -> bool {
+pub(super) fn prior_exists(c: &Citizen) -> bool {
     c.first_seen != c.last_inbound
         || !matches!(c.state, State::New)
         || c.last_notice.is_some()
@@ -593,129 +408,6 @@ fn needs_first_contact(flow: &Flow, c: &Citizen) -> bool {
         .as_ref()
         .is_some_and(|r| r.when == RegistrationWhen::FirstContact)
         && !c.is_registered()
-}
-
-fn subscribe(
-    flow: &Flow,
-    faq: Option<&Faq>,
-    c: &mut Citizen,
-    m: Option<Match<Action>>,
-    inbound: &Inbound,
-    now: Timestamp,
-    out: &mut Outcome,
-) {
-    if c.state == State::Subscribed {
-        out.replies.push(Reply::new(flow.message("already-subscribed")));
-        return;
-    }
-    let rest = match (&m, &inbound.body) {
-        (Some(m), Body::Text { text }) if m.position == Position::Prefix => Some(text[m.span.end..].to_string()),
-        _ => None,
-    };
-    let needs_data = flow.registration.as_ref().is_some_and(|r| {
-        r.fields.iter().any(|f| !c.fields.contains_key(f.key()))
-            || (flow.consent == ConsentMode::Registration && !r.consents.is_empty())
-    });
-    if needs_data {
-        let pending = match &c.state {
-            State::Registering { pending_question, .. } => pending_question.clone(),
-            _ => None,
-        };
-        register::start(
-            flow,
-            faq,
-            c,
-            Goal::Subscribe,
-            rest.as_deref(),
-            pending,
-            inbound,
-            now,
-            out,
-        );
-    } else if flow.consent == ConsentMode::Accept {
-        register::ask_accept(flow, c, Goal::Subscribe, out);
-    } else {
-        let how = if matches!(inbound.body, Body::Button { .. }) {
-            "button"
-        } else {
-            "keyword"
-        };
-        complete_subscription(flow, c, Vec::new(), how, inbound, now, out);
-    }
-}
-
-/// Subscribes the citizen, recording the privacy consent unless `given` already holds it.
-pub(super) fn complete_subscription(
-    flow: &Flow,
-    c: &mut Citizen,
-    mut given: Vec<Consent>,
-    how: &str,
-    inbound: &Inbound,
-    now: Timestamp,
-    out: &mut Outcome,
-) {
-    if !given.iter().any(|g| g.kind == "privacy") {
-        given.push(Consent {
-            kind: "privacy".into(),
-            notice_version: flow.privacy.version.clone(),
-            at: now,
-            message_id: inbound.id.clone(),
-            how: how.into(),
-        });
-    }
-    for g in given {
-        out.events.push(Event::ConsentGiven(g.clone()));
-        c.consents.push(g);
-    }
-    c.state = State::Subscribed;
-    c.subscribed_at = Some(now);
-    c.unsubscribed_at = None;
-    c.categories = flow.categories.iter().map(|k| k.id.clone()).collect();
-    out.events.push(Event::Subscribed);
-    out.replies.push(Reply::new(flow.message("subscribed")));
-}
-
-fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound: &Inbound, out: &mut Outcome) -> bool {
-    if !is_subscribed(c) {
-        out.replies.push(Reply::new(flow.message("not-subscribed")));
-        if let State::Registering { .. } = c.state {
-            c.state = State::New;
-        }
-        // Someone who was never subscribed and asks to be forgotten leaves nothing behind,
-        // unless the record holds data the desk needs (registration) or a block.
-        return c.is_registered() || matches!(c.state, State::Blocked { .. } | State::Unsubscribed);
-    }
-    let policy = flow.privacy.on_unsubscribe;
-    out.events.push(Event::Unsubscribed { policy });
-    out.replies.push(Reply::new(flow.message("unsubscribed")));
-    let withdrawal = Consent {
-        kind: "withdrawal".into(),
-        notice_version: flow.privacy.version.clone(),
-        at: now,
-        message_id: inbound.id.clone(),
-        how: if matches!(inbound.body, Body::Button { .. }) {
-            "button"
-        } else {
-            "keyword"
-        }
-        .into(),
-    };
-    out.events.push(Event::ConsentWithdrawn(withdrawal.clone()));
-    c.consents.push(withdrawal);
-    c.unsubscribed_at = Some(now);
-    c.categories.clear();
-    if let State::Blocked { .. } = c.state {
-        // A block is kept whatever the policy: erasing it would lift it.
-        c.fields.clear();
-        return true;
-    }
-    match policy {
-        OnUnsubscribe::Delete | OnUnsubscribe::Anonymize => false,
-        OnUnsubscribe::Retain => {
-            c.state = State::Unsubscribed;
-            true
-        }
-    }
 }
 
 fn my_data(flow: &Flow, c: &Citizen, out: &mut Outcome) {
