@@ -32,6 +32,19 @@ pub enum Position {
     Inside,
 }
 
+impl Position {
+    /// Where the words `start..end` of a message of `len` words sit in it.
+    pub fn of(start: usize, end: usize, len: usize) -> Position {
+        if start == 0 && end == len {
+            Position::Whole
+        } else if start == 0 {
+            Position::Prefix
+        } else {
+            Position::Inside
+        }
+    }
+}
+
 /// One phrase found in a message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match<A> {
@@ -186,13 +199,7 @@ impl<A: Clone + PartialEq> KeywordSet<A> {
                 }
             }
             for (start, end, edits) in kept {
-                let pos = if start == 0 && end == words.len() {
-                    Position::Whole
-                } else if start == 0 {
-                    Position::Prefix
-                } else {
-                    Position::Inside
-                };
+                let pos = Position::of(start, end, words.len());
                 let span = toks[start].start..toks[end - 1].end;
                 out.push(self.to_match(idx, pos, edits, span));
             }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::pattern::{compile_classes, Pattern, PatternError};
+use super::Intent;
 use crate::text::normalize::normalize;
 
 /// The lexicon files compiled in: (language, TOML).
@@ -34,6 +35,26 @@ pub enum Group {
     No,
     /// Choosing the language named by the entry's key.
     Language,
+}
+
+impl Group {
+    /// The intent a match of the group reads as, affirmed (`understand` turns the negated
+    /// readings of `want_service`, `contact_me` and `talk_to_bot` around).
+    pub(super) fn intent(self) -> Intent {
+        match self {
+            Group::Unsubscribe | Group::ContactMe => Intent::Unsubscribe,
+            Group::Subscribe | Group::WantService => Intent::Subscribe,
+            Group::Operator | Group::TalkToBot => Intent::Operator,
+            Group::Privacy => Intent::Privacy,
+            Group::MyData => Intent::MyData,
+            Group::AboutBot => Intent::AboutBot,
+            Group::Thanks => Intent::Thanks,
+            Group::Greeting => Intent::Greeting,
+            Group::Yes => Intent::Yes,
+            Group::No => Intent::No,
+            Group::Language => Intent::Language,
+        }
+    }
 }
 
 const GROUPS: &[(&str, Group)] = &[

@@ -211,16 +211,13 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
     // The comune's keywords, then the same with stretched letters squeezed ("cancellamiii").
     let mut found = keywords.find(text);
     if found == Found::None && has_stretch(text) {
-        let squeezed = squeeze(text);
-        {
-            found = match keywords.find(&squeezed) {
-                Found::One(mut m) if m.position == Position::Whole => {
-                    m.span = 0..text.len();
-                    Found::One(m)
-                }
-                _ => Found::None,
-            };
-        }
+        found = match keywords.find(&squeeze(text)) {
+            Found::One(mut m) if m.position == Position::Whole => {
+                m.span = 0..text.len();
+                Found::One(m)
+            }
+            _ => Found::None,
+        };
     }
     let mut keyword_cand = |m: Match<Intent>| {
         let range = word_range(&toks, &m.span);
@@ -274,35 +271,16 @@ pub fn understand(text: &str, keywords: &KeywordSet<Intent>, lexicons: &[&Lexico
                     let Some(end) = pat.longest_at(&words, start, c.lo, c.hi) else {
                         continue;
                     };
-                    let r = (start, end);
-                    let (intent, social) = match group {
-                        Group::Unsubscribe | Group::ContactMe => (Intent::Unsubscribe, false),
-                        Group::Subscribe | Group::WantService => (Intent::Subscribe, false),
-                        Group::Operator | Group::TalkToBot => (Intent::Operator, false),
-                        Group::Privacy => (Intent::Privacy, false),
-                        Group::MyData => (Intent::MyData, false),
-                        Group::AboutBot => (Intent::AboutBot, false),
-                        Group::Thanks => (Intent::Thanks, true),
-                        Group::Greeting => (Intent::Greeting, true),
-                        Group::Yes => (Intent::Yes, false),
-                        Group::No => (Intent::No, false),
-                        Group::Language => (Intent::Language, false),
-                    };
-                    let range = r.0..r.1;
-                    let span = toks[range.start].start..toks[range.end - 1].end;
-                    let position = if range.start == 0 && range.end == toks.len() {
-                        Position::Whole
-                    } else if range.start == 0 {
-                        Position::Prefix
-                    } else {
-                        Position::Inside
-                    };
+                    let intent = group.intent();
+                    let social = matches!(group, Group::Thanks | Group::Greeting);
+                    let span = toks[start].start..toks[end - 1].end;
+                    let position = Position::of(start, end, toks.len());
                     let lang = target.clone().unwrap_or_else(|| lex.lang.clone());
                     cands.push(Cand {
                         intent,
                         polarity: Polarity::Affirmed,
                         confidence: Confidence::Paraphrase,
-                        words: range,
+                        words: start..end,
                         clause: ci,
                         social,
                         group: Some(*group),
