@@ -31,23 +31,35 @@ pub const LEAVING_BURST: u32 = 3;
 /// Prune idle buckets every this many checks.
 const PRUNE_EVERY: u64 = 4096;
 
-#[derive(Clone, Copy)]
-struct Bucket {
+/// A token bucket: `burst` tokens at once, refilled at a steady rate. Shared with the
+/// simulator's sandbox (`web/sandbox.rs`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bucket {
     tokens: f64,
-    last: Instant,
+    /// When it was last refilled.
+    pub(crate) last: Instant,
 }
 
 impl Bucket {
-    /// Refills at `per_second` up to `burst`, then takes a token if there is one.
-    fn take(&mut self, per_second: f64, burst: f64, now: Instant) -> bool {
+    /// A bucket with all its tokens.
+    pub(crate) fn full(burst: f64, now: Instant) -> Bucket {
+        Bucket {
+            tokens: burst,
+            last: now,
+        }
+    }
+
+    /// Refills at `per_second` up to `burst`, then takes a token if there is one; else says
+    /// how long until one is back.
+    pub(crate) fn take(&mut self, per_second: f64, burst: f64, now: Instant) -> Result<(), Duration> {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.tokens = (self.tokens + elapsed * per_second).min(burst);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
-            true
+            Ok(())
         } else {
-            false
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / per_second))
         }
     }
 }
@@ -95,11 +107,8 @@ impl RateLimiter {
         if buckets.len() >= MAX_TRACKED && !buckets.contains_key(key) {
             return true;
         }
-        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
-            tokens: self.burst,
-            last: now,
-        });
-        bucket.take(self.per_second, self.burst, now)
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket::full(self.burst, now));
+        bucket.take(self.per_second, self.burst, now).is_ok()
     }
 
     /// Whether a leaving message of `key`, over the ordinary limit, still goes through: a
@@ -113,11 +122,8 @@ impl RateLimiter {
                 return true;
             }
         }
-        let bucket = leaving.entry(key.clone()).or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
-        bucket.take(rate, burst, now)
+        let bucket = leaving.entry(key.clone()).or_insert(Bucket::full(burst, now));
+        bucket.take(rate, burst, now).is_ok()
     }
 
     /// Removes buckets that have refilled: a full bucket behaves exactly like no bucket.

@@ -8,7 +8,7 @@
 mod admin;
 mod broadcast;
 mod headers;
-mod limits;
+pub(crate) mod limits;
 pub mod listen;
 mod metrics;
 mod pipeline;

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::dialogue::Citizen;
+use crate::server::limits::Bucket;
 
 /// Simulator sessions kept at once.
 pub const MAX_SESSIONS: usize = 2_000;
@@ -23,38 +24,10 @@ pub const IDLE: Duration = Duration::from_secs(30 * 60);
 /// Addresses whose buckets are kept at once (the oldest full bucket goes first).
 const MAX_ADDRESSES: usize = 10_000;
 
-/// A token bucket: `burst` messages at once, refilled at `per_second`.
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
 /// (burst, per second) of one session: a person typing.
 const SESSION: (f64, f64) = (10.0, 0.5);
 /// (burst, per second) of one address: a few people behind one router.
 const ADDRESS: (f64, f64) = (30.0, 2.0);
-
-impl Bucket {
-    fn full(burst: f64, now: Instant) -> Bucket {
-        Bucket {
-            tokens: burst,
-            last: now,
-        }
-    }
-    /// Takes a token, or says how long until one is back.
-    fn take(&mut self, (burst, rate): (f64, f64), now: Instant) -> Result<(), Duration> {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * rate).min(burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
-        }
-    }
-}
 
 struct Session {
     citizen: Option<Citizen>,
@@ -100,7 +73,7 @@ impl Sandbox {
             .addresses
             .entry(from)
             .or_insert_with(|| Bucket::full(ADDRESS.0, now));
-        if let Err(wait) = address.take(ADDRESS, now) {
+        if let Err(wait) = address.take(ADDRESS.1, ADDRESS.0, now) {
             self.limited.fetch_add(1, Ordering::Relaxed);
             return Err(wait);
         }
@@ -129,7 +102,7 @@ impl Sandbox {
             s.citizen = None;
         }
         s.used = now;
-        if let Err(wait) = s.bucket.take(SESSION, now) {
+        if let Err(wait) = s.bucket.take(SESSION.1, SESSION.0, now) {
             self.limited.fetch_add(1, Ordering::Relaxed);
             return Err(wait);
         }
