@@ -418,6 +418,67 @@ async fn silent_slow_and_surplus_connections_are_closed_and_webhooks_still_answe
     assert!(s.healthy().await);
 }
 
+/// Issue 17: the per-address cap alone is no reserve for the webhooks once enough
+/// addresses hold connections open (sixteen took all 4,096 places). A full house evicts the
+/// connection that has waited longest for a request head, so a webhook still gets in.
+#[tokio::test]
+async fn many_addresses_holding_every_place_cannot_keep_a_webhook_out() {
+    let listen = server::listen::Listen {
+        // Long enough that no connection is timed out during the test.
+        header_timeout: Duration::from_secs(60),
+        max_connections: 32,
+        per_address: 8,
+    };
+    let s = bare_with(Duration::from_secs(30), listen).await;
+    let mut held = Vec::new();
+    for a in 2..6 {
+        for _ in 0..8 {
+            let mut tcp = connect_from(&format!("127.0.0.{a}"), s.addr).await;
+            // Half send a partial head, half nothing: both are waiting for a head.
+            if held.len() % 2 == 0 {
+                tcp.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+            }
+            held.push(tcp);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Every place is taken; webhooks from another address are still answered at once.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    for i in 0..3 {
+        let hook = wa_text(
+            "madone",
+            "393330000002",
+            &format!("wamid.full.{i}"),
+            1_700_000_000,
+            "ATTIVA ISCRIZIONE",
+        );
+        let body = serde_json::to_vec(&hook).unwrap();
+        let started = Instant::now();
+        let status = http
+            .post(format!("{}/webhook/whatsapp", s.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(SECRET.as_bytes(), &body))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+    // The oldest waiting connections made room, and were closed.
+    assert!(closed_within(&mut held[0], Duration::from_secs(3)).await, "the oldest was not evicted");
+    let metrics = s.metrics().await;
+    let evicted: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("sportello_connections_evicted_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(evicted >= 3, "{metrics}");
+    // The newest held connections were not touched.
+    assert!(!closed_within(held.last_mut().unwrap(), Duration::from_millis(200)).await);
+}
+
 /// Issue 17: one session sent 28,488 simulator messages in 10 s, distinct sessions grew the
 /// database by 127 MB, and 500 sessions at OPERATORE opened 500 conversations in the staff
 /// inbox. The sandbox keeps them in memory, apart, and paces them.

@@ -5,11 +5,14 @@
 //! - A connection must send a whole request head within `header_timeout`, and an idle
 //!   keep-alive connection is closed after the same time (hyper starts its header timer
 //!   whenever it waits for a request head, idle or not).
-//! - At most `max_connections` are open at once, at most `per_address` from one address;
-//!   past either, a new connection is closed at once, before a byte is read, and counted.
-//!   The per-address cap is the webhooks' reserved share: one client (a flood on the public
-//!   pages) can never hold more than that, and the providers connect from their own
-//!   addresses.
+//! - At most `per_address` connections are open at once from one address; past it a new
+//!   one is closed at once, before a byte is read, and counted: one client (a flood on the
+//!   public pages) can never hold more than that.
+//! - At most `max_connections` are open at once. When they are all taken, a new connection
+//!   takes the place of the one that has waited longest for a request head (silent, slow
+//!   or idle keep-alive: `sportello_connections_evicted_total`); only when every connection
+//!   is busy with a request is the new one refused. So many addresses holding connections
+//!   open cannot keep a webhook out: it sends its head at once and is the newest.
 //!
 //! Must not: read requests (the router does), decide who is trusted.
 
@@ -17,7 +20,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -33,46 +36,112 @@ pub use crate::config::Listen;
 pub static REFUSED: AtomicU64 = AtomicU64::new(0);
 pub static TIMED_OUT: AtomicU64 = AtomicU64::new(0);
 pub static OPEN: AtomicU64 = AtomicU64::new(0);
+pub static EVICTED: AtomicU64 = AtomicU64::new(0);
+
+/// How long an evicted connection may still take to finish a request that arrived just as
+/// it was chosen.
+const EVICTED_GRACE: Duration = Duration::from_secs(1);
+
+/// One open connection, as the accept loop sees it.
+struct Conn {
+    /// Since when it has waited for a request head; `None` while a request is handled.
+    waiting_since: Option<Instant>,
+    /// Closes the connection when it is evicted.
+    evict: Arc<tokio::sync::Notify>,
+}
 
 /// Open connections per address, and in all.
 #[derive(Default)]
 struct Open {
     by_address: HashMap<IpAddr, usize>,
-    total: usize,
+    conns: HashMap<u64, Conn>,
+    next: u64,
+}
+
+impl Open {
+    /// Evicts the connection that has waited longest for a request head, if any waits.
+    fn evict_oldest_waiting(&mut self) -> bool {
+        let oldest = self
+            .conns
+            .iter()
+            .filter_map(|(id, c)| c.waiting_since.map(|t| (t, *id)))
+            .min();
+        match oldest.and_then(|(_, id)| self.conns.get_mut(&id)) {
+            Some(conn) => {
+                // Not waiting any more: it is on its way out and must not be chosen twice.
+                conn.waiting_since = None;
+                conn.evict.notify_one();
+                EVICTED.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A connection's place, given back when it closes.
 struct Place {
     open: Arc<Mutex<Open>>,
     ip: IpAddr,
+    id: u64,
+    evict: Arc<tokio::sync::Notify>,
+}
+
+impl Place {
+    /// Marks the connection busy with a request (`true`) or waiting for the next (`false`).
+    fn busy(&self, busy: bool) {
+        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = o.conns.get_mut(&self.id) {
+            conn.waiting_since = if busy { None } else { Some(Instant::now()) };
+        }
+    }
 }
 
 impl Drop for Place {
     fn drop(&mut self) {
-        if let Ok(mut o) = self.open.lock() {
-            o.total = o.total.saturating_sub(1);
-            if let Some(n) = o.by_address.get_mut(&self.ip) {
-                *n -= 1;
-                if *n == 0 {
-                    o.by_address.remove(&self.ip);
-                }
+        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        o.conns.remove(&self.id);
+        if let Some(n) = o.by_address.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                o.by_address.remove(&self.ip);
             }
         }
         OPEN.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-/// Takes a place for a connection from `ip`, or `None` past a cap.
+/// Takes a place for a connection from `ip`: `None` past the per-address cap, or when all
+/// places are taken by connections busy with a request. A full house makes room by
+/// evicting the connection that has waited longest for a request head (it closes soon
+/// after; its place is counted until it has).
 fn admit(open: &Arc<Mutex<Open>>, ip: IpAddr, limits: &Listen) -> Option<Place> {
-    let mut o = open.lock().ok()?;
+    let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
     let mine = o.by_address.get(&ip).copied().unwrap_or(0);
-    if o.total >= limits.max_connections || mine >= limits.per_address {
+    if mine >= limits.per_address {
         return None;
     }
-    o.total += 1;
+    if o.conns.len() >= limits.max_connections && !o.evict_oldest_waiting() {
+        return None;
+    }
+    o.next += 1;
+    let id = o.next;
+    let evict = Arc::new(tokio::sync::Notify::new());
+    o.conns.insert(
+        id,
+        Conn {
+            waiting_since: Some(Instant::now()),
+            evict: evict.clone(),
+        },
+    );
     *o.by_address.entry(ip).or_insert(0) += 1;
     OPEN.fetch_add(1, Ordering::Relaxed);
-    Some(Place { open: open.clone(), ip })
+    Some(Place {
+        open: open.clone(),
+        ip,
+        id,
+        evict,
+    })
 }
 
 /// Serves `router` on `listener` until `stop` is set, then lets every open connection
@@ -114,12 +183,22 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req
-            });
+        let place = Arc::new(place);
+        let evict = place.evict.clone();
+        let tracked = place.clone();
+        let router = router.clone();
+        // Busy from the moment a head has arrived until the answer is ready; waiting (and
+        // so evictable) otherwise.
+        let service = tower::service_fn(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            let (router, place) = (router.clone(), tracked.clone());
+            async move {
+                place.busy(true);
+                let answer = router.oneshot(req).await;
+                place.busy(false);
+                answer
+            }
+        });
         let mut stopping = stop.clone();
         connections.spawn(async move {
             let _place = place;
@@ -127,9 +206,26 @@ pub async fn serve(
             http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
             let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
             tokio::pin!(conn);
-            let finished = tokio::select! {
-                r = conn.as_mut() => Some(r),
-                _ = stopping.wait_for(|s| *s) => None,
+            enum End {
+                Closed(Result<(), hyper::Error>),
+                Stopping,
+                Evicted,
+            }
+            let end = tokio::select! {
+                r = conn.as_mut() => End::Closed(r),
+                _ = stopping.wait_for(|s| *s) => End::Stopping,
+                _ = evict.notified() => End::Evicted,
+            };
+            let finished = match end {
+                End::Closed(r) => Some(r),
+                End::Stopping => None,
+                // Made room for a newer connection. Chosen while waiting for a head, but a
+                // head may have arrived since: that request is still answered, briefly.
+                End::Evicted => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(EVICTED_GRACE, conn.as_mut()).await;
+                    return;
+                }
             };
             let result = match finished {
                 Some(r) => r,
@@ -156,7 +252,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn places_are_capped_per_address_and_in_all_and_given_back() {
+    fn places_are_capped_per_address_and_a_full_house_evicts_the_longest_waiting() {
         let open = Arc::new(Mutex::new(Open::default()));
         let limits = Listen {
             header_timeout: Duration::from_secs(1),
@@ -165,12 +261,37 @@ mod tests {
         };
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let c: IpAddr = "192.0.2.3".parse().unwrap();
         let p1 = admit(&open, a, &limits).unwrap();
-        let _p2 = admit(&open, a, &limits).unwrap();
+        let p2 = admit(&open, a, &limits).unwrap();
         assert!(admit(&open, a, &limits).is_none(), "a third from one address");
-        let _p3 = admit(&open, b, &limits).unwrap();
-        assert!(admit(&open, b, &limits).is_none(), "a fourth in all");
+        let p3 = admit(&open, b, &limits).unwrap();
+        // The house is full. p1 is busy with a request, p2 waits longest for a head.
+        p1.busy(true);
+        let p4 = admit(&open, c, &limits).expect("a newcomer evicts a waiting connection");
+        assert!(
+            tokio_test_notified(&p2.evict) && !tokio_test_notified(&p1.evict),
+            "the longest waiting, never the busy one"
+        );
+        drop(p2);
+        // Now p1 is busy, p3 and p4 wait: p3 (older) goes next.
+        let _p5 = admit(&open, a, &limits).unwrap();
+        assert!(tokio_test_notified(&p3.evict) && !tokio_test_notified(&p4.evict));
+        drop(p3);
+        // Everyone busy: refused.
+        p4.busy(true);
+        _p5.busy(true);
+        assert!(admit(&open, c, &limits).is_none(), "all busy: refused");
         drop(p1);
-        assert!(admit(&open, a, &limits).is_some(), "a place given back is free again");
+        assert!(admit(&open, c, &limits).is_some(), "a place given back is free again");
+    }
+
+    /// Whether `n` holds a notification (taken without waiting).
+    fn tokio_test_notified(n: &tokio::sync::Notify) -> bool {
+        use std::future::Future;
+        let fut = n.notified();
+        tokio::pin!(fut);
+        let waker = std::task::Waker::noop();
+        fut.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_ready()
     }
 }

@@ -80,7 +80,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 23] = [
+    let rows: [(&str, &str, u64); 24] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -150,13 +150,18 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
         ),
         (
             "sportello_connections_refused_total",
-            "connections closed before a byte was read, past max_connections or max_connections_per_address",
+            "connections closed before a byte was read: past max_connections_per_address, or past max_connections with every connection busy",
             super::listen::REFUSED.load(Ordering::Relaxed),
         ),
         (
             "sportello_connections_timed_out_total",
             "connections closed because a request head did not arrive within header_timeout_seconds (or idle that long)",
             super::listen::TIMED_OUT.load(Ordering::Relaxed),
+        ),
+        (
+            "sportello_connections_evicted_total",
+            "connections closed to make room at max_connections: the one waiting longest for a request head",
+            super::listen::EVICTED.load(Ordering::Relaxed),
         ),
         (
             "sportello_logins_shed_total",
