@@ -141,9 +141,20 @@ impl Harness {
         let gated = GatedStore::new(SledStore::open(&data).unwrap());
         let admin = store.is_none();
         let store: Arc<dyn Store> = store.unwrap_or_else(|| Arc::new(gated.clone()));
+        // Tests log in and load pages far faster than people: the per-address pace of the
+        // public routes is exercised by tests/hostile.rs and tests/logins.rs, not here.
+        let quick = sportello::config::Pace {
+            burst: 10_000,
+            per_minute: 600_000,
+        };
         let mut config = Config {
             graph_url: format!("http://{fake_addr}/v23.0"),
             telegram_url: format!("http://{fake_addr}"),
+            pace: sportello::config::PublicPace {
+                pages: quick,
+                login: quick,
+                ..Default::default()
+            },
             ..Config::default()
         };
         let mut vars = vec![

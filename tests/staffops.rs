@@ -52,7 +52,7 @@ async fn administrators_read_the_audit_log_operators_get_403() {
     seed_accounts(h.store.as_ref());
     let op = login(&h, ISILI_OP, PASSWORD).await;
     assert_eq!(try_login(&h, ISILI_OP, "sbagliata-di-proposito").await.status(), 401);
-    // Five failures in a row lock the account: one lockout entry.
+    // Five failures in a row lock this address out of the account: one lockout entry.
     let victim = "vittima@comune.isili.ca.it";
     accounts::create(
         h.store.as_ref(),

@@ -223,6 +223,11 @@ fn suite(store: &dyn Store) {
         locked_until: None,
         created_at: now(),
         language: "it".into(),
+        one_time: Some(sportello::storage::OneTime {
+            sha256: "ab".repeat(32),
+            expires_at: Some(now()),
+        }),
+        must_change_password: true,
     };
     store.put_account(&account).unwrap();
     assert_eq!(

@@ -21,6 +21,7 @@ mod hostile;
 mod hours;
 mod inbox;
 mod language;
+mod logins;
 mod moderation;
 mod moderation_console;
 mod privacy;

@@ -4,7 +4,6 @@
 //! loopback admin endpoint (`server::admin`), as `sportello backup` does.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -15,8 +14,6 @@ use serde_json::Value;
 use super::common::{config, data_dir, engine, Paths};
 use crate::broadcast::ops::{execute, Call};
 use crate::broadcast::Media;
-use crate::server::{ADDR_FILE, TOKEN_FILE};
-use crate::storage::SledStore;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -159,40 +156,13 @@ pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
 /// Runs the call on the store, or on the server holding it.
 fn run_call(paths: &Paths, call: Call) -> anyhow::Result<Value> {
     let data = data_dir(paths)?;
-    if data.join(TOKEN_FILE).is_file() && SledStore::try_open(&data).is_err() {
-        return from_server(&data, &call);
+    if super::common::held_by_server(&data) {
+        return super::common::admin_call(&data, "/admin/broadcast", &serde_json::to_value(&call)?);
     }
     let engine = engine(paths)?;
     let config = config(paths)?;
     let v = execute(&engine, &config, call, "cli", Timestamp::now())?;
     Ok(v)
-}
-
-fn from_server(data: &Path, call: &Call) -> anyhow::Result<Value> {
-    let token = std::fs::read_to_string(data.join(TOKEN_FILE)).context("cannot read the admin token")?;
-    let addr: SocketAddr = std::fs::read_to_string(data.join(ADDR_FILE))
-        .context("cannot read the server's address")?
-        .trim()
-        .parse()
-        .context("the server's address file is damaged")?;
-    let url = format!("http://{}/admin/broadcast", super::backup::loopback(addr));
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .post(&url)
-            .bearer_auth(token.trim())
-            .json(call)
-            .send()
-            .await
-            .context("the server holding the data directory did not answer")?;
-        let status = response.status();
-        let body = response.text().await?;
-        if !status.is_success() {
-            bail!("{}", if body.is_empty() { status.to_string() } else { body });
-        }
-        Ok(serde_json::from_str(&body)?)
-    })
 }
 
 #[cfg(test)]

@@ -133,3 +133,41 @@ pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     engine.resume_erasures()?;
     Ok(engine)
 }
+
+/// Whether a running `serve` holds the sled data directory `data` (its admin token is there
+/// and sled's lock keeps this process out): commands then go through that server.
+pub fn held_by_server(data: &Path) -> bool {
+    data.join(crate::server::TOKEN_FILE).is_file() && SledStore::try_open(data).is_err()
+}
+
+/// Posts `body` to the admin endpoint `path` of the server holding `data` (loopback, with
+/// the token it wrote there) and returns its JSON answer; a refusal is an error with the
+/// server's reason.
+pub fn admin_call(data: &Path, path: &str, body: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    use crate::server::{ADDR_FILE, TOKEN_FILE};
+    let token = std::fs::read_to_string(data.join(TOKEN_FILE)).context("cannot read the admin token")?;
+    let addr: std::net::SocketAddr = std::fs::read_to_string(data.join(ADDR_FILE))
+        .context("cannot read the server's address")?
+        .trim()
+        .parse()
+        .context("the server's address file is damaged")?;
+    let url = format!("http://{}{path}", super::backup::loopback(addr));
+    // reqwest on rustls needs a process-wide provider even for plain HTTP.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(token.trim())
+            .json(body)
+            .send()
+            .await
+            .context("the server holding the data directory did not answer")?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            anyhow::bail!("{}", if text.is_empty() { status.to_string() } else { text });
+        }
+        Ok(serde_json::from_str(&text)?)
+    })
+}

@@ -15,6 +15,7 @@ pub mod desk;
 mod faq_pages;
 mod inbox_pages;
 mod live;
+pub mod lockout;
 pub mod media_upload;
 mod nav;
 mod pages;
@@ -44,6 +45,8 @@ pub enum ConsoleError {
     Locked { until: Timestamp },
     #[error("not logged in")]
     Unauthenticated { api: bool },
+    #[error("a new password must be chosen first")]
+    MustChangePassword { api: bool },
     #[error("the form's security token is missing or wrong")]
     Csrf,
     #[error("not allowed for this account")]
@@ -79,7 +82,9 @@ impl ConsoleError {
             ConsoleError::BadCredentials | ConsoleError::Locked { .. } | ConsoleError::Unauthenticated { .. } => {
                 StatusCode::UNAUTHORIZED
             }
-            ConsoleError::Csrf | ConsoleError::Forbidden => StatusCode::FORBIDDEN,
+            ConsoleError::Csrf | ConsoleError::Forbidden | ConsoleError::MustChangePassword { .. } => {
+                StatusCode::FORBIDDEN
+            }
             ConsoleError::NotFound | ConsoleError::NoAccount => StatusCode::NOT_FOUND,
             ConsoleError::InvalidEmail
             | ConsoleError::PasswordTooShort
@@ -99,6 +104,12 @@ impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
         match self {
             ConsoleError::Unauthenticated { api: false } => Redirect::to("/staff/login").into_response(),
+            ConsoleError::MustChangePassword { api: false } => Redirect::to("/staff/password").into_response(),
+            ConsoleError::MustChangePassword { api: true } => (
+                StatusCode::FORBIDDEN,
+                axum::Json(serde_json::json!({"error": "password-change-required"})),
+            )
+                .into_response(),
             ConsoleError::Unauthenticated { api: true } => (
                 StatusCode::UNAUTHORIZED,
                 axum::Json(serde_json::json!({"error": "unauthenticated"})),
@@ -193,13 +204,30 @@ pub fn audit(store: &dyn Store, actor: &str, comune: &str, action: &str, detail:
         .map(|_| ())
 }
 
+/// Gives `email` a one-time code (`accounts::issue_code`) and audits it, never the code:
+/// `sportello staff code`, on the store or through the running server. The answer as JSON
+/// (`email`, `code`, `until`), the same either way.
+pub fn grant_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<serde_json::Value, ConsoleError> {
+    let email = accounts::normalize_email(email)?;
+    let (code, until) = accounts::issue_code(store, &email, now)?;
+    audit(
+        store,
+        "cli",
+        "",
+        "staff-code",
+        &format!("one-time code issued for {email}, valid until {until}"),
+    )?;
+    Ok(serde_json::json!({ "email": email, "code": code, "until": until.to_string() }))
+}
+
 /// The account used when none was named: `sportello serve` prints its one-time password.
 pub const BOOTSTRAP_EMAIL: &str = "admin@localhost";
 
 /// Makes a console with no account usable: creates the first administrator from
-/// `SPORTELLO_ADMIN_EMAIL` (default `admin@localhost`) and `SPORTELLO_ADMIN_PASSWORD`
-/// (default: a random one, returned in the message to print once). Does nothing, and
-/// returns `None`, when any account exists. `env` reads a variable (`std::env::var` in
+/// `SPORTELLO_ADMIN_EMAIL` (default `admin@localhost`). With `SPORTELLO_ADMIN_PASSWORD` set,
+/// that is its password; else it gets a one-time password, returned in the message to print
+/// once, which works for one login and then asks for a password of its own. Does nothing,
+/// and returns `None`, when any account exists. `env` reads a variable (`std::env::var` in
 /// `serve`, a map in tests).
 pub fn bootstrap(store: &dyn Store, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, ConsoleError> {
     if !store.accounts()?.is_empty() {
@@ -208,12 +236,23 @@ pub fn bootstrap(store: &dyn Store, env: &dyn Fn(&str) -> Option<String>) -> Res
     let email = env("SPORTELLO_ADMIN_EMAIL")
         .filter(|e| !e.trim().is_empty())
         .unwrap_or_else(|| BOOTSTRAP_EMAIL.into());
-    let given = env("SPORTELLO_ADMIN_PASSWORD").filter(|p| !p.is_empty());
-    let password = match &given {
-        Some(p) => p.clone(),
-        None => accounts::random_password()?,
+    let now = Timestamp::now();
+    let message = match env("SPORTELLO_ADMIN_PASSWORD").filter(|p| !p.is_empty()) {
+        Some(password) => {
+            let account = accounts::create(store, &email, Role::Admin, Vec::new(), &password, now)?;
+            format!(
+                "  staff console: first administrator {} created from SPORTELLO_ADMIN_EMAIL/SPORTELLO_ADMIN_PASSWORD",
+                account.email
+            )
+        }
+        None => {
+            let (account, code) = accounts::create_one_time(store, &email, Role::Admin, Vec::new(), now, None)?;
+            format!(
+                "  staff console: first administrator {} created; one-time password (shown only now, works for one login, then asks for a new password): {code}",
+                account.email
+            )
+        }
     };
-    let account = accounts::create(store, &email, Role::Admin, Vec::new(), &password, Timestamp::now())?;
     audit(
         store,
         "system",
@@ -221,16 +260,7 @@ pub fn bootstrap(store: &dyn Store, env: &dyn Fn(&str) -> Option<String>) -> Res
         "staff-bootstrap",
         "first administrator created at start",
     )?;
-    Ok(Some(match given {
-        Some(_) => format!(
-            "  staff console: first administrator {} created from SPORTELLO_ADMIN_EMAIL/SPORTELLO_ADMIN_PASSWORD",
-            account.email
-        ),
-        None => format!(
-            "  staff console: first administrator {} created; one-time password (shown only now: keep it safe): {password}",
-            account.email
-        ),
-    }))
+    Ok(Some(message))
 }
 
 #[cfg(test)]
@@ -243,7 +273,13 @@ mod tests {
         let store = MemoryStore::new();
         let msg = bootstrap(&store, &|_| None).unwrap().unwrap();
         let password = msg.rsplit(' ').next().unwrap();
-        assert!(accounts::login(&store, BOOTSTRAP_EMAIL, password, Timestamp::now()).is_ok());
+        let here = std::net::IpAddr::from([127, 0, 0, 1]);
+        let first = accounts::login(&store, &Default::default(), BOOTSTRAP_EMAIL, password, here, Timestamp::now()).unwrap();
+        assert!(first.must_change_password, "a one-time password asks for a new one");
+        assert!(
+            accounts::login(&store, &Default::default(), BOOTSTRAP_EMAIL, password, here, Timestamp::now()).is_err(),
+            "the one-time password worked twice"
+        );
         assert_eq!(bootstrap(&store, &|_| None).unwrap(), None);
 
         let store = MemoryStore::new();
@@ -254,7 +290,9 @@ mod tests {
         };
         let msg = bootstrap(&store, &env).unwrap().unwrap();
         assert!(!msg.contains("una-password-lunga"), "{msg}");
-        let a = accounts::login(&store, "it@comune.it", "una-password-lunga", Timestamp::now()).unwrap();
+        let here = std::net::IpAddr::from([127, 0, 0, 1]);
+        let a = accounts::login(&store, &Default::default(), "it@comune.it", "una-password-lunga", here, Timestamp::now()).unwrap();
         assert_eq!(a.role, Role::Admin);
+        assert!(!a.must_change_password, "a password the operator chose stays");
     }
 }

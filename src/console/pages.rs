@@ -5,17 +5,23 @@
 //! Handlers are thin: extract, call a plain function, render. Must not decide on accounts
 //! or sessions (`accounts`, `session` do) and never shows a citizen's full number.
 
-use axum::extract::{Path, Query, State};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Response};
-use axum::Form;
+use axum::{Extension, Form};
 use fluent_bundle::FluentArgs;
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use super::lockout::Lockouts;
 use super::session::{self, Staff};
 use super::{accounts, audit, lang, ConsoleError};
+use crate::server::pace::{self, Paces};
 use crate::server::Server;
 use crate::storage::{Account, CaseStatus, Role};
 use crate::web::esc;
@@ -160,8 +166,19 @@ fn login_page(s: &Server, lang: &str, token: &str, problem: Option<&str>) -> Str
 }
 
 /// `GET /staff/login`: the form, with its pre-session token in a cookie and a hidden field.
-pub async fn login_form(State(s): State<Server>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+/// Paced per address as the other public pages are.
+pub async fn login_form(
+    State(s): State<Server>,
+    Extension(paces): Extension<Arc<Paces>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let lang = lang(q.lang.as_deref().unwrap_or("it"));
+    let from = pace::client_ip(peer, &headers, &s.config.pace.trusted_proxies);
+    if let Err(wait) = paces.pages.take(from, s.config.pace.pages, Instant::now()) {
+        return pace::too_many(wait, t(&s, lang, "too-many-requests"));
+    }
     match session::login_token(&headers, session::secure(&s)) {
         Ok((token, cookie)) => ([(SET_COOKIE, cookie)], Html(login_page(&s, lang, &token, None))).into_response(),
         Err(e) => error_page(&s, lang, e),
@@ -181,44 +198,61 @@ pub struct LoginForm {
 }
 
 /// Checks the credentials, audits the attempt and opens a session; returns the cookie token.
-fn try_login(store: &dyn crate::storage::Store, email: &str, password: &str) -> Result<String, ConsoleError> {
+fn try_login(
+    store: &dyn crate::storage::Store,
+    lockouts: &Lockouts,
+    email: &str,
+    password: &str,
+    from: IpAddr,
+) -> Result<String, ConsoleError> {
     let now = Timestamp::now();
-    // Whether the account was locked before this attempt: a lock set by it is a lockout.
-    let locked_before = accounts::normalize_email(email)
-        .ok()
-        .map(|e| store.account(&e))
-        .transpose()?
-        .flatten()
-        .is_some_and(|a| a.locked_until.is_some_and(|u| u > now));
-    match accounts::login(store, email, password, now) {
+    // Whether the account, or this address for it, was locked before this attempt: a lock
+    // set by the attempt itself is a lockout, audited once.
+    let normalized = accounts::normalize_email(email).ok();
+    let account_locked_before = account_locked(store, normalized.as_deref(), now);
+    let address_locked_before = normalized
+        .as_deref()
+        .is_some_and(|e| lockouts.locked(e, from, now).is_some());
+    match accounts::login(store, lockouts, email, password, from, now) {
         Ok(account) => {
             let (token, _) = session::open(store, &account.email, now)?;
-            audit(store, &account.email, "", "login", "logged in")?;
+            let detail = if account.must_change_password {
+                "logged in with a one-time password"
+            } else {
+                "logged in"
+            };
+            audit(store, &account.email, "", "login", detail)?;
             Ok(token)
         }
         Err(e @ (ConsoleError::BadCredentials | ConsoleError::Locked { .. })) => {
             // The actor is the account when it exists; what was typed is never recorded
             // (it may be a password typed in the wrong field).
-            let known = accounts::normalize_email(email)
-                .ok()
-                .map(|e| store.account(&e))
+            let known = normalized
+                .as_deref()
+                .map(|e| store.account(e))
                 .transpose()?
                 .flatten();
             let actor = known.as_ref().map(|a: &Account| a.email.as_str()).unwrap_or("unknown");
+            let account_locked_now = account_locked(store, normalized.as_deref(), now);
             let detail = match (&e, known.is_some()) {
-                (ConsoleError::Locked { .. }, _) if locked_before => "refused: account locked",
+                (ConsoleError::Locked { .. }, _) if account_locked_now => "refused: account locked",
+                (ConsoleError::Locked { .. }, _) => "refused: too many failures from this address",
                 (_, true) => "refused: wrong password",
                 (_, false) => "refused: unknown e-mail",
             };
             audit(store, actor, "", "login-failed", detail)?;
-            if let (ConsoleError::Locked { until }, Some(account), false) = (&e, &known, locked_before) {
-                audit(
-                    store,
-                    &account.email,
-                    "",
-                    "lockout",
-                    &format!("locked after {} failed logins until {until}", accounts::MAX_FAILURES),
-                )?;
+            let new_lock = match (&e, &known) {
+                (ConsoleError::Locked { until }, Some(account)) if account_locked_now && !account_locked_before => Some((
+                    account,
+                    format!("account locked after {} failed logins until {until}", accounts::MAX_FAILURES),
+                )),
+                (ConsoleError::Locked { until }, Some(account)) if !account_locked_now && !address_locked_before => {
+                    Some((account, format!("one address locked out of the account until {until}")))
+                }
+                _ => None,
+            };
+            if let Some((account, detail)) = new_lock {
+                audit(store, &account.email, "", "lockout", &detail)?;
             }
             Err(e)
         }
@@ -226,10 +260,29 @@ fn try_login(store: &dyn crate::storage::Store, email: &str, password: &str) -> 
     }
 }
 
+/// Whether the account itself (not one address) is locked now.
+fn account_locked(store: &dyn crate::storage::Store, email: Option<&str>, now: Timestamp) -> bool {
+    email
+        .and_then(|e| store.account(e).ok().flatten())
+        .is_some_and(|a| a.locked_until.is_some_and(|u| u > now))
+}
+
 /// `POST /staff/login`: the form's token must match its cookie (403 otherwise); a wrong
 /// password or a locked account shows the form again with the reason (401).
-pub async fn login_post(State(s): State<Server>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+pub async fn login_post(
+    State(s): State<Server>,
+    Extension(paces): Extension<Arc<Paces>>,
+    Extension(lockouts): Extension<Arc<Lockouts>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let lang = lang(&f.lang);
+    // Before anything costly: a few tries a minute from one address, whatever the account.
+    let from = pace::client_ip(peer, &headers, &s.config.pace.trusted_proxies);
+    if let Err(wait) = paces.login.take(from, s.config.pace.login, Instant::now()) {
+        return pace::too_many(wait, t(&s, lang, "too-many-requests"));
+    }
     if !session::login_token_ok(&headers, &f.csrf) {
         return error_page(&s, lang, ConsoleError::Csrf);
     }
@@ -237,13 +290,14 @@ pub async fn login_post(State(s): State<Server>, headers: HeaderMap, Form(f): Fo
     let store = s.engine.store.clone();
     // Argon2 is deliberately slow: off the async workers, a few at a time.
     let (email, password) = (f.email, f.password);
-    let result = accounts::with_hashing(move || try_login(store.as_ref(), &email, &password))
+    let result = accounts::with_hashing(move || try_login(store.as_ref(), &lockouts, &email, &password, from))
         .await
         .and_then(|r| r);
     match result {
         Ok(token) => (
             StatusCode::SEE_OTHER,
             AppendHeaders([
+                // A one-time password leads straight to choosing a new one (`Staff` insists).
                 (LOCATION, "/staff".to_string()),
                 (SET_COOKIE, session::session_cookie(&token, secure)),
                 (SET_COOKIE, session::set_cookie(session::LOGIN_COOKIE, "", 0, secure)),

@@ -184,6 +184,9 @@ pub fn load(store: &dyn Store, headers: &HeaderMap, now: Timestamp) -> Result<Op
     }
 }
 
+/// The pages an account that must choose a new password may still open.
+const PASSWORD_PATHS: [&str; 3] = ["/staff/password", "/staff/logout", "/staff/api/me"];
+
 impl FromRequestParts<Server> for Staff {
     type Rejection = ConsoleError;
 
@@ -196,6 +199,10 @@ impl FromRequestParts<Server> for Staff {
             .unwrap_or_else(|| parts.uri.path().to_string());
         let api = path.starts_with("/staff/api/") || path.starts_with("/api/");
         match load(server.engine.store.as_ref(), &parts.headers, Timestamp::now())? {
+            // After a one-time password, nothing but choosing a new one (or leaving).
+            Some(staff) if staff.account.must_change_password && !PASSWORD_PATHS.contains(&path.as_str()) => {
+                Err(ConsoleError::MustChangePassword { api })
+            }
             Some(staff) => Ok(staff),
             None => Err(ConsoleError::Unauthenticated { api }),
         }

@@ -108,6 +108,38 @@ pub async fn broadcast(
     }
 }
 
+/// `POST /admin/staff/code` `{"email": …}`: a one-time code for a staff account
+/// (`sportello staff code` while the server holds the data directory). Answers the same JSON
+/// as the command run on the store; an unknown account is 404.
+pub async fn staff_code(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused.into_response();
+    }
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        email: String,
+    }
+    let asked: Asked = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a code request: {e}")).into_response(),
+    };
+    let store = s.engine.store.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        crate::console::grant_code(store.as_ref(), &asked.email, jiff::Timestamp::now())
+    })
+    .await;
+    match done {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        Ok(Err(e)) => (e.status(), e.to_string()).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 /// `POST /admin/backup`: the whole backup as the response body.
 pub async fn backup(
     State(s): State<Server>,

@@ -80,7 +80,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
-    let rows: [(&str, &str, u64); 24] = [
+    let rows: [(&str, &str, u64); 25] = [
         (
             "sportello_inbound_messages_total",
             "messages journalled",
@@ -162,6 +162,11 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
             "sportello_connections_evicted_total",
             "connections closed to make room at max_connections: the one waiting longest for a request head",
             super::listen::EVICTED.load(Ordering::Relaxed),
+        ),
+        (
+            "sportello_public_limited_total",
+            "requests to the public pages and the login answered 429, past their per-address pace ([server.pace])",
+            super::pace::LIMITED.load(Ordering::Relaxed),
         ),
         (
             "sportello_logins_shed_total",

@@ -10,6 +10,7 @@ mod broadcast;
 mod headers;
 pub(crate) mod limits;
 pub mod listen;
+pub mod pace;
 mod metrics;
 mod pipeline;
 mod sender;
@@ -253,12 +254,25 @@ pub fn app(server: Server) -> Router {
         // Outside the body limit: a shed request's body is never read.
         .layer(axum::middleware::from_fn_with_state(server.clone(), shed::shed));
     let timeout = Duration::from_millis(server.request_timeout.load(std::sync::atomic::Ordering::Relaxed));
+    // Per-address pace of the public pages and the login (the simulator adds its own).
+    let paces = std::sync::Arc::new(pace::Paces::default());
+    let public = crate::web::routes()
+        .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            (server.clone(), paces.clone()),
+            pace::pages,
+        ));
     Router::new()
         .merge(webhooks)
-        .merge(crate::web::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)))
+        .merge(public)
         .nest(
             "/staff",
-            crate::console::routes().layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES)),
+            crate::console::routes()
+                .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
+                .layer(axum::Extension(paces))
+                .layer(axum::Extension(std::sync::Arc::new(
+                    crate::console::lockout::Lockouts::default(),
+                ))),
         )
         // The composer's upload, outside the console's 16 KiB limit, with its own.
         .route(
@@ -271,6 +285,7 @@ pub fn app(server: Server) -> Router {
         .route("/metrics", get(metrics::prometheus))
         .route("/admin/backup", post(admin::backup))
         .route("/admin/broadcast", post(admin::broadcast))
+        .route("/admin/staff/code", post(admin::staff_code))
         .layer(axum::middleware::from_fn(headers::secure))
         // Covers reading the body: a client trickling bytes is cut, and its connection with it.
         .layer(TimeoutLayer::with_status_code(

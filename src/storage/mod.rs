@@ -27,7 +27,7 @@ pub use memory::MemoryStore;
 pub use overlay::{ClosureEdit, FaqEdit};
 pub use postgres::{PgOptions, PgStore};
 pub use sled_store::SledStore;
-pub use staff::{Account, Author, Conversation, ConversationStatus, Line, Role, Session, Wrote};
+pub use staff::{Account, Author, Conversation, ConversationStatus, Line, OneTime, Role, Session, Wrote};
 
 use crate::broadcast::{Broadcast, Delivery};
 use crate::dialogue::Citizen;

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::config::{Pace, PublicPace};
 use crate::dialogue::Citizen;
 use crate::server::limits::Bucket;
 
@@ -23,11 +24,6 @@ pub const MAX_SESSIONS: usize = 2_000;
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 /// Addresses whose buckets are kept at once (the oldest full bucket goes first).
 const MAX_ADDRESSES: usize = 10_000;
-
-/// (burst, per second) of one session: a person typing.
-const SESSION: (f64, f64) = (10.0, 0.5);
-/// (burst, per second) of one address: a few people behind one router.
-const ADDRESS: (f64, f64) = (30.0, 2.0);
 
 struct Session {
     citizen: Option<Citizen>,
@@ -55,14 +51,25 @@ pub struct Turn {
 }
 
 impl Sandbox {
-    /// Takes the session's and the address's tokens; `Err(wait)` past either.
-    pub fn begin(&self, comune: &str, session: &str, from: IpAddr, now: Instant) -> Result<Turn, Duration> {
+    /// Takes the session's and the address's tokens (`pace.simulator_session`,
+    /// `pace.simulator`); `Err(wait)` past either.
+    pub fn begin(
+        &self,
+        comune: &str,
+        session: &str,
+        from: IpAddr,
+        pace: &PublicPace,
+        now: Instant,
+    ) -> Result<Turn, Duration> {
+        // (burst, per second) of the address and of the session.
+        let rate = |p: Pace| (f64::from(p.burst), p.per_second());
+        let (by_address, by_session) = (rate(pace.simulator), rate(pace.simulator_session));
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if !inner.addresses.contains_key(&from) && inner.addresses.len() >= MAX_ADDRESSES {
             // Forget buckets that have refilled (they behave as no bucket), then the oldest.
             inner
                 .addresses
-                .retain(|_, b| now.saturating_duration_since(b.last).as_secs_f64() * ADDRESS.1 < ADDRESS.0);
+                .retain(|_, b| now.saturating_duration_since(b.last).as_secs_f64() * by_address.1 < by_address.0);
             if inner.addresses.len() >= MAX_ADDRESSES {
                 if let Some(oldest) = inner.addresses.iter().min_by_key(|(_, b)| b.last).map(|(k, _)| *k) {
                     inner.addresses.remove(&oldest);
@@ -72,8 +79,8 @@ impl Sandbox {
         let address = inner
             .addresses
             .entry(from)
-            .or_insert_with(|| Bucket::full(ADDRESS.0, now));
-        if let Err(wait) = address.take(ADDRESS.1, ADDRESS.0, now) {
+            .or_insert_with(|| Bucket::full(by_address.0, now));
+        if let Err(wait) = address.take(by_address.1, by_address.0, now) {
             self.limited.fetch_add(1, Ordering::Relaxed);
             return Err(wait);
         }
@@ -96,13 +103,13 @@ impl Sandbox {
         let s = inner.sessions.entry(key).or_insert_with(|| Session {
             citizen: None,
             used: now,
-            bucket: Bucket::full(SESSION.0, now),
+            bucket: Bucket::full(by_session.0, now),
         });
         if now.saturating_duration_since(s.used) >= IDLE {
             s.citizen = None;
         }
         s.used = now;
-        if let Err(wait) = s.bucket.take(SESSION.1, SESSION.0, now) {
+        if let Err(wait) = s.bucket.take(by_session.1, by_session.0, now) {
             self.limited.fetch_add(1, Ordering::Relaxed);
             return Err(wait);
         }
@@ -129,20 +136,23 @@ impl Sandbox {
 mod tests {
     use super::*;
 
+    /// The default pace: 10 at once then 30 a minute per session, 30 then 120 per address.
+    static P: std::sync::LazyLock<PublicPace> = std::sync::LazyLock::new(PublicPace::default);
+
     #[test]
     fn a_session_is_limited_and_refills() {
         let sb = Sandbox::default();
         let t0 = Instant::now();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..10 {
-            assert!(sb.begin("brusson", "s", ip, t0).is_ok());
+            assert!(sb.begin("brusson", "s", ip, &P, t0).is_ok());
         }
         let wait = sb
-            .begin("brusson", "s", ip, t0)
+            .begin("brusson", "s", ip, &P, t0)
             .err()
             .expect("the 11th at once is limited");
         assert!(wait <= Duration::from_secs(2));
-        assert!(sb.begin("brusson", "s", ip, t0 + Duration::from_secs(2)).is_ok());
+        assert!(sb.begin("brusson", "s", ip, &P, t0 + Duration::from_secs(2)).is_ok());
     }
 
     #[test]
@@ -151,7 +161,7 @@ mod tests {
         let t0 = Instant::now();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let ok = (0..100)
-            .filter(|i| sb.begin("brusson", &format!("s{i}"), ip, t0).is_ok())
+            .filter(|i| sb.begin("brusson", &format!("s{i}"), ip, &P, t0).is_ok())
             .count();
         assert_eq!(ok, 30, "the address's burst");
     }
@@ -163,19 +173,19 @@ mod tests {
         for i in 0..(MAX_SESSIONS + 500) {
             // A new address for each: only the session bound applies.
             let ip = IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
-            sb.begin("brusson", &format!("s{i}"), ip, t0 + Duration::from_millis(i as u64))
+            sb.begin("brusson", &format!("s{i}"), ip, &P, t0 + Duration::from_millis(i as u64))
                 .unwrap();
         }
         assert_eq!(sb.sessions(), MAX_SESSIONS);
         let ip: IpAddr = "192.0.2.9".parse().unwrap();
-        sb.begin("isili", "x", ip, t0).unwrap();
+        sb.begin("isili", "x", ip, &P, t0).unwrap();
         sb.finish("isili", "x", Some(Citizen::new(jiff::Timestamp::now())));
         assert!(sb
-            .begin("isili", "x", ip, t0 + Duration::from_secs(1))
+            .begin("isili", "x", ip, &P, t0 + Duration::from_secs(1))
             .unwrap()
             .prior
             .is_some());
         let later = t0 + IDLE + Duration::from_secs(5);
-        assert!(sb.begin("isili", "x", ip, later).unwrap().prior.is_none(), "expired");
+        assert!(sb.begin("isili", "x", ip, &P, later).unwrap().prior.is_none(), "expired");
     }
 }

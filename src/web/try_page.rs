@@ -115,6 +115,7 @@ pub async fn api_message(
     State(s): State<Server>,
     Extension(sandbox): Extension<Arc<Sandbox>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Json(m): Json<TryMessage>,
 ) -> Response {
     if s.engine.flows.get(&m.comune).is_none() {
@@ -131,7 +132,8 @@ pub async fn api_message(
         (Some(text), None) => Body::Text { text },
         (None, None) => return (StatusCode::BAD_REQUEST, "text or button").into_response(),
     };
-    let turn = match sandbox.begin(&m.comune, &m.session, peer.ip(), Instant::now()) {
+    let from = crate::server::pace::client_ip(peer, &headers, &s.config.pace.trusted_proxies);
+    let turn = match sandbox.begin(&m.comune, &m.session, from, &s.config.pace, Instant::now()) {
         Ok(turn) => turn,
         Err(wait) => {
             let seconds = wait.as_secs().max(1).to_string();

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod pace;
+pub use pace::{Pace, PublicPace};
+
 /// A configuration file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -72,6 +75,9 @@ struct RawServer {
     header_timeout_seconds: Option<u64>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
+    trusted_proxies: Option<Vec<String>>,
+    #[serde(default)]
+    pace: pace::RawPace,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,6 +200,8 @@ pub struct Config {
     pub public_url: String,
     /// The accept loop's limits (`[server]`: header timeout, connection caps).
     pub listen: Listen,
+    /// The per-client pace of the public routes (`[server.pace]`, `trusted_proxies`).
+    pub pace: PublicPace,
     pub graph_url: String,
     pub telegram_url: String,
     pub comuni: BTreeMap<String, ComuneChannels>,
@@ -217,6 +225,7 @@ impl Default for Config {
             bind: DEFAULT_BIND.into(),
             public_url: format!("http://{DEFAULT_BIND}"),
             listen: Default::default(),
+            pace: PublicPace::default(),
             graph_url: DEFAULT_GRAPH_URL.into(),
             telegram_url: DEFAULT_TELEGRAM_URL.into(),
             comuni: BTreeMap::new(),
@@ -344,8 +353,14 @@ impl Config {
             max_connections,
             per_address,
         };
+        let pace = raw
+            .server
+            .pace
+            .validate(raw.server.trusted_proxies)
+            .map_err(|(key, reason)| invalid(&key, reason))?;
         Ok(Config {
             listen,
+            pace,
             storage,
             postgres_connections,
             processes,
