@@ -664,6 +664,36 @@ async fn telegram_messages_and_buttons() {
     assert_eq!(h.provider.lock().unwrap().callbacks_answered, ["cb-1"]);
     assert!(h.sent().iter().all(|(bot, _)| bot == "bottok-assemini"));
     assert_eq!(h.sent().len(), 6, "the redelivered update was not answered twice");
+    // Issue 17: a second tap on the same button, and a redelivered tap, are acknowledged
+    // too (else the button spins), whether or not they bring a reply.
+    let again = |update_id: i64, cb: &str| {
+        update(
+            update_id,
+            json!({"callback_query": {"id": cb, "from": {"id": 777, "is_bot": false, "first_name": "M"}, "data": "yes",
+            "message": {"message_id": 5, "date": 1_800_000_005, "chat": {"id": 777, "type": "private"}}}}),
+        )
+    };
+    assert_eq!(post(Some("secret-assemini"), again(6, "cb-2")).await, 200);
+    assert_eq!(post(Some("secret-assemini"), again(6, "cb-2")).await, 200, "redelivered");
+    for _ in 0..200 {
+        if h.provider.lock().unwrap().callbacks_answered.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(h.provider.lock().unwrap().callbacks_answered, ["cb-1", "cb-2", "cb-2"]);
+    // A tap over the citizen's rate limit is dropped unanswered, but acknowledged.
+    for id in 7..25 {
+        assert_eq!(post(Some("secret-assemini"), msg(id, "ciao")).await, 200);
+    }
+    assert_eq!(post(Some("secret-assemini"), again(25, "cb-3")).await, 200);
+    for _ in 0..200 {
+        if h.provider.lock().unwrap().callbacks_answered.len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(h.provider.lock().unwrap().callbacks_answered.last().map(String::as_str), Some("cb-3"));
     h.stop().await;
 }
 

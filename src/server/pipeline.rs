@@ -135,8 +135,10 @@ impl Server {
             };
             if !self.engine.store.record_inbound(&dedupe, &entry)? {
                 self.metrics.duplicates.inc();
+                self.ack_tap(&key.comune, message.callback_id.as_deref());
             } else if limited {
                 self.limits.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.ack_tap(&key.comune, message.callback_id.as_deref());
             } else {
                 fresh.push((key, dedupe, message, place.clone()));
             }
@@ -148,6 +150,19 @@ impl Server {
             self.inbound.push(key, Job::Journal { dedupe, message, place });
         }
         Ok(n)
+    }
+
+    /// Acknowledges a Telegram button tap that no reply will carry (none was produced, or
+    /// the message was dropped as a duplicate or over the limit), so that the citizen's
+    /// button stops spinning. Best effort, off the caller's path.
+    fn ack_tap(&self, comune: &str, callback_id: Option<&str>) {
+        let (Some(id), Some(client)) = (callback_id, self.telegram.get(comune)) else {
+            return;
+        };
+        let (client, id) = (client.clone(), id.to_string());
+        tokio::spawn(async move {
+            let _ = client.answer_callback_query(&id).await;
+        });
     }
 
     /// Runs `f` in `key`'s lane, after the steps queued before it and before those queued
@@ -319,6 +334,11 @@ impl Server {
             tracing::error!(error = %e, "flush failed");
             self.metrics.errors.inc();
             return;
+        }
+        if ids.is_empty() {
+            // No reply will carry the acknowledgement (a second tap on a button already
+            // answered, for one): the button must stop spinning all the same.
+            self.ack_tap(&key.comune, message.callback_id.as_deref());
         }
         for id in ids {
             self.outbound.push(key.clone(), id);
