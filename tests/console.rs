@@ -142,7 +142,7 @@ async fn login_sets_a_strict_http_only_cookie_and_a_wrong_password_is_refused() 
 
     let (status, _, html) = get(&h, "/staff", &format!("sportello_session={token}")).await;
     assert_eq!(status, 200);
-    assert!(html.contains("I tuoi comuni"), "{html}");
+    assert!(html.contains("I Suoi comuni"), "{html}");
     // The API answers 401 JSON without a session, never a redirect to a page.
     let (status, location, body) = get(&h, "/staff/api/me", "").await;
     assert_eq!(

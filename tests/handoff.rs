@@ -143,11 +143,11 @@ async fn operatore_claim_reply_release_through_the_real_server() {
         conv.contains("role=\"status\"><strong>Conversazione presa in carico"),
         "{conv}"
     );
-    assert!(conv.contains("in carico a te"), "{conv}");
+    assert!(conv.contains("in carico a Lei"), "{conv}");
     let other = login(&h, URP2, PASSWORD).await;
     let (_, _, seen) = get(&h, &conv_url, &other).await;
     assert!(seen.contains(&format!("In carico a {URP1}")), "{seen}");
-    assert!(!seen.contains("Invia la risposta"), "no reply form for a colleague");
+    assert!(!seen.contains("Inviare la risposta"), "no reply form for a colleague");
     let other_csrf = csrf_field(&seen);
     let (status, _, refused) = post_form(
         &h,
@@ -563,7 +563,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
         "Nessun consenso registrato.",
         "Iscritto alla lista del comune.",
         "domanda in ritardo",
-        "Blocca il cittadino",
+        "Bloccare il cittadino",
     ] {
         assert!(citizen.contains(text), "{text}: {citizen}");
     }
@@ -585,7 +585,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     assert_eq!(c.held_by, None, "a block drops the hold");
     let (_, _, citizen) = get(&h, &format!("/staff/assemini/citizens/{late}?number=show"), &op).await;
     assert!(
-        citizen.contains("393330044006") && citizen.contains("Revoca il blocco"),
+        citizen.contains("393330044006") && citizen.contains("Revocare il blocco"),
         "{citizen}"
     );
     let (status, _, refused) = post_form(
@@ -596,7 +596,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     )
     .await;
     assert_eq!(status, 400);
-    assert!(refused.contains("Indica un motivo."), "{refused}");
+    assert!(refused.contains("Indichi un motivo."), "{refused}");
     let (status, _, _) = post_form(
         &h,
         &format!("/staff/assemini/citizens/{late}/unblock"),

@@ -29,3 +29,4 @@ page-subscribe-leave = Pour vous désinscrire à tout moment, envoyez { $unsubsc
 page-subscribe-privacy = Notice de confidentialité
 page-subscribe-other = Pour toute autre demande : { $email }.
 language-name = Français
+too-many-requests = Trop de demandes en peu de temps depuis cette adresse. Veuillez patienter quelques secondes et réessayer.

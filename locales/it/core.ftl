@@ -68,7 +68,7 @@ button-yes = Sì
 button-no = No
 button-subscribe = Iscrivimi
 button-unsubscribe = Cancellami
-list-label = Scegli
+list-label = Opzioni
 about = { $comune } su WhatsApp.
 
 ## Moderation (the comune's rules; $rule is one of the rule-* messages)

@@ -73,7 +73,7 @@ async function interaction(name, fn) {
 
 /** Types `text` into the message field (found by its label) and presses Enter. */
 async function say(page, text) {
-  const field = page.getByLabel(/^(Il tuo messaggio|Votre message)$/);
+  const field = page.getByLabel(/^(Il Suo messaggio|Votre message)$/);
   await field.fill(text);
   await field.press('Enter');
 }
@@ -217,7 +217,7 @@ try {
     await axe(page, `${new URL(page.url()).pathname} (logged in)`);
     const w2 = await width320(page);
     if (w2 > 320) throw new Error(`${page.url()} is ${w2} px wide at 320 px (WCAG 1.4.10)`);
-    await page.getByRole('button', { name: 'Esci' }).click();
+    await page.getByRole('button', { name: 'Uscire' }).click();
     await page.waitForURL(`${base}/staff/login`);
     return { comuni };
   });
@@ -239,7 +239,7 @@ try {
       if (w > 320) throw new Error(`${path} is ${w} px wide at 320 px (WCAG 1.4.10)`);
     }
     await page.goto(`${base}/staff`);
-    await page.getByRole('button', { name: 'Esci' }).click();
+    await page.getByRole('button', { name: 'Uscire' }).click();
     await page.waitForURL(`${base}/staff/login`);
     return { pages: paths.length };
   });
@@ -258,12 +258,12 @@ try {
     await page.locator('#inbox-rows h2 a', { hasText: 'Eleonora Lussu' }).click();
     await page.waitForURL(/\/staff\/assemini\/inbox\/[0-9a-f]{24}$/);
     await axe(page, '/staff/assemini/inbox/{ref} (waiting)');
-    await page.getByRole('button', { name: 'Prendi in carico', exact: true }).click();
+    await page.getByRole('button', { name: 'Prendere in carico', exact: true }).click();
     await page.waitForURL(/\?done=claim$/);
     await page.getByRole('status').filter({ hasText: 'Conversazione presa in carico' }).waitFor();
     const reply = 'Buongiorno, serve la prenotazione sul portale CIE.';
     await page.getByLabel(/^Risposta al cittadino/).fill(reply);
-    await page.getByRole('button', { name: 'Invia la risposta', exact: true }).click();
+    await page.getByRole('button', { name: 'Inviare la risposta', exact: true }).click();
     await page.waitForURL(/\?done=reply$/);
     await page.locator('ol.log li.me', { hasText: reply }).waitFor();
     await axe(page, '/staff/assemini/inbox/{ref} (held, after a reply)');
@@ -275,7 +275,7 @@ try {
     const w3 = await width320(page);
     if (w3 > 320) throw new Error(`the citizen page is ${w3} px wide at 320 px (WCAG 1.4.10)`);
     await page.goBack();
-    await page.getByRole('button', { name: 'Restituisci al bot', exact: true }).click();
+    await page.getByRole('button', { name: 'Restituire al bot', exact: true }).click();
     await page.waitForURL(/\/staff\/assemini\/inbox\?done=release$/);
     await page.getByRole('status').filter({ hasText: 'Conversazione restituita al bot' }).waitFor();
     await axe(page, '/staff/assemini/inbox (after a release)');
