@@ -10,6 +10,7 @@ mod broadcast_console;
 mod broadcast_crash;
 mod browser;
 mod cli;
+mod connections;
 mod console;
 mod crash;
 mod crash_load;

@@ -144,6 +144,48 @@ fn admit(open: &Arc<Mutex<Open>>, ip: IpAddr, limits: &Listen) -> Option<Place> 
     })
 }
 
+/// Descriptors kept apart from connections: the store's files, the provider clients'
+/// sockets, logs.
+const DESCRIPTORS_SPARE: u64 = 256;
+
+/// Makes room for `max_connections` in the process's open-file limit: raises the soft limit
+/// towards the hard one as far as needed, and returns how many connections fit (fewer than
+/// asked, with a warning, when even the hard limit is too low: past it accept would fail
+/// and the eviction above could never make room).
+pub fn fit_descriptors(max_connections: usize) -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let wanted = max_connections as u64 + DESCRIPTORS_SPARE;
+    let limit = getrlimit(Resource::Nofile);
+    let (Some(mut current), maximum) = (limit.current, limit.maximum) else {
+        // Unlimited.
+        return max_connections;
+    };
+    if current < wanted {
+        let raised = maximum.map_or(wanted, |m| wanted.min(m));
+        if setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(raised),
+                maximum,
+            },
+        )
+        .is_ok()
+        {
+            current = raised;
+        }
+    }
+    let fits = current.saturating_sub(DESCRIPTORS_SPARE) as usize;
+    if fits < max_connections {
+        tracing::warn!(
+            max_connections,
+            open_files = current,
+            "the open-file limit (ulimit -n) is too low for max_connections: serving at most this many connections instead"
+        );
+        return fits.max(16);
+    }
+    max_connections
+}
+
 /// Serves `router` on `listener` until `stop` is set, then lets every open connection
 /// finish its request in flight and close.
 pub async fn serve(
@@ -152,6 +194,10 @@ pub async fn serve(
     limits: Listen,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    let limits = Listen {
+        max_connections: fit_descriptors(limits.max_connections),
+        ..limits
+    };
     let open = Arc::new(Mutex::new(Open::default()));
     let mut connections = tokio::task::JoinSet::new();
     let mut refused_logged = 0u64;
