@@ -333,6 +333,7 @@ async fn under_each_attack_the_served_process_answers_webhooks_and_stays_under_2
     let peak = peak_mb(pid);
     assert!(peak < 250, "connections: {before} MB → {peak} MB");
     drop(held);
+    eprintln!("peak of serve: {before} MB at start, {peak} MB after the three attacks");
 
     assert!(http.get(format!("{base}/healthz")).send().await.unwrap().status().is_success());
     let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
