@@ -503,6 +503,32 @@ mod tests {
         let brusson = &c.comuni["brusson"].broadcast_templates;
         assert!(brusson.contains_key("it") && brusson.contains_key("fr"), "{brusson:?}");
         assert_eq!((c.storage, c.postgres_connections), (StorageKind::Sled, 2));
+        assert_eq!(c.pace, PublicPace::default(), "the example shows the defaults");
+    }
+
+    #[test]
+    fn the_pace_of_the_public_routes_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n[server.pace]\nlogin = { burst = 3, per_minute = 2 }\n",
+        )
+        .unwrap();
+        let c = Config::load(&f).unwrap();
+        assert_eq!(c.pace.login, Pace { burst: 3, per_minute: 2 });
+        assert_eq!(c.pace.pages, PublicPace::default().pages);
+        assert_eq!(c.pace.trusted_proxies.len(), 2);
+        for (bad, says) in [
+            ("[server.pace]\npages = { burst = 0, per_minute = 2 }\n", "server.pace.pages"),
+            ("[server.pace]\nlogin = { burst = 1 }\n", "per_minute"),
+            ("[server]\ntrusted_proxies = [\"proxy.local\"]\n", "not an IP address"),
+            ("[server.pace]\npage = { burst = 1, per_minute = 1 }\n", "page"),
+        ] {
+            std::fs::write(&f, bad).unwrap();
+            let e = Config::load(&f).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]
