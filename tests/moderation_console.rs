@@ -26,6 +26,7 @@ fn case(key: &CitizenKey, blocked: bool, now: Timestamp) -> ModerationCase {
             end: start + "cialtroni".len(),
             rule: Rule::PersonalAttack,
             text: "cialtroni".into(),
+            why: None,
         }],
         at: now,
         blocked,

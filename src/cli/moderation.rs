@@ -213,5 +213,26 @@ fn print_report(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
         r.false_positive_rate,
         r.false_positive_rate * 100.0
     )?;
-    writeln!(out, "violations missed {:.3}", r.false_negative_rate)
+    writeln!(out, "violations missed {:.3}", r.false_negative_rate)?;
+    writeln!(out, "macro-F1 withheld/allowed {:.3}", r.binary_macro_f1)?;
+    if !r.functionalities.is_empty() {
+        writeln!(
+            out,
+            "\n{:<24} {:<16} {:>5} {:>9} {:>9}",
+            "functionality", "expected", "rows", "accuracy", "withheld"
+        )?;
+        for f in &r.functionalities {
+            let ratio = |n: usize| n as f64 / f.rows.max(1) as f64;
+            writeln!(
+                out,
+                "{:<24} {:<16} {:>5} {:>9.3} {:>9.3}",
+                f.name,
+                f.expected.map_or("allow", |r| r.name()),
+                f.rows,
+                ratio(f.correct),
+                ratio(f.correct_withheld)
+            )?;
+        }
+    }
+    Ok(())
 }

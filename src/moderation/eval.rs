@@ -45,6 +45,8 @@ pub struct Example {
     pub lang: Lang,
     /// `None` for `allow`.
     pub expected: Option<Rule>,
+    /// The functionality it tests (functional suites, `eval/moderation/functional/`).
+    pub functionality: Option<String>,
 }
 
 /// Reads a labelled set.
@@ -56,6 +58,7 @@ pub fn read_set(input: &str, default_lang: Lang) -> Result<Vec<Example>, EvalErr
     let text_col = col("text").ok_or(EvalError::MissingColumn("text"))?;
     let expected_col = col("expected").ok_or(EvalError::MissingColumn("expected"))?;
     let lang_col = col("lang");
+    let functionality_col = col("functionality");
     let mut out = Vec::new();
     for (i, rec) in rows.enumerate() {
         let row = i + 2;
@@ -79,6 +82,11 @@ pub fn read_set(input: &str, default_lang: Lang) -> Result<Vec<Example>, EvalErr
             text: get(text_col).to_string(),
             lang,
             expected,
+            functionality: functionality_col
+                .map(get)
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(String::from),
         });
     }
     if out.is_empty() {
@@ -123,9 +131,27 @@ pub struct Report {
     pub false_negative_rate: f64,
     /// Share of rows whose predicted label equals the expected one.
     pub accuracy: f64,
+    /// Withheld or not, whatever the rule: the mean of the F1 of "withheld" and the F1 of
+    /// "allowed" (what an outside hate-speech suite measures).
+    pub binary_macro_f1: f64,
+    /// Per functionality, in the order first seen (functional suites only).
+    pub functionalities: Vec<FunctionalityScore>,
     /// Rows where prediction and label differ: (row index from 0, expected, predicted).
     #[serde(skip)]
     pub errors: Vec<(usize, Option<Rule>, Option<Rule>)>,
+}
+
+/// Figures for one functionality of a functional suite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionalityScore {
+    pub name: String,
+    /// Its expected label (the first row's).
+    pub expected: Option<Rule>,
+    pub rows: usize,
+    /// Rows predicted with exactly the expected label.
+    pub correct: usize,
+    /// Rows withheld when they should be, or allowed when they should be.
+    pub correct_withheld: usize,
 }
 
 /// Runs the policy over `set` with default settings.
@@ -194,7 +220,48 @@ pub fn score(set: &[Example], predicted: &[Option<Rule>]) -> Report {
         .map(|(i, (e, p))| (i, e.expected, *p))
         .collect();
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let mut functionalities: Vec<FunctionalityScore> = Vec::new();
+    for (e, p) in set.iter().zip(predicted) {
+        let Some(name) = &e.functionality else { continue };
+        let i = match functionalities.iter().position(|f| &f.name == name) {
+            Some(i) => i,
+            None => {
+                functionalities.push(FunctionalityScore {
+                    name: name.clone(),
+                    expected: e.expected,
+                    rows: 0,
+                    correct: 0,
+                    correct_withheld: 0,
+                });
+                functionalities.len() - 1
+            }
+        };
+        let f = &mut functionalities[i];
+        f.rows += 1;
+        f.correct += usize::from(e.expected == *p);
+        f.correct_withheld += usize::from(e.expected.is_some() == p.is_some());
+    }
+    // Withheld or not: F1 of each side, averaged.
+    let (mut tp, mut fp_w, mut fn_w, mut tn) = (0usize, 0usize, 0usize, 0usize);
+    for (e, p) in set.iter().zip(predicted) {
+        match (e.expected.is_some(), p.is_some()) {
+            (true, true) => tp += 1,
+            (false, true) => fp_w += 1,
+            (true, false) => fn_w += 1,
+            (false, false) => tn += 1,
+        }
+    }
+    let f1 = |tp: usize, fp: usize, fneg: usize| {
+        if tp == 0 {
+            0.0
+        } else {
+            2.0 * tp as f64 / (2 * tp + fp + fneg) as f64
+        }
+    };
+    let binary_macro_f1 = (f1(tp, fp_w, fn_w) + f1(tn, fn_w, fp_w)) / 2.0;
     Report {
+        binary_macro_f1,
+        functionalities,
         rows: set.len(),
         allow_rows,
         macro_f1,
@@ -215,6 +282,7 @@ mod tests {
             text: String::new(),
             lang: Lang::It,
             expected,
+            functionality: Some(if expected.is_some() { "bad" } else { "fine" }.into()),
         }
     }
 
@@ -226,7 +294,8 @@ mod tests {
             Example {
                 text: "ciao, come va".into(),
                 lang: Lang::Fr,
-                expected: None
+                expected: None,
+                functionality: None,
             }
         );
         assert_eq!(set[1].lang, Lang::It);
@@ -260,5 +329,9 @@ mod tests {
         assert!((r.false_positive_rate - 0.5).abs() < 1e-9);
         assert!((r.false_negative_rate - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(r.errors.len(), 2);
+        // Withheld: tp 2, fp 1, fn 1 → 2/3; allowed: tp 1, fp 1, fn 1 → 1/2.
+        assert!((r.binary_macro_f1 - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-9);
+        let bad = &r.functionalities[1];
+        assert_eq!((bad.name.as_str(), bad.rows, bad.correct, bad.correct_withheld), ("bad", 3, 2, 2));
     }
 }

@@ -36,6 +36,7 @@ pub mod eval;
 mod expand;
 pub mod lexicon;
 pub mod normalize;
+pub mod offence;
 pub mod pii;
 mod policy;
 pub mod rules;
@@ -133,6 +134,17 @@ pub struct Span {
     pub rule: Rule,
     /// `message[start..end]`.
     pub text: String,
+    /// Whom it attacks and how, when the offence was composed from a target and a
+    /// predicate (`offence`); staff see it on the case page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<Why>,
+}
+
+/// The target and predicate of a composed offence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Why {
+    pub target: offence::Target,
+    pub predicate: offence::Predicate,
 }
 
 /// The policy's answer for one message.

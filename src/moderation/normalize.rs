@@ -63,6 +63,7 @@ fn leet(c: char) -> Option<char> {
     Some(match c {
         '$' | '5' => 's',
         '@' | '4' => 'a',
+        '€' => 'e',
         '0' => 'o',
         '1' => 'i',
         '3' => 'e',
@@ -73,7 +74,7 @@ fn leet(c: char) -> Option<char> {
 
 /// Is this folded character part of a word?
 fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '$' || c == '@'
+    c.is_alphanumeric() || c == '$' || c == '@' || c == '€'
 }
 
 /// Folds `input` (see the module docs).
@@ -119,7 +120,7 @@ pub fn normalize(input: &str) -> Normalized {
         for ch in tok {
             match (has_letter, leet(ch.c)) {
                 (true, Some(l)) => read.push(Ch { c: l, ..ch }),
-                (false, _) if ch.c == '$' || ch.c == '@' => {}
+                (false, _) if ch.c == '$' || ch.c == '@' || ch.c == '€' => {}
                 _ => read.push(ch),
             }
         }

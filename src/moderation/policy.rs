@@ -1,6 +1,7 @@
 //! The policy: lexicons compiled in, one automaton per language, and the verdict.
 
 use super::lexicon::{Kind, Lexicon, LexiconError};
+use super::offence::{Offence, OffenceError};
 use super::normalize::normalize;
 use super::pii::Detectors;
 use super::{rules, Lang, Outcome, Rule, Settings, Span, Verdict};
@@ -84,7 +85,18 @@ macro_rules! lexicons {
 pub struct Policy {
     it: Lexicon,
     fr: Lexicon,
+    it_offence: Offence,
+    fr_offence: Offence,
     pii: Detectors,
+}
+
+/// A shipped lexicon that does not build.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Lexicon(#[from] LexiconError),
+    #[error(transparent)]
+    Offence(#[from] OffenceError),
 }
 
 impl Policy {
@@ -102,11 +114,13 @@ impl Policy {
     }
 
     /// Like [`Policy::builtin`], returning the lexicon error instead of panicking.
-    pub fn try_builtin() -> Result<Policy, LexiconError> {
+    pub fn try_builtin() -> Result<Policy, PolicyError> {
         let (it, fr) = (lexicons!("it"), lexicons!("fr"));
         Ok(Policy {
             it: Lexicon::build(it.classes, &it.files)?,
             fr: Lexicon::build(fr.classes, &fr.files)?,
+            it_offence: Offence::build(include_str!("../../lexicons/it/offence.toml"))?,
+            fr_offence: Offence::build(include_str!("../../lexicons/fr/offence.toml"))?,
             pii: Detectors::new(),
         })
     }
@@ -131,6 +145,40 @@ impl Policy {
         let norm = normalize(text);
         let hits = self.lexicon(lang).scan(&norm);
         let (mut spans, markers) = rules::weigh(text, &norm, &hits);
+        let offence = match lang {
+            Lang::It => &self.it_offence,
+            Lang::Fr => &self.fr_offence,
+        };
+        let (findings, quiet) = offence.find_with_context(text, &norm);
+        // Offensive words quoted, reported or denied are someone else's (threats and
+        // personal data still count).
+        spans.retain(|s| {
+            matches!(s.rule, Rule::Threat | Rule::PersonalData | Rule::Illegal)
+                || !quiet.iter().any(|&(a, b)| a < s.end && s.start < b)
+        });
+        // A call for violence against a group is hate, not the writer's threat: the threat
+        // lexicon's generic verbs ("andrebbero impiccati") give way to the composed finding.
+        let calls: Vec<(usize, usize)> = findings
+            .iter()
+            .filter(|f| f.rule == Rule::Hate && f.predicate == super::offence::Predicate::Violence)
+            .map(|f| norm.original_range(f.start, f.end))
+            .collect();
+        spans.retain(|s| !(s.rule == Rule::Threat && calls.iter().any(|&(a, b)| s.start < b && a < s.end)));
+        for f in findings {
+            let (start, end) = norm.original_range(f.start, f.end);
+            if let Some(t) = text.get(start..end) {
+                spans.push(Span {
+                    start,
+                    end,
+                    rule: f.rule,
+                    text: t.to_string(),
+                    why: Some(super::Why {
+                        target: f.target,
+                        predicate: f.predicate,
+                    }),
+                });
+            }
+        }
         if !settings.own_data_step {
             for h in self.pii.find(text, &markers) {
                 if let Some(t) = text.get(h.start..h.end) {
@@ -139,6 +187,7 @@ impl Policy {
                         end: h.end,
                         rule: Rule::PersonalData,
                         text: t.to_string(),
+                        why: None,
                     });
                 }
             }

@@ -80,6 +80,7 @@ pub fn weigh(text: &str, norm: &Normalized, hits: &[Hit]) -> (Vec<Span>, Vec<Mar
                 end,
                 rule,
                 text: t.to_string(),
+                why: None,
             });
         }
     }

@@ -1,0 +1,384 @@
+//! The word classes of `offence.toml`: which class each word or phrase of a message
+//! belongs to, found in one pass over its tokens.
+//!
+//! An entry is a phrase of folded words; a word ending in `*` matches any word starting
+//! with it (`ladr*`: ladro, ladri, ladra). A word of the message that matches no entry
+//! exactly is tried again, when it is long enough, with one letter missing, added,
+//! replaced or swapped (`odoi` → `odio`, `immigrti` → `immigrati`): a deletion index
+//! (every entry word with one letter dropped) answers that in a few lookups. A `*` written
+//! inside a word of the message stands for one letter or more (`fr*ci`).
+//!
+//! Must not: know what a class means (see `compose`), allocate per lookup beyond a few
+//! small strings.
+
+use std::collections::HashMap;
+
+/// Words shorter than this are never matched approximately: short words are too close to
+/// each other (`rom` / `ron`, `neri` / `nei`).
+pub const FUZZY_MIN: usize = 6;
+
+/// One word of an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pat {
+    Exact(String),
+    Prefix(String),
+}
+
+impl Pat {
+    fn parse(word: &str) -> Pat {
+        match word.strip_suffix('*') {
+            Some(p) => Pat::Prefix(p.to_string()),
+            None => Pat::Exact(word.to_string()),
+        }
+    }
+
+    fn matches(&self, token: &str) -> bool {
+        match self {
+            Pat::Exact(w) => w == token,
+            Pat::Prefix(p) => token.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// An entry: its class and its words.
+#[derive(Debug, Clone)]
+struct Entry<C> {
+    class: C,
+    words: Vec<Pat>,
+}
+
+/// A class found in a message: tokens `from..to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tag<C> {
+    pub class: C,
+    pub from: usize,
+    pub to: usize,
+    /// Found only approximately (a letter off).
+    pub fuzzy: bool,
+}
+
+/// The compiled classes of one language.
+#[derive(Debug, Clone)]
+pub struct Words<C> {
+    entries: Vec<Entry<C>>,
+    /// Entries by their first word, when it is exact.
+    by_exact: HashMap<String, Vec<usize>>,
+    /// Entries by their first word's prefix.
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// Longest prefix length, to bound the lookups.
+    longest_prefix: usize,
+    /// Whole word forms of entries' first words (an exact word, or a prefix with a usual
+    /// ending) → the entries, for approximate matching.
+    forms: HashMap<String, Vec<usize>>,
+    /// A form with one letter dropped (or whole) → the forms it comes from.
+    deletions: HashMap<String, Vec<String>>,
+    /// Short words run into their neighbours.
+    glue: Vec<String>,
+    /// Spellings people swap in (`k` for `ch`): (written, meant).
+    pub respell: Vec<(String, String)>,
+}
+
+/// Endings added to a prefix entry (`immigrat*`) to give whole forms to match
+/// approximately: Italian and French nouns and adjectives.
+const ENDINGS: [&str; 9] = ["", "a", "e", "i", "o", "s", "es", "x", "es"];
+
+impl<C: Copy + PartialEq> Words<C> {
+    /// Compiles `entries` (class, phrase of already folded words). `fuzzy(class)` says how
+    /// long a word of that class must be to be matched a letter off (`usize::MAX`: never);
+    /// `glue` lists short words people run into the next or previous one ("albanesisono").
+    pub fn build(
+        list: impl IntoIterator<Item = (C, Vec<String>)>,
+        fuzzy: impl Fn(C, bool) -> usize,
+        glue: Vec<String>,
+    ) -> Words<C> {
+        let mut words = Words {
+            glue,
+            respell: Vec::new(),
+            entries: Vec::new(),
+            by_exact: HashMap::new(),
+            by_prefix: HashMap::new(),
+            longest_prefix: 0,
+            forms: HashMap::new(),
+            deletions: HashMap::new(),
+        };
+        for (class, phrase) in list {
+            if phrase.is_empty() {
+                continue;
+            }
+            let pats: Vec<Pat> = phrase.iter().map(|w| Pat::parse(w)).collect();
+            let i = words.entries.len();
+            let shortest = fuzzy(class, matches!(pats[0], Pat::Prefix(_))).max(FUZZY_MIN);
+            let forms: Vec<String> = match &pats[0] {
+                Pat::Exact(w) => {
+                    words.by_exact.entry(w.clone()).or_default().push(i);
+                    vec![w.clone()]
+                }
+                Pat::Prefix(p) => {
+                    words.longest_prefix = words.longest_prefix.max(p.len());
+                    words.by_prefix.entry(p.clone()).or_default().push(i);
+                    ENDINGS.iter().map(|e| format!("{p}{e}")).collect()
+                }
+            };
+            // Every form can be met with hidden letters (`tr*ie`); only long ones a letter off.
+            for form in forms {
+                let entries = words.forms.entry(form.clone()).or_default();
+                if !entries.contains(&i) {
+                    entries.push(i);
+                }
+                if form.chars().count() < shortest {
+                    continue;
+                }
+                for d in deletions(&form).into_iter().chain(std::iter::once(form.clone())) {
+                    let firsts = words.deletions.entry(d).or_default();
+                    if !firsts.contains(&form) {
+                        firsts.push(form.clone());
+                    }
+                }
+            }
+            words.entries.push(Entry { class, words: pats });
+        }
+        words
+    }
+
+    /// Every class found in `tokens` (folded words), longest phrases included with the
+    /// words they contain.
+    pub fn tag(&self, tokens: &[&str]) -> Vec<Tag<C>> {
+        let mut tags = Vec::new();
+        for at in 0..tokens.len() {
+            let token = tokens[at];
+            if self.starting(token, tokens, at, 1, false, &mut tags) {
+                continue;
+            }
+            // A word split in two ("immi grati", "cin esi").
+            if let Some(next) = tokens.get(at + 1) {
+                let joined = format!("{token}{next}");
+                if self.starting(&joined, tokens, at, 2, true, &mut tags) {
+                    continue;
+                }
+            }
+            // Words run together ("albanesisono", "tuttiladri").
+            let mut glued = false;
+            for g in &self.glue {
+                let rest = token
+                    .strip_suffix(g.as_str())
+                    .or_else(|| token.strip_prefix(g.as_str()))
+                    .filter(|r| r.len() >= 4);
+                if let Some(rest) = rest {
+                    glued |= self.starting(rest, tokens, at, 1, true, &mut tags);
+                }
+            }
+            if glued {
+                continue;
+            }
+            // Spelled the texting way ("marokkini").
+            let mut respelled = false;
+            for (written, meant) in &self.respell {
+                if token.contains(written.as_str()) {
+                    let fixed = token.replace(written.as_str(), meant);
+                    respelled |= self.starting(&fixed, tokens, at, 1, true, &mut tags);
+                    if respelled {
+                        break;
+                    }
+                }
+            }
+            if respelled {
+                continue;
+            }
+            if token.contains('*') {
+                self.masked(tokens, at, &mut tags);
+            } else if token.chars().count() >= FUZZY_MIN {
+                self.fuzzy(tokens, at, &mut tags);
+            }
+        }
+        tags
+    }
+
+    /// The entries whose first word is `word` (exactly or by prefix), the rest following
+    /// from token `at + width`; true if one matched.
+    fn starting(&self, word: &str, tokens: &[&str], at: usize, width: usize, fuzzy: bool, tags: &mut Vec<Tag<C>>) -> bool {
+        let mut found = false;
+        if let Some(list) = self.by_exact.get(word) {
+            found |= self.extend(list, tokens, at, width, fuzzy, tags);
+        }
+        for cut in (1..=word.len().min(self.longest_prefix)).rev() {
+            if !word.is_char_boundary(cut) {
+                continue;
+            }
+            if let Some(list) = self.by_prefix.get(&word[..cut]) {
+                found |= self.extend(list, tokens, at, width, fuzzy, tags);
+            }
+        }
+        found
+    }
+
+    /// Tries the entries of `list` whose first word covers tokens `at..at + width`; true
+    /// if one matched.
+    fn extend(&self, list: &[usize], tokens: &[&str], at: usize, width: usize, fuzzy: bool, tags: &mut Vec<Tag<C>>) -> bool {
+        let mut any = false;
+        for &i in list {
+            let e = &self.entries[i];
+            let rest = &e.words[1..];
+            let next = at + width;
+            if next + rest.len() > tokens.len() {
+                continue;
+            }
+            // The first word matched already (exactly, by prefix or approximately).
+            if rest.iter().zip(&tokens[next..next + rest.len()]).all(|(p, t)| p.matches(t)) {
+                tags.push(Tag {
+                    class: e.class,
+                    from: at,
+                    to: next + rest.len(),
+                    fuzzy,
+                });
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// A word one letter away from an entry's first word.
+    fn fuzzy(&self, tokens: &[&str], at: usize, tags: &mut Vec<Tag<C>>) {
+        let token = tokens[at];
+        let mut firsts: Vec<&String> = Vec::new();
+        for key in std::iter::once(token.to_string()).chain(deletions(token)) {
+            if let Some(list) = self.deletions.get(&key) {
+                for w in list {
+                    if !firsts.contains(&w) && one_edit(token, w) {
+                        firsts.push(w);
+                    }
+                }
+            }
+        }
+        for w in firsts {
+            if let Some(list) = self.forms.get(w) {
+                self.extend(list, tokens, at, 1, true, tags);
+            }
+        }
+    }
+
+    /// A word with `*` for hidden letters: the entries whose first word fits around it.
+    fn masked(&self, tokens: &[&str], at: usize, tags: &mut Vec<Tag<C>>) {
+        let token = tokens[at];
+        let (head, tail) = match token.split_once('*') {
+            Some((h, t)) => (h, t.trim_start_matches('*')),
+            None => return,
+        };
+        if head.is_empty() && tail.is_empty() {
+            return;
+        }
+        let fits = |w: &str| w.len() > head.len() + tail.len() && w.starts_with(head) && w.ends_with(tail);
+        let mut entries: Vec<usize> = self
+            .by_exact
+            .iter()
+            .chain(self.forms.iter())
+            .filter(|(w, _)| fits(w))
+            .flat_map(|(_, l)| l.iter().copied())
+            .collect();
+        entries.sort_unstable();
+        entries.dedup();
+        self.extend(&entries, tokens, at, 1, true, tags);
+    }
+}
+
+/// `word` with each one of its letters dropped.
+fn deletions(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    (0..chars.len())
+        .map(|i| chars.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c).collect())
+        .collect()
+}
+
+/// Whether `a` and `b` differ by one letter added, dropped, replaced, or two neighbours
+/// swapped.
+fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a == b {
+        return true;
+    }
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let first = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    match la.cmp(&lb) {
+        std::cmp::Ordering::Equal => {
+            // Replaced, or swapped with the next.
+            a[first + 1..] == b[first + 1..]
+                || (first + 1 < la && a[first] == b[first + 1] && a[first + 1] == b[first] && a[first + 2..] == b[first + 2..])
+        }
+        std::cmp::Ordering::Less => a[first..] == b[first + 1..],
+        std::cmp::Ordering::Greater => a[first + 1..] == b[first..],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words() -> Words<u8> {
+        let list = [
+            (1, "odio"),
+            (2, "immigrati"),
+            (3, "ladr*"),
+            (4, "fanno schifo"),
+            (5, "non sopport*"),
+            (6, "froci"),
+        ];
+        Words::build(
+            list.iter()
+                .map(|(c, p)| (*c, p.split(' ').map(String::from).collect::<Vec<_>>())),
+            |_, _| FUZZY_MIN,
+            vec!["sono".into(), "tutti".into()],
+        )
+    }
+
+    fn classes(text: &str) -> Vec<(u8, usize, usize, bool)> {
+        let tokens: Vec<&str> = text.split(' ').collect();
+        let mut t: Vec<_> = words()
+            .tag(&tokens)
+            .into_iter()
+            .map(|t| (t.class, t.from, t.to, t.fuzzy))
+            .collect();
+        t.sort();
+        t
+    }
+
+    #[test]
+    fn exact_prefix_and_phrases() {
+        assert_eq!(classes("io odio gli immigrati"), [(1, 1, 2, false), (2, 3, 4, false)]);
+        assert_eq!(classes("sono ladroni"), [(3, 1, 2, false)]);
+        assert_eq!(classes("mi fanno schifo"), [(4, 1, 3, false)]);
+        assert_eq!(classes("non sopportiamo"), [(5, 0, 2, false)]);
+        assert!(classes("fanno la spesa").is_empty());
+    }
+
+    #[test]
+    fn a_letter_off_is_found_in_long_words_only() {
+        assert_eq!(classes("immigrti"), [(2, 0, 1, true)]);
+        assert_eq!(classes("imigrati"), [(2, 0, 1, true)]);
+        assert_eq!(classes("immigarti"), [(2, 0, 1, true)]);
+        assert_eq!(classes("immigratii"), [(2, 0, 1, true)]);
+        assert!(classes("odoi").is_empty(), "four letters: too short to guess");
+        assert!(classes("immigrazione").is_empty());
+    }
+
+    #[test]
+    fn split_and_glued_words_are_read_whole() {
+        assert_eq!(classes("immi grati"), [(2, 0, 2, true)]);
+        assert_eq!(classes("gli immigratisono ladri"), [(2, 1, 2, true), (3, 2, 3, false)]);
+        assert_eq!(classes("tuttiladri"), [(3, 0, 1, true)]);
+    }
+
+    #[test]
+    fn a_star_hides_letters() {
+        assert_eq!(classes("fr*ci"), [(6, 0, 1, true)]);
+        assert_eq!(classes("f**i"), [(6, 0, 1, true)]);
+        assert!(classes("*").is_empty());
+    }
+
+    #[test]
+    fn one_edit_is_exact() {
+        assert!(one_edit("odio", "odoi") && one_edit("odio", "odi") && one_edit("odio", "odioo"));
+        assert!(one_edit("odio", "odia") && !one_edit("odio", "oida") && !one_edit("odio", "o"));
+    }
+}
