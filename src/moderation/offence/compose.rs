@@ -9,6 +9,8 @@ use crate::moderation::Rule;
 
 /// How many words may separate a predicate from its target.
 const REACH: usize = 6;
+/// How many words before a violent verb the writer's "I" reaches.
+const FIRST_PERSON_REACH: usize = 4;
 /// How many words before a predicate a negation reaches.
 const NEGATION_REACH: usize = 5;
 
@@ -164,15 +166,17 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                     }
                 }
             };
-            let first_person = in_clause
-                .iter()
-                .any(|t| t.class == Class::Cue(Cue::FirstPerson) && t.from < pred.to)
-                || offence.first_person_verb(tokens[pred.from].word);
+            // The writer acts: a first-person cue just before ("je vais les", "li prendo a"),
+            // or the verb's own ending ("ammazzo", "tuerai"). "J'espère que … prendra feu"
+            // is a wish, not an act.
+            let first_person = in_clause.iter().any(|t| {
+                t.class == Class::Cue(Cue::FirstPerson) && t.from < pred.to && pred.from.saturating_sub(t.to) <= FIRST_PERSON_REACH
+            }) || offence.first_person_verb(tokens[pred.from].word);
             // "Je vais l'étrangler", "se lo incontro lo gonfio": the writer's violence on
             // someone named by a pronoun is a threat, whoever they are.
             let object = in_clause
                 .iter()
-                .any(|t| t.class == Class::Cue(Cue::Object) && t.to <= pred.from && pred.from - t.to <= 2);
+                .any(|t| t.class == Class::Cue(Cue::Object) && t.to == pred.from);
             let target = target.or((kind == Predicate::Violence && first_person && object).then_some(Target::Person));
             let Some(target) = target else { continue };
             let ruled = has(Cue::Normative) || offence.imperative(in_clause.iter().map(|t| tokens[t.from].word));
@@ -264,6 +268,8 @@ fn decide(kind: Predicate, target: Target, f: Facts) -> Option<(Rule, Predicate)
         // Of a person, an office or a profession: insults and dehumanising words attack;
         // disgust only said to "you" ("fate schifo"); attributes ("lenti", "sporchi") are
         // criticism, left to the other rules.
+        // "X est une vraie plaie" may be said of a thing: of someone described, only insults.
+        Predicate::Dehumanise if target == Target::Person => None,
         Predicate::Insult | Predicate::Dehumanise => Some((Rule::PersonalAttack, kind)),
         Predicate::Disgust | Predicate::Hate if target == Target::You => Some((Rule::PersonalAttack, kind)),
         _ => None,
