@@ -26,7 +26,10 @@ fn case(key: &CitizenKey, blocked: bool, now: Timestamp) -> ModerationCase {
             end: start + "cialtroni".len(),
             rule: Rule::PersonalAttack,
             text: "cialtroni".into(),
-            why: None,
+            why: Some(sportello::moderation::Why {
+                target: sportello::moderation::offence::Target::You,
+                predicate: sportello::moderation::offence::Predicate::Insult,
+            }),
         }],
         at: now,
         blocked,
@@ -87,6 +90,11 @@ async fn staff_decide_a_case_in_the_console() {
         "{page}"
     );
     assert!(!page.contains("<b>cialtroni"), "{page}");
+    // Issue 18: staff see whom it attacks and how.
+    assert!(
+        page.contains("<dt>Perché</dt>") && page.contains("il destinatario del messaggio: insulto («cialtroni»)"),
+        "{page}"
+    );
     assert!(page.contains("•••••••••567") && !page.contains("1234567"), "{page}");
     assert!(page.contains("Questo messaggio ha bloccato il cittadino."), "{page}");
     for value in ["confirm", "dismiss", "report"] {

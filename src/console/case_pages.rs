@@ -169,6 +169,45 @@ fn case_body(
             esc(note)
         ));
     }
+    // Why: whom the message attacks and how, when the policy composed it (issue 18).
+    let mut why: Vec<(String, String, String)> = Vec::new();
+    for span in &case.spans {
+        let Some(w) = span.why else { continue };
+        let label = |kind: &str, name: &str| {
+            s.engine
+                .locales
+                .format(lang, &format!("offence-{kind}-{name}"), None)
+                .unwrap_or_else(|| name.to_string())
+        };
+        let entry = (
+            label("target", w.target.name()),
+            label("predicate", w.predicate.name()),
+            span.text.clone(),
+        );
+        if !why.contains(&entry) {
+            why.push(entry);
+        }
+    }
+    if !why.is_empty() {
+        let items: String = why
+            .iter()
+            .map(|(target, predicate, text)| {
+                format!(
+                    "<li>{}</li>",
+                    ta(
+                        s,
+                        lang,
+                        "console-case-why-item",
+                        &[("target", target.clone()), ("predicate", predicate.clone()), ("text", text.clone())]
+                    )
+                )
+            })
+            .collect();
+        facts.push_str(&format!(
+            "<dt>{}</dt><dd><ul>{items}</ul></dd>",
+            t(s, lang, "console-case-why")
+        ));
+    }
     facts.push_str("</dl>");
     if case.blocked {
         facts.push_str(&format!("<p>{}</p>", t(s, lang, "console-case-blocked")));

@@ -239,6 +239,15 @@ mod tests {
         policy().check(text, lang, &Settings::default()).rule
     }
 
+    #[test]
+    fn composed_offences_say_whom_and_how() {
+        let out = policy().check("gli albanesi sono tutti dei parassiti", Lang::It, &Settings::default());
+        assert_eq!(out.rule, Some(Rule::Hate));
+        let why = out.spans.iter().find_map(|s| s.why).expect("a composed span");
+        assert_eq!((why.target.name(), why.predicate.name()), ("origin", "dehumanise"));
+        assert_eq!(policy().check("gli albanesi non sono parassiti", Lang::It, &Settings::default()).rule, None);
+    }
+
     fn it(text: &str) -> Option<Rule> {
         rule(text, Lang::It)
     }

@@ -52,7 +52,10 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
         return (Vec::new(), Vec::new());
     }
     let words: Vec<&str> = tokens.iter().map(|t| t.word).collect();
-    let mut tags = offence.words.tag(&words);
+    // Disguised words are looked for when the plain ones show a target or a predicate.
+    let mut tags = offence
+        .words
+        .tag(&words, |plain| plain.iter().any(|t| matches!(t.class, Class::Target(_) | Class::Slur(_) | Class::Predicate(_))));
     // Slurs and insults that are also surnames or places, written as names, are names.
     tags.retain(|t| {
         !(matches!(

@@ -63,10 +63,9 @@ pub struct Words<C> {
     entries: Vec<Entry<C>>,
     /// Entries by their first word, when it is exact.
     by_exact: HashMap<String, Vec<usize>>,
-    /// Entries by their first word's prefix.
-    by_prefix: HashMap<String, Vec<usize>>,
-    /// Longest prefix length, to bound the lookups.
-    longest_prefix: usize,
+    /// Entries by their first word's prefix, as a byte trie: one walk along a word finds
+    /// every prefix entry it starts with.
+    trie: Vec<Node>,
     /// Whole word forms of entries' first words (an exact word, or a prefix with a usual
     /// ending) → the entries, for approximate matching.
     forms: HashMap<String, Vec<usize>>,
@@ -76,6 +75,13 @@ pub struct Words<C> {
     glue: Vec<String>,
     /// Spellings people swap in (`k` for `ch`): (written, meant).
     pub respell: Vec<(String, String)>,
+}
+
+/// A node of the prefix trie: its children by byte, and the entries whose prefix ends here.
+#[derive(Debug, Clone, Default)]
+struct Node {
+    children: Vec<(u8, u32)>,
+    entries: Vec<usize>,
 }
 
 /// Endings added to a prefix entry (`immigrat*`) to give whole forms to match
@@ -96,8 +102,7 @@ impl<C: Copy + PartialEq> Words<C> {
             respell: Vec::new(),
             entries: Vec::new(),
             by_exact: HashMap::new(),
-            by_prefix: HashMap::new(),
-            longest_prefix: 0,
+            trie: vec![Node::default()],
             forms: HashMap::new(),
             deletions: HashMap::new(),
         };
@@ -114,8 +119,19 @@ impl<C: Copy + PartialEq> Words<C> {
                     vec![w.clone()]
                 }
                 Pat::Prefix(p) => {
-                    words.longest_prefix = words.longest_prefix.max(p.len());
-                    words.by_prefix.entry(p.clone()).or_default().push(i);
+                    let mut node = 0usize;
+                    for &b in p.as_bytes() {
+                        node = match words.trie[node].children.iter().find(|(c, _)| *c == b) {
+                            Some(&(_, next)) => next as usize,
+                            None => {
+                                words.trie.push(Node::default());
+                                let next = words.trie.len() - 1;
+                                words.trie[node].children.push((b, next as u32));
+                                next
+                            }
+                        };
+                    }
+                    words.trie[node].entries.push(i);
                     ENDINGS.iter().map(|e| format!("{p}{e}")).collect()
                 }
             };
@@ -141,21 +157,41 @@ impl<C: Copy + PartialEq> Words<C> {
     }
 
     /// Every class found in `tokens` (folded words), longest phrases included with the
-    /// words they contain.
-    pub fn tag(&self, tokens: &[&str]) -> Vec<Tag<C>> {
+    /// words they contain. Words written whole, split in two or with hidden letters are
+    /// always looked for; run together, respelled or a letter off only when `deeper` says
+    /// the plain pass found something worth it (they cost more, and alone they rarely make
+    /// an offence).
+    pub fn tag(&self, tokens: &[&str], deeper: impl FnOnce(&[Tag<C>]) -> bool) -> Vec<Tag<C>> {
         let mut tags = Vec::new();
+        let mut unmatched = Vec::new();
+        let mut joined = String::new();
         for at in 0..tokens.len() {
             let token = tokens[at];
             if self.starting(token, tokens, at, 1, false, &mut tags) {
                 continue;
             }
-            // A word split in two ("immi grati", "cin esi").
+            // A word split in two ("immi grati", "cin esi"): two short pieces.
             if let Some(next) = tokens.get(at + 1) {
-                let joined = format!("{token}{next}");
-                if self.starting(&joined, tokens, at, 2, true, &mut tags) {
-                    continue;
+                if token.len() <= 6 && next.len() <= 6 && token.len() + next.len() >= 5 {
+                    joined.clear();
+                    joined.push_str(token);
+                    joined.push_str(next);
+                    if self.starting(&joined, tokens, at, 2, true, &mut tags) {
+                        continue;
+                    }
                 }
             }
+            if token.contains('*') {
+                self.masked(tokens, at, &mut tags);
+            } else {
+                unmatched.push(at);
+            }
+        }
+        if unmatched.is_empty() || !deeper(&tags) {
+            return tags;
+        }
+        for at in unmatched {
+            let token = tokens[at];
             // Words run together ("albanesisono", "tuttiladri").
             let mut glued = false;
             for g in &self.glue {
@@ -175,18 +211,13 @@ impl<C: Copy + PartialEq> Words<C> {
             for (written, meant) in &self.respell {
                 if token.contains(written.as_str()) {
                     let fixed = token.replace(written.as_str(), meant);
-                    respelled |= self.starting(&fixed, tokens, at, 1, true, &mut tags);
-                    if respelled {
+                    if self.starting(&fixed, tokens, at, 1, true, &mut tags) {
+                        respelled = true;
                         break;
                     }
                 }
             }
-            if respelled {
-                continue;
-            }
-            if token.contains('*') {
-                self.masked(tokens, at, &mut tags);
-            } else if token.chars().count() >= FUZZY_MIN {
+            if !respelled && token.chars().count() >= FUZZY_MIN {
                 self.fuzzy(tokens, at, &mut tags);
             }
         }
@@ -200,12 +231,14 @@ impl<C: Copy + PartialEq> Words<C> {
         if let Some(list) = self.by_exact.get(word) {
             found |= self.extend(list, tokens, at, width, fuzzy, tags);
         }
-        for cut in (1..=word.len().min(self.longest_prefix)).rev() {
-            if !word.is_char_boundary(cut) {
-                continue;
+        let mut node = 0usize;
+        for &b in word.as_bytes() {
+            match self.trie[node].children.iter().find(|(c, _)| *c == b) {
+                Some(&(_, next)) => node = next as usize,
+                None => break,
             }
-            if let Some(list) = self.by_prefix.get(&word[..cut]) {
-                found |= self.extend(list, tokens, at, width, fuzzy, tags);
+            if !self.trie[node].entries.is_empty() {
+                found |= self.extend(&self.trie[node].entries, tokens, at, width, fuzzy, tags);
             }
         }
         found
@@ -334,7 +367,7 @@ mod tests {
     fn classes(text: &str) -> Vec<(u8, usize, usize, bool)> {
         let tokens: Vec<&str> = text.split(' ').collect();
         let mut t: Vec<_> = words()
-            .tag(&tokens)
+            .tag(&tokens, |_| true)
             .into_iter()
             .map(|t| (t.class, t.from, t.to, t.fuzzy))
             .collect();
