@@ -57,7 +57,7 @@ fn check_italian() {
     );
     assert_eq!(
         got[1],
-        serde_json::json!({"verdict": "block", "rule": "threat", "spans": [{"start": 0, "end": 10, "rule": "threat", "text": "ti ammazzo"}]})
+        serde_json::json!({"verdict": "block", "rule": "threat", "spans": [{"start": 0, "end": 10, "rule": "threat", "text": "ti ammazzo", "why": {"target": "you", "predicate": "violence"}}]})
     );
     assert_eq!(got[2]["verdict"], "withhold");
     assert_eq!(got[2]["rule"], "vulgar");

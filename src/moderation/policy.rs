@@ -202,7 +202,14 @@ fn decide(mut spans: Vec<Span>, settings: &Settings) -> Outcome {
         return Outcome::allow();
     }
     spans.sort_by_key(|s| (s.start, s.end, s.rule));
-    spans.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.rule == b.rule);
+    spans.dedup_by(|later, kept| {
+        let same = later.start == kept.start && later.end == kept.end && later.rule == kept.rule;
+        // The same words found by a word list and by the composition: keep why.
+        if same && kept.why.is_none() {
+            kept.why = later.why;
+        }
+        same
+    });
     let grave = spans
         .iter()
         .map(|s| s.rule)
