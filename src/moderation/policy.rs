@@ -173,7 +173,11 @@ impl Policy {
                     rule: f.rule,
                     text: t.to_string(),
                     why: Some(super::Why {
-                        target: f.target,
+                        // "You" as subject or object is the same person to staff.
+                        target: match f.target {
+                            super::offence::Target::YouObject => super::offence::Target::You,
+                            t => t,
+                        },
                         predicate: f.predicate,
                     }),
                 });
