@@ -153,11 +153,13 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                             Class::Target(x) | Class::Slur(x)
                                 if x.protected() || (kind == Predicate::Violence && x != Target::Person) =>
                             {
-                                Some(x)
+                                Some((t.from, x))
                             }
                             _ => None,
                         })
-                        .last();
+                        // The last named (tags come in word order, disguised ones after).
+                        .max_by_key(|(from, _)| *from)
+                        .map(|(_, x)| x);
                     let implicit = !clause_has_target && kind != Predicate::Access;
                     let referred = if has_pronoun { earlier.or(antecedent) } else { None }
                         .or(antecedent.filter(|_| implicit));
