@@ -15,6 +15,7 @@ mod console;
 mod crash;
 mod crash_load;
 mod faq;
+mod flood;
 mod flows;
 mod fuzz;
 mod handoff;

@@ -244,6 +244,17 @@ impl SledStore {
 /// its lock.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// sled's page cache, in bytes of pages as sled counts them. sled's default is 1 GiB, and
+/// the cache keeps every page read or written until it is full, so a flood of distinct
+/// numbers (each a citizen record and journal, outbox, sent and index entries) grew the
+/// server by about 2.6 KB a number without end: 445 MB at 150,000 (issue #17); with 32 MiB
+/// the same flood peaks at 147 MB. A page no longer cached is read again from the file, in
+/// practice from the operating system's page cache: reading and writing back a citizen
+/// among 150,000, in a random order, took 23-27 us instead of 9-11 us, some 3 % of a step's
+/// CPU, within the noise of the flood's own figures (BENCHMARKS.md, "A flood of distinct
+/// numbers"). Only this cache is bounded: the store keeps everything.
+pub const CACHE_CAPACITY: u64 = 32 * 1024 * 1024;
+
 /// Opens sled's database, waiting up to `wait` for its file lock: sled's flusher thread
 /// lets go of a dropped database's lock only at its next wake-up, so reopening at once in
 /// the same process (a restart in a test, a restore) can find it still taken. A database
@@ -251,7 +262,7 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 fn open_db(dir: &Path, wait: std::time::Duration) -> Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + wait;
     loop {
-        match sled::Config::new().path(dir).open() {
+        match sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY).open() {
             // sled reports it as `ErrorKind::Other` with this text (config.rs, `try_lock`).
             Err(sled::Error::Io(e))
                 if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
