@@ -49,7 +49,7 @@ const NUMBERS: u64 = 12_000;
 /// Numbers in one webhook (Meta batches; about 20 messages), and webhooks in flight at
 /// once. A webhook's messages are stepped at once, each a few milliseconds in a debug
 /// build: batches of 100 kept the two workers busy for long enough to delay the probe's
-/// answer by up to 0.9 s, batches of 20 by at most 0.3 s.
+/// answer by up to a second, batches of 20 by 0.25-0.42 s at worst.
 const NUMBERS_A_WEBHOOK: u64 = 15;
 const SENDERS: usize = 4;
 /// The flood keeps at most this many messages ahead of the server's steps, and this many

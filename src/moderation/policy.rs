@@ -414,7 +414,7 @@ mod tests {
         let json = serde_json::to_string(&out).unwrap();
         assert_eq!(
             json,
-            r#"{"verdict":"block","rule":"threat","spans":[{"start":0,"end":10,"rule":"threat","text":"ti ammazzo"}]}"#
+            r#"{"verdict":"block","rule":"threat","spans":[{"start":0,"end":10,"rule":"threat","text":"ti ammazzo","why":{"target":"you","predicate":"violence"}}]}"#
         );
         let rules: Vec<String> = Rule::ALL.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
         assert_eq!(
