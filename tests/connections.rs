@@ -176,7 +176,10 @@ async fn many_addresses_holding_every_place_cannot_keep_a_webhook_out() {
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     }
     // The oldest waiting connections made room, and were closed.
-    assert!(closed_within(&mut held[0], Duration::from_secs(3)).await, "the oldest was not evicted");
+    assert!(
+        closed_within(&mut held[0], Duration::from_secs(3)).await,
+        "the oldest was not evicted"
+    );
     let metrics = s.metrics().await;
     let evicted: u64 = metrics
         .lines()
@@ -248,7 +251,13 @@ async fn under_each_attack_the_served_process_answers_webhooks_and_stays_under_2
         let (http, base) = (http.clone(), base.clone());
         async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let hook = wa_text("madone", &format!("39333{n:07}"), &format!("wamid.mem.{n}"), 1_700_000_000, "ciao");
+            let hook = wa_text(
+                "madone",
+                &format!("39333{n:07}"),
+                &format!("wamid.mem.{n}"),
+                1_700_000_000,
+                "ciao",
+            );
             let body = serde_json::to_vec(&hook).unwrap();
             let started = Instant::now();
             let status = http
@@ -266,7 +275,13 @@ async fn under_each_attack_the_served_process_answers_webhooks_and_stays_under_2
 
     // 1. 400 simultaneous logins for unknown e-mails, from 40 addresses.
     let form = http.get(format!("{base}/staff/login")).send().await.unwrap();
-    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let token = cookie.split_once('=').unwrap().1.to_string();
     let mut logins = Vec::new();
     for i in 0..400u32 {
@@ -276,13 +291,26 @@ async fn under_each_attack_the_served_process_answers_webhooks_and_stays_under_2
             .unwrap();
         let (url, cookie, token) = (format!("{base}/staff/login"), cookie.clone(), token.clone());
         logins.push(tokio::spawn(async move {
-            let form = [("email", format!("nessuno{i}@comune.it")), ("password", "x".repeat(12)), ("csrf", token)];
-            client.post(url).header("cookie", cookie).form(&form).send().await.map(|r| r.status().as_u16())
+            let form = [
+                ("email", format!("nessuno{i}@comune.it")),
+                ("password", "x".repeat(12)),
+                ("csrf", token),
+            ];
+            client
+                .post(url)
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
         }));
     }
     let (status, took) = webhook(1).await;
     assert_eq!(status, 200);
-    assert!(took < Duration::from_secs(1), "a webhook took {took:?} during the login flood");
+    assert!(
+        took < Duration::from_secs(1),
+        "a webhook took {took:?} during the login flood"
+    );
     let mut answers = std::collections::BTreeMap::new();
     for l in logins {
         *answers.entry(l.await.unwrap().unwrap_or(0)).or_insert(0) += 1;
@@ -308,7 +336,10 @@ async fn under_each_attack_the_served_process_answers_webhooks_and_stays_under_2
     }
     let (status, took) = webhook(2).await;
     assert_eq!(status, 200);
-    assert!(took < Duration::from_secs(1), "a webhook took {took:?} during the simulator flood");
+    assert!(
+        took < Duration::from_secs(1),
+        "a webhook took {took:?} during the simulator flood"
+    );
     for s in sim {
         s.await.unwrap();
     }
@@ -321,21 +352,33 @@ async fn under_each_attack_the_served_process_answers_webhooks_and_stays_under_2
     server::listen::fit_descriptors(2_500);
     let mut held = Vec::new();
     for i in 0..2000u32 {
-        if let Ok(tcp) =
-            tokio::time::timeout(Duration::from_millis(200), connect_from(&format!("127.0.5.{}", i % 20 + 1), addr)).await
+        if let Ok(tcp) = tokio::time::timeout(
+            Duration::from_millis(200),
+            connect_from(&format!("127.0.5.{}", i % 20 + 1), addr),
+        )
+        .await
         {
             held.push(tcp);
         }
     }
     let (status, took) = webhook(3).await;
     assert_eq!(status, 200);
-    assert!(took < Duration::from_secs(1), "a webhook took {took:?} with 2,000 connections held");
+    assert!(
+        took < Duration::from_secs(1),
+        "a webhook took {took:?} with 2,000 connections held"
+    );
     let peak = peak_mb(pid);
     assert!(peak < 250, "connections: {before} MB → {peak} MB");
     drop(held);
     eprintln!("peak of serve: {before} MB at start, {peak} MB after the three attacks");
 
-    assert!(http.get(format!("{base}/healthz")).send().await.unwrap().status().is_success());
+    assert!(http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
     let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let _ = child.wait();
 }

@@ -218,7 +218,10 @@ async fn concurrent_guesses_are_each_counted_and_cannot_race_the_lockout() {
     assert!(sessions <= 1);
     let after = try_login(&h, ISILI_OP, PASSWORD).await;
     assert_eq!(after.status(), 401);
-    assert!(after.text().await.unwrap().contains("bloccato"), "the address ends locked out");
+    assert!(
+        after.text().await.unwrap().contains("bloccato"),
+        "the address ends locked out"
+    );
     h.stop().await;
 }
 

@@ -13,7 +13,9 @@ use reqwest::Client;
 use sportello::console::{accounts, session, BOOTSTRAP_EMAIL};
 use sportello::storage::Store;
 
-use crate::console::{cookie_value, csrf_field, get, seed_accounts, set_cookies, sportello_env, ADMIN, ISILI_OP, PASSWORD};
+use crate::console::{
+    cookie_value, csrf_field, get, seed_accounts, set_cookies, sportello_env, ADMIN, ISILI_OP, PASSWORD,
+};
 use crate::server::Harness;
 use crate::util::root;
 
@@ -93,7 +95,10 @@ async fn a_first_administrator_gets_a_one_time_password_that_forces_a_change() {
         assert_eq!((status, location.as_deref()), (303, Some("/staff/password")), "{path}");
     }
     let (status, _, body) = get(&h, "/staff/api/isili/inbox", &cookie).await;
-    assert_eq!((status, body.as_str()), (403, r#"{"error":"password-change-required"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (403, r#"{"error":"password-change-required"}"#)
+    );
     let (status, _, page) = get(&h, "/staff/password", &cookie).await;
     assert_eq!(status, 200);
     assert!(!page.contains("name=\"current\""), "no current password to give");
@@ -174,8 +179,21 @@ async fn logins_and_public_pages_are_paced_per_address() {
     assert!(page_statuses[..60].iter().all(|s| *s == 200), "{page_statuses:?}");
     let limited = page_statuses[60..].iter().filter(|s| **s == 429).count();
     assert!(limited >= 5, "{page_statuses:?}");
-    assert_eq!(browser_at("127.0.0.7").get(format!("{base}/c/isili")).send().await.unwrap().status(), 200);
-    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        browser_at("127.0.0.7")
+            .get(format!("{base}/c/isili"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let counted: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("sportello_public_limited_total "))
@@ -214,7 +232,10 @@ async fn a_code_from_the_terminal_gets_through_an_account_lock_while_serve_runs(
     let base = format!("http://{bind}");
     let _ = rustls::crypto::ring::default_provider().install_default();
     for _ in 0..500 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -224,7 +245,10 @@ async fn a_code_from_the_terminal_gets_through_an_account_lock_while_serve_runs(
     let mut last = 0;
     for n in 0..accounts::MAX_FAILURES {
         let from = format!("127.0.1.{}", 10 + n / 4);
-        last = login_from(&base, &from, ADMIN, "Sbagliata-Davvero-42").await.status().as_u16();
+        last = login_from(&base, &from, ADMIN, "Sbagliata-Davvero-42")
+            .await
+            .status()
+            .as_u16();
     }
     assert_eq!(last, 401);
     let r = login_from(&base, "127.0.2.1", ADMIN, PASSWORD).await;

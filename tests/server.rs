@@ -674,7 +674,11 @@ async fn telegram_messages_and_buttons() {
         )
     };
     assert_eq!(post(Some("secret-assemini"), again(6, "cb-2")).await, 200);
-    assert_eq!(post(Some("secret-assemini"), again(6, "cb-2")).await, 200, "redelivered");
+    assert_eq!(
+        post(Some("secret-assemini"), again(6, "cb-2")).await,
+        200,
+        "redelivered"
+    );
     for _ in 0..200 {
         if h.provider.lock().unwrap().callbacks_answered.len() >= 3 {
             break;
@@ -693,7 +697,10 @@ async fn telegram_messages_and_buttons() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(h.provider.lock().unwrap().callbacks_answered.last().map(String::as_str), Some("cb-3"));
+    assert_eq!(
+        h.provider.lock().unwrap().callbacks_answered.last().map(String::as_str),
+        Some("cb-3")
+    );
     h.stop().await;
 }
 

@@ -516,11 +516,20 @@ mod tests {
         )
         .unwrap();
         let c = Config::load(&f).unwrap();
-        assert_eq!(c.pace.login, Pace { burst: 3, per_minute: 2 });
+        assert_eq!(
+            c.pace.login,
+            Pace {
+                burst: 3,
+                per_minute: 2
+            }
+        );
         assert_eq!(c.pace.pages, PublicPace::default().pages);
         assert_eq!(c.pace.trusted_proxies.len(), 2);
         for (bad, says) in [
-            ("[server.pace]\npages = { burst = 0, per_minute = 2 }\n", "server.pace.pages"),
+            (
+                "[server.pace]\npages = { burst = 0, per_minute = 2 }\n",
+                "server.pace.pages",
+            ),
             ("[server.pace]\nlogin = { burst = 1 }\n", "per_minute"),
             ("[server]\ntrusted_proxies = [\"proxy.local\"]\n", "not an IP address"),
             ("[server.pace]\npage = { burst = 1, per_minute = 1 }\n", "page"),

@@ -74,7 +74,8 @@ impl RawPace {
     /// Checks every value; `Err((key, reason))` names the first wrong one.
     pub(super) fn validate(self, proxies: Option<Vec<String>>) -> Result<PublicPace, (String, String)> {
         let d = PublicPace::default();
-        let check = |name: &str, given: Option<Pace>, default: Pace| match given {
+        let check = |name: &str, given: Option<Pace>, default: Pace| {
+            match given {
             None => Ok(default),
             Some(p) if (1..=100_000).contains(&p.burst) && (1..=1_000_000).contains(&p.per_minute) => Ok(p),
             Some(p) => Err((
@@ -84,6 +85,7 @@ impl RawPace {
                     p.burst, p.per_minute
                 ),
             )),
+        }
         };
         let mut trusted_proxies = Vec::new();
         for p in proxies.unwrap_or_default() {

@@ -16,8 +16,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use jiff::{SignedDuration, Timestamp};
 
-use super::ConsoleError;
 use super::lockout::Lockouts;
+use super::ConsoleError;
 use crate::storage::{Account, OneTime, Role, Store};
 
 /// The shortest password accepted.
@@ -250,10 +250,7 @@ fn one_time(code: &str, expires_at: Option<Timestamp>) -> OneTime {
 fn is_one_time(account: &Account, password: &str, now: Timestamp) -> bool {
     account.one_time.as_ref().is_some_and(|o| {
         o.expires_at.is_none_or(|t| t > now)
-            && crate::secret::matches(
-                o.sha256.as_bytes(),
-                super::session::sha256_hex(password).as_bytes(),
-            )
+            && crate::secret::matches(o.sha256.as_bytes(), super::session::sha256_hex(password).as_bytes())
     })
 }
 
@@ -407,7 +404,10 @@ mod tests {
         let (guesser, owner) = (ip(66), ip(7));
         for i in 1..super::super::lockout::PER_ADDRESS {
             assert!(
-                matches!(login(&store, &l, "op@isili.it", "wrong", guesser, t0), Err(ConsoleError::BadCredentials)),
+                matches!(
+                    login(&store, &l, "op@isili.it", "wrong", guesser, t0),
+                    Err(ConsoleError::BadCredentials)
+                ),
                 "{i}"
             );
         }
@@ -417,7 +417,14 @@ mod tests {
         ));
         // Locked out from there, even with the right password...
         assert!(matches!(
-            login(&store, &l, "op@isili.it", pw, guesser, t0 + SignedDuration::from_mins(14)),
+            login(
+                &store,
+                &l,
+                "op@isili.it",
+                pw,
+                guesser,
+                t0 + SignedDuration::from_mins(14)
+            ),
             Err(ConsoleError::Locked { .. })
         ));
         // ...but the owner, elsewhere, gets in, and the count starts over.
@@ -471,7 +478,10 @@ mod tests {
         // A code past its hour does nothing.
         let (late, _) = issue_code(&store, "admin@isili.it", t0).unwrap();
         assert!(login(&store, &l, "admin@isili.it", &late, ip(7), t0 + CODE_LIFETIME).is_err());
-        assert!(matches!(issue_code(&store, "nobody@isili.it", t0), Err(ConsoleError::NoAccount)));
+        assert!(matches!(
+            issue_code(&store, "nobody@isili.it", t0),
+            Err(ConsoleError::NoAccount)
+        ));
     }
 
     #[test]
@@ -480,12 +490,22 @@ mod tests {
         let l = Lockouts::default();
         let t0: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
         let week = t0 + NEW_ACCOUNT_LIFETIME;
-        let (account, code) =
-            create_one_time(&store, "op@isili.it", Role::Operator, vec!["isili".into()], t0, Some(week)).unwrap();
+        let (account, code) = create_one_time(
+            &store,
+            "op@isili.it",
+            Role::Operator,
+            vec!["isili".into()],
+            t0,
+            Some(week),
+        )
+        .unwrap();
         assert!(!account.must_change_password && account.one_time.is_some());
         assert!(login(&store, &l, "op@isili.it", &code, ip(1), week).is_err(), "expired");
         let first = login(&store, &l, "op@isili.it", &code, ip(1), t0).unwrap();
         assert!(first.must_change_password);
-        assert!(login(&store, &l, "op@isili.it", &code, ip(1), t0).is_err(), "used twice");
+        assert!(
+            login(&store, &l, "op@isili.it", &code, ip(1), t0).is_err(),
+            "used twice"
+        );
     }
 }

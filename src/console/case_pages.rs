@@ -198,7 +198,11 @@ fn case_body(
                         s,
                         lang,
                         "console-case-why-item",
-                        &[("target", target.clone()), ("predicate", predicate.clone()), ("text", text.clone())]
+                        &[
+                            ("target", target.clone()),
+                            ("predicate", predicate.clone()),
+                            ("text", text.clone())
+                        ]
                     )
                 )
             })

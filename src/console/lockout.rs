@@ -155,7 +155,10 @@ mod tests {
         for _ in 1..PER_ADDRESS {
             assert_eq!(l.failed("a@x.it", guesser, later), None);
         }
-        assert_eq!(l.failed("a@x.it", guesser, later).map(|u| u.duration_since(later)), Some(FIRST_LOCK));
+        assert_eq!(
+            l.failed("a@x.it", guesser, later).map(|u| u.duration_since(later)),
+            Some(FIRST_LOCK)
+        );
         l.clear("a@x.it");
         assert_eq!(l.locked("a@x.it", guesser, later), None);
     }

@@ -274,10 +274,26 @@ mod tests {
         let msg = bootstrap(&store, &|_| None).unwrap().unwrap();
         let password = msg.rsplit(' ').next().unwrap();
         let here = std::net::IpAddr::from([127, 0, 0, 1]);
-        let first = accounts::login(&store, &Default::default(), BOOTSTRAP_EMAIL, password, here, Timestamp::now()).unwrap();
+        let first = accounts::login(
+            &store,
+            &Default::default(),
+            BOOTSTRAP_EMAIL,
+            password,
+            here,
+            Timestamp::now(),
+        )
+        .unwrap();
         assert!(first.must_change_password, "a one-time password asks for a new one");
         assert!(
-            accounts::login(&store, &Default::default(), BOOTSTRAP_EMAIL, password, here, Timestamp::now()).is_err(),
+            accounts::login(
+                &store,
+                &Default::default(),
+                BOOTSTRAP_EMAIL,
+                password,
+                here,
+                Timestamp::now()
+            )
+            .is_err(),
             "the one-time password worked twice"
         );
         assert_eq!(bootstrap(&store, &|_| None).unwrap(), None);
@@ -291,7 +307,15 @@ mod tests {
         let msg = bootstrap(&store, &env).unwrap().unwrap();
         assert!(!msg.contains("una-password-lunga"), "{msg}");
         let here = std::net::IpAddr::from([127, 0, 0, 1]);
-        let a = accounts::login(&store, &Default::default(), "it@comune.it", "una-password-lunga", here, Timestamp::now()).unwrap();
+        let a = accounts::login(
+            &store,
+            &Default::default(),
+            "it@comune.it",
+            "una-password-lunga",
+            here,
+            Timestamp::now(),
+        )
+        .unwrap();
         assert_eq!(a.role, Role::Admin);
         assert!(!a.must_change_password, "a password the operator chose stays");
     }

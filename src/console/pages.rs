@@ -227,11 +227,7 @@ fn try_login(
         Err(e @ (ConsoleError::BadCredentials | ConsoleError::Locked { .. })) => {
             // The actor is the account when it exists; what was typed is never recorded
             // (it may be a password typed in the wrong field).
-            let known = normalized
-                .as_deref()
-                .map(|e| store.account(e))
-                .transpose()?
-                .flatten();
+            let known = normalized.as_deref().map(|e| store.account(e)).transpose()?.flatten();
             let actor = known.as_ref().map(|a: &Account| a.email.as_str()).unwrap_or("unknown");
             let account_locked_now = account_locked(store, normalized.as_deref(), now);
             let detail = match (&e, known.is_some()) {
@@ -242,10 +238,15 @@ fn try_login(
             };
             audit(store, actor, "", "login-failed", detail)?;
             let new_lock = match (&e, &known) {
-                (ConsoleError::Locked { until }, Some(account)) if account_locked_now && !account_locked_before => Some((
-                    account,
-                    format!("account locked after {} failed logins until {until}", accounts::MAX_FAILURES),
-                )),
+                (ConsoleError::Locked { until }, Some(account)) if account_locked_now && !account_locked_before => {
+                    Some((
+                        account,
+                        format!(
+                            "account locked after {} failed logins until {until}",
+                            accounts::MAX_FAILURES
+                        ),
+                    ))
+                }
                 (ConsoleError::Locked { until }, Some(account)) if !account_locked_now && !address_locked_before => {
                     Some((account, format!("one address locked out of the account until {until}")))
                 }

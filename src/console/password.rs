@@ -16,8 +16,8 @@ use axum::{Extension, Form};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::pages::{console_page, error_page, t, ta, who};
 use super::lockout::Lockouts;
+use super::pages::{console_page, error_page, t, ta, who};
 use super::{accounts, audit, ConsoleError, Staff};
 use crate::server::Server;
 use crate::storage::Store;
@@ -141,7 +141,15 @@ fn form_page(s: &Server, staff: &Staff, message: Option<(&str, bool)>) -> String
     };
     // After a one-time password: no current password to give, and a word on why.
     let forced = staff.account.must_change_password;
-    let intro = t(s, lang, if forced { "console-password-forced" } else { "console-password-intro" });
+    let intro = t(
+        s,
+        lang,
+        if forced {
+            "console-password-forced"
+        } else {
+            "console-password-intro"
+        },
+    );
     let current = if forced {
         String::new()
     } else {
@@ -216,7 +224,15 @@ pub async fn post(
     let from = crate::server::pace::client_ip(peer, &headers, &s.config.pace.trusted_proxies);
     // Argon2 twice (verify, hash): off the async workers, a few at a time.
     let done = accounts::with_hashing(move || {
-        change(store.as_ref(), &email, &f.current, &f.new, &f.repeat, &keep, (&lockouts, from))
+        change(
+            store.as_ref(),
+            &email,
+            &f.current,
+            &f.new,
+            &f.repeat,
+            &keep,
+            (&lockouts, from),
+        )
     })
     .await;
     match done.unwrap_or_else(|e| Err(PasswordError::Console(e))) {
@@ -288,12 +304,24 @@ mod tests {
         let now = Timestamp::now();
         let here = IpAddr::from([127, 0, 0, 1]);
         let l = Lockouts::default();
-        let (_, code) = accounts::create_one_time(&store, "op@isili.it", Role::Operator, vec!["isili".into()], now, None)
-            .unwrap();
-        assert!(accounts::login(&store, &l, "op@isili.it", &code, here, now).unwrap().must_change_password);
+        let (_, code) =
+            accounts::create_one_time(&store, "op@isili.it", Role::Operator, vec!["isili".into()], now, None).unwrap();
+        assert!(
+            accounts::login(&store, &l, "op@isili.it", &code, here, now)
+                .unwrap()
+                .must_change_password
+        );
         let new = "nuova-password-2";
         assert!(matches!(
-            change(&store, "op@isili.it", "", "aaaaaaaaaaaa", "aaaaaaaaaaaa", "k", (&l, here)),
+            change(
+                &store,
+                "op@isili.it",
+                "",
+                "aaaaaaaaaaaa",
+                "aaaaaaaaaaaa",
+                "k",
+                (&l, here)
+            ),
             Err(PasswordError::Weak)
         ));
         change(&store, "op@isili.it", "", new, new, "k", (&l, here)).unwrap();
@@ -301,7 +329,15 @@ mod tests {
         assert!(!account.must_change_password);
         // Now the current password is asked again.
         assert!(matches!(
-            change(&store, "op@isili.it", "", "altra-password-3", "altra-password-3", "k", (&l, here)),
+            change(
+                &store,
+                "op@isili.it",
+                "",
+                "altra-password-3",
+                "altra-password-3",
+                "k",
+                (&l, here)
+            ),
             Err(PasswordError::WrongCurrent)
         ));
         assert!(accounts::login(&store, &l, "op@isili.it", new, here, now).is_ok());

@@ -332,6 +332,9 @@ mod tests {
         // Withheld: tp 2, fp 1, fn 1 → 2/3; allowed: tp 1, fp 1, fn 1 → 1/2.
         assert!((r.binary_macro_f1 - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-9);
         let bad = &r.functionalities[1];
-        assert_eq!((bad.name.as_str(), bad.rows, bad.correct, bad.correct_withheld), ("bad", 3, 2, 2));
+        assert_eq!(
+            (bad.name.as_str(), bad.rows, bad.correct, bad.correct_withheld),
+            ("bad", 3, 2, 2)
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! The policy: lexicons compiled in, one automaton per language, and the verdict.
 
 use super::lexicon::{Kind, Lexicon, LexiconError};
-use super::offence::{Offence, OffenceError};
 use super::normalize::normalize;
+use super::offence::{Offence, OffenceError};
 use super::pii::Detectors;
 use super::{rules, Lang, Outcome, Rule, Settings, Span, Verdict};
 
@@ -256,7 +256,12 @@ mod tests {
         assert_eq!(out.rule, Some(Rule::Hate));
         let why = out.spans.iter().find_map(|s| s.why).expect("a composed span");
         assert_eq!((why.target.name(), why.predicate.name()), ("origin", "dehumanise"));
-        assert_eq!(policy().check("gli albanesi non sono parassiti", Lang::It, &Settings::default()).rule, None);
+        assert_eq!(
+            policy()
+                .check("gli albanesi non sono parassiti", Lang::It, &Settings::default())
+                .rule,
+            None
+        );
     }
 
     fn it(text: &str) -> Option<Rule> {

@@ -126,7 +126,13 @@ pub async fn pages(
                 true => "fr",
                 false => "it",
             };
-            too_many(wait, s.engine.locales.format(lang, "too-many-requests", None).unwrap_or_default())
+            too_many(
+                wait,
+                s.engine
+                    .locales
+                    .format(lang, "too-many-requests", None)
+                    .unwrap_or_default(),
+            )
         }
     }
 }
@@ -162,8 +168,15 @@ mod tests {
         let from_proxy = SocketAddr::new(proxy, 4000);
         let stranger = SocketAddr::new("192.0.2.8".parse().unwrap(), 4000);
         // The proxy appended the address it saw, last; the first was written by the client.
-        assert_eq!(client_ip(from_proxy, &h, &[proxy]), "198.51.100.4".parse::<IpAddr>().unwrap());
-        assert_eq!(client_ip(stranger, &h, &[proxy]), stranger.ip(), "not a proxy: header ignored");
+        assert_eq!(
+            client_ip(from_proxy, &h, &[proxy]),
+            "198.51.100.4".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_ip(stranger, &h, &[proxy]),
+            stranger.ip(),
+            "not a proxy: header ignored"
+        );
         assert_eq!(client_ip(from_proxy, &h, &[]), proxy, "no proxy configured");
         assert_eq!(client_ip(from_proxy, &HeaderMap::new(), &[proxy]), proxy);
         // Two proxies in a row: the last address that is not one of them.

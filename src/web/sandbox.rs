@@ -173,8 +173,14 @@ mod tests {
         for i in 0..(MAX_SESSIONS + 500) {
             // A new address for each: only the session bound applies.
             let ip = IpAddr::from([10, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
-            sb.begin("brusson", &format!("s{i}"), ip, &P, t0 + Duration::from_millis(i as u64))
-                .unwrap();
+            sb.begin(
+                "brusson",
+                &format!("s{i}"),
+                ip,
+                &P,
+                t0 + Duration::from_millis(i as u64),
+            )
+            .unwrap();
         }
         assert_eq!(sb.sessions(), MAX_SESSIONS);
         let ip: IpAddr = "192.0.2.9".parse().unwrap();
@@ -186,6 +192,9 @@ mod tests {
             .prior
             .is_some());
         let later = t0 + IDLE + Duration::from_secs(5);
-        assert!(sb.begin("isili", "x", ip, &P, later).unwrap().prior.is_none(), "expired");
+        assert!(
+            sb.begin("isili", "x", ip, &P, later).unwrap().prior.is_none(),
+            "expired"
+        );
     }
 }

@@ -53,9 +53,11 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
     }
     let words: Vec<&str> = tokens.iter().map(|t| t.word).collect();
     // Disguised words are looked for when the plain ones show a target or a predicate.
-    let mut tags = offence
-        .words
-        .tag(&words, |plain| plain.iter().any(|t| matches!(t.class, Class::Target(_) | Class::Slur(_) | Class::Predicate(_))));
+    let mut tags = offence.words.tag(&words, |plain| {
+        plain
+            .iter()
+            .any(|t| matches!(t.class, Class::Target(_) | Class::Slur(_) | Class::Predicate(_)))
+    });
     // Slurs and insults that are also surnames or places, written as names, are names.
     tags.retain(|t| {
         !(matches!(
@@ -116,7 +118,10 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
         let clause_has_target = in_clause
             .iter()
             .any(|t| matches!(t.class, Class::Target(x) | Class::Slur(x) if x != Target::Person));
-        for pred in in_clause.iter().filter(|t| matches!(t.class, Class::Predicate(_) | Class::Slur(_))) {
+        for pred in in_clause
+            .iter()
+            .filter(|t| matches!(t.class, Class::Predicate(_) | Class::Slur(_)))
+        {
             if tokens[pred.from].quoted {
                 // Quoted words are someone else's.
                 continue;
@@ -161,8 +166,8 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                         .max_by_key(|(from, _)| *from)
                         .map(|(_, x)| x);
                     let implicit = !clause_has_target && kind != Predicate::Access;
-                    let referred = if has_pronoun { earlier.or(antecedent) } else { None }
-                        .or(antecedent.filter(|_| implicit));
+                    let referred =
+                        if has_pronoun { earlier.or(antecedent) } else { None }.or(antecedent.filter(|_| implicit));
                     match near {
                         // "Sono dei parassiti" after a group: said of the group.
                         Some(Target::Person) => referred.or(near),
@@ -175,7 +180,9 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
             // or the verb's own ending ("ammazzo", "tuerai"). "J'espère que … prendra feu"
             // is a wish, not an act.
             let first_person = in_clause.iter().any(|t| {
-                t.class == Class::Cue(Cue::FirstPerson) && t.from < pred.to && pred.from.saturating_sub(t.to) <= FIRST_PERSON_REACH
+                t.class == Class::Cue(Cue::FirstPerson)
+                    && t.from < pred.to
+                    && pred.from.saturating_sub(t.to) <= FIRST_PERSON_REACH
             }) || offence.first_person_verb(tokens[pred.from].word);
             // "Je vais l'étrangler", "se lo incontro lo gonfio": the writer's violence on
             // someone named by a pronoun is a threat, whoever they are.
@@ -312,9 +319,9 @@ fn nearest_target(
         .filter(|(_, t)| {
             has_pronoun
                 || tokens[t.from].commas == tokens[pred.from].commas
-                || !clause.iter().any(|n| {
-                    n.class == Class::Cue(Cue::Negation) && tokens[n.from].commas == tokens[t.from].commas
-                })
+                || !clause
+                    .iter()
+                    .any(|n| n.class == Class::Cue(Cue::Negation) && tokens[n.from].commas == tokens[t.from].commas)
         })
         .filter(|(_, t)| {
             !(t.to <= pred.from
@@ -396,8 +403,24 @@ fn written_as_name(text: &str, tokens: &[Token], at: usize) -> bool {
 
 /// Titles after which a word is a surname.
 const TITLES: [&str; 18] = [
-    "m", "mme", "mlle", "monsieur", "madame", "mademoiselle", "sig", "signor", "signore", "signora",
-    "dott", "dottor", "dottoressa", "prof", "professor", "professore", "professoressa", "famiglia",
+    "m",
+    "mme",
+    "mlle",
+    "monsieur",
+    "madame",
+    "mademoiselle",
+    "sig",
+    "signor",
+    "signore",
+    "signora",
+    "dott",
+    "dottor",
+    "dottoressa",
+    "prof",
+    "professor",
+    "professore",
+    "professoressa",
+    "famiglia",
 ];
 
 /// Quotation marks that open and close a quote.

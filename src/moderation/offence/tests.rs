@@ -25,20 +25,47 @@ fn the_shipped_files_compile() {
 #[test]
 fn a_target_and_a_predicate_make_an_offence() {
     assert_eq!(found("odio i rumeni"), Some((Rule::Hate, "origin", "hate")));
-    assert_eq!(found("gli albanesi sono tutti ladri"), Some((Rule::Hate, "origin", "attribute")));
-    assert_eq!(found("gli zingari sono tutti ladri"), Some((Rule::Hate, "origin", "slur")));
-    assert_eq!(found("i musulmani sono vermi"), Some((Rule::Hate, "religion", "dehumanise")));
-    assert_eq!(found("i gay non valgono niente"), Some((Rule::Hate, "orientation", "negated-positive")));
-    assert_eq!(found("bisognerebbe sparare ai migranti"), Some((Rule::Hate, "migrants", "violence")));
-    assert_eq!(found("li ammazzo tutti quei rom"), Some((Rule::Threat, "origin", "violence")));
-    assert_eq!(found("siete delle bestie"), Some((Rule::PersonalAttack, "you", "dehumanise")));
+    assert_eq!(
+        found("gli albanesi sono tutti ladri"),
+        Some((Rule::Hate, "origin", "attribute"))
+    );
+    assert_eq!(
+        found("gli zingari sono tutti ladri"),
+        Some((Rule::Hate, "origin", "slur"))
+    );
+    assert_eq!(
+        found("i musulmani sono vermi"),
+        Some((Rule::Hate, "religion", "dehumanise"))
+    );
+    assert_eq!(
+        found("i gay non valgono niente"),
+        Some((Rule::Hate, "orientation", "negated-positive"))
+    );
+    assert_eq!(
+        found("bisognerebbe sparare ai migranti"),
+        Some((Rule::Hate, "migrants", "violence"))
+    );
+    assert_eq!(
+        found("li ammazzo tutti quei rom"),
+        Some((Rule::Threat, "origin", "violence"))
+    );
+    assert_eq!(
+        found("siete delle bestie"),
+        Some((Rule::PersonalAttack, "you", "dehumanise"))
+    );
     assert_eq!(found("ti ammazzo"), Some((Rule::Threat, "you", "violence")));
 }
 
 #[test]
 fn a_pronoun_reaches_back_one_sentence() {
-    assert_eq!(found("Conosco dei marocchini. Li odio."), Some((Rule::Hate, "origin", "hate")));
-    assert_eq!(found("Conosco dei marocchini. Sono tutti ladri."), Some((Rule::Hate, "origin", "attribute")));
+    assert_eq!(
+        found("Conosco dei marocchini. Li odio."),
+        Some((Rule::Hate, "origin", "hate"))
+    );
+    assert_eq!(
+        found("Conosco dei marocchini. Sono tutti ladri."),
+        Some((Rule::Hate, "origin", "attribute"))
+    );
     assert_eq!(found("Le tasse? Le odio."), None);
 }
 
@@ -70,7 +97,10 @@ fn french_puts_the_group_aside_with_a_comma() {
     let fr = Offence::build(include_str!("../../../lexicons/fr/offence.toml")).unwrap();
     let found = |text: &str| {
         let norm = normalize(text);
-        fr.find(text, &norm).into_iter().map(|f| (f.rule, f.target.name())).next()
+        fr.find(text, &norm)
+            .into_iter()
+            .map(|f| (f.rule, f.target.name()))
+            .next()
     };
     assert_eq!(found("les musulmans, c'est un cancer"), Some((Rule::Hate, "religion")));
     assert_eq!(found("je vais l'étrangler"), Some((Rule::Threat, "person")));

@@ -226,7 +226,15 @@ impl<C: Copy + PartialEq> Words<C> {
 
     /// The entries whose first word is `word` (exactly or by prefix), the rest following
     /// from token `at + width`; true if one matched.
-    fn starting(&self, word: &str, tokens: &[&str], at: usize, width: usize, fuzzy: bool, tags: &mut Vec<Tag<C>>) -> bool {
+    fn starting(
+        &self,
+        word: &str,
+        tokens: &[&str],
+        at: usize,
+        width: usize,
+        fuzzy: bool,
+        tags: &mut Vec<Tag<C>>,
+    ) -> bool {
         let mut found = false;
         if let Some(list) = self.by_exact.get(word) {
             found |= self.extend(list, tokens, at, width, fuzzy, tags);
@@ -246,7 +254,15 @@ impl<C: Copy + PartialEq> Words<C> {
 
     /// Tries the entries of `list` whose first word covers tokens `at..at + width`; true
     /// if one matched.
-    fn extend(&self, list: &[usize], tokens: &[&str], at: usize, width: usize, fuzzy: bool, tags: &mut Vec<Tag<C>>) -> bool {
+    fn extend(
+        &self,
+        list: &[usize],
+        tokens: &[&str],
+        at: usize,
+        width: usize,
+        fuzzy: bool,
+        tags: &mut Vec<Tag<C>>,
+    ) -> bool {
         let mut any = false;
         for &i in list {
             let e = &self.entries[i];
@@ -256,7 +272,11 @@ impl<C: Copy + PartialEq> Words<C> {
                 continue;
             }
             // The first word matched already (exactly, by prefix or approximately).
-            if rest.iter().zip(&tokens[next..next + rest.len()]).all(|(p, t)| p.matches(t)) {
+            if rest
+                .iter()
+                .zip(&tokens[next..next + rest.len()])
+                .all(|(p, t)| p.matches(t))
+            {
                 tags.push(Tag {
                     class: e.class,
                     from: at,
@@ -317,7 +337,14 @@ impl<C: Copy + PartialEq> Words<C> {
 fn deletions(word: &str) -> Vec<String> {
     let chars: Vec<char> = word.chars().collect();
     (0..chars.len())
-        .map(|i| chars.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c).collect())
+        .map(|i| {
+            chars
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| c)
+                .collect()
+        })
         .collect()
 }
 
