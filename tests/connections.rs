@@ -217,12 +217,7 @@ async fn under_each_attack_the_served_process_answers_webhooks_and_stays_under_2
         "[whatsapp]\ngraph_url = \"http://127.0.0.1:9/v23.0\"\n[comuni.madone]\nwhatsapp_phone_number_id = \"pn-madone\"\n",
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
+    let bind = crate::util::free_bind();
     let data = tmp.path().join("data");
     let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .args(["serve", "--bind", &bind, "--config"])

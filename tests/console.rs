@@ -498,12 +498,7 @@ async fn the_server_logs_no_password_and_no_session_token() {
         &[("SPORTELLO_STAFF_PASSWORD", PASSWORD)],
     );
     assert_eq!(code, 0, "{err}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
+    let bind = crate::util::free_bind();
     let mut server = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .args(["serve", "--bind", &bind, "--data", d])
         .current_dir(root())

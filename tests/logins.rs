@@ -216,12 +216,7 @@ async fn a_code_from_the_terminal_gets_through_an_account_lock_while_serve_runs(
         &[("SPORTELLO_STAFF_PASSWORD", PASSWORD)],
     );
     assert_eq!(code, 0, "{err}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
+    let bind = crate::util::free_bind();
     let mut server = Command::new(env!("CARGO_BIN_EXE_sportello"))
         .args(["serve", "--bind", &bind, "--data", d])
         .current_dir(root())

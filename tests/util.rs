@@ -71,3 +71,13 @@ pub async fn status_for_declared_length(base: &str, path: &str, headers: &[(&str
     let line = String::from_utf8_lossy(&buf[..n]);
     line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
+
+/// A free loopback address and port for a `sportello serve` started by a test.
+pub fn free_bind() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
