@@ -28,6 +28,7 @@ pub struct Finding {
 }
 
 /// A word of the folded message.
+#[derive(Clone, Copy)]
 struct Token<'a> {
     word: &'a str,
     /// Folded byte range.
@@ -48,6 +49,28 @@ struct Token<'a> {
 /// The findings, and the original ranges where offence is only reported or denied.
 pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Finding>, Vec<(usize, usize)>) {
     let mut tokens = tokenize(text, norm);
+    // Words run together are read as the words they were ("tousdesvoleurs").
+    let cuts: Vec<(usize, Vec<(usize, usize)>)> = tokens
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| offence.words.segment(t.word).map(|c| (i, c)))
+        .collect();
+    if !cuts.is_empty() {
+        let mut whole = std::mem::take(&mut tokens).into_iter().enumerate().peekable();
+        let mut cuts = cuts.into_iter().peekable();
+        while let Some((i, t)) = whole.next() {
+            match cuts.next_if(|(at, _)| *at == i) {
+                Some((_, pieces)) => tokens.extend(pieces.into_iter().map(|(a, b)| Token {
+                    word: &t.word[a..b],
+                    start: t.start + a,
+                    end: t.start + b,
+                    orig: norm.original_range(t.start + a, t.start + b),
+                    ..t
+                })),
+                None => tokens.push(t),
+            }
+        }
+    }
     if tokens.is_empty() {
         return (Vec::new(), Vec::new());
     }
@@ -138,6 +161,7 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                         && t.to <= pred.from
                         && pred.from - t.to < NEGATION_REACH
                         && tokens[t.from].commas == tokens[pred.from].commas
+                        && !restricts(&in_clause, t, pred)
                 });
             if negated && kind != Predicate::Positive {
                 // Its words are denied: other lexicons' hits on them do not count either.
@@ -224,6 +248,20 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
         }
     }
     (findings, quiet)
+}
+
+/// Whether negation `neg` only restricts ("ne sont que des …", "non fanno altro che …"):
+/// an exception follows it after a word or two, before the predicate, with no other
+/// negation between.
+fn restricts(clause: &[&Tag<Class>], neg: &Tag<Class>, pred: &Tag<Class>) -> bool {
+    clause.iter().any(|e| {
+        e.class == Class::Cue(Cue::Exception)
+            && (neg.to + 1..=neg.to + 2).contains(&e.from)
+            && e.from <= pred.from
+            && !clause
+                .iter()
+                .any(|n| n.class == Class::Cue(Cue::Negation) && n.from >= neg.to && n.from < e.from)
+    })
 }
 
 /// What the clause says around a predicate.

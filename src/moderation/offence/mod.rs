@@ -197,6 +197,9 @@ pub enum Cue {
     Absence,
     /// An object pronoun before a verb ("lo", "la", "l'", "lui").
     Object,
+    /// Turns a negation one or two words before it into "only" ("ne sont que des",
+    /// "non fanno altro che"): what follows is asserted, not denied.
+    Exception,
 }
 
 /// A word class.
@@ -315,6 +318,7 @@ impl Offence {
                 "preposition" => Cue::Preposition,
                 "absence" => Cue::Absence,
                 "object" => Cue::Object,
+                "exception" => Cue::Exception,
                 _ => {
                     return Err(OffenceError::Unknown {
                         kind: "cue",
@@ -335,7 +339,8 @@ impl Offence {
             Class::Predicate(_) => 9,
             Class::Cue(_) => usize::MAX,
         };
-        let mut words = Words::build(list, fuzzy, fold_all(&raw.glue));
+        let content = |class: Class| !matches!(class, Class::Cue(_));
+        let mut words = Words::build(list, fuzzy, content, fold_all(&raw.glue));
         words.respell = raw.respell.clone();
         Ok(Offence {
             words,

@@ -6,7 +6,9 @@
 //! exactly is tried again, when it is long enough, with one letter missing or added, or
 //! two swapped (`immigarti`, `immigrti` → `immigrati`): a deletion index
 //! (every entry word with one letter dropped) answers that in a few lookups. A `*` written
-//! inside a word of the message stands for one letter or more (`fr*ci`).
+//! inside a word of the message stands for one letter or more (`fr*ci`, `p*d*s`). Words
+//! run together (`lesjuifssontdesrats`, `tuttiladri`) are cut back into entry words and
+//! short function words ([`Words::segment`]).
 //!
 //! Must not: know what a class means (see `compose`), allocate per lookup beyond a few
 //! small strings.
@@ -71,8 +73,9 @@ pub struct Words<C> {
     forms: HashMap<String, Vec<usize>>,
     /// A form with one letter dropped (or whole) → the forms it comes from.
     deletions: HashMap<String, Vec<String>>,
-    /// Short words run into their neighbours.
-    glue: Vec<String>,
+    /// Every piece a word run together may be cut into, as a byte trie: the short
+    /// function words of `glue` and the forms of entries' first words.
+    pieces: Vec<Piece>,
     /// Spellings people swap in (`k` for `ch`): (written, meant).
     pub respell: Vec<(String, String)>,
 }
@@ -84,6 +87,27 @@ struct Node {
     entries: Vec<usize>,
 }
 
+/// A node of the pieces trie: its children by byte; whether a piece ends here, and
+/// whether that piece is content (a form of a target or predicate entry, not a function
+/// word or a cue).
+#[derive(Debug, Clone, Default)]
+struct Piece {
+    children: Vec<(u8, u32)>,
+    end: bool,
+    /// A prefix entry ends here: the piece may go on for up to [`OPEN_ENDING`] letters.
+    open: bool,
+    content: bool,
+}
+
+/// How many letters a prefix entry (`ladr*`) may take after it inside a word run
+/// together, or before a word counts as unknown (`ladroni`, not `ladrisono`).
+const OPEN_ENDING: usize = 3;
+
+/// Words shorter than this are never cut into pieces.
+const SEGMENT_MIN: usize = 8;
+/// Nor longer ones (bounds the work on hostile input).
+const SEGMENT_MAX: usize = 64;
+
 /// Endings added to a prefix entry (`immigrat*`) to give whole forms to match
 /// approximately: Italian and French nouns and adjectives.
 const ENDINGS: [&str; 9] = ["", "a", "e", "i", "o", "s", "es", "x", "es"];
@@ -91,14 +115,17 @@ const ENDINGS: [&str; 9] = ["", "a", "e", "i", "o", "s", "es", "x", "es"];
 impl<C: Copy + PartialEq> Words<C> {
     /// Compiles `entries` (class, phrase of already folded words). `fuzzy(class)` says how
     /// long a word of that class must be to be matched a letter off (`usize::MAX`: never);
-    /// `glue` lists short words people run into the next or previous one ("albanesisono").
+    /// `content(class)` whether a word of that class carries meaning of its own (a word
+    /// run together is only cut when one of its pieces does); `glue` lists the short words
+    /// people run into their neighbours ("albanesisono", "lesjuifssont").
     pub fn build(
         list: impl IntoIterator<Item = (C, Vec<String>)>,
         fuzzy: impl Fn(C, bool) -> usize,
+        content: impl Fn(C) -> bool,
         glue: Vec<String>,
     ) -> Words<C> {
         let mut words = Words {
-            glue,
+            pieces: vec![Piece::default()],
             respell: Vec::new(),
             entries: Vec::new(),
             by_exact: HashMap::new(),
@@ -135,8 +162,12 @@ impl<C: Copy + PartialEq> Words<C> {
                     ENDINGS.iter().map(|e| format!("{p}{e}")).collect()
                 }
             };
+            if let Pat::Prefix(p) = &pats[0] {
+                words.add_piece(p, content(class), true);
+            }
             // Every form can be met with hidden letters (`tr*ie`); only long ones a letter off.
             for form in forms {
+                words.add_piece(&form, content(class), false);
                 let entries = words.forms.entry(form.clone()).or_default();
                 if !entries.contains(&i) {
                     entries.push(i);
@@ -153,12 +184,110 @@ impl<C: Copy + PartialEq> Words<C> {
             }
             words.entries.push(Entry { class, words: pats });
         }
+        for g in &glue {
+            words.add_piece(g, false, false);
+        }
         words
+    }
+
+    /// Adds a piece to the pieces trie (content once content stays content).
+    fn add_piece(&mut self, piece: &str, content: bool, open: bool) {
+        let mut node = 0usize;
+        for &b in piece.as_bytes() {
+            node = match self.pieces[node].children.iter().find(|(c, _)| *c == b) {
+                Some(&(_, next)) => next as usize,
+                None => {
+                    self.pieces.push(Piece::default());
+                    let next = self.pieces.len() - 1;
+                    self.pieces[node].children.push((b, next as u32));
+                    next
+                }
+            };
+        }
+        let node = &mut self.pieces[node];
+        node.end |= !open;
+        node.open |= open;
+        node.content |= content;
+    }
+
+    /// Whether `word` is an entry's first word as it stands: exactly, or a prefix entry
+    /// with a short ending.
+    fn known(&self, word: &str) -> bool {
+        if self.by_exact.contains_key(word) || self.forms.contains_key(word) {
+            return true;
+        }
+        let mut node = 0usize;
+        for (i, &b) in word.as_bytes().iter().enumerate() {
+            match self.trie[node].children.iter().find(|(c, _)| *c == b) {
+                Some(&(_, next)) => node = next as usize,
+                None => return false,
+            }
+            if !self.trie[node].entries.is_empty() && word.len() - (i + 1) <= OPEN_ENDING {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A word run together cut back into pieces ("lesjuifssontdesrats" → les juifs sont
+    /// des rats): the byte ranges of the fewest pieces that cover it whole, each an
+    /// entry's word form or a function word, at least one of them content. `None` for a
+    /// word that is known as it stands, too short or too long, or cannot be cut so.
+    pub fn segment(&self, word: &str) -> Option<Vec<(usize, usize)>> {
+        let n = word.len();
+        if !(SEGMENT_MIN..=SEGMENT_MAX).contains(&n) || !word.is_ascii() || self.known(word) {
+            return None;
+        }
+        let bytes = word.as_bytes();
+        // best[i]: (pieces, content pieces, where the last piece starts) to cover ..i.
+        let mut best: Vec<Option<(u8, u8, usize)>> = vec![None; n + 1];
+        best[0] = Some((0, 0, 0));
+        for i in 0..n {
+            let Some((count, content, _)) = best[i] else { continue };
+            let mut node = 0usize;
+            for (j, &b) in bytes[i..].iter().enumerate() {
+                match self.pieces[node].children.iter().find(|(c, _)| *c == b) {
+                    Some(&(_, next)) => node = next as usize,
+                    None => break,
+                }
+                let piece = &self.pieces[node];
+                let candidate = (count + 1, content + u8::from(piece.content), i);
+                let here = i + j + 1;
+                let ends = match (piece.end, piece.open) {
+                    (_, true) => here..=(here + OPEN_ENDING).min(n),
+                    (true, false) => here..=here,
+                    (false, false) => continue,
+                };
+                for end in ends {
+                    // Fewer pieces first, then more content.
+                    let better = match best[end] {
+                        None => true,
+                        Some((c, k, _)) => (candidate.0, std::cmp::Reverse(candidate.1)) < (c, std::cmp::Reverse(k)),
+                    };
+                    if better {
+                        best[end] = Some(candidate);
+                    }
+                }
+            }
+        }
+        let (count, content, _) = best[n]?;
+        if count < 2 || content == 0 {
+            return None;
+        }
+        let mut ranges = Vec::with_capacity(count as usize);
+        let mut end = n;
+        while end > 0 {
+            let (_, _, start) = best[end]?;
+            ranges.push((start, end));
+            end = start;
+        }
+        ranges.reverse();
+        Some(ranges)
     }
 
     /// Every class found in `tokens` (folded words), longest phrases included with the
     /// words they contain. Words written whole, split in two or with hidden letters are
-    /// always looked for; run together, respelled or a letter off only when `deeper` says
+    /// always looked for; respelled or a letter off only when `deeper` says
     /// the plain pass found something worth it (they cost more, and alone they rarely make
     /// an offence).
     pub fn tag(&self, tokens: &[&str], deeper: impl FnOnce(&[Tag<C>]) -> bool) -> Vec<Tag<C>> {
@@ -170,9 +299,12 @@ impl<C: Copy + PartialEq> Words<C> {
             if self.starting(token, tokens, at, 1, false, &mut tags) {
                 continue;
             }
-            // A word split in two ("immi grati", "cin esi"): two short pieces.
+            // A word split in two ("immi grati", "cin esi", "pa rasites"): two short pieces,
+            // or a very short one before a longer one that means nothing alone.
             if let Some(next) = tokens.get(at + 1) {
-                if token.len() <= 6 && next.len() <= 6 && token.len() + next.len() >= 5 {
+                let short = token.len() <= 6 && next.len() <= 6;
+                let cut = token.len() <= 3 && next.len() <= 9 && !self.known(next);
+                if (short || cut) && token.len() + next.len() >= 5 {
                     joined.clear();
                     joined.push_str(token);
                     joined.push_str(next);
@@ -192,20 +324,6 @@ impl<C: Copy + PartialEq> Words<C> {
         }
         for at in unmatched {
             let token = tokens[at];
-            // Words run together ("albanesisono", "tuttiladri").
-            let mut glued = false;
-            for g in &self.glue {
-                let rest = token
-                    .strip_suffix(g.as_str())
-                    .or_else(|| token.strip_prefix(g.as_str()))
-                    .filter(|r| r.len() >= 4);
-                if let Some(rest) = rest {
-                    glued |= self.starting(rest, tokens, at, 1, true, &mut tags);
-                }
-            }
-            if glued {
-                continue;
-            }
             // Spelled the texting way ("marokkini").
             let mut respelled = false;
             for (written, meant) in &self.respell {
@@ -312,14 +430,30 @@ impl<C: Copy + PartialEq> Words<C> {
     /// A word with `*` for hidden letters: the entries whose first word fits around it.
     fn masked(&self, tokens: &[&str], at: usize, tags: &mut Vec<Tag<C>>) {
         let token = tokens[at];
-        let (head, tail) = match token.split_once('*') {
-            Some((h, t)) => (h, t.trim_start_matches('*')),
-            None => return,
-        };
-        if head.is_empty() && tail.is_empty() {
+        // The letters shown, in order, between stars ("p*d*s": p, d, s).
+        let shown: Vec<&str> = token.split('*').collect();
+        let letters: usize = shown.iter().map(|s| s.len()).sum();
+        if letters == 0 {
             return;
         }
-        let fits = |w: &str| w.len() > head.len() + tail.len() && w.starts_with(head) && w.ends_with(tail);
+        let fits = |w: &str| {
+            if w.len() <= letters || !w.starts_with(shown[0]) || !w.ends_with(shown[shown.len() - 1]) {
+                return false;
+            }
+            // Each middle part after the previous one, leaving a letter for every star.
+            let mut from = shown[0].len() + 1;
+            let until = w.len() - shown[shown.len() - 1].len();
+            for part in &shown[1..shown.len() - 1] {
+                if part.is_empty() {
+                    continue;
+                }
+                match w.get(from..until).and_then(|rest| rest.find(part)) {
+                    Some(i) => from += i + part.len() + 1,
+                    None => return false,
+                }
+            }
+            from <= until + 1
+        };
         let mut entries: Vec<usize> = self
             .by_exact
             .iter()
@@ -387,7 +521,8 @@ mod tests {
             list.iter()
                 .map(|(c, p)| (*c, p.split(' ').map(String::from).collect::<Vec<_>>())),
             |_, _| FUZZY_MIN,
-            vec!["sono".into(), "tutti".into()],
+            |_| true,
+            vec!["sono".into(), "tutti".into(), "gli".into()],
         )
     }
 
@@ -422,16 +557,35 @@ mod tests {
     }
 
     #[test]
-    fn split_and_glued_words_are_read_whole() {
+    fn split_words_are_read_whole() {
         assert_eq!(classes("immi grati"), [(2, 0, 2, true)]);
-        assert_eq!(classes("gli immigratisono ladri"), [(2, 1, 2, true), (3, 2, 3, false)]);
-        assert_eq!(classes("tuttiladri"), [(3, 0, 1, true)]);
+        assert_eq!(classes("im migrati"), [(2, 0, 2, true)]);
+        assert!(classes("gli immigrazione").is_empty());
+    }
+
+    fn cut(word: &str) -> Option<Vec<&str>> {
+        words()
+            .segment(word)
+            .map(|r| r.into_iter().map(|(a, b)| &word[a..b]).collect())
+    }
+
+    #[test]
+    fn glued_words_are_cut_into_entries_and_function_words() {
+        assert_eq!(cut("tuttiladri"), Some(vec!["tutti", "ladri"]));
+        assert_eq!(cut("immigratisono"), Some(vec!["immigrati", "sono"]));
+        assert_eq!(cut("gliimmigratisonotuttiladroni"), Some(vec!["gli", "immigrati", "sono", "tutti", "ladroni"]));
+        assert_eq!(cut("immigrati"), None, "known as it stands");
+        assert_eq!(cut("sonotuttigli"), None, "function words only");
+        assert_eq!(cut("immigratisonoe"), None, "a letter left over");
     }
 
     #[test]
     fn a_star_hides_letters() {
         assert_eq!(classes("fr*ci"), [(6, 0, 1, true)]);
         assert_eq!(classes("f**i"), [(6, 0, 1, true)]);
+        assert_eq!(classes("f*o*i"), [(6, 0, 1, true)]);
+        assert_eq!(classes("i*m*g*a*i"), [(2, 0, 1, true)]);
+        assert!(classes("f*x*i").is_empty());
         assert!(classes("*").is_empty());
     }
 
