@@ -76,10 +76,13 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
     }
     let words: Vec<&str> = tokens.iter().map(|t| t.word).collect();
     // Disguised words are looked for when the plain ones show a target or a predicate.
+    // So are they in a message of a few words ("chintoks", "les tarlouses").
+    let short = words.len() <= 3;
     let mut tags = offence.words.tag(&words, |plain| {
-        plain
-            .iter()
-            .any(|t| matches!(t.class, Class::Target(_) | Class::Slur(_) | Class::Predicate(_)))
+        short
+            || plain
+                .iter()
+                .any(|t| matches!(t.class, Class::Target(_) | Class::Slur(_) | Class::Predicate(_)))
     });
     // Slurs and insults that are also surnames or places, written as names, are names.
     tags.retain(|t| {
@@ -115,6 +118,19 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
             }
         }
     }
+    // Sentences that ask ("…?") and those that announce what follows ("…?" or "…:").
+    let mut asks = vec![false; sentences];
+    let mut announces = vec![false; sentences];
+    for (i, tok) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1).map_or(text.len(), |n| n.orig.0);
+        let after = text.get(tok.orig.1..next).unwrap_or("");
+        if after.contains('?') {
+            asks[tok.sentence] = true;
+        }
+        if after.contains(['?', ':']) && tokens.get(i + 1).is_some() {
+            announces[tok.sentence] = true;
+        }
+    }
     // The protected group named last in each sentence, for pronouns in the next.
     let mut named: Vec<Option<Target>> = vec![None; sentences];
     for tag in &tags {
@@ -137,7 +153,13 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
         let countered = reported[sentence];
         let denied = has(Cue::Denial);
         let absent = has(Cue::Absence);
-        let antecedent = sentence.checked_sub(1).and_then(|s| named[s]);
+        let antecedent = sentence
+            .checked_sub(1)
+            .and_then(|s| named[s])
+            // "Ce que je hais ? Les X.": the group named just after a question or a colon.
+            .or_else(|| announces[sentence].then(|| named.get(sentence + 1).copied().flatten()).flatten());
+        // A rhetorical question: "ils savent lire au moins ?", "c'est pas des … peut-être ?"
+        let rhetorical = asks[sentence] && has(Cue::Doubt);
         let clause_has_target = in_clause
             .iter()
             .any(|t| matches!(t.class, Class::Target(x) | Class::Slur(x) if x != Target::Person));
@@ -155,8 +177,14 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                 _ => continue,
             };
             let pred_word = tokens[pred.to - 1].word;
+            // A predicate that carries its own negation ("pas leur place") is not negated
+            // again by the "ne" before it.
+            let self_negated = in_clause
+                .iter()
+                .any(|t| t.class == Class::Cue(Cue::Negation) && t.from >= pred.from && t.from < pred.to);
             let negated = (absent && kind == Predicate::Positive)
-                || in_clause.iter().any(|t| {
+                || (rhetorical && kind == Predicate::Positive)
+                || !self_negated && !(rhetorical && kind != Predicate::Positive) && in_clause.iter().any(|t| {
                     t.class == Class::Cue(Cue::Negation)
                         && t.to <= pred.from
                         && pred.from - t.to < NEGATION_REACH
@@ -214,6 +242,12 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                 .iter()
                 .any(|t| t.class == Class::Cue(Cue::Object) && t.to == pred.from);
             let target = target.or((kind == Predicate::Violence && first_person && object).then_some(Target::Person));
+            // "Quel imbécile", "un tocard": an insult made a noun for someone.
+            let named_insult = kind == Predicate::Insult
+                && in_clause
+                    .iter()
+                    .any(|t| t.class == Class::Cue(Cue::Determiner) && t.to == pred.from);
+            let target = target.or(named_insult.then_some(Target::Person));
             let Some(target) = target else { continue };
             let ruled = has(Cue::Normative) || offence.imperative(in_clause.iter().map(|t| tokens[t.from].word));
             let facts = Facts {
@@ -288,7 +322,9 @@ fn decide(kind: Predicate, target: Target, f: Facts) -> Option<(Rule, Predicate)
     match kind {
         Predicate::Violence if f.negated => None,
         Predicate::Violence => {
-            if f.first_person || matches!(target, Target::You | Target::YouObject | Target::Person) {
+            // Someone merely described ("des brutes payées pour frapper", "une vraie
+            // torture") is threatened only by the writer.
+            if f.first_person || matches!(target, Target::You | Target::YouObject) {
                 Some((Rule::Threat, kind))
             } else if protected {
                 Some((Rule::Hate, kind))

@@ -200,6 +200,12 @@ pub enum Cue {
     /// Turns a negation one or two words before it into "only" ("ne sont que des",
     /// "non fanno altro che"): what follows is asserted, not denied.
     Exception,
+    /// Makes a question rhetorical ("au moins", "vraiment", "ou pas", "almeno"): a quality
+    /// questioned is denied, a negation asked is asserted.
+    Doubt,
+    /// A determiner or exclamation right before an insult makes it a noun for someone
+    /// ("quel imbécile", "un tocard", "che cretino").
+    Determiner,
 }
 
 /// A word class.
@@ -319,6 +325,8 @@ impl Offence {
                 "absence" => Cue::Absence,
                 "object" => Cue::Object,
                 "exception" => Cue::Exception,
+                "doubt" => Cue::Doubt,
+                "determiner" => Cue::Determiner,
                 _ => {
                     return Err(OffenceError::Unknown {
                         kind: "cue",

@@ -47,6 +47,8 @@ impl Pat {
 struct Entry<C> {
     class: C,
     words: Vec<Pat>,
+    /// A target or predicate, not a cue (`content` at build).
+    content: bool,
 }
 
 /// A class found in a message: tokens `from..to`.
@@ -74,7 +76,7 @@ pub struct Words<C> {
     /// A form with one letter dropped (or whole) → the forms it comes from.
     deletions: HashMap<String, Vec<String>>,
     /// Every piece a word run together may be cut into, as a byte trie: the short
-    /// function words of `glue` and the forms of entries' first words.
+    /// function words of `glue` and the forms of content entries' first words.
     pieces: Vec<Piece>,
     /// Spellings people swap in (`k` for `ch`): (written, meant).
     pub respell: Vec<(String, String)>,
@@ -162,12 +164,19 @@ impl<C: Copy + PartialEq> Words<C> {
                     ENDINGS.iter().map(|e| format!("{p}{e}")).collect()
                 }
             };
+            // Pieces are content words of four letters or more ("con" would cut
+            // "concession") and the function words of `glue`; cues are not pieces.
+            let piece = content(class);
             if let Pat::Prefix(p) = &pats[0] {
-                words.add_piece(p, content(class), true);
+                if piece && p.len() >= 4 {
+                    words.add_piece(p, true, true);
+                }
             }
             // Every form can be met with hidden letters (`tr*ie`); only long ones a letter off.
             for form in forms {
-                words.add_piece(&form, content(class), false);
+                if piece && form.len() >= 4 {
+                    words.add_piece(&form, true, false);
+                }
                 let entries = words.forms.entry(form.clone()).or_default();
                 if !entries.contains(&i) {
                     entries.push(i);
@@ -182,7 +191,11 @@ impl<C: Copy + PartialEq> Words<C> {
                     }
                 }
             }
-            words.entries.push(Entry { class, words: pats });
+            words.entries.push(Entry {
+                class,
+                words: pats,
+                content: content(class),
+            });
         }
         for g in &glue {
             words.add_piece(g, false, false);
@@ -250,6 +263,10 @@ impl<C: Copy + PartialEq> Words<C> {
                     Some(&(_, next)) => node = next as usize,
                     None => break,
                 }
+                // A single letter is not a piece: it would cut endings off ordinary words.
+                if j == 0 {
+                    continue;
+                }
                 let piece = &self.pieces[node];
                 let candidate = (count + 1, content + u8::from(piece.content), i);
                 let here = i + j + 1;
@@ -294,17 +311,27 @@ impl<C: Copy + PartialEq> Words<C> {
         let mut tags = Vec::new();
         let mut unmatched = Vec::new();
         let mut joined = String::new();
+        let mut skip_to = 0;
         for at in 0..tokens.len() {
+            if at < skip_to {
+                continue;
+            }
             let token = tokens[at];
+            // A word spelled out in syllables ("mu sul mans", "ni a kou es", "pa rasites"):
+            // short pieces and a last one that means nothing alone, read whole when the
+            // whole is a target or a predicate.
+            if token.len() <= 3 {
+                if let Some(width) = self.syllables(tokens, at, &mut joined, &mut tags) {
+                    skip_to = at + width;
+                    continue;
+                }
+            }
             if self.starting(token, tokens, at, 1, false, &mut tags) {
                 continue;
             }
-            // A word split in two ("immi grati", "cin esi", "pa rasites"): two short pieces,
-            // or a very short one before a longer one that means nothing alone.
+            // A word split in two ("immi grati", "cin esi"): two short pieces.
             if let Some(next) = tokens.get(at + 1) {
-                let short = token.len() <= 6 && next.len() <= 6;
-                let cut = token.len() <= 3 && next.len() <= 9 && !self.known(next);
-                if (short || cut) && token.len() + next.len() >= 5 {
+                if token.len() <= 6 && next.len() <= 6 && token.len() + next.len() >= 5 {
                     joined.clear();
                     joined.push_str(token);
                     joined.push_str(next);
@@ -340,6 +367,40 @@ impl<C: Copy + PartialEq> Words<C> {
             }
         }
         tags
+    }
+
+    /// Tokens from `at` read as one word spelled in syllables: up to four, all but the last
+    /// of at most three letters, the last of at most nine and unknown alone; the width
+    /// taken if the whole starts a target or predicate entry.
+    fn syllables(&self, tokens: &[&str], at: usize, joined: &mut String, tags: &mut Vec<Tag<C>>) -> Option<usize> {
+        let short = tokens[at..].iter().take(3).take_while(|t| t.len() <= 3).count();
+        for width in (2..=(short + 1).min(4)).rev() {
+            let Some(last) = tokens.get(at + width - 1) else { continue };
+            if last.len() > 9 || (width == 2 && last.len() <= 3) || self.known(last) {
+                continue;
+            }
+            joined.clear();
+            tokens[at..at + width].iter().for_each(|t| joined.push_str(t));
+            if joined.len() < 5 {
+                continue;
+            }
+            let before = tags.len();
+            self.starting(joined, tokens, at, width, true, tags);
+            let mut i = before;
+            let mut any = false;
+            while i < tags.len() {
+                if self.entries.iter().any(|e| e.class == tags[i].class && e.content) {
+                    any = true;
+                    i += 1;
+                } else {
+                    tags.swap_remove(i);
+                }
+            }
+            if any {
+                return Some(width);
+            }
+        }
+        None
     }
 
     /// The entries whose first word is `word` (exactly or by prefix), the rest following
