@@ -68,6 +68,7 @@ fn leet(c: char) -> Option<char> {
         '1' => 'i',
         '3' => 'e',
         '7' => 't',
+        '8' => 'b',
         _ => return None,
     })
 }
@@ -94,6 +95,18 @@ pub fn normalize(input: &str) -> Normalized {
             });
         } else {
             for l in c.to_lowercase() {
+                // Ligatures are two letters ("écœurant" is "ecoeurant").
+                let pair = match l {
+                    'œ' => Some(('o', 'e')),
+                    'æ' => Some(('a', 'e')),
+                    'ß' => Some(('s', 's')),
+                    _ => None,
+                };
+                if let Some((a, b)) = pair {
+                    split.feed(Ch { c: a, start, end });
+                    split.feed(Ch { c: b, start, end });
+                    continue;
+                }
                 decompose_compatible(l, |d| {
                     for dl in d.to_lowercase() {
                         split.feed(Ch { c: dl, start, end });
@@ -259,6 +272,11 @@ mod tests {
 
     fn n(s: &str) -> String {
         normalize(s).text
+    }
+
+    #[test]
+    fn folds_ligatures_into_two_letters() {
+        assert_eq!(n("Écœurant, Æsop, Straße"), " ecoeurant aesop strasse ");
     }
 
     #[test]

@@ -131,6 +131,12 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
             announces[tok.sentence] = true;
         }
     }
+    let mut absence = vec![false; sentences];
+    for t in &tags {
+        if t.class == Class::Cue(Cue::Absence) {
+            absence[tokens[t.from].sentence] = true;
+        }
+    }
     // The protected group named last in each sentence, for pronouns in the next.
     let mut named: Vec<Option<Target>> = vec![None; sentences];
     for tag in &tags {
@@ -152,7 +158,8 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
         let has = |cue: Cue| in_clause.iter().any(|t| t.class == Class::Cue(cue));
         let countered = reported[sentence];
         let denied = has(Cue::Denial);
-        let absent = has(Cue::Absence);
+        // "Un X honnête ? Ça n'existe pas.": the answer denies what the question named.
+        let absent = has(Cue::Absence) || (asks[sentence] && absence.get(sentence + 1).copied().unwrap_or(false));
         let antecedent = sentence
             .checked_sub(1)
             .and_then(|s| named[s])
@@ -235,6 +242,11 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                 t.class == Class::Cue(Cue::FirstPerson)
                     && t.from < pred.to
                     && pred.from.saturating_sub(t.to) <= FIRST_PERSON_REACH
+                    // "J'espère qu'un camion écrasera…": a wish between makes it not the
+                    // writer's act.
+                    && !in_clause.iter().any(|n| {
+                        n.class == Class::Cue(Cue::Normative) && n.to > t.from && n.to <= pred.from
+                    })
             }) || offence.first_person_verb(tokens[pred.from].word);
             // "Je vais l'étrangler", "se lo incontro lo gonfio": the writer's violence on
             // someone named by a pronoun is a threat, whoever they are.
@@ -247,7 +259,20 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                 && in_clause
                     .iter()
                     .any(|t| t.class == Class::Cue(Cue::Determiner) && t.to == pred.from);
-            let target = target.or(named_insult.then_some(Target::Person));
+            // "Salope", "Connard !": a sentence that is nothing but an insult is said to
+            // the reader.
+            let bare_insult = kind == Predicate::Insult
+                && tokens
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.sentence == sentence)
+                    .all(|(i, _)| (pred.from..pred.to).contains(&i));
+            // "Je vais étrangler ce Jean-Marc": the writer's violence on someone named.
+            let on_named = kind == Predicate::Violence
+                && first_person
+                && (pred.to..(pred.to + 3).min(tokens.len()))
+                    .any(|i| tokens[i].sentence == sentence && written_as_name(text, &tokens, i));
+            let target = target.or((named_insult || bare_insult || on_named).then_some(Target::Person));
             let Some(target) = target else { continue };
             let ruled = has(Cue::Normative) || offence.imperative(in_clause.iter().map(|t| tokens[t.from].word));
             let facts = Facts {
@@ -290,7 +315,8 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
 fn restricts(clause: &[&Tag<Class>], neg: &Tag<Class>, pred: &Tag<Class>) -> bool {
     clause.iter().any(|e| {
         e.class == Class::Cue(Cue::Exception)
-            && (neg.to + 1..=neg.to + 2).contains(&e.from)
+            // "rien que …" is itself one.
+            && (e.from == neg.from || (neg.to + 1..=neg.to + 2).contains(&e.from))
             && e.from <= pred.from
             && !clause
                 .iter()
