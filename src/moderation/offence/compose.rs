@@ -84,6 +84,17 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                 .iter()
                 .any(|t| matches!(t.class, Class::Target(_) | Class::Slur(_) | Class::Predicate(_)))
     });
+    // Words inside an ordinary phrase that holds them ("pain bâtard") are that phrase.
+    let homonyms: Vec<(usize, usize)> = tags
+        .iter()
+        .filter(|t| t.class == Class::Cue(Cue::Homonym))
+        .map(|t| (t.from, t.to))
+        .collect();
+    if !homonyms.is_empty() {
+        tags.retain(|t| {
+            matches!(t.class, Class::Cue(_)) || !homonyms.iter().any(|&(from, to)| from <= t.from && t.to <= to)
+        });
+    }
     // Slurs and insults that are also surnames or places, written as names, are names.
     tags.retain(|t| {
         !(matches!(
@@ -176,6 +187,17 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
         {
             if tokens[pred.from].quoted {
                 // Quoted words are someone else's.
+                continue;
+            }
+            // A noun after a preposition is a complement ("le marché aux puces", "le
+            // centre pour handicapés"), not said of anyone.
+            if matches!(
+                pred.class,
+                Class::Predicate(Predicate::Dehumanise | Predicate::Attribute | Predicate::Insult)
+            ) && in_clause
+                .iter()
+                .any(|p| p.class == Class::Cue(Cue::Complement) && p.to == pred.from)
+            {
                 continue;
             }
             let kind = match pred.class {
@@ -297,6 +319,11 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
     // Where other lexicons' offensive words do not count: quoted words, and sentences
     // that report or deny.
     let mut quiet: Vec<(usize, usize)> = tokens.iter().filter(|t| t.quoted).map(|t| t.orig).collect();
+    quiet.extend(
+        homonyms
+            .iter()
+            .map(|&(from, to)| (tokens[from].orig.0, tokens[to - 1].orig.1)),
+    );
     quiet.extend(negated_spans);
     for (s, r) in reported.iter().enumerate() {
         if *r {
@@ -350,7 +377,8 @@ fn decide(kind: Predicate, target: Target, f: Facts) -> Option<(Rule, Predicate)
         Predicate::Violence => {
             // Someone merely described ("des brutes payées pour frapper", "une vraie
             // torture") is threatened only by the writer.
-            if f.first_person || matches!(target, Target::You | Target::YouObject) {
+            // "Vous avez abattu les arbres": "vous" as a subject is not threatened.
+            if f.first_person || target == Target::You {
                 Some((Rule::Threat, kind))
             } else if protected {
                 Some((Rule::Hate, kind))

@@ -206,6 +206,12 @@ pub enum Cue {
     /// A determiner or exclamation right before an insult makes it a noun for someone
     /// ("quel imbécile", "un tocard", "che cretino").
     Determiner,
+    /// A preposition after which a noun is a complement, not said of anyone ("le marché
+    /// aux puces", "il centro per disabili"); not "di", "des", which also make partitives.
+    Complement,
+    /// An ordinary phrase that holds an offensive word ("pain bâtard", "marché aux puces",
+    /// "cul-de-sac"): the words inside it mean nothing offensive.
+    Homonym,
 }
 
 /// A word class.
@@ -327,6 +333,8 @@ impl Offence {
                 "exception" => Cue::Exception,
                 "doubt" => Cue::Doubt,
                 "determiner" => Cue::Determiner,
+                "homonym" => Cue::Homonym,
+                "complement" => Cue::Complement,
                 _ => {
                     return Err(OffenceError::Unknown {
                         kind: "cue",
