@@ -76,8 +76,8 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
     }
     let words: Vec<&str> = tokens.iter().map(|t| t.word).collect();
     // Disguised words are looked for when the plain ones show a target or a predicate.
-    // So are they in a message of a few words ("chintoks", "les tarlouses").
-    let short = words.len() <= 3;
+    // So are they in a message of a few words ("chintoks", "i maroccini fanno skifo").
+    let short = words.len() <= 6;
     let mut tags = offence.words.tag(&words, |plain| {
         short
             || plain
@@ -208,9 +208,10 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
             let pred_word = tokens[pred.to - 1].word;
             // A predicate that carries its own negation ("pas leur place") is not negated
             // again by the "ne" before it.
-            let self_negated = in_clause
-                .iter()
-                .any(|t| t.class == Class::Cue(Cue::Negation) && t.from >= pred.from && t.from < pred.to);
+            let self_negated = pred.to - pred.from >= 2
+                && in_clause
+                    .iter()
+                    .any(|t| t.class == Class::Cue(Cue::Negation) && t.from >= pred.from && t.from < pred.to);
             let negated = (absent && kind == Predicate::Positive)
                 || (rhetorical && kind == Predicate::Positive)
                 || !self_negated && !(rhetorical && kind != Predicate::Positive) && in_clause.iter().any(|t| {
@@ -281,20 +282,12 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                 && in_clause
                     .iter()
                     .any(|t| t.class == Class::Cue(Cue::Determiner) && t.to == pred.from);
-            // "Salope", "Connard !": a sentence that is nothing but an insult is said to
-            // the reader.
-            let bare_insult = kind == Predicate::Insult
-                && tokens
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.sentence == sentence)
-                    .all(|(i, _)| (pred.from..pred.to).contains(&i));
             // "Je vais étrangler ce Jean-Marc": the writer's violence on someone named.
             let on_named = kind == Predicate::Violence
                 && first_person
                 && (pred.to..(pred.to + 3).min(tokens.len()))
                     .any(|i| tokens[i].sentence == sentence && written_as_name(text, &tokens, i));
-            let target = target.or((named_insult || bare_insult || on_named).then_some(Target::Person));
+            let target = target.or((named_insult || on_named).then_some(Target::Person));
             let Some(target) = target else { continue };
             let ruled = has(Cue::Normative) || offence.imperative(in_clause.iter().map(|t| tokens[t.from].word));
             let facts = Facts {

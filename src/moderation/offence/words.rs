@@ -252,23 +252,20 @@ impl<C: Copy + PartialEq> Words<C> {
             return None;
         }
         let bytes = word.as_bytes();
-        // best[i]: (pieces, content pieces, where the last piece starts) to cover ..i.
-        let mut best: Vec<Option<(u8, u8, usize)>> = vec![None; n + 1];
-        best[0] = Some((0, 0, 0));
+        // best[i]: (pieces, content pieces, where the last piece starts, whether it is
+        // content) to cover ..i.
+        let mut best: Vec<Option<(u8, u8, usize, bool)>> = vec![None; n + 1];
+        best[0] = Some((0, 0, 0, false));
         for i in 0..n {
-            let Some((count, content, _)) = best[i] else { continue };
+            let Some((count, content, _, _)) = best[i] else { continue };
             let mut node = 0usize;
             for (j, &b) in bytes[i..].iter().enumerate() {
                 match self.pieces[node].children.iter().find(|(c, _)| *c == b) {
                     Some(&(_, next)) => node = next as usize,
                     None => break,
                 }
-                // A single letter is not a piece: it would cut endings off ordinary words.
-                if j == 0 {
-                    continue;
-                }
                 let piece = &self.pieces[node];
-                let candidate = (count + 1, content + u8::from(piece.content), i);
+                let candidate = (count + 1, content + u8::from(piece.content), i, piece.content);
                 let here = i + j + 1;
                 let ends = match (piece.end, piece.open) {
                     (_, true) => here..=(here + OPEN_ENDING).min(n),
@@ -279,7 +276,7 @@ impl<C: Copy + PartialEq> Words<C> {
                     // Fewer pieces first, then more content.
                     let better = match best[end] {
                         None => true,
-                        Some((c, k, _)) => (candidate.0, std::cmp::Reverse(candidate.1)) < (c, std::cmp::Reverse(k)),
+                        Some((c, k, _, _)) => (candidate.0, std::cmp::Reverse(candidate.1)) < (c, std::cmp::Reverse(k)),
                     };
                     if better {
                         best[end] = Some(candidate);
@@ -287,19 +284,26 @@ impl<C: Copy + PartialEq> Words<C> {
                 }
             }
         }
-        let (count, content, _) = best[n]?;
+        let (count, content, _, _) = best[n]?;
         if count < 2 || content == 0 {
             return None;
         }
         let mut ranges = Vec::with_capacity(count as usize);
+        let mut longest_glue = 0;
         let mut end = n;
         while end > 0 {
-            let (_, _, start) = best[end]?;
+            let (_, _, start, is_content) = best[end]?;
             ranges.push((start, end));
+            if !is_content {
+                longest_glue = longest_glue.max(end - start);
+            }
             end = start;
         }
         ranges.reverse();
-        Some(ranges)
+        // One content word and a two-letter leftover is an ordinary word's ending more
+        // often than a word run together ("accettabile" is not "accettabi le").
+        let solid = content >= 2 || longest_glue >= 3;
+        solid.then_some(ranges)
     }
 
     /// Every class found in `tokens` (folded words), longest phrases included with the
@@ -329,9 +333,11 @@ impl<C: Copy + PartialEq> Words<C> {
             if self.starting(token, tokens, at, 1, false, &mut tags) {
                 continue;
             }
-            // A word split in two ("immi grati", "cin esi"): two short pieces.
+            // A word split in two ("immi grati", "cin esi", "handi cappati"): two short
+            // pieces, or a longer second one that means nothing alone.
             if let Some(next) = tokens.get(at + 1) {
-                if token.len() <= 6 && next.len() <= 6 && token.len() + next.len() >= 5 {
+                let short = next.len() <= 6 || (next.len() <= 9 && !self.known(next));
+                if token.len() <= 6 && short && token.len() + next.len() >= 5 {
                     joined.clear();
                     joined.push_str(token);
                     joined.push_str(next);
