@@ -8,7 +8,7 @@ use crate::moderation::normalize::Normalized;
 use crate::moderation::Rule;
 
 /// How many words may separate a predicate from its target.
-const REACH: usize = 6;
+const REACH: usize = 8;
 /// How many words before a violent verb the writer's "I" reaches.
 const FIRST_PERSON_REACH: usize = 4;
 /// How many words before a predicate a negation reaches.
@@ -214,6 +214,15 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                     .any(|t| t.class == Class::Cue(Cue::Negation) && t.from >= pred.from && t.from < pred.to);
             let negated = (absent && kind == Predicate::Positive)
                 || (rhetorical && kind == Predicate::Positive)
+                // "je les supporte plus", "servent à rien", "valgono niente": a negation just
+                // after a quality denies it too.
+                || (kind == Predicate::Positive
+                    && in_clause.iter().any(|t| {
+                        t.class == Class::Cue(Cue::Negation)
+                            && t.from >= pred.to
+                            && t.from - pred.to <= 1
+                            && tokens[t.from].commas == tokens[pred.from].commas
+                    }))
                 || !self_negated && !(rhetorical && kind != Predicate::Positive) && in_clause.iter().any(|t| {
                     t.class == Class::Cue(Cue::Negation)
                         && t.to <= pred.from
@@ -335,8 +344,8 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
 fn restricts(clause: &[&Tag<Class>], neg: &Tag<Class>, pred: &Tag<Class>) -> bool {
     clause.iter().any(|e| {
         e.class == Class::Cue(Cue::Exception)
-            // "rien que …" is itself one.
-            && (e.from == neg.from || (neg.to + 1..=neg.to + 2).contains(&e.from))
+            // "rien que …", "pas moins" are themselves one.
+            && ((e.from <= neg.from && neg.to <= e.to) || (neg.to + 1..=neg.to + 2).contains(&e.from))
             && e.from <= pred.from
             && !clause
                 .iter()
@@ -519,8 +528,19 @@ fn written_as_name(text: &str, tokens: &[Token], at: usize) -> bool {
         .rsplit(|c: char| !c.is_alphabetic())
         .find(|w| !w.is_empty())
         .is_some_and(|w| TITLES.contains(&w.to_lowercase().as_str()));
-    title || !(before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“', '\'', '(']))
+    // After a plural article it is a group, not someone's name ("les Ch1nt0ks").
+    let plural = before
+        .rsplit(|c: char| !c.is_alphabetic())
+        .find(|w| !w.is_empty())
+        .is_some_and(|w| PLURAL_ARTICLES.contains(&w.to_lowercase().as_str()));
+    !plural
+        && (title || !(before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“', '\'', '('])))
 }
+
+/// Plural articles and determiners, after which a capitalised word is a group.
+const PLURAL_ARTICLES: [&str; 16] = [
+    "les", "des", "ces", "mes", "tes", "ses", "nos", "vos", "i", "gli", "questi", "queste", "quei", "sti", "dei", "degli",
+];
 
 /// Titles after which a word is a surname.
 const TITLES: [&str; 18] = [

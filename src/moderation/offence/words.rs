@@ -376,13 +376,15 @@ impl<C: Copy + PartialEq> Words<C> {
     }
 
     /// Tokens from `at` read as one word spelled in syllables: up to four, all but the last
-    /// of at most three letters, the last of at most nine and unknown alone; the width
+    /// of at most four letters, the last of at most nine (and, of two, unknown alone); the width
     /// taken if the whole starts a target or predicate entry.
     fn syllables(&self, tokens: &[&str], at: usize, joined: &mut String, tags: &mut Vec<Tag<C>>) -> Option<usize> {
-        let short = tokens[at..].iter().take(3).take_while(|t| t.len() <= 3).count();
+        let short = tokens[at..].iter().take(3).take_while(|t| t.len() <= 4).count();
         for width in (2..=(short + 1).min(4)).rev() {
             let Some(last) = tokens.get(at + width - 1) else { continue };
-            if last.len() > 9 || (width == 2 && last.len() <= 3) || self.known(last) {
+            // Two pieces need a last one that means nothing alone; more are syllables
+            // whatever the last is ("pa ra si tes").
+            if last.len() > 9 || (width == 2 && (last.len() <= 3 || self.known(last))) {
                 continue;
             }
             joined.clear();
