@@ -113,6 +113,24 @@ fn eval_heldout_meets_the_targets() {
     assert_eq!(report["rules"].as_array().expect("rules").len(), 7);
 }
 
+/// Issue 18's targets on the functional suite's never-tuned parts: withheld/allowed
+/// macro-F1 at least 0.85 and at most 1% of allowed messages withheld, per language.
+#[test]
+fn functional_heldout_parts_meet_the_targets() {
+    for lang in ["it", "fr"] {
+        let path = format!("eval/moderation/functional/{lang}/heldout.csv");
+        let (ok, out) = sportello(&["eval", &path, "--json"], "");
+        assert!(ok, "{out}");
+        let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+        let f1 = report["binary_macro_f1"].as_f64().expect("binary_macro_f1");
+        let fp = report["false_positive_rate"].as_f64().expect("false_positive_rate");
+        assert!(report["rows"].as_u64().expect("rows") >= 1000, "{lang}");
+        assert!(report["functionalities"].as_array().expect("functionalities").len() >= 25, "{lang}");
+        assert!(f1 >= 0.85, "{lang}: withheld/allowed macro-F1 {f1}");
+        assert!(fp <= 0.01, "{lang}: false-positive rate {fp}");
+    }
+}
+
 #[test]
 fn eval_prints_a_table() {
     let (ok, out) = sportello(&["eval", "eval/moderation/dev.csv"], "");
