@@ -125,7 +125,10 @@ fn functional_heldout_parts_meet_the_targets() {
         let f1 = report["binary_macro_f1"].as_f64().expect("binary_macro_f1");
         let fp = report["false_positive_rate"].as_f64().expect("false_positive_rate");
         assert!(report["rows"].as_u64().expect("rows") >= 1000, "{lang}");
-        assert!(report["functionalities"].as_array().expect("functionalities").len() >= 25, "{lang}");
+        assert!(
+            report["functionalities"].as_array().expect("functionalities").len() >= 25,
+            "{lang}"
+        );
         assert!(f1 >= 0.85, "{lang}: withheld/allowed macro-F1 {f1}");
         assert!(fp <= 0.01, "{lang}: false-positive rate {fp}");
     }

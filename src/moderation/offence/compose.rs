@@ -56,9 +56,9 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
         .filter_map(|(i, t)| offence.words.segment(t.word).map(|c| (i, c)))
         .collect();
     if !cuts.is_empty() {
-        let mut whole = std::mem::take(&mut tokens).into_iter().enumerate().peekable();
+        let whole = std::mem::take(&mut tokens).into_iter().enumerate();
         let mut cuts = cuts.into_iter().peekable();
-        while let Some((i, t)) = whole.next() {
+        for (i, t) in whole {
             match cuts.next_if(|(at, _)| *at == i) {
                 Some((_, pieces)) => tokens.extend(pieces.into_iter().map(|(a, b)| Token {
                     word: &t.word[a..b],
@@ -175,7 +175,11 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
             .checked_sub(1)
             .and_then(|s| named[s])
             // "Ce que je hais ? Les X.": the group named just after a question or a colon.
-            .or_else(|| announces[sentence].then(|| named.get(sentence + 1).copied().flatten()).flatten());
+            .or_else(|| {
+                announces[sentence]
+                    .then(|| named.get(sentence + 1).copied().flatten())
+                    .flatten()
+            });
         // A rhetorical question: "ils savent lire au moins ?", "c'est pas des … peut-être ?"
         let rhetorical = asks[sentence] && has(Cue::Doubt);
         let clause_has_target = in_clause
@@ -212,24 +216,30 @@ pub(super) fn find(offence: &Offence, text: &str, norm: &Normalized) -> (Vec<Fin
                 && in_clause
                     .iter()
                     .any(|t| t.class == Class::Cue(Cue::Negation) && t.from >= pred.from && t.from < pred.to);
-            let negated = (absent && kind == Predicate::Positive)
-                || (rhetorical && kind == Predicate::Positive)
-                // "je les supporte plus", "servent à rien", "valgono niente": a negation just
-                // after a quality denies it too.
-                || (kind == Predicate::Positive
-                    && in_clause.iter().any(|t| {
-                        t.class == Class::Cue(Cue::Negation)
-                            && t.from >= pred.to
-                            && t.from - pred.to <= 1
-                            && tokens[t.from].commas == tokens[pred.from].commas
-                    }))
-                || !self_negated && !(rhetorical && kind != Predicate::Positive) && in_clause.iter().any(|t| {
-                    t.class == Class::Cue(Cue::Negation)
-                        && t.to <= pred.from
-                        && pred.from - t.to < NEGATION_REACH
-                        && tokens[t.from].commas == tokens[pred.from].commas
-                        && !restricts(&in_clause, t, pred)
-                });
+            let positive = kind == Predicate::Positive;
+            // A negation before it, within a few words and the same comma span, that is
+            // not "only" ("ne … que").
+            let negated_before = in_clause.iter().any(|t| {
+                t.class == Class::Cue(Cue::Negation)
+                    && t.to <= pred.from
+                    && pred.from - t.to < NEGATION_REACH
+                    && tokens[t.from].commas == tokens[pred.from].commas
+                    && !restricts(&in_clause, t, pred)
+            });
+            // "je les supporte plus", "servent à rien", "valgono niente": a negation just
+            // after a quality denies it too.
+            let negated_after = in_clause.iter().any(|t| {
+                t.class == Class::Cue(Cue::Negation)
+                    && t.from >= pred.to
+                    && t.from - pred.to <= 1
+                    && tokens[t.from].commas == tokens[pred.from].commas
+            });
+            let negated = if positive {
+                absent || rhetorical || negated_after || (!self_negated && negated_before)
+            } else {
+                // A rhetorical question asserts what it negates.
+                !self_negated && !rhetorical && negated_before
+            };
             if negated && kind != Predicate::Positive {
                 // Its words are denied: other lexicons' hits on them do not count either.
                 negated_spans.push((tokens[pred.from].orig.0, tokens[pred.to - 1].orig.1));
@@ -534,12 +544,14 @@ fn written_as_name(text: &str, tokens: &[Token], at: usize) -> bool {
         .find(|w| !w.is_empty())
         .is_some_and(|w| PLURAL_ARTICLES.contains(&w.to_lowercase().as_str()));
     !plural
-        && (title || !(before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“', '\'', '('])))
+        && (title
+            || !(before.is_empty() || before.ends_with(['.', '!', '?', ':', ';', '\n', '"', '«', '“', '\'', '('])))
 }
 
 /// Plural articles and determiners, after which a capitalised word is a group.
 const PLURAL_ARTICLES: [&str; 16] = [
-    "les", "des", "ces", "mes", "tes", "ses", "nos", "vos", "i", "gli", "questi", "queste", "quei", "sti", "dei", "degli",
+    "les", "des", "ces", "mes", "tes", "ses", "nos", "vos", "i", "gli", "questi", "queste", "quei", "sti", "dei",
+    "degli",
 ];
 
 /// Titles after which a word is a surname.

@@ -115,7 +115,6 @@ fn disguises_are_read_through() {
     assert_eq!(found("i r0m sono l4dri").map(|f| f.0), Some(Rule::Hate));
 }
 
-
 fn french() -> &'static Offence {
     static FR: std::sync::OnceLock<Offence> = std::sync::OnceLock::new();
     FR.get_or_init(|| Offence::build(include_str!("../../../lexicons/fr/offence.toml")).unwrap())
@@ -132,19 +131,34 @@ fn found_fr(text: &str) -> Option<(Rule, &'static str, &'static str)> {
 
 #[test]
 fn words_run_together_or_spelled_in_syllables_are_read() {
-    assert_eq!(found_fr("lesjuifssontdesrats"), Some((Rule::Hate, "origin", "dehumanise")));
+    assert_eq!(
+        found_fr("lesjuifssontdesrats"),
+        Some((Rule::Hate, "origin", "dehumanise"))
+    );
     assert_eq!(found_fr("tousdesvoleurslesroumains").map(|f| f.0), Some(Rule::Hate));
-    assert_eq!(found_fr("Les mu sul mans sont une plaie").map(|f| f.1), Some("religion"));
-    assert_eq!(found_fr("les mi grants sont des pa rasites").map(|f| f.1), Some("migrants"));
+    assert_eq!(
+        found_fr("Les mu sul mans sont une plaie").map(|f| f.1),
+        Some("religion")
+    );
+    assert_eq!(
+        found_fr("les mi grants sont des pa rasites").map(|f| f.1),
+        Some("migrants")
+    );
     // An ordinary long word is not cut into an insult and leftovers.
     assert_eq!(found_fr("Combien coûte une concession au cimetière ?"), None);
 }
 
 #[test]
 fn ne_que_asserts_and_a_denied_opinion_denies() {
-    assert_eq!(found_fr("les vieux ne sont que des parasites").map(|f| f.0), Some(Rule::Hate));
+    assert_eq!(
+        found_fr("les vieux ne sont que des parasites").map(|f| f.0),
+        Some(Rule::Hate)
+    );
     assert_eq!(found_fr("je ne pense pas que les vieux soient des parasites"), None);
-    assert_eq!(found_fr("Les Chinois, rien que leur odeur m'écœure").map(|f| f.0), Some(Rule::Hate));
+    assert_eq!(
+        found_fr("Les Chinois, rien que leur odeur m'écœure").map(|f| f.0),
+        Some(Rule::Hate)
+    );
 }
 
 #[test]
@@ -153,10 +167,19 @@ fn a_rhetorical_question_denies_the_quality_it_asks_about() {
         found_fr("Les Noirs, ils savent lire au moins ?"),
         Some((Rule::Hate, "origin", "negated-positive"))
     );
-    assert_eq!(found_fr("Un Albanais honnête ? Ça n'existe pas.").map(|f| f.2), Some("negated-positive"));
+    assert_eq!(
+        found_fr("Un Albanais honnête ? Ça n'existe pas.").map(|f| f.2),
+        Some("negated-positive")
+    );
     // A plain question about the same group asks.
-    assert_eq!(found_fr("Les réfugiés ont-ils le droit de travailler à la mairie ?"), None);
-    assert_eq!(found_fr("Les personnes âgées savent-elles utiliser l'application ?"), None);
+    assert_eq!(
+        found_fr("Les réfugiés ont-ils le droit de travailler à la mairie ?"),
+        None
+    );
+    assert_eq!(
+        found_fr("Les personnes âgées savent-elles utiliser l'application ?"),
+        None
+    );
 }
 
 #[test]
@@ -192,5 +215,8 @@ fn a_predicate_that_carries_its_negation_is_not_negated_again() {
         found_fr("Les chrétiens n'ont pas leur place dans l'administration"),
         Some((Rule::Hate, "religion", "exclusion"))
     );
-    assert_eq!(found_fr("La haine contre les militants de gauche n'a pas sa place à la mairie"), None);
+    assert_eq!(
+        found_fr("La haine contre les militants de gauche n'a pas sa place à la mairie"),
+        None
+    );
 }

@@ -257,7 +257,9 @@ impl<C: Copy + PartialEq> Words<C> {
         let mut best: Vec<Option<(u8, u8, usize, bool)>> = vec![None; n + 1];
         best[0] = Some((0, 0, 0, false));
         for i in 0..n {
-            let Some((count, content, _, _)) = best[i] else { continue };
+            let Some((count, content, _, _)) = best[i] else {
+                continue;
+            };
             let mut node = 0usize;
             for (j, &b) in bytes[i..].iter().enumerate() {
                 match self.pieces[node].children.iter().find(|(c, _)| *c == b) {
@@ -381,7 +383,9 @@ impl<C: Copy + PartialEq> Words<C> {
     fn syllables(&self, tokens: &[&str], at: usize, joined: &mut String, tags: &mut Vec<Tag<C>>) -> Option<usize> {
         let short = tokens[at..].iter().take(3).take_while(|t| t.len() <= 4).count();
         for width in (2..=(short + 1).min(4)).rev() {
-            let Some(last) = tokens.get(at + width - 1) else { continue };
+            let Some(last) = tokens.get(at + width - 1) else {
+                continue;
+            };
             // Two pieces need a last one that means nothing alone; more are syllables
             // whatever the last is ("pa ra si tes").
             if last.len() > 9 || (width == 2 && (last.len() <= 3 || self.known(last))) {
@@ -642,7 +646,10 @@ mod tests {
     fn glued_words_are_cut_into_entries_and_function_words() {
         assert_eq!(cut("tuttiladri"), Some(vec!["tutti", "ladri"]));
         assert_eq!(cut("immigratisono"), Some(vec!["immigrati", "sono"]));
-        assert_eq!(cut("gliimmigratisonotuttiladroni"), Some(vec!["gli", "immigrati", "sono", "tutti", "ladroni"]));
+        assert_eq!(
+            cut("gliimmigratisonotuttiladroni"),
+            Some(vec!["gli", "immigrati", "sono", "tutti", "ladroni"])
+        );
         assert_eq!(cut("immigrati"), None, "known as it stands");
         assert_eq!(cut("sonotuttigli"), None, "function words only");
         assert_eq!(cut("immigratisonoe"), None, "a letter left over");
