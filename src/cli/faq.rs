@@ -29,18 +29,28 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct AskArgs {
-    /// The comune whose FAQ to use: reads DIR/ID.toml.
+    /// The comune whose FAQ to use: reads DIR/ID.toml, or the built-in FAQ when there is
+    /// no such folder.
     #[arg(long, value_name = "ID", required_unless_present = "faq", conflicts_with = "faq")]
     comune: Option<String>,
-    /// Directory of the FAQ files.
-    #[arg(long, value_name = "DIR", default_value = "faq")]
-    dir: PathBuf,
+    /// Directory of the FAQ files [default: ./faq when it exists, else the built-in FAQ].
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
     /// A FAQ as CSV (header with at least id, question, answer; `,` or `;`).
     #[arg(long, value_name = "FILE")]
     faq: Option<PathBuf>,
     /// The citizen's language (it or fr); without it every language is searched.
     #[arg(long, value_name = "LANG", value_parser = ["it", "fr"])]
     lang: Option<String>,
+    /// Decision thresholds, for tuning and evaluation (defaults: the built-in ones).
+    #[arg(long, value_name = "X")]
+    min_score: Option<f32>,
+    /// See --min-score.
+    #[arg(long, value_name = "X")]
+    min_coverage: Option<f32>,
+    /// See --min-score.
+    #[arg(long, value_name = "X")]
+    tie_ratio: Option<f32>,
 }
 
 /// Runs the subcommand.
@@ -61,16 +71,33 @@ fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "bad comune id {comune:?}: use the kebab-case id, e.g. isola-delle-femmine"
             );
-            let path = args.dir.join(format!("{comune}.toml"));
-            Faq::from_toml_str(
-                &std::fs::read_to_string(&path)
-                    .with_context(|| format!("no FAQ for comune {comune:?} ({})", path.display()))?,
-            )
-            .with_context(|| format!("in {}", path.display()))?
+            let dir = args
+                .dir
+                .clone()
+                .or_else(|| std::path::Path::new("faq").is_dir().then(|| PathBuf::from("faq")));
+            match dir {
+                Some(dir) => {
+                    let path = dir.join(format!("{comune}.toml"));
+                    Faq::from_toml_str(
+                        &std::fs::read_to_string(&path)
+                            .with_context(|| format!("no FAQ for comune {comune:?} ({})", path.display()))?,
+                    )
+                    .with_context(|| format!("in {}", path.display()))?
+                }
+                None => crate::faq::load_all(None)?
+                    .remove(comune.as_str())
+                    .with_context(|| format!("no built-in FAQ for comune {comune:?}"))?,
+            }
         }
         (None, Some(path)) => Faq::load(path).with_context(|| format!("in {}", path.display()))?,
         (None, None) => anyhow::bail!("give --comune ID or --faq FILE"),
     };
+    let defaults = crate::faq::Thresholds::default();
+    let faq = faq.with_thresholds(crate::faq::Thresholds {
+        min_score: args.min_score.unwrap_or(defaults.min_score),
+        min_coverage: args.min_coverage.unwrap_or(defaults.min_coverage),
+        tie_ratio: args.tie_ratio.unwrap_or(defaults.tie_ratio),
+    });
     let lang = args.lang.as_deref().unwrap_or("");
     let stdin = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
@@ -108,7 +135,12 @@ fn to_json(faq: &Faq, answer: Answer<'_>) -> Value {
             "redirect": faq.rule_for(redirect).map(|r| r.id.as_str()),
             "redirect_text": redirect,
         }),
-        Answer::Abstain { best } => json!({ "id": null, "score": best.map(round), "choices": [] }),
+        Answer::Abstain { best, suggestions } => json!({
+            "id": null,
+            "score": best.map(round),
+            "choices": [],
+            "suggestions": suggestions.iter().map(choice).collect::<Vec<_>>(),
+        }),
     }
 }
 

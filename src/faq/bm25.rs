@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::analyze::Analyzer;
 use super::normalize;
 
 /// Term-frequency saturation.
@@ -23,11 +24,14 @@ pub(crate) struct Hit {
     pub(crate) score: f32,
     /// Bit g set when the document matched query word g (see `Ranking::coverage`).
     pub(crate) matched: u64,
+    /// Matched in an answer text rather than a question variant.
+    pub(crate) in_answer: bool,
 }
 
 /// An inverted index over a fixed set of documents.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
+    analyzer: Option<Analyzer>,
     docs: Vec<Doc>,
     df: HashMap<String, u32>,
     /// Folded word -> its stem, for every word of every document: typos are matched on
@@ -39,22 +43,28 @@ pub(crate) struct Index {
 #[derive(Debug, Clone)]
 struct Doc {
     owner: usize,
+    /// What a match in it is worth (answers count less than question variants).
+    weight: f32,
     tf: HashMap<String, u32>,
     len: f32,
 }
 
 impl Index {
     /// Builds the index from `(owner, text)` pairs.
-    pub(crate) fn build<'a>(docs: impl IntoIterator<Item = (usize, &'a str)>) -> Index {
+    pub(crate) fn build<'a>(analyzer: Analyzer, docs: impl IntoIterator<Item = (usize, &'a str, f32)>) -> Index {
         let mut index = Index::default();
-        for (owner, text) in docs {
-            for w in normalize::words(text) {
-                if !normalize::is_stop_word(&w) {
-                    let stem = normalize::stem(&w);
-                    index.words.entry(w).or_insert(stem);
+        for (owner, text, weight) in docs {
+            // Typos are matched against the words of question variants only: an answer's
+            // names and places ("Piazza Repubblica") would catch unrelated words ("pizza").
+            if weight >= 1.0 {
+                for w in analyzer.words(text) {
+                    if !normalize::is_stop_word(&w) {
+                        let stem = analyzer.stem(&w);
+                        index.words.entry(w).or_insert(stem);
+                    }
                 }
             }
-            let terms = normalize::terms(text);
+            let terms = analyzer.terms(text);
             let mut tf = HashMap::new();
             for t in &terms {
                 *tf.entry(t.clone()).or_insert(0) += 1;
@@ -64,6 +74,7 @@ impl Index {
             }
             index.docs.push(Doc {
                 owner,
+                weight,
                 tf,
                 len: terms.len() as f32,
             });
@@ -74,6 +85,7 @@ impl Index {
         } else {
             (total / index.docs.len() as f32).max(1.0)
         };
+        index.analyzer = Some(analyzer);
         index
     }
 
@@ -90,14 +102,15 @@ impl Index {
         let unknown_weight = self.idf(0);
         let mut seen = HashSet::new();
         let mut groups = Vec::new();
-        for word in normalize::words(question) {
+        let Some(analyzer) = &self.analyzer else { return groups };
+        for word in analyzer.words(question) {
             if groups.len() == 64 {
                 break;
             }
             if normalize::is_stop_word(&word) {
                 continue;
             }
-            let stem = normalize::stem(&word);
+            let stem = analyzer.stem(&word);
             if stem.is_empty() || !seen.insert(stem.clone()) {
                 continue;
             }
@@ -145,7 +158,8 @@ impl Index {
                         let Some(&tf) = doc.tf.get(t) else { continue };
                         let idf = self.idf(self.df.get(t).copied().unwrap_or(0));
                         let tf = tf as f32;
-                        score += factor * idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * doc.len / self.avg_len));
+                        score += doc.weight * factor * idf * tf * (K1 + 1.0)
+                            / (tf + K1 * (1.0 - B + B * doc.len / self.avg_len));
                         matched |= 1 << g;
                     }
                 }
@@ -153,6 +167,7 @@ impl Index {
                     owner: doc.owner,
                     score,
                     matched,
+                    in_answer: doc.weight < 1.0,
                 })
             })
             .collect();
@@ -204,12 +219,16 @@ mod tests {
     use super::*;
 
     fn index() -> Index {
-        Index::build([
-            (0, "come mi iscrivo al servizio"),
-            (0, "attiva iscrizione"),
-            (1, "come mi cancello dal servizio"),
-            (2, "quali sono gli orari"),
-        ])
+        let analyzer = Analyzer::new(super::super::analyze::Lang::It, &[]);
+        Index::build(
+            analyzer,
+            [
+                (0, "come mi iscrivo al servizio", 1.0),
+                (0, "attiva iscrizione", 1.0),
+                (1, "come mi cancello dal servizio", 1.0),
+                (2, "quali sono gli orari", 1.0),
+            ],
+        )
     }
 
     #[test]
@@ -233,6 +252,7 @@ mod tests {
         let r = index().rank("servizio pizza margherita");
         assert!(r.hits.iter().all(|h| r.coverage(h.matched) < 0.5), "{r:?}");
         assert!(index().rank("").hits.is_empty());
-        assert!(Index::build([]).rank("ciao").hits.is_empty());
+        let analyzer = Analyzer::new(super::super::analyze::Lang::It, &[]);
+        assert!(Index::build(analyzer, []).rank("ciao").hits.is_empty());
     }
 }

@@ -18,12 +18,35 @@ struct File {
     entries: Vec<Entry>,
     #[serde(default)]
     out_of_scope: Vec<OutOfScope>,
+    /// The comune's local names: groups of phrases that mean the same ("ufficio
+    /// anagrafe", "servizi demografici").
+    #[serde(default)]
+    synonyms: Vec<Vec<String>>,
 }
 
-pub(crate) fn from_toml(text: &str) -> Result<(Vec<Entry>, Vec<OutOfScope>), FaqError> {
+/// A comune's FAQ file as read: entries, out-of-scope rules, synonym groups.
+pub(crate) type Parts = (Vec<Entry>, Vec<OutOfScope>, Vec<Vec<String>>);
+
+pub(crate) fn from_toml(text: &str) -> Result<Parts, FaqError> {
     let file: File = toml::from_str(text).map_err(|e| FaqError::Toml(e.to_string()))?;
     validate(&file.entries, &file.out_of_scope)?;
-    Ok((file.entries, file.out_of_scope))
+    Ok((file.entries, file.out_of_scope, file.synonyms))
+}
+
+/// A language's own synonym groups, `lexicons/<lang>/synonyms.toml` (`groups = [[…]]`).
+pub(crate) fn language_synonyms(lang: &str) -> Vec<Vec<String>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Groups {
+        groups: Vec<Vec<String>>,
+    }
+    let text = match lang {
+        "it" => include_str!("../../lexicons/it/synonyms.toml"),
+        "fr" => include_str!("../../lexicons/fr/synonyms.toml"),
+        _ => return Vec::new(),
+    };
+    // The shipped files are checked by a test; a broken one must not stop the service.
+    toml::from_str::<Groups>(text).map(|g| g.groups).unwrap_or_default()
 }
 
 /// Reads a CSV whose header names at least `id`, `question` and `answer` (any case, any

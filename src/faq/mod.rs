@@ -11,6 +11,7 @@
 //! - `bm25`: the ranking.
 //! - `load` and `csv`: reading and validating data files.
 
+mod analyze;
 mod bm25;
 mod csv;
 mod load;
@@ -33,6 +34,15 @@ pub const TIE_RATIO: f32 = 0.9;
 pub const CONSENSUS: f32 = 0.25;
 /// At most this many choices are offered.
 pub const MAX_CHOICES: usize = 3;
+/// An entry is suggested, when the matcher abstains, from this share of the question's
+/// weight matched and this score.
+pub const SUGGEST_COVERAGE: f32 = 0.25;
+/// See [`SUGGEST_COVERAGE`].
+pub const SUGGEST_SCORE: f32 = 0.2;
+/// What a match in an entry's answer text is worth, against one in a question variant.
+pub const ANSWER_WEIGHT: f32 = 0.35;
+/// What a question word found only in an entry's answer counts in its coverage.
+pub const ANSWER_COVERAGE: f32 = 0.5;
 
 /// The decision thresholds; `Default` gives the constants above, tuned on
 /// `eval/faq/dev.csv`.
@@ -118,8 +128,13 @@ pub enum Answer<'a> {
     Choices(Vec<(&'a Entry, f32)>),
     /// The question is about something the service does not handle.
     OutOfScope { redirect: &'a str, score: f32 },
-    /// Nothing matches well enough; `best` is the best score seen, if any.
-    Abstain { best: Option<f32> },
+    /// Nothing matches well enough; `best` is the best score seen, if any, and
+    /// `suggestions` the entries that come closest (at most [`MAX_CHOICES`]), to offer as
+    /// buttons while a person answers.
+    Abstain {
+        best: Option<f32>,
+        suggestions: Vec<(&'a Entry, f32)>,
+    },
 }
 
 /// A comune's FAQ, indexed for matching.
@@ -132,6 +147,8 @@ pub struct Faq {
     /// `entries.len() + rule index`.
     indexes: Vec<(String, Index)>,
     thresholds: Thresholds,
+    /// The comune's synonym groups (the language's own are added per index).
+    synonyms: Vec<Vec<String>>,
 }
 
 impl Faq {
@@ -150,29 +167,33 @@ impl Faq {
 
     /// Reads the TOML form: `[[entry]]` tables and `[[out_of_scope]]` tables.
     pub fn from_toml_str(text: &str) -> Result<Faq, FaqError> {
-        let (entries, rules) = load::from_toml(text)?;
-        Ok(Faq::new(entries, rules))
+        let (entries, rules, synonyms) = load::from_toml(text)?;
+        Ok(Faq::new(entries, rules, synonyms))
     }
 
     /// Reads a CSV with a header naming at least `id`, `question`, `answer` (`lang`,
     /// `link`, `placeholder` optional, others ignored), comma or semicolon separated.
     pub fn from_csv_str(text: &str) -> Result<Faq, FaqError> {
-        Ok(Faq::new(load::from_csv(text)?, Vec::new()))
+        Ok(Faq::new(load::from_csv(text)?, Vec::new(), Vec::new()))
     }
 
-    fn new(entries: Vec<Entry>, rules: Vec<OutOfScope>) -> Faq {
+    fn new(entries: Vec<Entry>, rules: Vec<OutOfScope>, synonyms: Vec<Vec<String>>) -> Faq {
         let n = entries.len();
+        // Question variants and rule triggers, and each entry's answer at a lower weight.
         let docs = |lang: Option<&str>| {
             let entry_docs = entries
                 .iter()
                 .enumerate()
                 .filter(move |(_, e)| lang.is_none_or(|l| e.lang == l))
-                .flat_map(|(i, e)| e.questions.iter().map(move |q| (i, q.as_str())));
+                .flat_map(|(i, e)| {
+                    let answer = (!e.placeholder).then_some((i, e.answer.as_str(), ANSWER_WEIGHT));
+                    e.questions.iter().map(move |q| (i, q.as_str(), 1.0)).chain(answer)
+                });
             let rule_docs = rules
                 .iter()
                 .enumerate()
                 .filter(move |(_, r)| lang.is_none_or(|l| r.lang == l))
-                .flat_map(move |(i, r)| r.triggers.iter().map(move |t| (n + i, t.as_str())));
+                .flat_map(move |(i, r)| r.triggers.iter().map(move |t| (n + i, t.as_str(), 1.0)));
             entry_docs.chain(rule_docs).collect::<Vec<_>>()
         };
         let mut langs: Vec<&str> = entries
@@ -182,16 +203,26 @@ impl Faq {
             .collect();
         langs.sort();
         langs.dedup();
+        let groups = |lang: &str| {
+            let mut g = load::language_synonyms(lang);
+            g.extend(synonyms.iter().cloned());
+            g
+        };
         let mut indexes: Vec<(String, Index)> = langs
             .iter()
-            .map(|l| (l.to_string(), Index::build(docs(Some(l)))))
+            .map(|l| {
+                let analyzer = analyze::Analyzer::new(analyze::Lang::from_code(l), &groups(l));
+                (l.to_string(), Index::build(analyzer, docs(Some(l))))
+            })
             .collect();
-        indexes.push(("*".to_string(), Index::build(docs(None))));
+        let everything = analyze::Analyzer::new(analyze::Lang::Other, &synonyms);
+        indexes.push(("*".to_string(), Index::build(everything, docs(None))));
         Faq {
             entries,
             rules,
             indexes,
             thresholds: Thresholds::default(),
+            synonyms,
         }
     }
 
@@ -199,13 +230,13 @@ impl Faq {
     /// overlaid on the file), validated as a file would be.
     pub fn with_entries(&self, entries: Vec<Entry>) -> Result<Faq, FaqError> {
         load::validate(&entries, &self.rules)?;
-        Ok(Faq::new(entries, self.rules.clone()).with_thresholds(self.thresholds))
+        Ok(Faq::new(entries, self.rules.clone(), self.synonyms.clone()).with_thresholds(self.thresholds))
     }
 
     /// An FAQ of these entries alone (a comune without a file whose operators add some).
     pub fn from_entries(entries: Vec<Entry>) -> Result<Faq, FaqError> {
         load::validate(&entries, &[])?;
-        Ok(Faq::new(entries, Vec::new()))
+        Ok(Faq::new(entries, Vec::new(), Vec::new()))
     }
 
     /// The same FAQ deciding with other thresholds (for tuning and evaluation).
@@ -242,20 +273,23 @@ impl Faq {
             .or_else(|| self.indexes.last())
             .map(|(_, index)| index);
         let Some(index) = index else {
-            return Answer::Abstain { best: None };
+            return Answer::Abstain { best: None, suggestions: Vec::new() };
         };
         // Best document per entry id (translations share an id) or per rule; coverage
         // counts the question's words matched by any variant of the entry.
         let ranking = index.rank(question);
-        // (best hit, its entry's second-best variant score, words matched by any variant)
-        let mut best: Vec<(Hit, f32, u64)> = Vec::new();
+        // (best hit, its entry's second-best variant score, words matched by any variant,
+        // words matched by its answer)
+        let mut best: Vec<(Hit, f32, u64, u64)> = Vec::new();
         for hit in &ranking.hits {
-            match best.iter_mut().find(|(b, _, _)| self.same_target(b.owner, hit.owner)) {
-                Some((_, second, matched)) => {
+            let (in_question, in_answer) = if hit.in_answer { (0, hit.matched) } else { (hit.matched, 0) };
+            match best.iter_mut().find(|(b, ..)| self.same_target(b.owner, hit.owner)) {
+                Some((_, second, matched, answered)) => {
                     *second = second.max(hit.score);
-                    *matched |= hit.matched;
+                    *matched |= in_question;
+                    *answered |= in_answer;
                 }
-                None => best.push((*hit, 0.0, hit.matched)),
+                None => best.push((*hit, 0.0, in_question, in_answer)),
             }
         }
         // Rank by the best variant's BM25 plus a little of the second best (an entry
@@ -264,18 +298,29 @@ impl Faq {
         // the rare words of the question wins.
         let mut scored: Vec<(usize, f32, f32)> = best
             .iter()
-            .map(|(h, second, m)| {
-                let coverage = ranking.coverage(*m);
+            .map(|(h, second, m, a)| {
+                // Words found only in the answer explain the question less.
+                let coverage = ranking.coverage(*m) + ANSWER_COVERAGE * ranking.coverage(*a & !*m);
                 (h.owner, (h.score + CONSENSUS * second) * coverage, coverage)
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         let Some(&(top_owner, top_score, top_coverage)) = scored.first() else {
-            return Answer::Abstain { best: None };
+            return Answer::Abstain { best: None, suggestions: Vec::new() };
         };
         let t = self.thresholds;
         if top_score < t.min_score || top_coverage < t.min_coverage {
-            return Answer::Abstain { best: Some(top_score) };
+            let suggestions = scored
+                .iter()
+                .filter(|&&(_, score, coverage)| score >= SUGGEST_SCORE && coverage >= SUGGEST_COVERAGE)
+                .filter_map(|&(owner, score, _)| self.entries.get(owner).map(|e| (e, score)))
+                .filter(|(e, _)| !e.placeholder)
+                .take(MAX_CHOICES)
+                .collect();
+            return Answer::Abstain {
+                best: Some(top_score),
+                suggestions,
+            };
         }
         if let Some(rule) = top_owner
             .checked_sub(self.entries.len())
@@ -298,7 +343,10 @@ impl Faq {
                 entry,
                 score: top_score,
             },
-            (_, None) => Answer::Abstain { best: Some(top_score) },
+            (_, None) => Answer::Abstain {
+                best: Some(top_score),
+                suggestions: Vec::new(),
+            },
         }
     }
 
