@@ -679,3 +679,65 @@ fn faq_answers_use_the_formal_register() {
         offences.join("\n")
     );
 }
+
+/// Issue 19: while a question waits for staff, the citizen is offered the entries that come
+/// closest as buttons, or, when none does, the office's contacts; a tapped entry is counted
+/// anonymously, as is an entry answered with.
+#[test]
+fn a_handed_over_question_gets_close_entries_or_the_office_contacts() {
+    use sportello::dialogue::{step_with, Aids, Body, Citizen, Event, Inbound};
+    let locales = sportello::i18n::Locales::embedded().expect("locales");
+    let flows = sportello::flow::load_embedded(&locales).expect("flows");
+    let flow = flows.get("assemini").expect("assemini");
+    let faq = Faq::load(&Path::new(ROOT).join("faq/assemini.toml")).expect("faq");
+    let aids = Aids {
+        policy: None,
+        faq: Some(&faq),
+    };
+    let now: jiff::Timestamp = "2026-11-23T09:00:00Z".parse().unwrap();
+    let step = |c: Option<&Citizen>, text: &str| {
+        let inbound = Inbound {
+            id: format!("wamid.faq.{text}"),
+            body: Body::Text { text: text.to_string() },
+        };
+        step_with(flow, aids, c, &inbound, now)
+    };
+    let mut c: Option<Citizen> = None;
+    for t in ["buongiorno", "Mario", "Rossi", "12/03/1980"] {
+        c = step(c.as_ref(), t).citizen;
+    }
+    let keys = |o: &sportello::dialogue::Outcome| o.replies.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
+
+    // Close to two entries, sure of neither: buttons, and the question still goes to staff.
+    let out = step(c.as_ref(), "il servizio wa funziona anche di sabato?");
+    let offered = out.replies.iter().find(|r| r.key == "faq-suggestions").expect("suggestions");
+    assert!(!offered.buttons.is_empty() && offered.buttons.len() <= 3, "{offered:?}");
+    assert!(offered.buttons.iter().all(|b| b.id.starts_with("faq:")));
+    assert!(out.events.iter().any(|e| matches!(e, Event::Question { .. })), "{:?}", keys(&out));
+
+    // Nothing close: the office's contacts from the flow, and the question goes to staff.
+    let out = step(c.as_ref(), "quanto costa una pizza margherita");
+    let contacts = out.replies.iter().find(|r| r.key == "faq-contacts").expect("contacts");
+    let args = format!("{:?}", contacts.args);
+    assert!(args.contains("800 195678") && args.contains("urp@comune.assemini.ca.it"), "{args}");
+    assert!(out.events.iter().any(|e| matches!(e, Event::Question { .. })));
+
+    // A sure answer and a tapped button are counted per entry, with nothing else.
+    let out = step(c.as_ref(), "come mi cancello dalla lista broadcast");
+    assert!(out.events.contains(&Event::FaqServed {
+        entry: "come-cancellarsi".into(),
+        picked: false
+    }));
+    let inbound = Inbound {
+        id: "wamid.faq.tap".into(),
+        body: Body::Button {
+            id: "faq:orari".into(),
+        },
+    };
+    let out = step_with(flow, aids, c.as_ref(), &inbound, now);
+    assert_eq!(keys(&out), ["faq-answer"]);
+    assert!(out.events.contains(&Event::FaqServed {
+        entry: "orari".into(),
+        picked: true
+    }));
+}

@@ -95,6 +95,17 @@ faq-answer-link = { $answer }
     Si la réponse ne suffit pas, écrivez { $operator } et une personne vous répondra.
 faq-choices = Vous cherchez peut-être l'une de ces réponses : choisissez ci-dessous, ou reformulez votre question.
 faq-out-of-scope = { $redirect }
+faq-suggestions = En attendant, l'une de ces réponses pourra peut-être vous aider : vous pouvez la choisir ci-dessous.
+faq-contacts = Si vous le souhaitez, vous pouvez aussi vous adresser directement au bureau{ $phone ->
+        [none] {""}
+       *[other] , téléphone { $phone }
+    }{ $email ->
+        [none] {""}
+       *[other] , e-mail { $email }
+    }{ $office ->
+        [none] {""}
+       *[other] , { $office }
+    }.
 
 ## Broadcasts: the frame around the operator's text (the text itself is the operator's).
 broadcast-message = 📢 { $comune } · { $category }

@@ -96,6 +96,17 @@ faq-answer-link = { $answer }
     Se la risposta non basta, scriva { $operator } e le risponderà una persona.
 faq-choices = Forse cerca una di queste risposte: scelga qui sotto, oppure riformuli la domanda.
 faq-out-of-scope = { $redirect }
+faq-suggestions = Intanto, forse le è utile una di queste risposte: può sceglierla qui sotto.
+faq-contacts = Se preferisce, può anche rivolgersi direttamente all'ufficio{ $phone ->
+        [none] {""}
+       *[other] , telefono { $phone }
+    }{ $email ->
+        [none] {""}
+       *[other] , e-mail { $email }
+    }{ $office ->
+        [none] {""}
+       *[other] , { $office }
+    }.
 
 ## Broadcasts: the frame around the operator's text (the text itself is the operator's).
 broadcast-message = 📢 { $comune } · { $category }

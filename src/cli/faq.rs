@@ -51,6 +51,9 @@ struct AskArgs {
     /// See --min-score.
     #[arg(long, value_name = "X")]
     tie_ratio: Option<f32>,
+    /// Add the best candidates and their coverage to each line (for tuning).
+    #[arg(long)]
+    explain: bool,
 }
 
 /// Runs the subcommand.
@@ -103,7 +106,15 @@ fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     for line in stdin.lines() {
         let line = line.context("reading stdin")?;
-        writeln!(out, "{}", to_json(&faq, faq.ask(&line, lang)))?;
+        let mut answer = to_json(&faq, faq.ask(&line, lang));
+        if args.explain {
+            let (top, known) = faq.explain(&line, lang);
+            answer["explain"] = json!({
+                "known": round(known),
+                "top": top.iter().map(|(id, s, c)| json!({"id": id, "score": round(*s), "coverage": round(*c)})).collect::<Vec<_>>(),
+            });
+        }
+        writeln!(out, "{answer}")?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -72,17 +72,21 @@ pub(super) fn moderated(
 
 /// Answers from the comune's FAQ when it is sure (or offers the closest entries, or points
 /// an out-of-scope request to its channel); returns false to hand the question to staff.
+/// When it hands it over, the citizen is not left with nothing: the entries that come
+/// closest as buttons, or, when none does, the office's contacts.
 pub(super) fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text: &str, out: &mut Outcome) -> bool {
     let Some(faq) = faq else { return false };
     let lang = c.language.as_deref().unwrap_or(flow.default_language());
     match faq.ask(text, lang) {
-        FaqAnswer::Entry { entry, .. } if !entry.placeholder => faq_reply(entry, out),
+        FaqAnswer::Entry { entry, .. } if !entry.placeholder => {
+            faq_reply(entry, out);
+            out.events.push(Event::FaqServed {
+                entry: entry.id.clone(),
+                picked: false,
+            });
+        }
         FaqAnswer::Choices(choices) => {
-            let mut reply = Reply::new("faq-choices");
-            for (entry, _) in choices.iter().filter(|(e, _)| !e.placeholder).take(3) {
-                let title = entry.questions.first().cloned().unwrap_or_else(|| entry.id.clone());
-                reply = reply.data_button(format!("faq:{}", entry.id), title);
-            }
+            let reply = buttons(Reply::new("faq-choices"), &choices);
             if reply.buttons.is_empty() {
                 return false;
             }
@@ -91,10 +95,44 @@ pub(super) fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text:
         FaqAnswer::OutOfScope { redirect, .. } => out
             .replies
             .push(Reply::new("faq-out-of-scope").arg("redirect", redirect)),
-        // Not sure, or the answer is still a placeholder: a person answers.
-        _ => return false,
+        FaqAnswer::Abstain { suggestions, .. } => {
+            let reply = buttons(Reply::new("faq-suggestions"), &suggestions);
+            if !reply.buttons.is_empty() {
+                out.replies.push(reply);
+            } else if let Some(contacts) = contacts(flow) {
+                out.replies.push(contacts);
+            }
+            return false;
+        }
+        // The answer is still a placeholder: a person answers.
+        FaqAnswer::Entry { .. } => return false,
     }
     true
+}
+
+/// `reply` with a button for each entry (at most three, placeholders left out).
+fn buttons(mut reply: Reply, entries: &[(&FaqEntry, f32)]) -> Reply {
+    for (entry, _) in entries.iter().filter(|(e, _)| !e.placeholder).take(3) {
+        let title = entry.questions.first().cloned().unwrap_or_else(|| entry.id.clone());
+        reply = reply.data_button(format!("faq:{}", entry.id), title);
+    }
+    reply
+}
+
+/// The office's phone, e-mail and address from the flow's contacts, when it has any.
+fn contacts(flow: &Flow) -> Option<Reply> {
+    let get = |k: &str| flow.contacts.get(k).cloned();
+    let (phone, email, office) = (get("phone"), get("email"), get("office"));
+    if phone.is_none() && email.is_none() && office.is_none() {
+        return None;
+    }
+    let none = || "none".to_string();
+    Some(
+        Reply::new("faq-contacts")
+            .arg("phone", phone.unwrap_or_else(none))
+            .arg("email", email.unwrap_or_else(none))
+            .arg("office", office.unwrap_or_else(none)),
+    )
 }
 
 pub(super) fn faq_reply(entry: &FaqEntry, out: &mut Outcome) {

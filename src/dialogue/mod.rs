@@ -68,6 +68,8 @@ pub const ENGINE_IDS: &[&str] = &[
     "faq-answer-link",
     "faq-choices",
     "faq-out-of-scope",
+    "faq-suggestions",
+    "faq-contacts",
     "moderation-withheld",
     "moderation-blocked",
     "rule-illegal",

@@ -247,6 +247,8 @@ fn metric(event: &Event) -> Option<String> {
         Event::Unsubscribed { .. } => "withdrawal".into(),
         Event::Question { .. } => "question".into(),
         Event::Moderated { rule, .. } => format!("moderation:{}", rule.name()),
+        Event::FaqServed { entry, picked: false } => format!("faq-answered:{entry}"),
+        Event::FaqServed { entry, picked: true } => format!("faq-picked:{entry}"),
         _ => return None,
     })
 }

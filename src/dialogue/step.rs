@@ -49,6 +49,12 @@ pub enum Event {
     ToStaff {
         text: String,
     },
+    /// The FAQ served an entry: answered with it (`picked` false) or the citizen tapped it
+    /// among the buttons offered. Counted anonymously per entry, nothing else kept.
+    FaqServed {
+        entry: String,
+        picked: bool,
+    },
     /// A message broke a moderation rule: withheld from the inbox, queued for staff review.
     Moderated {
         rule: Rule,
@@ -325,7 +331,13 @@ fn dispatch(
                     .find(|e| e.id == id && e.lang == lang)
                     .or_else(|| f.entries().iter().find(|e| e.id == id))
             }) {
-                Some(entry) if !entry.placeholder => faq_reply(entry, out),
+                Some(entry) if !entry.placeholder => {
+                    faq_reply(entry, out);
+                    out.events.push(Event::FaqServed {
+                        entry: entry.id.clone(),
+                        picked: true,
+                    });
+                }
                 _ => out.replies.push(Reply::new(flow.message("please-write-text"))),
             }
         }

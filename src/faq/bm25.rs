@@ -139,7 +139,10 @@ impl Index {
                 .map(|(t, _)| self.idf(self.df.get(t).copied().unwrap_or(0)))
                 .fold(None, |m: Option<f32>, w| Some(m.map_or(w, |m| m.max(w))))
                 .unwrap_or(unknown_weight);
-            groups.push(Group { weight, terms: near });
+            groups.push(Group {
+                weight,
+                terms: near,
+            });
         }
         groups
     }
@@ -172,10 +175,16 @@ impl Index {
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let unknown = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.terms.is_empty())
+            .fold(0u64, |bits, (i, _)| bits | (1 << i));
         Ranking {
             hits,
             weights: groups.iter().map(|g| g.weight).collect(),
             total_weight,
+            unknown,
         }
     }
 }
@@ -192,6 +201,8 @@ pub(crate) struct Ranking {
     pub(crate) hits: Vec<Hit>,
     weights: Vec<f32>,
     total_weight: f32,
+    /// Bit g set when query word g is unknown to the FAQ (no term, no near spelling).
+    unknown: u64,
 }
 
 impl Ranking {
@@ -199,6 +210,14 @@ impl Ranking {
     /// Words the FAQ has never seen weigh as much as a word in no document, so a
     /// question about something else entirely has low coverage even when one word
     /// matches.
+    /// The share of the question's weight in words the FAQ knows (matched or not).
+    pub(crate) fn known(&self) -> f32 {
+        if self.total_weight <= 0.0 {
+            return 0.0;
+        }
+        1.0 - self.coverage(self.unknown)
+    }
+
     pub(crate) fn coverage(&self, matched: u64) -> f32 {
         if self.total_weight <= 0.0 {
             return 0.0;

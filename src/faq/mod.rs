@@ -350,6 +350,51 @@ impl Faq {
         }
     }
 
+    /// For tuning: the best candidates (id, score, coverage), best first, and the share of
+    /// the question's weight in words the FAQ knows.
+    pub fn explain(&self, question: &str, lang: &str) -> (Vec<(String, f32, f32)>, f32) {
+        let lang = lang.trim().to_ascii_lowercase();
+        let Some((_, index)) = self
+            .indexes
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .or_else(|| self.indexes.last())
+        else {
+            return (Vec::new(), 0.0);
+        };
+        let ranking = index.rank(question);
+        let mut best: Vec<(Hit, f32, u64, u64)> = Vec::new();
+        for hit in &ranking.hits {
+            let (in_question, in_answer) = if hit.in_answer { (0, hit.matched) } else { (hit.matched, 0) };
+            match best.iter_mut().find(|(b, ..)| self.same_target(b.owner, hit.owner)) {
+                Some((_, second, matched, answered)) => {
+                    *second = second.max(hit.score);
+                    *matched |= in_question;
+                    *answered |= in_answer;
+                }
+                None => best.push((*hit, 0.0, in_question, in_answer)),
+            }
+        }
+        let mut out: Vec<(String, f32, f32)> = best
+            .iter()
+            .map(|(h, second, m, a)| {
+                let coverage = ranking.coverage(*m) + ANSWER_COVERAGE * ranking.coverage(*a & !*m);
+                let id = match self.entries.get(h.owner) {
+                    Some(e) => e.id.clone(),
+                    None => self
+                        .rules
+                        .get(h.owner - self.entries.len())
+                        .map(|r| r.id.clone())
+                        .unwrap_or_default(),
+                };
+                (id, (h.score + CONSENSUS * second) * coverage, coverage)
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out.truncate(5);
+        (out, ranking.known())
+    }
+
     /// Whether two owners are the same entry id (any language) or the same rule.
     fn same_target(&self, a: usize, b: usize) -> bool {
         if a == b {

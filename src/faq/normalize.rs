@@ -1,6 +1,7 @@
-//! Turns what a citizen types into matching terms: case and accent folding, punctuation,
-//! Italian and French stop words, and a light stemmer. Pure text in, terms out; knows
-//! nothing about FAQ entries or scoring.
+//! Folding what a citizen types into words: case and accent folding, punctuation,
+//! Italian and French stop words, and a light stemmer for languages without a Snowball
+//! one (`analyze` puts them together). Pure text in, words out; knows nothing about FAQ
+//! entries or scoring.
 //!
 //! The stemmer is deliberately crude and shared by both languages: strip a few
 //! inflectional suffixes and clitic pronouns, collapse doubled letters (Italian
@@ -291,16 +292,6 @@ const STOP_WORDS: &[&str] = &[
     "donc",
 ];
 
-/// Matching terms of `text`, in order, stop words removed, each stemmed.
-pub(crate) fn terms(text: &str) -> Vec<String> {
-    words(text)
-        .iter()
-        .filter(|w| !is_stop_word(w))
-        .map(|w| stem(w))
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
 /// Lowercase, accent-free words of `text`: letters and digits; everything else (spaces,
 /// punctuation, apostrophes as in `l'iscrizione` or `m'inscrire`) separates words.
 pub(crate) fn words(text: &str) -> Vec<String> {
@@ -440,12 +431,10 @@ mod tests {
 
     #[test]
     fn stop_words_go() {
-        assert_eq!(
-            terms("Buongiorno, come faccio per la carta d'identità?"),
-            ["cart", "ident"]
-        );
-        assert_eq!(terms("Bonjour, comment je fais pour m'inscrire ?"), ["inscr"]);
-        assert!(terms("non voglio più").contains(&"non".to_string()));
+        let kept = |text: &str| words(text).into_iter().filter(|w| !is_stop_word(w)).collect::<Vec<_>>();
+        assert_eq!(kept("Buongiorno, come faccio per la carta d'identità?"), ["carta", "identita"]);
+        assert_eq!(kept("Bonjour, comment je fais pour m'inscrire ?"), ["inscrire"]);
+        assert!(kept("non voglio più").contains(&"non".to_string()));
     }
 
     #[test]
