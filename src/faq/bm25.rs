@@ -15,6 +15,8 @@ const B: f32 = 0.75;
 const TYPO_WEIGHT: f32 = 0.8;
 /// Shortest query word (in characters) that gets typo tolerance.
 const TYPO_MIN_WORD: usize = 5;
+/// What a word the FAQ has never seen counts in coverage, against one it knows.
+pub(crate) const UNKNOWN_SHARE: f32 = 0.5;
 
 /// One ranked document: its owner (an index the caller gave) and how well it matched.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -210,15 +212,37 @@ impl Ranking {
     /// Words the FAQ has never seen weigh as much as a word in no document, so a
     /// question about something else entirely has low coverage even when one word
     /// matches.
+    /// The share of the question's weight matched, with words the FAQ has never seen
+    /// counting [`UNKNOWN_SHARE`] of their weight: a chatty question's extra words weigh
+    /// less, a question about something else entirely still has low coverage.
+    pub(crate) fn coverage(&self, matched: u64) -> f32 {
+        let unknown: f32 = self.weight_of(self.unknown & !matched);
+        let total = self.total_weight - (1.0 - UNKNOWN_SHARE) * unknown;
+        if total <= 0.0 {
+            return 0.0;
+        }
+        (self.weight_of(matched) / total).min(1.0)
+    }
+
+    /// The summed weight of the query words in `bits`.
+    fn weight_of(&self, bits: u64) -> f32 {
+        self.weights
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| bits & (1 << g) != 0)
+            .map(|(_, w)| w)
+            .sum()
+    }
+
     /// The share of the question's weight in words the FAQ knows (matched or not).
     pub(crate) fn known(&self) -> f32 {
         if self.total_weight <= 0.0 {
             return 0.0;
         }
-        1.0 - self.coverage(self.unknown)
+        1.0 - self.raw_coverage(self.unknown)
     }
 
-    pub(crate) fn coverage(&self, matched: u64) -> f32 {
+    fn raw_coverage(&self, matched: u64) -> f32 {
         if self.total_weight <= 0.0 {
             return 0.0;
         }

@@ -27,7 +27,7 @@ use bm25::{Hit, Index};
 pub const MIN_SCORE: f32 = 0.5;
 /// Below this share of the question's weight matched, the question is probably about
 /// something the FAQ does not cover: abstain.
-pub const MIN_COVERAGE: f32 = 0.5;
+pub const MIN_COVERAGE: f32 = 0.7;
 /// Entries scoring at least this fraction of the best are a near tie: offer choices.
 pub const TIE_RATIO: f32 = 0.9;
 /// Weight of an entry's second-best variant in its score.
@@ -36,7 +36,7 @@ pub const CONSENSUS: f32 = 0.25;
 pub const MAX_CHOICES: usize = 3;
 /// An entry is suggested, when the matcher abstains, from this share of the question's
 /// weight matched and this score.
-pub const SUGGEST_COVERAGE: f32 = 0.25;
+pub const SUGGEST_COVERAGE: f32 = 0.35;
 /// See [`SUGGEST_COVERAGE`].
 pub const SUGGEST_SCORE: f32 = 0.2;
 /// What a match in an entry's answer text is worth, against one in a question variant.
