@@ -1,4 +1,4 @@
-//! Issues 4, 7 and 8, the console's administrative pages, through the real server: the
+//! Issues 4, 7, 8 and 19, the console's administrative pages, through the real server: the
 //! audit log (page, CSV, JSON) for administrators only, logins and lockouts audited, the
 //! password change ending other sessions, FAQ and closure edits the bot answers with at
 //! once (no restart), the privacy export and the annual report.
@@ -212,6 +212,15 @@ async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str) -
         .collect()
 }
 
+/// One entry's section of the FAQ page, from its heading to the end of its section.
+fn entry_section<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page
+        .find(&format!(">{id} (it)</h2>"))
+        .unwrap_or_else(|| panic!("no entry {id}: {page}"));
+    let end = page[start..].find("</section>").map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
 /// An Assemini citizen registered over WhatsApp.
 async fn registered(h: &Harness, from: &str, seq: &mut i64) {
     for line in ["Buongiorno", "Mario", "Rossi", "12/03/1980"] {
@@ -243,6 +252,11 @@ async fn an_faq_answer_edited_in_the_console_is_what_the_bot_answers_next() {
     let (status, _, page) = get(&h, "/staff/assemini/faq", &op).await;
     assert_eq!(status, 200);
     assert!(page.contains("<h2 id=\"e") && page.contains("orari (it)"), "{page}");
+    // Issue 19: a built-in entry is marked as coming from the file until it is edited.
+    assert!(
+        entry_section(&page, "orari").contains("Predefinita: dal file del comune"),
+        "{page}"
+    );
     let token = csrf_field(&page);
     let new_answer = "Da lunedì 1 dicembre l'URP risponde dalle 9.00 alle 12.00.";
     let questions = "quali sono gli orari del servizio\nquando rispondete\norario";
@@ -271,6 +285,21 @@ async fn an_faq_answer_edited_in_the_console_is_what_the_bot_answers_next() {
         page.contains("Modificata nella console il") && page.contains(new_answer.replace('\'', "&#39;").as_str()),
         "{page}"
     );
+    // Issue 19: the edit is stored as an override of the built-in entry (the file is
+    // untouched), and only that entry is marked as edited, in its section and the table.
+    let edits = h.store.faq_edits("assemini").unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(
+        edits[0].entry.as_ref().map(|e| (e.id.as_str(), e.answer.as_str())),
+        Some(("orari", new_answer))
+    );
+    let orari = entry_section(&page, "orari");
+    assert!(orari.contains("Modificata nella console il") && orari.contains("sostituisce la voce predefinita"));
+    assert_eq!(page.matches("Modificata nella console il").count(), 1);
+    let row = page.find(">orari (it)</a>").expect("a row in the usage table");
+    let row = &page[row..row + page[row..].find("</tr>").unwrap()];
+    assert!(row.contains(">Modificata</span>"), "{row}");
+    assert!(entry_section(&page, "privacy").contains("Predefinita: dal file del comune"));
     let after = say(&h, "assemini", citizen, &mut seq, "quali sono gli orari del servizio").await;
     assert!(
         after.iter().any(|t| t.contains(new_answer)),
@@ -295,6 +324,11 @@ async fn an_faq_answer_edited_in_the_console_is_what_the_bot_answers_next() {
     assert!(
         answer.iter().any(|t| t.contains("La biblioteca apre alle 15.")),
         "{answer:?}"
+    );
+    let (_, _, page) = get(&h, "/staff/assemini/faq", &op).await;
+    assert!(
+        entry_section(&page, "biblioteca").contains("Aggiunta nella console il"),
+        "{page}"
     );
     let del = [("csrf", token.as_str()), ("id", "biblioteca"), ("lang", "it")];
     assert_eq!(post(&h, "/staff/assemini/faq/delete", &op, &del).await.0, 303);

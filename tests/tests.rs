@@ -15,6 +15,7 @@ mod console;
 mod crash;
 mod crash_load;
 mod faq;
+mod faq_console;
 mod flood;
 mod flows;
 mod fuzz;

@@ -123,12 +123,21 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
     })
 }
 
+/// The FAQs, from `./faq` when it exists, else the built-in ones (as flows and locales).
+/// Every command that answers citizens loads them here, `serve` included: an engine built
+/// without them answers no question from the FAQ and the console lists none (issue 19).
+pub fn load_faqs() -> anyhow::Result<std::collections::BTreeMap<String, crate::faq::Faq>> {
+    Ok(crate::faq::load_all(
+        Path::new("faq").is_dir().then_some(Path::new("faq")),
+    )?)
+}
+
 /// Flows, locales, FAQs and the store the configuration names.
 pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let (flows, locales) = load_flows(paths)?;
     let store = open_store(paths)?.into_store();
     let mut engine = Engine::new(flows, locales, store);
-    engine.faqs = crate::faq::load_all(Path::new("faq").is_dir().then_some(Path::new("faq")))?;
+    engine.faqs = load_faqs()?;
     // An erasure a crash interrupted is finished before anything reads the store.
     engine.resume_erasures()?;
     Ok(engine)

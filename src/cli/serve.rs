@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::common::{config, data_dir, load_flows, open_store, Opened, Paths};
+use super::common::{config, data_dir, load_faqs, load_flows, open_store, Opened, Paths};
 use crate::config::{Config, Processes, Secrets};
 use crate::dialogue::runner::Engine;
 use crate::server::{self, Server, Shared};
@@ -43,6 +43,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.bind = bind;
     }
     let (flows, locales) = load_flows(&args.paths)?;
+    // A bad FAQ file stops the start here, before anything listens.
+    let faqs = load_faqs()?;
     let data = data_dir(&args.paths)?;
     let opened = open_store(&args.paths)?;
     let secrets = Secrets::from_env();
@@ -66,7 +68,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             // can pause it. sled's own file lock already keeps a second process out.
             Opened::Sled(sled) => {
                 let store = GatedStore::new(sled);
-                let engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
+                let mut engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
+                engine.faqs = faqs;
                 let server = prepare(engine, config, secrets, addr, &data)?;
                 // The loopback admin endpoint (backups, broadcasts from the CLI) needs
                 // sled's gate; on PostgreSQL the CLI writes to the shared database and the
@@ -88,7 +91,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     anyhow::bail!(MIXED_ONE_ACTIVE);
                 };
                 let watchdog = tokio::spawn(stop_when_lost(lock, "stopping at once"));
-                let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+                let mut engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+                engine.faqs = faqs;
                 // One process at a time creates the first administrator: two starting on
                 // an empty database would both find no account.
                 let starting = pg.locks().lock(START_LOCK).await?;
@@ -105,7 +109,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             // PostgreSQL is backed up with its own tools (pg_dump): no admin endpoint.
             Opened::Postgres(pg) => {
-                let engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+                let mut engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+                engine.faqs = faqs;
                 let mut watchdog = None;
                 let listen = config.listen;
                 let activate = async {

@@ -5,10 +5,14 @@
 //! `faq/<comune>.toml`, swapped into the engine at once (no restart) and audited with the
 //! entry's id and language.
 //!
+//! The page lists exactly what the bot answers with (`staff::faq::entries`), each entry
+//! marked as coming from the file, edited or added in the console, with this month's use;
+//! it also lists the month's questions handed to staff, masked (issue 19, `faq_review`).
+//!
 //! Owns the edit rules; the overlay itself is `dialogue::live`. Must not rewrite the data
 //! files, and never puts an answer's text in a log or the audit detail.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -16,13 +20,15 @@ use axum::Form;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::pages::{comune_name, console_page, error_page, local_time, raw, t, ta, who};
+use super::faq_review::{origin_note, rules_list, unanswered_list, usage_note, usage_table};
+use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
 use super::{audit, ConsoleError, Staff};
 use crate::dialogue::live::overlay_faq;
-use crate::dialogue::runner::Engine;
+use crate::dialogue::runner::{month_of, Engine};
 use crate::faq::Entry;
 use crate::flow::Flow;
 use crate::server::Server;
+use crate::staff::faq::{self as review, UNANSWERED_SHOWN};
 use crate::storage::FaqEdit;
 use crate::web::esc;
 
@@ -152,8 +158,9 @@ pub fn delete(engine: &Engine, comune: &str, id: &str, lang: &str, actor: &str) 
     apply(engine, comune, edit, actor, "faq-delete")
 }
 
-/// The fields of one entry's form; `key` makes the element ids unique on the page.
-fn fields(s: &Server, lang: &str, key: &str, e: Option<&Entry>, languages: &[String]) -> String {
+/// The fields of one entry's form; `key` makes the element ids unique on the page. A new
+/// entry's questions box starts with `prefill` (a question copied from the unanswered list).
+fn fields(s: &Server, lang: &str, key: &str, e: Option<&Entry>, languages: &[String], prefill: &str) -> String {
     let (id, elang, questions, answer, link) = match e {
         Some(e) => (
             e.id.clone(),
@@ -162,7 +169,13 @@ fn fields(s: &Server, lang: &str, key: &str, e: Option<&Entry>, languages: &[Str
             e.answer.clone(),
             e.link.clone().unwrap_or_default(),
         ),
-        None => Default::default(),
+        None => (
+            String::new(),
+            String::new(),
+            prefill.to_string(),
+            String::new(),
+            String::new(),
+        ),
     };
     let head = match e {
         Some(_) => format!(
@@ -198,7 +211,14 @@ fn fields(s: &Server, lang: &str, key: &str, e: Option<&Entry>, languages: &[Str
     )
 }
 
-fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Result<(String, String), FaqPageError> {
+/// The page; `ask` is the time (ns) of an unanswered question to start the new entry from.
+fn body(
+    s: &Server,
+    staff: &Staff,
+    comune: &str,
+    problem: Option<&str>,
+    ask: Option<i128>,
+) -> Result<(String, String), FaqPageError> {
     let flow = editable(s, staff, comune)?;
     let lang = staff.lang();
     let name = comune_name(s, lang, comune);
@@ -215,53 +235,67 @@ fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Resul
         nav = super::nav::nav(s, staff),
         intro = t(s, lang, "console-faq-intro"),
     );
-    let live = s.engine.live()?;
-    let entries = live.faq(comune).map(|f| f.entries().to_vec()).unwrap_or_default();
-    if entries.is_empty() {
+    // Exactly what the bot answers with: the file's entries with the console's edits.
+    let listed = review::entries(&s.engine, comune)?;
+    let month = month_of(Timestamp::now());
+    let usage = review::usage(s.engine.store.as_ref(), comune, &month)?;
+    let unanswered = review::unanswered(s.engine.store.as_ref(), comune, &month, UNANSWERED_SHOWN)?;
+    if listed.is_empty() {
         html.push_str(&format!("<p>{}</p>", t(s, lang, "console-faq-none")));
     }
-    let edits = s.engine.store.faq_edits(comune)?;
-    for (i, e) in entries.iter().enumerate() {
+    html.push_str(&usage_table(s, lang, &listed, &usage, &month));
+    html.push_str(&unanswered_list(s, lang, comune, &unanswered, &month));
+    for (i, l) in listed.iter().enumerate() {
+        let e = &l.entry;
         let key = format!("e{i}");
-        let edited = edits
-            .iter()
-            .find(|x| x.id == e.id && x.lang == e.lang)
-            .map(|x| {
-                format!(
-                    "<p>{}</p>",
-                    ta(s, lang, "console-faq-edited", &[("at", local_time(x.at))])
-                )
-            })
-            .unwrap_or_default();
+        let origin = origin_note(s, lang, l);
+        let used = usage_note(s, lang, usage.get(&e.id).copied().unwrap_or_default());
         let placeholder = if e.placeholder {
             format!("<p><strong>{}</strong></p>", t(s, lang, "console-faq-placeholder"))
         } else {
             String::new()
         };
         html.push_str(&format!(
-            "<section aria-labelledby=\"{key}-h\"><h2 id=\"{key}-h\">{id} ({elang})</h2>{edited}{placeholder}\
+            "<section aria-labelledby=\"{key}-h\"><h2 id=\"{key}-h\">{id} ({elang})</h2>{origin}{used}{placeholder}\
 <form method=\"post\" action=\"/staff/{c}/faq/save\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}<p><button type=\"submit\">{save}</button></p></form>\
 <form method=\"post\" action=\"/staff/{c}/faq/delete\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"id\" value=\"{id}\"><input type=\"hidden\" name=\"lang\" value=\"{elang}\">\
 <p><button type=\"submit\">{delete}</button></p></form></section>",
             id = esc(&e.id),
             elang = esc(&e.lang),
-            fields = fields(s, lang, &key, Some(e), &flow.languages),
+            fields = fields(s, lang, &key, Some(e), &flow.languages, ""),
             save = t(s, lang, "console-faq-save"),
             delete = ta(s, lang, "console-faq-delete", &[("id", e.id.clone())]),
         ));
     }
+    html.push_str(&rules_list(s, lang, &review::out_of_scope(&s.engine, comune)?));
+    let asked = ask.and_then(|n| unanswered.iter().find(|u| u.at.as_nanosecond() == n));
+    let prefilled = asked
+        .map(|_| {
+            format!(
+                "<p role=\"status\">{}</p>",
+                t(s, lang, "console-faq-unanswered-prefilled")
+            )
+        })
+        .unwrap_or_default();
     html.push_str(&format!(
-        "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">{add}</h2>\
+        "<section aria-labelledby=\"new-h\"><h2 id=\"new-h\">{add}</h2>{prefilled}\
 <form method=\"post\" action=\"/staff/{c}/faq/save\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}<p><button type=\"submit\">{add}</button></p></form></section>",
         add = t(s, lang, "console-faq-add"),
-        fields = fields(s, lang, "new", None, &flow.languages),
+        fields = fields(s, lang, "new", None, &flow.languages, asked.map_or("", |u| u.text.as_str())),
     ));
     Ok((title, html))
 }
 
-fn render(s: &Server, staff: &Staff, comune: &str, status: StatusCode, problem: Option<&str>) -> Response {
+fn render(
+    s: &Server,
+    staff: &Staff,
+    comune: &str,
+    status: StatusCode,
+    problem: Option<&str>,
+    ask: Option<i128>,
+) -> Response {
     let lang = staff.lang();
-    match body(s, staff, comune, problem) {
+    match body(s, staff, comune, problem, ask) {
         Ok((title, html)) => (status, Html(console_page(s, lang, &title, &[], &html))).into_response(),
         Err(FaqPageError::Console(e)) => error_page(s, lang, e),
         Err(e) => error_page(
@@ -272,9 +306,23 @@ fn render(s: &Server, staff: &Staff, comune: &str, status: StatusCode, problem: 
     }
 }
 
-/// `GET /staff/{comune}/faq`: every entry with its edit and delete forms, and the add form.
-pub async fn page(State(s): State<Server>, staff: Staff, Path(comune): Path<String>) -> Response {
-    render(&s, &staff, &comune, StatusCode::OK, None)
+/// The page's query: `ask`, an unanswered question's time to start the new entry from.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    ask: Option<String>,
+}
+
+/// `GET /staff/{comune}/faq`: the month's figures and unanswered questions, every entry
+/// with its origin and its edit and delete forms, and the add form.
+pub async fn page(
+    State(s): State<Server>,
+    staff: Staff,
+    Path(comune): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let ask = q.ask.and_then(|a| a.parse().ok());
+    render(&s, &staff, &comune, StatusCode::OK, None, ask)
 }
 
 /// After a change: back to the list (303), or the list with the reason (400).
@@ -290,7 +338,7 @@ fn answer(s: &Server, staff: &Staff, comune: &str, done: Result<(), FaqPageError
                 _ => "console-faq-invalid",
             };
             let problem = t(s, lang, id);
-            render(s, staff, comune, StatusCode::BAD_REQUEST, Some(&problem))
+            render(s, staff, comune, StatusCode::BAD_REQUEST, Some(&problem), None)
         }
     }
 }

@@ -13,6 +13,7 @@ mod citizen_pages;
 mod closure_pages;
 pub mod desk;
 mod faq_pages;
+mod faq_review;
 mod inbox_pages;
 mod live;
 pub mod lockout;

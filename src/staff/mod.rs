@@ -2,6 +2,7 @@
 //! the console (with its audit log) will call the same ones. No HTTP, no rendering here.
 
 pub mod blocking;
+pub mod faq;
 pub mod inbox;
 pub mod moderation;
 pub mod privacy;
