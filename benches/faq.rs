@@ -22,7 +22,10 @@ fn main() {
             let (comune, rest) = line.split_once(',').expect("comune");
             let (lang, rest) = rest.split_once(',').expect("lang");
             let question = match rest.strip_prefix('"') {
-                Some(q) => q.rsplit_once("\",").map(|(q, _)| q.replace("\"\"", "\"")).expect("quoted"),
+                Some(q) => q
+                    .rsplit_once("\",")
+                    .map(|(q, _)| q.replace("\"\"", "\""))
+                    .expect("quoted"),
                 None => rest.rsplit_once(',').map(|(q, _)| q.to_string()).expect("question"),
             };
             if !faqs.contains_key(comune) {

@@ -731,11 +731,22 @@ answer = "Entro due giorni lavorativi."
     let keys = |o: &sportello::dialogue::Outcome| o.replies.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
 
     // Close to two entries, sure of neither: buttons, and the question still goes to staff.
-    let out = step(c.as_ref(), "rispondete ai messaggi anche di sabato pomeriggio in piazza?");
-    let offered = out.replies.iter().find(|r| r.key == "faq-suggestions").expect("suggestions");
+    let out = step(
+        c.as_ref(),
+        "rispondete ai messaggi anche di sabato pomeriggio in piazza?",
+    );
+    let offered = out
+        .replies
+        .iter()
+        .find(|r| r.key == "faq-suggestions")
+        .expect("suggestions");
     assert!(!offered.buttons.is_empty() && offered.buttons.len() <= 3, "{offered:?}");
     assert!(offered.buttons.iter().all(|b| b.id.starts_with("faq:")));
-    assert!(out.events.iter().any(|e| matches!(e, Event::Question { .. })), "{:?}", keys(&out));
+    assert!(
+        out.events.iter().any(|e| matches!(e, Event::Question { .. })),
+        "{:?}",
+        keys(&out)
+    );
 
     // Nothing close: the office's contacts from the flow, and the question goes to staff.
     let out = step(c.as_ref(), "il mio gatto nero è scappato ieri sera dal giardino");
@@ -745,7 +756,10 @@ answer = "Entro due giorni lavorativi."
         .find(|r| r.key == "faq-contacts")
         .unwrap_or_else(|| panic!("contacts: {:?}", keys(&out)));
     let args = format!("{:?}", contacts.args);
-    assert!(args.contains("800 195678") && args.contains("urp@comune.assemini.ca.it"), "{args}");
+    assert!(
+        args.contains("800 195678") && args.contains("urp@comune.assemini.ca.it"),
+        "{args}"
+    );
     assert!(out.events.iter().any(|e| matches!(e, Event::Question { .. })));
 
     // A sure answer and a tapped button are counted per entry, with nothing else.
@@ -756,9 +770,7 @@ answer = "Entro due giorni lavorativi."
     }));
     let inbound = Inbound {
         id: "wamid.faq.tap".into(),
-        body: Body::Button {
-            id: "faq:orari".into(),
-        },
+        body: Body::Button { id: "faq:orari".into() },
     };
     let out = step_with(flow, aids, c.as_ref(), &inbound, now);
     assert_eq!(keys(&out), ["faq-answer"]);

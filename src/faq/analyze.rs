@@ -158,7 +158,11 @@ mod tests {
         Analyzer::new(
             Lang::It,
             &[
-                vec!["ufficio anagrafe".into(), "servizi demografici".into(), "anagrafe".into()],
+                vec![
+                    "ufficio anagrafe".into(),
+                    "servizi demografici".into(),
+                    "anagrafe".into(),
+                ],
                 vec!["tari".into(), "tassa rifiuti".into(), "tassa sui rifiuti".into()],
             ],
         )
@@ -167,8 +171,14 @@ mod tests {
     #[test]
     fn synonyms_are_read_as_the_first_phrase_of_their_group() {
         let a = italian();
-        assert_eq!(a.terms("orari dell'ufficio anagrafe"), a.terms("orari dei servizi demografici"));
-        assert_eq!(a.terms("quando scade la tassa sui rifiuti?"), a.terms("quando scade la TARI"));
+        assert_eq!(
+            a.terms("orari dell'ufficio anagrafe"),
+            a.terms("orari dei servizi demografici")
+        );
+        assert_eq!(
+            a.terms("quando scade la tassa sui rifiuti?"),
+            a.terms("quando scade la TARI")
+        );
         assert_eq!(a.terms("l'anagrafe"), a.terms("ufficio anagrafe"));
     }
 

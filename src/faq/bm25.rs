@@ -141,10 +141,7 @@ impl Index {
                 .map(|(t, _)| self.idf(self.df.get(t).copied().unwrap_or(0)))
                 .fold(None, |m: Option<f32>, w| Some(m.map_or(w, |m| m.max(w))))
                 .unwrap_or(unknown_weight);
-            groups.push(Group {
-                weight,
-                terms: near,
-            });
+            groups.push(Group { weight, terms: near });
         }
         groups
     }

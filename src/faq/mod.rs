@@ -273,7 +273,10 @@ impl Faq {
             .or_else(|| self.indexes.last())
             .map(|(_, index)| index);
         let Some(index) = index else {
-            return Answer::Abstain { best: None, suggestions: Vec::new() };
+            return Answer::Abstain {
+                best: None,
+                suggestions: Vec::new(),
+            };
         };
         // Best document per entry id (translations share an id) or per rule; coverage
         // counts the question's words matched by any variant of the entry.
@@ -282,7 +285,11 @@ impl Faq {
         // words matched by its answer)
         let mut best: Vec<(Hit, f32, u64, u64)> = Vec::new();
         for hit in &ranking.hits {
-            let (in_question, in_answer) = if hit.in_answer { (0, hit.matched) } else { (hit.matched, 0) };
+            let (in_question, in_answer) = if hit.in_answer {
+                (0, hit.matched)
+            } else {
+                (hit.matched, 0)
+            };
             match best.iter_mut().find(|(b, ..)| self.same_target(b.owner, hit.owner)) {
                 Some((_, second, matched, answered)) => {
                     *second = second.max(hit.score);
@@ -306,7 +313,10 @@ impl Faq {
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         let Some(&(top_owner, top_score, top_coverage)) = scored.first() else {
-            return Answer::Abstain { best: None, suggestions: Vec::new() };
+            return Answer::Abstain {
+                best: None,
+                suggestions: Vec::new(),
+            };
         };
         let t = self.thresholds;
         if top_score < t.min_score || top_coverage < t.min_coverage {
@@ -365,7 +375,11 @@ impl Faq {
         let ranking = index.rank(question);
         let mut best: Vec<(Hit, f32, u64, u64)> = Vec::new();
         for hit in &ranking.hits {
-            let (in_question, in_answer) = if hit.in_answer { (0, hit.matched) } else { (hit.matched, 0) };
+            let (in_question, in_answer) = if hit.in_answer {
+                (0, hit.matched)
+            } else {
+                (hit.matched, 0)
+            };
             match best.iter_mut().find(|(b, ..)| self.same_target(b.owner, hit.owner)) {
                 Some((_, second, matched, answered)) => {
                     *second = second.max(hit.score);

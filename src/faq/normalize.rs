@@ -432,7 +432,10 @@ mod tests {
     #[test]
     fn stop_words_go() {
         let kept = |text: &str| words(text).into_iter().filter(|w| !is_stop_word(w)).collect::<Vec<_>>();
-        assert_eq!(kept("Buongiorno, come faccio per la carta d'identità?"), ["carta", "identita"]);
+        assert_eq!(
+            kept("Buongiorno, come faccio per la carta d'identità?"),
+            ["carta", "identita"]
+        );
         assert_eq!(kept("Bonjour, comment je fais pour m'inscrire ?"), ["inscrire"]);
         assert!(kept("non voglio più").contains(&"non".to_string()));
     }
