@@ -27,7 +27,7 @@ use bm25::{Hit, Index};
 pub const MIN_SCORE: f32 = 0.5;
 /// Below this share of the question's weight matched, the question is probably about
 /// something the FAQ does not cover: abstain.
-pub const MIN_COVERAGE: f32 = 0.7;
+pub const MIN_COVERAGE: f32 = 0.69;
 /// Entries scoring at least this fraction of the best are a near tie: offer choices.
 pub const TIE_RATIO: f32 = 0.9;
 /// Weight of an entry's second-best variant in its score.
