@@ -265,53 +265,7 @@ impl Faq {
     /// variant (plus `CONSENSUS` times its second best) times coverage; abstains below `MIN_SCORE` or `MIN_COVERAGE`; entries
     /// within `TIE_RATIO` of the best come back as `Choices`.
     pub fn ask(&self, question: &str, lang: &str) -> Answer<'_> {
-        let lang = lang.trim().to_ascii_lowercase();
-        let index = self
-            .indexes
-            .iter()
-            .find(|(l, _)| *l == lang)
-            .or_else(|| self.indexes.last())
-            .map(|(_, index)| index);
-        let Some(index) = index else {
-            return Answer::Abstain {
-                best: None,
-                suggestions: Vec::new(),
-            };
-        };
-        // Best document per entry id (translations share an id) or per rule; coverage
-        // counts the question's words matched by any variant of the entry.
-        let ranking = index.rank(question);
-        // (best hit, its entry's second-best variant score, words matched by any variant,
-        // words matched by its answer)
-        let mut best: Vec<(Hit, f32, u64, u64)> = Vec::new();
-        for hit in &ranking.hits {
-            let (in_question, in_answer) = if hit.in_answer {
-                (0, hit.matched)
-            } else {
-                (hit.matched, 0)
-            };
-            match best.iter_mut().find(|(b, ..)| self.same_target(b.owner, hit.owner)) {
-                Some((_, second, matched, answered)) => {
-                    *second = second.max(hit.score);
-                    *matched |= in_question;
-                    *answered |= in_answer;
-                }
-                None => best.push((*hit, 0.0, in_question, in_answer)),
-            }
-        }
-        // Rank by the best variant's BM25 plus a little of the second best (an entry
-        // several of whose phrasings match is likelier the intent), times coverage:
-        // between two entries matching the same common word, the one that also explains
-        // the rare words of the question wins.
-        let mut scored: Vec<(usize, f32, f32)> = best
-            .iter()
-            .map(|(h, second, m, a)| {
-                // Words found only in the answer explain the question less.
-                let coverage = ranking.coverage(*m) + ANSWER_COVERAGE * ranking.coverage(*a & !*m);
-                (h.owner, (h.score + CONSENSUS * second) * coverage, coverage)
-            })
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (scored, _) = self.candidates(question, lang);
         let Some(&(top_owner, top_score, top_coverage)) = scored.first() else {
             return Answer::Abstain {
                 best: None,
@@ -363,6 +317,25 @@ impl Faq {
     /// For tuning: the best candidates (id, score, coverage), best first, and the share of
     /// the question's weight in words the FAQ knows.
     pub fn explain(&self, question: &str, lang: &str) -> (Vec<(String, f32, f32)>, f32) {
+        let (scored, known) = self.candidates(question, lang);
+        let id = |owner: usize| match self.entries.get(owner) {
+            Some(e) => e.id.clone(),
+            None => self
+                .rules
+                .get(owner - self.entries.len())
+                .map(|r| r.id.clone())
+                .unwrap_or_default(),
+        };
+        let top = scored.iter().take(5).map(|&(o, s, c)| (id(o), s, c)).collect();
+        (top, known)
+    }
+
+    /// Every entry or rule the question matches, best first: (owner, score, coverage); and
+    /// the share of the question's weight in words the FAQ knows. An entry's score is its
+    /// best variant's BM25 plus a little of its second best (an entry several of whose
+    /// phrasings match is likelier the intent), times its coverage: between two entries
+    /// matching the same common word, the one that also explains the rare words wins.
+    fn candidates(&self, question: &str, lang: &str) -> (Vec<(usize, f32, f32)>, f32) {
         let lang = lang.trim().to_ascii_lowercase();
         let Some((_, index)) = self
             .indexes
@@ -372,7 +345,11 @@ impl Faq {
         else {
             return (Vec::new(), 0.0);
         };
+        // Best document per entry id (translations share an id) or per rule; coverage
+        // counts the question's words matched by any variant of the entry.
         let ranking = index.rank(question);
+        // (best hit, its entry's second-best variant score, words matched by any variant,
+        // words matched by its answer)
         let mut best: Vec<(Hit, f32, u64, u64)> = Vec::new();
         for hit in &ranking.hits {
             let (in_question, in_answer) = if hit.in_answer {
@@ -389,24 +366,16 @@ impl Faq {
                 None => best.push((*hit, 0.0, in_question, in_answer)),
             }
         }
-        let mut out: Vec<(String, f32, f32)> = best
+        let mut scored: Vec<(usize, f32, f32)> = best
             .iter()
             .map(|(h, second, m, a)| {
+                // Words found only in the answer explain the question less.
                 let coverage = ranking.coverage(*m) + ANSWER_COVERAGE * ranking.coverage(*a & !*m);
-                let id = match self.entries.get(h.owner) {
-                    Some(e) => e.id.clone(),
-                    None => self
-                        .rules
-                        .get(h.owner - self.entries.len())
-                        .map(|r| r.id.clone())
-                        .unwrap_or_default(),
-                };
-                (id, (h.score + CONSENSUS * second) * coverage, coverage)
+                (h.owner, (h.score + CONSENSUS * second) * coverage, coverage)
             })
             .collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1));
-        out.truncate(5);
-        (out, ranking.known())
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        (scored, ranking.known())
     }
 
     /// Whether two owners are the same entry id (any language) or the same rule.
