@@ -47,18 +47,20 @@ struct Doc {
     owner: usize,
     /// What a match in it is worth (answers count less than question variants).
     weight: f32,
+    /// An entry's answer text (its words explain a question less).
+    answer: bool,
     tf: HashMap<String, u32>,
     len: f32,
 }
 
 impl Index {
     /// Builds the index from `(owner, text)` pairs.
-    pub(crate) fn build<'a>(analyzer: Analyzer, docs: impl IntoIterator<Item = (usize, &'a str, f32)>) -> Index {
+    pub(crate) fn build<'a>(analyzer: Analyzer, docs: impl IntoIterator<Item = (usize, &'a str, f32, bool)>) -> Index {
         let mut index = Index::default();
-        for (owner, text, weight) in docs {
+        for (owner, text, weight, answer) in docs {
             // Typos are matched against the words of question variants only: an answer's
             // names and places ("Piazza Repubblica") would catch unrelated words ("pizza").
-            if weight >= 1.0 {
+            if !answer {
                 for w in analyzer.words(text) {
                     if !normalize::is_stop_word(&w) {
                         let stem = analyzer.stem(&w);
@@ -77,6 +79,7 @@ impl Index {
             index.docs.push(Doc {
                 owner,
                 weight,
+                answer,
                 tf,
                 len: terms.len() as f32,
             });
@@ -169,7 +172,7 @@ impl Index {
                     owner: doc.owner,
                     score,
                     matched,
-                    in_answer: doc.weight < 1.0,
+                    in_answer: doc.answer,
                 })
             })
             .collect();
@@ -263,10 +266,10 @@ mod tests {
         Index::build(
             analyzer,
             [
-                (0, "come mi iscrivo al servizio", 1.0),
-                (0, "attiva iscrizione", 1.0),
-                (1, "come mi cancello dal servizio", 1.0),
-                (2, "quali sono gli orari", 1.0),
+                (0, "come mi iscrivo al servizio", 1.0, false),
+                (0, "attiva iscrizione", 1.0, false),
+                (1, "come mi cancello dal servizio", 1.0, false),
+                (2, "quali sono gli orari", 1.0, false),
             ],
         )
     }

@@ -186,14 +186,17 @@ impl Faq {
                 .enumerate()
                 .filter(move |(_, e)| lang.is_none_or(|l| e.lang == l))
                 .flat_map(|(i, e)| {
-                    let answer = (!e.placeholder).then_some((i, e.answer.as_str(), ANSWER_WEIGHT));
-                    e.questions.iter().map(move |q| (i, q.as_str(), 1.0)).chain(answer)
+                    let answer = (!e.placeholder).then_some((i, e.answer.as_str(), ANSWER_WEIGHT, true));
+                    e.questions
+                        .iter()
+                        .map(move |q| (i, q.as_str(), 1.0, false))
+                        .chain(answer)
                 });
             let rule_docs = rules
                 .iter()
                 .enumerate()
                 .filter(move |(_, r)| lang.is_none_or(|l| r.lang == l))
-                .flat_map(move |(i, r)| r.triggers.iter().map(move |t| (n + i, t.as_str(), 1.0)));
+                .flat_map(move |(i, r)| r.triggers.iter().map(move |t| (n + i, t.as_str(), 1.0, false)));
             entry_docs.chain(rule_docs).collect::<Vec<_>>()
         };
         let mut langs: Vec<&str> = entries
