@@ -52,10 +52,10 @@ impl Desk {
 fn a_question_waits_with_its_deadline_and_an_operator_takes_it_over() {
     let mut d = Desk::new("393330007001");
     // Monday 10:00: due within two working days, at the close of Wednesday's office. The
-    // FAQ has nothing close: the office's contacts come first.
+    // FAQ has nothing close: the office's contacts follow.
     assert_eq!(
         d.say("Quanto costa il parcheggio al mare?", "2026-11-23T09:00:00Z"),
-        ["faq-contacts", "assemini-question-received"]
+        ["assemini-question-received", "faq-contacts"]
     );
     let items = inbox::inbox(&d.engine, "assemini", at("2026-11-23T09:05:00Z")).unwrap();
     assert_eq!(items.len(), 1);

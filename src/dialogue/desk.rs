@@ -70,11 +70,29 @@ pub(super) fn moderated(
     true
 }
 
-/// Answers from the comune's FAQ when it is sure (or offers the closest entries, or points
-/// an out-of-scope request to its channel); returns false to hand the question to staff.
-/// When it hands it over, the citizen is not left with nothing: the entries that come
-/// closest as buttons, or, when none does, the office's contacts.
-pub(super) fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text: &str, out: &mut Outcome) -> bool {
+/// A question: answered from the comune's FAQ when it is sure (or the closest entries
+/// offered, or an out-of-scope request pointed to its channel), else handed to staff. When
+/// it is handed over, the citizen is told when the answer is due and is not left with
+/// nothing meanwhile: the entries that come closest as buttons, or, when none does, the
+/// office's contacts.
+pub(super) fn ask(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text: &str, now: Timestamp, out: &mut Outcome) {
+    let mut meanwhile = None;
+    if !answered_by_faq(faq, c, flow, text, &mut meanwhile, out) {
+        question(flow, text, now, out);
+        out.replies.extend(meanwhile);
+    }
+}
+
+/// Answers from the FAQ when it can; returns false to hand the question to staff, with
+/// `meanwhile` the help to send after telling the citizen so.
+fn answered_by_faq(
+    faq: Option<&Faq>,
+    c: &Citizen,
+    flow: &Flow,
+    text: &str,
+    meanwhile: &mut Option<Reply>,
+    out: &mut Outcome,
+) -> bool {
     let Some(faq) = faq else { return false };
     let lang = c.language.as_deref().unwrap_or(flow.default_language());
     match faq.ask(text, lang) {
@@ -97,11 +115,11 @@ pub(super) fn answered_by_faq(faq: Option<&Faq>, c: &Citizen, flow: &Flow, text:
             .push(Reply::new("faq-out-of-scope").arg("redirect", redirect)),
         FaqAnswer::Abstain { suggestions, .. } => {
             let reply = buttons(Reply::new("faq-suggestions"), &suggestions);
-            if !reply.buttons.is_empty() {
-                out.replies.push(reply);
-            } else if let Some(contacts) = contacts(flow) {
-                out.replies.push(contacts);
-            }
+            *meanwhile = if reply.buttons.is_empty() {
+                contacts(flow)
+            } else {
+                Some(reply)
+            };
             return false;
         }
         // The answer is still a placeholder: a person answers.

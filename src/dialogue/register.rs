@@ -169,9 +169,7 @@ fn advance(flow: &Flow, faq: Option<&Faq>, c: &mut Citizen, inbound: &Inbound, n
     }
     // The question asked before registering: the FAQ first, as for any question.
     if let Some(text) = pending {
-        if !super::desk::answered_by_faq(faq, c, flow, &text, out) {
-            super::desk::question(flow, &text, now, out);
-        }
+        super::desk::ask(faq, c, flow, &text, now, out);
     }
 }
 

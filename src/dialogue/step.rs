@@ -7,7 +7,7 @@
 
 use jiff::Timestamp;
 
-use super::desk::{answered_by_faq, deadline, faq_reply, moderated, question, text_of};
+use super::desk::{ask, deadline, faq_reply, moderated, text_of};
 use super::input::{interpret, language_of, Input};
 use super::membership::{confirm_leave, is_subscribed, subscribe, unsubscribe};
 use super::register;
@@ -319,8 +319,8 @@ fn dispatch(
                     now,
                     out,
                 );
-            } else if !answered_by_faq(faq, c, flow, text, out) {
-                question(flow, text, now, out);
+            } else {
+                ask(faq, c, flow, text, now, out);
             }
         }
         Input::FaqPick(id) if flow.mode == Mode::Desk => {
