@@ -23,6 +23,8 @@
 //! Must not: decide the verdict (the policy does), know one sentence by heart.
 
 mod compose;
+mod tokens;
+mod trie;
 mod words;
 
 use serde::{Deserialize, Serialize};

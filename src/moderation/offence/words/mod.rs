@@ -15,6 +15,10 @@
 
 use std::collections::HashMap;
 
+use super::trie::Trie;
+
+mod cut;
+
 /// Words shorter than this are never matched approximately: short words are too close to
 /// each other (`rom` / `ron`, `neri` / `nei`).
 pub const FUZZY_MIN: usize = 6;
@@ -69,7 +73,7 @@ pub struct Words<C> {
     by_exact: HashMap<String, Vec<usize>>,
     /// Entries by their first word's prefix, as a byte trie: one walk along a word finds
     /// every prefix entry it starts with.
-    trie: Vec<Node>,
+    trie: Trie<Vec<usize>>,
     /// Whole word forms of entries' first words (an exact word, or a prefix with a usual
     /// ending) → the entries, for approximate matching.
     forms: HashMap<String, Vec<usize>>,
@@ -77,24 +81,15 @@ pub struct Words<C> {
     deletions: HashMap<String, Vec<String>>,
     /// Every piece a word run together may be cut into, as a byte trie: the short
     /// function words of `glue` and the forms of content entries' first words.
-    pieces: Vec<Piece>,
+    pieces: Trie<Piece>,
     /// Spellings people swap in (`k` for `ch`): (written, meant).
     pub respell: Vec<(String, String)>,
 }
 
-/// A node of the prefix trie: its children by byte, and the entries whose prefix ends here.
-#[derive(Debug, Clone, Default)]
-struct Node {
-    children: Vec<(u8, u32)>,
-    entries: Vec<usize>,
-}
-
-/// A node of the pieces trie: its children by byte; whether a piece ends here, and
-/// whether that piece is content (a form of a target or predicate entry, not a function
-/// word or a cue).
+/// What ends at a node of the pieces trie: whether a piece ends here, and whether that
+/// piece is content (a form of a target or predicate entry, not a function word or a cue).
 #[derive(Debug, Clone, Default)]
 struct Piece {
-    children: Vec<(u8, u32)>,
     end: bool,
     /// A prefix entry ends here: the piece may go on for up to [`OPEN_ENDING`] letters.
     open: bool,
@@ -104,11 +99,6 @@ struct Piece {
 /// How many letters a prefix entry (`ladr*`) may take after it inside a word run
 /// together, or before a word counts as unknown (`ladroni`, not `ladrisono`).
 const OPEN_ENDING: usize = 3;
-
-/// Words shorter than this are never cut into pieces.
-const SEGMENT_MIN: usize = 8;
-/// Nor longer ones (bounds the work on hostile input).
-const SEGMENT_MAX: usize = 64;
 
 /// Endings added to a prefix entry (`immigrat*`) to give whole forms to match
 /// approximately: Italian and French nouns and adjectives.
@@ -127,11 +117,11 @@ impl<C: Copy + PartialEq> Words<C> {
         glue: Vec<String>,
     ) -> Words<C> {
         let mut words = Words {
-            pieces: vec![Piece::default()],
+            pieces: Trie::new(),
             respell: Vec::new(),
             entries: Vec::new(),
             by_exact: HashMap::new(),
-            trie: vec![Node::default()],
+            trie: Trie::new(),
             forms: HashMap::new(),
             deletions: HashMap::new(),
         };
@@ -148,19 +138,7 @@ impl<C: Copy + PartialEq> Words<C> {
                     vec![w.clone()]
                 }
                 Pat::Prefix(p) => {
-                    let mut node = 0usize;
-                    for &b in p.as_bytes() {
-                        node = match words.trie[node].children.iter().find(|(c, _)| *c == b) {
-                            Some(&(_, next)) => next as usize,
-                            None => {
-                                words.trie.push(Node::default());
-                                let next = words.trie.len() - 1;
-                                words.trie[node].children.push((b, next as u32));
-                                next
-                            }
-                        };
-                    }
-                    words.trie[node].entries.push(i);
+                    words.trie.insert(p).push(i);
                     ENDINGS.iter().map(|e| format!("{p}{e}")).collect()
                 }
             };
@@ -205,19 +183,7 @@ impl<C: Copy + PartialEq> Words<C> {
 
     /// Adds a piece to the pieces trie (content once content stays content).
     fn add_piece(&mut self, piece: &str, content: bool, open: bool) {
-        let mut node = 0usize;
-        for &b in piece.as_bytes() {
-            node = match self.pieces[node].children.iter().find(|(c, _)| *c == b) {
-                Some(&(_, next)) => next as usize,
-                None => {
-                    self.pieces.push(Piece::default());
-                    let next = self.pieces.len() - 1;
-                    self.pieces[node].children.push((b, next as u32));
-                    next
-                }
-            };
-        }
-        let node = &mut self.pieces[node];
+        let node = self.pieces.insert(piece);
         node.end |= !open;
         node.open |= open;
         node.content |= content;
@@ -229,83 +195,9 @@ impl<C: Copy + PartialEq> Words<C> {
         if self.by_exact.contains_key(word) || self.forms.contains_key(word) {
             return true;
         }
-        let mut node = 0usize;
-        for (i, &b) in word.as_bytes().iter().enumerate() {
-            match self.trie[node].children.iter().find(|(c, _)| *c == b) {
-                Some(&(_, next)) => node = next as usize,
-                None => return false,
-            }
-            if !self.trie[node].entries.is_empty() && word.len() - (i + 1) <= OPEN_ENDING {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// A word run together cut back into pieces ("lesjuifssontdesrats" → les juifs sont
-    /// des rats): the byte ranges of the fewest pieces that cover it whole, each an
-    /// entry's word form or a function word, at least one of them content. `None` for a
-    /// word that is known as it stands, too short or too long, or cannot be cut so.
-    pub fn segment(&self, word: &str) -> Option<Vec<(usize, usize)>> {
-        let n = word.len();
-        if !(SEGMENT_MIN..=SEGMENT_MAX).contains(&n) || !word.is_ascii() || self.known(word) {
-            return None;
-        }
-        let bytes = word.as_bytes();
-        // best[i]: (pieces, content pieces, where the last piece starts, whether it is
-        // content) to cover ..i.
-        let mut best: Vec<Option<(u8, u8, usize, bool)>> = vec![None; n + 1];
-        best[0] = Some((0, 0, 0, false));
-        for i in 0..n {
-            let Some((count, content, _, _)) = best[i] else {
-                continue;
-            };
-            let mut node = 0usize;
-            for (j, &b) in bytes[i..].iter().enumerate() {
-                match self.pieces[node].children.iter().find(|(c, _)| *c == b) {
-                    Some(&(_, next)) => node = next as usize,
-                    None => break,
-                }
-                let piece = &self.pieces[node];
-                let candidate = (count + 1, content + u8::from(piece.content), i, piece.content);
-                let here = i + j + 1;
-                let ends = match (piece.end, piece.open) {
-                    (_, true) => here..=(here + OPEN_ENDING).min(n),
-                    (true, false) => here..=here,
-                    (false, false) => continue,
-                };
-                for end in ends {
-                    // Fewer pieces first, then more content.
-                    let better = match best[end] {
-                        None => true,
-                        Some((c, k, _, _)) => (candidate.0, std::cmp::Reverse(candidate.1)) < (c, std::cmp::Reverse(k)),
-                    };
-                    if better {
-                        best[end] = Some(candidate);
-                    }
-                }
-            }
-        }
-        let (count, content, _, _) = best[n]?;
-        if count < 2 || content == 0 {
-            return None;
-        }
-        let mut ranges = Vec::with_capacity(count as usize);
-        let mut longest_glue = 0;
-        let mut end = n;
-        while end > 0 {
-            let (_, _, start, is_content) = best[end]?;
-            ranges.push((start, end));
-            if !is_content {
-                longest_glue = longest_glue.max(end - start);
-            }
-            end = start;
-        }
-        ranges.reverse();
-        // One content word and a two-letter leftover is an ordinary word's ending more
-        // often than a word run together ("accettabile" is not "accettabi le").
-        let solid = content >= 2 || longest_glue >= 3;
-        solid.then_some(ranges)
+        self.trie
+            .walk(word.as_bytes())
+            .any(|(walked, entries)| !entries.is_empty() && word.len() - walked <= OPEN_ENDING)
     }
 
     /// Every class found in `tokens` (folded words), longest phrases included with the
@@ -377,44 +269,6 @@ impl<C: Copy + PartialEq> Words<C> {
         tags
     }
 
-    /// Tokens from `at` read as one word spelled in syllables: up to four, all but the last
-    /// of at most four letters, the last of at most nine (and, of two, unknown alone); the width
-    /// taken if the whole starts a target or predicate entry.
-    fn syllables(&self, tokens: &[&str], at: usize, joined: &mut String, tags: &mut Vec<Tag<C>>) -> Option<usize> {
-        let short = tokens[at..].iter().take(3).take_while(|t| t.len() <= 4).count();
-        for width in (2..=(short + 1).min(4)).rev() {
-            let Some(last) = tokens.get(at + width - 1) else {
-                continue;
-            };
-            // Two pieces need a last one that means nothing alone; more are syllables
-            // whatever the last is ("pa ra si tes").
-            if last.len() > 9 || (width == 2 && (last.len() <= 3 || self.known(last))) {
-                continue;
-            }
-            joined.clear();
-            tokens[at..at + width].iter().for_each(|t| joined.push_str(t));
-            if joined.len() < 5 {
-                continue;
-            }
-            let before = tags.len();
-            self.starting(joined, tokens, at, width, true, tags);
-            let mut i = before;
-            let mut any = false;
-            while i < tags.len() {
-                if self.entries.iter().any(|e| e.class == tags[i].class && e.content) {
-                    any = true;
-                    i += 1;
-                } else {
-                    tags.swap_remove(i);
-                }
-            }
-            if any {
-                return Some(width);
-            }
-        }
-        None
-    }
-
     /// The entries whose first word is `word` (exactly or by prefix), the rest following
     /// from token `at + width`; true if one matched.
     fn starting(
@@ -430,14 +284,9 @@ impl<C: Copy + PartialEq> Words<C> {
         if let Some(list) = self.by_exact.get(word) {
             found |= self.extend(list, tokens, at, width, fuzzy, tags);
         }
-        let mut node = 0usize;
-        for &b in word.as_bytes() {
-            match self.trie[node].children.iter().find(|(c, _)| *c == b) {
-                Some(&(_, next)) => node = next as usize,
-                None => break,
-            }
-            if !self.trie[node].entries.is_empty() {
-                found |= self.extend(&self.trie[node].entries, tokens, at, width, fuzzy, tags);
+        for (_, entries) in self.trie.walk(word.as_bytes()) {
+            if !entries.is_empty() {
+                found |= self.extend(entries, tokens, at, width, fuzzy, tags);
             }
         }
         found
