@@ -2,6 +2,7 @@
 //! validation. Produces plain entries and out-of-scope rules; knows nothing of matching.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -33,20 +34,23 @@ pub(crate) fn from_toml(text: &str) -> Result<Parts, FaqError> {
     Ok((file.entries, file.out_of_scope, file.synonyms))
 }
 
-/// A language's own synonym groups, `lexicons/<lang>/synonyms.toml` (`groups = [[…]]`).
-pub(crate) fn language_synonyms(lang: &str) -> Vec<Vec<String>> {
+/// A language's own synonym groups, `lexicons/<lang>/synonyms.toml` (`groups = [[…]]`),
+/// read once.
+pub(crate) fn language_synonyms(lang: &str) -> &'static [Vec<String>] {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Groups {
         groups: Vec<Vec<String>>,
     }
-    let text = match lang {
-        "it" => include_str!("../../lexicons/it/synonyms.toml"),
-        "fr" => include_str!("../../lexicons/fr/synonyms.toml"),
-        _ => return Vec::new(),
-    };
     // The shipped files are checked by a test; a broken one must not stop the service.
-    toml::from_str::<Groups>(text).map(|g| g.groups).unwrap_or_default()
+    let read = |text: &str| toml::from_str::<Groups>(text).map(|g| g.groups).unwrap_or_default();
+    static IT: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    static FR: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    match lang {
+        "it" => IT.get_or_init(|| read(include_str!("../../lexicons/it/synonyms.toml"))),
+        "fr" => FR.get_or_init(|| read(include_str!("../../lexicons/fr/synonyms.toml"))),
+        _ => &[],
+    }
 }
 
 /// Reads a CSV whose header names at least `id`, `question` and `answer` (any case, any
@@ -182,6 +186,20 @@ fn is_kebab_case(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_synonym_files_read_whole() {
+        for (lang, text) in [
+            ("it", include_str!("../../lexicons/it/synonyms.toml")),
+            ("fr", include_str!("../../lexicons/fr/synonyms.toml")),
+        ] {
+            let raw: toml::Value = toml::from_str(text).expect("valid TOML");
+            let n = raw["groups"].as_array().expect("groups").len();
+            assert!(n > 0, "{lang}");
+            assert_eq!(language_synonyms(lang).len(), n, "{lang}: every group read");
+        }
+        assert!(language_synonyms("de").is_empty());
+    }
 
     #[test]
     fn csv_comma_semicolon_and_variants() {

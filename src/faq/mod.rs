@@ -207,7 +207,7 @@ impl Faq {
         langs.sort();
         langs.dedup();
         let groups = |lang: &str| {
-            let mut g = load::language_synonyms(lang);
+            let mut g = load::language_synonyms(lang).to_vec();
             g.extend(synonyms.iter().cloned());
             g
         };
