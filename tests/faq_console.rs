@@ -16,7 +16,8 @@ use sportello::storage::CitizenKey;
 
 use crate::console::{client, cookie_value, get, login, seed_accounts, set_cookies, sportello_env, try_login_at};
 use crate::console::{ADMIN, PASSWORD};
-use crate::server::{wa_text, Harness};
+use crate::server::Harness;
+use crate::staffops::say;
 use crate::util::{free_bind, root};
 
 /// The part of a page from the element with `id` to the end of its section.
@@ -207,25 +208,6 @@ async fn issue_19_the_faq_page_shows_this_months_use_of_each_entry() {
     h.stop().await;
 }
 
-/// Sends one WhatsApp text and waits until the replies stop coming.
-async fn say(h: &Harness, from: &str, seq: &mut i64, text: &str) {
-    let before = h.sent().len();
-    *seq += 1;
-    let id = format!("wamid.faq19.{from}.{seq}");
-    let body = wa_text("assemini", from, &id, 1_800_000_000 + *seq, text);
-    assert_eq!(h.post_signed(&body).await, 200);
-    h.wait_sent(before + 1).await;
-    let mut seen = h.sent().len();
-    loop {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let now = h.sent().len();
-        if now == seen {
-            break;
-        }
-        seen = now;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_19_unanswered_questions_are_listed_masked_and_without_the_citizen() {
     let h = Harness::start().await;
@@ -233,11 +215,11 @@ async fn issue_19_unanswered_questions_are_listed_masked_and_without_the_citizen
     let citizen = "393330019019";
     let mut seq = 0;
     for line in ["Buongiorno", "Mario", "Rossi", "12/03/1980"] {
-        say(&h, citizen, &mut seq, line).await;
+        say(&h, "assemini", citizen, &mut seq, line).await;
     }
     let question = "Il mio cane si è perso vicino al parco: sono Mario Rossi, \
                     scrivetemi a mario.rossi@example.org o chiamate il 347 1234567";
-    say(&h, citizen, &mut seq, question).await;
+    say(&h, "assemini", citizen, &mut seq, question).await;
     let key = CitizenKey::new("assemini", "whatsapp", citizen);
     let conv = h.store.conversation(&key).unwrap().expect("the question went to staff");
     assert!(conv.lines.iter().any(|l| l.text == question), "{conv:?}");

@@ -180,7 +180,7 @@ async fn a_password_change_ends_the_other_sessions() {
 }
 
 /// Sends one WhatsApp text and returns the texts sent back once the replies stop coming.
-async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str) -> Vec<String> {
+pub(crate) async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str) -> Vec<String> {
     let before = h.sent().len();
     *seq += 1;
     let id = format!("wamid.staffops.{from}.{seq}");
