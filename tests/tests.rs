@@ -16,6 +16,7 @@ mod crash;
 mod crash_load;
 mod faq;
 mod faq_console;
+mod faq_register;
 mod flood;
 mod flows;
 mod fuzz;
