@@ -146,6 +146,9 @@ async fn issue_19_the_faq_page_lists_the_built_in_entries_when_served_without_a_
     for r in faq.out_of_scope() {
         assert!(rules.contains(&format!(">{} ({})</h3>", r.id, r.lang)), "{rules}");
     }
+    // Assemini's two rules that answer requests and reports say so, once each.
+    assert_eq!(rules.matches("Risponde anche alle richieste").count(), 1, "{rules}");
+    assert_eq!(rules.matches("Risponde anche alle segnalazioni").count(), 1, "{rules}");
     // And the bot of this same server answers from those entries.
     let s = "issue19builtin";
     for line in ["Buongiorno", "Mario", "Rossi", "12/03/1980"] {

@@ -256,6 +256,8 @@ console-faq-rules-title = Sujets que le service ne traite pas
 console-faq-rules-intro = Pour ces demandes, le bot ne répond pas sur le fond : il indique au citoyen à qui s'adresser. Le texte vient du fichier par défaut de la commune et ne se modifie pas depuis la console.
 console-faq-rule-redirect = Réponse du bot
 console-faq-rule-triggers = Phrases qui signalent le sujet
+console-faq-rule-handles-request = Répond aussi aux demandes de démarches, documents, rendez-vous, paiements ou pour parler à un service qu'aucune question fréquente n'explique, même avec d'autres mots que ces phrases.
+console-faq-rule-handles-report = Répond aussi aux signalements de pannes ou de dangers (un trou, un lampadaire éteint, des déchets abandonnés) qu'aucune question fréquente n'explique, même avec d'autres mots que ces phrases.
 ## Broadcasts (issue #5)
 console-broadcast-list-title = Messages de diffusion
 console-broadcast-new = Nouveau message de diffusion

@@ -256,6 +256,8 @@ console-faq-rules-title = Temi che il servizio non tratta
 console-faq-rules-intro = Per queste richieste il bot non risponde nel merito: indica al cittadino a chi rivolgersi. Il testo viene dal file predefinito del comune e non si modifica dalla console.
 console-faq-rule-redirect = Risposta del bot
 console-faq-rule-triggers = Frasi che riconoscono il tema
+console-faq-rule-handles-request = Risponde anche alle richieste di pratiche, documenti, appuntamenti, pagamenti o di parlare con un ufficio che nessuna domanda frequente spiega, anche con parole diverse da queste frasi.
+console-faq-rule-handles-report = Risponde anche alle segnalazioni di guasti o pericoli (una buca, un lampione spento, rifiuti abbandonati) che nessuna domanda frequente spiega, anche con parole diverse da queste frasi.
 ## Broadcasts (issue #5)
 console-broadcast-list-title = Messaggi broadcast
 console-broadcast-new = Nuovo messaggio broadcast

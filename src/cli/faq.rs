@@ -108,9 +108,10 @@ fn ask(args: AskArgs) -> anyhow::Result<ExitCode> {
         let line = line.context("reading stdin")?;
         let mut answer = to_json(&faq, faq.ask(&line, lang));
         if args.explain {
-            let (top, known) = faq.explain(&line, lang);
+            let (top, known, intent) = faq.explain(&line, lang);
             answer["explain"] = json!({
                 "known": round(known),
+                "intent": intent.map(|i| format!("{i:?}").to_lowercase()),
                 "top": top.iter().map(|(id, s, c)| json!({"id": id, "score": round(*s), "coverage": round(*c)})).collect::<Vec<_>>(),
             });
         }

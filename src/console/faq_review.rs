@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::pages::{local_time, t, ta};
-use crate::faq::OutOfScope;
+use crate::faq::{Intent, OutOfScope};
 use crate::server::Server;
 use crate::staff::faq::{Listed, Origin, Unanswered, UNANSWERED_SHOWN};
 use crate::web::esc;
@@ -157,9 +157,20 @@ pub(super) fn rules_list(s: &Server, lang: &str, rules: &[OutOfScope]) -> String
         .iter()
         .map(|r| {
             let phrases: String = r.triggers.iter().map(|p| format!("<li>{}</li>", esc(p))).collect();
+            let handles: String = r
+                .handles
+                .iter()
+                .map(|h| {
+                    let key = match h {
+                        Intent::Request => "console-faq-rule-handles-request",
+                        Intent::Report => "console-faq-rule-handles-report",
+                    };
+                    format!("<p>{}</p>", t(s, lang, key))
+                })
+                .collect();
             format!(
                 "<h3>{id} ({rlang})</h3><p><strong>{redirect}</strong></p><p style=\"white-space:pre-wrap\">{text}</p>\
-<p><strong>{triggers}</strong></p><ul>{phrases}</ul>",
+<p><strong>{triggers}</strong></p><ul>{phrases}</ul>{handles}",
                 id = esc(&r.id),
                 rlang = esc(&r.lang),
                 text = esc(&r.redirect),

@@ -94,6 +94,11 @@ impl Index {
         index
     }
 
+    /// How the index reads text (none for an empty default index).
+    pub(crate) fn analyzer(&self) -> Option<&Analyzer> {
+        self.analyzer.as_ref()
+    }
+
     fn idf(&self, df: u32) -> f32 {
         let n = self.docs.len() as f32;
         let df = df as f32;

@@ -14,6 +14,7 @@
 mod analyze;
 mod bm25;
 mod csv;
+mod intent;
 mod load;
 mod normalize;
 
@@ -22,6 +23,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use bm25::{Hit, Index};
+pub use intent::Intent;
 
 /// Below this score (BM25 times coverage) the best match is too weak to answer.
 pub const MIN_SCORE: f32 = 0.5;
@@ -43,6 +45,9 @@ pub const SUGGEST_SCORE: f32 = 0.2;
 pub const ANSWER_WEIGHT: f32 = 0.35;
 /// What a question word found only in an entry's answer counts in its coverage.
 pub const ANSWER_COVERAGE: f32 = 0.5;
+/// A request or report (see [`Intent`]) goes to the rule that handles it unless an entry
+/// explains at least this share of the question.
+pub const INTENT_YIELD: f32 = 0.6;
 
 /// The decision thresholds; `Default` gives the constants above, tuned on
 /// `eval/faq/dev.csv`.
@@ -117,6 +122,10 @@ pub struct OutOfScope {
     pub triggers: Vec<String>,
     /// Where to go instead, written by the comune.
     pub redirect: String,
+    /// Requests and reports this rule answers even when no trigger matches them
+    /// (`handles = ["request", "report"]`).
+    #[serde(default)]
+    pub handles: Vec<Intent>,
 }
 
 /// The decision for one question.
@@ -146,6 +155,8 @@ pub struct Faq {
     /// question's language has no entries). Owners: entry indexes, then
     /// `entries.len() + rule index`.
     indexes: Vec<(String, Index)>,
+    /// Each index's language's requests and reports, in the same order.
+    intents: Vec<intent::Intents>,
     thresholds: Thresholds,
     /// The comune's synonym groups (the language's own are added per index).
     synonyms: Vec<Vec<String>>,
@@ -220,10 +231,15 @@ impl Faq {
             .collect();
         let everything = analyze::Analyzer::new(analyze::Lang::Other, &synonyms);
         indexes.push(("*".to_string(), Index::build(everything, docs(None))));
+        let intents = indexes
+            .iter()
+            .map(|(l, index)| index.analyzer().map(|a| intent::Intents::new(l, a)).unwrap_or_default())
+            .collect();
         Faq {
             entries,
             rules,
             indexes,
+            intents,
             thresholds: Thresholds::default(),
             synonyms,
         }
@@ -269,7 +285,26 @@ impl Faq {
     /// within `TIE_RATIO` of the best come back as `Choices`.
     pub fn ask(&self, question: &str, lang: &str) -> Answer<'_> {
         let (scored, _) = self.candidates(question, lang);
-        let Some(&(top_owner, top_score, top_coverage)) = scored.first() else {
+        let top = scored.first().copied();
+        // A request or report no entry explains goes to the rule that handles it.
+        let explained = top.is_some_and(|(owner, score, coverage)| {
+            owner < self.entries.len() && score >= self.thresholds.min_score && coverage >= INTENT_YIELD
+        });
+        if !explained {
+            if let Some(rule) = self.intent_rule(question, lang) {
+                // A rule the question's own words point at is more precise ("accesso
+                // agli atti" is a request, with a rule of its own).
+                let rule = top
+                    .filter(|&(_, _, coverage)| coverage >= SUGGEST_COVERAGE)
+                    .and_then(|(owner, ..)| self.rules.get(owner.checked_sub(self.entries.len())?))
+                    .unwrap_or(rule);
+                return Answer::OutOfScope {
+                    redirect: &rule.redirect,
+                    score: top.map_or(0.0, |t| t.1),
+                };
+            }
+        }
+        let Some((top_owner, top_score, top_coverage)) = top else {
             return Answer::Abstain {
                 best: None,
                 suggestions: Vec::new(),
@@ -317,9 +352,10 @@ impl Faq {
         }
     }
 
-    /// For tuning: the best candidates (id, score, coverage), best first, and the share of
-    /// the question's weight in words the FAQ knows.
-    pub fn explain(&self, question: &str, lang: &str) -> (Vec<(String, f32, f32)>, f32) {
+    /// For tuning: the best candidates (id, score, coverage), best first, the share of
+    /// the question's weight in words the FAQ knows, and the request or report read in
+    /// it.
+    pub fn explain(&self, question: &str, lang: &str) -> (Vec<(String, f32, f32)>, f32, Option<Intent>) {
         let (scored, known) = self.candidates(question, lang);
         let id = |owner: usize| match self.entries.get(owner) {
             Some(e) => e.id.clone(),
@@ -330,7 +366,7 @@ impl Faq {
                 .unwrap_or_default(),
         };
         let top = scored.iter().take(5).map(|&(o, s, c)| (id(o), s, c)).collect();
-        (top, known)
+        (top, known, self.intent(question, lang).map(|(_, intent)| intent))
     }
 
     /// Every entry or rule the question matches, best first: (owner, score, coverage); and
@@ -379,6 +415,33 @@ impl Faq {
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         (scored, ranking.known())
+    }
+
+    /// The rule that handles what `question` asks for, if it asks for a request or a
+    /// report and a rule handles it (a report falls back on a rule for requests): the
+    /// question's language first.
+    fn intent_rule(&self, question: &str, lang: &str) -> Option<&OutOfScope> {
+        let (lang, intent) = self.intent(question, lang)?;
+        let wanted: &[Intent] = match intent {
+            Intent::Report => &[Intent::Report, Intent::Request],
+            Intent::Request => &[Intent::Request],
+        };
+        wanted.iter().find_map(|want| {
+            let handling = || self.rules.iter().filter(move |r| r.handles.contains(want));
+            handling().find(|r| r.lang == lang).or_else(|| handling().next())
+        })
+    }
+
+    /// The question's language as indexed, and the request or report read in it.
+    fn intent(&self, question: &str, lang: &str) -> Option<(String, Intent)> {
+        let lang = lang.trim().to_ascii_lowercase();
+        let at = self
+            .indexes
+            .iter()
+            .position(|(l, _)| *l == lang)
+            .unwrap_or(self.indexes.len().checked_sub(1)?);
+        let analyzer = self.indexes[at].1.analyzer()?;
+        Some((lang, self.intents[at].detect(analyzer, question)?))
     }
 
     /// Whether two owners are the same entry id (any language) or the same rule.

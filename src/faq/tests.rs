@@ -161,3 +161,69 @@ fn csv_forms_answer_like_toml() {
         assert_eq!(f.entries()[0].answer, "Lun-ven, 9-13");
     }
 }
+
+/// A small FAQ whose rules say which requests and reports they answer.
+fn with_handling_rules() -> Faq {
+    Faq::from_toml_str(
+        r#"
+[[entry]]
+id = "come-iscriversi"
+lang = "it"
+questions = ["come mi iscrivo al servizio", "voglio iscrivermi"]
+answer = "Invii ISCRIVIMI."
+
+[[entry]]
+id = "certificati"
+lang = "it"
+questions = ["come si ottiene un certificato anagrafico", "certificato di residenza online"]
+answer = "Dal portale."
+
+[[out_of_scope]]
+id = "uffici"
+lang = "it"
+handles = ["request"]
+triggers = ["parlare con un ufficio"]
+redirect = "Scriva agli uffici."
+
+[[out_of_scope]]
+id = "guasti"
+lang = "it"
+handles = ["report"]
+triggers = ["segnalazione guasto"]
+redirect = "Usi il modulo delle segnalazioni."
+
+[[out_of_scope]]
+id = "accesso-atti"
+lang = "it"
+triggers = ["accesso agli atti", "copia di un atto"]
+redirect = "Scriva al protocollo."
+"#,
+    )
+    .unwrap()
+}
+
+// Sentences written for this test (none of their words is in a trigger).
+#[test]
+fn requests_and_reports_no_entry_explains_go_to_the_rule_that_handles_them() {
+    let f = with_handling_rules();
+    assert_eq!(
+        id(&f, "vorrei fissare un appuntamento con l'assessore", "it"),
+        "oos:uffici"
+    );
+    assert_eq!(id(&f, "il lampione sotto casa è spento da giorni", "it"), "oos:guasti");
+    assert_eq!(
+        id(&f, "mi serve la copia di un atto del comune", "it"),
+        "oos:accesso-atti",
+        "a rule named by the words wins"
+    );
+    // An entry that explains the question keeps it.
+    assert_eq!(
+        id(&f, "mi serve il certificato di residenza online", "it"),
+        "certificati"
+    );
+    assert_eq!(id(&f, "voglio iscrivermi al servizio", "it"), "come-iscriversi");
+    // Information about an office's object is not a request.
+    assert_eq!(id(&f, "chi è l'assessore alla cultura", "it"), "-");
+    // The explanation says what was read.
+    assert_eq!(f.explain("c'è una buca enorme", "it").2, Some(Intent::Report));
+}
