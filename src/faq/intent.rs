@@ -4,10 +4,11 @@
 //! lampione rotto sul lungomare" is not asking about the WhatsApp service, and no FAQ
 //! entry explains it; most comuni's notices say such messages go to the offices by the
 //! usual channels. Listing every such sentence among a rule's triggers cannot cover them,
-//! so they are modelled: a *request* is an asking phrase ("vorrei", "mi serve", "mi
-//! passate") or an act ("prenotare", "pagare") together with an object the comune's
-//! offices handle (a certificate, an appointment, the mayor, a tax); a *report* names a
-//! hazard ("buca", "perdita d'acqua"), or a thing in public space together with a fault
+//! so they are modelled: a *request* is a first-person asking phrase ("vorrei", "mi
+//! serve", "mi passate") together with an object the comune's offices handle (a
+//! certificate, an appointment, the mayor, a tax) — "come si paga la TARI" asks for
+//! information, not for a service; a *report* is announced ("vorrei segnalare"), or names
+//! a hazard ("buca", "perdita d'acqua"), or a thing in public space together with a fault
 //! ("lampione" … "rotto"). Word classes are data, `lexicons/<lang>/requests.toml`,
 //! matched on the analyzer's stems as phrases of neighbouring words.
 //!
@@ -34,7 +35,7 @@ pub enum Intent {
 #[serde(deny_unknown_fields)]
 struct Classes {
     asking: Vec<String>,
-    acts: Vec<String>,
+    reporting: Vec<String>,
     objects: Vec<String>,
     things: Vec<String>,
     faults: Vec<String>,
@@ -85,7 +86,7 @@ fn stems(analyzer: &Analyzer, text: &str) -> Vec<String> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Intents {
     asking: Class,
-    acts: Class,
+    reporting: Class,
     objects: Class,
     things: Class,
     faults: Class,
@@ -98,7 +99,7 @@ impl Intents {
         let c = classes(lang);
         Intents {
             asking: Class::new(&c.asking, analyzer),
-            acts: Class::new(&c.acts, analyzer),
+            reporting: Class::new(&c.reporting, analyzer),
             objects: Class::new(&c.objects, analyzer),
             things: Class::new(&c.things, analyzer),
             faults: Class::new(&c.faults, analyzer),
@@ -110,11 +111,13 @@ impl Intents {
     /// request ("vorrei segnalare una buca").
     pub(crate) fn detect(&self, analyzer: &Analyzer, question: &str) -> Option<Intent> {
         let text = stems(analyzer, question);
-        if self.hazards.in_text(&text) || (self.things.in_text(&text) && self.faults.in_text(&text)) {
+        if self.reporting.in_text(&text)
+            || self.hazards.in_text(&text)
+            || (self.things.in_text(&text) && self.faults.in_text(&text))
+        {
             return Some(Intent::Report);
         }
-        let asks = self.asking.in_text(&text) || self.acts.in_text(&text);
-        (asks && self.objects.in_text(&text)).then_some(Intent::Request)
+        (self.asking.in_text(&text) && self.objects.in_text(&text)).then_some(Intent::Request)
     }
 }
 
@@ -130,17 +133,24 @@ mod tests {
 
     #[test]
     fn shipped_lexicons_are_read_whole() {
+        // A broken file reads as empty at run time; here it must parse.
+        for text in [
+            include_str!("../../lexicons/it/requests.toml"),
+            include_str!("../../lexicons/fr/requests.toml"),
+        ] {
+            toml::from_str::<Classes>(text).unwrap();
+        }
         for lang in ["it", "fr"] {
             let c = classes(lang);
             for (name, class) in [
                 ("asking", &c.asking),
-                ("acts", &c.acts),
+                ("reporting", &c.reporting),
                 ("objects", &c.objects),
                 ("things", &c.things),
                 ("faults", &c.faults),
                 ("hazards", &c.hazards),
             ] {
-                assert!(class.len() >= 10, "{lang}/{name}: {} phrases", class.len());
+                assert!(class.len() >= 5, "{lang}/{name}: {} phrases", class.len());
             }
         }
     }
@@ -156,7 +166,9 @@ mod tests {
             detect("it", "potrei parlare con la polizia locale?"),
             Some(Intent::Request)
         );
-        assert_eq!(detect("it", "come si paga il canone dell'acqua"), Some(Intent::Request));
+        assert_eq!(detect("it", "mi passate l'ufficio tributi?"), Some(Intent::Request));
+        // Asking how something is done is a question for information.
+        assert_eq!(detect("it", "come si paga il canone dell'acqua"), None);
         assert_eq!(
             detect("fr", "je voudrais une attestation de domicile"),
             Some(Intent::Request)
@@ -181,6 +193,7 @@ mod tests {
             Some(Intent::Report)
         );
         assert_eq!(detect("fr", "le panneau du parking est tombé"), Some(Intent::Report));
+        assert_eq!(detect("it", "volevo fare una segnalazione"), Some(Intent::Report));
         // A thing without a fault is not a report.
         assert_eq!(detect("it", "quando puliscono la strada"), None);
         assert_eq!(detect("fr", "où est la fontaine"), None);
