@@ -124,6 +124,16 @@ impl Analyzer {
 
     /// The stem of a folded word.
     fn stem_word(&self, word: &str) -> String {
+        let stem = self.snowball(word);
+        if self.lang == Lang::Other || word.chars().any(|c| c.is_ascii_digit()) {
+            return stem;
+        }
+        stem.chars().take(STEM_LEN).collect()
+    }
+
+    /// Snowball's stem of a folded word, doubled letters collapsed, not cut: precise
+    /// enough to tell a word class apart ("funziona", "funzionario").
+    pub fn snowball(&self, word: &str) -> String {
         if word.chars().any(|c| c.is_ascii_digit()) {
             return word.to_string();
         }
@@ -135,7 +145,6 @@ impl Analyzer {
         let stemmed = Stemmer::create(algorithm).stem(word).into_owned();
         let mut letters: Vec<char> = stemmed.chars().collect();
         letters.dedup();
-        letters.truncate(STEM_LEN);
         letters.into_iter().collect()
     }
 

@@ -77,9 +77,10 @@ impl Class {
     }
 }
 
-/// Every word of `text`, synonyms read and stemmed, stop words kept ("mi serve").
+/// Every word of `text`, synonyms read and stemmed (Snowball's whole stems, not the
+/// matcher's five letters), stop words kept ("mi serve").
 fn stems(analyzer: &Analyzer, text: &str) -> Vec<String> {
-    analyzer.words(text).iter().map(|w| analyzer.stem(w)).collect()
+    analyzer.words(text).iter().map(|w| analyzer.snowball(w)).collect()
 }
 
 /// The word classes of one language, stemmed by that language's analyzer.
