@@ -6,11 +6,12 @@
 //! usual channels. Listing every such sentence among a rule's triggers cannot cover them,
 //! so they are modelled: a *request* is a first-person asking phrase ("vorrei", "mi
 //! serve", "mi passate") together with an object the comune's offices handle (a
-//! certificate, an appointment, the mayor, a tax) — "come si paga la TARI" asks for
-//! information, not for a service; a *report* is announced ("vorrei segnalare"), or names
-//! a hazard ("buca", "perdita d'acqua"), or a thing in public space together with a fault
-//! ("lampione" … "rotto"). Word classes are data, `lexicons/<lang>/requests.toml`,
-//! matched on the analyzer's stems as phrases of neighbouring words.
+//! certificate, an appointment, the mayor, a tax) and no word of wanting to know ("come
+//! si paga la TARI" and "vorrei informazioni sulla TARI" ask for information); a
+//! *report* is announced ("vorrei segnalare"), or names a hazard ("buca", "perdita
+//! d'acqua"), or a thing in public space together with a fault ("lampione" … "rotto").
+//! Word classes are data, `lexicons/<lang>/requests.toml`, matched on Snowball's stems
+//! as phrases of neighbouring words.
 //!
 //! Must not: know entries, rules or scores, log what a citizen wrote.
 
@@ -36,6 +37,7 @@ pub enum Intent {
 struct Classes {
     asking: Vec<String>,
     reporting: Vec<String>,
+    information: Vec<String>,
     objects: Vec<String>,
     things: Vec<String>,
     faults: Vec<String>,
@@ -88,6 +90,7 @@ fn stems(analyzer: &Analyzer, text: &str) -> Vec<String> {
 pub(crate) struct Intents {
     asking: Class,
     reporting: Class,
+    information: Class,
     objects: Class,
     things: Class,
     faults: Class,
@@ -101,6 +104,7 @@ impl Intents {
         Intents {
             asking: Class::new(&c.asking, analyzer),
             reporting: Class::new(&c.reporting, analyzer),
+            information: Class::new(&c.information, analyzer),
             objects: Class::new(&c.objects, analyzer),
             things: Class::new(&c.things, analyzer),
             faults: Class::new(&c.faults, analyzer),
@@ -118,7 +122,8 @@ impl Intents {
         {
             return Some(Intent::Report);
         }
-        (self.asking.in_text(&text) && self.objects.in_text(&text)).then_some(Intent::Request)
+        let request = self.asking.in_text(&text) && self.objects.in_text(&text) && !self.information.in_text(&text);
+        request.then_some(Intent::Request)
     }
 }
 
@@ -146,6 +151,7 @@ mod tests {
             for (name, class) in [
                 ("asking", &c.asking),
                 ("reporting", &c.reporting),
+                ("information", &c.information),
                 ("objects", &c.objects),
                 ("things", &c.things),
                 ("faults", &c.faults),
@@ -168,7 +174,9 @@ mod tests {
             Some(Intent::Request)
         );
         assert_eq!(detect("it", "mi passate l'ufficio tributi?"), Some(Intent::Request));
-        // Asking how something is done is a question for information.
+        // Asking to know, or how something is done, is a question for information.
+        assert_eq!(detect("it", "vorrei delle informazioni sull'IMU"), None);
+        assert_eq!(detect("fr", "je voudrais savoir quand payer la taxe"), None);
         assert_eq!(detect("it", "come si paga il canone dell'acqua"), None);
         assert_eq!(
             detect("fr", "je voudrais une attestation de domicile"),
