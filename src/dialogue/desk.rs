@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use super::reply::{Body, Inbound, Reply};
-use super::state::{Citizen, State};
+use crate::storage::records::{Citizen, State};
 use super::step::{Event, Outcome};
 use crate::faq::{Answer as FaqAnswer, Entry as FaqEntry, Faq};
 use crate::flow::Flow;

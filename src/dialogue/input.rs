@@ -3,7 +3,7 @@
 //! language a message asks for or is written in. Pure, like the rest of the engine.
 
 use super::reply::Body;
-use super::state::Citizen;
+use crate::storage::records::Citizen;
 use crate::flow::{Action, Flow, Mode};
 use crate::text::{Confidence, Match, Polarity, Position, Understanding};
 

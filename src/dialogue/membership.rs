@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::register;
 use super::reply::{Body, Inbound, Reply};
-use super::state::{Citizen, Confirm, Consent, Goal, State};
+use crate::storage::records::{Citizen, Confirm, Consent, Goal, State};
 use super::step::{prior_exists, Event, Outcome};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Flow, OnUnsubscribe};

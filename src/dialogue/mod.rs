@@ -12,13 +12,12 @@ pub mod queue;
 mod register;
 mod reply;
 pub mod runner;
-mod state;
 mod step;
 
 pub use desk::deadline;
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
-pub use state::{Ask, Citizen, Confirm, Consent, DeliveryError, Goal, State};
+pub use crate::storage::records::{Ask, Citizen, Confirm, Consent, DeliveryError, Goal, State};
 pub use step::{step, step_with, Aids, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use super::membership::complete_subscription;
 use super::reply::{Inbound, Reply};
-use super::state::{Ask, Citizen, Consent, Goal, State};
+use crate::storage::records::{Ask, Citizen, Consent, Goal, State};
 use super::step::{Event, Outcome};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Field, Flow, RegistrationWhen};

@@ -12,7 +12,7 @@ use super::input::{interpret, language_of, Input};
 use super::membership::{confirm_leave, is_subscribed, subscribe, unsubscribe};
 use super::register;
 use super::reply::{Body, Inbound, Reply};
-use super::state::{Citizen, Confirm, Consent, Goal, State};
+use crate::storage::records::{Citizen, Confirm, Consent, Goal, State};
 use crate::faq::Faq;
 use crate::flow::{Action, Flow, Mode, OnUnsubscribe, RegistrationWhen};
 use crate::moderation::{Policy, Rule, Span, Verdict};

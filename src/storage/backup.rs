@@ -31,7 +31,7 @@ use super::{
     Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry,
     Scrubbed, SentEntry, Session, SledStore, StepEffects, Store, StoreError, SCHEMA_VERSION,
 };
-use crate::dialogue::Citizen;
+use crate::storage::records::Citizen;
 
 /// The version of the file format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;

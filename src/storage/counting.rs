@@ -8,7 +8,7 @@ use super::{
     Account, AuditEntry, CitizenKey, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry, ModerationCase,
     OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
 };
-use crate::dialogue::Citizen;
+use crate::storage::records::Citizen;
 
 /// Wraps `S`, counting `flush` calls.
 pub struct FlushCounter<S> {

@@ -153,26 +153,26 @@ macro_rules! forward_store {
         ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
             self.$inner.citizens_page(comune, after, limit)
         }
-        fn add_broadcast(&self, broadcast: &crate::broadcast::Broadcast) -> Result<u64, StoreError> {
+        fn add_broadcast(&self, broadcast: &crate::storage::records::Broadcast) -> Result<u64, StoreError> {
             self.$write(|s| s.add_broadcast(broadcast))
         }
-        fn put_broadcast(&self, id: u64, broadcast: &crate::broadcast::Broadcast) -> Result<(), StoreError> {
+        fn put_broadcast(&self, id: u64, broadcast: &crate::storage::records::Broadcast) -> Result<(), StoreError> {
             self.$write(|s| s.put_broadcast(id, broadcast))
         }
-        fn broadcast(&self, id: u64) -> Result<Option<crate::broadcast::Broadcast>, StoreError> {
+        fn broadcast(&self, id: u64) -> Result<Option<crate::storage::records::Broadcast>, StoreError> {
             self.$inner.broadcast(id)
         }
-        fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, crate::broadcast::Broadcast)>, StoreError> {
+        fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, crate::storage::records::Broadcast)>, StoreError> {
             self.$inner.broadcasts(comune)
         }
         fn put_deliveries(
             &self,
             id: u64,
-            entries: &[(CitizenKey, crate::broadcast::Delivery)],
+            entries: &[(CitizenKey, crate::storage::records::Delivery)],
         ) -> Result<(), StoreError> {
             self.$write(|s| s.put_deliveries(id, entries))
         }
-        fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<crate::broadcast::Delivery>, StoreError> {
+        fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<crate::storage::records::Delivery>, StoreError> {
             self.$inner.delivery(id, key)
         }
         fn deliveries(
@@ -182,7 +182,7 @@ macro_rules! forward_store {
             channel: Option<&str>,
             after: Option<&CitizenKey>,
             limit: usize,
-        ) -> Result<Vec<(CitizenKey, crate::broadcast::Delivery)>, StoreError> {
+        ) -> Result<Vec<(CitizenKey, crate::storage::records::Delivery)>, StoreError> {
             self.$inner.deliveries(id, comune, channel, after, limit)
         }
     };

@@ -22,8 +22,8 @@
 //! | `faqkey_edit` | `comune 0x00 entry-id 0x00 lang` | [`FaqEdit`](super::FaqEdit), JSON: an FAQ entry edited, added or deleted in the console, overlaid on `faq/<comune>.toml` |
 //! | `closurekey_closure` | `comune 0x00 YYYY-MM-DD` | [`ClosureEdit`](super::ClosureEdit), JSON: a one-off closure added (or a flow file's closure removed) in the console |
 //! | `outboxid_outbound` | u64 big-endian, increasing | [`OutboundEntry`](super::OutboundEntry), JSON: a reply not yet accepted by the provider |
-//! | `broadcastid_broadcast` | u64 big-endian, increasing | [`Broadcast`](crate::broadcast::Broadcast), JSON: the operator's texts and the broadcast's state |
-//! | `broadcastrecipient_delivery` | `broadcast-id (u64 BE) channel 0x00 citizen-id` | [`Delivery`](crate::broadcast::Delivery), JSON: the broadcast outbox, one entry per (broadcast, citizen); the comune is the broadcast's. Personal data (the key): removed with the citizen |
+//! | `broadcastid_broadcast` | u64 big-endian, increasing | [`Broadcast`](crate::storage::records::Broadcast), JSON: the operator's texts and the broadcast's state |
+//! | `broadcastrecipient_delivery` | `broadcast-id (u64 BE) channel 0x00 citizen-id` | [`Delivery`](crate::storage::records::Delivery), JSON: the broadcast outbox, one entry per (broadcast, citizen); the comune is the broadcast's. Personal data (the key): removed with the citizen |
 //!
 //! The PostgreSQL backend has one table per tree, of the same name, holding the same key and
 //! value bytes (`migrations/0001_trees.sql`).

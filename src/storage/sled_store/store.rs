@@ -6,8 +6,8 @@ use sled::Transactional;
 
 use super::index::{put_in, reindex, Indexable};
 use super::{engine, join, tx_error, u64_key, SledStore};
-use crate::broadcast::{Broadcast, Delivery};
-use crate::dialogue::Citizen;
+use crate::storage::records::{Broadcast, Delivery};
+use crate::storage::records::Citizen;
 use crate::storage::keys::{
     closure_key, comune_prefix, decode_delivery_key, delivery_key, faq_edit_key, ledger_index_key, stat_key,
     CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE,
