@@ -51,7 +51,7 @@ async fn the_public_pages_pass_axe_and_work_by_keyboard() {
     let h = Harness::start().await;
     // An administrator for the console pages' checks (login by keyboard, axe when logged in).
     let (email, password) = ("admin@comune.example.it", "una-password-di-prova-lunga");
-    sportello::console::accounts::create(
+    sportello::staff::accounts::create(
         h.store.as_ref(),
         email,
         sportello::storage::Role::Admin,

@@ -8,8 +8,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
 use serde_json::{json, Value};
-use sportello::console::{accounts, desk};
+use sportello::console::desk;
 use sportello::dialogue::{Citizen, State};
+use sportello::staff::accounts;
 use sportello::staff::inbox;
 use sportello::storage::{CitizenKey, Role, Store};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
 use serde_json::Value;
-use sportello::console::accounts;
+use sportello::staff::accounts;
 use sportello::storage::{Role, Store};
 
 use crate::console::{client, csrf_field, get, login, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD};
@@ -67,7 +67,7 @@ async fn administrators_read_the_audit_log_operators_get_403() {
         try_login(&h, victim, "tentativo-sbagliato").await;
     }
     let admin = login(&h, ADMIN, PASSWORD).await;
-    sportello::console::audit(h.store.as_ref(), "system", "isili", "test", "=HYPERLINK(\"http://x\")").unwrap();
+    sportello::staff::audit(h.store.as_ref(), "system", "isili", "test", "=HYPERLINK(\"http://x\")").unwrap();
 
     let log = actions(h.store.as_ref());
     assert_eq!(

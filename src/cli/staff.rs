@@ -15,7 +15,7 @@ use anyhow::bail;
 use jiff::Timestamp;
 
 use super::common::{engine, Paths};
-use crate::console::{accounts, audit};
+use crate::staff::{accounts, audit};
 use crate::storage::Role;
 
 #[derive(Debug, clap::Args)]
@@ -113,7 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 let engine = engine(&paths)?;
                 let store = engine.store.as_ref();
-                let answer = crate::console::grant_code(store, &email, Timestamp::now())?;
+                let answer = crate::staff::accounts::grant_code(store, &email, Timestamp::now())?;
                 store.flush()?;
                 answer
             };

@@ -298,7 +298,7 @@ pub async fn api(State(s): State<Server>, staff: Staff, Query(q): Query<AuditQue
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::console::audit;
+    use crate::staff::audit;
     use crate::storage::MemoryStore;
 
     #[test]

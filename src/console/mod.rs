@@ -4,7 +4,6 @@
 //! Owns the console's HTTP boundary and its error type. Must not hold dialogue or inbox
 //! logic (the lead's `inbox` module) and never logs passwords, tokens or citizens' numbers.
 
-pub mod accounts;
 mod api;
 mod audit_pages;
 mod broadcast_pages;
@@ -16,7 +15,6 @@ mod faq_pages;
 mod faq_review;
 mod inbox_pages;
 mod live;
-pub mod lockout;
 pub mod media_upload;
 mod nav;
 mod pages;
@@ -29,52 +27,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use jiff::Timestamp;
 
+/// The console's errors are the staff operations' own; this module gives them their HTTP
+/// status and response.
+pub use crate::staff::StaffError as ConsoleError;
+pub use crate::staff::{accounts, audit, lockout};
 pub use session::Staff;
 
 use crate::server::Server;
-use crate::storage::{AuditEntry, Role, Store, StoreError};
-
-/// Errors at the console boundary. Their text is for logs and the CLI; a browser only sees
-/// a status and a localized page, never an internal message.
-#[derive(Debug, thiserror::Error)]
-pub enum ConsoleError {
-    #[error("wrong e-mail or password")]
-    BadCredentials,
-    #[error("account locked until {until}")]
-    Locked { until: Timestamp },
-    #[error("not logged in")]
-    Unauthenticated { api: bool },
-    #[error("a new password must be chosen first")]
-    MustChangePassword { api: bool },
-    #[error("the form's security token is missing or wrong")]
-    Csrf,
-    #[error("not allowed for this account")]
-    Forbidden,
-    #[error("no such page")]
-    NotFound,
-    #[error("not a valid e-mail address")]
-    InvalidEmail,
-    #[error("the password must have at least {} characters", accounts::MIN_PASSWORD)]
-    PasswordTooShort,
-    #[error("the password is too easy to guess (repeated or consecutive characters, or a common password)")]
-    PasswordWeak,
-    #[error("an operator needs at least one --comune")]
-    NoComune,
-    #[error("an account with this e-mail already exists")]
-    Exists,
-    #[error("no account with this e-mail")]
-    NoAccount,
-    #[error("cannot read random bytes from /dev/urandom")]
-    Random,
-    #[error("password hashing failed")]
-    Hash,
-    #[error("too many logins at once; try again in a moment")]
-    Busy,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 impl ConsoleError {
     /// The HTTP status this error answers with.
@@ -189,135 +149,5 @@ pub fn lang(asked: &str) -> &'static str {
     match asked {
         "fr" => "fr",
         _ => "it",
-    }
-}
-
-/// Writes one line of the audit log. Details name no citizen and no secret.
-pub fn audit(store: &dyn Store, actor: &str, comune: &str, action: &str, detail: &str) -> Result<(), StoreError> {
-    store
-        .append_audit(&AuditEntry {
-            at: Timestamp::now(),
-            actor: actor.to_string(),
-            comune: comune.to_string(),
-            action: action.to_string(),
-            detail: detail.to_string(),
-        })
-        .map(|_| ())
-}
-
-/// Gives `email` a one-time code (`accounts::issue_code`) and audits it, never the code:
-/// `sportello staff code`, on the store or through the running server. The answer as JSON
-/// (`email`, `code`, `until`), the same either way.
-pub fn grant_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<serde_json::Value, ConsoleError> {
-    let email = accounts::normalize_email(email)?;
-    let (code, until) = accounts::issue_code(store, &email, now)?;
-    audit(
-        store,
-        "cli",
-        "",
-        "staff-code",
-        &format!("one-time code issued for {email}, valid until {until}"),
-    )?;
-    Ok(serde_json::json!({ "email": email, "code": code, "until": until.to_string() }))
-}
-
-/// The account used when none was named: `sportello serve` prints its one-time password.
-pub const BOOTSTRAP_EMAIL: &str = "admin@localhost";
-
-/// Makes a console with no account usable: creates the first administrator from
-/// `SPORTELLO_ADMIN_EMAIL` (default `admin@localhost`). With `SPORTELLO_ADMIN_PASSWORD` set,
-/// that is its password; else it gets a one-time password, returned in the message to print
-/// once, which works for one login and then asks for a password of its own. Does nothing,
-/// and returns `None`, when any account exists. `env` reads a variable (`std::env::var` in
-/// `serve`, a map in tests).
-pub fn bootstrap(store: &dyn Store, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, ConsoleError> {
-    if !store.accounts()?.is_empty() {
-        return Ok(None);
-    }
-    let email = env("SPORTELLO_ADMIN_EMAIL")
-        .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| BOOTSTRAP_EMAIL.into());
-    let now = Timestamp::now();
-    let message = match env("SPORTELLO_ADMIN_PASSWORD").filter(|p| !p.is_empty()) {
-        Some(password) => {
-            let account = accounts::create(store, &email, Role::Admin, Vec::new(), &password, now)?;
-            format!(
-                "  staff console: first administrator {} created from SPORTELLO_ADMIN_EMAIL/SPORTELLO_ADMIN_PASSWORD",
-                account.email
-            )
-        }
-        None => {
-            let (account, code) = accounts::create_one_time(store, &email, Role::Admin, Vec::new(), now, None)?;
-            format!(
-                "  staff console: first administrator {} created; one-time password (shown only now, works for one login, then asks for a new password): {code}",
-                account.email
-            )
-        }
-    };
-    audit(
-        store,
-        "system",
-        "",
-        "staff-bootstrap",
-        "first administrator created at start",
-    )?;
-    Ok(Some(message))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::storage::MemoryStore;
-
-    #[test]
-    fn bootstrap_creates_one_admin_once() {
-        let store = MemoryStore::new();
-        let msg = bootstrap(&store, &|_| None).unwrap().unwrap();
-        let password = msg.rsplit(' ').next().unwrap();
-        let here = std::net::IpAddr::from([127, 0, 0, 1]);
-        let first = accounts::login(
-            &store,
-            &Default::default(),
-            BOOTSTRAP_EMAIL,
-            password,
-            here,
-            Timestamp::now(),
-        )
-        .unwrap();
-        assert!(first.must_change_password, "a one-time password asks for a new one");
-        assert!(
-            accounts::login(
-                &store,
-                &Default::default(),
-                BOOTSTRAP_EMAIL,
-                password,
-                here,
-                Timestamp::now()
-            )
-            .is_err(),
-            "the one-time password worked twice"
-        );
-        assert_eq!(bootstrap(&store, &|_| None).unwrap(), None);
-
-        let store = MemoryStore::new();
-        let env = |k: &str| match k {
-            "SPORTELLO_ADMIN_EMAIL" => Some("IT@Comune.it".to_string()),
-            "SPORTELLO_ADMIN_PASSWORD" => Some("una-password-lunga".to_string()),
-            _ => None,
-        };
-        let msg = bootstrap(&store, &env).unwrap().unwrap();
-        assert!(!msg.contains("una-password-lunga"), "{msg}");
-        let here = std::net::IpAddr::from([127, 0, 0, 1]);
-        let a = accounts::login(
-            &store,
-            &Default::default(),
-            "it@comune.it",
-            "una-password-lunga",
-            here,
-            Timestamp::now(),
-        )
-        .unwrap();
-        assert_eq!(a.role, Role::Admin);
-        assert!(!a.must_change_password, "a password the operator chose stays");
     }
 }

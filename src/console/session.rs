@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
+pub use super::accounts::sha256_hex;
 use super::accounts::{hex, random_bytes};
 use super::ConsoleError;
 use crate::server::Server;
@@ -23,11 +24,6 @@ pub const LOGIN_COOKIE: &str = "sportello_login";
 pub const LIFETIME: SignedDuration = SignedDuration::from_hours(8);
 /// How long a login form may stay open.
 const LOGIN_LIFETIME_SECS: i64 = 3600;
-
-/// SHA-256 of a token, hex: the session's key in the store.
-pub fn sha256_hex(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
 
 /// A random 32-byte token, hex.
 pub fn new_token() -> Result<String, ConsoleError> {

@@ -5,11 +5,11 @@
 use jiff::Timestamp;
 
 use super::reply::{Body, Inbound, Reply};
-use crate::storage::records::{Citizen, State};
 use super::step::{Event, Outcome};
 use crate::faq::{Answer as FaqAnswer, Entry as FaqEntry, Faq};
 use crate::flow::Flow;
 use crate::moderation::{self, Policy, Rule, Verdict};
+use crate::storage::records::{Citizen, State};
 
 /// Checks a desk message against the comune's moderation; on a violation the message is
 /// withheld, the citizen told which rule, a strike counted and, when grave or one strike

@@ -3,8 +3,8 @@
 //! language a message asks for or is written in. Pure, like the rest of the engine.
 
 use super::reply::Body;
-use crate::storage::records::Citizen;
 use crate::flow::{Action, Flow, Mode};
+use crate::storage::records::Citizen;
 use crate::text::{Confidence, Match, Polarity, Position, Understanding};
 
 /// The input as the engine understands it.

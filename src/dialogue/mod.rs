@@ -14,10 +14,10 @@ mod reply;
 pub mod runner;
 mod step;
 
+pub use crate::storage::records::{Ask, Citizen, Confirm, Consent, DeliveryError, Goal, State};
 pub use desk::deadline;
 pub use register::{check, today};
 pub use reply::{Arg, Body, Button, Inbound, Reply};
-pub use crate::storage::records::{Ask, Citizen, Confirm, Consent, DeliveryError, Goal, State};
 pub use step::{step, step_with, Aids, Event, Outcome};
 
 /// Fluent ids the engine sends whatever the flow, checked in every language a flow offers.

@@ -9,10 +9,10 @@ use jiff::Timestamp;
 
 use super::membership::complete_subscription;
 use super::reply::{Inbound, Reply};
-use crate::storage::records::{Ask, Citizen, Consent, Goal, State};
 use super::step::{Event, Outcome};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Field, Flow, RegistrationWhen};
+use crate::storage::records::{Ask, Citizen, Consent, Goal, State};
 use crate::text::intent::NameProblem;
 use crate::text::{self, DateError, NameError};
 

@@ -12,10 +12,10 @@ use super::input::{interpret, language_of, Input};
 use super::membership::{confirm_leave, is_subscribed, subscribe, unsubscribe};
 use super::register;
 use super::reply::{Body, Inbound, Reply};
-use crate::storage::records::{Citizen, Confirm, Consent, Goal, State};
 use crate::faq::Faq;
 use crate::flow::{Action, Flow, Mode, OnUnsubscribe, RegistrationWhen};
 use crate::moderation::{Policy, Rule, Span, Verdict};
+use crate::storage::records::{Citizen, Confirm, Consent, Goal, State};
 use crate::text::{Match, Position, Understanding};
 
 /// How long the "this number does not answer" notice stays quiet after being sent.

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Server;
-use crate::console::accounts;
+use crate::staff::accounts;
 use crate::storage::backup::GatedStore;
 
 /// The file holding the admin token, in the data directory.
@@ -130,7 +130,7 @@ pub async fn staff_code(
     };
     let store = s.engine.store.clone();
     let done = tokio::task::spawn_blocking(move || {
-        crate::console::grant_code(store.as_ref(), &asked.email, jiff::Timestamp::now())
+        crate::staff::accounts::grant_code(store.as_ref(), &asked.email, jiff::Timestamp::now())
     })
     .await;
     match done {

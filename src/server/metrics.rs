@@ -171,7 +171,7 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
         (
             "sportello_logins_shed_total",
             "logins and password changes answered 503 because too many were waiting to be checked",
-            crate::console::accounts::SHED.load(Ordering::Relaxed) as u64,
+            crate::staff::accounts::SHED.load(Ordering::Relaxed) as u64,
         ),
         (
             "sportello_read_receipts_skipped_total",

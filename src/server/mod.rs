@@ -271,7 +271,7 @@ pub fn app(server: Server) -> Router {
                 .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
                 .layer(axum::Extension(paces))
                 .layer(axum::Extension(std::sync::Arc::new(
-                    crate::console::lockout::Lockouts::default(),
+                    crate::staff::lockout::Lockouts::default(),
                 ))),
         )
         // The composer's upload, outside the console's 16 KiB limit, with its own.

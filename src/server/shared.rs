@@ -40,7 +40,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::pipeline::Job;
 use super::Server;
-use crate::console::accounts;
+use crate::staff::accounts;
 use crate::storage::postgres::{orphaned, Adoption, Claim};
 use crate::storage::{CitizenKey, PgStore, Store, StoreError};
 

@@ -162,7 +162,10 @@ macro_rules! forward_store {
         fn broadcast(&self, id: u64) -> Result<Option<crate::storage::records::Broadcast>, StoreError> {
             self.$inner.broadcast(id)
         }
-        fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, crate::storage::records::Broadcast)>, StoreError> {
+        fn broadcasts(
+            &self,
+            comune: Option<&str>,
+        ) -> Result<Vec<(u64, crate::storage::records::Broadcast)>, StoreError> {
             self.$inner.broadcasts(comune)
         }
         fn put_deliveries(

@@ -9,8 +9,8 @@ use super::{
     anonymized, done_entry, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry,
     ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store, StoreError,
 };
-use crate::storage::records::{Broadcast, Delivery};
 use crate::storage::records::Citizen;
+use crate::storage::records::{Broadcast, Delivery};
 
 /// Citizens in a `BTreeMap` behind one mutex: contention is not a concern for its uses.
 #[derive(Default)]

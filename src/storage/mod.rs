@@ -30,8 +30,8 @@ pub use postgres::{PgOptions, PgStore};
 pub use sled_store::SledStore;
 pub use staff::{Account, Author, Conversation, ConversationStatus, Line, OneTime, Role, Session, Wrote};
 
-use crate::storage::records::{Broadcast, Delivery};
 use crate::storage::records::Citizen;
+use crate::storage::records::{Broadcast, Delivery};
 
 /// The schema version this build writes and understands (see `keys::SCHEMA_VERSION_KEY`).
 pub const SCHEMA_VERSION: u32 = 1;

@@ -66,8 +66,8 @@ use super::{
     InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,
     StoreError,
 };
-use crate::storage::records::{Broadcast, Delivery};
 use crate::storage::records::Citizen;
+use crate::storage::records::{Broadcast, Delivery};
 
 pub use self::copy::{checksums, TreeSum, TREES};
 pub use self::lock::{

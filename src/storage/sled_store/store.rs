@@ -6,14 +6,14 @@ use sled::Transactional;
 
 use super::index::{put_in, reindex, Indexable};
 use super::{engine, join, tx_error, u64_key, SledStore};
-use crate::storage::records::{Broadcast, Delivery};
-use crate::storage::records::Citizen;
 use crate::storage::keys::{
     closure_key, comune_prefix, decode_delivery_key, delivery_key, faq_edit_key, ledger_index_key, stat_key,
     CitizenKey, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE, CLOSURES_TREE,
     CONVERSATIONS_TREE, DELIVERIES_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE, LEDGER_INDEX_TREE, LEDGER_TREE,
     OUTBOX_TREE, SENT_TREE, SESSIONS_TREE,
 };
+use crate::storage::records::Citizen;
+use crate::storage::records::{Broadcast, Delivery};
 use crate::storage::{
     anonymized, decode, decode_as, done_entry, encode, Account, AuditEntry, ClosureEdit, Conversation, FaqEdit,
     InboundEntry, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StepEffects, Store,

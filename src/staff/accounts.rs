@@ -16,8 +16,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use jiff::{SignedDuration, Timestamp};
 
+use sha2::{Digest, Sha256};
+
 use super::lockout::Lockouts;
-use super::ConsoleError;
+use super::{audit, StaffError};
 use crate::storage::{Account, OneTime, Role, Store};
 
 /// The shortest password accepted.
@@ -76,17 +78,17 @@ static WAITING: AtomicUsize = AtomicUsize::new(0);
 pub static SHED: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `work` (which hashes or verifies a password) on a blocking thread when a hashing
-/// turn is free; [`ConsoleError::Busy`] at once when [`HASHING_QUEUE`] are already waiting.
-pub async fn with_hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ConsoleError> {
+/// turn is free; [`StaffError::Busy`] at once when [`HASHING_QUEUE`] are already waiting.
+pub async fn with_hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, StaffError> {
     if WAITING.fetch_add(1, Ordering::SeqCst) >= HASHING_QUEUE {
         WAITING.fetch_sub(1, Ordering::SeqCst);
         SHED.fetch_add(1, Ordering::Relaxed);
-        return Err(ConsoleError::Busy);
+        return Err(StaffError::Busy);
     }
     let permit = HASHING.acquire().await;
     WAITING.fetch_sub(1, Ordering::SeqCst);
-    let _permit = permit.map_err(|_| ConsoleError::Busy)?;
-    tokio::task::spawn_blocking(work).await.map_err(|_| ConsoleError::Hash)
+    let _permit = permit.map_err(|_| StaffError::Busy)?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| StaffError::Hash)
 }
 
 /// One lock per existing account: its attempts are checked one after the other, so N
@@ -100,12 +102,12 @@ fn attempts_of(email: &str) -> Arc<Mutex<()>> {
 }
 
 /// `N` bytes from the kernel's CSPRNG (there is no `rand` crate in the build).
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], ConsoleError> {
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], StaffError> {
     use std::io::Read;
     let mut buf = [0u8; N];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))
-        .map_err(|_| ConsoleError::Random)?;
+        .map_err(|_| StaffError::Random)?;
     Ok(buf)
 }
 
@@ -115,17 +117,17 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// A random password for a new account, shown once: 96 bits as 24 hex digits.
-pub fn random_password() -> Result<String, ConsoleError> {
+pub fn random_password() -> Result<String, StaffError> {
     Ok(hex(&random_bytes::<12>()?))
 }
 
 /// Hashes a password with Argon2id (default parameters) and a random salt, as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, ConsoleError> {
-    let salt = SaltString::encode_b64(&random_bytes::<16>()?).map_err(|_| ConsoleError::Hash)?;
+pub fn hash_password(password: &str) -> Result<String, StaffError> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()?).map_err(|_| StaffError::Hash)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|_| ConsoleError::Hash)
+        .map_err(|_| StaffError::Hash)
 }
 
 /// Whether `password` matches the PHC string `phc`. A malformed hash matches nothing.
@@ -149,7 +151,7 @@ fn decoy_hash() -> &'static str {
 
 /// Trims and lower-cases an e-mail address and checks its shape (one `@`, something on
 /// each side, no spaces or markup). `admin@localhost` is valid: the bootstrap account.
-pub fn normalize_email(email: &str) -> Result<String, ConsoleError> {
+pub fn normalize_email(email: &str) -> Result<String, StaffError> {
     let email = email.trim().to_lowercase();
     let ok = email.len() <= 254
         && email.split('@').count() == 2
@@ -160,7 +162,7 @@ pub fn normalize_email(email: &str) -> Result<String, ConsoleError> {
     if ok {
         Ok(email)
     } else {
-        Err(ConsoleError::InvalidEmail)
+        Err(StaffError::InvalidEmail)
     }
 }
 
@@ -173,19 +175,19 @@ pub fn create(
     comuni: Vec<String>,
     password: &str,
     now: Timestamp,
-) -> Result<Account, ConsoleError> {
+) -> Result<Account, StaffError> {
     let email = normalize_email(email)?;
     if password.chars().count() < MIN_PASSWORD {
-        return Err(ConsoleError::PasswordTooShort);
+        return Err(StaffError::PasswordTooShort);
     }
     if weak_password(password) {
-        return Err(ConsoleError::PasswordWeak);
+        return Err(StaffError::PasswordWeak);
     }
     if role == Role::Operator && comuni.is_empty() {
-        return Err(ConsoleError::NoComune);
+        return Err(StaffError::NoComune);
     }
     if store.account(&email)?.is_some() {
-        return Err(ConsoleError::Exists);
+        return Err(StaffError::Exists);
     }
     let account = Account {
         email,
@@ -213,7 +215,7 @@ pub fn create_one_time(
     comuni: Vec<String>,
     now: Timestamp,
     expires_at: Option<Timestamp>,
-) -> Result<(Account, String), ConsoleError> {
+) -> Result<(Account, String), StaffError> {
     // A password nobody is told: the account has none of its own until the first login.
     let unknown = format!("{}-{}", random_password()?, random_password()?);
     let mut account = create(store, email, role, comuni, &unknown, now)?;
@@ -225,12 +227,12 @@ pub fn create_one_time(
 
 /// Gives `email` a one-time code, working for [`CODE_LIFETIME`]: its owner's way in while
 /// the account is locked or the password forgotten. The password itself is left alone.
-pub fn issue_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<(String, Timestamp), ConsoleError> {
+pub fn issue_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<(String, Timestamp), StaffError> {
     let email = normalize_email(email)?;
     let gate = attempts_of(&email);
     let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
     let Some(mut account) = store.account(&email)? else {
-        return Err(ConsoleError::NoAccount);
+        return Err(StaffError::NoAccount);
     };
     let code = random_password()?;
     let until = now + CODE_LIFETIME;
@@ -241,7 +243,7 @@ pub fn issue_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<(Str
 
 fn one_time(code: &str, expires_at: Option<Timestamp>) -> OneTime {
     OneTime {
-        sha256: super::session::sha256_hex(code),
+        sha256: sha256_hex(code),
         expires_at,
     }
 }
@@ -250,7 +252,7 @@ fn one_time(code: &str, expires_at: Option<Timestamp>) -> OneTime {
 fn is_one_time(account: &Account, password: &str, now: Timestamp) -> bool {
     account.one_time.as_ref().is_some_and(|o| {
         o.expires_at.is_none_or(|t| t > now)
-            && crate::secret::matches(o.sha256.as_bytes(), super::session::sha256_hex(password).as_bytes())
+            && crate::secret::matches(o.sha256.as_bytes(), sha256_hex(password).as_bytes())
     })
 }
 
@@ -262,7 +264,7 @@ fn is_one_time(account: &Account, password: &str, now: Timestamp) -> bool {
 ///   address locks that address out of the account, for longer each time;
 /// - the [`MAX_FAILURES`]th failure from anywhere since the last success locks the account
 ///   for [`LOCKOUT`];
-/// - while locked (either way), even the right password is refused ([`ConsoleError::Locked`]).
+/// - while locked (either way), even the right password is refused ([`StaffError::Locked`]).
 ///
 /// Attempts on one account are serialised in this process (read, verify, record under the
 /// account's lock): concurrent guesses are each counted, and the lock applies to the next
@@ -274,7 +276,7 @@ pub fn login(
     password: &str,
     from: IpAddr,
     now: Timestamp,
-) -> Result<Account, ConsoleError> {
+) -> Result<Account, StaffError> {
     let known = normalize_email(email)
         .ok()
         .map(|e| store.account(&e))
@@ -283,14 +285,14 @@ pub fn login(
     let Some(known) = known else {
         // Same work as for a real account, then the same answer.
         let _ = verify_password(password, decoy_hash());
-        return Err(ConsoleError::BadCredentials);
+        return Err(StaffError::BadCredentials);
     };
     let gate = attempts_of(&known.email);
     let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
     // Read again under the lock: the attempt before this one may have changed it.
     let Some(mut account) = store.account(&known.email)? else {
         let _ = verify_password(password, decoy_hash());
-        return Err(ConsoleError::BadCredentials);
+        return Err(StaffError::BadCredentials);
     };
     // The hash is checked even when locked, so a locked account answers no faster.
     let right = verify_password(password, &account.password_hash);
@@ -304,10 +306,10 @@ pub fn login(
         return Ok(account);
     }
     if let Some(until) = lockouts.locked(&account.email, from, now) {
-        return Err(ConsoleError::Locked { until });
+        return Err(StaffError::Locked { until });
     }
     match account.locked_until {
-        Some(until) if until > now => return Err(ConsoleError::Locked { until }),
+        Some(until) if until > now => return Err(StaffError::Locked { until }),
         Some(_) => {
             // The lock has run out: a fresh count.
             account.locked_until = None;
@@ -330,9 +332,73 @@ pub fn login(
     }
     store.put_account(&account)?;
     match locked {
-        Some(until) => Err(ConsoleError::Locked { until }),
-        None => Err(ConsoleError::BadCredentials),
+        Some(until) => Err(StaffError::Locked { until }),
+        None => Err(StaffError::BadCredentials),
     }
+}
+
+/// SHA-256 of a token, hex: how sessions and one-time codes are kept in the store.
+pub fn sha256_hex(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Gives `email` a one-time code (`issue_code`) and audits it, never the code:
+/// `sportello staff code`, on the store or through the running server. The answer as JSON
+/// (`email`, `code`, `until`), the same either way.
+pub fn grant_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<serde_json::Value, StaffError> {
+    let email = normalize_email(email)?;
+    let (code, until) = issue_code(store, &email, now)?;
+    audit(
+        store,
+        "cli",
+        "",
+        "staff-code",
+        &format!("one-time code issued for {email}, valid until {until}"),
+    )?;
+    Ok(serde_json::json!({ "email": email, "code": code, "until": until.to_string() }))
+}
+
+/// The account used when none was named: `sportello serve` prints its one-time password.
+pub const BOOTSTRAP_EMAIL: &str = "admin@localhost";
+
+/// Makes a console with no account usable: creates the first administrator from
+/// `SPORTELLO_ADMIN_EMAIL` (default `admin@localhost`). With `SPORTELLO_ADMIN_PASSWORD` set,
+/// that is its password; else it gets a one-time password, returned in the message to print
+/// once, which works for one login and then asks for a password of its own. Does nothing,
+/// and returns `None`, when any account exists. `env` reads a variable (`std::env::var` in
+/// `serve`, a map in tests).
+pub fn bootstrap(store: &dyn Store, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>, StaffError> {
+    if !store.accounts()?.is_empty() {
+        return Ok(None);
+    }
+    let email = env("SPORTELLO_ADMIN_EMAIL")
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| BOOTSTRAP_EMAIL.into());
+    let now = Timestamp::now();
+    let message = match env("SPORTELLO_ADMIN_PASSWORD").filter(|p| !p.is_empty()) {
+        Some(password) => {
+            let account = create(store, &email, Role::Admin, Vec::new(), &password, now)?;
+            format!(
+                "  staff console: first administrator {} created from SPORTELLO_ADMIN_EMAIL/SPORTELLO_ADMIN_PASSWORD",
+                account.email
+            )
+        }
+        None => {
+            let (account, code) = create_one_time(store, &email, Role::Admin, Vec::new(), now, None)?;
+            format!(
+                "  staff console: first administrator {} created; one-time password (shown only now, works for one login, then asks for a new password): {code}",
+                account.email
+            )
+        }
+    };
+    audit(
+        store,
+        "system",
+        "",
+        "staff-bootstrap",
+        "first administrator created at start",
+    )?;
+    Ok(Some(message))
 }
 
 #[cfg(test)]
@@ -395,25 +461,25 @@ mod tests {
         create(&store, "Op@Isili.it", Role::Operator, vec!["isili".into()], pw, t0).unwrap();
         assert!(matches!(
             create(&store, "op@isili.it", Role::Admin, vec![], pw, t0),
-            Err(ConsoleError::Exists)
+            Err(StaffError::Exists)
         ));
         assert!(matches!(
             create(&store, "x@isili.it", Role::Admin, vec![], "short", t0),
-            Err(ConsoleError::PasswordTooShort)
+            Err(StaffError::PasswordTooShort)
         ));
         let (guesser, owner) = (ip(66), ip(7));
-        for i in 1..super::super::lockout::PER_ADDRESS {
+        for i in 1..crate::staff::lockout::PER_ADDRESS {
             assert!(
                 matches!(
                     login(&store, &l, "op@isili.it", "wrong", guesser, t0),
-                    Err(ConsoleError::BadCredentials)
+                    Err(StaffError::BadCredentials)
                 ),
                 "{i}"
             );
         }
         assert!(matches!(
             login(&store, &l, "op@isili.it", "wrong", guesser, t0),
-            Err(ConsoleError::Locked { .. })
+            Err(StaffError::Locked { .. })
         ));
         // Locked out from there, even with the right password...
         assert!(matches!(
@@ -425,7 +491,7 @@ mod tests {
                 guesser,
                 t0 + SignedDuration::from_mins(14)
             ),
-            Err(ConsoleError::Locked { .. })
+            Err(StaffError::Locked { .. })
         ));
         // ...but the owner, elsewhere, gets in, and the count starts over.
         let account = login(&store, &l, "OP@isili.it", pw, owner, t0).unwrap();
@@ -435,7 +501,7 @@ mod tests {
         assert!(login(&store, &l, "op@isili.it", pw, guesser, after).is_ok());
         assert!(matches!(
             login(&store, &l, "nobody@isili.it", pw, owner, after),
-            Err(ConsoleError::BadCredentials)
+            Err(StaffError::BadCredentials)
         ));
     }
 
@@ -453,19 +519,19 @@ mod tests {
         }
         assert!(results[..results.len() - 1]
             .iter()
-            .all(|r| matches!(r, Err(ConsoleError::BadCredentials))));
+            .all(|r| matches!(r, Err(StaffError::BadCredentials))));
         // ...but the fiftieth failure locks the account for everyone, for 15 minutes.
-        assert!(matches!(results.last(), Some(Err(ConsoleError::Locked { .. }))));
+        assert!(matches!(results.last(), Some(Err(StaffError::Locked { .. }))));
         assert!(matches!(
             login(&store, &l, "admin@isili.it", pw, ip(7), t0),
-            Err(ConsoleError::Locked { .. })
+            Err(StaffError::Locked { .. })
         ));
         // The administrator's way in: a one-time code from the terminal.
         let (code, until) = issue_code(&store, "Admin@isili.it", t0).unwrap();
         assert_eq!(until.duration_since(t0), CODE_LIFETIME);
         assert!(matches!(
             login(&store, &l, "admin@isili.it", "wrong", ip(7), t0),
-            Err(ConsoleError::Locked { .. })
+            Err(StaffError::Locked { .. })
         ));
         let account = login(&store, &l, "admin@isili.it", &code, ip(7), t0).unwrap();
         assert!(account.must_change_password && account.one_time.is_none());
@@ -473,14 +539,14 @@ mod tests {
         // Once only.
         assert!(matches!(
             login(&store, &l, "admin@isili.it", &code, ip(7), t0),
-            Err(ConsoleError::BadCredentials)
+            Err(StaffError::BadCredentials)
         ));
         // A code past its hour does nothing.
         let (late, _) = issue_code(&store, "admin@isili.it", t0).unwrap();
         assert!(login(&store, &l, "admin@isili.it", &late, ip(7), t0 + CODE_LIFETIME).is_err());
         assert!(matches!(
             issue_code(&store, "nobody@isili.it", t0),
-            Err(ConsoleError::NoAccount)
+            Err(StaffError::NoAccount)
         ));
     }
 
@@ -507,5 +573,63 @@ mod tests {
             login(&store, &l, "op@isili.it", &code, ip(1), t0).is_err(),
             "used twice"
         );
+    }
+}
+
+#[cfg(test)]
+mod bootstrap_tests {
+    use super::*;
+    use crate::storage::MemoryStore;
+
+    #[test]
+    fn bootstrap_creates_one_admin_once() {
+        let store = MemoryStore::new();
+        let msg = bootstrap(&store, &|_| None).unwrap().unwrap();
+        let password = msg.rsplit(' ').next().unwrap();
+        let here = std::net::IpAddr::from([127, 0, 0, 1]);
+        let first = login(
+            &store,
+            &Default::default(),
+            BOOTSTRAP_EMAIL,
+            password,
+            here,
+            Timestamp::now(),
+        )
+        .unwrap();
+        assert!(first.must_change_password, "a one-time password asks for a new one");
+        assert!(
+            login(
+                &store,
+                &Default::default(),
+                BOOTSTRAP_EMAIL,
+                password,
+                here,
+                Timestamp::now()
+            )
+            .is_err(),
+            "the one-time password worked twice"
+        );
+        assert_eq!(bootstrap(&store, &|_| None).unwrap(), None);
+
+        let store = MemoryStore::new();
+        let env = |k: &str| match k {
+            "SPORTELLO_ADMIN_EMAIL" => Some("IT@Comune.it".to_string()),
+            "SPORTELLO_ADMIN_PASSWORD" => Some("una-password-lunga".to_string()),
+            _ => None,
+        };
+        let msg = bootstrap(&store, &env).unwrap().unwrap();
+        assert!(!msg.contains("una-password-lunga"), "{msg}");
+        let here = std::net::IpAddr::from([127, 0, 0, 1]);
+        let a = login(
+            &store,
+            &Default::default(),
+            "it@comune.it",
+            "una-password-lunga",
+            here,
+            Timestamp::now(),
+        )
+        .unwrap();
+        assert_eq!(a.role, Role::Admin);
+        assert!(!a.must_change_password, "a password the operator chose stays");
     }
 }
