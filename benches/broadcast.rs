@@ -29,7 +29,7 @@ use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Citizen, State as Dialogue};
 use sportello::flow;
 use sportello::i18n::Locales;
-use sportello::server::{self, Server};
+use sportello::server::Server;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
 const DEFAULT_SUBSCRIBERS: usize = 100_000;
@@ -110,7 +110,7 @@ fn child(dir: &std::path::Path, per_second: u32, n: usize, label: &str) {
         let server = Server::new(engine, config.clone(), secrets);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = tokio::spawn(server::run(server.clone(), listener, async move {
+        let running = tokio::spawn(sportello::app::run(server.clone(), listener, async move {
             let _ = stopped.await;
         }));
 

@@ -32,7 +32,7 @@ use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Citizen, Consent, State as Dialogue};
 use sportello::flow;
 use sportello::i18n::Locales;
-use sportello::server::{self, Server};
+use sportello::server::Server;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
 #[path = "load/processes.rs"]
@@ -484,7 +484,7 @@ async fn load() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = [format!("http://{}/webhook/whatsapp", listener.local_addr().unwrap())];
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server::run(server, listener, async move {
+    let running = tokio::spawn(sportello::app::run(server, listener, async move {
         let _ = stopped.await;
     }));
     let bare = serve(Router::new().route("/webhook/whatsapp", post(|_b: Bytes| async { StatusCode::OK }))).await;

@@ -6,6 +6,7 @@
 //! and is persisted through `storage`. `text`, `hours`, `faq` and `moderation` are pure
 //! policies called with data and a clock; `i18n` turns reply ids into citizen text.
 
+pub mod app;
 pub mod broadcast;
 pub mod channel;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod faq;
 pub mod flow;
 pub mod hours;
 pub mod i18n;
+pub mod message;
 pub mod moderation;
 pub mod secret;
 pub mod server;

@@ -17,7 +17,7 @@ use sportello::broadcast::plan::{self, Request};
 use sportello::broadcast::{BroadcastError, BroadcastState, DeliveryState};
 use sportello::config::{ComuneChannels, Config, Secrets};
 use sportello::dialogue::{Citizen, State as CitizenState};
-use sportello::server::{self, Server};
+use sportello::server::Server;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
 use crate::util;
@@ -205,7 +205,7 @@ impl Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let done = tokio::spawn(server::run(server.clone(), listener, async move {
+        let done = tokio::spawn(sportello::app::run(server.clone(), listener, async move {
             let _ = rx.await;
         }));
         Running {

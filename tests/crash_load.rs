@@ -488,7 +488,7 @@ async fn a_reply_in_flight_at_the_last_stop_is_not_sent_again() {
     use sportello::channel::Channel;
     use sportello::config::{ComuneChannels, Config, Secrets};
     use sportello::i18n::Rendered;
-    use sportello::server::{self, Server};
+    use sportello::server::Server;
     use sportello::storage::{MemoryStore, OutboundEntry, StepEffects};
 
     let graph: Shared = Arc::default();
@@ -542,7 +542,7 @@ async fn a_reply_in_flight_at_the_last_stop_is_not_sent_again() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server::run(server, listener, async move {
+    let running = tokio::spawn(sportello::app::run(server, listener, async move {
         let _ = stopped.await;
     }));
     for _ in 0..500 {

@@ -37,7 +37,7 @@ use sportello::channel::whatsapp::sign;
 use sportello::channel::{Channel, InboundMessage};
 use sportello::config::{ComuneChannels, Config, Secrets};
 use sportello::dialogue::{Body, Citizen};
-use sportello::server::{self, Server};
+use sportello::server::Server;
 use sportello::storage::{CitizenKey, InboundEntry, SledStore, Store};
 
 use crate::util;
@@ -215,7 +215,7 @@ async fn flood_of_distinct_numbers() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server::run(server.clone(), listener, async move {
+    let running = tokio::spawn(sportello::app::run(server.clone(), listener, async move {
         let _ = stopped.await;
     }));
     let http = reqwest::Client::new();

@@ -418,7 +418,7 @@ fn forms_app() -> &'static (tokio::runtime::Runtime, axum::Router) {
             sportello::config::Config::default(),
             sportello::config::Secrets::from_vars(Vec::new()),
         );
-        let app = rt.block_on(async { sportello::server::app(server) });
+        let app = rt.block_on(async { sportello::app::router(server) });
         (rt, app)
     })
 }

@@ -56,7 +56,7 @@ pub async fn bare_with(timeout: Duration, listen: server::listen::Listen) -> Bar
     server.set_request_timeout(timeout);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::run(server, listener, std::future::pending()));
+    tokio::spawn(sportello::app::run(server, listener, std::future::pending()));
     Bare {
         base: format!("http://{addr}"),
         store,

@@ -144,7 +144,7 @@ async fn logins_and_public_pages_are_paced_per_address() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(sportello::server::run(server, listener, std::future::pending()));
+    tokio::spawn(sportello::app::run(server, listener, std::future::pending()));
     let http = browser_at("127.0.0.4");
     let form = http.get(format!("{base}/staff/login")).send().await.unwrap();
     let token = cookie_value(&set_cookies(&form), session::LOGIN_COOKIE).unwrap();

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use sportello::channel::whatsapp::sign;
 use sportello::config::{ComuneChannels, Config, Secrets};
-use sportello::server::{self, Server};
+use sportello::server::Server;
 use sportello::storage::backup::GatedStore;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
@@ -186,7 +186,7 @@ impl Harness {
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let running = server.clone();
-        let done = tokio::spawn(server::run(server, listener, async move {
+        let done = tokio::spawn(sportello::app::run(server, listener, async move {
             let _ = rx.await;
         }));
         Harness {

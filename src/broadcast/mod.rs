@@ -61,6 +61,8 @@ pub enum BroadcastError {
     UnknownBroadcast(u64),
     #[error("media: {0}")]
     Media(String),
+    #[error("{0}: not a time (2026-12-01 08:00 or RFC 3339)")]
+    BadTime(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

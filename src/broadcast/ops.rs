@@ -11,6 +11,40 @@ use super::{figures, BroadcastError, Media};
 use crate::config::Config;
 use crate::dialogue::runner::Engine;
 
+/// The media of a broadcast by its URL's extension: an image or a short video the
+/// providers fetch.
+pub fn media_of(url: &str) -> Result<Media, BroadcastError> {
+    if !url.starts_with("https://") && !url.starts_with("http://") {
+        return Err(BroadcastError::Media(
+            "the media must be a URL the providers can fetch (https://…)".into(),
+        ));
+    }
+    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+    let kind = if [".jpg", ".jpeg", ".png"].iter().any(|e| path.ends_with(e)) {
+        "image"
+    } else if [".mp4", ".3gp"].iter().any(|e| path.ends_with(e)) {
+        "video"
+    } else {
+        return Err(BroadcastError::Media(
+            "an image (.jpg, .jpeg, .png) or a short video (.mp4, .3gp)".into(),
+        ));
+    };
+    Ok(Media {
+        kind: kind.into(),
+        link: url.into(),
+    })
+}
+
+/// When to send: RFC 3339, or a civil time in Europe/Rome.
+pub fn parse_time(s: &str) -> Result<Timestamp, BroadcastError> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let bad = || BroadcastError::BadTime(s.to_string());
+    let civil: jiff::civil::DateTime = s.replace(' ', "T").parse().map_err(|_| bad())?;
+    Ok(civil.in_tz("Europe/Rome").map_err(|_| bad())?.timestamp())
+}
+
 /// One operation.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -96,4 +130,23 @@ pub fn summary(id: u64, b: &super::Broadcast, f: &super::Figures) -> Value {
         "finished_at": b.finished_at,
         "figures": f,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_media_are_read() {
+        assert_eq!(
+            parse_time("2026-12-01 08:00").unwrap(),
+            "2026-12-01T07:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(parse_time("2026-12-01T08:00:00+01:00").is_ok());
+        assert!(parse_time("tomorrow").is_err());
+        assert_eq!(media_of("https://x.it/a.JPG?x=1").unwrap().kind, "image");
+        assert_eq!(media_of("https://x.it/v.mp4").unwrap().kind, "video");
+        assert!(media_of("/tmp/a.jpg").is_err());
+        assert!(media_of("https://x.it/a.pdf").is_err());
+    }
 }

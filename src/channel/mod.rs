@@ -8,7 +8,7 @@ pub mod whatsapp;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dialogue::Body;
+use crate::message::Body;
 
 /// The channels sportello speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -116,7 +116,7 @@ fn from_server(data: &Path, to: &Path) -> anyhow::Result<()> {
         .trim()
         .parse()
         .context("the server's address file is damaged")?;
-    let url = format!("http://{}/admin/backup", loopback(addr));
+    let url = format!("http://{}/admin/backup", super::common::loopback(addr));
     // reqwest on rustls needs a process-wide provider even for plain HTTP.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -137,15 +137,6 @@ fn from_server(data: &Path, to: &Path) -> anyhow::Result<()> {
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         anyhow::Ok(())
     })
-}
-
-/// The loopback address of a server listening on `addr` (which may be 0.0.0.0).
-pub(super) fn loopback(addr: SocketAddr) -> SocketAddr {
-    match addr.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
-        ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
-        _ => addr,
-    }
 }
 
 fn verify(path: &Path) -> anyhow::Result<Summary> {

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::common::{config, data_dir, engine, Paths};
 use crate::broadcast::ops::{execute, Call};
-use crate::broadcast::Media;
+use crate::broadcast::ops::{media_of, parse_time};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -103,7 +103,9 @@ fn send_call(a: &SendArgs, paths: &Paths) -> anyhow::Result<Call> {
         bail!("give the text with --text-it FILE (and --text-fr FILE for French-speaking subscribers)");
     }
     let media = match a.media.as_deref() {
-        Some(url) if url.starts_with("https://") || url.starts_with("http://") => Some(media_of(url)?),
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            Some(media_of(url).context("--media")?)
+        }
         // The data directory is writable while a server runs (sled locks only its files).
         Some(file) => Some(crate::broadcast::media::keep(
             &data_dir(paths)?,
@@ -112,7 +114,7 @@ fn send_call(a: &SendArgs, paths: &Paths) -> anyhow::Result<Call> {
         )?),
         None => None,
     };
-    let send_at = a.at.as_deref().map(parse_time).transpose()?;
+    let send_at = a.at.as_deref().map(parse_time).transpose().context("--at")?;
     Ok(Call::Send {
         comune: a.comune.clone(),
         category: a.category.clone(),
@@ -120,37 +122,6 @@ fn send_call(a: &SendArgs, paths: &Paths) -> anyhow::Result<Call> {
         media,
         send_at,
     })
-}
-
-/// An image or a short video by its URL's extension.
-pub fn media_of(url: &str) -> anyhow::Result<Media> {
-    if !url.starts_with("https://") && !url.starts_with("http://") {
-        bail!("--media must be a URL the providers can fetch (https://…)");
-    }
-    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
-    let kind = if [".jpg", ".jpeg", ".png"].iter().any(|e| path.ends_with(e)) {
-        "image"
-    } else if [".mp4", ".3gp"].iter().any(|e| path.ends_with(e)) {
-        "video"
-    } else {
-        bail!("--media: an image (.jpg, .jpeg, .png) or a short video (.mp4, .3gp)");
-    };
-    Ok(Media {
-        kind: kind.into(),
-        link: url.into(),
-    })
-}
-
-/// RFC 3339, or a civil time in Europe/Rome.
-pub fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
-    if let Ok(t) = s.parse::<Timestamp>() {
-        return Ok(t);
-    }
-    let civil: jiff::civil::DateTime = s
-        .replace(' ', "T")
-        .parse()
-        .with_context(|| format!("--at {s}: not a time (2026-12-01 08:00 or RFC 3339)"))?;
-    Ok(civil.in_tz("Europe/Rome")?.timestamp())
 }
 
 /// Runs the call on the store, or on the server holding it.
@@ -163,23 +134,4 @@ fn run_call(paths: &Paths, call: Call) -> anyhow::Result<Value> {
     let config = config(paths)?;
     let v = execute(&engine, &config, call, "cli", Timestamp::now())?;
     Ok(v)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_and_media_are_read() {
-        assert_eq!(
-            parse_time("2026-12-01 08:00").unwrap(),
-            "2026-12-01T07:00:00Z".parse::<Timestamp>().unwrap()
-        );
-        assert!(parse_time("2026-12-01T08:00:00+01:00").is_ok());
-        assert!(parse_time("tomorrow").is_err());
-        assert_eq!(media_of("https://x.it/a.JPG?x=1").unwrap().kind, "image");
-        assert_eq!(media_of("https://x.it/v.mp4").unwrap().kind, "video");
-        assert!(media_of("/tmp/a.jpg").is_err());
-        assert!(media_of("https://x.it/a.pdf").is_err());
-    }
 }

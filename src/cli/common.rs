@@ -149,6 +149,15 @@ pub fn held_by_server(data: &Path) -> bool {
     data.join(crate::server::TOKEN_FILE).is_file() && SledStore::try_open(data).is_err()
 }
 
+/// The loopback address of a server listening on `addr` (which may be 0.0.0.0).
+pub(super) fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        ip if ip.is_unspecified() => std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    }
+}
+
 /// Posts `body` to the admin endpoint `path` of the server holding `data` (loopback, with
 /// the token it wrote there) and returns its JSON answer; a refusal is an error with the
 /// server's reason.
@@ -160,7 +169,7 @@ pub fn admin_call(data: &Path, path: &str, body: &serde_json::Value) -> anyhow::
         .trim()
         .parse()
         .context("the server's address file is damaged")?;
-    let url = format!("http://{}{path}", super::backup::loopback(addr));
+    let url = format!("http://{}{path}", loopback(addr));
     // reqwest on rustls needs a process-wide provider even for plain HTTP.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -77,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 server
                     .enable_admin(store, &data, addr)
                     .context("cannot write the admin token")?;
-                let served = server::run(server, listener, shutdown_signal()).await;
+                let served = crate::app::run(server, listener, shutdown_signal()).await;
                 server::remove_admin_files(&data);
                 served?;
             }
@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let shared = Shared::new(pg).context("cannot name this process")?;
                 println!("  sharing the work with every other sportello on this database (all-active)");
                 server.share(shared);
-                let served = server::run(server, listener, shutdown_signal()).await;
+                let served = crate::app::run(server, listener, shutdown_signal()).await;
                 watchdog.abort();
                 let _ = watchdog.await;
                 served?;
@@ -130,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     )));
                     prepare(engine, config, secrets, addr, &data).map_err(std::io::Error::other)
                 };
-                let served = server::run_standby_first(listener, listen, activate, shutdown_signal()).await;
+                let served = crate::app::run_standby_first(listener, listen, activate, shutdown_signal()).await;
                 // The lock is released (its session closed) only now, after the drain.
                 if let Some(watchdog) = watchdog {
                     watchdog.abort();

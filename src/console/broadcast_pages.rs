@@ -329,12 +329,12 @@ fn call_of(flow: &crate::flow::Flow, f: &Compose) -> Result<Call, String> {
     let media = if f.media.trim().is_empty() {
         None
     } else {
-        Some(crate::cli::broadcast::media_of(f.media.trim()).map_err(|e| e.to_string())?)
+        Some(crate::broadcast::ops::media_of(f.media.trim()).map_err(|e| e.to_string())?)
     };
     let send_at = if f.at.trim().is_empty() {
         None
     } else {
-        Some(crate::cli::broadcast::parse_time(f.at.trim()).map_err(|e| e.to_string())?)
+        Some(crate::broadcast::ops::parse_time(f.at.trim()).map_err(|e| e.to_string())?)
     };
     Ok(Call::Send {
         comune: flow.id.clone(),

@@ -4,10 +4,10 @@
 
 use jiff::Timestamp;
 
-use super::reply::{Body, Inbound, Reply};
 use super::step::{Event, Outcome};
 use crate::faq::{Answer as FaqAnswer, Entry as FaqEntry, Faq};
 use crate::flow::Flow;
+use crate::message::{Body, Inbound, Reply};
 use crate::moderation::{self, Policy, Rule, Verdict};
 use crate::storage::records::{Citizen, State};
 

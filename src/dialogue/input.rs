@@ -2,8 +2,8 @@
 //! reading of the text (`text::intent`) turned into what the engine acts on; and the
 //! language a message asks for or is written in. Pure, like the rest of the engine.
 
-use super::reply::Body;
 use crate::flow::{Action, Flow, Mode};
+use crate::message::Body;
 use crate::storage::records::Citizen;
 use crate::text::{Confidence, Match, Polarity, Position, Understanding};
 

@@ -6,10 +6,10 @@
 use jiff::Timestamp;
 
 use super::register;
-use super::reply::{Body, Inbound, Reply};
 use super::step::{prior_exists, Event, Outcome};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Flow, OnUnsubscribe};
+use crate::message::{Body, Inbound, Reply};
 use crate::storage::records::{Citizen, Confirm, Consent, Goal, State};
 use crate::text::{Match, Position};
 

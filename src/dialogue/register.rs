@@ -8,10 +8,10 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 
 use super::membership::complete_subscription;
-use super::reply::{Inbound, Reply};
 use super::step::{Event, Outcome};
 use crate::faq::Faq;
 use crate::flow::{Action, ConsentMode, Field, Flow, RegistrationWhen};
+use crate::message::{Inbound, Reply};
 use crate::storage::records::{Ask, Citizen, Consent, Goal, State};
 use crate::text::intent::NameProblem;
 use crate::text::{self, DateError, NameError};
@@ -249,7 +249,7 @@ pub(super) fn answer(
                 Ask::Consent(id) => id.clone(),
                 _ => "privacy".to_string(),
             };
-            let how = if matches!(inbound.body, super::reply::Body::Button { .. }) {
+            let how = if matches!(inbound.body, crate::message::Body::Button { .. }) {
                 "button"
             } else {
                 "text"

@@ -10,9 +10,9 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::model::{PhrasesByLang, RawFlow};
+use super::Catalog;
 use super::{Action, Category, ConsentMode, ConsentSpec, Field, Flow, FlowError, Privacy, Registration, ROLES};
 use crate::hours::Schedule;
-use crate::i18n::Locales;
 use crate::text::KeywordSet;
 
 /// All the flows of a deployment, by comune id.
@@ -43,7 +43,7 @@ impl Flows {
     }
     fn from_sources<'a>(
         sources: impl Iterator<Item = (String, std::borrow::Cow<'a, str>)>,
-        locales: &Locales,
+        locales: &dyn Catalog,
     ) -> Result<Flows, Vec<FlowError>> {
         let mut flows = Flows::default();
         let mut errors = Vec::new();
@@ -64,7 +64,7 @@ impl Flows {
 }
 
 /// Loads every `*.toml` in `dir`.
-pub fn load_dir(dir: &Path, locales: &Locales) -> Result<Flows, Vec<FlowError>> {
+pub fn load_dir(dir: &Path, locales: &dyn Catalog) -> Result<Flows, Vec<FlowError>> {
     let io_err = |reason: String| {
         vec![FlowError {
             file: dir.display().to_string(),
@@ -87,7 +87,7 @@ pub fn load_dir(dir: &Path, locales: &Locales) -> Result<Flows, Vec<FlowError>> 
 }
 
 /// The flows compiled into the binary (the repository's `flows/` at build time).
-pub fn load_embedded(locales: &Locales) -> Result<Flows, Vec<FlowError>> {
+pub fn load_embedded(locales: &dyn Catalog) -> Result<Flows, Vec<FlowError>> {
     let sources = crate::embedded::FLOWS
         .iter()
         .map(|(name, src)| (format!("flows/{name}"), std::borrow::Cow::Borrowed(*src)));
@@ -100,7 +100,7 @@ fn line_of(src: &str, offset: usize) -> usize {
 
 /// Parses and validates one flow file. `file` is used in error messages and its stem must
 /// equal the flow's `id`.
-pub fn parse_flow(file: &str, src: &str, locales: &Locales) -> Result<Flow, Vec<FlowError>> {
+pub fn parse_flow(file: &str, src: &str, locales: &dyn Catalog) -> Result<Flow, Vec<FlowError>> {
     let err = |offset: usize, reason: String| FlowError {
         file: file.to_string(),
         line: line_of(src, offset),

@@ -187,11 +187,91 @@ impl Flow {
         if let Some(reg) = &self.registration {
             ids.extend(reg.consents.iter().map(|c| c.ask.clone()));
         }
-        ids.extend(crate::dialogue::ENGINE_IDS.iter().map(|s| s.to_string()));
+        ids.extend(ENGINE_IDS.iter().map(|s| s.to_string()));
         ids.sort();
         ids.dedup();
         ids
     }
+}
+
+/// Fluent ids the engine (`crate::dialogue`) sends whatever the flow: part of what every
+/// flow must provide, checked in every language it offers.
+pub const ENGINE_IDS: &[&str] = &[
+    "ask-full-name",
+    "ask-first-name",
+    "ask-last-name",
+    "ask-birth-place",
+    "ask-birth-date",
+    "ask-accept-privacy",
+    "invalid-name",
+    "invalid-name-empty",
+    "invalid-name-numeric",
+    "invalid-name-too-long",
+    "invalid-full-name-one-word",
+    "invalid-place",
+    "invalid-place-empty",
+    "invalid-date-format",
+    "invalid-date-impossible",
+    "invalid-date-future",
+    "invalid-date-too-old",
+    "under-age",
+    "consent-required",
+    "please-answer-yes-no",
+    "language-set",
+    "keyword-ambiguous",
+    "operator-requested",
+    "operator-requested-due",
+    "my-data",
+    "my-data-field",
+    "field-full_name",
+    "field-first_name",
+    "field-last_name",
+    "field-birth_place",
+    "field-birth_date",
+    "status-new",
+    "status-registering",
+    "status-subscribed",
+    "status-unsubscribed",
+    "status-blocked",
+    "button-yes",
+    "button-no",
+    "button-subscribe",
+    "button-unsubscribe",
+    "privacy-notice-updated",
+    "faq-answer",
+    "faq-answer-link",
+    "faq-choices",
+    "faq-out-of-scope",
+    "faq-suggestions",
+    "faq-contacts",
+    "moderation-withheld",
+    "moderation-blocked",
+    "rule-illegal",
+    "rule-vulgar",
+    "rule-defamation",
+    "rule-threat",
+    "rule-personal-data",
+    "rule-personal-attack",
+    "rule-hate",
+    "leave-confirm",
+    "button-leave-confirm",
+    "button-leave-keep",
+    "leave-kept",
+    "unsubscribe-negated",
+    "subscribe-negated",
+    "subscribe-offer",
+    "desk-thanks",
+    "desk-about-bot",
+    "invalid-name-sentence",
+];
+
+/// The messages a flow may send, as the loader checks them: `crate::i18n::Locales`
+/// implements it (kept as a trait so that flows, below `i18n`, do not import it).
+pub trait Catalog {
+    /// Whether any message exists in `lang`.
+    fn has_language(&self, lang: &str) -> bool;
+    /// Whether message `id` exists in `lang`.
+    fn has_message(&self, lang: &str, id: &str) -> bool;
 }
 
 /// A flow that cannot be used, with where and why.

@@ -12,8 +12,8 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use serde::{Deserialize, Serialize};
 
-use crate::dialogue::{Arg, Reply};
 use crate::flow::{Action, Flow};
+use crate::message::{Arg, Reply};
 
 /// A Fluent file that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -241,5 +241,15 @@ impl Locales {
             text,
             buttons,
         }
+    }
+}
+
+impl crate::flow::Catalog for Locales {
+    fn has_language(&self, lang: &str) -> bool {
+        Locales::has_language(self, lang)
+    }
+
+    fn has_message(&self, lang: &str, id: &str) -> bool {
+        Locales::has_message(self, lang, id)
     }
 }

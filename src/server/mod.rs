@@ -236,8 +236,11 @@ impl Server {
     }
 }
 
-/// The router: every public route of `sportello serve`.
-pub fn app(server: Server) -> Router {
+/// The router: the server's own routes (webhooks, media, health, metrics, admin), with
+/// `pages` merged in, and the layers every route gets. `pages` are the public pages and the
+/// console, given by [`crate::app`], which sits above both; it receives the per-address
+/// paces of the public pages and the login.
+pub fn routes(server: Server, pages: impl FnOnce(Arc<pace::Paces>) -> Router<Server>) -> Router {
     let webhooks = Router::new()
         .route(
             "/webhook/whatsapp",
@@ -255,31 +258,10 @@ pub fn app(server: Server) -> Router {
         .layer(axum::middleware::from_fn_with_state(server.clone(), shed::shed));
     let timeout = Duration::from_millis(server.request_timeout.load(std::sync::atomic::Ordering::Relaxed));
     // Per-address pace of the public pages and the login (the simulator adds its own).
-    let paces = std::sync::Arc::new(pace::Paces::default());
-    let public = crate::web::routes()
-        .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
-        .layer(axum::middleware::from_fn_with_state(
-            (server.clone(), paces.clone()),
-            pace::pages,
-        ));
+    let paces = Arc::new(pace::Paces::default());
     Router::new()
         .merge(webhooks)
-        .merge(public)
-        .nest(
-            "/staff",
-            crate::console::routes()
-                .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
-                .layer(axum::Extension(paces))
-                .layer(axum::Extension(std::sync::Arc::new(
-                    crate::staff::lockout::Lockouts::default(),
-                ))),
-        )
-        // The composer's upload, outside the console's 16 KiB limit, with its own.
-        .route(
-            "/staff/{comune}/broadcasts/media",
-            post(crate::console::media_upload::upload)
-                .layer(RequestBodyLimitLayer::new(crate::console::media_upload::MAX_UPLOAD)),
-        )
+        .merge(pages(paces))
         .route("/media/{name}", get(broadcast::media))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::prometheus))
@@ -294,6 +276,9 @@ pub fn app(server: Server) -> Router {
         ))
         .with_state(server)
 }
+
+/// Builds the whole router of a started server ([`crate::app::router`]).
+pub type MakeRouter = fn(Server) -> Router;
 
 /// How often the retention worker runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
@@ -370,13 +355,14 @@ async fn release_idle(server: &Server, idle: jiff::SignedDuration) {
 /// Serves until `shutdown` resolves, then finishes in-flight work and flushes the store.
 pub async fn run(
     server: Server,
+    router: MakeRouter,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Started before the listener answers anything: no request sees a standby answer.
     server.start().map_err(std::io::Error::other)?;
     let gate = Gate::default();
-    gate.open(app(server.clone()));
+    gate.open(router(server.clone()));
     let stop = stop_on(shutdown);
     let http = serve_gate(listener, &gate, server.config.listen, stop.clone());
     serve_active(server, http, stop).await
@@ -390,6 +376,7 @@ pub async fn run(
 pub async fn run_standby_first(
     listener: tokio::net::TcpListener,
     limits: listen::Listen,
+    router: MakeRouter,
     activate: impl Future<Output = std::io::Result<Server>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<bool> {
@@ -412,7 +399,7 @@ pub async fn run_standby_first(
             return Err(e);
         }
     };
-    gate.open(app(server.clone()));
+    gate.open(router(server.clone()));
     serve_active(server, http, stop).await?;
     Ok(true)
 }

@@ -9,7 +9,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::channel::{Channel, InboundMessage};
-use crate::dialogue::Body;
+use crate::message::Body;
 
 /// Why an update body could not be read. Carries positions, never the body's content,
 /// so it is safe to log.

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use crate::channel::{Channel, DeliveryStatus, InboundMessage, ProviderError, StatusUpdate};
-use crate::dialogue::Body;
+use crate::message::Body;
 
 /// A POST body that is not a WhatsApp Business Account notification.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! What goes into and out of the engine: an [`Inbound`] message and [`Reply`]s as Fluent
-//! ids with arguments. No text is rendered here (that is `i18n`, at the edge).
+//! ids with arguments. No text is rendered here (that is `i18n`, at the edge). A leaf:
+//! the channels, `i18n` and the engine all speak it.
 
 use serde::{Deserialize, Serialize};
 
