@@ -1,10 +1,11 @@
 //! sportello: a comune's citizen desk on WhatsApp, Telegram and the web.
 //!
 //! The library holds everything; `src/main.rs` only parses the command line and calls in.
-//! Layers, from the outside in: `cli` and `channel` (wire formats) call `dialogue`
-//! (the per-citizen state machine), which reads `flow` (one declarative file per comune)
-//! and is persisted through `storage`. `text`, `hours`, `faq` and `moderation` are pure
-//! policies called with data and a clock; `i18n` turns reply ids into citizen text.
+//! The folders are floors, each importing only from those below (ARCHITECTURE.md): `cli`
+//! and `app` at the top; `console`, `web` and `server` (HTTP); `staff` and `broadcast`
+//! (operations); `dialogue` (the engine) and `config`; `storage` and its records; `channel`
+//! (wire formats); and the pure leaves `i18n`, `flow`, `faq`, `text`, `hours`,
+//! `moderation` and `message`.
 
 pub mod app;
 pub mod broadcast;
