@@ -66,6 +66,18 @@ impl Server {
         self.commit.durable().await
     }
 
+    /// Runs `f`, which calls the store, on tokio's blocking pool: a store call may wait (a
+    /// PostgreSQL round trip, sled's disk) and must not hold one of the few async workers
+    /// that take webhooks, run timers and send replies for every other citizen. `None` if
+    /// the runtime is shutting down.
+    pub(crate) async fn off_workers<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Server) -> T + Send + 'static,
+    ) -> Option<T> {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || f(&s)).await.ok()
+    }
+
     /// Journals messages routed to `comune`s, drops redeliveries, makes the journal durable
     /// and queues the new ones. Returns how many were queued.
     ///
@@ -113,6 +125,36 @@ impl Server {
                     .map_err(|_| AcceptError::Task)?,
             )),
         };
+        let fresh = self
+            .off_workers(move |s| s.journal(checked, now, place))
+            .await
+            .ok_or(AcceptError::Task)??;
+        self.durable().await?;
+        let n = fresh.len();
+        for (key, dedupe, message, place) in fresh {
+            self.metrics.inbound.inc();
+            self.inbound.push(key, Job::Journal { dedupe, message, place });
+        }
+        Ok(n)
+    }
+
+    /// Writes a batch's messages to the journal (a blocking call, see [`Server::off_workers`]);
+    /// returns those to step: not redelivered, not over their citizen's limit.
+    #[allow(clippy::type_complexity)]
+    fn journal(
+        &self,
+        checked: Vec<(String, InboundMessage, CitizenKey, bool)>,
+        now: Timestamp,
+        place: Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>,
+    ) -> Result<
+        Vec<(
+            CitizenKey,
+            Vec<u8>,
+            InboundMessage,
+            Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>,
+        )>,
+        StoreError,
+    > {
         let mut fresh = Vec::new();
         for (_, message, key, limited) in checked {
             let dedupe = inbound_key(message.channel.as_str(), &message.route, &message.id);
@@ -143,13 +185,7 @@ impl Server {
                 fresh.push((key, dedupe, message, place.clone()));
             }
         }
-        self.durable().await?;
-        let n = fresh.len();
-        for (key, dedupe, message, place) in fresh {
-            self.metrics.inbound.inc();
-            self.inbound.push(key, Job::Journal { dedupe, message, place });
-        }
-        Ok(n)
+        Ok(fresh)
     }
 
     /// Acknowledges a Telegram button tap that no reply will carry (none was produced, or
@@ -262,6 +298,32 @@ impl Server {
     /// One step: plan, commit (with the journal entry `dedupe` marked done), make durable,
     /// hand the replies to the sender.
     pub(super) async fn step(&self, key: CitizenKey, message: InboundMessage, dedupe: Option<Vec<u8>>) {
+        let (k, m) = (key.clone(), message.clone());
+        let Some(Some(ids)) = self.off_workers(move |s| s.commit(&k, &m, dedupe)).await else {
+            return;
+        };
+        if let Err(e) = self.durable().await {
+            tracing::error!(error = %e, "flush failed");
+            self.metrics.errors.inc();
+            return;
+        }
+        if ids.is_empty() {
+            // No reply will carry the acknowledgement (a second tap on a button already
+            // answered, for one): the button must stop spinning all the same.
+            self.ack_tap(&key.comune, message.callback_id.as_deref());
+        }
+        for id in ids {
+            self.outbound.push(key.clone(), id);
+        }
+        if message.channel == Channel::Whatsapp {
+            self.mark_read(&key.comune, &message.route, &message.id);
+        }
+    }
+
+    /// A step's store work, a blocking call (see [`Server::off_workers`]): plan, commit
+    /// (with the journal entry `dedupe` marked done), finish an erasure. The outbox ids, or
+    /// `None` when nothing was committed (logged; the message stays in the journal).
+    fn commit(&self, key: &CitizenKey, message: &InboundMessage, dedupe: Option<Vec<u8>>) -> Option<Vec<u64>> {
         let inbound = Inbound {
             id: message.id.clone(),
             body: message.body.clone(),
@@ -272,7 +334,7 @@ impl Server {
                 // The entry stays in the journal and is retried at the next start.
                 tracing::error!(comune = %key.comune, channel = %key.channel, error = %e, "step failed");
                 self.metrics.errors.inc();
-                return;
+                return None;
             }
         };
         self.metrics.steps.inc();
@@ -307,7 +369,7 @@ impl Server {
                 // Nothing committed: the message stays in the journal for the next start.
                 tracing::error!(comune = %key.comune, error = %e, "could not prepare a step's effects");
                 self.metrics.errors.inc();
-                return;
+                return None;
             }
         };
         let committed = self.engine.store.commit_step(
@@ -322,7 +384,7 @@ impl Server {
             Err(e) => {
                 tracing::error!(comune = %key.comune, error = %e, "commit failed");
                 self.metrics.errors.inc();
-                return;
+                return None;
             }
         };
         if let Err(e) = self.engine.finish(&key, &effects) {
@@ -330,21 +392,6 @@ impl Server {
             tracing::error!(comune = %key.comune, error = %e, "could not finish an erasure");
             self.metrics.errors.inc();
         }
-        if let Err(e) = self.durable().await {
-            tracing::error!(error = %e, "flush failed");
-            self.metrics.errors.inc();
-            return;
-        }
-        if ids.is_empty() {
-            // No reply will carry the acknowledgement (a second tap on a button already
-            // answered, for one): the button must stop spinning all the same.
-            self.ack_tap(&key.comune, message.callback_id.as_deref());
-        }
-        for id in ids {
-            self.outbound.push(key.clone(), id);
-        }
-        if message.channel == Channel::Whatsapp {
-            self.mark_read(&key.comune, &message.route, &message.id);
-        }
+        Some(ids)
     }
 }

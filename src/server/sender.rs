@@ -92,7 +92,7 @@ impl Server {
             match self.deliver(&entry).await {
                 Ok(()) => {
                     self.metrics.sent.inc();
-                    self.finish(id);
+                    self.finish(id).await;
                     self.release_when_durable(permit);
                     return;
                 }
@@ -100,7 +100,7 @@ impl Server {
                     tracing::warn!(comune = %key.comune, channel = %key.channel, code, %title, "reply refused for good");
                     self.metrics.failed.inc();
                     self.record_refusal(&key, code, &title).await;
-                    self.finish(id);
+                    self.finish(id).await;
                     self.release_when_durable(permit);
                     return;
                 }
@@ -108,14 +108,14 @@ impl Server {
                     // It may have arrived: not sent again (at most once), as after a crash.
                     tracing::warn!(comune = %key.comune, channel = %key.channel, reason = %why, "reply in doubt (it may have reached the citizen): not sent again");
                     self.metrics.interrupted.inc();
-                    self.finish(id);
+                    self.finish(id).await;
                     self.release_when_durable(permit);
                     return;
                 }
                 Err(e) => {
                     // It will be sent again anyway (here, or at the next start if the
                     // process stops during the wait): no longer in flight.
-                    self.unmark(id);
+                    self.unmark(id).await;
                     self.release_when_durable(permit);
                     let wait = match &e {
                         SendError::Retryable {
@@ -137,15 +137,10 @@ impl Server {
     /// outbox meanwhile (an erasure), is another process's, or the mark could not be made
     /// durable (then it is not sent now, and stays for the next start).
     async fn take_off(&self, id: u64) -> TakeOff {
-        let marked = match self.shared.get() {
-            // Several active processes: only a reply this process may send, in its turn.
-            Some(shared) => match self.claim(shared, id) {
-                Ok(Claim::Claimed(e)) => Ok(Some(*e)),
-                Ok(Claim::Gone) => Ok(None),
-                Ok(Claim::Later) => return TakeOff::Later,
-                Err(e) => Err(e),
-            },
-            None => self.engine.store.mark_outbound(id, true),
+        let marked = match self.off_workers(move |s| s.mark_in_flight(id)).await {
+            Some(Some(marked)) => marked,
+            Some(None) => return TakeOff::Later,
+            None => return TakeOff::Gone,
         };
         let entry = match marked {
             Ok(Some(e)) => e,
@@ -157,16 +152,35 @@ impl Server {
         };
         if let Err(e) = self.durable().await {
             tracing::error!(error = %e, "in-flight mark not durable; reply not sent");
-            self.unmark(id);
+            self.unmark(id).await;
             return TakeOff::Gone;
         }
         TakeOff::Entry(Box::new(entry))
     }
 
-    fn unmark(&self, id: u64) {
-        if let Err(e) = self.engine.store.mark_outbound(id, false) {
-            tracing::error!(error = %e, "outbox update failed");
+    /// Marks reply `id` in flight (a blocking call, see [`Server::off_workers`]): the entry
+    /// as now stored, or `Ok(None)` when it left the outbox; `None` when it is another
+    /// process's turn first.
+    fn mark_in_flight(&self, id: u64) -> Option<Result<Option<OutboundEntry>, crate::storage::StoreError>> {
+        match self.shared.get() {
+            // Several active processes: only a reply this process may send, in its turn.
+            Some(shared) => match self.claim(shared, id) {
+                Ok(Claim::Claimed(e)) => Some(Ok(Some(*e))),
+                Ok(Claim::Gone) => Some(Ok(None)),
+                Ok(Claim::Later) => None,
+                Err(e) => Some(Err(e)),
+            },
+            None => Some(self.engine.store.mark_outbound(id, true)),
         }
+    }
+
+    async fn unmark(&self, id: u64) {
+        self.off_workers(move |s| {
+            if let Err(e) = s.engine.store.mark_outbound(id, false) {
+                tracing::error!(error = %e, "outbox update failed");
+            }
+        })
+        .await;
     }
 
     /// Gives the permit back once the send's last write (removal or cleared mark) is
@@ -182,10 +196,13 @@ impl Server {
         });
     }
 
-    fn finish(&self, id: u64) {
-        if let Err(e) = self.engine.store.outbound_done(id) {
-            tracing::error!(error = %e, "outbox update failed");
-        }
+    async fn finish(&self, id: u64) {
+        self.off_workers(move |s| {
+            if let Err(e) = s.engine.store.outbound_done(id) {
+                tracing::error!(error = %e, "outbox update failed");
+            }
+        })
+        .await;
     }
 
     async fn deliver(&self, entry: &OutboundEntry) -> Result<(), SendError> {
