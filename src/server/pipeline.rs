@@ -328,7 +328,7 @@ impl Server {
             id: message.id.clone(),
             body: message.body.clone(),
         };
-        let handled = match self.engine.plan(&key, &inbound, Timestamp::now()) {
+        let handled = match self.engine.plan(key, &inbound, Timestamp::now()) {
             Ok(h) => h,
             Err(e) => {
                 // The entry stays in the journal and is retried at the next start.
@@ -362,7 +362,7 @@ impl Server {
         };
         let effects = match self
             .engine
-            .effects(&key, &message.route, &handled.outcome, Timestamp::now())
+            .effects(key, &message.route, &handled.outcome, Timestamp::now())
         {
             Ok(fx) => fx,
             Err(e) => {
@@ -374,7 +374,7 @@ impl Server {
         };
         let committed = self.engine.store.commit_step(
             dedupe.as_deref(),
-            &key,
+            key,
             handled.outcome.citizen.as_ref(),
             &outbound,
             &effects,
@@ -387,7 +387,7 @@ impl Server {
                 return None;
             }
         };
-        if let Err(e) = self.engine.finish(&key, &effects) {
+        if let Err(e) = self.engine.finish(key, &effects) {
             // The erasure mark stays: the scrub runs again at the next start.
             tracing::error!(comune = %key.comune, error = %e, "could not finish an erasure");
             self.metrics.errors.inc();
