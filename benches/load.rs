@@ -14,6 +14,7 @@
 //! This file measures; it must not assert on figures nor write into the repository, and it
 //! talks only to 127.0.0.1. Every loop is bounded in count, every wait in time.
 
+use sportello::storage::CitizenStore;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -22,6 +22,9 @@
 //!
 //! Needs PostgreSQL as `tests/storage.rs` does (`SPORTELLO_TEST_DATABASE_URL`).
 
+use sportello::storage::BroadcastStore;
+use sportello::storage::CitizenStore;
+use sportello::storage::JournalStore;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 //! and a fake Telegram Bot API on loopback that record what they receive, when, and for
 //! whom; and the real binary killed with SIGKILL in the middle of a broadcast.
 
+use sportello::storage::CitizenStore;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

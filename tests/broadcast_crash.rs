@@ -1,6 +1,7 @@
 //! Issue #5: the real `sportello serve` killed with SIGKILL in the middle of a broadcast and
 //! restarted, with a fake Graph API in this process that counts what each citizen received.
 
+use sportello::storage::BroadcastStore;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -5,6 +5,8 @@
 //! Cookies are read from `Set-Cookie` by hand (reqwest is built without its cookie jar),
 //! and redirects are not followed, so every 303 is seen.
 
+use sportello::storage::CitizenStore;
+use sportello::storage::StaffStore;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};

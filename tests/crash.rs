@@ -7,13 +7,14 @@
 //! durable, in this iteration and all earlier ones, is there with its value. The database
 //! grows across kills. This file must not relax those checks to make sled pass.
 
+use sportello::storage::CitizenStore;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use sportello::cli::store_load::{rolling_key, COMUNE};
-use sportello::storage::{SledStore, Store};
+use sportello::storage::SledStore;
 
 /// At least 100 kills (the requirement); `SPORTELLO_CRASH_ITERATIONS` runs more.
 const ITERATIONS: u64 = 120;

@@ -16,6 +16,8 @@
 //! No assertion depends on timing; the kill point is random (printed, and replayable with
 //! `SPORTELLO_CRASH_LOAD_SEED`).
 
+use sportello::storage::CitizenStore;
+use sportello::storage::JournalStore;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -24,6 +24,8 @@
 //! binary (`alone`), where it is the only thing running; the server runs in that
 //! process, as in `tests/hostile.rs`. Only 127.0.0.1 is contacted; every loop is bounded.
 
+use sportello::storage::CitizenStore;
+use sportello::storage::JournalStore;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

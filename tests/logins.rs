@@ -4,6 +4,8 @@
 //! the login and the public pages. Through the real server on loopback; other clients
 //! come from other addresses of 127.0.0.0/8.
 
+use sportello::storage::CitizenStore;
+use sportello::storage::StaffStore;
 use std::net::IpAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -2,6 +2,9 @@
 //! ledger, access shows what is held, retention obscures leavers after their period, a
 //! changed notice is shown once and recorded.
 
+use sportello::storage::CaseStore;
+use sportello::storage::CitizenStore;
+use sportello::storage::StaffStore;
 use std::sync::Arc;
 
 use serde_json::Value;

@@ -9,6 +9,7 @@
 //! in a fresh schema, which reaches the spawned binaries through the URL's
 //! `options=-csearch_path=…`.
 
+use sportello::storage::JournalStore;
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -11,6 +11,9 @@ use sportello::dialogue::{Body, Citizen, State};
 use sportello::i18n::Rendered;
 use sportello::moderation::{Rule, Verdict};
 use sportello::storage::keys::{inbound_key, sent_key};
+use sportello::storage::CitizenStore;
+use sportello::storage::JournalStore;
+use sportello::storage::StaffStore;
 use sportello::storage::{
     Account, AuditEntry, Author, CaseStatus, CitizenKey, Conversation, ConversationStatus, InboundEntry, LedgerEntry,
     LedgerKind, Line, MemoryStore, ModerationCase, OutboundEntry, PgOptions, PgStore, Role, Scrubbed, SentEntry,

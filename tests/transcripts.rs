@@ -22,12 +22,13 @@
 //! ```
 //! Every `>` must be followed by its `<` line, so no reply goes unchecked.
 
+use sportello::storage::CitizenStore;
 use std::sync::Arc;
 
 use jiff::{Timestamp, ToSpan};
 use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Body, Inbound};
-use sportello::storage::{CitizenKey, MemoryStore, Store};
+use sportello::storage::{CitizenKey, MemoryStore};
 
 use crate::util;
 

@@ -3,7 +3,7 @@
 //! WhatsApp windows, lengths), the fan-out into outbox entries in batches, the recovery
 //! of entries left in flight by a crash, and "resend to failed".
 //!
-//! Subscribers are read a page at a time ([`Store::citizens_page`]): 100,000 citizens are
+//! Subscribers are read a page at a time ([`crate::storage::CitizenStore::citizens_page`]): 100,000 citizens are
 //! never in memory together. Blocking store calls: run these off the async runtime.
 
 use std::collections::BTreeMap;

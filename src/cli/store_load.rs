@@ -9,6 +9,7 @@
 //!
 //! This is a test tool: it must not be used on a real data directory (it adds fake citizens).
 
+use crate::storage::CitizenStore;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

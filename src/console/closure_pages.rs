@@ -1,6 +1,6 @@
 //! `/staff/{comune}/closures`: the one-off days the office is shut (issue 7). Operators of
 //! the comune (and administrators) add a day with a note, or remove one (a closure of the
-//! flow file too). Stored (`Store::put_closure`), overlaid on the flow's hours and swapped
+//! flow file too). Stored (`StaffStore::put_closure`), overlaid on the flow's hours and swapped
 //! into the engine at once: deadlines and "the office reopens on…" follow without a
 //! restart. Audited with the date only.
 //!

@@ -1,7 +1,7 @@
 //! `/staff/{comune}/faq`: the comune's FAQ as the bot answers it now, edited in the console
 //! (issue 7). Operators of the comune (and administrators) change an answer, its question
 //! variants and its link, add an entry in any language the flow offers (Italian and French
-//! for Brusson), or delete one. Every change is stored (`Store::put_faq_edit`), overlaid on
+//! for Brusson), or delete one. Every change is stored (`StaffStore::put_faq_edit`), overlaid on
 //! `faq/<comune>.toml`, swapped into the engine at once (no restart) and audited with the
 //! entry's id and language.
 //!

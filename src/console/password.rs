@@ -258,6 +258,7 @@ pub async fn post(
 mod tests {
     use super::*;
     use crate::console::session;
+    use crate::storage::StaffStore;
     use crate::storage::{MemoryStore, Role};
 
     #[test]

@@ -104,7 +104,7 @@ impl Engine {
         Ok(handled)
     }
 
-    /// What a step writes besides the record and the outbox, for [`Store::commit_step`]:
+    /// What a step writes besides the record and the outbox, for [`crate::storage::JournalStore::commit_step`]:
     /// consent ledger entries, moderation cases, counters, what the citizen wrote to the desk,
     /// and whether the comune's policy erases this leaver.
     /// `route` is where replies to this citizen go out from (empty for the terminal chat).

@@ -214,7 +214,7 @@ impl Server {
             .saturating_sub(self.backlog.available_permits())
     }
 
-    /// Sets the whole-request timeout used by the next [`app`] built (tests use a short one).
+    /// Sets the whole-request timeout used by the next [`routes`] built (tests use a short one).
     pub fn set_request_timeout(&self, limit: Duration) {
         self.request_timeout
             .store(limit.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);

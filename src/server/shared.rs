@@ -33,6 +33,7 @@
 //! Per process still: the per-citizen rate limit (each process allows the burst), metrics,
 //! and the retry of a reply the provider keeps refusing.
 
+use crate::storage::JournalStore;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -42,7 +43,7 @@ use super::pipeline::Job;
 use super::Server;
 use crate::staff::accounts;
 use crate::storage::postgres::{orphaned, Adoption, Claim};
-use crate::storage::{CitizenKey, PgStore, Store, StoreError};
+use crate::storage::{CitizenKey, PgStore, StoreError};
 
 /// How often a process says it is alive.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);

@@ -317,9 +317,9 @@ impl GatedStore {
     }
 }
 
-impl Store for GatedStore {
-    super::forward::forward_store!(store, write);
+super::forward::forward_store!([] GatedStore, store, write);
 
+impl Store for GatedStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.store.flush()
     }
@@ -348,6 +348,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::CitizenStore;
 
     #[test]
     fn hex_round_trips() {

@@ -45,9 +45,9 @@ impl<S: Store> FlushCounter<S> {
     }
 }
 
-impl<S: Store> Store for FlushCounter<S> {
-    super::forward::forward_store!(inner, direct);
+super::forward::forward_store!([S: Store] FlushCounter<S>, inner, direct);
 
+impl<S: Store> Store for FlushCounter<S> {
     fn flush(&self) -> Result<(), StoreError> {
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);

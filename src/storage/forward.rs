@@ -1,13 +1,15 @@
-//! `forward_store!`: the `Store` methods of a wrapper that passes every call to a store it
-//! holds, reads directly and writes through one of its own methods (a gate, or nothing).
-//! `flush` is left to the wrapper: it is what the wrappers exist to change.
+//! `forward_store!`: the area traits (`CitizenStore`, `JournalStore`, …) of a wrapper that
+//! passes every call to a store it holds, reads directly and writes through one of its own
+//! methods (a gate, or nothing). `Store::flush` is left to the wrapper: it is what the
+//! wrappers exist to change.
 //!
-//! Use inside `impl Store for Wrapper { … }` as
-//! `forward_store!(inner_field, write_method);` where
+//! Use beside `impl Store for Wrapper { fn flush … }` as
+//! `forward_store!([generics] Wrapper, inner_field, write_method);` where
 //! `fn write_method<T>(&self, f: impl FnOnce(&Inner) -> T) -> T` runs a write.
 
 macro_rules! forward_store {
-    ($inner:ident, $write:ident) => {
+    ([$($g:tt)*] $ty:ty, $inner:ident, $write:ident) => {
+        impl<$($g)*> $crate::storage::CitizenStore for $ty {
         fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
             self.$inner.citizen(key)
         }
@@ -20,6 +22,38 @@ macro_rules! forward_store {
         fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
             self.$inner.citizens(comune)
         }
+        fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+            self.$inner.unfinished_erasures()
+        }
+        fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+            self.$write(|s| s.append_ledger(entry))
+        }
+        fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+            self.$inner.ledger(comune)
+        }
+        fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+            self.$write(|s| s.scrub_citizen(key, keep_outbox))
+        }
+        fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+            self.$inner.mentions(needle)
+        }
+        fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+            self.$write(|s| s.bump(comune, month, metric, by))
+        }
+        fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+            self.$inner.counters(comune)
+        }
+        fn citizens_page(
+            &self,
+            comune: &str,
+            after: Option<&CitizenKey>,
+            limit: usize,
+        ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+            self.$inner.citizens_page(comune, after, limit)
+        }
+        }
+
+        impl<$($g)*> $crate::storage::JournalStore for $ty {
         fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
             self.$write(|s| s.record_inbound(dedupe, entry))
         }
@@ -35,9 +69,6 @@ macro_rules! forward_store {
             effects: &StepEffects,
         ) -> Result<Vec<u64>, StoreError> {
             self.$write(|s| s.commit_step(dedupe, key, citizen, outbound, effects))
-        }
-        fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
-            self.$inner.unfinished_erasures()
         }
         fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
             self.$inner.pending_outbound()
@@ -60,6 +91,12 @@ macro_rules! forward_store {
         fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
             self.$inner.sent(key)
         }
+        fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+            self.$write(|s| s.prune_sent(before))
+        }
+        }
+
+        impl<$($g)*> $crate::storage::CaseStore for $ty {
         fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
             self.$write(|s| s.add_case(case))
         }
@@ -72,32 +109,14 @@ macro_rules! forward_store {
         fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
             self.$inner.cases(comune)
         }
-        fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
-            self.$write(|s| s.append_ledger(entry))
         }
-        fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
-            self.$inner.ledger(comune)
-        }
+
+        impl<$($g)*> $crate::storage::StaffStore for $ty {
         fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
             self.$write(|s| s.append_audit(entry))
         }
         fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
             self.$inner.audit(comune)
-        }
-        fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
-            self.$write(|s| s.scrub_citizen(key, keep_outbox))
-        }
-        fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
-            self.$write(|s| s.prune_sent(before))
-        }
-        fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
-            self.$inner.mentions(needle)
-        }
-        fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
-            self.$write(|s| s.bump(comune, month, metric, by))
-        }
-        fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
-            self.$inner.counters(comune)
         }
         fn put_account(&self, account: &Account) -> Result<(), StoreError> {
             self.$write(|s| s.put_account(account))
@@ -144,15 +163,9 @@ macro_rules! forward_store {
         fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
             self.$inner.closures(comune)
         }
-
-        fn citizens_page(
-            &self,
-            comune: &str,
-            after: Option<&CitizenKey>,
-            limit: usize,
-        ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
-            self.$inner.citizens_page(comune, after, limit)
         }
+
+        impl<$($g)*> $crate::storage::BroadcastStore for $ty {
         fn add_broadcast(&self, broadcast: &crate::storage::records::Broadcast) -> Result<u64, StoreError> {
             self.$write(|s| s.add_broadcast(broadcast))
         }
@@ -187,6 +200,7 @@ macro_rules! forward_store {
             limit: usize,
         ) -> Result<Vec<(CitizenKey, crate::storage::records::Delivery)>, StoreError> {
             self.$inner.deliveries(id, comune, channel, after, limit)
+        }
         }
     };
 }

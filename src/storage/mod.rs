@@ -1,6 +1,9 @@
-//! Storage: the small [`Store`] trait the rest of sportello sees, the key layout (`keys`),
-//! and three backends: `sled` (the embedded default, durable), `postgres` (a PostgreSQL
-//! server, `storage = "postgres"`) and `memory` (tests, benchmarks of the engine alone).
+//! Storage, the ground floor: one trait per area ([`CitizenStore`], [`JournalStore`],
+//! [`CaseStore`], [`StaffStore`], [`BroadcastStore`]) and [`Store`], all of them plus
+//! durability; the records they keep (`records`); the key layout (`keys`); and three
+//! backends, each with a file per area: `sled` (the embedded default, durable),
+//! `postgres` (a PostgreSQL server, `storage = "postgres"`) and `memory` (tests,
+//! benchmarks of the engine alone). Imports nothing from above it.
 //!
 //! Values are JSON: readable with any tool, tolerant of added fields.
 
@@ -49,17 +52,53 @@ pub enum StoreError {
     BadKey(&'static str),
 }
 
-/// What the engine needs from a storage engine. Writes are visible at once; they are
-/// durable after [`Store::flush`] returns.
-pub trait Store: Send + Sync + 'static {
+/// What the engine needs from a storage engine: every area, and durability. Writes are
+/// visible at once; they are durable after [`Store::flush`] returns. Code that needs one
+/// area takes that trait (`&dyn CitizenStore`); a `&dyn Store` reaches every area.
+pub trait Store: CitizenStore + JournalStore + CaseStore + StaffStore + BroadcastStore + Send + Sync + 'static {
+    /// Makes every write so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// Citizens and what is kept about them: records, the consent ledger, anonymous counters,
+/// and erasure.
+pub trait CitizenStore {
     fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError>;
     fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError>;
     fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError>;
     /// Every citizen of a comune, in key order.
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError>;
-    /// Makes every write so far durable.
-    fn flush(&self) -> Result<(), StoreError>;
+    /// Citizens whose erasure was committed by a step but whose scrub did not finish (a
+    /// crash in between): [`CitizenStore::scrub_citizen`] them again. The scrub clears the mark.
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError>;
+    /// Appends to the consent ledger (never rewritten, except to remove an erased id).
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError>;
+    /// A comune's ledger, oldest first.
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError>;
+    /// Removes a citizen from everything (and clears their unfinished-erasure mark): the record, their unprocessed messages, their
+    /// pending replies (unless `keep_outbox`: a goodbye still to be sent), delivery records
+    /// and moderation cases (kept anonymized: rule, time, decision), and their id from the
+    /// ledger entries (kept as anonymous proof).
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError>;
+    /// The trees whose keys or values contain `needle` (to verify an erasure).
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError>;
+    /// Adds `by` to an anonymous monthly counter (`month` as `YYYY-MM`).
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError>;
+    /// A comune's counters: (month, metric, value), in key order.
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError>;
+    /// At most `limit` citizens of a comune in key order, starting after `after` (a page of
+    /// [`CitizenStore::citizens`], for walking 100,000 subscribers without loading them all).
+    fn citizens_page(
+        &self,
+        comune: &str,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError>;
+}
 
+/// The inbound journal, the reply outbox and the delivery records of sent messages; and the
+/// one atomic write of a step.
+pub trait JournalStore {
     /// Journals an inbound message under its deduplication key (`keys::inbound_key`);
     /// returns `false`, writing nothing, when that key was already seen.
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError>;
@@ -78,9 +117,6 @@ pub trait Store: Send + Sync + 'static {
         outbound: &[OutboundEntry],
         effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError>;
-    /// Citizens whose erasure was committed by a step but whose scrub did not finish (a
-    /// crash in between): [`Store::scrub_citizen`] them again. The scrub clears the mark.
-    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError>;
     /// Replies not yet accepted by their provider, in the order they were queued.
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError>;
     fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError>;
@@ -93,39 +129,28 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets processed inbound ids received before `before` (providers stop redelivering
     /// after a while: Meta after 7 days). Returns how many were removed.
     fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;
-
     /// Writes the delivery record of a sent message (key: `keys::sent_key`).
     fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError>;
     fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError>;
+    /// Forgets delivery records of messages sent before `before`.
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;
+}
 
+/// Moderation cases waiting for or given a decision.
+pub trait CaseStore {
     /// Queues a moderation case; returns its id (increasing).
     fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError>;
     fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError>;
     fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError>;
     /// Every case of a comune, oldest first.
     fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError>;
+}
 
-    /// Appends to the consent ledger (never rewritten, except to remove an erased id).
-    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError>;
-    /// A comune's ledger, oldest first.
-    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError>;
+/// Staff accounts and sessions, the desk's conversations, the audit log, and the
+/// operators' FAQ and closure edits.
+pub trait StaffStore {
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError>;
     fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError>;
-    /// Removes a citizen from everything (and clears their unfinished-erasure mark): the record, their unprocessed messages, their
-    /// pending replies (unless `keep_outbox`: a goodbye still to be sent), delivery records
-    /// and moderation cases (kept anonymized: rule, time, decision), and their id from the
-    /// ledger entries (kept as anonymous proof).
-    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError>;
-    /// Forgets delivery records of messages sent before `before`.
-    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError>;
-    /// The trees whose keys or values contain `needle` (to verify an erasure).
-    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError>;
-
-    /// Adds `by` to an anonymous monthly counter (`month` as `YYYY-MM`).
-    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError>;
-    /// A comune's counters: (month, metric, value), in key order.
-    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError>;
-
     /// Staff accounts, by e-mail (lower case).
     fn put_account(&self, account: &Account) -> Result<(), StoreError>;
     fn account(&self, email: &str) -> Result<Option<Account>, StoreError>;
@@ -140,7 +165,6 @@ pub trait Store: Send + Sync + 'static {
     fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError>;
     /// Every conversation of a comune.
     fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError>;
-
     /// Every live session with its key (the SHA-256 of its token): to end an account's
     /// other sessions when its password changes.
     fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError>;
@@ -154,16 +178,10 @@ pub trait Store: Send + Sync + 'static {
     fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError>;
     /// A comune's closure decisions, by day.
     fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError>;
+}
 
-    /// At most `limit` citizens of a comune in key order, starting after `after` (a page of
-    /// [`Store::citizens`], for walking 100,000 subscribers without loading them all).
-    fn citizens_page(
-        &self,
-        comune: &str,
-        after: Option<&CitizenKey>,
-        limit: usize,
-    ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError>;
-
+/// Broadcasts and their outbox entries, one per recipient.
+pub trait BroadcastStore {
     /// Stores a new broadcast; returns its id (increasing).
     fn add_broadcast(&self, broadcast: &Broadcast) -> Result<u64, StoreError>;
     fn put_broadcast(&self, id: u64, broadcast: &Broadcast) -> Result<(), StoreError>;
@@ -199,7 +217,7 @@ pub struct StepEffects {
     /// What the citizen wrote to the desk, appended to their conversation.
     pub wrote: Option<Wrote>,
     /// The comune's policy erases this leaver: mark them so a crash before the scrub
-    /// finishes is resumed at start ([`Store::unfinished_erasures`]).
+    /// finishes is resumed at start ([`CitizenStore::unfinished_erasures`]).
     pub erase: bool,
 }
 

@@ -45,12 +45,17 @@
 //! This module must not hold a value in a column of its own that the JSON does not hold: the
 //! value bytes stay the record, the columns are indexes over it.
 
+mod broadcasts;
+mod cases;
+mod citizens;
 mod copy;
+mod journal;
 mod lock;
 mod locks;
 mod pool;
 mod replicas;
 mod schema;
+mod staff;
 mod store;
 
 use std::sync::Arc;

@@ -15,7 +15,7 @@
 //! its two steps). `mark_outbound` writes directly: it flips a flag and never changes whom
 //! an entry names. Stores written before the index get it built at open.
 //!
-//! This module must not decide *what* an erasure removes (that is `Store::scrub_citizen`'s
+//! This module must not decide *what* an erasure removes (that is `CitizenStore::scrub_citizen`'s
 //! contract, in `store.rs`): it finds the entries and applies the change it is given.
 
 use serde::de::DeserializeOwned;

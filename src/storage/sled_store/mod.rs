@@ -21,7 +21,12 @@ use crate::storage::keys::{
 };
 use crate::storage::{decode_as, encode, LedgerEntry, StoreError, SCHEMA_VERSION};
 
+mod broadcasts;
+mod cases;
+mod citizens;
 mod index;
+mod journal;
+mod staff;
 mod store;
 
 fn engine(e: sled::Error) -> StoreError {
