@@ -1,8 +1,13 @@
 //! The staff console (`/staff`): accounts, login, sessions and CSRF, and the pages staff
 //! work in. A nested router whose every page but the login takes the [`Staff`] extractor.
 //!
-//! Owns the console's HTTP boundary and its error type. Must not hold dialogue or inbox
-//! logic (the lead's `inbox` module) and never logs passwords, tokens or citizens' numbers.
+//! Owns the console's HTTP boundary: the HTTP status of staff errors, sessions, forms and
+//! rendering. Must not hold dialogue, inbox or account logic (`crate::staff`), and never
+//! logs passwords, tokens or citizens' numbers.
+//!
+//! Why over 4,000 lines: one file per page family (inbox, citizen, cases, broadcasts, FAQ,
+//! closures, privacy, audit, password) plus the JSON API, each a few hundred lines of forms
+//! and HTML; what the pages do is in `staff`, so the size is presentation, not logic.
 
 mod api;
 mod audit_pages;
