@@ -189,7 +189,7 @@ impl Worker {
             Ok(sending)
         })
         .await
-        .map_err(|e| StoreError::Engine(e.to_string()));
+        .map_err(|e| StoreError::Task(e.to_string()));
         start.release().await;
         let started = started??;
         let comuni: HashSet<String> = started.into_iter().map(|(_, b)| b.comune).collect();
@@ -259,7 +259,7 @@ impl Worker {
                 plan::recover_lane(env.store().as_ref(), &comune, channel.as_str(), Timestamp::now())
             })
             .await
-            .map_err(|e| StoreError::Engine(e.to_string()))
+            .map_err(|e| StoreError::Task(e.to_string()))
             .and_then(|r| r);
             match recovered {
                 Ok(0) => {}
@@ -404,7 +404,7 @@ impl Lane {
         let mut sending: Vec<(u64, Broadcast)> =
             tokio::task::spawn_blocking(move || env.store().broadcasts(Some(&comune)))
                 .await
-                .map_err(|e| StoreError::Engine(e.to_string()))??
+                .map_err(|e| StoreError::Task(e.to_string()))??
                 .into_iter()
                 .filter(|(_, b)| b.state == BroadcastState::Sending)
                 .collect();
@@ -487,7 +487,7 @@ impl Lane {
             }
         })
         .await
-        .map_err(|e| StoreError::Engine(e.to_string()))?
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Paces, marks in flight durably, and hands the request to a task.

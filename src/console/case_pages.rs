@@ -312,7 +312,7 @@ pub async fn decide_post(
         None => error_page(
             &s,
             lang,
-            ConsoleError::Store(crate::storage::StoreError::Engine("the server is stopping".into())),
+            ConsoleError::Store(crate::storage::StoreError::Unavailable("the server is stopping")),
         ),
     }
 }

@@ -199,7 +199,7 @@ fn render(s: &Server, staff: &Staff, comune: &str, status: StatusCode, problem: 
         Err(e) => error_page(
             s,
             lang,
-            ConsoleError::Store(crate::storage::StoreError::Engine(e.to_string())),
+            ConsoleError::Store(crate::storage::StoreError::Task(e.to_string())),
         ),
     }
 }

@@ -301,7 +301,7 @@ fn render(
         Err(e) => error_page(
             s,
             lang,
-            ConsoleError::Store(crate::storage::StoreError::Engine(e.to_string())),
+            ConsoleError::Store(crate::storage::StoreError::Task(e.to_string())),
         ),
     }
 }

@@ -226,7 +226,7 @@ impl Server {
         // their (or anyone's) next message.
         let erased = self.engine.resume_erasures().map_err(|e| match e {
             crate::dialogue::runner::EngineError::Store(e) => e,
-            e => StoreError::Engine(e.to_string()),
+            e => StoreError::Task(e.to_string()),
         })?;
         if erased > 0 {
             tracing::info!(erasures = erased, "finished erasures left by the previous run");

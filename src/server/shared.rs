@@ -215,7 +215,7 @@ impl Server {
             Ok(Found { waiting, adopted })
         })
         .await
-        .map_err(|e| StoreError::Engine(e.to_string()))??;
+        .map_err(|e| StoreError::Task(e.to_string()))??;
         let Found { waiting, adopted } = found;
         swept.retain(|_, at| at.elapsed() < SWEPT_REST);
         let mut messages = 0;

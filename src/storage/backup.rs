@@ -99,7 +99,7 @@ pub struct Backup {
 }
 
 fn engine(e: sled::Error) -> StoreError {
-    StoreError::Engine(e.to_string())
+    StoreError::Sled(e.to_string())
 }
 
 impl SledStore {
@@ -108,8 +108,10 @@ impl SledStore {
         let mut out = Records::new();
         for name in self.db.tree_names() {
             let tree = self.db.open_tree(&name).map_err(engine)?;
-            let name =
-                String::from_utf8(name.to_vec()).map_err(|_| StoreError::Engine("a tree name is not UTF-8".into()))?;
+            let name = String::from_utf8(name.to_vec()).map_err(|_| StoreError::Corrupt {
+                tree: "tree names",
+                reason: "a tree name is not UTF-8".into(),
+            })?;
             let records = out.entry(name).or_default();
             for item in tree.iter() {
                 let (k, v) = item.map_err(engine)?;

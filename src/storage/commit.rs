@@ -103,7 +103,7 @@ impl GroupCommit {
         let ticket = {
             let mut req = shared.lock();
             if req.closing {
-                return Err(StoreError::Engine("group commit is shut down".into()));
+                return Err(StoreError::Unavailable("the group commit is shut down"));
             }
             req.requested += 1;
             req.requested
@@ -113,7 +113,7 @@ impl GroupCommit {
             .wait_for(|p| p.ok_through >= ticket || p.failed.as_ref().is_some_and(|(through, _)| *through >= ticket))
             .await
             // The sender lives in `Shared`, which this handle keeps alive: it cannot close.
-            .map_err(|_| StoreError::Engine("group commit flusher is gone".into()))?;
+            .map_err(|_| StoreError::Unavailable("the group commit flusher is gone"))?;
         if seen.ok_through >= ticket {
             return Ok(());
         }
@@ -122,7 +122,7 @@ impl GroupCommit {
             .as_ref()
             .map(|(_, m)| m.clone())
             .unwrap_or_else(|| "unknown".into());
-        Err(StoreError::Engine(format!("group flush failed: {msg}")))
+        Err(StoreError::Flush(msg.to_string()))
     }
 
     /// Stops the flusher after a final flush that covers every earlier call, and returns that
@@ -140,7 +140,7 @@ impl Inner {
         match handle {
             Some(h) => h
                 .join()
-                .unwrap_or_else(|_| Err(StoreError::Engine("group commit thread panicked".into()))),
+                .unwrap_or_else(|_| Err(StoreError::Task("the group commit thread panicked".into()))),
             None => Ok(()),
         }
     }

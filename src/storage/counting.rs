@@ -54,7 +54,7 @@ impl<S: Store> Store for FlushCounter<S> {
         }
         self.flushes.fetch_add(1, Ordering::SeqCst);
         if self.fail.load(Ordering::SeqCst) {
-            return Err(StoreError::Engine("disk full".into()));
+            return Err(StoreError::Flush("disk full".into()));
         }
         self.inner.flush()
     }

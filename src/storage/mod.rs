@@ -47,8 +47,34 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Errors at the storage boundary. Messages carry no personal data.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("storage engine: {0}")]
-    Engine(String),
+    /// sled refused or failed (its message).
+    #[error("sled: {0}")]
+    Sled(String),
+    /// The PostgreSQL server or its driver refused or failed (the server's message when it
+    /// gave one).
+    #[error("postgres: {0}")]
+    Postgres(String),
+    /// The store cannot be reached now: the pool or the group commit is closed, a
+    /// connection did not answer, the process is stopping.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(&'static str),
+    /// Making writes durable failed (the message of the flush that failed, shared by every
+    /// caller that waited on it).
+    #[error("flush failed: {0}")]
+    Flush(String),
+    /// A task or thread running store calls failed or was cancelled.
+    #[error("a storage task did not finish: {0}")]
+    Task(String),
+    /// The configuration does not name a usable store (a bad database URL, no schema).
+    #[error("{0}")]
+    Config(String),
+    /// The operating system refused (a folder, a thread).
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("corrupt record under a {tree} key: {reason}")]
     Corrupt { tree: &'static str, reason: String },
     #[error("the data was written by a newer sportello (schema {found}, this build knows {SCHEMA_VERSION})")]

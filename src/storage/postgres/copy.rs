@@ -162,7 +162,12 @@ fn import(c: &mut Conn, records: &Records) -> Result<u64, StoreError> {
                         .map_err(|_| corrupt(STATS_TREE, "value"))?;
                     add_stat_row(c, k, comune, month, metric, n)?;
                 }
-                _ => return Err(StoreError::Engine(format!("no table for the tree {tree}"))),
+                _ => {
+                    return Err(StoreError::Corrupt {
+                        tree: "backup",
+                        reason: format!("no table for the tree {tree}"),
+                    })
+                }
             }
             written += 1;
         }

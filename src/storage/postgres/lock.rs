@@ -40,7 +40,7 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 pub const APPLICATION_NAME: &str = "sportello serve lock";
 
 fn engine(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Engine(format!("postgres (serve lock): {}", reason(&e)))
+    StoreError::Postgres(format!("serve lock: {}", reason(&e)))
 }
 
 /// The server's own message when there is one ("terminating connection due to administrator
@@ -101,8 +101,8 @@ impl Session {
         }
         let row = client.query_one("SELECT current_schema()", &[]).await.map_err(engine)?;
         let current: Option<String> = row.get(0);
-        let current = current
-            .ok_or_else(|| StoreError::Engine("postgres (serve lock): no schema in the search path exists".into()))?;
+        let current =
+            current.ok_or_else(|| StoreError::Config("postgres: no schema in the search path exists".into()))?;
         Ok(Session {
             client,
             ended,

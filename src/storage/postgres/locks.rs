@@ -39,7 +39,7 @@ pub const WAIT_AT_MOST: Duration = Duration::from_secs(30);
 pub const APPLICATION_NAME: &str = "sportello locks";
 
 fn engine(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Engine(format!("postgres (locks): {}", reason(&e)))
+    StoreError::Postgres(format!("locks: {}", reason(&e)))
 }
 
 /// The key of lock `name` in `schema`: FNV-1a, top bit cleared (as the serve lock's).
@@ -130,7 +130,7 @@ impl Locks {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| StoreError::Engine("postgres (locks): closed".into()))?;
+            .map_err(|_| StoreError::Unavailable("postgres: the citizen locks are closed"))?;
         let idle = self.inner.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         if let Some(session) = idle.filter(|s| !s.client.is_closed()) {
             return Ok((session, permit));

@@ -128,7 +128,7 @@ impl PgStore {
         let mut config: tokio_postgres::Config = options
             .url
             .parse()
-            .map_err(|e| StoreError::Engine(format!("the database URL is not valid: {e}")))?;
+            .map_err(|e| StoreError::Config(format!("the database URL is not valid: {e}")))?;
         if config.get_application_name().is_none() {
             // Names sportello's sessions in pg_stat_activity.
             config.application_name("sportello");
@@ -138,7 +138,7 @@ impl PgStore {
             config.connect_timeout(std::time::Duration::from_secs(10));
         }
         if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            return Err(StoreError::Engine(
+            return Err(StoreError::Config(
                 "sslmode=require: this build has no TLS; connect over a Unix socket, loopback or a tunnel".into(),
             ));
         }
@@ -196,7 +196,7 @@ impl PgStore {
     pub fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         let config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError::Engine(format!("the database URL is not valid: {e}")))?;
+            .map_err(|e| StoreError::Config(format!("the database URL is not valid: {e}")))?;
         let pool = Pool::start(Settings { config, schema: None }, 1)?;
         let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", pool::quote_ident(schema));
         pool.run(move |c| c.batch(&sql))
@@ -406,7 +406,7 @@ fn add_stat_row(c: &mut Conn, k: &[u8], comune: &str, month: &str, metric: &str,
 fn next_id(c: &mut Conn) -> Result<u64, StoreError> {
     let row = c
         .query_opt(NEXT_ID, &[])?
-        .ok_or_else(|| StoreError::Engine("nextval returned nothing".into()))?;
+        .ok_or_else(|| StoreError::Postgres("nextval returned nothing".into()))?;
     id_of("sportello_ids", row.get(0))
 }
 

@@ -39,7 +39,7 @@ pub(super) struct Settings {
 fn engine(e: tokio_postgres::Error) -> StoreError {
     // The driver's messages carry the server's text (a constraint name, a syntax error),
     // never a parameter's value.
-    StoreError::Engine(format!("postgres: {e}"))
+    StoreError::Postgres(e.to_string())
 }
 
 /// One connection and the runtime that drives it. Used by one worker thread only.
@@ -55,7 +55,10 @@ impl Conn {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| StoreError::Engine(format!("cannot start a runtime: {e}")))?;
+            .map_err(|e| StoreError::Io {
+                what: "cannot start a runtime".into(),
+                source: e,
+            })?;
         let mut conn = Conn {
             rt,
             client: None,
@@ -97,7 +100,7 @@ impl Conn {
         self.connect()?;
         match &self.client {
             Some(client) => Ok((&self.rt, client)),
-            None => Err(StoreError::Engine("postgres: no connection".into())),
+            None => Err(StoreError::Unavailable("postgres: no connection")),
         }
     }
 
@@ -206,11 +209,14 @@ impl Pool {
                         }
                     }
                 })
-                .map_err(|e| StoreError::Engine(format!("cannot start a thread: {e}")))?;
+                .map_err(|e| StoreError::Io {
+                    what: "cannot start a thread".into(),
+                    source: e,
+                })?;
             workers.push(handle);
             ready
                 .recv_timeout(Duration::from_secs(60))
-                .map_err(|_| StoreError::Engine("postgres: no answer while connecting".into()))??;
+                .map_err(|_| StoreError::Unavailable("postgres: no answer while connecting"))??;
         }
         Ok(Pool {
             jobs: Mutex::new(Some(jobs)),
@@ -237,7 +243,7 @@ impl Pool {
 }
 
 fn closed() -> StoreError {
-    StoreError::Engine("postgres: the connection pool is closed".into())
+    StoreError::Unavailable("postgres: the connection pool is closed")
 }
 
 impl Drop for Pool {

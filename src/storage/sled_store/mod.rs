@@ -30,7 +30,7 @@ mod staff;
 mod store;
 
 fn engine(e: sled::Error) -> StoreError {
-    StoreError::Engine(e.to_string())
+    StoreError::Sled(e.to_string())
 }
 
 /// A failed transaction's error: ours as it was, sled's as an engine error.
@@ -88,8 +88,10 @@ impl SledStore {
     }
 
     fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<SledStore, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Engine(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            what: format!("cannot create {}", dir.display()),
+            source,
+        })?;
         restrict_permissions(dir);
         let db = open_db(dir, wait).map_err(engine)?;
         let meta = db.open_tree(META_TREE).map_err(engine)?;
