@@ -39,9 +39,9 @@ use sportello::server::citizen_lock;
 use sportello::storage::postgres::lock_key;
 use sportello::storage::{CitizenKey, Store};
 
-use crate::server::wa_text;
-use crate::standby::{count_journal, post_signed, replies, wait_active, Serve, Setup};
-use crate::storage::test_database_url;
+use crate::harness::postgres::test_database_url;
+use crate::harness::server::wa_text;
+use crate::harness::standby::{count_journal, exits_within, post_signed, replies, wait_active, Serve, Setup};
 use crate::util;
 
 const COMUNE: &str = "assemini";
@@ -88,7 +88,7 @@ async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// The texts received by `to`, in arrival order.
-fn texts(fake: &Arc<Mutex<crate::broadcast::Fake>>, to: &str) -> Vec<String> {
+fn texts(fake: &Arc<Mutex<crate::harness::broadcast::Fake>>, to: &str) -> Vec<String> {
     replies(fake)
         .into_iter()
         .filter(|(t, _)| t == to)
@@ -388,16 +388,4 @@ async fn two_active_processes_on_one_database_behave_as_one() {
     let mut mixed = Serve::start_with(&one, &dir.path().join("data-mixed"), &proc_url);
     let status = exits_within(&mut mixed, Duration::from_secs(30)).await;
     assert!(!status.success(), "a one-active process served beside all-active ones");
-}
-
-/// Waits for a child to exit; fails after `limit`.
-pub(crate) async fn exits_within(serve: &mut Serve, limit: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = serve.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(started.elapsed() < limit, "still running after {limit:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

@@ -13,7 +13,7 @@ use sportello::storage::backup::{read_backup, Records};
 use sportello::storage::keys::{CITIZENS_TREE, INBOUND_TREE, OUTBOX_TREE, SENT_TREE};
 use sportello::storage::{CitizenKey, SledStore};
 
-use crate::server::{wa_text, Harness};
+use crate::harness::server::{wa_text, Harness};
 use crate::util::{root, sportello};
 
 const TRAFFIC: usize = 60;

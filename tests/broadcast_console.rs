@@ -8,8 +8,8 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sportello::console::{accounts, session};
 use sportello::storage::{CitizenKey, Role};
 
-use crate::broadcast::subscriber;
-use crate::server::Harness;
+use crate::harness::broadcast::subscriber;
+use crate::harness::server::Harness;
 
 const PASSWORD: &str = "Quercia-Nuragica-1987";
 const BRUSSON_OP: &str = "segreteria@comune.brusson.ao.it";

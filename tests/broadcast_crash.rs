@@ -10,7 +10,7 @@ use serde_json::Value;
 use sportello::broadcast::DeliveryState;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
-use crate::broadcast::{fake_providers, seed};
+use crate::harness::broadcast::{fake_providers, seed};
 use crate::util;
 
 /// Starts `sportello serve` on a free port over `data`; returns it once the admin address is written.

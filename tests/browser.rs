@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::server::Harness;
+use crate::harness::server::Harness;
 use crate::util;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -153,7 +153,7 @@ fn seed_desk(store: &dyn sportello::storage::Store) -> Vec<(&'static str, String
         now,
     )
     .unwrap();
-    let body = crate::server::wa_text(
+    let body = crate::harness::server::wa_text(
         "assemini",
         "393330066002",
         "wamid.browser.live",
@@ -161,7 +161,7 @@ fn seed_desk(store: &dyn sportello::storage::Store) -> Vec<(&'static str, String
         "OPERATORE",
     );
     let raw = serde_json::to_vec(&body).unwrap();
-    let signature = sportello::channel::whatsapp::sign(crate::server::APP_SECRET.as_bytes(), &raw);
+    let signature = sportello::channel::whatsapp::sign(crate::harness::server::APP_SECRET.as_bytes(), &raw);
     // A moderation case waiting for a decision, for its page's check.
     let case = store
         .add_case(&sportello::storage::ModerationCase {

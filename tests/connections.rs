@@ -9,8 +9,8 @@ use sportello::channel::whatsapp::sign;
 use sportello::server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::hostile::{bare_with, SECRET};
-use crate::server::wa_text;
+use crate::harness::bare::{bare_with, SECRET};
+use crate::harness::server::wa_text;
 
 /// A TCP connection from `from` (another loopback address: Linux answers the whole
 /// 127.0.0.0/8), as a second client on another machine would be.

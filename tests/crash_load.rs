@@ -35,7 +35,7 @@ use sportello::server::MAX_SENDS_IN_FLIGHT;
 use sportello::storage::keys::inbound_key;
 use sportello::storage::{CitizenKey, LedgerKind, SledStore, Store};
 
-use crate::server::{wa_text, APP_SECRET};
+use crate::harness::server::{wa_text, APP_SECRET};
 
 /// Distinct citizens, one message each.
 const CITIZENS: usize = 1500;

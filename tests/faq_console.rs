@@ -14,10 +14,12 @@ use sportello::dialogue::runner::month_of;
 use sportello::faq::Faq;
 use sportello::storage::CitizenKey;
 
-use crate::console::{client, cookie_value, get, login, seed_accounts, set_cookies, sportello_env, try_login_at};
-use crate::console::{ADMIN, PASSWORD};
-use crate::server::Harness;
-use crate::staffops::say;
+use crate::harness::console::{
+    client, cookie_value, get, login, seed_accounts, set_cookies, sportello_env, try_login_at,
+};
+use crate::harness::console::{ADMIN, PASSWORD};
+use crate::harness::server::Harness;
+use crate::harness::staffops::say;
 use crate::util::{free_bind, root};
 
 /// The part of a page from the element with `id` to the end of its section.

@@ -14,8 +14,8 @@ use sportello::staff::accounts;
 use sportello::staff::inbox;
 use sportello::storage::{CitizenKey, Role, Store};
 
-use crate::console::{client, csrf_field, get, login, PASSWORD};
-use crate::server::{say, texts_to, Harness};
+use crate::harness::console::{client, csrf_field, get, login, PASSWORD};
+use crate::harness::server::{say, texts_to, Harness};
 use crate::util::root;
 
 const URP1: &str = "urp1@comune.assemini.ca.it";
@@ -163,7 +163,7 @@ async fn operatore_claim_reply_release_through_the_real_server() {
     // While held the bot is silent and the citizen's words reach the operator.
     let before = h.sent().len();
     seq += 1;
-    let wrote = crate::server::wa_text("assemini", c, "wamid.held.1", 1_800_000_100, "grazie, attendo");
+    let wrote = crate::harness::server::wa_text("assemini", c, "wamid.held.1", 1_800_000_100, "grazie, attendo");
     assert_eq!(h.post_signed(&wrote).await, 200);
     until("the citizen's line", || {
         h.store.conversation(&key).unwrap().unwrap().lines.len() == 2
@@ -386,7 +386,7 @@ async fn the_json_api_claims_replies_notes_releases_closes_blocks_and_unblocks()
     let r1 = say(&h, "assemini", number, &mut seq, "Buongiorno, una domanda", 1).await;
     assert!(r1[0].contains("bloccato"), "{r1:?}");
     let before = h.sent().len();
-    let quiet = crate::server::wa_text("assemini", number, "wamid.blocked.2", 1_800_000_300, "pronto?");
+    let quiet = crate::harness::server::wa_text("assemini", number, "wamid.blocked.2", 1_800_000_300, "pronto?");
     assert_eq!(h.post_signed(&quiet).await, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(h.sent().len(), before, "no bot answer to a blocked citizen");

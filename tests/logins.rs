@@ -16,10 +16,10 @@ use sportello::console::session;
 use sportello::staff::accounts::{self, BOOTSTRAP_EMAIL};
 use sportello::storage::Store;
 
-use crate::console::{
+use crate::harness::console::{
     cookie_value, csrf_field, get, seed_accounts, set_cookies, sportello_env, ADMIN, ISILI_OP, PASSWORD,
 };
-use crate::server::Harness;
+use crate::harness::server::Harness;
 use crate::util::root;
 
 /// A browser at `from` (an address of 127.0.0.0/8), redirects not followed.

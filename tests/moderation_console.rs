@@ -9,8 +9,8 @@ use sportello::dialogue::{Citizen, State};
 use sportello::moderation::{Rule, Span, Verdict};
 use sportello::storage::{CaseStatus, CitizenKey, ModerationCase};
 
-use crate::console::{client, csrf_field, get, login, seed_accounts, ADMIN, ISILI_OP, PASSWORD};
-use crate::server::Harness;
+use crate::harness::console::{client, csrf_field, get, login, seed_accounts, ADMIN, ISILI_OP, PASSWORD};
+use crate::harness::server::Harness;
 
 const TEXT: &str = "Siete dei <b>cialtroni</b>, tutti quanti";
 

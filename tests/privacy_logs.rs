@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use sportello::channel::whatsapp::sign;
 
-use crate::server::{wa_batch, wa_message, wa_text};
+use crate::harness::server::{wa_batch, wa_message, wa_text};
 use crate::util::root;
 
 const APP_SECRET: &str = "app-secret-Xq7vRt2";

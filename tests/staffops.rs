@@ -3,16 +3,15 @@
 //! password change ending other sessions, FAQ and closure edits the bot answers with at
 //! once (no restart), the privacy export and the annual report.
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
 use serde_json::Value;
 use sportello::staff::accounts;
 use sportello::storage::{Role, Store};
 
-use crate::console::{client, csrf_field, get, login, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD};
-use crate::server::{wa_text, Harness};
+use crate::harness::console::{client, csrf_field, get, login, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD};
+use crate::harness::server::Harness;
+use crate::harness::staffops::say;
 
 const ASSEMINI_OP: &str = "urp@comune.assemini.ca.it";
 
@@ -177,39 +176,6 @@ async fn a_password_change_ends_the_other_sessions() {
         .any(|(a, act, d)| a == ISILI_OP && act == "password-change" && d.contains("1 other")));
     assert!(log.iter().all(|(_, _, d)| !d.contains(new)));
     h.stop().await;
-}
-
-/// Sends one WhatsApp text and returns the texts sent back once the replies stop coming.
-pub(crate) async fn say(h: &Harness, comune: &str, from: &str, seq: &mut i64, text: &str) -> Vec<String> {
-    let before = h.sent().len();
-    *seq += 1;
-    let id = format!("wamid.staffops.{from}.{seq}");
-    assert_eq!(
-        h.post_signed(&wa_text(comune, from, &id, 1_800_000_000 + *seq, text))
-            .await,
-        200
-    );
-    h.wait_sent(before + 1).await;
-    let mut seen = h.sent().len();
-    loop {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let now = h.sent().len();
-        if now == seen {
-            break;
-        }
-        seen = now;
-    }
-    h.sent()[before..]
-        .iter()
-        .filter(|(_, b)| b["to"].as_str().map(|t| t.trim_start_matches('+')) == Some(from))
-        .map(|(_, b)| {
-            b["text"]["body"]
-                .as_str()
-                .or(b["interactive"]["body"]["text"].as_str())
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect()
 }
 
 /// One entry's section of the FAQ page, from its heading to the end of its section.

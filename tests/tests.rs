@@ -1,5 +1,6 @@
 //! sportello's integration tests, compiled as one binary (ripgrep's layout).
-//! Each module drives the real binary or the real library API; helpers live in `util`.
+//! Each module drives the real binary or the real library API; helpers live in `util`
+//! and, for the servers, fakes and clients several modules share, in `harness`.
 
 mod active_active;
 #[path = "../audit/check.rs"]
@@ -21,6 +22,7 @@ mod flood;
 mod flows;
 mod fuzz;
 mod handoff;
+mod harness;
 mod hostile;
 mod hours;
 mod inbox;
