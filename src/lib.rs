@@ -23,6 +23,7 @@ pub mod message;
 pub mod moderation;
 pub mod secret;
 pub mod server;
+pub mod service;
 pub mod staff;
 pub mod storage;
 pub mod text;

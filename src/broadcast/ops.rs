@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::plan::{self, Request};
 use super::{figures, BroadcastError, Media};
 use crate::config::Config;
-use crate::dialogue::runner::Engine;
+use crate::service::runner::Engine;
 
 /// The media of a broadcast by its URL's extension: an image or a short video the
 /// providers fetch.

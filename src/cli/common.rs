@@ -6,9 +6,9 @@ use std::sync::Arc;
 use anyhow::{anyhow, Context};
 
 use crate::config::{Config, StorageKind};
-use crate::dialogue::runner::Engine;
 use crate::flow::{self, Flows};
 use crate::i18n::Locales;
+use crate::service::runner::Engine;
 use crate::storage::{PgOptions, PgStore, SledStore, Store};
 
 /// Folders of flows, locales and data: a flag wins over the configuration file, which wins

@@ -16,8 +16,8 @@ use anyhow::Context;
 
 use super::common::{config, data_dir, load_faqs, load_flows, open_store, Opened, Paths};
 use crate::config::{Config, Processes, Secrets};
-use crate::dialogue::runner::Engine;
 use crate::server::{self, Server, Shared};
+use crate::service::runner::Engine;
 use crate::storage::backup::GatedStore;
 use crate::storage::postgres::{Busy, LockMode, ServeLock};
 use crate::storage::PgStore;

@@ -4,7 +4,7 @@
 //! into the engine at once: deadlines and "the office reopens on…" follow without a
 //! restart. Audited with the date only.
 //!
-//! Owns the closure rules; the overlay is `dialogue::live`. Must not rewrite flow files.
+//! Owns the closure rules; the overlay is `service::live`. Must not rewrite flow files.
 
 use axum::extract::{Path, State};
 use axum::http::header::LOCATION;
@@ -18,8 +18,8 @@ use serde::Deserialize;
 use super::faq_pages::editable;
 use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
 use super::{audit, ConsoleError, Staff};
-use crate::dialogue::runner::Engine;
 use crate::server::Server;
+use crate::service::runner::Engine;
 use crate::storage::ClosureEdit;
 use crate::web::esc;
 

@@ -9,7 +9,7 @@
 //! marked as coming from the file, edited or added in the console, with this month's use;
 //! it also lists the month's questions handed to staff, masked (issue 19, `faq_review`).
 //!
-//! Owns the edit rules; the overlay itself is `dialogue::live`. Must not rewrite the data
+//! Owns the edit rules; the overlay itself is `service::live`. Must not rewrite the data
 //! files, and never puts an answer's text in a log or the audit detail.
 
 use axum::extract::{Path, Query, State};
@@ -23,11 +23,11 @@ use serde::Deserialize;
 use super::faq_review::{origin_note, rules_list, unanswered_list, usage_note, usage_table};
 use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
 use super::{audit, ConsoleError, Staff};
-use crate::dialogue::live::overlay_faq;
-use crate::dialogue::runner::{month_of, Engine};
 use crate::faq::Entry;
 use crate::flow::Flow;
 use crate::server::Server;
+use crate::service::live::overlay_faq;
+use crate::service::runner::{month_of, Engine};
 use crate::staff::faq::{self as review, UNANSWERED_SHOWN};
 use crate::storage::FaqEdit;
 use crate::web::esc;

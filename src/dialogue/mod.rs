@@ -1,16 +1,14 @@
-//! The dialogue engine: the citizen record and its [`State`], the pure [`step`] function,
-//! and the per-citizen ordered queue that runs steps against the store.
+//! The dialogue engine, pure: the pure [`step`] function over the citizen record and its
+//! [`State`] (defined with the other records in `storage::records`). No I/O: loading,
+//! committing and ordering steps is `crate::service`'s.
 //!
 //! The engine never renders text (replies are Fluent ids) and never reads a clock (the
 //! caller passes `now`), so every transcript is reproducible in a test.
 
 mod desk;
 mod input;
-pub mod live;
 mod membership;
-pub mod queue;
 mod register;
-pub mod runner;
 mod step;
 
 pub use crate::message::{Arg, Body, Button, Inbound, Reply};

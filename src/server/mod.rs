@@ -32,8 +32,8 @@ use tower_http::timeout::TimeoutLayer;
 use crate::channel::telegram::BotClient;
 use crate::channel::whatsapp::GraphClient;
 use crate::config::{Config, Secrets};
-use crate::dialogue::queue::KeyedQueue;
-use crate::dialogue::runner::Engine;
+use crate::service::queue::KeyedQueue;
+use crate::service::runner::Engine;
 use crate::storage::commit::GroupCommit;
 use crate::storage::CitizenKey;
 

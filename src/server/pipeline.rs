@@ -225,7 +225,7 @@ impl Server {
         // Erasures first: a leaver's scrub interrupted by a crash must not wait behind
         // their (or anyone's) next message.
         let erased = self.engine.resume_erasures().map_err(|e| match e {
-            crate::dialogue::runner::EngineError::Store(e) => e,
+            crate::service::runner::EngineError::Store(e) => e,
             e => StoreError::Task(e.to_string()),
         })?;
         if erased > 0 {

@@ -322,7 +322,7 @@ impl Server {
         if let Err(e) = self
             .engine
             .store
-            .bump(comune, &crate::dialogue::runner::month_of(at), metric, 1)
+            .bump(comune, &crate::service::runner::month_of(at), metric, 1)
         {
             tracing::error!(error = %e, "could not count a delivery");
         }

@@ -7,9 +7,9 @@
 
 use jiff::Timestamp;
 
-use crate::dialogue::runner::Engine;
 use crate::dialogue::{Citizen, State};
 use crate::flow::OnUnsubscribe;
+use crate::service::runner::Engine;
 use crate::staff::inbox::mask;
 use crate::storage::{AuditEntry, CitizenKey, ConversationStatus, StoreError};
 

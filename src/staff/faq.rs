@@ -16,9 +16,9 @@ use jiff::Timestamp;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::dialogue::runner::{month_of, Engine};
 use crate::faq::{Entry, Faq, OutOfScope};
 use crate::moderation::pii::Detectors;
+use crate::service::runner::{month_of, Engine};
 use crate::storage::{Author, CitizenKey, FaqEdit, Store, StoreError};
 
 /// At most this many unanswered questions are listed.
@@ -50,7 +50,7 @@ pub struct Listed {
 
 /// Where `entry` (as the bot has it now) comes from, given the file and the stored edits.
 /// An edit counts only when it is what the bot uses: edits that no longer fit the file are
-/// ignored by the engine (`dialogue::live`), and the file's entry is then shown as such.
+/// ignored by the engine (`service::live`), and the file's entry is then shown as such.
 pub fn origin(entry: &Entry, file: Option<&Faq>, edits: &[FaqEdit]) -> (Origin, Option<Timestamp>) {
     let edit = edits
         .iter()

@@ -10,8 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::channel::Channel;
-use crate::dialogue::runner::Engine;
 use crate::i18n::Rendered;
+use crate::service::runner::Engine;
 use crate::storage::{
     AuditEntry, Author, CitizenKey, Conversation, ConversationStatus, Line, OutboundEntry, StepEffects, Store,
     StoreError, Wrote,

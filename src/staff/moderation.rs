@@ -5,8 +5,8 @@ use clap::ValueEnum;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::dialogue::runner::Engine;
 use crate::dialogue::{Reply, State};
+use crate::service::runner::Engine;
 use crate::storage::{AuditEntry, CaseStatus, ModerationCase, StoreError};
 
 /// A staff decision on a case.

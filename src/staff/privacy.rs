@@ -5,9 +5,9 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::dialogue::runner::Engine;
 use crate::dialogue::Citizen;
 use crate::flow::OnUnsubscribe;
+use crate::service::runner::Engine;
 use crate::storage::{AuditEntry, CitizenKey, LedgerEntry, Scrubbed, StoreError};
 
 /// Processed message ids are kept this long to drop redeliveries (Meta retries for 7 days).

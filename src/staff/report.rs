@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::dialogue::runner::Engine;
 use crate::dialogue::Reply;
+use crate::service::runner::Engine;
 use crate::storage::{Author, Conversation, StoreError};
 
 /// Counts under this are masked.

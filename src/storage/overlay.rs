@@ -1,7 +1,7 @@
 //! What operators change in the console on top of the data files: FAQ entries edited,
 //! added or deleted, and one-off closures added or removed. The files stay as the comune
 //! shipped them; the engine overlays these records on them at start and after every edit
-//! (`dialogue::runner::Engine::refresh`). No personal data: comune content only.
+//! (`service::runner::Engine::refresh`). No personal data: comune content only.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

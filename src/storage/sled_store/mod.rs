@@ -2,7 +2,7 @@
 //!
 //! sled buffers writes and makes them durable on `flush` (and every 500 ms on its own), so a
 //! crash loses at most what was written since the last flush: callers flush before they
-//! acknowledge anything (see `dialogue::runner`). sled has open reports of a database that
+//! acknowledge anything (see `service::runner`). sled has open reports of a database that
 //! no longer opens after a kill (spacejam/sled#1533): `tests/crash.rs` kills a writer with
 //! SIGKILL again and again and checks that the store opens with every flushed write.
 //!

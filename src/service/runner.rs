@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{step_with, Aids, Citizen, Event, Inbound, Outcome};
+use crate::dialogue::{step_with, Aids, Citizen, Event, Inbound, Outcome};
 use crate::flow::Flows;
 use crate::flow::OnUnsubscribe;
 use crate::i18n::{Locales, Rendered};
