@@ -26,11 +26,11 @@ use serde_json::{json, Value};
 use sportello::broadcast::plan::{self, Request};
 use sportello::broadcast::BroadcastState;
 use sportello::config::{ComuneChannels, Config, Secrets};
-use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Citizen, State as Dialogue};
 use sportello::flow;
 use sportello::i18n::Locales;
 use sportello::server::Server;
+use sportello::service::runner::Engine;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
 const DEFAULT_SUBSCRIBERS: usize = 100_000;

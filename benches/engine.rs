@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use jiff::Timestamp;
-use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Body, Inbound};
 use sportello::flow;
 use sportello::i18n::Locales;
+use sportello::service::runner::Engine;
 use sportello::storage::commit::GroupCommit;
 use sportello::storage::{CitizenKey, FlushCounter, SledStore};
 

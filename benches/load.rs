@@ -29,11 +29,11 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use sportello::channel::whatsapp::sign;
 use sportello::config::{ComuneChannels, Config, Secrets};
-use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Citizen, Consent, State as Dialogue};
 use sportello::flow;
 use sportello::i18n::Locales;
 use sportello::server::Server;
+use sportello::service::runner::Engine;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
 #[path = "load/processes.rs"]

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Body, Inbound};
 use sportello::flow;
 use sportello::i18n::Locales;
+use sportello::service::runner::Engine;
 use sportello::storage::commit::GroupCommit;
 use sportello::storage::{CitizenKey, PgOptions, PgStore, SledStore, Store};
 

@@ -10,8 +10,8 @@ use jiff::{Timestamp, ToSpan};
 use reqwest::header::COOKIE;
 use serde_json::{json, Value};
 use sportello::console::session;
-use sportello::dialogue::runner::month_of;
 use sportello::faq::Faq;
+use sportello::service::runner::month_of;
 use sportello::storage::CitizenKey;
 
 use crate::harness::console::{

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Body, Inbound};
+use sportello::service::runner::Engine;
 use sportello::staff::inbox::{self, InboxError};
 use sportello::storage::{Author, CitizenKey, ConversationStatus, MemoryStore, Store};
 

@@ -248,7 +248,7 @@ fn a_changed_notice_is_shown_once_and_the_ledger_shows_who_saw_it() {
     let locales = Locales::load_dir(&root().join("locales")).unwrap();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let key = CitizenKey::new("madone", "whatsapp", "393330003333");
-    let say = |engine: &sportello::dialogue::runner::Engine, id: &str, text: &str| {
+    let say = |engine: &sportello::service::runner::Engine, id: &str, text: &str| {
         let inbound = Inbound {
             id: id.into(),
             body: Body::Text { text: text.into() },
@@ -258,7 +258,7 @@ fn a_changed_notice_is_shown_once_and_the_ledger_shows_who_saw_it() {
             .unwrap();
         h.rendered.iter().map(|r| r.key.clone()).collect::<Vec<_>>()
     };
-    let v1 = sportello::dialogue::runner::Engine::new(
+    let v1 = sportello::service::runner::Engine::new(
         flow::load_dir(&root().join("flows"), &locales).unwrap(),
         locales,
         store.clone(),
@@ -273,7 +273,7 @@ fn a_changed_notice_is_shown_once_and_the_ledger_shows_who_saw_it() {
     let madone = parse_flow("flows/madone.toml", &src, &locales).unwrap();
     let mut flows = flow::load_dir(&root().join("flows"), &locales).unwrap();
     flows.replace(madone);
-    let v2 = sportello::dialogue::runner::Engine::new(flows, locales, store.clone());
+    let v2 = sportello::service::runner::Engine::new(flows, locales, store.clone());
     assert_eq!(
         say(&v2, "m2", "ciao"),
         ["privacy-notice-updated", "madone-privacy", "madone-other"]

@@ -26,8 +26,8 @@ use sportello::storage::CitizenStore;
 use std::sync::Arc;
 
 use jiff::{Timestamp, ToSpan};
-use sportello::dialogue::runner::Engine;
 use sportello::dialogue::{Body, Inbound};
+use sportello::service::runner::Engine;
 use sportello::storage::{CitizenKey, MemoryStore};
 
 use crate::util;

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
 
-use sportello::dialogue::runner::Engine;
 use sportello::flow::{self, Flows};
 use sportello::i18n::Locales;
+use sportello::service::runner::Engine;
 use sportello::storage::Store;
 
 /// The repository root (tests run with it as the current directory, but be explicit).
