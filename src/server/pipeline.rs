@@ -12,9 +12,8 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::Server;
 use crate::channel::{Channel, InboundMessage};
-use crate::dialogue::Inbound;
 use crate::storage::keys::inbound_key;
-use crate::storage::{CitizenKey, InboundEntry, OutboundEntry, StoreError};
+use crate::storage::{CitizenKey, InboundEntry, StoreError};
 
 /// Work for one citizen's lane.
 pub enum Job {
@@ -320,78 +319,32 @@ impl Server {
         }
     }
 
-    /// A step's store work, a blocking call (see [`Server::off_workers`]): plan, commit
-    /// (with the journal entry `dedupe` marked done), finish an erasure. The outbox ids, or
+    /// A step's store work, a blocking call (see [`Server::off_workers`]):
+    /// [`Engine::run_step`](crate::service::runner::Engine::run_step). The outbox ids, or
     /// `None` when nothing was committed (logged; the message stays in the journal).
     fn commit(&self, key: &CitizenKey, message: &InboundMessage, dedupe: Option<Vec<u8>>) -> Option<Vec<u64>> {
-        let inbound = Inbound {
-            id: message.id.clone(),
-            body: message.body.clone(),
-        };
-        let handled = match self.engine.plan(key, &inbound, Timestamp::now()) {
-            Ok(h) => h,
-            Err(e) => {
-                // The entry stays in the journal and is retried at the next start.
-                tracing::error!(comune = %key.comune, channel = %key.channel, error = %e, "step failed");
-                self.metrics.errors.inc();
-                return None;
-            }
-        };
-        self.metrics.steps.inc();
-        let outbound: Vec<OutboundEntry> = match message.channel {
-            Channel::Web => Vec::new(),
-            channel => handled
-                .rendered
-                .iter()
-                .enumerate()
-                .map(|(i, r)| OutboundEntry {
-                    key: key.clone(),
-                    channel,
-                    route: message.route.clone(),
-                    to: message.from.clone(),
-                    rendered: r.clone(),
-                    language: handled.outcome.language.clone(),
-                    created_at: Timestamp::now(),
-                    // A button tap on Telegram is acknowledged with the first reply.
-                    callback_id: if i == 0 { message.callback_id.clone() } else { None },
-                    in_flight: false,
-                    // With several active processes, this one sends it.
-                    owner: self.shared.get().map(|s| s.replica.clone()),
-                })
-                .collect(),
-        };
-        let effects = match self
+        let owner = self.shared.get().map(|s| s.replica.as_str());
+        match self
             .engine
-            .effects(key, &message.route, &handled.outcome, Timestamp::now())
+            .run_step(key, message, dedupe.as_deref(), owner, Timestamp::now())
         {
-            Ok(fx) => fx,
-            Err(e) => {
-                // Nothing committed: the message stays in the journal for the next start.
-                tracing::error!(comune = %key.comune, error = %e, "could not prepare a step's effects");
-                self.metrics.errors.inc();
-                return None;
+            Ok(committed) => {
+                self.metrics.steps.inc();
+                if let Some(e) = committed.unfinished {
+                    // The erasure mark stays: the scrub runs again at the next start.
+                    tracing::error!(comune = %key.comune, error = %e, "could not finish an erasure");
+                    self.metrics.errors.inc();
+                }
+                Some(committed.ids)
             }
-        };
-        let committed = self.engine.store.commit_step(
-            dedupe.as_deref(),
-            key,
-            handled.outcome.citizen.as_ref(),
-            &outbound,
-            &effects,
-        );
-        let ids = match committed {
-            Ok(ids) => ids,
             Err(e) => {
-                tracing::error!(comune = %key.comune, error = %e, "commit failed");
+                if e.stepped() {
+                    self.metrics.steps.inc();
+                }
+                tracing::error!(comune = %key.comune, channel = %key.channel, error = %e, "step not committed");
                 self.metrics.errors.inc();
-                return None;
+                None
             }
-        };
-        if let Err(e) = self.engine.finish(key, &effects) {
-            // The erasure mark stays: the scrub runs again at the next start.
-            tracing::error!(comune = %key.comune, error = %e, "could not finish an erasure");
-            self.metrics.errors.inc();
         }
-        Some(ids)
     }
 }

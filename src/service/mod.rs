@@ -12,3 +12,4 @@
 pub mod live;
 pub mod queue;
 pub mod runner;
+pub mod step;

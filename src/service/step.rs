@@ -1,0 +1,92 @@
+//! One inbound message's whole step as one call: plan (load the record, step, render),
+//! the replies as outbox entries, the step's effects, one atomic commit (with the journal
+//! entry marked done), then the erasure's scrub if the step erased. The server's pipeline
+//! runs it on the blocking pool and makes it durable before sending; nothing here waits on
+//! the network or logs what a citizen wrote.
+
+use jiff::Timestamp;
+
+use super::runner::{Engine, EngineError};
+use crate::channel::{Channel, InboundMessage};
+use crate::message::Inbound;
+use crate::storage::{CitizenKey, OutboundEntry, StoreError};
+
+/// A committed step: the outbox ids of its replies, in order, and the error of an erasure
+/// that could not finish (its mark stays and the scrub runs again at the next start).
+#[derive(Debug)]
+pub struct Committed {
+    pub ids: Vec<u64>,
+    pub unfinished: Option<EngineError>,
+}
+
+/// Why nothing was committed; the message stays in the journal for the next start.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The step could not run (an unknown comune, the record unreadable).
+    #[error("step failed: {0}")]
+    Plan(EngineError),
+    /// The step ran but its effects could not be prepared.
+    #[error("could not prepare a step's effects: {0}")]
+    Effects(EngineError),
+    /// The step ran but its commit failed.
+    #[error("commit failed: {0}")]
+    Commit(StoreError),
+}
+
+impl StepError {
+    /// Whether the step itself ran (it counts as a step even though nothing was written).
+    pub fn stepped(&self) -> bool {
+        !matches!(self, StepError::Plan(_))
+    }
+}
+
+impl Engine {
+    /// Runs and commits the step of `message` for `key`: see the module. `dedupe` is the
+    /// journal entry to mark done; `owner`, with several active processes, the process that
+    /// will send the replies. The web simulator's replies are not queued (it reads them
+    /// from the record).
+    pub fn run_step(
+        &self,
+        key: &CitizenKey,
+        message: &InboundMessage,
+        dedupe: Option<&[u8]>,
+        owner: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Committed, StepError> {
+        let inbound = Inbound {
+            id: message.id.clone(),
+            body: message.body.clone(),
+        };
+        let handled = self.plan(key, &inbound, now).map_err(StepError::Plan)?;
+        let outbound: Vec<OutboundEntry> = match message.channel {
+            Channel::Web => Vec::new(),
+            channel => handled
+                .rendered
+                .iter()
+                .enumerate()
+                .map(|(i, r)| OutboundEntry {
+                    key: key.clone(),
+                    channel,
+                    route: message.route.clone(),
+                    to: message.from.clone(),
+                    rendered: r.clone(),
+                    language: handled.outcome.language.clone(),
+                    created_at: now,
+                    // A button tap on Telegram is acknowledged with the first reply.
+                    callback_id: if i == 0 { message.callback_id.clone() } else { None },
+                    in_flight: false,
+                    owner: owner.map(str::to_string),
+                })
+                .collect(),
+        };
+        let effects = self
+            .effects(key, &message.route, &handled.outcome, now)
+            .map_err(StepError::Effects)?;
+        let ids = self
+            .store
+            .commit_step(dedupe, key, handled.outcome.citizen.as_ref(), &outbound, &effects)
+            .map_err(StepError::Commit)?;
+        let unfinished = self.finish(key, &effects).err();
+        Ok(Committed { ids, unfinished })
+    }
+}
