@@ -115,8 +115,8 @@ fn threaded(mode: &str, engine: &Arc<Engine>, threads: usize, steps: usize) -> S
 }
 
 /// The server's mode: 64 tasks on a runtime of 2 worker threads (as `serve` on this
-/// machine), each step's store work on the blocking pool (as the server's pipeline runs
-/// it) and acknowledged after the shared group flush.
+/// machine), each step's store work on the blocking pool when the store waits on the
+/// network (as the server's pipeline runs it) and acknowledged after the shared group flush.
 fn grouped(mode: &str, engine: &Arc<Engine>, steps: usize) -> String {
     const TASKS: usize = 64;
     let gc = GroupCommit::new(engine.store.clone());
@@ -135,11 +135,16 @@ fn grouped(mode: &str, engine: &Arc<Engine>, steps: usize) -> String {
                     for j in 0..steps / TASKS {
                         let (key, inbound) = message(mine[j % mine.len()], j / mine.len());
                         let t = Instant::now();
-                        // Off the async workers, as the server runs a step's store work.
-                        let e = engine.clone();
-                        tokio::task::spawn_blocking(move || e.handle(&key, &inbound, now()).expect("step"))
-                            .await
-                            .expect("step task");
+                        // Off the async workers when the store waits on the network, as
+                        // the server runs a step's store work (`Server::off_workers`).
+                        if engine.store.waits_on_network() {
+                            let e = engine.clone();
+                            tokio::task::spawn_blocking(move || e.handle(&key, &inbound, now()).expect("step"))
+                                .await
+                                .expect("step task");
+                        } else {
+                            engine.handle(&key, &inbound, now()).expect("step");
+                        }
                         gc.durable().await.expect("durable");
                         lat.push(t.elapsed().as_nanos() as u64);
                     }

@@ -65,14 +65,18 @@ impl Server {
         self.commit.durable().await
     }
 
-    /// Runs `f`, which calls the store, on tokio's blocking pool: a store call may wait (a
-    /// PostgreSQL round trip, sled's disk) and must not hold one of the few async workers
-    /// that take webhooks, run timers and send replies for every other citizen. `None` if
-    /// the runtime is shutting down.
+    /// Runs `f`, which calls the store: on tokio's blocking pool when the store waits on
+    /// the network (PostgreSQL), so that a round trip never holds one of the few async
+    /// workers that take webhooks, run timers and send replies for every other citizen;
+    /// in place otherwise (sled's calls take microseconds, and the hop to the pool cost
+    /// sled a fifth of its steps, BENCHMARKS.md). `None` if the runtime is shutting down.
     pub(crate) async fn off_workers<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Server) -> T + Send + 'static,
     ) -> Option<T> {
+        if !self.engine.store.waits_on_network() {
+            return Some(f(self));
+        }
         let s = self.clone();
         tokio::task::spawn_blocking(move || f(&s)).await.ok()
     }

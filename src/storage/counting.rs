@@ -58,4 +58,8 @@ impl<S: Store> Store for FlushCounter<S> {
         }
         self.inner.flush()
     }
+
+    fn waits_on_network(&self) -> bool {
+        self.inner.waits_on_network()
+    }
 }

@@ -89,6 +89,13 @@ pub enum StoreError {
 pub trait Store: CitizenStore + JournalStore + CaseStore + StaffStore + BroadcastStore + Send + Sync + 'static {
     /// Makes every write so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+
+    /// Whether a call may wait on another process (a database server over the network):
+    /// a caller on an async runtime then runs its calls on the blocking pool. sled's and
+    /// memory's calls take microseconds and run in place.
+    fn waits_on_network(&self) -> bool {
+        false
+    }
 }
 
 /// Citizens and what is kept about them: records, the consent ledger, anonymous counters,

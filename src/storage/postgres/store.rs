@@ -10,4 +10,8 @@ impl Store for PgStore {
         // up to its commit record, and so every commit before it, from any connection.
         self.run(|c| c.batch(FLUSH))
     }
+
+    fn waits_on_network(&self) -> bool {
+        true
+    }
 }
