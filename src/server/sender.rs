@@ -137,15 +137,11 @@ impl Server {
     /// outbox meanwhile (an erasure), is another process's, or the mark could not be made
     /// durable (then it is not sent now, and stays for the next start).
     async fn take_off(&self, id: u64) -> TakeOff {
-        let marked = match self.off_workers(move |s| s.mark_in_flight(id)).await {
-            Some(Some(marked)) => marked,
-            Some(None) => return TakeOff::Later,
-            None => return TakeOff::Gone,
-        };
-        let entry = match marked {
-            Ok(Some(e)) => e,
-            Ok(None) => return TakeOff::Gone,
-            Err(e) => {
+        let entry = match self.off_workers(move |s| s.mark_in_flight(id)).await {
+            Some(Ok(Claim::Claimed(e))) => e,
+            Some(Ok(Claim::Later)) => return TakeOff::Later,
+            Some(Ok(Claim::Gone)) | None => return TakeOff::Gone,
+            Some(Err(e)) => {
                 tracing::error!(error = %e, "outbox read failed");
                 return TakeOff::Gone;
             }
@@ -155,22 +151,20 @@ impl Server {
             self.unmark(id).await;
             return TakeOff::Gone;
         }
-        TakeOff::Entry(Box::new(entry))
+        TakeOff::Entry(entry)
     }
 
-    /// Marks reply `id` in flight (a blocking call, see [`Server::off_workers`]): the entry
-    /// as now stored, or `Ok(None)` when it left the outbox; `None` when it is another
-    /// process's turn first.
-    fn mark_in_flight(&self, id: u64) -> Option<Result<Option<OutboundEntry>, crate::storage::StoreError>> {
+    /// Marks reply `id` in flight (a blocking call, see [`Server::off_workers`]), as the
+    /// shared mode's claim answers: claimed with the entry as now stored, gone when it left
+    /// the outbox, or later when another process's reply to the citizen comes first.
+    fn mark_in_flight(&self, id: u64) -> Result<Claim, crate::storage::StoreError> {
         match self.shared.get() {
             // Several active processes: only a reply this process may send, in its turn.
-            Some(shared) => match self.claim(shared, id) {
-                Ok(Claim::Claimed(e)) => Some(Ok(Some(*e))),
-                Ok(Claim::Gone) => Some(Ok(None)),
-                Ok(Claim::Later) => None,
-                Err(e) => Some(Err(e)),
-            },
-            None => Some(self.engine.store.mark_outbound(id, true)),
+            Some(shared) => self.claim(shared, id),
+            None => Ok(match self.engine.store.mark_outbound(id, true)? {
+                Some(e) => Claim::Claimed(Box::new(e)),
+                None => Claim::Gone,
+            }),
         }
     }
 
