@@ -375,13 +375,7 @@ impl Faq {
     /// phrasings match is likelier the intent), times its coverage: between two entries
     /// matching the same common word, the one that also explains the rare words wins.
     fn candidates(&self, question: &str, lang: &str) -> (Vec<(usize, f32, f32)>, f32) {
-        let lang = lang.trim().to_ascii_lowercase();
-        let Some((_, index)) = self
-            .indexes
-            .iter()
-            .find(|(l, _)| *l == lang)
-            .or_else(|| self.indexes.last())
-        else {
+        let Some((_, index)) = self.index_for(lang).map(|at| &self.indexes[at]) else {
             return (Vec::new(), 0.0);
         };
         // Best document per entry id (translations share an id) or per rule; coverage
@@ -434,14 +428,20 @@ impl Faq {
 
     /// The question's language as indexed, and the request or report read in it.
     fn intent(&self, question: &str, lang: &str) -> Option<(String, Intent)> {
+        let at = self.index_for(lang)?;
+        let analyzer = self.indexes[at].1.analyzer()?;
         let lang = lang.trim().to_ascii_lowercase();
-        let at = self
-            .indexes
+        Some((lang, self.intents[at].detect(analyzer, question)?))
+    }
+
+    /// Where in `indexes` (and `intents`) a question asked in `lang` is looked up: that
+    /// language's index, or the last one, over every language.
+    fn index_for(&self, lang: &str) -> Option<usize> {
+        let lang = lang.trim().to_ascii_lowercase();
+        self.indexes
             .iter()
             .position(|(l, _)| *l == lang)
-            .unwrap_or(self.indexes.len().checked_sub(1)?);
-        let analyzer = self.indexes[at].1.analyzer()?;
-        Some((lang, self.intents[at].detect(analyzer, question)?))
+            .or(self.indexes.len().checked_sub(1))
     }
 
     /// Whether two owners are the same entry id (any language) or the same rule.
