@@ -134,30 +134,21 @@ impl Server {
             .ok_or(AcceptError::Task)??;
         self.durable().await?;
         let n = fresh.len();
-        for (key, dedupe, message, place) in fresh {
+        for (key, job) in fresh {
             self.metrics.inbound.inc();
-            self.inbound.push(key, Job::Journal { dedupe, message, place });
+            self.inbound.push(key, job);
         }
         Ok(n)
     }
 
     /// Writes a batch's messages to the journal (a blocking call, see [`Server::off_workers`]);
-    /// returns those to step: not redelivered, not over their citizen's limit.
-    #[allow(clippy::type_complexity)]
+    /// returns the steps to queue: messages not redelivered, not over their citizen's limit.
     fn journal(
         &self,
         checked: Vec<(String, InboundMessage, CitizenKey, bool)>,
         now: Timestamp,
-        place: Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>,
-    ) -> Result<
-        Vec<(
-            CitizenKey,
-            Vec<u8>,
-            InboundMessage,
-            Option<std::sync::Arc<tokio::sync::OwnedSemaphorePermit>>,
-        )>,
-        StoreError,
-    > {
+        place: Option<std::sync::Arc<OwnedSemaphorePermit>>,
+    ) -> Result<Vec<(CitizenKey, Job)>, StoreError> {
         let mut fresh = Vec::new();
         for (_, message, key, limited) in checked {
             let dedupe = inbound_key(message.channel.as_str(), &message.route, &message.id);
@@ -185,7 +176,8 @@ impl Server {
                 self.limits.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.ack_tap(&key.comune, message.callback_id.as_deref());
             } else {
-                fresh.push((key, dedupe, message, place.clone()));
+                let place = place.clone();
+                fresh.push((key, Job::Journal { dedupe, message, place }));
             }
         }
         Ok(fresh)
