@@ -13,7 +13,8 @@ use std::time::Duration;
 use reqwest::header::{COOKIE, LOCATION};
 use reqwest::Client;
 use sportello::console::session;
-use sportello::staff::accounts::{self, BOOTSTRAP_EMAIL};
+use sportello::staff::accounts;
+use sportello::staff::bootstrap::BOOTSTRAP_EMAIL;
 use sportello::storage::Store;
 
 use crate::harness::console::{
@@ -83,7 +84,7 @@ async fn five_failures_lock_out_the_guessing_address_and_not_the_owner_elsewhere
 async fn a_first_administrator_gets_a_one_time_password_that_forces_a_change() {
     let h = Harness::start().await;
     // The call `sportello serve` makes at start, with no SPORTELLO_ADMIN_* variable set.
-    let printed = sportello::staff::accounts::bootstrap(h.store.as_ref(), &|_| None)
+    let printed = sportello::staff::bootstrap::bootstrap(h.store.as_ref(), &|_| None)
         .unwrap()
         .expect("a first administrator");
     let one_time = printed.rsplit(' ').next().unwrap().to_string();

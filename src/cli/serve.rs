@@ -232,7 +232,7 @@ fn prepare(
     println!("  Telegram webhooks:          {base}/webhook/telegram/<comune>");
     println!("  staff console:              {base}/staff");
     // The first administrator, when there is no account yet (printed once if generated).
-    if let Some(line) = crate::staff::accounts::bootstrap(engine.store.as_ref(), &|k: &str| std::env::var(k).ok())? {
+    if let Some(line) = crate::staff::bootstrap::bootstrap(engine.store.as_ref(), &|k: &str| std::env::var(k).ok())? {
         println!("{line}");
     }
     // The console's FAQ edits and closures, overlaid on the files now rather than at the

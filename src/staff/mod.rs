@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod blocking;
+pub mod bootstrap;
 pub mod faq;
 pub mod inbox;
 pub mod lockout;
