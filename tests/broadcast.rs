@@ -83,8 +83,12 @@ impl Running {
             ("SPORTELLO_WHATSAPP_TOKEN".to_string(), "t".to_string()),
             ("SPORTELLO_TELEGRAM_TOKEN_BRUSSON".to_string(), "tok".to_string()),
         ]);
-        let server = Server::new(util::engine(store.clone()), config.clone(), secrets);
-        server.set_backoff(Duration::from_millis(20));
+        let options = sportello::server::Options {
+            first_backoff: Duration::from_millis(20),
+            media_dir: Some(dir.path().join("data/media")),
+            ..Default::default()
+        };
+        let server = Server::with_options(util::engine(store.clone()), config.clone(), secrets, options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -481,11 +485,10 @@ async fn an_image_file_is_served_and_sent_by_link_with_the_text_as_caption() {
         seed(s, 0, 2, &["info"]);
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("neve.jpg");
+    let file = running._dir.path().join("neve.jpg");
     std::fs::write(&file, b"\xff\xd8\xff not a real jpeg").unwrap();
-    let media = sportello::broadcast::media::keep(&dir.path().join("data"), &file, &running.base).unwrap();
-    running.server.set_media_dir(dir.path().join("data/media"));
+    // Kept in the data directory the server serves media from.
+    let media = sportello::broadcast::media::keep(&running._dir.path().join("data"), &file, &running.base).unwrap();
     let mut req = request("info", texts());
     req.media = Some(media.clone());
     let id = running.create(&req).unwrap();

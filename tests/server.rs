@@ -558,8 +558,7 @@ async fn permanent_failures_are_not_retried_and_the_record_says_why() {
 /// redeliver it) until a place frees; then it is journalled, answered and stepped once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_backlog_holds_the_next_webhook_until_a_place_frees() {
-    let h = Harness::start().await;
-    h.server.set_backlog(1);
+    let h = Harness::start_with(None, |o| o.backlog = 1).await;
     // Holds the first citizen's lane, so that their message keeps the only place.
     let (release, held) = hold_lane(&h, "393330000081");
     let text = |from: &str, id: &str| wa_text("madone", from, id, 1_800_000_000, "ATTIVA ISCRIZIONE");
@@ -594,9 +593,11 @@ async fn a_full_backlog_holds_the_next_webhook_until_a_place_frees() {
 /// nothing of it is kept; redelivered once there is room, it is answered and stepped once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_webhooks_in_flight_the_next_is_shed_and_its_redelivery_goes_through() {
-    let h = Harness::start().await;
-    h.server.set_backlog(1);
-    h.server.set_webhook_slots(1);
+    let h = Harness::start_with(None, |o| {
+        o.backlog = 1;
+        o.webhook_slots = 1;
+    })
+    .await;
     let (release, held) = hold_lane(&h, "393330000071");
     let signed = |from: &str, id: &str| {
         signed_request(
@@ -668,8 +669,7 @@ async fn past_the_webhooks_in_flight_the_next_is_shed_and_its_redelivery_goes_th
 /// turns instead of each holding some places and waiting for the others'.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_larger_than_the_backlog_are_taken_whole_in_turn() {
-    let h = Harness::start().await;
-    h.server.set_backlog(2);
+    let h = Harness::start_with(None, |o| o.backlog = 2).await;
     let batch = |first: usize| {
         let messages = (first..first + 3)
             .map(|i| {

@@ -238,9 +238,11 @@ fn prepare(
     // The console's FAQ edits and closures, overlaid on the files now rather than at the
     // first message (a store that cannot be read fails here, before serving).
     engine.live()?;
-    let server = Server::new(engine, config, secrets);
-    server.set_media_dir(data.join(crate::broadcast::media::DIR));
-    Ok(server)
+    let options = crate::server::Options {
+        media_dir: Some(data.join(crate::broadcast::media::DIR)),
+        ..Default::default()
+    };
+    Ok(Server::with_options(engine, config, secrets, options))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -71,7 +71,7 @@ pub async fn upload(
     let Some((name, bytes)) = up.file else {
         return back("upload=missing".into());
     };
-    let Some(dir) = s.media_dir.get().cloned() else {
+    let Some(dir) = s.options.media_dir.clone() else {
         return back("upload=unavailable".into());
     };
     let public = s.config.public_url.clone();

@@ -2,7 +2,6 @@
 //! group commit, delivery records) and its start. The worker itself is `crate::broadcast`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::Timestamp;
 
@@ -17,15 +16,13 @@ use crate::storage::keys::sent_key;
 use crate::storage::{CitizenKey, SentEntry, Store, StoreError};
 
 impl Server {
-    /// Serves broadcast media from `dir` (`<data>/media`) at `/media/{name}`.
-    pub fn set_media_dir(&self, dir: std::path::PathBuf) {
-        let _ = self.media_dir.set(dir);
-    }
-
     /// The broadcast worker over this server (started by `run`).
     pub fn broadcast_worker(&self) -> Arc<Worker> {
-        let first = Duration::from_millis(self.backoff.load(std::sync::atomic::Ordering::Relaxed));
-        Worker::new(Arc::new(self.clone()), self.broadcast_wake.clone(), first)
+        Worker::new(
+            Arc::new(self.clone()),
+            self.broadcast_wake.clone(),
+            self.options.first_backoff,
+        )
     }
 }
 
@@ -37,7 +34,7 @@ pub async fn media(
 ) -> axum::response::Response {
     use axum::http::{header, StatusCode};
     use axum::response::IntoResponse;
-    let (Some(dir), true) = (s.media_dir.get(), crate::broadcast::media::valid_name(&name)) else {
+    let (Some(dir), true) = (s.options.media_dir.as_ref(), crate::broadcast::media::valid_name(&name)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let kind = crate::broadcast::media::kind_of(&name).map_or("application/octet-stream", |(_, t)| t);

@@ -212,7 +212,7 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     out.push_str(&format!(
         "# HELP sportello_backlog webhook messages acknowledged and not yet stepped (at most {max})\n# TYPE sportello_backlog gauge\nsportello_backlog {}\n",
         s.backlog_len(),
-        max = s.backlog_places.load(Ordering::Relaxed),
+        max = s.options.backlog,
     ));
     out.push_str(&format!(
         "# HELP sportello_connections_open connections open now\n# TYPE sportello_connections_open gauge\nsportello_connections_open {}\n",

@@ -53,6 +53,34 @@ pub const MAX_WEB_BYTES: usize = 16 * 1024;
 /// A request not answered within this is cut with 408 (slow or stalled clients).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What is fixed when a [`Server`] is built: its limits and first waits (tests and
+/// benchmarks make them small) and where broadcast media are kept.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// First wait before retrying a send; doubles up to five minutes.
+    pub first_backoff: Duration,
+    /// Places in the backlog of webhook messages not yet stepped, at most [`MAX_BACKLOG`].
+    pub backlog: usize,
+    /// Webhook requests handled at once, at most [`MAX_WEBHOOKS_IN_FLIGHT`].
+    pub webhook_slots: usize,
+    /// A request not answered within this is cut with 408.
+    pub request_timeout: Duration,
+    /// Where broadcast media files are kept (`<data>/media`); `None`: `/media` answers 404.
+    pub media_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            first_backoff: Duration::from_secs(1),
+            backlog: MAX_BACKLOG,
+            webhook_slots: MAX_WEBHOOKS_IN_FLIGHT,
+            request_timeout: REQUEST_TIMEOUT,
+            media_dir: None,
+        }
+    }
+}
+
 /// The server's shared state. Cheap to clone.
 #[derive(Clone)]
 pub struct Server {
@@ -75,8 +103,6 @@ pub struct Inner {
     pub outbound: KeyedQueue<CitizenKey, u64>,
     /// Places in the backlog of webhook messages not yet stepped (`pipeline::MAX_BACKLOG`).
     pub backlog: std::sync::Arc<tokio::sync::Semaphore>,
-    /// The backlog's size: [`MAX_BACKLOG`] unless a test set it smaller.
-    pub backlog_places: std::sync::atomic::AtomicUsize,
     /// Sends in flight at once, across citizens (`sender::MAX_SENDS_IN_FLIGHT`).
     pub sends: std::sync::Arc<tokio::sync::Semaphore>,
     /// Webhook requests being handled at once (`shed::MAX_WEBHOOKS_IN_FLIGHT`).
@@ -86,18 +112,14 @@ pub struct Inner {
     pub metrics: Metrics,
     /// One fsync shared by every step waiting to be durable.
     pub commit: GroupCommit,
-    /// First wait before retrying a send; doubles up to five minutes.
-    pub backoff: std::sync::atomic::AtomicU64,
+    /// Limits and waits fixed at construction.
+    pub options: Options,
     /// The admin endpoint's token and store, once enabled (`admin.rs`).
     pub admin: admin::Admin,
     /// Per-citizen token buckets, checked before a message is queued.
     pub limits: RateLimiter,
-    /// Whole-request timeout in milliseconds, read when the router is built.
-    pub request_timeout: std::sync::atomic::AtomicU64,
     /// Wakes the broadcast worker (a broadcast was created or queued again).
     pub broadcast_wake: Arc<tokio::sync::Notify>,
-    /// Where broadcast media files are kept (`<data>/media`), once set.
-    pub media_dir: std::sync::OnceLock<std::path::PathBuf>,
     /// Set when several processes serve one PostgreSQL database together (`shared`).
     pub shared: std::sync::OnceLock<Shared>,
 }
@@ -110,8 +132,17 @@ impl std::ops::Deref for Server {
 }
 
 impl Server {
-    /// Builds the server state; nothing runs until [`Server::start`].
+    /// Builds the server state with the default [`Options`]; nothing runs until
+    /// [`Server::start`].
     pub fn new(engine: Engine, config: Config, secrets: Secrets) -> Server {
+        Server::with_options(engine, config, secrets, Options::default())
+    }
+
+    /// Builds the server state; nothing runs until [`Server::start`].
+    /// Limits outside their range are brought into it.
+    pub fn with_options(engine: Engine, config: Config, secrets: Secrets, mut options: Options) -> Server {
+        options.backlog = options.backlog.clamp(1, MAX_BACKLOG);
+        options.webhook_slots = options.webhook_slots.clamp(1, MAX_WEBHOOKS_IN_FLIGHT);
         // rustls needs a process-wide crypto provider before the first client is built;
         // installing it twice (tests build several servers) is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -167,57 +198,28 @@ impl Server {
                         }
                     }
                 }),
-                backlog: pipeline::backlog(),
-                backlog_places: std::sync::atomic::AtomicUsize::new(MAX_BACKLOG),
+                backlog: pipeline::backlog(options.backlog),
                 sends: sender::send_permits(),
                 read_receipts: sender::read_receipt_permits(),
-                webhook_slots: shed::slots(),
+                webhook_slots: shed::slots(options.webhook_slots),
                 metrics: Metrics::default(),
                 commit,
-                backoff: std::sync::atomic::AtomicU64::new(1000),
+
                 admin: admin::Admin::default(),
                 limits: RateLimiter::default(),
-                request_timeout: std::sync::atomic::AtomicU64::new(REQUEST_TIMEOUT.as_millis() as u64),
+
                 broadcast_wake: Arc::default(),
-                media_dir: std::sync::OnceLock::new(),
+
                 shared: std::sync::OnceLock::new(),
+                options,
             }
         });
         Server { inner }
     }
 
-    /// Sets the first retry wait (tests use milliseconds; the default is one second).
-    pub fn set_backoff(&self, first: Duration) {
-        self.backoff
-            .store(first.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Makes the backlog of unstepped webhook messages `places` long (tests use one or
-    /// two). Only before the first webhook, and only smaller than [`MAX_BACKLOG`].
-    pub fn set_backlog(&self, places: usize) {
-        let places = places.clamp(1, MAX_BACKLOG);
-        self.backlog.forget_permits(MAX_BACKLOG - places);
-        self.backlog_places.store(places, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Lets at most `slots` webhook requests be handled at once (tests use one or two).
-    /// Only before the first webhook, and only fewer than [`MAX_WEBHOOKS_IN_FLIGHT`].
-    pub fn set_webhook_slots(&self, slots: usize) {
-        let slots = slots.clamp(1, MAX_WEBHOOKS_IN_FLIGHT);
-        self.webhook_slots.forget_permits(MAX_WEBHOOKS_IN_FLIGHT - slots);
-    }
-
     /// Webhook messages acknowledged and not yet stepped.
     pub fn backlog_len(&self) -> usize {
-        self.backlog_places
-            .load(std::sync::atomic::Ordering::Relaxed)
-            .saturating_sub(self.backlog.available_permits())
-    }
-
-    /// Sets the whole-request timeout used by the next [`routes`] built (tests use a short one).
-    pub fn set_request_timeout(&self, limit: Duration) {
-        self.request_timeout
-            .store(limit.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.options.backlog.saturating_sub(self.backlog.available_permits())
     }
 
     /// Starts the workers: replays what a previous run journalled but did not finish.
@@ -256,7 +258,7 @@ pub fn routes(server: Server, pages: impl FnOnce(Arc<pace::Paces>) -> Router<Ser
         ))
         // Outside the body limit: a shed request's body is never read.
         .layer(axum::middleware::from_fn_with_state(server.clone(), shed::shed));
-    let timeout = Duration::from_millis(server.request_timeout.load(std::sync::atomic::Ordering::Relaxed));
+    let timeout = server.options.request_timeout;
     // Per-address pace of the public pages and the login (the simulator adds its own).
     let paces = Arc::new(pace::Paces::default());
     Router::new()

@@ -54,9 +54,9 @@ pub enum AcceptError {
 /// 2,000/s (BENCHMARKS.md, "A bounded backlog, and load shedding").
 pub const MAX_BACKLOG: usize = 1_024;
 
-/// The backlog's places ([`MAX_BACKLOG`]).
-pub fn backlog() -> std::sync::Arc<Semaphore> {
-    std::sync::Arc::new(Semaphore::new(MAX_BACKLOG))
+/// The backlog's places: `places`, between one and [`MAX_BACKLOG`].
+pub fn backlog(places: usize) -> std::sync::Arc<Semaphore> {
+    std::sync::Arc::new(Semaphore::new(places.clamp(1, MAX_BACKLOG)))
 }
 
 impl Server {
@@ -117,7 +117,7 @@ impl Server {
         // some and wait for the rest. Never more than the whole backlog (a batch that large
         // waits for it to empty). The semaphore is never closed.
         let wanted = checked.iter().filter(|c| !c.3).count();
-        let places = self.backlog_places.load(std::sync::atomic::Ordering::Relaxed);
+        let places = self.options.backlog;
         let place = match wanted.min(places) {
             0 => None,
             n => Some(std::sync::Arc::new(

@@ -68,7 +68,7 @@ pub(crate) fn read_receipt_permits() -> Arc<Semaphore> {
 
 impl Server {
     pub(crate) async fn send(&self, key: CitizenKey, id: u64) {
-        let mut backoff = Duration::from_millis(self.backoff.load(std::sync::atomic::Ordering::Relaxed));
+        let mut backoff = self.options.first_backoff;
         let mut turn = TURN_FIRST_WAIT;
         let mut attempt = 0;
         while attempt < MAX_ATTEMPTS {

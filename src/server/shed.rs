@@ -19,9 +19,9 @@ use super::Server;
 /// in flight (about 50 at this machine's latencies), so that only an overload is shed.
 pub const MAX_WEBHOOKS_IN_FLIGHT: usize = 1_024;
 
-/// The slots of [`MAX_WEBHOOKS_IN_FLIGHT`].
-pub fn slots() -> std::sync::Arc<tokio::sync::Semaphore> {
-    std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_WEBHOOKS_IN_FLIGHT))
+/// The webhook slots: `slots`, between one and [`MAX_WEBHOOKS_IN_FLIGHT`].
+pub fn slots(slots: usize) -> std::sync::Arc<tokio::sync::Semaphore> {
+    std::sync::Arc::new(tokio::sync::Semaphore::new(slots.clamp(1, MAX_WEBHOOKS_IN_FLIGHT)))
 }
 
 /// Runs the webhook handler with a slot, or answers 503 when none is free.

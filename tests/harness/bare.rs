@@ -41,8 +41,11 @@ pub async fn bare_with(timeout: Duration, listen: server::listen::Listen) -> Bar
         ("SPORTELLO_WHATSAPP_APP_SECRET".to_string(), SECRET.to_string()),
         ("SPORTELLO_TELEGRAM_SECRET_MADONE".to_string(), "tg-secret".to_string()),
     ];
-    let server = Server::new(util::engine(store.clone()), config, Secrets::from_vars(vars));
-    server.set_request_timeout(timeout);
+    let options = sportello::server::Options {
+        request_timeout: timeout,
+        ..Default::default()
+    };
+    let server = Server::with_options(util::engine(store.clone()), config, Secrets::from_vars(vars), options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(sportello::app::run(server, listener, std::future::pending()));

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use sportello::channel::whatsapp::sign;
 use sportello::config::{ComuneChannels, Config, Secrets};
-use sportello::server::Server;
+use sportello::server::{Options, Server};
 use sportello::storage::backup::GatedStore;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
@@ -128,6 +128,12 @@ impl Harness {
     /// A server whose engine uses `store` (PostgreSQL) instead of the sled store in its
     /// data directory; the admin (backup) endpoint stays off, as `serve` does then.
     pub async fn start_on(store: Option<Arc<dyn Store>>) -> Harness {
+        Harness::start_with(store, |_| {}).await
+    }
+
+    /// A server built with its [`Options`] changed by `tune` (a smaller backlog, fewer
+    /// webhook slots) from the harness's own: retries after 5 ms, media in the data directory.
+    pub async fn start_with(store: Option<Arc<dyn Store>>, tune: impl FnOnce(&mut Options)) -> Harness {
         let provider: Shared = Arc::default();
         let fake = Router::new()
             .route("/v23.0/{pnid}/messages", post(graph_messages))
@@ -173,9 +179,13 @@ impl Harness {
             vars.push((format!("SPORTELLO_TELEGRAM_TOKEN_{env}"), format!("tok-{c}")));
             vars.push((format!("SPORTELLO_TELEGRAM_SECRET_{env}"), format!("secret-{c}")));
         }
-        let server = Server::new(util::engine(store.clone()), config, Secrets::from_vars(vars));
-        server.set_backoff(Duration::from_millis(5));
-        server.set_media_dir(data.join("media"));
+        let mut options = Options {
+            first_backoff: Duration::from_millis(5),
+            media_dir: Some(data.join("media")),
+            ..Default::default()
+        };
+        tune(&mut options);
+        let server = Server::with_options(util::engine(store.clone()), config, Secrets::from_vars(vars), options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         if admin {
