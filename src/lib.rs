@@ -13,6 +13,7 @@ pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod delivery;
 pub mod dialogue;
 pub mod embedded;
 pub mod faq;

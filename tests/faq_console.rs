@@ -11,7 +11,7 @@ use reqwest::header::COOKIE;
 use serde_json::{json, Value};
 use sportello::console::session;
 use sportello::faq::Faq;
-use sportello::service::runner::month_of;
+use sportello::storage::keys::month_of;
 use sportello::storage::CitizenKey;
 
 use crate::harness::console::{

@@ -1,20 +1,16 @@
-//! Pacing and error decisions for the sender worker, as plain values and functions (the
-//! clock is passed in).
+//! Pacing for the sender worker, as plain values and functions (the clock is passed in);
+//! what to do after an error is `crate::delivery::decide`, shared with replies.
 //!
 //! [`Pacer`] is a schedule anchored in time: send `n` starts no earlier than `n` intervals
 //! after the start, so timer lateness does not lower the rate, and catching up is bounded
 //! by a small slack, so the rate over any window never exceeds the pace by more than that
-//! slack's worth of messages. [`decide`] maps a provider error to what the worker does.
+//! slack's worth of messages.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::channel::SendError;
-
 /// Attempts of one entry before it is marked failed.
 pub const MAX_ATTEMPTS: u32 = 8;
-/// The longest wait between attempts.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// A per-number send schedule.
 #[derive(Debug, Clone)]
@@ -52,67 +48,6 @@ impl Pacer {
             self.next = until;
         }
     }
-}
-
-/// What the worker does after a failed send.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
-    /// Queue the entry again, not before `after`.
-    Retry { after: Duration },
-    /// The number is throttled: queue the entry again and hold the whole lane for `after`.
-    SlowDown { after: Duration },
-    /// WhatsApp 368 / 131031: the account is restricted; stop the number's sending.
-    PauseNumber,
-    /// Give up on this entry.
-    Fail { code: i64, title: String },
-    /// The request may have reached the provider: not sent again automatically (at most
-    /// once), but counted interrupted, as after a crash.
-    InDoubt,
-}
-
-/// The decision for an error on an entry's `attempts`-th attempt (1-based).
-pub fn decide(error: &SendError, attempts: u32, first_backoff: Duration) -> Decision {
-    let backoff = backoff(attempts, first_backoff);
-    match error {
-        SendError::Permanent { code: 368 | 131031, .. } => Decision::PauseNumber,
-        SendError::Permanent { code, title } => Decision::Fail {
-            code: *code,
-            title: title.clone(),
-        },
-        SendError::InDoubt(_) => Decision::InDoubt,
-        _ if attempts >= MAX_ATTEMPTS => {
-            let code = match error {
-                SendError::Retryable { code, .. } => *code,
-                _ => 0,
-            };
-            Decision::Fail {
-                code,
-                title: format!("still failing after {attempts} attempts"),
-            }
-        }
-        SendError::Retryable {
-            code: 130429 | 4 | 80007 | 429,
-            retry_after,
-            ..
-        } => Decision::SlowDown {
-            after: retry_after.map_or(backoff, |s| Duration::from_secs(s).min(MAX_BACKOFF)),
-        },
-        // Meta: retry the (business, user) pair after 4^X seconds; others go on.
-        SendError::Retryable { code: 131056, .. } => Decision::Retry {
-            after: Duration::from_secs(4u64.saturating_pow(attempts.saturating_sub(1))).min(MAX_BACKOFF),
-        },
-        SendError::Retryable { retry_after, .. } => Decision::Retry {
-            after: retry_after.map_or(backoff, |s| Duration::from_secs(s).min(MAX_BACKOFF)),
-        },
-        SendError::Transport(_) => Decision::Retry { after: backoff },
-    }
-}
-
-/// `first` doubled for each attempt after the first, up to [`MAX_BACKOFF`].
-pub fn backoff(attempts: u32, first: Duration) -> Duration {
-    first
-        .saturating_mul(1u32 << attempts.saturating_sub(1).min(20))
-        .min(MAX_BACKOFF)
 }
 
 /// The last send to each recipient, so that one chat never gets two broadcasts closer
@@ -176,51 +111,6 @@ mod tests {
         let mut p = Pacer::new(80, start);
         p.hold_until(start + Duration::from_secs(2));
         assert_eq!(p.reserve(start), start + Duration::from_secs(2));
-    }
-
-    #[test]
-    fn errors_decide_retry_slow_down_pause_or_fail() {
-        let first = Duration::from_secs(1);
-        let throttled = SendError::Retryable {
-            code: 130429,
-            title: String::new(),
-            retry_after: None,
-        };
-        assert_eq!(
-            decide(&throttled, 3, first),
-            Decision::SlowDown {
-                after: Duration::from_secs(4)
-            }
-        );
-        let pair = SendError::Retryable {
-            code: 131056,
-            title: String::new(),
-            retry_after: None,
-        };
-        assert_eq!(
-            decide(&pair, 3, first),
-            Decision::Retry {
-                after: Duration::from_secs(16)
-            }
-        );
-        let restricted = SendError::Permanent {
-            code: 131031,
-            title: "locked".into(),
-        };
-        assert_eq!(decide(&restricted, 1, first), Decision::PauseNumber);
-        let gone = SendError::Permanent {
-            code: 131026,
-            title: "undeliverable".into(),
-        };
-        assert!(matches!(decide(&gone, 1, first), Decision::Fail { code: 131026, .. }));
-        let transport = SendError::Transport("reset".into());
-        assert!(matches!(decide(&transport, 2, first), Decision::Retry { .. }));
-        assert!(matches!(decide(&transport, MAX_ATTEMPTS, first), Decision::Fail { .. }));
-        // Perhaps delivered: never sent again, from the first attempt to the last.
-        let doubt = SendError::InDoubt("connection closed before message completed".into());
-        assert_eq!(decide(&doubt, 1, first), Decision::InDoubt);
-        assert_eq!(decide(&doubt, MAX_ATTEMPTS, first), Decision::InDoubt);
-        assert_eq!(backoff(30, first), MAX_BACKOFF);
     }
 
     #[test]

@@ -11,14 +11,15 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 use super::compose::{self, Payload};
-use super::pace::{decide, Decision};
 use super::plan;
 use super::worker::{Env, Hold};
 use super::{Broadcast, Delivery, DeliveryState};
 use crate::channel::Channel;
-use crate::storage::{AuditEntry, CitizenKey, Store, StoreError};
+use crate::delivery::{decide, Decision, Marked, Outgoing, Outlet, Retries, Turn};
+use crate::storage::{AuditEntry, CitizenKey, StoreError};
 
-/// One entry: re-check the citizen, compose, mark in flight durably, send, record.
+/// One entry: re-check the citizen, compose, mark in flight durably, send, record (the
+/// turn is `crate::delivery`'s, shared with replies); then decide on an error.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn deliver(
     env: Arc<dyn Env>,
@@ -26,95 +27,82 @@ pub(super) async fn deliver(
     b: &Broadcast,
     key: CitizenKey,
     d: Delivery,
-    first_backoff: Duration,
+    retries: Retries,
     pause: Duration,
     hold: Arc<Mutex<Hold>>,
 ) {
     let now = Timestamp::now();
-    let store = env.store().clone();
-    // One blocking hop: read the citizen, compose, and write the entry in flight (or skipped).
+    let outlet = env.outlet().clone();
     let (e2, b2, k2) = (env.clone(), b.clone(), key.clone());
-    let prepared = tokio::task::spawn_blocking(move || prepare(e2.as_ref(), id, &b2, &k2, d, now)).await;
-    let (payload, mut d) = match prepared {
-        Ok(Ok(Some(ready))) => ready,
-        Ok(Ok(None)) => return,
-        _ => {
-            tracing::error!(broadcast = id, "broadcast: could not prepare an entry");
-            return;
-        }
-    };
-    if let Err(e) = env.durable().await {
-        tracing::error!(error = %e, "broadcast: in-flight mark not durable; not sending");
-        d.state = DeliveryState::Queued;
-        d.not_before = Some(now + jiff::SignedDuration::from_secs(5));
-        put(&store, id, key, d).await;
-        return;
-    }
-    let channel = channel_of(&key.channel);
-    let result = env.send(&key.comune, channel, &key.citizen, &payload).await;
+    let turn = outlet
+        .turn(&key, Some(id), move |_| prepare(e2.as_ref(), id, &b2, &k2, d, now))
+        .await;
     let now = Timestamp::now();
-    d.updated_at = Some(now);
-    match result {
-        Ok(provider_id) => {
+    let (e, mut d) = match turn {
+        Turn::Sent(mut d) => {
+            d.updated_at = Some(now);
             d.state = DeliveryState::Sent;
             d.not_before = None;
-            let e2 = env.clone();
-            let done = tokio::task::spawn_blocking(move || {
-                let written = e2.store().put_deliveries(id, &[(key.clone(), d)]);
-                e2.record_sent(channel, &provider_id, &key, id);
-                written
-            })
-            .await;
-            if !matches!(done, Ok(Ok(()))) {
-                tracing::error!(broadcast = id, "could not update a broadcast entry");
-            }
+            put(&outlet, id, key, d).await;
+            return;
         }
-        Err(e) => {
-            let decision = decide(&e, d.attempts, first_backoff);
-            tracing::info!(broadcast = id, comune = %key.comune, channel = %key.channel, attempt = d.attempts, error = %e, "broadcast send failed");
-            let requeue = |d: &mut Delivery, after: Duration| {
-                d.state = DeliveryState::Queued;
-                d.not_before = Some(now + jiff::SignedDuration::try_from(after).unwrap_or_default());
+        Turn::NotDurable(mut d) => {
+            d.state = DeliveryState::Queued;
+            d.not_before = Some(now + jiff::SignedDuration::from_secs(5));
+            put(&outlet, id, key, d).await;
+            return;
+        }
+        Turn::Later | Turn::Gone => return,
+        Turn::Failed(e, d) => (e, d),
+    };
+    tracing::info!(broadcast = id, comune = %key.comune, channel = %key.channel, attempt = d.attempts, error = %e, "broadcast send failed");
+    let decision = decide(&e, d.attempts, retries);
+    d.updated_at = Some(now);
+    let requeue = |d: &mut Delivery, after: Duration| {
+        d.state = DeliveryState::Queued;
+        d.not_before = Some(now + jiff::SignedDuration::try_from(after).unwrap_or_default());
+    };
+    let fail = |d: &mut Delivery, code: i64, title: String| {
+        outlet.counters.failed.inc();
+        env.record_refused(&key, code, &title);
+        d.state = DeliveryState::Failed { code, title };
+    };
+    match decision {
+        Decision::Retry { after } => requeue(&mut d, after),
+        Decision::SlowDown { after } => {
+            requeue(&mut d, after);
+            set_hold(&hold, after);
+        }
+        Decision::PauseNumber { .. } => {
+            // The account is restricted: this message did not go; nothing else goes
+            // from this number for a while. Not counted as an attempt.
+            d.attempts -= 1;
+            requeue(&mut d, pause);
+            set_hold(&hold, pause);
+            tracing::error!(comune = %key.comune, channel = %key.channel, pause_minutes = pause.as_secs() / 60, "WhatsApp restricted this number: broadcasts paused");
+            let entry = AuditEntry {
+                at: now,
+                actor: "system".into(),
+                comune: key.comune.clone(),
+                action: "broadcast-paused".into(),
+                detail: format!(
+                    "broadcast {id}: provider error {e}; paused {} minutes",
+                    pause.as_secs() / 60
+                ),
             };
-            match decision {
-                Decision::Retry { after } => requeue(&mut d, after),
-                Decision::SlowDown { after } => {
-                    requeue(&mut d, after);
-                    set_hold(&hold, after);
-                }
-                Decision::PauseNumber => {
-                    // The account is restricted: this message did not go; nothing else goes
-                    // from this number for a while. Not counted as an attempt.
-                    d.attempts -= 1;
-                    requeue(&mut d, pause);
-                    set_hold(&hold, pause);
-                    tracing::error!(comune = %key.comune, channel = %key.channel, pause_minutes = pause.as_secs() / 60, "WhatsApp restricted this number: broadcasts paused");
-                    let entry = AuditEntry {
-                        at: now,
-                        actor: "system".into(),
-                        comune: key.comune.clone(),
-                        action: "broadcast-paused".into(),
-                        detail: format!(
-                            "broadcast {id}: provider error {e}; paused {} minutes",
-                            pause.as_secs() / 60
-                        ),
-                    };
-                    let s = store.clone();
-                    let _ = tokio::task::spawn_blocking(move || s.append_audit(&entry)).await;
-                }
-                Decision::InDoubt => {
-                    tracing::warn!(broadcast = id, comune = %key.comune, channel = %key.channel, "broadcast entry in doubt (it may have reached the citizen): not sent again, counted interrupted");
-                    d.state = DeliveryState::Interrupted;
-                }
-                Decision::Fail { code, title } => {
-                    let (e2, k2, t2) = (env.clone(), key.clone(), title.clone());
-                    let _ = tokio::task::spawn_blocking(move || e2.record_refused(&k2, code, &t2)).await;
-                    d.state = DeliveryState::Failed { code, title };
-                }
-            }
-            put(&store, id, key, d).await;
+            outlet.blocking(move |s| s.append_audit(&entry)).await;
+        }
+        Decision::InDoubt => {
+            tracing::warn!(broadcast = id, comune = %key.comune, channel = %key.channel, "broadcast entry in doubt (it may have reached the citizen): not sent again, counted interrupted");
+            d.state = DeliveryState::Interrupted;
+        }
+        Decision::Fail { code, title } => fail(&mut d, code, title),
+        Decision::Exhausted { code } => {
+            let title = format!("still failing after {} attempts", d.attempts);
+            fail(&mut d, code, title)
         }
     }
+    put(&outlet, id, key, d).await;
 }
 
 /// The payload and the entry marked in flight (written, not yet durable), or `None` when
@@ -126,9 +114,9 @@ fn prepare(
     key: &CitizenKey,
     mut d: Delivery,
     now: Timestamp,
-) -> Result<Option<(Payload, Delivery)>, StoreError> {
+) -> Result<Marked<Delivery>, StoreError> {
     let Some(flow) = env.flows().get(&key.comune) else {
-        return Ok(None);
+        return Ok(Marked::Gone);
     };
     let composed = match env.store().citizen(key)? {
         Some(c) if plan::receives(flow, b.category.as_deref(), key, &c) => {
@@ -160,12 +148,12 @@ fn prepare(
             d.attempts += 1;
             d.template = template;
             env.store().put_deliveries(id, &[(key.clone(), d.clone())])?;
-            Ok(Some((payload, d)))
+            Ok(Marked::Ready(outgoing(&key.channel, &key.citizen, &payload), d))
         }
         Err(reason) => {
             d.state = DeliveryState::Skipped { reason };
             env.store().put_deliveries(id, &[(key.clone(), d)])?;
-            Ok(None)
+            Ok(Marked::Gone)
         }
     }
 }
@@ -176,6 +164,21 @@ fn set_hold(hold: &Mutex<Hold>, after: Duration) {
     h.until = Some(h.until.map_or(until, |u| u.max(until)));
 }
 
+/// The requests of one payload to `to` on `channel` (never the simulator's: its citizens
+/// receive no broadcasts, `plan::receives`).
+fn outgoing(channel: &str, to: &str, payload: &Payload) -> Outgoing {
+    match channel_of(channel) {
+        Channel::Telegram => Outgoing::Telegram {
+            callback: None,
+            requests: vec![compose::telegram(to, payload)],
+        },
+        _ => Outgoing::Whatsapp {
+            route: None,
+            messages: vec![compose::whatsapp(to, payload)],
+        },
+    }
+}
+
 fn channel_of(name: &str) -> Channel {
     match name {
         "telegram" => Channel::Telegram,
@@ -184,10 +187,9 @@ fn channel_of(name: &str) -> Channel {
     }
 }
 
-async fn put(store: &Arc<dyn Store>, id: u64, key: CitizenKey, d: Delivery) {
-    let s = store.clone();
-    let done = tokio::task::spawn_blocking(move || s.put_deliveries(id, &[(key, d)])).await;
-    if !matches!(done, Ok(Ok(()))) {
+async fn put(outlet: &Outlet, id: u64, key: CitizenKey, d: Delivery) {
+    let done = outlet.blocking(move |s| s.put_deliveries(id, &[(key, d)])).await;
+    if !matches!(done, Some(Ok(()))) {
         tracing::error!(broadcast = id, "could not update a broadcast entry");
     }
 }

@@ -9,8 +9,8 @@
 //! The citizen's record is read again just before the send: one who unsubscribed or was
 //! blocked since the fan-out is skipped, and the window is judged at that moment.
 //!
-//! Provider access, the store and the clock come through [`Env`], so tests and the
-//! benchmark run the real worker.
+//! Each entry leaves through `crate::delivery` (the turn replies take too); the store, the
+//! flows and the server's lanes come through [`Env`].
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::{watch, Notify, Semaphore};
 
-use super::compose::Payload;
 use super::pace::{Pacer, RecipientGap};
 use super::plan;
 use super::{Broadcast, BroadcastState, Delivery, DeliveryState};
-use crate::channel::{Channel, SendError};
+use crate::channel::Channel;
 use crate::config::Config;
+use crate::delivery::{Outlet, Retries};
 use crate::flow::Flows;
 use crate::i18n::Locales;
 use crate::storage::{CitizenKey, Store, StoreError};
@@ -43,23 +43,16 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What the worker needs from the server.
 pub trait Env: Send + Sync + 'static {
-    fn store(&self) -> &Arc<dyn Store>;
+    /// The way out, shared with replies (providers, the store, the group commit).
+    fn outlet(&self) -> &Arc<Outlet>;
+    fn store(&self) -> &Arc<dyn Store> {
+        &self.outlet().store
+    }
     fn flows(&self) -> &Flows;
     fn locales(&self) -> &Locales;
     fn config(&self) -> &Config;
-    /// Sends one payload; returns the provider's message id.
-    fn send<'a>(
-        &'a self,
-        comune: &'a str,
-        channel: Channel,
-        to: &'a str,
-        payload: &'a Payload,
-    ) -> BoxFuture<'a, Result<String, SendError>>;
-    /// Resolves once every write made before the call is durable.
-    fn durable(&self) -> BoxFuture<'_, Result<(), StoreError>>;
-    /// Remembers an accepted message, to follow its delivery statuses.
-    fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey, broadcast: u64);
-    /// A message refused for good: the citizen's record says why (as for replies).
+    /// A message refused for good: the citizen's record says why (as for replies), written
+    /// where the citizen's steps are ordered.
     fn record_refused(&self, key: &CitizenKey, code: i64, title: &str);
     /// Whether other processes send from the same store (`server::shared`): then starting
     /// broadcasts and each sending number are taken under [`Env::exclusive`] locks.
@@ -101,8 +94,8 @@ pub struct Worker {
     /// Lanes that last ended without sending anything, and until when they are not started
     /// again on the tick (each start scans the lane's entries; an explicit wake clears it).
     idle: Mutex<HashMap<(String, Channel), Instant>>,
-    /// First wait before retrying an entry (doubling).
-    first_backoff: Duration,
+    /// How an entry is retried (first wait, doubling; attempts).
+    retries: Retries,
 }
 
 impl Worker {
@@ -112,7 +105,10 @@ impl Worker {
             wake,
             running: Mutex::new(HashSet::new()),
             idle: Mutex::new(HashMap::new()),
-            first_backoff,
+            retries: Retries {
+                first: first_backoff,
+                attempts: super::pace::MAX_ATTEMPTS,
+            },
         })
     }
 
@@ -510,14 +506,14 @@ impl Lane {
         let env = self.env().clone();
         let hold = self.hold.clone();
         let b = b.clone();
-        let first_backoff = self.worker.first_backoff;
+        let retries = self.worker.retries;
         let pause = Duration::from_secs(u64::from(env.config().broadcast.pause_minutes) * 60);
         let busy = self.busy.clone();
         busy.lock().unwrap_or_else(|p| p.into_inner()).insert((id, key.clone()));
         self.worked = true;
         tokio::spawn(async move {
             let mine = (id, key.clone());
-            super::send::deliver(env, id, &b, key, d, first_backoff, pause, hold).await;
+            super::send::deliver(env, id, &b, key, d, retries, pause, hold).await;
             busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&mine);
             drop(permit);
         });

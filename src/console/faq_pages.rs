@@ -27,8 +27,9 @@ use crate::faq::Entry;
 use crate::flow::Flow;
 use crate::server::Server;
 use crate::service::live::overlay_faq;
-use crate::service::runner::{month_of, Engine};
+use crate::service::runner::Engine;
 use crate::staff::faq::{self as review, UNANSWERED_SHOWN};
+use crate::storage::keys::month_of;
 use crate::storage::FaqEdit;
 use crate::web::esc;
 

@@ -1,19 +1,15 @@
-//! The server's side of broadcasts: the worker's [`Env`] (the providers' clients, the
-//! group commit, delivery records) and its start. The worker itself is `crate::broadcast`.
+//! The server's side of broadcasts: the worker's [`Env`] (the outlet it shares with
+//! replies, the citizens' lanes, the locks of several processes) and its start. The worker itself is `crate::broadcast`.
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
-
 use super::Server;
-use crate::broadcast::compose::{self, Payload};
 use crate::broadcast::worker::{BoxFuture, Env, Exclusive, Worker};
-use crate::channel::{Channel, DeliveryStatus, SendError};
 use crate::config::Config;
+use crate::delivery::Outlet;
 use crate::flow::Flows;
 use crate::i18n::Locales;
-use crate::storage::keys::sent_key;
-use crate::storage::{CitizenKey, SentEntry, Store, StoreError};
+use crate::storage::{CitizenKey, StoreError};
 
 impl Server {
     /// The broadcast worker over this server (started by `run`).
@@ -46,8 +42,8 @@ pub async fn media(
 }
 
 impl Env for Server {
-    fn store(&self) -> &Arc<dyn Store> {
-        &self.engine.store
+    fn outlet(&self) -> &Arc<Outlet> {
+        &self.outlet
     }
 
     fn flows(&self) -> &Flows {
@@ -62,71 +58,7 @@ impl Env for Server {
         &self.config
     }
 
-    fn send<'a>(
-        &'a self,
-        comune: &'a str,
-        channel: Channel,
-        to: &'a str,
-        payload: &'a Payload,
-    ) -> BoxFuture<'a, Result<String, SendError>> {
-        Box::pin(async move {
-            match channel {
-                Channel::Whatsapp => {
-                    let client = self
-                        .whatsapp
-                        .get(comune)
-                        .ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
-                    let number = self
-                        .config
-                        .comuni
-                        .get(comune)
-                        .and_then(|c| c.whatsapp_phone_number_id.as_deref())
-                        .ok_or_else(|| missing("comuni.<comune>.whatsapp_phone_number_id"))?;
-                    client.send(number, &compose::whatsapp(to, payload)).await
-                }
-                Channel::Telegram => {
-                    let client = self
-                        .telegram
-                        .get(comune)
-                        .ok_or_else(|| missing("SPORTELLO_TELEGRAM_TOKEN_<COMUNE>"))?;
-                    let (method, body) = compose::telegram(to, payload);
-                    client.send_with(method, &body).await.map(|id| id.to_string())
-                }
-                Channel::Web => Err(SendError::Permanent {
-                    code: 0,
-                    title: "the web simulator cannot receive broadcasts".into(),
-                }),
-            }
-        })
-    }
-
-    fn durable(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.commit.durable())
-    }
-
-    fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey, broadcast: u64) {
-        let now = Timestamp::now();
-        let entry = SentEntry {
-            key: key.clone(),
-            sent_at: now,
-            status: DeliveryStatus::Sent,
-            updated_at: now,
-            errors: Vec::new(),
-            broadcast: Some(broadcast),
-        };
-        if let Err(e) = self
-            .engine
-            .store
-            .put_sent(&sent_key(channel.as_str(), provider_id), &entry)
-        {
-            tracing::error!(error = %e, "could not record a sent broadcast");
-        }
-        self.metrics.sent.inc();
-        self.count(&key.comune, now, "sent");
-    }
-
     fn record_refused(&self, key: &CitizenKey, code: i64, title: &str) {
-        self.metrics.failed.inc();
         // In the citizen's lane (`record_refusal`), not waited for: this call is synchronous.
         let (s, k, t) = (self.clone(), key.clone(), title.to_string());
         tokio::spawn(async move { s.record_refusal(&k, code, &t).await });
@@ -148,14 +80,5 @@ impl Env for Server {
                 locks.try_lock(name).await?.map(|held| Exclusive(Some(held)))
             })
         })
-    }
-}
-
-fn missing(what: &str) -> SendError {
-    // As for replies: without credentials nothing can be sent; retry slowly.
-    SendError::Retryable {
-        code: 0,
-        title: format!("not configured: {what}"),
-        retry_after: Some(60),
     }
 }

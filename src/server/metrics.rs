@@ -1,7 +1,7 @@
 //! `/healthz` and `/metrics` (Prometheus text format). Counters only count: no label ever
 //! carries a number, a name or a message.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::header;
@@ -10,24 +10,10 @@ use axum::Json;
 
 use super::Server;
 use crate::channel::{DeliveryStatus, ProviderError};
+pub use crate::delivery::Counter;
 
-/// A monotonically increasing counter.
-#[derive(Default)]
-pub struct Counter(AtomicU64);
-
-impl Counter {
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-    pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// The server's counters.
+/// The server's counters (what left and what failed are the outlet's,
+/// `crate::delivery::Counters`).
 #[derive(Default)]
 pub struct Metrics {
     pub inbound: Counter,
@@ -37,11 +23,6 @@ pub struct Metrics {
     pub malformed: Counter,
     pub steps: Counter,
     pub errors: Counter,
-    pub sent: Counter,
-    pub retries: Counter,
-    pub failed: Counter,
-    /// Replies in flight when the previous process stopped, not sent again (at most once).
-    pub interrupted: Counter,
     /// Several active processes: messages and replies taken over from a process that
     /// stopped (`shared`).
     pub adopted: Counter,
@@ -80,6 +61,7 @@ pub async fn healthz(State(s): State<Server>) -> impl IntoResponse {
 
 pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
     let m = &s.metrics;
+    let outlet = &s.outlet.counters;
     let rows: [(&str, &str, u64); 25] = [
         (
             "sportello_inbound_messages_total",
@@ -116,22 +98,22 @@ pub async fn prometheus(State(s): State<Server>) -> impl IntoResponse {
         (
             "sportello_replies_sent_total",
             "replies accepted by a provider",
-            m.sent.get(),
+            outlet.sent.get(),
         ),
         (
             "sportello_reply_retries_total",
             "send attempts retried",
-            m.retries.get(),
+            outlet.retries.get(),
         ),
         (
             "sportello_replies_failed_total",
             "replies refused for good",
-            m.failed.get(),
+            outlet.failed.get(),
         ),
         (
             "sportello_replies_interrupted_total",
             "replies in doubt (in flight at a stop, or without a usable answer), not sent again: they may not have arrived",
-            m.interrupted.get(),
+            outlet.interrupted.get(),
         ),
         (
             "sportello_work_adopted_total",

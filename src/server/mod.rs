@@ -29,9 +29,8 @@ use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::channel::telegram::BotClient;
-use crate::channel::whatsapp::GraphClient;
 use crate::config::{Config, Secrets};
+use crate::delivery::{Outlet, Providers};
 use crate::service::queue::KeyedQueue;
 use crate::service::runner::Engine;
 use crate::storage::commit::GroupCommit;
@@ -94,9 +93,9 @@ pub struct Inner {
     pub secrets: Secrets,
     /// WhatsApp phone_number_id → comune id.
     pub routes: HashMap<String, String>,
-    /// Per comune: its Graph API client (when a token is set) and its Telegram bot.
-    pub whatsapp: HashMap<String, GraphClient>,
-    pub telegram: HashMap<String, BotClient>,
+    /// The way out for replies and broadcasts: the providers' clients, the at-most-once
+    /// turn, the delivery counters (`crate::delivery`).
+    pub outlet: Arc<Outlet>,
     /// Inbound steps, one citizen at a time, in arrival order.
     pub inbound: KeyedQueue<CitizenKey, Job>,
     /// Outbox ids to send, one citizen at a time, in order.
@@ -143,36 +142,17 @@ impl Server {
     pub fn with_options(engine: Engine, config: Config, secrets: Secrets, mut options: Options) -> Server {
         options.backlog = options.backlog.clamp(1, MAX_BACKLOG);
         options.webhook_slots = options.webhook_slots.clamp(1, MAX_WEBHOOKS_IN_FLIGHT);
-        // rustls needs a process-wide crypto provider before the first client is built;
-        // installing it twice (tests build several servers) is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
-        let mut routes = HashMap::new();
-        let mut whatsapp = HashMap::new();
-        let mut telegram = HashMap::new();
-        for comune in engine.flows.ids() {
-            let channels = config.comuni.get(comune);
-            if let Some(id) = channels.and_then(|c| c.whatsapp_phone_number_id.clone()) {
-                routes.insert(id, comune.to_string());
-            }
-            if let Some(token) = secrets.whatsapp_token(comune) {
-                whatsapp.insert(
-                    comune.to_string(),
-                    GraphClient::new(http.clone(), &config.graph_url, token),
-                );
-            }
-            if let Some(token) = secrets.telegram_token(comune) {
-                telegram.insert(
-                    comune.to_string(),
-                    BotClient::new(http.clone(), &config.telegram_url, token),
-                );
-            }
-        }
+        let routes = engine
+            .flows
+            .ids()
+            .filter_map(|comune| {
+                let id = config.comuni.get(comune)?.whatsapp_phone_number_id.clone()?;
+                Some((id, comune.to_string()))
+            })
+            .collect();
+        let providers = Providers::new(engine.flows.ids(), &config, &secrets);
         let commit = GroupCommit::new(engine.store.clone());
+        let outlet = Arc::new(Outlet::new(providers, engine.store.clone(), commit.clone()));
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let (w1, w2) = (weak.clone(), weak.clone());
             Inner {
@@ -180,8 +160,7 @@ impl Server {
                 config,
                 secrets,
                 routes,
-                whatsapp,
-                telegram,
+                outlet,
                 inbound: KeyedQueue::new(move |key, job| {
                     let w = w1.clone();
                     async move {

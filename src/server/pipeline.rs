@@ -187,7 +187,7 @@ impl Server {
     /// the message was dropped as a duplicate or over the limit), so that the citizen's
     /// button stops spinning. Best effort, off the caller's path.
     fn ack_tap(&self, comune: &str, callback_id: Option<&str>) {
-        let (Some(id), Some(client)) = (callback_id, self.telegram.get(comune)) else {
+        let (Some(id), Some(client)) = (callback_id, self.outlet.providers.telegram(comune)) else {
             return;
         };
         let (client, id) = (client.clone(), id.to_string());
@@ -262,7 +262,7 @@ impl Server {
             self.outbound.push(entry.key, id);
         }
         if interrupted > 0 {
-            self.metrics.interrupted.add(interrupted);
+            self.outlet.counters.interrupted.add(interrupted);
             tracing::warn!(
                 replies = interrupted,
                 "replies in flight at the last stop were not sent again: they may not have arrived"

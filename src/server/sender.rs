@@ -1,12 +1,13 @@
 //! The sender: takes replies from the outbox, one citizen at a time and in order, and hands
-//! them to their provider, retrying with back-off on rate limits and transient errors.
+//! them to `crate::delivery` (the way out broadcasts take too), retrying with back-off on
+//! rate limits and transient errors as `delivery::decide` says.
 //! A reply leaves the outbox when the provider accepted it, or refused it for good (then
 //! the citizen's record says why).
 //!
 //! Delivery guarantee: at most once per reply, as broadcasts. WhatsApp has no idempotency
 //! key, so a reply whose request was out when the process died may or may not have reached
 //! the citizen. Each reply is therefore marked in flight, durably, before its request
-//! leaves, and the mark is cleared when the provider refused it (it will be retried); at
+//! leaves (the outlet's turn), and the mark is cleared when the provider refused it (it will be retried); at
 //! start a reply still in flight is dropped and counted, not sent again (`pipeline::recover`).
 //! At most [`MAX_SENDS_IN_FLIGHT`] replies can be in that doubt: a send holds one permit
 //! from before its mark until its removal or cleared mark is durable.
@@ -18,16 +19,16 @@ use jiff::Timestamp;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Server;
-use crate::channel::{whatsapp, Channel, DeliveryStatus, SendError, StatusUpdate};
-use crate::dialogue::DeliveryError;
+use crate::channel::{whatsapp, Channel, DeliveryStatus, StatusUpdate};
+use crate::delivery::{self, decide, Decision, Marked, Outgoing, Retries, Turn};
 use crate::storage::keys::sent_key;
 use crate::storage::postgres::Claim;
-use crate::storage::{CitizenKey, OutboundEntry, SentEntry};
+use crate::storage::{CitizenKey, OutboundEntry};
 
-/// Back-off between attempts: 1 s (configurable) doubling to 5 minutes; after this many attempts a reply
-/// is left in the outbox for the next start instead of holding the citizen's lane.
+/// Attempts of one reply (a second, doubling, to five minutes between them); after the
+/// last, the reply is left in the outbox for the next start instead of holding the
+/// citizen's lane.
 const MAX_ATTEMPTS: u32 = 12;
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Replies being sent at once, across every citizen and channel: also the most replies a
 /// crash can leave in doubt. A permit lasts a request plus two group flushes (the mark, then
 /// the outcome): 256 of ~250 ms is ~1,000 replies a second at Graph API latencies, a dozen
@@ -39,16 +40,6 @@ pub const MAX_SENDS_IN_FLIGHT: usize = 256;
 /// same citizen that another process is sending.
 const TURN_FIRST_WAIT: Duration = Duration::from_millis(10);
 const TURN_MAX_WAIT: Duration = Duration::from_secs(1);
-
-/// What [`Server::take_off`] found.
-enum TakeOff {
-    /// Marked in flight, durably: send it.
-    Entry(Box<OutboundEntry>),
-    /// Not to be sent by this call.
-    Gone,
-    /// Not yet: an earlier reply to the citizen is another process's.
-    Later,
-}
 
 /// The permits of [`MAX_SENDS_IN_FLIGHT`].
 pub(crate) fn send_permits() -> Arc<Semaphore> {
@@ -67,114 +58,133 @@ pub(crate) fn read_receipt_permits() -> Arc<Semaphore> {
 }
 
 impl Server {
+    /// Sends outbox entry `id` to `key` through the outlet's turn (marked in flight durably
+    /// first), retrying in the citizen's lane as [`decide`] says.
     pub(crate) async fn send(&self, key: CitizenKey, id: u64) {
-        let mut backoff = self.options.first_backoff;
-        let mut turn = TURN_FIRST_WAIT;
+        let retries = Retries {
+            first: self.options.first_backoff,
+            attempts: MAX_ATTEMPTS,
+        };
+        let mut turn_wait = TURN_FIRST_WAIT;
         let mut attempt = 0;
-        while attempt < MAX_ATTEMPTS {
+        loop {
             // The semaphore is never closed.
             let Ok(permit) = self.sends.clone().acquire_owned().await else {
                 return;
             };
-            let entry = match self.take_off(id).await {
-                TakeOff::Entry(entry) => entry,
-                TakeOff::Gone => return,
-                TakeOff::Later => {
-                    // An earlier reply to this citizen is another process's (`shared`):
-                    // wait for it, without a permit, and without spending an attempt.
-                    drop(permit);
-                    tokio::time::sleep(turn).await;
-                    turn = (turn * 2).min(TURN_MAX_WAIT);
-                    continue;
-                }
-            };
-            attempt += 1;
-            match self.deliver(&entry).await {
-                Ok(()) => {
-                    self.metrics.sent.inc();
+            let s = self.clone();
+            let turn = self.outlet.turn(&key, None, move |_| s.take_off(id)).await;
+            let e = match turn {
+                Turn::Sent(()) => {
                     self.finish(id).await;
                     self.release_when_durable(permit);
                     return;
                 }
-                Err(SendError::Permanent { code, title }) => {
+                Turn::Failed(e, ()) => e,
+                Turn::Later => {
+                    // An earlier reply to this citizen is another process's (`shared`):
+                    // wait for it, without a permit, and without spending an attempt.
+                    drop(permit);
+                    tokio::time::sleep(turn_wait).await;
+                    turn_wait = (turn_wait * 2).min(TURN_MAX_WAIT);
+                    continue;
+                }
+                Turn::NotDurable(()) => {
+                    // Not sent now; it stays in the outbox for the next start.
+                    self.unmark(id).await;
+                    return;
+                }
+                Turn::Gone => return,
+            };
+            attempt += 1;
+            match decide(&e, attempt, retries) {
+                Decision::Fail { code, title } | Decision::PauseNumber { code, title } => {
                     tracing::warn!(comune = %key.comune, channel = %key.channel, code, %title, "reply refused for good");
-                    self.metrics.failed.inc();
+                    self.outlet.counters.failed.inc();
                     self.record_refusal(&key, code, &title).await;
                     self.finish(id).await;
                     self.release_when_durable(permit);
                     return;
                 }
-                Err(SendError::InDoubt(why)) => {
+                Decision::InDoubt => {
                     // It may have arrived: not sent again (at most once), as after a crash.
-                    tracing::warn!(comune = %key.comune, channel = %key.channel, reason = %why, "reply in doubt (it may have reached the citizen): not sent again");
-                    self.metrics.interrupted.inc();
+                    tracing::warn!(comune = %key.comune, channel = %key.channel, reason = %e, "reply in doubt (it may have reached the citizen): not sent again");
+                    self.outlet.counters.interrupted.inc();
                     self.finish(id).await;
                     self.release_when_durable(permit);
                     return;
                 }
-                Err(e) => {
+                Decision::Exhausted { .. } => {
+                    self.unmark(id).await;
+                    self.release_when_durable(permit);
+                    tracing::warn!(comune = %key.comune, "reply still not accepted; kept in the outbox for the next start");
+                    return;
+                }
+                Decision::Retry { after } | Decision::SlowDown { after } => {
                     // It will be sent again anyway (here, or at the next start if the
                     // process stops during the wait): no longer in flight.
                     self.unmark(id).await;
                     self.release_when_durable(permit);
-                    let wait = match &e {
-                        SendError::Retryable {
-                            retry_after: Some(s), ..
-                        } => Duration::from_secs(*s).min(MAX_BACKOFF),
-                        _ => backoff,
-                    };
-                    tracing::info!(comune = %key.comune, channel = %key.channel, attempt, error = %e, wait_s = wait.as_secs(), "retrying a reply");
-                    self.metrics.retries.inc();
-                    tokio::time::sleep(wait).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    tracing::info!(comune = %key.comune, channel = %key.channel, attempt, error = %e, wait_s = after.as_secs(), "retrying a reply");
+                    self.outlet.counters.retries.inc();
+                    tokio::time::sleep(after).await;
                 }
             }
         }
-        tracing::warn!(comune = %key.comune, "reply still not accepted; kept in the outbox for the next start");
     }
 
-    /// Marks a reply in flight and waits until the mark is durable; `Gone` when it left the
-    /// outbox meanwhile (an erasure), is another process's, or the mark could not be made
-    /// durable (then it is not sent now, and stays for the next start).
-    async fn take_off(&self, id: u64) -> TakeOff {
-        let entry = match self.off_workers(move |s| s.mark_in_flight(id)).await {
-            Some(Ok(Claim::Claimed(e))) => e,
-            Some(Ok(Claim::Later)) => return TakeOff::Later,
-            Some(Ok(Claim::Gone)) | None => return TakeOff::Gone,
-            Some(Err(e)) => {
-                tracing::error!(error = %e, "outbox read failed");
-                return TakeOff::Gone;
-            }
-        };
-        if let Err(e) = self.durable().await {
-            tracing::error!(error = %e, "in-flight mark not durable; reply not sent");
-            self.unmark(id).await;
-            return TakeOff::Gone;
-        }
-        TakeOff::Entry(entry)
-    }
-
-    /// Marks reply `id` in flight (a blocking call, see [`Server::off_workers`]), as the
-    /// shared mode's claim answers: claimed with the entry as now stored, gone when it left
-    /// the outbox, or later when another process's reply to the citizen comes first.
-    fn mark_in_flight(&self, id: u64) -> Result<Claim, crate::storage::StoreError> {
-        match self.shared.get() {
+    /// The turn's mark (a blocking call): marks reply `id` in flight, as the shared mode's
+    /// claim answers: ready with what to send, gone when it left the outbox (an erasure),
+    /// or later when another process's reply to the citizen comes first.
+    fn take_off(&self, id: u64) -> Result<Marked<()>, crate::storage::StoreError> {
+        let claim = match self.shared.get() {
             // Several active processes: only a reply this process may send, in its turn.
-            Some(shared) => self.claim(shared, id),
-            None => Ok(match self.engine.store.mark_outbound(id, true)? {
+            Some(shared) => self.claim(shared, id)?,
+            None => match self.engine.store.mark_outbound(id, true)? {
                 Some(e) => Claim::Claimed(Box::new(e)),
                 None => Claim::Gone,
-            }),
+            },
+        };
+        Ok(match claim {
+            Claim::Claimed(entry) => Marked::Ready(self.outgoing(&entry), ()),
+            Claim::Later => Marked::Later,
+            Claim::Gone => Marked::Gone,
+        })
+    }
+
+    /// What a reply sends on its channel.
+    fn outgoing(&self, entry: &OutboundEntry) -> Outgoing {
+        match entry.channel {
+            Channel::Whatsapp => {
+                let label = self
+                    .engine
+                    .locales
+                    .format(&entry.language, "list-label", None)
+                    .unwrap_or_default();
+                Outgoing::Whatsapp {
+                    route: Some(entry.route.clone()),
+                    messages: whatsapp::from_rendered(&entry.to, &entry.rendered, &label),
+                }
+            }
+            Channel::Telegram => Outgoing::Telegram {
+                callback: entry.callback_id.clone(),
+                requests: crate::channel::telegram::send_message_bodies(&entry.to, &entry.rendered)
+                    .into_iter()
+                    .map(|body| ("sendMessage", body))
+                    .collect(),
+            },
+            Channel::Web => Outgoing::Web,
         }
     }
 
     async fn unmark(&self, id: u64) {
-        self.off_workers(move |s| {
-            if let Err(e) = s.engine.store.mark_outbound(id, false) {
-                tracing::error!(error = %e, "outbox update failed");
-            }
-        })
-        .await;
+        self.outlet
+            .blocking(move |s| {
+                if let Err(e) = s.mark_outbound(id, false) {
+                    tracing::error!(error = %e, "outbox update failed");
+                }
+            })
+            .await;
     }
 
     /// Gives the permit back once the send's last write (removal or cleared mark) is
@@ -191,71 +201,13 @@ impl Server {
     }
 
     async fn finish(&self, id: u64) {
-        self.off_workers(move |s| {
-            if let Err(e) = s.engine.store.outbound_done(id) {
-                tracing::error!(error = %e, "outbox update failed");
-            }
-        })
-        .await;
-    }
-
-    async fn deliver(&self, entry: &OutboundEntry) -> Result<(), SendError> {
-        let comune = &entry.key.comune;
-        match entry.channel {
-            Channel::Whatsapp => {
-                let client = self
-                    .whatsapp
-                    .get(comune)
-                    .ok_or_else(|| missing("SPORTELLO_WHATSAPP_TOKEN"))?;
-                let label = self
-                    .engine
-                    .locales
-                    .format(&entry.language, "list-label", None)
-                    .unwrap_or_default();
-                for msg in whatsapp::from_rendered(&entry.to, &entry.rendered, &label) {
-                    let wamid = client.send(&entry.route, &msg).await?;
-                    self.record_sent(Channel::Whatsapp, &wamid, &entry.key);
+        self.outlet
+            .blocking(move |s| {
+                if let Err(e) = s.outbound_done(id) {
+                    tracing::error!(error = %e, "outbox update failed");
                 }
-                Ok(())
-            }
-            Channel::Telegram => {
-                let client = self
-                    .telegram
-                    .get(comune)
-                    .ok_or_else(|| missing("SPORTELLO_TELEGRAM_TOKEN_<COMUNE>"))?;
-                if let Some(cb) = &entry.callback_id {
-                    // An unanswered callback leaves a spinner on the citizen's button; its
-                    // failure must not block the reply itself.
-                    let _ = client.answer_callback_query(cb).await;
-                }
-                for body in crate::channel::telegram::send_message_bodies(&entry.to, &entry.rendered) {
-                    client.send_message(&body).await?;
-                }
-                Ok(())
-            }
-            Channel::Web => Ok(()),
-        }
-    }
-
-    /// Remembers a message the provider accepted, to follow its delivery statuses.
-    fn record_sent(&self, channel: Channel, provider_id: &str, key: &CitizenKey) {
-        let now = Timestamp::now();
-        let entry = SentEntry {
-            key: key.clone(),
-            sent_at: now,
-            status: DeliveryStatus::Sent,
-            updated_at: now,
-            errors: Vec::new(),
-            broadcast: None,
-        };
-        if let Err(e) = self
-            .engine
-            .store
-            .put_sent(&sent_key(channel.as_str(), provider_id), &entry)
-        {
-            tracing::error!(error = %e, "could not record a sent message");
-        }
-        self.count(&key.comune, now, "sent");
+            })
+            .await;
     }
 
     /// Applies a delivery status from the provider; a failure is written to the citizen's
@@ -294,13 +246,13 @@ impl Server {
         // Meta sends no `delivered` when `read` comes at once: reading implies delivery.
         let reached = |s: DeliveryStatus| before < s && update.status >= s && update.status != DeliveryStatus::Failed;
         if reached(DeliveryStatus::Delivered) {
-            self.count(&sent.key.comune, at, "delivered");
+            delivery::count(store.as_ref(), &sent.key.comune, at, "delivered");
         }
         if reached(DeliveryStatus::Read) {
-            self.count(&sent.key.comune, at, "read");
+            delivery::count(store.as_ref(), &sent.key.comune, at, "read");
         }
         if update.status == DeliveryStatus::Failed {
-            self.count(&sent.key.comune, at, "failed");
+            delivery::count(store.as_ref(), &sent.key.comune, at, "failed");
         }
         if update.status == DeliveryStatus::Failed {
             let (code, title) = update
@@ -308,47 +260,23 @@ impl Server {
                 .first()
                 .map(|e| (e.code, e.title.as_str()))
                 .unwrap_or((0, "failed"));
-            self.record_delivery_error(&sent.key, code, title);
+            delivery::record_refusal(store.as_ref(), &sent.key, code, title);
         }
     }
 
-    pub(crate) fn count(&self, comune: &str, at: Timestamp, metric: &str) {
-        if let Err(e) = self
-            .engine
-            .store
-            .bump(comune, &crate::service::runner::month_of(at), metric, 1)
-        {
-            tracing::error!(error = %e, "could not count a delivery");
-        }
-    }
-
-    /// [`Server::record_delivery_error`] in the citizen's lane, as a step (see
+    /// [`delivery::record_refusal`] in the citizen's lane, as a step (see
     /// [`Server::delivery_status`]).
     pub(crate) async fn record_refusal(&self, key: &CitizenKey, code: i64, title: &str) {
-        let (s, k, t) = (self.clone(), key.clone(), title.to_string());
-        self.in_lane(key.clone(), move || s.record_delivery_error(&k, code, &t))
-            .await;
-    }
-
-    /// Writes a refusal into the citizen's record. Call it in the citizen's lane (`in_lane`):
-    /// it reads and writes the record as a step does.
-    pub(crate) fn record_delivery_error(&self, key: &CitizenKey, code: i64, title: &str) {
-        let store = &self.engine.store;
-        if let Ok(Some(mut c)) = store.citizen(key) {
-            c.delivery_error = Some(DeliveryError {
-                code,
-                title: title.to_string(),
-                at: Timestamp::now(),
-            });
-            if let Err(e) = store.put_citizen(key, &c) {
-                tracing::error!(error = %e, "could not record a delivery error");
-            }
-        }
+        let (store, k, t) = (self.engine.store.clone(), key.clone(), title.to_string());
+        self.in_lane(key.clone(), move || {
+            delivery::record_refusal(store.as_ref(), &k, code, &t)
+        })
+        .await;
     }
 
     /// Tells WhatsApp the message was read (blue ticks); best effort, never retried.
     pub(crate) fn mark_read(&self, comune: &str, route: &str, message_id: &str) {
-        if let Some(client) = self.whatsapp.get(comune).cloned() {
+        if let Some(client) = self.outlet.providers.whatsapp(comune).cloned() {
             let (route, id) = (route.to_string(), message_id.to_string());
             let Ok(permit) = self.read_receipts.clone().try_acquire_owned() else {
                 self.metrics.read_receipts_skipped.inc();
@@ -361,15 +289,5 @@ impl Server {
                 }
             });
         }
-    }
-}
-
-fn missing(var: &str) -> SendError {
-    // Without credentials nothing can be sent; keep retrying slowly so that setting the
-    // variable and restarting delivers what is waiting.
-    SendError::Retryable {
-        code: 0,
-        title: format!("no credentials: set {var}"),
-        retry_after: Some(60),
     }
 }

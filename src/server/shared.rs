@@ -241,7 +241,7 @@ impl Server {
             tracing::info!(citizens = messages, replies, "took over waiting work nobody was doing");
         }
         if interrupted > 0 {
-            self.metrics.interrupted.add(interrupted);
+            self.outlet.counters.interrupted.add(interrupted);
             tracing::warn!(
                 replies = interrupted,
                 "replies in flight when their process stopped were not sent again: they may not have arrived"

@@ -120,7 +120,7 @@ impl Engine {
         let Some(flow) = live.flow(&key.comune) else {
             return Ok(fx);
         };
-        let month = month_of(now);
+        let month = crate::storage::keys::month_of(now);
         for event in &outcome.events {
             if let Some(metric) = metric(event) {
                 fx.counters.push((month.clone(), metric));
@@ -232,12 +232,6 @@ impl Engine {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
-}
-
-/// The Europe/Rome month of a moment, `YYYY-MM` (the report's unit).
-pub fn month_of(t: Timestamp) -> String {
-    let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
-    t.to_zoned(tz).strftime("%Y-%m").to_string()
 }
 
 /// The anonymous counter an event adds to, if any.

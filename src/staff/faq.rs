@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use crate::faq::{Entry, Faq, OutOfScope};
 use crate::moderation::pii::Detectors;
-use crate::service::runner::{month_of, Engine};
+use crate::service::runner::Engine;
+use crate::storage::keys::month_of;
 use crate::storage::{Author, CitizenKey, FaqEdit, Store, StoreError};
 
 /// At most this many unanswered questions are listed.
@@ -96,7 +97,7 @@ pub fn out_of_scope(engine: &Engine, comune: &str) -> Result<Vec<OutOfScope>, St
 
 /// This month's use of each entry, by entry id: (times the bot answered with it, times a
 /// citizen picked it among the buttons offered), from the counters `faq-answered:<id>` and
-/// `faq-picked:<id>` of `month` (`YYYY-MM`, Europe/Rome: see `runner::month_of`). An entry
+/// `faq-picked:<id>` of `month` (`YYYY-MM`, Europe/Rome: see `storage::keys::month_of`). An entry
 /// never used is absent; callers show 0.
 pub fn usage(store: &dyn Store, comune: &str, month: &str) -> Result<BTreeMap<String, (u64, u64)>, StoreError> {
     let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();

@@ -53,6 +53,12 @@ pub const ERASING_TREE: &str = "citizenkey_erasing";
 pub const LEDGER_INDEX_TREE: &str = "citizenkey_ledgerid";
 
 /// The key of a ledger index entry: the citizen's key, 0x00, the entry's id (big-endian).
+/// The Europe/Rome month of a moment, `YYYY-MM` (the unit of the `statkey_count` counters and of the report).
+pub fn month_of(t: jiff::Timestamp) -> String {
+    let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
+    t.to_zoned(tz).strftime("%Y-%m").to_string()
+}
+
 pub fn ledger_index_key(citizen_key: &[u8], id: u64) -> Vec<u8> {
     let mut k = citizen_key.to_vec();
     k.push(0);
