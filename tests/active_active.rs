@@ -35,7 +35,7 @@ use sportello::broadcast::worker::lane_lock;
 use sportello::broadcast::BroadcastState;
 use sportello::channel::Channel;
 use sportello::dialogue::State;
-use sportello::server::citizen_lock;
+use sportello::service::coordination::citizen_lock;
 use sportello::storage::postgres::lock_key;
 use sportello::storage::{CitizenKey, Store};
 

@@ -13,8 +13,6 @@
 //! flows and the server's lanes come through [`Env`].
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +27,7 @@ use crate::config::Config;
 use crate::delivery::{Outlet, Retries};
 use crate::flow::Flows;
 use crate::i18n::Locales;
+use crate::service::coordination::Coordination;
 use crate::storage::{CitizenKey, Store, StoreError};
 
 /// Entries taken per choice of broadcast.
@@ -37,9 +36,6 @@ pub const BATCH: usize = 64;
 pub const CONCURRENCY: usize = 32;
 /// How often the worker looks for due broadcasts when nothing wakes it.
 const TICK: Duration = Duration::from_secs(1);
-
-/// A boxed future, for the object-safe [`Env`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What the worker needs from the server.
 pub trait Env: Send + Sync + 'static {
@@ -54,28 +50,9 @@ pub trait Env: Send + Sync + 'static {
     /// A message refused for good: the citizen's record says why (as for replies), written
     /// where the citizen's steps are ordered.
     fn record_refused(&self, key: &CitizenKey, code: i64, title: &str);
-    /// Whether other processes send from the same store (`server::shared`): then starting
-    /// broadcasts and each sending number are taken under [`Env::exclusive`] locks.
-    fn shared(&self) -> bool {
-        false
-    }
-    /// The lock `name` shared with the other processes: waited for when `wait`, else only
-    /// tried (`None`: another process holds it). Alone, always granted at once.
-    fn exclusive<'a>(&'a self, name: &'a str, wait: bool) -> BoxFuture<'a, Result<Option<Exclusive>, StoreError>> {
-        let _ = (name, wait);
-        Box::pin(async { Ok(Some(Exclusive(None))) })
-    }
-}
-
-/// A lock from [`Env::exclusive`], held until released (`None` inside: no other process).
-pub struct Exclusive(pub Option<crate::storage::postgres::Held>);
-
-impl Exclusive {
-    pub async fn release(self) {
-        if let Some(held) = self.0 {
-            held.release().await;
-        }
-    }
+    /// The other processes sending from the same store, if any (`server::shared`): then
+    /// starting broadcasts and each sending number are taken under their locks.
+    fn coordination(&self) -> &dyn Coordination;
 }
 
 /// The lock under which due broadcasts are started (fanned out), one process at a time.
@@ -118,7 +95,7 @@ impl Worker {
         let env = self.env.clone();
         // With other processes sending, each number's entries are recovered by whoever
         // takes its lock (`Lane`), and an unfinished fan-out under the start lock.
-        let shared = env.shared();
+        let shared = env.coordination().shared();
         let recovered = tokio::task::spawn_blocking(move || {
             if shared {
                 return Ok(0);
@@ -161,8 +138,8 @@ impl Worker {
     async fn dispatch(self: Arc<Self>, stop: &watch::Receiver<bool>) -> Result<(), StoreError> {
         let env = self.env.clone();
         let now = Timestamp::now();
-        let shared = env.shared();
-        let Some(start) = self.env.exclusive(START_LOCK, true).await? else {
+        let shared = env.coordination().shared();
+        let Some(start) = self.env.coordination().lock(START_LOCK, true).await? else {
             return Ok(());
         };
         let started = tokio::task::spawn_blocking(move || -> Result<Vec<(u64, Broadcast)>, StoreError> {
@@ -239,7 +216,7 @@ impl Worker {
     /// the number.
     async fn own_lane(self: Arc<Self>, lane: &(String, Channel), stop: watch::Receiver<bool>) -> Option<bool> {
         let name = lane_lock(&lane.0, lane.1);
-        let held = match self.env.exclusive(&name, false).await {
+        let held = match self.env.coordination().lock(&name, false).await {
             Ok(Some(held)) => held,
             // Another process sends through this number.
             Ok(None) => return None,
@@ -248,7 +225,7 @@ impl Worker {
                 return Some(false);
             }
         };
-        if self.env.shared() {
+        if self.env.coordination().shared() {
             let env = self.env.clone();
             let (comune, channel) = (lane.0.clone(), lane.1);
             let recovered = tokio::task::spawn_blocking(move || {

@@ -70,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let store = GatedStore::new(sled);
                 let mut engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
                 engine.faqs = faqs;
-                let server = prepare(engine, config, secrets, addr, &data)?;
+                let server = prepare(engine, config, secrets, addr, &data, None)?;
                 // The loopback admin endpoint (backups, broadcasts from the CLI) needs
                 // sled's gate; on PostgreSQL the CLI writes to the shared database and the
                 // worker picks it up.
@@ -95,13 +95,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 engine.faqs = faqs;
                 // One process at a time creates the first administrator: two starting on
                 // an empty database would both find no account.
+                let shared = Shared::new(pg.clone()).context("cannot name this process")?;
                 let starting = pg.locks().lock(START_LOCK).await?;
-                let prepared = prepare(engine, config, secrets, addr, &data);
+                let prepared = prepare(engine, config, secrets, addr, &data, Some(shared.into()));
                 starting.release().await;
                 let server = prepared?;
-                let shared = Shared::new(pg).context("cannot name this process")?;
                 println!("  sharing the work with every other sportello on this database (all-active)");
-                server.share(shared);
                 let served = crate::app::run(server, listener, shutdown_signal()).await;
                 watchdog.abort();
                 let _ = watchdog.await;
@@ -128,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         lock,
                         "stopping at once so that a standby can take over",
                     )));
-                    prepare(engine, config, secrets, addr, &data).map_err(std::io::Error::other)
+                    prepare(engine, config, secrets, addr, &data, None).map_err(std::io::Error::other)
                 };
                 let served = crate::app::run_standby_first(listener, listen, activate, shutdown_signal()).await;
                 // The lock is released (its session closed) only now, after the drain.
@@ -198,13 +197,14 @@ async fn stop_when_lost(mut lock: ServeLock, then: &'static str) {
 }
 
 /// Prints what is served where, creates the first administrator if needed and builds the
-/// server (nothing runs until it starts).
+/// server (nothing runs until it starts), sharing the work with `replicas` when given.
 fn prepare(
     engine: Engine,
     config: Config,
     secrets: Secrets,
     addr: std::net::SocketAddr,
     data: &std::path::Path,
+    replicas: Option<std::sync::Arc<Shared>>,
 ) -> anyhow::Result<Server> {
     let ids: Vec<String> = engine.flows.ids().map(String::from).collect();
     let wa = ids
@@ -240,6 +240,7 @@ fn prepare(
     engine.live()?;
     let options = crate::server::Options {
         media_dir: Some(data.join(crate::broadcast::media::DIR)),
+        replicas,
         ..Default::default()
     };
     Ok(Server::with_options(engine, config, secrets, options))

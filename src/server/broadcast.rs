@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use super::Server;
-use crate::broadcast::worker::{BoxFuture, Env, Exclusive, Worker};
+use crate::broadcast::worker::{Env, Worker};
 use crate::config::Config;
 use crate::delivery::Outlet;
 use crate::flow::Flows;
 use crate::i18n::Locales;
-use crate::storage::{CitizenKey, StoreError};
+use crate::service::coordination::Coordination;
+use crate::storage::CitizenKey;
 
 impl Server {
     /// The broadcast worker over this server (started by `run`).
@@ -64,21 +65,7 @@ impl Env for Server {
         tokio::spawn(async move { s.record_refusal(&k, code, &t).await });
     }
 
-    fn shared(&self) -> bool {
-        self.shared.get().is_some()
-    }
-
-    fn exclusive<'a>(&'a self, name: &'a str, wait: bool) -> BoxFuture<'a, Result<Option<Exclusive>, StoreError>> {
-        Box::pin(async move {
-            let Some(shared) = self.shared.get() else {
-                return Ok(Some(Exclusive(None)));
-            };
-            let locks = shared.pg.locks();
-            Ok(if wait {
-                Some(Exclusive(Some(locks.lock(name).await?)))
-            } else {
-                locks.try_lock(name).await?.map(|held| Exclusive(Some(held)))
-            })
-        })
+    fn coordination(&self) -> &dyn Coordination {
+        self.coord.as_ref()
     }
 }

@@ -31,6 +31,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::{Config, Secrets};
 use crate::delivery::{Outlet, Providers};
+use crate::service::coordination::{Alone, Coordination};
 use crate::service::queue::KeyedQueue;
 use crate::service::runner::Engine;
 use crate::storage::commit::GroupCommit;
@@ -41,7 +42,7 @@ pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use pipeline::{Job, MAX_BACKLOG};
 pub use sender::MAX_SENDS_IN_FLIGHT;
-pub use shared::{citizen_lock, Shared, DEAD_AFTER};
+pub use shared::{Shared, DEAD_AFTER};
 pub use shed::MAX_WEBHOOKS_IN_FLIGHT;
 pub use standby::{Gate, STANDBY_BODY};
 
@@ -54,7 +55,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What is fixed when a [`Server`] is built: its limits and first waits (tests and
 /// benchmarks make them small) and where broadcast media are kept.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     /// First wait before retrying a send; doubles up to five minutes.
     pub first_backoff: Duration,
@@ -66,6 +67,9 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Where broadcast media files are kept (`<data>/media`); `None`: `/media` answers 404.
     pub media_dir: Option<std::path::PathBuf>,
+    /// Set when several processes serve one PostgreSQL database together (`shared`);
+    /// `None`: this process is alone.
+    pub replicas: Option<Arc<Shared>>,
 }
 
 impl Default for Options {
@@ -76,6 +80,7 @@ impl Default for Options {
             webhook_slots: MAX_WEBHOOKS_IN_FLIGHT,
             request_timeout: REQUEST_TIMEOUT,
             media_dir: None,
+            replicas: None,
         }
     }
 }
@@ -119,8 +124,11 @@ pub struct Inner {
     pub limits: RateLimiter,
     /// Wakes the broadcast worker (a broadcast was created or queued again).
     pub broadcast_wake: Arc<tokio::sync::Notify>,
-    /// Set when several processes serve one PostgreSQL database together (`shared`).
-    pub shared: std::sync::OnceLock<Shared>,
+    /// What the hot path asks of the other processes: [`Alone`] or the replicas'.
+    pub coord: Arc<dyn Coordination>,
+    /// Several active processes on one PostgreSQL database (`shared`): the heartbeat and
+    /// the sweep's.
+    pub replicas: Option<Arc<Shared>>,
 }
 
 impl std::ops::Deref for Server {
@@ -153,6 +161,10 @@ impl Server {
         let providers = Providers::new(engine.flows.ids(), &config, &secrets);
         let commit = GroupCommit::new(engine.store.clone());
         let outlet = Arc::new(Outlet::new(providers, engine.store.clone(), commit.clone()));
+        let coord: Arc<dyn Coordination> = match &options.replicas {
+            Some(shared) => shared.clone(),
+            None => Arc::new(Alone),
+        };
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let (w1, w2) = (weak.clone(), weak.clone());
             Inner {
@@ -189,7 +201,8 @@ impl Server {
 
                 broadcast_wake: Arc::default(),
 
-                shared: std::sync::OnceLock::new(),
+                coord,
+                replicas: options.replicas.clone(),
                 options,
             }
         });

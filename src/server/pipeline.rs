@@ -12,6 +12,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::Server;
 use crate::channel::{Channel, InboundMessage};
+use crate::service::coordination::citizen_lock;
 use crate::storage::keys::inbound_key;
 use crate::storage::{CitizenKey, InboundEntry, StoreError};
 
@@ -166,7 +167,7 @@ impl Server {
                     message: Some(message.clone()),
                     received_at: now,
                     done: false,
-                    owner: self.shared.get().map(|s| s.replica.clone()),
+                    owner: self.coord.owner().map(str::to_string),
                 }
             };
             if !self.engine.store.record_inbound(&dedupe, &entry)? {
@@ -226,7 +227,7 @@ impl Server {
         if erased > 0 {
             tracing::info!(erasures = erased, "finished erasures left by the previous run");
         }
-        if let Some(shared) = self.shared.get() {
+        if let Some(shared) = &self.replicas {
             return self.start_shared(shared);
         }
         let pending = store.pending_inbound()?;
@@ -271,23 +272,42 @@ impl Server {
         Ok(())
     }
 
-    /// A job of a citizen's lane (never two of one citizen at once in this process; with
-    /// several active processes, under the citizen's shared lock as well).
+    /// A job of a citizen's lane: never two of one citizen at once in this process, and
+    /// under the citizen's lock across processes (`Coordination`; alone, none is taken).
     pub(crate) async fn process(&self, key: CitizenKey, job: Job) {
-        if let Some(shared) = self.shared.get() {
-            return self.process_shared(shared, key, job).await;
+        let guard = match self.coord.lock(&citizen_lock(&key), true).await {
+            Ok(Some(guard)) => guard,
+            Ok(None) => return,
+            Err(e) => {
+                // A journalled message stays waiting: the sweep runs it later.
+                tracing::error!(comune = %key.comune, error = %e, "could not take a citizen's lock");
+                self.metrics.errors.inc();
+                return;
+            }
+        };
+        // `_place` is given back when this job ends, its steps done.
+        let (own, _place) = match job {
+            Job::Staff(run) => {
+                run();
+                return guard.release().await;
+            }
+            Job::Journal { dedupe, message, place } => (Some((dedupe, message)), place),
+            Job::Drain => (None, None),
+        };
+        let k = key.clone();
+        match self.off_workers(move |s| s.coord.to_run(&k, own)).await {
+            Some(Ok(messages)) => {
+                for (dedupe, message) in messages {
+                    self.step(key.clone(), message, Some(dedupe)).await;
+                }
+            }
+            Some(Err(e)) => {
+                tracing::error!(comune = %key.comune, error = %e, "could not read a citizen's waiting messages");
+                self.metrics.errors.inc();
+            }
+            None => {}
         }
-        match job {
-            // `place` is given back when this arm ends, the step done.
-            Job::Journal {
-                dedupe,
-                message,
-                place: _place,
-            } => self.step(key, message, Some(dedupe)).await,
-            Job::Staff(run) => run(),
-            // Only the sweep of several active processes queues it.
-            Job::Drain => {}
-        }
+        guard.release().await;
     }
 
     /// One step: plan, commit (with the journal entry `dedupe` marked done), make durable,
@@ -319,7 +339,7 @@ impl Server {
     /// [`Engine::run_step`](crate::service::runner::Engine::run_step). The outbox ids, or
     /// `None` when nothing was committed (logged; the message stays in the journal).
     fn commit(&self, key: &CitizenKey, message: &InboundMessage, dedupe: Option<Vec<u8>>) -> Option<Vec<u64>> {
-        let owner = self.shared.get().map(|s| s.replica.as_str());
+        let owner = self.coord.owner();
         match self
             .engine
             .run_step(key, message, dedupe.as_deref(), owner, Timestamp::now())

@@ -137,15 +137,8 @@ impl Server {
     /// claim answers: ready with what to send, gone when it left the outbox (an erasure),
     /// or later when another process's reply to the citizen comes first.
     fn take_off(&self, id: u64) -> Result<Marked<()>, crate::storage::StoreError> {
-        let claim = match self.shared.get() {
-            // Several active processes: only a reply this process may send, in its turn.
-            Some(shared) => self.claim(shared, id)?,
-            None => match self.engine.store.mark_outbound(id, true)? {
-                Some(e) => Claim::Claimed(Box::new(e)),
-                None => Claim::Gone,
-            },
-        };
-        Ok(match claim {
+        // With several active processes, only a reply this process may send, in its turn.
+        Ok(match self.coord.claim(self.engine.store.as_ref(), id)? {
             Claim::Claimed(entry) => Marked::Ready(self.outgoing(&entry), ()),
             Claim::Later => Marked::Later,
             Claim::Gone => Marked::Gone,

@@ -33,7 +33,6 @@
 //! Per process still: the per-citizen rate limit (each process allows the burst), metrics,
 //! and the retry of a reply the provider keeps refusing.
 
-use crate::storage::JournalStore;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -41,9 +40,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::pipeline::Job;
 use super::Server;
+use crate::channel::InboundMessage;
+use crate::service::coordination::{BoxFuture, Coordination, Guard};
 use crate::staff::accounts;
 use crate::storage::postgres::{orphaned, Adoption, Claim};
-use crate::storage::{CitizenKey, PgStore, StoreError};
+use crate::storage::{CitizenKey, JournalStore, PgStore, Store, StoreError};
 
 /// How often a process says it is alive.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
@@ -70,7 +71,8 @@ struct Found {
     adopted: Vec<(u64, Adoption)>,
 }
 
-/// What a process needs to share the work with the others.
+/// What a process needs to share the work with the others: its [`Coordination`], and what
+/// the heartbeat and the sweep use.
 pub struct Shared {
     pub pg: PgStore,
     /// This process's id among the replicas: random, new at every start.
@@ -87,53 +89,49 @@ impl Shared {
     }
 }
 
-/// The name of a citizen's lock (hashed into the lock's key, `postgres::lock_key`; never
-/// logged).
-pub fn citizen_lock(key: &CitizenKey) -> String {
-    format!("citizen {}\u{1f}{}\u{1f}{}", key.comune, key.channel, key.citizen)
+impl Coordination for Shared {
+    fn owner(&self) -> Option<&str> {
+        Some(&self.replica)
+    }
+
+    fn lock<'a>(&'a self, name: &'a str, wait: bool) -> BoxFuture<'a, Result<Option<Guard>, StoreError>> {
+        Box::pin(async move {
+            let locks = self.pg.locks();
+            Ok(if wait {
+                Some(Guard(Some(locks.lock(name).await?)))
+            } else {
+                locks.try_lock(name).await?.map(|held| Guard(Some(held)))
+            })
+        })
+    }
+
+    /// Holding the citizen's lock, every message of theirs still waiting in the journal,
+    /// in the provider's order: one that reached another process first is run first.
+    fn to_run(
+        &self,
+        key: &CitizenKey,
+        _own: Option<(Vec<u8>, InboundMessage)>,
+    ) -> Result<Vec<(Vec<u8>, InboundMessage)>, StoreError> {
+        Ok(self
+            .pg
+            .pending_inbound_for(key)?
+            .into_iter()
+            .filter_map(|(dedupe, entry)| Some((dedupe, entry.message?)))
+            .collect())
+    }
+
+    /// `PgStore::claim_outbound`: never by two processes, and not before an earlier reply
+    /// to the citizen that another live process is sending.
+    fn claim(&self, _store: &dyn Store, id: u64) -> Result<Claim, StoreError> {
+        self.pg.claim_outbound(id, &self.replica)
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
 }
 
 impl Server {
-    /// Shares the work with the other processes on this PostgreSQL database. Before start.
-    pub fn share(&self, shared: Shared) {
-        let _ = self.shared.set(shared);
-    }
-
-    /// A job of a citizen's lane, under the citizen's lock (see the module doc).
-    pub(super) async fn process_shared(&self, shared: &Shared, key: CitizenKey, job: Job) {
-        let held = match shared.pg.locks().lock(&citizen_lock(&key)).await {
-            Ok(held) => held,
-            Err(e) => {
-                // A journalled message stays waiting: the sweep runs it later.
-                tracing::error!(comune = %key.comune, error = %e, "could not take a citizen's lock");
-                self.metrics.errors.inc();
-                return;
-            }
-        };
-        match job {
-            Job::Journal { .. } | Job::Drain => match shared.pg.pending_inbound_for(&key) {
-                Ok(waiting) => {
-                    for (dedupe, entry) in waiting {
-                        if let Some(message) = entry.message {
-                            self.step(key.clone(), message, Some(dedupe)).await;
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(comune = %key.comune, error = %e, "could not read a citizen's waiting messages");
-                    self.metrics.errors.inc();
-                }
-            },
-            Job::Staff(run) => run(),
-        }
-        held.release().await;
-    }
-
-    /// Claims a reply to send (`PgStore::claim_outbound`).
-    pub(super) fn claim(&self, shared: &Shared, id: u64) -> Result<Claim, StoreError> {
-        shared.pg.claim_outbound(id, &shared.replica)
-    }
-
     /// At start, after the erasures a stopped process left (`recover`): says this one is
     /// alive. The journal and outbox are not replayed wholesale, as with one process: other
     /// processes may be working on them; the sweep takes what is nobody's.
@@ -144,9 +142,9 @@ impl Server {
     /// Heartbeats, sweeps and reloads until `stop`; then leaves the replicas, so that what
     /// this process could not finish is taken over at once.
     pub(super) async fn share_work(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        if self.shared.get().is_none() {
+        let Some(shared) = self.replicas.clone() else {
             return;
-        }
+        };
         let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
         let mut reload = tokio::time::interval(RELOAD_EVERY);
@@ -154,11 +152,9 @@ impl Server {
         loop {
             tokio::select! {
                 _ = heartbeat.tick() => {
-                    let s = self.clone();
-                    let beat = tokio::task::spawn_blocking(move || {
-                        s.shared.get().map(|sh| sh.pg.heartbeat(&sh.replica))
-                    });
-                    if let Ok(Some(Err(e))) = beat.await {
+                    let sh = shared.clone();
+                    let beat = tokio::task::spawn_blocking(move || sh.pg.heartbeat(&sh.replica));
+                    if let Ok(Err(e)) = beat.await {
                         tracing::warn!(error = %e, "heartbeat failed");
                     }
                 }
@@ -181,17 +177,15 @@ impl Server {
                 _ = stop.changed() => break,
             }
         }
-        let s = self.clone();
-        let _ = tokio::task::spawn_blocking(move || s.shared.get().map(|sh| sh.pg.leave(&sh.replica))).await;
+        let _ = tokio::task::spawn_blocking(move || shared.pg.leave(&shared.replica)).await;
     }
 
     /// Queues work nobody is doing (see the module doc).
     async fn sweep(&self, swept: &mut HashMap<CitizenKey, Instant>) -> Result<(), StoreError> {
-        let s = self.clone();
+        let Some(shared) = self.replicas.clone() else {
+            return Ok(());
+        };
         let found = tokio::task::spawn_blocking(move || -> Result<Found, StoreError> {
-            let Some(shared) = s.shared.get() else {
-                return Ok(Found::default());
-            };
             let pg = &shared.pg;
             let before = Timestamp::now() - SignedDuration::try_from(STALE_AFTER).unwrap_or_default();
             let mut live = pg.live_replicas(DEAD_AFTER)?;

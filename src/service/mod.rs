@@ -9,6 +9,7 @@
 //! Below it: `dialogue`, `storage` and the leaves. Above it: `staff`, `broadcast`,
 //! `server`, `console`, `cli`.
 
+pub mod coordination;
 pub mod live;
 pub mod queue;
 pub mod runner;
