@@ -24,7 +24,7 @@ use sportello::flow;
 use sportello::i18n::Locales;
 use sportello::service::runner::Engine;
 use sportello::storage::commit::GroupCommit;
-use sportello::storage::{CitizenKey, FlushCounter, SledStore};
+use sportello::storage::{CitizenKey, SledStore};
 
 /// Each comune's conversation, walked again and again by every citizen of that comune.
 const SCRIPTS: [(&str, &[&str]); 3] = [
@@ -43,18 +43,13 @@ const SCRIPTS: [(&str, &[&str]); 3] = [
 const MANY: usize = 10_000;
 const TASKS: usize = 64;
 
-/// Counts flushes, to report how many steps one group flush covered.
-type Counted = FlushCounter<SledStore>;
-
 /// A fresh engine on a fresh sled directory (kept alive by the returned guard).
-fn engine() -> (Arc<Engine>, Arc<Counted>, tempfile::TempDir) {
+fn engine() -> (Arc<Engine>, Arc<SledStore>, tempfile::TempDir) {
     let locales = Locales::embedded().unwrap_or_else(|e| panic!("locales: {e:?}"));
     let flows = flow::load_embedded(&locales).unwrap_or_else(|e| panic!("flows: {e:?}"));
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(FlushCounter::new(
-        SledStore::open(dir.path()).expect("sled"),
-        Duration::ZERO,
-    ));
+    // Its flushes are counted, to report how many steps one group flush covered.
+    let store = Arc::new(SledStore::open(dir.path()).expect("sled"));
     (Arc::new(Engine::new(flows, locales, store.clone())), store, dir)
 }
 

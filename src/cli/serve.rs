@@ -18,7 +18,6 @@ use super::common::{config, data_dir, load_faqs, load_flows, open_store, Opened,
 use crate::config::{Config, Processes, Secrets};
 use crate::server::{self, Server, Shared};
 use crate::service::runner::Engine;
-use crate::storage::backup::GatedStore;
 use crate::storage::postgres::{Busy, LockMode, ServeLock};
 use crate::storage::PgStore;
 
@@ -64,15 +63,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         match opened {
-            // With sled the engine writes through a gated store so that `POST /admin/backup`
-            // can pause it. sled's own file lock already keeps a second process out.
-            Opened::Sled(sled) => {
-                let store = GatedStore::new(sled);
+            // `POST /admin/backup` reads the handle the engine writes through, and pauses its
+            // writes while it scans. sled's own file lock already keeps a second process out.
+            Opened::Sled(store) => {
                 let mut engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
                 engine.faqs = faqs;
                 let server = prepare(engine, config, secrets, addr, &data, None)?;
                 // The loopback admin endpoint (backups, broadcasts from the CLI) needs
-                // sled's gate; on PostgreSQL the CLI writes to the shared database and the
+                // sled's handle; on PostgreSQL the CLI writes to the shared database and the
                 // worker picks it up.
                 server
                     .enable_admin(store, &data, addr)

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::Server;
 use crate::staff::accounts;
-use crate::storage::backup::GatedStore;
+use crate::storage::SledStore;
 
 /// The file holding the admin token, in the data directory.
 pub const TOKEN_FILE: &str = "admin.token";
@@ -33,13 +33,13 @@ pub struct Admin {
 
 struct Access {
     token: String,
-    store: GatedStore,
+    store: SledStore,
 }
 
 impl Server {
     /// Enables `/admin`: a fresh token and `addr` are written to `data` (0600), and backups
     /// read `store`, the same handle the engine writes through. Call once, before serving.
-    pub fn enable_admin(&self, store: GatedStore, data: &Path, addr: SocketAddr) -> std::io::Result<()> {
+    pub fn enable_admin(&self, store: SledStore, data: &Path, addr: SocketAddr) -> std::io::Result<()> {
         let token = random_token()?;
         write_private(&data.join(TOKEN_FILE), &token)?;
         write_private(&data.join(ADDR_FILE), &addr.to_string())?;

@@ -1,5 +1,5 @@
-//! Backups of the sled store: the file format, export, verification and restore, and
-//! [`GatedStore`], the handle whose writes a running server's backup can pause.
+//! Backups of the sled store: the file format, export (writes pause meanwhile, see
+//! `SledStore::export_to`), verification and restore.
 //!
 //! Format (`sportello_backup` 1): UTF-8 JSON lines.
 //!
@@ -21,17 +21,12 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::keys::{CitizenKey, META_TREE, SCHEMA_VERSION_KEY};
-use super::{
-    Account, AuditEntry, ClosureEdit, Conversation, FaqEdit, InboundEntry, LedgerEntry, ModerationCase, OutboundEntry,
-    Scrubbed, SentEntry, Session, SledStore, StepEffects, Store, StoreError, SCHEMA_VERSION,
-};
-use crate::storage::records::Citizen;
+use super::keys::{META_TREE, SCHEMA_VERSION_KEY};
+use super::{SledStore, StoreError, SCHEMA_VERSION};
 
 /// The version of the file format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -121,9 +116,11 @@ impl SledStore {
         Ok(out)
     }
 
-    /// Writes a backup of every tree to `out`. Consistent only when nothing writes
-    /// meanwhile: a store in use goes through [`GatedStore::export_to`].
+    /// Writes a backup of every tree to `out`, consistent while the store is in use: writes
+    /// wait meanwhile, so the backup sees each step's commit whole or not at all, exactly
+    /// what a crash after a flush would leave, a state the server recovers from by design.
     pub fn export_to(&self, out: &mut impl Write) -> Result<Summary, BackupError> {
+        let _paused = self.paused();
         let schema = match self
             .db
             .open_tree(META_TREE)
@@ -279,54 +276,6 @@ pub fn restore(dir: &Path, backup: &Backup, force: bool) -> Result<(), BackupErr
     Ok(())
 }
 
-/// A [`SledStore`] whose writes a backup can pause, so that it sees one state of every
-/// tree at once (sled has no snapshot across trees).
-///
-/// Every write takes the gate shared; [`GatedStore::export_to`] takes it exclusively for
-/// the length of the scan. A backup therefore sees the store between two whole `Store`
-/// calls: each step's commit whole or not at all, exactly what a crash after a flush
-/// would leave, a state the server recovers from by design.
-#[derive(Clone)]
-pub struct GatedStore {
-    store: SledStore,
-    // std's lock, not tokio's: `Store` methods are synchronous, and the exclusive holder
-    // (the scan) runs on a blocking thread, never across an await.
-    gate: Arc<RwLock<()>>,
-}
-
-impl GatedStore {
-    pub fn new(store: SledStore) -> GatedStore {
-        GatedStore {
-            store,
-            gate: Arc::default(),
-        }
-    }
-
-    /// The store underneath (for reads that need no gate).
-    pub fn sled(&self) -> &SledStore {
-        &self.store
-    }
-
-    /// Writes a consistent backup while the store is in use; writes wait meanwhile.
-    pub fn export_to(&self, out: &mut impl Write) -> Result<Summary, BackupError> {
-        let _paused = self.gate.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.store.export_to(out)
-    }
-
-    fn write<T>(&self, f: impl FnOnce(&SledStore) -> T) -> T {
-        let _shared = self.gate.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&self.store)
-    }
-}
-
-super::forward::forward_store!([] GatedStore, store, write);
-
-impl Store for GatedStore {
-    fn flush(&self) -> Result<(), StoreError> {
-        self.store.flush()
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -350,7 +299,8 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::CitizenStore;
+    use crate::storage::records::Citizen;
+    use crate::storage::{CitizenKey, CitizenStore};
 
     #[test]
     fn hex_round_trips() {

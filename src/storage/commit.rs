@@ -192,12 +192,12 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{FlushCounter, MemoryStore};
+    use crate::storage::MemoryStore;
     use std::time::Duration;
 
     /// A store whose flush takes 2 ms (like an fsync), counts calls, and can be made to fail.
-    fn slow() -> Arc<FlushCounter<MemoryStore>> {
-        Arc::new(FlushCounter::new(MemoryStore::new(), Duration::from_millis(2)))
+    fn slow() -> Arc<MemoryStore> {
+        Arc::new(MemoryStore::with_flush_delay(Duration::from_millis(2)))
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

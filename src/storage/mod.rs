@@ -15,8 +15,6 @@
 pub mod backup;
 mod cases;
 pub mod commit;
-mod counting;
-mod forward;
 mod journal;
 pub mod keys;
 mod ledger;
@@ -28,7 +26,6 @@ mod sled_store;
 mod staff;
 
 pub use cases::{CaseStatus, ModerationCase};
-pub use counting::FlushCounter;
 pub use journal::{InboundEntry, OutboundEntry, SentEntry};
 pub use keys::CitizenKey;
 pub use ledger::{AuditEntry, LedgerEntry, LedgerKind, Scrubbed};

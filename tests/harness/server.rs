@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use sportello::channel::whatsapp::sign;
 use sportello::config::{ComuneChannels, Config, Secrets};
 use sportello::server::{Options, Server};
-use sportello::storage::backup::GatedStore;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
 use crate::util;
@@ -142,10 +141,10 @@ impl Harness {
         let fake_addr = serve(fake).await;
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        // Gated as `sportello serve` does, so that the admin endpoint can take backups.
-        let gated = GatedStore::new(SledStore::open(&data).unwrap());
+        // The admin endpoint takes its backups from the handle the engine writes through.
+        let sled = SledStore::open(&data).unwrap();
         let admin = store.is_none();
-        let store: Arc<dyn Store> = store.unwrap_or_else(|| Arc::new(gated.clone()));
+        let store: Arc<dyn Store> = store.unwrap_or_else(|| Arc::new(sled.clone()));
         // Tests log in and load pages far faster than people: the per-address pace of the
         // public routes is exercised by tests/hostile.rs and tests/logins.rs, not here.
         let quick = sportello::config::Pace {
@@ -190,7 +189,7 @@ impl Harness {
         let base = format!("http://{}", listener.local_addr().unwrap());
         if admin {
             server
-                .enable_admin(gated.clone(), &data, listener.local_addr().unwrap())
+                .enable_admin(sled.clone(), &data, listener.local_addr().unwrap())
                 .unwrap();
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -204,7 +203,7 @@ impl Harness {
             store,
             http: reqwest::Client::new(),
             data,
-            sled: gated.sled().clone(),
+            sled: sled.clone(),
             server: running,
             shutdown: Some(tx),
             done: Some(done),

@@ -1,5 +1,6 @@
 //! An in-memory backend: for tests and for benchmarking the engine without disk. Nothing
-//! survives the process; `flush` does nothing.
+//! survives the process. `flush` only counts, and can be made slow (like an fsync) or to
+//! fail (a full disk) for the group-commit tests.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -25,6 +26,15 @@ pub struct MemoryStore {
     // One lock for the journal and the outbox so `commit_step` is atomic with `citizens`
     // taken first (always in that order: no deadlock).
     queues: Mutex<Queues>,
+    flush: FlushKnobs,
+}
+
+/// What `flush` does here: counts, sleeps `delay`, fails while `failing`.
+#[derive(Default)]
+struct FlushKnobs {
+    count: std::sync::atomic::AtomicU64,
+    delay: std::time::Duration,
+    failing: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -55,6 +65,23 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
+    /// A store whose every flush takes `delay`, as an fsync would.
+    pub fn with_flush_delay(delay: std::time::Duration) -> MemoryStore {
+        let mut store = MemoryStore::default();
+        store.flush.delay = delay;
+        store
+    }
+
+    /// Flushes so far.
+    pub fn flushes(&self) -> u64 {
+        self.flush.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes the following flushes fail (a full disk), or succeed again.
+    pub fn set_failing(&self, fail: bool) {
+        self.flush.failing.store(fail, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<CitizenKey, Citizen>> {
         // A panic while holding the lock cannot leave a half-written record: take the data.
         self.citizens.lock().unwrap_or_else(|p| p.into_inner())
@@ -67,6 +94,13 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn flush(&self) -> Result<(), StoreError> {
+        if !self.flush.delay.is_zero() {
+            std::thread::sleep(self.flush.delay);
+        }
+        self.flush.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.flush.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Flush("disk full".into()));
+        }
         Ok(())
     }
 }

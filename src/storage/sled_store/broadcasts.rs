@@ -8,10 +8,12 @@ use crate::storage::{decode_as, encode, StoreError};
 
 impl BroadcastStore for SledStore {
     fn add_broadcast(&self, broadcast: &Broadcast) -> Result<u64, StoreError> {
+        let _writing = self.writing();
         self.append(&self.broadcasts, broadcast)
     }
 
     fn put_broadcast(&self, id: u64, broadcast: &Broadcast) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.broadcasts
             .insert(id.to_be_bytes(), encode(broadcast))
             .map_err(engine)?;
@@ -32,6 +34,7 @@ impl BroadcastStore for SledStore {
     }
 
     fn put_deliveries(&self, id: u64, entries: &[(CitizenKey, Delivery)]) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let mut batch = sled::Batch::default();
         for (key, d) in entries {
             key.encode()?;

@@ -7,6 +7,7 @@ use crate::storage::{decode_as, ModerationCase, StoreError};
 
 impl CaseStore for SledStore {
     fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
+        let _writing = self.writing();
         let id = self.db.generate_id().map_err(engine)?;
         self.put_indexed(&id.to_be_bytes(), case)?;
         Ok(id)
@@ -20,6 +21,7 @@ impl CaseStore for SledStore {
     }
 
     fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.put_indexed(&id.to_be_bytes(), case)
     }
 

@@ -23,11 +23,13 @@ impl CitizenStore for SledStore {
     }
 
     fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.citizens.insert(key.encode()?, encode(citizen)).map_err(engine)?;
         Ok(())
     }
 
     fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.citizens.remove(key.encode()?).map_err(engine)?;
         Ok(())
     }
@@ -59,6 +61,7 @@ impl CitizenStore for SledStore {
     }
 
     fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+        let _writing = self.writing();
         let id = self.db.generate_id().map_err(engine)?;
         let index = entry.citizen_key().map(|k| ledger_index_key(&k, id));
         (&self.ledger, &self.ledger_index)
@@ -78,6 +81,7 @@ impl CitizenStore for SledStore {
     }
 
     fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+        let _writing = self.writing();
         let mut n = Scrubbed::default();
         if self.citizens.remove(key.encode()?).map_err(engine)?.is_some() {
             n.citizen = 1;
@@ -140,6 +144,7 @@ impl CitizenStore for SledStore {
     }
 
     fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.stats
             .update_and_fetch(stat_key(comune, month, metric), |old| {
                 let n = old

@@ -16,6 +16,7 @@ use crate::storage::{
 
 impl JournalStore for SledStore {
     fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         self.record_inbound_indexed(dedupe, entry)
     }
 
@@ -40,6 +41,7 @@ impl JournalStore for SledStore {
         outbound: &[OutboundEntry],
         effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
+        let _writing = self.writing();
         let citizen_key = key.encode()?;
         let new_id = || self.db.generate_id().map_err(engine);
         let ids: Vec<u64> = outbound.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
@@ -133,10 +135,12 @@ impl JournalStore for SledStore {
     }
 
     fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.outbound_done_indexed(&id.to_be_bytes())
     }
 
     fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
+        let _writing = self.writing();
         let key = id.to_be_bytes();
         // Compare-and-swap: an erasure removing the entry meanwhile must not see it written
         // back, and nothing else rewrites an outbox entry, so this loops at most rarely. The
@@ -158,6 +162,7 @@ impl JournalStore for SledStore {
     }
 
     fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let mut removed = 0;
         for item in self.inbound.iter() {
             let (k, v) = item.map_err(engine)?;
@@ -172,6 +177,7 @@ impl JournalStore for SledStore {
     }
 
     fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.put_sent_indexed(key, entry)
     }
 
@@ -183,6 +189,7 @@ impl JournalStore for SledStore {
     }
 
     fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        let _writing = self.writing();
         let mut removed = 0;
         for item in self.sent.iter() {
             let (k, v) = item.map_err(engine)?;

@@ -64,9 +64,31 @@ pub struct SledStore {
     closures: sled::Tree,
     broadcasts: sled::Tree,
     deliveries: sled::Tree,
+    /// Every write takes it shared; a backup of a store in use
+    /// ([`SledStore::export_to`]) takes it exclusively for the length of its scan, so that
+    /// it sees the store between two whole calls (sled has no snapshot across trees).
+    /// std's lock: the calls are synchronous and the scan runs on a blocking thread.
+    gate: std::sync::Arc<std::sync::RwLock<()>>,
+    /// Flushes so far (the engine benchmark reports how many steps one covered).
+    flushes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SledStore {
+    /// Held by every write: see `gate`.
+    fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Held by a backup's scan: no write runs meanwhile.
+    pub(crate) fn paused(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Flushes so far.
+    pub fn flushes(&self) -> u64 {
+        self.flushes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Opens (or creates) the database in `dir`, owner-only, and checks the schema version.
     /// Waits up to [`LOCK_WAIT`] for a database just closed in this process (see
     /// [`open_db`]).
@@ -139,6 +161,8 @@ impl SledStore {
         let store = SledStore {
             broadcasts,
             deliveries,
+            gate: Default::default(),
+            flushes: Default::default(),
             db,
             citizens,
             inbound,

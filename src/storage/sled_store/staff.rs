@@ -10,6 +10,7 @@ use crate::storage::{decode_as, encode, Account, AuditEntry, ClosureEdit, Conver
 
 impl StaffStore for SledStore {
     fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        let _writing = self.writing();
         self.append(&self.audit, entry)
     }
 
@@ -20,6 +21,7 @@ impl StaffStore for SledStore {
     }
 
     fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.accounts
             .insert(account.email.to_lowercase(), encode(account))
             .map_err(engine)?;
@@ -41,11 +43,13 @@ impl StaffStore for SledStore {
     }
 
     fn remove_account(&self, email: &str) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.accounts.remove(email.to_lowercase()).map_err(engine)?;
         Ok(())
     }
 
     fn put_session(&self, token_sha256: &str, session: &Session) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.sessions.insert(token_sha256, encode(session)).map_err(engine)?;
         Ok(())
     }
@@ -58,11 +62,13 @@ impl StaffStore for SledStore {
     }
 
     fn remove_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.sessions.remove(token_sha256).map_err(engine)?;
         Ok(())
     }
 
     fn put_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.conversations
             .insert(conversation.key.encode()?, encode(conversation))
             .map_err(engine)?;
@@ -94,6 +100,7 @@ impl StaffStore for SledStore {
     }
 
     fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.faq_edits
             .insert(faq_edit_key(comune, &edit.id, &edit.lang)?, encode(edit))
             .map_err(engine)?;
@@ -108,6 +115,7 @@ impl StaffStore for SledStore {
     }
 
     fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.closures
             .insert(closure_key(comune, &closure.date)?, encode(closure))
             .map_err(engine)?;

@@ -7,6 +7,7 @@ use crate::storage::{Store, StoreError};
 
 impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
+        self.flushes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.db.flush().map_err(engine)?;
         Ok(())
     }
