@@ -8,13 +8,28 @@ use axum::routing::post;
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::console::Console;
 use crate::server::{self, listen, pace, Server, MAX_WEB_BYTES};
+use crate::web::Site;
 
 /// Every route of `sportello serve`.
 pub fn router(server: Server) -> Router {
     let state = server.clone();
+    // Each mounted part gets the narrow state it reaches, not the server.
+    let site = Site {
+        engine: server.engine.clone(),
+        config: server.config.clone(),
+    };
+    let console = Console {
+        engine: server.engine.clone(),
+        config: server.config.clone(),
+        lanes: server.lanes(),
+        broadcast_wake: server.broadcast_wake.clone(),
+        media_dir: server.options.media_dir.clone(),
+    };
     server::routes(server, move |paces| {
         let public = crate::web::routes()
+            .with_state(site)
             .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
             .layer(axum::middleware::from_fn_with_state(
                 (state, paces.clone()),
@@ -25,6 +40,7 @@ pub fn router(server: Server) -> Router {
             .nest(
                 "/staff",
                 crate::console::routes()
+                    .with_state(console.clone())
                     .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
                     .layer(axum::Extension(paces))
                     .layer(axum::Extension(std::sync::Arc::new(
@@ -35,6 +51,7 @@ pub fn router(server: Server) -> Router {
             .route(
                 "/staff/{comune}/broadcasts/media",
                 post(crate::console::media_upload::upload)
+                    .with_state(console)
                     .layer(RequestBodyLimitLayer::new(crate::console::media_upload::MAX_UPLOAD)),
             )
     })

@@ -31,6 +31,7 @@ fn hold_lane(h: &Harness, citizen: &str) -> (std::sync::mpsc::Sender<()>, tokio:
     let server = h.server.clone();
     let held = tokio::spawn(async move {
         server
+            .lanes()
             .in_lane(key, move || {
                 let _ = wait.recv();
             })

@@ -18,8 +18,8 @@ use serde_json::json;
 
 use super::desk::{self, DeskError, Filter, Op};
 use super::session::Staff;
+use super::state::Console;
 use crate::dialogue::{Citizen, Consent};
-use crate::server::Server;
 use crate::staff::inbox::mask;
 use crate::storage::{Conversation, ConversationStatus, Line};
 
@@ -51,7 +51,7 @@ pub struct InboxQuery {
 
 /// `GET /staff/api/{comune}/inbox?state=`.
 pub async fn inbox(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Query(q): Query<InboxQuery>,
@@ -105,7 +105,7 @@ fn conversation_view(conv: Conversation, number: Option<String>) -> Conversation
 }
 
 fn load_conversation(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     r: &str,
@@ -123,7 +123,7 @@ fn load_conversation(
 
 /// `GET /staff/api/{comune}/conversations/{ref}`.
 pub async fn conversation(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r)): Path<(String, String)>,
     Query(q): Query<NumberQuery>,
@@ -146,7 +146,7 @@ pub struct Body {
 /// `POST /staff/api/{comune}/conversations/{ref}/{claim|reply|note|release|close}`:
 /// answers with the conversation as it is after the action.
 pub async fn act(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r, action)): Path<(String, String, String)>,
     Json(body): Json<Body>,
@@ -191,7 +191,7 @@ struct CitizenView {
     conversation: Option<ConversationView>,
 }
 
-fn load_citizen(s: &Server, staff: &Staff, comune: &str, r: &str, show: bool) -> Result<CitizenView, DeskError> {
+fn load_citizen(s: &Console, staff: &Staff, comune: &str, r: &str, show: bool) -> Result<CitizenView, DeskError> {
     desk::allowed(s, staff, comune)?;
     let (key, c): (_, Citizen) = desk::citizen(s, comune, r)?;
     let number = if show {
@@ -226,7 +226,7 @@ fn load_citizen(s: &Server, staff: &Staff, comune: &str, r: &str, show: bool) ->
 
 /// `GET /staff/api/{comune}/citizens/{ref}`.
 pub async fn citizen(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r)): Path<(String, String)>,
     Query(q): Query<NumberQuery>,
@@ -240,7 +240,7 @@ pub async fn citizen(
 /// `POST /staff/api/{comune}/citizens/{ref}/{block|unblock}` with `{"reason": "…"}`:
 /// answers with the citizen as they are after it.
 pub async fn block(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r, action)): Path<(String, String, String)>,
     Json(body): Json<Body>,

@@ -12,8 +12,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::pages::{console_page, error_page, local_time, t, ta, who};
+use super::state::Console;
 use super::{ConsoleError, Staff};
-use crate::server::Server;
 use crate::storage::{AuditEntry, Role, Store};
 use crate::web::esc;
 
@@ -146,7 +146,7 @@ fn url_encode(value: &str) -> String {
         .collect()
 }
 
-fn body(s: &Server, staff: &Staff, q: &AuditQuery) -> Result<(String, String), ConsoleError> {
+fn body(s: &Console, staff: &Staff, q: &AuditQuery) -> Result<(String, String), ConsoleError> {
     admin_only(staff)?;
     let lang = staff.lang();
     let page = paginate(matching(s.engine.store.as_ref(), q)?, q.page);
@@ -242,7 +242,7 @@ fn body(s: &Server, staff: &Staff, q: &AuditQuery) -> Result<(String, String), C
 }
 
 /// `GET /staff/audit`: the filtered log, newest first, [`PAGE_SIZE`] a page.
-pub async fn page(State(s): State<Server>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
+pub async fn page(State(s): State<Console>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
     let lang = staff.lang();
     match body(&s, &staff, &q) {
         Ok((title, body)) => Html(console_page(&s, lang, &title, &[], &body)).into_response(),
@@ -251,7 +251,7 @@ pub async fn page(State(s): State<Server>, staff: Staff, Query(q): Query<AuditQu
 }
 
 /// `GET /staff/audit.csv`: every entry matching the filters (no paging), newest first.
-pub async fn csv(State(s): State<Server>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
+pub async fn csv(State(s): State<Console>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
     let lang = staff.lang();
     let done = admin_only(&staff).and_then(|()| matching(s.engine.store.as_ref(), &q));
     match done {
@@ -280,7 +280,7 @@ pub async fn csv(State(s): State<Server>, staff: Staff, Query(q): Query<AuditQue
 
 /// `GET /staff/api/audit`: one page of the filtered log as JSON
 /// (`{entries: [{id, at, actor, comune, action, detail}], page, pages, total}`).
-pub async fn api(State(s): State<Server>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
+pub async fn api(State(s): State<Console>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
     let done = admin_only(&staff).and_then(|()| matching(s.engine.store.as_ref(), &q));
     match done {
         Ok(all) => axum::Json(paginate(all, q.page)).into_response(),

@@ -20,18 +20,18 @@ use serde::Deserialize;
 
 use super::pages::error_page;
 use super::session::Staff;
+use super::state::Console;
 use super::{audit, ConsoleError};
 use crate::broadcast::ops::{execute, Call};
 use crate::broadcast::{compose, figures, Broadcast, BroadcastState, Figures};
-use crate::server::Server;
 use crate::web::esc;
 use crate::web::html::page;
 
-fn t(s: &Server, lang: &str, id: &str) -> String {
+fn t(s: &Console, lang: &str, id: &str) -> String {
     esc(&s.engine.locales.format(lang, id, None).unwrap_or_default())
 }
 
-fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+fn ta(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();
     for (k, v) in args {
         a.set(*k, v.clone());
@@ -39,13 +39,13 @@ fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     esc(&s.engine.locales.format(lang, id, Some(&a)).unwrap_or_default())
 }
 
-fn layout(s: &Server, lang: &str, title: &str, body: &str, script: &str) -> Response {
+fn layout(s: &Console, lang: &str, title: &str, body: &str, script: &str) -> Response {
     let brand = s.engine.locales.format(lang, "console-brand", None).unwrap_or_default();
     Html(page(&s.engine.locales, lang, title, &brand, &[], body, script)).into_response()
 }
 
 /// The comune's flow, when the account may work on it.
-fn allowed<'a>(s: &'a Server, staff: &Staff, comune: &str) -> Result<&'a crate::flow::Flow, ConsoleError> {
+fn allowed<'a>(s: &'a Console, staff: &Staff, comune: &str) -> Result<&'a crate::flow::Flow, ConsoleError> {
     let flow = s.engine.flows.get(comune).ok_or(ConsoleError::NotFound)?;
     if staff.account.may(comune) {
         Ok(flow)
@@ -67,7 +67,7 @@ pub fn expected_finish(f: &Figures, per_second: u32, now: Timestamp) -> Timestam
 
 // ---- list ------------------------------------------------------------------------------
 
-fn list_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, bool), ConsoleError> {
+fn list_body(s: &Console, staff: &Staff, comune: &str) -> Result<(String, bool), ConsoleError> {
     let lang = staff.lang();
     allowed(s, staff, comune)?;
     let store = s.engine.store.as_ref();
@@ -155,7 +155,7 @@ fn list_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, bool), 
 
 /// `GET /staff/{comune}/broadcasts`: every broadcast with progress and figures; the page
 /// reloads itself every 5 s while one is sending.
-pub async fn list(State(s): State<Server>, staff: Staff, Path(comune): Path<String>) -> Response {
+pub async fn list(State(s): State<Console>, staff: Staff, Path(comune): Path<String>) -> Response {
     let lang = staff.lang();
     let (s2, st, c) = (s.clone(), staff.clone(), comune.clone());
     let built = tokio::task::spawn_blocking(move || list_body(&s2, &st, &c)).await;
@@ -211,7 +211,7 @@ impl Compose {
     }
 }
 
-fn form(s: &Server, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, extra: &str) -> String {
+fn form(s: &Console, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, extra: &str) -> String {
     let lang = staff.lang();
     let mut fields = String::new();
     if !flow.categories.is_empty() {
@@ -275,7 +275,7 @@ pub struct AfterUpload {
 /// `GET /staff/{comune}/broadcasts/new`: the empty composer (with the link of a file just
 /// uploaded, or why the upload failed).
 pub async fn new_form(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Query(q): Query<AfterUpload>,
@@ -312,7 +312,7 @@ pub async fn new_form(
 
 /// The composer's second form: a file from the operator's computer, kept by the server
 /// and linked in the media field (`media_upload`).
-fn upload_form(s: &Server, staff: &Staff, flow: &crate::flow::Flow) -> String {
+fn upload_form(s: &Console, staff: &Staff, flow: &crate::flow::Flow) -> String {
     let lang = staff.lang();
     format!(
         "<h2 id=\"upload\">{title}</h2><form method=\"post\" enctype=\"multipart/form-data\" action=\"/staff/{c}/broadcasts/media\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><p><label for=\"file\">{label}</label><input id=\"file\" name=\"file\" type=\"file\" accept=\".jpg,.jpeg,.png,.mp4,.3gp\"></p><p><button type=\"submit\">{button}</button></p></form>",
@@ -346,7 +346,7 @@ fn call_of(flow: &crate::flow::Flow, f: &Compose) -> Result<Call, String> {
 }
 
 /// What each language's citizens will see, as a preview block.
-fn preview(s: &Server, lang: &str, flow: &crate::flow::Flow, call: &Call) -> String {
+fn preview(s: &Console, lang: &str, flow: &crate::flow::Flow, call: &Call) -> String {
     let Call::Send {
         category, texts, media, ..
     } = call
@@ -399,7 +399,7 @@ fn preview(s: &Server, lang: &str, flow: &crate::flow::Flow, call: &Call) -> Str
 
 /// `POST /staff/{comune}/broadcasts/new`: preview, or create (audited) and go to the list.
 pub async fn new_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Form(f): Form<Compose>,
@@ -465,7 +465,7 @@ pub struct CsrfOnly {
 
 /// `POST /staff/{comune}/broadcasts/{id}/resend`: queues the failed entries again.
 pub async fn resend(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, id)): Path<(String, u64)>,
     Form(f): Form<CsrfOnly>,

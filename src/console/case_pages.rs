@@ -1,6 +1,6 @@
 //! One moderation case in the console: the withheld message with the parts that broke
 //! the rule marked, and the staff's decision (confirm, dismiss, report). The decision runs
-//! in the citizen's lane (`Server::in_lane`), after any step of theirs already queued, so it
+//! in the citizen's lane (`Lanes::in_lane`), after any step of theirs already queued, so it
 //! never writes back a record or a case that a step or an erasure changed meanwhile. Every
 //! word from `locales/<lang>/console.ftl`.
 //!
@@ -17,8 +17,8 @@ use serde::Deserialize;
 use super::pages::{error_page, local_time, mask, t, ta, who};
 use super::render::{notice_html, scripted_page, Notice};
 use super::session::Staff;
+use super::state::Console;
 use super::ConsoleError;
-use crate::server::Server;
 use crate::staff::moderation::{decide, Decision, ReviewError};
 use crate::storage::{CaseStatus, ModerationCase};
 use crate::web::esc;
@@ -32,7 +32,7 @@ pub(crate) fn case_path(comune: &str, id: u64) -> String {
 }
 
 /// Case `id` of `comune`, for an account that may see the comune.
-fn load(s: &Server, staff: &Staff, comune: &str, id: &str) -> Result<(u64, ModerationCase), ConsoleError> {
+fn load(s: &Console, staff: &Staff, comune: &str, id: &str) -> Result<(u64, ModerationCase), ConsoleError> {
     if !staff.account.may(comune) {
         return Err(ConsoleError::Forbidden);
     }
@@ -80,7 +80,7 @@ fn status_id(status: CaseStatus) -> &'static str {
 }
 
 /// The decision form: all three while pending, only the report once confirmed.
-fn decision_form(s: &Server, staff: &Staff, comune: &str, id: u64, status: CaseStatus) -> String {
+fn decision_form(s: &Console, staff: &Staff, comune: &str, id: u64, status: CaseStatus) -> String {
     let lang = staff.lang();
     let choices: &[(&str, &str)] = match status {
         CaseStatus::Pending => &[
@@ -114,7 +114,7 @@ fn decision_form(s: &Server, staff: &Staff, comune: &str, id: u64, status: CaseS
 }
 
 fn case_body(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     id: &str,
@@ -242,7 +242,7 @@ pub struct CaseQuery {
 
 /// `GET /staff/{comune}/cases/{id}`: one case, its message and the decision form.
 pub async fn case_page(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, id)): Path<(String, String)>,
     Query(q): Query<CaseQuery>,
@@ -271,7 +271,7 @@ pub struct DecideForm {
 /// `POST /staff/{comune}/cases/{id}`: applies the decision in the citizen's lane, then back
 /// to the case; one already decided shows the case again with the reason (409).
 pub async fn decide_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, id)): Path<(String, String)>,
     Form(f): Form<DecideForm>,
@@ -291,6 +291,7 @@ pub async fn decide_post(
     let note = Some(f.note.trim().chars().take(MAX_NOTE).collect::<String>()).filter(|n| !n.is_empty());
     let (server, by, c) = (s.clone(), staff.account.email.clone(), comune.clone());
     let decided = s
+        .lanes
         .in_lane(case.key.clone(), move || {
             decide(&server.engine, &c, number, decision, &by, note, Timestamp::now())
         })

@@ -13,14 +13,14 @@ use super::desk::{self, DeskError};
 use super::pages::{error_page, local_time, t, ta, who};
 use super::render::{desk_error_page, display_name, form, line_html, notice_html, scripted_page, Notice};
 use super::session::Staff;
+use super::state::Console;
 use crate::dialogue::{Citizen, State as CitizenState};
-use crate::server::Server;
 use crate::staff::inbox::mask;
 use crate::storage::CitizenKey;
 use crate::web::esc;
 
 /// A localized text or, when the id is unknown, the fallback as is (escaped).
-fn t_or(s: &Server, lang: &str, id: &str, fallback: &str) -> String {
+fn t_or(s: &Console, lang: &str, id: &str, fallback: &str) -> String {
     esc(&s
         .engine
         .locales
@@ -29,11 +29,11 @@ fn t_or(s: &Server, lang: &str, id: &str, fallback: &str) -> String {
 }
 
 /// The reason of a block: a moderation rule's description, or the staff's own words.
-fn block_reason(s: &Server, lang: &str, reason: &str) -> String {
+fn block_reason(s: &Console, lang: &str, reason: &str) -> String {
     t_or(s, lang, &format!("rule-{reason}"), reason)
 }
 
-fn record_html(s: &Server, staff: &Staff, key: &CitizenKey, c: &Citizen, number: &str) -> String {
+fn record_html(s: &Console, staff: &Staff, key: &CitizenKey, c: &Citizen, number: &str) -> String {
     let lang = staff.lang();
     let date = |at: Option<jiff::Timestamp>| at.map(local_time).unwrap_or_else(|| "—".into());
     let mut out = format!(
@@ -69,7 +69,7 @@ fn record_html(s: &Server, staff: &Staff, key: &CitizenKey, c: &Citizen, number:
     out
 }
 
-fn consents_html(s: &Server, lang: &str, c: &Citizen) -> String {
+fn consents_html(s: &Console, lang: &str, c: &Citizen) -> String {
     if c.consents.is_empty() {
         return format!("<p>{}</p>", t(s, lang, "console-consents-none"));
     }
@@ -96,7 +96,7 @@ fn consents_html(s: &Server, lang: &str, c: &Citizen) -> String {
     format!("<ul>{items}</ul>")
 }
 
-fn subscriptions_html(s: &Server, lang: &str, comune: &str, c: &Citizen) -> String {
+fn subscriptions_html(s: &Console, lang: &str, comune: &str, c: &Citizen) -> String {
     if !matches!(c.state, CitizenState::Subscribed) {
         return format!("<p>{}</p>", t(s, lang, "console-subscription-none"));
     }
@@ -123,7 +123,7 @@ fn subscriptions_html(s: &Server, lang: &str, comune: &str, c: &Citizen) -> Stri
 }
 
 fn citizen_body(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     r: &str,
@@ -220,7 +220,7 @@ pub struct CitizenQuery {
 /// `GET /staff/{comune}/citizens/{ref}`: the citizen's record; `?number=show` shows the
 /// full number (audited).
 pub async fn citizen_page(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r)): Path<(String, String)>,
     Query(q): Query<CitizenQuery>,
@@ -245,7 +245,7 @@ pub struct BlockForm {
 /// `POST /staff/{comune}/citizens/{ref}/{block|unblock}`: with a reason, then back to the
 /// citizen page; a refusal (no reason, already blocked) shows the page with the reason.
 pub async fn block_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r, action)): Path<(String, String, String)>,
     Form(f): Form<BlockForm>,
@@ -274,7 +274,7 @@ pub async fn block_post(
 }
 
 /// The form that finds a citizen by number (on the inbox page).
-pub(crate) fn find_form(s: &Server, staff: &Staff, comune: &str) -> String {
+pub(crate) fn find_form(s: &Console, staff: &Staff, comune: &str) -> String {
     let lang = staff.lang();
     format!(
         "<section aria-labelledby=\"find\"><h2 id=\"find\">{}</h2>{}</section>",
@@ -302,7 +302,7 @@ pub struct FindForm {
 /// `POST /staff/{comune}/citizens`: finds a citizen by number (posted, so that the number
 /// stays out of addresses) and goes to their page; none found: 404 with the form again.
 pub async fn find_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Form(f): Form<FindForm>,
@@ -347,7 +347,7 @@ pub async fn find_post(
 }
 
 /// A link to a citizen's page when their record exists (the moderation list uses it).
-pub(crate) fn citizen_link(s: &Server, lang: &str, key: &CitizenKey) -> String {
+pub(crate) fn citizen_link(s: &Console, lang: &str, key: &CitizenKey) -> String {
     match s.engine.store.citizen(key) {
         Ok(Some(_)) => format!(
             " <a href=\"/staff/{}/citizens/{}\">{}</a>",

@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::faq_pages::editable;
 use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
+use super::state::Console;
 use super::{audit, ConsoleError, Staff};
-use crate::server::Server;
 use crate::service::runner::Engine;
 use crate::storage::ClosureEdit;
 use crate::web::esc;
@@ -126,7 +126,7 @@ pub fn remove(engine: &Engine, comune: &str, date: &str, actor: &str) -> Result<
     decide(engine, comune, edit, actor, "closure-remove")
 }
 
-fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Result<(String, String), ClosureError> {
+fn body(s: &Console, staff: &Staff, comune: &str, problem: Option<&str>) -> Result<(String, String), ClosureError> {
     editable(s, staff, comune)?;
     let lang = staff.lang();
     let title = raw(
@@ -191,7 +191,7 @@ fn body(s: &Server, staff: &Staff, comune: &str, problem: Option<&str>) -> Resul
     Ok((title, html))
 }
 
-fn render(s: &Server, staff: &Staff, comune: &str, status: StatusCode, problem: Option<&str>) -> Response {
+fn render(s: &Console, staff: &Staff, comune: &str, status: StatusCode, problem: Option<&str>) -> Response {
     let lang = staff.lang();
     match body(s, staff, comune, problem) {
         Ok((title, html)) => (status, Html(console_page(s, lang, &title, &[], &html))).into_response(),
@@ -206,7 +206,7 @@ fn render(s: &Server, staff: &Staff, comune: &str, status: StatusCode, problem: 
 
 /// `GET /staff/{comune}/closures`: the closures in force, each with a remove button, and
 /// the add form.
-pub async fn page(State(s): State<Server>, staff: Staff, Path(comune): Path<String>) -> Response {
+pub async fn page(State(s): State<Console>, staff: Staff, Path(comune): Path<String>) -> Response {
     render(&s, &staff, &comune, StatusCode::OK, None)
 }
 
@@ -220,7 +220,7 @@ pub struct ClosureForm {
     note: String,
 }
 
-fn answer(s: &Server, staff: &Staff, comune: &str, done: Result<(), ClosureError>) -> Response {
+fn answer(s: &Console, staff: &Staff, comune: &str, done: Result<(), ClosureError>) -> Response {
     let lang = staff.lang();
     match done {
         Ok(()) => (StatusCode::SEE_OTHER, [(LOCATION, format!("/staff/{comune}/closures"))]).into_response(),
@@ -239,7 +239,7 @@ fn answer(s: &Server, staff: &Staff, comune: &str, done: Result<(), ClosureError
 
 /// `POST /staff/{comune}/closures/add` (CSRF checked).
 pub async fn add_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Form(f): Form<ClosureForm>,
@@ -254,7 +254,7 @@ pub async fn add_post(
 
 /// `POST /staff/{comune}/closures/remove` (CSRF checked).
 pub async fn remove_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Form(f): Form<ClosureForm>,

@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 
 use super::accounts::hex;
 use super::session::Staff;
+use super::state::Console;
 use super::{audit, ConsoleError};
 use crate::dialogue::Citizen;
-use crate::server::Server;
 use crate::staff::blocking::{self, BlockError};
 use crate::staff::inbox::{self, mask, InboxError, Item};
 use crate::storage::{CitizenKey, Conversation, ConversationStatus, Role};
@@ -127,7 +127,7 @@ fn well_formed(r: &str) -> bool {
 
 /// The account may work on `comune`, which exists: else 403 (another comune's operator)
 /// or 404.
-pub fn allowed(s: &Server, staff: &Staff, comune: &str) -> Result<(), ConsoleError> {
+pub fn allowed(s: &Console, staff: &Staff, comune: &str) -> Result<(), ConsoleError> {
     if !staff.account.may(comune) {
         return Err(ConsoleError::Forbidden);
     }
@@ -138,7 +138,7 @@ pub fn allowed(s: &Server, staff: &Staff, comune: &str) -> Result<(), ConsoleErr
 }
 
 /// The conversation of `comune` named by `r`.
-pub fn conversation(s: &Server, comune: &str, r: &str) -> Result<Conversation, DeskError> {
+pub fn conversation(s: &Console, comune: &str, r: &str) -> Result<Conversation, DeskError> {
     if !well_formed(r) {
         return Err(InboxError::NoConversation.into());
     }
@@ -152,7 +152,7 @@ pub fn conversation(s: &Server, comune: &str, r: &str) -> Result<Conversation, D
 }
 
 /// The citizen of `comune` named by `r`.
-pub fn citizen(s: &Server, comune: &str, r: &str) -> Result<(CitizenKey, Citizen), DeskError> {
+pub fn citizen(s: &Console, comune: &str, r: &str) -> Result<(CitizenKey, Citizen), DeskError> {
     if !well_formed(r) {
         return Err(BlockError::NoCitizen.into());
     }
@@ -167,7 +167,7 @@ pub fn citizen(s: &Server, comune: &str, r: &str) -> Result<(CitizenKey, Citizen
 /// The reference of the citizen of `comune` with this number (spaces, dashes, a leading
 /// `+` or `00` ignored) on any channel, if there is one. The look-up is audited, with the
 /// masked number only.
-pub fn find(s: &Server, staff: &Staff, comune: &str, number: &str) -> Result<Option<String>, DeskError> {
+pub fn find(s: &Console, staff: &Staff, comune: &str, number: &str) -> Result<Option<String>, DeskError> {
     allowed(s, staff, comune)?;
     let digits: String = number.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '/')).collect();
     let digits = digits.trim_start_matches('+');
@@ -273,7 +273,7 @@ impl From<Item> for Row {
 }
 
 /// The comune's inbox through `filter`, overdue first (closed ones: last closed first).
-pub fn rows(s: &Server, staff: &Staff, comune: &str, filter: Filter, now: Timestamp) -> Result<Vec<Row>, DeskError> {
+pub fn rows(s: &Console, staff: &Staff, comune: &str, filter: Filter, now: Timestamp) -> Result<Vec<Row>, DeskError> {
     allowed(s, staff, comune)?;
     let items = match filter {
         Filter::Closed => inbox::closed(&s.engine, comune, now)?,
@@ -321,7 +321,7 @@ impl Op {
 /// queues a reply for sending. Another operator's hold is respected: only its holder
 /// claims, replies, releases or closes (anyone may add a note); an administrator may release or close it (someone went
 /// home holding it), never write in their name.
-pub async fn act(s: &Server, staff: &Staff, comune: &str, r: &str, op: Op) -> Result<(), DeskError> {
+pub async fn act(s: &Console, staff: &Staff, comune: &str, r: &str, op: Op) -> Result<(), DeskError> {
     allowed(s, staff, comune)?;
     let conv = conversation(s, comune, r)?;
     let me = staff.account.email.clone();
@@ -334,6 +334,7 @@ pub async fn act(s: &Server, staff: &Staff, comune: &str, r: &str, op: Op) -> Re
     let key = conv.key.clone();
     let server = s.clone();
     let done = s
+        .lanes
         .in_lane(key.clone(), move || -> Result<Vec<u64>, InboxError> {
             let e = &server.engine;
             let now = Timestamp::now();
@@ -359,14 +360,14 @@ pub async fn act(s: &Server, staff: &Staff, comune: &str, r: &str, op: Op) -> Re
     // The reply is durable in the outbox (reply flushed): now the sender may take it, in
     // this citizen's order. Without this push it would wait for the next start.
     for id in done {
-        s.outbound.push(conv.key.clone(), id);
+        s.lanes.send(conv.key.clone(), id);
     }
     Ok(())
 }
 
 /// Blocks (`block` true) or unblocks the citizen `r` of `comune`, in their lane.
 pub async fn set_blocked(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     r: &str,
@@ -377,22 +378,23 @@ pub async fn set_blocked(
     let (key, _) = citizen(s, comune, r)?;
     let server = s.clone();
     let me = staff.account.email.clone();
-    s.in_lane(key.clone(), move || {
-        let now = Timestamp::now();
-        if block {
-            blocking::block(&server.engine, &key, &me, &reason, now)
-        } else {
-            blocking::unblock(&server.engine, &key, &me, &reason, now)
-        }
-    })
-    .await
-    .ok_or(DeskError::Unavailable)??;
+    s.lanes
+        .in_lane(key.clone(), move || {
+            let now = Timestamp::now();
+            if block {
+                blocking::block(&server.engine, &key, &me, &reason, now)
+            } else {
+                blocking::unblock(&server.engine, &key, &me, &reason, now)
+            }
+        })
+        .await
+        .ok_or(DeskError::Unavailable)??;
     Ok(())
 }
 
 /// The full number, for an operator who chose to see it: the reveal is audited (the
 /// detail names the masked number only).
-pub fn reveal(s: &Server, staff: &Staff, key: &CitizenKey) -> Result<String, DeskError> {
+pub fn reveal(s: &Console, staff: &Staff, key: &CitizenKey) -> Result<String, DeskError> {
     audit(
         s.engine.store.as_ref(),
         &staff.account.email,

@@ -22,10 +22,10 @@ use serde::Deserialize;
 
 use super::faq_review::{origin_note, rules_list, unanswered_list, usage_note, usage_table};
 use super::pages::{comune_name, console_page, error_page, raw, t, ta, who};
+use super::state::Console;
 use super::{audit, ConsoleError, Staff};
 use crate::faq::Entry;
 use crate::flow::Flow;
-use crate::server::Server;
 use crate::service::live::overlay_faq;
 use crate::service::runner::Engine;
 use crate::staff::faq::{self as review, UNANSWERED_SHOWN};
@@ -54,7 +54,7 @@ impl From<crate::storage::StoreError> for FaqPageError {
 }
 
 /// The comune's flow, if `staff` may edit it: operators their own comuni, administrators all.
-pub(super) fn editable<'a>(s: &'a Server, staff: &Staff, comune: &str) -> Result<&'a Flow, ConsoleError> {
+pub(super) fn editable<'a>(s: &'a Console, staff: &Staff, comune: &str) -> Result<&'a Flow, ConsoleError> {
     if !staff.account.may(comune) {
         return Err(ConsoleError::Forbidden);
     }
@@ -161,7 +161,7 @@ pub fn delete(engine: &Engine, comune: &str, id: &str, lang: &str, actor: &str) 
 
 /// The fields of one entry's form; `key` makes the element ids unique on the page. A new
 /// entry's questions box starts with `prefill` (a question copied from the unanswered list).
-fn fields(s: &Server, lang: &str, key: &str, e: Option<&Entry>, languages: &[String], prefill: &str) -> String {
+fn fields(s: &Console, lang: &str, key: &str, e: Option<&Entry>, languages: &[String], prefill: &str) -> String {
     let (id, elang, questions, answer, link) = match e {
         Some(e) => (
             e.id.clone(),
@@ -214,7 +214,7 @@ fn fields(s: &Server, lang: &str, key: &str, e: Option<&Entry>, languages: &[Str
 
 /// The page; `ask` is the time (ns) of an unanswered question to start the new entry from.
 fn body(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     problem: Option<&str>,
@@ -288,7 +288,7 @@ fn body(
 }
 
 fn render(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     status: StatusCode,
@@ -317,7 +317,7 @@ pub struct PageQuery {
 /// `GET /staff/{comune}/faq`: the month's figures and unanswered questions, every entry
 /// with its origin and its edit and delete forms, and the add form.
 pub async fn page(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Query(q): Query<PageQuery>,
@@ -327,7 +327,7 @@ pub async fn page(
 }
 
 /// After a change: back to the list (303), or the list with the reason (400).
-fn answer(s: &Server, staff: &Staff, comune: &str, done: Result<(), FaqPageError>) -> Response {
+fn answer(s: &Console, staff: &Staff, comune: &str, done: Result<(), FaqPageError>) -> Response {
     let lang = staff.lang();
     match done {
         Ok(()) => (StatusCode::SEE_OTHER, [(LOCATION, format!("/staff/{comune}/faq"))]).into_response(),
@@ -346,7 +346,7 @@ fn answer(s: &Server, staff: &Staff, comune: &str, done: Result<(), FaqPageError
 
 /// `POST /staff/{comune}/faq/save`: edits or adds an entry (CSRF checked).
 pub async fn save_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Form(f): Form<EntryForm>,
@@ -361,7 +361,7 @@ pub async fn save_post(
 
 /// `POST /staff/{comune}/faq/delete`: deletes an entry (CSRF checked).
 pub async fn delete_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Form(f): Form<EntryForm>,

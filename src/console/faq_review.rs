@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::pages::{local_time, t, ta};
+use super::state::Console;
 use crate::faq::{Intent, OutOfScope};
-use crate::server::Server;
 use crate::staff::faq::{Listed, Origin, Unanswered, UNANSWERED_SHOWN};
 use crate::web::esc;
 
@@ -33,7 +33,7 @@ pub(super) fn month_label(month: &str) -> String {
 }
 
 /// The short origin label of an entry.
-fn origin_short(s: &Server, lang: &str, origin: Origin) -> String {
+fn origin_short(s: &Console, lang: &str, origin: Origin) -> String {
     let id = match origin {
         Origin::File => "console-faq-origin-file-short",
         Origin::Edited => "console-faq-origin-edited-short",
@@ -44,7 +44,7 @@ fn origin_short(s: &Server, lang: &str, origin: Origin) -> String {
 
 /// The line under an entry's heading saying where it comes from (and when it changed);
 /// each sentence starts with the origin's short label.
-pub(super) fn origin_note(s: &Server, lang: &str, l: &Listed) -> String {
+pub(super) fn origin_note(s: &Console, lang: &str, l: &Listed) -> String {
     let at = l.changed_at.map(local_time).unwrap_or_default();
     let text = match l.origin {
         Origin::File => t(s, lang, "console-faq-origin-file"),
@@ -55,7 +55,7 @@ pub(super) fn origin_note(s: &Server, lang: &str, l: &Listed) -> String {
 }
 
 /// An entry's use this month, as a sentence.
-pub(super) fn usage_note(s: &Server, lang: &str, used: (u64, u64)) -> String {
+pub(super) fn usage_note(s: &Console, lang: &str, used: (u64, u64)) -> String {
     format!(
         "<p>{}</p>",
         ta(
@@ -70,7 +70,7 @@ pub(super) fn usage_note(s: &Server, lang: &str, used: (u64, u64)) -> String {
 /// Every entry in a table with its origin and this month's figures, each row linking to
 /// the entry's section.
 pub(super) fn usage_table(
-    s: &Server,
+    s: &Console,
     lang: &str,
     listed: &[Listed],
     usage: &BTreeMap<String, (u64, u64)>,
@@ -108,7 +108,7 @@ pub(super) fn usage_table(
 
 /// This month's questions for staff, newest first, each with a link that copies it into
 /// the new-entry form (by its time: the text itself never goes into an address).
-pub(super) fn unanswered_list(s: &Server, lang: &str, comune: &str, items: &[Unanswered], month: &str) -> String {
+pub(super) fn unanswered_list(s: &Console, lang: &str, comune: &str, items: &[Unanswered], month: &str) -> String {
     let title = ta(
         s,
         lang,
@@ -147,7 +147,7 @@ pub(super) fn unanswered_list(s: &Server, lang: &str, comune: &str, items: &[Una
 }
 
 /// The out-of-scope rules, read only: the bot's redirect and the phrases that trigger it.
-pub(super) fn rules_list(s: &Server, lang: &str, rules: &[OutOfScope]) -> String {
+pub(super) fn rules_list(s: &Console, lang: &str, rules: &[OutOfScope]) -> String {
     if rules.is_empty() {
         return String::new();
     }

@@ -19,7 +19,7 @@ use super::render::{
     age, desk_error_page, display_name, form, line_html, notice_html, raw, scripted_page, status_text, Notice,
 };
 use super::session::Staff;
-use crate::server::Server;
+use super::state::Console;
 use crate::staff::inbox::mask;
 use crate::storage::{Conversation, ConversationStatus};
 use crate::web::esc;
@@ -41,7 +41,7 @@ pub struct InboxQuery {
 
 /// The rows of an inbox, as the page shows them and the script swaps them in. The first
 /// element carries the summary the status line announces.
-fn rows_html(s: &Server, staff: &Staff, comune: &str, rows: &[Row], now: Timestamp) -> String {
+fn rows_html(s: &Console, staff: &Staff, comune: &str, rows: &[Row], now: Timestamp) -> String {
     let lang = staff.lang();
     let overdue = rows.iter().filter(|r| r.overdue).count();
     let summary = ta(
@@ -97,7 +97,7 @@ fn rows_html(s: &Server, staff: &Staff, comune: &str, rows: &[Row], now: Timesta
 }
 
 fn inbox_body(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     filter: Filter,
@@ -158,7 +158,7 @@ fn inbox_body(
 
 /// `GET /staff/{comune}/inbox?state=`: the comune's conversations, overdue first.
 pub async fn inbox_page(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Query(q): Query<InboxQuery>,
@@ -177,7 +177,7 @@ pub async fn inbox_page(
 /// `GET /staff/{comune}/inbox/rows?state=`: the rows alone, for the page's script (never
 /// cached: they change as citizens write).
 pub async fn inbox_rows(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Query(q): Query<InboxQuery>,
@@ -196,7 +196,7 @@ pub async fn inbox_rows(
     }
 }
 
-fn actions_html(s: &Server, staff: &Staff, comune: &str, conv: &Conversation) -> String {
+fn actions_html(s: &Console, staff: &Staff, comune: &str, conv: &Conversation) -> String {
     let lang = staff.lang();
     let me = staff.account.email.as_str();
     let base = format!("/staff/{comune}/inbox/{}", desk::reference(&conv.key));
@@ -253,7 +253,7 @@ fn actions_html(s: &Server, staff: &Staff, comune: &str, conv: &Conversation) ->
 }
 
 fn conversation_body(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     r: &str,
@@ -344,7 +344,7 @@ pub struct ConversationQuery {
 /// `GET /staff/{comune}/inbox/{ref}`: one conversation, its history and its actions;
 /// `?number=show` shows the full number (audited).
 pub async fn conversation_page(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r)): Path<(String, String)>,
     Query(q): Query<ConversationQuery>,
@@ -373,7 +373,7 @@ pub struct ActionForm {
 /// back to the conversation (or to the inbox once released or closed). A refused action
 /// shows the conversation again with the reason.
 pub async fn action_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, r, action)): Path<(String, String, String)>,
     Form(f): Form<ActionForm>,
@@ -414,7 +414,7 @@ pub async fn action_post(
 }
 
 /// A link to the inbox with its count, for the home and comune pages.
-pub(crate) fn inbox_link(s: &Server, lang: &str, comune: &str) -> String {
+pub(crate) fn inbox_link(s: &Console, lang: &str, comune: &str) -> String {
     let open = crate::staff::inbox::inbox(&s.engine, comune, Timestamp::now())
         .map(|items| (items.len(), items.iter().filter(|i| i.overdue).count()))
         .unwrap_or((0, 0));

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::pages::error_page;
 use super::session::Staff;
+use super::state::Console;
 use super::{audit, ConsoleError};
-use crate::server::Server;
 
 /// WhatsApp's largest media (a 16 MB video) and the form's other fields.
 pub const MAX_UPLOAD: usize = 16 * 1024 * 1024 + 64 * 1024;
@@ -42,7 +42,7 @@ async fn read(mut multipart: Multipart) -> Result<Upload, String> {
 }
 
 pub async fn upload(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     multipart: Multipart,
@@ -71,7 +71,7 @@ pub async fn upload(
     let Some((name, bytes)) = up.file else {
         return back("upload=missing".into());
     };
-    let Some(dir) = s.options.media_dir.clone() else {
+    let Some(dir) = s.media_dir.clone() else {
         return back("upload=unavailable".into());
     };
     let public = s.config.public_url.clone();

@@ -27,6 +27,7 @@ mod password;
 mod privacy_pages;
 mod render;
 pub mod session;
+mod state;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,8 +39,7 @@ use axum::Router;
 pub use crate::staff::StaffError as ConsoleError;
 pub use crate::staff::{accounts, audit, lockout};
 pub use session::Staff;
-
-use crate::server::Server;
+pub use state::Console;
 
 impl ConsoleError {
     /// The HTTP status this error answers with.
@@ -94,7 +94,7 @@ impl IntoResponse for ConsoleError {
 }
 
 /// The console's routes, to nest under `/staff`.
-pub fn routes() -> Router<Server> {
+pub fn routes() -> Router<Console> {
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login_post))

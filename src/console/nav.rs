@@ -3,13 +3,13 @@
 //! closures, report, privacy) under its heading. Links only; no decisions.
 
 use super::pages::{comune_name, t, ta};
+use super::state::Console;
 use super::Staff;
-use crate::server::Server;
 use crate::storage::Role;
 use crate::web::esc;
 
 /// The account's pages, as a labelled navigation list.
-pub fn nav(s: &Server, staff: &Staff) -> String {
+pub fn nav(s: &Console, staff: &Staff) -> String {
     let lang = staff.lang();
     let mut links = vec![("/staff", "console-nav-home")];
     if staff.account.role == Role::Admin {
@@ -20,7 +20,7 @@ pub fn nav(s: &Server, staff: &Staff) -> String {
 }
 
 /// One comune's administrative pages.
-pub fn comune_links(s: &Server, lang: &str, comune: &str) -> String {
+pub fn comune_links(s: &Console, lang: &str, comune: &str) -> String {
     let c = esc(comune);
     let hrefs = [
         (format!("/staff/{c}/faq"), "console-nav-faq"),
@@ -39,7 +39,7 @@ pub fn comune_links(s: &Server, lang: &str, comune: &str) -> String {
 }
 
 /// `label` is already escaped.
-fn list(label: &str, s: &Server, lang: &str, links: &[(&str, &str)]) -> String {
+fn list(label: &str, s: &Console, lang: &str, links: &[(&str, &str)]) -> String {
     let items: String = links
         .iter()
         .map(|(href, id)| format!("<li><a href=\"{href}\">{}</a></li>", t(s, lang, id)))

@@ -20,21 +20,21 @@ use serde::Deserialize;
 
 use super::lockout::Lockouts;
 use super::session::{self, Staff};
+use super::state::Console;
 use super::{accounts, audit, lang, ConsoleError};
 use crate::server::pace::{self, Paces};
-use crate::server::Server;
 use crate::storage::{Account, CaseStatus, Role};
 use crate::web::esc;
 use crate::web::html::page;
 
 /// A console text, escaped.
-pub(crate) fn t(s: &Server, lang: &str, id: &str) -> String {
+pub(crate) fn t(s: &Console, lang: &str, id: &str) -> String {
     esc(&s.engine.locales.format(lang, id, None).unwrap_or_default())
 }
 
 /// A console text with arguments, unescaped (for a page's `<title>`, which the layout
 /// escapes itself).
-pub(super) fn raw(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+pub(super) fn raw(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();
     for (k, v) in args {
         a.set(*k, v.clone());
@@ -43,7 +43,7 @@ pub(super) fn raw(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> 
 }
 
 /// A console text with arguments, escaped.
-pub(crate) fn ta(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+pub(crate) fn ta(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();
     for (k, v) in args {
         a.set(*k, v.clone());
@@ -66,7 +66,7 @@ pub fn mask(number: &str) -> String {
 }
 
 /// A comune's display name in `lang` (its own language if it has none in `lang`).
-pub(crate) fn comune_name(s: &Server, lang: &str, id: &str) -> String {
+pub(crate) fn comune_name(s: &Console, lang: &str, id: &str) -> String {
     s.engine
         .flows
         .get(id)
@@ -81,7 +81,7 @@ pub(crate) fn comune_name(s: &Server, lang: &str, id: &str) -> String {
 
 /// A whole console page: the shared layout with the console's brand.
 pub(crate) fn console_page(
-    s: &Server,
+    s: &Console,
     lang: &str,
     title: &str,
     langs: &[(String, String, String)],
@@ -92,7 +92,7 @@ pub(crate) fn console_page(
 }
 
 /// An error as a localized page; a missing session still redirects to the login page.
-pub fn error_page(s: &Server, lang: &str, e: ConsoleError) -> Response {
+pub fn error_page(s: &Console, lang: &str, e: ConsoleError) -> Response {
     let id = match &e {
         ConsoleError::Unauthenticated { .. } => return e.into_response(),
         ConsoleError::Csrf => "console-error-csrf",
@@ -114,7 +114,7 @@ pub fn error_page(s: &Server, lang: &str, e: ConsoleError) -> Response {
 }
 
 /// The signed-in line and the logout button, at the top of every page behind login.
-pub(crate) fn who(s: &Server, staff: &Staff) -> String {
+pub(crate) fn who(s: &Console, staff: &Staff) -> String {
     let lang = staff.lang();
     let role = match staff.account.role {
         Role::Operator => "console-role-operator",
@@ -137,9 +137,9 @@ pub struct LangQuery {
 }
 
 /// The login form: `token` is the pre-session CSRF token, `problem` an already escaped message.
-fn login_page(s: &Server, lang: &str, token: &str, problem: Option<&str>) -> String {
+fn login_page(s: &Console, lang: &str, token: &str, problem: Option<&str>) -> String {
     let offered = ["it".to_string(), "fr".to_string()];
-    let langs = crate::web::lang_links(s, &offered, |l| format!("/staff/login?lang={l}"));
+    let langs = crate::web::lang_links(&s.engine.locales, &offered, |l| format!("/staff/login?lang={l}"));
     let problem = problem
         .map(|p| format!("<p role=\"alert\"><strong>{p}</strong></p>"))
         .unwrap_or_default();
@@ -168,7 +168,7 @@ fn login_page(s: &Server, lang: &str, token: &str, problem: Option<&str>) -> Str
 /// `GET /staff/login`: the form, with its pre-session token in a cookie and a hidden field.
 /// Paced per address as the other public pages are.
 pub async fn login_form(
-    State(s): State<Server>,
+    State(s): State<Console>,
     Extension(paces): Extension<Arc<Paces>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<LangQuery>,
@@ -271,7 +271,7 @@ fn account_locked(store: &dyn crate::storage::Store, email: Option<&str>, now: T
 /// `POST /staff/login`: the form's token must match its cookie (403 otherwise); a wrong
 /// password or a locked account shows the form again with the reason (401).
 pub async fn login_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     Extension(paces): Extension<Arc<Paces>>,
     Extension(lockouts): Extension<Arc<Lockouts>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -334,7 +334,7 @@ pub struct CsrfForm {
 }
 
 /// `POST /staff/logout`: ends the session (token checked) and returns to the login page.
-pub async fn logout(State(s): State<Server>, staff: Staff, Form(f): Form<CsrfForm>) -> Response {
+pub async fn logout(State(s): State<Console>, staff: Staff, Form(f): Form<CsrfForm>) -> Response {
     let lang = staff.lang();
     let done = staff.check_csrf(&f.csrf).and_then(|()| {
         let store = s.engine.store.as_ref();
@@ -361,7 +361,7 @@ pub async fn logout(State(s): State<Server>, staff: Staff, Form(f): Form<CsrfFor
 // ---- home and comune pages -----------------------------------------------------------
 
 /// The comuni an account may see, in the flows' order.
-pub fn visible_comuni(s: &Server, account: &Account) -> Vec<String> {
+pub fn visible_comuni(s: &Console, account: &Account) -> Vec<String> {
     s.engine
         .flows
         .ids()
@@ -371,7 +371,7 @@ pub fn visible_comuni(s: &Server, account: &Account) -> Vec<String> {
 }
 
 /// One comune's figures on the home page: (subscribers, pending moderation cases).
-fn figures(s: &Server, comune: &str) -> Result<(usize, usize), ConsoleError> {
+fn figures(s: &Console, comune: &str) -> Result<(usize, usize), ConsoleError> {
     let store = s.engine.store.as_ref();
     let subscribers = store
         .citizens(comune)?
@@ -386,7 +386,7 @@ fn figures(s: &Server, comune: &str) -> Result<(usize, usize), ConsoleError> {
     Ok((subscribers, pending))
 }
 
-fn home_body(s: &Server, staff: &Staff) -> Result<String, ConsoleError> {
+fn home_body(s: &Console, staff: &Staff) -> Result<String, ConsoleError> {
     let lang = staff.lang();
     let mut body = format!(
         "{}{}<h1>{}</h1>",
@@ -415,7 +415,7 @@ fn home_body(s: &Server, staff: &Staff) -> Result<String, ConsoleError> {
 
 /// `GET /staff`: the comuni this account may see, each with its subscribers and pending
 /// moderation cases.
-pub async fn home(State(s): State<Server>, staff: Staff) -> Response {
+pub async fn home(State(s): State<Console>, staff: Staff) -> Response {
     let lang = staff.lang();
     match home_body(&s, &staff) {
         Ok(body) => {
@@ -430,7 +430,7 @@ pub async fn home(State(s): State<Server>, staff: Staff) -> Response {
     }
 }
 
-fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, String), ConsoleError> {
+fn comune_body(s: &Console, staff: &Staff, comune: &str) -> Result<(String, String), ConsoleError> {
     if !staff.account.may(comune) {
         return Err(ConsoleError::Forbidden);
     }
@@ -499,7 +499,7 @@ fn comune_body(s: &Server, staff: &Staff, comune: &str) -> Result<(String, Strin
 
 /// `GET /staff/{comune}`: the comune's pending moderation cases (403 for an operator of
 /// another comune).
-pub async fn comune(State(s): State<Server>, staff: Staff, Path(comune): Path<String>) -> Response {
+pub async fn comune(State(s): State<Console>, staff: Staff, Path(comune): Path<String>) -> Response {
     let lang = staff.lang();
     match comune_body(&s, &staff, &comune) {
         Ok((title, body)) => Html(console_page(&s, lang, &title, &[], &body)).into_response(),
@@ -509,7 +509,7 @@ pub async fn comune(State(s): State<Server>, staff: Staff, Path(comune): Path<St
 
 /// `GET /staff/api/me`: who is logged in and the comuni they may see, for the console's
 /// scripts (401 JSON without a session, like every `/staff/api/*` route).
-pub async fn api_me(State(s): State<Server>, staff: Staff) -> Response {
+pub async fn api_me(State(s): State<Console>, staff: Staff) -> Response {
     axum::Json(serde_json::json!({
         "email": staff.account.email,
         "role": staff.account.role,

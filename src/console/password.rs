@@ -18,8 +18,8 @@ use serde::Deserialize;
 
 use super::lockout::Lockouts;
 use super::pages::{console_page, error_page, t, ta, who};
+use super::state::Console;
 use super::{accounts, audit, ConsoleError, Staff};
-use crate::server::Server;
 use crate::storage::Store;
 use crate::web::esc;
 
@@ -132,7 +132,7 @@ pub fn change(
 
 /// The form, with an already escaped message (`role="alert"` for a problem, `status` for
 /// success).
-fn form_page(s: &Server, staff: &Staff, message: Option<(&str, bool)>) -> String {
+fn form_page(s: &Console, staff: &Staff, message: Option<(&str, bool)>) -> String {
     let lang = staff.lang();
     let message = match message {
         Some((m, true)) => format!("<p role=\"alert\"><strong>{m}</strong></p>"),
@@ -178,7 +178,7 @@ fn form_page(s: &Server, staff: &Staff, message: Option<(&str, bool)>) -> String
     )
 }
 
-fn whole(s: &Server, staff: &Staff, body: &str) -> String {
+fn whole(s: &Console, staff: &Staff, body: &str) -> String {
     let lang = staff.lang();
     let title = s
         .engine
@@ -189,7 +189,7 @@ fn whole(s: &Server, staff: &Staff, body: &str) -> String {
 }
 
 /// `GET /staff/password`: the form.
-pub async fn form(State(s): State<Server>, staff: Staff) -> Response {
+pub async fn form(State(s): State<Console>, staff: Staff) -> Response {
     Html(whole(&s, &staff, &form_page(&s, &staff, None))).into_response()
 }
 
@@ -208,7 +208,7 @@ pub struct PasswordForm {
 /// `POST /staff/password`: changes the password (CSRF checked); the form again with the
 /// reason when refused (400), or with a confirmation.
 pub async fn post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(lockouts): Extension<Arc<Lockouts>>,
     headers: HeaderMap,

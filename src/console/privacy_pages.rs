@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use super::faq_pages::editable;
 use super::pages::{comune_name, console_page, error_page, raw, t, who};
+use super::state::Console;
 use super::{audit, ConsoleError, Staff};
-use crate::server::Server;
 use crate::service::runner::Engine;
 use crate::staff::{privacy, report};
 use crate::storage::keys::normalize_number;
@@ -47,7 +47,7 @@ pub fn export(engine: &Engine, key: &CitizenKey, actor: &str) -> Result<Option<p
 }
 
 /// The export as a JSON download, or the privacy page saying nothing is held (404).
-fn download(s: &Server, staff: &Staff, comune: &str, channel: &str, number: &str) -> Response {
+fn download(s: &Console, staff: &Staff, comune: &str, channel: &str, number: &str) -> Response {
     let lang = staff.lang();
     let key = CitizenKey::new(comune, channel.trim(), &normalize_number(number));
     let done = editable(s, staff, comune).and_then(|_| export(&s.engine, &key, &staff.account.email));
@@ -69,7 +69,7 @@ fn download(s: &Server, staff: &Staff, comune: &str, channel: &str, number: &str
 }
 
 fn privacy_body(
-    s: &Server,
+    s: &Console,
     staff: &Staff,
     comune: &str,
     problem: Option<&str>,
@@ -112,7 +112,7 @@ fn privacy_body(
     Ok((title, html))
 }
 
-fn page_response(s: &Server, staff: &Staff, comune: &str, status: StatusCode, problem: Option<&str>) -> Response {
+fn page_response(s: &Console, staff: &Staff, comune: &str, status: StatusCode, problem: Option<&str>) -> Response {
     let lang = staff.lang();
     match privacy_body(s, staff, comune, problem) {
         Ok((title, html)) => (status, Html(console_page(s, lang, &title, &[], &html))).into_response(),
@@ -121,7 +121,7 @@ fn page_response(s: &Server, staff: &Staff, comune: &str, status: StatusCode, pr
 }
 
 /// `GET /staff/{comune}/privacy`: the export form and a link to the report.
-pub async fn page(State(s): State<Server>, staff: Staff, Path(comune): Path<String>) -> Response {
+pub async fn page(State(s): State<Console>, staff: Staff, Path(comune): Path<String>) -> Response {
     page_response(&s, &staff, &comune, StatusCode::OK, None)
 }
 
@@ -138,7 +138,7 @@ pub struct ExportForm {
 /// `POST /staff/{comune}/privacy/export`: the citizen's data as a JSON download (CSRF
 /// checked; the number stays out of URLs and logs).
 pub async fn export_post(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Form(f): Form<ExportForm>,
@@ -152,7 +152,7 @@ pub async fn export_post(
 /// `GET /staff/{comune}/citizens/{channel}/{number}/export`: the same download, for a link
 /// from a citizen's page.
 pub async fn export_get(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path((comune, channel, number)): Path<(String, String, String)>,
 ) -> Response {
@@ -170,7 +170,7 @@ pub struct ReportQuery {
 /// `GET /staff/{comune}/report?year=YYYY[&format=csv|json]`: the annual report (default:
 /// the current year), as a page or a download.
 pub async fn report_page(
-    State(s): State<Server>,
+    State(s): State<Console>,
     staff: Staff,
     Path(comune): Path<String>,
     Query(q): Query<ReportQuery>,

@@ -8,20 +8,20 @@ use jiff::{SignedDuration, Timestamp};
 use super::desk::DeskError;
 use super::pages::{error_page, local_time, t, ta};
 use super::session::Staff;
-use crate::server::Server;
+use super::state::Console;
 use crate::storage::{Author, ConversationStatus, Line};
 use crate::web::esc;
 use crate::web::html::page;
 
 /// A console page with the console's script (the pages work without it).
-pub(crate) fn scripted_page(s: &Server, lang: &str, title: &str, body: &str) -> String {
+pub(crate) fn scripted_page(s: &Console, lang: &str, title: &str, body: &str) -> String {
     let brand = s.engine.locales.format(lang, "console-brand", None).unwrap_or_default();
     let script = "<script src=\"/staff/console.js\" defer></script>\n";
     page(&s.engine.locales, lang, title, &brand, &[], body, script)
 }
 
 /// A console text, unescaped (for titles, which `page` escapes).
-pub(crate) fn raw(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+pub(crate) fn raw(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = fluent_bundle::FluentArgs::new();
     for (k, v) in args {
         a.set(*k, v.clone());
@@ -30,7 +30,7 @@ pub(crate) fn raw(s: &Server, lang: &str, id: &str, args: &[(&str, String)]) -> 
 }
 
 /// How long ago, as staff read it: `45 min`, `3 h 5 min`, `2 g 4 h`.
-pub(crate) fn age(s: &Server, lang: &str, since: Timestamp, now: Timestamp) -> String {
+pub(crate) fn age(s: &Console, lang: &str, since: Timestamp, now: Timestamp) -> String {
     let d: SignedDuration = now.duration_since(since);
     let mins = d.as_secs().max(0) / 60;
     let (days, hours, minutes) = (mins / 1440, (mins / 60) % 24, mins % 60);
@@ -54,7 +54,7 @@ pub(crate) fn age(s: &Server, lang: &str, since: Timestamp, now: Timestamp) -> S
 }
 
 /// A conversation's state in words (escaped).
-pub(crate) fn status_text(s: &Server, lang: &str, status: &ConversationStatus, me: &str) -> String {
+pub(crate) fn status_text(s: &Console, lang: &str, status: &ConversationStatus, me: &str) -> String {
     match status {
         ConversationStatus::Waiting => t(s, lang, "console-state-waiting"),
         ConversationStatus::Held { by, since } if by == me => {
@@ -76,7 +76,7 @@ pub(crate) fn status_text(s: &Server, lang: &str, status: &ConversationStatus, m
 }
 
 /// A desk error as a page: the console's error page with the desk's message.
-pub(crate) fn desk_error_page(s: &Server, lang: &str, e: DeskError) -> Response {
+pub(crate) fn desk_error_page(s: &Console, lang: &str, e: DeskError) -> Response {
     match e {
         DeskError::Console(e) => error_page(s, lang, e),
         e => {
@@ -89,7 +89,7 @@ pub(crate) fn desk_error_page(s: &Server, lang: &str, e: DeskError) -> Response 
 }
 
 /// A line of a conversation as a list item: who and when, then the text.
-pub(crate) fn line_html(s: &Server, lang: &str, line: &Line) -> String {
+pub(crate) fn line_html(s: &Console, lang: &str, line: &Line) -> String {
     let (class, author) = match &line.author {
         Author::Citizen => ("bot", t(s, lang, "console-author-citizen")),
         Author::Staff(by) => ("me", ta(s, lang, "console-author-staff", &[("by", by.clone())])),
@@ -110,7 +110,7 @@ pub(crate) enum Notice {
     Problem(&'static str),
 }
 
-pub(crate) fn notice_html(s: &Server, lang: &str, notice: Option<&Notice>) -> String {
+pub(crate) fn notice_html(s: &Console, lang: &str, notice: Option<&Notice>) -> String {
     match notice {
         Some(Notice::Done(op)) => {
             let id = format!("console-done-{op}");

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 pub use super::accounts::sha256_hex;
 use super::accounts::{hex, random_bytes};
+use super::state::Console;
 use super::ConsoleError;
-use crate::server::Server;
 use crate::storage::{Account, Session, Store};
 
 /// The session cookie.
@@ -110,7 +110,7 @@ fn issued(token: &str) -> bool {
 }
 
 /// Whether cookies for `public_url` must be `Secure`.
-pub fn secure(server: &Server) -> bool {
+pub fn secure(server: &Console) -> bool {
     server.config.public_url.starts_with("https://")
 }
 
@@ -183,10 +183,10 @@ pub fn load(store: &dyn Store, headers: &HeaderMap, now: Timestamp) -> Result<Op
 /// The pages an account that must choose a new password may still open.
 const PASSWORD_PATHS: [&str; 3] = ["/staff/password", "/staff/logout", "/staff/api/me"];
 
-impl FromRequestParts<Server> for Staff {
+impl FromRequestParts<Console> for Staff {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(parts: &mut Parts, server: &Server) -> Result<Staff, ConsoleError> {
+    async fn from_request_parts(parts: &mut Parts, server: &Console) -> Result<Staff, ConsoleError> {
         // Nested routers see their path without the prefix; the original one says which.
         let path = parts
             .extensions

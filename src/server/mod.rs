@@ -8,6 +8,7 @@
 mod admin;
 mod broadcast;
 mod headers;
+mod lanes;
 pub(crate) mod limits;
 pub mod listen;
 mod metrics;
@@ -38,6 +39,7 @@ use crate::storage::commit::GroupCommit;
 use crate::storage::CitizenKey;
 
 pub use admin::{remove_admin_files, ADDR_FILE, TOKEN_FILE};
+pub use lanes::Lanes;
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use pipeline::{Job, MAX_BACKLOG};
@@ -93,8 +95,8 @@ pub struct Server {
 
 /// What a [`Server`] handle shares.
 pub struct Inner {
-    pub engine: Engine,
-    pub config: Config,
+    pub engine: Arc<Engine>,
+    pub config: Arc<Config>,
     pub secrets: Secrets,
     /// WhatsApp phone_number_id → comune id.
     pub routes: HashMap<String, String>,
@@ -168,8 +170,8 @@ impl Server {
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let (w1, w2) = (weak.clone(), weak.clone());
             Inner {
-                engine,
-                config,
+                engine: Arc::new(engine),
+                config: Arc::new(config),
                 secrets,
                 routes,
                 outlet,
@@ -207,6 +209,14 @@ impl Server {
             }
         });
         Server { inner }
+    }
+
+    /// The citizens' lanes, as the narrow handle the console holds.
+    pub fn lanes(&self) -> Lanes {
+        Lanes {
+            inbound: self.inbound.clone(),
+            outbound: self.outbound.clone(),
+        }
     }
 
     /// Webhook messages acknowledged and not yet stepped.
@@ -331,6 +341,7 @@ async fn release_idle(server: &Server, idle: jiff::SignedDuration) {
         let s = server.clone();
         let k = key.clone();
         let done = server
+            .lanes()
             .in_lane(key, move || {
                 crate::staff::inbox::release_if_idle(&s.engine, &k, idle, jiff::Timestamp::now())
             })

@@ -8,7 +8,7 @@
 //! (`sender`).
 
 use jiff::Timestamp;
-use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::Server;
 use crate::channel::{Channel, InboundMessage};
@@ -195,23 +195,6 @@ impl Server {
         tokio::spawn(async move {
             let _ = client.answer_callback_query(&id).await;
         });
-    }
-
-    /// Runs `f` in `key`'s lane, after the steps queued before it and before those queued
-    /// after; returns its result (`None` only if the lane dropped it at shutdown).
-    pub async fn in_lane<T: Send + 'static>(
-        &self,
-        key: CitizenKey,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<T> {
-        let (tx, rx) = oneshot::channel();
-        self.inbound.push(
-            key,
-            Job::Staff(Box::new(move || {
-                let _ = tx.send(f());
-            })),
-        );
-        rx.await.ok()
     }
 
     /// Replays the journal and the outbox left by a previous run, in their order (one

@@ -213,7 +213,7 @@ impl Server {
             return;
         };
         let (s, update) = (self.clone(), update.clone());
-        self.in_lane(sent.key, move || s.apply_status(&update)).await;
+        self.lanes().in_lane(sent.key, move || s.apply_status(&update)).await;
     }
 
     /// [`Server::delivery_status`] inside the lane: the entry read again.
@@ -261,10 +261,11 @@ impl Server {
     /// [`Server::delivery_status`]).
     pub(crate) async fn record_refusal(&self, key: &CitizenKey, code: i64, title: &str) {
         let (store, k, t) = (self.engine.store.clone(), key.clone(), title.to_string());
-        self.in_lane(key.clone(), move || {
-            delivery::record_refusal(store.as_ref(), &k, code, &t)
-        })
-        .await;
+        self.lanes()
+            .in_lane(key.clone(), move || {
+                delivery::record_refusal(store.as_ref(), &k, code, &t)
+            })
+            .await;
     }
 
     /// Tells WhatsApp the message was read (blue ticks); best effort, never retried.

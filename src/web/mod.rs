@@ -12,10 +12,19 @@ use axum::Router;
 
 pub use html::esc;
 
-use crate::server::Server;
+use crate::config::Config;
+use crate::service::runner::Engine;
+
+/// What the public pages reach: the engine and the configuration, given by `app.rs` when
+/// it mounts them, never the whole server.
+#[derive(Clone)]
+pub struct Site {
+    pub engine: std::sync::Arc<Engine>,
+    pub config: std::sync::Arc<Config>,
+}
 
 /// The routes of the public pages; the simulator's sandbox is made here, one per router.
-pub fn routes() -> Router<Server> {
+pub fn routes() -> Router<Site> {
     let sandbox = std::sync::Arc::new(sandbox::Sandbox::default());
     Router::new()
         .route("/try", get(try_page::page_try))
@@ -37,7 +46,7 @@ fn page_lang(asked: Option<&str>, offered: &[String]) -> String {
 
 /// Links to the page in each offered language, labelled in that language.
 pub(crate) fn lang_links(
-    s: &Server,
+    locales: &crate::i18n::Locales,
     offered: &[String],
     href: impl Fn(&str) -> String,
 ) -> Vec<(String, String, String)> {
@@ -45,17 +54,13 @@ pub(crate) fn lang_links(
         .iter()
         .map(|l| {
             // Each language is named in itself.
-            let label = s
-                .engine
-                .locales
-                .format(l, "language-name", None)
-                .unwrap_or_else(|| l.clone());
+            let label = locales.format(l, "language-name", None).unwrap_or_else(|| l.clone());
             (l.clone(), href(l), label)
         })
         .collect()
 }
 
-fn not_found(s: &Server) -> String {
+fn not_found(s: &Site) -> String {
     html::page(
         &s.engine.locales,
         "it",

@@ -9,10 +9,10 @@ use fluent_bundle::FluentArgs;
 use serde::Deserialize;
 
 use super::html::{esc, page, paragraphs};
+use super::Site;
 use super::{lang_links, page_lang};
 use crate::dialogue::Reply;
 use crate::flow::{Action, Flow};
-use crate::server::Server;
 use crate::storage::keys::normalize_number;
 
 #[derive(Deserialize)]
@@ -21,7 +21,7 @@ pub struct PageQuery {
 }
 
 /// The number citizens write to: the configured one, else the one in the flow's contacts.
-pub fn whatsapp_number(s: &Server, flow: &Flow) -> Option<String> {
+pub fn whatsapp_number(s: &Site, flow: &Flow) -> Option<String> {
     s.config
         .comuni
         .get(&flow.id)
@@ -68,11 +68,7 @@ fn qr_svg(data: &str, label: &str) -> String {
 }
 
 /// `GET /c/{comune}`.
-pub async fn page_subscribe(
-    State(s): State<Server>,
-    Path(comune): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Response {
+pub async fn page_subscribe(State(s): State<Site>, Path(comune): Path<String>, Query(q): Query<PageQuery>) -> Response {
     let Some(flow) = s.engine.flows.get(&comune) else {
         return (StatusCode::NOT_FOUND, Html(super::not_found(&s))).into_response();
     };
@@ -140,7 +136,7 @@ pub async fn page_subscribe(
         paragraphs(&render(&flow.privacy.notice))
     ));
 
-    let langs = lang_links(&s, &flow.languages, |l| format!("/c/{comune}?lang={l}"));
+    let langs = lang_links(&s.engine.locales, &flow.languages, |l| format!("/c/{comune}?lang={l}"));
     let title = locales
         .format(&lang, "page-subscribe-title", Some(&args))
         .unwrap_or_default();

@@ -14,9 +14,9 @@ use serde::Deserialize;
 
 use super::html::{esc, page};
 use super::sandbox::Sandbox;
+use super::Site;
 use super::{lang_links, page_lang};
 use crate::dialogue::{Body, Inbound};
-use crate::server::Server;
 use crate::storage::CitizenKey;
 
 #[derive(Deserialize)]
@@ -26,7 +26,7 @@ pub struct TryQuery {
 }
 
 /// `GET /try`: pick a comune and a language, then chat.
-pub async fn page_try(State(s): State<Server>, Query(q): Query<TryQuery>) -> Html<String> {
+pub async fn page_try(State(s): State<Site>, Query(q): Query<TryQuery>) -> Html<String> {
     let locales = &s.engine.locales;
     let comune = q
         .comune
@@ -83,9 +83,11 @@ pub async fn page_try(State(s): State<Server>, Query(q): Query<TryQuery>) -> Htm
         send = t("page-try-send"),
         restart = t("page-try-restart"),
     );
-    let langs = lang_links(&s, flow.map(|f| f.languages.as_slice()).unwrap_or(&[]), |l| {
-        format!("/try?comune={comune}&lang={l}")
-    });
+    let langs = lang_links(
+        &s.engine.locales,
+        flow.map(|f| f.languages.as_slice()).unwrap_or(&[]),
+        |l| format!("/try?comune={comune}&lang={l}"),
+    );
     let title = locales.format(&lang, "page-try-title", None).unwrap_or_default();
     Html(page(
         locales,
@@ -112,7 +114,7 @@ pub struct TryMessage {
 /// simulator's citizens live in the sandbox (memory, bounded, expiring), never in the store
 /// or the staff inbox; past a session's or an address's pace the answer is 429.
 pub async fn api_message(
-    State(s): State<Server>,
+    State(s): State<Site>,
     Extension(sandbox): Extension<Arc<Sandbox>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: axum::http::HeaderMap,
