@@ -41,6 +41,10 @@ pub fn router(server: Server) -> Router {
                 "/staff",
                 crate::console::routes()
                     .with_state(console.clone())
+                    .layer(axum::middleware::from_fn_with_state(
+                        console.clone(),
+                        crate::console::off_workers,
+                    ))
                     .layer(RequestBodyLimitLayer::new(MAX_WEB_BYTES))
                     .layer(axum::Extension(paces))
                     .layer(axum::Extension(std::sync::Arc::new(
@@ -48,11 +52,18 @@ pub fn router(server: Server) -> Router {
                     ))),
             )
             // The composer's upload, outside the console's 16 KiB limit, with its own.
-            .route(
-                "/staff/{comune}/broadcasts/media",
-                post(crate::console::media_upload::upload)
-                    .with_state(console)
-                    .layer(RequestBodyLimitLayer::new(crate::console::media_upload::MAX_UPLOAD)),
+            .merge(
+                Router::new()
+                    .route(
+                        "/staff/{comune}/broadcasts/media",
+                        post(crate::console::media_upload::upload)
+                            .layer(RequestBodyLimitLayer::new(crate::console::media_upload::MAX_UPLOAD)),
+                    )
+                    .with_state(console.clone())
+                    .layer(axum::middleware::from_fn_with_state(
+                        console,
+                        crate::console::off_workers,
+                    )),
             )
     })
 }

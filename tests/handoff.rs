@@ -101,7 +101,22 @@ async fn until(what: &str, mut check: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operatore_claim_reply_release_through_the_real_server() {
-    let h = Harness::start().await;
+    claim_reply_release(Harness::start().await).await;
+}
+
+/// The same desk on PostgreSQL, whose console requests run where they may block (issue 20,
+/// `console::off_workers`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_works_on_postgres() {
+    let Some(url) = crate::harness::postgres::test_database_url() else {
+        return;
+    };
+    let schema = crate::harness::postgres::TestSchema::new(&url, "handoff");
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(schema.open());
+    claim_reply_release(Harness::start_on(Some(store)).await).await;
+}
+
+async fn claim_reply_release(h: Harness) {
     seed_accounts(h.store.as_ref());
     let c = "393330044001";
     let mut seq = 0;

@@ -39,7 +39,7 @@ use axum::Router;
 pub use crate::staff::StaffError as ConsoleError;
 pub use crate::staff::{accounts, audit, lockout};
 pub use session::Staff;
-pub use state::Console;
+pub use state::{off_workers, Console};
 
 impl ConsoleError {
     /// The HTTP status this error answers with.

@@ -23,3 +23,20 @@ pub struct Console {
     /// Where broadcast media files are kept; `None`: uploads are refused.
     pub media_dir: Option<PathBuf>,
 }
+
+/// Runs a console request where it may block when the store waits on the network
+/// (PostgreSQL): the handlers call the store directly, so the worker first hands its other
+/// tasks to the rest of the runtime (`block_in_place`), and a slow database never stalls
+/// webhooks, timers or other citizens. sled answers in microseconds: run in place.
+pub async fn off_workers(
+    axum::extract::State(console): axum::extract::State<Console>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let handle = tokio::runtime::Handle::current();
+    let multi = handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread;
+    if !console.engine.store.waits_on_network() || !multi {
+        return next.run(request).await;
+    }
+    tokio::task::block_in_place(move || handle.block_on(next.run(request)))
+}
