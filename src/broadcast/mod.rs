@@ -20,6 +20,7 @@
 //! Nothing here logs a number, a name or a message text.
 
 pub mod compose;
+pub mod env;
 pub mod media;
 pub mod ops;
 pub mod pace;

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 use super::compose::{self, Payload};
+use super::env::Env;
 use super::plan;
-use super::worker::{Env, Hold};
 use super::{Broadcast, Delivery, DeliveryState};
 use crate::channel::Channel;
 use crate::delivery::{decide, Decision, Marked, Outgoing, Outlet, Retries, Turn};
@@ -156,6 +156,12 @@ fn prepare(
             Ok(Marked::Gone)
         }
     }
+}
+
+/// Shared between a lane and its in-flight sends.
+pub(super) struct Hold {
+    /// Nothing starts on this number before this instant (throttle or account pause).
+    pub(super) until: Option<Instant>,
 }
 
 fn set_hold(hold: &Mutex<Hold>, after: Duration) {

@@ -19,16 +19,14 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::{watch, Notify, Semaphore};
 
+use super::env::Env;
 use super::pace::{Pacer, RecipientGap};
 use super::plan;
+use super::send::Hold;
 use super::{Broadcast, BroadcastState, Delivery, DeliveryState};
 use crate::channel::Channel;
-use crate::config::Config;
-use crate::delivery::{Outlet, Retries};
-use crate::flow::Flows;
-use crate::i18n::Locales;
-use crate::service::coordination::Coordination;
-use crate::storage::{CitizenKey, Store, StoreError};
+use crate::delivery::Retries;
+use crate::storage::{CitizenKey, StoreError};
 
 /// Entries taken per choice of broadcast.
 pub const BATCH: usize = 64;
@@ -36,24 +34,6 @@ pub const BATCH: usize = 64;
 pub const CONCURRENCY: usize = 32;
 /// How often the worker looks for due broadcasts when nothing wakes it.
 const TICK: Duration = Duration::from_secs(1);
-
-/// What the worker needs from the server.
-pub trait Env: Send + Sync + 'static {
-    /// The way out, shared with replies (providers, the store, the group commit).
-    fn outlet(&self) -> &Arc<Outlet>;
-    fn store(&self) -> &Arc<dyn Store> {
-        &self.outlet().store
-    }
-    fn flows(&self) -> &Flows;
-    fn locales(&self) -> &Locales;
-    fn config(&self) -> &Config;
-    /// A message refused for good: the citizen's record says why (as for replies), written
-    /// where the citizen's steps are ordered.
-    fn record_refused(&self, key: &CitizenKey, code: i64, title: &str);
-    /// The other processes sending from the same store, if any (`server::shared`): then
-    /// starting broadcasts and each sending number are taken under their locks.
-    fn coordination(&self) -> &dyn Coordination;
-}
 
 /// The lock under which due broadcasts are started (fanned out), one process at a time.
 const START_LOCK: &str = "broadcasts start";
@@ -252,12 +232,6 @@ impl Worker {
         held.release().await;
         Some(worked)
     }
-}
-
-/// Shared between a lane and its in-flight sends.
-pub(super) struct Hold {
-    /// Nothing starts on this number before this instant (throttle or account pause).
-    pub(super) until: Option<Instant>,
 }
 
 /// One sending number's queue.

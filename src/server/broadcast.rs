@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::Server;
-use crate::broadcast::worker::{Env, Worker};
+use crate::broadcast::env::Env;
+use crate::broadcast::worker::Worker;
 use crate::config::Config;
 use crate::delivery::Outlet;
 use crate::flow::Flows;
