@@ -93,15 +93,29 @@ impl Engine {
         Ok(Handled { outcome, rendered })
     }
 
-    /// Handles one message: the record and the step's effects are written atomically (not
-    /// yet flushed) before this returns; an erasure the step decided is carried out.
+    /// Handles one message with no journal and no outbox (the terminal chat prints the
+    /// replies): [`Engine::run_step`], the server's one sequence, whose record and effects
+    /// are written atomically (not yet flushed) before this returns; an erasure the step
+    /// decided is carried out.
     pub fn handle(&self, key: &CitizenKey, inbound: &Inbound, now: Timestamp) -> Result<Handled, EngineError> {
-        let handled = self.plan(key, inbound, now)?;
-        let effects = self.effects(key, "", &handled.outcome, now)?;
-        self.store
-            .commit_step(None, key, handled.outcome.citizen.as_ref(), &[], &effects)?;
-        self.finish(key, &effects)?;
-        Ok(handled)
+        let message = crate::channel::InboundMessage {
+            // Replies of the simulator's channel are not queued: the caller has them.
+            channel: crate::channel::Channel::Web,
+            route: String::new(),
+            from: key.citizen.clone(),
+            id: inbound.id.clone(),
+            timestamp: now.as_second(),
+            body: inbound.body.clone(),
+            callback_id: None,
+        };
+        let committed = self.run_step(key, &message, None, None, now).map_err(|e| match e {
+            super::step::StepError::Plan(e) | super::step::StepError::Effects(e) => e,
+            super::step::StepError::Commit(e) => EngineError::Store(e),
+        })?;
+        match committed.unfinished {
+            Some(e) => Err(e),
+            None => Ok(committed.handled),
+        }
     }
 
     /// What a step writes besides the record and the outbox, for [`crate::storage::JournalStore::commit_step`]:

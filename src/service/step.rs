@@ -6,16 +6,18 @@
 
 use jiff::Timestamp;
 
-use super::runner::{Engine, EngineError};
+use super::runner::{Engine, EngineError, Handled};
 use crate::channel::{Channel, InboundMessage};
 use crate::message::Inbound;
 use crate::storage::{CitizenKey, OutboundEntry, StoreError};
 
-/// A committed step: the outbox ids of its replies, in order, and the error of an erasure
-/// that could not finish (its mark stays and the scrub runs again at the next start).
+/// A committed step: the outbox ids of its replies, in order, the step itself (its record
+/// and rendered replies), and the error of an erasure that could not finish (its mark stays
+/// and the scrub runs again at the next start).
 #[derive(Debug)]
 pub struct Committed {
     pub ids: Vec<u64>,
+    pub handled: Handled,
     pub unfinished: Option<EngineError>,
 }
 
@@ -87,6 +89,10 @@ impl Engine {
             .commit_step(dedupe, key, handled.outcome.citizen.as_ref(), &outbound, &effects)
             .map_err(StepError::Commit)?;
         let unfinished = self.finish(key, &effects).err();
-        Ok(Committed { ids, unfinished })
+        Ok(Committed {
+            ids,
+            handled,
+            unfinished,
+        })
     }
 }
