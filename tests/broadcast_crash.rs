@@ -23,6 +23,8 @@ fn serve(dir: &Path, data: &Path) -> std::process::Child {
         .arg(data)
         .current_dir(util::root())
         .env("SPORTELLO_WHATSAPP_TOKEN", "t")
+        // A configured number needs both to start (issue 21).
+        .env("SPORTELLO_WHATSAPP_APP_SECRET", "s")
         .env("SPORTELLO_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -42,11 +42,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.bind = bind;
     }
     let (flows, locales) = load_flows(&args.paths)?;
+    let secrets = Secrets::from_env();
+    // A comune that is not a flow, or a channel without its secrets, stops the start here.
+    config.check_serving(&flows.ids().collect::<Vec<_>>(), &secrets)?;
     // A bad FAQ file stops the start here, before anything listens.
     let faqs = load_faqs()?;
     let data = data_dir(&args.paths)?;
     let opened = open_store(&args.paths)?;
-    let secrets = Secrets::from_env();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if matches!(opened, Opened::Postgres(_)) && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
         // A `Store` call blocks its worker for a round trip to PostgreSQL: with one worker

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod check;
 mod pace;
+pub use check::Origin;
 pub use pace::{Pace, PublicPace};
 
 /// A configuration file that cannot be used.
@@ -214,6 +216,9 @@ pub struct Config {
     pub flows: Option<PathBuf>,
     /// The locales folder; `None` means `./locales` if present, else the built-in ones.
     pub locales: Option<PathBuf>,
+    /// The file it was read from, to name the line of a mistake found later
+    /// ([`Config::check_serving`]); `None` for the built-in default.
+    pub origin: Option<Origin>,
 }
 
 impl Default for Config {
@@ -234,6 +239,7 @@ impl Default for Config {
             data: None,
             flows: None,
             locales: None,
+            origin: None,
         }
     }
 }
@@ -260,10 +266,7 @@ impl Config {
         let rel = |p: Option<PathBuf>| p.map(|p| if p.is_relative() { base.join(p) } else { p });
         let invalid = |needle: &str, reason: String| ConfigError::Invalid {
             file: name.clone(),
-            line: src
-                .find(needle)
-                .map(|o| src[..o].matches('\n').count() + 1)
-                .unwrap_or(0),
+            line: check::line_of(&src, needle),
             reason,
         };
         let bind = raw.server.bind.unwrap_or_else(|| DEFAULT_BIND.into());
@@ -314,6 +317,14 @@ impl Config {
                 ))
             }
         };
+        if let Some(url) = &raw.server.public_url {
+            if !url.starts_with("https://") && !loopback_url(url) {
+                return Err(invalid(
+                    "public_url",
+                    format!("server.public_url \"{url}\" is not https:// (citizens and staff reach it over the internet; plain http is allowed only for 127.0.0.1, [::1] and localhost)"),
+                ));
+            }
+        }
         let public_url = raw.server.public_url.unwrap_or_else(|| format!("http://{bind}"));
         let d = Listen::default();
         let header_timeout = match raw.server.header_timeout_seconds {
@@ -417,8 +428,22 @@ impl Config {
             data: rel(raw.paths.data),
             flows: rel(raw.paths.flows),
             locales: rel(raw.paths.locales),
+            origin: Some(Origin { file: name, text: src }),
         })
     }
+}
+
+/// Whether `url` is a plain-http address on this machine only.
+fn loopback_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Secrets, from the environment only. Per-comune values override the shared ones: the
