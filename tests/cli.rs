@@ -124,10 +124,49 @@ fn citizen_show_prints_the_contract_fields() {
 fn citizen_show_of_an_unknown_citizen_exits_1_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // A store that exists, without this citizen.
+    drop(sportello::storage::SledStore::open(&data).unwrap());
     let (code, stdout, stderr) = show(data.to_str().unwrap(), "madone", "3339999999");
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
     assert!(stderr.contains("no citizen"), "{stderr}");
+}
+
+/// A data directory that does not exist is refused by the commands that read what a server
+/// stored, and not created: a typo in `--data` must not print a plausible empty answer
+/// (issue 21). Years and channels are checked too.
+#[test]
+fn reading_commands_refuse_a_missing_data_directory_and_bad_years_and_channels() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("dta");
+    let t = typo.to_str().unwrap();
+    for args in [
+        vec!["report", "--comune", "madone", "--year", "2026", "--data", t],
+        vec!["citizen", "show", "--comune", "madone", "--from", "3331", "--data", t],
+        vec!["citizen", "export", "--comune", "madone", "--from", "3331", "--data", t],
+        vec![
+            "citizen", "erase", "--comune", "madone", "--from", "3331", "--by", "x", "--reason", "y", "--data", t,
+        ],
+        vec!["retention", "run", "--data", t],
+    ] {
+        let out = sportello(&root(), &args, "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains("does not exist"), "{args:?}: {err}");
+        assert!(!typo.exists(), "{args:?} created the directory");
+    }
+    for (args, what) in [
+        (vec!["report", "--comune", "madone", "--year", "26"], "26"),
+        (
+            vec!["chat", "--comune", "madone", "--from", "1", "--channel", "sms"],
+            "sms",
+        ),
+    ] {
+        let out = sportello(&root(), &args, "");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("invalid value '{what}'")), "{err}");
+    }
 }
 
 #[test]

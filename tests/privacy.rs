@@ -187,6 +187,23 @@ fn access_export_and_erasure_on_request() {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].1.actor, "dpo@comune.isili.it");
     assert!(audit[0].1.detail.contains("richiesta via PEC"));
+    drop(store);
+
+    // Erasing someone of whom nothing is held (a typo, or erased already) exits 1, says so
+    // and audits nothing (issue 21).
+    for from in ["3331112299", "3339999999"] {
+        let again = run(
+            data,
+            &[
+                "citizen", "erase", "--comune", "isili", "--from", from, "--by", "dpo", "--reason", "r",
+            ],
+            "",
+        );
+        assert_eq!(again.status.code(), Some(1), "{from}");
+        assert!(String::from_utf8_lossy(&again.stderr).contains(&format!("no citizen {from} in comune isili")));
+    }
+    let store = SledStore::open(std::path::Path::new(data)).unwrap();
+    assert_eq!(store.audit(Some("isili")).unwrap().len(), 1);
 }
 
 #[test]

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// The channel the citizen writes on.
-    #[arg(long, default_value = "whatsapp")]
+    #[arg(long, default_value = "whatsapp", value_parser = ["whatsapp", "telegram", "web"])]
     pub channel: String,
     /// Fixed clock for reproducible runs (RFC 3339), instead of the system clock.
     #[arg(long, hide = true)]

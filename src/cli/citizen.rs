@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::common::{engine, Paths};
+use super::common::{existing_engine, Paths};
 use crate::staff::privacy;
 use crate::storage::keys::normalize_number;
 use crate::storage::CitizenKey;
@@ -23,7 +23,7 @@ pub struct Who {
     pub comune: String,
     #[arg(long)]
     pub from: String,
-    #[arg(long, default_value = "whatsapp")]
+    #[arg(long, default_value = "whatsapp", value_parser = ["whatsapp", "telegram", "web"])]
     pub channel: String,
 }
 
@@ -72,7 +72,7 @@ pub enum Command {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Show { who, paths } => {
-            let engine = engine(&paths)?;
+            let engine = existing_engine(&paths)?;
             if engine.flows.get(&who.comune).is_none() {
                 eprintln!("unknown comune \"{}\"", who.comune);
                 return Ok(ExitCode::from(2));
@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { who, paths } => {
-            let engine = engine(&paths)?;
+            let engine = existing_engine(&paths)?;
             let export = privacy::export(&engine, &who.key())?;
             if export.record.is_none() && export.ledger.is_empty() {
                 return Ok(who.unknown());
@@ -108,7 +108,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Erase { who, by, reason, paths } => {
-            let engine = engine(&paths)?;
+            let engine = existing_engine(&paths)?;
+            if engine.flows.get(&who.comune).is_none() {
+                eprintln!("unknown comune \"{}\"", who.comune);
+                return Ok(ExitCode::from(2));
+            }
+            // Nothing held about them: nothing erased, nothing audited, and the operator
+            // told (a typo in the number must not look like a done erasure).
+            let held = privacy::export(&engine, &who.key())?;
+            if held.record.is_none()
+                && held.ledger.is_empty()
+                && held.moderation_cases.is_empty()
+                && held.conversation.is_none()
+            {
+                return Ok(who.unknown());
+            }
             let done = privacy::erase(&engine, &who.key(), &by, &reason, jiff::Timestamp::now())?;
             println!("{}", serde_json::to_string(&done)?);
             Ok(ExitCode::SUCCESS)

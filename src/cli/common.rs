@@ -132,6 +132,22 @@ pub fn load_faqs() -> anyhow::Result<std::collections::BTreeMap<String, crate::f
     )?)
 }
 
+/// [`engine`] for the commands that read or erase what a server stored: a sled data
+/// directory that does not exist is refused rather than created empty (a typo in `--data`
+/// would otherwise print a plausible all-zero answer).
+pub fn existing_engine(paths: &Paths) -> anyhow::Result<Engine> {
+    if config(paths)?.storage == StorageKind::Sled {
+        let data = data_dir(paths)?;
+        if !data.is_dir() {
+            anyhow::bail!(
+                "the data directory {} does not exist (`sportello serve` or `chat` creates it; check --data or paths.data)",
+                data.display()
+            );
+        }
+    }
+    engine(paths)
+}
+
 /// Flows, locales, FAQs and the store the configuration names.
 pub fn engine(paths: &Paths) -> anyhow::Result<Engine> {
     let (flows, locales) = load_flows(paths)?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use fluent_bundle::FluentArgs;
 
-use super::common::{engine, Paths};
+use super::common::{existing_engine, Paths};
 use crate::staff::report::{build, to_csv};
 use crate::web::esc;
 
@@ -20,7 +20,8 @@ pub enum Format {
 pub struct Args {
     #[arg(long)]
     pub comune: String,
-    #[arg(long)]
+    /// The calendar year, in full (2026).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(2000..=2100))]
     pub year: i32,
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
@@ -32,7 +33,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let engine = engine(&args.paths)?;
+    let engine = existing_engine(&args.paths)?;
     let Some(flow) = engine.flows.get(&args.comune) else {
         eprintln!("unknown comune \"{}\"", args.comune);
         return Ok(ExitCode::from(2));

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::common::{engine, Paths};
+use super::common::{existing_engine, Paths};
 use crate::staff::privacy;
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,7 @@ pub enum Command {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Command::Run { dry_run, paths } = args.command;
-    let engine = engine(&paths)?;
+    let engine = existing_engine(&paths)?;
     let report = privacy::retention(&engine, jiff::Timestamp::now(), dry_run)?;
     if dry_run {
         for key in &report.obscured {
