@@ -84,14 +84,20 @@ impl Locales {
                 b.set_use_isolating(false);
                 b
             });
+            // Kept to turn the parser's byte offsets and duplicate ids into line numbers.
+            let text = src.clone();
+            let line_at = |byte: usize| text[..byte.min(text.len())].matches('\n').count() + 1;
             let res = match FluentResource::try_new(src) {
                 Ok(r) => r,
                 Err((_, errs)) => {
                     for e in errs {
+                        // The start of the entry that failed (the parser's own position may
+                        // be past its end, on the next line).
+                        let at = e.slice.as_ref().map_or(e.pos.start, |s| s.start);
                         errors.push(LocaleError::Parse {
                             file: format!("locales/{lang}/{file}"),
-                            line: 0,
-                            reason: format!("{:?} at byte {}", e.kind, e.pos.start),
+                            line: line_at(at),
+                            reason: e.kind.to_string(),
                         });
                     }
                     continue;
@@ -99,9 +105,18 @@ impl Locales {
             };
             if let Err(errs) = bundle.add_resource(res) {
                 for e in errs {
+                    // A message defined twice (here or in another file of the language):
+                    // the line of its definition in this file.
+                    let line = match &e {
+                        fluent_bundle::FluentError::Overriding { id, .. } => text
+                            .lines()
+                            .position(|l| l.starts_with(&format!("{id} =")) || l.starts_with(&format!("{id}=")))
+                            .map_or(0, |i| i + 1),
+                        _ => 0,
+                    };
                     errors.push(LocaleError::Parse {
                         file: format!("locales/{lang}/{file}"),
-                        line: 0,
+                        line,
                         reason: e.to_string(),
                     });
                 }
@@ -251,5 +266,30 @@ impl crate::flow::Catalog for Locales {
 
     fn has_message(&self, lang: &str, id: &str) -> bool {
         Locales::has_message(self, lang, id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(sources: &[(&str, &str)]) -> Vec<String> {
+        let sources = sources
+            .iter()
+            .map(|(file, src)| ("it", file.to_string(), src.to_string()));
+        match Locales::from_sources(sources) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_broken_or_repeated_message_names_its_line() {
+        let broken = errors(&[("core.ftl", "a = uno\nb = due\nc = { $x\nd = quattro\n")]);
+        assert_eq!(broken.len(), 1, "{broken:?}");
+        assert!(broken[0].starts_with("locales/it/core.ftl:3: "), "{broken:?}");
+        let twice = errors(&[("core.ftl", "a = uno\n"), ("web.ftl", "# note\nb = due\na = ancora\n")]);
+        assert_eq!(twice.len(), 1, "{twice:?}");
+        assert!(twice[0].starts_with("locales/it/web.ftl:3: "), "{twice:?}");
     }
 }
