@@ -383,3 +383,77 @@ fn the_annual_report_has_no_personal_data_and_masks_small_counts() {
             && html.contains("Comune di Madone")
     );
 }
+
+/// `citizen show|export|erase` answer the same, with the same exit codes, whether or not
+/// `serve` holds the data directory: while it runs they go through its admin endpoint
+/// (sled's lock keeps any other process out of the directory), afterwards to the store
+/// (issue 21).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_commands_answer_the_same_with_and_without_a_running_server() {
+    use crate::harness::server::{say, Harness};
+    let h = Harness::start().await;
+    let mut seq = 0;
+    for from in ["393331230001", "393331230002"] {
+        say(&h, "madone", from, &mut seq, "ATTIVA ISCRIZIONE", 1).await;
+    }
+    let data = h.data.to_str().unwrap().to_string();
+    let cli = |args: &'static [&'static str]| {
+        let data = data.clone();
+        async move {
+            let out = tokio::task::spawn_blocking(move || run(&data, args, "")).await.unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    const SHOW: &[&str] = &["citizen", "show", "--comune", "madone", "--from", "393331230001"];
+    const EXPORT: &[&str] = &["citizen", "export", "--comune", "madone", "--from", "393331230001"];
+    const UNKNOWN: &[&str] = &["citizen", "show", "--comune", "madone", "--from", "393339999999"];
+    const NO_COMUNE: &[&str] = &["citizen", "export", "--comune", "nowhere", "--from", "393331230001"];
+    const ERASE_2: &[&str] = &[
+        "citizen",
+        "erase",
+        "--comune",
+        "madone",
+        "--from",
+        "393331230002",
+        "--by",
+        "dpo",
+        "--reason",
+        "PEC",
+    ];
+    const SHOW_2: &[&str] = &["citizen", "show", "--comune", "madone", "--from", "393331230002"];
+
+    let show_live = cli(SHOW).await;
+    assert_eq!(show_live.0, Some(0), "{}", show_live.2);
+    let shown: Value = serde_json::from_str(&show_live.1).unwrap();
+    assert_eq!(shown["citizen"], "393331230001");
+    let export_live = cli(EXPORT).await;
+    assert_eq!(export_live.0, Some(0), "{}", export_live.2);
+    let unknown_live = cli(UNKNOWN).await;
+    assert_eq!(unknown_live.0, Some(1));
+    assert!(
+        unknown_live.2.contains("no citizen 393339999999 in comune madone"),
+        "{}",
+        unknown_live.2
+    );
+    assert_eq!(cli(NO_COMUNE).await.0, Some(2));
+    let erased_live = cli(ERASE_2).await;
+    assert_eq!(erased_live.0, Some(0), "{}", erased_live.2);
+    let counts: Value = serde_json::from_str(&erased_live.1).unwrap();
+    assert_eq!(counts["citizen"], 1, "{counts}");
+    assert_eq!(cli(SHOW_2).await.0, Some(1), "erased through the server");
+
+    let _kept = h.stop_keeping_data().await;
+    let show_off = cli(SHOW).await;
+    assert_eq!((show_off.0, &show_off.1), (Some(0), &show_live.1));
+    let export_off = cli(EXPORT).await;
+    assert_eq!((export_off.0, &export_off.1), (Some(0), &export_live.1));
+    let unknown_off = cli(UNKNOWN).await;
+    assert_eq!((unknown_off.0, &unknown_off.2), (Some(1), &unknown_live.2));
+    assert_eq!(cli(NO_COMUNE).await.0, Some(2));
+    assert_eq!(cli(SHOW_2).await.0, Some(1));
+    assert_eq!(cli(ERASE_2).await.0, Some(1), "nothing left to erase");
+}

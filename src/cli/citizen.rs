@@ -1,14 +1,12 @@
 //! `sportello citizen show|export|erase`: one citizen's record, everything held about them
-//! (right of access), and erasure on request.
+//! (right of access), and erasure on request; through the running server when `serve`
+//! holds the data directory (`staff::citizen`).
 
 use std::process::ExitCode;
 
-use serde_json::json;
-
-use super::common::{existing_engine, Paths};
-use crate::staff::privacy;
-use crate::storage::keys::normalize_number;
-use crate::storage::CitizenKey;
+use super::common::{admin_call, config, data_dir, existing_engine, held_by_server, Paths};
+use crate::config::StorageKind;
+use crate::staff::citizen::{self, Answer, Op, Request};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,13 +26,15 @@ pub struct Who {
 }
 
 impl Who {
-    fn key(&self) -> CitizenKey {
-        CitizenKey::new(&self.comune, &self.channel, &normalize_number(&self.from))
-    }
-
-    fn unknown(&self) -> ExitCode {
-        eprintln!("no citizen {} in comune {} on {}", self.from, self.comune, self.channel);
-        ExitCode::from(1)
+    fn request(self, op: Op) -> Request {
+        Request {
+            op,
+            comune: self.comune,
+            channel: self.channel,
+            from: self.from,
+            by: String::new(),
+            reason: String::new(),
+        }
     }
 }
 
@@ -70,62 +70,38 @@ pub enum Command {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    match args.command {
-        Command::Show { who, paths } => {
-            let engine = existing_engine(&paths)?;
-            if engine.flows.get(&who.comune).is_none() {
-                eprintln!("unknown comune \"{}\"", who.comune);
-                return Ok(ExitCode::from(2));
-            }
-            let key = who.key();
-            let Some(c) = engine.store.citizen(&key)? else {
-                return Ok(who.unknown());
-            };
-            let out = json!({
-                "comune": key.comune,
-                "channel": key.channel,
-                "citizen": key.citizen,
-                "status": c.status(),
-                "language": c.language,
-                "fields": c.fields,
-                "categories": c.categories,
-                "consents": c.consents,
-                "first_seen": c.first_seen,
-                "subscribed_at": c.subscribed_at,
-                "unsubscribed_at": c.unsubscribed_at,
-                "state": c.state,
-            });
-            println!("{}", serde_json::to_string_pretty(&out)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Export { who, paths } => {
-            let engine = existing_engine(&paths)?;
-            let export = privacy::export(&engine, &who.key())?;
-            if export.record.is_none() && export.ledger.is_empty() {
-                return Ok(who.unknown());
-            }
-            println!("{}", serde_json::to_string_pretty(&export)?);
-            Ok(ExitCode::SUCCESS)
-        }
+    let (request, paths) = match args.command {
+        Command::Show { who, paths } => (who.request(Op::Show), paths),
+        Command::Export { who, paths } => (who.request(Op::Export), paths),
         Command::Erase { who, by, reason, paths } => {
-            let engine = existing_engine(&paths)?;
-            if engine.flows.get(&who.comune).is_none() {
-                eprintln!("unknown comune \"{}\"", who.comune);
-                return Ok(ExitCode::from(2));
-            }
-            // Nothing held about them: nothing erased, nothing audited, and the operator
-            // told (a typo in the number must not look like a done erasure).
-            let held = privacy::export(&engine, &who.key())?;
-            if held.record.is_none()
-                && held.ledger.is_empty()
-                && held.moderation_cases.is_empty()
-                && held.conversation.is_none()
-            {
-                return Ok(who.unknown());
-            }
-            let done = privacy::erase(&engine, &who.key(), &by, &reason, jiff::Timestamp::now())?;
-            println!("{}", serde_json::to_string(&done)?);
-            Ok(ExitCode::SUCCESS)
+            let mut request = who.request(Op::Erase);
+            (request.by, request.reason) = (by, reason);
+            (request, paths)
+        }
+    };
+    // While `serve` holds the data directory, through it (in the citizen's lane); the same
+    // answer either way.
+    let data = data_dir(&paths)?;
+    let answer = if config(&paths)?.storage == StorageKind::Sled && held_by_server(&data) {
+        serde_json::from_value(admin_call(&data, "/admin/citizen", &serde_json::to_value(&request)?)?)?
+    } else {
+        let engine = existing_engine(&paths)?;
+        citizen::run(&engine, &request, jiff::Timestamp::now())?
+    };
+    match answer {
+        Answer::Done(v) if request.op == Op::Erase => println!("{}", serde_json::to_string(&v)?),
+        Answer::Done(v) => println!("{}", serde_json::to_string_pretty(&v)?),
+        Answer::UnknownComune => {
+            eprintln!("unknown comune \"{}\"", request.comune);
+            return Ok(ExitCode::from(2));
+        }
+        Answer::UnknownCitizen => {
+            eprintln!(
+                "no citizen {} in comune {} on {}",
+                request.from, request.comune, request.channel
+            );
+            return Ok(ExitCode::from(1));
         }
     }
+    Ok(ExitCode::SUCCESS)
 }

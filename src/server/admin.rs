@@ -140,6 +140,36 @@ pub async fn staff_code(
     }
 }
 
+/// `POST /admin/citizen`: a [`crate::staff::citizen::Request`] (`citizen show|export|erase`
+/// while the server holds the data directory), run in the citizen's lane so that it never
+/// interleaves with their steps. Answers the same JSON the command prints from.
+pub async fn citizen(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused.into_response();
+    }
+    let request: crate::staff::citizen::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a citizen request: {e}")).into_response(),
+    };
+    let engine = s.engine.clone();
+    let done = s
+        .lanes()
+        .in_lane(request.key(), move || {
+            crate::staff::citizen::run(&engine, &request, jiff::Timestamp::now())
+        })
+        .await;
+    match done {
+        Some(Ok(answer)) => axum::Json(answer).into_response(),
+        Some(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 /// `POST /admin/backup`: the whole backup as the response body.
 pub async fn backup(
     State(s): State<Server>,

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod blocking;
 pub mod bootstrap;
+pub mod citizen;
 pub mod faq;
 pub mod inbox;
 pub mod lockout;

@@ -272,6 +272,23 @@ impl Harness {
         let _ = self.shutdown.take().unwrap().send(());
         self.done.take().unwrap().await.unwrap().unwrap();
     }
+
+    /// Stops the server as `serve` stops (its admin files removed) and lets go of the store,
+    /// keeping the data directory for commands run on it afterwards: its guard is returned.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.done.take().unwrap().await.unwrap().unwrap();
+        sportello::server::remove_admin_files(&self.data);
+        let Harness {
+            server,
+            store,
+            sled,
+            _dir,
+            ..
+        } = self;
+        drop((server, store, sled));
+        _dir
+    }
 }
 
 /// A WhatsApp notification with one text message.
