@@ -91,7 +91,7 @@ pub fn run(engine: &Engine, request: &Request, now: jiff::Timestamp) -> Result<A
                 }
                 (false, _) => {
                     let done = privacy::erase(engine, &key, &request.by, &request.reason, now)?;
-                    Answer::Done(serde_json::to_value(&done).map_err(|e| StoreError::Task(e.to_string()))?)
+                    Answer::Done(serde_json::to_value(done).map_err(|e| StoreError::Task(e.to_string()))?)
                 }
             }
         }
