@@ -384,12 +384,12 @@ fn the_annual_report_has_no_personal_data_and_masks_small_counts() {
     );
 }
 
-/// `citizen show|export|erase` answer the same, with the same exit codes, whether or not
-/// `serve` holds the data directory: while it runs they go through its admin endpoint
-/// (sled's lock keeps any other process out of the directory), afterwards to the store
-/// (issue 21).
+/// `citizen show|export|erase`, `report` and `retention run` answer the same, with the same
+/// exit codes, whether or not `serve` holds the data directory: while it runs they go
+/// through its admin endpoint (sled's lock keeps any other process out of the directory),
+/// afterwards to the store (issue 21).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn citizen_commands_answer_the_same_with_and_without_a_running_server() {
+async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     use crate::harness::server::{say, Harness};
     let h = Harness::start().await;
     let mut seq = 0;
@@ -425,6 +425,9 @@ async fn citizen_commands_answer_the_same_with_and_without_a_running_server() {
         "PEC",
     ];
     const SHOW_2: &[&str] = &["citizen", "show", "--comune", "madone", "--from", "393331230002"];
+    const REPORT: &[&str] = &["report", "--comune", "madone", "--year", "2026", "--format", "json"];
+    const REPORT_HTML: &[&str] = &["report", "--comune", "madone", "--year", "2026", "--format", "html"];
+    const RETENTION: &[&str] = &["retention", "run", "--dry-run"];
 
     let show_live = cli(SHOW).await;
     assert_eq!(show_live.0, Some(0), "{}", show_live.2);
@@ -445,6 +448,19 @@ async fn citizen_commands_answer_the_same_with_and_without_a_running_server() {
     let counts: Value = serde_json::from_str(&erased_live.1).unwrap();
     assert_eq!(counts["citizen"], 1, "{counts}");
     assert_eq!(cli(SHOW_2).await.0, Some(1), "erased through the server");
+    let report_live = cli(REPORT).await;
+    assert_eq!(report_live.0, Some(0), "{}", report_live.2);
+    let figures: Value = serde_json::from_str(&report_live.1).unwrap();
+    assert_eq!(figures["comune"], "madone");
+    let html_live = cli(REPORT_HTML).await;
+    assert!(html_live.1.contains("<table>"), "{}", html_live.2);
+    let retention_live = cli(RETENTION).await;
+    assert_eq!(retention_live.0, Some(0), "{}", retention_live.2);
+    assert!(
+        retention_live.1.contains("leavers would be obscured"),
+        "{}",
+        retention_live.1
+    );
 
     let _kept = h.stop_keeping_data().await;
     let show_off = cli(SHOW).await;
@@ -456,4 +472,7 @@ async fn citizen_commands_answer_the_same_with_and_without_a_running_server() {
     assert_eq!(cli(NO_COMUNE).await.0, Some(2));
     assert_eq!(cli(SHOW_2).await.0, Some(1));
     assert_eq!(cli(ERASE_2).await.0, Some(1), "nothing left to erase");
+    assert_eq!(cli(REPORT).await, report_live);
+    assert_eq!(cli(REPORT_HTML).await, html_live);
+    assert_eq!(cli(RETENTION).await, retention_live);
 }

@@ -4,8 +4,7 @@
 
 use std::process::ExitCode;
 
-use super::common::{admin_call, config, data_dir, existing_engine, held_by_server, Paths};
-use crate::config::StorageKind;
+use super::common::{admin_call, existing_engine, held_data, Paths};
 use crate::staff::citizen::{self, Answer, Op, Request};
 
 #[derive(Debug, clap::Args)]
@@ -81,8 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     // While `serve` holds the data directory, through it (in the citizen's lane); the same
     // answer either way.
-    let data = data_dir(&paths)?;
-    let answer = if config(&paths)?.storage == StorageKind::Sled && held_by_server(&data) {
+    let answer = if let Some(data) = held_data(&paths)? {
         serde_json::from_value(admin_call(&data, "/admin/citizen", &serde_json::to_value(&request)?)?)?
     } else {
         let engine = existing_engine(&paths)?;

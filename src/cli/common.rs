@@ -165,6 +165,16 @@ pub fn held_by_server(data: &Path) -> bool {
     data.join(crate::server::TOKEN_FILE).is_file() && SledStore::try_open(data).is_err()
 }
 
+/// The data directory when a running `serve` holds it (sled only: on PostgreSQL every
+/// process opens the database itself), so that a command goes through that server.
+pub fn held_data(paths: &Paths) -> anyhow::Result<Option<PathBuf>> {
+    if config(paths)?.storage != StorageKind::Sled {
+        return Ok(None);
+    }
+    let data = data_dir(paths)?;
+    Ok(held_by_server(&data).then_some(data))
+}
+
 /// The loopback address of a server listening on `addr` (which may be 0.0.0.0).
 pub(super) fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
     match addr.ip() {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use fluent_bundle::FluentArgs;
 
-use super::common::{existing_engine, Paths};
-use crate::staff::report::{build, to_csv};
+use super::common::{admin_call, existing_engine, held_data, load_flows, Paths};
+use crate::staff::report::{build, to_csv, Report};
 use crate::web::esc;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -33,8 +33,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let engine = existing_engine(&args.paths)?;
-    let Some(flow) = engine.flows.get(&args.comune) else {
+    let (flows, locales) = load_flows(&args.paths)?;
+    let Some(flow) = flows.get(&args.comune) else {
         eprintln!("unknown comune \"{}\"", args.comune);
         return Ok(ExitCode::from(2));
     };
@@ -42,16 +42,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .lang
         .filter(|l| flow.offers(l))
         .unwrap_or_else(|| flow.default_language().to_string());
-    let Some(report) = build(&engine, &args.comune, args.year, &lang)? else {
+    // The counters from the running server when `serve` holds the data directory, else
+    // from the store; the rendering is the same either way.
+    let report: Option<Report> = if let Some(data) = held_data(&args.paths)? {
+        let asked = serde_json::json!({ "comune": args.comune, "year": args.year, "lang": lang });
+        serde_json::from_value(admin_call(&data, "/admin/report", &asked)?)?
+    } else {
+        build(&existing_engine(&args.paths)?, &args.comune, args.year, &lang)?
+    };
+    let Some(report) = report else {
         return Ok(ExitCode::from(2));
     };
-    let t = |id: &str| engine.locales.format(&lang, id, None).unwrap_or_default();
+    let engine_locales = locales;
+    let t = |id: &str| engine_locales.format(&lang, id, None).unwrap_or_default();
     let mut title_args = FluentArgs::new();
     title_args.set("comune", report.comune_name.clone());
     let title = format!(
         "{} {}",
-        engine
-            .locales
+        engine_locales
             .format(&lang, "report-title", Some(&title_args))
             .unwrap_or_default(),
         args.year

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::common::{existing_engine, Paths};
+use super::common::{admin_call, existing_engine, held_data, Paths};
 use crate::staff::privacy;
 
 #[derive(Debug, clap::Args)]
@@ -26,8 +26,16 @@ pub enum Command {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Command::Run { dry_run, paths } = args.command;
-    let engine = existing_engine(&paths)?;
-    let report = privacy::retention(&engine, jiff::Timestamp::now(), dry_run)?;
+    // Through the running server when `serve` holds the data directory.
+    let report: privacy::Retention = if let Some(data) = held_data(&paths)? {
+        serde_json::from_value(admin_call(
+            &data,
+            "/admin/retention",
+            &serde_json::json!({ "dry_run": dry_run }),
+        )?)?
+    } else {
+        privacy::retention(&existing_engine(&paths)?, jiff::Timestamp::now(), dry_run)?
+    };
     if dry_run {
         for key in &report.obscured {
             println!("would obscure: {} {} {}", key.comune, key.channel, key.citizen);

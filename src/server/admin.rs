@@ -170,6 +170,72 @@ pub async fn citizen(
     }
 }
 
+/// `POST /admin/report` `{"comune", "year", "lang"}`: the annual report's figures
+/// (`sportello report` while the server holds the data directory), as
+/// `crate::staff::report::build` gives them (`null` when there is nothing to report).
+pub async fn report(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused.into_response();
+    }
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        comune: String,
+        year: i32,
+        lang: String,
+    }
+    let asked: Asked = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a report request: {e}")).into_response(),
+    };
+    let engine = s.engine.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        crate::staff::report::build(&engine, &asked.comune, asked.year, &asked.lang)
+    })
+    .await;
+    match done {
+        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `POST /admin/retention` `{"dry_run": bool}`: a retention run now (`sportello retention
+/// run` while the server holds the data directory), answered as
+/// `crate::staff::privacy::retention` reports it.
+pub async fn retention(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused.into_response();
+    }
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        dry_run: bool,
+    }
+    let asked: Asked = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a retention request: {e}")).into_response(),
+    };
+    let engine = s.engine.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        crate::staff::privacy::retention(&engine, jiff::Timestamp::now(), asked.dry_run)
+    })
+    .await;
+    match done {
+        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 /// `POST /admin/backup`: the whole backup as the response body.
 pub async fn backup(
     State(s): State<Server>,

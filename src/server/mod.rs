@@ -273,6 +273,8 @@ pub fn routes(server: Server, pages: impl FnOnce(Arc<pace::Paces>) -> Router<Ser
         .route("/admin/broadcast", post(admin::broadcast))
         .route("/admin/staff/code", post(admin::staff_code))
         .route("/admin/citizen", post(admin::citizen))
+        .route("/admin/report", post(admin::report))
+        .route("/admin/retention", post(admin::retention))
         .layer(axum::middleware::from_fn(headers::secure))
         // Covers reading the body: a client trickling bytes is cut, and its connection with it.
         .layer(TimeoutLayer::with_status_code(

@@ -83,7 +83,7 @@ pub fn erase(
 }
 
 /// What a retention run removes (or would remove).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
 pub struct Retention {
     /// Leavers whose retention period is over (their ids are shown only in dry runs).
     pub obscured: Vec<CitizenKey>,

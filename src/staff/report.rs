@@ -2,7 +2,7 @@
 //! comune can publish it): built only from anonymous monthly counters, with every count
 //! under 5 shown as "<5" so that no cell can single a person out.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dialogue::Reply;
 use crate::service::runner::Engine;
@@ -30,7 +30,7 @@ fn rate(part: u64, base: u64) -> String {
 }
 
 /// One row: a label (already in the report's language) and its published value.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub struct Row {
     pub section: String,
     pub label: String,
@@ -38,7 +38,7 @@ pub struct Row {
 }
 
 /// The report of one comune for one year.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     pub comune: String,
     pub comune_name: String,
