@@ -428,6 +428,26 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     const REPORT: &[&str] = &["report", "--comune", "madone", "--year", "2026", "--format", "json"];
     const REPORT_HTML: &[&str] = &["report", "--comune", "madone", "--year", "2026", "--format", "html"];
     const RETENTION: &[&str] = &["retention", "run", "--dry-run"];
+    const ADD: &[&str] = &[
+        "staff",
+        "add",
+        "--role",
+        "operator",
+        "--comune",
+        "madone",
+        "op@comune.madone.bg.it",
+    ];
+    const ADD_ELSEWHERE: &[&str] = &[
+        "staff",
+        "add",
+        "--role",
+        "operator",
+        "--comune",
+        "milano",
+        "op2@comune.it",
+    ];
+    const LIST: &[&str] = &["staff", "list"];
+    const REMOVE: &[&str] = &["staff", "remove", "op@comune.madone.bg.it"];
 
     let show_live = cli(SHOW).await;
     assert_eq!(show_live.0, Some(0), "{}", show_live.2);
@@ -461,6 +481,28 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
         "{}",
         retention_live.1
     );
+    let added = cli(ADD).await;
+    assert_eq!(added.0, Some(0), "{}", added.2);
+    assert!(
+        added
+            .1
+            .starts_with("added op@comune.madone.bg.it as operator\none-time password"),
+        "{}",
+        added.1
+    );
+    let elsewhere = cli(ADD_ELSEWHERE).await;
+    assert_ne!(elsewhere.0, Some(0));
+    assert!(
+        elsewhere.2.contains("no comune milano among the loaded flows"),
+        "{}",
+        elsewhere.2
+    );
+    let list_live = cli(LIST).await;
+    assert!(
+        list_live.1.contains("op@comune.madone.bg.it\toperator\tmadone"),
+        "{}",
+        list_live.1
+    );
 
     let _kept = h.stop_keeping_data().await;
     let show_off = cli(SHOW).await;
@@ -475,4 +517,18 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     assert_eq!(cli(REPORT).await, report_live);
     assert_eq!(cli(REPORT_HTML).await, html_live);
     assert_eq!(cli(RETENTION).await, retention_live);
+    assert_eq!(cli(LIST).await, list_live);
+    assert_eq!(cli(REMOVE).await.1, "removed op@comune.madone.bg.it\n");
+    let again = cli(REMOVE).await;
+    assert_eq!(again.0, Some(1));
+    assert!(again.2.contains("no account op@comune.madone.bg.it"), "{}", again.2);
+    let audit = SledStore::open(&_kept.path().join("data"))
+        .unwrap()
+        .audit(None)
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|(_, a)| a.action.as_str()).collect();
+    assert!(
+        actions.contains(&"staff-add") && actions.contains(&"staff-remove"),
+        "{actions:?}"
+    );
 }

@@ -5,17 +5,19 @@
 //! prints a password only when it generated it, once: a one-time password, which works for
 //! one login and then asks for a password of the account's own.
 //!
-//! `staff code` works while `serve` holds the data directory (through the running server's
-//! loopback admin endpoint, as `backup` does): it is how an administrator gets in when the
-//! account is locked or the password forgotten.
+//! Every command works while `serve` holds the data directory, through the running server's
+//! loopback admin endpoint (as `backup` does), with the same output (`staff::roster`);
+//! `staff code` is how an administrator gets in when the account is locked or the password
+//! forgotten.
 
 use std::process::ExitCode;
 
 use anyhow::bail;
 use jiff::Timestamp;
 
-use super::common::{engine, Paths};
-use crate::staff::{accounts, audit};
+use super::common::{admin_call, engine, held_data, Paths};
+use crate::staff::accounts;
+use crate::staff::roster::{self, role_name, Answer, Call};
 use crate::storage::Role;
 
 #[derive(Debug, clap::Args)]
@@ -62,7 +64,7 @@ pub enum Command {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    match args.command {
+    let (call, paths) = match args.command {
         Command::Add {
             role,
             comuni,
@@ -70,35 +72,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             email,
             paths,
         } => {
-            let engine = engine(&paths)?;
-            let store = engine.store.as_ref();
-            if let Some(unknown) = comuni.iter().find(|c| engine.flows.get(c).is_none()) {
-                bail!("no comune {unknown} among the loaded flows");
-            }
-            let given = std::env::var("SPORTELLO_STAFF_PASSWORD").ok().filter(|p| !p.is_empty());
-            let now = Timestamp::now();
-            let (mut account, one_time) = match &given {
-                Some(p) => (accounts::create(store, &email, role, comuni, p, now)?, None),
-                None => {
-                    let until = now + accounts::NEW_ACCOUNT_LIFETIME;
-                    let (a, code) = accounts::create_one_time(store, &email, role, comuni, now, Some(until))?;
-                    (a, Some((code, until)))
-                }
+            let password = std::env::var("SPORTELLO_STAFF_PASSWORD").ok().filter(|p| !p.is_empty());
+            let call = Call::Add {
+                email,
+                role,
+                comuni,
+                language,
+                password,
             };
-            if language != account.language {
-                account.language = language;
-                store.put_account(&account)?;
-            }
-            let role = role_name(account.role);
-            audit(
-                store,
-                "cli",
-                "",
-                "staff-add",
-                &format!("{} added as {role} ({})", account.email, account.comuni.join(", ")),
-            )?;
-            store.flush()?;
-            println!("added {} as {role}", account.email);
+            (call, paths)
+        }
+        Command::List { paths } => (Call::List, paths),
+        Command::Remove { email, paths } => (Call::Remove { email }, paths),
+        Command::Code { email, paths } => return code(&email, &paths),
+    };
+    // Through the running server when `serve` holds the data directory.
+    let answer = match held_data(&paths)? {
+        Some(data) => serde_json::from_value(admin_call(&data, "/admin/staff", &serde_json::to_value(&call)?)?)?,
+        None => roster::run(&engine(&paths)?, call, Timestamp::now())?,
+    };
+    match answer {
+        Answer::Added { email, role, one_time } => {
+            println!("added {email} as {}", role_name(role));
             if let Some((code, until)) = one_time {
                 println!(
                     "one-time password (shown only now; one login, until {}, then a new password is asked): {code}",
@@ -106,50 +101,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Command::Code { email, paths } => {
-            let data = super::common::data_dir(&paths)?;
-            let answer = if super::common::held_by_server(&data) {
-                super::common::admin_call(&data, "/admin/staff/code", &serde_json::json!({ "email": email }))?
-            } else {
-                let engine = engine(&paths)?;
-                let store = engine.store.as_ref();
-                let answer = crate::staff::accounts::grant_code(store, &email, Timestamp::now())?;
-                store.flush()?;
-                answer
-            };
-            let code = answer["code"].as_str().unwrap_or_default();
-            let until: Timestamp = answer["until"].as_str().unwrap_or_default().parse()?;
-            println!(
-                "one-time code for {} (one login, until {}; then a new password is asked): {code}",
-                answer["email"].as_str().unwrap_or_default(),
-                local(until)
-            );
-        }
-        Command::List { paths } => {
-            let engine = engine(&paths)?;
-            for a in engine.store.accounts()? {
-                let comuni = if a.role == Role::Admin {
+        Answer::Listed { accounts } => {
+            for (email, role, comuni) in accounts {
+                let comuni = if role == Role::Admin {
                     "*".to_string()
                 } else {
-                    a.comuni.join(",")
+                    comuni.join(",")
                 };
-                println!("{}\t{}\t{comuni}", a.email, role_name(a.role));
+                println!("{email}\t{}\t{comuni}", role_name(role));
             }
         }
-        Command::Remove { email, paths } => {
-            let engine = engine(&paths)?;
-            let store = engine.store.as_ref();
-            let email = accounts::normalize_email(&email)?;
-            if store.account(&email)?.is_none() {
-                eprintln!("no account {email}");
-                return Ok(ExitCode::from(1));
-            }
-            store.remove_account(&email)?;
-            audit(store, "cli", "", "staff-remove", &format!("{email} removed"))?;
-            store.flush()?;
-            println!("removed {email}");
+        Answer::Removed { email } => println!("removed {email}"),
+        Answer::NoAccount { email } => {
+            eprintln!("no account {email}");
+            return Ok(ExitCode::from(1));
         }
+        Answer::UnknownComune { comune } => bail!("no comune {comune} among the loaded flows"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `staff code`: a one-time code, through the running server when it holds the data.
+fn code(email: &str, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let answer = match held_data(paths)? {
+        Some(data) => admin_call(&data, "/admin/staff/code", &serde_json::json!({ "email": email }))?,
+        None => {
+            let engine = engine(paths)?;
+            let store = engine.store.as_ref();
+            let answer = accounts::grant_code(store, email, Timestamp::now())?;
+            store.flush()?;
+            answer
+        }
+    };
+    let code = answer["code"].as_str().unwrap_or_default();
+    let until: Timestamp = answer["until"].as_str().unwrap_or_default().parse()?;
+    println!(
+        "one-time code for {} (one login, until {}; then a new password is asked): {code}",
+        answer["email"].as_str().unwrap_or_default(),
+        local(until)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -158,11 +148,4 @@ fn local(at: Timestamp) -> String {
     at.in_tz("Europe/Rome")
         .map(|z| z.strftime("%Y-%m-%d %H:%M %Z").to_string())
         .unwrap_or_else(|_| at.to_string())
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Operator => "operator",
-        Role::Admin => "admin",
-    }
 }

@@ -236,6 +236,32 @@ pub async fn retention(
     }
 }
 
+/// `POST /admin/staff`: a [`crate::staff::roster::Call`] (`staff add|list|remove` while the
+/// server holds the data directory). Answers what the command prints from; a refused
+/// account (a bad address, one that exists) is the error's status with its reason.
+pub async fn staff(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused.into_response();
+    }
+    let call: crate::staff::roster::Call = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a staff call: {e}")).into_response(),
+    };
+    let engine = s.engine.clone();
+    let done =
+        tokio::task::spawn_blocking(move || crate::staff::roster::run(&engine, call, jiff::Timestamp::now())).await;
+    match done {
+        Ok(Ok(answer)) => axum::Json(answer).into_response(),
+        Ok(Err(e)) => (e.status(), e.to_string()).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 /// `POST /admin/backup`: the whole backup as the response body.
 pub async fn backup(
     State(s): State<Server>,

@@ -272,6 +272,7 @@ pub fn routes(server: Server, pages: impl FnOnce(Arc<pace::Paces>) -> Router<Ser
         .route("/admin/backup", post(admin::backup))
         .route("/admin/broadcast", post(admin::broadcast))
         .route("/admin/staff/code", post(admin::staff_code))
+        .route("/admin/staff", post(admin::staff))
         .route("/admin/citizen", post(admin::citizen))
         .route("/admin/report", post(admin::report))
         .route("/admin/retention", post(admin::retention))

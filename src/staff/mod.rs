@@ -11,6 +11,7 @@ pub mod lockout;
 pub mod moderation;
 pub mod privacy;
 pub mod report;
+pub mod roster;
 
 use jiff::Timestamp;
 
