@@ -78,6 +78,41 @@ fn authorize<'a>(s: &'a Server, peer: SocketAddr, headers: &HeaderMap) -> Result
     Ok(access)
 }
 
+/// What every JSON admin call does: access first (a caller without it learns nothing, not
+/// even the body's schema), the body read as `T`, `run` on a blocking thread, and its
+/// answer as JSON or its error with `status` and the reason (never a citizen's data).
+async fn json_call<T, A, E>(
+    s: &Server,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+    run: impl FnOnce(T) -> Result<A, E> + Send + 'static,
+    status: fn(&E) -> StatusCode,
+) -> Response
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    A: serde::Serialize + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    if let Err(refused) = authorize(s, peer, headers) {
+        return refused.into_response();
+    }
+    let asked: T = match serde_json::from_slice(body) {
+        Ok(a) => a,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a request of this endpoint: {e}")).into_response(),
+    };
+    match tokio::task::spawn_blocking(move || run(asked)).await {
+        Ok(Ok(answer)) => axum::Json(answer).into_response(),
+        Ok(Err(e)) => (status(&e), e.to_string()).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// An error of the store: the server's.
+fn internal<E>(_: &E) -> StatusCode {
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
 /// `POST /admin/broadcast`: a [`crate::broadcast::ops::Call`] run in the running server
 /// (whose store sled keeps locked), which then wakes its worker. Answers JSON; a refused
 /// request is 422 with the reason (counts and languages, never a citizen).
@@ -87,25 +122,13 @@ pub async fn broadcast(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    // Access first: a caller without it learns nothing, not even the body's schema.
-    if let Err(refused) = authorize(&s, peer, &headers) {
-        return refused.into_response();
-    }
-    let call: crate::broadcast::ops::Call = match serde_json::from_slice(&body) {
-        Ok(call) => call,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a broadcast call: {e}")).into_response(),
-    };
     let server = s.clone();
-    let done = tokio::task::spawn_blocking(move || {
+    let run = move |call: crate::broadcast::ops::Call| {
         crate::broadcast::ops::execute(&server.engine, &server.config, call, "cli", jiff::Timestamp::now())
-    })
-    .await;
+    };
+    let answer = json_call(&s, peer, &headers, &body, run, |_| StatusCode::UNPROCESSABLE_ENTITY).await;
     s.broadcast_wake.notify_one();
-    match done {
-        Ok(Ok(v)) => axum::Json(v).into_response(),
-        Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
+    answer
 }
 
 /// `POST /admin/staff/code` `{"email": …}`: a one-time code for a staff account
@@ -117,27 +140,66 @@ pub async fn staff_code(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(refused) = authorize(&s, peer, &headers) {
-        return refused.into_response();
-    }
     #[derive(serde::Deserialize)]
     struct Asked {
         email: String,
     }
-    let asked: Asked = match serde_json::from_slice(&body) {
-        Ok(a) => a,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a code request: {e}")).into_response(),
-    };
     let store = s.engine.store.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        crate::staff::accounts::grant_code(store.as_ref(), &asked.email, jiff::Timestamp::now())
-    })
-    .await;
-    match done {
-        Ok(Ok(v)) => axum::Json(v).into_response(),
-        Ok(Err(e)) => (e.status(), e.to_string()).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    let run =
+        move |asked: Asked| crate::staff::accounts::grant_code(store.as_ref(), &asked.email, jiff::Timestamp::now());
+    json_call(&s, peer, &headers, &body, run, crate::staff::StaffError::status).await
+}
+
+/// `POST /admin/staff`: a [`crate::staff::roster::Call`] (`staff add|list|remove` while the
+/// server holds the data directory). Answers what the command prints from; a refused
+/// account (a bad address, one that exists) is the error's status with its reason.
+pub async fn staff(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let engine = s.engine.clone();
+    let run = move |call| crate::staff::roster::run(&engine, call, jiff::Timestamp::now());
+    json_call(&s, peer, &headers, &body, run, crate::staff::StaffError::status).await
+}
+
+/// `POST /admin/report` `{"comune", "year", "lang"}`: the annual report's figures
+/// (`sportello report` while the server holds the data directory), as
+/// `crate::staff::report::build` gives them (`null` when there is nothing to report).
+pub async fn report(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        comune: String,
+        year: i32,
+        lang: String,
     }
+    let engine = s.engine.clone();
+    let run = move |a: Asked| crate::staff::report::build(&engine, &a.comune, a.year, &a.lang);
+    json_call(&s, peer, &headers, &body, run, internal).await
+}
+
+/// `POST /admin/retention` `{"dry_run": bool}`: a retention run now (`sportello retention
+/// run` while the server holds the data directory), answered as
+/// `crate::staff::privacy::retention` reports it.
+pub async fn retention(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        dry_run: bool,
+    }
+    let engine = s.engine.clone();
+    let run = move |a: Asked| crate::staff::privacy::retention(&engine, jiff::Timestamp::now(), a.dry_run);
+    json_call(&s, peer, &headers, &body, run, internal).await
 }
 
 /// `POST /admin/citizen`: a [`crate::staff::citizen::Request`] (`citizen show|export|erase`
@@ -167,98 +229,6 @@ pub async fn citizen(
         Some(Ok(answer)) => axum::Json(answer).into_response(),
         Some(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
         None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
-}
-
-/// `POST /admin/report` `{"comune", "year", "lang"}`: the annual report's figures
-/// (`sportello report` while the server holds the data directory), as
-/// `crate::staff::report::build` gives them (`null` when there is nothing to report).
-pub async fn report(
-    State(s): State<Server>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(refused) = authorize(&s, peer, &headers) {
-        return refused.into_response();
-    }
-    #[derive(serde::Deserialize)]
-    struct Asked {
-        comune: String,
-        year: i32,
-        lang: String,
-    }
-    let asked: Asked = match serde_json::from_slice(&body) {
-        Ok(a) => a,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a report request: {e}")).into_response(),
-    };
-    let engine = s.engine.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        crate::staff::report::build(&engine, &asked.comune, asked.year, &asked.lang)
-    })
-    .await;
-    match done {
-        Ok(Ok(report)) => axum::Json(report).into_response(),
-        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-/// `POST /admin/retention` `{"dry_run": bool}`: a retention run now (`sportello retention
-/// run` while the server holds the data directory), answered as
-/// `crate::staff::privacy::retention` reports it.
-pub async fn retention(
-    State(s): State<Server>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(refused) = authorize(&s, peer, &headers) {
-        return refused.into_response();
-    }
-    #[derive(serde::Deserialize)]
-    struct Asked {
-        dry_run: bool,
-    }
-    let asked: Asked = match serde_json::from_slice(&body) {
-        Ok(a) => a,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a retention request: {e}")).into_response(),
-    };
-    let engine = s.engine.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        crate::staff::privacy::retention(&engine, jiff::Timestamp::now(), asked.dry_run)
-    })
-    .await;
-    match done {
-        Ok(Ok(report)) => axum::Json(report).into_response(),
-        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-/// `POST /admin/staff`: a [`crate::staff::roster::Call`] (`staff add|list|remove` while the
-/// server holds the data directory). Answers what the command prints from; a refused
-/// account (a bad address, one that exists) is the error's status with its reason.
-pub async fn staff(
-    State(s): State<Server>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(refused) = authorize(&s, peer, &headers) {
-        return refused.into_response();
-    }
-    let call: crate::staff::roster::Call = match serde_json::from_slice(&body) {
-        Ok(c) => c,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a staff call: {e}")).into_response(),
-    };
-    let engine = s.engine.clone();
-    let done =
-        tokio::task::spawn_blocking(move || crate::staff::roster::run(&engine, call, jiff::Timestamp::now())).await;
-    match done {
-        Ok(Ok(answer)) => axum::Json(answer).into_response(),
-        Ok(Err(e)) => (e.status(), e.to_string()).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
