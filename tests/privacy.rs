@@ -396,11 +396,47 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     for from in ["393331230001", "393331230002"] {
         say(&h, "madone", from, &mut seq, "ATTIVA ISCRIZIONE", 1).await;
     }
+    // Two withheld messages waiting for a decision.
+    let withheld = sportello::storage::ModerationCase {
+        key: CitizenKey::new("madone", "whatsapp", "393331230001"),
+        rule: sportello::moderation::Rule::PersonalAttack,
+        verdict: sportello::moderation::Verdict::Withhold,
+        text: "Siete dei cialtroni".into(),
+        spans: Vec::new(),
+        at: jiff::Timestamp::now(),
+        blocked: false,
+        status: sportello::storage::CaseStatus::Pending,
+        decided_by: None,
+        decided_at: None,
+        note: None,
+    };
+    let case_a = h.store.add_case(&withheld).unwrap().to_string();
+    let case_b = h.store.add_case(&withheld).unwrap().to_string();
+    let decide = |case: &str, decision: &str| {
+        [
+            "moderation",
+            "decide",
+            "--comune",
+            "madone",
+            case,
+            decision,
+            "--by",
+            "urp@comune.madone.bg.it",
+        ]
+        .map(String::from)
+    };
+    let export_case = |case: &str| ["moderation", "export", "--comune", "madone", case].map(String::from);
     let data = h.data.to_str().unwrap().to_string();
-    let cli = |args: &'static [&'static str]| {
+    let cli = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let data = data.clone();
         async move {
-            let out = tokio::task::spawn_blocking(move || run(&data, args, "")).await.unwrap();
+            let out = tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                run(&data, &args, "")
+            })
+            .await
+            .unwrap();
             (
                 out.status.code(),
                 String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -447,8 +483,22 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
         "op2@comune.it",
     ];
     const LIST: &[&str] = &["staff", "list"];
+    const QUEUE: &[&str] = &["moderation", "queue", "--comune", "madone", "--all"];
     const REMOVE: &[&str] = &["staff", "remove", "op@comune.madone.bg.it"];
 
+    let decided = cli(&decide(&case_a, "confirm").each_ref().map(String::as_str)).await;
+    assert_eq!(decided, (Some(0), format!("case {case_a}: Confirmed\n"), String::new()));
+    let twice_live = cli(&decide(&case_a, "dismiss").each_ref().map(String::as_str)).await;
+    assert_ne!(twice_live.0, Some(0));
+    assert!(twice_live.2.contains("was already decided"), "{}", twice_live.2);
+    let queue_live = cli(QUEUE).await;
+    assert_eq!(queue_live.1.lines().count(), 2, "{}", queue_live.1);
+    let exported_live = cli(&export_case(&case_a).each_ref().map(String::as_str)).await;
+    assert!(
+        exported_live.1.contains("\"decided_by\": \"urp@comune.madone.bg.it\""),
+        "{}",
+        exported_live.1
+    );
     let show_live = cli(SHOW).await;
     assert_eq!(show_live.0, Some(0), "{}", show_live.2);
     let shown: Value = serde_json::from_str(&show_live.1).unwrap();
@@ -518,6 +568,19 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     assert_eq!(cli(REPORT_HTML).await, html_live);
     assert_eq!(cli(RETENTION).await, retention_live);
     assert_eq!(cli(LIST).await, list_live);
+    assert_eq!(cli(QUEUE).await, queue_live);
+    assert_eq!(
+        cli(&export_case(&case_a).each_ref().map(String::as_str)).await,
+        exported_live
+    );
+    assert_eq!(
+        cli(&decide(&case_a, "dismiss").each_ref().map(String::as_str)).await,
+        twice_live
+    );
+    assert_eq!(
+        cli(&decide(&case_b, "dismiss").each_ref().map(String::as_str)).await,
+        (Some(0), format!("case {case_b}: Dismissed\n"), String::new())
+    );
     assert_eq!(cli(REMOVE).await.1, "removed op@comune.madone.bg.it\n");
     let again = cli(REMOVE).await;
     assert_eq!(again.0, Some(1));

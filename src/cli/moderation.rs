@@ -11,10 +11,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::common::{engine, Paths};
+use super::common::{admin_call, engine, held_data, Paths};
 use crate::moderation::eval::{evaluate, read_set, Report};
 use crate::moderation::{Lang, Policy, Settings};
-use crate::staff::moderation::{decide, export, Decision};
+use crate::staff::moderation::{self, Answer, Call, Decision};
 
 /// Arguments of `sportello moderation`.
 #[derive(Debug, clap::Args)]
@@ -91,22 +91,7 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Queue { comune, all, paths } => {
-            let engine = engine(&paths)?;
-            let mut out = std::io::stdout().lock();
-            for (id, case) in engine.store.cases(&comune)? {
-                if all || case.status == crate::storage::CaseStatus::Pending {
-                    let line = serde_json::json!({
-                        "id": id, "channel": case.key.channel, "citizen": case.key.citizen,
-                        "rule": case.rule, "verdict": case.verdict, "text": case.text,
-                        "at": case.at, "blocked": case.blocked, "status": case.status,
-                        "decided_by": case.decided_by,
-                    });
-                    writeln!(out, "{line}")?;
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Queue { comune, all, paths } => review(Call::Queue { comune, all }, &paths),
         Command::Decide {
             comune,
             case,
@@ -114,17 +99,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             by,
             note,
             paths,
-        } => {
-            let engine = engine(&paths)?;
-            let done = decide(&engine, &comune, case, decision, &by, note, jiff::Timestamp::now())?;
-            println!("case {case}: {:?}", done.status);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Export { comune, case, paths } => {
-            let engine = engine(&paths)?;
-            println!("{}", serde_json::to_string_pretty(&export(&engine, &comune, case)?)?);
-            Ok(ExitCode::SUCCESS)
-        }
+        } => review(
+            Call::Decide {
+                comune,
+                case,
+                decision,
+                by,
+                note,
+            },
+            &paths,
+        ),
+        Command::Export { comune, case, paths } => review(Call::Export { comune, case }, &paths),
         Command::Check { lang, own_data_step } => check(lang, own_data_step),
         Command::Eval {
             file,
@@ -133,6 +118,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             errors,
         } => eval(&file, lang, json, errors),
     }
+}
+
+/// `queue`, `decide`, `export`: through the running server when `serve` holds the data
+/// directory, else on the store; the same output either way.
+fn review(call: Call, paths: &Paths) -> anyhow::Result<ExitCode> {
+    let answer = match held_data(paths)? {
+        Some(data) => serde_json::from_value(admin_call(&data, "/admin/moderation", &serde_json::to_value(&call)?)?)?,
+        None => moderation::run(&engine(paths)?, call, jiff::Timestamp::now())?,
+    };
+    match answer {
+        Answer::Queue { cases } => {
+            let mut out = std::io::stdout().lock();
+            for line in cases {
+                writeln!(out, "{line}")?;
+            }
+        }
+        Answer::Decided { case, status } => println!("case {case}: {status:?}"),
+        Answer::Exported { record } => println!("{}", serde_json::to_string_pretty(&record)?),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(lang: Lang, own_data_step: bool) -> anyhow::Result<ExitCode> {

@@ -202,6 +202,46 @@ pub async fn retention(
     json_call(&s, peer, &headers, &body, run, internal).await
 }
 
+/// `POST /admin/moderation`: a [`crate::staff::moderation::Call`] (`moderation
+/// queue|decide|export` while the server holds the data directory); a decision runs in the
+/// citizen's lane, as the console runs it, since it may block or unblock them.
+pub async fn moderation(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use crate::staff::moderation::{run, Call};
+    if let Err(refused) = authorize(&s, peer, &headers) {
+        return refused.into_response();
+    }
+    let call: Call = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("not a moderation call: {e}")).into_response(),
+    };
+    let engine = s.engine.clone();
+    // The citizen of a decided case, whose lane the decision runs in.
+    let lane = match call.decided_case().map(|id| s.engine.store.case(id)) {
+        Some(Ok(Some(case))) => Some(case.key),
+        Some(Err(e)) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        _ => None,
+    };
+    let done = match lane {
+        Some(key) => {
+            let run_it = move || run(&engine, call, jiff::Timestamp::now());
+            s.lanes().in_lane(key, run_it).await
+        }
+        None => tokio::task::spawn_blocking(move || run(&engine, call, jiff::Timestamp::now()))
+            .await
+            .ok(),
+    };
+    match done {
+        Some(Ok(answer)) => axum::Json(answer).into_response(),
+        Some(Err(e)) => (e.status(), e.to_string()).into_response(),
+        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 /// `POST /admin/citizen`: a [`crate::staff::citizen::Request`] (`citizen show|export|erase`
 /// while the server holds the data directory), run in the citizen's lane so that it never
 /// interleaves with their steps. Answers the same JSON the command prints from.

@@ -3,14 +3,15 @@
 
 use clap::ValueEnum;
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dialogue::{Reply, State};
 use crate::service::runner::Engine;
 use crate::storage::{AuditEntry, CaseStatus, ModerationCase, StoreError};
 
 /// A staff decision on a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Decision {
     Confirm,
     /// The message was acceptable: the strike is taken back, and the block it caused lifted.
@@ -162,4 +163,94 @@ pub fn export(engine: &Engine, comune: &str, id: u64) -> Result<Report, ReviewEr
         note: case.note.clone(),
         contacts: flow.contacts.clone(),
     })
+}
+
+/// The review queue as the command line works it (`sportello moderation
+/// queue|decide|export`): run on the store by the CLI, or, while `serve` holds the data
+/// directory, by its admin endpoint (a decision in the citizen's lane).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Call {
+    /// The cases waiting for a decision (`all`: every case), one JSON object each.
+    Queue {
+        comune: String,
+        all: bool,
+    },
+    Decide {
+        comune: String,
+        case: u64,
+        decision: Decision,
+        by: String,
+        note: Option<String>,
+    },
+    Export {
+        comune: String,
+        case: u64,
+    },
+}
+
+/// What the command prints from.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "kebab-case")]
+pub enum Answer {
+    Queue { cases: Vec<serde_json::Value> },
+    Decided { case: u64, status: CaseStatus },
+    Exported { record: serde_json::Value },
+}
+
+impl Call {
+    /// The case a decision is about, to find the citizen's lane.
+    pub fn decided_case(&self) -> Option<u64> {
+        match self {
+            Call::Decide { case, .. } => Some(*case),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `call` on the engine's store.
+pub fn run(engine: &Engine, call: Call, now: Timestamp) -> Result<Answer, ReviewError> {
+    Ok(match call {
+        Call::Queue { comune, all } => Answer::Queue {
+            cases: engine
+                .store
+                .cases(&comune)?
+                .into_iter()
+                .filter(|(_, case)| all || case.status == CaseStatus::Pending)
+                .map(|(id, case)| {
+                    serde_json::json!({
+                        "id": id, "channel": case.key.channel, "citizen": case.key.citizen,
+                        "rule": case.rule, "verdict": case.verdict, "text": case.text,
+                        "at": case.at, "blocked": case.blocked, "status": case.status,
+                        "decided_by": case.decided_by,
+                    })
+                })
+                .collect(),
+        },
+        Call::Decide {
+            comune,
+            case,
+            decision,
+            by,
+            note,
+        } => Answer::Decided {
+            case,
+            status: decide(engine, &comune, case, decision, &by, note, now)?.status,
+        },
+        Call::Export { comune, case } => Answer::Exported {
+            record: serde_json::to_value(export(engine, &comune, case)?)
+                .map_err(|e| StoreError::Task(e.to_string()))?,
+        },
+    })
+}
+
+impl ReviewError {
+    /// The HTTP status of the admin endpoint that reports it.
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self {
+            ReviewError::NoSuchCase(..) => axum::http::StatusCode::NOT_FOUND,
+            ReviewError::AlreadyDecided(..) => axum::http::StatusCode::CONFLICT,
+            ReviewError::Store(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
