@@ -15,6 +15,7 @@ mod connections;
 mod console;
 mod crash;
 mod crash_load;
+mod deploy;
 mod faq;
 mod faq_console;
 mod faq_register;
