@@ -77,6 +77,8 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Broadcasts: send or schedule one, list them, figures, resend to failed.
     Broadcast(cli::broadcast::Args),
+    /// A comune's subscribers: list with filters, CSV export (audited), counts per month.
+    Subscribers(cli::subscribers::Args),
     /// Restore a backup into an empty data directory (or any, with --force).
     Restore(cli::backup::RestoreArgs),
     /// Copy a sled store into an empty PostgreSQL database and compare every tree.
@@ -116,6 +118,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => cli::backup::backup(args),
         Command::Restore(args) => cli::backup::restore_cmd(args),
         Command::Broadcast(args) => cli::broadcast::run(args),
+        Command::Subscribers(args) => cli::subscribers::run(args),
         Command::Migrate(args) => cli::migrate::run(args),
         Command::StoreLoad(args) => cli::store_load::run(args),
     };

@@ -427,6 +427,7 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     };
     let export_case = |case: &str| ["moderation", "export", "--comune", "madone", case].map(String::from);
     let data = h.data.to_str().unwrap().to_string();
+    let _dir_for_exports = tempfile::tempdir().unwrap();
     let cli = |args: &[&str]| {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let data = data.clone();
@@ -484,6 +485,8 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     ];
     const LIST: &[&str] = &["staff", "list"];
     const QUEUE: &[&str] = &["moderation", "queue", "--comune", "madone", "--all"];
+    const SUBSCRIBERS: &[&str] = &["subscribers", "list", "--comune", "madone", "--status", "subscribed"];
+    const COUNTS: &[&str] = &["subscribers", "counts", "--comune", "madone", "--json"];
     const REMOVE: &[&str] = &["staff", "remove", "op@comune.madone.bg.it"];
 
     let decided = cli(&decide(&case_a, "confirm").each_ref().map(String::as_str)).await;
@@ -548,6 +551,37 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
         elsewhere.2
     );
     let list_live = cli(LIST).await;
+    let subscribers_live = cli(SUBSCRIBERS).await;
+    assert_eq!(subscribers_live.0, Some(0), "{}", subscribers_live.2);
+    assert!(
+        subscribers_live.1.contains("whatsapp\t•••••••••001\tsubscribed\tit"),
+        "{}",
+        subscribers_live.1
+    );
+    assert!(!subscribers_live.1.contains("393331230001"), "a number unmasked");
+    assert!(subscribers_live.1.ends_with("1 citizens\n"), "{}", subscribers_live.1);
+    let counts_live = cli(COUNTS).await;
+    let counts: Value = serde_json::from_str(&counts_live.1).unwrap();
+    assert_eq!(counts["subscribed_now"], 1, "{counts}");
+    assert_eq!(counts["months"][0]["subscribed"], 2, "{counts}");
+    let csv_live = _dir_for_exports.path().join("live.csv");
+    let csv_export_live = cli(&[
+        "subscribers",
+        "export",
+        "--comune",
+        "madone",
+        "--unmasked",
+        "--to",
+        csv_live.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(csv_export_live.0, Some(0), "{}", csv_export_live.2);
+    let csv = std::fs::read_to_string(&csv_live).unwrap();
+    assert!(
+        csv.starts_with("channel,citizen,status,language,categories,subscribed_at,unsubscribed_at\r\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("whatsapp,393331230001,subscribed,it,,"), "{csv}");
     assert!(
         list_live.1.contains("op@comune.madone.bg.it\toperator\tmadone"),
         "{}",
@@ -568,6 +602,21 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     assert_eq!(cli(REPORT_HTML).await, html_live);
     assert_eq!(cli(RETENTION).await, retention_live);
     assert_eq!(cli(LIST).await, list_live);
+    assert_eq!(cli(SUBSCRIBERS).await, subscribers_live);
+    assert_eq!(cli(COUNTS).await, counts_live);
+    let csv_off = _dir_for_exports.path().join("off.csv");
+    let export_off = cli(&[
+        "subscribers",
+        "export",
+        "--comune",
+        "madone",
+        "--unmasked",
+        "--to",
+        csv_off.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(export_off.0, Some(0), "{}", export_off.2);
+    assert_eq!(std::fs::read_to_string(&csv_off).unwrap(), csv);
     assert_eq!(cli(QUEUE).await, queue_live);
     assert_eq!(
         cli(&export_case(&case_a).each_ref().map(String::as_str)).await,

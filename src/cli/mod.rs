@@ -15,3 +15,4 @@ pub mod retention;
 pub mod serve;
 pub mod staff;
 pub mod store_load;
+pub mod subscribers;

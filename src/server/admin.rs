@@ -164,6 +164,19 @@ pub async fn staff(
     json_call(&s, peer, &headers, &body, run, crate::staff::StaffError::status).await
 }
 
+/// `POST /admin/subscribers`: a [`crate::staff::subscribers::Call`] (`sportello
+/// subscribers` while the server holds the data directory).
+pub async fn subscribers(
+    State(s): State<Server>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let engine = s.engine.clone();
+    let run = move |call| crate::staff::subscribers::run(&engine, call, jiff::Timestamp::now());
+    json_call(&s, peer, &headers, &body, run, internal).await
+}
+
 /// `POST /admin/report` `{"comune", "year", "lang"}`: the annual report's figures
 /// (`sportello report` while the server holds the data directory), as
 /// `crate::staff::report::build` gives them (`null` when there is nothing to report).

@@ -274,6 +274,7 @@ pub fn routes(server: Server, pages: impl FnOnce(Arc<pace::Paces>) -> Router<Ser
         .route("/admin/staff/code", post(admin::staff_code))
         .route("/admin/staff", post(admin::staff))
         .route("/admin/citizen", post(admin::citizen))
+        .route("/admin/subscribers", post(admin::subscribers))
         .route("/admin/moderation", post(admin::moderation))
         .route("/admin/report", post(admin::report))
         .route("/admin/retention", post(admin::retention))

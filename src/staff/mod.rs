@@ -12,6 +12,7 @@ pub mod moderation;
 pub mod privacy;
 pub mod report;
 pub mod roster;
+pub mod subscribers;
 
 use jiff::Timestamp;
 

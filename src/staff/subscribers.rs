@@ -1,0 +1,198 @@
+//! A comune's subscribers for its operators: the list with filters (category, language,
+//! channel, status), a CSV export (audited; numbers masked unless asked otherwise) and the
+//! subscriptions and withdrawals per month. Run on the store by the CLI, or, while `serve`
+//! holds the data directory, by its admin endpoint: the same answer either way.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::inbox::mask;
+use crate::service::runner::Engine;
+use crate::storage::{AuditEntry, StoreError};
+
+/// Which citizens: each filter that is set must match.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Filter {
+    pub category: Option<String>,
+    pub language: Option<String>,
+    pub channel: Option<String>,
+    /// `subscribed`, `unsubscribed`, `blocked`, `registering` or `new`.
+    pub status: Option<String>,
+}
+
+/// One citizen as the list shows them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Row {
+    pub channel: String,
+    /// The number (or chat id), masked but for its last three characters unless asked.
+    pub citizen: String,
+    pub status: String,
+    pub language: Option<String>,
+    pub categories: Vec<String>,
+    pub subscribed_at: Option<Timestamp>,
+    pub unsubscribed_at: Option<Timestamp>,
+}
+
+/// Subscriptions and withdrawals of one month (`YYYY-MM`), from the anonymous counters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Month {
+    pub month: String,
+    pub subscribed: u64,
+    pub withdrawn: u64,
+}
+
+/// What the command asks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum Call {
+    List {
+        comune: String,
+        filter: Filter,
+        unmasked: bool,
+    },
+    /// The list as CSV, audited with `actor`.
+    Export {
+        comune: String,
+        filter: Filter,
+        unmasked: bool,
+        actor: String,
+    },
+    Counts {
+        comune: String,
+    },
+}
+
+/// What it answers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "answer", rename_all = "kebab-case")]
+pub enum Answer {
+    Rows { rows: Vec<Row> },
+    Csv { csv: String, rows: usize },
+    Months { months: Vec<Month>, subscribed_now: usize },
+    UnknownComune { comune: String },
+}
+
+/// Runs `call` on the engine's store.
+pub fn run(engine: &Engine, call: Call, now: Timestamp) -> Result<Answer, StoreError> {
+    let comune = match &call {
+        Call::List { comune, .. } | Call::Export { comune, .. } | Call::Counts { comune } => comune.clone(),
+    };
+    if engine.flows.get(&comune).is_none() {
+        return Ok(Answer::UnknownComune { comune });
+    }
+    Ok(match call {
+        Call::List { filter, unmasked, .. } => Answer::Rows {
+            rows: list(engine, &comune, &filter, unmasked)?,
+        },
+        Call::Export {
+            filter,
+            unmasked,
+            actor,
+            ..
+        } => {
+            let rows = list(engine, &comune, &filter, unmasked)?;
+            engine.store.append_audit(&AuditEntry {
+                at: now,
+                actor,
+                comune: comune.clone(),
+                action: "subscribers-export".into(),
+                detail: format!(
+                    "{} rows exported, numbers {}",
+                    rows.len(),
+                    if unmasked { "in full" } else { "masked" }
+                ),
+            })?;
+            engine.store.flush()?;
+            Answer::Csv {
+                csv: csv(&rows),
+                rows: rows.len(),
+            }
+        }
+        Call::Counts { .. } => {
+            let mut months: BTreeMap<String, Month> = BTreeMap::new();
+            for (month, metric, value) in engine.store.counters(&comune)? {
+                let m = months.entry(month.clone()).or_insert(Month {
+                    month,
+                    subscribed: 0,
+                    withdrawn: 0,
+                });
+                match metric.as_str() {
+                    "signup" => m.subscribed += value,
+                    "withdrawal" => m.withdrawn += value,
+                    _ => {}
+                }
+            }
+            let subscribed_now = engine
+                .store
+                .citizens(&comune)?
+                .iter()
+                .filter(|(_, c)| c.status() == "subscribed")
+                .count();
+            Answer::Months {
+                months: months
+                    .into_values()
+                    .filter(|m| m.subscribed + m.withdrawn > 0)
+                    .collect(),
+                subscribed_now,
+            }
+        }
+    })
+}
+
+/// The comune's citizens that `filter` keeps, in key order.
+fn list(engine: &Engine, comune: &str, filter: &Filter, unmasked: bool) -> Result<Vec<Row>, StoreError> {
+    let keep = |wanted: &Option<String>, have: Option<&str>| wanted.as_deref().is_none_or(|w| have == Some(w));
+    Ok(engine
+        .store
+        .citizens(comune)?
+        .into_iter()
+        .filter(|(key, c)| {
+            keep(&filter.channel, Some(&key.channel))
+                && keep(&filter.status, Some(c.status()))
+                && keep(&filter.language, c.language.as_deref())
+                && filter.category.as_ref().is_none_or(|cat| c.categories.contains(cat))
+        })
+        .map(|(key, c)| Row {
+            channel: key.channel.clone(),
+            citizen: if unmasked {
+                key.citizen.clone()
+            } else {
+                mask(&key.citizen)
+            },
+            status: c.status().to_string(),
+            language: c.language.clone(),
+            categories: c.categories.iter().cloned().collect(),
+            subscribed_at: c.subscribed_at,
+            unsubscribed_at: c.unsubscribed_at,
+        })
+        .collect())
+}
+
+/// The rows as CSV (RFC 4180), with a header line.
+pub fn csv(rows: &[Row]) -> String {
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    let mut out = String::from("channel,citizen,status,language,categories,subscribed_at,unsubscribed_at\r\n");
+    for r in rows {
+        let line = [
+            field(&r.channel),
+            field(&r.citizen),
+            field(&r.status),
+            field(r.language.as_deref().unwrap_or("")),
+            field(&r.categories.join(";")),
+            time(r.subscribed_at),
+            time(r.unsubscribed_at),
+        ];
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
