@@ -219,46 +219,59 @@ fn chat_on_an_unknown_comune_fails_and_names_the_known_ones() {
 }
 
 /// `serve` checks its configuration against the flows and the secrets before it listens
-/// (issue 21): a misspelt comune stops it at once, naming the file, the line and the
-/// closest flow, and nothing is created.
+/// (issue 21): a misspelt comune, or a WhatsApp number without its secrets, stops it at
+/// once, naming the file and the line (and the closest flow), and nothing is created.
 #[test]
-fn serve_refuses_a_misspelt_comune_naming_the_line_and_the_closest_flow() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[server]\nbind = \"127.0.0.1:0\"\n\n[comuni.asemini]\n").unwrap();
-    let data = dir.path().join("data");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .args([
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--data",
-            data.to_str().unwrap(),
-        ])
-        .current_dir(root())
-        .env("SPORTELLO_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A serve that starts anyway would run until killed: give it 30 s.
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+fn serve_refuses_a_misspelt_comune_or_a_number_without_secrets_naming_the_line() {
+    let cases = [
+        (
+            "[server]\nbind = \"127.0.0.1:0\"\n\n[comuni.asemini]\n",
+            "config.toml:4: [comuni.asemini]: there is no flow \"asemini\" (did you mean \"assemini\"?)",
+        ),
+        (
+            "[server]\nbind = \"127.0.0.1:0\"\n\n[comuni.brusson]\nwhatsapp_phone_number_id = \"100\"\n",
+            "config.toml:5: comuni.brusson has a WhatsApp number but SPORTELLO_WHATSAPP_APP_SECRET and SPORTELLO_WHATSAPP_TOKEN (or SPORTELLO_WHATSAPP_TOKEN_BRUSSON) are not set",
+        ),
+    ];
+    for (toml, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, toml).unwrap();
+        let data = dir.path().join("data");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"));
+        command
+            .args([
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+            ])
+            .current_dir(root())
+            .env("SPORTELLO_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        // Whatever the machine running the tests has set.
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("SPORTELLO_WHATSAPP")) {
+            command.env_remove(k);
         }
-        if started.elapsed() > std::time::Duration::from_secs(30) {
-            child.kill().unwrap();
-            panic!("serve started with a misspelt comune");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(!status.success());
-    assert!(
-        err.contains("config.toml:4: [comuni.asemini]: there is no flow \"asemini\" (did you mean \"assemini\"?)"),
-        "{err}"
-    );
-    assert!(!data.exists(), "the data directory was created before the check");
+        let mut child = command.spawn().unwrap();
+        // A serve that starts anyway would run until killed: give it 30 s.
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(30) {
+                child.kill().unwrap();
+                panic!("serve started with {toml}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(!status.success());
+        assert!(err.contains(expected), "{err}");
+        assert!(!data.exists(), "the data directory was created before the check");
+    }
 }
