@@ -112,26 +112,9 @@ fn closest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(2);
     names
         .iter()
-        .map(|n| (edits(name, n), *n))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|n| Some((crate::text::distance::bounded_distance(name, n, limit)?, *n)))
         .min()
         .map(|(_, n)| n)
-}
-
-/// Levenshtein distance over characters.
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let here = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(here + 1);
-            prev = here;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -223,7 +206,7 @@ mod tests {
 
     #[test]
     fn closest_names_are_typos_only() {
-        assert_eq!(edits("asemini", "assemini"), 1);
+        assert_eq!(closest("asemini", &FLOWS), Some("assemini"));
         assert_eq!(closest("isola-delle-femine", &FLOWS), Some("isola-delle-femmine"));
         assert_eq!(closest("milano", &FLOWS), None);
     }
