@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use super::common::{config, data_dir, Paths};
+use super::common::{config, create_private, data_dir, Paths};
 use crate::config::StorageKind;
 use crate::server::{ADDR_FILE, TOKEN_FILE};
 use crate::storage::backup::{read_backup, restore, Summary};
@@ -153,16 +153,4 @@ fn partial_name(to: &Path) -> PathBuf {
 fn describe(s: &Summary) -> String {
     let trees: Vec<String> = s.counts.iter().map(|(t, n)| format!("{t} {n}")).collect();
     format!("{} records ({}), sha256 {}", s.records, trees.join(", "), s.sha256)
-}
-
-/// Creates `path` (replacing it) readable by the owner only.
-fn create_private(path: &Path) -> anyhow::Result<File> {
-    let _ = std::fs::remove_file(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))
 }

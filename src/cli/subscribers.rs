@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::common::{admin_call, existing_engine, held_data, Paths};
+use super::common::{admin_call, create_private, existing_engine, held_data, Paths};
 use crate::staff::subscribers::{self, Answer, Call, Filter};
 
 #[derive(Debug, clap::Args)]
@@ -134,7 +134,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Answer::Csv { csv, rows } => {
             let to = to.unwrap_or_default();
-            write_private(&to, &csv)?;
+            let mut file = create_private(&to)?;
+            std::io::Write::write_all(&mut file, csv.as_bytes())?;
+            file.sync_all()?;
             println!("{rows} citizens written to {}", to.display());
         }
         Answer::Months { months, subscribed_now } if json => {
@@ -151,19 +153,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The export holds personal data: written readable by its owner only.
-fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
 }
