@@ -193,7 +193,8 @@ fn channel_of(name: &str) -> Channel {
     }
 }
 
-async fn put(outlet: &Outlet, id: u64, key: CitizenKey, d: Delivery) {
+/// Writes one entry back (off the async workers when the store waits on the network).
+pub(super) async fn put(outlet: &Outlet, id: u64, key: CitizenKey, d: Delivery) {
     let done = outlet.blocking(move |s| s.put_deliveries(id, &[(key, d)])).await;
     if !matches!(done, Some(Ok(()))) {
         tracing::error!(broadcast = id, "could not update a broadcast entry");

@@ -446,7 +446,7 @@ impl Lane {
         if let Some(wait) = self.gap.check(&key.citizen, Instant::now()) {
             // The same chat got another broadcast moments ago: later, not now.
             d.not_before = Some(Timestamp::now() + wait);
-            self.write(id, key, d).await;
+            super::send::put(self.env().outlet(), id, key, d).await;
             return;
         }
         let at = self.pacer.reserve(Instant::now());
@@ -468,14 +468,6 @@ impl Lane {
             busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&mine);
             drop(permit);
         });
-    }
-
-    async fn write(&self, id: u64, key: CitizenKey, d: Delivery) {
-        let env = self.env().clone();
-        let done = tokio::task::spawn_blocking(move || env.store().put_deliveries(id, &[(key, d)])).await;
-        if !matches!(done, Ok(Ok(()))) {
-            tracing::error!(broadcast = id, "could not update a broadcast entry");
-        }
     }
 
     /// Marks done the broadcasts of this comune that have nothing left in any lane.
