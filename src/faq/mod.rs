@@ -109,6 +109,21 @@ pub struct Entry {
     pub placeholder: bool,
 }
 
+#[cfg(test)]
+impl Entry {
+    /// An Italian entry for tests of the edits: one question, `domanda <id>`.
+    pub(crate) fn sample(id: &str, answer: &str) -> Entry {
+        Entry {
+            id: id.into(),
+            lang: "it".into(),
+            questions: vec![format!("domanda {id}")],
+            answer: answer.into(),
+            link: None,
+            placeholder: false,
+        }
+    }
+}
+
 /// A topic the service must not handle (e.g. reports, access to records), with the
 /// phrases that reveal it and where to send the citizen instead.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

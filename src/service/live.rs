@@ -147,17 +147,6 @@ impl Live {
 mod tests {
     use super::*;
 
-    fn entry(id: &str, answer: &str) -> Entry {
-        Entry {
-            id: id.into(),
-            lang: "it".into(),
-            questions: vec![format!("domanda {id}")],
-            answer: answer.into(),
-            link: None,
-            placeholder: false,
-        }
-    }
-
     fn edit(id: &str, entry: Option<Entry>) -> FaqEdit {
         FaqEdit {
             id: id.into(),
@@ -169,12 +158,16 @@ mod tests {
 
     #[test]
     fn edits_replace_in_place_add_at_the_end_and_delete() {
-        let base = [entry("a", "1"), entry("b", "2"), entry("c", "3")];
+        let base = [
+            Entry::sample("a", "1"),
+            Entry::sample("b", "2"),
+            Entry::sample("c", "3"),
+        ];
         let out = overlay_entries(
             &base,
             &[
-                edit("b", Some(entry("b", "due"))),
-                edit("d", Some(entry("d", "4"))),
+                edit("b", Some(Entry::sample("b", "due"))),
+                edit("d", Some(Entry::sample("d", "4"))),
                 edit("a", None),
                 edit("zz", None),
             ],
@@ -186,12 +179,12 @@ mod tests {
     #[test]
     fn a_comune_without_a_file_gets_an_faq_from_its_edits() {
         assert!(overlay_faq(None, &[]).unwrap().is_none());
-        let faq = overlay_faq(None, &[edit("orari", Some(entry("orari", "9-13")))])
+        let faq = overlay_faq(None, &[edit("orari", Some(Entry::sample("orari", "9-13")))])
             .unwrap()
             .unwrap();
         assert_eq!(faq.entries().len(), 1);
         // An edit that breaks the rules is refused, not half applied.
-        assert!(overlay_faq(None, &[edit("orari", Some(entry("Orari!", "x")))]).is_err());
+        assert!(overlay_faq(None, &[edit("orari", Some(Entry::sample("Orari!", "x")))]).is_err());
     }
 
     #[test]

@@ -247,17 +247,6 @@ pub fn mask_personal(text: &str, names: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn entry(id: &str, answer: &str) -> Entry {
-        Entry {
-            id: id.into(),
-            lang: "it".into(),
-            questions: vec![format!("domanda {id}")],
-            answer: answer.into(),
-            link: None,
-            placeholder: false,
-        }
-    }
-
     fn edit(e: Option<Entry>, id: &str) -> FaqEdit {
         FaqEdit {
             id: id.into(),
@@ -269,22 +258,22 @@ mod tests {
 
     #[test]
     fn origins_tell_file_edited_and_added_apart() {
-        let file = Faq::from_entries(vec![entry("orari", "9-13"), entry("tari", "giugno")]).unwrap();
+        let file = Faq::from_entries(vec![Entry::sample("orari", "9-13"), Entry::sample("tari", "giugno")]).unwrap();
         let edits = [
-            edit(Some(entry("orari", "9-12")), "orari"),
-            edit(Some(entry("biblioteca", "15")), "biblioteca"),
+            edit(Some(Entry::sample("orari", "9-12")), "orari"),
+            edit(Some(Entry::sample("biblioteca", "15")), "biblioteca"),
         ];
         let o = |e: &Entry| origin(e, Some(&file), &edits).0;
-        assert_eq!(o(&entry("tari", "giugno")), Origin::File);
-        assert_eq!(o(&entry("orari", "9-12")), Origin::Edited);
-        assert_eq!(o(&entry("biblioteca", "15")), Origin::Added);
+        assert_eq!(o(&Entry::sample("tari", "giugno")), Origin::File);
+        assert_eq!(o(&Entry::sample("orari", "9-12")), Origin::Edited);
+        assert_eq!(o(&Entry::sample("biblioteca", "15")), Origin::Added);
         // An edit the engine could not apply leaves the file's entry in use: shown as such.
         assert_eq!(
-            origin(&entry("orari", "9-13"), Some(&file), &edits),
+            origin(&Entry::sample("orari", "9-13"), Some(&file), &edits),
             (Origin::File, None)
         );
         // Without a file, every entry was added in the console.
-        assert_eq!(origin(&entry("orari", "9-12"), None, &edits).0, Origin::Added);
+        assert_eq!(origin(&Entry::sample("orari", "9-12"), None, &edits).0, Origin::Added);
     }
 
     #[test]
