@@ -40,43 +40,43 @@ impl Config {
                 ));
             }
             let suffix = super::env_suffix(id);
+            // The channel named at `needle` is `what`; `missing` are the variables unset.
+            let refuse = |needle: &str, what: &str, missing: Vec<Option<String>>| {
+                let missing: Vec<String> = missing.into_iter().flatten().collect();
+                if missing.is_empty() {
+                    return Ok(());
+                }
+                let reason = format!(
+                    "comuni.{id} has {what} but {} not set in the environment",
+                    sentence(&missing)
+                );
+                Err(self.invalid(needle, reason))
+            };
             if let Some(number) = &c.whatsapp_phone_number_id {
-                let mut missing = Vec::new();
-                if secrets.whatsapp_app_secret.is_none() {
-                    missing.push("SPORTELLO_WHATSAPP_APP_SECRET".to_string());
-                }
-                if secrets.whatsapp_token(id).is_none() {
-                    missing.push(format!(
-                        "SPORTELLO_WHATSAPP_TOKEN (or SPORTELLO_WHATSAPP_TOKEN_{suffix})"
-                    ));
-                }
-                if !missing.is_empty() {
-                    return Err(self.invalid(
-                        number,
-                        format!(
-                            "comuni.{id} has a WhatsApp number but {} not set in the environment",
-                            sentence(&missing)
-                        ),
-                    ));
-                }
+                let missing = vec![
+                    secrets
+                        .whatsapp_app_secret
+                        .is_none()
+                        .then(|| "SPORTELLO_WHATSAPP_APP_SECRET".to_string()),
+                    secrets
+                        .whatsapp_token(id)
+                        .is_none()
+                        .then(|| format!("SPORTELLO_WHATSAPP_TOKEN (or SPORTELLO_WHATSAPP_TOKEN_{suffix})")),
+                ];
+                refuse(number, "a WhatsApp number", missing)?;
             }
             if let Some(bot) = &c.telegram_bot {
-                let mut missing = Vec::new();
-                if secrets.telegram_token(id).is_none() {
-                    missing.push(format!("SPORTELLO_TELEGRAM_TOKEN_{suffix}"));
-                }
-                if secrets.telegram_secret(id).is_none() {
-                    missing.push(format!("SPORTELLO_TELEGRAM_SECRET_{suffix}"));
-                }
-                if !missing.is_empty() {
-                    return Err(self.invalid(
-                        bot,
-                        format!(
-                            "comuni.{id} has a Telegram bot but {} not set in the environment",
-                            sentence(&missing)
-                        ),
-                    ));
-                }
+                let missing = vec![
+                    secrets
+                        .telegram_token(id)
+                        .is_none()
+                        .then(|| format!("SPORTELLO_TELEGRAM_TOKEN_{suffix}")),
+                    secrets
+                        .telegram_secret(id)
+                        .is_none()
+                        .then(|| format!("SPORTELLO_TELEGRAM_SECRET_{suffix}")),
+                ];
+                refuse(bot, "a Telegram bot", missing)?;
             }
         }
         Ok(())
