@@ -348,7 +348,7 @@ fn staff_add_list_remove_through_the_binary_are_audited() {
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        format!("{ADMIN}\tadmin\t*\noperatore@comune.isili.ca.it\toperator\tisili\n")
+        format!("{ADMIN}\tadmin\t*\tpending\t-\noperatore@comune.isili.ca.it\toperator\tisili\tactive\t-\n")
     );
     assert!(!out.contains("argon2"));
     let (code, out, _) = sportello_env(

@@ -578,10 +578,15 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     assert_eq!(csv_export_live.0, Some(0), "{}", csv_export_live.2);
     let csv = std::fs::read_to_string(&csv_live).unwrap();
     assert!(
-        csv.starts_with("channel,citizen,status,language,categories,subscribed_at,unsubscribed_at\r\n"),
+        csv.starts_with(
+            "\"channel\",\"citizen\",\"status\",\"language\",\"categories\",\"subscribed_at\",\"unsubscribed_at\"\r\n"
+        ),
         "{csv}"
     );
-    assert!(csv.contains("whatsapp,393331230001,subscribed,it,,"), "{csv}");
+    assert!(
+        csv.contains("\"whatsapp\",\"393331230001\",\"subscribed\",\"it\",\"\","),
+        "{csv}"
+    );
     assert!(
         list_live.1.contains("op@comune.madone.bg.it\toperator\tmadone"),
         "{}",

@@ -233,6 +233,8 @@ fn suite(store: &dyn Store) {
             expires_at: Some(now()),
         }),
         must_change_password: true,
+        disabled: true,
+        last_login: Some(now()),
     };
     store.put_account(&account).unwrap();
     assert_eq!(

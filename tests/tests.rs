@@ -35,6 +35,7 @@ mod privacy;
 mod privacy_logs;
 mod props;
 mod server;
+mod staff_console;
 mod staffops;
 mod standby;
 mod storage;

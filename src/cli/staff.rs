@@ -1,5 +1,6 @@
-//! `sportello staff add|list|remove`: staff accounts of the console, from the terminal
-//! (the first administrator, and deployments run without the console's admin pages).
+//! `sportello staff add|list|change|disable|enable|reset|code|remove`: staff accounts of
+//! the console, from the terminal (the first administrator, and scripts); administrators
+//! do the same in the console's account pages (`staff::roster` for both).
 //!
 //! Every change is written to the audit log with actor `cli`. Never prints a stored hash;
 //! prints a password only when it generated it, once: a one-time password, which works for
@@ -55,6 +56,36 @@ pub enum Command {
         #[command(flatten)]
         paths: Paths,
     },
+    /// Give an account a new role and comuni.
+    Change {
+        #[arg(long, value_enum)]
+        role: Role,
+        /// A comune the operator works for (repeatable).
+        #[arg(long = "comune")]
+        comuni: Vec<String>,
+        email: String,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Disable an account: no login, and its open sessions end at their next request.
+    Disable {
+        email: String,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        email: String,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Print a one-time password for an account that forgot its own, valid 24 hours: one
+    /// login, then a new password is asked.
+    Reset {
+        email: String,
+        #[command(flatten)]
+        paths: Paths,
+    },
     /// Remove an account (its open sessions stop working at their next request).
     Remove {
         email: String,
@@ -83,13 +114,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (call, paths)
         }
         Command::List { paths } => (Call::List, paths),
+        Command::Change {
+            role,
+            comuni,
+            email,
+            paths,
+        } => (Call::Change { email, role, comuni }, paths),
+        Command::Disable { email, paths } => (Call::Disable { email }, paths),
+        Command::Enable { email, paths } => (Call::Enable { email }, paths),
+        Command::Reset { email, paths } => (Call::Reset { email }, paths),
         Command::Remove { email, paths } => (Call::Remove { email }, paths),
         Command::Code { email, paths } => return code(&email, &paths),
     };
     // Through the running server when `serve` holds the data directory.
     let answer = match held_data(&paths)? {
         Some(data) => serde_json::from_value(admin_call(&data, "/admin/staff", &serde_json::to_value(&call)?)?)?,
-        None => roster::run(&engine(&paths)?, call, Timestamp::now())?,
+        None => roster::run(&engine(&paths)?, call, "cli", Timestamp::now())?,
     };
     match answer {
         Answer::Added { email, role, one_time } => {
@@ -102,18 +142,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Answer::Listed { accounts } => {
-            for (email, role, comuni) in accounts {
-                let comuni = if role == Role::Admin {
+            for a in accounts {
+                let comuni = if a.role == Role::Admin {
                     "*".to_string()
                 } else {
-                    comuni.join(",")
+                    a.comuni.join(",")
                 };
-                println!("{email}\t{}\t{comuni}", role_name(role));
+                let last = a.last_login.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
+                println!("{}\t{}\t{comuni}\t{}\t{last}", a.email, role_name(a.role), a.status());
             }
         }
+        Answer::Changed { email } => println!("changed {email}"),
+        Answer::Disabled { email } => println!("disabled {email}"),
+        Answer::Enabled { email } => println!("enabled {email}"),
+        Answer::Reset {
+            email,
+            one_time: (code, until),
+        } => println!(
+            "one-time password for {email} (shown only now; one login, until {}, then a new password is asked): {code}",
+            local(until)
+        ),
         Answer::Removed { email } => println!("removed {email}"),
         Answer::NoAccount { email } => {
             eprintln!("no account {email}");
+            return Ok(ExitCode::from(1));
+        }
+        Answer::LastAdmin { email } => {
+            eprintln!("{email} is the last active administrator: add or enable another first");
+            return Ok(ExitCode::from(1));
+        }
+        Answer::OwnAccount { email } => {
+            eprintln!("{email} cannot change its own account this way");
             return Ok(ExitCode::from(1));
         }
         Answer::UnknownComune { comune } => bail!("no comune {comune} among the loaded flows"),

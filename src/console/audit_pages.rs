@@ -91,20 +91,9 @@ pub fn paginate(all: Vec<Listed>, page: Option<usize>) -> AuditPage {
     }
 }
 
-/// A CSV cell: quoted, quotes doubled, and a leading `=`, `+`, `-`, `@` (or tab, carriage
-/// return) defused with a `'` so that a spreadsheet shows it as text instead of running it.
-pub fn csv_cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    format!("\"{}\"", guarded.replace('"', "\"\""))
-}
-
 /// The CSV of `entries` under a header (already in the reader's language).
 pub fn to_csv(entries: &[Listed], header: &[String; 6]) -> String {
-    let line = |cells: &[&str]| cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",") + "\r\n";
+    let line = |cells: &[&str]| crate::staff::csv::line(cells);
     let h: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut out = line(&h);
     for l in entries {
@@ -125,25 +114,14 @@ pub fn to_csv(entries: &[Listed], header: &[String; 6]) -> String {
 fn query_string(q: &AuditQuery, page: Option<usize>) -> String {
     let mut out = format!(
         "comune={}&action={}&actor={}",
-        url_encode(&q.comune),
-        url_encode(&q.action),
-        url_encode(&q.actor)
+        crate::web::url_encode(&q.comune),
+        crate::web::url_encode(&q.action),
+        crate::web::url_encode(&q.actor)
     );
     if let Some(p) = page {
         out.push_str(&format!("&page={p}"));
     }
     out
-}
-
-/// Percent-encodes everything but ASCII letters, digits and `-._~`.
-fn url_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn body(s: &Console, staff: &Staff, q: &AuditQuery) -> Result<(String, String), ConsoleError> {
@@ -300,16 +278,6 @@ mod tests {
     use super::*;
     use crate::staff::audit;
     use crate::storage::MemoryStore;
-
-    #[test]
-    fn cells_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_cell("plain"), "\"plain\"");
-        assert_eq!(csv_cell("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
-        for bad in ["=1+1", "+39", "-2", "@SUM(A1)", "\tx"] {
-            assert!(csv_cell(bad).starts_with("\"'"), "{bad}");
-        }
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-    }
 
     #[test]
     fn filters_newest_first_and_pages() {

@@ -89,20 +89,10 @@ pub async fn upload(
             ) {
                 return error_page(&s, lang, e.into());
             }
-            back(format!("media={}", percent(&media.link)))
+            back(format!("media={}", crate::web::url_encode(&media.link)))
         }
         // The reason names only the file's type and size.
         Ok(Err(_)) => back("upload=refused".into()),
         Err(_) => back("upload=unavailable".into()),
     }
-}
-
-/// Percent-encodes a link for a query string.
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -27,7 +27,9 @@ mod password;
 mod privacy_pages;
 mod render;
 pub mod session;
+mod staff_pages;
 mod state;
+mod subscriber_pages;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -45,9 +47,10 @@ impl ConsoleError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            ConsoleError::BadCredentials | ConsoleError::Locked { .. } | ConsoleError::Unauthenticated { .. } => {
-                StatusCode::UNAUTHORIZED
-            }
+            ConsoleError::BadCredentials
+            | ConsoleError::Locked { .. }
+            | ConsoleError::Disabled
+            | ConsoleError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ConsoleError::Csrf | ConsoleError::Forbidden | ConsoleError::MustChangePassword { .. } => {
                 StatusCode::FORBIDDEN
             }
@@ -127,6 +130,12 @@ pub fn routes() -> Router<Console> {
         .route("/audit.csv", get(audit_pages::csv))
         .route("/api/audit", get(audit_pages::api))
         .route("/password", get(password::form).post(password::post))
+        // Staff accounts and subscribers (issue 21).
+        .route("/accounts", get(staff_pages::list))
+        .route("/accounts/manage", get(staff_pages::manage))
+        .route("/accounts/{action}", post(staff_pages::action_post))
+        .route("/{comune}/subscribers", get(subscriber_pages::page))
+        .route("/{comune}/subscribers.csv", post(subscriber_pages::csv_post))
         .route("/{comune}/faq", get(faq_pages::page))
         .route("/{comune}/faq/save", post(faq_pages::save_post))
         .route("/{comune}/faq/delete", post(faq_pages::delete_post))

@@ -1,6 +1,6 @@
 //! The console's small navigation: the account's own pages (audit log for administrators,
-//! password) at the top of the home page, and each comune's administrative pages (FAQ,
-//! closures, report, privacy) under its heading. Links only; no decisions.
+//! accounts and password) at the top of the home page, and each comune's administrative pages
+//! (subscribers, FAQ, closures, report, privacy) under its heading. Links only; no decisions.
 
 use super::pages::{comune_name, t, ta};
 use super::state::Console;
@@ -13,6 +13,7 @@ pub fn nav(s: &Console, staff: &Staff) -> String {
     let lang = staff.lang();
     let mut links = vec![("/staff", "console-nav-home")];
     if staff.account.role == Role::Admin {
+        links.push(("/staff/accounts", "console-nav-accounts"));
         links.push(("/staff/audit", "console-nav-audit"));
     }
     links.push(("/staff/password", "console-nav-password"));
@@ -23,6 +24,7 @@ pub fn nav(s: &Console, staff: &Staff) -> String {
 pub fn comune_links(s: &Console, lang: &str, comune: &str) -> String {
     let c = esc(comune);
     let hrefs = [
+        (format!("/staff/{c}/subscribers"), "console-nav-subscribers"),
         (format!("/staff/{c}/faq"), "console-nav-faq"),
         (format!("/staff/{c}/closures"), "console-nav-closures"),
         (format!("/staff/{c}/report"), "console-nav-report"),

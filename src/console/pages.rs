@@ -257,6 +257,12 @@ fn try_login(
             }
             Err(e)
         }
+        Err(ConsoleError::Disabled) => {
+            if let Some(email) = normalized.as_deref() {
+                audit(store, email, "", "login-failed", "refused: account disabled")?;
+            }
+            Err(ConsoleError::Disabled)
+        }
         Err(e) => Err(e),
     }
 }
@@ -305,11 +311,12 @@ pub async fn login_post(
             ]),
         )
             .into_response(),
-        Err(e @ (ConsoleError::BadCredentials | ConsoleError::Locked { .. })) => {
+        Err(e @ (ConsoleError::BadCredentials | ConsoleError::Locked { .. } | ConsoleError::Disabled)) => {
             let problem = match &e {
                 ConsoleError::Locked { until } => {
                     ta(&s, lang, "console-login-locked", &[("until", local_time(*until))])
                 }
+                ConsoleError::Disabled => t(&s, lang, "console-login-disabled"),
                 _ => t(&s, lang, "console-login-failed"),
             };
             match session::login_token(&headers, secure) {

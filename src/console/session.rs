@@ -165,15 +165,16 @@ pub fn load(store: &dyn Store, headers: &HeaderMap, now: Timestamp) -> Result<Op
         store.remove_session(&key)?;
         return Ok(None);
     }
-    // An account removed after login loses its sessions at once. A lock does not end a
+    // An account removed or disabled after login loses its sessions at once. A lock does not end a
     // session: otherwise anyone could log a colleague out by failing five times.
     match store.account(&session.email)? {
-        Some(account) => Ok(Some(Staff {
+        Some(account) if !account.disabled => Ok(Some(Staff {
             account,
             session,
             session_key: key,
         })),
-        None => {
+        // Removed or disabled: the session ends here.
+        _ => {
             store.remove_session(&key)?;
             Ok(None)
         }

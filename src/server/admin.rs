@@ -150,7 +150,7 @@ pub async fn staff_code(
     json_call(&s, peer, &headers, &body, run, crate::staff::StaffError::status).await
 }
 
-/// `POST /admin/staff`: a [`crate::staff::roster::Call`] (`staff add|list|remove` while the
+/// `POST /admin/staff`: a [`crate::staff::roster::Call`] (`sportello staff …` while the
 /// server holds the data directory). Answers what the command prints from; a refused
 /// account (a bad address, one that exists) is the error's status with its reason.
 pub async fn staff(
@@ -160,7 +160,7 @@ pub async fn staff(
     body: axum::body::Bytes,
 ) -> Response {
     let engine = s.engine.clone();
-    let run = move |call| crate::staff::roster::run(&engine, call, jiff::Timestamp::now());
+    let run = move |call| crate::staff::roster::run(&engine, call, "cli", jiff::Timestamp::now());
     json_call(&s, peer, &headers, &body, run, crate::staff::StaffError::status).await
 }
 

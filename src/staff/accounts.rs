@@ -200,6 +200,8 @@ pub fn create(
         language: "it".into(),
         one_time: None,
         must_change_password: false,
+        disabled: false,
+        last_login: None,
     };
     store.put_account(&account)?;
     Ok(account)
@@ -228,6 +230,14 @@ pub fn create_one_time(
 /// Gives `email` a one-time code, working for [`CODE_LIFETIME`]: its owner's way in while
 /// the account is locked or the password forgotten. The password itself is left alone.
 pub fn issue_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<(String, Timestamp), StaffError> {
+    let until = now + CODE_LIFETIME;
+    Ok((reset(store, email, until)?, until))
+}
+
+/// Gives `email` a one-time password working until `until` (it replaces any earlier one),
+/// and returns it to be shown once. The password itself is left alone until the one-time
+/// password is used, which asks for a new one.
+pub fn reset(store: &dyn Store, email: &str, until: Timestamp) -> Result<String, StaffError> {
     let email = normalize_email(email)?;
     let gate = attempts_of(&email);
     let _turn = gate.lock().unwrap_or_else(|e| e.into_inner());
@@ -235,10 +245,9 @@ pub fn issue_code(store: &dyn Store, email: &str, now: Timestamp) -> Result<(Str
         return Err(StaffError::NoAccount);
     };
     let code = random_password()?;
-    let until = now + CODE_LIFETIME;
     account.one_time = Some(one_time(&code, Some(until)));
     store.put_account(&account)?;
-    Ok((code, until))
+    Ok(code)
 }
 
 fn one_time(code: &str, expires_at: Option<Timestamp>) -> OneTime {
@@ -296,11 +305,16 @@ pub fn login(
     };
     // The hash is checked even when locked, so a locked account answers no faster.
     let right = verify_password(password, &account.password_hash);
-    if is_one_time(&account, password, now) {
+    let one_time = is_one_time(&account, password, now);
+    if account.disabled && (right || one_time) {
+        return Err(StaffError::Disabled);
+    }
+    if one_time {
         account.one_time = None;
         account.must_change_password = true;
         account.failed_logins = 0;
         account.locked_until = None;
+        account.last_login = Some(now);
         store.put_account(&account)?;
         lockouts.clear(&account.email);
         return Ok(account);
@@ -319,6 +333,7 @@ pub fn login(
     }
     if right {
         account.failed_logins = 0;
+        account.last_login = Some(now);
         store.put_account(&account)?;
         lockouts.succeeded(&account.email, from);
         return Ok(account);

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod blocking;
 pub mod bootstrap;
 pub mod citizen;
+pub mod csv;
 pub mod faq;
 pub mod inbox;
 pub mod lockout;
@@ -27,6 +28,9 @@ pub enum StaffError {
     BadCredentials,
     #[error("account locked until {until}")]
     Locked { until: Timestamp },
+    /// Told only to whoever gave the right password (or one-time password).
+    #[error("this account has been disabled by an administrator")]
+    Disabled,
     #[error("not logged in")]
     Unauthenticated { api: bool },
     #[error("a new password must be chosen first")]

@@ -170,29 +170,28 @@ fn list(engine: &Engine, comune: &str, filter: &Filter, unmasked: bool) -> Resul
         .collect())
 }
 
-/// The rows as CSV (RFC 4180), with a header line.
+/// The rows as CSV, with a header line (quoted and guarded: [`super::csv`]).
 pub fn csv(rows: &[Row]) -> String {
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
     let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
-    let mut out = String::from("channel,citizen,status,language,categories,subscribed_at,unsubscribed_at\r\n");
+    let mut out = super::csv::line(&[
+        "channel",
+        "citizen",
+        "status",
+        "language",
+        "categories",
+        "subscribed_at",
+        "unsubscribed_at",
+    ]);
     for r in rows {
-        let line = [
-            field(&r.channel),
-            field(&r.citizen),
-            field(&r.status),
-            field(r.language.as_deref().unwrap_or("")),
-            field(&r.categories.join(";")),
+        out.push_str(&super::csv::line(&[
+            r.channel.clone(),
+            r.citizen.clone(),
+            r.status.clone(),
+            r.language.clone().unwrap_or_default(),
+            r.categories.join(";"),
             time(r.subscribed_at),
             time(r.unsubscribed_at),
-        ];
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        ]));
     }
     out
 }

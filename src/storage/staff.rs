@@ -44,6 +44,13 @@ pub struct Account {
     /// Must choose a new password before anything else in the console.
     #[serde(default)]
     pub must_change_password: bool,
+    /// Switched off by an administrator: no login, and its sessions end at their next
+    /// request. Kept (not removed) so the audit log's author still has an account.
+    #[serde(default)]
+    pub disabled: bool,
+    /// The last successful login.
+    #[serde(default)]
+    pub last_login: Option<Timestamp>,
 }
 
 /// A one-time password: its SHA-256 (it is long and random, so a fast hash is enough), and

@@ -3,6 +3,18 @@
 
 use crate::i18n::Locales;
 
+/// Percent-encodes a value for a query string: everything but ASCII letters, digits and
+/// `-._~`.
+pub fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
@@ -65,6 +77,15 @@ footer{color:#4a4a4a;font-size:.9rem;border-top:1px solid #d0d0d0}
 dl.facts{display:grid;grid-template-columns:minmax(7rem,auto) 1fr;gap:.25rem 1rem}
 dl.facts dt{font-weight:700}
 dl.facts dd{margin:0}
+fieldset{border:1px solid #d0d0d0;border-radius:.4rem;margin:.75rem 0;padding:.25rem 1rem .75rem}
+legend{font-weight:600}
+label.check{display:flex;gap:.5rem;align-items:center;font-weight:400;margin-top:.4rem}
+label.check input{width:auto}
+.hint{color:#4a4a4a;font-size:.95rem;margin:.25rem 0}
+.secret code{font-size:1.3rem;padding:.4rem .6rem;background:#f1f1f1;border-radius:.3rem;user-select:all}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse}
+.scroll th,.scroll td{padding:.3rem .6rem;border-bottom:1px solid #d0d0d0;text-align:left;white-space:nowrap}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 "#;
 

@@ -10,7 +10,7 @@ mod try_page;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub use html::esc;
+pub use html::{esc, url_encode};
 
 use crate::config::Config;
 use crate::service::runner::Engine;
