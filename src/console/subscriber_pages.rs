@@ -178,7 +178,7 @@ fn months_table(s: &Console, lang: &str, months: &[Month], subscribed_now: usize
         return html;
     }
     html.push_str(&format!(
-        "<div class=\"scroll\"><table aria-labelledby=\"months-h\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"months-h\"><table aria-labelledby=\"months-h\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
         t(s, lang, "console-subscribers-month"),
         t(s, lang, "console-subscribers-joined"),
         t(s, lang, "console-subscribers-left"),
@@ -227,7 +227,7 @@ fn rows_table(s: &Console, lang: &str, flow: &crate::flow::Flow, rows: &[Row]) -
     .map(|id| format!("<th scope=\"col\">{}</th>", t(s, lang, id)))
     .collect();
     let mut html =
-        format!("<div class=\"scroll\"><table aria-labelledby=\"list-h\"><thead><tr>{headers}</tr></thead><tbody>");
+        format!("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"list-h\"><table aria-labelledby=\"list-h\"><thead><tr>{headers}</tr></thead><tbody>");
     for r in rows {
         let language = r
             .language
@@ -280,9 +280,10 @@ fn body(s: &Console, staff: &Staff, comune: &str, f: &Filters) -> Result<(String
     let shown = &rows[(page - 1) * PAGE_SIZE..(page * PAGE_SIZE).min(rows.len())];
     let c = esc(comune);
     let mut html = format!(
-        "{who}{nav}<h1>{title}</h1>{months}{form}<h2 id=\"list-h\">{list_h}</h2><p>{count}</p>",
+        "{who}{nav}{links}<h1>{title}</h1>{months}{form}<h2 id=\"list-h\">{list_h}</h2><p>{count}</p>",
         who = who(s, staff),
-        nav = super::nav::comune_links(s, lang, comune),
+        nav = super::nav::nav(s, staff),
+        links = super::nav::comune_links(s, lang, comune),
         title = esc(&title),
         months = months_table(s, lang, &months, subscribed_now),
         form = filter_form(s, lang, comune, flow, f),

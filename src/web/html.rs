@@ -85,7 +85,8 @@ label.check input{width:auto}
 .secret code{font-size:1.3rem;padding:.4rem .6rem;background:#f1f1f1;border-radius:.3rem;user-select:all}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse}
-.scroll th,.scroll td{padding:.3rem .6rem;border-bottom:1px solid #d0d0d0;text-align:left;white-space:nowrap}
+.scroll th,.scroll td{padding:.3rem .6rem;border-bottom:1px solid #d0d0d0;text-align:left;vertical-align:top}
+.scroll th{white-space:nowrap}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 "#;
 
