@@ -11,6 +11,7 @@ mod broadcast_console;
 mod broadcast_crash;
 mod browser;
 mod cli;
+mod cli_output;
 mod connections;
 mod console;
 mod crash;

@@ -10,6 +10,7 @@ pub mod faq;
 pub mod flows;
 pub mod migrate;
 pub mod moderation;
+pub mod output;
 pub mod report;
 pub mod retention;
 pub mod serve;

@@ -1,19 +1,36 @@
-//! `sportello report --comune ID --year YYYY [--format csv|html|json] [--lang it|fr]`: the
-//! annual statistics report, with no personal data and small counts masked.
+//! `sportello report --comune ID --year YYYY [--format text|csv|html|json] [--json]
+//! [--lang it|fr]`: the annual statistics report, with no personal data and small counts
+//! masked. Without `--format`: text at a terminal, CSV when piped (`super::output`).
 
 use std::process::ExitCode;
 
 use fluent_bundle::FluentArgs;
 
 use super::common::{admin_call, existing_engine, held_data, load_flows, Paths};
+use super::output::{Output, Sheet};
+use crate::i18n::Locales;
 use crate::staff::report::{build, to_csv, Report};
 use crate::web::esc;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Sections and labelled values, for a person at a terminal.
+    Text,
     Csv,
     Html,
     Json,
+}
+
+impl Format {
+    /// The format asked for, else `--json`'s, else text at a terminal and CSV when piped.
+    pub fn pick(format: Option<Format>, json: bool, output: Output) -> Format {
+        match (format, json, output) {
+            (Some(f), _, _) => f,
+            (None, true, _) => Format::Json,
+            (None, false, Output::Human) => Format::Text,
+            (None, false, Output::Json) => Format::Csv,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -23,8 +40,12 @@ pub struct Args {
     /// The calendar year, in full (2026).
     #[arg(long, value_parser = clap::value_parser!(i32).range(2000..=2100))]
     pub year: i32,
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: Format,
+    /// [default: text at a terminal, csv when the output is piped]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// The same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Language of the labels [default: the comune's first].
     #[arg(long)]
     pub lang: Option<String>,
@@ -55,16 +76,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let engine_locales = locales;
     let t = |id: &str| engine_locales.format(&lang, id, None).unwrap_or_default();
-    let mut title_args = FluentArgs::new();
-    title_args.set("comune", report.comune_name.clone());
-    let title = format!(
-        "{} {}",
-        engine_locales
-            .format(&lang, "report-title", Some(&title_args))
-            .unwrap_or_default(),
-        args.year
-    );
-    match args.format {
+    let title = title(&report, &engine_locales, &lang);
+    match Format::pick(args.format, args.json, Output::choose(args.json)) {
+        Format::Text => print!("{}", render_report(&report, &engine_locales, &lang)),
         Format::Csv => print!(
             "{}",
             to_csv(
@@ -98,4 +112,105 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The report's title in `lang`: the comune's name and the year.
+fn title(report: &Report, locales: &Locales, lang: &str) -> String {
+    let mut args = FluentArgs::new();
+    args.set("comune", report.comune_name.clone());
+    format!(
+        "{} {}",
+        locales.format(lang, "report-title", Some(&args)).unwrap_or_default(),
+        report.year
+    )
+}
+
+/// The report as text for a person at a terminal: the title, each section with its labelled
+/// values aligned, and the note on masked counts. The labels are the report's own (already
+/// in `lang`).
+pub fn render_report(report: &Report, locales: &Locales, lang: &str) -> String {
+    let title = title(report, locales, lang);
+    let mut out = format!("{title}\n{}\n", "=".repeat(title.chars().count()));
+    // The counters come month by month (signups of January, withdrawals of January, …):
+    // each section once, where it first appears, with all its rows.
+    let mut sections: Vec<(&str, Sheet)> = Vec::new();
+    for row in &report.rows {
+        let at = match sections.iter().position(|(s, _)| *s == row.section) {
+            Some(at) => at,
+            None => {
+                sections.push((&row.section, Sheet::default()));
+                sections.len() - 1
+            }
+        };
+        sections[at].1.row(row.label.clone(), row.value.clone());
+    }
+    for (section, sheet) in &sections {
+        out.push_str(&format!("\n{section}\n{}", sheet.render(2)));
+    }
+    let note = locales.format(lang, "report-note", None).unwrap_or_default();
+    out.push_str(&format!("\n{note}\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::staff::report::Row;
+
+    fn report() -> Report {
+        let row = |section: &str, label: &str, value: &str| Row {
+            section: section.into(),
+            label: label.into(),
+            value: value.into(),
+        };
+        Report {
+            comune: "brusson".into(),
+            comune_name: "Brusson".into(),
+            year: 2026,
+            rows: vec![
+                row("Inscrits", "Au début de l'année", "12"),
+                row("Inscrits", "À la fin de l'année", "<5"),
+                row("Nouvelles inscriptions", "janvier", "30"),
+                row("Désinscriptions", "janvier", "0"),
+                row("Nouvelles inscriptions", "février", "<5"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_text_report_has_its_title_sections_and_note() {
+        let locales = Locales::embedded().unwrap();
+        let fr = render_report(&report(), &locales, "fr");
+        assert!(
+            fr.starts_with("Brusson : service de messagerie WhatsApp, statistiques de l'année 2026\n===="),
+            "{fr}"
+        );
+        // One heading a section, its rows under it, values aligned.
+        assert_eq!(fr.matches("\nInscrits\n").count(), 1, "{fr}");
+        assert!(
+            fr.contains("\nInscrits\n  Au début de l'année  12\n  À la fin de l'année  <5\n"),
+            "{fr}"
+        );
+        // Month by month in the counters, each section once in the text.
+        assert!(
+            fr.contains("\nNouvelles inscriptions\n  janvier  30\n  février  <5\n\nDésinscriptions\n  janvier  0\n"),
+            "{fr}"
+        );
+        assert!(fr.contains("Données anonymes"), "{fr}");
+        let it = render_report(&report(), &locales, "it");
+        assert!(
+            it.contains("statistiche dell'anno 2026") && it.contains("Dati anonimi"),
+            "{it}"
+        );
+        assert!(!fr.contains('{') && !it.contains('{'), "{fr}{it}");
+    }
+
+    #[test]
+    fn csv_stays_the_default_when_piped() {
+        assert_eq!(Format::pick(None, false, Output::Json), Format::Csv);
+        assert_eq!(Format::pick(None, false, Output::Human), Format::Text);
+        assert_eq!(Format::pick(None, true, Output::Json), Format::Json);
+        assert_eq!(Format::pick(Some(Format::Html), false, Output::Human), Format::Html);
+        assert_eq!(Format::pick(Some(Format::Csv), false, Output::Human), Format::Csv);
+    }
 }
