@@ -488,6 +488,8 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     const SUBSCRIBERS: &[&str] = &["subscribers", "list", "--comune", "madone", "--status", "subscribed"];
     const COUNTS: &[&str] = &["subscribers", "counts", "--comune", "madone", "--json"];
     const REMOVE: &[&str] = &["staff", "remove", "op@comune.madone.bg.it"];
+    const DISABLE: &[&str] = &["staff", "disable", "op@comune.madone.bg.it"];
+    const ENABLE: &[&str] = &["staff", "enable", "op@comune.madone.bg.it"];
 
     let decided = cli(&decide(&case_a, "confirm").each_ref().map(String::as_str)).await;
     assert_eq!(decided, (Some(0), format!("case {case_a}: Confirmed\n"), String::new()));
@@ -551,6 +553,13 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
         elsewhere.2
     );
     let list_live = cli(LIST).await;
+    let disabled_live = cli(DISABLE).await;
+    assert_eq!(
+        disabled_live,
+        (Some(0), "disabled op@comune.madone.bg.it\n".to_string(), String::new())
+    );
+    let enabled_live = cli(ENABLE).await;
+    assert_eq!(enabled_live.0, Some(0), "{}", enabled_live.2);
     let subscribers_live = cli(SUBSCRIBERS).await;
     assert_eq!(subscribers_live.0, Some(0), "{}", subscribers_live.2);
     assert!(
@@ -607,6 +616,8 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     assert_eq!(cli(REPORT_HTML).await, html_live);
     assert_eq!(cli(RETENTION).await, retention_live);
     assert_eq!(cli(LIST).await, list_live);
+    assert_eq!(cli(DISABLE).await, disabled_live);
+    assert_eq!(cli(ENABLE).await, enabled_live);
     assert_eq!(cli(SUBSCRIBERS).await, subscribers_live);
     assert_eq!(cli(COUNTS).await, counts_live);
     let csv_off = _dir_for_exports.path().join("off.csv");

@@ -18,7 +18,7 @@ cli-citizen-step = Étape en cours
 cli-citizen-blocked-reason = Motif du blocage
 cli-citizen-fields = Données enregistrées
 cli-citizen-consents = Consentements
-cli-citizen-consent = { $kind } : notice version { $version }, { $at } ({ $how })
+cli-citizen-consent = { $kind } { $how }, le { $at } (version de la notice { $version })
 cli-status-new = nouveau contact
 cli-status-registering = inscription en cours
 cli-status-subscribed = inscrit
@@ -66,3 +66,21 @@ cli-broadcast-requeued = Diffusion n° { $id } : { $count ->
 }
 cli-follow-progress = envoyés { $sent }, échoués { $failed }
 cli-follow-scheduled = La diffusion n° { $id } est programmée pour le { $at } : sa progression pourra être suivie à partir de ce moment.
+
+## citizen show : langues et consentements en toutes lettres
+
+cli-language-it = italien
+cli-language-fr = français
+cli-consent-kind-privacy = Notice de confidentialité acceptée
+cli-consent-kind-messages = Consentement à recevoir les messages
+cli-consent-kind-withdrawal = Consentement retiré
+cli-consent-how-keyword = par le mot-clé
+cli-consent-how-button = par le bouton
+cli-consent-how-text = par un oui écrit
+cli-consent-how-one-shot = par le message d'inscription
+cli-consent-how-web = depuis le simulateur web
+cli-field-full_name = Nom et prénom
+cli-field-first_name = Prénom
+cli-field-last_name = Nom
+cli-field-birth_place = Lieu de naissance
+cli-field-birth_date = Date de naissance

@@ -18,7 +18,7 @@ cli-citizen-step = Passo in corso
 cli-citizen-blocked-reason = Motivo del blocco
 cli-citizen-fields = Dati registrati
 cli-citizen-consents = Consensi
-cli-citizen-consent = { $kind }: informativa versione { $version }, { $at } ({ $how })
+cli-citizen-consent = { $kind } { $how }, il { $at } (versione dell'informativa { $version })
 cli-status-new = nuovo contatto
 cli-status-registering = in registrazione
 cli-status-subscribed = iscritto
@@ -66,3 +66,21 @@ cli-broadcast-requeued = Diffusione n. { $id }: { $count ->
 }
 cli-follow-progress = inviati { $sent }, non riusciti { $failed }
 cli-follow-scheduled = La diffusione n. { $id } è programmata per il { $at }: l'avanzamento potrà essere seguito da quel momento.
+
+## citizen show: languages and consents in words
+
+cli-language-it = italiano
+cli-language-fr = francese
+cli-consent-kind-privacy = Informativa sulla privacy accettata
+cli-consent-kind-messages = Consenso a ricevere i messaggi
+cli-consent-kind-withdrawal = Consenso revocato
+cli-consent-how-keyword = con la parola chiave
+cli-consent-how-button = con il pulsante
+cli-consent-how-text = con un sì scritto
+cli-consent-how-one-shot = con il messaggio di registrazione
+cli-consent-how-web = dal simulatore web
+cli-field-full_name = Nome e cognome
+cli-field-first_name = Nome
+cli-field-last_name = Cognome
+cli-field-birth_place = Luogo di nascita
+cli-field-birth_date = Data di nascita

@@ -156,7 +156,9 @@ pub fn render_citizen(v: &Value, locales: &Locales, lang: &str) -> String {
     }
     sheet.row(
         t("cli-citizen-language"),
-        v["language"].as_str().unwrap_or(&none).to_string(),
+        v["language"]
+            .as_str()
+            .map_or_else(|| none.clone(), |l| label_of(locales, lang, "cli-language", l)),
     );
     let categories: Vec<&str> = v["categories"]
         .as_array()
@@ -179,7 +181,7 @@ pub fn render_citizen(v: &Value, locales: &Locales, lang: &str) -> String {
         let mut sheet = Sheet::default();
         for (key, value) in fields {
             sheet.row(
-                key.clone(),
+                label_of(locales, lang, "cli-field", key),
                 value.as_str().map_or_else(|| value.to_string(), str::to_string),
             );
         }
@@ -190,7 +192,8 @@ pub fn render_citizen(v: &Value, locales: &Locales, lang: &str) -> String {
         for c in consents {
             let mut args = FluentArgs::new();
             for key in ["kind", "how"] {
-                args.set(key, c[key].as_str().unwrap_or_default().to_string());
+                let value = c[key].as_str().unwrap_or_default();
+                args.set(key, label_of(locales, lang, &format!("cli-consent-{key}"), value));
             }
             args.set("version", c["notice_version"].as_str().unwrap_or_default().to_string());
             args.set("at", json_time(&c["at"]).unwrap_or_else(|| none.clone()));
@@ -233,9 +236,10 @@ mod tests {
             "01/12/2026 08:00",
             "Iscrizione",
             "01/12/2026 08:05",
-            "full_name",
+            "Nome e cognome",
             "Anna Rossi",
-            "privacy: informativa versione 2, 01/12/2026 08:05 (button)",
+            "francese",
+            "Informativa sulla privacy accettata con il pulsante, il 01/12/2026 08:05 (versione dell'informativa 2)",
         ] {
             assert!(it.contains(part), "{part:?} missing from:\n{it}");
         }
@@ -246,6 +250,8 @@ mod tests {
             "inscrit",
             "Premier contact",
             "Consentements",
+            "Nom et prénom",
+            "Notice de confidentialité acceptée par le bouton, le 01/12/2026 08:05 (version de la notice 2)",
         ] {
             assert!(fr.contains(part), "{part:?} missing from:\n{fr}");
         }
