@@ -92,6 +92,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(cli.command, Command::Serve(_)) {
         with_allocator_settings();
+    } else {
+        cli::common::quiet_on_closed_output();
     }
     // The server logs its work; one-shot commands only warnings.
     let default = if matches!(cli.command, Command::Serve(_)) {

@@ -275,3 +275,20 @@ fn serve_refuses_a_misspelt_comune_or_a_number_without_secrets_naming_the_line()
         assert!(!data.exists(), "the data directory was created before the check");
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    // `sportello flows check | head -0`: the pipe's reading end is closed before it writes.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .args(["flows", "check"])
+        .current_dir(root())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

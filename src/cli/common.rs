@@ -228,3 +228,23 @@ pub fn create_private(path: &Path) -> anyhow::Result<std::fs::File> {
         .open(path)
         .with_context(|| format!("cannot create {}", path.display()))
 }
+
+/// A command whose reader went away (`sportello staff list | head -1`) ends quietly with
+/// the status a shell gives a process killed by SIGPIPE (141), as other command-line tools
+/// do, instead of a panic message: Rust ignores SIGPIPE, so `println!` panics on the
+/// broken pipe. Any other panic is reported as before.
+pub fn quiet_on_closed_output() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        report(info);
+    }));
+}
