@@ -9,6 +9,7 @@ use sportello::console::{accounts, session};
 use sportello::storage::{CitizenKey, Role};
 
 use crate::harness::broadcast::subscriber;
+use crate::harness::console::post;
 use crate::harness::server::Harness;
 
 const PASSWORD: &str = "Quercia-Nuragica-1987";
@@ -66,18 +67,6 @@ async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, String) {
         .await
         .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
-}
-
-async fn post(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
-    let r = client()
-        .post(format!("{}{path}", h.base))
-        .header(COOKIE, cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-    (r.status().as_u16(), location, r.text().await.unwrap())
 }
 
 /// The two operators' accounts: Brusson's and Isili's.

@@ -14,7 +14,7 @@ use sportello::staff::accounts;
 use sportello::staff::inbox;
 use sportello::storage::{CitizenKey, Role, Store};
 
-use crate::harness::console::{client, csrf_field, get, login, PASSWORD};
+use crate::harness::console::{client, csrf_field, get, login, post, PASSWORD};
 use crate::harness::server::{say, texts_to, Harness};
 use crate::util::root;
 
@@ -44,20 +44,6 @@ fn seed_conversation(store: &dyn Store, number: &str, text: &str, deadline: Opti
     inbox::citizen_wrote(store, &key, "pn-assemini", text, deadline, Timestamp::now()).unwrap();
     let r = desk::reference(&key);
     (key, r)
-}
-
-/// Posts a console form; returns (status, Location, body).
-async fn post_form(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
-    let r = client()
-        .post(format!("{}{path}", h.base))
-        .header(COOKIE, cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-    (status, location, r.text().await.unwrap())
 }
 
 /// Calls the JSON API; returns (status, JSON body or Null).
@@ -152,7 +138,7 @@ async fn claim_reply_release(h: Harness) {
     // Claim: the holder is shown to colleagues, who cannot reply.
     let (_, _, conv) = get(&h, &conv_url, &op).await;
     let csrf = csrf_field(&conv);
-    let (status, location, _) = post_form(&h, &format!("{conv_url}/claim"), &op, &[("csrf", &csrf)]).await;
+    let (status, location, _) = post(&h, &format!("{conv_url}/claim"), &op, &[("csrf", &csrf)]).await;
     assert_eq!((status, location), (303, Some(format!("{conv_url}?done=claim"))));
     let (_, _, conv) = get(&h, &format!("{conv_url}?done=claim"), &op).await;
     assert!(
@@ -165,7 +151,7 @@ async fn claim_reply_release(h: Harness) {
     assert!(seen.contains(&format!("In carico a {URP1}")), "{seen}");
     assert!(!seen.contains("Inviare la risposta"), "no reply form for a colleague");
     let other_csrf = csrf_field(&seen);
-    let (status, _, refused) = post_form(
+    let (status, _, refused) = post(
         &h,
         &format!("{conv_url}/reply"),
         &other,
@@ -189,7 +175,7 @@ async fn claim_reply_release(h: Harness) {
 
     // The reply goes out on the citizen's channel and number.
     let reply = "Buongiorno, il certificato si richiede online sul portale del Comune.";
-    let (status, location, _) = post_form(
+    let (status, location, _) = post(
         &h,
         &format!("{conv_url}/reply"),
         &op,
@@ -201,7 +187,7 @@ async fn claim_reply_release(h: Harness) {
     assert_eq!(sent[before].0, "pn-assemini");
     assert_eq!(texts_to(&sent[before..], c), [reply]);
     // A note stays inside.
-    let (status, _, _) = post_form(
+    let (status, _, _) = post(
         &h,
         &format!("{conv_url}/note"),
         &op,
@@ -214,7 +200,7 @@ async fn claim_reply_release(h: Harness) {
     assert!(conv.contains("grazie, attendo") && conv.contains("il certificato si richiede online"));
 
     // Released: back to the bot, which answers the next message.
-    let (status, location, _) = post_form(&h, &format!("{conv_url}/release"), &op, &[("csrf", &csrf)]).await;
+    let (status, location, _) = post(&h, &format!("{conv_url}/release"), &op, &[("csrf", &csrf)]).await;
     assert_eq!(
         (status, location.as_deref()),
         (303, Some("/staff/assemini/inbox?done=release"))
@@ -465,11 +451,11 @@ async fn every_desk_form_needs_the_csrf_token_and_another_comune_is_refused() {
     ];
     let wrong = "0".repeat(64);
     for (path, fields) in &forms {
-        let (status, _, _) = post_form(&h, path, &op, fields).await;
+        let (status, _, _) = post(&h, path, &op, fields).await;
         assert_eq!(status, 403, "{path} without a token");
         let mut with_wrong = fields.clone();
         with_wrong.push(("csrf", &wrong));
-        let (status, _, _) = post_form(&h, path, &op, &with_wrong).await;
+        let (status, _, _) = post(&h, path, &op, &with_wrong).await;
         assert_eq!(status, 403, "{path} with a wrong token");
     }
     assert!(h.store.audit(Some("assemini")).unwrap().is_empty(), "nothing was done");
@@ -497,7 +483,7 @@ async fn every_desk_form_needs_the_csrf_token_and_another_comune_is_refused() {
     for (path, fields) in &forms {
         let mut with_token = fields.clone();
         with_token.push(("csrf", &token));
-        let (status, _, _) = post_form(&h, path, &isili, &with_token).await;
+        let (status, _, _) = post(&h, path, &isili, &with_token).await;
         assert_eq!(status, 403, "{path}");
     }
     assert!(h.store.audit(Some("assemini")).unwrap().is_empty());
@@ -585,7 +571,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     }
     assert!(!citizen.contains("393330044006"));
     let csrf = csrf_field(&citizen);
-    let (status, location, _) = post_form(
+    let (status, location, _) = post(
         &h,
         &format!("/staff/assemini/citizens/{late}/block"),
         &op,
@@ -604,7 +590,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
         citizen.contains("393330044006") && citizen.contains("Revocare il blocco"),
         "{citizen}"
     );
-    let (status, _, refused) = post_form(
+    let (status, _, refused) = post(
         &h,
         &format!("/staff/assemini/citizens/{late}/unblock"),
         &op,
@@ -613,7 +599,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     .await;
     assert_eq!(status, 400);
     assert!(refused.contains("Indichi un motivo."), "{refused}");
-    let (status, _, _) = post_form(
+    let (status, _, _) = post(
         &h,
         &format!("/staff/assemini/citizens/{late}/unblock"),
         &op,
@@ -633,7 +619,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
     // Finding a citizen by number: posted (the number stays out of the address), audited.
     let (_, _, page) = get(&h, "/staff/assemini/inbox", &op).await;
     assert!(page.contains("<label for=\"number\">"), "{page}");
-    let (status, location, _) = post_form(
+    let (status, location, _) = post(
         &h,
         "/staff/assemini/citizens",
         &op,
@@ -644,7 +630,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
         (status, location),
         (303, Some(format!("/staff/assemini/citizens/{late}")))
     );
-    let (status, _, none) = post_form(
+    let (status, _, none) = post(
         &h,
         "/staff/assemini/citizens",
         &op,
@@ -687,8 +673,13 @@ fn ftl_ids(path: &std::path::Path) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn every_console_text_the_code_uses_exists_in_italian_and_french() {
-    let it = ftl_ids(&root().join("locales/it/console.ftl"));
-    let fr = ftl_ids(&root().join("locales/fr/console.ftl"));
+    // The console's words: console.ftl, and staff.ftl for the account and subscriber pages.
+    let ids = |lang: &str| {
+        let mut ids = ftl_ids(&root().join(format!("locales/{lang}/console.ftl")));
+        ids.extend(ftl_ids(&root().join(format!("locales/{lang}/staff.ftl"))));
+        ids
+    };
+    let (it, fr) = (ids("it"), ids("fr"));
     assert_eq!(it, fr, "the same ids in both languages");
     let mut used = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(root().join("src/console")).unwrap() {
@@ -716,9 +707,24 @@ fn every_console_text_the_code_uses_exists_in_italian_and_french() {
     for field in ["full-name", "first-name", "last-name", "birth-place", "birth-date"] {
         used.insert(format!("console-field-{field}"));
     }
+    for state in ["active", "disabled", "pending"] {
+        used.insert(format!("console-accounts-state-{state}"));
+    }
+    for done in ["add", "change", "disable", "enable", "remove"] {
+        used.insert(format!("console-done-staff-{done}"));
+    }
+    for status in ["subscribed", "registering", "new", "unsubscribed", "blocked"] {
+        used.insert(format!("console-subscribers-status-{status}"));
+    }
+    for channel in ["whatsapp", "telegram", "web"] {
+        used.insert(format!("console-channel-{channel}"));
+    }
+    for lang in ["it", "fr"] {
+        used.insert(format!("console-language-{lang}"));
+    }
     assert!(used.len() > 60, "{used:?}");
     let missing: Vec<_> = used.iter().filter(|id| !it.contains(*id)).collect();
-    assert!(missing.is_empty(), "missing from console.ftl: {missing:?}");
+    assert!(missing.is_empty(), "missing from console.ftl and staff.ftl: {missing:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,15 +5,15 @@
 //! audited, with numbers in full only for administrators.
 
 use jiff::Timestamp;
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE};
 use sportello::dialogue::{Citizen, State};
 use sportello::storage::{CitizenKey, Role, StaffStore, Store};
 
 use crate::harness::console::*;
 use crate::harness::server::Harness;
 
-/// Posts a form to `path` with the session `cookie`; (status, Location, headers, body).
-async fn post(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String, String) {
+/// Posts a form whose answer shows a one-time password; (status, Cache-Control, body).
+async fn post_shown(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, String, String) {
     let r = client()
         .post(format!("{}{path}", h.base))
         .header(COOKIE, cookie)
@@ -21,14 +21,8 @@ async fn post(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-    let cache = r
-        .headers()
-        .get(CACHE_CONTROL)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, location, cache, r.text().await.unwrap())
+    let cache = r.headers().get(CACHE_CONTROL).map(|v| v.to_str().unwrap().to_string());
+    (r.status().as_u16(), cache.unwrap_or_default(), r.text().await.unwrap())
 }
 
 /// The one-time password shown on a page.
@@ -92,7 +86,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
 
     // A new operator for two comuni: a one-time password, shown once and never cached.
     let new = "Nuova.Collega@Comune.Isili.CA.it";
-    let (status, _, cache, page) = post(
+    let (status, cache, page) = post_shown(
         &h,
         "/staff/accounts/add",
         &admin,
@@ -132,7 +126,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
         if !comune.is_empty() {
             form.push(("comune", comune));
         }
-        let (status, _, _, page) = post(&h, "/staff/accounts/add", &admin, &form).await;
+        let (status, _, page) = post(&h, "/staff/accounts/add", &admin, &form).await;
         assert_eq!(status, code, "{email} {comune}: {page}");
         assert!(page.contains(reason), "{email}: {page}");
     }
@@ -149,7 +143,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
     let (status, _, page) = get(&h, &manage, &admin).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("checked"), "its comuni are ticked: {page}");
-    let (status, location, _, _) = post(
+    let (status, location, _) = post(
         &h,
         "/staff/accounts/change",
         &admin,
@@ -161,7 +155,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
     assert_eq!(store.account(new).unwrap().unwrap().role, Role::Admin);
 
     // Disabling ends the operator's open session at once and refuses their password.
-    let (status, location, _, _) = post(
+    let (status, location, _) = post(
         &h,
         "/staff/accounts/disable",
         &admin,
@@ -194,7 +188,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
     login(&h, ISILI_OP, PASSWORD).await;
 
     // A reset: a one-time password for a day that asks for a new password.
-    let (status, _, cache, page) = post(
+    let (status, cache, page) = post_shown(
         &h,
         "/staff/accounts/reset",
         &admin,
@@ -209,7 +203,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
 
     // An administrator's own account is not theirs to disable or remove.
     for action in ["disable", "remove"] {
-        let (status, _, _, page) = post(
+        let (status, _, page) = post(
             &h,
             &format!("/staff/accounts/{action}"),
             &admin,
@@ -222,7 +216,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
     assert!(!store.account(ADMIN).unwrap().unwrap().disabled);
 
     // Removal needs its confirmation.
-    let (status, _, _, page) = post(
+    let (status, _, page) = post(
         &h,
         "/staff/accounts/remove",
         &admin,
@@ -231,7 +225,7 @@ async fn an_administrator_manages_accounts_in_the_console_and_every_change_is_au
     .await;
     assert_eq!(status, 400, "{page}");
     assert!(store.account(ISILI_OP).unwrap().is_some());
-    let (status, location, _, _) = post(
+    let (status, location, _) = post(
         &h,
         "/staff/accounts/remove",
         &admin,

@@ -9,25 +9,11 @@ use serde_json::Value;
 use sportello::staff::accounts;
 use sportello::storage::{Role, Store};
 
-use crate::harness::console::{client, csrf_field, get, login, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD};
+use crate::harness::console::{client, csrf_field, get, login, post, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD};
 use crate::harness::server::Harness;
 use crate::harness::staffops::say;
 
 const ASSEMINI_OP: &str = "urp@comune.assemini.ca.it";
-
-/// Posts a console form with the session cookie; returns (status, location, body).
-async fn post(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
-    let r = client()
-        .post(format!("{}{path}", h.base))
-        .header(COOKIE, cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
-    (status, location, r.text().await.unwrap())
-}
 
 /// The CSRF token of a logged-in session (from the home page's logout form).
 async fn csrf(h: &Harness, cookie: &str) -> String {

@@ -92,6 +92,20 @@ pub async fn get(h: &Harness, path: &str, cookie: &str) -> (u16, Option<String>,
     (status, location, r.text().await.unwrap())
 }
 
+/// Posts a console form with the session `cookie`; returns (status, Location, body).
+pub async fn post(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
+    let r = client()
+        .post(format!("{}{path}", h.base))
+        .header(COOKIE, cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_string());
+    (status, location, r.text().await.unwrap())
+}
+
 pub fn seed_accounts(store: &dyn Store) {
     let now = Timestamp::now();
     accounts::create(store, ISILI_OP, Role::Operator, vec!["isili".into()], PASSWORD, now).unwrap();
