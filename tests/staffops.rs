@@ -4,12 +4,14 @@
 //! once (no restart), the privacy export and the annual report.
 
 use jiff::Timestamp;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::Value;
 use sportello::staff::accounts;
 use sportello::storage::{Role, Store};
 
-use crate::harness::console::{client, csrf_field, get, login, post, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD};
+use crate::harness::console::{
+    client, csrf_field, get, login, post, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD,
+};
 use crate::harness::server::Harness;
 use crate::harness::staffops::say;
 
@@ -528,16 +530,25 @@ async fn operators_export_a_citizen_and_read_the_annual_report() {
 /// the same ids (a missing id would render as an empty string, silently).
 #[test]
 fn every_console_id_exists_in_both_languages() {
+    // The console's ids, in whichever of the language's files they live (console.ftl,
+    // staff.ftl, …).
     let ids_of = |lang: &str| -> std::collections::BTreeSet<String> {
-        std::fs::read_to_string(crate::util::root().join(format!("locales/{lang}/console.ftl")))
+        let dir = crate::util::root().join(format!("locales/{lang}"));
+        std::fs::read_dir(dir)
             .unwrap()
-            .lines()
+            .flat_map(|f| {
+                std::fs::read_to_string(f.unwrap().path())
+                    .unwrap()
+                    .lines()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
             .filter_map(|l| l.split_once(" = ").map(|(id, _)| id.trim().to_string()))
-            .filter(|id| !id.starts_with('#') && !id.is_empty())
+            .filter(|id| id.starts_with("console-"))
             .collect()
     };
     let (it, fr) = (ids_of("it"), ids_of("fr"));
-    assert_eq!(it, fr, "locales/it/console.ftl and locales/fr/console.ftl differ");
+    assert_eq!(it, fr, "the console's ids differ between locales/it and locales/fr");
     let dir = crate::util::root().join("src/console");
     for file in std::fs::read_dir(&dir).unwrap() {
         let path = file.unwrap().path();

@@ -1,5 +1,6 @@
 # Brusson — "Procédure opérationnelle : listes de diffusion WhatsApp" (French side).
 
+brusson-region = Région autonome Vallée d'Aoste
 brusson-name = Commune de Brusson
 brusson-category-info = Info Commune
 brusson-category-eventi = Événements et activités

@@ -1,5 +1,6 @@
 # Assemini — "U.R.P. su WhatsApp". Text drawn from the comune's notice of 3 September 2018.
 
+assemini-region = Regione Autonoma della Sardegna
 assemini-name = Comune di Assemini
 assemini-welcome = Benvenuto/a nel servizio WhatsApp dell'Ufficio Relazioni con il Pubblico del { $comune }. Risponde a domande sui servizi comunali e sull'attività amministrativa, entro { $days } giorni lavorativi. Non è il canale per domande ai singoli uffici, segnalazioni o richieste di accesso agli atti.
     Usando il servizio accetta l'informativa privacy (scriva { $privacy } per leggerla). Al primo contatto le chiediamo nome, cognome e data di nascita.

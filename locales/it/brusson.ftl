@@ -1,5 +1,6 @@
 # Brusson — "Procedura operativa: liste broadcast di WhatsApp" (Italian side).
 
+brusson-region = Regione Autonoma Valle d'Aosta
 brusson-name = Comune di Brusson
 brusson-category-info = Info Comune
 brusson-category-eventi = Eventi e attività

@@ -1,5 +1,6 @@
 # Isili — "WhatsApp ISILI". Text drawn from the comune's notice (Delibera G.M. n. 8 del 02.02.2017).
 
+isili-region = Regione Autonoma della Sardegna
 isili-name = Comune di Isili
 isili-ask-consent-messages = Autorizza la ricezione di messaggi WhatsApp del { $comune } (informazioni di pubblica utilità, scadenze, viabilità, emergenze, eventi)? Risponda SÌ oppure NO.
 isili-ask-consent-privacy = Acconsente al trattamento dei suoi dati secondo l'informativa privacy qui sopra? Risponda SÌ oppure NO.

@@ -1,5 +1,6 @@
 # Isola delle Femmine — "I Servizi Demografici su WhatsApp". Text drawn from the comune's notice.
 
+isola-delle-femmine-region = Regione Siciliana
 isola-delle-femmine-name = Comune di Isola delle Femmine
 isola-delle-femmine-subscribed = Benvenuto/a nei "Servizi Demografici su WhatsApp" del { $comune }! L'iscrizione è attiva: riceverà qui le principali notizie su servizi e iniziative dei Servizi Demografici. Non deve rispondere a questo messaggio.
     Con l'iscrizione ha dichiarato di aver compiuto { $min_age } anni e di accettare la policy e l'informativa privacy (scriva { $privacy } per leggerla). Può cancellarsi in ogni momento scrivendo { $unsubscribe }.

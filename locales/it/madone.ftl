@@ -1,5 +1,6 @@
 # Madone — "Comune di Madone - WhatsApp". Text drawn from the comune's notice and policy.
 
+madone-region = Regione Lombardia
 madone-name = Comune di Madone
 madone-subscribed = Iscrizione al servizio "Comune di Madone - WhatsApp" completata. Riceverà messaggi di testo, anche con immagini e brevi video, in modalità broadcast: nessun utente vede i contatti degli altri.
     Il servizio è unidirezionale: questo numero non risponde a chiamate e messaggi. Ha dichiarato di aver letto e accettato la policy del servizio (scriva { $privacy } per l'informativa). Per cancellarsi scriva { $unsubscribe }.

@@ -27,9 +27,23 @@ pub(super) fn line_of(text: &str, key: &str) -> usize {
         .map_or(0, |i| i + 1)
 }
 
+/// The largest coat of arms served.
+pub const MAX_ARMS: u64 = 512 * 1024;
+
+/// Whether `path` is a file the pages can show as a coat of arms.
+fn readable_image(path: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err("not a file".into()),
+        Ok(m) if m.len() > MAX_ARMS => Err(format!("larger than {} KiB", MAX_ARMS / 1024)),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("cannot be read ({e})")),
+    }
+}
+
 impl Config {
-    /// Refuses a `[comuni.X]` for which there is no flow (naming the closest one), and a
-    /// comune channel configured without the secrets it needs to receive and to answer.
+    /// Refuses a `[comuni.X]` for which there is no flow (naming the closest one), a coat of
+    /// arms that is not a readable PNG, JPEG or SVG file, and a comune channel configured
+    /// without the secrets it needs to receive and to answer.
     pub fn check_serving(&self, flows: &[&str], secrets: &Secrets) -> Result<(), ConfigError> {
         for (id, c) in &self.comuni {
             if !flows.contains(&id.as_str()) {
@@ -52,6 +66,11 @@ impl Config {
                 );
                 Err(self.invalid(needle, reason))
             };
+            if let Some(arms) = &c.arms {
+                if let Err(reason) = super::arms_kind(arms).and_then(|_| readable_image(arms)) {
+                    return Err(self.invalid("arms", format!("comuni.{id}.arms {}: {reason}", arms.display())));
+                }
+            }
             if let Some(number) = &c.whatsapp_phone_number_id {
                 let missing = vec![
                     secrets
@@ -145,6 +164,28 @@ mod tests {
         let far = load("[comuni.roma]\n").unwrap();
         let e = far.check_serving(&FLOWS, &secrets(&[])).unwrap_err().to_string();
         assert!(e.ends_with(":1: [comuni.roma]: there is no flow \"roma\""), "{e}");
+    }
+
+    #[test]
+    fn a_coat_of_arms_must_be_a_readable_image_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let svg = dir.path().join("stemma.svg");
+        std::fs::write(&svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+        let big = dir.path().join("big.png");
+        std::fs::write(&big, vec![0u8; MAX_ARMS as usize + 1]).unwrap();
+        let with = |path: &std::path::Path| load(&format!("[comuni.isili]\narms = \"{}\"\n", path.display())).unwrap();
+        assert!(with(&svg).check_serving(&FLOWS, &secrets(&[])).is_ok());
+        for (path, reason) in [
+            (dir.path().join("nowhere.svg"), "cannot be read"),
+            (big, "larger than 512 KiB"),
+            (dir.path().join("stemma.gif"), "not a .png, .jpg or .svg file"),
+        ] {
+            let e = with(&path)
+                .check_serving(&FLOWS, &secrets(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(":2: comuni.isili.arms") && e.contains(reason), "{e}");
+        }
     }
 
     #[test]

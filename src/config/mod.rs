@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 mod check;
+pub use check::MAX_ARMS;
 mod pace;
 mod secrets;
 pub use check::Origin;
@@ -105,6 +106,7 @@ struct RawComune {
     telegram_bot: Option<String>,
     #[serde(default)]
     broadcast_templates: BTreeMap<String, String>,
+    arms: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,7 +138,8 @@ impl Default for Listen {
     }
 }
 
-/// A comune's channels, as configured (secrets are not here: see [`Secrets`]).
+/// A comune's channels and coat of arms, as configured (secrets are not here: see
+/// [`Secrets`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ComuneChannels {
     /// WhatsApp Cloud API phone number id: inbound webhooks are routed by it.
@@ -148,6 +151,8 @@ pub struct ComuneChannels {
     /// WhatsApp: the comune's approved template for broadcasts outside the 24-hour window,
     /// by language code; its body has one parameter, the operator's text.
     pub broadcast_templates: BTreeMap<String, String>,
+    /// The comune's coat of arms (a PNG, JPEG or SVG file), shown in its pages' header band.
+    pub arms: Option<PathBuf>,
 }
 
 /// Broadcast pacing.
@@ -403,6 +408,7 @@ impl Config {
                             .map(|n| n.chars().filter(char::is_ascii_digit).collect()),
                         telegram_bot: c.telegram_bot.map(|b| b.trim_start_matches('@').to_string()),
                         broadcast_templates: c.broadcast_templates,
+                        arms: c.arms,
                     };
                     (id, channels)
                 })
@@ -447,6 +453,21 @@ fn loopback_url(url: &str) -> bool {
         None => host.split(':').next().unwrap_or(""),
     };
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The content type of a coat of arms file, by its extension.
+pub fn arms_kind(path: &std::path::Path) -> Result<&'static str, String> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => Ok("image/png"),
+        Some("jpg" | "jpeg") => Ok("image/jpeg"),
+        Some("svg") => Ok("image/svg+xml"),
+        _ => Err("not a .png, .jpg or .svg file".into()),
+    }
 }
 
 #[cfg(test)]

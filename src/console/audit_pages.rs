@@ -197,7 +197,7 @@ fn body(s: &Console, staff: &Staff, q: &AuditQuery) -> Result<(String, String), 
     }
     if page.pages > 1 {
         html.push_str(&format!(
-            "<nav aria-label=\"{}\"><ul class=\"row\">",
+            "<nav aria-label=\"{}\"><ul class=\"inline\">",
             t(s, lang, "console-audit-pages")
         ));
         if page.page > 1 {

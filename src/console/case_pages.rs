@@ -94,8 +94,10 @@ fn decision_form(s: &Console, staff: &Staff, comune: &str, id: u64, status: Case
     let buttons: String = choices
         .iter()
         .map(|(value, label)| {
+            // Reporting to the authorities cannot be undone: it looks it.
+            let class = if *value == "report" { " class=\"danger\"" } else { "" };
             format!(
-                "<button type=\"submit\" name=\"decision\" value=\"{value}\">{}</button> ",
+                "<button type=\"submit\" name=\"decision\" value=\"{value}\"{class}>{}</button> ",
                 t(s, lang, label)
             )
         })

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::desk::{self, DeskError};
 use super::pages::{error_page, local_time, t, ta, who};
-use super::render::{desk_error_page, display_name, form, line_html, notice_html, scripted_page, Notice};
+use super::render::{danger_form, desk_error_page, display_name, form, line_html, notice_html, scripted_page, Notice};
 use super::session::Staff;
 use super::state::Console;
 use crate::dialogue::{Citizen, State as CitizenState};
@@ -179,7 +179,7 @@ fn citizen_body(
         format!(
             "<p>{}</p>{}",
             t(s, lang, "console-block-explained"),
-            form(
+            danger_form(
                 staff,
                 &format!("{base}/block"),
                 &format!(

@@ -13,16 +13,14 @@ use crate::faq::{Intent, OutOfScope};
 use crate::staff::faq::{Listed, Origin, Unanswered, UNANSWERED_SHOWN};
 use crate::web::esc;
 
-/// A table cell's style (the shared stylesheet has none for tables).
-const CELL: &str = "style=\"text-align:left;vertical-align:top;padding:.3rem .4rem;border-bottom:1px solid #d0d0d0\"";
-/// A figure's cell.
-const FIGURE: &str =
-    "style=\"text-align:right;vertical-align:top;padding:.3rem .4rem;border-bottom:1px solid #d0d0d0\"";
-/// The table: words wrap whole (the page's `overflow-wrap:anywhere` would split
-/// "Predefinita" in a narrow column); a phone scrolls it sideways if it must.
-const TABLE: &str = "style=\"border-collapse:collapse;width:100%;overflow-wrap:normal\"";
+/// A table cell (`assets/sportello.css`: no inline style, the CSP forbids it).
+const CELL: &str = "class=\"cell\"";
+/// A figure's cell, aligned right.
+const FIGURE: &str = "class=\"cell num\"";
+/// The table: words wrap whole; a phone scrolls it sideways if it must.
+const TABLE: &str = "class=\"review\"";
 /// The origin under an entry's id.
-const ORIGIN: &str = "style=\"display:block;font-weight:400;color:#4a4a4a\"";
+const ORIGIN: &str = "class=\"origin\"";
 
 /// `2026-12` as staff read it: `12/2026`.
 pub(super) fn month_label(month: &str) -> String {
@@ -96,7 +94,7 @@ pub(super) fn usage_table(
     let title = ta(s, lang, "console-faq-usage-title", &[("month", month_label(month))]);
     format!(
         "<section aria-labelledby=\"usage-h\"><h2 id=\"usage-h\">{title}</h2><p>{intro}</p>\
-<div style=\"overflow-x:auto\"><table {TABLE}><thead><tr><th scope=\"col\" {CELL}>{entry}</th>\
+<div class=\"scroll\" tabindex=\"0\"><table {TABLE}><thead><tr><th scope=\"col\" {CELL}>{entry}</th>\
 <th scope=\"col\" {FIGURE}>{answered}</th><th scope=\"col\" {FIGURE}>{picked}</th></tr></thead>\
 <tbody>{rows}</tbody></table></div></section>",
         intro = t(s, lang, "console-faq-usage-intro"),
@@ -130,7 +128,7 @@ pub(super) fn unanswered_list(s: &Console, lang: &str, comune: &str, items: &[Un
             .iter()
             .map(|u| {
                 format!(
-                    "<li><p><time datetime=\"{iso}\">{when}</time></p><p style=\"white-space:pre-wrap\">{text}</p>\
+                    "<li><p><time datetime=\"{iso}\">{when}</time></p><p class=\"pre\">{text}</p>\
 <p><a href=\"/staff/{c}/faq?ask={n}#new-h\">{add}</a></p></li>",
                     iso = u.at,
                     when = esc(&local_time(u.at)),
@@ -169,7 +167,7 @@ pub(super) fn rules_list(s: &Console, lang: &str, rules: &[OutOfScope]) -> Strin
                 })
                 .collect();
             format!(
-                "<h3>{id} ({rlang})</h3><p><strong>{redirect}</strong></p><p style=\"white-space:pre-wrap\">{text}</p>\
+                "<h3>{id} ({rlang})</h3><p><strong>{redirect}</strong></p><p class=\"pre\">{text}</p>\
 <p><strong>{triggers}</strong></p><ul>{phrases}</ul>{handles}",
                 id = esc(&r.id),
                 rlang = esc(&r.lang),

@@ -134,7 +134,7 @@ fn inbox_body(
         })
         .collect();
     body.push_str(&format!(
-        "<form method=\"get\" action=\"/staff/{c}/inbox\" class=\"row\"><div><label for=\"state\">{label}</label><select id=\"state\" name=\"state\">{options}</select></div><button type=\"submit\">{apply}</button></form>",
+        "<form method=\"get\" action=\"/staff/{c}/inbox\" class=\"inline\"><div><label for=\"state\">{label}</label><select id=\"state\" name=\"state\">{options}</select></div><button type=\"submit\">{apply}</button></form>",
         c = esc(comune),
         label = t(s, lang, "console-filter"),
         apply = t(s, lang, "console-filter-apply"),

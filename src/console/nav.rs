@@ -46,5 +46,5 @@ fn list(label: &str, s: &Console, lang: &str, links: &[(&str, &str)]) -> String 
         .iter()
         .map(|(href, id)| format!("<li><a href=\"{href}\">{}</a></li>", t(s, lang, id)))
         .collect();
-    format!("<nav aria-label=\"{label}\"><ul class=\"row\">{items}</ul></nav>")
+    format!("<nav aria-label=\"{label}\"><ul class=\"inline\">{items}</ul></nav>")
 }

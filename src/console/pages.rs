@@ -122,7 +122,7 @@ pub(crate) fn who(s: &Console, staff: &Staff) -> String {
     };
     let role = s.engine.locales.format(lang, role, None).unwrap_or_default();
     format!(
-        "<form method=\"post\" action=\"/staff/logout\" class=\"row\"><p>{}</p><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+        "<form method=\"post\" action=\"/staff/logout\" class=\"inline\"><p>{}</p><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">{}</button></form>",
         ta(s, lang, "console-signed-in", &[("email", staff.account.email.clone()), ("role", role)]),
         esc(&staff.session.csrf),
         t(s, lang, "console-logout"),

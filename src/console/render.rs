@@ -126,8 +126,17 @@ pub(crate) fn notice_html(s: &Console, lang: &str, notice: Option<&Notice>) -> S
 
 /// A form posting to `action` with the session token and one button (plus `extra` fields).
 pub(crate) fn form(staff: &Staff, action: &str, extra: &str, button: &str) -> String {
+    form_styled(staff, action, extra, button, "")
+}
+
+/// [`form`] for an action that is hard to undo (blocking a citizen): its button looks it.
+pub(crate) fn danger_form(staff: &Staff, action: &str, extra: &str, button: &str) -> String {
+    form_styled(staff, action, extra, button, " class=\"danger\"")
+}
+
+fn form_styled(staff: &Staff, action: &str, extra: &str, button: &str, class: &str) -> String {
     format!(
-        "<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{extra}<p><button type=\"submit\">{button}</button></p></form>",
+        "<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{extra}<p><button type=\"submit\"{class}>{button}</button></p></form>",
         action = esc(action),
         csrf = esc(&staff.session.csrf),
     )

@@ -271,14 +271,15 @@ fn manage_body(
         )
     };
     html.push_str(&format!(
-        "<h2 id=\"access-h\">{access}</h2><p>{hint}</p><form method=\"post\" action=\"/staff/accounts/{toggle}\" aria-labelledby=\"access-h\">{hidden}<button type=\"submit\">{button}</button></form>",
+        "<h2 id=\"access-h\">{access}</h2><p>{hint}</p><form method=\"post\" action=\"/staff/accounts/{toggle}\" aria-labelledby=\"access-h\">{hidden}<button type=\"submit\"{class}>{button}</button></form>",
         access = t(s, lang, "console-accounts-access"),
+        class = if a.disabled { "" } else { " class=\"danger\"" },
         hint = t(s, lang, toggle_hint),
         button = t(s, lang, toggle_button),
     ));
     html.push_str(&format!(
         "<h2 id=\"remove-h\">{remove}</h2><p>{hint}</p><form method=\"post\" action=\"/staff/accounts/remove\" aria-labelledby=\"remove-h\">{hidden}\
-<label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> {confirm}</label><p><button type=\"submit\">{button}</button></p></form>",
+<label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> {confirm}</label><p><button type=\"submit\" class=\"danger\">{button}</button></p></form>",
         remove = t(s, lang, "console-accounts-remove"),
         hint = t(s, lang, "console-accounts-remove-hint"),
         confirm = ta(s, lang, "console-accounts-remove-confirm", &[("email", a.email.clone())]),

@@ -319,7 +319,7 @@ fn body(s: &Console, staff: &Staff, comune: &str, f: &Filters) -> Result<(String
     }
     if !links.is_empty() {
         html.push_str(&format!(
-            "<nav aria-label=\"{}\"><ul class=\"row\">{}</ul></nav>",
+            "<nav aria-label=\"{}\"><ul class=\"inline\">{}</ul></nav>",
             t(s, lang, "console-subscribers-pages"),
             links.concat()
         ));

@@ -123,6 +123,8 @@ pub struct Flow {
     pub languages: Vec<String>,
     /// Fluent id of the comune's name.
     pub name: String,
+    /// Fluent id of the comune's region (the pages' header band), if given.
+    pub region: Option<String>,
     pub contacts: BTreeMap<String, String>,
     pub keywords: KeywordSet<Action>,
     /// The first phrase of each action per language, quoted in messages ("scrivi …").
@@ -182,6 +184,7 @@ impl Flow {
     pub fn fluent_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = ROLES.iter().map(|r| self.message(r).to_string()).collect();
         ids.push(self.name.clone());
+        ids.extend(self.region.clone());
         ids.push(self.privacy.notice.clone());
         ids.extend(self.categories.iter().map(|c| c.label.clone()));
         if let Some(reg) = &self.registration {

@@ -70,6 +70,9 @@ pub struct RawFlow {
     pub languages: Spanned<Vec<String>>,
     /// Fluent id of the comune's display name.
     pub name: Spanned<String>,
+    /// Fluent id of the comune's region, shown in the pages' header band.
+    #[serde(default)]
+    pub region: Option<String>,
     #[serde(default)]
     pub contacts: BTreeMap<String, String>,
     pub keywords: RawKeywords,

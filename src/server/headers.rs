@@ -8,8 +8,9 @@ use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Inline styles stay allowed: the shared layout carries its stylesheet in the page.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
+/// Only the server's own stylesheets and fonts (`/assets/`); no inline style or script.
+pub const CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self' data:; img-src 'self' data:; \
                        connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Adds the headers to whatever the handler answered (a handler's own Cache-Control stays).

@@ -1,9 +1,13 @@
-//! Public web pages: the simulator (`/try`) and the subscribe pages (`/c/{comune}`).
-//! Server-rendered HTML, no build step; every word from `locales/<lang>/web.ftl` and the
-//! comune's own messages.
+//! Public web pages: the list of comuni (`/`), the simulator (`/try`), the subscribe pages
+//! (`/c/{comune}`) and accessibility statements, in the look of Italian public services
+//! (Bootstrap Italia, served from `/assets/`). Server-rendered HTML, no build step; every
+//! word from `locales/<lang>/web.ftl` and the comune's own messages.
 
+pub mod assets;
 pub(crate) mod html;
+pub mod owner;
 pub mod sandbox;
+mod statement;
 mod subscribe;
 mod try_page;
 
@@ -27,6 +31,9 @@ pub struct Site {
 pub fn routes() -> Router<Site> {
     let sandbox = std::sync::Arc::new(sandbox::Sandbox::default());
     Router::new()
+        .route("/", get(statement::home))
+        .route("/accessibilita", get(statement::service_statement))
+        .route("/assets/{*path}", get(assets::file))
         .route("/try", get(try_page::page_try))
         .route("/try.js", get(try_page::script))
         .route(
@@ -34,6 +41,8 @@ pub fn routes() -> Router<Site> {
             post(try_page::api_message).layer(axum::Extension(sandbox)),
         )
         .route("/c/{comune}", get(subscribe::page_subscribe))
+        .route("/c/{comune}/stemma", get(assets::arms))
+        .route("/c/{comune}/accessibilita", get(statement::comune_statement))
 }
 
 /// The page language: the one asked for if the comune offers it, else the comune's first.
@@ -61,19 +70,17 @@ pub(crate) fn lang_links(
 }
 
 fn not_found(s: &Site) -> String {
-    html::page(
-        &s.engine.locales,
+    let l = &s.engine.locales;
+    html::page_of(
+        &owner::service(l, "it"),
+        l,
         "it",
         "404",
-        "sportello",
         &[],
         &format!(
-            "<h1>404</h1><p>{}</p>",
-            esc(&s
-                .engine
-                .locales
-                .format("it", "page-not-found", None)
-                .unwrap_or_default())
+            "<h1>404</h1><p>{}</p><p><a href=\"/\">{}</a></p>",
+            esc(&l.format("it", "page-not-found", None).unwrap_or_default()),
+            esc(&l.format("it", "page-home-title", None).unwrap_or_default()),
         ),
         "",
     )

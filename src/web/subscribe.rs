@@ -8,16 +8,17 @@ use axum::response::{Html, IntoResponse, Response};
 use fluent_bundle::FluentArgs;
 use serde::Deserialize;
 
-use super::html::{esc, page, paragraphs};
+use super::html::{esc, page_of, paragraphs};
 use super::Site;
 use super::{lang_links, page_lang};
 use crate::dialogue::Reply;
 use crate::flow::{Action, Flow};
 use crate::storage::keys::normalize_number;
 
+/// A public page's query: the language asked for.
 #[derive(Deserialize)]
 pub struct PageQuery {
-    lang: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// The number citizens write to: the configured one, else the one in the flow's contacts.
@@ -36,16 +37,6 @@ fn display_number(digits: &str) -> String {
         Some(rest) if rest.len() == 10 => format!("+39 {} {} {}", &rest[..3], &rest[3..6], &rest[6..]),
         _ => format!("+{digits}"),
     }
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A QR code as inline SVG, or nothing if the data does not fit one.
@@ -99,7 +90,7 @@ pub async fn page_subscribe(State(s): State<Site>, Path(comune): Path<String>, Q
     }
     body.push_str(&format!("<li>{}</li>\n</ol>\n", t("page-subscribe-step-send")));
     if let Some(n) = &number {
-        let link = format!("https://wa.me/{n}?text={}", encode(&keyword));
+        let link = format!("https://wa.me/{n}?text={}", super::url_encode(&keyword));
         body.push_str(&format!(
             "<p><a class=\"button\" href=\"{}\">{}</a></p>\n",
             esc(&link),
@@ -117,7 +108,7 @@ pub async fn page_subscribe(State(s): State<Site>, Path(comune): Path<String>, Q
         ));
     }
     if let Some(bot) = s.config.comuni.get(&flow.id).and_then(|c| c.telegram_bot.clone()) {
-        let link = format!("https://t.me/{}", encode(&bot));
+        let link = format!("https://t.me/{}", super::url_encode(&bot));
         body.push_str(&format!(
             "<p>{} <a href=\"{}\">@{}</a></p>\n",
             t("page-subscribe-telegram"),
@@ -128,10 +119,14 @@ pub async fn page_subscribe(State(s): State<Site>, Path(comune): Path<String>, Q
     body.push_str(&format!(
         "<p>{}</p>\n<p>{}</p>\n",
         t("page-subscribe-leave"),
-        t("page-subscribe-other")
+        super::html::linked(
+            &locales
+                .format(&lang, "page-subscribe-other", Some(&args))
+                .unwrap_or_default()
+        )
     ));
     body.push_str(&format!(
-        "<h2>{}</h2>\n{}\n",
+        "<h2 id=\"privacy\">{}</h2>\n{}\n",
         t("page-subscribe-privacy"),
         paragraphs(&render(&flow.privacy.notice))
     ));
@@ -140,7 +135,8 @@ pub async fn page_subscribe(State(s): State<Site>, Path(comune): Path<String>, Q
     let title = locales
         .format(&lang, "page-subscribe-title", Some(&args))
         .unwrap_or_default();
-    Html(page(locales, &lang, &title, &comune_name, &langs, &body, "")).into_response()
+    let owner = super::owner::comune(&s.engine, &s.config, &comune, &lang).unwrap_or_default();
+    Html(page_of(&owner, locales, &lang, &title, &langs, &body, "")).into_response()
 }
 
 #[cfg(test)]
@@ -149,8 +145,8 @@ mod tests {
 
     #[test]
     fn query_values_are_percent_encoded() {
-        assert_eq!(encode("JE M'INSCRIS"), "JE%20M%27INSCRIS");
-        assert_eq!(encode("MI ISCRIVO"), "MI%20ISCRIVO");
+        assert_eq!(super::super::url_encode("JE M'INSCRIS"), "JE%20M%27INSCRIS");
+        assert_eq!(super::super::url_encode("MI ISCRIVO"), "MI%20ISCRIVO");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 
-use super::html::{esc, page};
+use super::html::{esc, page_of};
 use super::sandbox::Sandbox;
 use super::Site;
 use super::{lang_links, page_lang};
@@ -53,7 +53,7 @@ pub async fn page_try(State(s): State<Site>, Query(q): Query<TryQuery>) -> Html<
 <p>{intro}</p>
 <form method="get" action="/try">
 <label for="comune">{comune_label}</label>
-<div class="row"><select id="comune" name="comune">{options}</select>
+<div class="inline"><select id="comune" name="comune">{options}</select>
 <input type="hidden" name="lang" value="{lang}">
 <button type="submit">{start}</button></div>
 </form>
@@ -63,7 +63,7 @@ pub async fn page_try(State(s): State<Site>, Query(q): Query<TryQuery>) -> Html<
 <ol id="log" class="log" aria-live="polite" data-comune="{comune}" data-lang="{lang}" data-you="{you}" data-bot="{bot}" data-error="{error}"></ol>
 <form id="send">
 <label for="msg">{message}</label>
-<div class="row"><input id="msg" name="text" autocomplete="off" required>
+<div class="inline"><input id="msg" name="text" autocomplete="off" required>
 <button type="submit">{send}</button></div>
 </form>
 <p><button type="button" id="restart" class="choice">{restart}</button></p>
@@ -89,11 +89,14 @@ pub async fn page_try(State(s): State<Site>, Query(q): Query<TryQuery>) -> Html<
         |l| format!("/try?comune={comune}&lang={l}"),
     );
     let title = locales.format(&lang, "page-try-title", None).unwrap_or_default();
-    Html(page(
+    // The simulator is the comune's page being tried, in its colours and with its contacts.
+    let owner = super::owner::comune(&s.engine, &s.config, &comune, &lang)
+        .unwrap_or_else(|| super::owner::service(locales, &lang));
+    Html(page_of(
+        &owner,
         locales,
         &lang,
         &title,
-        "sportello",
         &langs,
         &body,
         "<script src=\"/try.js\" defer></script>\n",

@@ -19,7 +19,8 @@ const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const CHROMIUM = process.env.SPORTELLO_CHROMIUM || '/usr/bin/chromium';
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const PAGES = ['/try', '/try?comune=brusson&lang=fr', '/c/brusson', '/c/brusson?lang=fr', '/c/isili', '/c/assemini',
+const PAGES = ['/', '/?lang=fr', '/try', '/try?comune=brusson&lang=fr', '/c/brusson', '/c/brusson?lang=fr', '/c/isili', '/c/assemini',
+  '/c/isili/accessibilita', '/c/brusson/accessibilita?lang=fr', '/accessibilita',
   '/staff/login', '/staff/login?lang=fr'];
 // A console account ("email:password") to check the pages behind login; tests/browser.rs
 // seeds it. Without it those checks are reported as skipped, never passed.

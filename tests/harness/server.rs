@@ -166,11 +166,16 @@ impl Harness {
             ("SPORTELLO_WHATSAPP_VERIFY_TOKEN".to_string(), "verify-me".to_string()),
             ("SPORTELLO_WHATSAPP_TOKEN".to_string(), "graph-token".to_string()),
         ];
+        // Brusson has a coat of arms (the header band shows it; `look` checks it).
+        std::fs::create_dir_all(&data).unwrap();
+        let arms = data.join("stemma-brusson.svg");
+        std::fs::write(&arms, ARMS_SVG).unwrap();
         for c in COMUNI {
             config.comuni.insert(
                 c.into(),
                 ComuneChannels {
                     whatsapp_phone_number_id: Some(format!("pn-{c}")),
+                    arms: (c == "brusson").then(|| arms.clone()),
                     ..Default::default()
                 },
             );
@@ -292,6 +297,9 @@ impl Harness {
 }
 
 /// A WhatsApp notification with one text message.
+/// The test coat of arms given to Brusson.
+pub const ARMS_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 12\"><path d=\"M0 0h10v7l-5 5-5-5z\" fill=\"#0066cc\"/></svg>";
+
 pub fn wa_text(comune: &str, from: &str, id: &str, ts: i64, text: &str) -> Value {
     wa_batch(
         comune,
