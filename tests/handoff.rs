@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{json, Value};
 use sportello::console::desk;
 use sportello::dialogue::{Citizen, State};
@@ -724,7 +724,10 @@ fn every_console_text_the_code_uses_exists_in_italian_and_french() {
     }
     assert!(used.len() > 60, "{used:?}");
     let missing: Vec<_> = used.iter().filter(|id| !it.contains(*id)).collect();
-    assert!(missing.is_empty(), "missing from console.ftl and staff.ftl: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "missing from console.ftl and staff.ftl: {missing:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,12 +4,14 @@
 //! once (no restart), the privacy export and the annual report.
 
 use jiff::Timestamp;
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::Value;
 use sportello::staff::accounts;
 use sportello::storage::{Role, Store};
 
-use crate::harness::console::{client, csrf_field, get, login, post, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD};
+use crate::harness::console::{
+    client, csrf_field, get, login, post, seed_accounts, try_login, ADMIN, ISILI_OP, PASSWORD,
+};
 use crate::harness::server::Harness;
 use crate::harness::staffops::say;
 
