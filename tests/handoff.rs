@@ -673,10 +673,12 @@ fn ftl_ids(path: &std::path::Path) -> std::collections::BTreeSet<String> {
 
 #[test]
 fn every_console_text_the_code_uses_exists_in_italian_and_french() {
-    // The console's words: console.ftl, and staff.ftl for the account and subscriber pages.
+    // The console's words: console.ftl, staff.ftl for the account and subscriber pages, and
+    // audit.ftl for the audit log's actions and details.
     let ids = |lang: &str| {
         let mut ids = ftl_ids(&root().join(format!("locales/{lang}/console.ftl")));
         ids.extend(ftl_ids(&root().join(format!("locales/{lang}/staff.ftl"))));
+        ids.extend(ftl_ids(&root().join(format!("locales/{lang}/audit.ftl"))));
         ids
     };
     let (it, fr) = (ids("it"), ids("fr"));
@@ -722,11 +724,23 @@ fn every_console_text_the_code_uses_exists_in_italian_and_french() {
     for lang in ["it", "fr"] {
         used.insert(format!("console-language-{lang}"));
     }
+    // `format!("console-audit-action-{code}")`: every code of the audit page's list.
+    let audit = std::fs::read_to_string(root().join("src/console/audit_pages.rs")).unwrap();
+    let list = &audit[audit.find("pub const ACTIONS").unwrap()..];
+    let codes: Vec<&str> = list[..list.find("];").unwrap()]
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .flat_map(|l| l.split('"').skip(1).step_by(2))
+        .collect();
+    assert!(codes.len() >= 40 && codes.contains(&"staff-add"), "{codes:?}");
+    for code in codes {
+        used.insert(format!("console-audit-action-{code}"));
+    }
     assert!(used.len() > 60, "{used:?}");
     let missing: Vec<_> = used.iter().filter(|id| !it.contains(*id)).collect();
     assert!(
         missing.is_empty(),
-        "missing from console.ftl and staff.ftl: {missing:?}"
+        "missing from console.ftl, staff.ftl and audit.ftl: {missing:?}"
     );
 }
 

@@ -5,6 +5,7 @@
 mod active_active;
 #[path = "../audit/check.rs"]
 mod audit;
+mod audit_report;
 mod backup;
 mod broadcast;
 mod broadcast_console;

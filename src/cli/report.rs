@@ -9,7 +9,7 @@ use fluent_bundle::FluentArgs;
 use super::common::{admin_call, existing_engine, held_data, load_flows, Paths};
 use super::output::{Output, Sheet};
 use crate::i18n::Locales;
-use crate::staff::report::{build, to_csv, Report};
+use crate::staff::report::{build, to_csv, to_html, Report};
 use crate::web::esc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -76,7 +76,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let engine_locales = locales;
     let t = |id: &str| engine_locales.format(&lang, id, None).unwrap_or_default();
-    let title = title(&report, &engine_locales, &lang);
     match Format::pick(args.format, args.json, Output::choose(args.json)) {
         Format::Text => print!("{}", render_report(&report, &engine_locales, &lang)),
         Format::Csv => print!(
@@ -87,29 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )
         ),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Html => {
-            let rows: String = report
-                .rows
-                .iter()
-                .map(|r| {
-                    format!(
-                        "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td></tr>\n",
-                        esc(&r.section),
-                        esc(&r.label),
-                        esc(&r.value)
-                    )
-                })
-                .collect();
-            println!(
-                "<!doctype html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{note}</p>\n<table>\n<caption>{title}</caption>\n<thead><tr><th scope=\"col\">{c1}</th><th scope=\"col\">{c2}</th><th scope=\"col\">{c3}</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</main>\n</body>\n</html>",
-                lang = esc(&lang),
-                title = esc(&title),
-                note = esc(&t("report-note")),
-                c1 = esc(&t("report-col-section")),
-                c2 = esc(&t("report-col-label")),
-                c3 = esc(&t("report-col-value")),
-            );
-        }
+        Format::Html => println!("{}", to_page(&report, &engine_locales, &lang)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -122,6 +99,35 @@ fn title(report: &Report, locales: &Locales, lang: &str) -> String {
         "{} {}",
         locales.format(lang, "report-title", Some(&args)).unwrap_or_default(),
         report.year
+    )
+}
+
+/// The page's own stylesheet: readable on screen, and on paper one section a block (no
+/// chart or table split across pages), links and form chrome left out.
+const STYLE: &str = "body{font-family:sans-serif;color:#1a1a1a;background:#fff;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.4}\
+table{border-collapse:collapse;margin:0 0 1.5rem}caption{text-align:left;font-weight:bold;padding:.25rem 0}\
+th,td{border:1px solid #767676;padding:.25rem .5rem;text-align:left}td{text-align:right}\
+figure{margin:0 0 1rem}figcaption{font-weight:bold}svg{max-width:48rem;height:auto}\
+@media print{body{max-width:none;padding:0;font-size:10pt}section,figure,table{break-inside:avoid;page-break-inside:avoid}\
+h2{break-after:avoid;page-break-after:avoid}svg{max-width:100%}@page{margin:1.5cm}}";
+
+/// The report as a standalone HTML page in `lang`: title, note, and each section with its
+/// table and, month by month, its chart (`staff::report::to_html`).
+pub fn to_page(report: &Report, locales: &Locales, lang: &str) -> String {
+    let title = title(report, locales, lang);
+    let t = |id: &str, args: &[(&str, String)]| {
+        let mut a = FluentArgs::new();
+        for (k, v) in args {
+            a.set(*k, v.clone());
+        }
+        locales.format(lang, id, Some(&a)).unwrap_or_default()
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\n<style>{STYLE}</style></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{note}</p>\n{body}\n</main>\n</body>\n</html>",
+        lang = esc(lang),
+        title = esc(&title),
+        note = esc(&t("report-note", &[])),
+        body = to_html(report, &t),
     )
 }
 
@@ -162,6 +168,8 @@ mod tests {
             section: section.into(),
             label: label.into(),
             value: value.into(),
+            key: String::new(),
+            month: String::new(),
         };
         Report {
             comune: "brusson".into(),
@@ -203,6 +211,51 @@ mod tests {
             "{it}"
         );
         assert!(!fr.contains('{') && !it.contains('{'), "{fr}{it}");
+    }
+
+    #[test]
+    fn the_html_report_has_accessible_charts_a_table_a_section_and_a_print_layout() {
+        let locales = Locales::embedded().unwrap();
+        let row = |key: &str, section: &str, label: &str, month: &str, value: &str| Row {
+            section: section.into(),
+            label: label.into(),
+            value: value.into(),
+            key: key.into(),
+            month: month.into(),
+        };
+        let mut rows = vec![row("report-subscribers", "Inscrits", "Au début de l'année", "", "12")];
+        for (m, label, up, down) in [("2026-01", "janvier", "30", "<5"), ("2026-02", "février", "<5", "0")] {
+            rows.push(row("report-signups", "Nouvelles inscriptions", label, m, up));
+            rows.push(row("report-withdrawals", "Désinscriptions", label, m, down));
+        }
+        rows.sort_by_key(|r| r.key != "report-subscribers" && r.key != "report-signups");
+        let report = Report {
+            comune: "brusson".into(),
+            comune_name: "Brusson".into(),
+            year: 2026,
+            rows,
+        };
+        let page = to_page(&report, &locales, "fr");
+        assert!(page.starts_with("<!doctype html>\n<html lang=\"fr\">"), "{page}");
+        assert!(page.contains("@media print{") && !page.contains("<script"), "{page}");
+        // One grouped chart, its title and description, short month names, a masked bar.
+        assert_eq!(page.matches("<svg ").count(), 1, "{page}");
+        assert!(
+            page.contains("role=\"img\"")
+                && page.contains("Nouvelles inscriptions et désinscriptions par mois</title>")
+        );
+        assert!(page.contains("<desc id=\"chart-report-chart-movements-desc\">Graphique à barres : Nouvelles inscriptions, Désinscriptions."));
+        assert!(page.contains(">janv.</text>") && page.contains("url(#chart-report-chart-movements-hatch-"));
+        // Months as rows of one table, both series as columns; the other section apart.
+        assert!(
+            page.contains("<tr><th scope=\"row\">janvier</th><td>30</td><td>&lt;5</td></tr><tr><th scope=\"row\">février</th><td>&lt;5</td><td>0</td></tr>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<h2>Inscrits</h2><table><caption>Inscrits</caption>"),
+            "{page}"
+        );
+        assert!(page.contains("<th scope=\"col\">Mois</th><th scope=\"col\">Nouvelles inscriptions</th>"));
     }
 
     #[test]

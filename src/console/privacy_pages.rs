@@ -226,24 +226,12 @@ pub async fn report_page(
         raw(&s, rlang, "report-title", &[("comune", r.comune_name.clone())])
     );
     let title_html = esc(&title);
-    let rows: String = r
-        .rows
-        .iter()
-        .map(|row| {
-            format!(
-                "<tr><td>{}</td><th scope=\"row\">{}</th><td>{}</td></tr>",
-                esc(&row.section),
-                esc(&row.label),
-                esc(&row.value)
-            )
-        })
-        .collect();
     let c = esc(&comune);
     let body = format!(
         "{who}{nav}<h1>{title_html}</h1>\
 <form method=\"get\" action=\"/staff/{c}/report\"><label for=\"year\">{year_label}</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" value=\"{year}\"> <button type=\"submit\">{show}</button></form>\
 <p>{note}</p><p><a href=\"/staff/{c}/report?year={year}&amp;format=csv\" download>{csv}</a> · <a href=\"/staff/{c}/report?year={year}&amp;format=json\" download>{json}</a></p>\
-<table><caption>{title_html}</caption><thead><tr><th scope=\"col\">{sec}</th><th scope=\"col\">{lab}</th><th scope=\"col\">{val}</th></tr></thead><tbody>{rows}</tbody></table>",
+{sections}",
         who = who(&s, &staff),
         nav = super::nav::nav(&s, &staff),
         year_label = t(&s, lang, "console-report-year"),
@@ -251,9 +239,7 @@ pub async fn report_page(
         note = t(&s, rlang, "report-note"),
         csv = t(&s, lang, "console-report-csv"),
         json = t(&s, lang, "console-report-json"),
-        sec = t(&s, rlang, "report-col-section"),
-        lab = t(&s, rlang, "report-col-label"),
-        val = t(&s, rlang, "report-col-value"),
+        sections = report::to_html(&r, &|id, args| raw(&s, rlang, id, args)),
     );
     Html(console_page(&s, lang, &title, &[], &body)).into_response()
 }

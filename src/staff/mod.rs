@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod blocking;
 pub mod bootstrap;
+pub mod chart;
 pub mod citizen;
 pub mod csv;
 pub mod faq;
