@@ -344,7 +344,7 @@ fn body(s: &Console, staff: &Staff, q: &AuditQuery) -> Result<(String, String), 
         html.push_str(&format!("<p>{}</p>", t(s, lang, "console-audit-none")));
     } else {
         html.push_str(&format!(
-            "<table><caption>{title}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+            "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"audit-caption\"><table><caption id=\"audit-caption\">{title}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
             t(s, lang, "console-audit-at"),
             t(s, lang, "console-audit-actor"),
             t(s, lang, "console-audit-comune"),
@@ -364,7 +364,7 @@ fn body(s: &Console, staff: &Staff, q: &AuditQuery) -> Result<(String, String), 
                 detail_html(s, lang, e)
             ));
         }
-        html.push_str("</tbody></table>");
+        html.push_str("</tbody></table></div>");
     }
     if page.pages > 1 {
         html.push_str(&format!(
