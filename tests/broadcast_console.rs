@@ -139,7 +139,7 @@ async fn compose_preview_send_and_follow_a_broadcast_in_the_console() {
         assert_eq!(status, 200);
         assert!(!html.contains("393330000101"), "no citizen number on the page");
         if html.contains("2 destinatari: 0 in coda, 2 inviati") {
-            assert!(html.contains("<progress max=\"2\" value=\"2\">"), "{html}");
+            assert!(html.contains("<progress max=\"2\" value=\"2\""), "{html}");
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(20), "{html}");

@@ -553,7 +553,7 @@ async fn the_inbox_puts_overdue_first_filters_by_state_and_serves_its_rows_live(
         "{rows}"
     );
     let script = h.get_text("/staff/console.js").await;
-    assert!(script.contains("inbox-rows") && script.contains("data-src"));
+    assert!(script.contains("[data-live]") && script.contains("data-src"));
 
     // The citizen page: record, consents, subscriptions, conversation, block form.
     let (status, _, citizen) = get(&h, &format!("/staff/assemini/citizens/{late}"), &op).await;

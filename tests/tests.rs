@@ -10,6 +10,7 @@ mod backup;
 mod broadcast;
 mod broadcast_console;
 mod broadcast_crash;
+mod broadcast_honest;
 mod browser;
 mod catalogue;
 mod cli;

@@ -312,3 +312,18 @@ offence-predicate-violence = violence
 offence-predicate-expulsion = expulsion
 offence-predicate-exclusion = exclusion de droits ou de lieux
 offence-predicate-slur = terme injurieux
+
+## Broadcasts: the list's columns and the composer's count of recipients.
+
+console-nav-broadcasts = Messages de diffusion
+console-broadcast-all = tous les abonnés
+console-broadcast-progress-of = Avancement du message { $id }
+console-broadcast-sent-at = Envoyé depuis le { $at }
+console-broadcast-text-start = Texte
+console-broadcast-actions = Actions
+console-broadcast-audience = { $count } personnes le recevront.
+console-broadcast-by-language = Par langue
+console-broadcast-by-channel = Par canal
+console-broadcast-nobody = Aucun abonné ne recevrait ce message : il n'a pas été envoyé. Vérifiez la catégorie choisie.
+console-broadcast-confirm = Je confirme l'envoi à { $count } personnes.
+console-broadcast-confirm-needed = Ce message atteint { $count } personnes : cochez la confirmation sous le texte et envoyez de nouveau.

@@ -312,3 +312,18 @@ offence-predicate-violence = violenza
 offence-predicate-expulsion = espulsione
 offence-predicate-exclusion = esclusione da diritti o luoghi
 offence-predicate-slur = termine denigratorio
+
+## Broadcasts: the list's columns and the composer's count of recipients.
+
+console-nav-broadcasts = Messaggi broadcast
+console-broadcast-all = tutti gli iscritti
+console-broadcast-progress-of = Avanzamento del messaggio { $id }
+console-broadcast-sent-at = Inviato dal { $at }
+console-broadcast-text-start = Testo
+console-broadcast-actions = Azioni
+console-broadcast-audience = Lo riceveranno { $count } persone.
+console-broadcast-by-language = Per lingua
+console-broadcast-by-channel = Per canale
+console-broadcast-nobody = Nessun iscritto riceverebbe questo messaggio: non è stato inviato. Controlli la categoria scelta.
+console-broadcast-confirm = Confermo l'invio a { $count } persone.
+console-broadcast-confirm-needed = Questo messaggio raggiunge { $count } persone: spunti la conferma sotto il testo e invii di nuovo.

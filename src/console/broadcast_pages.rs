@@ -1,8 +1,9 @@
-//! The console's broadcast pages (issue #5): the composer at `/staff/{comune}/broadcasts/new`
-//! (category, a text per language, an image or video by URL, preview of exactly what a
-//! citizen receives, schedule or send now), the list with progress, expected finish and
-//! figures (refreshed while sending), and "resend to failed". Every form carries the
-//! session's CSRF token; every action is audited.
+//! The console's broadcast composer (issue #5) at `/staff/{comune}/broadcasts/new`:
+//! category, a text per language, an image or video by URL, a preview of exactly what a
+//! citizen receives and of how many will receive it (per language and channel), schedule or
+//! send now; a send to nobody is refused and a large one asks for confirmation. "Resend to
+//! failed". Every form carries the session's CSRF token; every action is audited. The list
+//! is `broadcast_list`.
 //!
 //! Handlers are thin: the work is `broadcast::ops` and `broadcast::compose`. Never shows a
 //! citizen's number: figures only.
@@ -23,7 +24,8 @@ use super::session::Staff;
 use super::state::Console;
 use super::{audit, ConsoleError};
 use crate::broadcast::ops::{execute, Call};
-use crate::broadcast::{compose, figures, Broadcast, BroadcastState, Figures};
+use crate::broadcast::plan::{audience, Audience};
+use crate::broadcast::{compose, Broadcast, BroadcastState};
 use crate::web::esc;
 use crate::web::html::page;
 
@@ -45,136 +47,12 @@ fn layout(s: &Console, lang: &str, title: &str, body: &str, script: &str) -> Res
 }
 
 /// The comune's flow, when the account may work on it.
-fn allowed<'a>(s: &'a Console, staff: &Staff, comune: &str) -> Result<&'a crate::flow::Flow, ConsoleError> {
+pub(super) fn allowed<'a>(s: &'a Console, staff: &Staff, comune: &str) -> Result<&'a crate::flow::Flow, ConsoleError> {
     let flow = s.engine.flows.get(comune).ok_or(ConsoleError::NotFound)?;
     if staff.account.may(comune) {
         Ok(flow)
     } else {
         Err(ConsoleError::Forbidden)
-    }
-}
-
-fn local_time(at: Timestamp) -> String {
-    let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
-    at.to_zoned(tz).strftime("%d/%m/%Y %H:%M").to_string()
-}
-
-/// When the queued entries should be through, at the configured pace (WhatsApp's).
-pub fn expected_finish(f: &Figures, per_second: u32, now: Timestamp) -> Timestamp {
-    let secs = f.queued.div_ceil(u64::from(per_second.max(1)));
-    now + jiff::SignedDuration::from_secs(i64::try_from(secs).unwrap_or(i64::MAX / 2))
-}
-
-// ---- list ------------------------------------------------------------------------------
-
-fn list_body(s: &Console, staff: &Staff, comune: &str) -> Result<(String, bool), ConsoleError> {
-    let lang = staff.lang();
-    allowed(s, staff, comune)?;
-    let store = s.engine.store.as_ref();
-    let mut rows = String::new();
-    let mut active = false;
-    let now = Timestamp::now();
-    for (id, b) in store.broadcasts(Some(comune))?.into_iter().rev() {
-        let f = figures(store, id, comune)?;
-        active |= matches!(b.state, BroadcastState::Sending | BroadcastState::FanningOut);
-        let progress = format!(
-            "<progress max=\"{}\" value=\"{}\">{}/{}</progress>",
-            f.recipients.max(1),
-            f.done(),
-            f.done(),
-            f.recipients
-        );
-        let finish = match b.state {
-            BroadcastState::Sending => ta(
-                s,
-                lang,
-                "console-broadcast-finish",
-                &[(
-                    "at",
-                    local_time(expected_finish(&f, s.config.broadcast.whatsapp_per_second, now)),
-                )],
-            ),
-            BroadcastState::Scheduled => ta(s, lang, "console-broadcast-scheduled", &[("at", local_time(b.send_at))]),
-            BroadcastState::Done => ta(
-                s,
-                lang,
-                "console-broadcast-done",
-                &[("at", b.finished_at.map(local_time).unwrap_or_default())],
-            ),
-            BroadcastState::FanningOut => t(s, lang, "console-broadcast-preparing"),
-        };
-        let resend = if f.failed > 0 && b.state != BroadcastState::Scheduled {
-            format!(
-                "<form method=\"post\" action=\"/staff/{c}/broadcasts/{id}/resend\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">{label}</button></form>",
-                c = esc(comune),
-                csrf = esc(&staff.session.csrf),
-                label = t(s, lang, "console-broadcast-resend"),
-            )
-        } else {
-            String::new()
-        };
-        rows.push_str(&format!(
-            "<tr><td>{id}</td><td>{cat}</td><td>{progress}<br>{finish}</td><td>{figs}</td><td>{resend}</td></tr>",
-            cat = esc(b.category.as_deref().unwrap_or("—")),
-            figs = ta(
-                s,
-                lang,
-                "console-broadcast-figures",
-                &[
-                    ("recipients", f.recipients.to_string()),
-                    ("queued", f.queued.to_string()),
-                    ("sent", f.sent.to_string()),
-                    ("delivered", f.delivered.to_string()),
-                    ("read", f.read.to_string()),
-                    ("failed", f.failed.to_string()),
-                ]
-            ),
-        ));
-    }
-    let table = if rows.is_empty() {
-        format!("<p>{}</p>", t(s, lang, "console-broadcast-none"))
-    } else {
-        format!(
-            "<table><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{rows}</tbody></table>",
-            t(s, lang, "console-broadcast-category"),
-            t(s, lang, "console-broadcast-progress"),
-            t(s, lang, "console-broadcast-figures-title"),
-        )
-    };
-    Ok((
-        format!(
-            "<h1>{}</h1><p><a href=\"/staff/{c}/broadcasts/new\">{}</a> · <a href=\"/staff/{c}\">{}</a></p>{table}",
-            t(s, lang, "console-broadcast-list-title"),
-            t(s, lang, "console-broadcast-new"),
-            t(s, lang, "console-back"),
-            c = esc(comune),
-        ),
-        active,
-    ))
-}
-
-/// `GET /staff/{comune}/broadcasts`: every broadcast with progress and figures; the page
-/// reloads itself every 5 s while one is sending.
-pub async fn list(State(s): State<Console>, staff: Staff, Path(comune): Path<String>) -> Response {
-    let lang = staff.lang();
-    let (s2, st, c) = (s.clone(), staff.clone(), comune.clone());
-    let built = tokio::task::spawn_blocking(move || list_body(&s2, &st, &c)).await;
-    match built {
-        Ok(Ok((body, active))) => {
-            let script = if active {
-                "<script>setTimeout(function(){location.reload()},5000)</script>"
-            } else {
-                ""
-            };
-            let title = s
-                .engine
-                .locales
-                .format(lang, "console-broadcast-list-title", None)
-                .unwrap_or_default();
-            layout(&s, lang, &title, &body, script)
-        }
-        Ok(Err(e)) => error_page(&s, lang, e),
-        Err(_) => error_page(&s, lang, ConsoleError::NotFound),
     }
 }
 
@@ -199,7 +77,13 @@ pub struct Compose {
     /// `preview` or `send`.
     #[serde(default)]
     action: String,
+    /// The number of recipients the operator confirmed (a large send asks for it).
+    #[serde(default)]
+    confirm: String,
 }
+
+/// Above this many recipients a send needs the operator to confirm the number.
+pub const CONFIRM_ABOVE: u64 = 100;
 
 impl Compose {
     fn texts(&self, flow: &crate::flow::Flow) -> BTreeMap<String, String> {
@@ -212,6 +96,11 @@ impl Compose {
 }
 
 fn form(s: &Console, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, extra: &str) -> String {
+    form_with(s, staff, flow, f, extra, "")
+}
+
+/// The composer with `inside` just before its buttons (the confirmation of a large send).
+fn form_with(s: &Console, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, extra: &str, inside: &str) -> String {
     let lang = staff.lang();
     let mut fields = String::new();
     if !flow.categories.is_empty() {
@@ -251,7 +140,7 @@ fn form(s: &Console, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, extra
         esc(&f.at),
     ));
     format!(
-        "<h1>{title}</h1>{extra}<form method=\"post\" action=\"/staff/{c}/broadcasts/new\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}<p><button type=\"submit\" name=\"action\" value=\"preview\">{preview}</button> <button type=\"submit\" name=\"action\" value=\"send\">{send}</button></p></form><p><a href=\"/staff/{c}/broadcasts\">{back}</a></p>",
+        "<h1>{title}</h1>{extra}<form method=\"post\" action=\"/staff/{c}/broadcasts/new\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{fields}{inside}<p><button type=\"submit\" name=\"action\" value=\"preview\">{preview}</button> <button type=\"submit\" name=\"action\" value=\"send\">{send}</button></p></form><p><a href=\"/staff/{c}/broadcasts\">{back}</a></p>",
         title = t(s, lang, "console-broadcast-new"),
         c = esc(&flow.id),
         csrf = esc(&staff.session.csrf),
@@ -346,7 +235,7 @@ fn call_of(flow: &crate::flow::Flow, f: &Compose) -> Result<Call, String> {
 }
 
 /// What each language's citizens will see, as a preview block.
-fn preview(s: &Console, lang: &str, flow: &crate::flow::Flow, call: &Call) -> String {
+fn preview(s: &Console, lang: &str, flow: &crate::flow::Flow, call: &Call, audience: &Audience) -> String {
     let Call::Send {
         category, texts, media, ..
     } = call
@@ -374,8 +263,9 @@ fn preview(s: &Console, lang: &str, flow: &crate::flow::Flow, call: &Call) -> St
         .map(|c| c.broadcast_templates.clone())
         .unwrap_or_default();
     let mut out = format!(
-        "<section aria-labelledby=\"pv\"><h2 id=\"pv\">{}</h2>",
-        t(s, lang, "console-broadcast-preview")
+        "<section aria-labelledby=\"pv\"><h2 id=\"pv\">{}</h2>{}",
+        t(s, lang, "console-broadcast-preview"),
+        audience_html(s, lang, audience)
     );
     for code in texts.keys() {
         let shown = compose::framed(flow, &s.engine.locales, &b, code).unwrap_or_default();
@@ -419,9 +309,30 @@ pub async fn new_post(
         Ok(c) => c,
         Err(msg) => return layout(&s, lang, &title, &form(&s, &staff, flow, &f, &problem(msg)), ""),
     };
-    if f.action != "send" {
-        let shown = preview(&s, lang, flow, &call);
-        return layout(&s, lang, &title, &form(&s, &staff, flow, &f, &shown), "");
+    let audience = match counted(&s, flow, &call).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let shown = preview(&s, lang, flow, &call, &audience);
+    let confirm = confirmation(&s, lang, &audience);
+    let refusal = if audience.total == 0 {
+        Some(t(&s, lang, "console-broadcast-nobody"))
+    } else if f.action == "send" && !confirm.is_empty() && f.confirm != audience.total.to_string() {
+        Some(ta(
+            &s,
+            lang,
+            "console-broadcast-confirm-needed",
+            &[("count", audience.total.to_string())],
+        ))
+    } else {
+        None
+    };
+    if f.action != "send" || refusal.is_some() {
+        let alert = refusal
+            .map(|r| format!("<p role=\"alert\"><strong>{r}</strong></p>"))
+            .unwrap_or_default();
+        let page = form_with(&s, &staff, flow, &f, &format!("{alert}{shown}"), &confirm);
+        return layout(&s, lang, &title, &page, "");
     }
     let (s2, actor, c2) = (s.clone(), staff.account.email.clone(), call.clone());
     let done = tokio::task::spawn_blocking(move || execute(&s2.engine, &s2.config, c2, &actor, Timestamp::now())).await;
@@ -454,6 +365,59 @@ pub async fn new_post(
         ),
         Err(_) => error_page(&s, lang, ConsoleError::NotFound),
     }
+}
+
+/// Who the broadcast would reach now, counted off the async workers.
+async fn counted(s: &Console, flow: &crate::flow::Flow, call: &Call) -> Result<Audience, ConsoleError> {
+    let Call::Send { category, send_at, .. } = call else {
+        return Ok(Audience::default());
+    };
+    let (engine, flow, category) = (s.engine.clone(), flow.clone(), category.clone());
+    let at = send_at.unwrap_or_else(Timestamp::now);
+    tokio::task::spawn_blocking(move || audience(engine.store.as_ref(), &flow, category.as_deref(), at))
+        .await
+        .map_err(|_| ConsoleError::NotFound)?
+        .map_err(ConsoleError::from)
+}
+
+/// How many will receive it, in all and per language and channel.
+fn audience_html(s: &Console, lang: &str, a: &Audience) -> String {
+    let mut out = format!(
+        "<p><strong>{}</strong></p>",
+        ta(s, lang, "console-broadcast-audience", &[("count", a.total.to_string())])
+    );
+    if a.total == 0 {
+        return out;
+    }
+    let item = |label: String, n: u64| format!("<li>{}: {n}</li>", esc(&label));
+    let languages: String = a
+        .by_language
+        .iter()
+        .map(|(l, n)| item(super::pages::raw(s, lang, &format!("console-language-{l}"), &[]), *n))
+        .collect();
+    let channels: String = a
+        .by_channel
+        .iter()
+        .map(|(c, n)| item(super::pages::raw(s, lang, &format!("console-channel-{c}"), &[]), *n))
+        .collect();
+    out.push_str(&format!(
+        "<div class=\"inline\"><div><h3 class=\"h6\">{}</h3><ul>{languages}</ul></div><div><h3 class=\"h6\">{}</h3><ul>{channels}</ul></div></div>",
+        t(s, lang, "console-broadcast-by-language"),
+        t(s, lang, "console-broadcast-by-channel"),
+    ));
+    out
+}
+
+/// The confirmation a large send asks for (empty for a small one).
+fn confirmation(s: &Console, lang: &str, a: &Audience) -> String {
+    if a.total <= CONFIRM_ABOVE {
+        return String::new();
+    }
+    format!(
+        "<label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"{n}\"> {}</label>",
+        ta(s, lang, "console-broadcast-confirm", &[("count", a.total.to_string())]),
+        n = a.total
+    )
 }
 
 /// A form carrying only the CSRF token.
@@ -505,22 +469,5 @@ pub async fn resend(
                 .into_response()
         }
         _ => error_page(&s, lang, ConsoleError::NotFound),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_expected_finish_follows_the_pace() {
-        let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
-        let f = Figures {
-            recipients: 1000,
-            queued: 800,
-            ..Figures::default()
-        };
-        assert_eq!(expected_finish(&f, 80, now), now + jiff::SignedDuration::from_secs(10));
-        assert_eq!(expected_finish(&Figures::default(), 80, now), now);
     }
 }

@@ -142,7 +142,7 @@ fn inbox_body(
     let rows_html = rows_html(s, staff, comune, &rows, now);
     let overdue = rows.iter().filter(|r| r.overdue).count();
     body.push_str(&format!(
-        "<p id=\"inbox-status\" role=\"status\">{}</p><div id=\"inbox-rows\" data-src=\"/staff/{}/inbox/rows?state={}\">{rows_html}</div>{find}",
+        "<p id=\"inbox-status\" role=\"status\">{}</p><div id=\"inbox-rows\" data-live data-every=\"10000\" data-status=\"inbox-status\" data-src=\"/staff/{}/inbox/rows?state={}\">{rows_html}</div>{find}",
         ta(
             s,
             lang,

@@ -1,6 +1,6 @@
-//! Live updates of the inbox without reloading: a small script, shipped inside the binary
-//! and served from `/staff/console.js` (no inline script, so a strict CSP can forbid them),
-//! polls the page's rows every few seconds and swaps them in.
+//! Live updates without reloading (the inbox's rows, the broadcasts' progress): a small
+//! script, shipped inside the binary and served from `/staff/console.js` (no inline script,
+//! so a strict CSP forbids them), polls each live region of the page and swaps it in.
 //!
 //! Polling rather than server-sent events: one short request every 10 s per open inbox is
 //! nothing for a desk of a few operators, and it survives proxies that buffer streams. The
@@ -10,37 +10,46 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 /// How the script behaves, for whoever reads it:
-/// - the rows come from the container's `data-src` (same origin, the session cookie);
-/// - the new rows replace the old ones only when they differ, and never while the keyboard
-///   focus is inside them (an operator tabbing through the list keeps their place);
-/// - the status line (`role="status"`, a polite live region) is updated only when the
-///   summary changes, so a screen reader announces news, not every poll;
+/// - every element with `data-live` is a region kept fresh: its content comes from its
+///   `data-src` (same origin, the session cookie) every `data-every` milliseconds (the
+///   inbox's rows every 10 s, a sending broadcast's progress every 3 s);
+/// - the new content replaces the old only when it differs, and never while the keyboard
+///   focus is inside it (an operator tabbing through the list keeps their place);
+/// - the status line named by `data-status` (`role="status"`, a polite live region) is
+///   updated only when the summary changes, so a screen reader announces news, not every
+///   poll;
+/// - a region whose content carries `data-final` stops polling (a broadcast finished);
 /// - a failed poll (session expired, server restarting) is retried at the next tick.
 pub const SCRIPT: &str = r#"(function () {
   'use strict';
-  var rows = document.getElementById('inbox-rows');
-  var status = document.getElementById('inbox-status');
-  if (!rows || !status || !window.fetch) return;
-  var every = Number(rows.getAttribute('data-every')) || 10000;
+  if (!window.fetch || !document.querySelectorAll) return;
   function summary(el) {
     var first = el.querySelector('[data-summary]');
     return first ? first.getAttribute('data-summary') : '';
   }
-  function poll() {
-    fetch(rows.getAttribute('data-src'), { credentials: 'same-origin', cache: 'no-store' })
-      .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) {
-        if (html === null || html === rows.innerHTML) return;
-        if (rows.contains(document.activeElement)) return;
-        var before = summary(rows);
-        rows.innerHTML = html;
-        var after = summary(rows);
-        if (after && after !== before) status.textContent = after;
-      })
-      .catch(function () {})
-      .then(function () { window.setTimeout(poll, every); });
+  function keep(region) {
+    var every = Number(region.getAttribute('data-every')) || 10000;
+    var status = document.getElementById(region.getAttribute('data-status') || '');
+    function poll() {
+      fetch(region.getAttribute('data-src'), { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null || html === region.innerHTML) return;
+          if (region.contains(document.activeElement)) return;
+          var before = summary(region);
+          region.innerHTML = html;
+          var after = summary(region);
+          if (status && after && after !== before) status.textContent = after;
+        })
+        .catch(function () {})
+        .then(function () {
+          if (!region.querySelector('[data-final]')) window.setTimeout(poll, every);
+        });
+    }
+    if (!region.querySelector('[data-final]')) window.setTimeout(poll, every);
   }
-  window.setTimeout(poll, every);
+  var regions = document.querySelectorAll('[data-live]');
+  for (var i = 0; i < regions.length; i++) keep(regions[i]);
 })();
 "#;
 

@@ -11,6 +11,7 @@
 
 mod api;
 mod audit_pages;
+mod broadcast_list;
 mod broadcast_pages;
 mod case_pages;
 mod citizen_pages;
@@ -150,7 +151,8 @@ pub fn routes() -> Router<Console> {
         )
         .route("/{comune}/report", get(privacy_pages::report_page))
         // Broadcasts (issue #5): composer, list with figures, resend to failed.
-        .route("/{comune}/broadcasts", get(broadcast_pages::list))
+        .route("/{comune}/broadcasts", get(broadcast_list::list))
+        .route("/{comune}/broadcasts/rows", get(broadcast_list::rows_get))
         .route(
             "/{comune}/broadcasts/new",
             get(broadcast_pages::new_form).post(broadcast_pages::new_post),

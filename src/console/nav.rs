@@ -25,6 +25,7 @@ pub fn comune_links(s: &Console, lang: &str, comune: &str) -> String {
     let c = esc(comune);
     let hrefs = [
         (format!("/staff/{c}/subscribers"), "console-nav-subscribers"),
+        (format!("/staff/{c}/broadcasts"), "console-nav-broadcasts"),
         (format!("/staff/{c}/faq"), "console-nav-faq"),
         (format!("/staff/{c}/closures"), "console-nav-closures"),
         (format!("/staff/{c}/report"), "console-nav-report"),
