@@ -36,6 +36,13 @@ fn unsubscribing_from_assemini_leaves_only_the_anonymous_ledger() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Zanzottera"), "I MIEI DATI shows the stored name: {text}");
+    // In words a citizen reads: the birth date as written, the language by its name.
+    assert!(text.contains("Data di nascita: 07/08/1961"), "{text}");
+    assert!(text.contains("Dati conservati dal Comune di Assemini"), "{text}");
+    assert!(
+        text.contains("Lingua: italiano") && !text.contains("1961-08-07"),
+        "{text}"
+    );
     assert!(text.contains("assemini-unsubscribed"));
     let show = run(
         data,

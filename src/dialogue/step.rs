@@ -430,7 +430,7 @@ fn my_data(flow: &Flow, c: &Citizen, out: &mut Outcome) {
     out.replies.push(
         Reply::new("my-data")
             .msg("status", format!("status-{}", c.status()))
-            .arg("language", lang)
+            .msg("language", format!("language-called-{lang}"))
             .num(
                 "consents",
                 c.consents.iter().filter(|k| k.kind != "withdrawal").count() as i64,
@@ -438,10 +438,15 @@ fn my_data(flow: &Flow, c: &Citizen, out: &mut Outcome) {
             .arg("since", c.first_seen.strftime("%d/%m/%Y").to_string()),
     );
     for (key, value) in &c.fields {
+        // Dates are kept as ISO 8601 and read as Italians and the French write them.
+        let shown = value
+            .parse::<jiff::civil::Date>()
+            .map(|d| d.strftime("%d/%m/%Y").to_string())
+            .unwrap_or_else(|_| value.clone());
         out.replies.push(
             Reply::new("my-data-field")
                 .msg("label", format!("field-{key}"))
-                .arg("value", value.clone()),
+                .arg("value", shown),
         );
     }
 }

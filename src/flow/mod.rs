@@ -191,6 +191,8 @@ impl Flow {
             ids.extend(reg.consents.iter().map(|c| c.ask.clone()));
         }
         ids.extend(ENGINE_IDS.iter().map(|s| s.to_string()));
+        // I MIEI DATI names the citizen's language in words.
+        ids.extend(self.languages.iter().map(|l| format!("language-called-{l}")));
         ids.sort();
         ids.dedup();
         ids
