@@ -174,3 +174,23 @@ fn asking_for_a_person_unsubscribing_while_held_and_idle_holds() {
     );
     assert_eq!(d.say("Cancellami", "2026-11-23T09:44:00Z"), ["not-subscribed"]);
 }
+
+#[test]
+fn the_inbox_shows_the_question_not_the_request_for_a_person() {
+    let mut d = Desk::new("393330007003");
+    d.say("Quanto costa il parcheggio al mare?", "2026-11-23T09:00:00Z");
+    d.say("OPERATORE", "2026-11-23T09:01:00Z");
+    d.say("vorrei parlare con una persona", "2026-11-23T09:02:00Z");
+    let items = inbox::inbox(&d.engine, "assemini", at("2026-11-23T09:05:00Z")).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0].last_line.as_deref(),
+        Some("Quanto costa il parcheggio al mare?"),
+        "{:?}",
+        items[0]
+    );
+    // A later question is the one shown.
+    d.say("E il parcheggio in centro?", "2026-11-23T09:03:00Z");
+    let items = inbox::inbox(&d.engine, "assemini", at("2026-11-23T09:05:00Z")).unwrap();
+    assert_eq!(items[0].last_line.as_deref(), Some("E il parcheggio in centro?"));
+}

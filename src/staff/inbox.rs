@@ -72,6 +72,33 @@ pub struct Item {
     pub last_line: Option<String>,
 }
 
+/// What the citizen last asked: their last message that is more than a request for a
+/// person ("OPERATORE", "vorrei parlare con qualcuno") or a greeting; else their last
+/// message. Never a staff reply or note.
+fn last_question(engine: &Engine, conv: &Conversation) -> Option<String> {
+    let flow = engine.flows.get(&conv.key.comune);
+    let citizen: Vec<&str> = conv
+        .lines
+        .iter()
+        .filter(|l| l.author == Author::Citizen)
+        .map(|l| l.text.as_str())
+        .collect();
+    let only_asks_for_someone = |text: &str| {
+        flow.is_some_and(|f| {
+            let u = f.understand(text);
+            u.social.is_some()
+                || u.sense
+                    .is_some_and(|s| s.intent == crate::text::Intent::Operator && text.split_whitespace().count() <= 6)
+        })
+    };
+    citizen
+        .iter()
+        .rev()
+        .find(|t| !only_asks_for_someone(t))
+        .or(citizen.last())
+        .map(|t| t.to_string())
+}
+
 /// `3933312345678` → `••••••••••678`.
 pub fn mask(number: &str) -> String {
     let n = number.chars().count();
@@ -98,7 +125,7 @@ fn item(engine: &Engine, conv: Conversation, now: Timestamp) -> Result<Item, Sto
         overdue: conv.deadline.is_some_and(|d| d < now) && !matches!(conv.status, ConversationStatus::Closed { .. }),
         waiting_since: conv.opened_at,
         deadline: conv.deadline,
-        last_line: conv.lines.last().map(|l| l.text.clone()),
+        last_line: last_question(engine, &conv),
         status: conv.status,
         key: conv.key,
     })
