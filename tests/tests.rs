@@ -20,6 +20,7 @@ mod console;
 mod crash;
 mod crash_load;
 mod deploy;
+mod desk_view;
 mod faq;
 mod faq_console;
 mod faq_register;

@@ -327,3 +327,4 @@ console-broadcast-by-channel = Par canal
 console-broadcast-nobody = Aucun abonné ne recevrait ce message : il n'a pas été envoyé. Vérifiez la catégorie choisie.
 console-broadcast-confirm = Je confirme l'envoi à { $count } personnes.
 console-broadcast-confirm-needed = Ce message atteint { $count } personnes : cochez la confirmation sous le texte et envoyez de nouveau.
+console-desk-open = Conversations ouvertes

@@ -327,3 +327,4 @@ console-broadcast-by-channel = Per canale
 console-broadcast-nobody = Nessun iscritto riceverebbe questo messaggio: non è stato inviato. Controlli la categoria scelta.
 console-broadcast-confirm = Confermo l'invio a { $count } persone.
 console-broadcast-confirm-needed = Questo messaggio raggiunge { $count } persone: spunti la conferma sotto il testo e invii di nuovo.
+console-desk-open = Conversazioni aperte

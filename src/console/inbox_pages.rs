@@ -37,11 +37,13 @@ fn snippet(text: &str, n: usize) -> String {
 pub struct InboxQuery {
     state: Option<String>,
     done: Option<String>,
+    /// The conversation open beside the list (marked in it).
+    current: Option<String>,
 }
 
 /// The rows of an inbox, as the page shows them and the script swaps them in. The first
 /// element carries the summary the status line announces.
-fn rows_html(s: &Console, staff: &Staff, comune: &str, rows: &[Row], now: Timestamp) -> String {
+fn rows_html(s: &Console, staff: &Staff, comune: &str, rows: &[Row], now: Timestamp, current: Option<&str>) -> String {
     let lang = staff.lang();
     let overdue = rows.iter().filter(|r| r.overdue).count();
     let summary = ta(
@@ -81,13 +83,18 @@ fn rows_html(s: &Console, staff: &Staff, comune: &str, rows: &[Row], now: Timest
                 )
             })
             .unwrap_or_default();
+        let here = if current == Some(r.reference.as_str()) {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "<li><h2><a href=\"/staff/{c}/inbox/{r}\">{who}</a></h2><p>{masked} · {channel} · {state}</p>{last}<p>{waiting}{deadline}</p></li>",
+            "<li><h2><a href=\"/staff/{c}/inbox/{r}\"{here}>{who}</a></h2><p>{masked} · {channel} · {state}</p>{last}<p>{waiting}{deadline}</p></li>",
             c = esc(comune),
             r = esc(&r.reference),
             who = esc(&who),
             masked = esc(&r.masked),
-            channel = esc(&r.channel),
+            channel = t(s, lang, &format!("console-channel-{}", r.channel)),
             state = status_text(s, lang, &r.status, &staff.account.email),
             waiting = ta(s, lang, "console-waiting-for", &[("age", age(s, lang, r.waiting_since, now))]),
         ));
@@ -139,7 +146,7 @@ fn inbox_body(
         label = t(s, lang, "console-filter"),
         apply = t(s, lang, "console-filter-apply"),
     ));
-    let rows_html = rows_html(s, staff, comune, &rows, now);
+    let rows_html = rows_html(s, staff, comune, &rows, now, None);
     let overdue = rows.iter().filter(|r| r.overdue).count();
     body.push_str(&format!(
         "<p id=\"inbox-status\" role=\"status\">{}</p><div id=\"inbox-rows\" data-live data-every=\"10000\" data-status=\"inbox-status\" data-src=\"/staff/{}/inbox/rows?state={}\">{rows_html}</div>{find}",
@@ -186,7 +193,7 @@ pub async fn inbox_rows(
     match desk::rows(&s, &staff, &comune, Filter::parse(q.state.as_deref()), now) {
         Ok(rows) => (
             [(header::CACHE_CONTROL, "no-store")],
-            Html(rows_html(&s, &staff, &comune, &rows, now)),
+            Html(rows_html(&s, &staff, &comune, &rows, now, q.current.as_deref())),
         )
             .into_response(),
         Err(e) => {
@@ -218,7 +225,7 @@ fn actions_html(s: &Console, staff: &Staff, comune: &str, conv: &Conversation) -
         out.push_str(&form(staff, &format!("{base}/claim"), "", &t(s, lang, "console-claim")));
     }
     if waiting || mine {
-        let channel = esc(&conv.key.channel);
+        let channel = super::pages::raw(s, lang, &format!("console-channel-{}", conv.key.channel), &[]);
         out.push_str(&form(
             staff,
             &format!("{base}/reply"),
@@ -309,11 +316,20 @@ fn conversation_body(
         String::new()
     };
     let lines: String = conv.lines.iter().map(|l| line_html(s, lang, l)).collect();
+    // Beside the thread (on a wide screen), the open conversations, kept fresh.
+    let open = desk::rows(s, staff, comune, Filter::Open, now)?;
+    let list = format!(
+        "<aside class=\"desk-list\" aria-labelledby=\"desk-list-h\"><h2 id=\"desk-list-h\" class=\"h5\">{}</h2><p id=\"inbox-status\" class=\"visually-hidden\" role=\"status\"></p><div data-live data-every=\"10000\" data-status=\"inbox-status\" data-src=\"/staff/{c}/inbox/rows?state=open&amp;current={r}\">{}</div></aside>",
+        t(s, lang, "console-desk-open"),
+        rows_html(s, staff, comune, &open, now, Some(r)),
+        c = esc(comune),
+        r = esc(r),
+    );
     let body = format!(
-        "{who}<p><a href=\"/staff/{c}/inbox\">{back}</a></p><h1>{h1}</h1>{notice}\
+        "{who}<div class=\"desk\"><section class=\"desk-thread\" aria-labelledby=\"conv-h\"><p><a href=\"/staff/{c}/inbox\">{back}</a></p><h1 id=\"conv-h\">{h1}</h1>{notice}\
 <dl class=\"facts\"><dt>{l_name}</dt><dd>{name}</dd><dt>{l_number}</dt><dd>{number}</dd><dt>{l_channel}</dt><dd>{channel}</dd>\
 <dt>{l_state}</dt><dd>{state}</dd><dt>{l_opened}</dt><dd>{opened} ({waiting})</dd>{deadline}</dl>{citizen_link}\
-<h2>{l_messages}</h2><ol class=\"log\">{lines}</ol>{actions}",
+<h2>{l_messages}</h2><ol class=\"log\">{lines}</ol>{actions}</section>{list}</div>",
         who = who(s, staff),
         c = esc(comune),
         back = t(s, lang, "console-back-to-inbox"),
@@ -323,7 +339,7 @@ fn conversation_body(
         name = esc(&name.unwrap_or_else(|| "—".into())),
         l_number = t(s, lang, "console-number"),
         l_channel = t(s, lang, "console-channel"),
-        channel = esc(&conv.key.channel),
+        channel = t(s, lang, &format!("console-channel-{}", conv.key.channel)),
         l_state = t(s, lang, "console-state"),
         state = status_text(s, lang, &conv.status, &staff.account.email),
         l_opened = t(s, lang, "console-opened"),
