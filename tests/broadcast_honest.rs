@@ -4,7 +4,7 @@
 //! text's start and keeps its progress fresh without reloading or an inline script.
 
 use jiff::Timestamp;
-use sportello::storage::{CitizenKey, CitizenStore, Role};
+use sportello::storage::{CitizenKey, Role};
 
 use crate::harness::broadcast::subscriber;
 use crate::harness::console::{csrf_field, get, login, post, PASSWORD};

@@ -118,7 +118,7 @@ fn publiccode_yml_has_the_mandatory_keys_with_allowed_values() {
         "community maintenance names its contacts"
     );
     for list in ["platforms[]", "categories[]", "localisation.availableLanguages[]"] {
-        assert!(!p.get(list).map_or(true, Vec::is_empty), "{list} is empty");
+        assert!(p.get(list).is_some_and(|v| !v.is_empty()), "{list} is empty");
     }
     assert_eq!(p["localisation.availableLanguages[]"], ["it", "fr"]);
     for lang in ["it", "en"] {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use sportello::console::desk;
 use sportello::dialogue::{Citizen, State};
 use sportello::staff::inbox;
-use sportello::storage::{CitizenKey, CitizenStore, Role};
+use sportello::storage::{CitizenKey, Role};
 
 use crate::harness::console::{get, login, PASSWORD};
 use crate::harness::server::Harness;

@@ -370,10 +370,11 @@ pub fn to_html(r: &Report, t: Text) -> String {
                 out.push_str(&chart(title_id, t(title_id, &[]), categories, series));
             }
             let columns: Vec<&Vec<&Row>> = keys.iter().filter_map(|k| rows_of(k)).collect();
+            // Several columns of figures: on a phone the table scrolls inside its region.
             out.push_str(&format!(
-                "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th>",
-                esc(&title),
-                esc(&t("report-col-month", &[]))
+                "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{title}\"><table><caption>{title}</caption><thead><tr><th scope=\"col\">{}</th>",
+                esc(&t("report-col-month", &[])),
+                title = esc(&title),
             ));
             for c in &columns {
                 out.push_str(&format!("<th scope=\"col\">{}</th>", esc(&c[0].section)));
@@ -387,7 +388,7 @@ pub fn to_html(r: &Report, t: Text) -> String {
                 }
                 out.push_str("</tr>");
             }
-            out.push_str("</tbody></table></section>");
+            out.push_str("</tbody></table></div></section>");
             continue;
         }
         out.push_str(&format!("<section><h2>{}</h2>", esc(name)));
