@@ -109,12 +109,22 @@ fn a_question_waits_with_its_deadline_and_an_operator_takes_it_over() {
     .unwrap();
     let conv = d.engine.store.conversation(&d.key).unwrap().unwrap();
     let authors: Vec<&Author> = conv.lines.iter().map(|l| &l.author).collect();
+    // The question and the bot's two answers (received, the office's contacts); while
+    // held, the citizen's thanks (the bot silent) and I MIEI DATI with its four answers;
+    // then the operator's reply and note.
+    let bot = &Author::Bot;
     assert_eq!(
         authors,
         [
             &Author::Citizen,
+            bot,
+            bot,
             &Author::Citizen,
             &Author::Citizen,
+            bot,
+            bot,
+            bot,
+            bot,
             &Author::Staff("urp1@assemini".into()),
             &Author::Note("urp1@assemini".into())
         ]
@@ -188,6 +198,20 @@ fn the_inbox_shows_the_question_not_the_request_for_a_person() {
         Some("Quanto costa il parcheggio al mare?"),
         "{:?}",
         items[0]
+    );
+    // The thread keeps what the bot told the citizen after each message.
+    let conv = d.engine.store.conversation(&d.key).unwrap().unwrap();
+    let authors: Vec<&Author> = conv.lines.iter().map(|l| &l.author).collect();
+    assert_eq!(authors.first(), Some(&&Author::Citizen));
+    let bot: Vec<&str> = conv
+        .lines
+        .iter()
+        .filter(|l| l.author == Author::Bot)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert!(
+        bot.iter().any(|t| t.contains("giorni lavorativi")) && !bot.iter().any(|t| t.contains("Quanto costa")),
+        "{bot:?}"
     );
     // A later question is the one shown.
     d.say("E il parcheggio in centro?", "2026-11-23T09:03:00Z");

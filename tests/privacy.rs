@@ -109,7 +109,7 @@ fn an_erasure_cut_short_by_a_crash_is_finished_at_the_next_start() {
             },
         };
         let handled = engine.plan(&key, &inbound, now).unwrap();
-        let effects = engine.effects(&key, "", &handled.outcome, now).unwrap();
+        let effects = engine.effects(&key, "", &handled, now).unwrap();
         assert!(effects.erase, "Assemini erases a leaver");
         store
             .commit_step(None, &key, handled.outcome.citizen.as_ref(), &[], &effects)

@@ -128,6 +128,7 @@ fn suite(store: &dyn Store) {
             text: "Quando apre l'ufficio?".into(),
             deadline: Some(now() + jiff::SignedDuration::from_hours(48)),
             at: now(),
+            replies: vec!["Domanda ricevuta: risponderemo entro due giorni lavorativi.".into()],
         }),
         ..StepEffects::default()
     };
@@ -146,7 +147,18 @@ fn suite(store: &dyn Store) {
         .unwrap()
         .expect("the question opened a conversation");
     assert_eq!(conv.status, ConversationStatus::Waiting);
-    assert_eq!(conv.lines.last().unwrap().text, "Quando apre l'ufficio?");
+    // The question, then what the bot answered, in the thread staff read.
+    let thread: Vec<(&Author, &str)> = conv.lines.iter().map(|l| (&l.author, l.text.as_str())).collect();
+    assert_eq!(
+        thread,
+        [
+            (&Author::Citizen, "Quando apre l'ufficio?"),
+            (
+                &Author::Bot,
+                "Domanda ricevuta: risponderemo entro due giorni lavorativi."
+            )
+        ]
+    );
     assert_eq!(conv.deadline, Some(now() + jiff::SignedDuration::from_hours(48)));
     assert_eq!(ids.len(), 2);
     assert!(ids[0] < ids[1], "outbox ids keep the order of the replies");

@@ -328,3 +328,4 @@ console-broadcast-nobody = Aucun abonné ne recevrait ce message : il n'a pas é
 console-broadcast-confirm = Je confirme l'envoi à { $count } personnes.
 console-broadcast-confirm-needed = Ce message atteint { $count } personnes : cochez la confirmation sous le texte et envoyez de nouveau.
 console-desk-open = Conversations ouvertes
+console-author-bot = Réponse automatique

@@ -328,3 +328,4 @@ console-broadcast-nobody = Nessun iscritto riceverebbe questo messaggio: non è 
 console-broadcast-confirm = Confermo l'invio a { $count } persone.
 console-broadcast-confirm-needed = Questo messaggio raggiunge { $count } persone: spunti la conferma sotto il testo e invii di nuovo.
 console-desk-open = Conversazioni aperte
+console-author-bot = Risposta automatica

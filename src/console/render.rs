@@ -94,6 +94,7 @@ pub(crate) fn line_html(s: &Console, lang: &str, line: &Line) -> String {
         Author::Citizen => ("bot", t(s, lang, "console-author-citizen")),
         Author::Staff(by) => ("me", ta(s, lang, "console-author-staff", &[("by", by.clone())])),
         Author::Note(by) => ("note", ta(s, lang, "console-author-note", &[("by", by.clone())])),
+        Author::Bot => ("auto", t(s, lang, "console-author-bot")),
     };
     format!(
         "<li class=\"{class}\"><span class=\"who\">{author} · {at}</span>{text}</li>",

@@ -119,16 +119,17 @@ impl Engine {
     }
 
     /// What a step writes besides the record and the outbox, for [`crate::storage::JournalStore::commit_step`]:
-    /// consent ledger entries, moderation cases, counters, what the citizen wrote to the desk,
-    /// and whether the comune's policy erases this leaver.
+    /// consent ledger entries, moderation cases, counters, what the citizen wrote to the desk
+    /// (with what the bot answered them), and whether the comune's policy erases this leaver.
     /// `route` is where replies to this citizen go out from (empty for the terminal chat).
     pub fn effects(
         &self,
         key: &CitizenKey,
         route: &str,
-        outcome: &Outcome,
+        handled: &Handled,
         now: Timestamp,
     ) -> Result<StepEffects, EngineError> {
+        let outcome = &handled.outcome;
         let mut fx = StepEffects::default();
         let live = self.live()?;
         let Some(flow) = live.flow(&key.comune) else {
@@ -204,6 +205,7 @@ impl Engine {
                         text: text.clone(),
                         deadline: crate::dialogue::deadline(flow, now).map(|z| z.timestamp()),
                         at: now,
+                        replies: handled.rendered.iter().map(|r| r.text.clone()).collect(),
                     });
                 }
                 Event::Unsubscribed {

@@ -82,7 +82,7 @@ impl Engine {
                 .collect(),
         };
         let effects = self
-            .effects(key, &message.route, &handled.outcome, now)
+            .effects(key, &message.route, &handled, now)
             .map_err(StepError::Effects)?;
         let ids = self
             .store

@@ -48,6 +48,7 @@ pub fn citizen_wrote(
         text: text.to_string(),
         deadline,
         at: now,
+        replies: Vec::new(),
     };
     store.put_conversation(&Conversation::after_citizen_wrote(
         store.conversation(key)?,

@@ -108,6 +108,9 @@ pub enum Author {
     Staff(String),
     /// An internal note, never sent.
     Note(String),
+    /// What the bot answered the citizen, kept in the thread so staff see what they were
+    /// told.
+    Bot,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +162,11 @@ impl Conversation {
             author: Author::Citizen,
             text: wrote.text.clone(),
         });
+        conv.lines.extend(wrote.replies.iter().map(|text| Line {
+            at: wrote.at,
+            author: Author::Bot,
+            text: text.clone(),
+        }));
         conv
     }
 }
@@ -173,4 +181,6 @@ pub struct Wrote {
     /// When an answer is due, if the conversation opens now.
     pub deadline: Option<Timestamp>,
     pub at: Timestamp,
+    /// What the bot answered in the same step, as the citizen read it.
+    pub replies: Vec<String>,
 }
