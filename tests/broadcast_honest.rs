@@ -62,6 +62,9 @@ async fn the_composer_counts_recipients_refuses_nobody_and_confirms_a_large_send
         "<li>WhatsApp: 100</li>",
         "<li>Telegram: 1</li>",
         "name=\"confirm\" value=\"101\"",
+        // As each app shows it, for the channels the audience is on.
+        "<figure class=\"bubble whatsapp\"><figcaption>WhatsApp</figcaption>",
+        "<figure class=\"bubble telegram\"><figcaption>Telegram</figcaption>",
     ] {
         assert!(preview.contains(part), "{part}:\n{preview}");
     }

@@ -277,14 +277,68 @@ fn preview(s: &Console, lang: &str, flow: &crate::flow::Flow, call: &Call, audie
             Some(name) => ta(s, lang, "console-broadcast-template", &[("name", name.clone())]),
             None => t(s, lang, "console-broadcast-no-template"),
         };
+        // As each app will show it: WhatsApp formats *bold*, _italic_ and ~struck~ text;
+        // the Telegram bot sends plain text, so the marks stay as typed.
+        let bubbles: String = audience
+            .by_channel
+            .keys()
+            .filter_map(|channel| {
+                let body = match channel.as_str() {
+                    "whatsapp" => whatsapp_html(&shown),
+                    "telegram" => esc(&shown),
+                    _ => return None,
+                };
+                Some(format!(
+                    "<figure class=\"bubble {channel}\"><figcaption>{}</figcaption><div class=\"pre\">{body}</div></figure>",
+                    t(s, lang, &format!("console-channel-{channel}")),
+                    channel = esc(channel),
+                ))
+            })
+            .collect();
+        let bubbles = if bubbles.is_empty() {
+            format!("<div class=\"pre\">{}</div>", esc(&shown))
+        } else {
+            format!("<div class=\"bubbles\">{bubbles}</div>")
+        };
         out.push_str(&format!(
-            "<h3>{code}</h3>{media_line}<pre>{}</pre><p>{template}</p>",
-            esc(&shown),
-            code = esc(code)
+            "<h3>{language}</h3>{media_line}{bubbles}<p>{template}</p>",
+            language = t(s, lang, &format!("console-language-{code}")),
         ));
     }
     out.push_str("</section>");
     out
+}
+
+/// Text as WhatsApp shows it, escaped: `*bold*`, `_italic_`, `~struck~` and
+/// ```` ```monospace``` ````, each only when the marks hug a word as WhatsApp requires.
+pub fn whatsapp_html(text: &str) -> String {
+    use std::sync::OnceLock;
+    static MARKS: OnceLock<[(regex::Regex, &str); 4]> = OnceLock::new();
+    let marks = MARKS.get_or_init(|| {
+        let around = |m: &str| {
+            regex::Regex::new(&format!(
+                r"(^|[^\w{m}])\{m}([^\s{m}](?:[^{m}\n]*[^\s{m}])?)\{m}($|[^\w{m}])"
+            ))
+            .expect("a valid pattern")
+        };
+        [
+            (regex::Regex::new(r"```([^`]+)```").expect("a valid pattern"), "code"),
+            (around("*"), "strong"),
+            (around("_"), "em"),
+            (around("~"), "s"),
+        ]
+    });
+    let mut html = esc(text);
+    for (pattern, tag) in marks {
+        html = if *tag == "code" {
+            pattern.replace_all(&html, "<code>$1</code>").into_owned()
+        } else {
+            pattern
+                .replace_all(&html, format!("${{1}}<{tag}>${{2}}</{tag}>${{3}}").as_str())
+                .into_owned()
+        };
+    }
+    html
 }
 
 /// `POST /staff/{comune}/broadcasts/new`: preview, or create (audited) and go to the list.
@@ -401,7 +455,7 @@ fn audience_html(s: &Console, lang: &str, a: &Audience) -> String {
         .map(|(c, n)| item(super::pages::raw(s, lang, &format!("console-channel-{c}"), &[]), *n))
         .collect();
     out.push_str(&format!(
-        "<div class=\"inline\"><div><h3 class=\"h6\">{}</h3><ul>{languages}</ul></div><div><h3 class=\"h6\">{}</h3><ul>{channels}</ul></div></div>",
+        "<div class=\"columns\"><div><h3 class=\"h6\">{}</h3><ul>{languages}</ul></div><div><h3 class=\"h6\">{}</h3><ul>{channels}</ul></div></div>",
         t(s, lang, "console-broadcast-by-language"),
         t(s, lang, "console-broadcast-by-channel"),
     ));
@@ -469,5 +523,23 @@ pub async fn resend(
                 .into_response()
         }
         _ => error_page(&s, lang, ConsoleError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whatsapp_html;
+
+    #[test]
+    fn whatsapp_marks_format_only_when_they_hug_a_word() {
+        assert_eq!(whatsapp_html("*Chiusa* la strada"), "<strong>Chiusa</strong> la strada");
+        assert_eq!(
+            whatsapp_html("dalle _8_ alle ~10~."),
+            "dalle <em>8</em> alle <s>10</s>."
+        );
+        assert_eq!(whatsapp_html("codice ```A-12```"), "codice <code>A-12</code>");
+        assert_eq!(whatsapp_html("2 * 3 * 4"), "2 * 3 * 4");
+        assert_eq!(whatsapp_html("nome_file_lungo"), "nome_file_lungo");
+        assert_eq!(whatsapp_html("*<b>*"), "<strong>&lt;b&gt;</strong>");
     }
 }
