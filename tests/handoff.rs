@@ -12,7 +12,7 @@ use sportello::console::desk;
 use sportello::dialogue::{Citizen, State};
 use sportello::staff::accounts;
 use sportello::staff::inbox;
-use sportello::storage::{CitizenKey, Role, Store};
+use sportello::storage::{Author, CitizenKey, Role, Store};
 
 use crate::harness::console::{client, csrf_field, get, login, post, PASSWORD};
 use crate::harness::server::{say, texts_to, Harness};
@@ -167,7 +167,10 @@ async fn claim_reply_release(h: Harness) {
     let wrote = crate::harness::server::wa_text("assemini", c, "wamid.held.1", 1_800_000_100, "grazie, attendo");
     assert_eq!(h.post_signed(&wrote).await, 200);
     until("the citizen's line", || {
-        h.store.conversation(&key).unwrap().unwrap().lines.len() == 2
+        let conv = h.store.conversation(&key).unwrap().unwrap();
+        conv.lines
+            .iter()
+            .any(|l| l.author == Author::Citizen && l.text == "grazie, attendo")
     })
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
