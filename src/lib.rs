@@ -20,6 +20,7 @@ pub mod faq;
 pub mod flow;
 pub mod hours;
 pub mod i18n;
+pub mod markup;
 pub mod message;
 pub mod moderation;
 pub mod secret;

@@ -93,10 +93,7 @@ pub fn label_of(locales: &Locales, lang: &str, prefix: &str, value: &str) -> Str
 
 /// A time as the staff read it: Europe/Rome, `dd/mm/yyyy HH:MM`.
 pub fn local_time(t: Timestamp) -> String {
-    match t.in_tz("Europe/Rome") {
-        Ok(zoned) => zoned.strftime("%d/%m/%Y %H:%M").to_string(),
-        Err(_) => t.to_string(),
-    }
+    crate::hours::shown(t)
 }
 
 /// A JSON time (RFC 3339) as [`local_time`]; `None` when absent or not a time.

@@ -21,7 +21,7 @@ use super::pages::{console_page, error_page, local_time, t, ta, who};
 use super::state::Console;
 use super::{ConsoleError, Staff};
 use crate::i18n::Locales;
-use crate::storage::{AuditEntry, Role, Store};
+use crate::storage::{AuditEntry, Store};
 use crate::web::esc;
 
 /// Every action code the service writes into the log (`staff::audit` and `append_audit`
@@ -198,15 +198,6 @@ pub struct AuditPage {
     pub total: usize,
 }
 
-/// Only administrators read the log.
-fn admin_only(staff: &Staff) -> Result<(), ConsoleError> {
-    if staff.account.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ConsoleError::Forbidden)
-    }
-}
-
 /// Every entry matching the filters, newest first (ids increase with time).
 pub fn matching(store: &dyn Store, q: &AuditQuery) -> Result<Vec<Listed>, ConsoleError> {
     let comune = q.comune.trim();
@@ -277,7 +268,7 @@ fn query_string(q: &AuditQuery, page: Option<usize>) -> String {
 }
 
 fn body(s: &Console, staff: &Staff, q: &AuditQuery) -> Result<(String, String), ConsoleError> {
-    admin_only(staff)?;
+    staff.admin_only()?;
     let lang = staff.lang();
     let page = paginate(matching(s.engine.store.as_ref(), q)?, q.page);
     let title = s
@@ -402,7 +393,7 @@ pub async fn page(State(s): State<Console>, staff: Staff, Query(q): Query<AuditQ
 /// `GET /staff/audit.csv`: every entry matching the filters (no paging), newest first.
 pub async fn csv(State(s): State<Console>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
     let lang = staff.lang();
-    let done = admin_only(&staff).and_then(|()| matching(s.engine.store.as_ref(), &q));
+    let done = staff.admin_only().and_then(|()| matching(s.engine.store.as_ref(), &q));
     match done {
         Ok(entries) => {
             let h = |id: &str| s.engine.locales.format(lang, id, None).unwrap_or_default();
@@ -432,7 +423,7 @@ pub async fn csv(State(s): State<Console>, staff: Staff, Query(q): Query<AuditQu
 /// (`{entries: [{id, at, actor, comune, action, detail, action_label}], page, pages,
 /// total}`, the label in the account's language).
 pub async fn api(State(s): State<Console>, staff: Staff, Query(q): Query<AuditQuery>) -> Response {
-    let done = admin_only(&staff).and_then(|()| matching(s.engine.store.as_ref(), &q));
+    let done = staff.admin_only().and_then(|()| matching(s.engine.store.as_ref(), &q));
     match done {
         Ok(all) => {
             let mut page = paginate(all, q.page);

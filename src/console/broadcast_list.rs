@@ -33,16 +33,10 @@ fn category_name(s: &Console, lang: &str, flow: &crate::flow::Flow, id: Option<&
     let Some(id) = id else {
         return raw(s, lang, "console-broadcast-all", &[]);
     };
-    flow.categories
-        .iter()
-        .find(|c| c.id == id)
-        .and_then(|c| {
-            s.engine
-                .locales
-                .format(lang, &c.label, None)
-                .or_else(|| s.engine.locales.format(flow.default_language(), &c.label, None))
-        })
-        .unwrap_or_else(|| id.to_string())
+    super::pages::categories(s, lang, flow)
+        .into_iter()
+        .find(|(c, _)| c == id)
+        .map_or_else(|| id.to_string(), |(_, label)| label)
 }
 
 /// The start of the broadcast's text in the staff's language, else the comune's first.

@@ -15,11 +15,10 @@ use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use fluent_bundle::FluentArgs;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::pages::error_page;
+use super::pages::{error_page, t, ta};
 use super::session::Staff;
 use super::state::Console;
 use super::{audit, ConsoleError};
@@ -28,18 +27,6 @@ use crate::broadcast::plan::{audience, Audience};
 use crate::broadcast::{compose, Broadcast, BroadcastState};
 use crate::web::esc;
 use crate::web::html::page;
-
-fn t(s: &Console, lang: &str, id: &str) -> String {
-    esc(&s.engine.locales.format(lang, id, None).unwrap_or_default())
-}
-
-fn ta(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
-    let mut a = FluentArgs::new();
-    for (k, v) in args {
-        a.set(*k, v.clone());
-    }
-    esc(&s.engine.locales.format(lang, id, Some(&a)).unwrap_or_default())
-}
 
 fn layout(s: &Console, lang: &str, title: &str, body: &str, script: &str) -> Response {
     let brand = s.engine.locales.format(lang, "console-brand", None).unwrap_or_default();
@@ -104,18 +91,11 @@ fn form_with(s: &Console, staff: &Staff, flow: &crate::flow::Flow, f: &Compose, 
     let lang = staff.lang();
     let mut fields = String::new();
     if !flow.categories.is_empty() {
-        let options: String = flow
-            .categories
-            .iter()
-            .map(|c| {
-                let label = s
-                    .engine
-                    .locales
-                    .format(lang, &c.label, None)
-                    .or_else(|| s.engine.locales.format(flow.default_language(), &c.label, None))
-                    .unwrap_or_else(|| c.id.clone());
-                let selected = if f.category == c.id { " selected" } else { "" };
-                format!("<option value=\"{}\"{selected}>{}</option>", esc(&c.id), esc(&label))
+        let options: String = super::pages::categories(s, lang, flow)
+            .into_iter()
+            .map(|(id, label)| {
+                let selected = if f.category == id { " selected" } else { "" };
+                format!("<option value=\"{}\"{selected}>{}</option>", esc(&id), esc(&label))
             })
             .collect();
         fields.push_str(&format!(

@@ -34,7 +34,7 @@ pub(crate) fn t(s: &Console, lang: &str, id: &str) -> String {
 
 /// A console text with arguments, unescaped (for a page's `<title>`, which the layout
 /// escapes itself).
-pub(super) fn raw(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+pub(crate) fn raw(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
     let mut a = FluentArgs::new();
     for (k, v) in args {
         a.set(*k, v.clone());
@@ -53,8 +53,7 @@ pub(crate) fn ta(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> 
 
 /// A moment as staff read it: Europe/Rome, day first.
 pub(crate) fn local_time(at: Timestamp) -> String {
-    let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
-    at.to_zoned(tz).strftime("%d/%m/%Y %H:%M").to_string()
+    crate::hours::shown(at)
 }
 
 /// A citizen's number with all but its last three characters hidden (`•••••••567`).
@@ -77,6 +76,23 @@ pub(crate) fn comune_name(s: &Console, lang: &str, id: &str) -> String {
                 .or_else(|| s.engine.locales.format(f.default_language(), &f.name, None))
         })
         .unwrap_or_else(|| id.to_string())
+}
+
+/// The comune's categories as (id, name in `lang`; in the comune's first language when
+/// `lang` has none; the id when neither names it).
+pub(crate) fn categories(s: &Console, lang: &str, flow: &crate::flow::Flow) -> Vec<(String, String)> {
+    flow.categories
+        .iter()
+        .map(|c| {
+            let label = s
+                .engine
+                .locales
+                .format(lang, &c.label, None)
+                .or_else(|| s.engine.locales.format(flow.default_language(), &c.label, None))
+                .unwrap_or_else(|| c.id.clone());
+            (c.id.clone(), label)
+        })
+        .collect()
 }
 
 /// A whole console page: the shared layout with the console's brand.

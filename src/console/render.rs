@@ -21,13 +21,7 @@ pub(crate) fn scripted_page(s: &Console, lang: &str, title: &str, body: &str) ->
 }
 
 /// A console text, unescaped (for titles, which `page` escapes).
-pub(crate) fn raw(s: &Console, lang: &str, id: &str, args: &[(&str, String)]) -> String {
-    let mut a = fluent_bundle::FluentArgs::new();
-    for (k, v) in args {
-        a.set(*k, v.clone());
-    }
-    s.engine.locales.format(lang, id, Some(&a)).unwrap_or_default()
-}
+pub(crate) use super::pages::raw;
 
 /// How long ago, as staff read it: `45 min`, `3 h 5 min`, `2 g 4 h`.
 pub(crate) fn age(s: &Console, lang: &str, since: Timestamp, now: Timestamp) -> String {

@@ -14,7 +14,7 @@ pub use super::accounts::sha256_hex;
 use super::accounts::{hex, random_bytes};
 use super::state::Console;
 use super::ConsoleError;
-use crate::storage::{Account, Session, Store};
+use crate::storage::{Account, Role, Session, Store};
 
 /// The session cookie.
 pub const COOKIE: &str = "sportello_session";
@@ -143,6 +143,15 @@ impl Staff {
             Ok(())
         } else {
             Err(ConsoleError::Csrf)
+        }
+    }
+
+    /// Only administrators pass ([`ConsoleError::Forbidden`] for an operator): the audit
+    /// log, the staff accounts.
+    pub fn admin_only(&self) -> Result<(), ConsoleError> {
+        match self.account.role {
+            Role::Admin => Ok(()),
+            Role::Operator => Err(ConsoleError::Forbidden),
         }
     }
 

@@ -24,14 +24,6 @@ use crate::staff::roster::{self, Answer, Call, Listed};
 use crate::storage::Role;
 use crate::web::{esc, url_encode};
 
-/// Only administrators manage accounts.
-fn admin_only(staff: &Staff) -> Result<(), ConsoleError> {
-    match staff.account.role {
-        Role::Admin => Ok(()),
-        Role::Operator => Err(ConsoleError::Forbidden),
-    }
-}
-
 /// The list page's query: which action just succeeded.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
@@ -151,7 +143,7 @@ fn hidden(staff: &Staff, email: &str) -> String {
 }
 
 fn list_body(s: &Console, staff: &Staff, notice: Option<&Notice>) -> Result<(String, String), ConsoleError> {
-    admin_only(staff)?;
+    staff.admin_only()?;
     let lang = staff.lang();
     let title = raw(s, lang, "console-accounts-title", &[]);
     let Answer::Listed { accounts } = roster::run(&s.engine, Call::List, &staff.account.email, Timestamp::now())?
@@ -218,7 +210,7 @@ fn manage_body(
     email: &str,
     notice: Option<&Notice>,
 ) -> Result<(String, String), ConsoleError> {
-    admin_only(staff)?;
+    staff.admin_only()?;
     let lang = staff.lang();
     let Answer::Listed { accounts } = roster::run(&s.engine, Call::List, &staff.account.email, Timestamp::now())?
     else {
@@ -360,7 +352,7 @@ pub async fn action_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let lang = staff.lang();
-    if let Err(e) = admin_only(&staff).and_then(|()| staff.check_csrf(field(&form, "csrf"))) {
+    if let Err(e) = staff.admin_only().and_then(|()| staff.check_csrf(field(&form, "csrf"))) {
         return error_page(&s, lang, e);
     }
     if !ACTIONS.contains(&action.as_str()) {

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::faq_pages::editable;
-use super::pages::{comune_name, console_page, error_page, local_time, raw, t, ta, who};
+use super::pages::{categories, comune_name, console_page, error_page, local_time, raw, t, ta, who};
 use super::state::Console;
 use super::{ConsoleError, Staff};
 use crate::staff::subscribers::{self, Answer, Call, Filter, Month, Row};
@@ -87,22 +87,6 @@ fn select(s: &Console, lang: &str, name: &str, label_id: &str, options: &[(Strin
     }
     html.push_str("</select></p>");
     html
-}
-
-/// The comune's categories as (id, label in `lang`).
-fn categories(s: &Console, lang: &str, flow: &crate::flow::Flow) -> Vec<(String, String)> {
-    flow.categories
-        .iter()
-        .map(|c| {
-            let label = s
-                .engine
-                .locales
-                .format(lang, &c.label, None)
-                .or_else(|| s.engine.locales.format(flow.default_language(), &c.label, None))
-                .unwrap_or_else(|| c.id.clone());
-            (c.id.clone(), label)
-        })
-        .collect()
 }
 
 fn filter_form(s: &Console, lang: &str, comune: &str, flow: &crate::flow::Flow, f: &Filters) -> String {

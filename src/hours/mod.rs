@@ -19,6 +19,15 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
 pub use holidays::{easter_sunday, national_holidays};
+
+/// A moment as staff read it, in the console and at the terminal: Europe/Rome, day first
+/// (`06/12/2026 20:33`).
+pub fn shown(at: jiff::Timestamp) -> String {
+    match at.in_tz("Europe/Rome") {
+        Ok(zoned) => zoned.strftime("%d/%m/%Y %H:%M").to_string(),
+        Err(_) => at.to_string(),
+    }
+}
 use slot::Slot;
 
 /// The time zone every comune lives in.

@@ -9,6 +9,8 @@
 
 use std::fmt::Write;
 
+use crate::markup::esc;
+
 /// Series colours, each at least 4.5:1 against white (and so against each other's labels).
 pub const COLOURS: &[&str] = &["#1f5fa8", "#a64b00", "#2e7d32", "#6a1b9a", "#00695c", "#ad1457"];
 /// Text and axes.
@@ -65,22 +67,6 @@ pub struct Chart {
     /// The height a masked bar is drawn to: the masking threshold, so the bar says "somewhere
     /// below this", whatever the real count.
     pub masked_height: u64,
-}
-
-/// Escapes text for SVG (XML) content and attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The id as safe for an XML id: ASCII letters, digits and `-` only.

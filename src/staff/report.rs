@@ -305,7 +305,8 @@ const CHARTED: &[&str] = &["report-broadcasts", "report-moderation"];
 /// in the report's language, unescaped. The figures are the published cells: a masked count
 /// is drawn masked.
 pub fn to_html(r: &Report, t: Text) -> String {
-    use super::chart::{bars, esc, Chart, Series, Value};
+    use super::chart::{bars, Chart, Series, Value};
+    use crate::markup::esc;
     let mut sections: Vec<(&str, &str, Vec<&Row>)> = Vec::new();
     for row in &r.rows {
         // Rows from an older server have no key: grouped by their section's name.

@@ -5,6 +5,7 @@
 //! from Fluent.
 
 use crate::i18n::Locales;
+pub use crate::markup::esc;
 
 /// Percent-encodes a value for a query string: everything but ASCII letters, digits and
 /// `-._~`.
@@ -16,22 +17,6 @@ pub fn url_encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Escaped text with line breaks kept as paragraphs.
