@@ -16,16 +16,24 @@ use crate::web::Site;
 pub fn router(server: Server) -> Router {
     let state = server.clone();
     // Each mounted part gets the narrow state it reaches, not the server.
+    // The simulator's desk: its trials reach the console's inbox, never the store.
+    let trials = std::sync::Arc::new(crate::service::trial::Trials::new(&server.engine));
+    let (max, per_address) = crate::web::SIMULATOR_STREAMS;
     let site = Site {
         engine: server.engine.clone(),
         config: server.config.clone(),
+        trials: trials.clone(),
+        streams: crate::web::events::Streams::new(max, per_address),
     };
+    let (max, per_address) = crate::console::STREAMS;
     let console = Console {
         engine: server.engine.clone(),
         config: server.config.clone(),
         lanes: server.lanes(),
         broadcast_wake: server.broadcast_wake.clone(),
         media_dir: server.options.media_dir.clone(),
+        trials,
+        streams: crate::web::events::Streams::new(max, per_address),
     };
     server::routes(server, move |paces| {
         let public = crate::web::routes()

@@ -99,7 +99,7 @@ async fn the_composer_counts_recipients_refuses_nobody_and_confirms_a_large_send
         "Eventi e attività",
         "Chiusura della strada regionale per neve",
         "<script src=\"/staff/console.js\" defer></script>",
-        "data-live data-every=\"3000\" data-src=\"/staff/brusson/broadcasts/rows\"",
+        "data-live data-on=\"broadcasts\" data-every=\"3000\" data-src=\"/staff/brusson/broadcasts/rows\" data-events=\"/staff/brusson/events\"",
     ] {
         assert!(list.contains(part), "{part}:\n{list}");
     }

@@ -330,11 +330,16 @@ async fn the_json_api_claims_replies_notes_releases_closes_blocks_and_unblocks()
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(conv["lines"][1]["text"], "Apre alle 8:30.");
+    // The claim on the way, then the reply.
+    assert_eq!(
+        conv["lines"][1]["author"],
+        json!({"from": "event", "who": {"what": "claimed", "by": URP1}})
+    );
+    assert_eq!(conv["lines"][2]["text"], "Apre alle 8:30.");
     let sent = h.wait_sent(1).await;
     assert_eq!(texts_to(&sent, number), ["Apre alle 8:30."]);
     let (status, conv) = api(&h, "post", &format!("{base}/note"), &other, Some(json!({"text": "ok"}))).await;
-    assert_eq!((status, &conv["lines"][2]["author"]["from"]), (200, &json!("note")));
+    assert_eq!((status, &conv["lines"][3]["author"]["from"]), (200, &json!("note")));
     let (status, conv) = api(&h, "post", &format!("{base}/release"), &op, Some(json!({}))).await;
     assert_eq!((status, &conv["status"]), (200, &json!("waiting")));
     let (status, conv) = api(&h, "post", &format!("{base}/close"), &op, Some(json!({}))).await;

@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use sportello::dialogue::{Body, Inbound};
 use sportello::service::runner::Engine;
 use sportello::staff::inbox::{self, InboxError};
-use sportello::storage::{Author, CitizenKey, ConversationStatus, MemoryStore, Store};
+use sportello::storage::{Author, CitizenKey, ConversationStatus, Happened, MemoryStore, Store};
 
 use crate::util;
 
@@ -109,16 +109,20 @@ fn a_question_waits_with_its_deadline_and_an_operator_takes_it_over() {
     .unwrap();
     let conv = d.engine.store.conversation(&d.key).unwrap().unwrap();
     let authors: Vec<&Author> = conv.lines.iter().map(|l| &l.author).collect();
-    // The question and the bot's two answers (received, the office's contacts); while
-    // held, the citizen's thanks (the bot silent) and I MIEI DATI with its four answers;
-    // then the operator's reply and note.
+    // The question and the bot's two answers (received, the office's contacts); the
+    // claim; while held, the citizen's thanks (the bot silent) and I MIEI DATI with its four
+    // answers; then the operator's reply and note.
     let bot = &Author::Bot;
+    let claimed = Author::Event(Happened::Claimed {
+        by: "urp1@assemini".into(),
+    });
     assert_eq!(
         authors,
         [
             &Author::Citizen,
             bot,
             bot,
+            &claimed,
             &Author::Citizen,
             &Author::Citizen,
             bot,
@@ -133,6 +137,10 @@ fn a_question_waits_with_its_deadline_and_an_operator_takes_it_over() {
         !conv.lines.iter().any(|l| l.text.contains("coglioni")),
         "a withheld message never reaches the operator"
     );
+
+    // The reply knows its outbox entry (for its ticks); the claim was written once.
+    assert_eq!(conv.lines[conv.lines.len() - 2].outbound, Some(ids[0]));
+    assert_eq!(conv.lines.iter().filter(|l| l.author == claimed).count(), 1);
 
     // Released: the bot answers again.
     inbox::release(&d.engine, &d.key, "urp1@assemini", at("2026-11-23T09:20:00Z")).unwrap();

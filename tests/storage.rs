@@ -129,6 +129,7 @@ fn suite(store: &dyn Store) {
             deadline: Some(now() + jiff::SignedDuration::from_hours(48)),
             at: now(),
             replies: vec!["Domanda ricevuta: risponderemo entro due giorni lavorativi.".into()],
+            handoff: false,
         }),
         ..StepEffects::default()
     };
@@ -224,6 +225,7 @@ fn suite(store: &dyn Store) {
         updated_at: now(),
         errors: vec![],
         broadcast: None,
+        desk: false,
     };
     store.put_sent(&sk, &sent).unwrap();
     sent.apply(DeliveryStatus::Delivered, &[], now());
@@ -272,11 +274,7 @@ fn suite(store: &dyn Store) {
         opened_at: now(),
         deadline: None,
         last_activity: now(),
-        lines: vec![Line {
-            at: now(),
-            author: Author::Citizen,
-            text: "Orari dell'anagrafe?".into(),
-        }],
+        lines: vec![Line::new(now(), Author::Citizen, "Orari dell'anagrafe?")],
     };
     store.put_conversation(&conv).unwrap();
     assert_eq!(store.conversation(&b).unwrap(), Some(conv));
@@ -491,6 +489,7 @@ fn records_of_a_comune(store: &dyn Store) {
         updated_at: now(),
         errors: vec![],
         broadcast: None,
+        desk: false,
     };
     store.put_sent(&sent_key("telegram", "out.9"), &sent).unwrap();
     assert!(!store.mentions("777000111").unwrap().is_empty());
@@ -665,6 +664,7 @@ fn history(store: &dyn Store, key: &CitizenKey, n: usize) {
         updated_at: now(),
         errors: vec![],
         broadcast: None,
+        desk: false,
     };
     store.put_sent(&sent_key(&key.channel, &id("out", 0)), &sent).unwrap();
     store.put_sent(&sent_key(&key.channel, &id("out", 1)), &sent).unwrap();

@@ -33,6 +33,7 @@ mod hostile;
 mod hours;
 mod inbox;
 mod language;
+mod live_desk;
 mod logins;
 mod look;
 mod moderation;

@@ -329,3 +329,18 @@ console-broadcast-confirm = Je confirme l'envoi à { $count } personnes.
 console-broadcast-confirm-needed = Ce message atteint { $count } personnes : cochez la confirmation sous le texte et envoyez de nouveau.
 console-desk-open = Conversations ouvertes
 console-author-bot = Réponse automatique
+
+# The thread's events and an operator's reply's ticks (issue 22).
+console-event-asked-person = Le citoyen a demandé à parler à une personne
+console-event-claimed = Prise en charge par { $by }
+console-event-released = Remise dans la file par { $by }
+console-event-released-idle = Remise dans la file après une période sans activité
+console-event-closed = Fermée par { $by }
+console-event-withheld = Un message a été retenu par la modération ({ $rule })
+console-event-case = dossier n° { $id }
+console-tick-queued = en attente
+console-tick-sent = envoyé
+console-tick-delivered = remis
+console-tick-read = lu
+console-tick-failed = non remis
+console-trial = Essai depuis le simulateur

@@ -66,3 +66,5 @@ page-a11y-feedback = Vous pouvez signaler à l'administration tout défaut d'acc
 page-a11y-feedback-contact = Écrivez à :
 page-a11y-enforcement-title = Procédure de mise en œuvre
 page-a11y-enforcement = Si la réponse de l'administration est insatisfaisante ou absente, vous pouvez vous adresser au Défenseur civique du numérique de l'AgID :
+page-try-operator = Agent de la Commune
+page-try-desk = Si vous demandez à parler à une personne, ou si le service ne sait pas répondre, la conversation parvient aux agents de la Commune comme essai : leur réponse s'affiche ici.

@@ -329,3 +329,18 @@ console-broadcast-confirm = Confermo l'invio a { $count } persone.
 console-broadcast-confirm-needed = Questo messaggio raggiunge { $count } persone: spunti la conferma sotto il testo e invii di nuovo.
 console-desk-open = Conversazioni aperte
 console-author-bot = Risposta automatica
+
+# The thread's events and an operator's reply's ticks (issue 22).
+console-event-asked-person = Il cittadino ha chiesto di parlare con una persona
+console-event-claimed = Presa in carico da { $by }
+console-event-released = Restituita alla coda da { $by }
+console-event-released-idle = Restituita alla coda dopo un periodo senza attività
+console-event-closed = Chiusa da { $by }
+console-event-withheld = Un messaggio è stato trattenuto dalla moderazione ({ $rule })
+console-event-case = caso n. { $id }
+console-tick-queued = in coda
+console-tick-sent = inviato
+console-tick-delivered = consegnato
+console-tick-read = letto
+console-tick-failed = non consegnato
+console-trial = Prova dal simulatore

@@ -66,3 +66,5 @@ page-a11y-feedback = Può segnalare all'ente i casi di mancata accessibilità e 
 page-a11y-feedback-contact = Scriva a:
 page-a11y-enforcement-title = Procedura di attuazione
 page-a11y-enforcement = Se la risposta dell'ente è insoddisfacente o manca, può rivolgersi al Difensore civico per il digitale di AgID:
+page-try-operator = Operatore del Comune
+page-try-desk = Se chiede di parlare con una persona, o se il servizio non sa rispondere, la conversazione arriva agli operatori del Comune come prova: la loro risposta compare qui.

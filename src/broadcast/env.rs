@@ -27,4 +27,7 @@ pub trait Env: Send + Sync + 'static {
     /// The other processes sending from the same store, if any (`server::shared`): then
     /// starting broadcasts and each sending number are taken under their locks.
     fn coordination(&self) -> &dyn Coordination;
+    /// A broadcast of `comune` moved (someone was sent it, it finished): pages showing its
+    /// progress refresh.
+    fn progressed(&self, _comune: &str) {}
 }

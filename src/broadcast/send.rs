@@ -39,7 +39,7 @@ pub(super) async fn deliver(
         .await;
     let now = Timestamp::now();
     let (e, mut d) = match turn {
-        Turn::Sent(mut d) => {
+        Turn::Sent(mut d, _) => {
             d.updated_at = Some(now);
             d.state = DeliveryState::Sent;
             d.not_before = None;

@@ -464,7 +464,9 @@ impl Lane {
         self.worked = true;
         tokio::spawn(async move {
             let mine = (id, key.clone());
-            super::send::deliver(env, id, &b, key, d, retries, pause, hold).await;
+            let comune = key.comune.clone();
+            super::send::deliver(env.clone(), id, &b, key, d, retries, pause, hold).await;
+            env.progressed(&comune);
             busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&mine);
             drop(permit);
         });
@@ -486,6 +488,7 @@ impl Lane {
                     b.finished_at = Some(Timestamp::now());
                     store.put_broadcast(id, &b)?;
                     store.flush()?;
+                    env.progressed(&comune);
                     tracing::info!(
                         comune = %comune,
                         broadcast = id,

@@ -1,7 +1,8 @@
 //! `/staff/{comune}/broadcasts`: every broadcast of a comune, newest first, with its
 //! category's name, the start of its text, when it was sent, its progress and figures, and
 //! "resend to failed". While one is being prepared or sent, the list keeps itself fresh
-//! through `/staff/{comune}/broadcasts/rows` (the console's script polls it every 3 s; no
+//! through `/staff/{comune}/broadcasts/rows`: the console's script fetches it when the
+//! comune's event stream says a broadcast moved (`live.rs`; every 3 s without a stream; no
 //! reload, no inline script), and stops when all are done. Never shows a citizen's number.
 
 use axum::extract::{Path, State};
@@ -17,7 +18,7 @@ use super::ConsoleError;
 use crate::broadcast::{figures, Broadcast, BroadcastState, Figures};
 use crate::web::esc;
 
-/// How often a sending list refreshes itself, in milliseconds.
+/// How often a sending list refreshes itself without an event stream, in milliseconds.
 pub const EVERY_MS: u32 = 3000;
 /// How much of a broadcast's text the list shows.
 const TEXT_START: usize = 80;
@@ -155,7 +156,7 @@ pub async fn list(State(s): State<Console>, staff: Staff, Path(comune): Path<Str
     let c = esc(&comune);
     let body = format!(
         "{who}{nav}{links}<h1 id=\"list-h\">{title_h}</h1><p><a class=\"button\" href=\"/staff/{c}/broadcasts/new\">{new}</a></p>\
-<div data-live data-every=\"{EVERY_MS}\" data-src=\"/staff/{c}/broadcasts/rows\">{table}</div>",
+<div data-live data-on=\"broadcasts\" data-every=\"{EVERY_MS}\" data-src=\"/staff/{c}/broadcasts/rows\" data-events=\"/staff/{c}/events\">{table}</div>",
         who = who(&s, &staff),
         nav = super::nav::nav(&s, &staff),
         links = super::nav::comune_links(&s, lang, &comune),

@@ -154,7 +154,7 @@ fn citizen_body(
     };
     let conversation = match s.engine.store.conversation(&key)? {
         Some(conv) => {
-            let lines: String = conv.lines.iter().map(|l| line_html(s, lang, l)).collect();
+            let lines: String = conv.lines.iter().map(|l| line_html(s, lang, l, None)).collect();
             format!(
                 "<p><a href=\"/staff/{}/inbox/{}\">{}</a></p><ol class=\"log\">{lines}</ol>",
                 esc(comune),

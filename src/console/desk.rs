@@ -142,13 +142,18 @@ pub fn conversation(s: &Console, comune: &str, r: &str) -> Result<Conversation, 
     if !well_formed(r) {
         return Err(InboxError::NoConversation.into());
     }
-    // A scan of one comune's conversations: the desk holds hundreds, not millions.
-    s.engine
-        .store
-        .conversations(comune)?
-        .into_iter()
-        .find(|c| reference(&c.key) == r)
-        .ok_or(DeskError::Inbox(InboxError::NoConversation))
+    // A scan of one comune's conversations: the desk holds hundreds, not millions. Then
+    // the simulator's trials.
+    let found = |e: &crate::service::runner::Engine| -> Result<Option<Conversation>, DeskError> {
+        Ok(e.store
+            .conversations(comune)?
+            .into_iter()
+            .find(|c| reference(&c.key) == r))
+    };
+    match found(&s.engine)? {
+        Some(c) => Ok(c),
+        None => found(&s.trials.engine)?.ok_or(DeskError::Inbox(InboxError::NoConversation)),
+    }
 }
 
 /// The citizen of `comune` named by `r`.
@@ -254,6 +259,8 @@ pub struct Row {
     pub deadline: Option<Timestamp>,
     pub overdue: bool,
     pub last_line: Option<String>,
+    /// A simulator's trial, not a citizen (`service::trial`).
+    pub trial: bool,
 }
 
 impl From<Item> for Row {
@@ -268,6 +275,7 @@ impl From<Item> for Row {
             deadline: i.deadline,
             overdue: i.overdue,
             last_line: i.last_line,
+            trial: false,
         }
     }
 }
@@ -275,14 +283,20 @@ impl From<Item> for Row {
 /// The comune's inbox through `filter`, overdue first (closed ones: last closed first).
 pub fn rows(s: &Console, staff: &Staff, comune: &str, filter: Filter, now: Timestamp) -> Result<Vec<Row>, DeskError> {
     allowed(s, staff, comune)?;
-    let items = match filter {
-        Filter::Closed => inbox::closed(&s.engine, comune, now)?,
-        _ => inbox::inbox(&s.engine, comune, now)?,
+    let list = |e| match filter {
+        Filter::Closed => inbox::closed(e, comune, now),
+        _ => inbox::inbox(e, comune, now),
     };
+    // The real conversations, then the simulator's trials (marked as such).
+    let items = list(&s.engine)?;
+    let trials = list(&s.trials.engine)?;
     let me = staff.account.email.as_str();
-    Ok(items
+    let marked = items
         .into_iter()
-        .filter(|i| match (filter, &i.status) {
+        .map(|i| (i, false))
+        .chain(trials.into_iter().map(|i| (i, true)));
+    Ok(marked
+        .filter(|(i, _)| match (filter, &i.status) {
             (Filter::Open | Filter::Closed, _) => true,
             (Filter::Waiting, ConversationStatus::Waiting) => true,
             (Filter::Held, ConversationStatus::Held { .. }) => true,
@@ -290,7 +304,7 @@ pub fn rows(s: &Console, staff: &Staff, comune: &str, filter: Filter, now: Times
             (Filter::Overdue, _) => i.overdue,
             _ => false,
         })
-        .map(Row::from)
+        .map(|(i, trial)| Row { trial, ..Row::from(i) })
         .collect())
 }
 
@@ -336,7 +350,7 @@ pub async fn act(s: &Console, staff: &Staff, comune: &str, r: &str, op: Op) -> R
     let done = s
         .lanes
         .in_lane(key.clone(), move || -> Result<Vec<u64>, InboxError> {
-            let e = &server.engine;
+            let e = server.engine_for(&key);
             let now = Timestamp::now();
             // Checked in the lane, against the conversation as it is now: two operators
             // acting at once are ordered here.
@@ -357,6 +371,10 @@ pub async fn act(s: &Console, staff: &Staff, comune: &str, r: &str, op: Op) -> R
         })
         .await
         .ok_or(DeskError::Unavailable)??;
+    // A trial's reply stays in the simulator's desk, for its page to take.
+    if s.trials.holds(&conv.key) {
+        return Ok(());
+    }
     // The reply is durable in the outbox (reply flushed): now the sender may take it, in
     // this citizen's order. Without this push it would wait for the next start.
     for id in done {

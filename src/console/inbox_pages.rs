@@ -15,9 +15,7 @@ use serde::Deserialize;
 
 use super::desk::{self, DeskError, Filter, Op, Row};
 use super::pages::{comune_name, error_page, local_time, t, ta, who};
-use super::render::{
-    age, desk_error_page, display_name, form, line_html, notice_html, raw, scripted_page, status_text, Notice,
-};
+use super::render::{age, desk_error_page, display_name, form, notice_html, raw, scripted_page, status_text, Notice};
 use super::session::Staff;
 use super::state::Console;
 use crate::staff::inbox::mask;
@@ -88,8 +86,13 @@ fn rows_html(s: &Console, staff: &Staff, comune: &str, rows: &[Row], now: Timest
         } else {
             ""
         };
+        let trial = if r.trial {
+            format!(" <span class=\"badge-trial\">{}</span>", t(s, lang, "console-trial"))
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "<li><h2><a href=\"/staff/{c}/inbox/{r}\"{here}>{who}</a></h2><p>{masked} · {channel} · {state}</p>{last}<p>{waiting}{deadline}</p></li>",
+            "<li><h2><a href=\"/staff/{c}/inbox/{r}\"{here}>{who}</a>{trial}</h2><p>{masked} · {channel} · {state}</p>{last}<p>{waiting}{deadline}</p></li>",
             c = esc(comune),
             r = esc(&r.reference),
             who = esc(&who),
@@ -149,15 +152,15 @@ fn inbox_body(
     let rows_html = rows_html(s, staff, comune, &rows, now, None);
     let overdue = rows.iter().filter(|r| r.overdue).count();
     body.push_str(&format!(
-        "<p id=\"inbox-status\" role=\"status\">{}</p><div id=\"inbox-rows\" data-live data-every=\"10000\" data-status=\"inbox-status\" data-src=\"/staff/{}/inbox/rows?state={}\">{rows_html}</div>{find}",
+        "<p id=\"inbox-status\" role=\"status\">{}</p><div id=\"inbox-rows\" data-live data-on=\"inbox\" data-every=\"10000\" data-status=\"inbox-status\" data-src=\"/staff/{c}/inbox/rows?state={}\" data-events=\"/staff/{c}/events\">{rows_html}</div>{find}",
         ta(
             s,
             lang,
             "console-inbox-count",
             &[("count", rows.len().to_string()), ("overdue", overdue.to_string())]
         ),
-        esc(comune),
         filter.as_str(),
+        c = esc(comune),
         find = super::citizen_pages::find_form(s, staff, comune),
     ));
     Ok((title, body))
@@ -271,7 +274,8 @@ fn conversation_body(
     let conv = desk::conversation(s, comune, r)?;
     let lang = staff.lang();
     let now = Timestamp::now();
-    let citizen = s.engine.store.citizen(&conv.key)?;
+    let trial = s.trials.holds(&conv.key);
+    let citizen = s.engine_for(&conv.key).store.citizen(&conv.key)?;
     let name = citizen.as_ref().and_then(|c| display_name(&c.fields));
     let masked = mask(&conv.key.citizen);
     let title = raw(
@@ -280,7 +284,10 @@ fn conversation_body(
         "console-conversation-title",
         &[("who", name.clone().unwrap_or_else(|| masked.clone()))],
     );
-    let number = if show_number {
+    let number = if trial {
+        // A simulator session has no number: it says what it is instead.
+        format!("<span class=\"badge-trial\">{}</span>", t(s, lang, "console-trial"))
+    } else if show_number {
         esc(&desk::reveal(s, staff, &conv.key)?)
     } else {
         format!(
@@ -289,23 +296,7 @@ fn conversation_body(
             t(s, lang, "console-show-number")
         )
     };
-    let deadline = conv
-        .deadline
-        .map(|d| {
-            let overdue = d < now && !matches!(conv.status, ConversationStatus::Closed { .. });
-            let flag = if overdue {
-                format!(" <strong class=\"overdue\">{}</strong>", t(s, lang, "console-overdue"))
-            } else {
-                String::new()
-            };
-            format!(
-                "<dt>{}</dt><dd>{}{flag}</dd>",
-                t(s, lang, "console-deadline-label"),
-                local_time(d)
-            )
-        })
-        .unwrap_or_default();
-    let citizen_link = if citizen.is_some() {
+    let citizen_link = if citizen.is_some() && !trial {
         format!(
             "<p><a href=\"/staff/{}/citizens/{}\">{}</a></p>",
             esc(comune),
@@ -315,11 +306,11 @@ fn conversation_body(
     } else {
         String::new()
     };
-    let lines: String = conv.lines.iter().map(|l| line_html(s, lang, l)).collect();
+    let thread = super::thread::live_thread(comune, r, &super::thread::thread_html(s, staff, comune, &conv)?);
     // Beside the thread (on a wide screen), the open conversations, kept fresh.
     let open = desk::rows(s, staff, comune, Filter::Open, now)?;
     let list = format!(
-        "<aside class=\"desk-list\" aria-labelledby=\"desk-list-h\"><h2 id=\"desk-list-h\" class=\"h5\">{}</h2><p id=\"inbox-status\" class=\"visually-hidden\" role=\"status\"></p><div data-live data-every=\"10000\" data-status=\"inbox-status\" data-src=\"/staff/{c}/inbox/rows?state=open&amp;current={r}\">{}</div></aside>",
+        "<aside class=\"desk-list\" aria-labelledby=\"desk-list-h\"><h2 id=\"desk-list-h\" class=\"h5\">{}</h2><p id=\"inbox-status\" class=\"visually-hidden\" role=\"status\"></p><div data-live data-on=\"inbox\" data-every=\"10000\" data-status=\"inbox-status\" data-src=\"/staff/{c}/inbox/rows?state=open&amp;current={r}\">{}</div></aside>",
         t(s, lang, "console-desk-open"),
         rows_html(s, staff, comune, &open, now, Some(r)),
         c = esc(comune),
@@ -327,9 +318,8 @@ fn conversation_body(
     );
     let body = format!(
         "{who}<div class=\"desk\"><section class=\"desk-thread\" aria-labelledby=\"conv-h\"><p><a href=\"/staff/{c}/inbox\">{back}</a></p><h1 id=\"conv-h\">{h1}</h1>{notice}\
-<dl class=\"facts\"><dt>{l_name}</dt><dd>{name}</dd><dt>{l_number}</dt><dd>{number}</dd><dt>{l_channel}</dt><dd>{channel}</dd>\
-<dt>{l_state}</dt><dd>{state}</dd><dt>{l_opened}</dt><dd>{opened} ({waiting})</dd>{deadline}</dl>{citizen_link}\
-<h2>{l_messages}</h2><ol class=\"log\">{lines}</ol>{actions}</section>{list}</div>",
+<dl class=\"facts\"><dt>{l_name}</dt><dd>{name}</dd><dt>{l_number}</dt><dd>{number}</dd><dt>{l_channel}</dt><dd>{channel}</dd></dl>{citizen_link}\
+{thread}{actions}</section>{list}</div>",
         who = who(s, staff),
         c = esc(comune),
         back = t(s, lang, "console-back-to-inbox"),
@@ -340,12 +330,6 @@ fn conversation_body(
         l_number = t(s, lang, "console-number"),
         l_channel = t(s, lang, "console-channel"),
         channel = t(s, lang, &format!("console-channel-{}", conv.key.channel)),
-        l_state = t(s, lang, "console-state"),
-        state = status_text(s, lang, &conv.status, &staff.account.email),
-        l_opened = t(s, lang, "console-opened"),
-        opened = local_time(conv.opened_at),
-        waiting = ta(s, lang, "console-waiting-for", &[("age", age(s, lang, conv.opened_at, now))]),
-        l_messages = t(s, lang, "console-messages"),
         actions = actions_html(s, staff, comune, &conv),
     );
     Ok((title, body))

@@ -31,6 +31,7 @@ pub mod session;
 mod staff_pages;
 mod state;
 mod subscriber_pages;
+mod thread;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -43,6 +44,10 @@ pub use crate::staff::StaffError as ConsoleError;
 pub use crate::staff::{accounts, audit, lockout};
 pub use session::Staff;
 pub use state::{off_workers, Console};
+
+/// The console's event streams open at once, in all and from one address (an office
+/// behind one address: a few tabs per operator).
+pub const STREAMS: (usize, usize) = (256, 64);
 
 impl ConsoleError {
     /// The HTTP status this error answers with.
@@ -108,9 +113,11 @@ pub fn routes() -> Router<Console> {
         // The desk (issue 4): inbox, conversations, citizens, their JSON API and the
         // inbox's live-update script.
         .route("/console.js", get(live::script))
+        .route("/{comune}/events", get(live::events))
         .route("/{comune}/inbox", get(inbox_pages::inbox_page))
         .route("/{comune}/inbox/rows", get(inbox_pages::inbox_rows))
         .route("/{comune}/inbox/{ref}", get(inbox_pages::conversation_page))
+        .route("/{comune}/inbox/{ref}/thread", get(thread::thread))
         .route("/{comune}/inbox/{ref}/{action}", post(inbox_pages::action_post))
         .route(
             "/{comune}/cases/{id}",

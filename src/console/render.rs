@@ -9,7 +9,7 @@ use super::desk::DeskError;
 use super::pages::{error_page, local_time, t, ta};
 use super::session::Staff;
 use super::state::Console;
-use crate::storage::{Author, ConversationStatus, Line};
+use crate::storage::{Author, ConversationStatus, Happened, Line};
 use crate::web::esc;
 use crate::web::html::page;
 
@@ -82,18 +82,104 @@ pub(crate) fn desk_error_page(s: &Console, lang: &str, e: DeskError) -> Response
     }
 }
 
-/// A line of a conversation as a list item: who and when, then the text.
-pub(crate) fn line_html(s: &Console, lang: &str, line: &Line) -> String {
+/// How far an operator's reply has gone, as its ticks show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tick {
+    /// Still in the outbox.
+    Queued,
+    /// Accepted by the provider.
+    Sent,
+    Delivered,
+    Read,
+    /// Refused for good.
+    Failed,
+}
+
+impl Tick {
+    fn name(self) -> &'static str {
+        match self {
+            Tick::Queued => "queued",
+            Tick::Sent => "sent",
+            Tick::Delivered => "delivered",
+            Tick::Read => "read",
+            Tick::Failed => "failed",
+        }
+    }
+
+    /// The marks, as chat applications draw them (hidden from screen readers, which read
+    /// the word beside them).
+    fn marks(self) -> &'static str {
+        match self {
+            Tick::Queued => "🕓",
+            Tick::Sent => "✓",
+            Tick::Delivered | Tick::Read => "✓✓",
+            Tick::Failed => "✗",
+        }
+    }
+}
+
+/// A line of a conversation as a list item: who and when, then the text; an operator's
+/// reply with its ticks; what happened (a handover, a claim) as a line of its own.
+pub(crate) fn line_html(s: &Console, lang: &str, line: &Line, tick: Option<Tick>) -> String {
+    let at = local_time(line.at);
     let (class, author) = match &line.author {
         Author::Citizen => ("bot", t(s, lang, "console-author-citizen")),
         Author::Staff(by) => ("me", ta(s, lang, "console-author-staff", &[("by", by.clone())])),
         Author::Note(by) => ("note", ta(s, lang, "console-author-note", &[("by", by.clone())])),
         Author::Bot => ("auto", t(s, lang, "console-author-bot")),
+        Author::Event(what) => {
+            let text = match what {
+                Happened::AskedForPerson => t(s, lang, "console-event-asked-person"),
+                Happened::Claimed { by } => ta(s, lang, "console-event-claimed", &[("by", by.clone())]),
+                Happened::Released { by } => ta(s, lang, "console-event-released", &[("by", by.clone())]),
+                Happened::ReleasedIdle => t(s, lang, "console-event-released-idle"),
+                Happened::Closed { by } => ta(s, lang, "console-event-closed", &[("by", by.clone())]),
+            };
+            return format!("<li class=\"event\"><span class=\"who\">{at}</span>{text}</li>");
+        }
     };
+    let ticks = tick
+        .map(|k| {
+            format!(
+                "<span class=\"tick tick-{name}\"><span aria-hidden=\"true\">{marks}</span> {word}</span>",
+                name = k.name(),
+                marks = k.marks(),
+                word = t(s, lang, &format!("console-tick-{}", k.name())),
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "<li class=\"{class}\"><span class=\"who\">{author} · {at}</span>{text}</li>",
-        at = local_time(line.at),
+        "<li class=\"{class}\"><span class=\"who\">{author} · {at}</span>{text}{ticks}</li>",
         text = esc(&line.text),
+    )
+}
+
+/// A message withheld by moderation, in the thread where it came (its text stays in the
+/// case, for those who review it).
+pub(crate) fn withheld_html(
+    s: &Console,
+    lang: &str,
+    comune: &str,
+    id: u64,
+    case: &crate::storage::ModerationCase,
+) -> String {
+    format!(
+        "<li class=\"event\"><span class=\"who\">{at}</span>{text} <a href=\"/staff/{c}/cases/{id}\">{link}</a></li>",
+        at = local_time(case.at),
+        text = ta(
+            s,
+            lang,
+            "console-event-withheld",
+            &[(
+                "rule",
+                s.engine
+                    .locales
+                    .format(lang, &format!("rule-{}", case.rule.name()), None)
+                    .unwrap_or_else(|| case.rule.name().to_string())
+            )]
+        ),
+        c = esc(comune),
+        link = ta(s, lang, "console-event-case", &[("id", id.to_string())]),
     )
 }
 

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::server::Lanes;
 use crate::service::runner::Engine;
+use crate::storage::CitizenKey;
 
 /// The console's state (cheap to clone: handles).
 #[derive(Clone)]
@@ -22,6 +23,22 @@ pub struct Console {
     pub broadcast_wake: Arc<Notify>,
     /// Where broadcast media files are kept; `None`: uploads are refused.
     pub media_dir: Option<PathBuf>,
+    /// The simulator's desk: its trial conversations are in the inbox too.
+    pub trials: Arc<crate::service::trial::Trials>,
+    /// The console's open event streams (`/staff/{comune}/events`).
+    pub streams: Arc<crate::web::events::Streams>,
+}
+
+impl Console {
+    /// The engine whose store holds `key`'s conversation: the simulator's desk for a trial,
+    /// else the real one.
+    pub fn engine_for(&self, key: &CitizenKey) -> &Engine {
+        if self.trials.holds(key) {
+            &self.trials.engine
+        } else {
+            &self.engine
+        }
+    }
 }
 
 /// Runs a console request where it may block when the store waits on the network

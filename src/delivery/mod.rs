@@ -73,8 +73,8 @@ pub enum Marked<T> {
 
 /// How a turn ended.
 pub enum Turn<T> {
-    /// The provider accepted every message.
-    Sent(T),
+    /// The provider accepted every message (their ids, in order).
+    Sent(T, Vec<String>),
     /// The provider refused (messages before the error were accepted and recorded).
     Failed(SendError, T),
     /// The in-flight mark could not be made durable: nothing was sent.
@@ -148,9 +148,9 @@ impl Outlet {
         // since its figures count what each channel accepted.
         let channel = out.channel();
         if !accepted.is_empty() && (channel == Channel::Whatsapp || broadcast.is_some()) {
-            let key = key.clone();
+            let (key, ids) = (key.clone(), accepted.clone());
             self.blocking(move |store| {
-                for id in accepted {
+                for id in ids {
                     record_sent(store, channel, &id, &key, broadcast);
                 }
             })
@@ -159,7 +159,7 @@ impl Outlet {
         match result {
             Ok(()) => {
                 self.counters.sent.inc();
-                Turn::Sent(mine)
+                Turn::Sent(mine, accepted)
             }
             Err(e) => Turn::Failed(e, mine),
         }
@@ -177,6 +177,7 @@ pub fn record_sent(store: &dyn Store, channel: Channel, provider_id: &str, key: 
         updated_at: now,
         errors: Vec::new(),
         broadcast,
+        desk: false,
     };
     if let Err(e) = store.put_sent(&sent_key(channel.as_str(), provider_id), &entry) {
         tracing::error!(error = %e, "could not record a sent message");

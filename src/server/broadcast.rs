@@ -69,4 +69,10 @@ impl Env for Server {
     fn coordination(&self) -> &dyn Coordination {
         self.coord.as_ref()
     }
+
+    fn progressed(&self, comune: &str) {
+        self.engine
+            .bell
+            .ring(crate::service::bell::Ring::Broadcasts(comune.to_string()));
+    }
 }

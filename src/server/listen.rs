@@ -186,6 +186,11 @@ pub fn fit_descriptors(max_connections: usize) -> usize {
     max_connections
 }
 
+/// Set when the server stops, in every request's extensions: a response that streams
+/// (server-sent events) ends then, so that stopping does not wait for it.
+#[derive(Clone)]
+pub struct Stopping(pub tokio::sync::watch::Receiver<bool>);
+
 /// Serves `router` on `listener` until `stop` is set, then lets every open connection
 /// finish its request in flight and close.
 pub async fn serve(
@@ -233,10 +238,12 @@ pub async fn serve(
         let evict = place.evict.clone();
         let tracked = place.clone();
         let router = router.clone();
+        let stopped = stop.clone();
         // Busy from the moment a head has arrived until the answer is ready; waiting (and
         // so evictable) otherwise.
         let service = tower::service_fn(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            req.extensions_mut().insert(Stopping(stopped.clone()));
             let (router, place) = (router.clone(), tracked.clone());
             async move {
                 place.busy(true);

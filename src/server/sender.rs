@@ -21,9 +21,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::Server;
 use crate::channel::{whatsapp, Channel, DeliveryStatus, StatusUpdate};
 use crate::delivery::{self, decide, Decision, Marked, Outgoing, Retries, Turn};
+use crate::service::bell::Ring;
 use crate::storage::keys::sent_key;
 use crate::storage::postgres::Claim;
 use crate::storage::{CitizenKey, OutboundEntry};
+
+/// The outbox key of an operator's reply (`staff::inbox::reply`): its text is the
+/// operator's own, not a Fluent message.
+const STAFF_REPLY: &str = "staff-reply";
 
 /// Attempts of one reply (a second, doubling, to five minutes between them); after the
 /// last, the reply is left in the outbox for the next start instead of holding the
@@ -75,12 +80,15 @@ impl Server {
             let s = self.clone();
             let turn = self.outlet.turn(&key, None, move |_| s.take_off(id)).await;
             let e = match turn {
-                Turn::Sent(()) => {
+                Turn::Sent(desk, accepted) => {
                     self.finish(id).await;
                     self.release_when_durable(permit);
+                    if desk {
+                        self.desk_reply_sent(&key, id, accepted).await;
+                    }
                     return;
                 }
-                Turn::Failed(e, ()) => e,
+                Turn::Failed(e, _) => e,
                 Turn::Later => {
                     // An earlier reply to this citizen is another process's (`shared`):
                     // wait for it, without a permit, and without spending an attempt.
@@ -89,7 +97,7 @@ impl Server {
                     turn_wait = (turn_wait * 2).min(TURN_MAX_WAIT);
                     continue;
                 }
-                Turn::NotDurable(()) => {
+                Turn::NotDurable(_) => {
                     // Not sent now; it stays in the outbox for the next start.
                     self.unmark(id).await;
                     return;
@@ -136,10 +144,11 @@ impl Server {
     /// The turn's mark (a blocking call): marks reply `id` in flight, as the shared mode's
     /// claim answers: ready with what to send, gone when it left the outbox (an erasure),
     /// or later when another process's reply to the citizen comes first.
-    fn take_off(&self, id: u64) -> Result<Marked<()>, crate::storage::StoreError> {
+    fn take_off(&self, id: u64) -> Result<Marked<bool>, crate::storage::StoreError> {
         // With several active processes, only a reply this process may send, in its turn.
         Ok(match self.coord.claim(self.engine.store.as_ref(), id)? {
-            Claim::Claimed(entry) => Marked::Ready(self.outgoing(&entry), ()),
+            // An operator's reply is followed in the conversation's thread.
+            Claim::Claimed(entry) => Marked::Ready(self.outgoing(&entry), entry.rendered.key == STAFF_REPLY),
             Claim::Later => Marked::Later,
             Claim::Gone => Marked::Gone,
         })
@@ -229,6 +238,10 @@ impl Server {
         if let Err(e) = store.put_sent(&key, &sent) {
             tracing::error!(error = %e, "could not record a delivery status");
         }
+        // An operator's reply: its ticks in the thread moved.
+        if sent.desk {
+            self.engine.bell.ring(Ring::Desk(sent.key.clone()));
+        }
         if let Some(id) = sent.broadcast {
             if let Err(e) =
                 crate::broadcast::plan::apply_status(store.as_ref(), id, &sent.key, update.status, &update.errors, at)
@@ -255,6 +268,36 @@ impl Server {
                 .unwrap_or((0, "failed"));
             delivery::record_refusal(store.as_ref(), &sent.key, code, title);
         }
+    }
+
+    /// An operator's reply was accepted: its line in the thread takes the provider's id
+    /// (its ticks follow the delivery statuses from now on), and the desk's pages refresh.
+    /// In the citizen's lane, as the thread's other writers.
+    async fn desk_reply_sent(&self, key: &CitizenKey, id: u64, accepted: Vec<String>) {
+        let (engine, k) = (self.engine.clone(), key.clone());
+        self.lanes()
+            .in_lane(key.clone(), move || {
+                let store = &engine.store;
+                let Ok(Some(mut conv)) = store.conversation(&k) else {
+                    return;
+                };
+                let Some(line) = conv.lines.iter_mut().rev().find(|l| l.outbound == Some(id)) else {
+                    return;
+                };
+                line.sent = accepted.first().cloned();
+                for m in &accepted {
+                    let sk = sent_key(k.channel.as_str(), m);
+                    if let Ok(Some(mut sent)) = store.sent(&sk) {
+                        sent.desk = true;
+                        let _ = store.put_sent(&sk, &sent);
+                    }
+                }
+                if let Err(e) = store.put_conversation(&conv) {
+                    tracing::error!(error = %e, "could not record a reply's delivery in its thread");
+                }
+                engine.bell.ring(Ring::Desk(k));
+            })
+            .await;
     }
 
     /// [`delivery::record_refusal`] in the citizen's lane, as a step (see

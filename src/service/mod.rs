@@ -9,8 +9,10 @@
 //! Below it: `dialogue`, `storage` and the leaves. Above it: `staff`, `broadcast`,
 //! `server`, `console`, `cli`.
 
+pub mod bell;
 pub mod coordination;
 pub mod live;
 pub mod queue;
 pub mod runner;
 pub mod step;
+pub mod trial;

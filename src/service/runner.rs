@@ -35,8 +35,9 @@ pub struct Handled {
 
 /// Flows, locales, the moderation policy and a store: everything needed to answer a citizen.
 pub struct Engine {
-    pub flows: Flows,
-    pub locales: Locales,
+    /// Shared with the simulator's desk (`service::trial`), which has a store of its own.
+    pub flows: Arc<Flows>,
+    pub locales: Arc<Locales>,
     pub store: Arc<dyn Store>,
     pub moderation: std::sync::Arc<Policy>,
     /// Each desk comune's FAQ as loaded from its file, by comune id.
@@ -44,18 +45,35 @@ pub struct Engine {
     /// The flows and FAQs with the console's edits overlaid (`live`): a std `RwLock`
     /// because it is held only to clone or swap an `Arc`, never across an await.
     pub(crate) live: std::sync::RwLock<Option<Arc<super::live::Live>>>,
+    /// Rung when a conversation or a broadcast changes, for the pages kept open.
+    pub bell: super::bell::Bell,
 }
 
 impl Engine {
     /// An engine with the built-in moderation policy.
     pub fn new(flows: Flows, locales: Locales, store: Arc<dyn Store>) -> Engine {
         Engine {
-            flows,
-            locales,
+            flows: Arc::new(flows),
+            locales: Arc::new(locales),
             store,
             moderation: Policy::shared(),
             faqs: Default::default(),
             live: Default::default(),
+            bell: Default::default(),
+        }
+    }
+
+    /// An engine on another store with this one's flows, texts, moderation and bell (the
+    /// simulator's desk: `service::trial`).
+    pub fn beside(&self, store: Arc<dyn Store>) -> Engine {
+        Engine {
+            flows: self.flows.clone(),
+            locales: self.locales.clone(),
+            store,
+            moderation: self.moderation.clone(),
+            faqs: self.faqs.clone(),
+            live: Default::default(),
+            bell: self.bell.clone(),
         }
     }
 
@@ -201,6 +219,7 @@ impl Engine {
                 }),
                 Event::Question { text } | Event::Handoff { text } | Event::ToStaff { text } => {
                     fx.wrote = Some(Wrote {
+                        handoff: matches!(event, Event::Handoff { .. }),
                         route: route.to_string(),
                         text: text.clone(),
                         deadline: crate::dialogue::deadline(flow, now).map(|z| z.timestamp()),

@@ -89,6 +89,11 @@ impl Engine {
             .commit_step(dedupe, key, handled.outcome.citizen.as_ref(), &outbound, &effects)
             .map_err(StepError::Commit)?;
         let unfinished = self.finish(key, &effects).err();
+        // The desk's pages show what the citizen wrote, a message held for moderation, or
+        // a leaver's conversation gone.
+        if effects.wrote.is_some() || !effects.cases.is_empty() || effects.erase {
+            self.bell.ring(crate::service::bell::Ring::Desk(key.clone()));
+        }
         Ok(Committed {
             ids,
             handled,

@@ -11,11 +11,15 @@ use serde::Serialize;
 
 use crate::channel::Channel;
 use crate::i18n::Rendered;
+use crate::service::bell::Ring;
 use crate::service::runner::Engine;
 use crate::storage::{
-    AuditEntry, Author, CitizenKey, Conversation, ConversationStatus, Line, OutboundEntry, StepEffects, Store,
-    StoreError, Wrote,
+    AuditEntry, Author, CitizenKey, Conversation, ConversationStatus, Happened, Line, OutboundEntry, StepEffects,
+    Store, StoreError, Wrote,
 };
+
+/// Who releases a conversation left idle (`release_if_idle`), in the audit log.
+pub const SYSTEM: &str = "system";
 
 /// Errors of the inbox boundary.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,7 @@ pub fn citizen_wrote(
         deadline,
         at: now,
         replies: Vec::new(),
+        handoff: false,
     };
     store.put_conversation(&Conversation::after_citizen_wrote(
         store.conversation(key)?,
@@ -198,6 +203,10 @@ pub fn claim(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Res
             return Err(InboxError::HeldByOther(holder.clone()));
         }
     }
+    if !matches!(&conv.status, ConversationStatus::Held { by: holder, .. } if holder == by) {
+        conv.lines
+            .push(Line::event(now, Happened::Claimed { by: by.to_string() }));
+    }
     conv.status = ConversationStatus::Held {
         by: by.to_string(),
         since: now,
@@ -207,6 +216,7 @@ pub fn claim(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Res
     set_hold(engine, key, Some(by))?;
     audit(engine, by, key, "claim", now)?;
     engine.store.flush()?;
+    engine.bell.ring(Ring::Desk(key.clone()));
     Ok(conv)
 }
 
@@ -222,11 +232,6 @@ pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Times
         c if matches!(&c.status, ConversationStatus::Held { by: holder, .. } if holder == by) => c,
         _ => claim(engine, key, by, now)?,
     };
-    conv.lines.push(Line {
-        at: now,
-        author: Author::Staff(by.to_string()),
-        text: text.to_string(),
-    });
     conv.last_activity = now;
     let channel = match key.channel.as_str() {
         "telegram" => Channel::Telegram,
@@ -255,26 +260,30 @@ pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Times
         in_flight: false,
         owner: None,
     };
-    engine.store.put_conversation(&conv)?;
     let ids = engine
         .store
         .commit_step(None, key, citizen.as_ref(), &[entry], &StepEffects::default())?;
+    // The line knows its outbox entry, to show its ticks (`Line::sent` once accepted).
+    conv.lines.push(Line {
+        outbound: ids.first().copied(),
+        ..Line::new(now, Author::Staff(by.to_string()), text)
+    });
+    engine.store.put_conversation(&conv)?;
     audit(engine, by, key, "reply", now)?;
     engine.store.flush()?;
+    engine.bell.ring(Ring::Desk(key.clone()));
     Ok(ids)
 }
 
 /// An internal note: kept with the conversation, never sent.
 pub fn note(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Timestamp) -> Result<(), InboxError> {
     let mut conv = open(engine, key)?;
-    conv.lines.push(Line {
-        at: now,
-        author: Author::Note(by.to_string()),
-        text: text.trim().to_string(),
-    });
+    conv.lines
+        .push(Line::new(now, Author::Note(by.to_string()), text.trim()));
     engine.store.put_conversation(&conv)?;
     audit(engine, by, key, "note", now)?;
     engine.store.flush()?;
+    engine.bell.ring(Ring::Desk(key.clone()));
     Ok(())
 }
 
@@ -282,10 +291,18 @@ pub fn note(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Timest
 pub fn release(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Result<(), InboxError> {
     let mut conv = open(engine, key)?;
     conv.status = ConversationStatus::Waiting;
+    conv.lines.push(Line::event(
+        now,
+        match by {
+            SYSTEM => Happened::ReleasedIdle,
+            _ => Happened::Released { by: by.to_string() },
+        },
+    ));
     engine.store.put_conversation(&conv)?;
     set_hold(engine, key, None)?;
     audit(engine, by, key, "release", now)?;
     engine.store.flush()?;
+    engine.bell.ring(Ring::Desk(key.clone()));
     Ok(())
 }
 
@@ -296,10 +313,13 @@ pub fn close(engine: &Engine, key: &CitizenKey, by: &str, now: Timestamp) -> Res
         by: by.to_string(),
         at: now,
     };
+    conv.lines
+        .push(Line::event(now, Happened::Closed { by: by.to_string() }));
     engine.store.put_conversation(&conv)?;
     set_hold(engine, key, None)?;
     audit(engine, by, key, "close", now)?;
     engine.store.flush()?;
+    engine.bell.ring(Ring::Desk(key.clone()));
     Ok(())
 }
 
@@ -338,7 +358,7 @@ pub fn release_if_idle(
 ) -> Result<bool, InboxError> {
     match engine.store.conversation(key)? {
         Some(conv) if matches!(conv.status, ConversationStatus::Held { .. }) && conv.last_activity + idle < now => {
-            release(engine, key, "system", now)?;
+            release(engine, key, SYSTEM, now)?;
             Ok(true)
         }
         _ => Ok(false),

@@ -434,17 +434,13 @@ mod tests {
             opened_at: at(opened),
             deadline: due.map(at),
             last_activity: at(opened),
-            lines: std::iter::once(Line {
-                at: at(opened),
-                author: Author::Citizen,
-                text: "?".into(),
-            })
-            .chain(replies.iter().map(|r| Line {
-                at: at(r),
-                author: Author::Staff("op".into()),
-                text: "!".into(),
-            }))
-            .collect(),
+            lines: std::iter::once(Line::new(at(opened), Author::Citizen, "?"))
+                .chain(
+                    replies
+                        .iter()
+                        .map(|r| Line::new(at(r), Author::Staff("op".into()), "!")),
+                )
+                .collect(),
         };
         let all = [
             conv(

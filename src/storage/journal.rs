@@ -67,6 +67,9 @@ pub struct SentEntry {
     /// The broadcast this message belongs to (its outbox entry follows the statuses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broadcast: Option<u64>,
+    /// An operator's reply: its statuses show as ticks in the conversation's thread.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub desk: bool,
 }
 
 impl SentEntry {
@@ -100,6 +103,7 @@ mod tests {
             updated_at: t,
             errors: vec![],
             broadcast: None,
+            desk: false,
         };
         assert!(e.apply(DeliveryStatus::Read, &[], t), "read may come without delivered");
         assert!(

@@ -33,7 +33,7 @@ pub use memory::MemoryStore;
 pub use overlay::{ClosureEdit, FaqEdit};
 pub use postgres::{PgOptions, PgStore};
 pub use sled_store::SledStore;
-pub use staff::{Account, Author, Conversation, ConversationStatus, Line, OneTime, Role, Session, Wrote};
+pub use staff::{Account, Author, Conversation, ConversationStatus, Happened, Line, OneTime, Role, Session, Wrote};
 
 use crate::storage::records::Citizen;
 use crate::storage::records::{Broadcast, Delivery};

@@ -111,6 +111,27 @@ pub enum Author {
     /// What the bot answered the citizen, kept in the thread so staff see what they were
     /// told.
     Bot,
+    /// Something that happened to the conversation (the line has no text).
+    Event(Happened),
+}
+
+/// What happened to a conversation, shown in its thread where it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "what")]
+pub enum Happened {
+    /// The citizen asked for a person.
+    AskedForPerson,
+    Claimed {
+        by: String,
+    },
+    Released {
+        by: String,
+    },
+    /// Back to the queue after no activity for the configured time.
+    ReleasedIdle,
+    Closed {
+        by: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +139,30 @@ pub struct Line {
     pub at: Timestamp,
     pub author: Author,
     pub text: String,
+    /// A staff reply's outbox entry, to follow it on its way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound: Option<u64>,
+    /// The provider's id of a staff reply once accepted (its delivery statuses are kept
+    /// under it: `keys::sent_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<String>,
+}
+
+impl Line {
+    pub fn new(at: Timestamp, author: Author, text: impl Into<String>) -> Line {
+        Line {
+            at,
+            author,
+            text: text.into(),
+            outbound: None,
+            sent: None,
+        }
+    }
+
+    /// A line saying what happened.
+    pub fn event(at: Timestamp, happened: Happened) -> Line {
+        Line::new(at, Author::Event(happened), "")
+    }
 }
 
 /// A citizen's open (or last) conversation with the desk of a comune.
@@ -157,16 +202,17 @@ impl Conversation {
             conv.route = wrote.route.clone();
         }
         conv.last_activity = wrote.at;
-        conv.lines.push(Line {
-            at: wrote.at,
-            author: Author::Citizen,
-            text: wrote.text.clone(),
-        });
-        conv.lines.extend(wrote.replies.iter().map(|text| Line {
-            at: wrote.at,
-            author: Author::Bot,
-            text: text.clone(),
-        }));
+        conv.lines
+            .push(Line::new(wrote.at, Author::Citizen, wrote.text.clone()));
+        if wrote.handoff {
+            conv.lines.push(Line::event(wrote.at, Happened::AskedForPerson));
+        }
+        conv.lines.extend(
+            wrote
+                .replies
+                .iter()
+                .map(|text| Line::new(wrote.at, Author::Bot, text.clone())),
+        );
         conv
     }
 }
@@ -183,4 +229,6 @@ pub struct Wrote {
     pub at: Timestamp,
     /// What the bot answered in the same step, as the citizen read it.
     pub replies: Vec<String>,
+    /// The citizen asked for a person (the thread says so).
+    pub handoff: bool,
 }

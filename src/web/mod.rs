@@ -4,6 +4,7 @@
 //! word from `locales/<lang>/web.ftl` and the comune's own messages.
 
 pub mod assets;
+pub mod events;
 pub(crate) mod html;
 pub mod owner;
 pub mod sandbox;
@@ -25,7 +26,14 @@ use crate::service::runner::Engine;
 pub struct Site {
     pub engine: std::sync::Arc<Engine>,
     pub config: std::sync::Arc<Config>,
+    /// The simulator's desk, shared with the console.
+    pub trials: std::sync::Arc<crate::service::trial::Trials>,
+    /// The simulator's open event streams.
+    pub streams: std::sync::Arc<events::Streams>,
 }
+
+/// The simulator's event streams open at once, in all and from one address.
+pub const SIMULATOR_STREAMS: (usize, usize) = (500, 4);
 
 /// The routes of the public pages; the simulator's sandbox is made here, one per router.
 pub fn routes() -> Router<Site> {
@@ -36,6 +44,7 @@ pub fn routes() -> Router<Site> {
         .route("/assets/{*path}", get(assets::file))
         .route("/try", get(try_page::page_try))
         .route("/try.js", get(try_page::script))
+        .route("/try/api/events", get(try_page::api_events))
         .route(
             "/try/api/message",
             post(try_page::api_message).layer(axum::Extension(sandbox)),

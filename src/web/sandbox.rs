@@ -48,6 +48,9 @@ pub struct Sandbox {
 /// A message may go ahead: the session's record (if any) to step from.
 pub struct Turn {
     pub prior: Option<Citizen>,
+    /// Sessions (comune, session) forgotten on the way, idle or the least recently used:
+    /// their trials at the desk go too (`service::trial`).
+    pub forgotten: Vec<(String, String)>,
 }
 
 impl Sandbox {
@@ -85,10 +88,15 @@ impl Sandbox {
             return Err(wait);
         }
         let key = (comune.to_string(), session.to_string());
+        let mut forgotten = Vec::new();
         if !inner.sessions.contains_key(&key) && inner.sessions.len() >= MAX_SESSIONS {
-            inner
-                .sessions
-                .retain(|_, s| now.saturating_duration_since(s.used) < IDLE);
+            inner.sessions.retain(|k, s| {
+                let keep = now.saturating_duration_since(s.used) < IDLE;
+                if !keep {
+                    forgotten.push(k.clone());
+                }
+                keep
+            });
             if inner.sessions.len() >= MAX_SESSIONS {
                 if let Some(oldest) = inner
                     .sessions
@@ -97,16 +105,18 @@ impl Sandbox {
                     .map(|(k, _)| k.clone())
                 {
                     inner.sessions.remove(&oldest);
+                    forgotten.push(oldest);
                 }
             }
         }
-        let s = inner.sessions.entry(key).or_insert_with(|| Session {
+        let s = inner.sessions.entry(key.clone()).or_insert_with(|| Session {
             citizen: None,
             used: now,
             bucket: Bucket::full(by_session.0, now),
         });
         if now.saturating_duration_since(s.used) >= IDLE {
             s.citizen = None;
+            forgotten.push(key.clone());
         }
         s.used = now;
         if let Err(wait) = s.bucket.take(by_session.1, by_session.0, now) {
@@ -115,6 +125,7 @@ impl Sandbox {
         }
         Ok(Turn {
             prior: s.citizen.clone(),
+            forgotten,
         })
     }
 

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
+use axum::response::sse::Event;
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
@@ -17,6 +18,7 @@ use super::sandbox::Sandbox;
 use super::Site;
 use super::{lang_links, page_lang};
 use crate::dialogue::{Body, Inbound};
+use crate::service::bell::{Heard, Ring};
 use crate::storage::CitizenKey;
 
 #[derive(Deserialize)]
@@ -60,7 +62,8 @@ pub async fn page_try(State(s): State<Site>, Query(q): Query<TryQuery>) -> Html<
 <section aria-labelledby="conv">
 <h2 id="conv">{conversation}</h2>
 <noscript><p>{nojs}</p></noscript>
-<ol id="log" class="log" aria-live="polite" data-comune="{comune}" data-lang="{lang}" data-you="{you}" data-bot="{bot}" data-error="{error}"></ol>
+<p>{desk}</p>
+<ol id="log" class="log" aria-live="polite" data-comune="{comune}" data-lang="{lang}" data-you="{you}" data-bot="{bot}" data-operator="{operator}" data-error="{error}"></ol>
 <form id="send">
 <label for="msg">{message}</label>
 <div class="inline"><input id="msg" name="text" autocomplete="off" required>
@@ -78,6 +81,8 @@ pub async fn page_try(State(s): State<Site>, Query(q): Query<TryQuery>) -> Html<
         lang = esc(&lang),
         you = t("page-try-you"),
         bot = t("page-try-bot"),
+        operator = t("page-try-operator"),
+        desk = t("page-try-desk"),
         error = t("page-try-error"),
         message = t("page-try-message"),
         send = t("page-try-send"),
@@ -126,10 +131,7 @@ pub async fn api_message(
     if s.engine.flows.get(&m.comune).is_none() {
         return (StatusCode::NOT_FOUND, "unknown comune").into_response();
     }
-    let valid_session = !m.session.is_empty()
-        && m.session.len() <= 64
-        && m.session.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !valid_session {
+    if !valid_session(&m.session) {
         return (StatusCode::BAD_REQUEST, "bad session").into_response();
     }
     let body = match (m.text, m.button) {
@@ -150,14 +152,32 @@ pub async fn api_message(
                 .into_response();
         }
     };
+    for (comune, session) in &turn.forgotten {
+        if let Err(e) = s.trials.forget(&trial_key(comune, session)) {
+            tracing::error!(error = %e, "could not forget a simulator trial");
+        }
+    }
     let now = jiff::Timestamp::now();
-    let key = CitizenKey::new(&m.comune, "web", &format!("web-{}", m.session));
+    let key = trial_key(&m.comune, &m.session);
     let inbound = Inbound {
         id: format!("web-{}", now.as_nanosecond()),
         body,
     };
-    match s.engine.plan_from(&key, turn.prior.as_ref(), &inbound, now) {
-        Ok(handled) => {
+    // A session that reached the desk steps from the desk's copy (an operator's hold).
+    let prior = s.trials.prior(&key, turn.prior);
+    let stepped = s
+        .engine
+        .plan_from(&key, prior.as_ref(), &inbound, now)
+        .and_then(|handled| {
+            let effects = s.engine.effects(&key, "", &handled, now)?;
+            Ok((handled, effects))
+        });
+    match stepped {
+        Ok((handled, effects)) => {
+            let citizen = handled.outcome.citizen.as_ref();
+            if let Err(e) = s.trials.stepped(&key, citizen, effects.wrote.as_ref()) {
+                tracing::error!(comune = %m.comune, error = %e, "simulator trial not kept");
+            }
             sandbox.finish(&m.comune, &m.session, handled.outcome.citizen);
             Json(serde_json::json!({ "replies": handled.rendered })).into_response()
         }
@@ -166,6 +186,72 @@ pub async fn api_message(
             (StatusCode::INTERNAL_SERVER_ERROR, "no answer").into_response()
         }
     }
+}
+
+/// A simulator session's citizen key.
+fn trial_key(comune: &str, session: &str) -> CitizenKey {
+    CitizenKey::new(comune, crate::service::trial::CHANNEL, &format!("web-{session}"))
+}
+
+/// Whether a session id is one the page makes (letters, digits, dashes; at most 64).
+fn valid_session(session: &str) -> bool {
+    !session.is_empty() && session.len() <= 64 && session.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    comune: String,
+    session: String,
+}
+
+/// `GET /try/api/events?comune=&session=`: the replies an operator sends to the session
+/// (a trial at the desk), as server-sent events `reply` (JSON: `text`), the waiting ones
+/// first. Each reply is shown once.
+pub async fn api_events(
+    State(s): State<Site>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    stopping: Option<Extension<crate::server::listen::Stopping>>,
+    Query(q): Query<EventsQuery>,
+) -> Response {
+    if s.engine.flows.get(&q.comune).is_none() {
+        return (StatusCode::NOT_FOUND, "unknown comune").into_response();
+    }
+    if !valid_session(&q.session) {
+        return (StatusCode::BAD_REQUEST, "bad session").into_response();
+    }
+    let from = crate::server::pace::client_ip(peer, &headers, &s.config.pace.trusted_proxies);
+    let Some(place) = s.streams.admit(from) else {
+        return super::events::busy();
+    };
+    let key = trial_key(&q.comune, &q.session);
+    let listener = s.engine.bell.listen();
+    let trials = s.trials.clone();
+    let replies = move |key: &CitizenKey| -> Vec<Event> {
+        match trials.take_replies(key) {
+            Ok(replies) => replies
+                .iter()
+                .map(|r| super::events::event("reply", &serde_json::json!({ "text": r.text }).to_string()))
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "simulator replies unreadable");
+                Vec::new()
+            }
+        }
+    };
+    let first = replies(&key);
+    super::events::stream(place, stopping.map(|e| e.0), first, listener, move |batch| {
+        let mine = batch.iter().any(|h| match h {
+            Heard::Ring(Ring::Desk(k)) => *k == key,
+            Heard::Missed => true,
+            _ => false,
+        });
+        if mine {
+            replies(&key)
+        } else {
+            Vec::new()
+        }
+    })
 }
 
 /// `GET /try.js`: the simulator's script, served apart so the pages' Content-Security-Policy
@@ -196,7 +282,11 @@ const SCRIPT: &str = r#"
       .catch(function(){add('bot',log.dataset.bot,log.dataset.error);});}
   form.addEventListener('submit',function(e){e.preventDefault();var t=input.value;if(!t.trim())return;add('me',log.dataset.you,t);input.value='';send({text:t});input.focus();});
   document.getElementById('restart').addEventListener('click',function(){sessionStorage.removeItem(key);log.innerHTML='';start();input.focus();});
-  function start(){session();if(sessionStorage.getItem(key+'-new')){sessionStorage.removeItem(key+'-new');if(lang!=='it'){send({button:'language:'+lang});}}}
+  var source=null;
+  function listen(){if(!window.EventSource)return;if(source)source.close();
+    source=new EventSource('/try/api/events?comune='+encodeURIComponent(comune)+'&session='+encodeURIComponent(session()));
+    source.addEventListener('reply',function(e){try{add('staff',log.dataset.operator,JSON.parse(e.data).text);}catch(x){}});}
+  function start(){session();listen();if(sessionStorage.getItem(key+'-new')){sessionStorage.removeItem(key+'-new');if(lang!=='it'){send({button:'language:'+lang});}}}
   start();
 })();
 "#;
