@@ -15,7 +15,7 @@ use crate::harness::server::Harness;
 use crate::util;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
-const TIMEOUT: Duration = Duration::from_secs(120);
+const TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What is missing to run the browser checks, if anything.
 fn missing() -> Vec<String> {
@@ -64,7 +64,22 @@ async fn the_public_pages_pass_axe_and_work_by_keyboard() {
     // The desk's pages: one Assemini conversation waiting for the claim / reply / release
     // round, and a registered citizen whose request for a person (a signed webhook, posted
     // by the script while the inbox is open) must appear without a reload.
-    let desk = seed_desk(h.store.as_ref());
+    let mut desk = seed_desk(h.store.as_ref());
+    // The same administrator's rights in French, for the console's French pages.
+    let (fr, fr_password) = ("admin.fr@comune.example.it", "un-mot-de-passe-d-essai-long");
+    sportello::staff::accounts::create(
+        h.store.as_ref(),
+        fr,
+        sportello::storage::Role::Admin,
+        vec![],
+        fr_password,
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    let mut account = h.store.account(fr).unwrap().unwrap();
+    account.language = "fr".into();
+    h.store.put_account(&account).unwrap();
+    desk.push(("SPORTELLO_STAFF_LOGIN_FR", format!("{fr}:{fr_password}")));
     let started = Instant::now();
     let base = h.base.clone();
     // tokio is built without its `process` feature: run node on a blocking thread.

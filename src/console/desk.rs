@@ -120,6 +120,18 @@ pub fn reference(key: &CitizenKey) -> String {
     hex(&h.finalize()[..12])
 }
 
+/// How a conversation's citizen is named where no name is known: the masked number, or
+/// for a simulator's trial (whose "number" is a long session id) its last four characters.
+pub fn shown(key: &CitizenKey, trial: bool) -> String {
+    if trial {
+        let n = key.citizen.chars().count();
+        let tail: String = key.citizen.chars().skip(n.saturating_sub(4)).collect();
+        format!("#{tail}")
+    } else {
+        mask(&key.citizen)
+    }
+}
+
 /// Whether `r` looks like a reference (so junk is refused before any scan).
 fn well_formed(r: &str) -> bool {
     r.len() == 24 && r.bytes().all(|b| b.is_ascii_hexdigit())
@@ -304,7 +316,11 @@ pub fn rows(s: &Console, staff: &Staff, comune: &str, filter: Filter, now: Times
             (Filter::Overdue, _) => i.overdue,
             _ => false,
         })
-        .map(|(i, trial)| Row { trial, ..Row::from(i) })
+        .map(|(i, trial)| Row {
+            trial,
+            masked: shown(&i.key, trial),
+            ..Row::from(i)
+        })
         .collect())
 }
 

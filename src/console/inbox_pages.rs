@@ -18,7 +18,6 @@ use super::pages::{comune_name, error_page, local_time, t, ta, who};
 use super::render::{age, desk_error_page, display_name, form, notice_html, raw, scripted_page, status_text, Notice};
 use super::session::Staff;
 use super::state::Console;
-use crate::staff::inbox::mask;
 use crate::storage::{Conversation, ConversationStatus};
 use crate::web::esc;
 
@@ -277,7 +276,7 @@ fn conversation_body(
     let trial = s.trials.holds(&conv.key);
     let citizen = s.engine_for(&conv.key).store.citizen(&conv.key)?;
     let name = citizen.as_ref().and_then(|c| display_name(&c.fields));
-    let masked = mask(&conv.key.citizen);
+    let masked = desk::shown(&conv.key, trial);
     let title = raw(
         s,
         lang,

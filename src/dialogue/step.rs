@@ -279,11 +279,12 @@ fn dispatch(
         (input, _) => input,
     };
     match input {
+        // A person asked for: handed over at once, even in the very first message (then the
+        // first contact's data is asked too, as when it comes in the middle of it).
         Input::Action(Action::Operator, _) if flow.mode == Mode::Desk => {
+            handoff(flow, inbound, now, out);
             if needs_first_contact(flow, c) {
                 register::start(flow, faq, c, Goal::FirstContact, None, None, inbound, now, out);
-            } else {
-                handoff(flow, inbound, now, out);
             }
         }
         // Thanks and closings: a short answer, not the whole notice again.

@@ -106,7 +106,7 @@ impl Trials {
     }
 
     /// The replies staff queued for the session, in order, taken out of the desk's outbox
-    /// (each is shown once).
+    /// (each is shown once); the desk's pages hear that they were delivered.
     pub fn take_replies(&self, key: &CitizenKey) -> Result<Vec<Rendered>, StoreError> {
         let store = &self.engine.store;
         let mut out = Vec::new();
@@ -115,6 +115,10 @@ impl Trials {
                 store.outbound_done(id)?;
                 out.push(entry.rendered);
             }
+        }
+        // The thread's ticks move to delivered.
+        if !out.is_empty() {
+            self.engine.bell.ring(Ring::Desk(key.clone()));
         }
         Ok(out)
     }

@@ -25,6 +25,8 @@ const PAGES = ['/', '/?lang=fr', '/try', '/try?comune=brusson&lang=fr', '/c/brus
 // A console account ("email:password") to check the pages behind login; tests/browser.rs
 // seeds it. Without it those checks are reported as skipped, never passed.
 const STAFF = process.env.SPORTELLO_STAFF_LOGIN || '';
+// The same for an account whose console language is French.
+const STAFF_FR = process.env.SPORTELLO_STAFF_LOGIN_FR || '';
 const STEP_MS = 10_000;
 
 const base = (process.argv[2] || '').replace(/\/$/, '');
@@ -51,14 +53,32 @@ async function axe(page, name) {
 
 /** Logs in to the console as STAFF ("email:password"), by label as a screen reader user
  *  finds the fields; Enter submits the form. Ends on the console's home page. */
-async function logIn(page) {
-  const at = STAFF.indexOf(':');
-  const [email, password] = [STAFF.slice(0, at), STAFF.slice(at + 1)];
+async function logIn(page, who = STAFF) {
+  const at = who.indexOf(':');
+  const [email, password] = [who.slice(0, at), who.slice(at + 1)];
   await page.goto(`${base}/staff/login`);
   await page.getByLabel('E-mail', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel('Password', { exact: true }).press('Enter');
   await page.waitForURL(`${base}/staff`);
+}
+
+/** Logs out from any console page (the button is named in the account's language). */
+async function logOut(page) {
+  await page.goto(`${base}/staff`);
+  await page.getByRole('button', { name: /^(Uscire|Se déconnecter)$/ }).click();
+  await page.waitForURL(`${base}/staff/login`);
+}
+
+/** axe at phone width (390 CSS px), then back. */
+async function axePhone(page, name) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    return await axe(page, `${name} at 390 px`);
+  } finally {
+    await page.setViewportSize(size);
+  }
 }
 
 /** Runs one interaction; a thrown error becomes a failure, never stops the other checks. */
@@ -236,12 +256,31 @@ try {
       const res = await page.goto(base + path);
       if (!res || res.status() !== 200) throw new Error(`${path}: HTTP ${res && res.status()}`);
       await axe(page, `${path} (logged in)`);
+      await axePhone(page, `${path} (logged in)`);
       const w = await width320(page);
       if (w > 320) throw new Error(`${path} is ${w} px wide at 320 px (WCAG 1.4.10)`);
     }
-    await page.goto(`${base}/staff`);
-    await page.getByRole('button', { name: 'Uscire' }).click();
-    await page.waitForURL(`${base}/staff/login`);
+    await logOut(page);
+    return { pages: paths.length };
+  });
+
+  await interaction('console in French: every page family passes axe at desktop and phone width', async () => {
+    if (!STAFF_FR) return { skipped: 'SPORTELLO_STAFF_LOGIN_FR not set' };
+    await logIn(page, STAFF_FR);
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    if (lang !== 'fr') throw new Error(`the French account's console is in ${lang}`);
+    const paths = ['/staff', '/staff/brusson', '/staff/brusson/inbox', '/staff/accounts', '/staff/audit', '/staff/password',
+      '/staff/brusson/faq', '/staff/brusson/closures', '/staff/brusson/privacy', '/staff/brusson/report',
+      '/staff/brusson/subscribers', '/staff/brusson/broadcasts', '/staff/brusson/broadcasts/new'];
+    for (const path of paths) {
+      const res = await page.goto(base + path);
+      if (!res || res.status() !== 200) throw new Error(`${path}: HTTP ${res && res.status()}`);
+      await axe(page, `${path} (fr)`);
+      await axePhone(page, `${path} (fr)`);
+      const w = await width320(page);
+      if (w > 320) throw new Error(`${path} (fr) is ${w} px wide at 320 px (WCAG 1.4.10)`);
+    }
+    await logOut(page);
     return { pages: paths.length };
   });
 
@@ -297,11 +336,55 @@ try {
       body: hook,
     });
     if (res.status !== 200) throw new Error(`the webhook answered ${res.status}`);
-    await page.locator('#inbox-rows h2 a', { hasText: 'Emilio Lussu' }).waitFor({ timeout: 25_000 });
+    // Pushed over the page's event stream: the fallback poll (every 10 s) is slower than this.
+    await page.locator('#inbox-rows h2 a', { hasText: 'Emilio Lussu' }).waitFor({ timeout: 5_000 });
     await status.filter({ hasText: 'Conversazioni: 2' }).waitFor({ timeout: 2_000 });
     if (reloaded) throw new Error('the page reloaded');
     await axe(page, '/staff/assemini/inbox (after a live update)');
-    return { live: 'row added without reload' };
+    await logOut(page);
+    return { live: 'row added without reload, over server-sent events' };
+  });
+
+  await interaction('handover: a simulator citizen asks for a person; the reply typed by keyboard appears live', async () => {
+    if (!STAFF) return { skipped: 'SPORTELLO_STAFF_LOGIN not set' };
+    // The citizen in a tab of their own (the simulator's session is per tab).
+    const citizen = await context.newPage();
+    citizen.on('pageerror', (e) => errors.push(`${citizen.url()}: ${e.message}`));
+    await citizen.goto(`${base}/try?comune=assemini`);
+    await say(citizen, 'Vorrei parlare con un operatore, per favore');
+    await citizen.locator('#log li.bot').first().waitFor();
+    // The operator, by keyboard from the inbox.
+    await logIn(page);
+    await page.goto(`${base}/staff/assemini/inbox`);
+    const row = page.locator('#inbox-rows li', { hasText: 'Prova dal simulatore' }).locator('h2 a');
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/staff\/assemini\/inbox\/[0-9a-f]{24}$/);
+    await page.locator('ol.log li.event', { hasText: 'chiesto di parlare con una persona' }).waitFor();
+    await axe(page, '/staff/assemini/inbox/{trial}');
+    await axePhone(page, '/staff/assemini/inbox/{trial}');
+    const reply = 'Buongiorno, sono l\'operatore: in che cosa posso esserLe utile?';
+    await page.getByLabel(/^Risposta al cittadino/).focus();
+    await page.keyboard.type(reply);
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement.textContent);
+    if (focused !== 'Inviare la risposta') throw new Error(`Tab after the reply reached "${focused}"`);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\?done=reply$/);
+    // In the simulator, with no reload, under the operator's name.
+    await citizen.locator('#log li.staff', { hasText: reply }).waitFor({ timeout: 5_000 });
+    await axe(citizen, '/try?comune=assemini (after an operator\'s reply)');
+    // The thread shows the reply delivered to the simulator page.
+    await page.locator('ol.log li.me .tick-delivered').waitFor({ timeout: 5_000 });
+    const shot = join(shots, 'try-handover.png');
+    await citizen.screenshot({ path: shot, fullPage: true });
+    summary.screenshots.push(shot);
+    const desk = join(shots, 'staff-trial.png');
+    await page.screenshot({ path: desk, fullPage: true });
+    summary.screenshots.push(desk);
+    await citizen.close();
+    await logOut(page);
+    return { reply: 'seen in the simulator' };
   });
 
   if (errors.length) {
