@@ -240,6 +240,19 @@ async fn french_subscribers_without_a_french_text_are_refused_and_nothing_is_que
         running.create(&no_category).unwrap_err(),
         BroadcastError::CategoryNeeded { .. }
     ));
+    // A category nobody follows: refused when sent now (the CLI and the API too, not only
+    // the console), accepted when scheduled (its audience is counted again when it starts).
+    let e = running.create(&request("emergenze", texts())).unwrap_err();
+    assert!(
+        matches!(&e, BroadcastError::NoRecipients { category: Some(c), .. } if c == "emergenze"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nothing was sent"), "{e}");
+    assert!(running.store.broadcasts(None).unwrap().is_empty());
+    let mut later = request("emergenze", texts());
+    later.send_at = Some(Timestamp::now() + SignedDuration::from_hours(2));
+    running.create(&later).unwrap();
+    assert_eq!(running.store.broadcasts(None).unwrap().len(), 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(running.got().is_empty());
     running.stop().await;

@@ -344,3 +344,4 @@ console-tick-delivered = remis
 console-tick-read = lu
 console-tick-failed = non remis
 console-trial = Essai depuis le simulateur
+console-broadcast-nobody-yet = Aujourd'hui, aucun abonné ne recevrait ce message : comme il est programmé, les destinataires seront comptés de nouveau au moment de l'envoi.

@@ -344,3 +344,4 @@ console-tick-delivered = consegnato
 console-tick-read = letto
 console-tick-failed = non consegnato
 console-trial = Prova dal simulatore
+console-broadcast-nobody-yet = Oggi nessun iscritto riceverebbe questo messaggio: essendo programmato, i destinatari saranno contati di nuovo al momento dell'invio.

@@ -58,6 +58,8 @@ pub enum BroadcastError {
         language: String,
         count: u64,
     },
+    #[error("nobody would receive it: {comune} has no subscriber{} now; nothing was sent (a scheduled broadcast is accepted: its audience is counted again when it starts)", category.as_ref().map(|c| format!(" in category {c}")).unwrap_or_default())]
+    NoRecipients { comune: String, category: Option<String> },
     #[error("no broadcast {0}")]
     UnknownBroadcast(u64),
     #[error("media: {0}")]

@@ -197,6 +197,14 @@ pub fn validate(
         }
     }
     let audience = audience(store, flow, req.category.as_deref(), send_at)?;
+    // A send now to nobody is a mistake (a wrong category); a scheduled one may find its
+    // audience by then.
+    if audience.total == 0 && send_at <= now {
+        return Err(BroadcastError::NoRecipients {
+            comune: req.comune.clone(),
+            category: req.category.clone(),
+        });
+    }
     for (lang, count) in &audience.by_language {
         if !broadcast.texts.contains_key(lang) {
             return Err(BroadcastError::MissingText {

@@ -349,7 +349,14 @@ pub async fn new_post(
     };
     let shown = preview(&s, lang, flow, &call, &audience);
     let confirm = confirmation(&s, lang, &audience);
-    let refusal = if audience.total == 0 {
+    // Scheduled for later, nobody now is a warning: the audience is counted again then.
+    let scheduled = matches!(&call, Call::Send { send_at: Some(at), .. } if *at > Timestamp::now());
+    let warning = if audience.total == 0 && scheduled {
+        format!("<p role=\"status\">{}</p>", t(&s, lang, "console-broadcast-nobody-yet"))
+    } else {
+        String::new()
+    };
+    let refusal = if audience.total == 0 && !scheduled {
         Some(t(&s, lang, "console-broadcast-nobody"))
     } else if f.action == "send" && !confirm.is_empty() && f.confirm != audience.total.to_string() {
         Some(ta(
@@ -365,7 +372,7 @@ pub async fn new_post(
         let alert = refusal
             .map(|r| format!("<p role=\"alert\"><strong>{r}</strong></p>"))
             .unwrap_or_default();
-        let page = form_with(&s, &staff, flow, &f, &format!("{alert}{shown}"), &confirm);
+        let page = form_with(&s, &staff, flow, &f, &format!("{alert}{warning}{shown}"), &confirm);
         return layout(&s, lang, &title, &page, "");
     }
     let (s2, actor, c2) = (s.clone(), staff.account.email.clone(), call.clone());
