@@ -245,7 +245,7 @@ mod tests {
                 && page.contains("Nouvelles inscriptions et désinscriptions par mois</title>")
         );
         assert!(page.contains("<desc id=\"chart-report-chart-movements-desc\">Graphique à barres : Nouvelles inscriptions, Désinscriptions."));
-        assert!(page.contains(">janv.</text>") && page.contains("url(#chart-report-chart-movements-hatch-"));
+        assert!(page.contains(">janv.</tspan></text>") && page.contains("url(#chart-report-chart-movements-hatch-"));
         // Months as rows of one table, both series as columns; the other section apart.
         assert!(
             page.contains("<tr><th scope=\"row\">janvier</th><td>30</td><td>&lt;5</td></tr><tr><th scope=\"row\">février</th><td>&lt;5</td><td>0</td></tr>"),

@@ -96,6 +96,45 @@ pub fn tick_step(max: u64) -> u64 {
     }
 }
 
+/// The width of an average character of the labels, in the chart's units.
+const CHAR_W: f64 = 6.5;
+
+/// `label` in lines of at most `width` characters, broken between words, at most `max`
+/// lines: what does not fit ends the last line with "…".
+fn label_lines(label: &str, width: usize, max: usize) -> Vec<String> {
+    let len = |s: &str| s.chars().count();
+    let cut = |s: &str| format!("{}…", s.chars().take(width.saturating_sub(1)).collect::<String>().trim_end_matches([' ', ',']));
+    let words: Vec<&str> = label.split_whitespace().collect();
+    let (mut lines, mut current, mut i) = (Vec::new(), String::new(), 0);
+    while i < words.len() && lines.len() < max {
+        let word = words[i];
+        if current.is_empty() || len(&current) + 1 + len(word) <= width {
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+            i += 1;
+        } else {
+            lines.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    let mut lines: Vec<String> = lines
+        .into_iter()
+        .map(|l| if len(&l) > width { cut(&l) } else { l })
+        .collect();
+    if i < words.len() {
+        if let Some(last) = lines.last_mut() {
+            if !last.ends_with('…') {
+                *last = if len(last) < width { format!("{last}…") } else { cut(last) };
+            }
+        }
+    }
+    lines
+}
+
 /// A coordinate as written: one decimal.
 fn n(x: f64) -> String {
     format!("{x:.1}")
@@ -194,13 +233,26 @@ patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#ffffff\"/
                 tip = esc(&format!("{category}, {}: {shown}", s.name)),
             );
         }
+        // Wrapped to the group's width, two lines at most (the full name is in the
+        // tooltip and in the data table beside the chart).
+        let lines = label_lines(category, ((gw - 4.0) / CHAR_W).floor().max(3.0) as usize, 2);
         let _ = write!(
             out,
-            "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" aria-hidden=\"true\">{label}</text>",
+            "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" aria-hidden=\"true\"{small}>",
             x = n(gx + gw / 2.0),
-            y = n(BASE + 18.0),
-            label = esc(category),
+            y = n(BASE + 16.0),
+            small = if lines.len() > 1 { " font-size=\"11\"" } else { "" },
         );
+        for (k, line) in lines.iter().enumerate() {
+            let _ = write!(
+                out,
+                "<tspan x=\"{x}\" dy=\"{dy}\">{line}</tspan>",
+                x = n(gx + gw / 2.0),
+                dy = if k == 0 { "0" } else { "13" },
+                line = esc(line),
+            );
+        }
+        out.push_str("</text>");
     }
     // The legend, one swatch a series, and the hatch when a value is masked.
     out.push_str("<g aria-hidden=\"true\">");
@@ -264,6 +316,19 @@ mod tests {
                 h[..h.find('"').unwrap()].parse().unwrap()
             })
             .collect()
+    }
+
+    #[test]
+    fn long_labels_wrap_between_words_and_are_cut_with_an_ellipsis() {
+        assert_eq!(label_lines("gen", 8, 2), ["gen"]);
+        assert_eq!(label_lines("linguaggio offensivo o scurrile", 14, 2), ["linguaggio", "offensivo o…"]);
+        assert_eq!(label_lines("diffamazione", 14, 2), ["diffamazione"]);
+        assert_eq!(label_lines("attacco personale", 14, 2), ["attacco", "personale"]);
+        let cut = label_lines("offesa verso gruppi etnici, politici, religiosi o minoranze", 14, 2);
+        assert_eq!(cut.len(), 2);
+        assert!(cut.iter().all(|l| l.chars().count() <= 14), "{cut:?}");
+        assert!(cut[1].ends_with('…'), "{cut:?}");
+        assert_eq!(label_lines("supercalifragilistico", 8, 2), ["superca…"]);
     }
 
     #[test]
