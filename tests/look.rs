@@ -91,7 +91,31 @@ async fn every_page_wears_the_public_service_look_with_nothing_inline() {
         "/staff/brusson/broadcasts",
         "/staff/brusson/broadcasts/new",
     ];
-    for path in console {
+    // A conversation and its citizen: the two-pane desk and the citizen's page too.
+    let key = sportello::storage::CitizenKey::new("assemini", "whatsapp", "393330071001");
+    let now = jiff::Timestamp::now();
+    let mut citizen = sportello::dialogue::Citizen::new(now);
+    citizen.state = sportello::dialogue::State::Subscribed;
+    h.store.put_citizen(&key, &citizen).unwrap();
+    sportello::staff::inbox::citizen_wrote(h.store.as_ref(), &key, "pn-assemini", "Orari?", None, now).unwrap();
+    let r = sportello::console::desk::reference(&key);
+    let desk = [
+        format!("/staff/assemini/inbox/{r}"),
+        format!("/staff/assemini/inbox/{r}/thread"),
+        format!("/staff/assemini/citizens/{r}"),
+    ];
+    let console = console.iter().map(|p| p.to_string()).chain(desk).collect::<Vec<_>>();
+    for path in &console {
+        if path.ends_with("/thread") {
+            // A fragment for the page's script: no page frame, and nothing inline either.
+            let (status, _, _, html) = fetch(&h, path, Some(&admin)).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(
+                !html.contains("<script") && !html.contains("style=") && !html.contains("<style"),
+                "{html}"
+            );
+            continue;
+        }
         let (status, _, csp, html) = fetch(&h, path, Some(&admin)).await;
         assert_eq!(status, 200, "{path}: {html}");
         assert_framed(path, &html, &csp);

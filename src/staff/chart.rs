@@ -103,7 +103,15 @@ const CHAR_W: f64 = 6.5;
 /// lines: what does not fit ends the last line with "…".
 fn label_lines(label: &str, width: usize, max: usize) -> Vec<String> {
     let len = |s: &str| s.chars().count();
-    let cut = |s: &str| format!("{}…", s.chars().take(width.saturating_sub(1)).collect::<String>().trim_end_matches([' ', ',']));
+    let cut = |s: &str| {
+        format!(
+            "{}…",
+            s.chars()
+                .take(width.saturating_sub(1))
+                .collect::<String>()
+                .trim_end_matches([' ', ','])
+        )
+    };
     let words: Vec<&str> = label.split_whitespace().collect();
     let (mut lines, mut current, mut i) = (Vec::new(), String::new(), 0);
     while i < words.len() && lines.len() < max {
@@ -128,7 +136,11 @@ fn label_lines(label: &str, width: usize, max: usize) -> Vec<String> {
     if i < words.len() {
         if let Some(last) = lines.last_mut() {
             if !last.ends_with('…') {
-                *last = if len(last) < width { format!("{last}…") } else { cut(last) };
+                *last = if len(last) < width {
+                    format!("{last}…")
+                } else {
+                    cut(last)
+                };
             }
         }
     }
@@ -321,7 +333,10 @@ mod tests {
     #[test]
     fn long_labels_wrap_between_words_and_are_cut_with_an_ellipsis() {
         assert_eq!(label_lines("gen", 8, 2), ["gen"]);
-        assert_eq!(label_lines("linguaggio offensivo o scurrile", 14, 2), ["linguaggio", "offensivo o…"]);
+        assert_eq!(
+            label_lines("linguaggio offensivo o scurrile", 14, 2),
+            ["linguaggio", "offensivo o…"]
+        );
         assert_eq!(label_lines("diffamazione", 14, 2), ["diffamazione"]);
         assert_eq!(label_lines("attacco personale", 14, 2), ["attacco", "personale"]);
         let cut = label_lines("offesa verso gruppi etnici, politici, religiosi o minoranze", 14, 2);
