@@ -270,3 +270,50 @@ async fn the_console_stream_names_its_comunes_changes_and_the_thread_follows_a_r
         .await
         .expect("an open stream must not hold the stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_hold_more_simulator_streams_than_its_share() {
+    let h = Harness::start().await;
+    let (_, per_address) = sportello::web::SIMULATOR_STREAMS;
+    let mut open = Vec::new();
+    for i in 0..per_address {
+        open.push(Stream::open(&h, &format!("/try/api/events?comune=assemini&session=s{i}"), None).await);
+    }
+    let refused = client()
+        .get(format!("{}/try/api/events?comune=assemini&session=one-more", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Bad input is refused before any place is taken.
+    for bad in [
+        "comune=atlantide&session=x",
+        "comune=assemini&session=",
+        "comune=assemini&session=a%20b",
+    ] {
+        let r = client()
+            .get(format!("{}/try/api/events?{bad}", h.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{bad}: {}", r.status());
+    }
+    // A place given back is free again.
+    drop(open.pop());
+    let mut tries = 0;
+    loop {
+        let r = client()
+            .get(format!("{}/try/api/events?comune=assemini&session=again", h.base))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            break;
+        }
+        tries += 1;
+        assert!(tries < 50, "the place never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.stop().await;
+}
