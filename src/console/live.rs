@@ -36,6 +36,8 @@ use crate::web::events::{self, event};
 /// - the status line named by `data-status` (`role="status"`, a polite live region) is
 ///   updated only when the summary changes, so a screen reader announces news, not every
 ///   refresh;
+/// - when the stream opens (and reopens), every region is fetched once: a change between
+///   the page's rendering and the stream's opening rang for nobody;
 /// - a region whose content carries `data-final` stops (a broadcast finished).
 pub const SCRIPT: &str = r#"(function () {
   'use strict';
@@ -88,7 +90,9 @@ pub const SCRIPT: &str = r#"(function () {
   var main = document.querySelector('[data-events]');
   if (!main || !window.EventSource) return;
   var source = new EventSource(main.getAttribute('data-events'));
-  source.onopen = function () { streaming = true; };
+  // Whatever changed between the page's rendering and the stream's opening (or during a
+  // reconnection) rang for nobody: each region is fetched once when the stream opens.
+  source.onopen = function () { streaming = true; regions.forEach(refresh); };
   source.onerror = function () { streaming = false; };
   source.addEventListener('desk', function (e) {
     regions.forEach(function (r) {

@@ -70,6 +70,37 @@ async function logOut(page) {
   await page.waitForURL(`${base}/staff/login`);
 }
 
+/**
+ * Words wider than the box they sit in at phone width (390 CSS px): a table header, a
+ * button, a heading, a label or a term that the browser would have to break mid-word
+ * ("Categ/oria"). Each word is measured in the element's own font.
+ */
+async function brokenWords(page) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    return await page.evaluate(() => {
+      const canvas = document.createElement('canvas').getContext('2d');
+      const found = [];
+      for (const el of document.querySelectorAll('th, td, button, h1, h2, h3, label, dt, dd, legend, summary')) {
+        const cs = getComputedStyle(el);
+        if (cs.display === 'none' || cs.visibility === 'hidden') continue;
+        const box = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+        if (box <= 0) continue;
+        canvas.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        for (const word of (el.innerText || '').split(/\s+/)) {
+          // Long tokens that are not words (addresses, numbers, ids) may wrap anywhere.
+          if (word.length < 4 || /[@/:.\d_]/.test(word)) continue;
+          if (canvas.measureText(word).width > box + 1) found.push(`${el.tagName.toLowerCase()} "${word}" in ${Math.round(box)} px`);
+        }
+      }
+      return found;
+    });
+  } finally {
+    await page.setViewportSize(size);
+  }
+}
+
 /** axe at phone width (390 CSS px), then back. */
 async function axePhone(page, name) {
   const size = page.viewportSize();
@@ -142,6 +173,9 @@ try {
       const res = await page.goto(base + path);
       if (!res || res.status() !== 200) throw new Error(`HTTP ${res && res.status()}`);
       await axe(page, path);
+      await axePhone(page, path);
+      const broken = await brokenWords(page);
+      if (broken.length) throw new Error(`breaks words at 390 px: ${broken.join('; ')}`);
     });
   }
 
@@ -257,6 +291,8 @@ try {
       if (!res || res.status() !== 200) throw new Error(`${path}: HTTP ${res && res.status()}`);
       await axe(page, `${path} (logged in)`);
       await axePhone(page, `${path} (logged in)`);
+      const broken = await brokenWords(page);
+      if (broken.length) throw new Error(`${path} breaks words at 390 px: ${broken.join('; ')}`);
       const w = await width320(page);
       if (w > 320) throw new Error(`${path} is ${w} px wide at 320 px (WCAG 1.4.10)`);
     }
@@ -277,6 +313,8 @@ try {
       if (!res || res.status() !== 200) throw new Error(`${path}: HTTP ${res && res.status()}`);
       await axe(page, `${path} (fr)`);
       await axePhone(page, `${path} (fr)`);
+      const broken = await brokenWords(page);
+      if (broken.length) throw new Error(`${path} (fr) breaks words at 390 px: ${broken.join('; ')}`);
       const w = await width320(page);
       if (w > 320) throw new Error(`${path} (fr) is ${w} px wide at 320 px (WCAG 1.4.10)`);
     }
@@ -337,7 +375,7 @@ try {
     });
     if (res.status !== 200) throw new Error(`the webhook answered ${res.status}`);
     // Pushed over the page's event stream: the fallback poll (every 10 s) is slower than this.
-    await page.locator('#inbox-rows h2 a', { hasText: 'Emilio Lussu' }).waitFor({ timeout: 5_000 });
+    await page.locator('#inbox-rows h2 a', { hasText: 'Emilio Lussu' }).waitFor({ timeout: 8_000 });
     await status.filter({ hasText: 'Conversazioni: 2' }).waitFor({ timeout: 2_000 });
     if (reloaded) throw new Error('the page reloaded');
     await axe(page, '/staff/assemini/inbox (after a live update)');
@@ -372,10 +410,10 @@ try {
     await page.keyboard.press('Enter');
     await page.waitForURL(/\?done=reply$/);
     // In the simulator, with no reload, under the operator's name.
-    await citizen.locator('#log li.staff', { hasText: reply }).waitFor({ timeout: 5_000 });
+    await citizen.locator('#log li.staff', { hasText: reply }).waitFor({ timeout: 8_000 });
     await axe(citizen, '/try?comune=assemini (after an operator\'s reply)');
     // The thread shows the reply delivered to the simulator page.
-    await page.locator('ol.log li.me .tick-delivered').waitFor({ timeout: 5_000 });
+    await page.locator('ol.log li.me .tick-delivered').waitFor({ timeout: 8_000 });
     const shot = join(shots, 'try-handover.png');
     await citizen.screenshot({ path: shot, fullPage: true });
     summary.screenshots.push(shot);
