@@ -377,6 +377,9 @@ fn store_of_150000_citizens() {
                 text: "MI ISCRIVO".into(),
             },
             callback_id: None,
+            phone: None,
+            user_id: None,
+            username: None,
         };
         let entry = InboundEntry {
             key: key(i),

@@ -12,6 +12,8 @@ mod broadcast_console;
 mod broadcast_crash;
 mod broadcast_honest;
 mod browser;
+mod bsuid;
+mod bsuid_server;
 mod catalogue;
 mod cli;
 mod cli_output;

@@ -118,7 +118,10 @@ fn prepare(
     let Some(flow) = env.flows().get(&key.comune) else {
         return Ok(Marked::Gone);
     };
-    let composed = match env.store().citizen(key)? {
+    let citizen = env.store().citizen(key)?;
+    // The number when known, else the business-scoped id (WhatsApp's `recipient`).
+    let to = crate::service::identity::reply_to(key, citizen.as_ref());
+    let composed = match citizen {
         Some(c) if plan::receives(flow, b.category.as_deref(), key, &c) => {
             let templates = env
                 .config()
@@ -148,7 +151,7 @@ fn prepare(
             d.attempts += 1;
             d.template = template;
             env.store().put_deliveries(id, &[(key.clone(), d.clone())])?;
-            Ok(Marked::Ready(outgoing(&key.channel, &key.citizen, &payload), d))
+            Ok(Marked::Ready(outgoing(&key.channel, &to, &payload), d))
         }
         Err(reason) => {
             d.state = DeliveryState::Skipped { reason };

@@ -37,8 +37,20 @@ pub struct InboundMessage {
     /// What identifies the receiving comune: WhatsApp `metadata.phone_number_id`; for
     /// Telegram, the comune id from the webhook path.
     pub route: String,
-    /// The citizen: WhatsApp `from` (wa_id digits), Telegram chat id.
+    /// The citizen: on WhatsApp the business-scoped user id (BSUID, `from_user_id`) when
+    /// the webhook carries one, else the number (`from`); the Telegram chat id.
     pub from: String,
+    /// WhatsApp: the number (`from`), when Meta shares it; a citizen with a username may
+    /// write without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// WhatsApp: the BSUID (`from_user_id`), present since April 2026.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// WhatsApp: the username in the citizen's profile, without `@`. Shown to staff, never an
+    /// identity (it can change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// The provider's id of this message (wamid; Telegram `update_id`), for deduplication.
     pub id: String,
     /// Provider timestamp, Unix seconds.

@@ -154,6 +154,7 @@ pub(super) fn unsubscribe(flow: &Flow, c: &mut Citizen, now: Timestamp, inbound:
     if let State::Blocked { .. } = c.state {
         // A block is kept whatever the policy: erasing it would lift it.
         c.fields.clear();
+        c.whatsapp.username = None;
         return true;
     }
     match policy {

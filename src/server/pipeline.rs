@@ -149,7 +149,13 @@ impl Server {
         place: Option<std::sync::Arc<OwnedSemaphorePermit>>,
     ) -> Result<Vec<(CitizenKey, Job)>, StoreError> {
         let mut fresh = Vec::new();
-        for (_, message, key, limited) in checked {
+        for (comune, message, key, limited) in checked {
+            // A WhatsApp message names its citizen by business-scoped id and maybe number:
+            // the record they name (`service::identity`).
+            let key = match &message.user_id {
+                Some(_) => crate::service::identity::resolve(self.engine.store.as_ref(), &comune, &message, now)?,
+                None => key,
+            };
             let dedupe = inbound_key(message.channel.as_str(), &message.route, &message.id);
             let entry = if limited {
                 InboundEntry {

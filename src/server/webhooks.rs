@@ -63,6 +63,10 @@ pub async fn whatsapp_post(State(s): State<Server>, headers: HeaderMap, body: By
                 s.metrics.status(st.status, &st.errors);
                 s.delivery_status(&st).await;
             }
+            whatsapp::WaEvent::IdentityChange(change) => match s.routes.get(&change.route) {
+                Some(comune) => s.identity_change(comune.clone(), change).await,
+                None => s.metrics.unrouted.inc(),
+            },
             whatsapp::WaEvent::Error { route, error } => {
                 tracing::warn!(phone_number_id = %route, code = error.code, title = %error.title, "provider error notification");
             }

@@ -11,6 +11,7 @@
 
 pub mod bell;
 pub mod coordination;
+pub mod identity;
 pub mod live;
 pub mod queue;
 pub mod runner;

@@ -125,6 +125,9 @@ impl Engine {
             timestamp: now.as_second(),
             body: inbound.body.clone(),
             callback_id: None,
+            phone: None,
+            user_id: None,
+            username: None,
         };
         let committed = self.run_step(key, &message, None, None, now).map_err(|e| match e {
             super::step::StepError::Plan(e) | super::step::StepError::Effects(e) => e,

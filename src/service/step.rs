@@ -59,7 +59,17 @@ impl Engine {
             id: message.id.clone(),
             body: message.body.clone(),
         };
-        let handled = self.plan(key, &inbound, now).map_err(StepError::Plan)?;
+        let mut handled = self.plan(key, &inbound, now).map_err(StepError::Plan)?;
+        // The identities the message showed besides the key (a number, a BSUID, a username).
+        if let Some(c) = handled.outcome.citizen.as_mut() {
+            super::identity::note(c, key, message);
+        }
+        // A reply goes to the number when known (this message's, or the record's), else to
+        // the business-scoped id.
+        let to = message
+            .phone
+            .clone()
+            .unwrap_or_else(|| super::identity::reply_to(key, handled.outcome.citizen.as_ref()));
         let outbound: Vec<OutboundEntry> = match message.channel {
             Channel::Web => Vec::new(),
             channel => handled
@@ -70,7 +80,7 @@ impl Engine {
                     key: key.clone(),
                     channel,
                     route: message.route.clone(),
-                    to: message.from.clone(),
+                    to: to.clone(),
                     rendered: r.clone(),
                     language: handled.outcome.language.clone(),
                     created_at: now,

@@ -105,15 +105,7 @@ fn last_question(engine: &Engine, conv: &Conversation) -> Option<String> {
         .map(|t| t.to_string())
 }
 
-/// `3933312345678` → `••••••••••678`.
-pub fn mask(number: &str) -> String {
-    let n = number.chars().count();
-    number
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i + 3 < n { '•' } else { c })
-        .collect()
-}
+pub use crate::storage::keys::mask;
 
 /// One inbox row for a conversation.
 fn item(engine: &Engine, conv: Conversation, now: Timestamp) -> Result<Item, StoreError> {
@@ -247,7 +239,7 @@ pub fn reply(engine: &Engine, key: &CitizenKey, by: &str, text: &str, now: Times
         key: key.clone(),
         channel,
         route: conv.route.clone(),
-        to: key.citizen.clone(),
+        to: crate::service::identity::reply_to(key, citizen.as_ref()),
         // The operator's own words: not a Fluent message.
         rendered: Rendered {
             key: "staff-reply".into(),

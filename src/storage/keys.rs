@@ -48,17 +48,31 @@ pub const ACCOUNTS_TREE: &str = "email_account";
 pub const SESSIONS_TREE: &str = "tokenhash_session";
 pub const CONVERSATIONS_TREE: &str = "citizenkey_conversation";
 pub const ERASING_TREE: &str = "citizenkey_erasing";
+/// A citizen's other identity (a WhatsApp BSUID for a record keyed by number before the
+/// rollout, a new BSUID after a change of number) -> the key of their record, both encoded.
+pub const ALIASES_TREE: &str = "citizenkey_alias";
 /// sled only, derived from the ledger (rebuilt at open when missing): which ledger entries
 /// name a citizen, so an erasure does not read the whole ledger.
 pub const LEDGER_INDEX_TREE: &str = "citizenkey_ledgerid";
 
-/// The key of a ledger index entry: the citizen's key, 0x00, the entry's id (big-endian).
+/// An identity with all but its last three characters hidden, for pages, logs and the
+/// audit log: `3933312345678` → `••••••••••678`, a BSUID `IT.1502576394655843` →
+/// `••••••••••••••••843`.
+pub fn mask(id: &str) -> String {
+    let n = id.chars().count();
+    id.chars()
+        .enumerate()
+        .map(|(i, c)| if i + 3 < n { '•' } else { c })
+        .collect()
+}
+
 /// The Europe/Rome month of a moment, `YYYY-MM` (the unit of the `statkey_count` counters and of the report).
 pub fn month_of(t: jiff::Timestamp) -> String {
     let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
     t.to_zoned(tz).strftime("%Y-%m").to_string()
 }
 
+/// The key of a ledger index entry: the citizen's key, 0x00, the entry's id (big-endian).
 pub fn ledger_index_key(citizen_key: &[u8], id: u64) -> Vec<u8> {
     let mut k = citizen_key.to_vec();
     k.push(0);

@@ -101,6 +101,11 @@ pub trait CitizenStore {
     fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError>;
     fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError>;
     fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError>;
+    /// Records that `other` (a WhatsApp BSUID, a new BSUID after a change of number) names
+    /// the record under `key`. Erased with the record ([`CitizenStore::scrub_citizen`]).
+    fn put_alias(&self, other: &CitizenKey, key: &CitizenKey) -> Result<(), StoreError>;
+    /// The record `other` names, if it is an alias.
+    fn alias(&self, other: &CitizenKey) -> Result<Option<CitizenKey>, StoreError>;
     /// Every citizen of a comune, in key order.
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError>;
     /// Citizens whose erasure was committed by a step but whose scrub did not finish (a
@@ -110,7 +115,7 @@ pub trait CitizenStore {
     fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError>;
     /// A comune's ledger, oldest first.
     fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError>;
-    /// Removes a citizen from everything (and clears their unfinished-erasure mark): the record, their unprocessed messages, their
+    /// Removes a citizen from everything (and clears their unfinished-erasure mark): the record, the aliases naming it, their unprocessed messages, their
     /// pending replies (unless `keep_outbox`: a goodbye still to be sent), delivery records
     /// and moderation cases (kept anonymized: rule, time, decision), and their id from the
     /// ledger entries (kept as anonymous proof).

@@ -169,6 +169,9 @@ pub fn parse_update(comune: &str, body: &[u8]) -> Result<Option<(i64, InboundMes
         timestamp,
         body,
         callback_id,
+        phone: None,
+        user_id: None,
+        username: None,
     };
     if let Some(message) = update.message {
         if !message.chat.is_private() {

@@ -234,13 +234,17 @@ pub fn mark_read_json(message_id: &str) -> Value {
     json!({ "messaging_product": "whatsapp", "status": "read", "message_id": message_id })
 }
 
+/// The message to `to`: a number goes in `to`, a business-scoped user id (a citizen whose
+/// number Meta does not share) in `recipient` (Meta's "Business-scoped user IDs", "Send
+/// message requests").
 fn envelope(to: &str, kind: &str, content: Value) -> Value {
+    let field = if super::is_bsuid(to.trim()) { "recipient" } else { "to" };
     let mut v = json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": recipient(to),
         "type": kind,
     });
+    v[field] = Value::String(recipient(to));
     v[kind] = content;
     v
 }
@@ -299,6 +303,16 @@ mod tests {
             body: "x".into(),
         };
         assert_eq!(m.to_json()["to"], "+393330000001");
+        // A citizen known only by their business-scoped user id: `recipient`, never `to`.
+        let m = Outbound::Text {
+            to: "IT.1502576394655843".into(),
+            body: "x".into(),
+        };
+        let v = m.to_json();
+        assert_eq!(v["recipient"], "IT.1502576394655843");
+        assert!(v.get("to").is_none(), "{v}");
+        assert!(!super::super::is_bsuid("393330000001") && !super::super::is_bsuid("+393330000001"));
+        assert!(super::super::is_bsuid("US.ENT.11815799212886844830"));
     }
 
     #[test]

@@ -28,11 +28,31 @@ pub enum ParseError {
 pub enum WaEvent {
     Message(InboundMessage),
     Status(StatusUpdate),
+    /// A citizen's BSUID changed (a new number, or only the id): the record under the
+    /// previous one is theirs.
+    IdentityChange(IdentityChange),
     /// `value.errors[]` (e.g. 130429): app- or number-level, no personal data.
     Error {
         route: String,
         error: ProviderError,
     },
+}
+
+/// A citizen's business-scoped user id changed. Meta has said it three ways: a system
+/// message `user_changed_number` (a new number, with `previous_user_id` since August
+/// 2026), a system message `user_changed_user_id` (only the id), and the `user_id_update`
+/// field documented from March to August 2026 (`user_id: {previous, current}`). All three
+/// are read (`tests/fixtures/whatsapp/bsuid/SOURCES.md`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityChange {
+    pub route: String,
+    /// The BSUID the citizen had.
+    pub previous: String,
+    /// Their new BSUID.
+    pub current: String,
+    /// Their number, old or new, when Meta shares it.
+    pub phone: Option<String>,
+    pub timestamp: i64,
 }
 
 /// Every entry, every change, every message/status/error in one POST.
@@ -51,8 +71,34 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WaEvent>, ParseError> {
     let mut statuses = Vec::new();
     let mut errors = Vec::new();
     let mut skipped = 0usize;
+    let mut changes = Vec::new();
     for change in array(&root, "entry").iter().flat_map(|e| array(e, "changes")) {
-        if change.get("field").and_then(Value::as_str) != Some("messages") {
+        let field = change.get("field").and_then(Value::as_str);
+        if field == Some("user_id_update") {
+            let Some(value) = change.get("value") else { continue };
+            let route = value
+                .pointer("/metadata/phone_number_id")
+                .and_then(id_string)
+                .unwrap_or_default();
+            for u in array(value, "user_id_update") {
+                let (previous, current) = (
+                    u.pointer("/user_id/previous").and_then(id_string),
+                    u.pointer("/user_id/current").and_then(id_string),
+                );
+                match (previous, current) {
+                    (Some(previous), Some(current)) => changes.push(IdentityChange {
+                        route: route.clone(),
+                        previous,
+                        current,
+                        phone: u.get("wa_id").and_then(id_string),
+                        timestamp: timestamp(u),
+                    }),
+                    _ => skipped += 1,
+                }
+            }
+            continue;
+        }
+        if field != Some("messages") {
             // Field names are Meta's vocabulary, not personal data.
             let field = change.get("field").and_then(serde_json::Value::as_str);
             tracing::debug!(field, "webhook change skipped");
@@ -63,8 +109,13 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WaEvent>, ParseError> {
             .pointer("/metadata/phone_number_id")
             .and_then(id_string)
             .unwrap_or_default();
+        let contacts = array(value, "contacts");
         for m in array(value, "messages") {
-            match message(&route, m) {
+            if let Some(change) = identity_change(&route, m) {
+                changes.push(change);
+                continue;
+            }
+            match message(&route, m, contacts) {
                 Some(msg) => messages.push(msg),
                 None => skipped += 1,
             }
@@ -87,7 +138,10 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WaEvent>, ParseError> {
     }
     messages.sort_by_key(|m| m.timestamp);
     statuses.sort_by_key(|s| (s.timestamp, s.status));
-    let mut events: Vec<WaEvent> = messages.into_iter().map(WaEvent::Message).collect();
+    changes.sort_by_key(|c| c.timestamp);
+    // A change of id first: the messages that follow come under the new one.
+    let mut events: Vec<WaEvent> = changes.into_iter().map(WaEvent::IdentityChange).collect();
+    events.extend(messages.into_iter().map(WaEvent::Message));
     events.extend(statuses.into_iter().map(WaEvent::Status));
     events.extend(errors);
     Ok(events)
@@ -120,15 +174,62 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
 
-fn message(route: &str, m: &Value) -> Option<InboundMessage> {
+/// A message: its sender is the BSUID (`from_user_id`) when present, else the number
+/// (`from`); a message with neither is skipped. The username comes from the contact with
+/// the same BSUID or number (`contacts[].profile.username`), without a leading `@` (Meta's
+/// examples show both).
+fn message(route: &str, m: &Value, contacts: &[Value]) -> Option<InboundMessage> {
+    let phone = m.get("from").and_then(id_string);
+    let user_id = m.get("from_user_id").and_then(id_string);
+    let from = user_id.clone().or_else(|| phone.clone())?;
+    let contact = contacts.iter().find(|c| {
+        (user_id.is_some() && c.get("user_id").and_then(id_string) == user_id)
+            || (phone.is_some() && c.get("wa_id").and_then(id_string) == phone)
+    });
+    let username = contact
+        .and_then(|c| str_at(c, "/profile/username"))
+        .map(|u| u.trim().trim_start_matches('@').to_string())
+        .filter(|u| !u.is_empty());
     Some(InboundMessage {
         channel: Channel::Whatsapp,
         route: route.to_string(),
-        from: m.get("from").and_then(id_string)?,
+        from,
+        phone,
+        user_id,
+        username,
         id: m.get("id").and_then(id_string)?,
         timestamp: timestamp(m),
         body: body(m),
         callback_id: None,
+    })
+}
+
+/// A system message that says the citizen's BSUID changed (`user_changed_number`,
+/// `user_changed_user_id`) with both ids; `None` for anything else.
+fn identity_change(route: &str, m: &Value) -> Option<IdentityChange> {
+    if m.get("type").and_then(Value::as_str) != Some("system") {
+        return None;
+    }
+    let kind = str_at(m, "/system/type")?;
+    if kind != "user_changed_number" && kind != "user_changed_user_id" {
+        return None;
+    }
+    let current = m.pointer("/system/user_id").and_then(id_string)?;
+    // Before August 2026 the previous id was only in the sender's field.
+    let previous = m
+        .pointer("/system/previous_user_id")
+        .and_then(id_string)
+        .or_else(|| m.get("from_user_id").and_then(id_string))
+        .filter(|p| *p != current)?;
+    Some(IdentityChange {
+        route: route.to_string(),
+        previous,
+        current,
+        phone: m
+            .pointer("/system/wa_id")
+            .and_then(id_string)
+            .or_else(|| m.get("from").and_then(id_string)),
+        timestamp: timestamp(m),
     })
 }
 
@@ -177,7 +278,12 @@ fn status(route: &str, s: &Value) -> Option<StatusUpdate> {
         channel: Channel::Whatsapp,
         route: route.to_string(),
         message_id: s.get("id").and_then(id_string)?,
-        recipient: s.get("recipient_id").and_then(id_string).unwrap_or_default(),
+        // The number when the message went to it, else the BSUID (`recipient_user_id`).
+        recipient: s
+            .get("recipient_id")
+            .and_then(id_string)
+            .or_else(|| s.get("recipient_user_id").and_then(id_string))
+            .unwrap_or_default(),
         status,
         timestamp: timestamp(s),
         errors: array(s, "errors").iter().map(provider_error).collect(),
@@ -240,6 +346,9 @@ mod tests {
                     text: "Sì, è già così: a che ora apre l'ufficio anagrafe?".into()
                 },
                 callback_id: None,
+                phone: Some(USER.into()),
+                user_id: None,
+                username: None,
             }
         );
     }
@@ -340,6 +449,7 @@ mod tests {
                 WaEvent::Message(m) => (m.route.as_str(), m.id.as_str()),
                 WaEvent::Status(s) => (s.route.as_str(), s.message_id.as_str()),
                 WaEvent::Error { route, .. } => (route.as_str(), "error"),
+                WaEvent::IdentityChange(c) => (c.route.as_str(), "identity"),
             })
             .collect();
         assert_eq!(

@@ -23,6 +23,15 @@ impl CitizenStore for MemoryStore {
         Ok(())
     }
 
+    fn put_alias(&self, other: &CitizenKey, key: &CitizenKey) -> Result<(), StoreError> {
+        self.queues().aliases.insert(other.clone(), key.clone());
+        Ok(())
+    }
+
+    fn alias(&self, other: &CitizenKey) -> Result<Option<CitizenKey>, StoreError> {
+        Ok(self.queues().aliases.get(other).cloned())
+    }
+
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
         Ok(self
             .lock()
@@ -61,6 +70,7 @@ impl CitizenStore for MemoryStore {
         }
         let mut q = self.queues();
         q.conversations.remove(key);
+        q.aliases.retain(|_, to| to != key);
         q.erasing.remove(key);
         for e in q.inbound.values_mut().filter(|e| &e.key == key) {
             *e = done_entry(e.clone());

@@ -50,6 +50,8 @@ struct Queues {
     sessions: BTreeMap<String, Session>,
     conversations: BTreeMap<CitizenKey, Conversation>,
     erasing: std::collections::BTreeSet<CitizenKey>,
+    /// Another identity -> the record's key.
+    aliases: BTreeMap<CitizenKey, CitizenKey>,
     /// By (comune, entry id, language), as `keys::faq_edit_key` orders them.
     faq_edits: BTreeMap<(String, String, String), FaqEdit>,
     /// By (comune, day).

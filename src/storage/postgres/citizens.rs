@@ -16,6 +16,16 @@ impl CitizenStore for PgStore {
         CITIZENS.remove(self, key.encode()?)
     }
 
+    fn put_alias(&self, other: &CitizenKey, key: &CitizenKey) -> Result<(), StoreError> {
+        ALIASES.write(self, other.encode()?, key.encode()?)
+    }
+
+    fn alias(&self, other: &CitizenKey) -> Result<Option<CitizenKey>, StoreError> {
+        let k = other.encode()?;
+        let v = self.run(move |c| ALIASES.get(c, &k))?;
+        Ok(v.and_then(|v| CitizenKey::decode(&v)))
+    }
+
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
         let prefix = comune_prefix(comune);
         let rows = self.run(move |c| CITIZENS.prefix(c, &prefix))?;
@@ -147,6 +157,7 @@ fn scrub(c: &mut Conn, key: &CitizenKey, k: &[u8], keep_outbox: bool) -> Result<
         ..Scrubbed::default()
     };
     CONVERSATIONS.delete(c, k)?;
+    c.execute("DELETE FROM citizenkey_alias WHERE v = $1", &[&k])?;
     let k = k.to_vec();
     for r in c.query(
         "SELECT k, v FROM inboundid_inbound WHERE citizen = $1 ORDER BY k FOR UPDATE",

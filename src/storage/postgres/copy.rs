@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use super::pool::Conn;
 use super::{
     add_stat_row, id_of, put_audit_row, put_case_row, put_inbound, put_ledger_row, put_outbound, put_sent_row, KvTree,
-    PgStore, ACCOUNTS, BROADCASTS, CITIZENS, CLOSURES, CONVERSATIONS, DELIVERIES, ERASING, FAQ_EDITS, SESSIONS,
+    PgStore, ACCOUNTS, ALIASES, BROADCASTS, CITIZENS, CLOSURES, CONVERSATIONS, DELIVERIES, ERASING, FAQ_EDITS,
+    SESSIONS,
 };
 use crate::storage::backup::Records;
 use crate::storage::keys::{AUDIT_TREE, CASES_TREE, INBOUND_TREE, LEDGER_TREE, OUTBOX_TREE, SENT_TREE, STATS_TREE};
@@ -40,12 +41,13 @@ pub const TREES: [&str; 16] = [
 ];
 
 /// The plain key-value trees, by name.
-const PLAIN: [(&str, &KvTree); 9] = [
+const PLAIN: [(&str, &KvTree); 10] = [
     ("citizenkey_citizen", &CITIZENS),
     ("email_account", &ACCOUNTS),
     ("tokenhash_session", &SESSIONS),
     ("citizenkey_conversation", &CONVERSATIONS),
     ("citizenkey_erasing", &ERASING),
+    ("citizenkey_alias", &ALIASES),
     ("faqkey_edit", &FAQ_EDITS),
     ("closurekey_closure", &CLOSURES),
     ("broadcastid_broadcast", &BROADCASTS),

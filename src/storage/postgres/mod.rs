@@ -278,6 +278,7 @@ const ACCOUNTS: KvTree = kv_tree!("email_account");
 const SESSIONS: KvTree = kv_tree!("tokenhash_session");
 const CONVERSATIONS: KvTree = kv_tree!("citizenkey_conversation");
 const ERASING: KvTree = kv_tree!("citizenkey_erasing");
+const ALIASES: KvTree = kv_tree!("citizenkey_alias");
 const FAQ_EDITS: KvTree = kv_tree!("faqkey_edit");
 const CLOSURES: KvTree = kv_tree!("closurekey_closure");
 const BROADCASTS: KvTree = kv_tree!("broadcastid_broadcast");

@@ -110,6 +110,32 @@ pub struct Citizen {
     /// want to leave?" after leaving was asked in the citizen's own words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirming: Option<Confirm>,
+    /// WhatsApp: the citizen's other identity, the one their record is not keyed by: the
+    /// number of a record keyed by business-scoped user id (BSUID), or the BSUID of a record
+    /// keyed by number (from before April 2026). Personal data: erased with the record.
+    #[serde(default, skip_serializing_if = "WhatsappIds::is_empty")]
+    pub whatsapp: WhatsappIds,
+}
+
+/// A WhatsApp citizen's identities besides the record's key, as the last message showed them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatsappIds {
+    /// The number, when the record is keyed by BSUID and Meta shared it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The BSUID, when the record is keyed by number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bsuid: Option<String>,
+    /// The username in their profile, without `@`: shown to staff, never an identity (it
+    /// can change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+impl WhatsappIds {
+    pub fn is_empty(&self) -> bool {
+        self.phone.is_none() && self.bsuid.is_none() && self.username.is_none()
+    }
 }
 
 /// What the bot asked the citizen to confirm.
@@ -147,6 +173,7 @@ impl Citizen {
             held_by: None,
             delivery_error: None,
             confirming: None,
+            whatsapp: WhatsappIds::default(),
         }
     }
 

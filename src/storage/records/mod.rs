@@ -7,4 +7,4 @@ mod broadcast;
 mod citizen;
 
 pub use broadcast::{Broadcast, BroadcastState, Delivery, DeliveryState, Media};
-pub use citizen::{Ask, Citizen, Confirm, Consent, DeliveryError, Goal, State};
+pub use citizen::{Ask, Citizen, Confirm, Consent, DeliveryError, Goal, State, WhatsappIds};

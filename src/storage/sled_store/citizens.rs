@@ -22,6 +22,20 @@ impl CitizenStore for SledStore {
         }
     }
 
+    fn put_alias(&self, other: &CitizenKey, key: &CitizenKey) -> Result<(), StoreError> {
+        let _writing = self.writing();
+        self.aliases.insert(other.encode()?, key.encode()?).map_err(engine)?;
+        Ok(())
+    }
+
+    fn alias(&self, other: &CitizenKey) -> Result<Option<CitizenKey>, StoreError> {
+        Ok(self
+            .aliases
+            .get(other.encode()?)
+            .map_err(engine)?
+            .and_then(|v| CitizenKey::decode(&v)))
+    }
+
     fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.citizens.insert(key.encode()?, encode(citizen)).map_err(engine)?;
@@ -87,6 +101,14 @@ impl CitizenStore for SledStore {
             n.citizen = 1;
         }
         self.conversations.remove(key.encode()?).map_err(engine)?;
+        // The aliases naming the record: few, under the comune's prefix.
+        let target = key.encode()?;
+        for item in self.aliases.scan_prefix(comune_prefix(&key.comune)) {
+            let (k, v) = item.map_err(engine)?;
+            if *v == *target {
+                self.aliases.remove(k).map_err(engine)?;
+            }
+        }
         // The journal, outbox, sent and cases through their index: only this citizen's
         // entries are read.
         n.journal = self.scrub_indexed(key, |e: InboundEntry| Some(done_entry(e)))?;

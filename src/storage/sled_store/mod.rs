@@ -15,9 +15,10 @@ use std::path::Path;
 use sled::transaction::TransactionError;
 
 use crate::storage::keys::{
-    index_built_key, ledger_index_key, ACCOUNTS_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE, CITIZENS_TREE,
-    CLOSURES_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE, ENTRY_INDEX_TREE, ERASING_TREE, FAQ_EDITS_TREE, INBOUND_TREE,
-    LEDGER_INDEX_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE, STATS_TREE,
+    index_built_key, ledger_index_key, ACCOUNTS_TREE, ALIASES_TREE, AUDIT_TREE, BROADCASTS_TREE, CASES_TREE,
+    CITIZENS_TREE, CLOSURES_TREE, CONVERSATIONS_TREE, DELIVERIES_TREE, ENTRY_INDEX_TREE, ERASING_TREE, FAQ_EDITS_TREE,
+    INBOUND_TREE, LEDGER_INDEX_TREE, LEDGER_TREE, META_TREE, OUTBOX_TREE, SCHEMA_VERSION_KEY, SENT_TREE, SESSIONS_TREE,
+    STATS_TREE,
 };
 use crate::storage::{decode_as, encode, LedgerEntry, StoreError, SCHEMA_VERSION};
 
@@ -58,6 +59,7 @@ pub struct SledStore {
     sessions: sled::Tree,
     conversations: sled::Tree,
     erasing: sled::Tree,
+    aliases: sled::Tree,
     ledger_index: sled::Tree,
     entry_index: sled::Tree,
     faq_edits: sled::Tree,
@@ -148,6 +150,7 @@ impl SledStore {
         let sessions = db.open_tree(SESSIONS_TREE).map_err(engine)?;
         let conversations = db.open_tree(CONVERSATIONS_TREE).map_err(engine)?;
         let erasing = db.open_tree(ERASING_TREE).map_err(engine)?;
+        let aliases = db.open_tree(ALIASES_TREE).map_err(engine)?;
         // Derived indexes missing (a store written before them) or half built are built below.
         let names = db.tree_names();
         let exists = |tree: &str| names.iter().any(|n| n.as_ref() == tree.as_bytes());
@@ -176,6 +179,7 @@ impl SledStore {
             sessions,
             conversations,
             erasing,
+            aliases,
             ledger_index,
             entry_index,
             faq_edits,
