@@ -22,7 +22,7 @@ pub enum Job {
     /// backlog when it came in through one (given back once its batch's jobs are done).
     Journal {
         dedupe: Vec<u8>,
-        message: InboundMessage,
+        message: Box<InboundMessage>,
         place: Option<std::sync::Arc<OwnedSemaphorePermit>>,
     },
     /// A staff action on the citizen's record (claim, reply, block, …). It runs in the
@@ -182,7 +182,14 @@ impl Server {
                 self.ack_tap(&key.comune, message.callback_id.as_deref());
             } else {
                 let place = place.clone();
-                fresh.push((key, Job::Journal { dedupe, message, place }));
+                fresh.push((
+                    key,
+                    Job::Journal {
+                        dedupe,
+                        message: Box::new(message),
+                        place,
+                    },
+                ));
             }
         }
         Ok(fresh)
@@ -232,7 +239,7 @@ impl Server {
                     entry.key,
                     Job::Journal {
                         dedupe,
-                        message,
+                        message: Box::new(message),
                         place: None,
                     },
                 );
@@ -278,7 +285,7 @@ impl Server {
                 run();
                 return guard.release().await;
             }
-            Job::Journal { dedupe, message, place } => (Some((dedupe, message)), place),
+            Job::Journal { dedupe, message, place } => (Some((dedupe, *message)), place),
             Job::Drain => (None, None),
         };
         let k = key.clone();
