@@ -529,6 +529,58 @@ fn records_of_a_comune(store: &dyn Store) {
     );
 }
 
+/// A WhatsApp citizen's other identity (issue 23): found, replaced, and erased with the
+/// record it names, never with another's.
+fn aliases_suite(store: &dyn Store) {
+    let by_phone = CitizenKey::new("brusson", "whatsapp", "393471234567");
+    let other = CitizenKey::new("brusson", "whatsapp", "393470000000");
+    let bsuid = CitizenKey::new("brusson", "whatsapp", "IT.1502576394655843");
+    let newer = CitizenKey::new("brusson", "whatsapp", "IT.2718281828459045");
+    let stranger = CitizenKey::new("brusson", "whatsapp", "IT.9");
+    assert_eq!(store.alias(&bsuid).unwrap(), None);
+    store.put_citizen(&by_phone, &Citizen::new(now())).unwrap();
+    store.put_citizen(&other, &Citizen::new(now())).unwrap();
+    store.put_alias(&bsuid, &by_phone).unwrap();
+    store.put_alias(&newer, &by_phone).unwrap();
+    store.put_alias(&stranger, &other).unwrap();
+    assert_eq!(store.alias(&bsuid).unwrap(), Some(by_phone.clone()));
+    // Another comune's same id is another identity.
+    assert_eq!(
+        store
+            .alias(&CitizenKey::new("isili", "whatsapp", "IT.1502576394655843"))
+            .unwrap(),
+        None
+    );
+    store.scrub_citizen(&by_phone, false).unwrap();
+    assert_eq!(store.alias(&bsuid).unwrap(), None);
+    assert_eq!(store.alias(&newer).unwrap(), None);
+    assert_eq!(
+        store.alias(&stranger).unwrap(),
+        Some(other),
+        "another citizen's alias stays"
+    );
+    let left = store.mentions("IT.1502576394655843").unwrap();
+    assert!(!left.iter().any(|t| t == "citizenkey_alias"), "{left:?}");
+}
+
+#[test]
+fn memory_aliases() {
+    aliases_suite(&MemoryStore::new());
+}
+
+#[test]
+fn sled_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    aliases_suite(&SledStore::open(dir.path()).unwrap());
+}
+
+#[test]
+fn postgres_aliases() {
+    let Some(url) = test_database_url() else { return };
+    let schema = TestSchema::new(&url, "aliases");
+    aliases_suite(&schema.open());
+}
+
 #[test]
 fn memory_backend() {
     suite(&MemoryStore::new());
@@ -1043,6 +1095,8 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
             detail: String::new(),
         })
         .unwrap();
+        sled.put_alias(&CitizenKey::new("isili", "whatsapp", "IT.1502576394655843"), &a)
+            .unwrap();
         sled.flush().unwrap();
     }
     let schema = TestSchema::new(&url, "migrate");
@@ -1078,6 +1132,12 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
     assert_eq!(pg.ledger("brusson").unwrap(), sled.ledger("brusson").unwrap());
     assert_eq!(pg.counters("brusson").unwrap(), sled.counters("brusson").unwrap());
     assert_eq!(pg.pending_outbound().unwrap(), sled.pending_outbound().unwrap());
+    assert_eq!(
+        pg.alias(&CitizenKey::new("isili", "whatsapp", "IT.1502576394655843"))
+            .unwrap(),
+        Some(a.clone()),
+        "the aliases are copied"
+    );
     assert!(!pg.ledger("brusson").unwrap().is_empty());
     // New ids continue after the copied ones.
     let max = sled.audit(None).unwrap().last().unwrap().0;

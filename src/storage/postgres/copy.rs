@@ -21,7 +21,7 @@ use crate::storage::keys::{AUDIT_TREE, CASES_TREE, INBOUND_TREE, LEDGER_TREE, OU
 use crate::storage::{decode_as, StoreError};
 
 /// Every tree this backend holds, by name.
-pub const TREES: [&str; 16] = [
+pub const TREES: [&str; 17] = [
     "citizenkey_citizen",
     INBOUND_TREE,
     OUTBOX_TREE,
@@ -34,6 +34,7 @@ pub const TREES: [&str; 16] = [
     "tokenhash_session",
     "citizenkey_conversation",
     "citizenkey_erasing",
+    "citizenkey_alias",
     "faqkey_edit",
     "closurekey_closure",
     "broadcastid_broadcast",
