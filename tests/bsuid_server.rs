@@ -201,3 +201,75 @@ async fn a_citizen_without_a_number_subscribes_is_answered_by_recipient_and_keep
         .any(|(_, a)| a.action == "identity-change" && !a.detail.contains(bsuid)));
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_find_a_citizen_by_number_or_bsuid_and_see_the_username_not_the_id() {
+    use crate::harness::console::{csrf_field, get, login, post, seed_accounts, ADMIN, PASSWORD};
+    use sportello::staff::citizen::{run, Answer, Op, Request};
+    let h = Harness::start().await;
+    seed_accounts(h.store.as_ref());
+    let now = jiff::Timestamp::now();
+    // One keyed by BSUID whose number is known, one keyed by number with its BSUID linked.
+    let by_bsuid = CitizenKey::new("brusson", "whatsapp", BSUID);
+    let mut c = sportello::dialogue::Citizen::new(now);
+    c.state = sportello::dialogue::State::Subscribed;
+    c.whatsapp.phone = Some(PHONE.into());
+    c.whatsapp.username = Some("graziadeledda".into());
+    h.store.put_citizen(&by_bsuid, &c).unwrap();
+    let by_phone = CitizenKey::new("brusson", "whatsapp", "393330099001");
+    h.store
+        .put_citizen(&by_phone, &sportello::dialogue::Citizen::new(now))
+        .unwrap();
+    h.store
+        .put_alias(&CitizenKey::new("brusson", "whatsapp", "IT.42424242"), &by_phone)
+        .unwrap();
+    let engine = sportello::service::runner::Engine::new(
+        sportello::flow::load_embedded(&sportello::i18n::Locales::embedded().unwrap()).unwrap(),
+        sportello::i18n::Locales::embedded().unwrap(),
+        h.store.clone(),
+    );
+    let show = |from: &str| {
+        let request = Request {
+            op: Op::Show,
+            comune: "brusson".into(),
+            channel: "whatsapp".into(),
+            from: from.into(),
+            by: String::new(),
+            reason: String::new(),
+        };
+        match run(&engine, &request, now).unwrap() {
+            Answer::Done(v) => v["citizen"].as_str().unwrap().to_string(),
+            other => panic!("{from}: {other:?}"),
+        }
+    };
+    assert_eq!(show(BSUID), BSUID);
+    assert_eq!(show("+39 347 123 4567"), BSUID, "its number finds it too");
+    assert_eq!(
+        show("IT.42424242"),
+        "393330099001",
+        "a linked BSUID finds the record keyed by number"
+    );
+    // The console's search: the BSUID as typed, the page shows the username and masks the id.
+    let cookie = login(&h, ADMIN, PASSWORD).await;
+    let (_, _, inbox) = get(&h, "/staff/brusson/inbox", &cookie).await;
+    for typed in [BSUID, "347 123 4567"] {
+        let (status, location, body) = post(
+            &h,
+            "/staff/brusson/citizens",
+            &cookie,
+            &[("csrf", &csrf_field(&inbox)), ("number", typed)],
+        )
+        .await;
+        assert_eq!(status, 303, "{typed}: {body}");
+        let location = location.unwrap();
+        assert!(
+            location.ends_with(&sportello::console::desk::reference(&by_bsuid)),
+            "{location}"
+        );
+        let (_, _, page) = get(&h, &location, &cookie).await;
+        assert!(page.contains("@graziadeledda"), "{page}");
+        assert!(!page.contains(BSUID) && !page.contains(PHONE), "masked: {page}");
+        assert!(page.contains("843"), "the id masked like a number");
+    }
+    h.stop().await;
+}

@@ -68,3 +68,5 @@ console-audit-detail-faq-entry = Entrée « { $id } » ({ $lang }).
 console-audit-detail-added-admin = { $email }, administrateur.
 console-audit-detail-added-operator = { $email }, opérateur de { $comuni }.
 console-audit-detail-account = Compte : { $email }.
+console-audit-action-identity-link = Identifiant WhatsApp lié au numéro
+console-audit-action-identity-change = Identifiant WhatsApp changé

@@ -148,7 +148,7 @@ console-block = Bloquer le citoyen
 console-unblock-reason = Motif du déblocage
 console-unblock = Lever le blocage
 console-find-title = Trouver un citoyen
-console-find-number = Numéro de téléphone (ou identifiant Telegram)
+console-find-number = Numéro de téléphone, identifiant WhatsApp (IT.…) ou identifiant Telegram
 console-find-submit = Chercher
 console-find-none = Aucun citoyen avec ce numéro dans cette commune.
 ## Administrative pages: navigation, audit log, password, FAQ, closures, privacy, report.
@@ -345,3 +345,4 @@ console-tick-read = lu
 console-tick-failed = non remis
 console-trial = Essai depuis le simulateur
 console-broadcast-nobody-yet = Aujourd'hui, aucun abonné ne recevrait ce message : comme il est programmé, les destinataires seront comptés de nouveau au moment de l'envoi.
+console-username = Nom d'utilisateur WhatsApp

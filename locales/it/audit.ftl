@@ -68,3 +68,5 @@ console-audit-detail-faq-entry = Voce «{ $id }» ({ $lang }).
 console-audit-detail-added-admin = { $email }, amministratore.
 console-audit-detail-added-operator = { $email }, operatore di { $comuni }.
 console-audit-detail-account = Account: { $email }.
+console-audit-action-identity-link = Identificativo WhatsApp collegato al numero
+console-audit-action-identity-change = Identificativo WhatsApp cambiato

@@ -148,7 +148,7 @@ console-block = Bloccare il cittadino
 console-unblock-reason = Motivo dello sblocco
 console-unblock = Revocare il blocco
 console-find-title = Ricerca di un cittadino
-console-find-number = Numero di telefono (o identificativo Telegram)
+console-find-number = Numero di telefono, identificativo WhatsApp (IT.…) o identificativo Telegram
 console-find-submit = Cercare
 console-find-none = Nessun cittadino con questo numero in questo comune.
 ## Administrative pages: navigation, audit log, password, FAQ, closures, privacy, report.
@@ -345,3 +345,4 @@ console-tick-read = letto
 console-tick-failed = non consegnato
 console-trial = Prova dal simulatore
 console-broadcast-nobody-yet = Oggi nessun iscritto riceverebbe questo messaggio: essendo programmato, i destinatari saranno contati di nuovo al momento dell'invio.
+console-username = Nome utente WhatsApp

@@ -34,6 +34,8 @@ pub const ACTIONS: &[&str] = &[
     "staff-remove", "staff-code",
     // The desk: conversations and citizens.
     "claim", "reply", "note", "release", "close", "block", "unblock", "find-citizen", "show-number",
+    // WhatsApp identities (business-scoped ids).
+    "identity-link", "identity-change",
     // Privacy.
     "export", "erase", "retention", "subscribers-export",
     // Broadcasts, answers, closures, files, moderation.

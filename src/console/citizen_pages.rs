@@ -44,6 +44,15 @@ fn record_html(s: &Console, staff: &Staff, key: &CitizenKey, c: &Citizen, number
         t(s, lang, "console-citizen-status"),
         t(s, lang, &format!("status-{}", c.status())),
     );
+    // A WhatsApp username is shown (it is not an identity: it can change); the other
+    // identity is masked like the number.
+    if let Some(u) = &c.whatsapp.username {
+        out.push_str(&format!(
+            "<dt>{}</dt><dd>@{}</dd>",
+            t(s, lang, "console-username"),
+            esc(u)
+        ));
+    }
     if let CitizenState::Blocked { reason } = &c.state {
         out.push_str(&format!(
             "<dt>{}</dt><dd>{}</dd>",
@@ -283,7 +292,7 @@ pub(crate) fn find_form(s: &Console, staff: &Staff, comune: &str) -> String {
             staff,
             &format!("/staff/{comune}/citizens"),
             &format!(
-                "<label for=\"number\">{}</label><input id=\"number\" name=\"number\" type=\"tel\" inputmode=\"tel\" autocomplete=\"off\" required>",
+                "<label for=\"number\">{}</label><input id=\"number\" name=\"number\" type=\"text\" autocomplete=\"off\" spellcheck=\"false\" required>",
                 t(s, lang, "console-find-number")
             ),
             &t(s, lang, "console-find-submit"),
@@ -330,7 +339,7 @@ pub async fn find_post(
                     &staff,
                     &format!("/staff/{comune}/citizens"),
                     &format!(
-                        "<label for=\"number\">{}</label><input id=\"number\" name=\"number\" type=\"tel\" inputmode=\"tel\" autocomplete=\"off\" required>",
+                        "<label for=\"number\">{}</label><input id=\"number\" name=\"number\" type=\"text\" autocomplete=\"off\" spellcheck=\"false\" required>",
                         t(&s, lang, "console-find-number")
                     ),
                     &t(&s, lang, "console-find-submit"),

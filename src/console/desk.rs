@@ -186,19 +186,24 @@ pub fn citizen(s: &Console, comune: &str, r: &str) -> Result<(CitizenKey, Citize
 /// masked number only.
 pub fn find(s: &Console, staff: &Staff, comune: &str, number: &str) -> Result<Option<String>, DeskError> {
     allowed(s, staff, comune)?;
-    let digits: String = number.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '/')).collect();
-    let digits = digits.trim_start_matches('+');
-    let digits = digits.strip_prefix("00").unwrap_or(digits);
+    // As the CLI reads it: a number without its spaces, dashes, `+` or `00` (and with 39
+    // before an Italian mobile's ten digits); a WhatsApp business-scoped id as typed.
+    let digits = crate::storage::keys::normalize_number(number);
+    let digits = digits.as_str();
     if digits.is_empty() {
         return Ok(None);
     }
-    let found = s
-        .engine
-        .store
-        .citizens(comune)?
-        .into_iter()
-        .find(|(k, _)| k.citizen == digits)
-        .map(|(k, _)| reference(&k));
+    let store = s.engine.store.as_ref();
+    // WhatsApp first (a number or a BSUID may name the record), then any channel's id.
+    let found = match crate::staff::citizen::find(store, &CitizenKey::new(comune, "whatsapp", digits))? {
+        Some(k) => Some(k),
+        None => store
+            .citizens(comune)?
+            .into_iter()
+            .find(|(k, _)| k.citizen == digits)
+            .map(|(k, _)| k),
+    }
+    .map(|k| reference(&k));
     audit(
         s.engine.store.as_ref(),
         &staff.account.email,

@@ -317,7 +317,7 @@ fn conversation_body(
     );
     let body = format!(
         "{who}<div class=\"desk\"><section class=\"desk-thread\" aria-labelledby=\"conv-h\"><p><a href=\"/staff/{c}/inbox\">{back}</a></p><h1 id=\"conv-h\">{h1}</h1>{notice}\
-<dl class=\"facts\"><dt>{l_name}</dt><dd>{name}</dd><dt>{l_number}</dt><dd>{number}</dd><dt>{l_channel}</dt><dd>{channel}</dd></dl>{citizen_link}\
+<dl class=\"facts\"><dt>{l_name}</dt><dd>{name}</dd><dt>{l_number}</dt><dd>{number}</dd>{username}<dt>{l_channel}</dt><dd>{channel}</dd></dl>{citizen_link}\
 {thread}{actions}</section>{list}</div>",
         who = who(s, staff),
         c = esc(comune),
@@ -327,6 +327,11 @@ fn conversation_body(
         l_name = t(s, lang, "console-citizen-name"),
         name = esc(&name.unwrap_or_else(|| "—".into())),
         l_number = t(s, lang, "console-number"),
+        username = citizen
+            .as_ref()
+            .and_then(|c| c.whatsapp.username.as_deref())
+            .map(|u| format!("<dt>{}</dt><dd>@{}</dd>", t(s, lang, "console-username"), esc(u)))
+            .unwrap_or_default(),
         l_channel = t(s, lang, "console-channel"),
         channel = t(s, lang, &format!("console-channel-{}", conv.key.channel)),
         actions = actions_html(s, staff, comune, &conv),

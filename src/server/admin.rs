@@ -272,9 +272,17 @@ pub async fn citizen(
         Err(e) => return (StatusCode::BAD_REQUEST, format!("not a citizen request: {e}")).into_response(),
     };
     let engine = s.engine.clone();
+    // The lane of the record meant (a number or a business-scoped id may name it).
+    let store = s.engine.store.clone();
+    let r2 = request.clone();
+    let lane = match s.off_workers(move |_| r2.resolve(store.as_ref())).await {
+        Some(Ok(key)) => key,
+        Some(Err(e)) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        None => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
     let done = s
         .lanes()
-        .in_lane(request.key(), move || {
+        .in_lane(lane, move || {
             crate::staff::citizen::run(&engine, &request, jiff::Timestamp::now())
         })
         .await;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::privacy;
 use crate::service::runner::Engine;
 use crate::storage::keys::normalize_number;
-use crate::storage::{CitizenKey, StoreError};
+use crate::storage::{CitizenKey, Store, StoreError};
 
 /// What to do with whom.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,9 +48,40 @@ pub enum Answer {
 }
 
 impl Request {
+    /// The key as typed: a number normalized, a WhatsApp business-scoped id (BSUID) as is.
     pub fn key(&self) -> CitizenKey {
         CitizenKey::new(&self.comune, &self.channel, &normalize_number(&self.from))
     }
+
+    /// The record the operator means (see [`find`]).
+    pub fn resolve(&self, store: &dyn Store) -> Result<CitizenKey, StoreError> {
+        Ok(find(store, &self.key())?.unwrap_or_else(|| self.key()))
+    }
+}
+
+/// The record named by `key` as an operator typed it: the record under it, else the record
+/// it is an alias of (a BSUID of a citizen keyed by number), else, on WhatsApp, the record
+/// that holds it as its other identity (the number of a citizen keyed by BSUID).
+pub fn find(store: &dyn Store, key: &CitizenKey) -> Result<Option<CitizenKey>, StoreError> {
+    if store.citizen(key)?.is_some() {
+        return Ok(Some(key.clone()));
+    }
+    if let Some(target) = store.alias(key)? {
+        return Ok(Some(target));
+    }
+    if key.channel != "whatsapp" {
+        return Ok(None);
+    }
+    // A scan of the comune: operators' look-ups, not a hot path.
+    Ok(store
+        .citizens(&key.comune)?
+        .into_iter()
+        .find(|(k, c)| {
+            k.channel == key.channel
+                && (c.whatsapp.phone.as_deref() == Some(&key.citizen)
+                    || c.whatsapp.bsuid.as_deref() == Some(&key.citizen))
+        })
+        .map(|(k, _)| k))
 }
 
 /// Runs `request` on the engine's store. An erasure of someone of whom nothing is held
@@ -59,7 +90,7 @@ pub fn run(engine: &Engine, request: &Request, now: jiff::Timestamp) -> Result<A
     if engine.flows.get(&request.comune).is_none() {
         return Ok(Answer::UnknownComune);
     }
-    let key = request.key();
+    let key = request.resolve(engine.store.as_ref())?;
     Ok(match request.op {
         Op::Show => match engine.store.citizen(&key)? {
             None => Answer::UnknownCitizen,
@@ -76,6 +107,7 @@ pub fn run(engine: &Engine, request: &Request, now: jiff::Timestamp) -> Result<A
                 "subscribed_at": c.subscribed_at,
                 "unsubscribed_at": c.unsubscribed_at,
                 "state": c.state,
+                "whatsapp": c.whatsapp,
             })),
         },
         Op::Export | Op::Erase => {
