@@ -612,3 +612,48 @@ fn the_command_line_queues_into_the_store_when_no_server_runs() {
     let (code, out, _) = run(&["broadcast", "list", "--comune", "madone"]);
     assert_eq!((code, out.lines().count()), (Some(0), 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_reaches_citizens_without_a_number_by_recipient_and_the_others_at_their_number() {
+    let now = Timestamp::now() - SignedDuration::from_mins(30);
+    let running = Running::start(500, |s| {
+        // A username without a shared number, one keyed by BSUID whose number is known, and
+        // one from before the rollout.
+        s.put_citizen(
+            &CitizenKey::new("brusson", "whatsapp", "IT.1502576394655843"),
+            &subscriber("it", &["info"], now),
+        )
+        .unwrap();
+        let mut known = subscriber("fr", &["info"], now);
+        known.whatsapp.phone = Some("393471110001".into());
+        s.put_citizen(&CitizenKey::new("brusson", "whatsapp", "IT.2718281828459045"), &known)
+            .unwrap();
+        s.put_citizen(
+            &CitizenKey::new("brusson", "whatsapp", "393330000077"),
+            &subscriber("it", &["info"], now),
+        )
+        .unwrap();
+    })
+    .await;
+    let id = running.create(&request("info", texts())).unwrap();
+    running.done(id, Duration::from_secs(20)).await;
+    let mut how: Vec<(String, &str)> = running
+        .got()
+        .iter()
+        .map(|(_, to, body)| {
+            let field = if body.get("recipient").is_some() { "recipient" } else { "to" };
+            (to.clone(), field)
+        })
+        .collect();
+    how.sort();
+    assert_eq!(
+        how,
+        [
+            ("393330000077".to_string(), "to"),
+            ("393471110001".to_string(), "to"),
+            ("IT.1502576394655843".to_string(), "recipient"),
+        ]
+    );
+    assert_eq!(running.figures(id).sent, 3);
+    running.stop().await;
+}

@@ -35,8 +35,10 @@ pub struct Fake {
 pub type Shared = Arc<Mutex<Fake>>;
 
 async fn graph(State(f): State<Shared>, UrlPath(_pnid): UrlPath<String>, Json(body): Json<Value>) -> Response {
+    // A number in `to`, or a business-scoped user id in `recipient` (WhatsApp usernames).
     let to = body["to"]
         .as_str()
+        .or(body["recipient"].as_str())
         .unwrap_or_default()
         .trim_start_matches('+')
         .to_string();
