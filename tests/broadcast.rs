@@ -641,7 +641,11 @@ async fn a_broadcast_reaches_citizens_without_a_number_by_recipient_and_the_othe
         .got()
         .iter()
         .map(|(_, to, body)| {
-            let field = if body.get("recipient").is_some() { "recipient" } else { "to" };
+            let field = if body.get("recipient").is_some() {
+                "recipient"
+            } else {
+                "to"
+            };
             (to.clone(), field)
         })
         .collect();

@@ -26,6 +26,9 @@ const ASSEMINI: &str = "393405518270";
 const BRUSSON: &str = "393496071384";
 const NOWHERE: &str = "393457731946";
 const FORGED: &str = "393419927465";
+const BSUID: &str = "IT.7318059264813527";
+const NEW_BSUID: &str = "IT.6402918375591624";
+const USERNAME: &str = "pellegrinaggio";
 
 /// What the logs must never contain, each with why it is sensitive.
 fn needles(admin_token: &str) -> Vec<(String, &'static str)> {
@@ -57,6 +60,12 @@ fn needles(admin_token: &str) -> Vec<(String, &'static str)> {
     ] {
         n.push((word.to_string(), "message text"));
     }
+    // WhatsApp usernames (issue 23): a business-scoped id and a username are personal data.
+    for id in [BSUID, NEW_BSUID] {
+        n.push((id.to_string(), "business-scoped user id"));
+        n.push((id[3..].to_string(), "business-scoped user id (without its country)"));
+    }
+    n.push((USERNAME.to_string(), "username"));
     for secret in [APP_SECRET, VERIFY_TOKEN, GRAPH_TOKEN, admin_token] {
         n.push((secret.to_string(), "secret"));
     }
@@ -214,6 +223,39 @@ async fn a_full_scenario_logs_no_personal_data() {
     say("brusson", BRUSSON, "Giboulée", 0).await;
     say("brusson", BRUSSON, "JE ME DÉSINSCRIS", 1).await;
     say("isili", ISILI, "CANCELLAZIONE", 1).await;
+    // A citizen with a username and no number: subscribes, changes number, writes again.
+    let mut with_username = wa_text("brusson", "0", "wamid.p.u1", 1_800_000_050, "JE M'INSCRIS");
+    let value = &mut with_username["entry"][0]["changes"][0]["value"];
+    value["contacts"] = json!([{"profile": {"name": "x", "username": format!("@{USERNAME}")}, "user_id": BSUID}]);
+    value["messages"][0].as_object_mut().unwrap().remove("from");
+    value["messages"][0]["from_user_id"] = json!(BSUID);
+    let raw = serde_json::to_vec(&with_username).unwrap();
+    assert_eq!(post(raw.clone(), sign(APP_SECRET.as_bytes(), &raw)).await, 200);
+    expected += 1;
+    let mut change = with_username.clone();
+    let value = &mut change["entry"][0]["changes"][0]["value"];
+    value["messages"][0] = json!({"from_user_id": BSUID, "id": "wamid.p.u2", "timestamp": "1800000051", "type": "system",
+        "system": {"type": "user_changed_user_id", "user_id": NEW_BSUID, "previous_user_id": BSUID, "body": "changed"}});
+    let raw = serde_json::to_vec(&change).unwrap();
+    assert_eq!(post(raw.clone(), sign(APP_SECRET.as_bytes(), &raw)).await, 200);
+    let mut again = with_username.clone();
+    let value = &mut again["entry"][0]["changes"][0]["value"];
+    value["messages"][0]["from_user_id"] = json!(NEW_BSUID);
+    value["messages"][0]["id"] = json!("wamid.p.u3");
+    value["messages"][0]["text"]["body"] = json!("JE ME DÉSINSCRIS");
+    let raw = serde_json::to_vec(&again).unwrap();
+    assert_eq!(post(raw.clone(), sign(APP_SECRET.as_bytes(), &raw)).await, 200);
+    expected += 1;
+    for _ in 0..500 {
+        if *sent.lock().unwrap() >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        *sent.lock().unwrap() >= expected,
+        "the citizen with a username was answered"
+    );
 
     // A number no comune has: acknowledged, dropped.
     let mut unknown = wa_text(

@@ -25,6 +25,7 @@ page-subscribe-button = S'INSCRIRE
 page-subscribe-qr = Scannez le code QR avec votre téléphone : WhatsApp s'ouvre avec le message { $subscribe } déjà écrit.
 page-subscribe-qr-alt = Code QR pour écrire { $subscribe } au numéro { $number } sur WhatsApp
 page-subscribe-telegram = Vous préférez Telegram ? Écrivez au bot de la Commune :
+page-subscribe-username = Vous utilisez un nom d'utilisateur WhatsApp ? Vous pouvez vous inscrire et écrire comme tout le monde. Si WhatsApp ne montre pas votre numéro à la Commune, le service vous reconnaît grâce à l'identifiant que WhatsApp lui attribue et vous répond de la même manière ; votre nom d'utilisateur n'est visible que des agents et il est effacé avec vos autres données.
 page-subscribe-leave = Pour vous désinscrire à tout moment, envoyez { $unsubscribe }.
 page-subscribe-privacy = Notice de confidentialité
 page-subscribe-other = Pour toute autre demande : { $email }.

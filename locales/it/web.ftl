@@ -25,6 +25,7 @@ page-subscribe-button = ISCRIVERSI
 page-subscribe-qr = Inquadri il codice QR con il telefono: si apre WhatsApp con il messaggio { $subscribe } già scritto.
 page-subscribe-qr-alt = Codice QR per scrivere { $subscribe } al numero { $number } su WhatsApp
 page-subscribe-telegram = Preferisce Telegram? Scriva al bot del Comune:
+page-subscribe-username = Usa un nome utente WhatsApp? Può iscriversi e scrivere come chiunque altro. Se WhatsApp non mostra il Suo numero al Comune, il servizio La riconosce dall'identificativo che WhatsApp gli assegna e Le risponde lo stesso; il Suo nome utente è visibile solo agli operatori e viene cancellato con gli altri Suoi dati.
 page-subscribe-leave = Per cancellarsi in qualsiasi momento invii { $unsubscribe }.
 page-subscribe-privacy = Informativa privacy
 page-subscribe-other = Per altre richieste: { $email }.

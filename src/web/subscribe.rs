@@ -117,8 +117,9 @@ pub async fn page_subscribe(State(s): State<Site>, Path(comune): Path<String>, Q
         ));
     }
     body.push_str(&format!(
-        "<p>{}</p>\n<p>{}</p>\n",
+        "<p>{}</p>\n<p>{}</p>\n<p>{}</p>\n",
         t("page-subscribe-leave"),
+        t("page-subscribe-username"),
         super::html::linked(
             &locales
                 .format(&lang, "page-subscribe-other", Some(&args))
