@@ -185,6 +185,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_send_to_a_business_scoped_id_goes_as_recipient_and_its_answer_is_read() {
+        // Meta's answer to a send addressed with `recipient`: `contacts[].user_id`, no wa_id.
+        let ok = include_str!("../../../tests/fixtures/whatsapp/bsuid/send_response_bsuid.json");
+        let (base, server) = serve_once(http("200 OK", "", ok)).await;
+        let client = GraphClient::new(http_client(), &format!("{base}/"), "EAAG-test-token");
+        let to_bsuid = Outbound::Text {
+            to: "US.13491208655302741918".into(),
+            body: "Sì".into(),
+        };
+        let wamid = client.send("100000000000001", &to_bsuid).await.unwrap();
+        assert_eq!(wamid, "wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA");
+        let request = server.await.unwrap();
+        let body: Value = serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["recipient"], "US.13491208655302741918");
+        assert!(body.get("to").is_none());
+    }
+
+    #[tokio::test]
     async fn throttle_is_retryable_with_retry_after() {
         let err = include_str!("../../../tests/fixtures/whatsapp/wa_error_response_130429.json");
         let (base, server) = serve_once(http("429 Too Many Requests", "Retry-After: 12\r\n", err)).await;
