@@ -16,6 +16,7 @@ pub mod backup;
 mod cases;
 pub mod commit;
 mod journal;
+pub mod keyring;
 pub mod keys;
 mod ledger;
 mod memory;
