@@ -25,6 +25,12 @@ use crate::storage::{CitizenKey, Conversation, MemoryStore, StoreError, Wrote};
 /// together, few enough that a flood of simulator sessions cannot bury the real inbox.
 pub const MAX_PER_COMUNE: usize = 20;
 
+/// Lines a trial conversation keeps (the oldest go first), and the characters of each: a
+/// simulator session that keeps writing cannot grow the process's memory. With
+/// [`MAX_PER_COMUNE`] trials per comune, a comune's trials hold at most about 2 MB.
+pub const MAX_LINES: usize = 100;
+pub const MAX_LINE_CHARS: usize = 1_000;
+
 /// The channel of the simulator's citizens (`CitizenKey::channel`).
 pub const CHANNEL: &str = "web";
 
@@ -82,7 +88,9 @@ impl Trials {
                 if existing.is_none() {
                     self.make_room(&key.comune)?;
                 }
-                store.put_conversation(&Conversation::after_citizen_wrote(existing, key, wrote))?;
+                let mut conv = Conversation::after_citizen_wrote(existing, key, wrote);
+                bound(&mut conv);
+                store.put_conversation(&conv)?;
                 store.put_citizen(key, citizen)?;
                 self.engine.bell.ring(Ring::Desk(key.clone()));
             }
@@ -134,6 +142,17 @@ impl Trials {
             self.forget(&c.key)?;
         }
         Ok(())
+    }
+}
+
+/// Keeps a trial conversation within [`MAX_LINES`] lines of [`MAX_LINE_CHARS`] characters.
+fn bound(conv: &mut Conversation) {
+    let extra = conv.lines.len().saturating_sub(MAX_LINES);
+    conv.lines.drain(..extra);
+    for line in &mut conv.lines {
+        if line.text.chars().count() > MAX_LINE_CHARS {
+            line.text = line.text.chars().take(MAX_LINE_CHARS - 1).chain(['…']).collect();
+        }
     }
 }
 
@@ -205,6 +224,31 @@ mod tests {
             None,
             "a forgotten hold is gone"
         );
+    }
+
+    #[test]
+    fn a_session_that_keeps_writing_cannot_grow_its_trial() {
+        let trials = Trials::new(&real());
+        let t: Timestamp = "2026-12-07T09:00:00Z".parse().unwrap();
+        let key = CitizenKey::new("isili", CHANNEL, "web-flood");
+        let long = "parole ".repeat(2_000);
+        for i in 0..MAX_LINES * 3 {
+            let at = t + jiff::SignedDuration::from_secs(i as i64);
+            let w = Wrote {
+                replies: vec![long.clone()],
+                ..wrote(&format!("{i} {long}"), at)
+            };
+            trials.stepped(&key, Some(&Citizen::new(at)), Some(&w)).unwrap();
+        }
+        let conv = trials.engine.store.conversation(&key).unwrap().unwrap();
+        assert!(conv.lines.len() <= MAX_LINES, "{}", conv.lines.len());
+        assert!(conv.lines.iter().all(|l| l.text.chars().count() <= MAX_LINE_CHARS));
+        let newest = format!("{} ", MAX_LINES * 3 - 1);
+        assert!(
+            conv.lines.iter().any(|l| l.text.starts_with(&newest)),
+            "the newest are kept"
+        );
+        assert!(!conv.lines.iter().any(|l| l.text.starts_with("0 ")), "the oldest went");
     }
 
     #[test]
