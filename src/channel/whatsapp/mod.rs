@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod errors;
+mod identity;
 pub mod outbound;
 pub mod signature;
 mod text;

@@ -12,6 +12,9 @@ use serde_json::Value;
 use crate::channel::{Channel, DeliveryStatus, InboundMessage, ProviderError, StatusUpdate};
 use crate::message::Body;
 
+use super::identity;
+pub use super::identity::IdentityChange;
+
 /// A POST body that is not a WhatsApp Business Account notification.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -38,23 +41,6 @@ pub enum WaEvent {
     },
 }
 
-/// A citizen's business-scoped user id changed. Meta has said it three ways: a system
-/// message `user_changed_number` (a new number, with `previous_user_id` since August
-/// 2026), a system message `user_changed_user_id` (only the id), and the `user_id_update`
-/// field documented from March to August 2026 (`user_id: {previous, current}`). All three
-/// are read (`tests/fixtures/whatsapp/bsuid/SOURCES.md`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct IdentityChange {
-    pub route: String,
-    /// The BSUID the citizen had.
-    pub previous: String,
-    /// Their new BSUID.
-    pub current: String,
-    /// Their number, old or new, when Meta shares it.
-    pub phone: Option<String>,
-    pub timestamp: i64,
-}
-
 /// Every entry, every change, every message/status/error in one POST.
 ///
 /// Only changes with `field == "messages"` are read (others, e.g. template status updates,
@@ -74,33 +60,8 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WaEvent>, ParseError> {
     let mut changes = Vec::new();
     for change in array(&root, "entry").iter().flat_map(|e| array(e, "changes")) {
         let field = change.get("field").and_then(Value::as_str);
-        if field == Some("user_id_update") {
-            let Some(value) = change.get("value") else { continue };
-            let route = value
-                .pointer("/metadata/phone_number_id")
-                .and_then(id_string)
-                .unwrap_or_default();
-            for u in array(value, "user_id_update") {
-                let (previous, current) = (
-                    u.pointer("/user_id/previous").and_then(id_string),
-                    u.pointer("/user_id/current").and_then(id_string),
-                );
-                match (previous, current) {
-                    (Some(previous), Some(current)) => changes.push(IdentityChange {
-                        route: route.clone(),
-                        previous,
-                        current,
-                        phone: u.get("wa_id").and_then(id_string),
-                        timestamp: timestamp(u),
-                    }),
-                    _ => skipped += 1,
-                }
-            }
-            continue;
-        }
-        if field != Some("messages") {
+        if field != Some("messages") && field != Some("user_id_update") {
             // Field names are Meta's vocabulary, not personal data.
-            let field = change.get("field").and_then(serde_json::Value::as_str);
             tracing::debug!(field, "webhook change skipped");
             continue;
         }
@@ -109,9 +70,15 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WaEvent>, ParseError> {
             .pointer("/metadata/phone_number_id")
             .and_then(id_string)
             .unwrap_or_default();
+        for u in array(value, "user_id_update") {
+            match identity::from_update(&route, u) {
+                Some(c) => changes.push(c),
+                None => skipped += 1,
+            }
+        }
         let contacts = array(value, "contacts");
         for m in array(value, "messages") {
-            if let Some(change) = identity_change(&route, m) {
+            if let Some(change) = identity::from_system(&route, m) {
                 changes.push(change);
                 continue;
             }
@@ -153,7 +120,7 @@ fn array<'a>(v: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// Ids are JSON strings in Meta's payloads; accept numbers too, reject empty.
-fn id_string(v: &Value) -> Option<String> {
+pub(super) fn id_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -162,7 +129,7 @@ fn id_string(v: &Value) -> Option<String> {
 }
 
 /// Unix seconds, sent as a string ("1749538200"); a missing or odd value becomes 0.
-fn timestamp(v: &Value) -> i64 {
+pub(super) fn timestamp(v: &Value) -> i64 {
     match v.get("timestamp") {
         Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
@@ -170,7 +137,7 @@ fn timestamp(v: &Value) -> i64 {
     }
 }
 
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+pub(super) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
 
@@ -201,35 +168,6 @@ fn message(route: &str, m: &Value, contacts: &[Value]) -> Option<InboundMessage>
         timestamp: timestamp(m),
         body: body(m),
         callback_id: None,
-    })
-}
-
-/// A system message that says the citizen's BSUID changed (`user_changed_number`,
-/// `user_changed_user_id`) with both ids; `None` for anything else.
-fn identity_change(route: &str, m: &Value) -> Option<IdentityChange> {
-    if m.get("type").and_then(Value::as_str) != Some("system") {
-        return None;
-    }
-    let kind = str_at(m, "/system/type")?;
-    if kind != "user_changed_number" && kind != "user_changed_user_id" {
-        return None;
-    }
-    let current = m.pointer("/system/user_id").and_then(id_string)?;
-    // Before August 2026 the previous id was only in the sender's field.
-    let previous = m
-        .pointer("/system/previous_user_id")
-        .and_then(id_string)
-        .or_else(|| m.get("from_user_id").and_then(id_string))
-        .filter(|p| *p != current)?;
-    Some(IdentityChange {
-        route: route.to_string(),
-        previous,
-        current,
-        phone: m
-            .pointer("/system/wa_id")
-            .and_then(id_string)
-            .or_else(|| m.get("from").and_then(id_string)),
-        timestamp: timestamp(m),
     })
 }
 
