@@ -125,11 +125,7 @@ fn case_body(
     let (id, case) = load(s, staff, comune, id)?;
     let lang = staff.lang();
     let title = ta(s, lang, "console-case-title", &[("id", id.to_string())]);
-    let rule = s
-        .engine
-        .locales
-        .format(lang, &format!("rule-{}", case.rule.name()), None)
-        .unwrap_or_else(|| case.rule.name().to_string());
+    let rule = super::render::rule_name(s, lang, case.rule);
     let erased = case.key.citizen.is_empty();
     let from = if erased {
         t(s, lang, "console-case-erased-sender")

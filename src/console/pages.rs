@@ -493,11 +493,7 @@ fn comune_body(s: &Console, staff: &Staff, comune: &str) -> Result<(String, Stri
     } else {
         body.push_str("<ul>");
         for (id, case) in pending {
-            let rule = s
-                .engine
-                .locales
-                .format(lang, &format!("rule-{}", case.rule.name()), None)
-                .unwrap_or_else(|| case.rule.name().to_string());
+            let rule = super::render::rule_name(s, lang, case.rule);
             body.push_str(&format!(
                 "<li id=\"case-{id}\"><strong><a href=\"{}\">{}</a></strong><br>{}{}</li>",
                 esc(&super::case_pages::case_path(comune, id)),

@@ -154,6 +154,14 @@ pub(crate) fn line_html(s: &Console, lang: &str, line: &Line, tick: Option<Tick>
     )
 }
 
+/// A moderation rule's name in `lang` (unescaped); its code when it has none.
+pub(crate) fn rule_name(s: &Console, lang: &str, rule: crate::moderation::Rule) -> String {
+    s.engine
+        .locales
+        .format(lang, &format!("rule-{}", rule.name()), None)
+        .unwrap_or_else(|| rule.name().to_string())
+}
+
 /// A message withheld by moderation, in the thread where it came (its text stays in the
 /// case, for those who review it).
 pub(crate) fn withheld_html(
@@ -170,13 +178,7 @@ pub(crate) fn withheld_html(
             s,
             lang,
             "console-event-withheld",
-            &[(
-                "rule",
-                s.engine
-                    .locales
-                    .format(lang, &format!("rule-{}", case.rule.name()), None)
-                    .unwrap_or_else(|| case.rule.name().to_string())
-            )]
+            &[("rule", rule_name(s, lang, case.rule))]
         ),
         c = esc(comune),
         link = ta(s, lang, "console-event-case", &[("id", id.to_string())]),
