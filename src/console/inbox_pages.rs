@@ -273,8 +273,8 @@ fn conversation_body(
     let conv = desk::conversation(s, comune, r)?;
     let lang = staff.lang();
     let now = Timestamp::now();
-    let trial = s.trials.holds(&conv.key);
-    let citizen = s.engine_for(&conv.key).store.citizen(&conv.key)?;
+    let (e, trial) = s.desk_of(&conv.key);
+    let citizen = e.store.citizen(&conv.key)?;
     let name = citizen.as_ref().and_then(|c| display_name(&c.fields));
     let masked = desk::shown(&conv.key, trial);
     let title = raw(
@@ -305,7 +305,11 @@ fn conversation_body(
     } else {
         String::new()
     };
-    let thread = super::thread::live_thread(comune, r, &super::thread::thread_html(s, staff, comune, &conv)?);
+    let thread = super::thread::live_thread(
+        comune,
+        r,
+        &super::thread::thread_html(s, staff, comune, &conv, trial, citizen.as_ref())?,
+    );
     // Beside the thread (on a wide screen), the open conversations, kept fresh.
     let open = desk::rows(s, staff, comune, Filter::Open, now)?;
     let list = format!(

@@ -33,10 +33,15 @@ impl Console {
     /// The engine whose store holds `key`'s conversation: the simulator's desk for a trial,
     /// else the real one.
     pub fn engine_for(&self, key: &CitizenKey) -> &Engine {
+        self.desk_of(key).0
+    }
+
+    /// [`Console::engine_for`], and whether `key`'s conversation is a trial.
+    pub fn desk_of(&self, key: &CitizenKey) -> (&Engine, bool) {
         if self.trials.holds(key) {
-            &self.trials.engine
+            (&self.trials.engine, true)
         } else {
-            &self.engine
+            (&self.engine, false)
         }
     }
 }

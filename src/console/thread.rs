@@ -55,13 +55,19 @@ fn tick(e: &Engine, trial: bool, conv: &Conversation, citizen: Option<&Citizen>,
     }
 }
 
-/// The live part of the conversation page.
-pub(crate) fn thread_html(s: &Console, staff: &Staff, comune: &str, conv: &Conversation) -> Result<String, DeskError> {
+/// The live part of the conversation page: `conv`, a trial's or not, and its citizen's
+/// record, as the caller read them.
+pub(crate) fn thread_html(
+    s: &Console,
+    staff: &Staff,
+    comune: &str,
+    conv: &Conversation,
+    trial: bool,
+    citizen: Option<&Citizen>,
+) -> Result<String, DeskError> {
     let lang = staff.lang();
     let now = Timestamp::now();
-    let trial = s.trials.holds(&conv.key);
-    let e = s.engine_for(&conv.key);
-    let citizen = e.store.citizen(&conv.key)?;
+    let e = if trial { &s.trials.engine } else { &s.engine };
     let deadline = conv
         .deadline
         .map(|d| {
@@ -83,7 +89,7 @@ pub(crate) fn thread_html(s: &Console, staff: &Staff, comune: &str, conv: &Conve
         .lines
         .iter()
         .map(|l| {
-            let k = tick(e, trial, conv, citizen.as_ref(), l);
+            let k = tick(e, trial, conv, citizen, l);
             (l.at, line_html(s, lang, l, k))
         })
         .collect();
@@ -125,7 +131,11 @@ pub async fn thread(State(s): State<Console>, staff: Staff, Path((comune, r)): P
     let html = desk::allowed(&s, &staff, &comune)
         .map_err(DeskError::from)
         .and_then(|()| desk::conversation(&s, &comune, &r))
-        .and_then(|conv| thread_html(&s, &staff, &comune, &conv));
+        .and_then(|conv| {
+            let (e, trial) = s.desk_of(&conv.key);
+            let citizen = e.store.citizen(&conv.key)?;
+            thread_html(&s, &staff, &comune, &conv, trial, citizen.as_ref())
+        });
     match html {
         Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => {
