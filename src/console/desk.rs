@@ -194,16 +194,7 @@ pub fn find(s: &Console, staff: &Staff, comune: &str, number: &str) -> Result<Op
         return Ok(None);
     }
     let store = s.engine.store.as_ref();
-    // WhatsApp first (a number or a BSUID may name the record), then any channel's id.
-    let found = match crate::staff::citizen::find(store, &CitizenKey::new(comune, "whatsapp", digits))? {
-        Some(k) => Some(k),
-        None => store
-            .citizens(comune)?
-            .into_iter()
-            .find(|(k, _)| k.citizen == digits)
-            .map(|(k, _)| k),
-    }
-    .map(|k| reference(&k));
+    let found = crate::staff::citizen::find_any_channel(store, comune, digits)?.map(|k| reference(&k));
     audit(
         s.engine.store.as_ref(),
         &staff.account.email,

@@ -63,25 +63,40 @@ impl Request {
 /// it is an alias of (a BSUID of a citizen keyed by number), else, on WhatsApp, the record
 /// that holds it as its other identity (the number of a citizen keyed by BSUID).
 pub fn find(store: &dyn Store, key: &CitizenKey) -> Result<Option<CitizenKey>, StoreError> {
+    find_from(store, key, false)
+}
+
+/// [`find`] for an id typed without a channel (the console's search): as a WhatsApp number
+/// or BSUID first, else any channel's record under that id (a Telegram chat id).
+pub fn find_any_channel(store: &dyn Store, comune: &str, id: &str) -> Result<Option<CitizenKey>, StoreError> {
+    find_from(store, &CitizenKey::new(comune, "whatsapp", id), true)
+}
+
+fn find_from(store: &dyn Store, key: &CitizenKey, any_channel: bool) -> Result<Option<CitizenKey>, StoreError> {
     if store.citizen(key)?.is_some() {
         return Ok(Some(key.clone()));
     }
     if let Some(target) = store.alias(key)? {
         return Ok(Some(target));
     }
-    if key.channel != "whatsapp" {
+    if key.channel != "whatsapp" && !any_channel {
         return Ok(None);
     }
-    // A scan of the comune: operators' look-ups, not a hot path.
-    Ok(store
-        .citizens(&key.comune)?
-        .into_iter()
-        .find(|(k, c)| {
-            k.channel == key.channel
-                && (c.whatsapp.phone.as_deref() == Some(&key.citizen)
-                    || c.whatsapp.bsuid.as_deref() == Some(&key.citizen))
-        })
-        .map(|(k, _)| k))
+    // One scan of the comune (operators' look-ups, not a hot path): a WhatsApp record that
+    // holds the id as its other identity comes before another channel's record under it.
+    let (mut other_identity, mut other_channel) = (None, None);
+    for (k, c) in store.citizens(&key.comune)? {
+        let holds = k.channel == key.channel
+            && (c.whatsapp.phone.as_deref() == Some(&key.citizen) || c.whatsapp.bsuid.as_deref() == Some(&key.citizen));
+        if holds {
+            other_identity = Some(k);
+            break;
+        }
+        if any_channel && other_channel.is_none() && k.citizen == key.citizen {
+            other_channel = Some(k);
+        }
+    }
+    Ok(other_identity.or(other_channel))
 }
 
 /// Runs `request` on the engine's store. An erasure of someone of whom nothing is held
