@@ -195,6 +195,36 @@ impl Server {
         Ok(fresh)
     }
 
+    /// A citizen's business-scoped id changed (`service::identity`): applied in their lane,
+    /// as a step. A change for nobody we know is dropped.
+    pub(crate) async fn identity_change(&self, comune: String, change: crate::channel::whatsapp::IdentityChange) {
+        let store = self.engine.store.clone();
+        let (c2, ch2) = (comune.clone(), change.clone());
+        let found = self
+            .off_workers(move |_| crate::service::identity::changed_record(store.as_ref(), &c2, &ch2))
+            .await;
+        let key = match found {
+            Some(Ok(Some(key))) => key,
+            Some(Ok(None)) | None => return,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "could not read a change of WhatsApp id");
+                return;
+            }
+        };
+        let store = self.engine.store.clone();
+        let k = key.clone();
+        self.lanes()
+            .in_lane(key, move || {
+                let now = jiff::Timestamp::now();
+                if let Err(e) = crate::service::identity::apply_change(store.as_ref(), &k, &change, now)
+                    .and_then(|()| store.flush())
+                {
+                    tracing::error!(error = %e, "could not apply a change of WhatsApp id");
+                }
+            })
+            .await;
+    }
+
     /// Acknowledges a Telegram button tap that no reply will carry (none was produced, or
     /// the message was dropped as a duplicate or over the limit), so that the citizen's
     /// button stops spinning. Best effort, off the caller's path.
