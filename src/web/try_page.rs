@@ -128,11 +128,8 @@ pub async fn api_message(
     headers: axum::http::HeaderMap,
     Json(m): Json<TryMessage>,
 ) -> Response {
-    if s.engine.flows.get(&m.comune).is_none() {
-        return (StatusCode::NOT_FOUND, "unknown comune").into_response();
-    }
-    if !valid_session(&m.session) {
-        return (StatusCode::BAD_REQUEST, "bad session").into_response();
+    if let Err(refused) = check(&s, &m.comune, &m.session) {
+        return refused.into_response();
     }
     let body = match (m.text, m.button) {
         (_, Some(id)) => Body::Button { id },
@@ -193,9 +190,19 @@ fn trial_key(comune: &str, session: &str) -> CitizenKey {
     CitizenKey::new(comune, crate::service::trial::CHANNEL, &format!("web-{session}"))
 }
 
-/// Whether a session id is one the page makes (letters, digits, dashes; at most 64).
-fn valid_session(session: &str) -> bool {
-    !session.is_empty() && session.len() <= 64 && session.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+/// A simulator request's comune and session, refused before anything is taken: 404 for a
+/// comune not served, 400 for a session id the page does not make (letters, digits, dashes;
+/// at most 64).
+fn check(s: &Site, comune: &str, session: &str) -> Result<(), (StatusCode, &'static str)> {
+    if s.engine.flows.get(comune).is_none() {
+        return Err((StatusCode::NOT_FOUND, "unknown comune"));
+    }
+    let valid =
+        !session.is_empty() && session.len() <= 64 && session.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid {
+        return Err((StatusCode::BAD_REQUEST, "bad session"));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -214,11 +221,8 @@ pub async fn api_events(
     stopping: Option<Extension<crate::server::listen::Stopping>>,
     Query(q): Query<EventsQuery>,
 ) -> Response {
-    if s.engine.flows.get(&q.comune).is_none() {
-        return (StatusCode::NOT_FOUND, "unknown comune").into_response();
-    }
-    if !valid_session(&q.session) {
-        return (StatusCode::BAD_REQUEST, "bad session").into_response();
+    if let Err(refused) = check(&s, &q.comune, &q.session) {
+        return refused.into_response();
     }
     let from = crate::server::pace::client_ip(peer, &headers, &s.config.pace.trusted_proxies);
     let Some(place) = s.streams.admit(from) else {
