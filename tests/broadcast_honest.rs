@@ -4,10 +4,10 @@
 //! text's start and keeps its progress fresh without reloading or an inline script.
 
 use jiff::Timestamp;
-use sportello::storage::{CitizenKey, Role};
+use sportello::storage::CitizenKey;
 
 use crate::harness::broadcast::subscriber;
-use crate::harness::console::{csrf_field, get, login, post, PASSWORD};
+use crate::harness::console::{csrf_field, get, login, operator, post, PASSWORD};
 use crate::harness::server::Harness;
 
 const OP: &str = "urp@comune.brusson.ao.it";
@@ -29,15 +29,7 @@ fn form<'a>(csrf: &'a str, category: &'a str, action: &'a str, confirm: &'a str)
 async fn the_composer_counts_recipients_refuses_nobody_and_confirms_a_large_send() {
     let h = Harness::start().await;
     let now = Timestamp::now();
-    sportello::console::accounts::create(
-        h.store.as_ref(),
-        OP,
-        Role::Operator,
-        vec!["brusson".into()],
-        PASSWORD,
-        now,
-    )
-    .unwrap();
+    operator(h.store.as_ref(), OP, "brusson");
     // 101 on the events list (100 Italian on WhatsApp, one French on Telegram); nobody on
     // the emergency list.
     for n in 0..100 {

@@ -6,9 +6,9 @@ use jiff::Timestamp;
 use sportello::console::desk;
 use sportello::dialogue::{Citizen, State};
 use sportello::staff::inbox;
-use sportello::storage::{CitizenKey, Role};
+use sportello::storage::CitizenKey;
 
-use crate::harness::console::{get, login, PASSWORD};
+use crate::harness::console::{get, login, operator, PASSWORD};
 use crate::harness::server::Harness;
 
 const OP: &str = "urp@comune.assemini.ca.it";
@@ -17,15 +17,7 @@ const OP: &str = "urp@comune.assemini.ca.it";
 async fn a_conversation_opens_beside_the_list_and_is_marked_in_it() {
     let h = Harness::start().await;
     let now = Timestamp::now();
-    sportello::console::accounts::create(
-        h.store.as_ref(),
-        OP,
-        Role::Operator,
-        vec!["assemini".into()],
-        PASSWORD,
-        now,
-    )
-    .unwrap();
+    operator(h.store.as_ref(), OP, "assemini");
     let mut refs = Vec::new();
     for (number, question) in [
         ("393330051001", "Quando apre la biblioteca?"),

@@ -15,7 +15,9 @@ use sportello::dialogue::{Citizen, State};
 use sportello::staff::inbox;
 use sportello::storage::CitizenKey;
 
-use crate::harness::console::{client, csrf_field, get, login, post, seed_accounts, ADMIN, ISILI_OP, PASSWORD};
+use crate::harness::console::{
+    client, csrf_field, get, login, operator, post, seed_accounts, ADMIN, ISILI_OP, PASSWORD,
+};
 use crate::harness::server::Harness;
 
 /// An open event stream and what it has said so far.
@@ -79,15 +81,7 @@ async fn simulator(h: &Harness, session: &str, text: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_simulator_citizen_reaches_the_desk_as_a_trial_and_the_reply_streams_back() {
     let h = Harness::start().await;
-    sportello::console::accounts::create(
-        h.store.as_ref(),
-        URP,
-        sportello::storage::Role::Operator,
-        vec!["assemini".into()],
-        PASSWORD,
-        Timestamp::now(),
-    )
-    .unwrap();
+    operator(h.store.as_ref(), URP, "assemini");
     let session = "prova-sportello-1";
     // A person asked for in the very first message: handed over at once.
     let replies = simulator(&h, session, "Vorrei parlare con un operatore").await;

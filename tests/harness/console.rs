@@ -106,6 +106,19 @@ pub async fn post(h: &Harness, path: &str, cookie: &str, form: &[(&str, &str)]) 
     (status, location, r.text().await.unwrap())
 }
 
+/// An operator of `comune` with [`PASSWORD`].
+pub fn operator(store: &dyn Store, email: &str, comune: &str) {
+    accounts::create(
+        store,
+        email,
+        Role::Operator,
+        vec![comune.into()],
+        PASSWORD,
+        Timestamp::now(),
+    )
+    .unwrap();
+}
+
 pub fn seed_accounts(store: &dyn Store) {
     let now = Timestamp::now();
     accounts::create(store, ISILI_OP, Role::Operator, vec!["isili".into()], PASSWORD, now).unwrap();
