@@ -83,6 +83,8 @@ enum Command {
     Restore(cli::backup::RestoreArgs),
     /// Copy a sled store into an empty PostgreSQL database and compare every tree.
     Migrate(cli::migrate::Args),
+    /// The citizens' keyring: status, rotation of the master key.
+    Keyring(cli::keyring::Args),
     #[command(hide = true)]
     StoreLoad(cli::store_load::Args),
 }
@@ -122,6 +124,7 @@ fn main() -> ExitCode {
         Command::Broadcast(args) => cli::broadcast::run(args),
         Command::Subscribers(args) => cli::subscribers::run(args),
         Command::Migrate(args) => cli::migrate::run(args),
+        Command::Keyring(args) => cli::keyring::run(args),
         Command::StoreLoad(args) => cli::store_load::run(args),
     };
     match result {

@@ -121,6 +121,7 @@ fn suite(store: &dyn Store) {
         at: now(),
         message_id: "wamid.1".into(),
         how: "keyword".into(),
+        pseudonym: None,
     };
     let ledger_before = store.ledger("isili").unwrap().len();
     let effects = StepEffects {
@@ -422,6 +423,7 @@ fn records_of_a_comune(store: &dyn Store) {
         at: now(),
         message_id: "m1".into(),
         how: "keyword".into(),
+        pseudonym: None,
     };
     let l1 = store.append_ledger(&entry(&x, LedgerKind::Consent)).unwrap();
     let l2 = store.append_ledger(&entry(&y, LedgerKind::Consent)).unwrap();
@@ -641,6 +643,7 @@ fn sled_rebuilds_the_ledger_index_of_an_older_store_and_erasure_uses_it() {
         at: now(),
         message_id: "m1".into(),
         how: "keyword".into(),
+        pseudonym: None,
     };
     {
         let store = SledStore::open(dir.path()).unwrap();
@@ -701,6 +704,7 @@ fn history(store: &dyn Store, key: &CitizenKey, n: usize) {
             at: now(),
             message_id: id("in", 0),
             how: "keyword".into(),
+            pseudonym: None,
         }],
         cases: vec![moderation_case(key, "Zzyzx parolaccia")],
         ..StepEffects::default()

@@ -23,6 +23,7 @@ mod crash;
 mod crash_load;
 mod deploy;
 mod desk_view;
+mod erasure_disk;
 mod faq;
 mod faq_console;
 mod faq_register;

@@ -98,9 +98,27 @@ pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     if data.join(TOKEN_FILE).is_file() && SledStore::try_open(&data).is_err() {
         bail!("a server is using {}: stop it first", data.display());
     }
+    let sealed_backup = backup
+        .records
+        .get(crate::storage::keys::META_TREE)
+        .is_some_and(|meta| meta.contains_key(crate::storage::sealed::SEALED_KEY));
+    if sealed_backup && !crate::storage::keyring::path_in(&data).exists() {
+        bail!(
+            "{} is sealed: its personal data opens only with the keyring it was written with. Put that \
+             keyring (and the master key, if it was {}) into {} first",
+            args.from.display(),
+            crate::storage::sealed::MASTER_KEY_FILE,
+            data.display()
+        );
+    }
     restore(&data, &backup, args.force).with_context(|| format!("cannot restore into {}", data.display()))?;
+    // Whoever was erased after the backup was taken stays erased: their keys are gone from
+    // the keyring, and their records go now.
+    let (store, _) = crate::storage::sealed::migrate::open_sled(&data)?;
+    let erased = store.forget_unreadable(store.inner().named_citizens()?)?;
+    crate::storage::Store::flush(&store)?;
     println!(
-        "restored {} into {}: {}",
+        "restored {} into {}: {}; {erased} citizens erased since stay erased",
         args.from.display(),
         data.display(),
         describe(&backup.summary)

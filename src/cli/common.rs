@@ -9,6 +9,7 @@ use crate::config::{Config, StorageKind};
 use crate::flow::{self, Flows};
 use crate::i18n::Locales;
 use crate::service::runner::Engine;
+use crate::storage::sealed::Sealed;
 use crate::storage::{PgOptions, PgStore, SledStore, Store};
 
 /// Folders of flows, locales and data: a flag wins over the configuration file, which wins
@@ -73,7 +74,8 @@ pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
 /// Which store the configuration names, opened. sled lives in `paths.data`; PostgreSQL's
 /// URL comes from `SPORTELLO_DATABASE_URL`, never from a file.
 pub enum Opened {
-    Sled(SledStore),
+    /// sled, personal data sealed per citizen (`storage::sealed`).
+    Sled(Sealed<SledStore>),
     Postgres(PgStore),
 }
 
@@ -112,13 +114,22 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
         StorageKind::Postgres => Opened::Postgres(open_postgres(config.postgres_connections)?),
         StorageKind::Sled => {
             let data = data_dir(paths)?;
-            Opened::Sled(SledStore::open(&data).with_context(|| {
+            let (store, migrated) = crate::storage::sealed::migrate::open_sled(&data).with_context(|| {
                 format!(
                     "cannot open the data directory {} (is a server using it? sled allows one \
                      process at a time)",
                     data.display()
                 )
-            })?)
+            })?;
+            if let Some(backup) = migrated {
+                eprintln!(
+                    "the data directory {} is now sealed (personal data encrypted per citizen); the store as it \
+                     was, in clear, is in {}: delete it once the service works",
+                    data.display(),
+                    backup.display()
+                );
+            }
+            Opened::Sled(store)
         }
     })
 }

@@ -40,6 +40,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !dir.join("db").is_file() {
         bail!("{} holds no sportello data", dir.display());
     }
+    if crate::storage::keyring::path_in(&dir).exists() {
+        bail!(
+            "{} is sealed (personal data encrypted per citizen, with its keyring): PostgreSQL does not \
+             seal yet, so this copy is not offered",
+            dir.display()
+        );
+    }
     let sled = SledStore::open(&dir)
         .with_context(|| format!("cannot open {} (is a server using it? stop it first)", dir.display()))?;
     let source = copied_trees(sled.records()?)?;

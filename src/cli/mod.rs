@@ -8,6 +8,7 @@ pub mod citizen;
 pub mod common;
 pub mod faq;
 pub mod flows;
+pub mod keyring;
 pub mod migrate;
 pub mod moderation;
 pub mod output;

@@ -75,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 // sled's handle; on PostgreSQL the CLI writes to the shared database and the
                 // worker picks it up.
                 server
-                    .enable_admin(store, &data, addr)
+                    .enable_admin(store.inner().clone(), &data, addr)
                     .context("cannot write the admin token")?;
                 let served = crate::app::run(server, listener, shutdown_signal()).await;
                 server::remove_admin_files(&data);

@@ -174,6 +174,7 @@ impl Engine {
                         at,
                         message_id: message_id.to_string(),
                         how: how.to_string(),
+                        pseudonym: None,
                     }
                 };
             match event {

@@ -252,6 +252,12 @@ pub fn restore(dir: &Path, backup: &Backup, force: bool) -> Result<(), BackupErr
     }
     // Opening takes sled's exclusive lock: from here nobody else writes to `dir`.
     let store = SledStore::open(dir)?;
+    replace_all(&store, &backup.records, backup.next_id)
+}
+
+/// Replaces every tree of `store` with `records`, moves the id generator past `next_id`,
+/// and flushes: a restore, and the migration to sealed storage.
+pub(crate) fn replace_all(store: &SledStore, records: &Records, next_id: u64) -> Result<(), BackupError> {
     let db = &store.db;
     for name in db.tree_names() {
         // sled's default tree cannot be dropped, only emptied.
@@ -261,7 +267,7 @@ pub fn restore(dir: &Path, backup: &Backup, force: bool) -> Result<(), BackupErr
             db.drop_tree(&name).map_err(engine)?;
         }
     }
-    for (tree, records) in &backup.records {
+    for (tree, records) in records {
         let tree = db.open_tree(tree).map_err(engine)?;
         let mut batch = sled::Batch::default();
         for (k, v) in records {
@@ -271,7 +277,7 @@ pub fn restore(dir: &Path, backup: &Backup, force: bool) -> Result<(), BackupErr
     }
     // Outbox and case keys are sled ids: move the generator past every restored one. sled
     // has no setter; each id is an atomic increment, persisted once per million.
-    while db.generate_id().map_err(engine)? < backup.next_id {}
+    while db.generate_id().map_err(engine)? < next_id {}
     db.flush().map_err(engine)?;
     Ok(())
 }

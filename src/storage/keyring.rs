@@ -1,50 +1,64 @@
 //! The keyring of issue 24 (erasure that reaches the disk): one key per citizen, kept in a
 //! file of fixed-size slots that an erasure overwrites in place and syncs, so the key's
 //! bytes are gone from the disk at once and whatever was sealed with it (in the live store,
-//! in its old log segments, in every backup) can no longer be read.
+//! in its old log segments, in every backup) can no longer be read. `storage::sealed` seals
+//! with these keys.
 //!
-//! **Not wired in yet**: nothing in the store seals with these keys so far. This module is
-//! the first part of the issue; the store, the journal, the outbox, the ledger and the
-//! audit log still write personal data as before (see the issue's closing note).
+//! The file (`<data>/keyring`): a header of [`HEADER`] bytes (magic, then the pepper of the
+//! pseudonyms wrapped with the master key: a wrong master key is refused at open), then
+//! slots of [`SLOT`] bytes:
 //!
-//! The file (`<data>/keyring`): a header of [`HEADER`] bytes (magic, version, a check
-//! value sealed with the master key), then slots of [`SLOT`] bytes. A slot holds one
-//! citizen key wrapped with the master key (XChaCha20-Poly1305: a 24-byte random nonce,
-//! the 32-byte key and its 16-byte tag), or zeros once destroyed. A slot's number is not
-//! secret; the key in it is useless without the master key, so the keyring file alone does
-//! not open anything, and the master key alone opens nothing erased.
+//! | bytes | what |
+//! |---|---|
+//! | 0 | state: 1 live, 2 erased, 3 live until its last pending reply is sent, then erased |
+//! | 1..17 | the citizen's pseudonym (a keyed hash of comune, channel and id; not personal) |
+//! | 17..41 | a random nonce |
+//! | 41..154 | sealed with the master key: the citizen key (32), the id's length (1) and the id (64, padded) |
+//! | 154..160 | zeros |
+//!
+//! An erased slot keeps its state and pseudonym, and zeros everywhere else: the list of
+//! erased pseudonyms, without personal data, that a restore re-applies. A slot's number is
+//! not secret; the key in it is useless without the master key, so the keyring file alone
+//! opens nothing, and the master key alone opens nothing erased.
 //!
 //! The master key (32 bytes, hex) comes from `SPORTELLO_MASTER_KEY`, or from a file only its
-//! owner may read (0600). Rotation rewraps every live slot under a new master key, in a new
-//! file moved over the old one, and is tested below. Losing the master key loses every
-//! citizen's sealed data: README says what to back up.
+//! owner may read (0600). Rotation rewraps every live slot and the pepper under a new master
+//! key, in a new file moved over the old one: pseudonyms, slot numbers and everything
+//! sealed stay as they are. Losing the master key loses every citizen's sealed data.
 //!
-//! Must not: log a key, keep a destroyed key anywhere, reuse a destroyed slot's bytes.
+//! Must not: log a key or an id, keep a destroyed key anywhere, reuse a destroyed slot.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 
 /// The file's first bytes.
-const MAGIC: &[u8; 8] = b"SPKRING1";
-/// Magic, then the check value: a known plaintext sealed with the master key (nonce 24,
-/// 16 bytes of zeros and their tag 16), so a wrong master key is refused at open.
-pub const HEADER: usize = 8 + 24 + 16 + 16;
-/// One slot: the nonce (24), the wrapped key (32) and its tag (16).
-pub const SLOT: usize = 24 + 32 + 16;
+const MAGIC: &[u8; 8] = b"SPKRING2";
+/// Magic, then the pepper (32 bytes) wrapped with the master key: nonce 24, pepper, tag 16.
+pub const HEADER: usize = 8 + 24 + 32 + 16;
+/// One slot (see the module's table).
+pub const SLOT: usize = 160;
+/// The longest id a slot holds, in bytes (a number is 15 digits, a BSUID about 20).
+pub const ID_MAX: usize = 64;
+const SEALED_AT: usize = 41;
+const SEALED_LEN: usize = 32 + 1 + ID_MAX + 16;
 
-/// A citizen's key.
-pub struct CitizenKey32(pub [u8; 32]);
+const LIVE: u8 = 1;
+const ERASED: u8 = 2;
+const ERASE_AFTER_REPLIES: u8 = 3;
 
-impl std::fmt::Debug for CitizenKey32 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CitizenKey32(…)")
-    }
-}
+/// How many opened slots [`Keyring`] keeps in memory (a few hundred kilobytes).
+const CACHE: usize = 4096;
+
+/// A citizen's pseudonym: the first 16 bytes of an HMAC-SHA256.
+pub type Pseudonym = [u8; 16];
 
 /// What can go wrong with the keyring.
 #[derive(Debug, thiserror::Error)]
@@ -64,9 +78,11 @@ pub enum KeyringError {
     #[error("the master key file {0} can be read by others than its owner: make it 0600")]
     MasterFileOpen(PathBuf),
     #[error("slot {0} does not exist")]
-    NoSlot(u64),
+    NoSlot(u32),
     #[error("slot {0} is unreadable")]
-    Unreadable(u64),
+    Unreadable(u32),
+    #[error("an id longer than {ID_MAX} bytes cannot be sealed")]
+    IdTooLong,
 }
 
 /// The master key, read from the environment or a file.
@@ -102,53 +118,60 @@ impl Master {
 
     /// A new random master key, as hex (to store in the environment or a 0600 file).
     pub fn generate_hex() -> String {
-        XChaCha20Poly1305::generate_key(&mut OsRng)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&XChaCha20Poly1305::generate_key(&mut OsRng))
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(&self.0)
     }
+}
 
-    /// The pseudonym of a citizen's identity (`comune`, `channel`, number or id): a keyed
-    /// hash (HMAC-SHA256 with a pepper derived from the master key), hex. Stable for one
-    /// master key, not reversible without it: what store keys and the anonymous proof of
-    /// consent will carry instead of the number.
-    pub fn pseudonym(&self, comune: &str, channel: &str, id: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let mut pepper = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_slice()).expect("any key length");
-        pepper.update(b"sportello pepper v1");
-        let pepper = pepper.finalize().into_bytes();
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&pepper).expect("any key length");
-        for part in [comune, channel, id] {
-            mac.update(part.as_bytes());
-            mac.update(&[0]);
-        }
-        mac.finalize().into_bytes()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A live slot, opened: the citizen's cipher and id.
+pub struct Opened {
+    pub slot: u32,
+    pub pseudonym: Pseudonym,
+    /// The citizen's id on their channel (a number, a BSUID, a chat id).
+    pub id: String,
+    pub cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Opened(slot {}, …)", self.slot)
     }
 }
 
-/// The keyring: a file of slots, and the master key that unwraps them.
+struct Index {
+    /// Pseudonym -> its live slot.
+    live: HashMap<Pseudonym, u32>,
+    slots: u32,
+}
+
+/// The keyring: a file of slots, the master key that unwraps them and the pepper.
 pub struct Keyring {
     path: PathBuf,
-    file: Mutex<File>,
+    file: File,
     master: Master,
+    pepper: Hmac<sha2::Sha256>,
+    /// Taken to create, destroy or mark a slot.
+    index: Mutex<Index>,
+    cache: Mutex<HashMap<u32, Arc<Opened>>>,
 }
 
 impl Keyring {
-    /// Opens the keyring at `path`, creating it (0600) when absent; refuses a file made with
-    /// another master key.
+    /// Opens the keyring at `path`, creating it (0600) with a new pepper when absent;
+    /// refuses a file made with another master key.
     pub fn open(path: &Path, master: Master) -> Result<Keyring, KeyringError> {
         let io = |source| KeyringError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let new = !path.exists();
+        let new = !path.exists() || std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false);
         let mut file = {
             use std::os::unix::fs::OpenOptionsExt;
             OpenOptions::new()
@@ -161,17 +184,11 @@ impl Keyring {
                 .map_err(io)?
         };
         let cipher = master.cipher();
-        if new {
-            let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-            let check = cipher
-                .encrypt(&nonce, [0u8; 16].as_slice())
-                .map_err(|_| KeyringError::WrongMaster(path.to_path_buf()))?;
-            let mut header = Vec::with_capacity(HEADER);
-            header.extend_from_slice(MAGIC);
-            header.extend_from_slice(&nonce);
-            header.extend_from_slice(&check);
-            file.write_all(&header).map_err(io)?;
+        let pepper: [u8; 32] = if new {
+            let pepper: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+            file.write_all(&wrap_header(&cipher, &pepper)).map_err(io)?;
             file.sync_all().map_err(io)?;
+            pepper
         } else {
             let mut header = [0u8; HEADER];
             file.read_exact(&mut header)
@@ -179,16 +196,33 @@ impl Keyring {
             if &header[..8] != MAGIC {
                 return Err(KeyringError::NotAKeyring(path.to_path_buf()));
             }
-            let nonce = XNonce::from_slice(&header[8..32]);
-            match cipher.decrypt(nonce, &header[32..]) {
-                Ok(plain) if plain == [0u8; 16] => {}
-                _ => return Err(KeyringError::WrongMaster(path.to_path_buf())),
+            let plain = cipher
+                .decrypt(XNonce::from_slice(&header[8..32]), &header[32..])
+                .map_err(|_| KeyringError::WrongMaster(path.to_path_buf()))?;
+            plain
+                .try_into()
+                .map_err(|_| KeyringError::NotAKeyring(path.to_path_buf()))?
+        };
+        // The index: every live slot's pseudonym, read once (160 bytes a citizen).
+        let len = file.metadata().map_err(io)?.len();
+        let slots = (len.saturating_sub(HEADER as u64) / SLOT as u64) as u32;
+        let mut live = HashMap::new();
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, &file);
+        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(HEADER as u64)).map_err(io)?;
+        let mut raw = [0u8; SLOT];
+        for slot in 0..slots {
+            reader.read_exact(&mut raw).map_err(io)?;
+            if raw[0] == LIVE || raw[0] == ERASE_AFTER_REPLIES {
+                live.insert(pseudonym_of(&raw), slot);
             }
         }
         Ok(Keyring {
             path: path.to_path_buf(),
-            file: Mutex::new(file),
+            file,
             master,
+            pepper: <Hmac<sha2::Sha256> as Mac>::new_from_slice(&pepper).expect("any key length"),
+            index: Mutex::new(Index { live, slots }),
+            cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -199,125 +233,354 @@ impl Keyring {
         }
     }
 
-    /// Slots in the file, live or destroyed.
-    pub fn slots(&self) -> Result<u64, KeyringError> {
-        let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let len = file.metadata().map_err(|e| self.io(e))?.len();
-        Ok(len.saturating_sub(HEADER as u64) / SLOT as u64)
+    fn index(&self) -> std::sync::MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A new citizen key in a new slot, synced before it is returned: (slot, key).
-    pub fn create(&self) -> Result<(u64, CitizenKey32), KeyringError> {
-        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let end = file.seek(SeekFrom::End(0)).map_err(|e| self.io(e))?;
-        let slot = (end - HEADER as u64) / SLOT as u64;
-        file.write_all(&self.wrap(&key)?).map_err(|e| self.io(e))?;
-        file.sync_data().map_err(|e| self.io(e))?;
-        Ok((slot, CitizenKey32(key.into())))
+    /// The pseudonym of a citizen's identity (`comune`, `channel`, number or id): HMAC-SHA256
+    /// under the keyring's pepper, 16 bytes. Stable across master key rotations, not
+    /// reversible without the pepper: what store keys and the anonymous proof of consent
+    /// carry instead of the number.
+    pub fn pseudonym(&self, comune: &str, channel: &str, id: &str) -> Pseudonym {
+        let mut mac = self.pepper.clone();
+        for part in [comune, channel, id] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
+        let mut p = [0u8; 16];
+        p.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        p
     }
 
-    fn wrap(&self, key: &Key) -> Result<Vec<u8>, KeyringError> {
+    /// A keyed hash of other bytes that may hold personal data (a provider's message id,
+    /// which for WhatsApp encodes the number), 16 bytes.
+    pub fn keyed_hash(&self, bytes: &[u8]) -> [u8; 16] {
+        let mut mac = self.pepper.clone();
+        mac.update(b"bytes\0");
+        mac.update(bytes);
+        let mut p = [0u8; 16];
+        p.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+        p
+    }
+
+    /// Slots in the file, live or erased.
+    pub fn slots(&self) -> u32 {
+        self.index().slots
+    }
+
+    /// The live slot of a pseudonym.
+    pub fn slot_of(&self, pseudonym: &Pseudonym) -> Option<u32> {
+        self.index().live.get(pseudonym).copied()
+    }
+
+    /// The live slot of a pseudonym, created (with a new key, holding `id`) and synced to
+    /// the disk before anything is sealed with it, when there is none.
+    pub fn ensure(&self, pseudonym: &Pseudonym, id: &str) -> Result<u32, KeyringError> {
+        if id.len() > ID_MAX {
+            return Err(KeyringError::IdTooLong);
+        }
+        let mut index = self.index();
+        if let Some(slot) = index.live.get(pseudonym) {
+            return Ok(*slot);
+        }
+        let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+        let raw = self.wrap(LIVE, pseudonym, &key, id)?;
+        let slot = index.slots;
+        self.file.write_all_at(&raw, offset(slot)).map_err(|e| self.io(e))?;
+        self.file.sync_data().map_err(|e| self.io(e))?;
+        index.slots += 1;
+        index.live.insert(*pseudonym, slot);
+        Ok(slot)
+    }
+
+    fn wrap(&self, state: u8, pseudonym: &Pseudonym, key: &[u8; 32], id: &str) -> Result<[u8; SLOT], KeyringError> {
+        let mut plain = [0u8; 32 + 1 + ID_MAX];
+        plain[..32].copy_from_slice(key);
+        plain[32] = id.len() as u8;
+        plain[33..33 + id.len()].copy_from_slice(id.as_bytes());
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let sealed = self
             .master
             .cipher()
-            .encrypt(&nonce, key.as_slice())
+            .encrypt(&nonce, plain.as_slice())
             .map_err(|_| KeyringError::Unreadable(0))?;
-        let mut out = Vec::with_capacity(SLOT);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        Ok(out)
-    }
-
-    fn read_slot(&self, file: &mut File, slot: u64) -> Result<[u8; SLOT], KeyringError> {
-        let len = file.metadata().map_err(|e| self.io(e))?.len();
-        let at = HEADER as u64 + slot * SLOT as u64;
-        if at + SLOT as u64 > len {
-            return Err(KeyringError::NoSlot(slot));
-        }
-        file.seek(SeekFrom::Start(at)).map_err(|e| self.io(e))?;
         let mut raw = [0u8; SLOT];
-        file.read_exact(&mut raw).map_err(|e| self.io(e))?;
+        raw[0] = state;
+        raw[1..17].copy_from_slice(pseudonym);
+        raw[17..41].copy_from_slice(&nonce);
+        raw[SEALED_AT..SEALED_AT + SEALED_LEN].copy_from_slice(&sealed);
         Ok(raw)
     }
 
-    /// The key in `slot`; `None` once destroyed.
-    pub fn key(&self, slot: u64) -> Result<Option<CitizenKey32>, KeyringError> {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let raw = self.read_slot(&mut file, slot)?;
-        if raw.iter().all(|b| *b == 0) {
+    fn read_slot(&self, slot: u32) -> Result<[u8; SLOT], KeyringError> {
+        let slots = self.index().slots;
+        self.read_raw(slots, slot)
+    }
+
+    /// A slot's bytes, for a caller that holds the index's lock (`slots` read under it).
+    fn read_raw(&self, slots: u32, slot: u32) -> Result<[u8; SLOT], KeyringError> {
+        if slot >= slots {
+            return Err(KeyringError::NoSlot(slot));
+        }
+        let mut raw = [0u8; SLOT];
+        self.file
+            .read_exact_at(&mut raw, offset(slot))
+            .map_err(|e| self.io(e))?;
+        Ok(raw)
+    }
+
+    /// The key and id in `slot`; `None` once erased.
+    pub fn open_slot(&self, slot: u32) -> Result<Option<Arc<Opened>>, KeyringError> {
+        if let Some(hit) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&slot) {
+            return Ok(Some(hit.clone()));
+        }
+        let raw = self.read_slot(slot)?;
+        if raw[0] != LIVE && raw[0] != ERASE_AFTER_REPLIES {
             return Ok(None);
         }
         let plain = self
             .master
             .cipher()
-            .decrypt(XNonce::from_slice(&raw[..24]), &raw[24..])
+            .decrypt(
+                XNonce::from_slice(&raw[17..41]),
+                &raw[SEALED_AT..SEALED_AT + SEALED_LEN],
+            )
             .map_err(|_| KeyringError::Unreadable(slot))?;
-        let mut k = [0u8; 32];
-        k.copy_from_slice(&plain);
-        Ok(Some(CitizenKey32(k)))
+        let len = (plain[32] as usize).min(ID_MAX);
+        let id = String::from_utf8(plain[33..33 + len].to_vec()).map_err(|_| KeyringError::Unreadable(slot))?;
+        let opened = Arc::new(Opened {
+            slot,
+            pseudonym: pseudonym_of(&raw),
+            id,
+            cipher: XChaCha20Poly1305::new(Key::from_slice(&plain[..32])),
+        });
+        // Locks in this order only (index, then cache), as `destroy` takes them: a slot
+        // erased meanwhile is not cached, since the index no longer names it.
+        let index = self.index();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE {
+            cache.clear();
+        }
+        if index.live.get(&opened.pseudonym) == Some(&slot) {
+            cache.insert(slot, opened.clone());
+        }
+        Ok(Some(opened))
     }
 
-    /// Destroys the key in `slot`: its bytes overwritten with zeros in place and synced to
-    /// the disk before this returns. Destroying twice is harmless.
-    pub fn destroy(&self, slot: u64) -> Result<(), KeyringError> {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        self.read_slot(&mut file, slot)?;
-        file.seek(SeekFrom::Start(HEADER as u64 + slot * SLOT as u64))
-            .map_err(|e| self.io(e))?;
-        file.write_all(&[0u8; SLOT]).map_err(|e| self.io(e))?;
-        file.sync_data().map_err(|e| self.io(e))?;
+    /// The live slot of a pseudonym, opened.
+    pub fn opened(&self, pseudonym: &Pseudonym) -> Result<Option<Arc<Opened>>, KeyringError> {
+        match self.slot_of(pseudonym) {
+            Some(slot) => self.open_slot(slot),
+            None => Ok(None),
+        }
+    }
+
+    /// Erases the key in `slot`: the slot overwritten in place (its state and pseudonym
+    /// kept, zeros elsewhere) and synced to the disk before this returns. Erasing twice is
+    /// harmless.
+    pub fn destroy(&self, slot: u32) -> Result<(), KeyringError> {
+        let mut index = self.index();
+        let raw = self.read_raw(index.slots, slot)?;
+        let pseudonym = pseudonym_of(&raw);
+        let mut erased = [0u8; SLOT];
+        erased[0] = ERASED;
+        erased[1..17].copy_from_slice(&pseudonym);
+        self.file.write_all_at(&erased, offset(slot)).map_err(|e| self.io(e))?;
+        self.file.sync_data().map_err(|e| self.io(e))?;
+        if index.live.get(&pseudonym) == Some(&slot) {
+            index.live.remove(&pseudonym);
+        }
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot);
         Ok(())
     }
 
-    /// Rewraps every live slot under `next` into a new file, synced, then moved over this
-    /// one: slot numbers stay, destroyed slots stay zeros. The old master key opens nothing
-    /// afterwards. Returns the keyring on the new master key.
+    /// Marks `slot` to be erased once its last pending reply (a goodbye) is sent or given
+    /// up, synced: [`Keyring::awaiting_replies`] lists it again after a restart.
+    pub fn erase_after_replies(&self, slot: u32) -> Result<(), KeyringError> {
+        let index = self.index();
+        let mut raw = self.read_raw(index.slots, slot)?;
+        if raw[0] != LIVE {
+            return Ok(());
+        }
+        raw[0] = ERASE_AFTER_REPLIES;
+        self.file
+            .write_all_at(&raw[..1], offset(slot))
+            .map_err(|e| self.io(e))?;
+        self.file.sync_data().map_err(|e| self.io(e))
+    }
+
+    /// Every slot by state: (slot, pseudonym, state), reading the whole file.
+    fn scan(&self) -> Result<Vec<(u32, Pseudonym, u8)>, KeyringError> {
+        let slots = self.slots();
+        let mut out = Vec::with_capacity(slots as usize);
+        for slot in 0..slots {
+            let raw = self.read_slot(slot)?;
+            out.push((slot, pseudonym_of(&raw), raw[0]));
+        }
+        Ok(out)
+    }
+
+    /// Slots waiting for their last reply before they are erased.
+    pub fn awaiting_replies(&self) -> Result<Vec<(u32, Pseudonym)>, KeyringError> {
+        Ok(self
+            .scan()?
+            .into_iter()
+            .filter(|(_, _, s)| *s == ERASE_AFTER_REPLIES)
+            .map(|(slot, p, _)| (slot, p))
+            .collect())
+    }
+
+    /// The pseudonyms of erased citizens (a citizen erased twice is there twice).
+    pub fn erased(&self) -> Result<Vec<Pseudonym>, KeyringError> {
+        Ok(self
+            .scan()?
+            .into_iter()
+            .filter(|(_, _, s)| *s == ERASED)
+            .map(|(_, p, _)| p)
+            .collect())
+    }
+
+    /// (live, erased) slots.
+    pub fn counts(&self) -> Result<(usize, usize), KeyringError> {
+        let all = self.scan()?;
+        let erased = all.iter().filter(|(_, _, s)| *s == ERASED).count();
+        Ok((all.len() - erased, erased))
+    }
+
+    /// Rewraps every live slot and the pepper under `next` into a new file, synced, then
+    /// moved over this one: slot numbers and pseudonyms stay, erased slots stay erased. The
+    /// old master key opens nothing afterwards. Returns the keyring on the new master key.
     pub fn rotate(self, next: Master) -> Result<Keyring, KeyringError> {
-        let slots = self.slots()?;
         let fresh = self.path.with_extension("rotating");
         let _ = std::fs::remove_file(&fresh);
-        let out = Keyring::open(&fresh, next)?;
+        let io = |source| KeyringError::Io {
+            path: fresh.clone(),
+            source,
+        };
+        let mut out = {
+            use std::os::unix::fs::OpenOptionsExt;
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&fresh)
+                .map_err(io)?
+        };
+        let mut pepper = [0u8; 32];
         {
-            let mut file = out.file.lock().unwrap_or_else(|e| e.into_inner());
-            for slot in 0..slots {
-                let bytes = match self.key(slot)? {
-                    Some(k) => out.wrap(&Key::from(k.0))?,
-                    None => vec![0u8; SLOT],
-                };
-                file.write_all(&bytes).map_err(|e| out.io(e))?;
-            }
-            file.sync_all().map_err(|e| out.io(e))?;
+            let mut header = [0u8; HEADER];
+            self.file.read_exact_at(&mut header, 0).map_err(|e| self.io(e))?;
+            let plain = self
+                .master
+                .cipher()
+                .decrypt(XNonce::from_slice(&header[8..32]), &header[32..])
+                .map_err(|_| KeyringError::WrongMaster(self.path.clone()))?;
+            pepper.copy_from_slice(&plain);
         }
-        let Keyring { master, .. } = out;
+        let rotated = Keyring {
+            path: self.path.clone(),
+            file: self.file.try_clone().map_err(|e| self.io(e))?,
+            master: next,
+            pepper: self.pepper.clone(),
+            index: Mutex::new(Index {
+                live: HashMap::new(),
+                slots: 0,
+            }),
+            cache: Mutex::new(HashMap::new()),
+        };
+        let mut buffer = Vec::with_capacity(HEADER + SLOT * 1024);
+        buffer.extend_from_slice(&wrap_header(&rotated.master.cipher(), &pepper));
+        for slot in 0..self.slots() {
+            let raw = self.read_slot(slot)?;
+            let bytes = match self.open_slot(slot)? {
+                Some(o) => {
+                    let key = self.unwrapped_key(slot)?;
+                    rotated.wrap(raw[0], &o.pseudonym, &key, &o.id)?
+                }
+                None => raw,
+            };
+            buffer.extend_from_slice(&bytes);
+            if buffer.len() >= SLOT * 1024 {
+                out.write_all(&buffer).map_err(io)?;
+                buffer.clear();
+            }
+        }
+        out.write_all(&buffer).map_err(io)?;
+        out.sync_all().map_err(io)?;
+        drop(out);
         std::fs::rename(&fresh, &self.path).map_err(|e| self.io(e))?;
         if let Some(dir) = self.path.parent() {
             if let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
             }
         }
+        let Keyring { master, .. } = rotated;
         Keyring::open(&self.path, master)
+    }
+
+    /// A live slot's key itself (only for rotation, which rewraps it).
+    fn unwrapped_key(&self, slot: u32) -> Result<[u8; 32], KeyringError> {
+        let raw = self.read_slot(slot)?;
+        let plain = self
+            .master
+            .cipher()
+            .decrypt(
+                XNonce::from_slice(&raw[17..41]),
+                &raw[SEALED_AT..SEALED_AT + SEALED_LEN],
+            )
+            .map_err(|_| KeyringError::Unreadable(slot))?;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&plain[..32]);
+        Ok(key)
     }
 }
 
-/// Seals `plain` with a citizen key (XChaCha20-Poly1305, a random nonce in front).
-pub fn seal(key: &CitizenKey32, plain: &[u8]) -> Vec<u8> {
-    let cipher = XChaCha20Poly1305::new(&Key::from(key.0));
+fn offset(slot: u32) -> u64 {
+    HEADER as u64 + slot as u64 * SLOT as u64
+}
+
+fn pseudonym_of(raw: &[u8; SLOT]) -> Pseudonym {
+    let mut p = [0u8; 16];
+    p.copy_from_slice(&raw[1..17]);
+    p
+}
+
+fn wrap_header(cipher: &XChaCha20Poly1305, pepper: &[u8; 32]) -> Vec<u8> {
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-    let mut out = nonce.to_vec();
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&nonce);
     // Encryption into memory cannot fail for inputs of this size.
-    out.extend(cipher.encrypt(&nonce, plain).unwrap_or_default());
+    header.extend(cipher.encrypt(&nonce, pepper.as_slice()).unwrap_or_default());
+    header
+}
+
+/// Seals `plain` with a slot's cipher: the slot number (4 bytes, big-endian), a random
+/// nonce (24), the ciphertext and its tag.
+pub fn seal(opened: &Opened, plain: &[u8]) -> Vec<u8> {
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let mut out = Vec::with_capacity(4 + 24 + plain.len() + 16);
+    out.extend_from_slice(&opened.slot.to_be_bytes());
+    out.extend_from_slice(&nonce);
+    // Encryption into memory cannot fail for inputs of this size.
+    out.extend(opened.cipher.encrypt(&nonce, plain).unwrap_or_default());
     out
 }
 
-/// Opens what [`seal`] sealed; `None` with another key, or bytes not sealed so.
-pub fn open(key: &CitizenKey32, sealed: &[u8]) -> Option<Vec<u8>> {
-    if sealed.len() < 24 + 16 {
+/// The slot a sealed value names.
+pub fn slot_in(sealed: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(sealed.get(..4)?.try_into().ok()?))
+}
+
+/// Opens what [`seal`] sealed; `None` with another slot's key, or bytes not sealed so.
+pub fn open(opened: &Opened, sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 4 + 24 + 16 || slot_in(sealed) != Some(opened.slot) {
         return None;
     }
-    let cipher = XChaCha20Poly1305::new(&Key::from(key.0));
-    cipher.decrypt(XNonce::from_slice(&sealed[..24]), &sealed[24..]).ok()
+    opened
+        .cipher
+        .decrypt(XNonce::from_slice(&sealed[4..28]), &sealed[28..])
+        .ok()
 }
 
 /// The keyring's path in a data directory.
@@ -326,93 +589,4 @@ pub fn path_in(data: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn master() -> Master {
-        Master::from_hex(&Master::generate_hex()).unwrap()
-    }
-
-    fn contains(hay: &[u8], needle: &[u8]) -> bool {
-        hay.windows(needle.len()).any(|w| w == needle)
-    }
-
-    #[test]
-    fn a_destroyed_key_is_gone_from_the_file_and_its_sealed_data_unreadable() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = path_in(dir.path());
-        let hex = Master::generate_hex();
-        let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
-        let (a, key_a) = ring.create().unwrap();
-        let (b, key_b) = ring.create().unwrap();
-        assert_eq!((a, b, ring.slots().unwrap()), (0, 1, 2));
-        let sealed = seal(&key_a, "393471234567 Grazia Deledda".as_bytes());
-        assert!(!contains(&sealed, b"393471234567"), "sealed, not in clear");
-        assert_eq!(open(&key_a, &sealed).unwrap(), b"393471234567 Grazia Deledda");
-        assert!(open(&key_b, &sealed).is_none(), "another citizen's key opens nothing");
-        // The keyring file never holds a key in clear.
-        let raw = std::fs::read(&path).unwrap();
-        assert!(!contains(&raw, &key_a.0) && !contains(&raw, &key_b.0));
-        ring.destroy(a).unwrap();
-        assert!(ring.key(a).unwrap().is_none());
-        assert_eq!(ring.key(b).unwrap().unwrap().0, key_b.0, "the others stay");
-        // The slot's bytes are zeros on the disk, after a reopen too.
-        let raw = std::fs::read(&path).unwrap();
-        assert!(raw[HEADER..HEADER + SLOT].iter().all(|b| *b == 0));
-        drop(ring);
-        let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
-        assert!(ring.key(a).unwrap().is_none());
-        assert!(ring.key(b).unwrap().is_some());
-        // Nothing can open what was sealed with the destroyed key: it no longer exists.
-        assert!(ring.key(7).is_err());
-    }
-
-    #[test]
-    fn the_master_key_is_checked_rotated_and_read_only_from_a_private_file() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = path_in(dir.path());
-        let first = Master::generate_hex();
-        let ring = Keyring::open(&path, Master::from_hex(&first).unwrap()).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        let (a, key_a) = ring.create().unwrap();
-        let (b, _) = ring.create().unwrap();
-        ring.destroy(b).unwrap();
-        drop(ring);
-        assert!(matches!(
-            Keyring::open(&path, master()),
-            Err(KeyringError::WrongMaster(_))
-        ));
-        // Rotation: the same slots under a new master key; the old one opens nothing.
-        let second = Master::generate_hex();
-        let ring = Keyring::open(&path, Master::from_hex(&first).unwrap()).unwrap();
-        let ring = ring.rotate(Master::from_hex(&second).unwrap()).unwrap();
-        assert_eq!(ring.key(a).unwrap().unwrap().0, key_a.0);
-        assert!(ring.key(b).unwrap().is_none(), "a destroyed slot stays destroyed");
-        drop(ring);
-        assert!(Keyring::open(&path, Master::from_hex(&first).unwrap()).is_err());
-        assert!(Keyring::open(&path, Master::from_hex(&second).unwrap()).is_ok());
-        // The master key from a file: refused unless only its owner may read it.
-        let file = dir.path().join("master.key");
-        std::fs::write(&file, &second).unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(Master::from_file(&file), Err(KeyringError::MasterFileOpen(_))));
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(Master::from_file(&file).is_ok());
-        assert!(matches!(Master::from_hex("abc"), Err(KeyringError::BadMaster)));
-        // Pseudonyms: stable under one master key, different under another, never the number.
-        let (m1, m2) = (Master::from_hex(&second).unwrap(), Master::from_hex(&first).unwrap());
-        let p = m1.pseudonym("brusson", "whatsapp", "393471234567");
-        assert_eq!(p, m1.pseudonym("brusson", "whatsapp", "393471234567"));
-        assert_ne!(p, m2.pseudonym("brusson", "whatsapp", "393471234567"));
-        assert_ne!(p, m1.pseudonym("isili", "whatsapp", "393471234567"));
-        assert!(!p.contains("393471234567") && p.len() == 32, "{p}");
-        // Not a keyring at all.
-        let other = dir.path().join("other");
-        std::fs::write(&other, b"hello, this is not a keyring at all, not at all, no").unwrap();
-        assert!(matches!(
-            Keyring::open(&other, master()),
-            Err(KeyringError::NotAKeyring(_))
-        ));
-    }
-}
+mod tests;

@@ -33,6 +33,11 @@ pub struct LedgerEntry {
     pub message_id: String,
     /// `keyword`, `button`, `text`, `one-shot`, `web`.
     pub how: String,
+    /// Sealed storage (`storage::sealed`): the citizen's pseudonym, a keyed hash that cannot
+    /// be reversed without the keyring's pepper. Kept when the citizen is erased: with the
+    /// notice version, its hash, the time and how, the anonymous proof of consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pseudonym: Option<String>,
 }
 
 impl LedgerEntry {

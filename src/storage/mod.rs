@@ -23,6 +23,7 @@ mod memory;
 mod overlay;
 pub mod postgres;
 pub mod records;
+pub mod sealed;
 mod sled_store;
 mod staff;
 
@@ -77,6 +78,9 @@ pub enum StoreError {
     Corrupt { tree: &'static str, reason: String },
     #[error("the data was written by a newer sportello (schema {found}, this build knows {SCHEMA_VERSION})")]
     NewerSchema { found: u32 },
+    /// The keyring refused or failed (its message names the file, never a key or an id).
+    #[error("keyring: {0}")]
+    Keyring(String),
     #[error("invalid key part: {0}")]
     BadKey(&'static str),
 }

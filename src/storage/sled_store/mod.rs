@@ -27,6 +27,8 @@ mod cases;
 mod citizens;
 mod index;
 mod journal;
+mod sealing;
+pub use sealing::SEALED_KEY;
 mod staff;
 mod store;
 

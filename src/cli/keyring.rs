@@ -1,0 +1,105 @@
+//! `sportello keyring`: how many citizen keys live and how many were erased, and the
+//! rotation of the master key (issue 24; the keyring itself is `storage::keyring`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use super::common::{config, data_dir, held_by_server, Paths};
+use crate::config::StorageKind;
+use crate::storage::keyring::{self, Keyring, Master};
+use crate::storage::sealed::{master_key, MASTER_KEY_FILE};
+use crate::storage::SledStore;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    paths: Paths,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Live and erased citizen keys, and where the master key comes from.
+    Status,
+    /// Rewrap every citizen key under a new master key (the service stopped). With the
+    /// generated `master.key` of the data directory, it is replaced; otherwise the new key
+    /// is written to --to, for SPORTELLO_MASTER_KEY_FILE.
+    Rotate {
+        /// Where to write the new master key (0600; must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if config(&args.paths)?.storage == StorageKind::Postgres {
+        bail!("the keyring is the sled data directory's: PostgreSQL does not seal yet");
+    }
+    let data = data_dir(&args.paths)?;
+    let path = keyring::path_in(&data);
+    if !path.is_file() {
+        bail!(
+            "{} has no keyring (a data directory gets one when a sportello opens it)",
+            data.display()
+        );
+    }
+    match args.command {
+        Command::Status => {
+            let (master, source) = master_key(&data)?;
+            let ring = Keyring::open(&path, master)?;
+            let (live, erased) = ring.counts()?;
+            println!("keyring: {live} live, {erased} erased");
+            println!("master key from: {source}");
+        }
+        Command::Rotate { to } => {
+            if held_by_server(&data) {
+                bail!("a server is using {}: stop it first", data.display());
+            }
+            // sled's lock keeps a server from starting meanwhile.
+            let _lock = SledStore::try_open(&data).with_context(|| format!("cannot lock {}", data.display()))?;
+            let (master, source) = master_key(&data)?;
+            let default = data.join(MASTER_KEY_FILE);
+            let target = match to {
+                Some(to) => to,
+                None if source == default.display().to_string() => default.with_extension("key.new"),
+                None => bail!("the master key comes from {source}: name a file for the new one with --to"),
+            };
+            let hex = Master::generate_hex();
+            write_private(&target, &hex)?;
+            let ring = Keyring::open(&path, master)?;
+            let slots = ring.slots();
+            ring.rotate(Master::from_hex(&hex)?)?;
+            if target == default.with_extension("key.new") {
+                std::fs::rename(&target, &default)?;
+                println!(
+                    "rotated {slots} slots; the new master key replaced {}",
+                    default.display()
+                );
+            } else {
+                println!(
+                    "rotated {slots} slots; the new master key is in {}: point SPORTELLO_MASTER_KEY_FILE at it \
+                     (or put its contents in SPORTELLO_MASTER_KEY), then destroy the old one",
+                    target.display()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+use super::*;
+
+fn master() -> Master {
+    Master::from_hex(&Master::generate_hex()).unwrap()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_destroyed_key_is_gone_from_the_file_and_its_sealed_data_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_in(dir.path());
+    let hex = Master::generate_hex();
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    let (pa, pb) = (
+        ring.pseudonym("brusson", "whatsapp", "393471234567"),
+        ring.pseudonym("brusson", "whatsapp", "393479999999"),
+    );
+    let a = ring.ensure(&pa, "393471234567").unwrap();
+    let b = ring.ensure(&pb, "393479999999").unwrap();
+    assert_eq!((a, b, ring.slots()), (0, 1, 2));
+    assert_eq!(ring.ensure(&pa, "393471234567").unwrap(), a, "one slot a citizen");
+    let (key_a, key_b) = (ring.open_slot(a).unwrap().unwrap(), ring.open_slot(b).unwrap().unwrap());
+    assert_eq!(key_a.id, "393471234567");
+    let sealed = seal(&key_a, "393471234567 Grazia Deledda".as_bytes());
+    assert!(!contains(&sealed, b"393471234567"), "sealed, not in clear");
+    assert_eq!(open(&key_a, &sealed).unwrap(), b"393471234567 Grazia Deledda");
+    assert!(open(&key_b, &sealed).is_none(), "another citizen's key opens nothing");
+    // The keyring file never holds a key or an id in clear.
+    let raw = std::fs::read(&path).unwrap();
+    assert!(!contains(&raw, b"393471234567") && !contains(&raw, b"3471234567"));
+    assert!(!contains(&raw, &ring.unwrapped_key(a).unwrap()));
+    ring.destroy(a).unwrap();
+    assert!(ring.open_slot(a).unwrap().is_none());
+    assert!(ring.slot_of(&pa).is_none());
+    assert_eq!(
+        ring.open_slot(b).unwrap().unwrap().id,
+        "393479999999",
+        "the others stay"
+    );
+    // On the disk: the state and the pseudonym, zeros everywhere else; after a reopen too.
+    let raw = std::fs::read(&path).unwrap();
+    let slot = &raw[HEADER..HEADER + SLOT];
+    assert_eq!((slot[0], &slot[1..17]), (ERASED, pa.as_slice()));
+    assert!(slot[17..].iter().all(|b| *b == 0));
+    drop(ring);
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    assert!(ring.open_slot(a).unwrap().is_none());
+    assert!(ring.open_slot(b).unwrap().is_some());
+    assert_eq!(ring.erased().unwrap(), vec![pa], "the erased pseudonym is kept");
+    assert_eq!(ring.counts().unwrap(), (1, 1));
+    // The same citizen coming back gets a new key: the old one stays destroyed.
+    let again = ring.ensure(&pa, "393471234567").unwrap();
+    assert_eq!(again, 2);
+    assert!(open(&ring.open_slot(again).unwrap().unwrap(), &sealed).is_none());
+    assert!(matches!(ring.open_slot(7), Err(KeyringError::NoSlot(7))));
+}
+
+#[test]
+fn a_slot_marked_to_wait_for_its_replies_is_listed_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_in(dir.path());
+    let hex = Master::generate_hex();
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    let p = ring.pseudonym("isili", "telegram", "123456789");
+    let slot = ring.ensure(&p, "123456789").unwrap();
+    ring.erase_after_replies(slot).unwrap();
+    assert!(ring.open_slot(slot).unwrap().is_some(), "still opens the goodbye");
+    drop(ring);
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    assert_eq!(ring.awaiting_replies().unwrap(), vec![(slot, p)]);
+    assert_eq!(ring.slot_of(&p), Some(slot));
+    ring.destroy(slot).unwrap();
+    assert!(ring.awaiting_replies().unwrap().is_empty());
+}
+
+#[test]
+fn the_master_key_is_checked_rotated_and_read_only_from_a_private_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_in(dir.path());
+    let first = Master::generate_hex();
+    let ring = Keyring::open(&path, Master::from_hex(&first).unwrap()).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let p = ring.pseudonym("brusson", "whatsapp", "393471234567");
+    let a = ring.ensure(&p, "393471234567").unwrap();
+    let sealed = seal(&ring.open_slot(a).unwrap().unwrap(), b"Grazia");
+    let b = ring.ensure(&ring.pseudonym("brusson", "whatsapp", "1"), "1").unwrap();
+    ring.destroy(b).unwrap();
+    drop(ring);
+    assert!(matches!(
+        Keyring::open(&path, master()),
+        Err(KeyringError::WrongMaster(_))
+    ));
+    // Rotation: the same slots and pseudonyms under a new master key; the old one opens
+    // nothing, and what was sealed before still opens.
+    let second = Master::generate_hex();
+    let ring = Keyring::open(&path, Master::from_hex(&first).unwrap()).unwrap();
+    let ring = ring.rotate(Master::from_hex(&second).unwrap()).unwrap();
+    let opened = ring.open_slot(a).unwrap().unwrap();
+    assert_eq!(
+        (opened.id.as_str(), open(&opened, &sealed).unwrap()),
+        ("393471234567", b"Grazia".to_vec())
+    );
+    assert_eq!(
+        ring.pseudonym("brusson", "whatsapp", "393471234567"),
+        p,
+        "pseudonyms stay"
+    );
+    assert!(ring.open_slot(b).unwrap().is_none(), "an erased slot stays erased");
+    drop(ring);
+    assert!(Keyring::open(&path, Master::from_hex(&first).unwrap()).is_err());
+    assert!(Keyring::open(&path, Master::from_hex(&second).unwrap()).is_ok());
+    // The master key from a file: refused unless only its owner may read it.
+    let file = dir.path().join("master.key");
+    std::fs::write(&file, &second).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(matches!(Master::from_file(&file), Err(KeyringError::MasterFileOpen(_))));
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(Master::from_file(&file).is_ok());
+    assert!(matches!(Master::from_hex("abc"), Err(KeyringError::BadMaster)));
+    // Pseudonyms differ by comune and under another keyring's pepper.
+    let other = Keyring::open(&dir.path().join("other-ring"), master()).unwrap();
+    assert_ne!(p, other.pseudonym("brusson", "whatsapp", "393471234567"));
+    let ring = Keyring::open(&path, Master::from_hex(&second).unwrap()).unwrap();
+    assert_ne!(p, ring.pseudonym("isili", "whatsapp", "393471234567"));
+    // Not a keyring at all.
+    let junk = dir.path().join("junk");
+    std::fs::write(
+        &junk,
+        b"hello, this is not a keyring at all, not at all, no, not at all, never",
+    )
+    .unwrap();
+    assert!(matches!(
+        Keyring::open(&junk, master()),
+        Err(KeyringError::NotAKeyring(_))
+    ));
+}

@@ -1,0 +1,283 @@
+//! Sealed storage (issue 24): a [`Store`] over another that never lets personal data reach
+//! it in clear. Every key naming a citizen reaches the store under a pseudonym (`~` and 32
+//! hex characters, a keyed hash of comune, channel and id: `Keyring::pseudonym`), and every
+//! personal string of a record (`fields`) is sealed with that citizen's own key, from the
+//! keyring: `\u{1}`, then base64 of the slot number, a nonce and the ciphertext. Provider
+//! message ids used as keys (WhatsApp's encode the number) are replaced by a keyed hash.
+//!
+//! Erasing a citizen ([`CitizenStore::scrub_citizen`]) destroys their key first, in place
+//! and synced, then scrubs the store as before: whatever the scrub cannot reach (sled's old
+//! log segments, backups) can no longer be opened. A goodbye still to be sent keeps the key
+//! alive until it is sent (`Keyring::erase_after_replies`).
+//!
+//! Callers above see what they always saw: keys with numbers, records in clear. A value
+//! whose key was destroyed opens as an empty string, a key whose citizen was erased stays
+//! a pseudonym.
+
+mod fields;
+pub mod migrate;
+mod traits;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+
+use super::keyring::{self, Keyring, KeyringError, Master, Opened, Pseudonym};
+pub use super::sled_store::SEALED_KEY;
+use super::{CitizenKey, Store, StoreError};
+
+/// The environment variable holding the master key (64 hex characters).
+pub const MASTER_KEY_ENV: &str = "SPORTELLO_MASTER_KEY";
+/// The environment variable naming a file (0600) holding the master key.
+pub const MASTER_KEY_FILE_ENV: &str = "SPORTELLO_MASTER_KEY_FILE";
+/// The master key generated in the data directory when neither variable is set.
+pub const MASTER_KEY_FILE: &str = "master.key";
+
+/// The first character of a sealed string.
+const SEALED: char = '\u{1}';
+/// The first character of a pseudonym in a key.
+const PSEUDONYM: char = '~';
+/// The first byte of a hashed provider-id key.
+const HASHED: u8 = 1;
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD_NO_PAD
+}
+
+fn keyring_error(e: KeyringError) -> StoreError {
+    StoreError::Keyring(e.to_string())
+}
+
+/// A store that seals personal data with per-citizen keys (see the module). Cheap to clone
+/// when `S` is.
+#[derive(Clone)]
+pub struct Sealed<S> {
+    inner: S,
+    ring: Arc<Keyring>,
+    /// Slots to erase once their last reply is sent: pseudonym -> slot.
+    awaiting: Arc<Mutex<HashMap<Pseudonym, u32>>>,
+}
+
+impl<S: Store> Sealed<S> {
+    /// Seals over `inner` with `ring`; erases the keys whose last reply was sent before a
+    /// stop.
+    pub fn new(inner: S, ring: Keyring) -> Result<Sealed<S>, StoreError> {
+        let sealed = Sealed {
+            inner,
+            ring: Arc::new(ring),
+            awaiting: Arc::default(),
+        };
+        for (slot, p) in sealed.ring.awaiting_replies().map_err(keyring_error)? {
+            sealed.awaiting().insert(p, slot);
+            sealed.erase_when_replied(&p)?;
+        }
+        Ok(sealed)
+    }
+
+    /// The store underneath (sealed values, pseudonymous keys): for backups.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.ring
+    }
+
+    fn awaiting(&self) -> std::sync::MutexGuard<'_, HashMap<Pseudonym, u32>> {
+        self.awaiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The pseudonym a key names (computed, or read from a key that is one already).
+    fn pseudonym(&self, key: &CitizenKey) -> Pseudonym {
+        parse_pseudonym(&key.citizen).unwrap_or_else(|| self.ring.pseudonym(&key.comune, &key.channel, &key.citizen))
+    }
+
+    /// The key as the store underneath knows it. An anonymized key (no citizen) stays so.
+    fn hide(&self, key: &CitizenKey) -> CitizenKey {
+        if key.citizen.is_empty() || key.citizen.starts_with(PSEUDONYM) {
+            return key.clone();
+        }
+        let p = self.ring.pseudonym(&key.comune, &key.channel, &key.citizen);
+        CitizenKey::new(&key.comune, &key.channel, &format!("{PSEUDONYM}{}", keyring::hex(&p)))
+    }
+
+    /// The key with its citizen's id again, while their key lives.
+    fn show(&self, key: CitizenKey) -> CitizenKey {
+        match parse_pseudonym(&key.citizen).and_then(|p| self.ring.opened(&p).ok().flatten()) {
+            Some(opened) => CitizenKey::new(&key.comune, &key.channel, &opened.id),
+            None => key,
+        }
+    }
+
+    /// The citizen's key to seal with, created when they have none. `None` for a key that
+    /// is only a pseudonym whose citizen was erased: nothing personal is written for them.
+    fn sealer(&self, key: &CitizenKey) -> Result<Option<Arc<Opened>>, StoreError> {
+        if key.citizen.is_empty() {
+            return Ok(None);
+        }
+        if let Some(p) = parse_pseudonym(&key.citizen) {
+            return self.ring.opened(&p).map_err(keyring_error);
+        }
+        let p = self.ring.pseudonym(&key.comune, &key.channel, &key.citizen);
+        let slot = self.ring.ensure(&p, &key.citizen).map_err(keyring_error)?;
+        self.ring.open_slot(slot).map_err(keyring_error)
+    }
+
+    /// A provider id key (journal, sent) with the id replaced by its keyed hash; one hashed
+    /// already stays as it is.
+    fn hash_key(&self, key: &[u8]) -> Vec<u8> {
+        if key.first() == Some(&HASHED) {
+            return key.to_vec();
+        }
+        let mut out = vec![HASHED];
+        out.extend_from_slice(&self.ring.keyed_hash(key));
+        out
+    }
+
+    /// Destroys the key of `p` waiting for its replies once none is left in the outbox.
+    fn erase_when_replied(&self, p: &Pseudonym) -> Result<(), StoreError> {
+        let Some(slot) = self.awaiting().get(p).copied() else {
+            return Ok(());
+        };
+        let hidden = format!("{PSEUDONYM}{}", keyring::hex(p));
+        let pending = self.inner.pending_outbound()?;
+        if pending.iter().any(|(_, e)| e.key.citizen == hidden) {
+            return Ok(());
+        }
+        self.ring.destroy(slot).map_err(keyring_error)?;
+        self.awaiting().remove(p);
+        Ok(())
+    }
+
+    /// Erases every citizen whose key no longer lives (erased after the backup just
+    /// restored was taken, or never in this keyring): their records, conversations, cases,
+    /// journal and outbox entries go, and their ledger entries keep only the anonymous
+    /// proof. Returns how many were erased.
+    pub fn forget_unreadable(&self, keys: impl IntoIterator<Item = CitizenKey>) -> Result<usize, StoreError> {
+        let mut erased = 0;
+        for key in keys {
+            let Some(p) = parse_pseudonym(&key.citizen) else {
+                continue;
+            };
+            if self.ring.slot_of(&p).is_none() {
+                self.inner.scrub_citizen(&key, false)?;
+                erased += 1;
+            }
+        }
+        Ok(erased)
+    }
+}
+
+/// A sealed string of `plain` (empty stays empty).
+fn seal_str(opened: Option<&Opened>, plain: &mut String) {
+    if plain.is_empty() {
+        return;
+    }
+    *plain = match opened {
+        Some(o) => {
+            let mut out = String::with_capacity(1 + (plain.len() + 44) * 4 / 3 + 4);
+            out.push(SEALED);
+            b64().encode_string(keyring::seal(o, plain.as_bytes()), &mut out);
+            out
+        }
+        None => String::new(),
+    };
+}
+
+impl<S> Sealed<S> {
+    /// What a sealed string held; empty once its key was destroyed. A string in clear (not
+    /// sealed) is returned as it is.
+    fn open_str(&self, value: &mut String) {
+        let Some(rest) = value.strip_prefix(SEALED) else {
+            return;
+        };
+        let opened = b64()
+            .decode(rest)
+            .ok()
+            .and_then(|bytes| {
+                let slot = keyring::slot_in(&bytes)?;
+                let o = self.ring.open_slot(slot).ok().flatten()?;
+                keyring::open(&o, &bytes)
+            })
+            .and_then(|plain| String::from_utf8(plain).ok());
+        *value = opened.unwrap_or_default();
+    }
+}
+
+/// The pseudonym in a key's citizen part, when it is one.
+fn parse_pseudonym(citizen: &str) -> Option<Pseudonym> {
+    let hex = citizen.strip_prefix(PSEUDONYM)?;
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut p = [0u8; 16];
+    for (i, byte) in p.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(p)
+}
+
+/// The master key from `SPORTELLO_MASTER_KEY`, else from the file `SPORTELLO_MASTER_KEY_FILE`
+/// names, else from `master.key` in the data directory, generated (0600) on first use.
+/// Returns the key and where it came from (for the start-up message; never the key).
+pub fn master_key(data: &Path) -> Result<(Master, String), StoreError> {
+    if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
+        if !hex.trim().is_empty() {
+            return Ok((Master::from_hex(&hex).map_err(keyring_error)?, MASTER_KEY_ENV.into()));
+        }
+    }
+    if let Some(path) = std::env::var_os(MASTER_KEY_FILE_ENV).filter(|p| !p.is_empty()) {
+        let path = std::path::PathBuf::from(path);
+        let master = Master::from_file(&path).map_err(keyring_error)?;
+        return Ok((master, path.display().to_string()));
+    }
+    let path = data.join(MASTER_KEY_FILE);
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
+            what: format!("cannot create {}", data.display()),
+            source,
+        })?;
+        let io = |source| StoreError::Io {
+            what: format!("cannot write {}", path.display()),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io)?;
+        file.write_all(Master::generate_hex().as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    let master = Master::from_file(&path).map_err(keyring_error)?;
+    Ok((master, path.display().to_string()))
+}
+
+/// The keyring of a data directory, with the master key [`master_key`] finds.
+/// A rotation of the generated `master.key` stopped after the keyring was rewrapped and
+/// before the new key took the old one's name: the new key (`master.key.new`) is taken.
+pub fn keyring_in(data: &Path) -> Result<Keyring, StoreError> {
+    let (master, source) = master_key(data)?;
+    let path = keyring::path_in(data);
+    let default = data.join(MASTER_KEY_FILE);
+    let next = default.with_extension("key.new");
+    match Keyring::open(&path, master) {
+        Err(KeyringError::WrongMaster(_)) if next.is_file() && source == default.display().to_string() => {
+            let ring = Keyring::open(&path, Master::from_file(&next).map_err(keyring_error)?).map_err(keyring_error)?;
+            std::fs::rename(&next, &default).map_err(|source| StoreError::Io {
+                what: format!("cannot rename {}", next.display()),
+                source,
+            })?;
+            Ok(ring)
+        }
+        opened => opened.map_err(keyring_error),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,463 @@
+//! The store's traits over [`Sealed`]: keys hidden on the way down and shown on the way up,
+//! personal strings sealed on the way down and opened on the way up (see `fields`).
+
+use super::fields::{self, Map};
+use super::{keyring_error, seal_str, Sealed, PSEUDONYM};
+use crate::storage::records::{Broadcast, Citizen, Delivery};
+use crate::storage::Account;
+use crate::storage::{
+    AuditEntry, BroadcastStore, CaseStore, CitizenKey, CitizenStore, ClosureEdit, Conversation, FaqEdit, InboundEntry,
+    JournalStore, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StaffStore, StepEffects,
+    Store, StoreError,
+};
+
+impl<S: Store> Sealed<S> {
+    /// Seals a record's personal strings with the key of `key`'s citizen.
+    pub(super) fn sealed<T: Clone>(
+        &self,
+        key: &CitizenKey,
+        value: &T,
+        map: fn(&mut T, &mut Map<'_>),
+    ) -> Result<T, StoreError> {
+        let opened = self.sealer(key)?;
+        let mut value = value.clone();
+        map(&mut value, &mut |s: &mut String| seal_str(opened.as_deref(), s));
+        Ok(value)
+    }
+
+    pub(super) fn opened<T>(&self, mut value: T, map: fn(&mut T, &mut Map<'_>)) -> T {
+        map(&mut value, &mut |s: &mut String| self.open_str(s));
+        value
+    }
+
+    pub(super) fn inbound_down(&self, entry: &InboundEntry) -> Result<InboundEntry, StoreError> {
+        let opened = self.sealer(&entry.key)?;
+        let mut e = entry.clone();
+        if let Some(m) = &mut e.message {
+            fields::message(m, &mut |s: &mut String| seal_str(opened.as_deref(), s));
+        }
+        e.key = self.hide(&e.key);
+        Ok(e)
+    }
+
+    pub(super) fn inbound_up(&self, mut e: InboundEntry) -> InboundEntry {
+        if let Some(m) = &mut e.message {
+            fields::message(m, &mut |s: &mut String| self.open_str(s));
+        }
+        e.key = self.show(e.key);
+        e
+    }
+
+    pub(super) fn outbound_down(&self, entry: &OutboundEntry) -> Result<OutboundEntry, StoreError> {
+        let mut e = self.sealed(&entry.key, entry, fields::outbound)?;
+        e.key = self.hide(&e.key);
+        Ok(e)
+    }
+
+    pub(super) fn outbound_up(&self, e: OutboundEntry) -> OutboundEntry {
+        let mut e = self.opened(e, fields::outbound);
+        e.key = self.show(e.key);
+        e
+    }
+
+    pub(super) fn case_down(&self, case: &ModerationCase) -> Result<ModerationCase, StoreError> {
+        let mut c = self.sealed(&case.key, case, fields::case)?;
+        c.key = self.hide(&c.key);
+        Ok(c)
+    }
+
+    pub(super) fn case_up(&self, c: ModerationCase) -> ModerationCase {
+        let mut c = self.opened(c, fields::case);
+        c.key = self.show(c.key);
+        c
+    }
+
+    pub(super) fn conversation_up(&self, c: Conversation) -> Conversation {
+        let mut c = self.opened(c, fields::conversation);
+        c.key = self.show(c.key);
+        c
+    }
+
+    pub(super) fn ledger_down(&self, entry: &LedgerEntry) -> Result<LedgerEntry, StoreError> {
+        let Some(citizen) = &entry.citizen else {
+            return Ok(entry.clone());
+        };
+        let key = CitizenKey::new(&entry.comune, &entry.channel, citizen);
+        let mut e = self.sealed(&key, entry, fields::ledger)?;
+        let hidden = self.hide(&key).citizen;
+        e.pseudonym = Some(hidden.trim_start_matches(PSEUDONYM).to_string());
+        e.citizen = Some(hidden);
+        Ok(e)
+    }
+
+    pub(super) fn ledger_up(&self, e: LedgerEntry) -> LedgerEntry {
+        let mut e = self.opened(e, fields::ledger);
+        if let Some(citizen) = e.citizen.take() {
+            e.citizen = Some(self.show(CitizenKey::new(&e.comune, &e.channel, &citizen)).citizen);
+        }
+        e
+    }
+}
+
+impl<S: Store> CitizenStore for Sealed<S> {
+    fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
+        Ok(self
+            .inner
+            .citizen(&self.hide(key))?
+            .map(|c| self.opened(c, fields::citizen)))
+    }
+
+    fn put_citizen(&self, key: &CitizenKey, citizen: &Citizen) -> Result<(), StoreError> {
+        let sealed = self.sealed(key, citizen, fields::citizen)?;
+        self.inner.put_citizen(&self.hide(key), &sealed)
+    }
+
+    fn remove_citizen(&self, key: &CitizenKey) -> Result<(), StoreError> {
+        self.inner.remove_citizen(&self.hide(key))
+    }
+
+    fn put_alias(&self, other: &CitizenKey, key: &CitizenKey) -> Result<(), StoreError> {
+        self.inner.put_alias(&self.hide(other), &self.hide(key))
+    }
+
+    fn alias(&self, other: &CitizenKey) -> Result<Option<CitizenKey>, StoreError> {
+        Ok(self.inner.alias(&self.hide(other))?.map(|k| self.show(k)))
+    }
+
+    fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+        Ok(self
+            .inner
+            .citizens(comune)?
+            .into_iter()
+            .map(|(k, c)| (self.show(k), self.opened(c, fields::citizen)))
+            .collect())
+    }
+
+    fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
+        Ok(self
+            .inner
+            .unfinished_erasures()?
+            .into_iter()
+            .map(|k| self.show(k))
+            .collect())
+    }
+
+    fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError> {
+        self.inner.append_ledger(&self.ledger_down(entry)?)
+    }
+
+    fn ledger(&self, comune: &str) -> Result<Vec<(u64, LedgerEntry)>, StoreError> {
+        Ok(self
+            .inner
+            .ledger(comune)?
+            .into_iter()
+            .map(|(id, e)| (id, self.ledger_up(e)))
+            .collect())
+    }
+
+    /// Destroys the citizen's key first (synced), then scrubs. With `keep_outbox` and a
+    /// goodbye still to send, the key is marked to be destroyed once it is sent.
+    fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
+        let p = self.pseudonym(key);
+        let hidden = self.hide(key);
+        if let Some(slot) = self.ring.slot_of(&p) {
+            let goodbye = keep_outbox && self.inner.pending_outbound()?.iter().any(|(_, e)| e.key == hidden);
+            if goodbye {
+                self.ring.erase_after_replies(slot).map_err(keyring_error)?;
+                self.awaiting().insert(p, slot);
+            } else {
+                self.ring.destroy(slot).map_err(keyring_error)?;
+            }
+        }
+        self.inner.scrub_citizen(&hidden, keep_outbox)
+    }
+
+    fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.mentions(needle)
+    }
+
+    fn bump(&self, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
+        self.inner.bump(comune, month, metric, by)
+    }
+
+    fn counters(&self, comune: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+        self.inner.counters(comune)
+    }
+
+    fn citizens_page(
+        &self,
+        comune: &str,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+        let after = after.map(|k| self.hide(k));
+        Ok(self
+            .inner
+            .citizens_page(comune, after.as_ref(), limit)?
+            .into_iter()
+            .map(|(k, c)| (self.show(k), self.opened(c, fields::citizen)))
+            .collect())
+    }
+}
+
+impl<S: Store> JournalStore for Sealed<S> {
+    fn record_inbound(&self, dedupe: &[u8], entry: &InboundEntry) -> Result<bool, StoreError> {
+        self.inner
+            .record_inbound(&self.hash_key(dedupe), &self.inbound_down(entry)?)
+    }
+
+    fn pending_inbound(&self) -> Result<Vec<(Vec<u8>, InboundEntry)>, StoreError> {
+        Ok(self
+            .inner
+            .pending_inbound()?
+            .into_iter()
+            .map(|(k, e)| (k, self.inbound_up(e)))
+            .collect())
+    }
+
+    fn commit_step(
+        &self,
+        dedupe: Option<&[u8]>,
+        key: &CitizenKey,
+        citizen: Option<&Citizen>,
+        outbound: &[OutboundEntry],
+        effects: &StepEffects,
+    ) -> Result<Vec<u64>, StoreError> {
+        let dedupe = dedupe.map(|d| self.hash_key(d));
+        let sealed = citizen.map(|c| self.sealed(key, c, fields::citizen)).transpose()?;
+        let outbound = outbound
+            .iter()
+            .map(|e| self.outbound_down(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let effects = StepEffects {
+            ledger: effects
+                .ledger
+                .iter()
+                .map(|e| self.ledger_down(e))
+                .collect::<Result<_, _>>()?,
+            cases: effects
+                .cases
+                .iter()
+                .map(|c| self.case_down(c))
+                .collect::<Result<_, _>>()?,
+            counters: effects.counters.clone(),
+            wrote: effects
+                .wrote
+                .as_ref()
+                .map(|w| self.sealed(key, w, fields::wrote))
+                .transpose()?,
+            erase: effects.erase,
+        };
+        self.inner
+            .commit_step(dedupe.as_deref(), &self.hide(key), sealed.as_ref(), &outbound, &effects)
+    }
+
+    fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
+        Ok(self
+            .inner
+            .pending_outbound()?
+            .into_iter()
+            .map(|(id, e)| (id, self.outbound_up(e)))
+            .collect())
+    }
+
+    fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
+        Ok(self.inner.outbound_entry(id)?.map(|e| self.outbound_up(e)))
+    }
+
+    /// Also destroys the key of an erased citizen once their last reply is gone.
+    fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
+        if self.awaiting().is_empty() {
+            return self.inner.outbound_done(id);
+        }
+        let entry = self.inner.outbound_entry(id)?;
+        self.inner.outbound_done(id)?;
+        if let Some(p) = entry.and_then(|e| super::parse_pseudonym(&e.key.citizen)) {
+            self.erase_when_replied(&p)?;
+        }
+        Ok(())
+    }
+
+    fn mark_outbound(&self, id: u64, in_flight: bool) -> Result<Option<OutboundEntry>, StoreError> {
+        Ok(self.inner.mark_outbound(id, in_flight)?.map(|e| self.outbound_up(e)))
+    }
+
+    fn prune_inbound(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        self.inner.prune_inbound(before)
+    }
+
+    fn put_sent(&self, key: &[u8], entry: &SentEntry) -> Result<(), StoreError> {
+        let mut e = entry.clone();
+        e.key = self.hide(&e.key);
+        self.inner.put_sent(&self.hash_key(key), &e)
+    }
+
+    fn sent(&self, key: &[u8]) -> Result<Option<SentEntry>, StoreError> {
+        Ok(self.inner.sent(&self.hash_key(key))?.map(|mut e| {
+            e.key = self.show(e.key);
+            e
+        }))
+    }
+
+    fn prune_sent(&self, before: jiff::Timestamp) -> Result<usize, StoreError> {
+        self.inner.prune_sent(before)
+    }
+}
+
+impl<S: Store> CaseStore for Sealed<S> {
+    fn add_case(&self, case: &ModerationCase) -> Result<u64, StoreError> {
+        self.inner.add_case(&self.case_down(case)?)
+    }
+
+    fn case(&self, id: u64) -> Result<Option<ModerationCase>, StoreError> {
+        Ok(self.inner.case(id)?.map(|c| self.case_up(c)))
+    }
+
+    fn put_case(&self, id: u64, case: &ModerationCase) -> Result<(), StoreError> {
+        self.inner.put_case(id, &self.case_down(case)?)
+    }
+
+    fn cases(&self, comune: &str) -> Result<Vec<(u64, ModerationCase)>, StoreError> {
+        Ok(self
+            .inner
+            .cases(comune)?
+            .into_iter()
+            .map(|(id, c)| (id, self.case_up(c)))
+            .collect())
+    }
+}
+
+impl<S: Store> StaffStore for Sealed<S> {
+    fn append_audit(&self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        self.inner.append_audit(entry)
+    }
+
+    fn audit(&self, comune: Option<&str>) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        self.inner.audit(comune)
+    }
+
+    fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+        self.inner.put_account(account)
+    }
+
+    fn account(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        self.inner.account(email)
+    }
+
+    fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.inner.accounts()
+    }
+
+    fn remove_account(&self, email: &str) -> Result<(), StoreError> {
+        self.inner.remove_account(email)
+    }
+
+    fn put_session(&self, token_sha256: &str, session: &Session) -> Result<(), StoreError> {
+        self.inner.put_session(token_sha256, session)
+    }
+
+    fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
+        self.inner.session(token_sha256)
+    }
+
+    fn remove_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        self.inner.remove_session(token_sha256)
+    }
+
+    fn put_conversation(&self, conversation: &Conversation) -> Result<(), StoreError> {
+        let mut c = self.sealed(&conversation.key, conversation, fields::conversation)?;
+        c.key = self.hide(&c.key);
+        self.inner.put_conversation(&c)
+    }
+
+    fn conversation(&self, key: &CitizenKey) -> Result<Option<Conversation>, StoreError> {
+        Ok(self.inner.conversation(&self.hide(key))?.map(|c| {
+            let mut c = self.opened(c, fields::conversation);
+            c.key = key.clone();
+            c
+        }))
+    }
+
+    fn conversations(&self, comune: &str) -> Result<Vec<Conversation>, StoreError> {
+        Ok(self
+            .inner
+            .conversations(comune)?
+            .into_iter()
+            .map(|c| self.conversation_up(c))
+            .collect())
+    }
+
+    fn sessions(&self) -> Result<Vec<(String, Session)>, StoreError> {
+        self.inner.sessions()
+    }
+
+    fn put_faq_edit(&self, comune: &str, edit: &FaqEdit) -> Result<(), StoreError> {
+        self.inner.put_faq_edit(comune, edit)
+    }
+
+    fn faq_edits(&self, comune: &str) -> Result<Vec<FaqEdit>, StoreError> {
+        self.inner.faq_edits(comune)
+    }
+
+    fn put_closure(&self, comune: &str, closure: &ClosureEdit) -> Result<(), StoreError> {
+        self.inner.put_closure(comune, closure)
+    }
+
+    fn closures(&self, comune: &str) -> Result<Vec<ClosureEdit>, StoreError> {
+        self.inner.closures(comune)
+    }
+}
+
+impl<S: Store> BroadcastStore for Sealed<S> {
+    fn add_broadcast(&self, broadcast: &Broadcast) -> Result<u64, StoreError> {
+        self.inner.add_broadcast(broadcast)
+    }
+
+    fn put_broadcast(&self, id: u64, broadcast: &Broadcast) -> Result<(), StoreError> {
+        self.inner.put_broadcast(id, broadcast)
+    }
+
+    fn broadcast(&self, id: u64) -> Result<Option<Broadcast>, StoreError> {
+        self.inner.broadcast(id)
+    }
+
+    fn broadcasts(&self, comune: Option<&str>) -> Result<Vec<(u64, Broadcast)>, StoreError> {
+        self.inner.broadcasts(comune)
+    }
+
+    fn put_deliveries(&self, id: u64, entries: &[(CitizenKey, Delivery)]) -> Result<(), StoreError> {
+        let hidden: Vec<(CitizenKey, Delivery)> = entries.iter().map(|(k, d)| (self.hide(k), d.clone())).collect();
+        self.inner.put_deliveries(id, &hidden)
+    }
+
+    fn delivery(&self, id: u64, key: &CitizenKey) -> Result<Option<Delivery>, StoreError> {
+        self.inner.delivery(id, &self.hide(key))
+    }
+
+    fn deliveries(
+        &self,
+        id: u64,
+        comune: &str,
+        channel: Option<&str>,
+        after: Option<&CitizenKey>,
+        limit: usize,
+    ) -> Result<Vec<(CitizenKey, Delivery)>, StoreError> {
+        let after = after.map(|k| self.hide(k));
+        Ok(self
+            .inner
+            .deliveries(id, comune, channel, after.as_ref(), limit)?
+            .into_iter()
+            .map(|(k, d)| (self.show(k), d))
+            .collect())
+    }
+}
+
+impl<S: Store> Store for Sealed<S> {
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+
+    fn waits_on_network(&self) -> bool {
+        self.inner.waits_on_network()
+    }
+}
