@@ -72,6 +72,11 @@ impl<S: Store> Sealed<S> {
         c
     }
 
+    /// Whether a key the store underneath returned names a citizen whose key lives.
+    fn live(&self, hidden: &CitizenKey) -> bool {
+        super::parse_pseudonym(&hidden.citizen).is_some_and(|p| self.ring.slot_of(&p).is_some())
+    }
+
     pub(super) fn conversation_up(&self, c: Conversation) -> Conversation {
         let mut c = self.opened(c, fields::conversation);
         c.key = self.show(c.key);
@@ -100,10 +105,12 @@ impl<S: Store> Sealed<S> {
 }
 
 impl<S: Store> CitizenStore for Sealed<S> {
+    /// A record whose key was destroyed (an erasure a stop interrupted) is not found.
     fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
         Ok(self
             .inner
             .citizen(&self.hide(key))?
+            .filter(|_| self.ring.slot_of(&self.pseudonym(key)).is_some())
             .map(|c| self.opened(c, fields::citizen)))
     }
 
@@ -129,6 +136,7 @@ impl<S: Store> CitizenStore for Sealed<S> {
             .inner
             .citizens(comune)?
             .into_iter()
+            .filter(|(k, _)| self.live(k))
             .map(|(k, c)| (self.show(k), self.opened(c, fields::citizen)))
             .collect())
     }
@@ -160,7 +168,18 @@ impl<S: Store> CitizenStore for Sealed<S> {
     fn scrub_citizen(&self, key: &CitizenKey, keep_outbox: bool) -> Result<Scrubbed, StoreError> {
         let p = self.pseudonym(key);
         let hidden = self.hide(key);
+        // The mark below removes the record: counted here.
+        let had_record = self.inner.citizen(&hidden)?.is_some();
         if let Some(slot) = self.ring.slot_of(&p) {
+            // The erasure mark first, durable, with the record gone: a stop from here on
+            // finishes the erasure at the next start (`unfinished_erasures`), even when the
+            // key is destroyed and the scrub has not run.
+            let mark = StepEffects {
+                erase: true,
+                ..StepEffects::default()
+            };
+            self.inner.commit_step(None, &hidden, None, &[], &mark)?;
+            self.inner.flush()?;
             let goodbye = keep_outbox && self.inner.pending_outbound()?.iter().any(|(_, e)| e.key == hidden);
             if goodbye {
                 self.ring.erase_after_replies(slot).map_err(keyring_error)?;
@@ -169,7 +188,9 @@ impl<S: Store> CitizenStore for Sealed<S> {
                 self.ring.destroy(slot).map_err(keyring_error)?;
             }
         }
-        self.inner.scrub_citizen(&hidden, keep_outbox)
+        let mut scrubbed = self.inner.scrub_citizen(&hidden, keep_outbox)?;
+        scrubbed.citizen = scrubbed.citizen.max(usize::from(had_record));
+        Ok(scrubbed)
     }
 
     fn mentions(&self, needle: &str) -> Result<Vec<String>, StoreError> {
@@ -195,6 +216,7 @@ impl<S: Store> CitizenStore for Sealed<S> {
             .inner
             .citizens_page(comune, after.as_ref(), limit)?
             .into_iter()
+            .filter(|(k, _)| self.live(k))
             .map(|(k, c)| (self.show(k), self.opened(c, fields::citizen)))
             .collect())
     }
@@ -383,6 +405,7 @@ impl<S: Store> StaffStore for Sealed<S> {
             .inner
             .conversations(comune)?
             .into_iter()
+            .filter(|c| self.live(&c.key))
             .map(|c| self.conversation_up(c))
             .collect())
     }
