@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sportello::broadcast::DeliveryState;
-use sportello::storage::{CitizenKey, SledStore, Store};
+use sportello::storage::{CitizenKey, Store};
 
 use crate::harness::broadcast::{fake_providers, seed};
 use crate::util;
@@ -82,7 +82,9 @@ async fn sigkill_mid_broadcast_then_restart_sends_each_citizen_at_most_once() {
     )
     .unwrap();
     let numbers = {
-        let store = SledStore::open(&data).unwrap();
+        let store = sportello::storage::sealed::migrate::open_sled(&data)
+            .map(|s| s.0)
+            .unwrap();
         let numbers = seed(&store, 0, CITIZENS, &["info"]);
         store.flush().unwrap();
         numbers
@@ -189,7 +191,9 @@ async fn sigkill_mid_broadcast_then_restart_sends_each_citizen_at_most_once() {
     }
     let twice: Vec<_> = per_citizen.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "{} citizens got it more than once", twice.len());
-    let store = SledStore::open(&data).unwrap();
+    let store = sportello::storage::sealed::migrate::open_sled(&data)
+        .map(|s| s.0)
+        .unwrap();
     let mut interrupted_not_received = 0;
     let mut interrupted = 0;
     for number in &numbers {

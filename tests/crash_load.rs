@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use sportello::channel::whatsapp::sign;
 use sportello::server::MAX_SENDS_IN_FLIGHT;
 use sportello::storage::keys::inbound_key;
-use sportello::storage::{CitizenKey, LedgerKind, SledStore, Store};
+use sportello::storage::{CitizenKey, LedgerKind, Store};
 
 use crate::harness::server::{wa_text, APP_SECRET};
 
@@ -301,7 +301,9 @@ async fn sigkill_during_a_load_loses_no_acknowledged_message_and_duplicates_noth
 
     // 2. The store as the kill left it: every acknowledged message is processed or journalled.
     let (in_doubt, processed_at_kill) = {
-        let store = SledStore::open(&dir.path().join("data")).expect("the store opens after SIGKILL");
+        let store = sportello::storage::sealed::migrate::open_sled(&dir.path().join("data"))
+            .map(|s| s.0)
+            .expect("the store opens after SIGKILL");
         let pending: BTreeSet<Vec<u8>> = store.pending_inbound().unwrap().into_iter().map(|(k, _)| k).collect();
         let mut processed = 0;
         for &i in &acked {
@@ -406,7 +408,9 @@ async fn sigkill_during_a_load_loses_no_acknowledged_message_and_duplicates_noth
     );
 
     // 5. The store after the graceful stop: everyone subscribed, every step's effects once.
-    let store = SledStore::open(&dir.path().join("data")).unwrap();
+    let store = sportello::storage::sealed::migrate::open_sled(&dir.path().join("data"))
+        .map(|s| s.0)
+        .unwrap();
     assert!(store.pending_inbound().unwrap().is_empty(), "journal not drained");
     assert!(store.pending_outbound().unwrap().is_empty(), "outbox not drained");
     for comune in COMUNI {

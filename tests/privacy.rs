@@ -11,7 +11,7 @@ use serde_json::Value;
 use sportello::dialogue::{Body, Inbound};
 use sportello::flow::{self, parse_flow};
 use sportello::i18n::Locales;
-use sportello::storage::{CitizenKey, LedgerKind, MemoryStore, SledStore, Store};
+use sportello::storage::{CitizenKey, LedgerKind, MemoryStore, Store};
 
 use crate::util::{root, sportello};
 
@@ -51,7 +51,9 @@ fn unsubscribing_from_assemini_leaves_only_the_anonymous_ledger() {
     );
     assert_eq!(show.status.code(), Some(1));
 
-    let store = SledStore::open(std::path::Path::new(data)).unwrap();
+    let store = sportello::storage::sealed::migrate::open_sled(std::path::Path::new(data))
+        .map(|s| s.0)
+        .unwrap();
     for needle in [
         "3339876543",
         "Zanzottera",
@@ -94,7 +96,11 @@ fn an_erasure_cut_short_by_a_crash_is_finished_at_the_next_start() {
     // The leaving step committed (record removed, erasure marked, withdrawal in the ledger)
     // and the process dies before the scrub: what `engine.handle` does, minus `finish`.
     {
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&data).unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            sportello::storage::sealed::migrate::open_sled(&data)
+                .map(|s| s.0)
+                .unwrap(),
+        );
         let engine = crate::util::engine(store.clone());
         let key = CitizenKey::new(
             "assemini",
@@ -128,7 +134,9 @@ fn an_erasure_cut_short_by_a_crash_is_finished_at_the_next_start() {
         "",
     );
     assert_eq!(show.status.code(), Some(1));
-    let store = SledStore::open(&data).unwrap();
+    let store = sportello::storage::sealed::migrate::open_sled(&data)
+        .map(|s| s.0)
+        .unwrap();
     assert!(store.unfinished_erasures().unwrap().is_empty());
     for needle in ["3339876543", "Zanzottera", "Filiberto", "ludoteca Zzyzx"] {
         assert_eq!(
@@ -186,7 +194,9 @@ fn access_export_and_erasure_on_request() {
         "",
     );
     assert!(erase.status.success(), "{}", String::from_utf8_lossy(&erase.stderr));
-    let store = SledStore::open(std::path::Path::new(data)).unwrap();
+    let store = sportello::storage::sealed::migrate::open_sled(std::path::Path::new(data))
+        .map(|s| s.0)
+        .unwrap();
     for needle in ["3331112299", "Gavino", "Laconi"] {
         assert!(store.mentions(needle).unwrap().is_empty(), "{needle} still stored");
     }
@@ -209,7 +219,9 @@ fn access_export_and_erasure_on_request() {
         assert_eq!(again.status.code(), Some(1), "{from}");
         assert!(String::from_utf8_lossy(&again.stderr).contains(&format!("no citizen {from} in comune isili")));
     }
-    let store = SledStore::open(std::path::Path::new(data)).unwrap();
+    let store = sportello::storage::sealed::migrate::open_sled(std::path::Path::new(data))
+        .map(|s| s.0)
+        .unwrap();
     assert_eq!(store.audit(Some("isili")).unwrap().len(), 1);
 }
 
@@ -263,7 +275,9 @@ fn retention_obscures_madone_leavers_after_a_year_and_dry_run_changes_nothing() 
     );
     let v: Value = serde_json::from_slice(&recent.stdout).unwrap();
     assert_eq!(v["status"], "unsubscribed", "kept: less than a year");
-    let store = SledStore::open(std::path::Path::new(data)).unwrap();
+    let store = sportello::storage::sealed::migrate::open_sled(std::path::Path::new(data))
+        .map(|s| s.0)
+        .unwrap();
     assert!(store.mentions("3330001111").unwrap().is_empty());
 }
 
@@ -657,7 +671,8 @@ async fn operator_commands_answer_the_same_with_and_without_a_running_server() {
     let again = cli(REMOVE).await;
     assert_eq!(again.0, Some(1));
     assert!(again.2.contains("no account op@comune.madone.bg.it"), "{}", again.2);
-    let audit = SledStore::open(&_kept.path().join("data"))
+    let audit = sportello::storage::sealed::migrate::open_sled(&_kept.path().join("data"))
+        .map(|s| s.0)
         .unwrap()
         .audit(None)
         .unwrap();

@@ -40,16 +40,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !dir.join("db").is_file() {
         bail!("{} holds no sportello data", dir.display());
     }
-    if crate::storage::keyring::path_in(&dir).exists() {
-        bail!(
-            "{} is sealed (personal data encrypted per citizen, with its keyring): PostgreSQL does not \
-             seal yet, so this copy is not offered",
-            dir.display()
-        );
-    }
-    let sled = SledStore::open(&dir)
-        .with_context(|| format!("cannot open {} (is a server using it? stop it first)", dir.display()))?;
-    let source = copied_trees(sled.records()?)?;
+    // A sealed directory (every one a sportello opened since issue 24) is opened with its
+    // keyring and copied in clear: PostgreSQL does not seal yet.
+    let source = if crate::storage::keyring::path_in(&dir).exists() {
+        let (sealed, _) = crate::storage::sealed::migrate::open_sled(&dir)
+            .with_context(|| format!("cannot open {} (is a server using it? stop it first)", dir.display()))?;
+        let records = sealed.inner().records()?;
+        copied_trees(crate::storage::sealed::migrate::unseal_records(&sealed, records)?)?
+    } else {
+        let sled = SledStore::open(&dir)
+            .with_context(|| format!("cannot open {} (is a server using it? stop it first)", dir.display()))?;
+        copied_trees(sled.records()?)?
+    };
     let pg = open_postgres(DEFAULT_CONNECTIONS)?;
     if !pg.is_empty()? {
         bail!("the PostgreSQL database already holds sportello data: migrate into an empty one");

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sportello::channel::whatsapp::sign;
 use sportello::config::{ComuneChannels, Config, Secrets};
 use sportello::server::{self, Server};
-use sportello::storage::{SledStore, Store};
+use sportello::storage::Store;
 
 use crate::util;
 
@@ -22,7 +22,11 @@ pub struct Bare {
 
 pub async fn bare_with(timeout: Duration, listen: server::listen::Listen) -> Bare {
     let dir = tempfile::tempdir().unwrap();
-    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(
+        sportello::storage::sealed::migrate::open_sled(&dir.path().join("data"))
+            .unwrap()
+            .0,
+    );
     // Provider URLs on a closed loopback port: nothing can leave this machine.
     let mut config = Config {
         graph_url: "http://127.0.0.1:9/v23.0".into(),

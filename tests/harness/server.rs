@@ -142,9 +142,11 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         // The admin endpoint takes its backups from the handle the engine writes through.
-        let sled = SledStore::open(&data).unwrap();
+        // Sealed, as `serve` opens it; `sled` is the store underneath (sealed values).
+        let (sealed, _) = sportello::storage::sealed::migrate::open_sled(&data).unwrap();
+        let sled = sealed.inner().clone();
         let admin = store.is_none();
-        let store: Arc<dyn Store> = store.unwrap_or_else(|| Arc::new(sled.clone()));
+        let store: Arc<dyn Store> = store.unwrap_or_else(|| Arc::new(sealed));
         // Tests log in and load pages far faster than people: the per-address pace of the
         // public routes is exercised by tests/hostile.rs and tests/logins.rs, not here.
         let quick = sportello::config::Pace {

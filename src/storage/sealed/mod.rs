@@ -117,6 +117,8 @@ impl<S: Store> Sealed<S> {
         if key.citizen.is_empty() {
             return Ok(None);
         }
+        // A key the store underneath would refuse is refused here too (0x00 in a part).
+        key.encode()?;
         if let Some(p) = parse_pseudonym(&key.citizen) {
             return self.ring.opened(&p).map_err(keyring_error);
         }

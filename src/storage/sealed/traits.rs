@@ -99,6 +99,9 @@ impl<S: Store> Sealed<S> {
         let mut e = self.opened(e, fields::ledger);
         if let Some(citizen) = e.citizen.take() {
             e.citizen = Some(self.show(CitizenKey::new(&e.comune, &e.channel, &citizen)).citizen);
+            // The pseudonym is the proof's once the citizen is erased; while they are
+            // known, the entry reads as it always did.
+            e.pseudonym = None;
         }
         e
     }
@@ -233,7 +236,18 @@ impl<S: Store> JournalStore for Sealed<S> {
             .inner
             .pending_inbound()?
             .into_iter()
-            .map(|(k, e)| (k, self.inbound_up(e)))
+            .map(|(k, e)| {
+                let e = self.inbound_up(e);
+                // The key as the caller wrote it, rebuilt from the message it names (hashed
+                // below); the hashed key when the message no longer opens.
+                let k = match &e.message {
+                    Some(m) if !m.id.is_empty() => {
+                        crate::storage::keys::inbound_key(m.channel.as_str(), &m.route, &m.id)
+                    }
+                    _ => k,
+                };
+                (k, e)
+            })
             .collect())
     }
 
