@@ -1,1 +1,182 @@
 use super::*;
+use crate::channel::Channel;
+use crate::i18n::Rendered;
+use crate::storage::records::Citizen;
+use crate::storage::{CitizenStore, JournalStore, OutboundEntry, SledStore, StepEffects};
+
+fn now() -> jiff::Timestamp {
+    "2026-12-07T09:00:00Z".parse().unwrap()
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn reply(key: &CitizenKey, text: &str) -> OutboundEntry {
+    OutboundEntry {
+        key: key.clone(),
+        channel: Channel::Whatsapp,
+        route: "pn-brusson".into(),
+        to: key.citizen.clone(),
+        rendered: Rendered {
+            key: "goodbye".into(),
+            text: text.into(),
+            buttons: vec![],
+        },
+        language: "it".into(),
+        created_at: now(),
+        callback_id: None,
+        in_flight: false,
+        owner: None,
+    }
+}
+
+fn open(dir: &Path) -> Sealed<SledStore> {
+    migrate::open_sled(dir).unwrap().0
+}
+
+/// Every value of every tree underneath, as bytes.
+fn raw(store: &Sealed<SledStore>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (_, records) in store.inner().records().unwrap() {
+        for (k, v) in records {
+            out.extend(k);
+            out.extend(v);
+        }
+    }
+    out
+}
+
+#[test]
+fn records_read_back_whole_while_the_store_underneath_holds_only_pseudonyms_and_sealed_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let key = CitizenKey::new("isili", "whatsapp", "393471234567");
+    let mut c = Citizen::new(now());
+    c.fields.insert("full_name".into(), "Grazia Deledda".into());
+    c.fields.insert("birth_date".into(), "1871-09-27".into());
+    c.whatsapp.username = Some("grazia.nuoro".into());
+    let effects = StepEffects {
+        counters: vec![("2026-12".into(), "subscribed".into())],
+        ..StepEffects::default()
+    };
+    store
+        .commit_step(None, &key, Some(&c), &[reply(&key, "Grazie, Grazia Deledda")], &effects)
+        .unwrap();
+    assert_eq!(store.citizen(&key).unwrap(), Some(c.clone()));
+    assert_eq!(store.citizens("isili").unwrap(), vec![(key.clone(), c)]);
+    let pending = store.pending_outbound().unwrap();
+    assert_eq!(pending[0].1, reply(&key, "Grazie, Grazia Deledda"));
+    let bytes = raw(&store);
+    for clear in [
+        "393471234567",
+        "3471234567",
+        "Grazia",
+        "Deledda",
+        "1871-09-27",
+        "grazia.nuoro",
+    ] {
+        assert!(!contains(&bytes, clear), "{clear} is stored in clear");
+    }
+    let p = keyring::hex(&store.keyring().pseudonym("isili", "whatsapp", "393471234567"));
+    assert!(contains(&bytes, &p), "the key is the pseudonym");
+}
+
+#[test]
+fn an_erasure_destroys_the_key_and_a_goodbye_keeps_it_until_it_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (a, b) = (
+        CitizenKey::new("brusson", "whatsapp", "393470000001"),
+        CitizenKey::new("brusson", "whatsapp", "393470000002"),
+    );
+    let c = Citizen::new(now());
+    store
+        .commit_step(None, &a, Some(&c), &[], &StepEffects::default())
+        .unwrap();
+    let ids = store
+        .commit_step(None, &b, Some(&c), &[reply(&b, "Arrivederci")], &StepEffects::default())
+        .unwrap();
+    // a: no goodbye pending, the key goes at once.
+    store.scrub_citizen(&a, true).unwrap();
+    assert_eq!(store.keyring().counts().unwrap(), (1, 1));
+    assert_eq!(store.citizen(&a).unwrap(), None);
+    // b: the goodbye still opens until it is sent, then the key goes.
+    store.scrub_citizen(&b, true).unwrap();
+    assert_eq!(store.citizen(&b).unwrap(), None);
+    let goodbye = store.outbound_entry(ids[0]).unwrap().unwrap();
+    assert_eq!(
+        (goodbye.to.as_str(), goodbye.rendered.text.as_str()),
+        ("393470000002", "Arrivederci")
+    );
+    assert_eq!(store.keyring().counts().unwrap(), (1, 1));
+    store.outbound_done(ids[0]).unwrap();
+    assert_eq!(store.keyring().counts().unwrap(), (0, 2));
+    // The same citizen coming back gets a new key; what the old one sealed stays closed.
+    store
+        .commit_step(None, &a, Some(&c), &[], &StepEffects::default())
+        .unwrap();
+    assert_eq!(store.keyring().counts().unwrap(), (1, 2));
+    assert!(store.citizen(&a).unwrap().is_some());
+}
+
+#[test]
+fn a_goodbye_sent_before_a_stop_lets_the_next_start_destroy_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = CitizenKey::new("isili", "telegram", "123456789");
+    let id = {
+        let store = open(dir.path());
+        let ids = store
+            .commit_step(
+                None,
+                &key,
+                Some(&Citizen::new(now())),
+                &[reply(&key, "Addio")],
+                &StepEffects::default(),
+            )
+            .unwrap();
+        store.scrub_citizen(&key, true).unwrap();
+        // Sent, and removed from the outbox underneath, then the process stops before the
+        // key is destroyed.
+        store.inner().outbound_done(ids[0]).unwrap();
+        crate::storage::Store::flush(&store).unwrap();
+        ids[0]
+    };
+    let store = open(dir.path());
+    assert_eq!(store.keyring().counts().unwrap(), (0, 1));
+    assert!(store.outbound_entry(id).unwrap().is_none());
+}
+
+#[test]
+fn a_restored_store_forgets_the_citizens_erased_since_its_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let (gone, kept) = (
+        CitizenKey::new("assemini", "whatsapp", "393470000001"),
+        CitizenKey::new("assemini", "whatsapp", "393470000002"),
+    );
+    let mut c = Citizen::new(now());
+    c.fields.insert("full_name".into(), "Efisio Melis".into());
+    for k in [&gone, &kept] {
+        store
+            .commit_step(None, k, Some(&c), &[], &StepEffects::default())
+            .unwrap();
+    }
+    let backup = store.inner().records().unwrap();
+    store.scrub_citizen(&gone, false).unwrap();
+    drop(store);
+    // The restore writes under the live keyring, which no longer holds `gone`'s key.
+    crate::storage::backup::replace_all(&SledStore::open(dir.path()).unwrap(), &backup, 1).unwrap();
+    let store = open(dir.path());
+    assert_eq!(store.citizen(&gone).unwrap(), None, "its key is gone: not found");
+    let erased = store
+        .forget_unreadable(store.inner().named_citizens().unwrap())
+        .unwrap();
+    assert_eq!(erased, 1);
+    assert_eq!(
+        store.inner().citizens("assemini").unwrap().len(),
+        1,
+        "the record itself went"
+    );
+    assert_eq!(store.citizen(&kept).unwrap(), Some(c));
+}
