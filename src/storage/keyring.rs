@@ -161,6 +161,8 @@ pub struct Keyring {
     /// Taken to create, destroy or mark a slot.
     index: Mutex<Index>,
     cache: Mutex<HashMap<u32, Arc<Opened>>>,
+    /// A slot was written since the last [`Keyring::sync`].
+    dirty: std::sync::atomic::AtomicBool,
 }
 
 impl Keyring {
@@ -223,6 +225,7 @@ impl Keyring {
             pepper: <Hmac<sha2::Sha256> as Mac>::new_from_slice(&pepper).expect("any key length"),
             index: Mutex::new(Index { live, slots }),
             cache: Mutex::new(HashMap::new()),
+            dirty: Default::default(),
         })
     }
 
@@ -273,8 +276,8 @@ impl Keyring {
         self.index().live.get(pseudonym).copied()
     }
 
-    /// The live slot of a pseudonym, created (with a new key, holding `id`) and synced to
-    /// the disk before anything is sealed with it, when there is none.
+    /// The live slot of a pseudonym, created (with a new key, holding `id`) when there is
+    /// none; durable at the next [`Keyring::sync`].
     pub fn ensure(&self, pseudonym: &Pseudonym, id: &str) -> Result<u32, KeyringError> {
         if id.len() > ID_MAX {
             return Err(KeyringError::IdTooLong);
@@ -284,32 +287,13 @@ impl Keyring {
             return Ok(*slot);
         }
         let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
-        let raw = self.wrap(LIVE, pseudonym, &key, id)?;
+        let raw = wrap(&self.master, LIVE, pseudonym, &key, id)?;
         let slot = index.slots;
         self.file.write_all_at(&raw, offset(slot)).map_err(|e| self.io(e))?;
-        self.file.sync_data().map_err(|e| self.io(e))?;
+        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
         index.slots += 1;
         index.live.insert(*pseudonym, slot);
         Ok(slot)
-    }
-
-    fn wrap(&self, state: u8, pseudonym: &Pseudonym, key: &[u8; 32], id: &str) -> Result<[u8; SLOT], KeyringError> {
-        let mut plain = [0u8; 32 + 1 + ID_MAX];
-        plain[..32].copy_from_slice(key);
-        plain[32] = id.len() as u8;
-        plain[33..33 + id.len()].copy_from_slice(id.as_bytes());
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let sealed = self
-            .master
-            .cipher()
-            .encrypt(&nonce, plain.as_slice())
-            .map_err(|_| KeyringError::Unreadable(0))?;
-        let mut raw = [0u8; SLOT];
-        raw[0] = state;
-        raw[1..17].copy_from_slice(pseudonym);
-        raw[17..41].copy_from_slice(&nonce);
-        raw[SEALED_AT..SEALED_AT + SEALED_LEN].copy_from_slice(&sealed);
-        Ok(raw)
     }
 
     fn read_slot(&self, slot: u32) -> Result<[u8; SLOT], KeyringError> {
@@ -376,7 +360,8 @@ impl Keyring {
     }
 
     /// Erases the key in `slot`: the slot overwritten in place (its state and pseudonym
-    /// kept, zeros elsewhere) and synced to the disk before this returns. Erasing twice is
+    /// kept, zeros elsewhere) before this returns, durable at the next [`Keyring::sync`]
+    /// (which the sealed store runs before anything is acknowledged). Erasing twice is
     /// harmless.
     pub fn destroy(&self, slot: u32) -> Result<(), KeyringError> {
         let mut index = self.index();
@@ -386,7 +371,7 @@ impl Keyring {
         erased[0] = ERASED;
         erased[1..17].copy_from_slice(&pseudonym);
         self.file.write_all_at(&erased, offset(slot)).map_err(|e| self.io(e))?;
-        self.file.sync_data().map_err(|e| self.io(e))?;
+        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
         if index.live.get(&pseudonym) == Some(&slot) {
             index.live.remove(&pseudonym);
         }
@@ -406,7 +391,22 @@ impl Keyring {
         self.file
             .write_all_at(&raw[..1], offset(slot))
             .map_err(|e| self.io(e))?;
-        self.file.sync_data().map_err(|e| self.io(e))
+        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Makes every slot written so far durable (one `fdatasync`, skipped when nothing was
+    /// written since the last): the sealed store calls it before it flushes the store, so
+    /// nothing sealed is durable before its key, and no erasure is acknowledged before its
+    /// key's bytes are overwritten on the disk.
+    pub fn sync(&self) -> Result<(), KeyringError> {
+        if self.dirty.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            if let Err(e) = self.file.sync_data() {
+                self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+                return Err(self.io(e));
+            }
+        }
+        Ok(())
     }
 
     /// Every slot by state: (slot, pseudonym, state), reading the whole file.
@@ -477,25 +477,14 @@ impl Keyring {
                 .map_err(|_| KeyringError::WrongMaster(self.path.clone()))?;
             pepper.copy_from_slice(&plain);
         }
-        let rotated = Keyring {
-            path: self.path.clone(),
-            file: self.file.try_clone().map_err(|e| self.io(e))?,
-            master: next,
-            pepper: self.pepper.clone(),
-            index: Mutex::new(Index {
-                live: HashMap::new(),
-                slots: 0,
-            }),
-            cache: Mutex::new(HashMap::new()),
-        };
         let mut buffer = Vec::with_capacity(HEADER + SLOT * 1024);
-        buffer.extend_from_slice(&wrap_header(&rotated.master.cipher(), &pepper));
+        buffer.extend_from_slice(&wrap_header(&next.cipher(), &pepper));
         for slot in 0..self.slots() {
             let raw = self.read_slot(slot)?;
             let bytes = match self.open_slot(slot)? {
                 Some(o) => {
                     let key = self.unwrapped_key(slot)?;
-                    rotated.wrap(raw[0], &o.pseudonym, &key, &o.id)?
+                    wrap(&next, raw[0], &o.pseudonym, &key, &o.id)?
                 }
                 None => raw,
             };
@@ -514,8 +503,7 @@ impl Keyring {
                 let _ = d.sync_all();
             }
         }
-        let Keyring { master, .. } = rotated;
-        Keyring::open(&self.path, master)
+        Keyring::open(&self.path, next)
     }
 
     /// A live slot's key itself (only for rotation, which rewraps it).
@@ -533,6 +521,39 @@ impl Keyring {
         key.copy_from_slice(&plain[..32]);
         Ok(key)
     }
+}
+
+impl Drop for Keyring {
+    /// A keyring dropped without a last [`Keyring::sync`] (a command that never flushed)
+    /// still leaves its slots on the disk.
+    fn drop(&mut self) {
+        let _ = self.sync();
+    }
+}
+
+/// A slot's bytes: its state and pseudonym, and the key and id wrapped with `master`.
+fn wrap(
+    master: &Master,
+    state: u8,
+    pseudonym: &Pseudonym,
+    key: &[u8; 32],
+    id: &str,
+) -> Result<[u8; SLOT], KeyringError> {
+    let mut plain = [0u8; 32 + 1 + ID_MAX];
+    plain[..32].copy_from_slice(key);
+    plain[32] = id.len() as u8;
+    plain[33..33 + id.len()].copy_from_slice(id.as_bytes());
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let sealed = master
+        .cipher()
+        .encrypt(&nonce, plain.as_slice())
+        .map_err(|_| KeyringError::Unreadable(0))?;
+    let mut raw = [0u8; SLOT];
+    raw[0] = state;
+    raw[1..17].copy_from_slice(pseudonym);
+    raw[17..41].copy_from_slice(&nonce);
+    raw[SEALED_AT..SEALED_AT + SEALED_LEN].copy_from_slice(&sealed);
+    Ok(raw)
 }
 
 fn offset(slot: u32) -> u64 {

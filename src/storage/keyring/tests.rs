@@ -33,6 +33,7 @@ fn a_destroyed_key_is_gone_from_the_file_and_its_sealed_data_unreadable() {
     assert!(!contains(&raw, b"393471234567") && !contains(&raw, b"3471234567"));
     assert!(!contains(&raw, &ring.unwrapped_key(a).unwrap()));
     ring.destroy(a).unwrap();
+    ring.sync().unwrap();
     assert!(ring.open_slot(a).unwrap().is_none());
     assert!(ring.slot_of(&pa).is_none());
     assert_eq!(

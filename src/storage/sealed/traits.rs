@@ -174,15 +174,14 @@ impl<S: Store> CitizenStore for Sealed<S> {
         // The mark below removes the record: counted here.
         let had_record = self.inner.citizen(&hidden)?.is_some();
         if let Some(slot) = self.ring.slot_of(&p) {
-            // The erasure mark first, durable, with the record gone: a stop from here on
-            // finishes the erasure at the next start (`unfinished_erasures`), even when the
-            // key is destroyed and the scrub has not run.
+            // The erasure mark first, with the record gone: a stop after the next flush
+            // finishes the erasure at the next start (`unfinished_erasures`); one before it
+            // (a kill) leaves the record unreadable, and not found.
             let mark = StepEffects {
                 erase: true,
                 ..StepEffects::default()
             };
             self.inner.commit_step(None, &hidden, None, &[], &mark)?;
-            self.inner.flush()?;
             let goodbye = keep_outbox && self.inner.pending_outbound()?.iter().any(|(_, e)| e.key == hidden);
             if goodbye {
                 self.ring.erase_after_replies(slot).map_err(keyring_error)?;
@@ -490,7 +489,10 @@ impl<S: Store> BroadcastStore for Sealed<S> {
 }
 
 impl<S: Store> Store for Sealed<S> {
+    /// The keyring first: nothing sealed is durable before its key, and an erasure's key is
+    /// gone from the disk before the erasure is.
     fn flush(&self) -> Result<(), StoreError> {
+        self.ring.sync().map_err(keyring_error)?;
         self.inner.flush()
     }
 
