@@ -7,6 +7,9 @@
 //! Brusson subscribe / language / misspelled cancel / re-subscribe, Isili's one-shot
 //! registration line, Assemini's step-by-step first contact, a question and the cancel.
 //!
+//! `-- plain` runs it on bare sled (as before issue 24); by default the store is sealed, as
+//! `serve` opens it.
+//!
 //! This file measures; it must not assert on figures (machines differ) nor write into the
 //! repository: it prints a Markdown table that goes into `BENCHMARKS.md` by hand.
 
@@ -24,7 +27,7 @@ use sportello::flow;
 use sportello::i18n::Locales;
 use sportello::service::runner::Engine;
 use sportello::storage::commit::GroupCommit;
-use sportello::storage::{CitizenKey, SledStore};
+use sportello::storage::{CitizenKey, SledStore, Store};
 
 /// Each comune's conversation, walked again and again by every citizen of that comune.
 const SCRIPTS: [(&str, &[&str]); 3] = [
@@ -43,14 +46,25 @@ const SCRIPTS: [(&str, &[&str]); 3] = [
 const MANY: usize = 10_000;
 const TASKS: usize = 64;
 
+/// Whether the store is sealed (`storage::sealed`, what `serve` runs since issue 24) or
+/// bare sled (`plain` on the command line: the figures before sealing).
+static SEALED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
 /// A fresh engine on a fresh sled directory (kept alive by the returned guard).
-fn engine() -> (Arc<Engine>, Arc<SledStore>, tempfile::TempDir) {
+fn engine() -> (Arc<Engine>, SledStore, tempfile::TempDir) {
     let locales = Locales::embedded().unwrap_or_else(|e| panic!("locales: {e:?}"));
     let flows = flow::load_embedded(&locales).unwrap_or_else(|e| panic!("flows: {e:?}"));
     let dir = tempfile::tempdir().expect("temp dir");
-    // Its flushes are counted, to report how many steps one group flush covered.
-    let store = Arc::new(SledStore::open(dir.path()).expect("sled"));
-    (Arc::new(Engine::new(flows, locales, store.clone())), store, dir)
+    // The sled store's flushes are counted, to report how many steps one group flush covered.
+    let (store, counted): (Arc<dyn Store>, SledStore) = if *SEALED.get().unwrap_or(&true) {
+        let (sealed, _) = sportello::storage::sealed::migrate::open_sled(dir.path()).expect("sealed sled");
+        let counted = sealed.inner().clone();
+        (Arc::new(sealed), counted)
+    } else {
+        let sled = SledStore::open(dir.path()).expect("sled");
+        (Arc::new(sled.clone()), sled)
+    };
+    (Arc::new(Engine::new(flows, locales, store)), counted, dir)
 }
 
 /// Citizen `i`'s key and its message number `n` (its comune is `i mod 3`).
@@ -179,7 +193,14 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     // `cargo bench` passes `--bench`; a number (e.g. `-- 20000`) scales the step counts.
     let steps: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(200_000);
-    println!("sportello engine benchmark: {cores} cores, sled 0.34.7, {steps} steps per non-flushing mode");
+    let sealed = !std::env::args().any(|a| a == "plain");
+    SEALED.set(sealed).expect("set once");
+    let store = if sealed {
+        "sealed (per-citizen keys)"
+    } else {
+        "plain (not sealed)"
+    };
+    println!("sportello engine benchmark: {cores} cores, sled 0.34.7, {store}, {steps} steps per non-flushing mode");
     println!();
     println!("| mode | steps | steps/s | p50 µs | p99 µs | p99.9 µs | notes |");
     println!("|---|---|---|---|---|---|---|");

@@ -150,9 +150,16 @@ async fn a_backup_taken_while_the_server_writes_restores_a_consistent_state() {
     // A directory a server holds is never restored into.
     let (ok, _, err) = run(args(&[&"restore", &"--from", &b2, &"--data", &h.data, &"--force"])).await;
     assert!(!ok && err.contains("server"), "{err}");
+    // A sealed backup opens with the keyring (and master key) it was written with.
+    let (r1, r2) = (tmp.path().join("r1"), tmp.path().join("r2"));
+    for to in [&r1, &r2] {
+        std::fs::create_dir_all(to).unwrap();
+        for file in ["keyring", "master.key"] {
+            std::fs::copy(h.data.join(file), to.join(file)).unwrap();
+        }
+    }
     h.stop().await;
 
-    let (r1, r2) = (tmp.path().join("r1"), tmp.path().join("r2"));
     for (from, to) in [(&b1, &r1), (&b2, &r2)] {
         let (ok, out, err) = run(args(&[&"restore", &"--from", from, &"--data", to])).await;
         assert!(ok && out.contains("restored"), "{err}");
@@ -178,23 +185,13 @@ async fn a_backup_taken_while_the_server_writes_restores_a_consistent_state() {
             );
         }
     }
+    // The store is sealed: its keys name citizens by pseudonym and journal entries by a keyed
+    // hash of the message id; the keyring (copied with the backup) says which is whose.
+    let view = sportello::storage::sealed::migrate::open_sled(&r1).unwrap().0;
     let citizens: BTreeSet<CitizenKey> = during[CITIZENS_TREE]
         .keys()
         .map(|k| CitizenKey::decode(k).unwrap())
         .collect();
-    // A processed journal entry keeps no citizen id (privacy): its message id, in the key,
-    // says whose it was (`wamid.live.<i>` is citizen i's).
-    let mut done = BTreeSet::new();
-    for (k, v) in &during[INBOUND_TREE] {
-        let id = String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or_default()).into_owned();
-        if let (true, Some(i)) = (json(v)["done"] == true, id.strip_prefix("wamid.live.")) {
-            done.insert(CitizenKey::new(
-                "isola-delle-femmine",
-                "whatsapp",
-                &format!("3933322{:05}", i.parse::<usize>().unwrap()),
-            ));
-        }
-    }
     let answered: BTreeSet<CitizenKey> = during[OUTBOX_TREE]
         .values()
         .chain(during[SENT_TREE].values())
@@ -202,14 +199,24 @@ async fn a_backup_taken_while_the_server_writes_restores_a_consistent_state() {
         .collect();
     let mut new = 0;
     for i in 0..TRAFFIC {
-        let key = CitizenKey::new("isola-delle-femmine", "whatsapp", &format!("3933322{i:05}"));
-        let (c, d, a) = (citizens.contains(&key), done.contains(&key), answered.contains(&key));
+        let key = view.hidden_key(&CitizenKey::new(
+            "isola-delle-femmine",
+            "whatsapp",
+            &format!("3933322{i:05}"),
+        ));
+        let message =
+            sportello::storage::keys::inbound_key("whatsapp", "pn-isola-delle-femmine", &format!("wamid.live.{i}"));
+        let d = during[INBOUND_TREE]
+            .get(&view.hidden_id(&message))
+            .is_some_and(|v| json(v)["done"] == true);
+        let (c, a) = (citizens.contains(&key), answered.contains(&key));
         assert!(
             c == d && c == a,
             "citizen {i}: record {c}, message done {d}, reply queued or sent {a}"
         );
         new += usize::from(c);
     }
+    drop(view);
     eprintln!("the backup during traffic holds {new} of {TRAFFIC} new citizens");
 
     // With no server, backup reads the directory itself.

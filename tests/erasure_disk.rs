@@ -1053,3 +1053,62 @@ fn an_erasure_killed_at_any_point_leaves_no_personal_byte_once_the_store_reopens
     }
     assert_none("erasure killed with SIGKILL", &problems);
 }
+
+/// `keyring rotate`: the same citizens read back under the new master key, the old one opens
+/// nothing, and a key given in the environment is never replaced in place.
+#[test]
+fn the_master_key_rotates_and_the_old_one_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let number = "3471230077";
+    let replies = chat(
+        &data,
+        "isili",
+        number,
+        None,
+        &["REGISTRAZIONE Eleonora Arborea - Oristano 01/01/1950 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy"],
+    );
+    assert!(reply_keys(&replies).contains(&"isili-registered"), "{replies:?}");
+    let old = std::fs::read_to_string(data.join("master.key")).unwrap();
+    let out = run(&data, &["keyring", "rotate"], "");
+    assert!(out.status.success(), "keyring rotate: {}", stderr(&out));
+    let new = std::fs::read_to_string(data.join("master.key")).unwrap();
+    assert_ne!(old.trim(), new.trim(), "a new master key");
+    let shown = show(&data, "isili", number);
+    assert!(stdout(&shown).contains("Eleonora Arborea"), "{}", stdout(&shown));
+    assert_eq!(keyring_status(&data), Some((1, 0)));
+    // The old master key, given in the environment, is refused: it opens nothing now.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .args(["citizen", "show", "--comune", "isili", "--from", number, "--data"])
+        .arg(&data)
+        .env("SPORTELLO_MASTER_KEY", old.trim())
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("master key does not open"),
+        "{}",
+        stderr(&refused)
+    );
+    // With the key from the environment, the new one is written where --to says.
+    let to = dir.path().join("next.key");
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .args(["keyring", "rotate", "--to"])
+        .arg(&to)
+        .arg("--data")
+        .arg(&data)
+        .env("SPORTELLO_MASTER_KEY", new.trim())
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let shown = std::process::Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .args(["citizen", "show", "--comune", "isili", "--from", number, "--data"])
+        .arg(&data)
+        .env("SPORTELLO_MASTER_KEY_FILE", &to)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(stdout(&shown).contains("Eleonora Arborea"), "{}", stderr(&shown));
+}

@@ -141,12 +141,13 @@ pub fn run(engine: &Engine, call: Call, now: Timestamp) -> Result<Answer, StoreE
     })
 }
 
-/// The comune's citizens that `filter` keeps, in key order.
+/// The comune's citizens that `filter` keeps, by channel and id (a sealed store returns
+/// them in the order of their pseudonyms).
 fn list(engine: &Engine, comune: &str, filter: &Filter, unmasked: bool) -> Result<Vec<Row>, StoreError> {
     let keep = |wanted: &Option<String>, have: Option<&str>| wanted.as_deref().is_none_or(|w| have == Some(w));
-    Ok(engine
-        .store
-        .citizens(comune)?
+    let mut citizens = engine.store.citizens(comune)?;
+    citizens.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(citizens
         .into_iter()
         .filter(|(key, c)| {
             keep(&filter.channel, Some(&key.channel))

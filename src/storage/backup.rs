@@ -246,7 +246,13 @@ pub fn read_backup(input: impl BufRead) -> Result<Backup, BackupError> {
 /// Restores a verified backup into `dir`. Refuses a non-empty directory unless `force`
 /// (then every tree there is replaced); refuses a directory a server holds (sled's lock).
 pub fn restore(dir: &Path, backup: &Backup, force: bool) -> Result<(), BackupError> {
-    let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+    // The keyring and the master key a sealed backup needs do not make a directory full.
+    let non_empty = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name() != "keyring" && e.file_name() != super::sealed::MASTER_KEY_FILE)
+        })
+        .unwrap_or(false);
     if non_empty && !force {
         return Err(BackupError::NotEmpty(dir.display().to_string()));
     }

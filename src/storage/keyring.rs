@@ -214,7 +214,9 @@ impl Keyring {
         let mut raw = [0u8; SLOT];
         for slot in 0..slots {
             reader.read_exact(&mut raw).map_err(io)?;
-            if raw[0] == LIVE || raw[0] == ERASE_AFTER_REPLIES {
+            // A slot waiting for its last reply still opens by its number, but no longer
+            // names its citizen: one who writes again gets a new key.
+            if raw[0] == LIVE {
                 live.insert(pseudonym_of(&raw), slot);
             }
         }
@@ -380,13 +382,21 @@ impl Keyring {
     }
 
     /// Marks `slot` to be erased once its last pending reply (a goodbye) is sent or given
-    /// up, synced: [`Keyring::awaiting_replies`] lists it again after a restart.
+    /// up: [`Keyring::awaiting_replies`] lists it again after a restart. The citizen no
+    /// longer has a key ([`Keyring::slot_of`] finds none).
     pub fn erase_after_replies(&self, slot: u32) -> Result<(), KeyringError> {
-        let index = self.index();
+        let mut index = self.index();
         let mut raw = self.read_raw(index.slots, slot)?;
         if raw[0] != LIVE {
             return Ok(());
         }
+        // From now on the citizen has no key: one who writes again gets a new one, and
+        // this one still opens the replies it sealed until `destroy`.
+        let pseudonym = pseudonym_of(&raw);
+        if index.live.get(&pseudonym) == Some(&slot) {
+            index.live.remove(&pseudonym);
+        }
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot);
         raw[0] = ERASE_AFTER_REPLIES;
         self.file
             .write_all_at(&raw[..1], offset(slot))

@@ -69,10 +69,13 @@ fn a_slot_marked_to_wait_for_its_replies_is_listed_after_a_reopen() {
     let slot = ring.ensure(&p, "123456789").unwrap();
     ring.erase_after_replies(slot).unwrap();
     assert!(ring.open_slot(slot).unwrap().is_some(), "still opens the goodbye");
+    assert_eq!(ring.slot_of(&p), None, "the citizen has no key any more");
     drop(ring);
     let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
     assert_eq!(ring.awaiting_replies().unwrap(), vec![(slot, p)]);
-    assert_eq!(ring.slot_of(&p), Some(slot));
+    assert_eq!(ring.slot_of(&p), None);
+    // Writing again (a new subscription before the goodbye went) gets a new key.
+    assert_eq!(ring.ensure(&p, "123456789").unwrap(), slot + 1);
     ring.destroy(slot).unwrap();
     assert!(ring.awaiting_replies().unwrap().is_empty());
 }

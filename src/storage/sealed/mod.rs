@@ -81,6 +81,17 @@ impl<S: Store> Sealed<S> {
         &self.inner
     }
 
+    /// How the store underneath names a citizen (for tools and tests that read its records).
+    pub fn hidden_key(&self, key: &CitizenKey) -> CitizenKey {
+        self.hide(key)
+    }
+
+    /// How the store underneath keys a journal or sent entry (`keys::inbound_key`,
+    /// `keys::sent_key`), for tools and tests that read its records.
+    pub fn hidden_id(&self, key: &[u8]) -> Vec<u8> {
+        self.hash_key(key)
+    }
+
     pub fn keyring(&self) -> &Keyring {
         &self.ring
     }

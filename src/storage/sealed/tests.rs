@@ -97,8 +97,39 @@ fn an_erasure_destroys_the_key_and_a_goodbye_keeps_it_until_it_is_sent() {
     let ids = store
         .commit_step(None, &b, Some(&c), &[reply(&b, "Arrivederci")], &StepEffects::default())
         .unwrap();
+    let consent = crate::storage::LedgerEntry {
+        comune: "brusson".into(),
+        channel: "whatsapp".into(),
+        citizen: Some(a.citizen.clone()),
+        kind: crate::storage::LedgerKind::Consent,
+        consent: "privacy".into(),
+        notice_version: "2026-01".into(),
+        notice_sha256: "ab".repeat(32),
+        at: now(),
+        message_id: "wamid.HBgMMzkzNDcwMDAwMDAx".into(),
+        how: "keyword".into(),
+        pseudonym: None,
+    };
+    store.append_ledger(&consent).unwrap();
+    assert_eq!(store.ledger("brusson").unwrap()[0].1, consent, "reads as written");
     // a: no goodbye pending, the key goes at once.
     store.scrub_citizen(&a, true).unwrap();
+    // The anonymous proof: who only as a pseudonym that cannot be reversed without the
+    // pepper, the message's id unreadable, the rest as it was.
+    let proof = store.ledger("brusson").unwrap()[0].1.clone();
+    let pseudonym = keyring::hex(&store.keyring().pseudonym("brusson", "whatsapp", &a.citizen));
+    assert_eq!(proof.citizen, None);
+    assert_eq!(proof.pseudonym.as_deref(), Some(pseudonym.as_str()));
+    assert_eq!(proof.message_id, "");
+    assert_eq!(
+        (
+            proof.notice_version.as_str(),
+            proof.notice_sha256.as_str(),
+            proof.at,
+            proof.how.as_str()
+        ),
+        ("2026-01", consent.notice_sha256.as_str(), consent.at, "keyword")
+    );
     assert_eq!(store.keyring().counts().unwrap(), (1, 1));
     assert_eq!(store.citizen(&a).unwrap(), None);
     // b: the goodbye still opens until it is sent, then the key goes.
