@@ -87,7 +87,31 @@ pub enum KeyringError {
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// A nonce never used before by this process: 16 random bytes drawn once, then a counter.
+/// XChaCha20's 24-byte nonces leave room for both; a system call per seal would not.
+fn next_nonce() -> XNonce {
+    static PREFIX: std::sync::OnceLock<[u8; 16]> = std::sync::OnceLock::new();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| {
+        let random = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let mut p = [0u8; 16];
+        p.copy_from_slice(&random[..16]);
+        p
+    });
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut nonce = [0u8; 24];
+    nonce[..16].copy_from_slice(prefix);
+    nonce[16..].copy_from_slice(&n.to_be_bytes());
+    XNonce::from(nonce)
 }
 
 /// A live slot, opened: the citizen's cipher and id.
@@ -364,10 +388,15 @@ impl Keyring {
         Ok(())
     }
 
+    /// Whether a slot was written since the last [`Keyring::sync`].
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Makes every slot written so far durable (one `fdatasync`, skipped when nothing was
-    /// written since the last): the sealed store calls it before it flushes the store, so
-    /// nothing sealed is durable before its key, and no erasure is acknowledged before its
-    /// key's bytes are overwritten on the disk.
+    /// written since the last): the sealed store runs it with its own flush, so nothing is
+    /// acknowledged before the keys it sealed with are on the disk, and no erasure before
+    /// its key's bytes are overwritten there.
     pub fn sync(&self) -> Result<(), KeyringError> {
         if self.dirty.swap(false, std::sync::atomic::Ordering::SeqCst) {
             if let Err(e) = self.file.sync_data() {
@@ -548,7 +577,7 @@ fn wrap_header(cipher: &XChaCha20Poly1305, pepper: &[u8; 32]) -> Vec<u8> {
 /// Seals `plain` with a slot's cipher: the slot number (4 bytes, big-endian), a random
 /// nonce (24), the ciphertext and its tag.
 pub fn seal(opened: &Opened, plain: &[u8]) -> Vec<u8> {
-    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let nonce = next_nonce();
     let mut out = Vec::with_capacity(4 + 24 + plain.len() + 16);
     out.extend_from_slice(&opened.slot.to_be_bytes());
     out.extend_from_slice(&nonce);

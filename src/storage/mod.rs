@@ -165,6 +165,11 @@ pub trait JournalStore {
     /// Replies not yet accepted by their provider, in the order they were queued.
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError>;
     fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError>;
+    /// Whether a reply to `key` waits in the outbox (sled reads its per-citizen index; the
+    /// others scan the outbox, which holds only the replies not yet sent).
+    fn has_pending_outbound(&self, key: &CitizenKey) -> Result<bool, StoreError> {
+        Ok(self.pending_outbound()?.iter().any(|(_, e)| &e.key == key))
+    }
     /// Removes a reply from the outbox (sent, or failed for good).
     fn outbound_done(&self, id: u64) -> Result<(), StoreError>;
     /// Sets or clears a reply's in-flight mark ([`OutboundEntry::in_flight`]); returns the

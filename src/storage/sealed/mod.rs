@@ -56,9 +56,18 @@ fn keyring_error(e: KeyringError) -> StoreError {
 pub struct Sealed<S> {
     inner: S,
     ring: Arc<Keyring>,
-    /// Slots to erase once their last reply is sent: pseudonym -> slot.
-    awaiting: Arc<Mutex<HashMap<Pseudonym, u32>>>,
+    /// Slots to erase once their last reply is sent: pseudonym -> (slot, the citizen's key
+    /// underneath, when known).
+    awaiting: Arc<Mutex<HashMap<Pseudonym, Awaiting>>>,
+    /// Pseudonyms computed lately (see [`Sealed::named`]).
+    names: Arc<Mutex<HashMap<CitizenKey, (Pseudonym, Arc<str>)>>>,
 }
+
+/// A slot waiting for its last reply, and the citizen's key underneath when known.
+type Awaiting = (u32, Option<CitizenKey>);
+
+/// How many pseudonyms [`Sealed`] keeps computed (a few megabytes).
+const NAMES: usize = 16_384;
 
 impl<S: Store> Sealed<S> {
     /// Seals over `inner` with `ring`; erases the keys whose last reply was sent before a
@@ -68,9 +77,10 @@ impl<S: Store> Sealed<S> {
             inner,
             ring: Arc::new(ring),
             awaiting: Arc::default(),
+            names: Arc::default(),
         };
         for (slot, p) in sealed.ring.awaiting_replies().map_err(keyring_error)? {
-            sealed.awaiting().insert(p, slot);
+            sealed.awaiting().insert(p, (slot, None));
             sealed.erase_when_replied(&p)?;
         }
         Ok(sealed)
@@ -96,13 +106,29 @@ impl<S: Store> Sealed<S> {
         &self.ring
     }
 
-    fn awaiting(&self) -> std::sync::MutexGuard<'_, HashMap<Pseudonym, u32>> {
+    fn awaiting(&self) -> std::sync::MutexGuard<'_, HashMap<Pseudonym, Awaiting>> {
         self.awaiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The pseudonym a key names (computed, or read from a key that is one already).
     fn pseudonym(&self, key: &CitizenKey) -> Pseudonym {
-        parse_pseudonym(&key.citizen).unwrap_or_else(|| self.ring.pseudonym(&key.comune, &key.channel, &key.citizen))
+        parse_pseudonym(&key.citizen).unwrap_or_else(|| self.named(key).0)
+    }
+
+    /// A citizen's pseudonym and its form in keys, from a bounded cache (a step asks for
+    /// them several times; each is an HMAC).
+    fn named(&self, key: &CitizenKey) -> (Pseudonym, Arc<str>) {
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = names.get(key) {
+            return hit.clone();
+        }
+        let p = self.ring.pseudonym(&key.comune, &key.channel, &key.citizen);
+        let hidden: Arc<str> = format!("{PSEUDONYM}{}", keyring::hex(&p)).into();
+        if names.len() >= NAMES {
+            names.clear();
+        }
+        names.insert(key.clone(), (p, hidden.clone()));
+        (p, hidden)
     }
 
     /// The key as the store underneath knows it. An anonymized key (no citizen) stays so.
@@ -110,8 +136,7 @@ impl<S: Store> Sealed<S> {
         if key.citizen.is_empty() || key.citizen.starts_with(PSEUDONYM) {
             return key.clone();
         }
-        let p = self.ring.pseudonym(&key.comune, &key.channel, &key.citizen);
-        CitizenKey::new(&key.comune, &key.channel, &format!("{PSEUDONYM}{}", keyring::hex(&p)))
+        CitizenKey::new(&key.comune, &key.channel, &self.named(key).1)
     }
 
     /// The key with its citizen's id again, while their key lives.
@@ -133,7 +158,7 @@ impl<S: Store> Sealed<S> {
         if let Some(p) = parse_pseudonym(&key.citizen) {
             return self.ring.opened(&p).map_err(keyring_error);
         }
-        let p = self.ring.pseudonym(&key.comune, &key.channel, &key.citizen);
+        let p = self.named(key).0;
         let slot = self.ring.ensure(&p, &key.citizen).map_err(keyring_error)?;
         self.ring.open_slot(slot).map_err(keyring_error)
     }
@@ -151,12 +176,21 @@ impl<S: Store> Sealed<S> {
 
     /// Destroys the key of `p` waiting for its replies once none is left in the outbox.
     fn erase_when_replied(&self, p: &Pseudonym) -> Result<(), StoreError> {
-        let Some(slot) = self.awaiting().get(p).copied() else {
+        let Some((slot, key)) = self.awaiting().get(p).cloned() else {
             return Ok(());
         };
-        let hidden = format!("{PSEUDONYM}{}", keyring::hex(p));
-        let pending = self.inner.pending_outbound()?;
-        if pending.iter().any(|(_, e)| e.key.citizen == hidden) {
+        let pending = match key {
+            Some(key) => self.inner.has_pending_outbound(&key)?,
+            // Listed by the keyring at start, by pseudonym only: the outbox is read.
+            None => {
+                let hidden = format!("{PSEUDONYM}{}", keyring::hex(p));
+                self.inner
+                    .pending_outbound()?
+                    .iter()
+                    .any(|(_, e)| e.key.citizen == hidden)
+            }
+        };
+        if pending {
             return Ok(());
         }
         self.ring.destroy(slot).map_err(keyring_error)?;

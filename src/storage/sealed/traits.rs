@@ -110,10 +110,11 @@ impl<S: Store> Sealed<S> {
 impl<S: Store> CitizenStore for Sealed<S> {
     /// A record whose key was destroyed (an erasure a stop interrupted) is not found.
     fn citizen(&self, key: &CitizenKey) -> Result<Option<Citizen>, StoreError> {
+        let hidden = self.hide(key);
         Ok(self
             .inner
-            .citizen(&self.hide(key))?
-            .filter(|_| self.ring.slot_of(&self.pseudonym(key)).is_some())
+            .citizen(&hidden)?
+            .filter(|_| self.live(&hidden))
             .map(|c| self.opened(c, fields::citizen)))
     }
 
@@ -182,10 +183,10 @@ impl<S: Store> CitizenStore for Sealed<S> {
                 ..StepEffects::default()
             };
             self.inner.commit_step(None, &hidden, None, &[], &mark)?;
-            let goodbye = keep_outbox && self.inner.pending_outbound()?.iter().any(|(_, e)| e.key == hidden);
+            let goodbye = keep_outbox && self.inner.has_pending_outbound(&hidden)?;
             if goodbye {
                 self.ring.erase_after_replies(slot).map_err(keyring_error)?;
-                self.awaiting().insert(p, slot);
+                self.awaiting().insert(p, (slot, Some(hidden.clone())));
             } else {
                 self.ring.destroy(slot).map_err(keyring_error)?;
             }
@@ -298,6 +299,10 @@ impl<S: Store> JournalStore for Sealed<S> {
 
     fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError> {
         Ok(self.inner.outbound_entry(id)?.map(|e| self.outbound_up(e)))
+    }
+
+    fn has_pending_outbound(&self, key: &CitizenKey) -> Result<bool, StoreError> {
+        self.inner.has_pending_outbound(&self.hide(key))
     }
 
     /// Also destroys the key of an erased citizen once their last reply is gone.
@@ -489,11 +494,22 @@ impl<S: Store> BroadcastStore for Sealed<S> {
 }
 
 impl<S: Store> Store for Sealed<S> {
-    /// The keyring first: nothing sealed is durable before its key, and an erasure's key is
-    /// gone from the disk before the erasure is.
+    /// The keyring with the store, side by side when the keyring has something to sync:
+    /// this returns, and so anything is acknowledged, only once both are on the disk (a
+    /// new key with what it sealed, an erased key's zeros with the erasure).
     fn flush(&self) -> Result<(), StoreError> {
-        self.ring.sync().map_err(keyring_error)?;
-        self.inner.flush()
+        if !self.ring.is_dirty() {
+            return self.inner.flush();
+        }
+        std::thread::scope(|scope| {
+            let ring = scope.spawn(|| self.ring.sync());
+            let store = self.inner.flush();
+            let ring = ring
+                .join()
+                .map_err(|_| StoreError::Task("the keyring's sync panicked".into()))?;
+            ring.map_err(keyring_error)?;
+            store
+        })
     }
 
     fn waits_on_network(&self) -> bool {

@@ -134,6 +134,17 @@ impl JournalStore for SledStore {
         }
     }
 
+    fn has_pending_outbound(&self, key: &CitizenKey) -> Result<bool, StoreError> {
+        let prefix = crate::storage::keys::entry_index_prefix(&key.encode()?, crate::storage::keys::Indexed::Outbox);
+        Ok(self
+            .entry_index
+            .scan_prefix(prefix)
+            .next()
+            .transpose()
+            .map_err(engine)?
+            .is_some())
+    }
+
     fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
         let _writing = self.writing();
         self.outbound_done_indexed(&id.to_be_bytes())
