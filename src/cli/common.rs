@@ -75,14 +75,14 @@ pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
 /// URL comes from `SPORTELLO_DATABASE_URL`, never from a file.
 pub enum Opened {
     /// sled, personal data sealed per citizen (`storage::sealed`).
-    Sled(Sealed<SledStore>),
+    Sled(Box<Sealed<SledStore>>),
     Postgres(PgStore),
 }
 
 impl Opened {
     pub fn into_store(self) -> Arc<dyn Store> {
         match self {
-            Opened::Sled(s) => Arc::new(s),
+            Opened::Sled(s) => Arc::new(*s),
             Opened::Postgres(s) => Arc::new(s),
         }
     }
@@ -129,7 +129,7 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
                     backup.display()
                 );
             }
-            Opened::Sled(store)
+            Opened::Sled(Box::new(store))
         }
     })
 }

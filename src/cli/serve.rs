@@ -68,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             // `POST /admin/backup` reads the handle the engine writes through, and pauses its
             // writes while it scans. sled's own file lock already keeps a second process out.
             Opened::Sled(store) => {
-                let mut engine = Engine::new(flows, locales, std::sync::Arc::new(store.clone()));
+                let mut engine = Engine::new(flows, locales, std::sync::Arc::new((*store).clone()));
                 engine.faqs = faqs;
                 let server = prepare(engine, config, secrets, addr, &data, None)?;
                 // The loopback admin endpoint (backups, broadcasts from the CLI) needs

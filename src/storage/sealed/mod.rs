@@ -60,8 +60,11 @@ pub struct Sealed<S> {
     /// underneath, when known).
     awaiting: Arc<Mutex<HashMap<Pseudonym, Awaiting>>>,
     /// Pseudonyms computed lately (see [`Sealed::named`]).
-    names: Arc<Mutex<HashMap<CitizenKey, (Pseudonym, Arc<str>)>>>,
+    names: Arc<Mutex<Names>>,
 }
+
+/// Citizens' keys -> their pseudonym and its form in keys.
+type Names = HashMap<CitizenKey, (Pseudonym, Arc<str>)>;
 
 /// A slot waiting for its last reply, and the citizen's key underneath when known.
 type Awaiting = (u32, Option<CitizenKey>);
