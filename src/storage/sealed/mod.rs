@@ -270,7 +270,9 @@ fn parse_pseudonym(citizen: &str) -> Option<Pseudonym> {
 }
 
 /// The master key from `SPORTELLO_MASTER_KEY`, else from the file `SPORTELLO_MASTER_KEY_FILE`
-/// names, else from `master.key` in the data directory, generated (0600) on first use.
+/// names, else from `master.key` in the data directory, generated (0600) on first use: only
+/// while the directory has no keyring (one made with a key from the environment is never
+/// given a new one).
 /// Returns the key and where it came from (for the start-up message; never the key).
 pub fn master_key(data: &Path) -> Result<(Master, String), StoreError> {
     if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
@@ -284,6 +286,14 @@ pub fn master_key(data: &Path) -> Result<(Master, String), StoreError> {
         return Ok((master, path.display().to_string()));
     }
     let path = data.join(MASTER_KEY_FILE);
+    if !path.exists() && keyring::path_in(data).exists() {
+        // A new key would never open this keyring: its key was given another way.
+        return Err(StoreError::Config(format!(
+            "the keyring in {} needs its master key: set {MASTER_KEY_ENV} or {MASTER_KEY_FILE_ENV} as the \
+             service has them",
+            data.display()
+        )));
+    }
     if !path.exists() {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;

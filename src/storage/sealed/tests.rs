@@ -211,3 +211,19 @@ fn a_restored_store_forgets_the_citizens_erased_since_its_backup() {
     );
     assert_eq!(store.citizen(&kept).unwrap(), Some(c));
 }
+
+#[test]
+fn a_keyring_made_with_a_key_from_elsewhere_is_never_given_a_generated_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // As `serve` leaves it with SPORTELLO_MASTER_KEY set: a keyring, no master.key.
+    drop(
+        Keyring::open(
+            &keyring::path_in(dir.path()),
+            Master::from_hex(&Master::generate_hex()).unwrap(),
+        )
+        .unwrap(),
+    );
+    let err = master_key(dir.path()).err().expect("refused");
+    assert!(err.to_string().contains(MASTER_KEY_ENV), "{err}");
+    assert!(!dir.path().join(MASTER_KEY_FILE).exists(), "no stray key written");
+}
