@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use super::common::{config, data_dir, held_by_server, Paths};
 use crate::config::StorageKind;
 use crate::storage::keyring::{self, Keyring, Master};
-use crate::storage::sealed::{master_key, MASTER_KEY_FILE};
+use crate::storage::sealed::{master_key, write_master_key, MASTER_KEY_FILE};
 use crate::storage::SledStore;
 
 #[derive(Debug, clap::Args)]
@@ -68,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 None => bail!("the master key comes from {source}: name a file for the new one with --to"),
             };
             let hex = Master::generate_hex();
-            write_private(&target, &hex)?;
+            write_master_key(&target, &hex).with_context(|| format!("cannot create {}", target.display()))?;
             let ring = Keyring::open(&path, master)?;
             let slots = ring.slots();
             ring.rotate(Master::from_hex(&hex)?)?;
@@ -88,18 +88,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
 }

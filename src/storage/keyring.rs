@@ -289,21 +289,12 @@ impl Keyring {
         if raw[0] != LIVE && raw[0] != ERASE_AFTER_REPLIES {
             return Ok(None);
         }
-        let plain = self
-            .master
-            .cipher()
-            .decrypt(
-                XNonce::from_slice(&raw[17..41]),
-                &raw[SEALED_AT..SEALED_AT + SEALED_LEN],
-            )
-            .map_err(|_| KeyringError::Unreadable(slot))?;
-        let len = (plain[32] as usize).min(ID_MAX);
-        let id = String::from_utf8(plain[33..33 + len].to_vec()).map_err(|_| KeyringError::Unreadable(slot))?;
+        let (key, id) = self.unwrap(slot, &raw)?;
         let opened = Arc::new(Opened {
             slot,
             pseudonym: pseudonym_of(&raw),
             id,
-            cipher: XChaCha20Poly1305::new(Key::from_slice(&plain[..32])),
+            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
         });
         // Locks in this order only (index, then cache), as `destroy` takes them: a slot
         // erased meanwhile is not cached, since the index no longer names it.
@@ -339,11 +330,17 @@ impl Keyring {
         erased[1..17].copy_from_slice(&pseudonym);
         self.file.write_all_at(&erased, offset(slot)).map_err(|e| self.io(e))?;
         self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
-        if index.live.get(&pseudonym) == Some(&slot) {
-            index.live.remove(&pseudonym);
+        self.forget(&mut index, &pseudonym, slot);
+        Ok(())
+    }
+
+    /// `slot` no longer names its citizen, nor stays opened in the cache (the caller holds
+    /// the index's lock, taken before the cache's as everywhere).
+    fn forget(&self, index: &mut Index, pseudonym: &Pseudonym, slot: u32) {
+        if index.live.get(pseudonym) == Some(&slot) {
+            index.live.remove(pseudonym);
         }
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot);
-        Ok(())
     }
 
     /// Marks `slot` to be erased once its last pending reply (a goodbye) is sent or given
@@ -357,11 +354,7 @@ impl Keyring {
         }
         // From now on the citizen has no key: one who writes again gets a new one, and
         // this one still opens the replies it sealed until `destroy`.
-        let pseudonym = pseudonym_of(&raw);
-        if index.live.get(&pseudonym) == Some(&slot) {
-            index.live.remove(&pseudonym);
-        }
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot);
+        self.forget(&mut index, &pseudonym_of(&raw), slot);
         raw[0] = ERASE_AFTER_REPLIES;
         self.file
             .write_all_at(&raw[..1], offset(slot))
@@ -461,12 +454,11 @@ impl Keyring {
         buffer.extend_from_slice(&wrap_header(&next.cipher(), &pepper));
         for slot in 0..self.slots() {
             let raw = self.read_slot(slot)?;
-            let bytes = match self.open_slot(slot)? {
-                Some(o) => {
-                    let key = self.unwrapped_key(slot)?;
-                    wrap(&next, raw[0], &o.pseudonym, &key, &o.id)?
-                }
-                None => raw,
+            let bytes = if raw[0] == LIVE || raw[0] == ERASE_AFTER_REPLIES {
+                let (key, id) = self.unwrap(slot, &raw)?;
+                wrap(&next, raw[0], &pseudonym_of(&raw), &key, &id)?
+            } else {
+                raw
             };
             buffer.extend_from_slice(&bytes);
             if buffer.len() >= SLOT * 1024 {
@@ -486,9 +478,8 @@ impl Keyring {
         Keyring::open(&self.path, next)
     }
 
-    /// A live slot's key itself (only for rotation, which rewraps it).
-    fn unwrapped_key(&self, slot: u32) -> Result<[u8; 32], KeyringError> {
-        let raw = self.read_slot(slot)?;
+    /// A live slot's key and id, unwrapped with the master key.
+    fn unwrap(&self, slot: u32, raw: &[u8; SLOT]) -> Result<([u8; 32], String), KeyringError> {
         let plain = self
             .master
             .cipher()
@@ -497,9 +488,17 @@ impl Keyring {
                 &raw[SEALED_AT..SEALED_AT + SEALED_LEN],
             )
             .map_err(|_| KeyringError::Unreadable(slot))?;
+        let len = (plain[32] as usize).min(ID_MAX);
+        let id = String::from_utf8(plain[33..33 + len].to_vec()).map_err(|_| KeyringError::Unreadable(slot))?;
         let mut key = [0u8; 32];
         key.copy_from_slice(&plain[..32]);
-        Ok(key)
+        Ok((key, id))
+    }
+
+    /// A live slot's key itself (the tests check it never reaches the file in clear).
+    #[cfg(test)]
+    fn unwrapped_key(&self, slot: u32) -> Result<[u8; 32], KeyringError> {
+        Ok(self.unwrap(slot, &self.read_slot(slot)?)?.0)
     }
 }
 

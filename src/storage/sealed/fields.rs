@@ -56,6 +56,13 @@ pub fn message(m: &mut InboundMessage, f: &mut Map<'_>) {
     }
 }
 
+/// A journal entry's message while it waits (a processed entry keeps none).
+pub fn inbound(e: &mut crate::storage::InboundEntry, f: &mut Map<'_>) {
+    if let Some(m) = &mut e.message {
+        message(m, f);
+    }
+}
+
 /// The recipient and the reply's text (which may quote the citizen's data: I MIEI DATI).
 pub fn outbound(e: &mut OutboundEntry, f: &mut Map<'_>) {
     f(&mut e.to);

@@ -126,7 +126,7 @@ impl<S: Store> Sealed<S> {
             return hit.clone();
         }
         let p = self.ring.pseudonym(&key.comune, &key.channel, &key.citizen);
-        let hidden: Arc<str> = format!("{PSEUDONYM}{}", keyring::hex(&p)).into();
+        let hidden: Arc<str> = in_key(&p).into();
         if names.len() >= NAMES {
             names.clear();
         }
@@ -186,7 +186,7 @@ impl<S: Store> Sealed<S> {
             Some(key) => self.inner.has_pending_outbound(&key)?,
             // Listed by the keyring at start, by pseudonym only: the outbox is read.
             None => {
-                let hidden = format!("{PSEUDONYM}{}", keyring::hex(p));
+                let hidden = in_key(p);
                 self.inner
                     .pending_outbound()?
                     .iter()
@@ -256,6 +256,11 @@ impl<S> Sealed<S> {
     }
 }
 
+/// A pseudonym as a key's citizen part (the reverse of [`parse_pseudonym`]).
+fn in_key(p: &Pseudonym) -> String {
+    format!("{PSEUDONYM}{}", keyring::hex(p))
+}
+
 /// The pseudonym in a key's citizen part, when it is one.
 fn parse_pseudonym(citizen: &str) -> Option<Pseudonym> {
     let hex = citizen.strip_prefix(PSEUDONYM)?;
@@ -295,27 +300,31 @@ pub fn master_key(data: &Path) -> Result<(Master, String), StoreError> {
         )));
     }
     if !path.exists() {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
             what: format!("cannot create {}", data.display()),
             source,
         })?;
-        let io = |source| StoreError::Io {
+        write_master_key(&path, &Master::generate_hex()).map_err(|source| StoreError::Io {
             what: format!("cannot write {}", path.display()),
             source,
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io)?;
-        file.write_all(Master::generate_hex().as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        })?;
     }
     let master = Master::from_file(&path).map_err(keyring_error)?;
     Ok((master, path.display().to_string()))
+}
+
+/// Writes a master key (hex) to a new file only its owner may read, synced; refuses a
+/// file that exists.
+pub fn write_master_key(path: &Path, hex: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(hex.as_bytes())?;
+    file.sync_all()
 }
 
 /// The keyring of a data directory, with the master key [`master_key`] finds.

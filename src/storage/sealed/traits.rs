@@ -31,21 +31,23 @@ impl<S: Store> Sealed<S> {
     }
 
     pub(super) fn inbound_down(&self, entry: &InboundEntry) -> Result<InboundEntry, StoreError> {
-        let opened = self.sealer(&entry.key)?;
-        let mut e = entry.clone();
-        if let Some(m) = &mut e.message {
-            fields::message(m, &mut |s: &mut String| seal_str(opened.as_deref(), s));
-        }
+        let mut e = self.sealed(&entry.key, entry, fields::inbound)?;
         e.key = self.hide(&e.key);
         Ok(e)
     }
 
-    pub(super) fn inbound_up(&self, mut e: InboundEntry) -> InboundEntry {
-        if let Some(m) = &mut e.message {
-            fields::message(m, &mut |s: &mut String| self.open_str(s));
-        }
+    pub(super) fn inbound_up(&self, e: InboundEntry) -> InboundEntry {
+        let mut e = self.opened(e, fields::inbound);
         e.key = self.show(e.key);
         e
+    }
+
+    /// Citizens as the store underneath listed them: those whose key lives, shown.
+    fn citizens_up(&self, rows: Vec<(CitizenKey, Citizen)>) -> Vec<(CitizenKey, Citizen)> {
+        rows.into_iter()
+            .filter(|(k, _)| self.live(k))
+            .map(|(k, c)| (self.show(k), self.opened(c, fields::citizen)))
+            .collect()
     }
 
     pub(super) fn outbound_down(&self, entry: &OutboundEntry) -> Result<OutboundEntry, StoreError> {
@@ -136,13 +138,7 @@ impl<S: Store> CitizenStore for Sealed<S> {
     }
 
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
-        Ok(self
-            .inner
-            .citizens(comune)?
-            .into_iter()
-            .filter(|(k, _)| self.live(k))
-            .map(|(k, c)| (self.show(k), self.opened(c, fields::citizen)))
-            .collect())
+        Ok(self.citizens_up(self.inner.citizens(comune)?))
     }
 
     fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
@@ -215,13 +211,7 @@ impl<S: Store> CitizenStore for Sealed<S> {
         limit: usize,
     ) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
         let after = after.map(|k| self.hide(k));
-        Ok(self
-            .inner
-            .citizens_page(comune, after.as_ref(), limit)?
-            .into_iter()
-            .filter(|(k, _)| self.live(k))
-            .map(|(k, c)| (self.show(k), self.opened(c, fields::citizen)))
-            .collect())
+        Ok(self.citizens_up(self.inner.citizens_page(comune, after.as_ref(), limit)?))
     }
 }
 
