@@ -8,7 +8,7 @@
 //! registration line, Assemini's step-by-step first contact, a question and the cancel.
 //!
 //! `-- plain` runs it on bare sled (as before issue 24); by default the store is sealed, as
-//! `serve` opens it.
+//! `serve` opens it. `-- only=a` (or `only=cd`, …) runs only those modes.
 //!
 //! This file measures; it must not assert on figures (machines differ) nor write into the
 //! repository: it prints a Markdown table that goes into `BENCHMARKS.md` by hand.
@@ -200,25 +200,38 @@ fn main() {
     } else {
         "plain (not sealed)"
     };
+    // `only=ac` runs only those modes (for profiling one of them).
+    let only = std::env::args()
+        .find_map(|a| a.strip_prefix("only=").map(str::to_string))
+        .unwrap_or_else(|| "abcd".into());
+    let runs = |mode: char| only.contains(mode);
     println!("sportello engine benchmark: {cores} cores, sled 0.34.7, {store}, {steps} steps per non-flushing mode");
     println!();
     println!("| mode | steps | steps/s | p50 µs | p99 µs | p99.9 µs | notes |");
     println!("|---|---|---|---|---|---|---|");
     // Printed as each mode ends, so a slow disk shows progress.
-    println!(
-        "{}",
-        sequential("(a) 1 citizen, no flush per step", 1, steps, false).row()
-    );
-    println!(
-        "{}",
-        sequential("(b) 10,000 citizens, no flush per step", MANY, steps, false).row()
-    );
-    println!(
-        "{}",
-        sequential("(c) 1 citizen, flush after every step", 1, steps / 100, true).row()
-    );
-    println!(
-        "{}",
-        grouped("(d) 10,000 citizens, 64 tasks, group commit", steps / 2).row()
-    );
+    if runs('a') {
+        println!(
+            "{}",
+            sequential("(a) 1 citizen, no flush per step", 1, steps, false).row()
+        );
+    }
+    if runs('b') {
+        println!(
+            "{}",
+            sequential("(b) 10,000 citizens, no flush per step", MANY, steps, false).row()
+        );
+    }
+    if runs('c') {
+        println!(
+            "{}",
+            sequential("(c) 1 citizen, flush after every step", 1, steps / 100, true).row()
+        );
+    }
+    if runs('d') {
+        println!(
+            "{}",
+            grouped("(d) 10,000 citizens, 64 tasks, group commit", steps / 2).row()
+        );
+    }
 }

@@ -260,6 +260,19 @@ impl Keyring {
         self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
         index.slots += 1;
         index.live.insert(*pseudonym, slot);
+        // Opened at once, as the caller is about to seal with it (the index's lock held,
+        // then the cache's, as everywhere).
+        let opened = Arc::new(Opened {
+            slot,
+            pseudonym: *pseudonym,
+            id: id.to_string(),
+            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
+        });
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE {
+            cache.clear();
+        }
+        cache.insert(slot, opened);
         Ok(slot)
     }
 

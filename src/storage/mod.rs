@@ -116,6 +116,11 @@ pub trait CitizenStore {
     /// Citizens whose erasure was committed by a step but whose scrub did not finish (a
     /// crash in between): [`CitizenStore::scrub_citizen`] them again. The scrub clears the mark.
     fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError>;
+    /// Whether `key`'s erasure is committed and its scrub not finished (sled reads its mark;
+    /// the others list the marks, which are few).
+    fn erasure_marked(&self, key: &CitizenKey) -> Result<bool, StoreError> {
+        Ok(self.unfinished_erasures()?.contains(key))
+    }
     /// Appends to the consent ledger (never rewritten, except to remove an erased id).
     fn append_ledger(&self, entry: &LedgerEntry) -> Result<u64, StoreError>;
     /// A comune's ledger, oldest first.

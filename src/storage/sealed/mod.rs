@@ -1,8 +1,9 @@
 //! Sealed storage (issue 24): a [`Store`] over another that never lets personal data reach
 //! it in clear. Every key naming a citizen reaches the store under a pseudonym (`~` and 32
-//! hex characters, a keyed hash of comune, channel and id: `Keyring::pseudonym`), and every
-//! personal string of a record (`fields`) is sealed with that citizen's own key, from the
-//! keyring: `\u{1}`, then base64 of the slot number, a nonce and the ciphertext. Provider
+//! hex characters, a keyed hash of comune, channel and id: `Keyring::pseudonym`), and the
+//! personal strings of a record (`fields`) are sealed together with that citizen's own key,
+//! from the keyring, into the first of them (`seal_record`): `\u{2}`, then base64 of the
+//! slot number, a nonce and the ciphertext. Provider
 //! message ids used as keys (WhatsApp's encode the number) are replaced by a keyed hash.
 //!
 //! Erasing a citizen ([`CitizenStore::scrub_citizen`]) destroys their key first, in place
@@ -15,6 +16,7 @@
 //! a pseudonym.
 
 mod fields;
+use fields::Map;
 pub mod migrate;
 mod traits;
 
@@ -35,8 +37,11 @@ pub const MASTER_KEY_FILE_ENV: &str = "SPORTELLO_MASTER_KEY_FILE";
 /// The master key generated in the data directory when neither variable is set.
 pub const MASTER_KEY_FILE: &str = "master.key";
 
-/// The first character of a sealed string.
+/// The first character of a string sealed on its own (the form before records were sealed
+/// whole; still opened).
 const SEALED: char = '\u{1}';
+/// The first character of a record's sealed strings (see [`seal_record`]).
+const RECORD: char = '\u{2}';
 /// The first character of a pseudonym in a key.
 const PSEUDONYM: char = '~';
 /// The first byte of a hashed provider-id key.
@@ -220,39 +225,85 @@ impl<S: Store> Sealed<S> {
     }
 }
 
-/// A sealed string of `plain` (empty stays empty).
-fn seal_str(opened: Option<&Opened>, plain: &mut String) {
-    if plain.is_empty() {
+/// Seals a record's personal strings (those `map` visits) as one sealed value: the first
+/// holds `\u{2}` and base64 of the slot, a nonce and the ciphertext of every string
+/// (each a 4-byte length and its bytes), the others are left empty. One nonce and one tag
+/// per record, not per string: records stay close to their size in clear. With no key
+/// (a citizen already erased) every string is emptied; a record of empty strings stays so.
+fn seal_record<T>(opened: Option<&Opened>, value: &mut T, map: fn(&mut T, &mut Map<'_>)) {
+    let mut plain = Vec::new();
+    let mut any = false;
+    map(value, &mut |s: &mut String| {
+        any |= !s.is_empty();
+        plain.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        plain.extend_from_slice(std::mem::take(s).as_bytes());
+    });
+    let Some(o) = opened.filter(|_| any) else {
         return;
-    }
-    *plain = match opened {
-        Some(o) => {
-            let mut out = String::with_capacity(1 + (plain.len() + 44) * 4 / 3 + 4);
-            out.push(SEALED);
-            b64().encode_string(keyring::seal(o, plain.as_bytes()), &mut out);
-            out
-        }
-        None => String::new(),
     };
+    let sealed = keyring::seal(o, &plain);
+    let mut blob = String::with_capacity(1 + sealed.len() * 4 / 3 + 4);
+    blob.push(RECORD);
+    b64().encode_string(sealed, &mut blob);
+    let mut first = Some(blob);
+    map(value, &mut |s: &mut String| {
+        if let Some(blob) = first.take() {
+            *s = blob;
+        }
+    });
+}
+
+/// The strings a record's sealed value held, in `map`'s order.
+fn unpack(plain: &[u8]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = plain;
+    while !rest.is_empty() {
+        let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let bytes = rest.get(4..4 + len)?;
+        out.push(String::from_utf8(bytes.to_vec()).ok()?);
+        rest = &rest[4 + len..];
+    }
+    Some(out)
 }
 
 impl<S> Sealed<S> {
-    /// What a sealed string held; empty once its key was destroyed. A string in clear (not
-    /// sealed) is returned as it is.
+    /// Opens a record [`seal_record`] sealed: every string empty once its key was
+    /// destroyed. A record written before records were sealed whole (each string sealed on
+    /// its own, `\u{1}`) opens string by string; strings in clear stay as they are.
+    fn open_record<T>(&self, value: &mut T, map: fn(&mut T, &mut Map<'_>)) {
+        let mut first = None;
+        map(value, &mut |s: &mut String| {
+            if first.is_none() {
+                first = Some(s.strip_prefix(RECORD).map(|rest| self.open_bytes(rest)));
+            }
+        });
+        match first.flatten() {
+            Some(opened) => {
+                let mut strings = opened.and_then(|plain| unpack(&plain)).unwrap_or_default().into_iter();
+                map(value, &mut |s: &mut String| *s = strings.next().unwrap_or_default());
+            }
+            None => map(value, &mut |s: &mut String| self.open_str(s)),
+        }
+    }
+
+    /// What base64 of a sealed value held, while its key lives.
+    fn open_bytes(&self, base64: &str) -> Option<Vec<u8>> {
+        let bytes = b64().decode(base64).ok()?;
+        let slot = keyring::slot_in(&bytes)?;
+        let o = self.ring.open_slot(slot).ok().flatten()?;
+        keyring::open(&o, &bytes)
+    }
+
+    /// What a string sealed on its own (`\u{1}`, before records were sealed whole) held;
+    /// empty once its key was destroyed. A string in clear is left as it is.
     fn open_str(&self, value: &mut String) {
         let Some(rest) = value.strip_prefix(SEALED) else {
             return;
         };
-        let opened = b64()
-            .decode(rest)
-            .ok()
-            .and_then(|bytes| {
-                let slot = keyring::slot_in(&bytes)?;
-                let o = self.ring.open_slot(slot).ok().flatten()?;
-                keyring::open(&o, &bytes)
-            })
-            .and_then(|plain| String::from_utf8(plain).ok());
-        *value = opened.unwrap_or_default();
+        *value = self
+            .open_bytes(rest)
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .unwrap_or_default();
     }
 }
 

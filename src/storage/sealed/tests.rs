@@ -83,6 +83,48 @@ fn records_read_back_whole_while_the_store_underneath_holds_only_pseudonyms_and_
 }
 
 #[test]
+fn a_record_is_sealed_whole_and_one_sealed_string_by_string_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let key = CitizenKey::new("assemini", "whatsapp", "393470000042");
+    let mut c = Citizen::new(now());
+    c.fields.insert("first_name".into(), "Maria".into());
+    c.fields.insert("last_name".into(), String::new());
+    c.fields.insert("birth_date".into(), "12/03/1980".into());
+    c.whatsapp.username = Some("maria.a".into());
+    store.put_citizen(&key, &c).unwrap();
+    let hidden = store.hidden_key(&key);
+    let under = store.inner().citizen(&hidden).unwrap().unwrap();
+    let mut strings = Vec::new();
+    let mut visit = under.clone();
+    fields::citizen(&mut visit, &mut |s: &mut String| strings.push(s.clone()));
+    assert!(
+        strings[0].starts_with(RECORD),
+        "the first string holds the record's seal"
+    );
+    assert!(strings[1..].iter().all(String::is_empty), "{strings:?}");
+    assert_eq!(store.citizen(&key).unwrap(), Some(c.clone()));
+
+    // The form written before records were sealed whole: each string on its own.
+    let opened = store.sealer(&key).unwrap().unwrap();
+    let mut old = c.clone();
+    fields::citizen(&mut old, &mut |s: &mut String| {
+        if !s.is_empty() {
+            *s = format!("{SEALED}{}", b64().encode(keyring::seal(&opened, s.as_bytes())));
+        }
+    });
+    store.inner().put_citizen(&hidden, &old).unwrap();
+    assert_eq!(store.citizen(&key).unwrap(), Some(c.clone()));
+
+    // Once the key is destroyed, neither form opens: every string reads empty.
+    store.scrub_citizen(&key, false).unwrap();
+    let mut gone = Sealed::opened(&store, old, fields::citizen);
+    fields::citizen(&mut gone, &mut |s: &mut String| assert_eq!(s, ""));
+    let mut gone = Sealed::opened(&store, under, fields::citizen);
+    fields::citizen(&mut gone, &mut |s: &mut String| assert_eq!(s, ""));
+}
+
+#[test]
 fn an_erasure_destroys_the_key_and_a_goodbye_keeps_it_until_it_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

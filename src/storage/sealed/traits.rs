@@ -2,7 +2,7 @@
 //! personal strings sealed on the way down and opened on the way up (see `fields`).
 
 use super::fields::{self, Map};
-use super::{keyring_error, seal_str, Sealed, PSEUDONYM};
+use super::{keyring_error, seal_record, Sealed, PSEUDONYM};
 use crate::storage::records::{Broadcast, Citizen, Delivery};
 use crate::storage::Account;
 use crate::storage::{
@@ -21,12 +21,12 @@ impl<S: Store> Sealed<S> {
     ) -> Result<T, StoreError> {
         let opened = self.sealer(key)?;
         let mut value = value.clone();
-        map(&mut value, &mut |s: &mut String| seal_str(opened.as_deref(), s));
+        seal_record(opened.as_deref(), &mut value, map);
         Ok(value)
     }
 
     pub(super) fn opened<T>(&self, mut value: T, map: fn(&mut T, &mut Map<'_>)) -> T {
-        map(&mut value, &mut |s: &mut String| self.open_str(s));
+        self.open_record(&mut value, map);
         value
     }
 
@@ -141,6 +141,10 @@ impl<S: Store> CitizenStore for Sealed<S> {
         Ok(self.citizens_up(self.inner.citizens(comune)?))
     }
 
+    fn erasure_marked(&self, key: &CitizenKey) -> Result<bool, StoreError> {
+        self.inner.erasure_marked(&self.hide(key))
+    }
+
     fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
         Ok(self
             .inner
@@ -173,12 +177,15 @@ impl<S: Store> CitizenStore for Sealed<S> {
         if let Some(slot) = self.ring.slot_of(&p) {
             // The erasure mark first, with the record gone: a stop after the next flush
             // finishes the erasure at the next start (`unfinished_erasures`); one before it
-            // (a kill) leaves the record unreadable, and not found.
-            let mark = StepEffects {
-                erase: true,
-                ..StepEffects::default()
-            };
-            self.inner.commit_step(None, &hidden, None, &[], &mark)?;
+            // (a kill) leaves the record unreadable, and not found. A leaver's step has
+            // committed both already (one write fewer per goodbye).
+            if had_record || !self.inner.erasure_marked(&hidden)? {
+                let mark = StepEffects {
+                    erase: true,
+                    ..StepEffects::default()
+                };
+                self.inner.commit_step(None, &hidden, None, &[], &mark)?;
+            }
             let goodbye = keep_outbox && self.inner.has_pending_outbound(&hidden)?;
             if goodbye {
                 self.ring.erase_after_replies(slot).map_err(keyring_error)?;

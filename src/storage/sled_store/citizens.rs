@@ -61,6 +61,10 @@ impl CitizenStore for SledStore {
         Ok(out)
     }
 
+    fn erasure_marked(&self, key: &CitizenKey) -> Result<bool, StoreError> {
+        self.erasing.contains_key(key.encode()?).map_err(engine)
+    }
+
     fn unfinished_erasures(&self) -> Result<Vec<CitizenKey>, StoreError> {
         self.erasing
             .iter()
