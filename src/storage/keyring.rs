@@ -10,7 +10,7 @@
 //!
 //! | bytes | what |
 //! |---|---|
-//! | 0 | state: 1 live, 2 erased, 3 live until its last pending reply is sent, then erased |
+//! | 0 | state: 0 free (zeros, not handed out yet), 1 live, 2 erased, 3 live until its last pending reply is sent, then erased |
 //! | 1..17 | the citizen's pseudonym (a keyed hash of comune, channel and id; not personal) |
 //! | 17..41 | a random nonce |
 //! | 41..154 | sealed with the master key: the citizen key (32), the id's length (1) and the id (64, padded) |
@@ -50,12 +50,19 @@ pub const ID_MAX: usize = 64;
 const SEALED_AT: usize = 41;
 const SEALED_LEN: usize = 32 + 1 + ID_MAX + 16;
 
+/// A slot not handed out yet (zeros), or one whose write a crash lost before it was synced.
+const FREE: u8 = 0;
 const LIVE: u8 = 1;
 const ERASED: u8 = 2;
 const ERASE_AFTER_REPLIES: u8 = 3;
 
 /// How many opened slots [`Keyring`] keeps in memory (a few hundred kilobytes).
 const CACHE: usize = 4096;
+
+/// How many slots of zeros the file grows by when it is full (80 KiB). A new slot is then
+/// written over bytes the file already has: its sync writes the data without changing the
+/// file's size (measured on this disk: 136 µs against 249 µs for a sync after an append).
+const GROW: u32 = 512;
 
 /// A citizen's pseudonym: the first 16 bytes of an HMAC-SHA256.
 pub type Pseudonym = [u8; 16];
@@ -114,7 +121,10 @@ impl std::fmt::Debug for Opened {
 struct Index {
     /// Pseudonym -> its live slot.
     live: HashMap<Pseudonym, u32>,
+    /// Slots handed out (the next new one is this).
     slots: u32,
+    /// Slots the file holds, handed out or still zeros (see [`GROW`]).
+    capacity: u32,
 }
 
 /// The keyring: a file of slots, the master key that unwraps them and the pepper.
@@ -170,15 +180,20 @@ impl Keyring {
                 .try_into()
                 .map_err(|_| KeyringError::NotAKeyring(path.to_path_buf()))?
         };
-        // The index: every live slot's pseudonym, read once (160 bytes a citizen).
+        // The index: every live slot's pseudonym, read once (160 bytes a citizen). Slots
+        // after the last one written are zeros, grown ahead (`GROW`).
         let len = file.metadata().map_err(io)?.len();
-        let slots = (len.saturating_sub(HEADER as u64) / SLOT as u64) as u32;
+        let capacity = (len.saturating_sub(HEADER as u64) / SLOT as u64) as u32;
+        let mut slots = 0;
         let mut live = HashMap::new();
         let mut reader = std::io::BufReader::with_capacity(1 << 16, &file);
         std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(HEADER as u64)).map_err(io)?;
         let mut raw = [0u8; SLOT];
-        for slot in 0..slots {
+        for slot in 0..capacity {
             reader.read_exact(&mut raw).map_err(io)?;
+            if raw[0] != FREE {
+                slots = slot + 1;
+            }
             // A slot waiting for its last reply still opens by its number, but no longer
             // names its citizen: one who writes again gets a new key.
             if raw[0] == LIVE {
@@ -190,7 +205,7 @@ impl Keyring {
             file,
             master,
             pepper: <Hmac<sha2::Sha256> as Mac>::new_from_slice(&pepper).expect("any key length"),
-            index: Mutex::new(Index { live, slots }),
+            index: Mutex::new(Index { live, slots, capacity }),
             cache: Mutex::new(HashMap::new()),
             dirty: Default::default(),
         })
@@ -256,6 +271,13 @@ impl Keyring {
         let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
         let raw = wrap(&self.master, LIVE, pseudonym, &key, id)?;
         let slot = index.slots;
+        if slot >= index.capacity {
+            let zeros = vec![0u8; GROW as usize * SLOT];
+            self.file
+                .write_all_at(&zeros, offset(index.capacity))
+                .map_err(|e| self.io(e))?;
+            index.capacity += GROW;
+        }
         self.file.write_all_at(&raw, offset(slot)).map_err(|e| self.io(e))?;
         self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
         index.slots += 1;
@@ -430,65 +452,11 @@ impl Keyring {
     pub fn counts(&self) -> Result<(usize, usize), KeyringError> {
         let all = self.scan()?;
         let erased = all.iter().filter(|(_, _, s)| *s == ERASED).count();
-        Ok((all.len() - erased, erased))
-    }
-
-    /// Rewraps every live slot and the pepper under `next` into a new file, synced, then
-    /// moved over this one: slot numbers and pseudonyms stay, erased slots stay erased. The
-    /// old master key opens nothing afterwards. Returns the keyring on the new master key.
-    pub fn rotate(self, next: Master) -> Result<Keyring, KeyringError> {
-        let fresh = self.path.with_extension("rotating");
-        let _ = std::fs::remove_file(&fresh);
-        let io = |source| KeyringError::Io {
-            path: fresh.clone(),
-            source,
-        };
-        let mut out = {
-            use std::os::unix::fs::OpenOptionsExt;
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&fresh)
-                .map_err(io)?
-        };
-        let mut pepper = [0u8; 32];
-        {
-            let mut header = [0u8; HEADER];
-            self.file.read_exact_at(&mut header, 0).map_err(|e| self.io(e))?;
-            let plain = self
-                .master
-                .cipher()
-                .decrypt(XNonce::from_slice(&header[8..32]), &header[32..])
-                .map_err(|_| KeyringError::WrongMaster(self.path.clone()))?;
-            pepper.copy_from_slice(&plain);
-        }
-        let mut buffer = Vec::with_capacity(HEADER + SLOT * 1024);
-        buffer.extend_from_slice(&wrap_header(&next.cipher(), &pepper));
-        for slot in 0..self.slots() {
-            let raw = self.read_slot(slot)?;
-            let bytes = if raw[0] == LIVE || raw[0] == ERASE_AFTER_REPLIES {
-                let (key, id) = self.unwrap(slot, &raw)?;
-                wrap(&next, raw[0], &pseudonym_of(&raw), &key, &id)?
-            } else {
-                raw
-            };
-            buffer.extend_from_slice(&bytes);
-            if buffer.len() >= SLOT * 1024 {
-                out.write_all(&buffer).map_err(io)?;
-                buffer.clear();
-            }
-        }
-        out.write_all(&buffer).map_err(io)?;
-        out.sync_all().map_err(io)?;
-        drop(out);
-        std::fs::rename(&fresh, &self.path).map_err(|e| self.io(e))?;
-        if let Some(dir) = self.path.parent() {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Keyring::open(&self.path, next)
+        let live = all
+            .iter()
+            .filter(|(_, _, s)| *s == LIVE || *s == ERASE_AFTER_REPLIES)
+            .count();
+        Ok((live, erased))
     }
 
     /// A live slot's key and id, unwrapped with the master key.
@@ -574,6 +542,7 @@ pub fn path_in(data: &Path) -> PathBuf {
 }
 
 mod master;
+mod rotate;
 mod seal;
 pub use master::Master;
 pub use seal::{open, seal, slot_in};

@@ -142,3 +142,36 @@ fn the_master_key_is_checked_rotated_and_read_only_from_a_private_file() {
         Err(KeyringError::NotAKeyring(_))
     ));
 }
+
+#[test]
+fn the_file_grows_ahead_by_slots_of_zeros_and_a_reopen_hands_out_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_in(dir.path());
+    let hex = Master::generate_hex();
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    let ids: Vec<String> = (0..=GROW).map(|i| format!("39347{i:07}")).collect();
+    let mut slots = Vec::new();
+    for id in &ids {
+        slots.push(ring.ensure(&ring.pseudonym("isili", "whatsapp", id), id).unwrap());
+    }
+    assert_eq!(slots, (0..=GROW).collect::<Vec<_>>());
+    ring.destroy(3).unwrap();
+    ring.sync().unwrap();
+    // Two growths, each of GROW slots; what was not handed out is zeros.
+    let raw = std::fs::read(&path).unwrap();
+    assert_eq!(raw.len(), HEADER + 2 * GROW as usize * SLOT);
+    assert!(raw[HEADER + (GROW as usize + 1) * SLOT..].iter().all(|b| *b == 0));
+    assert_eq!(ring.counts().unwrap(), (GROW as usize, 1));
+    drop(ring);
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    assert_eq!(ring.slots(), GROW + 1, "the zeros are not slots");
+    assert_eq!(ring.counts().unwrap(), (GROW as usize, 1));
+    assert_eq!(ring.open_slot(GROW).unwrap().unwrap().id, ids[GROW as usize]);
+    let next = ring.ensure(&ring.pseudonym("isili", "whatsapp", "393339999999"), "393339999999");
+    assert_eq!(
+        next.unwrap(),
+        GROW + 1,
+        "a reopened keyring never hands out a slot twice"
+    );
+    assert!(matches!(ring.open_slot(GROW + 2), Err(KeyringError::NoSlot(_))));
+}
