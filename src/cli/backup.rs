@@ -14,10 +14,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use super::common::{config, create_private, data_dir, Paths};
+use super::common::{config, data_dir, Paths};
 use crate::config::StorageKind;
 use crate::server::{ADDR_FILE, TOKEN_FILE};
-use crate::storage::backup::{read_backup, restore, Summary};
+use crate::storage::backup::{read_backup, restore, write_checked, Summary};
 use crate::storage::SledStore;
 
 /// Arguments of `sportello backup`.
@@ -59,27 +59,25 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
     if !data.join("db").is_file() {
         bail!("{} holds no sportello data", data.display());
     }
-    let partial = partial_name(&args.to);
-    let via = match SledStore::try_open(&data) {
-        Ok(store) => {
-            let mut out = BufWriter::new(create_private(&partial)?);
-            store.export_to(&mut out).context("writing the backup")?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            "the data directory"
-        }
-        Err(open_error) => {
-            if !data.join(TOKEN_FILE).is_file() {
-                return Err(open_error).with_context(|| format!("cannot open {}", data.display()));
+    let mut via = "the data directory";
+    let summary = write_checked(&args.to, |file| {
+        match SledStore::try_open(&data) {
+            Ok(store) => {
+                let mut out = BufWriter::new(file);
+                store.export_to(&mut out)?;
+                out.flush()?;
             }
-            from_server(&data, &partial)?;
-            "the running server"
+            Err(open_error) => {
+                if !data.join(TOKEN_FILE).is_file() {
+                    return Err(open_error.into());
+                }
+                from_server(&data, file).map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+                via = "the running server";
+            }
         }
-    };
-    // Checked whole before it takes its name: a file named FILE is a good backup.
-    let summary = verify(&partial).inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })?;
-    std::fs::rename(&partial, &args.to)?;
+        Ok(())
+    })
+    .with_context(|| format!("cannot back up {}", data.display()))?;
     println!(
         "backup of {} ({via}) written to {}: {}",
         data.display(),
@@ -127,7 +125,7 @@ pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Asks the server holding `data` for a backup, into `to`.
-fn from_server(data: &Path, to: &Path) -> anyhow::Result<()> {
+fn from_server(data: &Path, to: &mut File) -> anyhow::Result<()> {
     let token = std::fs::read_to_string(data.join(TOKEN_FILE)).context("cannot read the admin token")?;
     let addr: SocketAddr = std::fs::read_to_string(data.join(ADDR_FILE))
         .context("cannot read the server's address")?
@@ -148,24 +146,13 @@ fn from_server(data: &Path, to: &Path) -> anyhow::Result<()> {
         if !response.status().is_success() {
             bail!("the server refused the backup: {}", response.status());
         }
-        let mut out = BufWriter::new(create_private(to)?);
+        let mut out = BufWriter::new(to);
         while let Some(chunk) = response.chunk().await? {
             out.write_all(&chunk)?;
         }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        out.flush()?;
         anyhow::Ok(())
     })
-}
-
-fn verify(path: &Path) -> anyhow::Result<Summary> {
-    let backup = read_backup(BufReader::new(File::open(path)?)).context("the backup just written does not check")?;
-    Ok(backup.summary)
-}
-
-fn partial_name(to: &Path) -> PathBuf {
-    let mut p = to.as_os_str().to_owned();
-    p.push(".partial");
-    PathBuf::from(p)
 }
 
 fn describe(s: &Summary) -> String {

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use super::common::{config, data_dir, held_by_server, Paths};
 use crate::config::StorageKind;
 use crate::storage::keyring::{self, Keyring, Master};
-use crate::storage::sealed::{master_key, write_master_key, MASTER_KEY_FILE};
+use crate::storage::sealed::{master_key, write_master_key, MasterSource, MASTER_KEY_FILE};
 use crate::storage::SledStore;
 
 #[derive(Debug, clap::Args)]
@@ -64,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let default = data.join(MASTER_KEY_FILE);
             let target = match to {
                 Some(to) => to,
-                None if source == default.display().to_string() => default.with_extension("key.new"),
+                None if matches!(source, MasterSource::Generated(_)) => default.with_extension("key.new"),
                 None => bail!("the master key comes from {source}: name a file for the new one with --to"),
             };
             let hex = Master::generate_hex();

@@ -175,6 +175,40 @@ impl SledStore {
     }
 }
 
+/// Writes a backup that is good or absent: `write` fills `<to>.partial` (owner-only,
+/// replaced if left over), which is synced and read back whole, and only then takes the
+/// name `to`. A write or a check that fails removes the partial file. Returns what the
+/// backup holds.
+pub fn write_checked(
+    to: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), BackupError>,
+) -> Result<Summary, BackupError> {
+    let mut name = to.as_os_str().to_owned();
+    name.push(".partial");
+    let partial = std::path::PathBuf::from(name);
+    let written = (|| {
+        let _ = std::fs::remove_file(&partial);
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&partial)?
+        };
+        write(&mut file)?;
+        file.sync_all()?;
+        let check = std::fs::File::open(&partial)?;
+        let summary = read_backup(std::io::BufReader::new(check))?.summary;
+        std::fs::rename(&partial, to)?;
+        Ok(summary)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
 /// Reads a whole backup and checks its format, checksum and counts.
 pub fn read_backup(input: impl BufRead) -> Result<Backup, BackupError> {
     let bad = |line: usize, reason: &str| BackupError::Format {

@@ -82,28 +82,13 @@ fn finish_interrupted(dir: &Path) -> Result<(), StoreError> {
 
 fn migrate(old: SledStore, dir: &Path) -> Result<PathBuf, StoreError> {
     let backup = pre_sealing_backup(dir);
-    let partial = sibling(dir, ".pre-sealing.backup.partial");
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&partial)
-            .map_err(io(format!("cannot write {}", partial.display())))?;
+    crate::storage::backup::write_checked(&backup, |file| {
         let mut out = std::io::BufWriter::new(file);
-        old.export_to(&mut out).map_err(|e| StoreError::Config(e.to_string()))?;
-        out.flush().map_err(io(format!("cannot write {}", partial.display())))?;
-        out.get_ref()
-            .sync_all()
-            .map_err(io(format!("cannot write {}", partial.display())))?;
-        let check = std::fs::File::open(&partial).map_err(io(format!("cannot read {}", partial.display())))?;
-        crate::storage::backup::read_backup(std::io::BufReader::new(check))
-            .map_err(|e| StoreError::Config(format!("the backup before sealing does not read back: {e}")))?;
-        std::fs::rename(&partial, &backup).map_err(io(format!("cannot name {}", backup.display())))?;
-    }
+        old.export_to(&mut out)?;
+        std::io::Write::flush(&mut out)?;
+        Ok(())
+    })
+    .map_err(|e| StoreError::Config(format!("the backup before sealing: {e}")))?;
     let records = old.records()?;
     let next_id = old.db.generate_id().map_err(|e| StoreError::Sled(e.to_string()))?;
     drop(old);

@@ -330,16 +330,16 @@ fn parse_pseudonym(citizen: &str) -> Option<Pseudonym> {
 /// while the directory has no keyring (one made with a key from the environment is never
 /// given a new one).
 /// Returns the key and where it came from (for the start-up message; never the key).
-pub fn master_key(data: &Path) -> Result<(Master, String), StoreError> {
+pub fn master_key(data: &Path) -> Result<(Master, MasterSource), StoreError> {
     if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
         if !hex.trim().is_empty() {
-            return Ok((Master::from_hex(&hex).map_err(keyring_error)?, MASTER_KEY_ENV.into()));
+            return Ok((Master::from_hex(&hex).map_err(keyring_error)?, MasterSource::Env));
         }
     }
     if let Some(path) = std::env::var_os(MASTER_KEY_FILE_ENV).filter(|p| !p.is_empty()) {
         let path = std::path::PathBuf::from(path);
         let master = Master::from_file(&path).map_err(keyring_error)?;
-        return Ok((master, path.display().to_string()));
+        return Ok((master, MasterSource::File(path)));
     }
     let path = data.join(MASTER_KEY_FILE);
     if !path.exists() && keyring::path_in(data).exists() {
@@ -361,7 +361,27 @@ pub fn master_key(data: &Path) -> Result<(Master, String), StoreError> {
         })?;
     }
     let master = Master::from_file(&path).map_err(keyring_error)?;
-    Ok((master, path.display().to_string()))
+    Ok((master, MasterSource::Generated(path)))
+}
+
+/// Where [`master_key`] found the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterSource {
+    /// `SPORTELLO_MASTER_KEY`.
+    Env,
+    /// The file `SPORTELLO_MASTER_KEY_FILE` names.
+    File(std::path::PathBuf),
+    /// `master.key` in the data directory, generated on first start.
+    Generated(std::path::PathBuf),
+}
+
+impl std::fmt::Display for MasterSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterSource::Env => f.write_str(MASTER_KEY_ENV),
+            MasterSource::File(path) | MasterSource::Generated(path) => write!(f, "{}", path.display()),
+        }
+    }
 }
 
 /// Writes a master key (hex) to a new file only its owner may read, synced; refuses a
@@ -387,7 +407,7 @@ pub fn keyring_in(data: &Path) -> Result<Keyring, StoreError> {
     let default = data.join(MASTER_KEY_FILE);
     let next = default.with_extension("key.new");
     match Keyring::open(&path, master) {
-        Err(KeyringError::WrongMaster(_)) if next.is_file() && source == default.display().to_string() => {
+        Err(KeyringError::WrongMaster(_)) if next.is_file() && matches!(source, MasterSource::Generated(_)) => {
             let ring = Keyring::open(&path, Master::from_file(&next).map_err(keyring_error)?).map_err(keyring_error)?;
             std::fs::rename(&next, &default).map_err(|source| StoreError::Io {
                 what: format!("cannot rename {}", next.display()),
