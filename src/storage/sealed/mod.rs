@@ -253,6 +253,28 @@ fn seal_record<T>(opened: Option<&Opened>, value: &mut T, map: fn(&mut T, &mut M
     });
 }
 
+/// Seals each personal string of a record on its own (`\u{1}`, then base64 of the slot, a
+/// nonce and the ciphertext): for what the store underneath takes apart into a record of
+/// another kind (what a citizen wrote to the desk becomes conversation lines), where one
+/// sealed value for the whole would no longer sit in front of the strings it holds. Empty
+/// stays empty; with no key every string is emptied.
+fn seal_each<T>(opened: Option<&Opened>, value: &mut T, map: fn(&mut T, &mut Map<'_>)) {
+    map(value, &mut |s: &mut String| {
+        if s.is_empty() {
+            return;
+        }
+        *s = match opened {
+            Some(o) => {
+                let mut out = String::with_capacity(1 + (s.len() + 44) * 4 / 3 + 4);
+                out.push(SEALED);
+                b64().encode_string(keyring::seal(o, s.as_bytes()), &mut out);
+                out
+            }
+            None => String::new(),
+        };
+    });
+}
+
 /// The strings a record's sealed value held, in `map`'s order.
 fn unpack(plain: &[u8]) -> Option<Vec<String>> {
     let mut out = Vec::new();
@@ -267,23 +289,25 @@ fn unpack(plain: &[u8]) -> Option<Vec<String>> {
 }
 
 impl<S> Sealed<S> {
-    /// Opens a record [`seal_record`] sealed: every string empty once its key was
-    /// destroyed. A record written before records were sealed whole (each string sealed on
-    /// its own, `\u{1}`) opens string by string; strings in clear stay as they are.
+    /// Opens a record, in `map`'s order: a value [`seal_record`] sealed gives itself and
+    /// the strings after it (which it left empty) what they held; a string sealed on its
+    /// own ([`seal_each`], or by the build before records were sealed whole) opens alone; a
+    /// string in clear stays. So a record the store underneath grew from pieces sealed
+    /// apart (a conversation sealed whole, then lines appended from what the citizen wrote)
+    /// opens whole. Everything reads empty once its key was destroyed.
     fn open_record<T>(&self, value: &mut T, map: fn(&mut T, &mut Map<'_>)) {
-        let mut first = None;
+        let mut covered = Vec::new().into_iter();
         map(value, &mut |s: &mut String| {
-            if first.is_none() {
-                first = Some(s.strip_prefix(RECORD).map(|rest| self.open_bytes(rest)));
+            if let Some(next) = covered.next() {
+                *s = next;
+            } else if let Some(rest) = s.strip_prefix(RECORD) {
+                let strings = self.open_bytes(rest).and_then(|plain| unpack(&plain));
+                covered = strings.unwrap_or_default().into_iter();
+                *s = covered.next().unwrap_or_default();
+            } else {
+                self.open_str(s);
             }
         });
-        match first.flatten() {
-            Some(opened) => {
-                let mut strings = opened.and_then(|plain| unpack(&plain)).unwrap_or_default().into_iter();
-                map(value, &mut |s: &mut String| *s = strings.next().unwrap_or_default());
-            }
-            None => map(value, &mut |s: &mut String| self.open_str(s)),
-        }
     }
 
     /// What base64 of a sealed value held, while its key lives.

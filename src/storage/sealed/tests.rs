@@ -125,6 +125,69 @@ fn a_record_is_sealed_whole_and_one_sealed_string_by_string_still_opens() {
 }
 
 #[test]
+fn a_conversation_grown_underneath_from_what_the_citizen_wrote_opens_whole() {
+    use crate::storage::{StaffStore, Wrote};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let key = CitizenKey::new("isili", "whatsapp", "393470000077");
+    let wrote = |text: &str, replies: &[&str], handoff: bool| StepEffects {
+        wrote: Some(Wrote {
+            route: "pn-isili".into(),
+            text: text.into(),
+            deadline: None,
+            at: now(),
+            replies: replies.iter().map(|r| r.to_string()).collect(),
+            handoff,
+        }),
+        ..StepEffects::default()
+    };
+    let step = |fx: &StepEffects| store.commit_step(None, &key, None, &[], fx).unwrap();
+    step(&wrote(
+        "Vorrei parlare con una persona",
+        &["La passo a un operatore"],
+        true,
+    ));
+    // The console writes the conversation back whole (sealed as one value)...
+    let mut conv = store.conversation(&key).unwrap().unwrap();
+    conv.lines[0].sent = Some("wamid.operator.1".into());
+    store.put_conversation(&conv).unwrap();
+    // ...and the store underneath appends the next lines to it.
+    step(&wrote(
+        "Sono Grazia Deledda, di Nuoro",
+        &["Grazie", "Un operatore risponderà"],
+        false,
+    ));
+    let texts: Vec<(String, Option<String>)> = store
+        .conversation(&key)
+        .unwrap()
+        .unwrap()
+        .lines
+        .into_iter()
+        .map(|l| (l.text, l.sent))
+        .collect();
+    let line = |t: &str| (t.to_string(), None);
+    assert_eq!(
+        texts,
+        vec![
+            (
+                "Vorrei parlare con una persona".to_string(),
+                Some("wamid.operator.1".to_string())
+            ),
+            line(""),
+            line("La passo a un operatore"),
+            line("Sono Grazia Deledda, di Nuoro"),
+            line("Grazie"),
+            line("Un operatore risponderà"),
+        ],
+        "the event line (asked for a person) has no text"
+    );
+    let bytes = raw(&store);
+    for clear in ["Grazia", "Deledda", "Nuoro", "persona", "wamid.operator.1"] {
+        assert!(!contains(&bytes, clear), "{clear} is stored in clear");
+    }
+}
+
+#[test]
 fn an_erasure_destroys_the_key_and_a_goodbye_keeps_it_until_it_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

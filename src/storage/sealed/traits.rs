@@ -2,7 +2,7 @@
 //! personal strings sealed on the way down and opened on the way up (see `fields`).
 
 use super::fields::{self, Map};
-use super::{keyring_error, seal_record, Sealed, PSEUDONYM};
+use super::{keyring_error, seal_each, seal_record, Sealed, PSEUDONYM};
 use crate::storage::records::{Broadcast, Citizen, Delivery};
 use crate::storage::Account;
 use crate::storage::{
@@ -22,6 +22,20 @@ impl<S: Store> Sealed<S> {
         let opened = self.sealer(key)?;
         let mut value = value.clone();
         seal_record(opened.as_deref(), &mut value, map);
+        Ok(value)
+    }
+
+    /// Seals each personal string on its own (see `seal_each`), with the key of `key`'s
+    /// citizen.
+    fn sealed_each<T: Clone>(
+        &self,
+        key: &CitizenKey,
+        value: &T,
+        map: fn(&mut T, &mut Map<'_>),
+    ) -> Result<T, StoreError> {
+        let opened = self.sealer(key)?;
+        let mut value = value.clone();
+        seal_each(opened.as_deref(), &mut value, map);
         Ok(value)
     }
 
@@ -277,7 +291,8 @@ impl<S: Store> JournalStore for Sealed<S> {
             wrote: effects
                 .wrote
                 .as_ref()
-                .map(|w| self.sealed(key, w, fields::wrote))
+                // Taken apart into conversation lines underneath: sealed string by string.
+                .map(|w| self.sealed_each(key, w, fields::wrote))
                 .transpose()?,
             erase: effects.erase,
         };
