@@ -3,6 +3,8 @@
 
 use super::fields::{self, Map};
 use super::{keyring_error, seal_each, seal_record, Sealed, PSEUDONYM};
+use crate::storage::keyring::Opened;
+
 use crate::storage::records::{Broadcast, Citizen, Delivery};
 use crate::storage::Account;
 use crate::storage::{
@@ -11,31 +13,32 @@ use crate::storage::{
     Store, StoreError,
 };
 
+/// A way to seal a record's personal strings (`seal_record`, `seal_each`).
+type Sealer<T> = fn(Option<&Opened>, &mut T, fn(&mut T, &mut Map<'_>));
+
 impl<S: Store> Sealed<S> {
-    /// Seals a record's personal strings with the key of `key`'s citizen.
+    /// Seals a record's personal strings with the key of `key`'s citizen, as one value.
     pub(super) fn sealed<T: Clone>(
         &self,
         key: &CitizenKey,
         value: &T,
         map: fn(&mut T, &mut Map<'_>),
     ) -> Result<T, StoreError> {
-        let opened = self.sealer(key)?;
-        let mut value = value.clone();
-        seal_record(opened.as_deref(), &mut value, map);
-        Ok(value)
+        self.sealed_by(key, value, map, seal_record)
     }
 
-    /// Seals each personal string on its own (see `seal_each`), with the key of `key`'s
-    /// citizen.
-    fn sealed_each<T: Clone>(
+    /// Seals `value`'s personal strings with the key of `key`'s citizen, by `seal`
+    /// (`seal_record`, or `seal_each` for what the store underneath takes apart).
+    fn sealed_by<T: Clone>(
         &self,
         key: &CitizenKey,
         value: &T,
         map: fn(&mut T, &mut Map<'_>),
+        seal: Sealer<T>,
     ) -> Result<T, StoreError> {
         let opened = self.sealer(key)?;
         let mut value = value.clone();
-        seal_each(opened.as_deref(), &mut value, map);
+        seal(opened.as_deref(), &mut value, map);
         Ok(value)
     }
 
@@ -292,7 +295,7 @@ impl<S: Store> JournalStore for Sealed<S> {
                 .wrote
                 .as_ref()
                 // Taken apart into conversation lines underneath: sealed string by string.
-                .map(|w| self.sealed_each(key, w, fields::wrote))
+                .map(|w| self.sealed_by(key, w, fields::wrote, seal_each))
                 .transpose()?,
             erase: effects.erase,
         };
