@@ -112,6 +112,17 @@ pub struct Opened {
     pub cipher: XChaCha20Poly1305,
 }
 
+impl Opened {
+    fn new(slot: u32, pseudonym: Pseudonym, id: String, key: &[u8; 32]) -> Opened {
+        Opened {
+            slot,
+            pseudonym,
+            id,
+            cipher: XChaCha20Poly1305::new(Key::from_slice(key)),
+        }
+    }
+}
+
 impl std::fmt::Debug for Opened {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Opened(slot {}, …)", self.slot)
@@ -284,17 +295,7 @@ impl Keyring {
         index.live.insert(*pseudonym, slot);
         // Opened at once, as the caller is about to seal with it (the index's lock held,
         // then the cache's, as everywhere).
-        let opened = Arc::new(Opened {
-            slot,
-            pseudonym: *pseudonym,
-            id: id.to_string(),
-            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
-        });
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE {
-            cache.clear();
-        }
-        cache.insert(slot, opened);
+        self.remember(Arc::new(Opened::new(slot, *pseudonym, id.to_string(), &key)));
         Ok(slot)
     }
 
@@ -325,23 +326,24 @@ impl Keyring {
             return Ok(None);
         }
         let (key, id) = self.unwrap(slot, &raw)?;
-        let opened = Arc::new(Opened {
-            slot,
-            pseudonym: pseudonym_of(&raw),
-            id,
-            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
-        });
+        let opened = Arc::new(Opened::new(slot, pseudonym_of(&raw), id, &key));
         // Locks in this order only (index, then cache), as `destroy` takes them: a slot
         // erased meanwhile is not cached, since the index no longer names it.
         let index = self.index();
+        if index.live.get(&opened.pseudonym) == Some(&slot) {
+            self.remember(opened.clone());
+        }
+        Ok(Some(opened))
+    }
+
+    /// Keeps a slot opened in the cache ([`CACHE`] at most: emptied when full). The caller
+    /// holds the index's lock, taken before the cache's as everywhere.
+    fn remember(&self, opened: Arc<Opened>) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHE {
             cache.clear();
         }
-        if index.live.get(&opened.pseudonym) == Some(&slot) {
-            cache.insert(slot, opened.clone());
-        }
-        Ok(Some(opened))
+        cache.insert(opened.slot, opened);
     }
 
     /// The live slot of a pseudonym, opened.

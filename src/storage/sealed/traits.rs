@@ -4,7 +4,6 @@
 use super::fields::{self, Map};
 use super::{keyring_error, seal_each, seal_record, Sealed, PSEUDONYM};
 use crate::storage::keyring::Opened;
-
 use crate::storage::records::{Broadcast, Citizen, Delivery};
 use crate::storage::Account;
 use crate::storage::{
