@@ -70,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let hex = Master::generate_hex();
             write_master_key(&target, &hex).with_context(|| format!("cannot create {}", target.display()))?;
             let ring = Keyring::open(&path, master)?;
-            let slots = ring.slots();
+            let slots = ring.slots()?;
             ring.rotate(Master::from_hex(&hex)?)?;
             if target == default.with_extension("key.new") {
                 std::fs::rename(&target, &default)?;

@@ -29,9 +29,6 @@
 //! Must not: log a key or an id, keep a destroyed key anywhere, reuse a destroyed slot.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -129,108 +126,94 @@ impl std::fmt::Debug for Opened {
     }
 }
 
-struct Index {
-    /// Pseudonym -> its live slot.
-    live: HashMap<Pseudonym, u32>,
-    /// Slots handed out (the next new one is this).
-    slots: u32,
-    /// Slots the file holds, handed out or still zeros (see [`GROW`]).
-    capacity: u32,
+/// Where a keyring's slots live: a file of the data directory ([`file::FileSlots`]), or
+/// PostgreSQL's tables for a service on PostgreSQL (`storage::postgres::keyring`). Slots
+/// hold the bytes of the module's table; the state and the pseudonym are read from them.
+pub trait Slots: Send + Sync {
+    /// Where the slots are, for messages (a path, or the database).
+    fn place(&self) -> PathBuf;
+    /// The header in force: `fresh` when there was none (now written), else the one found
+    /// (another process may have written it first).
+    fn header(&self, fresh: &[u8; HEADER]) -> Result<[u8; HEADER], KeyringError>;
+    /// The live slot of a pseudonym.
+    fn live(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError>;
+    /// A new slot holding `raw` (live, for `pseudonym`), unless the pseudonym has a live
+    /// one already: (the live slot, whether it is the new one).
+    fn create(&self, pseudonym: &Pseudonym, raw: &[u8; SLOT]) -> Result<(u32, bool), KeyringError>;
+    /// A slot's bytes ([`KeyringError::NoSlot`] when there is no such slot).
+    fn read(&self, slot: u32) -> Result<[u8; SLOT], KeyringError>;
+    /// Overwrites a slot with `erased` (its state and pseudonym, zeros elsewhere).
+    fn destroy(&self, slot: u32) -> Result<(), KeyringError>;
+    /// A live slot marked [`ERASE_AFTER_REPLIES`]: it no longer names its citizen. Other
+    /// states are left as they are.
+    fn mark(&self, slot: u32) -> Result<(), KeyringError>;
+    /// Every slot handed out with its state: (slot, pseudonym, state).
+    fn scan(&self) -> Result<Vec<(u32, Pseudonym, u8)>, KeyringError>;
+    /// Slots handed out, live or erased.
+    fn count(&self) -> Result<u32, KeyringError>;
+    /// Whether other processes use these slots too.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Whether something was written that [`Slots::sync`] has yet to make durable.
+    fn is_dirty(&self) -> bool;
+    /// Makes every write so far durable.
+    fn sync(&self) -> Result<(), KeyringError>;
+    /// Replaces the header and every slot by what `rewrap` makes of it, at once (a crash
+    /// leaves the old ones or the new ones): a master key rotation.
+    fn rewrap(
+        self: Box<Self>,
+        header: &[u8; HEADER],
+        rewrap: &mut dyn FnMut(u32, [u8; SLOT]) -> Result<[u8; SLOT], KeyringError>,
+    ) -> Result<Box<dyn Slots>, KeyringError>;
 }
 
-/// The keyring: a file of slots, the master key that unwraps them and the pepper.
+/// Opened slots kept in memory, and how many erasures this process made: an opening that
+/// read its slot before an erasure is not cached after it.
+#[derive(Default)]
+struct Cache {
+    opened: HashMap<u32, Arc<Opened>>,
+    erasures: u64,
+}
+
+/// The keyring: its slots, the master key that unwraps them and the pepper.
 pub struct Keyring {
-    path: PathBuf,
-    file: File,
+    slots: Box<dyn Slots>,
     master: Master,
     pepper: Hmac<sha2::Sha256>,
-    /// Taken to create, destroy or mark a slot.
-    index: Mutex<Index>,
-    cache: Mutex<HashMap<u32, Arc<Opened>>>,
-    /// A slot was written since the last [`Keyring::sync`].
-    dirty: std::sync::atomic::AtomicBool,
+    cache: Mutex<Cache>,
 }
 
 impl Keyring {
-    /// Opens the keyring at `path`, creating it (0600) with a new pepper when absent;
+    /// Opens the keyring file at `path`, creating it (0600) with a new pepper when absent;
     /// refuses a file made with another master key.
     pub fn open(path: &Path, master: Master) -> Result<Keyring, KeyringError> {
-        let io = |source| KeyringError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let new = !path.exists() || std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false);
-        let mut file = {
-            use std::os::unix::fs::OpenOptionsExt;
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .open(path)
-                .map_err(io)?
-        };
+        Keyring::over(Box::new(file::FileSlots::open(path)?), master)
+    }
+
+    /// A keyring over `slots`, given a header with a new pepper when they have none;
+    /// refuses slots made with another master key.
+    pub fn over(slots: Box<dyn Slots>, master: Master) -> Result<Keyring, KeyringError> {
         let cipher = master.cipher();
-        let pepper: [u8; 32] = if new {
-            let pepper: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
-            file.write_all(&wrap_header(&cipher, &pepper)).map_err(io)?;
-            file.sync_all().map_err(io)?;
-            pepper
-        } else {
-            let mut header = [0u8; HEADER];
-            file.read_exact(&mut header)
-                .map_err(|_| KeyringError::NotAKeyring(path.to_path_buf()))?;
-            if &header[..8] != MAGIC {
-                return Err(KeyringError::NotAKeyring(path.to_path_buf()));
-            }
-            let plain = cipher
-                .decrypt(XNonce::from_slice(&header[8..32]), &header[32..])
-                .map_err(|_| KeyringError::WrongMaster(path.to_path_buf()))?;
-            plain
-                .try_into()
-                .map_err(|_| KeyringError::NotAKeyring(path.to_path_buf()))?
-        };
-        // The index: every live slot's pseudonym, read once (160 bytes a citizen). Slots
-        // after the last one written are zeros, grown ahead (`GROW`).
-        let len = file.metadata().map_err(io)?.len();
-        let capacity = (len.saturating_sub(HEADER as u64) / SLOT as u64) as u32;
-        let mut slots = 0;
-        let mut live = HashMap::new();
-        let mut reader = std::io::BufReader::with_capacity(1 << 16, &file);
-        std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(HEADER as u64)).map_err(io)?;
-        let mut raw = [0u8; SLOT];
-        for slot in 0..capacity {
-            reader.read_exact(&mut raw).map_err(io)?;
-            if raw[0] != FREE {
-                slots = slot + 1;
-            }
-            // A slot waiting for its last reply still opens by its number, but no longer
-            // names its citizen: one who writes again gets a new key.
-            if raw[0] == LIVE {
-                live.insert(pseudonym_of(&raw), slot);
-            }
+        let pepper: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+        let header = slots.header(&wrap_header(&cipher, &pepper))?;
+        if &header[..8] != MAGIC {
+            return Err(KeyringError::NotAKeyring(slots.place()));
         }
+        let plain = cipher
+            .decrypt(XNonce::from_slice(&header[8..32]), &header[32..])
+            .map_err(|_| KeyringError::WrongMaster(slots.place()))?;
+        let pepper: [u8; 32] = plain.try_into().map_err(|_| KeyringError::NotAKeyring(slots.place()))?;
         Ok(Keyring {
-            path: path.to_path_buf(),
-            file,
+            slots,
             master,
             pepper: <Hmac<sha2::Sha256> as Mac>::new_from_slice(&pepper).expect("any key length"),
-            index: Mutex::new(Index { live, slots, capacity }),
-            cache: Mutex::new(HashMap::new()),
-            dirty: Default::default(),
+            cache: Mutex::default(),
         })
     }
 
-    fn io(&self, source: std::io::Error) -> KeyringError {
-        KeyringError::Io {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn index(&self) -> std::sync::MutexGuard<'_, Index> {
-        self.index.lock().unwrap_or_else(|e| e.into_inner())
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The pseudonym of a citizen's identity (`comune`, `channel`, number or id): HMAC-SHA256
@@ -259,14 +242,14 @@ impl Keyring {
         p
     }
 
-    /// Slots in the file, live or erased.
-    pub fn slots(&self) -> u32 {
-        self.index().slots
+    /// Slots handed out, live or erased.
+    pub fn slots(&self) -> Result<u32, KeyringError> {
+        self.slots.count()
     }
 
     /// The live slot of a pseudonym.
-    pub fn slot_of(&self, pseudonym: &Pseudonym) -> Option<u32> {
-        self.index().live.get(pseudonym).copied()
+    pub fn slot_of(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
+        self.slots.live(pseudonym)
     }
 
     /// The live slot of a pseudonym, created (with a new key, holding `id`) when there is
@@ -275,80 +258,65 @@ impl Keyring {
         if id.len() > ID_MAX {
             return Err(KeyringError::IdTooLong);
         }
-        let mut index = self.index();
-        if let Some(slot) = index.live.get(pseudonym) {
-            return Ok(*slot);
+        if let Some(slot) = self.slots.live(pseudonym)? {
+            return Ok(slot);
         }
         let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
         let raw = wrap(&self.master, LIVE, pseudonym, &key, id)?;
-        let slot = index.slots;
-        if slot >= index.capacity {
-            let zeros = vec![0u8; GROW as usize * SLOT];
-            self.file
-                .write_all_at(&zeros, offset(index.capacity))
-                .map_err(|e| self.io(e))?;
-            index.capacity += GROW;
+        let erasures = self.cache().erasures;
+        let (slot, created) = self.slots.create(pseudonym, &raw)?;
+        if created {
+            // Opened at once, as the caller is about to seal with it.
+            self.remember(erasures, Arc::new(Opened::new(slot, *pseudonym, id.to_string(), &key)));
         }
-        self.file.write_all_at(&raw, offset(slot)).map_err(|e| self.io(e))?;
-        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
-        index.slots += 1;
-        index.live.insert(*pseudonym, slot);
-        // Opened at once, as the caller is about to seal with it (the index's lock held,
-        // then the cache's, as everywhere).
-        self.remember(Arc::new(Opened::new(slot, *pseudonym, id.to_string(), &key)));
         Ok(slot)
-    }
-
-    fn read_slot(&self, slot: u32) -> Result<[u8; SLOT], KeyringError> {
-        let slots = self.index().slots;
-        self.read_raw(slots, slot)
-    }
-
-    /// A slot's bytes, for a caller that holds the index's lock (`slots` read under it).
-    fn read_raw(&self, slots: u32, slot: u32) -> Result<[u8; SLOT], KeyringError> {
-        if slot >= slots {
-            return Err(KeyringError::NoSlot(slot));
-        }
-        let mut raw = [0u8; SLOT];
-        self.file
-            .read_exact_at(&mut raw, offset(slot))
-            .map_err(|e| self.io(e))?;
-        Ok(raw)
     }
 
     /// The key and id in `slot`; `None` once erased.
     pub fn open_slot(&self, slot: u32) -> Result<Option<Arc<Opened>>, KeyringError> {
-        if let Some(hit) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&slot) {
-            return Ok(Some(hit.clone()));
-        }
-        let raw = self.read_slot(slot)?;
+        let erasures = {
+            let cache = self.cache();
+            if let Some(hit) = cache.opened.get(&slot) {
+                return Ok(Some(hit.clone()));
+            }
+            cache.erasures
+        };
+        let raw = self.slots.read(slot)?;
         if raw[0] != LIVE && raw[0] != ERASE_AFTER_REPLIES {
             return Ok(None);
         }
         let (key, id) = self.unwrap(slot, &raw)?;
         let opened = Arc::new(Opened::new(slot, pseudonym_of(&raw), id, &key));
-        // Locks in this order only (index, then cache), as `destroy` takes them: a slot
-        // erased meanwhile is not cached, since the index no longer names it.
-        let index = self.index();
-        if index.live.get(&opened.pseudonym) == Some(&slot) {
-            self.remember(opened.clone());
+        if raw[0] == LIVE {
+            self.remember(erasures, opened.clone());
         }
         Ok(Some(opened))
     }
 
-    /// Keeps a slot opened in the cache ([`CACHE`] at most: emptied when full). The caller
-    /// holds the index's lock, taken before the cache's as everywhere.
-    fn remember(&self, opened: Arc<Opened>) {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE {
-            cache.clear();
+    /// Keeps a slot opened in the cache ([`CACHE`] at most: emptied when full), unless this
+    /// process erased a slot since `erasures` was read (the slot read may be that one).
+    fn remember(&self, erasures: u64, opened: Arc<Opened>) {
+        let mut cache = self.cache();
+        if cache.erasures != erasures {
+            return;
         }
-        cache.insert(opened.slot, opened);
+        if cache.opened.len() >= CACHE {
+            cache.opened.clear();
+        }
+        cache.opened.insert(opened.slot, opened);
+    }
+
+    /// `slot` no longer stays opened in the cache, and no opening that read it before
+    /// caches it after.
+    fn forget(&self, slot: u32) {
+        let mut cache = self.cache();
+        cache.erasures += 1;
+        cache.opened.remove(&slot);
     }
 
     /// The live slot of a pseudonym, opened.
     pub fn opened(&self, pseudonym: &Pseudonym) -> Result<Option<Arc<Opened>>, KeyringError> {
-        match self.slot_of(pseudonym) {
+        match self.slot_of(pseudonym)? {
             Some(slot) => self.open_slot(slot),
             None => Ok(None),
         }
@@ -359,80 +327,42 @@ impl Keyring {
     /// (which the sealed store runs before anything is acknowledged). Erasing twice is
     /// harmless.
     pub fn destroy(&self, slot: u32) -> Result<(), KeyringError> {
-        let mut index = self.index();
-        let raw = self.read_raw(index.slots, slot)?;
-        let pseudonym = pseudonym_of(&raw);
-        let mut erased = [0u8; SLOT];
-        erased[0] = ERASED;
-        erased[1..17].copy_from_slice(&pseudonym);
-        self.file.write_all_at(&erased, offset(slot)).map_err(|e| self.io(e))?;
-        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.forget(&mut index, &pseudonym, slot);
+        // Before: an opening that read the slot live is not cached. After: nor one that
+        // read it while it was being overwritten.
+        self.forget(slot);
+        self.slots.destroy(slot)?;
+        self.forget(slot);
         Ok(())
-    }
-
-    /// `slot` no longer names its citizen, nor stays opened in the cache (the caller holds
-    /// the index's lock, taken before the cache's as everywhere).
-    fn forget(&self, index: &mut Index, pseudonym: &Pseudonym, slot: u32) {
-        if index.live.get(pseudonym) == Some(&slot) {
-            index.live.remove(pseudonym);
-        }
-        self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot);
     }
 
     /// Marks `slot` to be erased once its last pending reply (a goodbye) is sent or given
     /// up: [`Keyring::awaiting_replies`] lists it again after a restart. The citizen no
-    /// longer has a key ([`Keyring::slot_of`] finds none).
+    /// longer has a key ([`Keyring::slot_of`] finds none): one who writes again gets a new
+    /// one, and this one still opens the replies it sealed until [`Keyring::destroy`].
     pub fn erase_after_replies(&self, slot: u32) -> Result<(), KeyringError> {
-        let mut index = self.index();
-        let mut raw = self.read_raw(index.slots, slot)?;
-        if raw[0] != LIVE {
-            return Ok(());
-        }
-        // From now on the citizen has no key: one who writes again gets a new one, and
-        // this one still opens the replies it sealed until `destroy`.
-        self.forget(&mut index, &pseudonym_of(&raw), slot);
-        raw[0] = ERASE_AFTER_REPLIES;
-        self.file
-            .write_all_at(&raw[..1], offset(slot))
-            .map_err(|e| self.io(e))?;
-        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.slots.mark(slot)?;
+        // Kept out of the cache, which holds live keys only.
+        self.forget(slot);
         Ok(())
     }
 
     /// Whether a slot was written since the last [`Keyring::sync`].
     pub fn is_dirty(&self) -> bool {
-        self.dirty.load(std::sync::atomic::Ordering::SeqCst)
+        self.slots.is_dirty()
     }
 
-    /// Makes every slot written so far durable (one `fdatasync`, skipped when nothing was
-    /// written since the last): the sealed store runs it with its own flush, so nothing is
-    /// acknowledged before the keys it sealed with are on the disk, and no erasure before
-    /// its key's bytes are overwritten there.
+    /// Makes every slot written so far durable (on a file, one `fdatasync`, skipped when
+    /// nothing was written since the last): the sealed store runs it with its own flush,
+    /// so nothing is acknowledged before the keys it sealed with are on the disk, and no
+    /// erasure before its key's bytes are overwritten there.
     pub fn sync(&self) -> Result<(), KeyringError> {
-        if self.dirty.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            if let Err(e) = self.file.sync_data() {
-                self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
-                return Err(self.io(e));
-            }
-        }
-        Ok(())
-    }
-
-    /// Every slot by state: (slot, pseudonym, state), reading the whole file.
-    fn scan(&self) -> Result<Vec<(u32, Pseudonym, u8)>, KeyringError> {
-        let slots = self.slots();
-        let mut out = Vec::with_capacity(slots as usize);
-        for slot in 0..slots {
-            let raw = self.read_slot(slot)?;
-            out.push((slot, pseudonym_of(&raw), raw[0]));
-        }
-        Ok(out)
+        self.slots.sync()
     }
 
     /// Slots waiting for their last reply before they are erased.
     pub fn awaiting_replies(&self) -> Result<Vec<(u32, Pseudonym)>, KeyringError> {
         Ok(self
+            .slots
             .scan()?
             .into_iter()
             .filter(|(_, _, s)| *s == ERASE_AFTER_REPLIES)
@@ -440,9 +370,25 @@ impl Keyring {
             .collect())
     }
 
+    /// The slot of `pseudonym` waiting for its last reply, if any.
+    pub fn awaiting_slot(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
+        Ok(self
+            .awaiting_replies()?
+            .into_iter()
+            .find(|(_, p)| p == pseudonym)
+            .map(|(s, _)| s))
+    }
+
+    /// Whether other processes share these slots (PostgreSQL): one may erase a key, or
+    /// mark it to be erased, without this one knowing.
+    pub fn shared(&self) -> bool {
+        self.slots.shared()
+    }
+
     /// The pseudonyms of erased citizens (a citizen erased twice is there twice).
     pub fn erased(&self) -> Result<Vec<Pseudonym>, KeyringError> {
         Ok(self
+            .slots
             .scan()?
             .into_iter()
             .filter(|(_, _, s)| *s == ERASED)
@@ -452,7 +398,7 @@ impl Keyring {
 
     /// (live, erased) slots.
     pub fn counts(&self) -> Result<(usize, usize), KeyringError> {
-        let all = self.scan()?;
+        let all = self.slots.scan()?;
         let erased = all.iter().filter(|(_, _, s)| *s == ERASED).count();
         let live = all
             .iter()
@@ -463,34 +409,38 @@ impl Keyring {
 
     /// A live slot's key and id, unwrapped with the master key.
     fn unwrap(&self, slot: u32, raw: &[u8; SLOT]) -> Result<([u8; 32], String), KeyringError> {
-        let plain = self
-            .master
-            .cipher()
-            .decrypt(
-                XNonce::from_slice(&raw[17..41]),
-                &raw[SEALED_AT..SEALED_AT + SEALED_LEN],
-            )
-            .map_err(|_| KeyringError::Unreadable(slot))?;
-        let len = (plain[32] as usize).min(ID_MAX);
-        let id = String::from_utf8(plain[33..33 + len].to_vec()).map_err(|_| KeyringError::Unreadable(slot))?;
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&plain[..32]);
-        Ok((key, id))
+        unwrap_with(&self.master, slot, raw)
     }
 
     /// A live slot's key itself (the tests check it never reaches the file in clear).
     #[cfg(test)]
     fn unwrapped_key(&self, slot: u32) -> Result<[u8; 32], KeyringError> {
-        Ok(self.unwrap(slot, &self.read_slot(slot)?)?.0)
+        Ok(self.unwrap(slot, &self.slots.read(slot)?)?.0)
     }
 }
 
-impl Drop for Keyring {
-    /// A keyring dropped without a last [`Keyring::sync`] (a command that never flushed)
-    /// still leaves its slots on the disk.
-    fn drop(&mut self) {
-        let _ = self.sync();
-    }
+/// A live slot's key and id, unwrapped with `master`.
+fn unwrap_with(master: &Master, slot: u32, raw: &[u8; SLOT]) -> Result<([u8; 32], String), KeyringError> {
+    let plain = master
+        .cipher()
+        .decrypt(
+            XNonce::from_slice(&raw[17..41]),
+            &raw[SEALED_AT..SEALED_AT + SEALED_LEN],
+        )
+        .map_err(|_| KeyringError::Unreadable(slot))?;
+    let len = (plain[32] as usize).min(ID_MAX);
+    let id = String::from_utf8(plain[33..33 + len].to_vec()).map_err(|_| KeyringError::Unreadable(slot))?;
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&plain[..32]);
+    Ok((key, id))
+}
+
+/// An erased slot's bytes: its state and pseudonym, zeros elsewhere.
+pub fn erased_slot(raw: &[u8; SLOT]) -> [u8; SLOT] {
+    let mut erased = [0u8; SLOT];
+    erased[0] = ERASED;
+    erased[1..17].copy_from_slice(&raw[1..17]);
+    erased
 }
 
 /// A slot's bytes: its state and pseudonym, and the key and id wrapped with `master`.
@@ -518,23 +468,20 @@ fn wrap(
     Ok(raw)
 }
 
-fn offset(slot: u32) -> u64 {
-    HEADER as u64 + slot as u64 * SLOT as u64
-}
-
-fn pseudonym_of(raw: &[u8; SLOT]) -> Pseudonym {
+pub fn pseudonym_of(raw: &[u8; SLOT]) -> Pseudonym {
     let mut p = [0u8; 16];
     p.copy_from_slice(&raw[1..17]);
     p
 }
 
-fn wrap_header(cipher: &XChaCha20Poly1305, pepper: &[u8; 32]) -> Vec<u8> {
+fn wrap_header(cipher: &XChaCha20Poly1305, pepper: &[u8; 32]) -> [u8; HEADER] {
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-    let mut header = Vec::with_capacity(HEADER);
-    header.extend_from_slice(MAGIC);
-    header.extend_from_slice(&nonce);
+    let mut header = [0u8; HEADER];
+    header[..8].copy_from_slice(MAGIC);
+    header[8..32].copy_from_slice(&nonce);
     // Encryption into memory cannot fail for inputs of this size.
-    header.extend(cipher.encrypt(&nonce, pepper.as_slice()).unwrap_or_default());
+    let sealed = cipher.encrypt(&nonce, pepper.as_slice()).unwrap_or_default();
+    header[32..32 + sealed.len()].copy_from_slice(&sealed);
     header
 }
 
@@ -543,9 +490,11 @@ pub fn path_in(data: &Path) -> PathBuf {
     data.join("keyring")
 }
 
+mod file;
 mod master;
 mod rotate;
 mod seal;
+pub use file::FileSlots;
 pub use master::Master;
 pub use seal::{open, seal, slot_in};
 

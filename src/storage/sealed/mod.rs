@@ -216,7 +216,7 @@ impl<S: Store> Sealed<S> {
             let Some(p) = parse_pseudonym(&key.citizen) else {
                 continue;
             };
-            if self.ring.slot_of(&p).is_none() {
+            if self.ring.slot_of(&p).map_err(keyring_error)?.is_none() {
                 self.inner.scrub_citizen(&key, false)?;
                 erased += 1;
             }

@@ -92,7 +92,7 @@ impl<S: Store> Sealed<S> {
 
     /// Whether a key the store underneath returned names a citizen whose key lives.
     fn live(&self, hidden: &CitizenKey) -> bool {
-        super::parse_pseudonym(&hidden.citizen).is_some_and(|p| self.ring.slot_of(&p).is_some())
+        super::parse_pseudonym(&hidden.citizen).is_some_and(|p| matches!(self.ring.slot_of(&p), Ok(Some(_))))
     }
 
     pub(super) fn conversation_up(&self, c: Conversation) -> Conversation {
@@ -190,7 +190,7 @@ impl<S: Store> CitizenStore for Sealed<S> {
         let hidden = self.hide(key);
         // The mark below removes the record: counted here.
         let had_record = self.inner.citizen(&hidden)?.is_some();
-        if let Some(slot) = self.ring.slot_of(&p) {
+        if let Some(slot) = self.ring.slot_of(&p).map_err(keyring_error)? {
             // The erasure mark first, with the record gone: a stop after the next flush
             // finishes the erasure at the next start (`unfinished_erasures`); one before it
             // (a kill) leaves the record unreadable, and not found. A leaver's step has
