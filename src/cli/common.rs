@@ -76,14 +76,15 @@ pub fn load_flows(paths: &Paths) -> anyhow::Result<(Flows, Locales)> {
 pub enum Opened {
     /// sled, personal data sealed per citizen (`storage::sealed`).
     Sled(Box<Sealed<SledStore>>),
-    Postgres(PgStore),
+    /// PostgreSQL, sealed the same way, its keyring in the database.
+    Postgres(Box<Sealed<PgStore>>),
 }
 
 impl Opened {
     pub fn into_store(self) -> Arc<dyn Store> {
         match self {
             Opened::Sled(s) => Arc::new(*s),
-            Opened::Postgres(s) => Arc::new(s),
+            Opened::Postgres(s) => Arc::new(*s),
         }
     }
 }
@@ -111,7 +112,20 @@ pub fn open_postgres(connections: usize) -> anyhow::Result<PgStore> {
 pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
     let config = config(paths)?;
     Ok(match config.storage {
-        StorageKind::Postgres => Opened::Postgres(open_postgres(config.postgres_connections)?),
+        StorageKind::Postgres => {
+            let data = data_dir(paths)?;
+            let pg = open_postgres(config.postgres_connections)?;
+            let (store, sealed) = crate::storage::sealed::postgres::open_postgres(pg, &data)
+                .context("cannot open the keyring of the PostgreSQL database named by SPORTELLO_DATABASE_URL")?;
+            if let Some(backup) = sealed {
+                eprintln!(
+                    "the PostgreSQL database is now sealed (personal data encrypted per citizen); its tables as \
+                     they were, in clear, are in {}: delete it once the service works",
+                    backup.display()
+                );
+            }
+            Opened::Postgres(Box::new(store))
+        }
         StorageKind::Sled => {
             let data = data_dir(paths)?;
             let (store, migrated) = crate::storage::sealed::migrate::open_sled(&data).with_context(|| {

@@ -2,6 +2,8 @@
 //! PostgreSQL database (URL from `SPORTELLO_DATABASE_URL`), then reads both back and
 //! compares each tree's record count and checksum; any difference exits non-zero.
 //!
+//! A sealed directory is copied sealed, with its keyring's slots (issue 24).
+//!
 //! The copy is one transaction: it is all there or not at all. Stop the server first (sled
 //! refuses a second opener anyway). This module never prints a record or the URL.
 
@@ -13,6 +15,7 @@ use anyhow::{bail, Context};
 
 use super::common::open_postgres;
 use crate::storage::backup::Records;
+use crate::storage::keyring::FileSlots;
 use crate::storage::keys::{ENTRY_INDEX_TREE, LEDGER_INDEX_TREE, META_TREE};
 use crate::storage::postgres::{checksums, TreeSum, DEFAULT_CONNECTIONS, TREES};
 use crate::storage::{SledStore, Store};
@@ -40,30 +43,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !dir.join("db").is_file() {
         bail!("{} holds no sportello data", dir.display());
     }
-    // A sealed directory (every one a sportello opened since issue 24) is opened with its
-    // keyring and copied in clear: PostgreSQL does not seal yet.
-    let source = if crate::storage::keyring::path_in(&dir).exists() {
+    // A sealed directory (every one a sportello opened since issue 24) is copied as it is,
+    // sealed values and pseudonymous keys, with its keyring's slots: the database is
+    // sealed with the same keys, opened with the same master key.
+    let (source, keyring) = if crate::storage::keyring::path_in(&dir).exists() {
         let (sealed, _) = crate::storage::sealed::migrate::open_sled(&dir)
             .with_context(|| format!("cannot open {} (is a server using it? stop it first)", dir.display()))?;
-        let records = sealed.inner().records()?;
-        copied_trees(crate::storage::sealed::migrate::unseal_records(&sealed, records)?)?
+        let records = copied_trees(sealed.inner().records()?)?;
+        let slots = FileSlots::open(&crate::storage::keyring::path_in(&dir))?.export()?;
+        (records, Some(slots))
     } else {
         let sled = SledStore::open(&dir)
             .with_context(|| format!("cannot open {} (is a server using it? stop it first)", dir.display()))?;
-        copied_trees(sled.records()?)?
+        (copied_trees(sled.records()?)?, None)
     };
     let pg = open_postgres(DEFAULT_CONNECTIONS)?;
-    if !pg.is_empty()? {
+    if !pg.is_empty()? || pg.has_keyring()? {
         bail!("the PostgreSQL database already holds sportello data: migrate into an empty one");
     }
     let written = pg.import(source.clone()).context("copying into PostgreSQL")?;
+    let slots = keyring.as_ref().map_or(0, |(_, slots)| slots.len());
+    if let Some((header, slots)) = keyring {
+        pg.import_keyring(&header, slots)
+            .context("copying the keyring into PostgreSQL")?;
+    }
     pg.flush().context("making the copy durable")?;
-    println!("copied {written} records from {}", dir.display());
+    println!(
+        "copied {written} records and {slots} keyring slots from {}",
+        dir.display()
+    );
     let (mismatches, report) = compare(&checksums(&source), &checksums(&pg.records()?));
     print!("{report}");
     if mismatches > 0 {
         eprintln!("{mismatches} trees differ after the copy: do not use the PostgreSQL copy");
         return Ok(ExitCode::FAILURE);
+    }
+    if slots > 0 {
+        println!(
+            "the database is sealed with the keys of {}: every process on it needs the same master key \
+             (SPORTELLO_MASTER_KEY, SPORTELLO_MASTER_KEY_FILE, or {}/master.key as --data)",
+            dir.display(),
+            dir.display()
+        );
     }
     println!("every tree matches: set storage = \"postgres\" in the configuration");
     Ok(ExitCode::SUCCESS)

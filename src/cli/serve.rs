@@ -87,15 +87,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 // must not serve beside all-active ones (nor they beside it). Every
                 // all-active process holds the serve lock shared while it serves, so that
                 // two starting at once never mistake each other for a one-active one.
-                let Ok(lock) = pg.try_serve_lock(LockMode::Shared).await? else {
+                let Ok(lock) = pg.inner().try_serve_lock(LockMode::Shared).await? else {
                     anyhow::bail!(MIXED_ONE_ACTIVE);
                 };
                 let watchdog = tokio::spawn(stop_when_lost(lock, "stopping at once"));
-                let mut engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+                let mut engine = Engine::new(flows, locales, std::sync::Arc::new((*pg).clone()));
                 engine.faqs = faqs;
                 // One process at a time creates the first administrator: two starting on
                 // an empty database would both find no account.
-                let shared = Shared::new(pg.clone()).context("cannot name this process")?;
+                let shared = Shared::new((*pg).clone()).context("cannot name this process")?;
                 let starting = pg.locks().lock(START_LOCK).await?;
                 let prepared = prepare(engine, config, secrets, addr, &data, Some(shared.into()));
                 starting.release().await;
@@ -107,8 +107,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 served?;
             }
             // PostgreSQL is backed up with its own tools (pg_dump): no admin endpoint.
-            Opened::Postgres(pg) => {
-                let mut engine = Engine::new(flows, locales, std::sync::Arc::new(pg.clone()));
+            Opened::Postgres(sealed) => {
+                let pg = sealed.inner().clone();
+                let mut engine = Engine::new(flows, locales, std::sync::Arc::new(*sealed));
                 engine.faqs = faqs;
                 let mut watchdog = None;
                 let listen = config.listen;

@@ -44,6 +44,7 @@ use crate::channel::InboundMessage;
 use crate::service::coordination::{BoxFuture, Coordination, Guard};
 use crate::staff::accounts;
 use crate::storage::postgres::{orphaned, Adoption, Claim};
+use crate::storage::sealed::Sealed;
 use crate::storage::{CitizenKey, JournalStore, PgStore, Store, StoreError};
 
 /// How often a process says it is alive.
@@ -74,13 +75,14 @@ struct Found {
 /// What a process needs to share the work with the others: its [`Coordination`], and what
 /// the heartbeat and the sweep use.
 pub struct Shared {
-    pub pg: PgStore,
+    /// The database, through the seal (`storage::sealed::replicas`).
+    pub pg: Sealed<PgStore>,
     /// This process's id among the replicas: random, new at every start.
     pub replica: String,
 }
 
 impl Shared {
-    pub fn new(pg: PgStore) -> std::io::Result<Shared> {
+    pub fn new(pg: Sealed<PgStore>) -> std::io::Result<Shared> {
         let random = accounts::hex(&accounts::random_bytes::<8>().map_err(std::io::Error::other)?);
         Ok(Shared {
             pg,

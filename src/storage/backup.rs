@@ -135,44 +135,55 @@ impl SledStore {
         };
         // Taking an id spends one, which is harmless: ids only need to be unique.
         let next_id = self.db.generate_id().map_err(engine)?;
-        let header = Header {
-            sportello_backup: FORMAT_VERSION,
-            schema,
-            created: jiff::Timestamp::now(),
-            next_id,
-        };
-        let mut hasher = Sha256::new();
-        let mut emit = |line: Vec<u8>, out: &mut dyn Write| -> std::io::Result<()> {
-            hasher.update(&line);
-            hasher.update(b"\n");
-            out.write_all(&line)?;
-            out.write_all(b"\n")
-        };
-        emit(serde_json::to_vec(&header).unwrap_or_default(), out)?;
-        let mut counts = BTreeMap::new();
-        let mut total = 0;
-        for (tree, records) in self.records()? {
-            for (k, v) in &records {
-                let line = Line {
-                    tree: tree.clone(),
-                    key: hex(k),
-                    value: hex(v),
-                };
-                emit(serde_json::to_vec(&line).unwrap_or_default(), out)?;
-            }
-            total += records.len() as u64;
-            counts.insert(tree, records.len() as u64);
-        }
-        let summary = Summary {
-            records: total,
-            counts,
-            sha256: hex(&hasher.finalize()),
-        };
-        out.write_all(&serde_json::to_vec(&Trailer { end: summary.clone() }).unwrap_or_default())?;
-        out.write_all(b"\n")?;
-        out.flush()?;
-        Ok(summary)
+        write_records(&self.records()?, schema, next_id, out)
     }
+}
+
+/// Writes `records` to `out` in the backup format (a header, a line per record, a trailer
+/// with the counts and the checksum).
+pub fn write_records(
+    records: &Records,
+    schema: u32,
+    next_id: u64,
+    out: &mut impl Write,
+) -> Result<Summary, BackupError> {
+    let header = Header {
+        sportello_backup: FORMAT_VERSION,
+        schema,
+        created: jiff::Timestamp::now(),
+        next_id,
+    };
+    let mut hasher = Sha256::new();
+    let mut emit = |line: Vec<u8>, out: &mut dyn Write| -> std::io::Result<()> {
+        hasher.update(&line);
+        hasher.update(b"\n");
+        out.write_all(&line)?;
+        out.write_all(b"\n")
+    };
+    emit(serde_json::to_vec(&header).unwrap_or_default(), out)?;
+    let mut counts = BTreeMap::new();
+    let mut total = 0;
+    for (tree, records) in records {
+        for (k, v) in records {
+            let line = Line {
+                tree: tree.clone(),
+                key: hex(k),
+                value: hex(v),
+            };
+            emit(serde_json::to_vec(&line).unwrap_or_default(), out)?;
+        }
+        total += records.len() as u64;
+        counts.insert(tree.clone(), records.len() as u64);
+    }
+    let summary = Summary {
+        records: total,
+        counts,
+        sha256: hex(&hasher.finalize()),
+    };
+    out.write_all(&serde_json::to_vec(&Trailer { end: summary.clone() }).unwrap_or_default())?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(summary)
 }
 
 /// Writes a backup that is good or absent: `write` fills `<to>.partial` (owner-only,

@@ -49,9 +49,9 @@ const SEALED_LEN: usize = 32 + 1 + ID_MAX + 16;
 
 /// A slot not handed out yet (zeros), or one whose write a crash lost before it was synced.
 const FREE: u8 = 0;
-const LIVE: u8 = 1;
-const ERASED: u8 = 2;
-const ERASE_AFTER_REPLIES: u8 = 3;
+pub(crate) const LIVE: u8 = 1;
+pub(crate) const ERASED: u8 = 2;
+pub(crate) const ERASE_AFTER_REPLIES: u8 = 3;
 
 /// How many opened slots [`Keyring`] keeps in memory (a few hundred kilobytes).
 const CACHE: usize = 4096;
@@ -75,7 +75,7 @@ pub enum KeyringError {
     },
     #[error("{0} is not a sportello keyring")]
     NotAKeyring(PathBuf),
-    #[error("the master key does not open the keyring {0}: it was made with another one")]
+    #[error("the master key (SPORTELLO_MASTER_KEY, SPORTELLO_MASTER_KEY_FILE or master.key) does not open the keyring in {0}: it was made with another one")]
     WrongMaster(PathBuf),
     #[error("the master key must be 64 hexadecimal characters (32 bytes)")]
     BadMaster,
@@ -87,6 +87,8 @@ pub enum KeyringError {
     Unreadable(u32),
     #[error("an id longer than {ID_MAX} bytes cannot be sealed")]
     IdTooLong,
+    #[error("the keyring in the database: {0}")]
+    Database(String),
 }
 
 /// Lower-case hex of bytes.
@@ -149,6 +151,14 @@ pub trait Slots: Send + Sync {
     fn mark(&self, slot: u32) -> Result<(), KeyringError>;
     /// Every slot handed out with its state: (slot, pseudonym, state).
     fn scan(&self) -> Result<Vec<(u32, Pseudonym, u8)>, KeyringError>;
+    /// The slot of `pseudonym` waiting for its last reply ([`ERASE_AFTER_REPLIES`]), if any.
+    fn marked(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
+        Ok(self
+            .scan()?
+            .into_iter()
+            .find(|(_, p, s)| p == pseudonym && *s == ERASE_AFTER_REPLIES)
+            .map(|(slot, _, _)| slot))
+    }
     /// Slots handed out, live or erased.
     fn count(&self) -> Result<u32, KeyringError>;
     /// Whether other processes use these slots too.

@@ -86,6 +86,19 @@ impl FileSlots {
         })
     }
 
+    /// The header and every slot handed out, as bytes (`sportello migrate` copies them).
+    pub fn export(&self) -> Result<([u8; HEADER], Vec<(u32, [u8; SLOT])>), KeyringError> {
+        let mut header = [0u8; HEADER];
+        self.file
+            .read_exact_at(&mut header, 0)
+            .map_err(|_| KeyringError::NotAKeyring(self.path.clone()))?;
+        let slots = self.index().slots;
+        let all = (0..slots)
+            .map(|slot| Ok((slot, self.read_raw(slots, slot)?)))
+            .collect::<Result<_, KeyringError>>()?;
+        Ok((header, all))
+    }
+
     fn io(&self, source: std::io::Error) -> KeyringError {
         KeyringError::Io {
             path: self.path.clone(),

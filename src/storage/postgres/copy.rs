@@ -115,7 +115,7 @@ impl PgStore {
     }
 }
 
-fn import(c: &mut Conn, records: &Records) -> Result<u64, StoreError> {
+pub(super) fn import(c: &mut Conn, records: &Records) -> Result<u64, StoreError> {
     let mut written = 0;
     let mut max_id = 0;
     for (tree, rows) in records {

@@ -50,6 +50,7 @@ mod cases;
 mod citizens;
 mod copy;
 mod journal;
+pub mod keyring;
 mod lock;
 mod locks;
 mod pool;

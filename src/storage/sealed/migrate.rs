@@ -137,7 +137,7 @@ fn corrupt(tree: &'static str) -> StoreError {
 
 /// Every record of a store written before sealing, as the sealed store keeps it. The
 /// derived indexes are left out (rebuilt at the next open) and so is their mark in `meta`.
-pub fn seal_records(sealed: &Sealed<SledStore>, mut records: Records) -> Result<Records, StoreError> {
+pub fn seal_records<S: crate::storage::Store>(sealed: &Sealed<S>, mut records: Records) -> Result<Records, StoreError> {
     let comune_of = broadcast_comuni(&records);
     records.remove(LEDGER_INDEX_TREE);
     records.remove(ENTRY_INDEX_TREE);
@@ -203,58 +203,6 @@ pub fn seal_records(sealed: &Sealed<SledStore>, mut records: Records) -> Result<
             sealed_tree.insert(k, v);
         }
         out.insert(tree, sealed_tree);
-    }
-    Ok(out)
-}
-
-/// Every record of a sealed store opened again, with the citizens' ids in its keys: what
-/// `sportello migrate` copies into PostgreSQL, which does not seal yet. Provider-id keys of
-/// the journal and of sent messages stay hashed (they cannot be reversed): the journal
-/// still drops redeliveries, and the delivery statuses of messages sent before the copy no
-/// longer find their message. The derived indexes are left out.
-pub fn unseal_records(sealed: &Sealed<SledStore>, mut records: Records) -> Result<Records, StoreError> {
-    let comune_of = broadcast_comuni(&records);
-    records.remove(LEDGER_INDEX_TREE);
-    records.remove(ENTRY_INDEX_TREE);
-    let shown = |k: &[u8], tree| -> Result<Vec<u8>, StoreError> {
-        sealed.show(CitizenKey::decode(k).ok_or(corrupt(tree))?).encode()
-    };
-    let mut out = Records::new();
-    for (tree, entries) in records {
-        let mut opened = std::collections::BTreeMap::new();
-        for (k, v) in entries {
-            let (k, v) = match tree.as_str() {
-                CITIZENS_TREE => {
-                    let c: Citizen = decode_as(CITIZENS_TREE, &v)?;
-                    (shown(&k, CITIZENS_TREE)?, encode(&sealed.opened(c, fields::citizen)))
-                }
-                INBOUND_TREE => (k, encode(&sealed.inbound_up(decode_as(INBOUND_TREE, &v)?))),
-                OUTBOX_TREE => (k, encode(&sealed.outbound_up(decode_as(OUTBOX_TREE, &v)?))),
-                SENT_TREE => {
-                    let mut e: SentEntry = decode_as(SENT_TREE, &v)?;
-                    e.key = sealed.show(e.key);
-                    (k, encode(&e))
-                }
-                CASES_TREE => (k, encode(&sealed.case_up(decode_as(CASES_TREE, &v)?))),
-                LEDGER_TREE => (k, encode(&sealed.ledger_up(decode_as(LEDGER_TREE, &v)?))),
-                CONVERSATIONS_TREE => {
-                    let c = sealed.conversation_up(decode_as(CONVERSATIONS_TREE, &v)?);
-                    (c.key.encode()?, encode(&c))
-                }
-                ERASING_TREE => (shown(&k, ERASING_TREE)?, v),
-                ALIASES_TREE => (shown(&k, ALIASES_TREE)?, shown(&v, ALIASES_TREE)?),
-                DELIVERIES_TREE => {
-                    let (id, channel, citizen) = decode_delivery_key(&k).ok_or(corrupt(DELIVERIES_TREE))?;
-                    let comune = comune_of.get(&id).ok_or(corrupt(DELIVERIES_TREE))?;
-                    let key = sealed.show(CitizenKey::new(comune, &channel, &citizen));
-                    (delivery_key(id, Some(&channel), &key.citizen), v)
-                }
-                META_TREE if k == super::SEALED_KEY => continue,
-                _ => (k, v),
-            };
-            opened.insert(k, v);
-        }
-        out.insert(tree, opened);
     }
     Ok(out)
 }

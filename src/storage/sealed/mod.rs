@@ -18,6 +18,8 @@
 mod fields;
 use fields::Map;
 pub mod migrate;
+pub mod postgres;
+mod replicas;
 mod traits;
 
 use std::collections::HashMap;
@@ -89,7 +91,7 @@ impl<S: Store> Sealed<S> {
         };
         for (slot, p) in sealed.ring.awaiting_replies().map_err(keyring_error)? {
             sealed.awaiting().insert(p, (slot, None));
-            sealed.erase_when_replied(&p)?;
+            sealed.erase_when_replied(&p, None)?;
         }
         Ok(sealed)
     }
@@ -183,12 +185,24 @@ impl<S: Store> Sealed<S> {
     }
 
     /// Destroys the key of `p` waiting for its replies once none is left in the outbox.
-    fn erase_when_replied(&self, p: &Pseudonym) -> Result<(), StoreError> {
-        let Some((slot, key)) = self.awaiting().get(p).cloned() else {
+    /// `sent_to`: the citizen's key underneath, when a reply to them was just sent. On a
+    /// keyring other processes share, the mark is looked up there too (the process that
+    /// made it may be another, or stopped).
+    fn erase_when_replied(&self, p: &Pseudonym, sent_to: Option<&CitizenKey>) -> Result<(), StoreError> {
+        let found = match self.awaiting().get(p).cloned() {
+            Some(found) => Some(found),
+            None if self.ring.shared() => self
+                .ring
+                .awaiting_slot(p)
+                .map_err(keyring_error)?
+                .map(|slot| (slot, sent_to.cloned())),
+            None => None,
+        };
+        let Some((slot, key)) = found else {
             return Ok(());
         };
-        let pending = match key {
-            Some(key) => self.inner.has_pending_outbound(&key)?,
+        let pending = match key.as_ref().or(sent_to) {
+            Some(key) => self.inner.has_pending_outbound(key)?,
             // Listed by the keyring at start, by pseudonym only: the outbox is read.
             None => {
                 let hidden = in_key(p);
@@ -355,6 +369,12 @@ fn parse_pseudonym(citizen: &str) -> Option<Pseudonym> {
 /// given a new one).
 /// Returns the key and where it came from (for the start-up message; never the key).
 pub fn master_key(data: &Path) -> Result<(Master, MasterSource), StoreError> {
+    master_key_for(data, keyring::path_in(data).exists(), &data.display().to_string())
+}
+
+/// [`master_key`] for a keyring that may live elsewhere (`place`, for the message): a
+/// `master.key` is generated in `data` only while `has_keyring` is false.
+pub fn master_key_for(data: &Path, has_keyring: bool, place: &str) -> Result<(Master, MasterSource), StoreError> {
     if let Ok(hex) = std::env::var(MASTER_KEY_ENV) {
         if !hex.trim().is_empty() {
             return Ok((Master::from_hex(&hex).map_err(keyring_error)?, MasterSource::Env));
@@ -366,12 +386,11 @@ pub fn master_key(data: &Path) -> Result<(Master, MasterSource), StoreError> {
         return Ok((master, MasterSource::File(path)));
     }
     let path = data.join(MASTER_KEY_FILE);
-    if !path.exists() && keyring::path_in(data).exists() {
+    if !path.exists() && has_keyring {
         // A new key would never open this keyring: its key was given another way.
         return Err(StoreError::Config(format!(
-            "the keyring in {} needs its master key: set {MASTER_KEY_ENV} or {MASTER_KEY_FILE_ENV} as the \
-             service has them",
-            data.display()
+            "the keyring in {place} needs its master key: set {MASTER_KEY_ENV} or {MASTER_KEY_FILE_ENV} as the \
+             service has them"
         )));
     }
     if !path.exists() {

@@ -52,6 +52,18 @@ impl<S: Store> Sealed<S> {
         Ok(e)
     }
 
+    /// A journal entry opened, with its key as the caller wrote it, rebuilt from the
+    /// message it names (hashed underneath); the hashed key when the message no longer
+    /// opens.
+    pub(super) fn journal_up(&self, k: Vec<u8>, e: InboundEntry) -> (Vec<u8>, InboundEntry) {
+        let e = self.inbound_up(e);
+        let k = match &e.message {
+            Some(m) if !m.id.is_empty() => crate::storage::keys::inbound_key(m.channel.as_str(), &m.route, &m.id),
+            _ => k,
+        };
+        (k, e)
+    }
+
     pub(super) fn inbound_up(&self, e: InboundEntry) -> InboundEntry {
         let mut e = self.opened(e, fields::inbound);
         e.key = self.show(e.key);
@@ -249,18 +261,7 @@ impl<S: Store> JournalStore for Sealed<S> {
             .inner
             .pending_inbound()?
             .into_iter()
-            .map(|(k, e)| {
-                let e = self.inbound_up(e);
-                // The key as the caller wrote it, rebuilt from the message it names (hashed
-                // below); the hashed key when the message no longer opens.
-                let k = match &e.message {
-                    Some(m) if !m.id.is_empty() => {
-                        crate::storage::keys::inbound_key(m.channel.as_str(), &m.route, &m.id)
-                    }
-                    _ => k,
-                };
-                (k, e)
-            })
+            .map(|(k, e)| self.journal_up(k, e))
             .collect())
     }
 
@@ -321,13 +322,16 @@ impl<S: Store> JournalStore for Sealed<S> {
 
     /// Also destroys the key of an erased citizen once their last reply is gone.
     fn outbound_done(&self, id: u64) -> Result<(), StoreError> {
-        if self.awaiting().is_empty() {
+        // On a shared keyring another process may have marked the key: always looked up.
+        if self.awaiting().is_empty() && !self.ring.shared() {
             return self.inner.outbound_done(id);
         }
         let entry = self.inner.outbound_entry(id)?;
         self.inner.outbound_done(id)?;
-        if let Some(p) = entry.and_then(|e| super::parse_pseudonym(&e.key.citizen)) {
-            self.erase_when_replied(&p)?;
+        if let Some(e) = entry {
+            if let Some(p) = super::parse_pseudonym(&e.key.citizen) {
+                self.erase_when_replied(&p, Some(&e.key))?;
+            }
         }
         Ok(())
     }

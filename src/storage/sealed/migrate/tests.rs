@@ -137,17 +137,3 @@ fn a_migration_stopped_half_way_is_finished_or_restarted() {
     assert_eq!(std::fs::read(dir.join("marker")).unwrap(), b"new");
     assert!(!sibling(&dir, ".unsealed").exists());
 }
-
-#[test]
-fn unsealing_gives_back_the_records_as_they_were_sealed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (store, _) = open_sled(tmp.path()).unwrap();
-    let key = CitizenKey::new("brusson", "telegram", "987654321");
-    let mut citizen = Citizen::new(now());
-    citizen.fields.insert("full_name".into(), "Ida Désandré".into());
-    store.put_citizen(&key, &citizen).unwrap();
-    let opened = unseal_records(&store, store.inner().records().unwrap()).unwrap();
-    let (k, v) = opened[CITIZENS_TREE].iter().next().unwrap();
-    assert_eq!(CitizenKey::decode(k), Some(key));
-    assert_eq!(decode_as::<Citizen>(CITIZENS_TREE, v).unwrap(), citizen);
-}
