@@ -404,17 +404,16 @@ impl Lane {
                 due: Vec::new(),
                 waiting: None,
             };
+            // The entries being sent, taken before the pages are read: one whose send ends
+            // while a page is read may be read as it was before (queued), and must not be
+            // taken for due. No send starts during a scan (the lane waits for it).
+            let busy: HashSet<(u64, CitizenKey)> = busy.lock().unwrap_or_else(|p| p.into_inner()).clone();
             loop {
                 let page = env
                     .store()
                     .deliveries(id, &comune, Some(channel.as_str()), cursor.as_ref(), 1024)?;
                 for (k, d) in &page {
-                    if d.state != DeliveryState::Queued
-                        || busy
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .contains(&(id, k.clone()))
-                    {
+                    if d.state != DeliveryState::Queued || busy.contains(&(id, k.clone())) {
                         continue;
                     }
                     match d.not_before {
