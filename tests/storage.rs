@@ -1120,7 +1120,8 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let a = CitizenKey::new("isili", "whatsapp", "393330000001");
     {
-        let sled = SledStore::open(&data).unwrap();
+        // Written as a server writes: through the seal.
+        let (sled, _) = sportello::storage::sealed::migrate::open_sled(&data).unwrap();
         sled.commit_step(
             None,
             &a,
@@ -1168,9 +1169,26 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
         "{stdout}"
     );
 
-    let pg = schema.open();
-    // The directory the binary wrote is sealed: read through its keyring, the copy in
-    // PostgreSQL (which does not seal yet) holds the same records in clear.
+    let raw = schema.open();
+    // The copy is sealed as the directory is: keys are pseudonyms, and no record names the
+    // citizen's number.
+    assert!(raw.is_sealed().unwrap() && raw.has_keyring().unwrap());
+    let records = raw.records().unwrap();
+    let number = b"393330000001";
+    for (tree, rows) in &records {
+        for (k, v) in rows {
+            for bytes in [k, v] {
+                assert!(
+                    !bytes.windows(number.len()).any(|w| w == number),
+                    "the number in clear in {tree}"
+                );
+            }
+        }
+    }
+    // Read through the keyring copied with it (the directory's master key), PostgreSQL
+    // holds the same records.
+    let (pg, sealing) = sportello::storage::sealed::postgres::open_postgres(raw, &data).unwrap();
+    assert!(sealing.is_none(), "copied sealed: nothing left to seal");
     let (sled, _) = sportello::storage::sealed::migrate::open_sled(&data).unwrap();
     let sorted = |mut v: Vec<_>| {
         v.sort_by(|a: &(CitizenKey, _), b| a.0.cmp(&b.0));
@@ -1180,6 +1198,8 @@ fn sled_migrates_to_postgres_with_every_tree_compared() {
         sorted(pg.citizens("brusson").unwrap()),
         sorted(sled.citizens("brusson").unwrap())
     );
+    assert_eq!(pg.citizen(&a).unwrap(), sled.citizen(&a).unwrap());
+    assert!(pg.citizen(&a).unwrap().is_some());
     assert_eq!(pg.ledger("brusson").unwrap(), sled.ledger("brusson").unwrap());
     assert_eq!(pg.counters("brusson").unwrap(), sled.counters("brusson").unwrap());
     assert_eq!(pg.pending_outbound().unwrap(), sled.pending_outbound().unwrap());

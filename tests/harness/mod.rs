@@ -5,6 +5,7 @@ pub mod bare;
 pub mod broadcast;
 pub mod console;
 pub mod postgres;
+pub mod scan;
 pub mod server;
 pub mod staffops;
 pub mod standby;

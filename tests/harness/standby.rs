@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sportello::storage::sealed::Sealed;
 use sportello::storage::PgStore;
 
 use crate::harness::postgres::TestSchema;
@@ -143,7 +144,9 @@ pub(crate) async fn count_journal(url: &str, schema: &str) -> i64 {
 /// PostgreSQL schema (dropped at the end), a fake Graph API, and a directory holding
 /// `config.toml` (PostgreSQL, the fake's URL, `comune` on WhatsApp, then `extra`).
 pub(crate) struct Setup {
-    pub(crate) store: PgStore,
+    /// The database as the children see it: sealed, with the master key their data
+    /// directory holds (generated here, before they start).
+    pub(crate) store: Sealed<PgStore>,
     pub(crate) schema: String,
     /// The test URL with the schema as every session's search path.
     pub(crate) proc_url: String,
@@ -161,6 +164,7 @@ impl Setup {
         let schema = test_schema.options.schema.clone().unwrap();
         let (addr, fake) = crate::harness::broadcast::fake_providers().await;
         let dir = tempfile::tempdir().unwrap();
+        let (store, _) = sportello::storage::sealed::postgres::open_postgres(store, &dir.path().join("data")).unwrap();
         std::fs::write(
             dir.path().join("config.toml"),
             format!(
