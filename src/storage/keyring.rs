@@ -64,6 +64,10 @@ const GROW: u32 = 512;
 /// A citizen's pseudonym: the first 16 bytes of an HMAC-SHA256.
 pub type Pseudonym = [u8; 16];
 
+/// A keyring as bytes: its header and every slot handed out, by number (what `sportello
+/// migrate` copies from a file into PostgreSQL).
+pub type Exported = ([u8; HEADER], Vec<(u32, [u8; SLOT])>);
+
 /// What can go wrong with the keyring.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    erased_slot, pseudonym_of, KeyringError, Pseudonym, Slots, ERASE_AFTER_REPLIES, FREE, GROW, HEADER, LIVE, SLOT,
+    erased_slot, pseudonym_of, Exported, KeyringError, Pseudonym, Slots, ERASE_AFTER_REPLIES, FREE, GROW, HEADER, LIVE,
+    SLOT,
 };
 
 struct Index {
@@ -87,7 +88,7 @@ impl FileSlots {
     }
 
     /// The header and every slot handed out, as bytes (`sportello migrate` copies them).
-    pub fn export(&self) -> Result<([u8; HEADER], Vec<(u32, [u8; SLOT])>), KeyringError> {
+    pub fn export(&self) -> Result<Exported, KeyringError> {
         let mut header = [0u8; HEADER];
         self.file
             .read_exact_at(&mut header, 0)

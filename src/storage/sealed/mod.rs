@@ -398,10 +398,14 @@ pub fn master_key_for(data: &Path, has_keyring: bool, place: &str) -> Result<(Ma
             what: format!("cannot create {}", data.display()),
             source,
         })?;
-        write_master_key(&path, &Master::generate_hex()).map_err(|source| StoreError::Io {
-            what: format!("cannot write {}", path.display()),
-            source,
-        })?;
+        match write_master_key(&path, &Master::generate_hex()) {
+            // Another process starting on the same directory wrote it first: theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            written => written.map_err(|source| StoreError::Io {
+                what: format!("cannot write {}", path.display()),
+                source,
+            })?,
+        }
     }
     let master = Master::from_file(&path).map_err(keyring_error)?;
     Ok((master, MasterSource::Generated(path)))
@@ -428,17 +432,28 @@ impl std::fmt::Display for MasterSource {
 }
 
 /// Writes a master key (hex) to a new file only its owner may read, synced; refuses a
-/// file that exists.
+/// file that exists. The file appears whole or not at all (written under another name,
+/// then linked to its own): two processes starting together on one data directory both
+/// end up with the one that got there first.
 pub fn write_master_key(path: &Path, hex: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(hex.as_bytes())?;
-    file.sync_all()
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}.partial", std::process::id()));
+    let partial = std::path::PathBuf::from(name);
+    let _ = std::fs::remove_file(&partial);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)?;
+        file.write_all(hex.as_bytes())?;
+        file.sync_all()?;
+        std::fs::hard_link(&partial, path)
+    })();
+    let _ = std::fs::remove_file(&partial);
+    written
 }
 
 /// The keyring of a data directory, with the master key [`master_key`] finds.
