@@ -13,7 +13,7 @@ CREATE TABLE keyring_slots (
 -- One live key a citizen, across every process.
 CREATE UNIQUE INDEX keyring_slots_live ON keyring_slots (pseudonym) WHERE state = 1;
 CREATE INDEX keyring_slots_state ON keyring_slots (state) WHERE state <> 1;
-ALTER TABLE keyring_slots SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1);
+ALTER TABLE keyring_slots SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 0);
 -- The keyring's header: the pepper of the pseudonyms wrapped with the master key.
 CREATE TABLE keyring_header (
     id SMALLINT PRIMARY KEY CHECK (id = 1),

@@ -79,7 +79,7 @@ pub enum KeyringError {
     },
     #[error("{0} is not a sportello keyring")]
     NotAKeyring(PathBuf),
-    #[error("the master key (SPORTELLO_MASTER_KEY, SPORTELLO_MASTER_KEY_FILE or master.key) does not open the keyring in {0}: it was made with another one")]
+    #[error("the master key does not open the keyring in {0}: it was made with another one (the master key comes from SPORTELLO_MASTER_KEY, else SPORTELLO_MASTER_KEY_FILE, else master.key in the data directory)")]
     WrongMaster(PathBuf),
     #[error("the master key must be 64 hexadecimal characters (32 bytes)")]
     BadMaster,

@@ -44,12 +44,30 @@ pub fn open_postgres(pg: PgStore, data: &Path) -> Result<(Sealed<PgStore>, Optio
         pg.mark_sealed()?;
         return Ok((Sealed::new(pg, ring)?, None));
     }
-    let records = pg.records()?;
-    let backup = pre_sealing_backup(data);
     std::fs::create_dir_all(data).map_err(|source| StoreError::Io {
         what: format!("cannot create {}", data.display()),
         source,
     })?;
+    // Processes starting together on one data directory write the backup one at a time
+    // (on other machines, each writes its own; the database is sealed once either way).
+    let lock_path = data.join(".sealing.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .and_then(|f| f.lock().map(|()| f))
+        .map_err(|source| StoreError::Io {
+            what: format!("cannot lock {}", lock_path.display()),
+            source,
+        })?;
+    if pg.is_sealed()? {
+        // Sealed by the process that held the lock before.
+        let _ = std::fs::remove_file(&lock_path);
+        return Ok((Sealed::new(pg, ring)?, None));
+    }
+    let records = pg.records()?;
+    let backup = pre_sealing_backup(data);
     let next_id = pg.next_id()?;
     write_checked(&backup, |file| {
         let mut out = std::io::BufWriter::new(file);
@@ -59,7 +77,10 @@ pub fn open_postgres(pg: PgStore, data: &Path) -> Result<(Sealed<PgStore>, Optio
     .map_err(|e| StoreError::Config(format!("the backup before sealing: {e}")))?;
     let sealed = Sealed::new(pg, ring)?;
     let records = seal_records(&sealed, records)?;
-    if sealed.inner().replace_sealed(records)? {
+    let replaced = sealed.inner().replace_sealed(records)?;
+    drop(lock);
+    let _ = std::fs::remove_file(&lock_path);
+    if replaced {
         Ok((sealed, Some(backup)))
     } else {
         // Another process sealed the database meanwhile, with its own backup.
