@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::harness::leavers::{
+    assert_chat, assert_none, assert_obscured_one, chat_command, chat_replies, erase_args, not_found, reply_keys,
+    stderr, stdout, Leaver, Subscriber,
+};
 use crate::harness::scan::{base64_inner, files_under, needles, Finder, BASE64};
 use crate::util::{root, sportello};
 
@@ -103,57 +107,10 @@ fn run(data: &Path, args: &[&str], stdin: &str) -> Output {
     out
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// A chat session of `lines`, optionally at `now`: the replies, one JSON object each.
 fn chat(data: &Path, comune: &str, number: &str, now: Option<&str>, lines: &[&str]) -> Vec<Value> {
-    let mut args = vec!["chat", "--comune", comune, "--from", number, "--json"];
-    if let Some(now) = now {
-        args.extend(["--now", now]);
-    }
-    let mut input = lines.join("\n");
-    input.push('\n');
-    let out = run(data, &args, &input);
-    assert!(out.status.success(), "chat {comune}: {}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn reply_keys(replies: &[Value]) -> Vec<&str> {
-    replies.iter().filter_map(|r| r["key"].as_str()).collect()
-}
-
-/// What `I MIEI DATI` showed (the record as read back from the store).
-fn my_data(replies: &[Value]) -> String {
-    replies
-        .iter()
-        .filter(|r| r["key"].as_str().is_some_and(|k| k.starts_with("my-data")))
-        .filter_map(|r| r["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Asserts the chat went as the flow says and that `I MIEI DATI` showed every one of `held`.
-fn assert_chat(comune: &str, replies: &[Value], expected: &[&str], held: &[&str]) {
-    let keys = reply_keys(replies);
-    for key in expected {
-        assert!(keys.contains(key), "{comune}: no {key} among the replies {keys:?}");
-    }
-    let shown = my_data(replies);
-    for item in held {
-        assert!(
-            shown.contains(item),
-            "{comune}: I MIEI DATI does not show {item:?}, so the record was not held: {shown}"
-        );
-    }
+    let (args, input) = chat_command(comune, number, now, lines);
+    chat_replies(comune, &run(data, &args, &input))
 }
 
 fn show(data: &Path, comune: &str, number: &str) -> Output {
@@ -165,36 +122,7 @@ fn show(data: &Path, comune: &str, number: &str) -> Output {
 }
 
 fn erase(data: &Path, comune: &str, number: &str) -> Output {
-    run(
-        data,
-        &[
-            "citizen",
-            "erase",
-            "--comune",
-            comune,
-            "--from",
-            number,
-            "--by",
-            "dpo@comune.example.it",
-            "--reason",
-            "richiesta PEC prot. 24",
-        ],
-        "",
-    )
-}
-
-/// Whether `citizen show` found nothing (exit 1, "no citizen"); a message when it did.
-fn not_found(out: &Output, who: &str) -> Option<String> {
-    if out.status.code() == Some(1) && stderr(out).contains("no citizen") {
-        None
-    } else {
-        Some(format!(
-            "citizen show still finds {who}: exit {:?}, stdout {}, stderr {}",
-            out.status.code(),
-            stdout(out),
-            stderr(out)
-        ))
-    }
+    run(data, &erase_args(comune, number), "")
 }
 
 /// `sportello keyring status`: (live, erased), or None when this build has no such command.
@@ -220,15 +148,6 @@ fn keyring_status(data: &Path) -> Option<(u64, u64)> {
             .unwrap_or_else(|| panic!("keyring status line {line:?}: no \"N {word}\""))
     };
     Some((number(live, "live"), number(erased, "erased")))
-}
-
-fn assert_none(what: &str, problems: &[String]) {
-    assert!(
-        problems.is_empty(),
-        "{what}: {} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -340,37 +259,13 @@ fn the_scanner_finds_every_encoding_and_follows_no_link() {
 // Leaving, comune by comune
 // ---------------------------------------------------------------------------------------------
 
-/// A citizen who subscribes, registers where the flow asks it, writes, asks `I MIEI DATI`
-/// and leaves, in one chat.
-struct Leaver<'a> {
-    comune: &'a str,
-    number: &'a str,
-    /// The chat's clock (Madone's leaver left long ago).
-    now: Option<&'a str>,
-    script: &'a [&'a str],
-    /// Replies the chat must have given (the leaving one included).
-    replies: &'a [&'a str],
-    /// What `I MIEI DATI` must have shown before leaving.
-    held: &'a [&'a str],
-    /// Besides the number's forms.
-    words: &'a [&'a str],
-    /// Run `retention run` (now) after leaving: the comune keeps leavers for a period.
-    retention: bool,
-}
-
 fn leaves_no_byte_on_disk(leaver: Leaver) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let replies = chat(&data, leaver.comune, leaver.number, leaver.now, leaver.script);
     assert_chat(leaver.comune, &replies, leaver.replies, leaver.held);
     if leaver.retention {
-        let sweep = run(&data, &["retention", "run"], "");
-        assert!(sweep.status.success(), "retention run: {}", stderr(&sweep));
-        assert!(
-            stdout(&sweep).contains("obscured 1 leavers"),
-            "the leaver was past the period: {}",
-            stdout(&sweep)
-        );
+        assert_obscured_one(&run(&data, &["retention", "run"], ""));
     }
     let mut problems = Vec::new();
     problems.extend(not_found(&show(&data, leaver.comune, leaver.number), leaver.number));
@@ -387,103 +282,27 @@ fn leaves_no_byte_on_disk(leaver: Leaver) {
 /// Iscrivimi and the policy accepted; Cancellami destroys or anonymizes the data.
 #[test]
 fn an_assemini_leaver_leaves_no_personal_byte_on_disk() {
-    leaves_no_byte_on_disk(Leaver {
-        comune: "assemini",
-        number: "3471234567",
-        now: None,
-        script: &[
-            "Buongiorno, vorrei sapere gli orari della ludoteca Zzyzxqu",
-            "Filiberto",
-            "Zanzottera",
-            "07/08/1961",
-            "Iscrivimi",
-            "sì",
-            "I MIEI DATI",
-            "Cancellami",
-        ],
-        replies: &[
-            "assemini-registered",
-            "assemini-question-received",
-            "assemini-subscribed",
-            "assemini-unsubscribed",
-        ],
-        held: &["Filiberto", "Zanzottera", "07/08/1961", "Stato: iscritto"],
-        words: &["Filiberto", "Zanzottera", "07/08/1961", "1961-08-07", "Zzyzxqu"],
-        retention: false,
-    });
+    leaves_no_byte_on_disk(Leaver::assemini("3471234567"));
 }
 
 /// Brusson: MI ISCRIVO, no registration; a message naming the writer; MI CANCELLO deletes
 /// the number for good.
 #[test]
 fn a_brusson_leaver_leaves_no_personal_byte_on_disk() {
-    leaves_no_byte_on_disk(Leaver {
-        comune: "brusson",
-        number: "3471230002",
-        now: None,
-        script: &[
-            "MI ISCRIVO",
-            "Buongiorno, sono Gioacchina Brambillasca: Zzyzxqu",
-            "I MIEI DATI",
-            "MI CANCELLO",
-        ],
-        replies: &["brusson-subscribed", "brusson-other", "brusson-unsubscribed"],
-        held: &["Stato: iscritto"],
-        words: &["Gioacchina", "Brambillasca", "Zzyzxqu"],
-        retention: false,
-    });
+    leaves_no_byte_on_disk(Leaver::brusson("3471230002"));
 }
 
 /// Isili: the one-shot REGISTRAZIONE line (name, birth place and date, both consents);
 /// CANCELLAZIONE deletes the data.
 #[test]
 fn an_isili_leaver_leaves_no_personal_byte_on_disk() {
-    leaves_no_byte_on_disk(Leaver {
-        comune: "isili",
-        number: "3471230001",
-        now: None,
-        script: &[
-            "REGISTRAZIONE Ermenegildo Quagliarulo - Villanovaforru 23/11/1958 - Autorizzo la ricezione di sms WhatsApp - Acconsento Privacy",
-            "Buongiorno, Zzyzxqu",
-            "I MIEI DATI",
-            "CANCELLAZIONE",
-        ],
-        replies: &["isili-registered", "isili-other", "isili-unsubscribed"],
-        held: &["Ermenegildo Quagliarulo", "Villanovaforru", "23/11/1958"],
-        words: &[
-            "Ermenegildo",
-            "Quagliarulo",
-            "Villanovaforru",
-            "23/11/1958",
-            "1958-11-23",
-            "Zzyzxqu",
-        ],
-        retention: false,
-    });
+    leaves_no_byte_on_disk(Leaver::isili("3471230001"));
 }
 
 /// Isola delle Femmine: ATTIVA ISCRIZIONE; DISATTIVA ISCRIZIONE deletes the number.
 #[test]
 fn an_isola_delle_femmine_leaver_leaves_no_personal_byte_on_disk() {
-    leaves_no_byte_on_disk(Leaver {
-        comune: "isola-delle-femmine",
-        number: "3471230003",
-        now: None,
-        script: &[
-            "ATTIVA ISCRIZIONE",
-            "Buongiorno, sono Ottavio Sbrodolini: Zzyzxqu",
-            "I MIEI DATI",
-            "DISATTIVA ISCRIZIONE",
-        ],
-        replies: &[
-            "isola-delle-femmine-subscribed",
-            "isola-delle-femmine-other",
-            "isola-delle-femmine-unsubscribed",
-        ],
-        held: &["Stato: iscritto"],
-        words: &["Ottavio", "Sbrodolini", "Zzyzxqu"],
-        retention: false,
-    });
+    leaves_no_byte_on_disk(Leaver::isola_delle_femmine("3471230003"));
 }
 
 /// Madone keeps a leaver at least a calendar year, then obscures them: the leaver left in
@@ -491,21 +310,7 @@ fn an_isola_delle_femmine_leaver_leaves_no_personal_byte_on_disk() {
 /// well past the period), and the sweep must leave nothing of them on disk.
 #[test]
 fn a_madone_leaver_obscured_by_retention_leaves_no_personal_byte_on_disk() {
-    leaves_no_byte_on_disk(Leaver {
-        comune: "madone",
-        number: "3471230004",
-        now: Some("2024-03-01T10:00:00Z"),
-        script: &[
-            "ATTIVA ISCRIZIONE",
-            "Buongiorno, sono Anselmo Rampazzini: Zzyzxqu",
-            "I MIEI DATI",
-            "DISATTIVA ISCRIZIONE",
-        ],
-        replies: &["madone-subscribed", "madone-other", "madone-unsubscribed"],
-        held: &["Stato: iscritto"],
-        words: &["Anselmo", "Rampazzini", "Zzyzxqu"],
-        retention: true,
-    });
+    leaves_no_byte_on_disk(Leaver::madone("3471230004"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,27 +324,8 @@ fn an_erasure_on_request_leaves_no_personal_byte_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let number = "3471230005";
-    let replies = chat(
-        &data,
-        "assemini",
-        number,
-        None,
-        &[
-            "Buongiorno, vorrei sapere gli orari della ludoteca Zzyzxqu",
-            "Policarpo",
-            "Scannagatti",
-            "14/02/1949",
-            "Iscrivimi",
-            "sì",
-            "I MIEI DATI",
-        ],
-    );
-    assert_chat(
-        "assemini",
-        &replies,
-        &["assemini-question-received", "assemini-subscribed"],
-        &["Policarpo", "Scannagatti", "14/02/1949"],
-    );
+    let citizen = Subscriber::ERASED_ON_REQUEST;
+    citizen.assert_chat(&chat(&data, "assemini", number, None, &citizen.script()));
     let erased = erase(&data, "assemini", number);
     assert_eq!(erased.status.code(), Some(0), "citizen erase: {}", stderr(&erased));
     let counts: Value = serde_json::from_str(&stdout(&erased)).unwrap();
@@ -551,10 +337,7 @@ fn an_erasure_on_request_leaves_no_personal_byte_on_disk() {
         "after citizen erase",
         &data,
         &[],
-        &needles(
-            number,
-            &["Policarpo", "Scannagatti", "14/02/1949", "1949-02-14", "Zzyzxqu"],
-        ),
+        &needles(number, &citizen.words()),
     ));
     assert_none("citizen erase", &problems);
 }
@@ -659,20 +442,8 @@ fn exited(pid: u32) -> bool {
 
 fn spawn_erase(data: &Path, comune: &str, number: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .args([
-            "citizen",
-            "erase",
-            "--comune",
-            comune,
-            "--from",
-            number,
-            "--by",
-            "dpo@comune.example.it",
-            "--reason",
-            "richiesta PEC prot. 24",
-            "--data",
-            data.to_str().unwrap(),
-        ])
+        .args(erase_args(comune, number))
+        .args(["--data", data.to_str().unwrap()])
         .current_dir(root())
         .env("SPORTELLO_LOG", "warn")
         .stdin(Stdio::null())

@@ -25,11 +25,22 @@ pub fn engine(store: Arc<dyn Store>) -> Engine {
 
 /// Runs the real binary with `args`, feeding `stdin`, from `dir`.
 pub fn sportello(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    sportello_with_env(dir, args, &[], stdin)
+}
+
+/// [`sportello`] with `env` on top of the test's environment: each variable set to its
+/// value, or removed where the value is `None`.
+pub fn sportello_with_env(dir: &Path, args: &[&str], env: &[(&str, Option<&str>)], stdin: &str) -> Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .args(args)
-        .current_dir(dir)
-        .env("SPORTELLO_LOG", "warn")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sportello"));
+    command.args(args).current_dir(dir).env("SPORTELLO_LOG", "warn");
+    for &(name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,6 +4,7 @@
 pub mod bare;
 pub mod broadcast;
 pub mod console;
+pub mod leavers;
 pub mod postgres;
 pub mod scan;
 pub mod server;
