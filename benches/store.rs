@@ -7,6 +7,10 @@
 //! step, or shared by the group commit as the server does (64 tasks on 2 worker threads).
 //! The threads mode runs OS threads that each flush after every step.
 //!
+//! Both stores are sealed as `serve` opens them (issue 24: `storage::sealed`, the keyring
+//! in the data directory or in the database); `-- plain` runs them bare, as before.
+//! `-- pg` runs PostgreSQL only, `-- connections=2` one connection count only.
+//!
 //! PostgreSQL runs in a fresh schema, dropped at the end. This file measures; it must not
 //! assert on figures nor write into the repository.
 
@@ -165,23 +169,38 @@ fn grouped(mode: &str, engine: &Arc<Engine>, steps: usize) -> String {
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let steps: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(4_000);
-    println!("sportello store benchmark: {cores} cores, {steps} steps per mode");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let steps: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(4_000);
+    let plain = args.iter().any(|a| a == "plain");
+    let pg_only = args.iter().any(|a| a == "pg");
+    let only_connections: Option<usize> = args.iter().find_map(|a| a.strip_prefix("connections=")?.parse().ok());
+    let seal = if plain { "bare" } else { "sealed" };
+    println!("sportello store benchmark: {cores} cores, {steps} steps per mode, stores {seal}");
     println!();
     println!("| backend, mode | steps | steps/s | p50 µs | p99 µs | p99.9 µs |");
     println!("|---|---|---|---|---|---|");
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let sled: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("sled"));
-    let e = engine(sled.clone());
-    println!(
-        "{}",
-        sequential("sled, 1 thread, flush after every step", &e, steps, &|| sled
-            .flush()
-            .expect("flush"))
-    );
-    println!("{}", grouped("sled, 64 tasks, group commit", &e, steps * 4));
-    drop(e);
+    if !pg_only {
+        let sled: Arc<dyn Store> = if plain {
+            Arc::new(SledStore::open(dir.path()).expect("sled"))
+        } else {
+            Arc::new(
+                sportello::storage::sealed::migrate::open_sled(dir.path())
+                    .expect("sealed sled")
+                    .0,
+            )
+        };
+        let e = engine(sled.clone());
+        println!(
+            "{}",
+            sequential("sled, 1 thread, flush after every step", &e, steps, &|| sled
+                .flush()
+                .expect("flush"))
+        );
+        println!("{}", grouped("sled, 64 tasks, group commit", &e, steps * 4));
+        drop(e);
+    }
 
     let Some(url) = std::env::var("SPORTELLO_TEST_DATABASE_URL")
         .ok()
@@ -193,11 +212,24 @@ fn main() {
     };
     let schema = format!("bench_{}", std::process::id());
     for connections in [1, 2, 4, 8] {
+        if only_connections.is_some_and(|n| n != connections) {
+            continue;
+        }
         let _ = PgStore::drop_schema(&url, &schema);
         let mut options = PgOptions::new(&url);
         options.schema = Some(schema.clone());
         options.connections = connections;
-        let pg: Arc<dyn Store> = Arc::new(PgStore::open(&options).expect("postgres"));
+        let bare = PgStore::open(&options).expect("postgres");
+        let pg: Arc<dyn Store> = if plain {
+            Arc::new(bare)
+        } else {
+            let keys = tempfile::tempdir().expect("temp dir");
+            Arc::new(
+                sportello::storage::sealed::postgres::open_postgres(bare, keys.path())
+                    .expect("sealed postgres")
+                    .0,
+            )
+        };
         let e = engine(pg.clone());
         if connections == 1 {
             println!(
