@@ -73,6 +73,16 @@ pub struct Sealed<S> {
 /// Citizens' keys -> their pseudonym and its form in keys.
 type Names = HashMap<CitizenKey, (Pseudonym, Arc<str>)>;
 
+/// The keyring (by address) of a step being written, and the last citizen whose key was
+/// looked up in it, with that key.
+type StepMemo = (usize, Option<(CitizenKey, Arc<Opened>)>);
+
+thread_local! {
+    /// While a step is written ([`Sealed::in_one_step`]): the keyring (by address), the
+    /// last citizen whose key was looked up, and that key.
+    static STEP: std::cell::RefCell<Option<StepMemo>> = const { std::cell::RefCell::new(None) };
+}
+
 /// A slot waiting for its last reply, and the citizen's key underneath when known.
 type Awaiting = (u32, Option<CitizenKey>);
 
@@ -168,9 +178,44 @@ impl<S: Store> Sealed<S> {
         if let Some(p) = parse_pseudonym(&key.citizen) {
             return self.ring.opened(&p).map_err(keyring_error);
         }
+        let ring = Arc::as_ptr(&self.ring) as usize;
+        let memo = STEP.with(|m| match &*m.borrow() {
+            Some((r, Some((k, o)))) if *r == ring && k == key => Some(o.clone()),
+            _ => None,
+        });
+        if let Some(opened) = memo {
+            return Ok(Some(opened));
+        }
         let p = self.named(key).0;
         let slot = self.ring.ensure(&p, &key.citizen).map_err(keyring_error)?;
-        self.ring.open_slot(slot).map_err(keyring_error)
+        let opened = self.ring.open_slot(slot).map_err(keyring_error)?;
+        if let Some(o) = &opened {
+            STEP.with(|m| {
+                if let Some((r, memo)) = m.borrow_mut().as_mut() {
+                    if *r == ring {
+                        *memo = Some((key.clone(), o.clone()));
+                    }
+                }
+            });
+        }
+        Ok(opened)
+    }
+
+    /// Runs `f` (one step's writes) remembering the key [`Sealed::sealer`] finds for a
+    /// citizen, so that the record, the replies, the ledger and the cases of one step look
+    /// the citizen's key up once (on PostgreSQL each lookup is a round trip).
+    pub(super) fn in_one_step<T>(&self, f: impl FnOnce() -> T) -> T {
+        /// Forgets the step's memo however `f` ends (a panic included).
+        struct Forget;
+        impl Drop for Forget {
+            fn drop(&mut self) {
+                STEP.with(|m| *m.borrow_mut() = None);
+            }
+        }
+        let ring = Arc::as_ptr(&self.ring) as usize;
+        STEP.with(|m| *m.borrow_mut() = Some((ring, None)));
+        let _forget = Forget;
+        f()
     }
 
     /// A provider id key (journal, sent) with the id replaced by its keyed hash; one hashed
