@@ -6,11 +6,19 @@
 //! - PostgreSQL, one process, `processes = "all-active"` (a citizen lock per step, claims);
 //! - PostgreSQL, two processes, `"all-active"`, requests alternating between them.
 //!
+//! - sled, the **durable ceiling**: the same server with `--bench-durable-ceiling`, which
+//!   verifies, journals, syncs and answers each webhook and runs no step (issue 25: what the
+//!   whole path is measured against).
+//!
 //! `LOAD_SETUPS=all-active` runs only the setups whose label contains it; `LOAD_CONNECTIONS`
 //! sets `postgres.connections`, `LOAD_RATE` the open loop's rate (default 1,000/s). PostgreSQL comes from `LOAD_DATABASE_URL` (else `SPORTELLO_TEST_DATABASE_URL`); each
 //! configuration works in a fresh schema, dropped afterwards. Without either, only sled runs.
-//! The fake Graph API and the client are this process; the servers, PostgreSQL and they share
-//! the machine's cores.
+//!
+//! Two layouts of the processes, each setup measured in both, side by side (`LOAD_LAYOUT=
+//! shared` or `pinned` runs one): **shared**, where the servers, this process (the fake
+//! Graph API and the client) and PostgreSQL share every core; and **pinned**, where the
+//! servers run on core 0 (`taskset -c 0`) and this process on the others, so that the load
+//! generator's bursts do not land on the server's core. PostgreSQL is not pinned.
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -33,30 +41,97 @@ struct Setup {
     label: &'static str,
     postgres: Option<&'static str>,
     processes: usize,
+    /// `--bench-durable-ceiling`: no step runs, so no reply is awaited.
+    ceiling: bool,
 }
 
-const SETUPS: [Setup; 4] = [
+const SETUPS: [Setup; 5] = [
+    Setup {
+        label: "sled, durable ceiling",
+        postgres: None,
+        processes: 1,
+        ceiling: true,
+    },
     Setup {
         label: "sled, 1 process",
         postgres: None,
         processes: 1,
+        ceiling: false,
     },
     Setup {
         label: "postgres one-active, 1 process",
         postgres: Some("one-active"),
         processes: 1,
+        ceiling: false,
     },
     Setup {
         label: "postgres all-active, 1 process",
         postgres: Some("all-active"),
         processes: 1,
+        ceiling: false,
     },
     Setup {
         label: "postgres all-active, 2 processes",
         postgres: Some("all-active"),
         processes: 2,
+        ceiling: false,
     },
 ];
+
+/// Where the processes run (see the module).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Shared,
+    Pinned,
+}
+
+impl Layout {
+    fn name(self) -> &'static str {
+        match self {
+            Layout::Shared => "shared cores",
+            Layout::Pinned => "pinned",
+        }
+    }
+
+    /// The layouts `LOAD_LAYOUT` asks for (both by default).
+    fn wanted() -> Vec<Layout> {
+        match std::env::var("LOAD_LAYOUT").as_deref() {
+            Ok("shared") => vec![Layout::Shared],
+            Ok("pinned") => vec![Layout::Pinned],
+            _ => vec![Layout::Shared, Layout::Pinned],
+        }
+    }
+
+    /// Moves every thread of this process to its cores: all of them when shared, all but
+    /// core 0 when pinned (`taskset -a -p`; threads made later inherit it).
+    fn place_this_process(self) {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let list = match self {
+            Layout::Shared => format!("0-{}", cores - 1),
+            Layout::Pinned => format!("1-{}", cores.max(2) - 1),
+        };
+        let done = Command::new("taskset")
+            .args(["-a", "-c", "-p", &list, &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status();
+        assert!(
+            done.is_ok_and(|s| s.success()),
+            "taskset (util-linux) could not move this process to cores {list}"
+        );
+    }
+
+    /// `cmd` for a server: under `taskset -c 0` when pinned.
+    fn command(self, program: &str) -> Command {
+        match self {
+            Layout::Shared => Command::new(program),
+            Layout::Pinned => {
+                let mut cmd = Command::new("taskset");
+                cmd.args(["-c", "0", program]);
+                cmd
+            }
+        }
+    }
+}
 
 /// A `sportello serve` child, killed when dropped (also by `binary_phase` in load.rs).
 pub(super) struct Serving {
@@ -90,17 +165,33 @@ pub(super) fn bare_child() {
 }
 
 /// Starts the bare handler's process (this binary with [`BARE_CHILD`]).
-fn spawn_bare() -> Serving {
-    let mut cmd = Command::new(std::env::current_exe().expect("the bench binary's path"));
+fn spawn_bare(layout: Layout) -> Serving {
+    let exe = std::env::current_exe().expect("the bench binary's path");
+    let mut cmd = layout.command(&exe.to_string_lossy());
     cmd.arg(BARE_CHILD);
     started(cmd)
 }
 
 pub(super) fn spawn(config: &std::path::Path, data: &std::path::Path, url: Option<&str>) -> Serving {
+    spawn_in(Layout::Shared, config, data, url, false)
+}
+
+fn spawn_in(
+    layout: Layout,
+    config: &std::path::Path,
+    data: &std::path::Path,
+    url: Option<&str>,
+    ceiling: bool,
+) -> Serving {
     // `LOAD_BIN=<path>`: another build of sportello (to compare two builds on one machine).
     let bin = std::env::var("LOAD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sportello").to_string());
-    let mut cmd = Command::new(bin);
-    cmd.args(["serve", "--bind", "127.0.0.1:0", "--config"])
+    let mut cmd = layout.command(&bin);
+    if ceiling {
+        cmd.arg("serve").arg("--bench-durable-ceiling");
+    } else {
+        cmd.arg("serve");
+    }
+    cmd.args(["--bind", "127.0.0.1:0", "--config"])
         .arg(config)
         .arg("--data")
         .arg(data)
@@ -175,76 +266,103 @@ pub async fn run() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(RATE);
-    // The bare handler first, in its own process, under the same two modes.
-    let bare = {
-        let child = spawn_bare();
+    let layouts = Layout::wanted();
+    // The bare handler first, in its own process, under the same two modes, in each layout.
+    let mut bare = Vec::new();
+    for layout in &layouts {
+        layout.place_this_process();
+        let child = spawn_bare(*layout);
         wait_healthy(&http, &child.base).await;
         let urls = [format!("{}/webhook/whatsapp", child.base)];
-        measure("bare handler, 1 process", &http, &urls, None, 3_600_000_000, rate).await
-    };
-    let mut ratios = Vec::new();
+        let label = format!("bare handler, 1 process, {}", layout.name());
+        bare.push(measure(&label, &http, &urls, None, 3_600_000_000, rate).await);
+    }
+    // (setup, layout, full-speed requests answered 200 a second)
+    let mut full: Vec<(&str, Layout, f64)> = Vec::new();
     for (n, setup) in SETUPS.iter().enumerate() {
         let url = match (setup.postgres, &database) {
             (None, _) => None,
             (Some(_), Some(url)) => Some(url.clone()),
             (Some(_), None) => continue,
         };
-        let dir = tempfile::tempdir().unwrap();
-        let schema = format!("load_{}_{n}", std::process::id());
-        let mut text = format!(
-            "[whatsapp]\ngraph_url = \"http://{fake}/v23.0\"\n\
-             [comuni.madone]\nwhatsapp_phone_number_id = \"pn-madone\"\n\
-             [comuni.brusson]\nwhatsapp_phone_number_id = \"pn-brusson\"\n"
-        );
-        let child_url = url.as_ref().map(|url| {
-            // The schema and its tables, created here (as the tests do).
-            let mut options = PgOptions::new(url);
-            options.schema = Some(schema.clone());
-            drop(PgStore::open(&options).expect("open PostgreSQL"));
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}options=-csearch_path%3D{schema}")
-        });
-        if let Some(mode) = setup.postgres {
-            // `LOAD_CONNECTIONS=N`: postgres.connections (default: sportello's, 2).
-            let connections = std::env::var("LOAD_CONNECTIONS")
-                .map(|n| format!("connections = {n}\n"))
-                .unwrap_or_default();
-            text = format!("storage = \"postgres\"\n[postgres]\nprocesses = \"{mode}\"\n{connections}{text}");
-        }
         if std::env::var("LOAD_SETUPS").is_ok_and(|only| !setup.label.contains(only.as_str())) {
             continue;
         }
-        let config = dir.path().join("config.toml");
-        std::fs::write(&config, text).unwrap();
-        let children: Vec<Serving> = (0..setup.processes)
-            .map(|i| spawn(&config, &dir.path().join(format!("data{i}")), child_url.as_deref()))
-            .collect();
-        let urls: Vec<String> = children
-            .iter()
-            .map(|c| format!("{}/webhook/whatsapp", c.base))
-            .collect();
-        for c in &children {
-            wait_healthy(&http, &c.base).await;
-        }
-        let base = 3_700_000_000 + n as u64 * 100_000_000;
-        let ours = measure(setup.label, &http, &urls, Some(&arrivals), base, rate).await;
-        ratios.push((setup.label, ours / bare));
-        for c in &children {
-            let pid = c.child.id().to_string();
-            println!(
-                "{}: process {pid} VmHWM {:.1} MB",
-                setup.label,
-                super::status_kb_of(&pid, "VmHWM:") as f64 / 1024.0
+        for (l, layout) in layouts.iter().enumerate() {
+            layout.place_this_process();
+            let dir = tempfile::tempdir().unwrap();
+            let schema = format!("load_{}_{n}_{l}", std::process::id());
+            let mut text = format!(
+                "[whatsapp]\ngraph_url = \"http://{fake}/v23.0\"\n\
+                 [comuni.madone]\nwhatsapp_phone_number_id = \"pn-madone\"\n\
+                 [comuni.brusson]\nwhatsapp_phone_number_id = \"pn-brusson\"\n"
             );
-        }
-        drop(children);
-        if let Some(url) = &url {
-            let _ = PgStore::drop_schema(url, &schema);
+            let child_url = url.as_ref().map(|url| {
+                // The schema and its tables, created here (as the tests do).
+                let mut options = PgOptions::new(url);
+                options.schema = Some(schema.clone());
+                drop(PgStore::open(&options).expect("open PostgreSQL"));
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}options=-csearch_path%3D{schema}")
+            });
+            if let Some(mode) = setup.postgres {
+                // `LOAD_CONNECTIONS=N`: postgres.connections (default: sportello's, 2).
+                let connections = std::env::var("LOAD_CONNECTIONS")
+                    .map(|n| format!("connections = {n}\n"))
+                    .unwrap_or_default();
+                text = format!("storage = \"postgres\"\n[postgres]\nprocesses = \"{mode}\"\n{connections}{text}");
+            }
+            let config = dir.path().join("config.toml");
+            std::fs::write(&config, text).unwrap();
+            let children: Vec<Serving> = (0..setup.processes)
+                .map(|i| {
+                    let data = dir.path().join(format!("data{i}"));
+                    spawn_in(*layout, &config, &data, child_url.as_deref(), setup.ceiling)
+                })
+                .collect();
+            let urls: Vec<String> = children
+                .iter()
+                .map(|c| format!("{}/webhook/whatsapp", c.base))
+                .collect();
+            for c in &children {
+                wait_healthy(&http, &c.base).await;
+            }
+            let base = 3_700_000_000 + (n * layouts.len() + l) as u64 * 100_000_000;
+            let label = format!("{}, {}", setup.label, layout.name());
+            let replies = (!setup.ceiling).then_some(&arrivals);
+            full.push((
+                setup.label,
+                *layout,
+                measure(&label, &http, &urls, replies, base, rate).await,
+            ));
+            for c in &children {
+                let pid = c.child.id().to_string();
+                println!(
+                    "{label}: process {pid} VmHWM {:.1} MB",
+                    super::status_kb_of(&pid, "VmHWM:") as f64 / 1024.0
+                );
+            }
+            drop(children);
+            if let Some(url) = &url {
+                let _ = PgStore::drop_schema(url, &schema);
+            }
         }
     }
-    println!("\nfull speed, requests answered 200 a second, against the bare handler's {bare:.0}:");
-    for (label, ratio) in ratios {
-        println!("- {label}: {ratio:.3} of the bare handler's");
+    Layout::Shared.place_this_process();
+    for (layout, bare) in layouts.iter().zip(&bare) {
+        let ceiling = full
+            .iter()
+            .find(|(label, l, _)| l == layout && label.contains("ceiling"))
+            .map(|(_, _, r)| *r);
+        println!(
+            "\n{}: full speed, requests answered 200 a second, against the bare handler's {bare:.0}{}:",
+            layout.name(),
+            ceiling.map_or(String::new(), |c| format!(" and the durable ceiling's {c:.0}"))
+        );
+        for (label, _, r) in full.iter().filter(|(_, l, _)| l == layout) {
+            let of_ceiling = ceiling.map_or(String::new(), |c| format!(", {:.3} of the durable ceiling", r / c));
+            println!("- {label}: {:.3} of the bare handler's{of_ceiling}", r / bare);
+        }
     }
 }
 

@@ -26,6 +26,10 @@ pub struct Args {
     /// Address to listen on [default: 127.0.0.1:8080, or server.bind in the configuration].
     #[arg(long)]
     pub bind: Option<String>,
+    /// Bench only: journal, sync and answer webhooks, run no step (the durable ceiling of
+    /// `cargo bench --bench load -- processes`). No citizen gets an answer.
+    #[arg(long, hide = true)]
+    pub bench_durable_ceiling: bool,
     #[command(flatten)]
     pub paths: Paths,
 }
@@ -48,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A bad FAQ file stops the start here, before anything listens.
     let faqs = load_faqs()?;
     let data = data_dir(&args.paths)?;
+    let steps = !args.bench_durable_ceiling;
     let opened = open_store(&args.paths)?;
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if matches!(opened, Opened::Postgres(_)) && std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
@@ -70,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Opened::Sled(store) => {
                 let mut engine = Engine::new(flows, locales, std::sync::Arc::new((*store).clone()));
                 engine.faqs = faqs;
-                let server = prepare(engine, config, secrets, addr, &data, None)?;
+                let server = prepare(engine, config, secrets, addr, &data, None, steps)?;
                 // The loopback admin endpoint (backups, broadcasts from the CLI) needs
                 // sled's handle; on PostgreSQL the CLI writes to the shared database and the
                 // worker picks it up.
@@ -97,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 // an empty database would both find no account.
                 let shared = Shared::new((*pg).clone()).context("cannot name this process")?;
                 let starting = pg.locks().lock(START_LOCK).await?;
-                let prepared = prepare(engine, config, secrets, addr, &data, Some(shared.into()));
+                let prepared = prepare(engine, config, secrets, addr, &data, Some(shared.into()), steps);
                 starting.release().await;
                 let server = prepared?;
                 println!("  sharing the work with every other sportello on this database (all-active)");
@@ -128,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         lock,
                         "stopping at once so that a standby can take over",
                     )));
-                    prepare(engine, config, secrets, addr, &data, None).map_err(std::io::Error::other)
+                    prepare(engine, config, secrets, addr, &data, None, steps).map_err(std::io::Error::other)
                 };
                 let served = crate::app::run_standby_first(listener, listen, activate, shutdown_signal()).await;
                 // The lock is released (its session closed) only now, after the drain.
@@ -206,6 +211,7 @@ fn prepare(
     addr: std::net::SocketAddr,
     data: &std::path::Path,
     replicas: Option<std::sync::Arc<Shared>>,
+    steps: bool,
 ) -> anyhow::Result<Server> {
     let ids: Vec<String> = engine.flows.ids().map(String::from).collect();
     let wa = ids
@@ -239,9 +245,13 @@ fn prepare(
     // The console's FAQ edits and closures, overlaid on the files now rather than at the
     // first message (a store that cannot be read fails here, before serving).
     engine.live()?;
+    if !steps {
+        println!("  BENCH ONLY: --bench-durable-ceiling, webhooks are journalled and answered, no step runs");
+    }
     let options = crate::server::Options {
         media_dir: Some(data.join(crate::broadcast::media::DIR)),
         replicas,
+        steps,
         ..Default::default()
     };
     Ok(Server::with_options(engine, config, secrets, options))

@@ -72,6 +72,10 @@ pub struct Options {
     /// Set when several processes serve one PostgreSQL database together (`shared`);
     /// `None`: this process is alone.
     pub replicas: Option<Arc<Shared>>,
+    /// `false` only to measure the durable ceiling (`serve --bench-durable-ceiling`, for
+    /// `cargo bench --bench load -- processes`): webhooks are verified, journalled, made
+    /// durable and answered, and no step runs. Never in service: no citizen gets an answer.
+    pub steps: bool,
 }
 
 impl Default for Options {
@@ -83,6 +87,7 @@ impl Default for Options {
             request_timeout: REQUEST_TIMEOUT,
             media_dir: None,
             replicas: None,
+            steps: true,
         }
     }
 }
