@@ -244,14 +244,7 @@ pub fn admin_call(data: &Path, path: &str, body: &serde_json::Value) -> anyhow::
 /// Creates `path` (replacing it) readable by the owner only: backups and exports hold
 /// personal data.
 pub fn create_private(path: &Path) -> anyhow::Result<std::fs::File> {
-    let _ = std::fs::remove_file(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))
+    crate::storage::create_private(path).with_context(|| format!("cannot create {}", path.display()))
 }
 
 /// A command whose reader went away (`sportello staff list | head -1`) ends quietly with

@@ -198,15 +198,7 @@ pub fn write_checked(
     name.push(".partial");
     let partial = std::path::PathBuf::from(name);
     let written = (|| {
-        let _ = std::fs::remove_file(&partial);
-        let mut file = {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&partial)?
-        };
+        let mut file = super::create_private(&partial)?;
         write(&mut file)?;
         file.sync_all()?;
         let check = std::fs::File::open(&partial)?;

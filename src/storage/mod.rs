@@ -310,3 +310,15 @@ fn done_entry(mut entry: InboundEntry) -> InboundEntry {
     entry.done = true;
     entry
 }
+
+/// A new file only its owner may read or write (0600), replacing one left at `path` (a
+/// partial file from an interrupted run): backups, exports, keys and keyrings being written.
+pub fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}

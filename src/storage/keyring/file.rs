@@ -242,20 +242,11 @@ impl Slots for FileSlots {
         rewrap: &mut dyn FnMut(u32, [u8; SLOT]) -> Result<[u8; SLOT], KeyringError>,
     ) -> Result<Box<dyn Slots>, KeyringError> {
         let fresh = self.path.with_extension("rotating");
-        let _ = std::fs::remove_file(&fresh);
         let io = |source| KeyringError::Io {
             path: fresh.clone(),
             source,
         };
-        let mut out = {
-            use std::os::unix::fs::OpenOptionsExt;
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&fresh)
-                .map_err(io)?
-        };
+        let mut out = crate::storage::create_private(&fresh).map_err(io)?;
         let mut buffer = Vec::with_capacity(HEADER + SLOT * 1024);
         buffer.extend_from_slice(header);
         let slots = self.index().slots;

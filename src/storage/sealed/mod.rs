@@ -482,17 +482,11 @@ impl std::fmt::Display for MasterSource {
 /// end up with the one that got there first.
 pub fn write_master_key(path: &Path, hex: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let mut name = path.as_os_str().to_owned();
     name.push(format!(".{}.partial", std::process::id()));
     let partial = std::path::PathBuf::from(name);
-    let _ = std::fs::remove_file(&partial);
     let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&partial)?;
+        let mut file = super::create_private(&partial)?;
         file.write_all(hex.as_bytes())?;
         file.sync_all()?;
         std::fs::hard_link(&partial, path)
