@@ -41,46 +41,6 @@ impl<S: Store> Sealed<S> {
         Ok(value)
     }
 
-    /// `commit_step` with every value sealed (see [`Sealed::in_one_step`]).
-    fn commit_step_sealed(
-        &self,
-        dedupe: Option<&[u8]>,
-        key: &CitizenKey,
-        citizen: Option<&Citizen>,
-        outbound: &[OutboundEntry],
-        effects: &StepEffects,
-    ) -> Result<Vec<u64>, StoreError> {
-        let dedupe = dedupe.map(|d| self.hash_key(d));
-        let sealed = citizen.map(|c| self.sealed(key, c, fields::citizen)).transpose()?;
-
-        let outbound = outbound
-            .iter()
-            .map(|e| self.outbound_down(e))
-            .collect::<Result<Vec<_>, _>>()?;
-        let effects = StepEffects {
-            ledger: effects
-                .ledger
-                .iter()
-                .map(|e| self.ledger_down(e))
-                .collect::<Result<_, _>>()?,
-            cases: effects
-                .cases
-                .iter()
-                .map(|c| self.case_down(c))
-                .collect::<Result<_, _>>()?,
-            counters: effects.counters.clone(),
-            wrote: effects
-                .wrote
-                .as_ref()
-                // Taken apart into conversation lines underneath: sealed string by string.
-                .map(|w| self.sealed_by(key, w, fields::wrote, seal_each))
-                .transpose()?,
-            erase: effects.erase,
-        };
-        self.inner
-            .commit_step(dedupe.as_deref(), &self.hide(key), sealed.as_ref(), &outbound, &effects)
-    }
-
     pub(super) fn opened<T>(&self, mut value: T, map: fn(&mut T, &mut Map<'_>)) -> T {
         self.open_record(&mut value, map);
         value
@@ -313,7 +273,37 @@ impl<S: Store> JournalStore for Sealed<S> {
         outbound: &[OutboundEntry],
         effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
-        self.in_one_step(|| self.commit_step_sealed(dedupe, key, citizen, outbound, effects))
+        // The citizen's key looked up once for the whole step (`Sealed::in_one_step`).
+        self.in_one_step(|| {
+            let dedupe = dedupe.map(|d| self.hash_key(d));
+            let sealed = citizen.map(|c| self.sealed(key, c, fields::citizen)).transpose()?;
+            let outbound = outbound
+                .iter()
+                .map(|e| self.outbound_down(e))
+                .collect::<Result<Vec<_>, _>>()?;
+            let effects = StepEffects {
+                ledger: effects
+                    .ledger
+                    .iter()
+                    .map(|e| self.ledger_down(e))
+                    .collect::<Result<_, _>>()?,
+                cases: effects
+                    .cases
+                    .iter()
+                    .map(|c| self.case_down(c))
+                    .collect::<Result<_, _>>()?,
+                counters: effects.counters.clone(),
+                wrote: effects
+                    .wrote
+                    .as_ref()
+                    // Taken apart into conversation lines underneath: sealed string by string.
+                    .map(|w| self.sealed_by(key, w, fields::wrote, seal_each))
+                    .transpose()?,
+                erase: effects.erase,
+            };
+            self.inner
+                .commit_step(dedupe.as_deref(), &self.hide(key), sealed.as_ref(), &outbound, &effects)
+        })
     }
 
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
