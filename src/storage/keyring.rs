@@ -155,6 +155,25 @@ pub trait Slots: Send + Sync {
     fn mark(&self, slot: u32) -> Result<(), KeyringError>;
     /// Every slot handed out with its state: (slot, pseudonym, state).
     fn scan(&self) -> Result<Vec<(u32, Pseudonym, u8)>, KeyringError>;
+    /// Every slot handed out in `state`: (slot, pseudonym).
+    fn in_state(&self, state: u8) -> Result<Vec<(u32, Pseudonym)>, KeyringError> {
+        Ok(self
+            .scan()?
+            .into_iter()
+            .filter(|(_, _, s)| *s == state)
+            .map(|(slot, p, _)| (slot, p))
+            .collect())
+    }
+    /// (live, erased) slots: live counts those waiting for their last reply too.
+    fn counts(&self) -> Result<(usize, usize), KeyringError> {
+        let all = self.scan()?;
+        let erased = all.iter().filter(|(_, _, s)| *s == ERASED).count();
+        let live = all
+            .iter()
+            .filter(|(_, _, s)| *s == LIVE || *s == ERASE_AFTER_REPLIES)
+            .count();
+        Ok((live, erased))
+    }
     /// The slot of `pseudonym` waiting for its last reply ([`ERASE_AFTER_REPLIES`]), if any.
     fn marked(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
         Ok(self
@@ -375,13 +394,7 @@ impl Keyring {
 
     /// Slots waiting for their last reply before they are erased.
     pub fn awaiting_replies(&self) -> Result<Vec<(u32, Pseudonym)>, KeyringError> {
-        Ok(self
-            .slots
-            .scan()?
-            .into_iter()
-            .filter(|(_, _, s)| *s == ERASE_AFTER_REPLIES)
-            .map(|(slot, p, _)| (slot, p))
-            .collect())
+        self.slots.in_state(ERASE_AFTER_REPLIES)
     }
 
     /// The slot of `pseudonym` waiting for its last reply, if any.
@@ -401,24 +414,12 @@ impl Keyring {
 
     /// The pseudonyms of erased citizens (a citizen erased twice is there twice).
     pub fn erased(&self) -> Result<Vec<Pseudonym>, KeyringError> {
-        Ok(self
-            .slots
-            .scan()?
-            .into_iter()
-            .filter(|(_, _, s)| *s == ERASED)
-            .map(|(_, p, _)| p)
-            .collect())
+        Ok(self.slots.in_state(ERASED)?.into_iter().map(|(_, p)| p).collect())
     }
 
     /// (live, erased) slots.
     pub fn counts(&self) -> Result<(usize, usize), KeyringError> {
-        let all = self.slots.scan()?;
-        let erased = all.iter().filter(|(_, _, s)| *s == ERASED).count();
-        let live = all
-            .iter()
-            .filter(|(_, _, s)| *s == LIVE || *s == ERASE_AFTER_REPLIES)
-            .count();
-        Ok((live, erased))
+        self.slots.counts()
     }
 
     /// A live slot's key and id, unwrapped with the master key.

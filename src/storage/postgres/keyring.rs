@@ -175,6 +175,46 @@ impl Slots for PgSlots {
             .collect()
     }
 
+    /// Read through the index on states other than live: a start does not read every
+    /// citizen's slot to find the few waiting for a goodbye.
+    fn in_state(&self, state: u8) -> Result<Vec<(u32, Pseudonym)>, KeyringError> {
+        let state = i16::from(state);
+        let rows: Vec<(i64, Vec<u8>)> = self.run(move |c| {
+            Ok(c.query(
+                "SELECT slot, pseudonym FROM keyring_slots WHERE state = $1 ORDER BY slot",
+                &[&state],
+            )?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })?;
+        rows.into_iter()
+            .map(|(slot, p)| {
+                let slot = slot_number(slot)?;
+                let p: Pseudonym = p.as_slice().try_into().map_err(|_| KeyringError::Unreadable(slot))?;
+                Ok((slot, p))
+            })
+            .collect()
+    }
+
+    fn counts(&self) -> Result<(usize, usize), KeyringError> {
+        let rows: Vec<(i16, i64)> = self.run(|c| {
+            Ok(
+                c.query("SELECT state, count(*) FROM keyring_slots GROUP BY state", &[])?
+                    .into_iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect(),
+            )
+        })?;
+        let count = |states: &[u8]| {
+            rows.iter()
+                .filter(|(s, _)| states.iter().any(|x| i16::from(*x) == *s))
+                .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
+                .sum()
+        };
+        Ok((count(&[LIVE, ERASE_AFTER_REPLIES]), count(&[ERASED])))
+    }
+
     fn marked(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
         let (p, state) = (pseudonym.to_vec(), i16::from(ERASE_AFTER_REPLIES));
         let slot: Option<i64> = self.run(move |c| {
