@@ -11,7 +11,7 @@ use super::common::{config, data_dir, held_by_server, open_postgres, Paths};
 use crate::config::StorageKind;
 use crate::storage::keyring::{self, Keyring, Master};
 use crate::storage::postgres::LockMode;
-use crate::storage::sealed::{master_key, master_key_for, write_master_key, MasterSource, MASTER_KEY_FILE};
+use crate::storage::sealed::{master_key, write_master_key, MasterSource, MASTER_KEY_FILE};
 use crate::storage::SledStore;
 
 #[derive(Debug, clap::Args)]
@@ -102,8 +102,7 @@ fn on_postgres(args: Args, connections: usize) -> anyhow::Result<ExitCode> {
     if !pg.has_keyring()? {
         bail!("the PostgreSQL database has no keyring (it gets one when a sportello opens it)");
     }
-    let (master, source) = master_key_for(&data, true, "the PostgreSQL database")?;
-    let ring = Keyring::over(Box::new(pg.keyring_slots()), master)?;
+    let (ring, source) = crate::storage::sealed::postgres::keyring_on(&pg, &data)?;
     match args.command {
         Command::Status => {
             let (live, erased) = ring.counts()?;

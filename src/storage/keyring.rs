@@ -148,7 +148,8 @@ pub trait Slots: Send + Sync {
     fn create(&self, pseudonym: &Pseudonym, raw: &[u8; SLOT]) -> Result<(u32, bool), KeyringError>;
     /// A slot's bytes ([`KeyringError::NoSlot`] when there is no such slot).
     fn read(&self, slot: u32) -> Result<[u8; SLOT], KeyringError>;
-    /// Overwrites a slot with `erased` (its state and pseudonym, zeros elsewhere).
+    /// Overwrites a slot with its erased form ([`erased_slot`]: its state and pseudonym,
+    /// zeros elsewhere).
     fn destroy(&self, slot: u32) -> Result<(), KeyringError>;
     /// A live slot marked [`ERASE_AFTER_REPLIES`]: it no longer names its citizen. Other
     /// states are left as they are.

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::pool::Pool;
+use super::pool::{Conn, Pool};
 use super::PgStore;
 use crate::storage::keyring::{
     erased_slot, pseudonym_of, KeyringError, Pseudonym, Slots, ERASED, ERASE_AFTER_REPLIES, HEADER, LIVE, SLOT,
@@ -44,10 +44,37 @@ fn raw_of(bytes: &[u8], slot: u32) -> Result<[u8; SLOT], KeyringError> {
     bytes.try_into().map_err(|_| KeyringError::Unreadable(slot))
 }
 
+/// The live slot of a pseudonym, through the unique index on live pseudonyms (the state
+/// written out, not a parameter, so that a generic plan can use that partial index).
+const LIVE_SLOT: &str = "SELECT slot FROM keyring_slots WHERE pseudonym = $1 AND state = 1";
+/// The slot of a pseudonym waiting for its last reply.
+const MARKED_SLOT: &str = "SELECT slot FROM keyring_slots WHERE pseudonym = $1 AND state = 3 LIMIT 1";
+
+/// The slot `sql` ([`LIVE_SLOT`], [`MARKED_SLOT`]) finds for `pseudonym`.
+fn slot_by(c: &mut Conn, sql: &'static str, pseudonym: &[u8]) -> Result<Option<i64>, StoreError> {
+    Ok(c.query_opt(sql, &[&pseudonym])?.map(|r| r.get(0)))
+}
+
 impl PgSlots {
+    /// Every slot's bytes, by number, in one query.
+    fn raws(&self) -> Result<Vec<(u32, [u8; SLOT])>, KeyringError> {
+        let rows: Vec<(i64, Vec<u8>)> = self.run(|c| {
+            Ok(c.query("SELECT slot, raw FROM keyring_slots ORDER BY slot", &[])?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect())
+        })?;
+        rows.into_iter()
+            .map(|(slot, raw)| {
+                let slot = slot_number(slot)?;
+                Ok((slot, raw_of(&raw, slot)?))
+            })
+            .collect()
+    }
+
     fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut super::pool::Conn) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, KeyringError> {
         self.pool.run(f).map_err(database)
     }
@@ -86,14 +113,9 @@ impl Slots for PgSlots {
 
     fn live(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
         let p = pseudonym.to_vec();
-        let slot: Option<i64> = self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT slot FROM keyring_slots WHERE pseudonym = $1 AND state = 1",
-                &[&p],
-            )?
-            .map(|r| r.get(0)))
-        })?;
-        slot.map(slot_number).transpose()
+        self.run(move |c| slot_by(c, LIVE_SLOT, &p))?
+            .map(slot_number)
+            .transpose()
     }
 
     fn create(&self, pseudonym: &Pseudonym, raw: &[u8; SLOT]) -> Result<(u32, bool), KeyringError> {
@@ -108,14 +130,7 @@ impl Slots for PgSlots {
                 return Ok((Some(row.get(0)), true));
             }
             // Another process made it first: theirs is the citizen's key.
-            Ok((
-                c.query_opt(
-                    "SELECT slot FROM keyring_slots WHERE pseudonym = $1 AND state = 1",
-                    &[&p],
-                )?
-                .map(|r| r.get(0)),
-                false,
-            ))
+            Ok((slot_by(c, LIVE_SLOT, &p)?, false))
         })?;
         match slot {
             Some(slot) => Ok((slot_number(slot)?, created)),
@@ -160,19 +175,11 @@ impl Slots for PgSlots {
     }
 
     fn scan(&self) -> Result<Vec<(u32, Pseudonym, u8)>, KeyringError> {
-        let rows: Vec<(i64, Vec<u8>)> = self.run(|c| {
-            Ok(c.query("SELECT slot, raw FROM keyring_slots ORDER BY slot", &[])?
-                .into_iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect())
-        })?;
-        rows.into_iter()
-            .map(|(slot, raw)| {
-                let slot = slot_number(slot)?;
-                let raw = raw_of(&raw, slot)?;
-                Ok((slot, pseudonym_of(&raw), raw[0]))
-            })
-            .collect()
+        Ok(self
+            .raws()?
+            .into_iter()
+            .map(|(slot, raw)| (slot, pseudonym_of(&raw), raw[0]))
+            .collect())
     }
 
     /// Read through the index on states other than live: a start does not read every
@@ -216,15 +223,10 @@ impl Slots for PgSlots {
     }
 
     fn marked(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
-        let (p, state) = (pseudonym.to_vec(), i16::from(ERASE_AFTER_REPLIES));
-        let slot: Option<i64> = self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT slot FROM keyring_slots WHERE pseudonym = $1 AND state = $2 LIMIT 1",
-                &[&p, &state],
-            )?
-            .map(|r| r.get(0)))
-        })?;
-        slot.map(slot_number).transpose()
+        let p = pseudonym.to_vec();
+        self.run(move |c| slot_by(c, MARKED_SLOT, &p))?
+            .map(slot_number)
+            .transpose()
     }
 
     fn count(&self) -> Result<u32, KeyringError> {
@@ -251,8 +253,8 @@ impl Slots for PgSlots {
         rewrap: &mut dyn FnMut(u32, [u8; SLOT]) -> Result<[u8; SLOT], KeyringError>,
     ) -> Result<Box<dyn Slots>, KeyringError> {
         let mut rows = Vec::new();
-        for (slot, _, _) in self.scan()? {
-            rows.push((i64::from(slot), rewrap(slot, self.read(slot)?)?.to_vec()));
+        for (slot, raw) in self.raws()? {
+            rows.push((i64::from(slot), rewrap(slot, raw)?.to_vec()));
         }
         let header = header.to_vec();
         self.run(move |c| {
@@ -287,6 +289,11 @@ impl PgStore {
             c.execute("INSERT INTO sealing (id) VALUES (1) ON CONFLICT (id) DO NOTHING", &[])?;
             Ok(())
         })
+    }
+
+    /// An id never handed out (as sled's `generate_id`), for a backup's header.
+    pub fn next_id(&self) -> Result<u64, StoreError> {
+        self.run(super::next_id)
     }
 
     /// Whether the keyring has its header (a keyring was made on this database).
@@ -345,19 +352,6 @@ impl PgStore {
                 c.execute("INSERT INTO sealing (id) VALUES (1) ON CONFLICT (id) DO NOTHING", &[])?;
                 Ok(())
             })
-        })
-    }
-}
-
-impl PgStore {
-    /// An id never handed out (as sled's `generate_id`), for a backup's header.
-    pub fn next_id(&self) -> Result<u64, StoreError> {
-        self.run(|c| {
-            let id: i64 = c
-                .query_opt("SELECT nextval('sportello_ids')", &[])?
-                .map(|r| r.get(0))
-                .unwrap_or(1);
-            Ok(u64::try_from(id).unwrap_or(1))
         })
     }
 }

@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{keyring_error, master_key_for, migrate::seal_records, Sealed};
+use super::{keyring_error, master_key_for, migrate::seal_records, MasterSource, Sealed};
 use crate::storage::backup::{write_checked, write_records};
 use crate::storage::keyring::Keyring;
 use crate::storage::{PgStore, StoreError, SCHEMA_VERSION};
@@ -27,16 +27,18 @@ pub fn pre_sealing_backup(data: &Path) -> PathBuf {
     data.join("pre-sealing-postgres.backup")
 }
 
-/// The keyring of a PostgreSQL database, with the master key [`master_key_for`] finds.
-pub fn keyring_on(pg: &PgStore, data: &Path) -> Result<Keyring, StoreError> {
-    let (master, _) = master_key_for(data, pg.has_keyring()?, "the PostgreSQL database")?;
-    Keyring::over(Box::new(pg.keyring_slots()), master).map_err(keyring_error)
+/// The keyring of a PostgreSQL database, with the master key [`master_key_for`] finds, and
+/// where that key came from.
+pub fn keyring_on(pg: &PgStore, data: &Path) -> Result<(Keyring, MasterSource), StoreError> {
+    let (master, source) = master_key_for(data, pg.has_keyring()?, "the PostgreSQL database")?;
+    let ring = Keyring::over(Box::new(pg.keyring_slots()), master).map_err(keyring_error)?;
+    Ok((ring, source))
 }
 
 /// Opens `pg` sealed, with its keyring; seals a database written before sealing first.
 /// Returns the store and, after a sealing, where the backup of the old tables is.
 pub fn open_postgres(pg: PgStore, data: &Path) -> Result<(Sealed<PgStore>, Option<PathBuf>), StoreError> {
-    let ring = keyring_on(&pg, data)?;
+    let (ring, _) = keyring_on(&pg, data)?;
     if pg.is_sealed()? {
         return Ok((Sealed::new(pg, ring)?, None));
     }
