@@ -280,7 +280,8 @@ pub async fn run() {
         wait_healthy(&http, &child.base).await;
         let urls = [format!("{}/webhook/whatsapp", child.base)];
         let label = format!("bare handler, 1 process, {}", layout.name());
-        bare.push(measure(&label, &http, &urls, None, 3_600_000_000, rate).await);
+        let pids = [child.child.id()];
+        bare.push(measure(&label, &http, &urls, &pids, None, 3_600_000_000, rate).await);
     }
     // (setup, layout, full-speed requests answered 200 a second)
     let mut full: Vec<(&str, Layout, f64)> = Vec::new();
@@ -335,10 +336,11 @@ pub async fn run() {
             let base = 3_700_000_000 + (n * layouts.len() + l) as u64 * 100_000_000;
             let label = format!("{}, {}", setup.label, layout.name());
             let replies = (!setup.ceiling).then_some(&arrivals);
+            let pids: Vec<u32> = children.iter().map(|c| c.child.id()).collect();
             full.push((
                 setup.label,
                 *layout,
-                measure(&label, &http, &urls, replies, base, rate).await,
+                measure(&label, &http, &urls, &pids, replies, base, rate).await,
             ));
             for c in &children {
                 let pid = c.child.id().to_string();
@@ -371,13 +373,31 @@ pub async fn run() {
     }
 }
 
+/// CPU time (user and system) the processes `pids` have used so far, in seconds.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    // `/proc/PID/stat`: utime and stime are fields 14 and 15, in clock ticks (100 a second
+    // on Linux), counted after the command name's closing parenthesis.
+    pids.iter()
+        .map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+            (ticks(11) + ticks(12)) as f64 / 100.0
+        })
+        .sum()
+}
+
 /// Warm-up, then the open loop at `rate` for [`SECONDS`] and the closed loop at full speed
 /// against `urls`, each printed as a table row (with request→reply when `arrivals` is
-/// given). Returns the full-speed throughput (requests answered 200 a second).
+/// given), with the CPU time the server processes `pids` spent per message answered 200
+/// (from the phase's start until its replies arrived). Returns the full-speed throughput
+/// (requests answered 200 a second).
 async fn measure(
     label: &str,
     http: &reqwest::Client,
     urls: &[String],
+    pids: &[u32],
     arrivals: Option<&Arrivals>,
     base: u64,
     rate: u64,
@@ -388,6 +408,7 @@ async fn measure(
     if let Some(a) = arrivals {
         a.lock().unwrap().clear();
     }
+    let cpu = cpu_seconds(pids);
     let run = super::fixed_rate(
         http,
         urls,
@@ -396,6 +417,8 @@ async fn measure(
     )
     .await;
     report(&format!("{label}, {rate}/s for {SECONDS} s"), &run, arrivals).await;
+    cpu_per_message(label, "open loop", cpu_seconds(pids) - cpu, run.ok);
+    let cpu = cpu_seconds(pids);
     let run = full_speed(
         http,
         urls,
@@ -403,10 +426,22 @@ async fn measure(
         CONNECTIONS,
     )
     .await;
-    report(
+    let answered = report(
         &format!("{label}, full speed, {CONNECTIONS} connections"),
         &run,
         arrivals,
     )
-    .await
+    .await;
+    cpu_per_message(label, "full speed", cpu_seconds(pids) - cpu, run.ok);
+    answered
+}
+
+/// Prints the server's CPU time per message answered 200 in one phase.
+fn cpu_per_message(label: &str, phase: &str, seconds: f64, messages: usize) {
+    if messages > 0 {
+        println!(
+            "{label}, {phase}: server CPU {:.0} µs per message ({seconds:.2} s for {messages})",
+            seconds * 1e6 / messages as f64
+        );
+    }
 }

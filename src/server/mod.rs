@@ -121,7 +121,8 @@ pub struct Inner {
     /// Read receipts in flight at once (`sender::MAX_READ_RECEIPTS_IN_FLIGHT`).
     pub read_receipts: std::sync::Arc<tokio::sync::Semaphore>,
     pub metrics: Metrics,
-    /// One fsync shared by every step waiting to be durable.
+    /// One fsync shared by every step waiting to be durable (and, on sled, one commit by
+    /// the steps waiting for it).
     pub commit: GroupCommit,
     /// Limits and waits fixed at construction.
     pub options: Options,

@@ -339,16 +339,36 @@ impl Server {
     }
 
     /// One step: plan, commit (with the journal entry `dedupe` marked done), make durable,
-    /// hand the replies to the sender.
+    /// hand the replies to the sender. On sled the commit is the group commit's, with the
+    /// other steps waiting for the same flush (`storage::commit`); on PostgreSQL each step
+    /// commits its own transaction on the blocking pool, as many at once as the pool has
+    /// connections.
     pub(super) async fn step(&self, key: CitizenKey, message: InboundMessage, dedupe: Option<Vec<u8>>) {
         let (k, m) = (key.clone(), message.clone());
-        let Some(Some(ids)) = self.off_workers(move |s| s.commit(&k, &m, dedupe)).await else {
+        let Some(Some(prepared)) = self.off_workers(move |s| s.prepare(&k, &m, dedupe)).await else {
             return;
         };
-        if let Err(e) = self.durable().await {
-            tracing::error!(error = %e, "flush failed");
-            self.metrics.errors.inc();
+        let by_flusher = !self.engine.store.waits_on_network();
+        let write = prepared.write.clone();
+        let ids = match by_flusher {
+            true => self.commit.commit_step(write).await,
+            false => self
+                .off_workers(move |s| write.commit_alone(s.engine.store.as_ref()))
+                .await
+                .unwrap_or(Err(StoreError::Unavailable("shutting down"))),
+        };
+        let erased = prepared.write.effects.erase;
+        let Some(Some(ids)) = self.off_workers(move |s| s.finish_step(prepared, ids)).await else {
             return;
+        };
+        // Durable already when the flusher committed it, unless the step erased (the scrub
+        // wrote after the commit).
+        if !by_flusher || erased {
+            if let Err(e) = self.durable().await {
+                tracing::error!(error = %e, "flush failed");
+                self.metrics.errors.inc();
+                return;
+            }
         }
         if ids.is_empty() {
             // No reply will carry the acknowledgement (a second tap on a button already
@@ -363,15 +383,35 @@ impl Server {
         }
     }
 
-    /// A step's store work, a blocking call (see [`Server::off_workers`]):
-    /// [`Engine::run_step`](crate::service::runner::Engine::run_step). The outbox ids, or
-    /// `None` when nothing was committed (logged; the message stays in the journal).
-    fn commit(&self, key: &CitizenKey, message: &InboundMessage, dedupe: Option<Vec<u8>>) -> Option<Vec<u64>> {
+    /// A step's plan, a blocking call (see [`Server::off_workers`]):
+    /// [`Engine::prepare_step`](crate::service::runner::Engine::prepare_step). `None` when
+    /// the step could not run (logged; the message stays in the journal).
+    fn prepare(
+        &self,
+        key: &CitizenKey,
+        message: &InboundMessage,
+        dedupe: Option<Vec<u8>>,
+    ) -> Option<crate::service::step::Prepared> {
         let owner = self.coord.owner();
         match self
             .engine
-            .run_step(key, message, dedupe.as_deref(), owner, Timestamp::now())
+            .prepare_step(key, message, dedupe.as_deref(), owner, Timestamp::now())
         {
+            Ok(prepared) => Some(prepared),
+            Err(e) => self.step_failed(key, e),
+        }
+    }
+
+    /// A step after its commit (`ids`), a blocking call: the erasure's scrub if it erased.
+    /// The outbox ids, or `None` when nothing was committed (logged; the message stays in
+    /// the journal).
+    fn finish_step(
+        &self,
+        prepared: crate::service::step::Prepared,
+        ids: Result<Vec<u64>, StoreError>,
+    ) -> Option<Vec<u64>> {
+        let key = prepared.write.key.clone();
+        match self.engine.finish_step(prepared, ids) {
             Ok(committed) => {
                 self.metrics.steps.inc();
                 if let Some(e) = committed.unfinished {
@@ -381,14 +421,16 @@ impl Server {
                 }
                 Some(committed.ids)
             }
-            Err(e) => {
-                if e.stepped() {
-                    self.metrics.steps.inc();
-                }
-                tracing::error!(comune = %key.comune, channel = %key.channel, error = %e, "step not committed");
-                self.metrics.errors.inc();
-                None
-            }
+            Err(e) => self.step_failed(&key, e),
         }
+    }
+
+    fn step_failed<T>(&self, key: &CitizenKey, e: crate::service::step::StepError) -> Option<T> {
+        if e.stepped() {
+            self.metrics.steps.inc();
+        }
+        tracing::error!(comune = %key.comune, channel = %key.channel, error = %e, "step not committed");
+        self.metrics.errors.inc();
+        None
     }
 }

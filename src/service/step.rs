@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::runner::{Engine, EngineError, Handled};
 use crate::channel::{Channel, InboundMessage};
 use crate::message::Inbound;
-use crate::storage::{CitizenKey, OutboundEntry, StoreError};
+use crate::storage::{CitizenKey, OutboundEntry, StepWrite, StoreError};
 
 /// A committed step: the outbox ids of its replies, in order, the step itself (its record
 /// and rendered replies), and the error of an erasure that could not finish (its mark stays
@@ -42,6 +42,17 @@ impl StepError {
     }
 }
 
+/// A step planned and not yet committed: its writes and the step itself. The server
+/// commits the writes of several citizens' steps together
+/// ([`JournalStore::commit_steps`](crate::storage::JournalStore::commit_steps)), then
+/// finishes each ([`Engine::finish_step`]).
+#[derive(Debug)]
+pub struct Prepared {
+    /// Shared with the committer while the steps' writes go in together.
+    pub write: std::sync::Arc<StepWrite>,
+    pub handled: Handled,
+}
+
 impl Engine {
     /// Runs and commits the step of `message` for `key`: see the module. `dedupe` is the
     /// journal entry to mark done; `owner`, with several active processes, the process that
@@ -55,6 +66,21 @@ impl Engine {
         owner: Option<&str>,
         now: Timestamp,
     ) -> Result<Committed, StepError> {
+        let prepared = self.prepare_step(key, message, dedupe, owner, now)?;
+        let ids = prepared.write.commit_alone(self.store.as_ref());
+        self.finish_step(prepared, ids)
+    }
+
+    /// [`Engine::run_step`] up to its commit: the plan, the replies as outbox entries and
+    /// the effects, nothing written.
+    pub fn prepare_step(
+        &self,
+        key: &CitizenKey,
+        message: &InboundMessage,
+        dedupe: Option<&[u8]>,
+        owner: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Prepared, StepError> {
         let inbound = Inbound {
             id: message.id.clone(),
             body: message.body.clone(),
@@ -94,15 +120,28 @@ impl Engine {
         let effects = self
             .effects(key, &message.route, &handled, now)
             .map_err(StepError::Effects)?;
-        let ids = self
-            .store
-            .commit_step(dedupe, key, handled.outcome.citizen.as_ref(), &outbound, &effects)
-            .map_err(StepError::Commit)?;
-        let unfinished = self.finish(key, &effects).err();
+        Ok(Prepared {
+            write: std::sync::Arc::new(StepWrite {
+                dedupe: dedupe.map(<[u8]>::to_vec),
+                key: key.clone(),
+                citizen: handled.outcome.citizen.clone(),
+                outbound,
+                effects,
+            }),
+            handled,
+        })
+    }
+
+    /// [`Engine::run_step`] after its commit (`ids`, the commit's outcome): the erasure's
+    /// scrub if the step erased, and the desk's bell.
+    pub fn finish_step(&self, prepared: Prepared, ids: Result<Vec<u64>, StoreError>) -> Result<Committed, StepError> {
+        let ids = ids.map_err(StepError::Commit)?;
+        let Prepared { write, handled } = prepared;
+        let unfinished = self.finish(&write.key, &write.effects).err();
         // The desk's pages show what the citizen wrote, a message held for moderation, or
         // a leaver's conversation gone.
-        if effects.wrote.is_some() || !effects.cases.is_empty() || effects.erase {
-            self.bell.ring(crate::service::bell::Ring::Desk(key.clone()));
+        if write.effects.wrote.is_some() || !write.effects.cases.is_empty() || write.effects.erase {
+            self.bell.ring(crate::service::bell::Ring::Desk(write.key.clone()));
         }
         Ok(Committed {
             ids,

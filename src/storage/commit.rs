@@ -1,4 +1,5 @@
-//! Group commit: many callers wait for one shared `Store::flush`.
+//! Group commit: many callers wait for one shared `Store::flush`, and many steps go into
+//! one commit before it.
 //!
 //! The server must not send a reply before the state that produced it is durable, but one
 //! flush (an fsync, about a millisecond or more) per message would cap throughput at one
@@ -6,15 +7,28 @@
 //! flush covers every caller registered before it started. Under load one flush serves
 //! dozens of citizens.
 //!
-//! This module owns only the batching of flushes. It must not write records, decide what
-//! is acknowledged, or hide a flush error from a caller that waited on that flush.
+//! A step can also hand its writes to the flusher ([`GroupCommit::commit_step`]): every
+//! step waiting when a flush is due goes in with one
+//! [`JournalStore::commit_steps`](super::JournalStore::commit_steps) just
+//! before it, and each step's caller hears once its writes are durable. On sled each
+//! transaction writes the I/O buffer out twice (a write and a `sync_file_range` each, on a
+//! thread of sled's pool) whatever it holds: one transaction per message was most of a
+//! message's cost on the server's path (BENCHMARKS.md, "One commit per flush").
+//!
+//! This module owns only the batching of commits and flushes. It must not decide what a
+//! step writes or what is acknowledged, nor hide a commit or flush error from a caller that
+//! waited on it.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
-use super::{Store, StoreError};
+use super::{StepWrite, Store, StoreError};
+
+/// The most steps one commit takes: a transaction holds all of its writes in memory, and a
+/// step waits for the whole of it. More wait for the next flush.
+pub const MAX_STEPS_PER_COMMIT: usize = 256;
 
 /// A cheap-to-clone handle sharing one flusher thread over a store.
 ///
@@ -50,6 +64,14 @@ struct Requests {
     requested: u64,
     /// Set once by shutdown: no new tickets, the flusher ends after a final flush.
     closing: bool,
+    /// Steps waiting to be committed before the next flush, in the order they came.
+    steps: Vec<Waiting>,
+}
+
+/// A step handed to the flusher and the caller waiting for its outbox ids.
+struct Waiting {
+    write: Arc<StepWrite>,
+    done: oneshot::Sender<Result<Vec<u64>, StoreError>>,
 }
 
 /// What the flusher has completed, published to the waiting callers.
@@ -125,6 +147,26 @@ impl GroupCommit {
         Err(StoreError::Flush(msg.to_string()))
     }
 
+    /// Commits a step's writes together with the other steps waiting, then flushes; returns
+    /// its replies' outbox ids once the step is durable. An error when its commit failed (then
+    /// nothing of it was written), or when the flush after it did (then it may be written and
+    /// not durable, as when [`GroupCommit::durable`] fails).
+    pub async fn commit_step(&self, write: Arc<StepWrite>) -> Result<Vec<u64>, StoreError> {
+        let shared = &self.inner.shared;
+        let (done, answer) = oneshot::channel();
+        {
+            let mut req = shared.lock();
+            if req.closing {
+                return Err(StoreError::Unavailable("the group commit is shut down"));
+            }
+            req.steps.push(Waiting { write, done });
+        }
+        shared.wake.notify_one();
+        answer
+            .await
+            .unwrap_or(Err(StoreError::Unavailable("the group commit flusher is gone")))
+    }
+
     /// Stops the flusher after a final flush that covers every earlier call, and returns that
     /// flush's result. Later [`GroupCommit::durable`] calls fail; calling it again is `Ok`.
     pub fn shutdown(&self) -> Result<(), StoreError> {
@@ -160,16 +202,26 @@ impl Shared {
         self.requests.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The flusher loop: wait for a ticket beyond the last flushed one, flush, publish.
+    /// The flusher loop: wait for a ticket beyond the last flushed one or a step, commit the
+    /// steps waiting, flush, publish.
     fn run(&self) -> Result<(), StoreError> {
         let mut flushed_through = 0u64;
         loop {
-            let (target, closing) = {
+            let (target, closing, steps) = {
                 let mut req = self.lock();
-                while req.requested == flushed_through && !req.closing {
+                while req.requested == flushed_through && req.steps.is_empty() && !req.closing {
                     req = self.wake.wait(req).unwrap_or_else(|p| p.into_inner());
                 }
-                (req.requested, req.closing)
+                let n = req.steps.len().min(MAX_STEPS_PER_COMMIT);
+                let steps: Vec<Waiting> = req.steps.drain(..n).collect();
+                // Steps left for the next round keep `closing` from ending the loop now.
+                (req.requested, req.closing && req.steps.is_empty(), steps)
+            };
+            let committed = if steps.is_empty() {
+                Vec::new()
+            } else {
+                let writes: Vec<&StepWrite> = steps.iter().map(|w| w.write.as_ref()).collect();
+                self.store.commit_steps(&writes)
             };
             // The flush starts only now, after `target` was read: see the invariant above.
             let result = self.store.flush();
@@ -180,6 +232,17 @@ impl Shared {
                     let msg: Arc<str> = e.to_string().into();
                     self.progress.send_modify(|p| p.failed = Some((target, msg)));
                 }
+            }
+            let mut committed = committed.into_iter();
+            for w in steps {
+                let outcome = match (committed.next(), &result) {
+                    (Some(Ok(ids)), Ok(())) => Ok(ids),
+                    (Some(Ok(_)), Err(e)) => Err(StoreError::Flush(e.to_string())),
+                    (Some(Err(e)), _) => Err(e),
+                    (None, _) => Err(StoreError::Task("a step's commit went missing".into())),
+                };
+                // The caller may have gone (shutdown): its outcome with it.
+                let _ = w.done.send(outcome);
             }
             if closing {
                 // `closing` was read with `target`: no ticket after it can exist.
@@ -267,5 +330,57 @@ mod tests {
         assert!(gc.durable().await.is_err());
         gc.shutdown().unwrap();
         drop(gc);
+    }
+
+    /// A step of a new citizen `n` at Brusson (no reply, no effects).
+    fn step(n: u32) -> Arc<StepWrite> {
+        Arc::new(StepWrite {
+            dedupe: None,
+            key: crate::storage::CitizenKey::new("brusson", "whatsapp", &format!("3934700{n:05}")),
+            citizen: Some(crate::storage::records::Citizen::new(jiff::Timestamp::UNIX_EPOCH)),
+            outbound: Vec::new(),
+            effects: Default::default(),
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn steps_waiting_together_share_commits_and_flushes_and_each_is_written() {
+        let store = slow();
+        let gc = GroupCommit::new(store.clone());
+        let tasks: Vec<_> = (0..64)
+            .map(|n| {
+                let gc = gc.clone();
+                tokio::spawn(async move { gc.commit_step(step(n)).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let flushes = store.flushes();
+        assert!(flushes * 4 < 64, "{flushes} flushes for 64 steps");
+        for n in 0..64 {
+            let key = step(n).key.clone();
+            assert!(crate::storage::CitizenStore::citizen(store.as_ref(), &key)
+                .unwrap()
+                .is_some());
+        }
+        gc.shutdown().unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_step_hears_of_its_own_commit_error_and_of_a_failed_flush() {
+        let store = slow();
+        let gc = GroupCommit::new(store.clone());
+        let mut bad = (*step(1)).clone();
+        bad.key = crate::storage::CitizenKey::new("", "whatsapp", "393470000001");
+        let err = gc.commit_step(Arc::new(bad)).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadKey(_)), "{err}");
+        store.set_failing(true);
+        let err = gc.commit_step(step(2)).await.unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+        store.set_failing(false);
+        gc.commit_step(step(3)).await.unwrap();
+        gc.shutdown().unwrap();
+        assert!(gc.commit_step(step(4)).await.is_err(), "a step after shutdown");
     }
 }

@@ -167,6 +167,13 @@ pub trait JournalStore {
         outbound: &[OutboundEntry],
         effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError>;
+    /// Several steps, each of a different citizen, each as [`JournalStore::commit_step`]
+    /// (all of a step or none of it); one result per step, in order. A store may write
+    /// them together (sled: one transaction instead of one each, and each transaction
+    /// writes its I/O buffer out); one step's error does not undo the others'.
+    fn commit_steps(&self, steps: &[&StepWrite]) -> Vec<Result<Vec<u64>, StoreError>> {
+        steps.iter().map(|s| s.commit_alone(self)).collect()
+    }
     /// Replies not yet accepted by their provider, in the order they were queued.
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError>;
     fn outbound_entry(&self, id: u64) -> Result<Option<OutboundEntry>, StoreError>;
@@ -274,6 +281,32 @@ pub struct StepEffects {
     /// The comune's policy erases this leaver: mark them so a crash before the scrub
     /// finishes is resumed at start ([`CitizenStore::unfinished_erasures`]).
     pub erase: bool,
+}
+
+/// One step's writes, as [`JournalStore::commit_step`] takes them: for the calls that
+/// commit several steps together ([`JournalStore::commit_steps`]).
+#[derive(Debug, Clone)]
+pub struct StepWrite {
+    /// The journal entry to mark done.
+    pub dedupe: Option<Vec<u8>>,
+    pub key: CitizenKey,
+    /// The record after the step (`None`: removed).
+    pub citizen: Option<Citizen>,
+    pub outbound: Vec<OutboundEntry>,
+    pub effects: StepEffects,
+}
+
+impl StepWrite {
+    /// This step committed on its own.
+    pub fn commit_alone<S: JournalStore + ?Sized>(&self, store: &S) -> Result<Vec<u64>, StoreError> {
+        store.commit_step(
+            self.dedupe.as_deref(),
+            &self.key,
+            self.citizen.as_ref(),
+            &self.outbound,
+            &self.effects,
+        )
+    }
 }
 
 /// A moderation case with who and what removed.

@@ -332,3 +332,106 @@ fn a_keyring_made_with_a_key_from_elsewhere_is_never_given_a_generated_one() {
     assert!(err.to_string().contains(MASTER_KEY_ENV), "{err}");
     assert!(!dir.path().join(MASTER_KEY_FILE).exists(), "no stray key written");
 }
+
+/// A step of `citizen` at Brusson: a new record, a reply, a ledger entry and the month's
+/// `subscribed` counter.
+fn step_of(citizen: &str, name: &str) -> crate::storage::StepWrite {
+    let key = CitizenKey::new("brusson", "whatsapp", citizen);
+    let mut c = Citizen::new(now());
+    c.fields.insert("full_name".into(), name.into());
+    crate::storage::StepWrite {
+        dedupe: None,
+        outbound: vec![reply(&key, &format!("Benvenuto, {name}"))],
+        effects: StepEffects {
+            counters: vec![("2026-12".into(), "subscribed".into())],
+            ledger: vec![crate::storage::LedgerEntry {
+                comune: key.comune.clone(),
+                channel: key.channel.clone(),
+                citizen: Some(key.citizen.clone()),
+                kind: crate::storage::LedgerKind::Consent,
+                consent: "privacy".into(),
+                notice_version: "2026-01".into(),
+                notice_sha256: "ab".repeat(32),
+                at: now(),
+                message_id: format!("wamid.{citizen}"),
+                how: "keyword".into(),
+                pseudonym: None,
+            }],
+            ..StepEffects::default()
+        },
+        citizen: Some(c),
+        key,
+    }
+}
+
+/// What a store holds of the steps above, to compare two stores.
+fn holds(
+    store: &Sealed<SledStore>,
+    citizens: &[&str],
+) -> (Vec<Option<Citizen>>, Vec<String>, Vec<(String, String, u64)>) {
+    let records = citizens
+        .iter()
+        .map(|c| store.citizen(&CitizenKey::new("brusson", "whatsapp", c)).unwrap())
+        .collect();
+    let replies = store
+        .pending_outbound()
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| format!("{} {}", e.key.citizen, e.rendered.text))
+        .collect();
+    (records, replies, store.counters("brusson").unwrap())
+}
+
+#[test]
+fn steps_committed_together_leave_what_they_leave_one_by_one() {
+    let citizens = ["393471110001", "393471110002", "393471110003"];
+    let names = ["Ada Negri", "Sibilla Aleramo", "Matilde Serao"];
+    let steps: Vec<_> = citizens.iter().zip(names).map(|(c, n)| step_of(c, n)).collect();
+    let (one, together) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (one, together) = (open(one.path()), open(together.path()));
+    for s in &steps {
+        s.commit_alone(&one).unwrap();
+    }
+    let refs: Vec<_> = steps.iter().collect();
+    let results = together.commit_steps(&refs);
+    let ids: Vec<Vec<u64>> = results.into_iter().map(Result::unwrap).collect();
+    assert!(ids.iter().all(|i| i.len() == 1), "{ids:?}");
+    assert_eq!(holds(&one, &citizens), holds(&together, &citizens));
+    // Three steps counted on one counter within the one transaction: each saw the last.
+    let (_, _, counters) = holds(&together, &citizens);
+    assert_eq!(counters, vec![("2026-12".into(), "subscribed".into(), 3)]);
+    // Sealed underneath as a step alone is.
+    assert!(!contains(&raw(&together), "Sibilla"));
+    assert!(!contains(&raw(&together), "393471110002"));
+}
+
+#[test]
+fn a_step_that_cannot_be_written_fails_alone_and_the_others_are_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut bad = step_of("393471110005", "Grazia Deledda");
+    // A key no store accepts (an empty comune).
+    bad.key = CitizenKey::new("", "whatsapp", "393471110005");
+    let steps = [
+        step_of("393471110004", "Ada Negri"),
+        bad,
+        step_of("393471110006", "Matilde Serao"),
+    ];
+    let refs: Vec<_> = steps.iter().collect();
+    let results = store.commit_steps(&refs);
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(results[1].is_err(), "{results:?}");
+    let (records, replies, counters) = holds(&store, &["393471110004", "393471110006"]);
+    assert!(records.iter().all(Option::is_some));
+    assert_eq!(replies.len(), 2);
+    assert_eq!(counters, vec![("2026-12".into(), "subscribed".into(), 2)]);
+    // The same underneath, where the one transaction fails and each step is tried alone.
+    let plain = tempfile::tempdir().unwrap();
+    let plain = SledStore::open(plain.path()).unwrap();
+    let results = plain.commit_steps(&refs);
+    assert!(
+        results[0].is_ok() && results[1].is_err() && results[2].is_ok(),
+        "{results:?}"
+    );
+    assert_eq!(plain.pending_outbound().unwrap().len(), 2);
+}

@@ -9,7 +9,7 @@ use crate::storage::Account;
 use crate::storage::{
     AuditEntry, BroadcastStore, CaseStore, CitizenKey, CitizenStore, ClosureEdit, Conversation, FaqEdit, InboundEntry,
     JournalStore, LedgerEntry, ModerationCase, OutboundEntry, Scrubbed, SentEntry, Session, StaffStore, StepEffects,
-    Store, StoreError,
+    StepWrite, Store, StoreError,
 };
 
 /// A way to seal a record's personal strings (`seal_record`, `seal_each`).
@@ -275,35 +275,37 @@ impl<S: Store> JournalStore for Sealed<S> {
     ) -> Result<Vec<u64>, StoreError> {
         // The citizen's key looked up once for the whole step (`Sealed::in_one_step`).
         self.in_one_step(|| {
-            let dedupe = dedupe.map(|d| self.hash_key(d));
-            let sealed = citizen.map(|c| self.sealed(key, c, fields::citizen)).transpose()?;
-            let outbound = outbound
-                .iter()
-                .map(|e| self.outbound_down(e))
-                .collect::<Result<Vec<_>, _>>()?;
-            let effects = StepEffects {
-                ledger: effects
-                    .ledger
-                    .iter()
-                    .map(|e| self.ledger_down(e))
-                    .collect::<Result<_, _>>()?,
-                cases: effects
-                    .cases
-                    .iter()
-                    .map(|c| self.case_down(c))
-                    .collect::<Result<_, _>>()?,
-                counters: effects.counters.clone(),
-                wrote: effects
-                    .wrote
-                    .as_ref()
-                    // Taken apart into conversation lines underneath: sealed string by string.
-                    .map(|w| self.sealed_by(key, w, fields::wrote, seal_each))
-                    .transpose()?,
-                erase: effects.erase,
-            };
-            self.inner
-                .commit_step(dedupe.as_deref(), &self.hide(key), sealed.as_ref(), &outbound, &effects)
+            self.seal_step(dedupe, key, citizen, outbound, effects)?
+                .commit_alone(&self.inner)
         })
+    }
+
+    /// Each step sealed (its citizen's key looked up once), then all of them committed
+    /// together underneath; a step that cannot be sealed fails alone.
+    fn commit_steps(&self, steps: &[&StepWrite]) -> Vec<Result<Vec<u64>, StoreError>> {
+        let mut results: Vec<Option<Result<Vec<u64>, StoreError>>> = Vec::with_capacity(steps.len());
+        let mut sealed = Vec::with_capacity(steps.len());
+        for w in steps {
+            let s = self.in_one_step(|| {
+                self.seal_step(w.dedupe.as_deref(), &w.key, w.citizen.as_ref(), &w.outbound, &w.effects)
+            });
+            match s {
+                Ok(s) => {
+                    sealed.push(s);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        let sealed: Vec<&StepWrite> = sealed.iter().collect();
+        let mut committed = self.inner.commit_steps(&sealed).into_iter();
+        results
+            .into_iter()
+            .map(|r| {
+                r.or_else(|| committed.next())
+                    .unwrap_or(Err(StoreError::Task("a step's commit went missing".into())))
+            })
+            .collect()
     }
 
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
@@ -535,5 +537,47 @@ impl<S: Store> Store for Sealed<S> {
 
     fn waits_on_network(&self) -> bool {
         self.inner.waits_on_network()
+    }
+}
+
+impl<S: Store> Sealed<S> {
+    /// A step's writes as they go underneath: sealed, under pseudonymous keys.
+    fn seal_step(
+        &self,
+        dedupe: Option<&[u8]>,
+        key: &CitizenKey,
+        citizen: Option<&Citizen>,
+        outbound: &[OutboundEntry],
+        effects: &StepEffects,
+    ) -> Result<StepWrite, StoreError> {
+        Ok(StepWrite {
+            dedupe: dedupe.map(|d| self.hash_key(d)),
+            key: self.hide(key),
+            citizen: citizen.map(|c| self.sealed(key, c, fields::citizen)).transpose()?,
+            outbound: outbound
+                .iter()
+                .map(|e| self.outbound_down(e))
+                .collect::<Result<Vec<_>, _>>()?,
+            effects: StepEffects {
+                ledger: effects
+                    .ledger
+                    .iter()
+                    .map(|e| self.ledger_down(e))
+                    .collect::<Result<_, _>>()?,
+                cases: effects
+                    .cases
+                    .iter()
+                    .map(|c| self.case_down(c))
+                    .collect::<Result<_, _>>()?,
+                counters: effects.counters.clone(),
+                wrote: effects
+                    .wrote
+                    .as_ref()
+                    // Taken apart into conversation lines underneath: sealed string by string.
+                    .map(|w| self.sealed_by(key, w, fields::wrote, seal_each))
+                    .transpose()?,
+                erase: effects.erase,
+            },
+        })
     }
 }

@@ -11,7 +11,8 @@ use crate::storage::keys::{
 use crate::storage::records::Citizen;
 use crate::storage::JournalStore;
 use crate::storage::{
-    decode_as, done_entry, encode, Conversation, InboundEntry, OutboundEntry, SentEntry, StepEffects, StoreError,
+    decode_as, done_entry, encode, Conversation, InboundEntry, OutboundEntry, SentEntry, StepEffects, StepWrite,
+    StoreError,
 };
 
 impl JournalStore for SledStore {
@@ -42,85 +43,31 @@ impl JournalStore for SledStore {
         effects: &StepEffects,
     ) -> Result<Vec<u64>, StoreError> {
         let _writing = self.writing();
-        let citizen_key = key.encode()?;
-        let new_id = || self.db.generate_id().map_err(engine);
-        let ids: Vec<u64> = outbound.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
-        let ledger_ids: Vec<u64> = effects.ledger.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
-        let case_ids: Vec<u64> = effects.cases.iter().map(|_| new_id()).collect::<Result<_, _>>()?;
-        let counter_keys: Vec<Vec<u8>> = effects
-            .counters
-            .iter()
-            .map(|(month, metric)| stat_key(&key.comune, month, metric))
-            .collect();
-        // Only the trees this step writes take part: a transaction's cost grows with them.
-        let mut trees: Vec<&sled::Tree> = vec![&self.citizens, &self.inbound, &self.outbox];
-        let l = join(&mut trees, !effects.ledger.is_empty(), &self.ledger);
-        let li = join(&mut trees, !effects.ledger.is_empty(), &self.ledger_index);
-        let cs = join(&mut trees, !effects.cases.is_empty(), &self.cases);
-        let st = join(&mut trees, !effects.counters.is_empty(), &self.stats);
-        let cv = join(&mut trees, effects.wrote.is_some(), &self.conversations);
-        let er = join(&mut trees, effects.erase, &self.erasing);
-        // The journal entry leaves the index (done, it names nobody); replies and cases enter it.
-        let indexed = dedupe.is_some() || !outbound.is_empty() || !effects.cases.is_empty();
-        let x = join(&mut trees, indexed, &self.entry_index);
-        let result = trees.as_slice().transaction(|t| {
-            let abort = ConflictableTransactionError::Abort;
-            let (c, i, o) = (&t[0], &t[1], &t[2]);
-            if let Some(d) = dedupe {
-                if let Some(v) = i.get(d)? {
-                    let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(abort)?;
-                    let was = entry.index_key(d);
-                    let done = done_entry(entry);
-                    i.insert(d, encode(&done))?;
-                    reindex(&t[x], was, done.index_key(d))?;
-                }
+        let step = Parts {
+            dedupe,
+            key,
+            citizen,
+            outbound,
+            effects,
+        };
+        Ok(self.commit_together(&[step])?.pop().unwrap_or_default())
+    }
+
+    /// One transaction for every step (each transaction writes sled's I/O buffer out twice,
+    /// which was most of a message's cost on the server's path). If it fails, each step is
+    /// tried alone, so that one step's error is its own.
+    fn commit_steps(&self, steps: &[&StepWrite]) -> Vec<Result<Vec<u64>, StoreError>> {
+        let _writing = self.writing();
+        let parts: Vec<Parts> = steps.iter().map(|s| Parts::of(s)).collect();
+        if parts.len() > 1 {
+            if let Ok(ids) = self.commit_together(&parts) {
+                return ids.into_iter().map(Ok).collect();
             }
-            match citizen {
-                Some(cz) => {
-                    c.insert(citizen_key.as_slice(), encode(cz))?;
-                }
-                None => {
-                    c.remove(citizen_key.as_slice())?;
-                }
-            }
-            for (id, entry) in ids.iter().zip(outbound) {
-                put_in(o, &t[x], &id.to_be_bytes(), entry)?;
-            }
-            for (id, entry) in ledger_ids.iter().zip(&effects.ledger) {
-                t[l].insert(&id.to_be_bytes(), encode(entry))?;
-                if let Some(k) = entry.citizen_key() {
-                    t[li].insert(ledger_index_key(&k, *id), &[])?;
-                }
-            }
-            for (id, case) in case_ids.iter().zip(&effects.cases) {
-                put_in(&t[cs], &t[x], &id.to_be_bytes(), case)?;
-            }
-            for k in &counter_keys {
-                let n = t[st]
-                    .get(k)?
-                    .and_then(|o| <[u8; 8]>::try_from(o.as_ref()).ok())
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0);
-                t[st].insert(k.as_slice(), &(n + 1).to_be_bytes())?;
-            }
-            if let Some(wrote) = &effects.wrote {
-                let existing = match t[cv].get(citizen_key.as_slice())? {
-                    Some(v) => Some(decode_as(CONVERSATIONS_TREE, &v).map_err(abort)?),
-                    None => None,
-                };
-                let conv = Conversation::after_citizen_wrote(existing, key, wrote);
-                t[cv].insert(citizen_key.as_slice(), encode(&conv))?;
-            }
-            if effects.erase {
-                t[er].insert(citizen_key.as_slice(), &[])?;
-            }
-            Ok(())
-        });
-        match result {
-            Ok(()) => Ok(ids),
-            Err(TransactionError::Abort(e)) => Err(e),
-            Err(TransactionError::Storage(e)) => Err(engine(e)),
         }
+        parts
+            .iter()
+            .map(|p| Ok(self.commit_together(std::slice::from_ref(p))?.pop().unwrap_or_default()))
+            .collect()
     }
 
     fn pending_outbound(&self) -> Result<Vec<(u64, OutboundEntry)>, StoreError> {
@@ -211,4 +158,165 @@ impl JournalStore for SledStore {
         }
         Ok(removed)
     }
+}
+
+/// One step's writes, borrowed.
+struct Parts<'a> {
+    dedupe: Option<&'a [u8]>,
+    key: &'a CitizenKey,
+    citizen: Option<&'a Citizen>,
+    outbound: &'a [OutboundEntry],
+    effects: &'a StepEffects,
+}
+
+impl<'a> Parts<'a> {
+    fn of(w: &'a StepWrite) -> Parts<'a> {
+        Parts {
+            dedupe: w.dedupe.as_deref(),
+            key: &w.key,
+            citizen: w.citizen.as_ref(),
+            outbound: &w.outbound,
+            effects: &w.effects,
+        }
+    }
+}
+
+/// A step's writes with what is drawn before the transaction: its key and its ids.
+struct Drawn<'a> {
+    step: &'a Parts<'a>,
+    citizen_key: Vec<u8>,
+    ids: Vec<u64>,
+    ledger_ids: Vec<u64>,
+    case_ids: Vec<u64>,
+    counter_keys: Vec<Vec<u8>>,
+}
+
+/// Where each optional tree sits in the transaction's list (the first three always take
+/// part: citizens, inbound, outbox).
+struct Places {
+    l: usize,
+    li: usize,
+    cs: usize,
+    st: usize,
+    cv: usize,
+    er: usize,
+    x: usize,
+}
+
+impl SledStore {
+    /// The steps in one sled transaction, one after another (a later step reads what an
+    /// earlier one wrote, as if committed in turn); the outbox ids of each.
+    fn commit_together(&self, steps: &[Parts]) -> Result<Vec<Vec<u64>>, StoreError> {
+        let new_id = || self.db.generate_id().map_err(engine);
+        let ids = |n: usize| (0..n).map(|_| new_id()).collect::<Result<Vec<_>, _>>();
+        let drawn: Vec<Drawn> = steps
+            .iter()
+            .map(|step| {
+                Ok(Drawn {
+                    step,
+                    citizen_key: step.key.encode()?,
+                    ids: ids(step.outbound.len())?,
+                    ledger_ids: ids(step.effects.ledger.len())?,
+                    case_ids: ids(step.effects.cases.len())?,
+                    counter_keys: step
+                        .effects
+                        .counters
+                        .iter()
+                        .map(|(month, metric)| stat_key(&step.key.comune, month, metric))
+                        .collect(),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let any = |f: &dyn Fn(&Parts) -> bool| steps.iter().any(f);
+        // Only the trees the steps write take part: a transaction's cost grows with them.
+        let mut trees: Vec<&sled::Tree> = vec![&self.citizens, &self.inbound, &self.outbox];
+        let ledger = any(&|s| !s.effects.ledger.is_empty());
+        let places = Places {
+            l: join(&mut trees, ledger, &self.ledger),
+            li: join(&mut trees, ledger, &self.ledger_index),
+            cs: join(&mut trees, any(&|s| !s.effects.cases.is_empty()), &self.cases),
+            st: join(&mut trees, any(&|s| !s.effects.counters.is_empty()), &self.stats),
+            cv: join(&mut trees, any(&|s| s.effects.wrote.is_some()), &self.conversations),
+            er: join(&mut trees, any(&|s| s.effects.erase), &self.erasing),
+            // The journal entry leaves the index (done, it names nobody); replies and cases
+            // enter it.
+            x: join(
+                &mut trees,
+                any(&|s| s.dedupe.is_some() || !s.outbound.is_empty() || !s.effects.cases.is_empty()),
+                &self.entry_index,
+            ),
+        };
+        let result = trees.as_slice().transaction(|t| {
+            for d in &drawn {
+                write_step(t, &places, d)?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(drawn.into_iter().map(|d| d.ids).collect()),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(engine(e)),
+        }
+    }
+}
+
+/// Inside the transaction: one step's writes.
+fn write_step(
+    t: &[sled::transaction::TransactionalTree],
+    at: &Places,
+    d: &Drawn,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    let abort = ConflictableTransactionError::Abort;
+    let (c, i, o) = (&t[0], &t[1], &t[2]);
+    let (step, citizen_key) = (d.step, d.citizen_key.as_slice());
+    let effects = step.effects;
+    if let Some(dd) = step.dedupe {
+        if let Some(v) = i.get(dd)? {
+            let entry: InboundEntry = decode_as(INBOUND_TREE, &v).map_err(abort)?;
+            let was = entry.index_key(dd);
+            let done = done_entry(entry);
+            i.insert(dd, encode(&done))?;
+            reindex(&t[at.x], was, done.index_key(dd))?;
+        }
+    }
+    match step.citizen {
+        Some(cz) => {
+            c.insert(citizen_key, encode(cz))?;
+        }
+        None => {
+            c.remove(citizen_key)?;
+        }
+    }
+    for (id, entry) in d.ids.iter().zip(step.outbound) {
+        put_in(o, &t[at.x], &id.to_be_bytes(), entry)?;
+    }
+    for (id, entry) in d.ledger_ids.iter().zip(&effects.ledger) {
+        t[at.l].insert(&id.to_be_bytes(), encode(entry))?;
+        if let Some(k) = entry.citizen_key() {
+            t[at.li].insert(ledger_index_key(&k, *id), &[])?;
+        }
+    }
+    for (id, case) in d.case_ids.iter().zip(&effects.cases) {
+        put_in(&t[at.cs], &t[at.x], &id.to_be_bytes(), case)?;
+    }
+    for k in &d.counter_keys {
+        let n = t[at.st]
+            .get(k)?
+            .and_then(|o| <[u8; 8]>::try_from(o.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        t[at.st].insert(k.as_slice(), &(n + 1).to_be_bytes())?;
+    }
+    if let Some(wrote) = &effects.wrote {
+        let existing = match t[at.cv].get(citizen_key)? {
+            Some(v) => Some(decode_as(CONVERSATIONS_TREE, &v).map_err(abort)?),
+            None => None,
+        };
+        let conv = Conversation::after_citizen_wrote(existing, step.key, wrote);
+        t[at.cv].insert(citizen_key, encode(&conv))?;
+    }
+    if effects.erase {
+        t[at.er].insert(citizen_key, &[])?;
+    }
+    Ok(())
 }
