@@ -8,7 +8,7 @@
 //! (`sender`).
 
 use jiff::Timestamp;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::Server;
 use crate::channel::{Channel, InboundMessage};
@@ -24,6 +24,9 @@ pub enum Job {
         dedupe: Vec<u8>,
         message: Box<InboundMessage>,
         place: Option<std::sync::Arc<OwnedSemaphorePermit>>,
+        /// The webhook waiting to answer (`Server::accept_now`): told once the step's commit,
+        /// and with it the journal entry, is durable; dropped untold otherwise.
+        durable: Option<oneshot::Sender<()>>,
     },
     /// A staff action on the citizen's record (claim, reply, block, …). It runs in the
     /// citizen's lane so that it never interleaves with a step: a step reads the record,
@@ -54,6 +57,11 @@ pub enum AcceptError {
 /// mark was 236 MB with 1,024 places, 259–277 MB with 4,096; 1,024 is half a second at
 /// 2,000/s (BENCHMARKS.md, "A bounded backlog, and load shedding").
 pub const MAX_BACKLOG: usize = 1_024;
+
+/// How long a webhook waits for its messages' steps to make its journal entries durable
+/// with theirs before it makes them durable itself: a step that starts at once commits
+/// within a flush or two, and the provider must not wait on one that does not.
+const STEP_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The backlog's places: `places`, between one and [`MAX_BACKLOG`].
 pub fn backlog(places: usize) -> std::sync::Arc<Semaphore> {
@@ -131,15 +139,44 @@ impl Server {
             .off_workers(move |s| s.journal(checked, now, place))
             .await
             .ok_or(AcceptError::Task)??;
-        self.durable().await?;
         let n = fresh.len();
         if !self.options.steps {
             // The durable ceiling (bench only): journalled and durable, nothing stepped.
+            self.durable().await?;
             return Ok(n);
         }
-        for (key, job) in fresh {
+        // One flush for a message's journal entry and its step: a step that starts at once
+        // (its citizen's lane was idle) commits after the entry was written, so the flush
+        // that makes the step durable makes the entry durable too. Otherwise (a lane busy
+        // with the citizen's earlier messages, a step that failed or is slow) the webhook
+        // makes its entries durable itself.
+        let mut steps = Vec::with_capacity(n);
+        let mut all_at_once = n > 0;
+        for (key, mut job) in fresh {
             self.metrics.inbound.inc();
-            self.inbound.push(key, job);
+            let (told, durable) = oneshot::channel();
+            if let Job::Journal { durable: slot, .. } = &mut job {
+                *slot = Some(told);
+            }
+            if self.inbound.push(key, job) {
+                steps.push(durable);
+            } else {
+                all_at_once = false;
+            }
+        }
+        let stepped = all_at_once
+            && tokio::time::timeout(STEP_WAIT, async {
+                for durable in steps {
+                    if durable.await.is_err() {
+                        return false;
+                    }
+                }
+                true
+            })
+            .await
+            .unwrap_or(false);
+        if !stepped {
+            self.durable().await?;
         }
         Ok(n)
     }
@@ -192,6 +229,7 @@ impl Server {
                         dedupe,
                         message: Box::new(message),
                         place,
+                        durable: None,
                     },
                 ));
             }
@@ -275,6 +313,7 @@ impl Server {
                         dedupe,
                         message: Box::new(message),
                         place: None,
+                        durable: None,
                     },
                 );
             }
@@ -314,19 +353,29 @@ impl Server {
             }
         };
         // `_place` is given back when this job ends, its steps done.
-        let (own, _place) = match job {
+        let (own, _place, mut durable) = match job {
             Job::Staff(run) => {
                 run();
                 return guard.release().await;
             }
-            Job::Journal { dedupe, message, place } => (Some((dedupe, *message)), place),
-            Job::Drain => (None, None),
+            Job::Journal {
+                dedupe,
+                message,
+                place,
+                durable,
+            } => (Some((dedupe.clone(), *message)), place, durable.map(|d| (dedupe, d))),
+            Job::Drain => (None, None, None),
         };
         let k = key.clone();
         match self.off_workers(move |s| s.coord.to_run(&k, own)).await {
             Some(Ok(messages)) => {
                 for (dedupe, message) in messages {
-                    self.step(key.clone(), message, Some(dedupe)).await;
+                    // The webhook waits for its own message's step only.
+                    let told = match &durable {
+                        Some((own, _)) if *own == dedupe => durable.take().map(|(_, d)| d),
+                        _ => None,
+                    };
+                    self.step(key.clone(), message, Some(dedupe), told).await;
                 }
             }
             Some(Err(e)) => {
@@ -343,7 +392,14 @@ impl Server {
     /// other steps waiting for the same flush (`storage::commit`); on PostgreSQL each step
     /// commits its own transaction on the blocking pool, as many at once as the pool has
     /// connections.
-    pub(super) async fn step(&self, key: CitizenKey, message: InboundMessage, dedupe: Option<Vec<u8>>) {
+    /// `durable`, when a webhook waits for this step: told once the step is durable.
+    pub(super) async fn step(
+        &self,
+        key: CitizenKey,
+        message: InboundMessage,
+        dedupe: Option<Vec<u8>>,
+        durable: Option<oneshot::Sender<()>>,
+    ) {
         let (k, m) = (key.clone(), message.clone());
         let Some(Some(prepared)) = self.off_workers(move |s| s.prepare(&k, &m, dedupe)).await else {
             return;
@@ -369,6 +425,10 @@ impl Server {
                 self.metrics.errors.inc();
                 return;
             }
+        }
+        if let Some(told) = durable {
+            // The webhook may have stopped waiting (its timeout): nothing to tell then.
+            let _ = told.send(());
         }
         if ids.is_empty() {
             // No reply will carry the acknowledgement (a second tap on a button already

@@ -55,11 +55,13 @@ where
     }
 
     /// Queues a job behind the key's earlier jobs. Must be called within a tokio runtime.
-    pub fn push(&self, key: K, job: J) {
+    /// Returns whether the job starts a lane of its own (the key had no work waiting), and
+    /// so runs as soon as the runtime gets to it.
+    pub fn push(&self, key: K, job: J) -> bool {
         let mut lanes = self.lock();
         let job = match lanes.get(&key) {
             Some(tx) => match tx.send(job) {
-                Ok(()) => return,
+                Ok(()) => return false,
                 Err(mpsc::error::SendError(job)) => job,
             },
             None => job,
@@ -70,6 +72,7 @@ where
         drop(lanes);
         let this = self.clone();
         tokio::spawn(async move { this.lane(key, rx).await });
+        true
     }
 
     async fn lane(self, key: K, mut rx: mpsc::UnboundedReceiver<J>) {
