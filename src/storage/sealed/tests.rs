@@ -364,11 +364,11 @@ fn step_of(citizen: &str, name: &str) -> crate::storage::StepWrite {
     }
 }
 
+/// The records, the replies and the counters a store holds.
+type Held = (Vec<Option<Citizen>>, Vec<String>, Vec<(String, String, u64)>);
+
 /// What a store holds of the steps above, to compare two stores.
-fn holds(
-    store: &Sealed<SledStore>,
-    citizens: &[&str],
-) -> (Vec<Option<Citizen>>, Vec<String>, Vec<(String, String, u64)>) {
+fn holds(store: &Sealed<SledStore>, citizens: &[&str]) -> Held {
     let records = citizens
         .iter()
         .map(|c| store.citizen(&CitizenKey::new("brusson", "whatsapp", c)).unwrap())
