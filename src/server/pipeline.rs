@@ -401,31 +401,36 @@ impl Server {
         durable: Option<oneshot::Sender<()>>,
     ) {
         let (k, m) = (key.clone(), message.clone());
-        let Some(Some(prepared)) = self.off_workers(move |s| s.prepare(&k, &m, dedupe)).await else {
-            return;
-        };
-        let by_flusher = !self.engine.store.waits_on_network();
-        let write = prepared.write.clone();
-        let ids = match by_flusher {
-            true => self.commit.commit_step(write).await,
-            false => self
-                .off_workers(move |s| write.commit_alone(s.engine.store.as_ref()))
-                .await
-                .unwrap_or(Err(StoreError::Unavailable("shutting down"))),
-        };
-        let erased = prepared.write.effects.erase;
-        let Some(Some(ids)) = self.off_workers(move |s| s.finish_step(prepared, ids)).await else {
-            return;
-        };
-        // Durable already when the flusher committed it, unless the step erased (the scrub
-        // wrote after the commit).
-        if !by_flusher || erased {
-            if let Err(e) = self.durable().await {
-                tracing::error!(error = %e, "flush failed");
-                self.metrics.errors.inc();
+        let ids = if self.engine.store.waits_on_network() {
+            // The whole step in one trip to the blocking pool, in its own transaction.
+            let whole = self.off_workers(move |s| {
+                let prepared = s.prepare(&k, &m, dedupe)?;
+                let ids = prepared.write.commit_alone(s.engine.store.as_ref());
+                s.finish_step(prepared, ids)
+            });
+            let Some(Some(ids)) = whole.await else {
+                return;
+            };
+            if !self.durable_or_log().await {
                 return;
             }
-        }
+            ids
+        } else {
+            let Some(Some(prepared)) = self.off_workers(move |s| s.prepare(&k, &m, dedupe)).await else {
+                return;
+            };
+            let ids = self.commit.commit_step(prepared.write.clone()).await;
+            let erased = prepared.write.effects.erase;
+            let Some(Some(ids)) = self.off_workers(move |s| s.finish_step(prepared, ids)).await else {
+                return;
+            };
+            // Durable already (the flusher committed it), unless the step erased: the
+            // scrub wrote after the commit.
+            if erased && !self.durable_or_log().await {
+                return;
+            }
+            ids
+        };
         if let Some(told) = durable {
             // The webhook may have stopped waiting (its timeout): nothing to tell then.
             let _ = told.send(());
@@ -440,6 +445,18 @@ impl Server {
         }
         if message.channel == Channel::Whatsapp {
             self.mark_read(&key.comune, &message.route, &message.id);
+        }
+    }
+
+    /// [`Server::durable`], a failure logged and counted; whether it succeeded.
+    async fn durable_or_log(&self) -> bool {
+        match self.durable().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "flush failed");
+                self.metrics.errors.inc();
+                false
+            }
         }
     }
 
