@@ -363,7 +363,10 @@ impl Server {
                 message,
                 place,
                 durable,
-            } => (Some((dedupe.clone(), *message)), place, durable.map(|d| (dedupe, d))),
+            } => {
+                let waiting = durable.map(|d| (dedupe.clone(), d));
+                (Some((dedupe, *message)), place, waiting)
+            }
             Job::Drain => (None, None, None),
         };
         let k = key.clone();
@@ -404,9 +407,10 @@ impl Server {
         let ids = if self.engine.store.waits_on_network() {
             // The whole step in one trip to the blocking pool, in its own transaction.
             let whole = self.off_workers(move |s| {
-                let prepared = s.prepare(&k, &m, dedupe)?;
-                let ids = prepared.write.commit_alone(s.engine.store.as_ref());
-                s.finish_step(prepared, ids)
+                let run = s
+                    .engine
+                    .run_step(&k, &m, dedupe.as_deref(), s.coord.owner(), Timestamp::now());
+                s.committed(&k, run)
             });
             let Some(Some(ids)) = whole.await else {
                 return;
@@ -488,7 +492,17 @@ impl Server {
         ids: Result<Vec<u64>, StoreError>,
     ) -> Option<Vec<u64>> {
         let key = prepared.write.key.clone();
-        match self.engine.finish_step(prepared, ids) {
+        self.committed(&key, self.engine.finish_step(prepared, ids))
+    }
+
+    /// A step's outcome, counted, and logged when it failed or left an erasure unfinished:
+    /// the outbox ids, or `None` when nothing was committed.
+    fn committed(
+        &self,
+        key: &CitizenKey,
+        outcome: Result<crate::service::step::Committed, crate::service::step::StepError>,
+    ) -> Option<Vec<u64>> {
+        match outcome {
             Ok(committed) => {
                 self.metrics.steps.inc();
                 if let Some(e) = committed.unfinished {
@@ -498,7 +512,7 @@ impl Server {
                 }
                 Some(committed.ids)
             }
-            Err(e) => self.step_failed(&key, e),
+            Err(e) => self.step_failed(key, e),
         }
     }
 
