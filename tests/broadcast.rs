@@ -52,6 +52,15 @@ struct Running {
 
 impl Running {
     async fn start(per_second: u32, seed_with: impl FnOnce(&dyn Store)) -> Running {
+        Running::start_with(per_second, sportello::config::Memory::default(), seed_with).await
+    }
+
+    /// As [`Running::start`], given `memory`.
+    async fn start_with(
+        per_second: u32,
+        memory: sportello::config::Memory,
+        seed_with: impl FnOnce(&dyn Store),
+    ) -> Running {
         let (addr, fake) = fake_providers().await;
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("data")).unwrap());
@@ -61,6 +70,7 @@ impl Running {
             telegram_url: format!("http://{addr}"),
             ..Config::default()
         };
+        config.memory = memory;
         config.broadcast.whatsapp_per_second = per_second;
         config.broadcast.telegram_per_second = per_second;
         // A restricted number pauses for 0 minutes here: the pause is observable (audit,
@@ -455,6 +465,44 @@ async fn sending_is_not_faster_than_the_configured_pace() {
         assert!(in_window <= 125, "{in_window} messages within one second");
     }
     running.stop().await;
+}
+
+/// Issue 26: every sending number has its own lane, and a region's alert starts a hundred;
+/// the requests in flight across all of them stay within the `memory` setting's share (32
+/// for 128 MiB), not 32 per lane.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_across_every_lane_stay_within_the_memory_setting() {
+    let memory = sportello::config::Memory::parse("128MiB").unwrap();
+    assert_eq!(memory.broadcast_in_flight(), 32);
+    let now = Timestamp::now();
+    let running = Running::start_with(10_000, memory, |s| {
+        seed(s, 0, 60, &["info"]);
+        for i in 0..60 {
+            s.put_citizen(
+                &CitizenKey::new("brusson", "telegram", &format!("{}", 700_000 + i)),
+                &subscriber("it", &["info"], now),
+            )
+            .unwrap();
+        }
+    })
+    .await;
+    running.fake.lock().unwrap().hold = true;
+    running.create(&request("info", texts())).unwrap();
+    // Held requests are never answered: their number grows to the limit and stays there.
+    let (mut last, mut since) = (0, Instant::now());
+    let started = Instant::now();
+    while since.elapsed() < Duration::from_millis(1500) && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let held = running.fake.lock().unwrap().held;
+        if held != last {
+            (last, since) = (held, Instant::now());
+        }
+    }
+    let got = running.got();
+    let lanes: std::collections::BTreeSet<bool> = got.iter().map(|(_, to, _)| to.starts_with("39")).collect();
+    assert_eq!(lanes.len(), 2, "both numbers sent: {lanes:?}");
+    // Two lanes of 32 each would hold 64.
+    assert_eq!(last, 32, "requests in flight at once");
 }
 
 /// An answer that cannot be read may hide a message the provider accepted: that entry is

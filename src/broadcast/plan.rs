@@ -90,19 +90,12 @@ fn each_recipient(
     category: Option<&str>,
     mut f: impl FnMut(&CitizenKey, &Citizen) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut after: Option<CitizenKey> = None;
-    loop {
-        let page = store.citizens_page(&flow.id, after.as_ref(), PAGE)?;
-        for (key, c) in &page {
-            if receives(flow, category, key, c) {
-                f(key, c)?;
-            }
+    crate::storage::each_citizen(store, &flow.id, |key, c| {
+        if receives(flow, category, key, c) {
+            f(key, c)?;
         }
-        if page.len() < PAGE {
-            return Ok(());
-        }
-        after = page.last().map(|(k, _)| k.clone());
-    }
+        Ok(true)
+    })
 }
 
 /// Checks a request against the comune and its subscribers; returns the broadcast to store.

@@ -53,11 +53,16 @@ pub struct Worker {
     idle: Mutex<HashMap<(String, Channel), Instant>>,
     /// How an entry is retried (first wait, doubling; attempts).
     retries: Retries,
+    /// Requests in flight across every lane (the `memory` setting's share): a hundred
+    /// comuni sending at once hold no more connections and buffers than a few.
+    in_flight: Arc<Semaphore>,
 }
 
 impl Worker {
     pub fn new(env: Arc<dyn Env>, wake: Arc<Notify>, first_backoff: Duration) -> Arc<Worker> {
+        let in_flight = Arc::new(Semaphore::new(env.config().memory.broadcast_in_flight()));
         Arc::new(Worker {
+            in_flight,
             env,
             wake,
             running: Mutex::new(HashSet::new()),
@@ -453,6 +458,9 @@ impl Lane {
         let Ok(permit) = self.permits.clone().acquire_owned().await else {
             return;
         };
+        let Ok(shared) = self.worker.in_flight.clone().acquire_owned().await else {
+            return;
+        };
         let env = self.env().clone();
         let hold = self.hold.clone();
         let b = b.clone();
@@ -467,6 +475,7 @@ impl Lane {
             super::send::deliver(env.clone(), id, &b, key, d, retries, pause, hold).await;
             env.progressed(&comune);
             busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&mine);
+            drop(shared);
             drop(permit);
         });
     }

@@ -117,6 +117,7 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
             let pg = open_postgres(config.postgres_connections)?;
             let (store, sealed) = crate::storage::sealed::postgres::open_postgres(pg, &data)
                 .context("cannot open the keyring of the PostgreSQL database named by SPORTELLO_DATABASE_URL")?;
+            store.keyring().keep_opened(config.memory.opened_keys());
             if let Some(backup) = sealed {
                 eprintln!(
                     "the PostgreSQL database is now sealed (personal data encrypted per citizen); its tables as \
@@ -128,13 +129,15 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
         }
         StorageKind::Sled => {
             let data = data_dir(paths)?;
-            let (store, migrated) = crate::storage::sealed::migrate::open_sled(&data).with_context(|| {
-                format!(
-                    "cannot open the data directory {} (is a server using it? sled allows one \
+            let sled_cache = config.memory.sled_cache();
+            let (store, migrated) =
+                crate::storage::sealed::migrate::open_sled_sized(&data, sled_cache).with_context(|| {
+                    format!(
+                        "cannot open the data directory {} (is a server using it? sled allows one \
                      process at a time)",
-                    data.display()
-                )
-            })?;
+                        data.display()
+                    )
+                })?;
             if let Some(backup) = migrated {
                 eprintln!(
                     "the data directory {} is now sealed (personal data encrypted per citizen); the store as it \
@@ -143,6 +146,7 @@ pub fn open_store(paths: &Paths) -> anyhow::Result<Opened> {
                     backup.display()
                 );
             }
+            store.keyring().keep_opened(config.memory.opened_keys());
             Opened::Sled(Box::new(store))
         }
     })

@@ -63,6 +63,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         builder.worker_threads(cores.max(POSTGRES_WORKERS));
     }
+    // Each thread keeps its own allocator heap: the `memory` setting bounds how many run
+    // blocking store calls at once (tokio's default is 512).
+    builder.max_blocking_threads(config.memory.blocking_threads());
     let runtime = builder.enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.bind)

@@ -83,6 +83,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 filter: which.filter(),
                 comune: which.comune,
                 unmasked: which.unmasked,
+                offset: 0,
+                limit: None,
             };
             (call, paths, json, None)
         }
@@ -106,12 +108,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("unknown comune \"{comune}\"");
             return Ok(ExitCode::from(2));
         }
-        Answer::Rows { rows } if json => {
+        Answer::Rows { rows, .. } if json => {
             for row in rows {
                 println!("{}", serde_json::to_string(&row)?);
             }
         }
-        Answer::Rows { rows } => {
+        Answer::Rows { rows, .. } => {
             for r in &rows {
                 let since = r
                     .subscribed_at

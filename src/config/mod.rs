@@ -12,6 +12,8 @@ use serde::Deserialize;
 
 mod check;
 pub use check::MAX_ARMS;
+mod memory;
+pub use memory::Memory;
 mod pace;
 mod secrets;
 pub use check::Origin;
@@ -33,6 +35,8 @@ pub enum ConfigError {
 struct RawConfig {
     /// `sled` (default) or `postgres`.
     storage: Option<String>,
+    /// What the service is given (`256MiB`, `1GiB`): see [`Memory`].
+    memory: Option<String>,
     #[serde(default)]
     postgres: RawPostgres,
     #[serde(default)]
@@ -201,6 +205,8 @@ pub enum Processes {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub storage: StorageKind,
+    /// The memory the service is given: its caches, queues and threads follow.
+    pub memory: Memory,
     /// Connections to PostgreSQL (one worker thread each).
     pub postgres_connections: usize,
     /// With PostgreSQL, how several `serve` processes on one database share the work.
@@ -233,6 +239,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             storage: StorageKind::Sled,
+            memory: Memory::default(),
             postgres_connections: crate::storage::postgres::DEFAULT_CONNECTIONS,
             processes: Processes::OneActive,
             bind: DEFAULT_BIND.into(),
@@ -304,6 +311,10 @@ impl Config {
                     format!("storage \"{other}\" is not one of \"sled\", \"postgres\""),
                 ))
             }
+        };
+        let memory = match raw.memory.as_deref() {
+            None => Memory::default(),
+            Some(text) => Memory::parse(text).map_err(|reason| invalid("memory", reason))?,
         };
         let postgres_connections = match raw.postgres.connections {
             None => crate::storage::postgres::DEFAULT_CONNECTIONS,
@@ -381,6 +392,7 @@ impl Config {
             listen,
             pace,
             storage,
+            memory,
             postgres_connections,
             processes,
             bind,

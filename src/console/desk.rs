@@ -173,12 +173,14 @@ pub fn citizen(s: &Console, comune: &str, r: &str) -> Result<(CitizenKey, Citize
     if !well_formed(r) {
         return Err(BlockError::NoCitizen.into());
     }
-    s.engine
-        .store
-        .citizens(comune)?
-        .into_iter()
-        .find(|(k, _)| reference(k) == r)
-        .ok_or(DeskError::Block(BlockError::NoCitizen))
+    let mut found = None;
+    crate::storage::each_citizen(s.engine.store.as_ref(), comune, |k, c| {
+        if reference(k) == r {
+            found = Some((k.clone(), c.clone()));
+        }
+        Ok(found.is_none())
+    })?;
+    found.ok_or(DeskError::Block(BlockError::NoCitizen))
 }
 
 /// The reference of the citizen of `comune` with this number (spaces, dashes, a leading

@@ -396,11 +396,11 @@ pub fn visible_comuni(s: &Console, account: &Account) -> Vec<String> {
 /// One comune's figures on the home page: (subscribers, pending moderation cases).
 fn figures(s: &Console, comune: &str) -> Result<(usize, usize), ConsoleError> {
     let store = s.engine.store.as_ref();
-    let subscribers = store
-        .citizens(comune)?
-        .iter()
-        .filter(|(_, c)| c.status() == "subscribed")
-        .count();
+    let mut subscribers = 0;
+    crate::storage::each_citizen(store, comune, |_, c| {
+        subscribers += usize::from(c.status() == "subscribed");
+        Ok(true)
+    })?;
     let pending = store
         .cases(comune)?
         .iter()

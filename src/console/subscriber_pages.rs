@@ -242,26 +242,38 @@ fn body(s: &Console, staff: &Staff, comune: &str, f: &Filters) -> Result<(String
         "console-subscribers-title",
         &[("comune", comune_name(s, lang, comune))],
     );
-    let list = Call::List {
-        comune: comune.to_string(),
-        filter: f.filter(),
-        unmasked: false,
+    // Only the page shown is read into rows: the walk through the comune counts the rest.
+    let window = |page: usize| -> Result<(Vec<Row>, usize), ConsoleError> {
+        let list = Call::List {
+            comune: comune.to_string(),
+            filter: f.filter(),
+            unmasked: false,
+            offset: (page - 1) * PAGE_SIZE,
+            limit: Some(PAGE_SIZE),
+        };
+        match subscribers::run(&s.engine, list, now)? {
+            Answer::Rows { rows, total } => Ok((rows, total)),
+            _ => Err(ConsoleError::NotFound),
+        }
     };
-    let (Answer::Rows { rows }, Answer::Months { months, subscribed_now }) = (
-        subscribers::run(&s.engine, list, now)?,
-        subscribers::run(
-            &s.engine,
-            Call::Counts {
-                comune: comune.to_string(),
-            },
-            now,
-        )?,
-    ) else {
+    let asked = f.page.unwrap_or(1).max(1);
+    let (mut shown, total) = window(asked)?;
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = asked.min(pages);
+    if page != asked {
+        shown = window(page)?.0;
+    }
+    let Answer::Months { months, subscribed_now } = subscribers::run(
+        &s.engine,
+        Call::Counts {
+            comune: comune.to_string(),
+        },
+        now,
+    )?
+    else {
         return Err(ConsoleError::NotFound);
     };
-    let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
-    let page = f.page.unwrap_or(1).clamp(1, pages);
-    let shown = &rows[(page - 1) * PAGE_SIZE..(page * PAGE_SIZE).min(rows.len())];
+    let shown = &shown[..];
     let c = esc(comune);
     let mut html = format!(
         "{who}{nav}{links}<h1>{title}</h1>{months}{form}<h2 id=\"list-h\">{list_h}</h2><p>{count}</p>",
@@ -277,7 +289,7 @@ fn body(s: &Console, staff: &Staff, comune: &str, f: &Filters) -> Result<(String
             lang,
             "console-subscribers-count",
             &[
-                ("count", rows.len().to_string()),
+                ("count", total.to_string()),
                 ("page", page.to_string()),
                 ("pages", pages.to_string())
             ]

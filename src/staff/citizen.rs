@@ -85,17 +85,18 @@ fn find_from(store: &dyn Store, key: &CitizenKey, any_channel: bool) -> Result<O
     // One scan of the comune (operators' look-ups, not a hot path): a WhatsApp record that
     // holds the id as its other identity comes before another channel's record under it.
     let (mut other_identity, mut other_channel) = (None, None);
-    for (k, c) in store.citizens(&key.comune)? {
+    crate::storage::each_citizen(store, &key.comune, |k, c| {
         let holds = k.channel == key.channel
             && (c.whatsapp.phone.as_deref() == Some(&key.citizen) || c.whatsapp.bsuid.as_deref() == Some(&key.citizen));
         if holds {
-            other_identity = Some(k);
-            break;
+            other_identity = Some(k.clone());
+            return Ok(false);
         }
         if any_channel && other_channel.is_none() && k.citizen == key.citizen {
-            other_channel = Some(k);
+            other_channel = Some(k.clone());
         }
-    }
+        Ok(true)
+    })?;
     Ok(other_identity.or(other_channel))
 }
 

@@ -100,12 +100,13 @@ pub fn retention(engine: &Engine, now: Timestamp, dry_run: bool) -> Result<Reten
             continue;
         };
         let limit = now - SignedDuration::from_hours(24 * i64::from(days));
-        for (key, c) in engine.store.citizens(&flow.id)? {
+        crate::storage::each_citizen(engine.store.as_ref(), &flow.id, |key, c| {
             let expired = c.status() == "unsubscribed" && c.unsubscribed_at.is_some_and(|t| t < limit);
             if expired {
-                report.obscured.push(key);
+                report.obscured.push(key.clone());
             }
-        }
+            Ok(true)
+        })?;
     }
     if dry_run {
         return Ok(report);

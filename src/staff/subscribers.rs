@@ -47,10 +47,16 @@ pub struct Month {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
 pub enum Call {
+    /// Rows `offset..offset + limit` of the list (all from `offset` without a limit), and
+    /// how many there are in all.
     List {
         comune: String,
         filter: Filter,
         unmasked: bool,
+        #[serde(default)]
+        offset: usize,
+        #[serde(default)]
+        limit: Option<usize>,
     },
     /// The list as CSV, audited with `actor`.
     Export {
@@ -68,10 +74,23 @@ pub enum Call {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "answer", rename_all = "kebab-case")]
 pub enum Answer {
-    Rows { rows: Vec<Row> },
-    Csv { csv: String, rows: usize },
-    Months { months: Vec<Month>, subscribed_now: usize },
-    UnknownComune { comune: String },
+    Rows {
+        rows: Vec<Row>,
+        /// Rows in the whole list (`rows` may be a window of it).
+        #[serde(default)]
+        total: usize,
+    },
+    Csv {
+        csv: String,
+        rows: usize,
+    },
+    Months {
+        months: Vec<Month>,
+        subscribed_now: usize,
+    },
+    UnknownComune {
+        comune: String,
+    },
 }
 
 /// Runs `call` on the engine's store.
@@ -83,16 +102,37 @@ pub fn run(engine: &Engine, call: Call, now: Timestamp) -> Result<Answer, StoreE
         return Ok(Answer::UnknownComune { comune });
     }
     Ok(match call {
-        Call::List { filter, unmasked, .. } => Answer::Rows {
-            rows: list(engine, &comune, &filter, unmasked)?,
-        },
+        Call::List {
+            filter,
+            unmasked,
+            offset,
+            limit,
+            ..
+        } => {
+            let (mut rows, mut total) = (Vec::new(), 0);
+            each_row(engine, &comune, &filter, unmasked, |row| {
+                if total >= offset && limit.is_none_or(|l| rows.len() < l) {
+                    rows.push(row);
+                }
+                total += 1;
+                Ok(())
+            })?;
+            Answer::Rows { rows, total }
+        }
         Call::Export {
             filter,
             unmasked,
             actor,
             ..
         } => {
-            let rows = list(engine, &comune, &filter, unmasked)?;
+            // Written as the store is read: the rows are never all in memory, only the text.
+            let mut csv = csv_header();
+            let mut rows = 0;
+            each_row(engine, &comune, &filter, unmasked, |row| {
+                csv_line(&mut csv, &row);
+                rows += 1;
+                Ok(())
+            })?;
             engine.store.append_audit(&AuditEntry {
                 at: now,
                 actor,
@@ -100,15 +140,12 @@ pub fn run(engine: &Engine, call: Call, now: Timestamp) -> Result<Answer, StoreE
                 action: "subscribers-export".into(),
                 detail: format!(
                     "{} rows exported, numbers {}",
-                    rows.len(),
+                    rows,
                     if unmasked { "in full" } else { "masked" }
                 ),
             })?;
             engine.store.flush()?;
-            Answer::Csv {
-                csv: csv(&rows),
-                rows: rows.len(),
-            }
+            Answer::Csv { csv, rows }
         }
         Call::Counts { .. } => {
             let mut months: BTreeMap<String, Month> = BTreeMap::new();
@@ -124,12 +161,11 @@ pub fn run(engine: &Engine, call: Call, now: Timestamp) -> Result<Answer, StoreE
                     _ => {}
                 }
             }
-            let subscribed_now = engine
-                .store
-                .citizens(&comune)?
-                .iter()
-                .filter(|(_, c)| c.status() == "subscribed")
-                .count();
+            let mut subscribed_now = 0;
+            crate::storage::each_citizen(engine.store.as_ref(), &comune, |_, c| {
+                subscribed_now += usize::from(c.status() == "subscribed");
+                Ok(true)
+            })?;
             Answer::Months {
                 months: months
                     .into_values()
@@ -141,40 +177,43 @@ pub fn run(engine: &Engine, call: Call, now: Timestamp) -> Result<Answer, StoreE
     })
 }
 
-/// The comune's citizens that `filter` keeps, by channel and id (a sealed store returns
-/// them in the order of their pseudonyms).
-fn list(engine: &Engine, comune: &str, filter: &Filter, unmasked: bool) -> Result<Vec<Row>, StoreError> {
+/// Calls `f` with each of the comune's citizens that `filter` keeps, as a row, in the
+/// store's order (a sealed store's is that of the pseudonyms), a page at a time.
+fn each_row(
+    engine: &Engine,
+    comune: &str,
+    filter: &Filter,
+    unmasked: bool,
+    mut f: impl FnMut(Row) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let keep = |wanted: &Option<String>, have: Option<&str>| wanted.as_deref().is_none_or(|w| have == Some(w));
-    let mut citizens = engine.store.citizens(comune)?;
-    citizens.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(citizens
-        .into_iter()
-        .filter(|(key, c)| {
-            keep(&filter.channel, Some(&key.channel))
-                && keep(&filter.status, Some(c.status()))
-                && keep(&filter.language, c.language.as_deref())
-                && filter.category.as_ref().is_none_or(|cat| c.categories.contains(cat))
-        })
-        .map(|(key, c)| Row {
-            channel: key.channel.clone(),
-            citizen: if unmasked {
-                key.citizen.clone()
-            } else {
-                mask(&key.citizen)
-            },
-            status: c.status().to_string(),
-            language: c.language.clone(),
-            categories: c.categories.iter().cloned().collect(),
-            subscribed_at: c.subscribed_at,
-            unsubscribed_at: c.unsubscribed_at,
-        })
-        .collect())
+    crate::storage::each_citizen(engine.store.as_ref(), comune, |key, c| {
+        let kept = keep(&filter.channel, Some(&key.channel))
+            && keep(&filter.status, Some(c.status()))
+            && keep(&filter.language, c.language.as_deref())
+            && filter.category.as_ref().is_none_or(|cat| c.categories.contains(cat));
+        if kept {
+            f(Row {
+                channel: key.channel.clone(),
+                citizen: if unmasked {
+                    key.citizen.clone()
+                } else {
+                    mask(&key.citizen)
+                },
+                status: c.status().to_string(),
+                language: c.language.clone(),
+                categories: c.categories.iter().cloned().collect(),
+                subscribed_at: c.subscribed_at,
+                unsubscribed_at: c.unsubscribed_at,
+            })?;
+        }
+        Ok(true)
+    })
 }
 
-/// The rows as CSV, with a header line (quoted and guarded: [`super::csv`]).
-pub fn csv(rows: &[Row]) -> String {
-    let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
-    let mut out = super::csv::line(&[
+/// The CSV's header line.
+fn csv_header() -> String {
+    super::csv::line(&[
         "channel",
         "citizen",
         "status",
@@ -182,17 +221,28 @@ pub fn csv(rows: &[Row]) -> String {
         "categories",
         "subscribed_at",
         "unsubscribed_at",
-    ]);
+    ])
+}
+
+/// Appends a row's CSV line (quoted and guarded: [`super::csv`]).
+fn csv_line(out: &mut String, r: &Row) {
+    let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    out.push_str(&super::csv::line(&[
+        r.channel.clone(),
+        r.citizen.clone(),
+        r.status.clone(),
+        r.language.clone().unwrap_or_default(),
+        r.categories.join(";"),
+        time(r.subscribed_at),
+        time(r.unsubscribed_at),
+    ]));
+}
+
+/// The rows as CSV, with a header line.
+pub fn csv(rows: &[Row]) -> String {
+    let mut out = csv_header();
     for r in rows {
-        out.push_str(&super::csv::line(&[
-            r.channel.clone(),
-            r.citizen.clone(),
-            r.status.clone(),
-            r.language.clone().unwrap_or_default(),
-            r.categories.join(";"),
-            time(r.subscribed_at),
-            time(r.unsubscribed_at),
-        ]));
+        csv_line(&mut out, r);
     }
     out
 }

@@ -53,8 +53,9 @@ pub(crate) const LIVE: u8 = 1;
 pub(crate) const ERASED: u8 = 2;
 pub(crate) const ERASE_AFTER_REPLIES: u8 = 3;
 
-/// How many opened slots [`Keyring`] keeps in memory (a few hundred kilobytes).
-const CACHE: usize = 4096;
+/// How many opened slots [`Keyring`] keeps in memory by default (a few hundred kilobytes;
+/// [`Keyring::keep_opened`] sets another number).
+pub const CACHE: usize = 4096;
 
 /// How many slots of zeros the file grows by when it is full (80 KiB). A new slot is then
 /// written over bytes the file already has: its sync writes the data without changing the
@@ -204,10 +205,21 @@ pub trait Slots: Send + Sync {
 
 /// Opened slots kept in memory, and how many erasures this process made: an opening that
 /// read its slot before an erasure is not cached after it.
-#[derive(Default)]
 struct Cache {
     opened: HashMap<u32, Arc<Opened>>,
     erasures: u64,
+    /// The most kept.
+    capacity: usize,
+}
+
+impl Default for Cache {
+    fn default() -> Cache {
+        Cache {
+            opened: HashMap::new(),
+            erasures: 0,
+            capacity: CACHE,
+        }
+    }
 }
 
 /// The keyring: its slots, the master key that unwraps them and the pepper.
@@ -327,14 +339,19 @@ impl Keyring {
         Ok(Some(opened))
     }
 
-    /// Keeps a slot opened in the cache ([`CACHE`] at most: emptied when full), unless this
+    /// Keeps at most `capacity` slots opened from now on (at least 16).
+    pub fn keep_opened(&self, capacity: usize) {
+        self.cache().capacity = capacity.max(16);
+    }
+
+    /// Keeps a slot opened in the cache (its capacity at most: emptied when full), unless this
     /// process erased a slot since `erasures` was read (the slot read may be that one).
     fn remember(&self, erasures: u64, opened: Arc<Opened>) {
         let mut cache = self.cache();
         if cache.erasures != erasures {
             return;
         }
-        if cache.opened.len() >= CACHE {
+        if cache.opened.len() >= cache.capacity {
             cache.opened.clear();
         }
         cache.opened.insert(opened.slot, opened);

@@ -111,7 +111,8 @@ pub trait CitizenStore {
     fn put_alias(&self, other: &CitizenKey, key: &CitizenKey) -> Result<(), StoreError>;
     /// The record `other` names, if it is an alias.
     fn alias(&self, other: &CitizenKey) -> Result<Option<CitizenKey>, StoreError>;
-    /// Every citizen of a comune, in key order.
+    /// Every citizen of a comune, in key order: for tests and small comuni; whatever may
+    /// meet a large one walks it with [`each_citizen`].
     fn citizens(&self, comune: &str) -> Result<Vec<(CitizenKey, Citizen)>, StoreError>;
     /// Citizens whose erasure was committed by a step but whose scrub did not finish (a
     /// crash in between): [`CitizenStore::scrub_citizen`] them again. The scrub clears the mark.
@@ -283,6 +284,32 @@ pub struct StepEffects {
     pub erase: bool,
 }
 
+/// Citizens read per page by [`each_citizen`].
+pub const CITIZEN_PAGE: usize = 1000;
+
+/// Calls `f` for every citizen of `comune`, in the store's order, [`CITIZEN_PAGE`] at a
+/// time ([`CitizenStore::citizens_page`]): a comune's audience is never in memory whole.
+/// `f` answers whether to go on.
+pub fn each_citizen<S: CitizenStore + ?Sized>(
+    store: &S,
+    comune: &str,
+    mut f: impl FnMut(&CitizenKey, &Citizen) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut after: Option<CitizenKey> = None;
+    loop {
+        let page = store.citizens_page(comune, after.as_ref(), CITIZEN_PAGE)?;
+        for (key, c) in &page {
+            if !f(key, c)? {
+                return Ok(());
+            }
+        }
+        if page.len() < CITIZEN_PAGE {
+            return Ok(());
+        }
+        after = page.last().map(|(k, _)| k.clone());
+    }
+}
+
 /// One step's writes, as [`JournalStore::commit_step`] takes them: for the calls that
 /// commit several steps together ([`JournalStore::commit_steps`]).
 #[derive(Debug, Clone)]
@@ -354,4 +381,43 @@ pub fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> 
         .create_new(true)
         .mode(0o600)
         .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_citizen_walks_a_comune_page_by_page_once_and_stops_when_told() {
+        let store = MemoryStore::default();
+        let n = 2 * CITIZEN_PAGE + 7;
+        let now = jiff::Timestamp::now();
+        for i in 0..n {
+            let key = CitizenKey::new("madone", "whatsapp", &format!("39333{i:07}"));
+            store.put_citizen(&key, &Citizen::new(now)).unwrap();
+        }
+        store
+            .put_citizen(
+                &CitizenKey::new("isili", "whatsapp", "393330000001"),
+                &Citizen::new(now),
+            )
+            .unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        each_citizen(&store, "madone", |key, _| {
+            assert_eq!(key.comune, "madone");
+            assert!(seen.insert(key.citizen.clone()), "twice: {key:?}");
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(seen.len(), n);
+        let mut visited = 0;
+        each_citizen(&store, "madone", |_, _| {
+            visited += 1;
+            Ok(visited < CITIZEN_PAGE + 3)
+        })
+        .unwrap();
+        assert_eq!(visited, CITIZEN_PAGE + 3);
+        let failed = each_citizen(&store, "madone", |_, _| Err(StoreError::Task("stop".into())));
+        assert!(failed.is_err());
+    }
 }

@@ -50,15 +50,20 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> StoreError {
 /// the environment (or `dir/master.key`); migrates a store written before sealing first.
 /// Returns the store and, after a migration, where the backup of the old store is.
 pub fn open_sled(dir: &Path) -> Result<(Sealed<SledStore>, Option<PathBuf>), StoreError> {
+    open_sled_sized(dir, crate::storage::sled_store::CACHE_CAPACITY)
+}
+
+/// As [`open_sled`], with sled's page cache of `cache` bytes (as sled counts them).
+pub fn open_sled_sized(dir: &Path, cache: u64) -> Result<(Sealed<SledStore>, Option<PathBuf>), StoreError> {
     finish_interrupted(dir)?;
-    let store = SledStore::open(dir)?;
+    let store = SledStore::open_sized(dir, cache)?;
     if store.is_sealed()? || store.holds_no_citizen()? {
         store.mark_sealed()?;
         let ring = super::keyring_in(dir)?;
         return Ok((Sealed::new(store, ring)?, None));
     }
     let backup = migrate(store, dir)?;
-    let store = SledStore::open(dir)?;
+    let store = SledStore::open_sized(dir, cache)?;
     let ring = super::keyring_in(dir)?;
     Ok((Sealed::new(store, ring)?, Some(backup)))
 }

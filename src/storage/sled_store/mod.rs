@@ -97,29 +97,35 @@ impl SledStore {
     /// Waits up to [`LOCK_WAIT`] for a database just closed in this process (see
     /// [`open_db`]).
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
-        SledStore::open_waiting(dir, LOCK_WAIT)
+        SledStore::open_waiting(dir, LOCK_WAIT, CACHE_CAPACITY)
+    }
+
+    /// As [`SledStore::open`], with a page cache of `cache` bytes as sled counts them (the
+    /// `memory` setting's share: `config::Memory::sled_cache`).
+    pub fn open_sized(dir: &Path, cache: u64) -> Result<SledStore, StoreError> {
+        SledStore::open_waiting(dir, LOCK_WAIT, cache)
     }
 
     /// As [`SledStore::open`], but fails at once when the database is in use: for the
     /// commands that then turn to the running server instead.
     pub fn try_open(dir: &Path) -> Result<SledStore, StoreError> {
-        SledStore::open_waiting(dir, std::time::Duration::ZERO)
+        SledStore::open_waiting(dir, std::time::Duration::ZERO, CACHE_CAPACITY)
     }
 
     /// sled's database in `dir` itself, waiting for its lock as [`SledStore::open`] does:
     /// for tests that write what sportello never would (undecodable entries, an older
     /// layout).
     pub fn open_raw(dir: &Path) -> Result<sled::Db, StoreError> {
-        open_db(dir, LOCK_WAIT).map_err(engine)
+        open_db(dir, LOCK_WAIT, CACHE_CAPACITY).map_err(engine)
     }
 
-    fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<SledStore, StoreError> {
+    fn open_waiting(dir: &Path, wait: std::time::Duration, cache: u64) -> Result<SledStore, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
             what: format!("cannot create {}", dir.display()),
             source,
         })?;
         restrict_permissions(dir);
-        let db = open_db(dir, wait).map_err(engine)?;
+        let db = open_db(dir, wait, cache).map_err(engine)?;
         let meta = db.open_tree(META_TREE).map_err(engine)?;
         match meta.get(SCHEMA_VERSION_KEY).map_err(engine)? {
             None => {
@@ -281,7 +287,8 @@ impl SledStore {
 /// its lock.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// sled's page cache, in bytes of pages as sled counts them. sled's default is 1 GiB, and
+/// sled's page cache by default (the `memory` setting's default share), in bytes of pages
+/// as sled counts them. sled's default is 1 GiB, and
 /// the cache keeps every page read or written until it is full, so a flood of distinct
 /// numbers (each a citizen record and journal, outbox, sent and index entries) grew the
 /// server by about 2.6 KB a number without end: 445 MB at 150,000 (issue #17); with 32 MiB
@@ -296,10 +303,10 @@ pub const CACHE_CAPACITY: u64 = 32 * 1024 * 1024;
 /// lets go of a dropped database's lock only at its next wake-up, so reopening at once in
 /// the same process (a restart in a test, a restore) can find it still taken. A database
 /// another process keeps open fails after the wait.
-fn open_db(dir: &Path, wait: std::time::Duration) -> Result<sled::Db, sled::Error> {
+fn open_db(dir: &Path, wait: std::time::Duration, cache: u64) -> Result<sled::Db, sled::Error> {
     let deadline = std::time::Instant::now() + wait;
     loop {
-        match sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY).open() {
+        match sled::Config::new().path(dir).cache_capacity(cache).open() {
             // sled reports it as `ErrorKind::Other` with this text (config.rs, `try_lock`).
             Err(sled::Error::Io(e))
                 if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
