@@ -5,8 +5,7 @@
 //! blocking store calls (each keeps its own allocator heap). README.md, "Memory", has the
 //! measured trade-off.
 
-/// The default: a small VM's share (BENCHMARKS.md, "A region on one machine": the whole
-/// process stayed under it with a million citizens).
+/// The default: a small VM's share (BENCHMARKS.md, "A region on one machine").
 pub const DEFAULT_BYTES: u64 = 256 * MIB;
 /// The least accepted: below it the fixed part (the binary, the moderation automata, the
 /// runtime, the HTTP clients; about 60 MiB) leaves the caches nothing.
@@ -62,11 +61,11 @@ impl Memory {
         self.bytes
     }
 
-    /// sled's page cache, as sled counts it: a quarter of what is left over the fixed
-    /// 128 MiB (sled's pages take about twice their count in the process), so 32 MiB by
-    /// default.
+    /// sled's page cache, as sled counts it: an eighth of what is left over the fixed
+    /// 128 MiB, so 16 MiB by default, at least 4 MiB. sled's nodes take about four times
+    /// their count in the process (BENCHMARKS.md, "A region on one machine").
     pub fn sled_cache(self) -> u64 {
-        ((self.bytes - MIN_BYTES) / 4).max(8 * MIB)
+        ((self.bytes - MIN_BYTES) / 8).max(4 * MIB)
     }
 
     /// Citizen keys kept opened (a few hundred bytes each): 4,096 by default.
@@ -75,14 +74,16 @@ impl Memory {
     }
 
     /// Broadcast requests in flight across every sending number at once (each holds a
-    /// connection's buffers): 64 by default, whatever the number of comuni.
+    /// connection's buffers): 32 by default, whatever the number of comuni.
     pub fn broadcast_in_flight(self) -> usize {
-        ((self.bytes / (4 * MIB)) as usize).clamp(16, 1024)
+        ((self.bytes / (8 * MIB)) as usize).clamp(16, 1024)
     }
 
-    /// Threads for blocking store calls (tokio's default is 512): 64 by default.
+    /// Threads for blocking store calls (tokio's default is 512): 32 by default. Each keeps
+    /// an allocator arena and sled's thread caches: with a hundred comuni alerted at once,
+    /// 64 threads and 64 requests in flight held 75 MiB more than 32 and 32.
     pub fn blocking_threads(self) -> usize {
-        ((self.bytes / (4 * MIB)) as usize).clamp(32, 512)
+        ((self.bytes / (8 * MIB)) as usize).clamp(16, 512)
     }
 }
 
@@ -119,13 +120,13 @@ mod tests {
     #[test]
     fn the_default_keeps_the_measured_sizes_and_more_memory_buys_larger_caches() {
         let d = Memory::default();
-        assert_eq!(d.sled_cache(), 32 * MIB);
+        assert_eq!(d.sled_cache(), 16 * MIB);
         assert_eq!(d.opened_keys(), 4096);
-        assert_eq!(d.broadcast_in_flight(), 64);
-        assert_eq!(d.blocking_threads(), 64);
+        assert_eq!(d.broadcast_in_flight(), 32);
+        assert_eq!(d.blocking_threads(), 32);
         let least = Memory::parse("128MiB").unwrap();
-        assert_eq!(least.sled_cache(), 8 * MIB);
-        assert!(least.broadcast_in_flight() >= 16 && least.blocking_threads() >= 32);
+        assert_eq!(least.sled_cache(), 4 * MIB);
+        assert_eq!((least.broadcast_in_flight(), least.blocking_threads()), (16, 16));
         let big = Memory::parse("4GiB").unwrap();
         assert!(big.sled_cache() > d.sled_cache() && big.opened_keys() > d.opened_keys());
         assert!(big.broadcast_in_flight() <= 1024 && big.blocking_threads() <= 512);

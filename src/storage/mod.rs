@@ -285,7 +285,43 @@ pub struct StepEffects {
 }
 
 /// Citizens read per page by [`each_citizen`].
-pub const CITIZEN_PAGE: usize = 1000;
+pub const CITIZEN_PAGE: usize = 256;
+
+/// Pages read at once by [`each_citizen`] across the process. A region's alert checks a
+/// hundred comuni at once: with every walk reading its page together, the decoded pages
+/// and sled's nodes under them took 130 MB at 100,000 citizens (BENCHMARKS.md, "A region
+/// on one machine"). A walk waits only while it reads; it holds no turn while it works.
+const PAGES_AT_ONCE: usize = 4;
+
+/// How many of [`PAGES_AT_ONCE`] are being read, and the wait for a turn.
+static READING: (std::sync::Mutex<usize>, std::sync::Condvar) = (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+/// One comune's page of citizens, read in turn with the other walks.
+fn page_in_turn<S: CitizenStore + ?Sized>(
+    store: &S,
+    comune: &str,
+    after: Option<&CitizenKey>,
+) -> Result<Vec<(CitizenKey, Citizen)>, StoreError> {
+    let (count, turn) = &READING;
+    {
+        let mut reading = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *reading >= PAGES_AT_ONCE {
+            reading = turn.wait(reading).unwrap_or_else(|p| p.into_inner());
+        }
+        *reading += 1;
+    }
+    /// Gives the turn back, even if the read panics.
+    struct Turn;
+    impl Drop for Turn {
+        fn drop(&mut self) {
+            let (count, turn) = &READING;
+            *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+            turn.notify_one();
+        }
+    }
+    let _turn = Turn;
+    store.citizens_page(comune, after, CITIZEN_PAGE)
+}
 
 /// Calls `f` for every citizen of `comune`, in the store's order, [`CITIZEN_PAGE`] at a
 /// time ([`CitizenStore::citizens_page`]): a comune's audience is never in memory whole.
@@ -297,7 +333,7 @@ pub fn each_citizen<S: CitizenStore + ?Sized>(
 ) -> Result<(), StoreError> {
     let mut after: Option<CitizenKey> = None;
     loop {
-        let page = store.citizens_page(comune, after.as_ref(), CITIZEN_PAGE)?;
+        let page = page_in_turn(store, comune, after.as_ref())?;
         for (key, c) in &page {
             if !f(key, c)? {
                 return Ok(());

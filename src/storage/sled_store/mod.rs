@@ -296,8 +296,10 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// practice from the operating system's page cache: reading and writing back a citizen
 /// among 150,000, in a random order, took 23-27 us instead of 9-11 us, some 3 % of a step's
 /// CPU, within the noise of the flood's own figures (BENCHMARKS.md, "A flood of distinct
-/// numbers"). Only this cache is bounded: the store keeps everything.
-pub const CACHE_CAPACITY: u64 = 32 * 1024 * 1024;
+/// numbers"). Only this cache is bounded: the store keeps everything. With a hundred comuni
+/// alerted at once, sled's nodes took about four times their count: 16 MiB is now the
+/// default (`config::Memory::sled_cache`; BENCHMARKS.md, "A region on one machine").
+pub const CACHE_CAPACITY: u64 = 16 * 1024 * 1024;
 
 /// Opens sled's database, waiting up to `wait` for its file lock: sled's flusher thread
 /// lets go of a dropped database's lock only at its next wake-up, so reopening at once in
