@@ -99,7 +99,7 @@ fn bounds(values: &[f64], log: bool) -> (f64, f64) {
     if log {
         (10f64.powf(lo.log10().floor()), 10f64.powf(hi.log10().ceil()))
     } else {
-        (0.0, (hi * 1.1 / 50.0).ceil() * 50.0)
+        (0.0, (hi * 1.05 / 100.0).ceil() * 100.0)
     }
 }
 
@@ -162,7 +162,8 @@ fn panel(
         }
         t
     } else {
-        (0..=4).map(|k| lo + (hi - lo) * f64::from(k) / 4.0).collect()
+        let step = if hi > 1000.0 { 500.0 } else { 100.0 };
+        (0..=(hi / step) as u32).map(|k| f64::from(k) * step).collect()
     };
     for t in ticks {
         let _ = write!(
