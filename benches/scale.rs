@@ -516,44 +516,10 @@ async fn phases(http: &reqwest::Client, site: &Site, fake: &Arc<Fake>, n: usize,
     }
 }
 
-/// `chart OUT.svg RUN.txt...`: the chart of runs made one N at a time (each run's printed
-/// table rows; the phases' names are those of this file).
-fn chart_from(args: &[String]) {
-    const PHASES: [&str; 6] = [
-        "start-up",
-        "broadcast, one comune",
-        "emergency, every comune",
-        "annual report, every comune",
-        "subscriber export, largest comune",
-        "retention sweep",
-    ];
-    let mut rows = Vec::new();
-    for file in &args[1..] {
-        for line in std::fs::read_to_string(file).expect("a run's output").lines() {
-            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            let (Some(n), Some(phase)) = (cells.get(1).and_then(|c| c.parse().ok()), cells.get(2)) else {
-                continue;
-            };
-            let Some(phase) = PHASES.iter().find(|p| p == &phase) else {
-                continue;
-            };
-            rows.push(Row {
-                n,
-                phase: *phase,
-                seconds: cells[3].parse().unwrap_or(0.0),
-                hwm_mib: cells[4].parse().unwrap_or(0.0),
-                detail: String::new(),
-            });
-        }
-    }
-    std::fs::write(&args[0], chart::svg(&rows)).unwrap();
-    println!("{} rows drawn in {}", rows.len(), args[0]);
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     if args.first().map(String::as_str) == Some("chart") {
-        return chart_from(&args[1..]);
+        return chart::from_runs(&args[1..]);
     }
     let ns: Vec<usize> = if args.is_empty() {
         DEFAULT_N.to_vec()

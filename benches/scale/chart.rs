@@ -24,6 +24,40 @@ pub fn dir_mib(dir: &Path) -> f64 {
     walk(dir) as f64 / (1024.0 * 1024.0)
 }
 
+/// `chart OUT.svg RUN.txt...`: the chart of runs made one N at a time (each run's printed
+/// table rows; the phases' names are those of this file).
+pub fn from_runs(args: &[String]) {
+    const PHASES: [&str; 6] = [
+        "start-up",
+        "broadcast, one comune",
+        "emergency, every comune",
+        "annual report, every comune",
+        "subscriber export, largest comune",
+        "retention sweep",
+    ];
+    let mut rows = Vec::new();
+    for file in &args[1..] {
+        for line in std::fs::read_to_string(file).expect("a run's output").lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (Some(n), Some(phase)) = (cells.get(1).and_then(|c| c.parse().ok()), cells.get(2)) else {
+                continue;
+            };
+            let Some(phase) = PHASES.iter().find(|p| p == &phase) else {
+                continue;
+            };
+            rows.push(Row {
+                n,
+                phase,
+                seconds: cells[3].parse().unwrap_or(0.0),
+                hwm_mib: cells[4].parse().unwrap_or(0.0),
+                detail: String::new(),
+            });
+        }
+    }
+    std::fs::write(&args[0], svg(&rows)).unwrap();
+    println!("{} rows drawn in {}", rows.len(), args[0]);
+}
+
 const COLOURS: [&str; 6] = ["#0066cc", "#d1344c", "#008055", "#cc7a00", "#5c2f91", "#4d4d4d"];
 const W: f64 = 360.0;
 const H: f64 = 220.0;

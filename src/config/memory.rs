@@ -89,9 +89,9 @@ impl Memory {
 
 impl std::fmt::Display for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.bytes % (1024 * MIB) == 0 {
+        if self.bytes.is_multiple_of(1024 * MIB) {
             write!(f, "{}GiB", self.bytes / (1024 * MIB))
-        } else if self.bytes % MIB == 0 {
+        } else if self.bytes.is_multiple_of(MIB) {
             write!(f, "{}MiB", self.bytes / MIB)
         } else {
             write!(f, "{} bytes", self.bytes)
