@@ -12,13 +12,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    erased_slot, pseudonym_of, Exported, KeyringError, Pseudonym, Slots, ERASE_AFTER_REPLIES, FREE, GROW, HEADER, LIVE,
-    SLOT,
+    erased_slot, pseudonym_of, Exported, KeyringError, Pseudonym, Slots, ERASED, ERASE_AFTER_REPLIES, FREE, GROW,
+    HEADER, LIVE, SLOT,
 };
 
 struct Index {
     /// Pseudonym -> its live slot.
     live: HashMap<Pseudonym, u32>,
+    /// Slots waiting for their last reply ([`ERASE_AFTER_REPLIES`]), a few at most: found
+    /// without reading every slot (a million of them at start, and at every erasure).
+    awaiting: HashMap<u32, Pseudonym>,
     /// Slots handed out (the next new one is this).
     slots: u32,
     /// Slots the file holds, handed out or still zeros (see [`GROW`]).
@@ -62,7 +65,9 @@ impl FileSlots {
         let len = file.metadata().map_err(io)?.len();
         let capacity = (len.saturating_sub(HEADER as u64) / SLOT as u64) as u32;
         let mut slots = 0;
-        let mut live = HashMap::new();
+        // Sized once: growing it would hold the old table and the new together.
+        let mut live = HashMap::with_capacity(capacity as usize);
+        let mut awaiting = HashMap::new();
         if len >= HEADER as u64 {
             let mut reader = std::io::BufReader::with_capacity(1 << 16, &file);
             std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(HEADER as u64)).map_err(io)?;
@@ -77,12 +82,20 @@ impl FileSlots {
                 if raw[0] == LIVE {
                     live.insert(pseudonym_of(&raw), slot);
                 }
+                if raw[0] == ERASE_AFTER_REPLIES {
+                    awaiting.insert(slot, pseudonym_of(&raw));
+                }
             }
         }
         Ok(FileSlots {
             path: path.to_path_buf(),
             file,
-            index: Mutex::new(Index { live, slots, capacity }),
+            index: Mutex::new(Index {
+                live,
+                awaiting,
+                slots,
+                capacity,
+            }),
             dirty: AtomicBool::new(false),
         })
     }
@@ -121,6 +134,25 @@ impl FileSlots {
             .read_exact_at(&mut raw, offset(slot))
             .map_err(|e| self.io(e))?;
         Ok(raw)
+    }
+
+    /// Calls `f` with every slot handed out, in order, read 256 at a time.
+    fn each_slot(&self, mut f: impl FnMut(u32, &[u8; SLOT])) -> Result<(), KeyringError> {
+        const CHUNK: u32 = 256;
+        let slots = self.index().slots;
+        let mut buffer = vec![0u8; CHUNK as usize * SLOT];
+        let mut first = 0;
+        while first < slots {
+            let n = CHUNK.min(slots - first);
+            let bytes = &mut buffer[..n as usize * SLOT];
+            self.file.read_exact_at(bytes, offset(first)).map_err(|e| self.io(e))?;
+            for (i, raw) in bytes.chunks_exact(SLOT).enumerate() {
+                let raw: &[u8; SLOT] = raw.try_into().expect("chunks of SLOT bytes");
+                f(first + i as u32, raw);
+            }
+            first += n;
+        }
+        Ok(())
     }
 
     fn write(&self, bytes: &[u8], at: u64) -> Result<(), KeyringError> {
@@ -191,6 +223,7 @@ impl Slots for FileSlots {
         if index.live.get(&pseudonym) == Some(&slot) {
             index.live.remove(&pseudonym);
         }
+        index.awaiting.remove(&slot);
         Ok(())
     }
 
@@ -204,17 +237,50 @@ impl Slots for FileSlots {
         if index.live.get(&pseudonym) == Some(&slot) {
             index.live.remove(&pseudonym);
         }
-        self.write(&[ERASE_AFTER_REPLIES], offset(slot))
+        self.write(&[ERASE_AFTER_REPLIES], offset(slot))?;
+        index.awaiting.insert(slot, pseudonym);
+        Ok(())
     }
 
     fn scan(&self) -> Result<Vec<(u32, Pseudonym, u8)>, KeyringError> {
-        let slots = self.index().slots;
-        let mut out = Vec::with_capacity(slots as usize);
-        for slot in 0..slots {
-            let raw = self.read_raw(slots, slot)?;
-            out.push((slot, pseudonym_of(&raw), raw[0]));
-        }
+        let mut out = Vec::new();
+        self.each_slot(|slot, raw| out.push((slot, pseudonym_of(raw), raw[0])))?;
         Ok(out)
+    }
+
+    fn in_state(&self, state: u8) -> Result<Vec<(u32, Pseudonym)>, KeyringError> {
+        if state == ERASE_AFTER_REPLIES {
+            let mut out: Vec<(u32, Pseudonym)> = self.index().awaiting.iter().map(|(s, p)| (*s, *p)).collect();
+            out.sort_unstable();
+            return Ok(out);
+        }
+        let mut out = Vec::new();
+        self.each_slot(|slot, raw| {
+            if raw[0] == state {
+                out.push((slot, pseudonym_of(raw)));
+            }
+        })?;
+        Ok(out)
+    }
+
+    fn counts(&self) -> Result<(usize, usize), KeyringError> {
+        let (mut live, mut erased) = (0, 0);
+        self.each_slot(|_, raw| match raw[0] {
+            LIVE | ERASE_AFTER_REPLIES => live += 1,
+            ERASED => erased += 1,
+            _ => {}
+        })?;
+        Ok((live, erased))
+    }
+
+    fn marked(&self, pseudonym: &Pseudonym) -> Result<Option<u32>, KeyringError> {
+        Ok(self
+            .index()
+            .awaiting
+            .iter()
+            .filter(|(_, p)| *p == pseudonym)
+            .map(|(s, _)| *s)
+            .min())
     }
 
     fn count(&self) -> Result<u32, KeyringError> {

@@ -175,3 +175,49 @@ fn the_file_grows_ahead_by_slots_of_zeros_and_a_reopen_hands_out_the_next_one() 
     );
     assert!(matches!(ring.open_slot(GROW + 2), Err(KeyringError::NoSlot(_))));
 }
+
+/// The slots waiting for their last reply are kept in the file's index (issue 26: found
+/// without reading a million slots at start and at every erasure); the index agrees with
+/// the file after marks, erasures and a reopen, and with a full scan.
+#[test]
+fn slots_waiting_for_their_last_reply_are_found_from_the_index_as_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_in(dir.path());
+    let hex = Master::generate_hex();
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    let p: Vec<Pseudonym> = (0..5)
+        .map(|i| ring.pseudonym("madone", "whatsapp", &format!("39347000000{i}")))
+        .collect();
+    let slots: Vec<u32> = p
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ring.ensure(p, &format!("39347000000{i}")).unwrap())
+        .collect();
+    ring.erase_after_replies(slots[1]).unwrap();
+    ring.erase_after_replies(slots[3]).unwrap();
+    ring.destroy(slots[4]).unwrap();
+    let from_scan = |ring: &Keyring| -> Vec<(u32, Pseudonym)> {
+        ring.slots
+            .scan()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, _, s)| *s == ERASE_AFTER_REPLIES)
+            .map(|(slot, p, _)| (slot, p))
+            .collect()
+    };
+    let expected = vec![(slots[1], p[1]), (slots[3], p[3])];
+    assert_eq!(ring.awaiting_replies().unwrap(), expected);
+    assert_eq!(from_scan(&ring), expected);
+    assert_eq!(ring.awaiting_slot(&p[3]).unwrap(), Some(slots[3]));
+    assert_eq!(ring.awaiting_slot(&p[0]).unwrap(), None);
+    assert_eq!(ring.counts().unwrap(), (4, 1));
+    ring.sync().unwrap();
+    drop(ring);
+    let ring = Keyring::open(&path, Master::from_hex(&hex).unwrap()).unwrap();
+    assert_eq!(ring.awaiting_replies().unwrap(), expected, "after a reopen");
+    ring.destroy(slots[1]).unwrap();
+    assert_eq!(ring.awaiting_replies().unwrap(), vec![(slots[3], p[3])]);
+    assert_eq!(from_scan(&ring), vec![(slots[3], p[3])]);
+    assert_eq!(ring.erased().unwrap(), vec![p[1], p[4]]);
+    assert_eq!(ring.counts().unwrap(), (3, 2));
+}
