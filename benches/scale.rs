@@ -22,7 +22,8 @@
 //! `SCALE_PHASES` runs only some phases (start, broadcast, emergency, report, export,
 //! retention); `SCALE_BIN` serves with another build; `SCALE_WRAP=heaptrack` profiles it.
 //! `cargo bench --bench scale -- chart OUT.svg RUN.txt...` draws the chart of runs made one
-//! N at a time.
+//! N at a time. `SCALE_DATABASE_URL`: the same on PostgreSQL (one process, one-active; the
+//! alert to every comune is left out, as the database is not copied).
 //!
 //! This file measures; it must not assert on figures nor write into the repository, and it
 //! talks only to 127.0.0.1. Every wait is bounded in time.
@@ -161,6 +162,42 @@ impl Drop for Serving {
     }
 }
 
+/// On PostgreSQL there is no admin endpoint: every process opens the database itself, and
+/// an operator runs `sportello <args>` beside the server. Returns its output (JSON when it
+/// prints JSON) and its own high-water mark (MiB, from `/usr/bin/time`).
+fn cli(site: &Site, args: &[&str]) -> (Value, f64) {
+    let rss = site.root.join("cli-maxrss");
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(&rss)
+        .arg(env!("CARGO_BIN_EXE_sportello"))
+        .args(args)
+        .arg("--config")
+        .arg(&site.config)
+        .arg("--flows")
+        .arg(&site.flows)
+        .arg("--locales")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("locales"))
+        .arg("--data")
+        .arg(&site.data)
+        .current_dir(&site.root)
+        .env("SPORTELLO_DATABASE_URL", site.database.as_deref().unwrap_or_default())
+        .env("SPORTELLO_LOG", "error")
+        .output()
+        .expect("sportello");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "sportello {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kb: f64 = std::fs::read_to_string(&rss)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0.0);
+    (serde_json::from_str(&text).unwrap_or(Value::String(text)), kb / 1024.0)
+}
+
 /// Starts the server on `data` and waits for `/healthz`.
 async fn start(http: &reqwest::Client, site: &Site, data: &Path) -> Serving {
     let t0 = Instant::now();
@@ -193,6 +230,7 @@ async fn start(http: &reqwest::Client, site: &Site, data: &Path) -> Serving {
         .env("SPORTELLO_WHATSAPP_TOKEN", "graph-token")
         .env("SPORTELLO_ADMIN_PASSWORD", "scale-admin-password")
         .env("SPORTELLO_LOG", "error")
+        .env("SPORTELLO_DATABASE_URL", site.database.as_deref().unwrap_or_default())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let mut child = cmd.spawn().expect("spawn sportello serve");
@@ -363,9 +401,30 @@ async fn phases(http: &reqwest::Client, site: &Site, fake: &Arc<Fake>, n: usize,
         let s = start(http, site, &site.data).await;
         fake.reset();
         let t0 = Instant::now();
-        let answer = s
-            .call(http, "/admin/broadcast", json!({"action": "send", "comune": BIG, "category": "info", "texts": texts(0), "media": null, "send_at": null}))
-            .await;
+        let answer = if site.database.is_some() {
+            let (it, fr) = (site.root.join("testo-it.txt"), site.root.join("texte-fr.txt"));
+            std::fs::write(&it, texts(0)["it"].as_str().unwrap()).unwrap();
+            std::fs::write(&fr, texts(0)["fr"].as_str().unwrap()).unwrap();
+            let (it, fr) = (it.display().to_string(), fr.display().to_string());
+            let args = [
+                "broadcast",
+                "send",
+                "--comune",
+                BIG,
+                "--category",
+                "info",
+                "--text-it",
+                &it,
+                "--text-fr",
+                &fr,
+                "--no-follow",
+                "--json",
+            ];
+            cli(site, &args).0
+        } else {
+            s.call(http, "/admin/broadcast", json!({"action": "send", "comune": BIG, "category": "info", "texts": texts(0), "media": null, "send_at": null}))
+                .await
+        };
         let recipients = answer["audience"]["total"].as_u64().unwrap_or(0) as usize;
         let ideal = recipients.saturating_sub(1) as f64 / f64::from(PACE);
         let base = jiff::Timestamp::now().as_second() as u64 % 100_000 * 10_000_000;
@@ -397,7 +456,8 @@ async fn phases(http: &reqwest::Client, site: &Site, fake: &Arc<Fake>, n: usize,
         s.stop();
     }
 
-    if wanted("emergency") {
+    // On PostgreSQL the store is not a folder to copy: the alert is left out.
+    if wanted("emergency") && site.database.is_none() {
         // 3. Every comune at once, on a copy of the store (left unfinished when time is up).
         let copy = site.root.join("emergency-data");
         let _ = std::fs::remove_dir_all(&copy);
@@ -445,6 +505,57 @@ async fn phases(http: &reqwest::Client, site: &Site, fake: &Arc<Fake>, n: usize,
         );
         s.stop();
         let _ = std::fs::remove_dir_all(&copy);
+    }
+
+    // On PostgreSQL the operations run as commands beside the server (their own process's
+    // high-water mark).
+    if site.database.is_some() {
+        let year = jiff::Zoned::now().year().to_string();
+        if wanted("report") {
+            let t0 = Instant::now();
+            let (mut rows_n, mut hwm) = (0, 0f64);
+            for i in 0..COMUNI {
+                let c = site::comune(i);
+                let (r, mib) = cli(site, &["report", "--comune", &c, "--year", &year, "--json"]);
+                rows_n += r["rows"].as_array().map_or(0, Vec::len);
+                hwm = hwm.max(mib);
+            }
+            let detail = format!("{COMUNI} `sportello report` commands, {rows_n} rows; VmHWM: the command's");
+            push("annual report, every comune", t0.elapsed().as_secs_f64(), hwm, detail);
+        }
+        if wanted("export") {
+            let to = site.root.join("export.csv");
+            let t0 = Instant::now();
+            let (r, hwm) = cli(
+                site,
+                &[
+                    "subscribers",
+                    "export",
+                    "--comune",
+                    BIG,
+                    "--to",
+                    &to.display().to_string(),
+                ],
+            );
+            let bytes = std::fs::metadata(&to).map_or(0, |m| m.len());
+            let detail = format!(
+                "{} ({bytes} bytes); VmHWM: the command's",
+                r.as_str().unwrap_or_default().trim()
+            );
+            push(
+                "subscriber export, largest comune",
+                t0.elapsed().as_secs_f64(),
+                hwm,
+                detail,
+            );
+        }
+        if wanted("retention") {
+            let t0 = Instant::now();
+            let (r, hwm) = cli(site, &["retention", "run"]);
+            let detail = format!("{}; VmHWM: the command's", r.as_str().unwrap_or_default().trim());
+            push("retention sweep", t0.elapsed().as_secs_f64(), hwm, detail);
+        }
+        return;
     }
 
     if wanted("report") {
@@ -543,11 +654,13 @@ fn main() {
             .route("/v23.0/{pnid}/messages", post(graph))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        let site = Site::prepare(&root, &format!("http://{addr}"), PACE, memory.as_deref());
+        let database = std::env::var("SCALE_DATABASE_URL").ok().filter(|u| !u.is_empty());
+        let site = Site::prepare(&root, &format!("http://{addr}"), PACE, memory.as_deref(), database);
         let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         println!(
-            "scale bench: {COMUNI} comuni, {cores} cores, memory setting {}, {}",
+            "scale bench: {COMUNI} comuni, {cores} cores, {}, memory setting {}, {}",
+            if site.database.is_some() { "PostgreSQL" } else { "sled" },
             memory.as_deref().unwrap_or("default"),
             jiff::Zoned::now().strftime("%Y-%m-%d %H:%M %Z")
         );

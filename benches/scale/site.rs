@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use sportello::dialogue::{Citizen, Consent, State as Dialogue};
-use sportello::storage::{CitizenKey, CitizenStore, LedgerEntry, LedgerKind, Store};
+use sportello::storage::{CitizenKey, LedgerEntry, LedgerKind, Store};
 
 /// How many comuni.
 pub const COMUNI: usize = 100;
@@ -55,6 +55,8 @@ pub fn number(i: usize, j: usize) -> String {
 
 /// Where everything lives.
 pub struct Site {
+    /// PostgreSQL instead of sled (`SCALE_DATABASE_URL`).
+    pub database: Option<String>,
     pub root: PathBuf,
     pub data: PathBuf,
     pub flows: PathBuf,
@@ -63,12 +65,13 @@ pub struct Site {
 
 impl Site {
     /// Writes the flows and the configuration under `root` (kept if already there).
-    pub fn prepare(root: &Path, graph: &str, per_second: u32, memory: Option<&str>) -> Site {
+    pub fn prepare(root: &Path, graph: &str, per_second: u32, memory: Option<&str>, database: Option<String>) -> Site {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         let flows = root.join("flows");
         std::fs::create_dir_all(&flows).unwrap();
         let mut config = format!(
-            "storage = \"sled\"\n{}\n[whatsapp]\ngraph_url = \"{graph}/v23.0\"\n\n[broadcast]\nwhatsapp_per_second = {per_second}\n\n",
+            "storage = \"{}\"\n{}\n[whatsapp]\ngraph_url = \"{graph}/v23.0\"\n\n[broadcast]\nwhatsapp_per_second = {per_second}\n\n",
+            if database.is_some() { "postgres" } else { "sled" },
             memory.map(|m| format!("memory = \"{m}\"\n")).unwrap_or_default(),
         );
         for i in 0..COMUNI {
@@ -84,6 +87,7 @@ impl Site {
         let config_path = root.join("config.toml");
         std::fs::write(&config_path, config).unwrap();
         Site {
+            database,
             root: root.to_path_buf(),
             data: root.join("data"),
             flows,
@@ -106,73 +110,111 @@ impl Site {
         if from >= n {
             return 0;
         }
-        let (store, _) = sportello::storage::sealed::migrate::open_sled(&self.data).expect("open the store");
-        let now = jiff::Timestamp::now();
-        let day = jiff::SignedDuration::from_hours(24);
-        let mut added = 0;
-        for i in 0..COMUNI {
-            let id = comune(i);
-            let retains = template(i) == "madone";
-            let bilingual = template(i) == "brusson";
-            for j in share(from, i)..share(n, i) {
-                let leaver = retains && j % 20 == 19;
-                let joined = now - day * (30 + (j % 700) as i32);
-                let mut c = Citizen::new(joined);
-                c.language = Some(if bilingual && j % 2 == 1 { "fr" } else { "it" }.into());
-                if bilingual {
-                    c.categories = ["info", "eventi", "emergenze"].map(String::from).into();
-                }
-                c.subscribed_at = Some(joined);
-                c.consents.push(Consent {
-                    kind: "privacy".into(),
-                    notice_version: "1".into(),
-                    at: joined,
-                    message_id: format!("wamid.scale.{i}.{j}"),
-                    how: "keyword".into(),
-                });
-                c.state = Dialogue::Subscribed;
-                if leaver {
-                    c.state = Dialogue::Unsubscribed;
-                    c.unsubscribed_at = Some(now - day * 400);
-                }
-                let key = CitizenKey::new(&id, "whatsapp", &number(i, j));
-                store.put_citizen(&key, &c).expect("put a citizen");
-                store
-                    .append_ledger(&LedgerEntry {
-                        comune: id.clone(),
-                        channel: "whatsapp".into(),
-                        citizen: Some(number(i, j)),
-                        kind: LedgerKind::Consent,
-                        consent: "privacy".into(),
-                        notice_version: "1".into(),
-                        notice_sha256: "0".repeat(64),
-                        at: joined,
-                        message_id: format!("wamid.scale.{i}.{j}"),
-                        how: "keyword".into(),
-                        pseudonym: None,
-                    })
-                    .expect("append a consent");
-                added += 1;
+        let store: Box<dyn Store> = match &self.database {
+            None => Box::new(
+                sportello::storage::sealed::migrate::open_sled(&self.data)
+                    .expect("open the store")
+                    .0,
+            ),
+            Some(url) => {
+                let mut options = sportello::storage::PgOptions::new(url);
+                options.connections = THREADS;
+                let pg = sportello::storage::PgStore::open(&options).expect("open the PostgreSQL database");
+                Box::new(
+                    sportello::storage::sealed::postgres::open_postgres(pg, &self.data)
+                        .expect("seal the PostgreSQL database")
+                        .0,
+                )
             }
-            // A year and a half of monthly counters, as the steps would have left them.
-            if from == 0 {
-                for m in 0..18 {
-                    let month = (now - day * (30 * m)).strftime("%Y-%m").to_string();
-                    for (metric, by) in [
-                        ("signup", 40),
-                        ("withdrawal", 3),
-                        ("sent", 900),
-                        ("delivered", 850),
-                        ("read", 600),
-                        ("question", 12),
-                    ] {
-                        store.bump(&id, &month, metric, by).expect("bump");
+        };
+        let added = std::sync::atomic::AtomicUsize::new(0);
+        // Comuni side by side: on PostgreSQL each write is a round trip.
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let (store, added) = (store.as_ref(), &added);
+                scope.spawn(move || {
+                    for i in (t..COMUNI).step_by(THREADS) {
+                        added.fetch_add(fill(store, i, from, n), std::sync::atomic::Ordering::Relaxed);
                     }
-                }
+                });
             }
-        }
+        });
+        let added = added.into_inner();
         store.flush().expect("flush");
         std::fs::write(self.root.join("populated"), n.to_string()).unwrap();
         added
     }
+}
+
+/// Threads that grow the store.
+const THREADS: usize = 4;
+
+/// Adds comune `i`'s citizens from `share(from, i)` to `share(n, i)` (and its counters on
+/// the first growth); returns how many.
+fn fill(store: &dyn Store, i: usize, from: usize, n: usize) -> usize {
+    let now = jiff::Timestamp::now();
+    let day = jiff::SignedDuration::from_hours(24);
+    let mut added = 0;
+    {
+        let id = comune(i);
+        let retains = template(i) == "madone";
+        let bilingual = template(i) == "brusson";
+        for j in share(from, i)..share(n, i) {
+            let leaver = retains && j % 20 == 19;
+            let joined = now - day * (30 + (j % 700) as i32);
+            let mut c = Citizen::new(joined);
+            c.language = Some(if bilingual && j % 2 == 1 { "fr" } else { "it" }.into());
+            if bilingual {
+                c.categories = ["info", "eventi", "emergenze"].map(String::from).into();
+            }
+            c.subscribed_at = Some(joined);
+            c.consents.push(Consent {
+                kind: "privacy".into(),
+                notice_version: "1".into(),
+                at: joined,
+                message_id: format!("wamid.scale.{i}.{j}"),
+                how: "keyword".into(),
+            });
+            c.state = Dialogue::Subscribed;
+            if leaver {
+                c.state = Dialogue::Unsubscribed;
+                c.unsubscribed_at = Some(now - day * 400);
+            }
+            let key = CitizenKey::new(&id, "whatsapp", &number(i, j));
+            store.put_citizen(&key, &c).expect("put a citizen");
+            store
+                .append_ledger(&LedgerEntry {
+                    comune: id.clone(),
+                    channel: "whatsapp".into(),
+                    citizen: Some(number(i, j)),
+                    kind: LedgerKind::Consent,
+                    consent: "privacy".into(),
+                    notice_version: "1".into(),
+                    notice_sha256: "0".repeat(64),
+                    at: joined,
+                    message_id: format!("wamid.scale.{i}.{j}"),
+                    how: "keyword".into(),
+                    pseudonym: None,
+                })
+                .expect("append a consent");
+            added += 1;
+        }
+        // A year and a half of monthly counters, as the steps would have left them.
+        if from == 0 {
+            for m in 0..18 {
+                let month = (now - day * (30 * m)).strftime("%Y-%m").to_string();
+                for (metric, by) in [
+                    ("signup", 40),
+                    ("withdrawal", 3),
+                    ("sent", 900),
+                    ("delivered", 850),
+                    ("read", 600),
+                    ("question", 12),
+                ] {
+                    store.bump(&id, &month, metric, by).expect("bump");
+                }
+            }
+        }
+    }
+    added
 }
