@@ -340,6 +340,11 @@ async fn subscribers_are_filtered_paged_counted_and_exported_with_numbers_masked
     );
     let (_, _, second) = get(&h, "/staff/brusson/subscribers?page=2", &op).await;
     assert!(second.contains("pagina 2 di 2"), "{second}");
+    // A page past the end, however far, shows the last one.
+    let far = format!("/staff/brusson/subscribers?page={}", usize::MAX);
+    let (status, _, last) = get(&h, &far, &op).await;
+    assert_eq!(status, 200, "{last}");
+    assert!(last.contains("pagina 2 di 2"), "{last}");
     assert_eq!(second.matches("<tr><th scope=\"row\">•").count(), 8, "{second}");
 
     // Filters: French-speaking subscribers of the emergency list, on any channel.

@@ -248,7 +248,8 @@ fn body(s: &Console, staff: &Staff, comune: &str, f: &Filters) -> Result<(String
             comune: comune.to_string(),
             filter: f.filter(),
             unmasked: false,
-            offset: (page - 1) * PAGE_SIZE,
+            // A page number from the query may be anything: past the end, one page fewer.
+            offset: (page - 1).saturating_mul(PAGE_SIZE),
             limit: Some(PAGE_SIZE),
         };
         match subscribers::run(&s.engine, list, now)? {

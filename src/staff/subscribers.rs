@@ -237,12 +237,3 @@ fn csv_line(out: &mut String, r: &Row) {
         time(r.unsubscribed_at),
     ]));
 }
-
-/// The rows as CSV, with a header line.
-pub fn csv(rows: &[Row]) -> String {
-    let mut out = csv_header();
-    for r in rows {
-        csv_line(&mut out, r);
-    }
-    out
-}
