@@ -45,6 +45,7 @@ mod moderation_console;
 mod privacy;
 mod privacy_logs;
 mod props;
+mod replicas;
 mod sealed_postgres;
 mod server;
 mod staff_console;

@@ -64,14 +64,18 @@ pub(crate) fn read_receipt_permits() -> Arc<Semaphore> {
 
 impl Server {
     /// Sends outbox entry `id` to `key` through the outlet's turn (marked in flight durably
-    /// first), retrying in the citizen's lane as [`decide`] says.
+    /// first), retrying in the citizen's lane as [`decide`] says. With several active
+    /// processes the claim can hand an earlier reply to the citizen instead (one taken over
+    /// from a stopped process): that one is sent first, as if it were this job's, and then
+    /// `id` is asked for again.
     pub(crate) async fn send(&self, key: CitizenKey, id: u64) {
         let retries = Retries {
             first: self.options.first_backoff,
             attempts: MAX_ATTEMPTS,
         };
         let mut turn_wait = TURN_FIRST_WAIT;
-        let mut attempt = 0;
+        // The reply the attempts count for (`id`, or the earlier one claimed in its place).
+        let mut attempt = (id, 0);
         loop {
             // The semaphore is never closed.
             let Ok(permit) = self.sends.clone().acquire_owned().await else {
@@ -79,16 +83,19 @@ impl Server {
             };
             let s = self.clone();
             let turn = self.outlet.turn(&key, None, move |_| s.take_off(id)).await;
-            let e = match turn {
-                Turn::Sent(desk, accepted) => {
-                    self.finish(id).await;
+            let (e, sent) = match turn {
+                Turn::Sent((desk, sent), accepted) => {
+                    self.finish(sent).await;
                     self.release_when_durable(permit);
                     if desk {
-                        self.desk_reply_sent(&key, id, accepted).await;
+                        self.desk_reply_sent(&key, sent, accepted).await;
                     }
-                    return;
+                    if sent == id {
+                        return;
+                    }
+                    continue;
                 }
-                Turn::Failed(e, _) => e,
+                Turn::Failed(e, (_, sent)) => (e, sent),
                 Turn::Later => {
                     // An earlier reply to this citizen is another process's (`shared`):
                     // wait for it, without a permit, and without spending an attempt.
@@ -97,33 +104,41 @@ impl Server {
                     turn_wait = (turn_wait * 2).min(TURN_MAX_WAIT);
                     continue;
                 }
-                Turn::NotDurable(_) => {
-                    // Not sent now; it stays in the outbox for the next start.
-                    self.unmark(id).await;
+                Turn::NotDurable((_, sent)) => {
+                    // Not sent now; it stays in the outbox for the next start (and `id`,
+                    // when it was an earlier reply, behind it).
+                    self.unmark(sent).await;
                     return;
                 }
                 Turn::Gone => return,
             };
-            attempt += 1;
-            match decide(&e, attempt, retries) {
+            if attempt.0 != sent {
+                attempt = (sent, 0);
+            }
+            attempt.1 += 1;
+            match decide(&e, attempt.1, retries) {
                 Decision::Fail { code, title } | Decision::PauseNumber { code, title } => {
                     tracing::warn!(comune = %key.comune, channel = %key.channel, code, %title, "reply refused for good");
                     self.outlet.counters.failed.inc();
                     self.record_refusal(&key, code, &title).await;
-                    self.finish(id).await;
+                    self.finish(sent).await;
                     self.release_when_durable(permit);
-                    return;
+                    if sent == id {
+                        return;
+                    }
                 }
                 Decision::InDoubt => {
                     // It may have arrived: not sent again (at most once), as after a crash.
                     tracing::warn!(comune = %key.comune, channel = %key.channel, reason = %e, "reply in doubt (it may have reached the citizen): not sent again");
                     self.outlet.counters.interrupted.inc();
-                    self.finish(id).await;
+                    self.finish(sent).await;
                     self.release_when_durable(permit);
-                    return;
+                    if sent == id {
+                        return;
+                    }
                 }
                 Decision::Exhausted { .. } => {
-                    self.unmark(id).await;
+                    self.unmark(sent).await;
                     self.release_when_durable(permit);
                     tracing::warn!(comune = %key.comune, "reply still not accepted; kept in the outbox for the next start");
                     return;
@@ -131,9 +146,9 @@ impl Server {
                 Decision::Retry { after } | Decision::SlowDown { after } => {
                     // It will be sent again anyway (here, or at the next start if the
                     // process stops during the wait): no longer in flight.
-                    self.unmark(id).await;
+                    self.unmark(sent).await;
                     self.release_when_durable(permit);
-                    tracing::info!(comune = %key.comune, channel = %key.channel, attempt, error = %e, wait_s = after.as_secs(), "retrying a reply");
+                    tracing::info!(comune = %key.comune, channel = %key.channel, attempt = attempt.1, error = %e, wait_s = after.as_secs(), "retrying a reply");
                     self.outlet.counters.retries.inc();
                     tokio::time::sleep(after).await;
                 }
@@ -144,11 +159,14 @@ impl Server {
     /// The turn's mark (a blocking call): marks reply `id` in flight, as the shared mode's
     /// claim answers: ready with what to send, gone when it left the outbox (an erasure),
     /// or later when another process's reply to the citizen comes first.
-    fn take_off(&self, id: u64) -> Result<Marked<bool>, crate::storage::StoreError> {
+    /// Ready carries whether it is an operator's reply and which reply was claimed.
+    fn take_off(&self, id: u64) -> Result<Marked<(bool, u64)>, crate::storage::StoreError> {
         // With several active processes, only a reply this process may send, in its turn.
         Ok(match self.coord.claim(self.engine.store.as_ref(), id)? {
             // An operator's reply is followed in the conversation's thread.
-            Claim::Claimed(entry) => Marked::Ready(self.outgoing(&entry), entry.rendered.key == STAFF_REPLY),
+            Claim::Claimed(claimed, entry) => {
+                Marked::Ready(self.outgoing(&entry), (entry.rendered.key == STAFF_REPLY, claimed))
+            }
             Claim::Later => Marked::Later,
             Claim::Gone => Marked::Gone,
         })

@@ -84,7 +84,7 @@ impl Coordination for Alone {
 
     fn claim(&self, store: &dyn Store, id: u64) -> Result<Claim, StoreError> {
         Ok(match store.mark_outbound(id, true)? {
-            Some(entry) => Claim::Claimed(Box::new(entry)),
+            Some(entry) => Claim::Claimed(id, Box::new(entry)),
             None => Claim::Gone,
         })
     }

@@ -39,17 +39,12 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The lock session's `application_name` (unless the URL names one other than sportello's).
 pub const APPLICATION_NAME: &str = "sportello serve lock";
 
-fn engine(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Postgres(format!("serve lock: {}", reason(&e)))
-}
-
 /// The server's own message when there is one ("terminating connection due to administrator
 /// command"), rather than the driver's bare "db error".
-pub(super) fn reason(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{e}: {}", db.message()),
-        None => e.to_string(),
-    }
+pub(super) use super::pool::reason;
+
+fn engine(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Postgres(format!("serve lock: {}", reason(&e)))
 }
 
 /// The lock's key for `schema`: FNV-1a over `sportello serve <schema>`, top bit cleared

@@ -37,9 +37,17 @@ pub(super) struct Settings {
 }
 
 fn engine(e: tokio_postgres::Error) -> StoreError {
-    // The driver's messages carry the server's text (a constraint name, a syntax error),
-    // never a parameter's value.
-    StoreError::Postgres(e.to_string())
+    StoreError::Postgres(reason(&e))
+}
+
+/// The driver's message with the server's own when there is one: the driver's alone is a
+/// bare "db error". Only the server's primary message (a constraint's or a relation's
+/// name, a syntax error), never its detail, which can quote a row's values.
+pub(super) fn reason(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{e}: {} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// One connection and the runtime that drives it. Used by one worker thread only.

@@ -21,12 +21,13 @@ use crate::storage::{CitizenKey, InboundEntry, OutboundEntry, StoreError};
 /// What [`PgStore::claim_outbound`] found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// Now in flight, owned by the caller: send it.
-    Claimed(Box<OutboundEntry>),
+    /// Now in flight, owned by the caller: send it. Its id: the one asked for, or an earlier
+    /// reply to the same citizen that must go first.
+    Claimed(u64, Box<OutboundEntry>),
     /// Gone (sent, erased), in flight, or another process's: not the caller's to send.
     Gone,
-    /// An earlier reply to the citizen belongs to another process (or nobody yet): ask
-    /// again once it is sent.
+    /// An earlier reply to the citizen belongs to another process (or nobody yet), or is in
+    /// flight: ask again once it is sent, dropped or taken over.
     Later,
 }
 
@@ -132,34 +133,52 @@ impl PgStore {
         Ok(out)
     }
 
-    /// Claims reply `id` for `replica` (see the module doc): marked in flight and owned, and
-    /// returned. Not while an earlier reply to the same citizen belongs to another process
-    /// (the citizen reads replies in order: [`Claim::Later`]).
+    /// Claims the citizen's next reply for `replica`, `id` in hand (see the module doc):
+    /// marked in flight and owned, and returned with its own id. A citizen reads replies in
+    /// the order they were written, so the reply claimed is the citizen's *earliest* still in
+    /// the outbox:
+    /// - none earlier than `id`: `id` itself;
+    /// - the earliest is the caller's and not in flight: that one, to send first. A reply
+    ///   taken over from a stopped process joins the caller's queue behind the later reply
+    ///   that was waiting for it; sent here, its own turn then finds it gone;
+    /// - the earliest is another process's, nobody's yet, or in flight: [`Claim::Later`],
+    ///   until it is sent, dropped as in doubt, or taken over.
     pub fn claim_outbound(&self, id: u64, replica: &str) -> Result<Claim, StoreError> {
         let replica = replica.to_string();
         self.run(move |c| {
             c.transaction(|c| {
-                let Some(mut entry) = locked_outbound(c, id)? else {
+                let Some(entry) = locked_outbound(c, id)? else {
                     return Ok(Claim::Gone);
                 };
                 if entry.in_flight || entry.owner.as_ref().is_some_and(|o| *o != replica) {
                     return Ok(Claim::Gone);
                 }
                 let citizen = citizen_col(&entry.key);
-                let earlier = c.query(
-                    "SELECT v FROM outboxid_outbound WHERE citizen = $1 AND id < $2",
+                let earliest = c.query_opt(
+                    "SELECT id, v FROM outboxid_outbound WHERE citizen = $1 AND id < $2 ORDER BY id LIMIT 1",
                     &[&citizen, &sql_id(id)],
                 )?;
-                for r in earlier {
-                    let before: OutboundEntry = decode_as(OUTBOX_TREE, &r.get::<_, Vec<u8>>(0))?;
-                    if before.owner.as_ref() != Some(&replica) {
-                        return Ok(Claim::Later);
+                let (claimed, mut entry) = match earliest {
+                    None => (id, entry),
+                    Some(row) => {
+                        let before: OutboundEntry = decode_as(OUTBOX_TREE, &row.get::<_, Vec<u8>>(1))?;
+                        if before.in_flight || before.owner.as_ref() != Some(&replica) {
+                            return Ok(Claim::Later);
+                        }
+                        // Locked after `id`'s row, and always a lower id than the row held:
+                        // no two claims can wait for each other.
+                        let earlier = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+                        match locked_outbound(c, earlier)? {
+                            Some(e) if !e.in_flight && e.owner.as_ref() == Some(&replica) => (earlier, e),
+                            // Changed since it was read (sent, or taken): ask again.
+                            _ => return Ok(Claim::Later),
+                        }
                     }
-                }
+                };
                 entry.in_flight = true;
                 entry.owner = Some(replica);
-                put_outbound(c, id, &encode(&entry), &entry)?;
-                Ok(Claim::Claimed(Box::new(entry)))
+                put_outbound(c, claimed, &encode(&entry), &entry)?;
+                Ok(Claim::Claimed(claimed, Box::new(entry)))
             })
         })
     }

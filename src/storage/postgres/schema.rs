@@ -24,13 +24,17 @@ const MIGRATION_LOCK: i64 = 0x5350_4f52_5445_4c4c; // "SPORTELL"
 
 /// Applies the migrations the database lacks.
 pub(super) fn apply(c: &mut Conn) -> Result<(), StoreError> {
-    c.batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY,
-            name TEXT NOT NULL,
-            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-        )",
-    )?;
+    c.transaction(|c| {
+        c.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        c.batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )",
+        )
+    })
+    .map_err(|e| cause("cannot create schema_migrations", e))?;
     for (version, name, sql) in MIGRATIONS {
         c.transaction(|c| {
             c.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
@@ -46,7 +50,8 @@ pub(super) fn apply(c: &mut Conn) -> Result<(), StoreError> {
                 )?;
             }
             Ok(())
-        })?;
+        })
+        .map_err(|e| cause(&format!("migration {version} ({name}) failed"), e))?;
     }
     let newest = c
         .query_opt("SELECT max(version) FROM schema_migrations", &[])?
@@ -59,4 +64,12 @@ pub(super) fn apply(c: &mut Conn) -> Result<(), StoreError> {
         });
     }
     Ok(())
+}
+
+/// `e` with what was being done in front: the error reaches the operator at start.
+fn cause(what: &str, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Postgres(reason) => StoreError::Postgres(format!("{what}: {reason}")),
+        other => other,
+    }
 }

@@ -56,7 +56,7 @@ impl Sealed<PgStore> {
     /// `PgStore::claim_outbound`, the reply opened.
     pub fn claim_outbound(&self, id: u64, replica: &str) -> Result<Claim, StoreError> {
         Ok(match self.inner.claim_outbound(id, replica)? {
-            Claim::Claimed(entry) => Claim::Claimed(Box::new(self.outbound_up(*entry))),
+            Claim::Claimed(id, entry) => Claim::Claimed(id, Box::new(self.outbound_up(*entry))),
             other => other,
         })
     }
