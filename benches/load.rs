@@ -9,7 +9,8 @@
 //! answers 200. Last, in a child process (a clean high-water mark): memory and start-up time
 //! with 100,000 subscribers stored. `cargo bench --bench load -- processes` runs the load
 //! against `sportello serve` child processes instead, on sled and PostgreSQL, one and two
-//! processes (`load/processes.rs`).
+//! processes (`load/processes.rs`). `-- grow N DIR` makes a database that has served N
+//! citizens for them to run on instead of a fresh one (`load/grown.rs`, `LOAD_GROWN`).
 //!
 //! This file measures; it must not assert on figures nor write into the repository, and it
 //! talks only to 127.0.0.1. Every loop is bounded in count, every wait in time.
@@ -36,8 +37,12 @@ use sportello::server::Server;
 use sportello::service::runner::Engine;
 use sportello::storage::{CitizenKey, SledStore, Store};
 
+#[path = "load/grown.rs"]
+mod grown;
 #[path = "load/processes.rs"]
 mod processes;
+#[path = "load/template.rs"]
+mod template;
 
 const SECRET: &str = "load-app-secret";
 const RATE: u64 = 2_000;
@@ -366,6 +371,10 @@ fn main() {
     }
     if args.iter().any(|a| a == processes::BARE_CHILD) {
         return processes::bare_child();
+    }
+    if let Some(i) = args.iter().position(|a| a == "grow") {
+        let n = args.get(i + 1).and_then(|n| n.parse().ok()).expect("grow N DIR");
+        return grown::run(n, std::path::Path::new(args.get(i + 2).expect("grow N DIR")));
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
     if args.iter().any(|a| a == "processes") {

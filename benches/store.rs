@@ -11,8 +11,11 @@
 //! in the data directory or in the database); `-- plain` runs them bare, as before.
 //! `-- pg` runs PostgreSQL only, `-- connections=2` one connection count only.
 //!
-//! PostgreSQL runs in a fresh schema, dropped at the end. This file measures; it must not
-//! assert on figures nor write into the repository.
+//! PostgreSQL runs in a fresh schema, dropped at the end; with `STORE_GROWN=NAME`, in a copy
+//! of the grown database NAME on the same server instead (`cargo bench --bench load -- grow`;
+//! set `SPORTELLO_MASTER_KEY_FILE` as it says), one copy per connection count, dropped
+//! afterwards. This file measures; it must not assert on figures nor write into the
+//! repository.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +27,9 @@ use sportello::i18n::Locales;
 use sportello::service::runner::Engine;
 use sportello::storage::commit::GroupCommit;
 use sportello::storage::{CitizenKey, PgOptions, PgStore, SledStore, Store};
+
+#[path = "load/template.rs"]
+mod template;
 
 /// Each comune's conversation, walked again and again by every citizen of that comune.
 const SCRIPTS: [(&str, &[&str]); 3] = [
@@ -211,13 +217,24 @@ fn main() {
         return;
     };
     let schema = format!("bench_{}", std::process::id());
+    let grown = std::env::var("STORE_GROWN").ok().filter(|g| !g.is_empty());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    if let Some(g) = &grown {
+        println!("(PostgreSQL: copies of the grown database {g})");
+    }
     for connections in [1, 2, 4, 8] {
         if only_connections.is_some_and(|n| n != connections) {
             continue;
         }
-        let _ = PgStore::drop_schema(&url, &schema);
-        let mut options = PgOptions::new(&url);
-        options.schema = Some(schema.clone());
+        let mut options = match &grown {
+            Some(template) => PgOptions::new(&rt.block_on(template::copy_of(&url, template, &schema))),
+            None => {
+                let _ = PgStore::drop_schema(&url, &schema);
+                let mut options = PgOptions::new(&url);
+                options.schema = Some(schema.clone());
+                options
+            }
+        };
         options.connections = connections;
         let bare = PgStore::open(&options).expect("postgres");
         let pg: Arc<dyn Store> = if plain {
@@ -257,6 +274,13 @@ fn main() {
                 steps,
             )
         );
+        drop(e);
+        drop(pg);
+        if grown.is_some() {
+            rt.block_on(template::drop_copy(&url, &schema));
+        }
     }
-    let _ = PgStore::drop_schema(&url, &schema);
+    if grown.is_none() {
+        let _ = PgStore::drop_schema(&url, &schema);
+    }
 }

@@ -13,6 +13,9 @@
 //! `LOAD_SETUPS=all-active` runs only the setups whose label contains it; `LOAD_CONNECTIONS`
 //! sets `postgres.connections`, `LOAD_RATE` the open loop's rate (default 1,000/s). PostgreSQL comes from `LOAD_DATABASE_URL` (else `SPORTELLO_TEST_DATABASE_URL`); each
 //! configuration works in a fresh schema, dropped afterwards. Without either, only sled runs.
+//! `LOAD_GROWN=NAME`: instead of a fresh schema, each PostgreSQL configuration works in a
+//! copy of the grown database NAME on the same server (`-- grow`, `load/grown.rs`; set
+//! `SPORTELLO_MASTER_KEY_FILE` as it says), dropped afterwards.
 //!
 //! Two layouts of the processes, each setup measured in both, side by side (`LOAD_LAYOUT=
 //! shared` or `pinned` runs one): **shared**, where the servers, this process (the fake
@@ -303,14 +306,19 @@ pub async fn run() {
                  [comuni.madone]\nwhatsapp_phone_number_id = \"pn-madone\"\n\
                  [comuni.brusson]\nwhatsapp_phone_number_id = \"pn-brusson\"\n"
             );
-            let child_url = url.as_ref().map(|url| {
-                // The schema and its tables, created here (as the tests do).
-                let mut options = PgOptions::new(url);
-                options.schema = Some(schema.clone());
-                drop(PgStore::open(&options).expect("open PostgreSQL"));
-                let sep = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{sep}options=-csearch_path%3D{schema}")
-            });
+            let grown = std::env::var("LOAD_GROWN").ok().filter(|g| !g.is_empty());
+            let child_url = match (&url, &grown) {
+                (None, _) => None,
+                (Some(url), Some(template)) => Some(super::template::copy_of(url, template, &schema).await),
+                (Some(url), None) => {
+                    // The schema and its tables, created here (as the tests do).
+                    let mut options = PgOptions::new(url);
+                    options.schema = Some(schema.clone());
+                    drop(PgStore::open(&options).expect("open PostgreSQL"));
+                    let sep = if url.contains('?') { '&' } else { '?' };
+                    Some(format!("{url}{sep}options=-csearch_path%3D{schema}"))
+                }
+            };
             if let Some(mode) = setup.postgres {
                 // `LOAD_CONNECTIONS=N`: postgres.connections (default: sportello's, 2).
                 let connections = std::env::var("LOAD_CONNECTIONS")
@@ -350,8 +358,12 @@ pub async fn run() {
                 );
             }
             drop(children);
-            if let Some(url) = &url {
-                let _ = PgStore::drop_schema(url, &schema);
+            match (&url, &grown) {
+                (Some(url), Some(_)) => super::template::drop_copy(url, &schema).await,
+                (Some(url), None) => {
+                    let _ = PgStore::drop_schema(url, &schema);
+                }
+                (None, _) => {}
             }
         }
     }

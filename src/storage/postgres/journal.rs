@@ -43,7 +43,7 @@ impl JournalStore for PgStore {
                     if let Some(row) = row {
                         let entry: InboundEntry = decode_as(INBOUND_TREE, &row.get::<_, Vec<u8>>(0))?;
                         let done = done_entry(entry);
-                        put_inbound(c, false, d, &encode(&done), &done)?;
+                        set_inbound_later(c, d, &encode(&done), &done)?;
                     }
                 }
                 match &citizen {

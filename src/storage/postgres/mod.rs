@@ -289,8 +289,9 @@ impl KvTree {
     fn get(&'static self, c: &mut Conn, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(c.query_opt(self.get, &[&k])?.map(|r| r.get(0)))
     }
+    /// Queued to go with the next round trip ([`Conn::later`]).
     fn put(&'static self, c: &mut Conn, k: &[u8], v: &[u8]) -> Result<(), StoreError> {
-        c.execute(self.put, &[&k, &v]).map(drop)
+        c.later(self.put, &[&k, &v])
     }
     fn delete(&'static self, c: &mut Conn, k: &[u8]) -> Result<u64, StoreError> {
         c.execute(self.delete, &[&k])
@@ -355,10 +356,20 @@ const FLUSH: &str = "BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_curren
 
 /// Writers of one record of each tree with extra columns: the value's bytes as given, the
 /// columns from the decoded value. Used by the store's methods and by `copy` (which must
-/// write back exactly the bytes it read), so the columns are computed in one place.
+/// write back exactly the bytes it read), so the columns are computed in one place. Those
+/// whose result decides nothing are queued ([`Conn::later`]): they go with the job's next
+/// statement, its transaction's `COMMIT`, or at the end of the job.
 fn put_inbound(c: &mut Conn, new_only: bool, k: &[u8], v: &[u8], e: &InboundEntry) -> Result<u64, StoreError> {
     let sql = if new_only { INBOUND_PUT_NEW } else { INBOUND_SET };
     c.execute(sql, &[&k, &v, &citizen_col(&e.key), &e.done, &nanos(e.received_at)])
+}
+
+/// [`put_inbound`] replacing the entry, queued to go with the next round trip.
+fn set_inbound_later(c: &mut Conn, k: &[u8], v: &[u8], e: &InboundEntry) -> Result<(), StoreError> {
+    c.later(
+        INBOUND_SET,
+        &[&k, &v, &citizen_col(&e.key), &e.done, &nanos(e.received_at)],
+    )
 }
 
 /// Inside a transaction: outbox entry `id`, its row locked until the transaction ends (an
@@ -372,27 +383,23 @@ fn locked_outbound(c: &mut Conn, id: u64) -> Result<Option<OutboundEntry>, Store
 }
 
 fn put_outbound(c: &mut Conn, id: u64, v: &[u8], e: &OutboundEntry) -> Result<(), StoreError> {
-    c.execute(OUTBOX_PUT, &[&sql_id(id), &v, &citizen_col(&e.key)])
-        .map(drop)
+    c.later(OUTBOX_PUT, &[&sql_id(id), &v, &citizen_col(&e.key)])
 }
 
 fn put_sent_row(c: &mut Conn, k: &[u8], v: &[u8], e: &SentEntry) -> Result<(), StoreError> {
-    c.execute(SENT_PUT, &[&k, &v, &citizen_col(&e.key), &nanos(e.sent_at)])
-        .map(drop)
+    c.later(SENT_PUT, &[&k, &v, &citizen_col(&e.key), &nanos(e.sent_at)])
 }
 
 fn put_case_row(c: &mut Conn, id: u64, v: &[u8], case: &ModerationCase) -> Result<(), StoreError> {
-    c.execute(CASE_PUT, &[&sql_id(id), &v, &case.key.comune, &citizen_col(&case.key)])
-        .map(drop)
+    c.later(CASE_PUT, &[&sql_id(id), &v, &case.key.comune, &citizen_col(&case.key)])
 }
 
 fn put_ledger_row(c: &mut Conn, id: u64, v: &[u8], e: &LedgerEntry) -> Result<(), StoreError> {
-    c.execute(LEDGER_PUT, &[&sql_id(id), &v, &e.comune, &e.citizen_key()])
-        .map(drop)
+    c.later(LEDGER_PUT, &[&sql_id(id), &v, &e.comune, &e.citizen_key()])
 }
 
 fn put_audit_row(c: &mut Conn, id: u64, v: &[u8], e: &AuditEntry) -> Result<(), StoreError> {
-    c.execute(AUDIT_PUT, &[&sql_id(id), &v, &e.comune]).map(drop)
+    c.later(AUDIT_PUT, &[&sql_id(id), &v, &e.comune])
 }
 
 fn add_stat(c: &mut Conn, comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
@@ -402,7 +409,7 @@ fn add_stat(c: &mut Conn, comune: &str, month: &str, metric: &str, by: u64) -> R
 /// Adds `by` to the counter under `k` (created at `by`).
 fn add_stat_row(c: &mut Conn, k: &[u8], comune: &str, month: &str, metric: &str, by: u64) -> Result<(), StoreError> {
     let by = i64::try_from(by).unwrap_or(i64::MAX);
-    c.execute(STAT_PUT, &[&k, &comune, &month, &metric, &by]).map(drop)
+    c.later(STAT_PUT, &[&k, &comune, &month, &metric, &by])
 }
 
 fn next_id(c: &mut Conn) -> Result<u64, StoreError> {

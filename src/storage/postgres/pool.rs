@@ -24,7 +24,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tokio_postgres::types::ToSql;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use bytes::BytesMut;
+use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use crate::storage::StoreError;
@@ -56,6 +61,11 @@ pub(super) struct Conn {
     client: Option<Client>,
     statements: HashMap<&'static str, Statement>,
     settings: Arc<Settings>,
+    /// Statements to send with the next round trip, in order ([`Conn::later`], a
+    /// transaction's `BEGIN`).
+    queued: Vec<Queued>,
+    /// A transaction's `BEGIN` is queued, not sent: nothing to roll back yet.
+    unsent_begin: bool,
 }
 
 impl Conn {
@@ -72,6 +82,8 @@ impl Conn {
             client: None,
             statements: HashMap::new(),
             settings,
+            queued: Vec::new(),
+            unsent_begin: false,
         };
         conn.connect()?;
         Ok(conn)
@@ -127,8 +139,7 @@ impl Conn {
 
     pub fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
         let statement = self.statement(sql)?;
-        let (rt, client) = self.parts()?;
-        rt.block_on(client.query(&statement, params)).map_err(engine)
+        self.after_queued(|client| async move { client.query(&statement, params).await })
     }
 
     pub fn query_opt(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, StoreError> {
@@ -138,26 +149,127 @@ impl Conn {
     /// Runs `sql`; returns how many rows it changed.
     pub fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
         let statement = self.statement(sql)?;
-        let (rt, client) = self.parts()?;
-        rt.block_on(client.execute(&statement, params)).map_err(engine)
+        self.after_queued(|client| async move { client.execute(&statement, params).await })
+    }
+
+    /// Queues `sql`, a write whose result decides nothing, to go with the next round trip
+    /// (the next statement, the transaction's `COMMIT`, or the end of the job): a step's
+    /// writes then cost one round trip, not one each. Its parameters are encoded now. An
+    /// error shows at the statement it went with.
+    pub fn later(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<(), StoreError> {
+        let statement = self.statement(sql)?;
+        if statement.params().len() != params.len() {
+            return Err(StoreError::Postgres(format!(
+                "{} parameters given, {} expected",
+                params.len(),
+                statement.params().len()
+            )));
+        }
+        let mut encoded = Vec::with_capacity(params.len());
+        for (param, ty) in params.iter().zip(statement.params()) {
+            let mut buf = BytesMut::new();
+            encoded.push(match param.to_sql_checked(ty, &mut buf) {
+                Ok(IsNull::Yes) => Encoded(None),
+                Ok(IsNull::No) => Encoded(Some(buf.to_vec())),
+                Err(e) => return Err(StoreError::Postgres(format!("a parameter cannot be encoded: {e}"))),
+            });
+        }
+        self.queued.push(Queued::Execute(statement, encoded));
+        if self.queued.len() >= MAX_QUEUED {
+            // A long run of writes (a copy into the database) in bounded memory.
+            self.send_queued()?;
+        }
+        Ok(())
     }
 
     /// Runs several statements without parameters (migrations, BEGIN/COMMIT).
     pub fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        let (rt, client) = self.parts()?;
-        rt.block_on(client.batch_execute(sql)).map_err(engine)
+        self.after_queued(|client| async move { client.batch_execute(sql).await })
     }
 
-    /// Runs `f` in one transaction: committed if it returns `Ok`, rolled back otherwise.
+    /// Sends what is queued, if anything (the end of a job).
+    pub fn send_queued(&mut self) -> Result<(), StoreError> {
+        if self.queued.is_empty() {
+            return Ok(());
+        }
+        self.after_queued(|_| std::future::ready(Ok(())))
+    }
+
+    /// What is queued, then `last`, pipelined: sent one after another without waiting for
+    /// the answers, so the lot costs one round trip (tokio-postgres sends a request when
+    /// its future is first polled, and they are first polled in order). `last`'s answer, or
+    /// the first error.
+    fn after_queued<'c, T, F, Fut>(&'c mut self, last: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&'c Client) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>> + 'c,
+    {
+        let queued = std::mem::take(&mut self.queued);
+        self.unsent_begin = false;
+        self.connect()?;
+        let Some(client) = self.client.as_ref() else {
+            return Err(StoreError::Unavailable("postgres: no connection"));
+        };
+        if queued.is_empty() {
+            return self.rt.block_on(last(client)).map_err(engine);
+        }
+        type Sent<'a> = Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + 'a>>;
+        let mut earlier: Vec<Sent<'_>> = queued
+            .iter()
+            .map(|q| -> Sent<'_> {
+                match q {
+                    Queued::Batch(sql) => Box::pin(client.batch_execute(sql)),
+                    Queued::Execute(statement, params) => {
+                        Box::pin(async move { client.execute_raw(statement, params.iter()).await.map(drop) })
+                    }
+                }
+            })
+            .collect();
+        let mut done = vec![false; earlier.len()];
+        let mut last = Box::pin(last(client));
+        let mut answer = None;
+        self.rt
+            .block_on(std::future::poll_fn(|cx| {
+                for (f, d) in earlier.iter_mut().zip(done.iter_mut()) {
+                    if !*d {
+                        match f.as_mut().poll(cx) {
+                            Poll::Ready(Ok(())) => *d = true,
+                            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                            Poll::Pending => {}
+                        }
+                    }
+                }
+                if answer.is_none() {
+                    if let Poll::Ready(a) = last.as_mut().poll(cx) {
+                        answer = Some(a);
+                    }
+                }
+                if done.iter().all(|d| *d) {
+                    if let Some(a) = answer.take() {
+                        return Poll::Ready(a);
+                    }
+                }
+                Poll::Pending
+            }))
+            .map_err(engine)
+    }
+
+    /// Runs `f` in a transaction: its `BEGIN` goes with the first statement, its queued
+    /// writes with the `COMMIT`. On an error the transaction is rolled back (or, when
+    /// nothing was sent yet, never begun).
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.batch("BEGIN")?;
+        self.queued.push(Queued::Batch("BEGIN"));
+        self.unsent_begin = true;
         match f(self) {
             Ok(value) => {
                 self.batch("COMMIT")?;
                 Ok(value)
             }
             Err(e) => {
-                if self.batch("ROLLBACK").is_err() {
+                let begun = !self.unsent_begin;
+                self.queued.clear();
+                self.unsent_begin = false;
+                if begun && self.batch("ROLLBACK").is_err() {
                     // The connection is in an unknown state: start afresh next time.
                     self.client = None;
                 }
@@ -165,6 +277,40 @@ impl Conn {
             }
         }
     }
+}
+
+/// The most statements queued before they are sent anyway.
+const MAX_QUEUED: usize = 1024;
+
+/// A statement waiting to go with the next round trip ([`Conn::later`]).
+enum Queued {
+    /// Statements without parameters (`BEGIN`).
+    Batch(&'static str),
+    /// A prepared statement and its parameters, encoded.
+    Execute(Statement, Vec<Encoded>),
+}
+
+/// A parameter already in PostgreSQL's binary form (`None`: NULL), encoded for the type
+/// the statement was prepared with.
+#[derive(Debug)]
+struct Encoded(Option<Vec<u8>>);
+
+impl ToSql for Encoded {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match &self.0 {
+            None => Ok(IsNull::Yes),
+            Some(bytes) => {
+                out.extend_from_slice(bytes);
+                Ok(IsNull::No)
+            }
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
 }
 
 /// `name` as a quoted SQL identifier.
@@ -239,7 +385,10 @@ impl Pool {
     ) -> Result<T, StoreError> {
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |conn| {
-            let _ = tx.send(f(conn));
+            // Writes queued outside a transaction go before the answer.
+            let answer = f(conn).and_then(|value| conn.send_queued().map(|()| value));
+            conn.queued.clear();
+            let _ = tx.send(answer);
         });
         {
             let jobs = self.jobs.lock().map_err(|_| closed())?;
