@@ -210,6 +210,12 @@ fn spawn_in(
         .env("SPORTELLO_LOG", "error");
     if let Some(url) = url {
         cmd.env("SPORTELLO_DATABASE_URL", url);
+        // Processes on one database share its keyring's master key: each has a data
+        // directory of its own here, so the key comes from the environment (a grown
+        // database's own, when given).
+        if std::env::var_os("SPORTELLO_MASTER_KEY").is_none() && std::env::var_os("SPORTELLO_MASTER_KEY_FILE").is_none() {
+            cmd.env("SPORTELLO_MASTER_KEY", "5e".repeat(32));
+        }
     }
     started(cmd)
 }

@@ -154,10 +154,17 @@ impl PgStore {
                     return Ok(Claim::Gone);
                 }
                 let citizen = citizen_col(&entry.key);
-                let earliest = c.query_opt(
-                    "SELECT id, v FROM outboxid_outbound WHERE citizen = $1 AND id < $2 ORDER BY id LIMIT 1",
-                    &[&citizen, &sql_id(id)],
-                )?;
+                // Not `ORDER BY id LIMIT 1`: with it the planner may walk the primary key
+                // from the oldest reply, through every dead row a busy outbox leaves, and
+                // filter by citizen (1.9 ms a claim on a grown database, BENCHMARKS.md);
+                // a citizen has few replies waiting, found through their index.
+                let earliest = c
+                    .query(
+                        "SELECT id, v FROM outboxid_outbound WHERE citizen = $1 AND id < $2",
+                        &[&citizen, &sql_id(id)],
+                    )?
+                    .into_iter()
+                    .min_by_key(|row| row.get::<_, i64>(0));
                 let (claimed, mut entry) = match earliest {
                     None => (id, entry),
                     Some(row) => {
