@@ -25,7 +25,7 @@ const MIGRATIONS: [(i32, &str, &str); 3] = [
     (2, "console", include_str!("../migrations/0002_console.sql")),
     (3, "broadcast", include_str!("../migrations/0003_broadcast.sql")),
 ];
-const KNOWN: i64 = 6;
+const KNOWN: i64 = 7;
 
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();

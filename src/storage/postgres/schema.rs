@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (4, "replicas", include_str!("../../../migrations/0004_replicas.sql")),
     (5, "aliases", include_str!("../../../migrations/0005_aliases.sql")),
     (6, "keyring", include_str!("../../../migrations/0006_keyring.sql")),
+    (7, "queues", include_str!("../../../migrations/0007_queues.sql")),
 ];
 
 /// An arbitrary constant naming the migration lock (`pg_advisory_xact_lock`).
