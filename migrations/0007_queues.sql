@@ -6,3 +6,6 @@
 -- The erasure marks are looked up by key the same way.
 ALTER TABLE outboxid_outbound SET (vacuum_truncate = false);
 ALTER TABLE citizenkey_erasing SET (vacuum_truncate = false);
+-- A key waiting for its citizen's last reply is looked up by pseudonym after every reply
+-- sent (`MARKED_SLOT`); the index on states other than live held every erased key too.
+CREATE INDEX keyring_slots_marked ON keyring_slots (pseudonym) WHERE state = 3;

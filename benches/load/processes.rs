@@ -213,7 +213,8 @@ fn spawn_in(
         // Processes on one database share its keyring's master key: each has a data
         // directory of its own here, so the key comes from the environment (a grown
         // database's own, when given).
-        if std::env::var_os("SPORTELLO_MASTER_KEY").is_none() && std::env::var_os("SPORTELLO_MASTER_KEY_FILE").is_none() {
+        if std::env::var_os("SPORTELLO_MASTER_KEY").is_none() && std::env::var_os("SPORTELLO_MASTER_KEY_FILE").is_none()
+        {
             cmd.env("SPORTELLO_MASTER_KEY", "5e".repeat(32));
         }
     }

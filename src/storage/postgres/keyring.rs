@@ -185,15 +185,29 @@ impl Slots for PgSlots {
     /// Read through the index on states other than live: a start does not read every
     /// citizen's slot to find the few waiting for a goodbye.
     fn in_state(&self, state: u8) -> Result<Vec<(u32, Pseudonym)>, KeyringError> {
+        // The state written out, as in `LIVE_SLOT`: with `state = $1` the generic plan
+        // cannot use the partial index and walked every slot (0.4 s at a million).
+        let (sql, given) = match state {
+            ERASE_AFTER_REPLIES => (
+                "SELECT slot, pseudonym FROM keyring_slots WHERE state = 3 ORDER BY slot",
+                false,
+            ),
+            ERASED => (
+                "SELECT slot, pseudonym FROM keyring_slots WHERE state = 2 ORDER BY slot",
+                false,
+            ),
+            _ => (
+                "SELECT slot, pseudonym FROM keyring_slots WHERE state = $1 ORDER BY slot",
+                true,
+            ),
+        };
         let state = i16::from(state);
         let rows: Vec<(i64, Vec<u8>)> = self.run(move |c| {
-            Ok(c.query(
-                "SELECT slot, pseudonym FROM keyring_slots WHERE state = $1 ORDER BY slot",
-                &[&state],
-            )?
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
+            let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] = if given { &[&state] } else { &[] };
+            Ok(c.query(sql, params)?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect())
         })?;
         rows.into_iter()
             .map(|(slot, p)| {
