@@ -11,13 +11,12 @@
 //! Needs PostgreSQL as `tests/storage.rs` does (`SPORTELLO_TEST_DATABASE_URL`).
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::harness::postgres::test_database_url;
 use crate::harness::server::wa_text;
-use crate::harness::standby::{post_signed, replies, url_with_schema, wait_active, Serve, Setup, APP_SECRET};
-use crate::util;
+use crate::harness::standby::{command, post_signed, replies, url_with_schema, wait_active, Serve, Setup};
 
 /// The migrations this build knows, as in `src/storage/postgres/schema.rs`.
 const MIGRATIONS: [(i32, &str, &str); 3] = [
@@ -128,17 +127,7 @@ async fn a_migration_that_fails_names_its_cause_and_the_process_does_not_serve()
     schema_at(&client, &schema, true, true).await;
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data")
-        .arg(dir.path().join("data"))
-        .current_dir(util::root())
-        .env("SPORTELLO_DATABASE_URL", url_with_schema(&url, &schema))
-        .env("SPORTELLO_WHATSAPP_APP_SECRET", APP_SECRET)
-        .env("SPORTELLO_WHATSAPP_VERIFY_TOKEN", "verify")
-        .env("SPORTELLO_WHATSAPP_TOKEN", "t")
-        .env("SPORTELLO_ADMIN_PASSWORD", "standby-admin-password")
+    let mut child = command(&config, &dir.path().join("data"), &url_with_schema(&url, &schema))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

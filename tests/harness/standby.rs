@@ -28,19 +28,7 @@ impl Serve {
     }
 
     pub(crate) fn start_with(config: &Path, data: &Path, url: &str) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sportello"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--config"])
-            .arg(config)
-            .arg("--data")
-            .arg(data)
-            .current_dir(util::root())
-            .env("SPORTELLO_DATABASE_URL", url)
-            .env("SPORTELLO_WHATSAPP_APP_SECRET", APP_SECRET)
-            .env("SPORTELLO_WHATSAPP_VERIFY_TOKEN", "verify")
-            .env("SPORTELLO_WHATSAPP_TOKEN", "t")
-            // A given password: no random one to generate and print.
-            .env("SPORTELLO_ADMIN_PASSWORD", "standby-admin-password")
-            .env("SPORTELLO_LOG", "warn")
+        let mut child = command(config, data, url)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -75,6 +63,25 @@ impl Serve {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// `sportello serve` on `config`, `data` and the database `url`, with the secrets these
+/// tests give it; standard output and error left to the caller.
+pub(crate) fn command(config: &Path, data: &Path, url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sportello"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .arg("--data")
+        .arg(data)
+        .current_dir(util::root())
+        .env("SPORTELLO_DATABASE_URL", url)
+        .env("SPORTELLO_WHATSAPP_APP_SECRET", APP_SECRET)
+        .env("SPORTELLO_WHATSAPP_VERIFY_TOKEN", "verify")
+        .env("SPORTELLO_WHATSAPP_TOKEN", "t")
+        // A given password: no random one to generate and print.
+        .env("SPORTELLO_ADMIN_PASSWORD", "standby-admin-password")
+        .env("SPORTELLO_LOG", "warn");
+    cmd
 }
 
 impl Drop for Serve {
