@@ -498,10 +498,10 @@ async fn requests_in_flight_across_every_lane_stay_within_the_memory_setting() {
             (last, since) = (held, Instant::now());
         }
     }
-    let got = running.got();
-    let lanes: std::collections::BTreeSet<bool> = got.iter().map(|(_, to, _)| to.starts_with("39")).collect();
-    assert_eq!(lanes.len(), 2, "both numbers sent: {lanes:?}");
-    // Two lanes of 32 each would hold 64.
+    // Each lane alone holds up to 32, two 64: 16 is the process-wide cap. Which lane's
+    // requests fill it is the scheduler's (the first one can take every permit while the
+    // requests are held), so the lanes are not counted apart.
+    assert!(!running.got().is_empty());
     assert_eq!(last, 16, "requests in flight at once");
 }
 
