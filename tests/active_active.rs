@@ -26,8 +26,7 @@ use sportello::storage::BroadcastStore;
 use sportello::storage::CitizenStore;
 use sportello::storage::JournalStore;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::Timestamp;
 use sportello::broadcast::plan::{self, Audience, Request};
@@ -41,7 +40,7 @@ use sportello::storage::{CitizenKey, Store};
 
 use crate::harness::postgres::test_database_url;
 use crate::harness::server::wa_text;
-use crate::harness::standby::{count_journal, exits_within, post_signed, replies, wait_active, Serve, Setup};
+use crate::harness::standby::{count_journal, exits_within, post_signed, texts, until, wait_active, Serve, Setup};
 use crate::util;
 
 const COMUNE: &str = "assemini";
@@ -76,24 +75,6 @@ async fn metrics(http: &reqwest::Client, base: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-/// Waits until `done` holds, failing with `what` after `limit`.
-async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "{what} (after {limit:?})");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The texts received by `to`, in arrival order.
-fn texts(fake: &Arc<Mutex<crate::harness::broadcast::Fake>>, to: &str) -> Vec<String> {
-    replies(fake)
-        .into_iter()
-        .filter(|(t, _)| t == to)
-        .map(|(_, text)| text)
-        .collect()
 }
 
 /// Creates a broadcast of `text` in Italian to every subscriber of [`COMUNE`], now.

@@ -14,17 +14,14 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use sportello::storage::postgres::MIGRATIONS;
+
 use crate::harness::postgres::test_database_url;
 use crate::harness::server::wa_text;
-use crate::harness::standby::{command, post_signed, replies, url_with_schema, wait_active, Serve, Setup};
+use crate::harness::standby::{command, post_signed, texts, until, url_with_schema, wait_active, Serve, Setup};
 
-/// The migrations this build knows, as in `src/storage/postgres/schema.rs`.
-const MIGRATIONS: [(i32, &str, &str); 3] = [
-    (1, "trees", include_str!("../migrations/0001_trees.sql")),
-    (2, "console", include_str!("../migrations/0002_console.sql")),
-    (3, "broadcast", include_str!("../migrations/0003_broadcast.sql")),
-];
-const KNOWN: i64 = 7;
+/// The migrations a database three behind has: those of an older sportello.
+const BEHIND: usize = 3;
 
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
@@ -47,7 +44,7 @@ async fn schema_at(client: &tokio_postgres::Client, schema: &str, behind: bool, 
          CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
              applied_at TIMESTAMPTZ NOT NULL DEFAULT now());"
     );
-    for (version, name, text) in MIGRATIONS {
+    for (version, name, text) in &MIGRATIONS[..BEHIND] {
         sql.push_str(text);
         sql.push_str(&format!(
             ";INSERT INTO schema_migrations (version, name) VALUES ({version}, '{name}');"
@@ -104,7 +101,7 @@ async fn four_processes_start_together_on_an_empty_or_old_database_twenty_times(
         let versions: Vec<i64> = versions.iter().map(|r| i64::from(r.get::<_, i32>(0))).collect();
         assert_eq!(
             versions,
-            (1..=KNOWN).collect::<Vec<_>>(),
+            MIGRATIONS.iter().map(|m| i64::from(m.0)).collect::<Vec<_>>(),
             "round {round} (behind: {behind})"
         );
         drop(procs);
@@ -158,22 +155,6 @@ const COMUNE: &str = "assemini";
 /// Citizens caught at each kill; kills.
 const AT_ONCE: usize = 8;
 const KILLS: usize = 3;
-
-fn texts(fake: &crate::harness::broadcast::Shared, to: &str) -> Vec<String> {
-    replies(fake)
-        .into_iter()
-        .filter(|(t, _)| t == to)
-        .map(|(_, text)| text)
-        .collect()
-}
-
-async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "{what} (after {limit:?})");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizens_replies_keep_their_order_when_the_process_sending_them_is_killed() {

@@ -205,3 +205,21 @@ pub(crate) async fn exits_within(serve: &mut Serve, limit: Duration) -> std::pro
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The texts `to` received, in arrival order.
+pub(crate) fn texts(fake: &Arc<Mutex<crate::harness::broadcast::Fake>>, to: &str) -> Vec<String> {
+    replies(fake)
+        .into_iter()
+        .filter(|(t, _)| t == to)
+        .map(|(_, text)| text)
+        .collect()
+}
+
+/// Waits until `done` holds, failing with `what` after `limit`.
+pub(crate) async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "{what} (after {limit:?})");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, NoTls};
 
+use super::pool::reason;
 use crate::storage::StoreError;
 
 /// How often a standby asks for the lock.
@@ -38,10 +39,6 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The lock session's `application_name` (unless the URL names one other than sportello's).
 pub const APPLICATION_NAME: &str = "sportello serve lock";
-
-/// The server's own message when there is one ("terminating connection due to administrator
-/// command"), rather than the driver's bare "db error".
-pub(super) use super::pool::reason;
 
 fn engine(e: tokio_postgres::Error) -> StoreError {
     StoreError::Postgres(format!("serve lock: {}", reason(&e)))

@@ -24,7 +24,8 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::lock::{reason, Session};
+use super::lock::Session;
+use super::pool::reason;
 use crate::storage::StoreError;
 
 /// Lock sessions per process at most.

@@ -64,8 +64,6 @@ pub(super) struct Conn {
     /// Statements to send with the next round trip, in order ([`Conn::later`], a
     /// transaction's `BEGIN`).
     queued: Vec<Queued>,
-    /// A transaction's `BEGIN` is queued, not sent: nothing to roll back yet.
-    unsent_begin: bool,
 }
 
 impl Conn {
@@ -83,7 +81,6 @@ impl Conn {
             statements: HashMap::new(),
             settings,
             queued: Vec::new(),
-            unsent_begin: false,
         };
         conn.connect()?;
         Ok(conn)
@@ -205,13 +202,9 @@ impl Conn {
         Fut: Future<Output = Result<T, tokio_postgres::Error>> + 'c,
     {
         let queued = std::mem::take(&mut self.queued);
-        self.unsent_begin = false;
-        self.connect()?;
-        let Some(client) = self.client.as_ref() else {
-            return Err(StoreError::Unavailable("postgres: no connection"));
-        };
+        let (rt, client) = self.parts()?;
         if queued.is_empty() {
-            return self.rt.block_on(last(client)).map_err(engine);
+            return rt.block_on(last(client)).map_err(engine);
         }
         type Sent<'a> = Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + 'a>>;
         let mut earlier: Vec<Sent<'_>> = queued
@@ -228,47 +221,45 @@ impl Conn {
         let mut done = vec![false; earlier.len()];
         let mut last = Box::pin(last(client));
         let mut answer = None;
-        self.rt
-            .block_on(std::future::poll_fn(|cx| {
-                for (f, d) in earlier.iter_mut().zip(done.iter_mut()) {
-                    if !*d {
-                        match f.as_mut().poll(cx) {
-                            Poll::Ready(Ok(())) => *d = true,
-                            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                            Poll::Pending => {}
-                        }
+        rt.block_on(std::future::poll_fn(|cx| {
+            for (f, d) in earlier.iter_mut().zip(done.iter_mut()) {
+                if !*d {
+                    match f.as_mut().poll(cx) {
+                        Poll::Ready(Ok(())) => *d = true,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => {}
                     }
                 }
-                if answer.is_none() {
-                    if let Poll::Ready(a) = last.as_mut().poll(cx) {
-                        answer = Some(a);
-                    }
+            }
+            if answer.is_none() {
+                if let Poll::Ready(a) = last.as_mut().poll(cx) {
+                    answer = Some(a);
                 }
-                if done.iter().all(|d| *d) {
-                    if let Some(a) = answer.take() {
-                        return Poll::Ready(a);
-                    }
+            }
+            if done.iter().all(|d| *d) {
+                if let Some(a) = answer.take() {
+                    return Poll::Ready(a);
                 }
-                Poll::Pending
-            }))
-            .map_err(engine)
+            }
+            Poll::Pending
+        }))
+        .map_err(engine)
     }
 
     /// Runs `f` in a transaction: its `BEGIN` goes with the first statement, its queued
     /// writes with the `COMMIT`. On an error the transaction is rolled back (or, when
     /// nothing was sent yet, never begun).
     pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.queued.push(Queued::Batch("BEGIN"));
-        self.unsent_begin = true;
+        self.queued.push(Queued::Batch(BEGIN));
         match f(self) {
             Ok(value) => {
                 self.batch("COMMIT")?;
                 Ok(value)
             }
             Err(e) => {
-                let begun = !self.unsent_begin;
+                // Still queued, the `BEGIN` was never sent: nothing to roll back.
+                let begun = !self.queued.iter().any(|q| matches!(q, Queued::Batch(BEGIN)));
                 self.queued.clear();
-                self.unsent_begin = false;
                 if begun && self.batch("ROLLBACK").is_err() {
                     // The connection is in an unknown state: start afresh next time.
                     self.client = None;
@@ -278,6 +269,8 @@ impl Conn {
         }
     }
 }
+
+const BEGIN: &str = "BEGIN";
 
 /// The most statements queued before they are sent anyway.
 const MAX_QUEUED: usize = 1024;
@@ -385,10 +378,11 @@ impl Pool {
     ) -> Result<T, StoreError> {
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |conn| {
-            // Writes queued outside a transaction go before the answer.
-            let answer = f(conn).and_then(|value| conn.send_queued().map(|()| value));
-            conn.queued.clear();
-            let _ = tx.send(answer);
+            // Writes queued outside a transaction are sent before the answer, whatever it
+            // is, as each was when it ran at once (a failed transaction cleared its own).
+            let answer = f(conn);
+            let sent = conn.send_queued();
+            let _ = tx.send(answer.and_then(|value| sent.map(|()| value)));
         });
         {
             let jobs = self.jobs.lock().map_err(|_| closed())?;
